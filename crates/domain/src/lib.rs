@@ -1,0 +1,18 @@
+//! Pure business logic of Yingshang (营商).
+//!
+//! Nothing here performs IO: functions take values (and a `now` where time matters) and return
+//! values. Persistence lives in `store`, HTTP in `web`, the binary in `cli`.
+
+pub mod audit;
+pub mod auth;
+pub mod calendar;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod geo;
+pub mod ids;
+pub mod money;
+pub mod text;
+
+pub use ids::{DivisionCode, IdCardNo, Uscc};
+pub use money::Money;
