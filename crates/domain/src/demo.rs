@@ -144,6 +144,7 @@ pub struct DemoCitizen {
     pub name: String,
     pub phone: String,
     pub division_code: DivisionCode,
+    pub grid_code: String,
     pub address: String,
 }
 
@@ -419,6 +420,7 @@ pub fn generate(towns: &[TownInput], boxes: &[CountyBox], scale: u32, seed: u64)
                 rng.below(100_000_000)
             ),
             division_code: grid.town_code.clone(),
+            grid_code: grid.code.clone(),
             address: format!("{road_kw}{}号", rng.between(1, 300)),
         });
     }

@@ -1,0 +1,757 @@
+//! Loading and validating the city configuration under `config/`.
+//!
+//! Every problem found is reported with file, line and field, and all problems are collected
+//! before giving up, so one run of `yingshang check-config` lists everything to fix.
+
+use domain::auth::{PERMISSIONS, ScopeKind, UserKind};
+use domain::calendar::{HolidayTable, WorkingHours};
+use domain::config::{ConfigError, line_of, parse_toml};
+use domain::demo::TownInput;
+use domain::ids::{DivisionCode, DivisionRegistry};
+use include_dir::{Dir, include_dir};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../config");
+
+/// Where configuration comes from: a directory, or the copy built into the binary.
+#[derive(Debug, Clone)]
+pub enum ConfigSource {
+    Dir(PathBuf),
+    Embedded,
+}
+
+impl ConfigSource {
+    /// `explicit` if given, else `./config` if it exists, else the built-in copy.
+    pub fn locate(explicit: Option<&Path>) -> ConfigSource {
+        match explicit {
+            Some(p) => ConfigSource::Dir(p.to_path_buf()),
+            None if Path::new("config/city.toml").is_file() => {
+                ConfigSource::Dir(PathBuf::from("config"))
+            }
+            None => ConfigSource::Embedded,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            ConfigSource::Dir(p) => p.display().to_string(),
+            ConfigSource::Embedded => "内置配置（编译时的 config/）".to_string(),
+        }
+    }
+
+    fn display_path(&self, rel: &str) -> String {
+        match self {
+            ConfigSource::Dir(p) => p.join(rel).display().to_string(),
+            ConfigSource::Embedded => format!("config/{rel}"),
+        }
+    }
+
+    fn read(&self, rel: &str) -> Result<Option<String>, ConfigError> {
+        match self {
+            ConfigSource::Dir(p) => match std::fs::read_to_string(p.join(rel)) {
+                Ok(s) => Ok(Some(s)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(ConfigError::new(
+                    &self.display_path(rel),
+                    None,
+                    "",
+                    format!("无法读取：{e}"),
+                )),
+            },
+            ConfigSource::Embedded => Ok(EMBEDDED
+                .get_file(rel)
+                .and_then(|f| f.contents_utf8())
+                .map(str::to_string)),
+        }
+    }
+
+    fn require(&self, rel: &str) -> Result<String, ConfigError> {
+        self.read(rel)?
+            .ok_or_else(|| ConfigError::new(&self.display_path(rel), None, "", "文件不存在"))
+    }
+
+    /// File names (not paths) in a sub-directory with the given extension, sorted.
+    fn list(&self, rel_dir: &str, ext: &str) -> Vec<String> {
+        let mut names: Vec<String> = match self {
+            ConfigSource::Dir(p) => std::fs::read_dir(p.join(rel_dir))
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().to_string())
+                        .filter(|n| n.ends_with(ext))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            ConfigSource::Embedded => EMBEDDED
+                .get_dir(rel_dir)
+                .map(|d| {
+                    d.files()
+                        .filter_map(|f| {
+                            f.path()
+                                .file_name()
+                                .map(|n| n.to_string_lossy().to_string())
+                        })
+                        .filter(|n| n.ends_with(ext))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        names.sort();
+        names
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SecurityConfig {
+    pub max_login_failures: u32,
+    pub lockout_minutes: i64,
+    pub idle_timeout_minutes: i64,
+    pub session_max_hours: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct City {
+    pub name: String,
+    pub division_code: DivisionCode,
+    pub working_hours: WorkingHours,
+    pub security: SecurityConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepartmentDef {
+    pub code: String,
+    pub name: String,
+    pub short_name: String,
+    pub kind: String,
+    pub division_code: DivisionCode,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleDef {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub scope: ScopeKind,
+    pub permissions: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub login: Option<String>,
+    pub kind: UserKind,
+    pub name: Option<String>,
+    pub roles: Vec<String>,
+    pub department: Option<String>,
+    pub division: Option<DivisionCode>,
+    pub grid: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    pub password: String,
+    pub seed: u64,
+    pub scale: u32,
+    pub accounts: Vec<DemoAccount>,
+}
+
+/// The whole validated configuration.
+#[derive(Debug, Clone)]
+pub struct CityConfig {
+    pub source: String,
+    pub city: City,
+    pub divisions: DivisionRegistry,
+    pub towns: Vec<TownInput>,
+    pub departments: Vec<DepartmentDef>,
+    pub roles: Vec<RoleDef>,
+    pub holidays: Vec<HolidayTable>,
+    pub demo: DemoConfig,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCity {
+    name: String,
+    division_code: Spanned<String>,
+    working_hours: Spanned<Vec<String>>,
+    security: RawSecurity,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecurity {
+    max_login_failures: u32,
+    lockout_minutes: i64,
+    idle_timeout_minutes: i64,
+    session_max_hours: i64,
+}
+
+#[derive(Deserialize)]
+struct RawDepartments {
+    #[serde(default)]
+    department: Vec<RawDepartment>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDepartment {
+    code: Spanned<String>,
+    name: String,
+    short_name: String,
+    kind: Spanned<String>,
+    division_code: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+struct RawRoles {
+    #[serde(default)]
+    role: Vec<RawRole>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRole {
+    code: Spanned<String>,
+    name: String,
+    #[serde(default)]
+    description: String,
+    scope: Spanned<String>,
+    permissions: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDemo {
+    password: String,
+    seed: u64,
+    scale: u32,
+    #[serde(default)]
+    account: Vec<RawAccount>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    login: Option<String>,
+    kind: Option<Spanned<String>>,
+    name: Option<String>,
+    roles: Vec<Spanned<String>>,
+    department: Option<Spanned<String>>,
+    division: Option<Spanned<String>>,
+    grid: Option<String>,
+}
+
+pub const DEPARTMENT_KINDS: &[(&str, &str)] = &[
+    ("government", "人民政府"),
+    ("bureau", "政府工作部门"),
+    ("police", "公安机关"),
+    ("procuratorate", "检察院"),
+    ("court", "法院"),
+    ("tax", "税务机关"),
+];
+
+struct Ctx<'a> {
+    errors: Vec<ConfigError>,
+    file: String,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err<T>(&mut self, span: &Spanned<T>, field: String, message: impl Into<String>) {
+        let line = Some(line_of(self.text, span.span().start));
+        self.errors
+            .push(ConfigError::new(&self.file, line, field, message));
+    }
+}
+
+/// Loads and validates everything. Returns every error found, not just the first.
+pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
+    let mut errors = vec![];
+    macro_rules! try_or_collect {
+        ($e:expr) => {
+            match $e {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            }
+        };
+    }
+
+    // Divisions: built-in table plus towns from CSV.
+    let mut divisions = DivisionRegistry::with_builtin();
+    let mut towns = vec![];
+    if let Some(text) = try_or_collect!(source.require("divisions/towns.csv")) {
+        let file = source.display_path("divisions/towns.csv");
+        let mut rdr = csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .from_reader(text.as_bytes());
+        for (i, rec) in rdr.records().enumerate() {
+            let line = rec
+                .as_ref()
+                .ok()
+                .and_then(|r| r.position())
+                .map(|p| p.line() as usize)
+                .or(Some(i + 3));
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    errors.push(ConfigError::new(
+                        &file,
+                        line,
+                        "",
+                        format!("CSV 格式错误：{e}"),
+                    ));
+                    continue;
+                }
+            };
+            let (code, name) = (rec.get(2).unwrap_or(""), rec.get(3).unwrap_or("").trim());
+            match DivisionCode::parse(code) {
+                Ok(c) if c.level() == domain::ids::DivisionLevel::Town => {
+                    if name.is_empty() {
+                        errors.push(ConfigError::new(
+                            &file,
+                            line,
+                            "township_name",
+                            "名称不能为空",
+                        ));
+                    } else if let Err(e) = divisions.add(c.clone(), name.to_string()) {
+                        errors.push(ConfigError::new(
+                            &file,
+                            line,
+                            "township_code",
+                            e.to_string(),
+                        ));
+                    } else {
+                        towns.push(TownInput {
+                            code: c,
+                            name: name.to_string(),
+                        });
+                    }
+                }
+                Ok(_) => errors.push(ConfigError::new(
+                    &file,
+                    line,
+                    "township_code",
+                    "应为9位乡级代码",
+                )),
+                Err(e) => errors.push(ConfigError::new(
+                    &file,
+                    line,
+                    "township_code",
+                    e.to_string(),
+                )),
+            }
+        }
+    }
+
+    let city = try_or_collect!(source.require("city.toml")).and_then(|text| {
+        let file = source.display_path("city.toml");
+        let raw: RawCity = match parse_toml(&file, &text) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e);
+                return None;
+            }
+        };
+        let mut ctx = Ctx {
+            errors: vec![],
+            file,
+            text: &text,
+        };
+        let code = divisions.lookup(raw.division_code.get_ref());
+        if let Err(e) = &code {
+            ctx.err(&raw.division_code, "division_code".into(), e.to_string());
+        }
+        let hours = WorkingHours::parse(raw.working_hours.get_ref());
+        if let Err(e) = &hours {
+            ctx.err(&raw.working_hours, "working_hours".into(), e.clone());
+        }
+        if let Ok(c) = &code
+            && let Some(t) = towns.iter().find(|t| !c.contains(&t.code))
+        {
+            ctx.errors.push(ConfigError::new(
+                &source.display_path("divisions/towns.csv"),
+                None,
+                "township_code",
+                format!("{} {} 不在本市 {} 范围内", t.code, t.name, c),
+            ));
+        }
+        let s = &raw.security;
+        if s.max_login_failures == 0
+            || s.lockout_minutes <= 0
+            || s.idle_timeout_minutes <= 0
+            || s.session_max_hours <= 0
+        {
+            ctx.errors.push(ConfigError::new(
+                &ctx.file.clone(),
+                None,
+                "security",
+                "安全参数必须为正数",
+            ));
+        }
+        errors.extend(ctx.errors);
+        Some(City {
+            name: raw.name,
+            division_code: code.ok()?,
+            working_hours: hours.ok()?,
+            security: SecurityConfig {
+                max_login_failures: s.max_login_failures,
+                lockout_minutes: s.lockout_minutes,
+                idle_timeout_minutes: s.idle_timeout_minutes,
+                session_max_hours: s.session_max_hours,
+            },
+        })
+    });
+
+    let mut departments = vec![];
+    if let Some(text) = try_or_collect!(source.require("departments.toml")) {
+        let file = source.display_path("departments.toml");
+        match parse_toml::<RawDepartments>(&file, &text) {
+            Err(e) => errors.push(e),
+            Ok(raw) => {
+                let mut ctx = Ctx {
+                    errors: vec![],
+                    file,
+                    text: &text,
+                };
+                let mut codes = HashSet::new();
+                for (i, d) in raw.department.into_iter().enumerate() {
+                    if !valid_code(d.code.get_ref()) {
+                        ctx.err(
+                            &d.code,
+                            format!("department[{i}].code"),
+                            "代码只能用小写字母、数字和下划线",
+                        );
+                    }
+                    if !codes.insert(d.code.get_ref().clone()) {
+                        ctx.err(
+                            &d.code,
+                            format!("department[{i}].code"),
+                            format!("部门代码“{}”重复", d.code.get_ref()),
+                        );
+                    }
+                    if !DEPARTMENT_KINDS.iter().any(|(k, _)| k == d.kind.get_ref()) {
+                        let kinds: Vec<_> = DEPARTMENT_KINDS.iter().map(|(k, _)| *k).collect();
+                        ctx.err(
+                            &d.kind,
+                            format!("department[{i}].kind"),
+                            format!("未知的部门类型，可选：{}", kinds.join("、")),
+                        );
+                    }
+                    match divisions.lookup(d.division_code.get_ref()) {
+                        Ok(code) => departments.push(DepartmentDef {
+                            code: d.code.into_inner(),
+                            name: d.name,
+                            short_name: d.short_name,
+                            kind: d.kind.into_inner(),
+                            division_code: code,
+                        }),
+                        Err(e) => ctx.err(
+                            &d.division_code,
+                            format!("department[{i}].division_code"),
+                            e.to_string(),
+                        ),
+                    }
+                }
+                errors.extend(ctx.errors);
+            }
+        }
+    }
+
+    let mut roles = vec![];
+    if let Some(text) = try_or_collect!(source.require("roles.toml")) {
+        let file = source.display_path("roles.toml");
+        match parse_toml::<RawRoles>(&file, &text) {
+            Err(e) => errors.push(e),
+            Ok(raw) => {
+                let mut ctx = Ctx {
+                    errors: vec![],
+                    file,
+                    text: &text,
+                };
+                let mut codes = HashSet::new();
+                for (i, r) in raw.role.into_iter().enumerate() {
+                    if !valid_code(r.code.get_ref()) {
+                        ctx.err(
+                            &r.code,
+                            format!("role[{i}].code"),
+                            "代码只能用小写字母、数字和下划线",
+                        );
+                    }
+                    if !codes.insert(r.code.get_ref().clone()) {
+                        ctx.err(
+                            &r.code,
+                            format!("role[{i}].code"),
+                            format!("角色代码“{}”重复", r.code.get_ref()),
+                        );
+                    }
+                    let scope = ScopeKind::parse(r.scope.get_ref());
+                    if scope.is_none() {
+                        ctx.err(
+                            &r.scope,
+                            format!("role[{i}].scope"),
+                            "数据范围应为 own、grid、department、division 或 all",
+                        );
+                    }
+                    let mut perms = vec![];
+                    for (j, p) in r.permissions.iter().enumerate() {
+                        if domain::auth::permission(p.get_ref()).is_none() {
+                            let hint = suggest(p.get_ref(), PERMISSIONS.iter().map(|d| d.code));
+                            ctx.err(
+                                p,
+                                format!("role[{i}].permissions[{j}]"),
+                                format!("未知权限“{}”{hint}", p.get_ref()),
+                            );
+                        } else {
+                            perms.push(p.get_ref().clone());
+                        }
+                    }
+                    if let Some(scope) = scope {
+                        roles.push(RoleDef {
+                            code: r.code.into_inner(),
+                            name: r.name,
+                            description: r.description,
+                            scope,
+                            permissions: perms,
+                        });
+                    }
+                }
+                errors.extend(ctx.errors);
+            }
+        }
+    }
+
+    let mut holidays = vec![];
+    for name in source.list("holidays", ".toml") {
+        let rel = format!("holidays/{name}");
+        if let Some(text) = try_or_collect!(source.require(&rel)) {
+            match HolidayTable::parse_toml(&source.display_path(&rel), &text) {
+                Ok(t) => {
+                    if name.trim_end_matches(".toml") != t.year.to_string() {
+                        errors.push(ConfigError::new(
+                            &source.display_path(&rel),
+                            Some(1),
+                            "year",
+                            format!("文件名应为 {}.toml", t.year),
+                        ));
+                    }
+                    holidays.push(t);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+
+    let demo = try_or_collect!(source.require("demo.toml")).and_then(|text| {
+        let file = source.display_path("demo.toml");
+        let raw: RawDemo = match parse_toml(&file, &text) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e);
+                return None;
+            }
+        };
+        let mut ctx = Ctx {
+            errors: vec![],
+            file,
+            text: &text,
+        };
+        if let Err(problems) = domain::auth::password::check_complexity(&raw.password, "") {
+            ctx.errors.push(ConfigError::new(
+                &ctx.file.clone(),
+                None,
+                "password",
+                problems.join("；"),
+            ));
+        }
+        let mut accounts = vec![];
+        for (i, a) in raw.account.into_iter().enumerate() {
+            let kind = match &a.kind {
+                None => UserKind::Staff,
+                Some(k) => match UserKind::parse(k.get_ref()) {
+                    Some(kind) => kind,
+                    None => {
+                        ctx.err(
+                            k,
+                            format!("account[{i}].kind"),
+                            "账号类型应为 staff、enterprise、citizen 或 system",
+                        );
+                        continue;
+                    }
+                },
+            };
+            for (j, r) in a.roles.iter().enumerate() {
+                if !roles.iter().any(|x: &RoleDef| &x.code == r.get_ref()) {
+                    ctx.err(
+                        r,
+                        format!("account[{i}].roles[{j}]"),
+                        format!("角色“{}”未在 roles.toml 中定义", r.get_ref()),
+                    );
+                }
+            }
+            if let Some(d) = &a.department
+                && !departments.iter().any(|x| &x.code == d.get_ref())
+            {
+                ctx.err(
+                    d,
+                    format!("account[{i}].department"),
+                    format!("部门“{}”未在 departments.toml 中定义", d.get_ref()),
+                );
+            }
+            let division = match &a.division {
+                Some(d) => match divisions.lookup(d.get_ref()) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        ctx.err(d, format!("account[{i}].division"), e.to_string());
+                        None
+                    }
+                },
+                None => None,
+            };
+            if matches!(kind, UserKind::Staff | UserKind::System) && a.login.is_none() {
+                ctx.errors.push(ConfigError::new(
+                    &ctx.file.clone(),
+                    None,
+                    format!("account[{i}].login"),
+                    "工作人员和对接系统账号需要 login",
+                ));
+            }
+            accounts.push(DemoAccount {
+                login: a.login,
+                kind,
+                name: a.name,
+                roles: a.roles.into_iter().map(Spanned::into_inner).collect(),
+                department: a.department.map(Spanned::into_inner),
+                division,
+                grid: a.grid,
+            });
+        }
+        errors.extend(ctx.errors);
+        Some(DemoConfig {
+            password: raw.password,
+            seed: raw.seed,
+            scale: raw.scale.max(1),
+            accounts,
+        })
+    });
+
+    match (city, demo) {
+        (Some(city), Some(demo)) if errors.is_empty() => Ok(CityConfig {
+            source: source.describe(),
+            city,
+            divisions,
+            towns,
+            departments,
+            roles,
+            holidays,
+            demo,
+        }),
+        _ => {
+            if errors.is_empty() {
+                errors.push(ConfigError::new(&source.describe(), None, "", "配置不完整"));
+            }
+            Err(errors)
+        }
+    }
+}
+
+fn valid_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// "，是否应为“x”？" when a close name exists (edit distance ≤ 2).
+fn suggest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    candidates
+        .map(|c| (edit_distance(input, c), c))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, c)| format!("，是否应为“{c}”？"))
+        .unwrap_or_default()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo_config() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config")
+    }
+
+    #[test]
+    fn shipped_config_is_valid() {
+        let c = load(&ConfigSource::Dir(repo_config())).unwrap_or_else(|e| panic!("{e:#?}"));
+        assert_eq!(c.city.name, "亳州市");
+        assert_eq!(c.towns.len(), 96);
+        assert!(
+            c.departments
+                .iter()
+                .any(|d| d.short_name == "市中级人民法院")
+        );
+        assert!(c.holidays.iter().any(|h| h.year == 2025));
+        let embedded = load(&ConfigSource::Embedded).unwrap();
+        assert_eq!(embedded.roles, c.roles);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&repo_config(), dir.path());
+        let roles = std::fs::read_to_string(dir.path().join("roles.toml")).unwrap();
+        let broken = roles
+            .replacen("\"audit.read\"", "\"audit.raed\"", 1)
+            .replacen("scope = \"all\"", "scope = \"everything\"", 1);
+        std::fs::write(dir.path().join("roles.toml"), &broken).unwrap();
+        let errors = load(&ConfigSource::Dir(dir.path().to_path_buf())).unwrap_err();
+        let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        let typo = text
+            .iter()
+            .find(|e| e.contains("audit.raed"))
+            .expect("typo reported");
+        let line = broken
+            .lines()
+            .position(|l| l.contains("audit.raed"))
+            .unwrap()
+            + 1;
+        assert!(
+            typo.contains(&format!("roles.toml:{line}: role[1].permissions[0]")),
+            "{typo}"
+        );
+        assert!(typo.contains("是否应为“audit.read”"), "{typo}");
+        assert!(text.iter().any(|e| e.contains("role[0].scope")), "{text:?}");
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let dest = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                std::fs::create_dir_all(&dest).unwrap();
+                copy_dir(&e.path(), &dest);
+            } else {
+                std::fs::copy(e.path(), dest).unwrap();
+            }
+        }
+    }
+}

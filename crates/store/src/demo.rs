@@ -1,0 +1,392 @@
+//! First-start bootstrap (divisions, departments and roles from config) and the demo city.
+
+use crate::auth::{self, NewUser};
+use crate::config::CityConfig;
+use crate::org::{self, NewCitizen, NewEnterprise};
+use crate::{Db, Result, StoreError, audit, random_bytes, settings};
+use domain::audit::AuditEntry;
+use domain::auth::UserKind;
+use domain::demo::{bozhou_county_boxes, generate};
+use sqlx::Row;
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+const DEMO_KEY: &str = "demo_loaded";
+
+/// Makes the database know every division, department and role in the config. Existing rows
+/// are left as administrators edited them; only missing ones are added.
+pub async fn bootstrap(db: &Db, cfg: &CityConfig, now: OffsetDateTime) -> Result<()> {
+    let mut tx = db.begin().await?;
+    org::sync_divisions(&mut tx, &cfg.divisions).await?;
+    let mut added = vec![];
+    for d in &cfg.departments {
+        if org::department_id_by_code(&mut tx, &d.code)
+            .await?
+            .is_none()
+        {
+            let input = org::DepartmentInput {
+                code: d.code.clone(),
+                name: d.name.clone(),
+                short_name: d.short_name.clone(),
+                kind: d.kind.clone(),
+                division_code: d.division_code.clone(),
+                active: true,
+            };
+            org::create_department(&mut tx, now, &input).await?;
+            added.push(format!("部门 {}", d.short_name));
+        }
+    }
+    for r in &cfg.roles {
+        if auth::role_id_by_code(&mut tx, &r.code).await?.is_none() {
+            let input = auth::RoleInput {
+                code: r.code.clone(),
+                name: r.name.clone(),
+                description: r.description.clone(),
+                scope: r.scope,
+                permissions: r.permissions.clone(),
+            };
+            auth::create_role(&mut tx, now, &input, true).await?;
+            added.push(format!("角色 {}", r.name));
+        }
+    }
+    if !added.is_empty() {
+        let e = AuditEntry::new("config.sync", "config", &cfg.source)
+            .detail(format!("新增：{}", added.join("、")));
+        audit::append(&mut tx, now, e).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoLogin {
+    pub login: String,
+    pub name: String,
+    pub roles: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoReport {
+    pub grids: usize,
+    pub enterprises: usize,
+    pub citizens: usize,
+    pub api_token: Option<String>,
+}
+
+pub async fn demo_loaded(db: &Db) -> Result<bool> {
+    Ok(settings::get(db, DEMO_KEY).await?.is_some())
+}
+
+/// Loads the demo city once. Returns `None` if it was loaded before.
+pub async fn load_demo(
+    db: &Db,
+    cfg: &CityConfig,
+    now: OffsetDateTime,
+    scale: Option<u32>,
+) -> Result<Option<DemoReport>> {
+    if demo_loaded(db).await? {
+        return Ok(None);
+    }
+    let scale = scale.unwrap_or(cfg.demo.scale).max(1);
+    let city = generate(&cfg.towns, &bozhou_county_boxes(), scale, cfg.demo.seed);
+
+    // Hash outside the transaction: argon2 is deliberately slow.
+    let password = cfg.demo.password.clone();
+    let n = cfg.demo.accounts.len();
+    let hashes: Vec<String> = tokio::task::spawn_blocking(move || {
+        (0..n)
+            .map(|_| domain::auth::password::hash(&password, &random_bytes::<16>()))
+            .collect()
+    })
+    .await
+    .map_err(|e| StoreError::Other(e.to_string()))?;
+
+    let mut tx = db.begin().await?;
+    let mut grid_ids: HashMap<String, String> = HashMap::new();
+    for g in &city.grids {
+        let id = org::insert_grid(
+            &mut tx,
+            now,
+            &g.code,
+            &g.name,
+            &g.town_code,
+            &g.ring,
+            &g.keywords,
+        )
+        .await?;
+        grid_ids.insert(g.code.clone(), id);
+    }
+    for e in &city.enterprises {
+        org::insert_enterprise(
+            &mut tx,
+            now,
+            &NewEnterprise {
+                uscc: e.uscc.to_string(),
+                name: e.name.clone(),
+                kind: e.kind.to_string(),
+                industry: e.industry.to_string(),
+                division_code: e.division_code.to_string(),
+                grid_id: grid_ids.get(&e.grid_code).cloned(),
+                address: e.address.clone(),
+                lon: Some(e.location.lon),
+                lat: Some(e.location.lat),
+                legal_rep: e.legal_rep.clone(),
+                employees: e.employees as i64,
+                registered_capital_fen: e.registered_capital.fen(),
+                established_on: Some(e.established_on.to_string()),
+            },
+        )
+        .await?;
+    }
+    for c in &city.citizens {
+        let grid_id = grid_ids.get(&c.grid_code).cloned();
+        org::insert_citizen(
+            &mut tx,
+            now,
+            &NewCitizen {
+                id_card_no: c.id_card_no.clone(),
+                name: c.name.clone(),
+                phone: c.phone.clone(),
+                division_code: c.division_code.to_string(),
+                grid_id,
+                address: c.address.clone(),
+            },
+        )
+        .await?;
+    }
+
+    let mut api_token = None;
+    for (a, hash) in cfg.demo.accounts.iter().zip(hashes) {
+        let mut role_ids = vec![];
+        for r in &a.roles {
+            role_ids.push(
+                auth::role_id_by_code(&mut tx, r)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("角色 {r}")))?,
+            );
+        }
+        let department_id = match &a.department {
+            Some(code) => Some(
+                org::department_id_by_code(&mut tx, code)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("部门 {code}")))?,
+            ),
+            None => None,
+        };
+        let grid_id = a.grid.as_ref().and_then(|g| grid_ids.get(g).cloned());
+        let mut u = NewUser {
+            kind: Some(a.kind),
+            login: a.login.clone().unwrap_or_default(),
+            display_name: a.name.clone().unwrap_or_default(),
+            password_hash: hash,
+            department_id,
+            division_code: a.division.as_ref().map(|d| d.to_string()),
+            grid_id: grid_id.clone(),
+            role_ids,
+            ..Default::default()
+        };
+        match a.kind {
+            UserKind::Enterprise => {
+                let e = city
+                    .enterprises
+                    .iter()
+                    .find(|e| a.grid.as_ref().is_none_or(|g| &e.grid_code == g))
+                    .ok_or_else(|| StoreError::Other("演示企业账号找不到所在网格的企业".into()))?;
+                u.login = e.uscc.to_string();
+                u.uscc = Some(e.uscc.to_string());
+                u.display_name = e.name.clone();
+                u.division_code = Some(e.division_code.to_string());
+                u.grid_id = grid_ids.get(&e.grid_code).cloned();
+            }
+            UserKind::Citizen => {
+                let c = city
+                    .citizens
+                    .iter()
+                    .find(|c| {
+                        a.division
+                            .as_ref()
+                            .is_none_or(|d| d.contains(&c.division_code))
+                    })
+                    .ok_or_else(|| StoreError::Other("演示群众账号找不到所在乡镇的群众".into()))?;
+                u.login = c.id_card_no.to_string();
+                u.id_card_no = Some(c.id_card_no.to_string());
+                u.display_name = c.name.clone();
+                u.division_code = Some(c.division_code.to_string());
+                u.phone = c.phone.clone();
+            }
+            UserKind::Staff | UserKind::System => {
+                if let (Some(g), None) = (&grid_id, &u.division_code) {
+                    // A grid manager's division is the grid's town.
+                    let town: String = sqlx::query("SELECT division_code FROM grids WHERE id = $1")
+                        .bind(g)
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .try_get(0)?;
+                    u.division_code = Some(town);
+                }
+                if u.department_id.is_none() && u.division_code.is_none() {
+                    u.division_code = Some(cfg.city.division_code.to_string());
+                }
+            }
+        }
+        let id = auth::create_user(&mut tx, now, &u).await?;
+        if a.kind == UserKind::System {
+            let (_, token) =
+                auth::create_token(&mut tx, now, &id, "演示令牌", "demo", None).await?;
+            api_token = Some(token);
+        }
+    }
+    settings::set(
+        &mut tx,
+        now,
+        DEMO_KEY,
+        &format!("scale={scale};seed={}", cfg.demo.seed),
+    )
+    .await?;
+    let report = DemoReport {
+        grids: city.grids.len(),
+        enterprises: city.enterprises.len(),
+        citizens: city.citizens.len(),
+        api_token,
+    };
+    let e = AuditEntry::new("demo.load", "city", cfg.city.division_code.as_str()).detail(format!(
+        "演示数据：网格 {}，市场主体 {}，群众 {}，账号 {}",
+        report.grids,
+        report.enterprises,
+        report.citizens,
+        cfg.demo.accounts.len()
+    ));
+    audit::append(&mut tx, now, e).await?;
+    tx.commit().await?;
+    Ok(Some(report))
+}
+
+/// The demo logins to print at start-up (kinds that log in, with their role names).
+pub async fn demo_logins(db: &Db, cfg: &CityConfig) -> Result<Vec<DemoLogin>> {
+    let mut out = vec![];
+    for a in &cfg.demo.accounts {
+        if a.kind == UserKind::System {
+            continue;
+        }
+        let mut q =
+            crate::sql::Sql::new("SELECT u.login, u.display_name FROM users u WHERE u.kind = ");
+        q.bind(a.kind.as_str());
+        match &a.login {
+            Some(l) => {
+                q.push(" AND u.login = ").bind(l.clone());
+            }
+            None => {
+                // Enterprise and citizen demo accounts: the one holding the first role.
+                q.push(" AND u.id IN (SELECT ur.user_id FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE r.code = ")
+                    .bind(a.roles.first().cloned().unwrap_or_default())
+                    .push(")");
+            }
+        }
+        q.push(" ORDER BY u.created_at LIMIT 1");
+        if let Some((login, name)) = q
+            .query_as::<(String, String)>()
+            .fetch_optional(db.reader())
+            .await?
+        {
+            let roles = a
+                .roles
+                .iter()
+                .filter_map(|r| {
+                    cfg.roles
+                        .iter()
+                        .find(|x| &x.code == r)
+                        .map(|x| x.name.clone())
+                })
+                .collect::<Vec<_>>()
+                .join("、");
+            out.push(DemoLogin { login, name, roles });
+        }
+    }
+    Ok(out)
+}
+
+/// Without the demo: when no staff account exists, creates `admin` with a random password that
+/// must be changed at first login, and returns the password to print once.
+pub async fn ensure_admin(db: &Db, now: OffsetDateTime) -> Result<Option<String>> {
+    let staff: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE kind = 'staff'")
+        .fetch_one(db.reader())
+        .await?;
+    if staff > 0 {
+        return Ok(None);
+    }
+    // Four classes guaranteed, then random hex.
+    let password = format!("Ys#{}a", crate::random_token(8));
+    let pw = password.clone();
+    let hash = tokio::task::spawn_blocking(move || {
+        domain::auth::password::hash(&pw, &random_bytes::<16>())
+    })
+    .await
+    .map_err(|e| StoreError::Other(e.to_string()))?;
+    let mut tx = db.begin().await?;
+    let role = auth::role_id_by_code(&mut tx, "sys_admin")
+        .await?
+        .ok_or_else(|| StoreError::NotFound("系统管理员角色 sys_admin".into()))?;
+    let id = auth::create_user(
+        &mut tx,
+        now,
+        &NewUser {
+            kind: Some(UserKind::Staff),
+            login: "admin".into(),
+            display_name: "系统管理员".into(),
+            password_hash: hash,
+            role_ids: vec![role],
+            must_change_password: true,
+            ..Default::default()
+        },
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        now,
+        AuditEntry::new("user.create", "user", &id).detail("首次启动创建初始管理员 admin"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(password))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ConfigSource, load};
+    use crate::testing;
+    use time::macros::datetime;
+
+    #[tokio::test]
+    async fn demo_loads_once_and_accounts_work() {
+        let (db, _d) = testing::db().await;
+        let cfg = load(&ConfigSource::Embedded).unwrap();
+        let now = datetime!(2026-11-27 08:00 UTC);
+        bootstrap(&db, &cfg, now).await.unwrap();
+        bootstrap(&db, &cfg, now).await.unwrap();
+        let r = load_demo(&db, &cfg, now, None).await.unwrap().unwrap();
+        assert_eq!(r.enterprises, 300);
+        assert!(r.api_token.as_deref().unwrap().starts_with("ys_"));
+        assert!(load_demo(&db, &cfg, now, None).await.unwrap().is_none());
+        let logins = demo_logins(&db, &cfg).await.unwrap();
+        assert_eq!(logins.len(), 8);
+        let ent = logins.iter().find(|l| l.roles == "企业用户").unwrap();
+        assert!(domain::Uscc::parse(&ent.login).is_ok());
+        let cit = logins.iter().find(|l| l.roles == "群众").unwrap();
+        assert!(domain::IdCardNo::parse(&cit.login).is_ok());
+        // The grid manager sees the demo enterprise.
+        let wangge = auth::user_by_login(&db, "wangge").await.unwrap().unwrap();
+        let p = auth::load_principal(&db, &wangge.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let scope = org::row_scope(&db, &p, "org.enterprises").await.unwrap();
+        let page = org::list_enterprises(&db, &scope, &Default::default(), Default::default())
+            .await
+            .unwrap();
+        assert!(page.total > 0);
+        assert!(page.items.iter().any(|e| e.uscc == ent.login));
+        assert!(page.items.iter().all(|e| e.grid_id == wangge.grid_id));
+        assert_eq!(crate::audit::verify(&db).await.unwrap().unwrap().checked, 2);
+    }
+}

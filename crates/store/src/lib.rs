@@ -1,0 +1,281 @@
+//! Persistence for Yingshang.
+//!
+//! One [`Db`] over SQLite (embedded, the default) or — designed for, not yet enabled —
+//! PostgreSQL, chosen from the URL. All SQL is written once in the subset both share, with
+//! `$1` placeholders, and runs through sqlx's `Any` driver; each backend has its own migrations
+//! folder. Writes go through a single writer connection on SQLite (no `SQLITE_BUSY` under load,
+//! and the audit chain serialises naturally); reads use a pool of read-only connections.
+
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod holidays;
+pub mod jobs;
+pub mod org;
+pub mod settings;
+pub mod sql;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use sqlx::AnyConnection as Conn;
+
+/// A write transaction. Obtain with [`Db::begin`]; commit explicitly.
+pub type Tx = sqlx::Transaction<'static, Any>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("数据库错误：{0}")]
+    Db(#[from] sqlx::Error),
+    #[error("数据库迁移失败：{0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}不存在")]
+    NotFound(String),
+    #[error("{message}")]
+    Conflict { field: String, message: String },
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("不支持的数据库地址：{0}（支持 sqlite://…）")]
+    UnsupportedUrl(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl StoreError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        StoreError::Invalid {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(field: &str, message: impl Into<String>) -> Self {
+        StoreError::Conflict {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// True when a UNIQUE constraint failed (both SQLite and PostgreSQL report it this way).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => {
+                e.is_unique_violation() || e.message().contains("UNIQUE constraint failed")
+            }
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Db {
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
+    url: String,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+impl Db {
+    /// Opens the database at `url` (`sqlite://path/to/file.db`), creating the file if needed.
+    pub async fn connect(url: &str) -> Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::UnsupportedUrl(redact(url)));
+        };
+        let with_mode = if url.contains('?') {
+            url.to_string()
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        let opts = AnyConnectOptions::from_str(&with_mode)?;
+
+        // The writer: one connection, WAL, fsync on every commit (synchronous=FULL), so an
+        // acknowledged write survives power loss.
+        let write = AnyPoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    for p in [
+                        "PRAGMA journal_mode = WAL",
+                        "PRAGMA synchronous = FULL",
+                        "PRAGMA foreign_keys = ON",
+                        "PRAGMA busy_timeout = 10000",
+                    ] {
+                        conn.execute(p).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(opts.clone())
+            .await?;
+        let read = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    for p in ["PRAGMA busy_timeout = 10000", "PRAGMA query_only = ON"] {
+                        conn.execute(p).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(opts)
+            .await?;
+        Ok(Db {
+            read,
+            write,
+            backend,
+            url: redact(url),
+        })
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.write).await?,
+        }
+        Ok(())
+    }
+
+    /// Connects and migrates.
+    pub async fn open(url: &str) -> Result<Db> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Starts a write transaction on the writer connection.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(self.write.begin().await?)
+    }
+
+    /// The pool for reads.
+    pub fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL without credentials, for logs and the status page.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    /// A cheap liveness check for `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+/// A new application-generated id: UUIDv7 (time-ordered) as 32 hex digits.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+/// A random secret of `n` bytes from the operating system, hex encoded.
+pub fn random_token(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    getrandom::fill(&mut b).expect("OS random source");
+    hex::encode(b)
+}
+
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).expect("OS random source");
+    b
+}
+
+/// SQLite URL for a data directory.
+pub fn sqlite_url_for_dir(dir: &std::path::Path) -> String {
+    format!("sqlite://{}", dir.join("yingshang.db").display())
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A fresh migrated database in a temporary directory (kept alive by the returned guard).
+    pub async fn db() -> (Db, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::open(&sqlite_url_for_dir(dir.path()))
+            .await
+            .expect("open db");
+        (db, dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn opens_in_wal_mode_with_foreign_keys() {
+        let (db, _dir) = testing::db().await;
+        let mut tx = db.begin().await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(fk, 1);
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(sync, 2, "FULL");
+        tx.commit().await.unwrap();
+        // Readers cannot write.
+        let err = sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ('a', 'b', 0)")
+            .execute(db.reader())
+            .await;
+        assert!(err.is_err());
+    }
+
+    #[test]
+    fn redacts_credentials() {
+        assert_eq!(redact("postgres://u:p@h/db"), "postgres://***@h/db");
+        assert_eq!(redact("sqlite://data/y.db"), "sqlite://data/y.db");
+    }
+}

@@ -1,0 +1,232 @@
+//! A small query builder that numbers placeholders `$1, $2, …` for both backends (sqlx's own
+//! builder writes `?` for the `Any` driver, which PostgreSQL would reject).
+
+use sqlx::any::AnyArguments;
+use sqlx::query::{Query, QueryAs, QueryScalar};
+use sqlx::{Any, Arguments};
+
+#[derive(Debug, Clone)]
+pub enum Value {
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Null,
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(v.clone())
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Real(v)
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map(Into::into).unwrap_or(Value::Null)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Sql {
+    text: String,
+    args: Vec<Value>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Sql {
+            text: text.to_string(),
+            args: vec![],
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder and binds `v` to it.
+    pub fn bind(&mut self, v: impl Into<Value>) -> &mut Self {
+        self.args.push(v.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// Appends another fragment, renumbering its placeholders after ours.
+    pub fn append(&mut self, other: &Sql) -> &mut Self {
+        let offset = self.args.len();
+        let mut chars = other.text.chars().peekable();
+        while let Some(c) = chars.next() {
+            self.text.push(c);
+            if c == '$' {
+                let mut n = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    n.push(*d);
+                    chars.next();
+                }
+                match n.parse::<usize>() {
+                    Ok(i) => self.text.push_str(&(i + offset).to_string()),
+                    Err(_) => self.text.push_str(&n),
+                }
+            }
+        }
+        self.args.extend(other.args.iter().cloned());
+        self
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn arguments<'q>(&self) -> AnyArguments<'q> {
+        let mut a = AnyArguments::default();
+        for v in &self.args {
+            let r = match v {
+                Value::Int(i) => a.add(*i),
+                Value::Real(f) => a.add(*f),
+                Value::Text(s) => a.add(s.clone()),
+                Value::Null => a.add(Option::<String>::None),
+            };
+            r.expect("encode argument");
+        }
+        a
+    }
+
+    pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
+        sqlx::query_with(&self.text, self.arguments())
+    }
+
+    pub fn query_as<T>(&self) -> QueryAs<'_, Any, T, AnyArguments<'_>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        sqlx::query_as_with(&self.text, self.arguments())
+    }
+
+    pub fn query_scalar<T>(&self) -> QueryScalar<'_, Any, T, AnyArguments<'_>>
+    where
+        (T,): for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        sqlx::query_scalar_with(&self.text, self.arguments())
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Which page of a list, as list pages and the API take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest {
+            page: 1,
+            per_page: 20,
+        }
+    }
+}
+
+impl PageRequest {
+    pub fn new(page: Option<u32>, per_page: Option<u32>) -> Self {
+        PageRequest {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(20).clamp(1, 200),
+        }
+    }
+
+    /// Every row, for exports (capped to keep a request bounded).
+    pub fn all() -> Self {
+        PageRequest {
+            page: 1,
+            per_page: 100_000,
+        }
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page as i64 - 1) * self.per_page as i64
+    }
+
+    /// Appends `LIMIT … OFFSET …`.
+    pub fn apply(&self, sql: &mut Sql) {
+        sql.push(" LIMIT ")
+            .bind(self.per_page as i64)
+            .push(" OFFSET ")
+            .bind(self.offset());
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl<T> Paged<T> {
+    pub fn pages(&self) -> u32 {
+        ((self.total.max(0) as u64).div_ceil(self.per_page.max(1) as u64)).max(1) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_placeholders() {
+        let mut q = Sql::new("SELECT * FROM t WHERE 1=1");
+        q.push(" AND a = ")
+            .bind(1i64)
+            .push(" AND b LIKE ")
+            .bind(format!("{}%", like_escape("5%_x")));
+        PageRequest::new(Some(3), Some(10)).apply(&mut q);
+        assert_eq!(
+            q.text(),
+            "SELECT * FROM t WHERE 1=1 AND a = $1 AND b LIKE $2 LIMIT $3 OFFSET $4"
+        );
+        assert_eq!(like_escape("5%_x"), "5\\%\\_x");
+        let mut inner = Sql::new("");
+        inner
+            .push(" AND c = ")
+            .bind(3i64)
+            .push(" AND d = ")
+            .bind(4i64);
+        let mut outer = Sql::new("SELECT 1 WHERE a = ");
+        outer.bind(1i64).append(&inner);
+        assert_eq!(outer.text(), "SELECT 1 WHERE a = $1 AND c = $2 AND d = $3");
+        assert_eq!(outer.args.len(), 3);
+    }
+}
