@@ -169,6 +169,8 @@ pub struct Principal {
     pub role_names: Vec<String>,
     /// Permission → widest scope among the user's roles that grant it.
     pub grants: BTreeMap<String, ScopeKind>,
+    /// Set after an administrator reset the password: only the password page is open.
+    pub must_change_password: bool,
 }
 
 impl Principal {
@@ -370,6 +372,7 @@ mod tests {
             id_card_no: None,
             role_names: vec![],
             grants,
+            must_change_password: false,
         };
         assert_eq!(p.scope("org.enterprises"), Some(DataScope::Nothing));
         assert_eq!(p.scope("admin.users"), None);

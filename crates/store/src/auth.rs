@@ -117,6 +117,7 @@ pub async fn load_principal(db: &Db, user_id: &str) -> Result<Option<Principal>>
         id_card_no: u.id_card_no.clone(),
         role_names,
         grants,
+        must_change_password: u.must_change_password != 0,
     }))
 }
 
@@ -620,6 +621,24 @@ pub async fn end_user_sessions(
     Ok(r.rows_affected())
 }
 
+/// Ends a user's sessions except `keep` (after a password change).
+pub async fn end_other_sessions(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    user_id: &str,
+    keep: &str,
+    reason: &str,
+) -> Result<u64> {
+    let r = sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE user_id = $3 AND id <> $4 AND ended_at IS NULL")
+        .bind(to_millis(now))
+        .bind(reason)
+        .bind(user_id)
+        .bind(keep)
+        .execute(&mut *conn)
+        .await?;
+    Ok(r.rows_affected())
+}
+
 /// Ends idle sessions and deletes ended ones older than `keep_ended` (their logins and logouts
 /// stay in the audit log).
 pub async fn purge_sessions(
@@ -640,6 +659,16 @@ pub async fn purge_sessions(
         .await?
         .rows_affected();
     Ok((ended, deleted))
+}
+
+/// Accounts locked right now.
+pub async fn locked_count(db: &Db, now: OffsetDateTime) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE locked_until > $1")
+            .bind(to_millis(now))
+            .fetch_one(db.reader())
+            .await?,
+    )
 }
 
 pub async fn active_session_count(db: &Db) -> Result<i64> {

@@ -103,6 +103,15 @@ pub struct Division {
     pub full_name: String,
 }
 
+pub async fn division_name(db: &Db, code: &str) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT name FROM divisions WHERE code = $1")
+            .bind(code)
+            .fetch_optional(db.reader())
+            .await?,
+    )
+}
+
 pub async fn list_divisions(db: &Db, parent: Option<&str>) -> Result<Vec<Division>> {
     let mut q =
         Sql::new("SELECT code, name, level, parent_code, full_name FROM divisions WHERE 1 = 1");

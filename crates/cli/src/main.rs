@@ -1,0 +1,365 @@
+//! `yingshang`: serve the platform, load the demo city, verify the audit chain, check config.
+
+use clap::{Args, Parser, Subcommand};
+use domain::clock::{Clock, SystemClock};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use store::config::{CityConfig, ConfigSource};
+
+#[derive(Parser)]
+#[command(
+    name = "yingshang",
+    version,
+    about = "营商 Yingshang — 城市营商环境数字化平台"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Place {
+    /// Data directory (the SQLite database lives here). Default: $YINGSHANG_DATA or ./data
+    #[arg(long, env = "YINGSHANG_DATA", default_value = "data")]
+    data: PathBuf,
+    /// Database URL, e.g. sqlite://data/yingshang.db. Default: the SQLite file in the data directory.
+    #[arg(long, env = "YINGSHANG_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Configuration directory. Default: ./config if present, else the copy built into the binary.
+    #[arg(long, env = "YINGSHANG_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+impl Place {
+    fn url(&self) -> Result<String, String> {
+        if let Some(u) = &self.database_url {
+            return Ok(u.clone());
+        }
+        std::fs::create_dir_all(&self.data)
+            .map_err(|e| format!("无法创建数据目录 {}：{e}", self.data.display()))?;
+        Ok(store::sqlite_url_for_dir(&self.data))
+    }
+
+    fn config(&self) -> Result<(ConfigSource, CityConfig), String> {
+        let source = ConfigSource::locate(self.config.as_deref());
+        match store::config::load(&source) {
+            Ok(c) => Ok((source, c)),
+            Err(errors) => {
+                let mut msg = format!("配置有 {} 处错误（{}）：", errors.len(), source.describe());
+                for e in errors {
+                    msg.push_str(&format!("\n  {e}"));
+                }
+                Err(msg)
+            }
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web server (creates the database and loads the demo city on first start).
+    Serve {
+        #[command(flatten)]
+        place: Place,
+        /// Address to listen on.
+        #[arg(long, env = "YINGSHANG_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Do not load the demo city; create an administrator with a one-time password instead.
+        #[arg(long)]
+        no_demo: bool,
+        /// Size of the demo city (1 = 300 enterprises, 200 citizens).
+        #[arg(long)]
+        demo_scale: Option<u32>,
+        /// Mark cookies Secure (when served over HTTPS).
+        #[arg(long)]
+        secure_cookies: bool,
+        /// Log format: text or json.
+        #[arg(long, env = "YINGSHANG_LOG_FORMAT", default_value = "text")]
+        log_format: String,
+    },
+    /// Load the demo city into the database (once).
+    Demo {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        scale: Option<u32>,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Validate the configuration without starting the server.
+    CheckConfig {
+        /// Configuration directory.
+        #[arg(long, env = "YINGSHANG_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Account recovery.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the whole SM3 hash chain; names the first broken record.
+    Verify {
+        #[command(flatten)]
+        place: Place,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Give an account a new one-time password (it must be changed at next login) and unlock it.
+    ResetPassword {
+        #[command(flatten)]
+        place: Place,
+        login: String,
+    },
+}
+
+fn init_logs(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("YINGSHANG_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    if format == "json" {
+        b.json().init();
+    } else {
+        b.compact().init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("错误：{msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::Serve {
+            place,
+            listen,
+            no_demo,
+            demo_scale,
+            secure_cookies,
+            log_format,
+        } => {
+            init_logs(&log_format);
+            serve(place, listen, no_demo, demo_scale, secure_cookies).await
+        }
+        Command::Demo { place, scale } => {
+            init_logs("text");
+            let (_, cfg) = place.config()?;
+            let db = store::Db::open(&place.url()?)
+                .await
+                .map_err(|e| e.to_string())?;
+            let now = SystemClock.now();
+            store::demo::bootstrap(&db, &cfg, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            match store::demo::load_demo(&db, &cfg, now, scale)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Some(r) => {
+                    println!(
+                        "已加载演示城市：网格 {}，市场主体 {}，群众 {}。",
+                        r.grids, r.enterprises, r.citizens
+                    );
+                    if let Some(t) = r.api_token {
+                        println!("对接系统演示令牌（只显示这一次）：{t}");
+                    }
+                    print_logins(&db, &cfg).await;
+                }
+                None => println!("演示数据此前已加载，未重复加载。"),
+            }
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { place },
+        } => {
+            let db = store::Db::open(&place.url()?)
+                .await
+                .map_err(|e| e.to_string())?;
+            let result = store::audit::verify(&db).await.map_err(|e| e.to_string())?;
+            db.close().await;
+            match result {
+                Ok(r) => {
+                    println!(
+                        "审计链完整：已校验 {} 条记录（链头 #{}）。",
+                        r.checked, r.head_seq
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(b) => {
+                    println!("审计链被破坏：{b}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+        Command::CheckConfig { config } => {
+            let place = Place {
+                data: PathBuf::from("data"),
+                database_url: None,
+                config,
+            };
+            let (source, cfg) = place.config()?;
+            println!("配置有效（{}）：", source.describe());
+            println!(
+                "  城市 {}（{}），区划 {} 个，乡镇街道 {} 个",
+                cfg.city.name,
+                cfg.city.division_code,
+                cfg.divisions.len(),
+                cfg.towns.len()
+            );
+            println!(
+                "  部门 {} 个，角色 {} 个，演示账号 {} 个",
+                cfg.departments.len(),
+                cfg.roles.len(),
+                cfg.demo.accounts.len()
+            );
+            let years: Vec<String> = cfg.holidays.iter().map(|h| h.year.to_string()).collect();
+            println!("  节假日表：{}", years.join("、"));
+            let cal = domain::calendar::WorkCalendar::new(
+                cfg.holidays.clone(),
+                cfg.city.working_hours.clone(),
+            );
+            if let Some(w) = cal.coverage_warning(SystemClock.today()) {
+                println!("  警告：{w}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command: UserCommand::ResetPassword { place, login },
+        } => {
+            let db = store::Db::open(&place.url()?)
+                .await
+                .map_err(|e| e.to_string())?;
+            let user = store::auth::user_by_login(&db, &login)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("账号“{login}”不存在"))?;
+            let password = format!("Ys#{}a", store::random_token(8));
+            let hash = domain::auth::password::hash(&password, &store::random_bytes::<16>());
+            let now = SystemClock.now();
+            let mut tx = db.begin().await.map_err(|e| e.to_string())?;
+            store::auth::set_password(&mut tx, now, &user.id, &hash, true)
+                .await
+                .map_err(|e| e.to_string())?;
+            store::auth::end_user_sessions(&mut tx, now, &user.id, "password_reset")
+                .await
+                .map_err(|e| e.to_string())?;
+            let e = domain::audit::AuditEntry::new("user.password_reset", "user", &user.id)
+                .by("cli", "命令行")
+                .detail("通过命令行重置密码并解锁");
+            store::audit::append(&mut tx, now, e)
+                .await
+                .map_err(|e| e.to_string())?;
+            tx.commit().await.map_err(|e| e.to_string())?;
+            db.close().await;
+            println!("账号 {login} 的一次性密码：{password}（登录后须立即修改）");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn print_logins(db: &store::Db, cfg: &CityConfig) {
+    if let Ok(logins) = store::demo::demo_logins(db, cfg).await
+        && !logins.is_empty()
+    {
+        println!("演示账号（密码均为 {}）：", cfg.demo.password);
+        for l in logins {
+            println!("  {:<20} {:<12} {}", l.login, l.roles, l.name);
+        }
+    }
+}
+
+async fn serve(
+    place: Place,
+    listen: String,
+    no_demo: bool,
+    demo_scale: Option<u32>,
+    secure_cookies: bool,
+) -> Result<ExitCode, String> {
+    let (source, cfg) = place.config()?;
+    let url = place.url()?;
+    let cfg = Arc::new(cfg);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| format!("无法监听 {listen}：{e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = web::app::Application::build(web::app::Options {
+        database_url: url.clone(),
+        config: cfg.clone(),
+        clock,
+        demo: !no_demo,
+        demo_scale,
+        secure_cookies,
+    })
+    .await
+    .map_err(|e| format!("启动失败：{e}"))?;
+
+    println!(
+        "营商 Yingshang {} — {}",
+        env!("CARGO_PKG_VERSION"),
+        cfg.city.name
+    );
+    println!(
+        "数据库：{}；配置：{}",
+        app.state.db.url(),
+        source.describe()
+    );
+    if let Some(r) = &app.demo {
+        println!(
+            "首次启动，已加载演示城市：网格 {}，市场主体 {}，群众 {}。",
+            r.grids, r.enterprises, r.citizens
+        );
+        if let Some(t) = &r.api_token {
+            println!("对接系统演示令牌（只显示这一次）：{t}");
+        }
+    }
+    if let Some(pw) = &app.initial_admin_password {
+        println!("已创建初始管理员 admin，一次性密码：{pw}（首次登录须修改）");
+    }
+    if !no_demo {
+        print_logins(&app.state.db, &cfg).await;
+    }
+    println!("在浏览器打开 http://{addr}/");
+    tracing::info!(%addr, "listening");
+
+    let shutdown = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("signal handler");
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+    };
+    app.run(listener, shutdown)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,89 @@
+//! Building and running the whole application: database, configuration, demo data, jobs and
+//! the HTTP server. The CLI and the integration tests both start the server through here.
+
+use crate::state::AppState;
+use domain::clock::Clock;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use store::Db;
+use store::config::CityConfig;
+use store::demo::DemoReport;
+use store::jobs::JobRunner;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub struct Options {
+    pub database_url: String,
+    pub config: Arc<CityConfig>,
+    pub clock: Arc<dyn Clock>,
+    /// Load the demo city if it was never loaded.
+    pub demo: bool,
+    pub demo_scale: Option<u32>,
+    pub secure_cookies: bool,
+}
+
+pub struct Application {
+    pub state: AppState,
+    pub runner: Arc<JobRunner>,
+    /// Set when this start loaded the demo city.
+    pub demo: Option<DemoReport>,
+    /// Set when this start created the first administrator (no demo).
+    pub initial_admin_password: Option<String>,
+}
+
+impl Application {
+    pub async fn build(opts: Options) -> Result<Application, store::StoreError> {
+        let db = Db::open(&opts.database_url).await?;
+        let now = opts.clock.now();
+        store::demo::bootstrap(&db, &opts.config, now).await?;
+        let (demo, initial_admin_password) = if opts.demo {
+            (
+                store::demo::load_demo(&db, &opts.config, now, opts.demo_scale).await?,
+                None,
+            )
+        } else {
+            (None, store::demo::ensure_admin(&db, now).await?)
+        };
+        let calendar = store::holidays::calendar(
+            &db,
+            &opts.config.holidays,
+            opts.config.city.working_hours.clone(),
+        )
+        .await?;
+        if let Some(w) = calendar.coverage_warning(opts.clock.today()) {
+            tracing::warn!("{w}");
+        }
+        let mut runner = JobRunner::new(db.clone(), opts.clock.clone());
+        let idle = time::Duration::minutes(opts.config.city.security.idle_timeout_minutes);
+        crate::jobs::setup(&mut runner, &db, &opts.clock, idle).await?;
+        let waker = runner.waker();
+        let state = AppState::new(db, opts.config, opts.clock, calendar)
+            .with_options(opts.secure_cookies, Some(waker));
+        Ok(Application {
+            state,
+            runner: Arc::new(runner),
+            demo,
+            initial_admin_password,
+        })
+    }
+
+    /// Serves until `shutdown` resolves; the job runner runs alongside and stops with it.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (tx, rx) = watch::channel(false);
+        let jobs = self.runner.clone().spawn(rx);
+        self.state.metrics.mark_started();
+        let app =
+            crate::router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        let _ = tx.send(true);
+        let _ = jobs.await;
+        self.state.db.close().await;
+        result
+    }
+}

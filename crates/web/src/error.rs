@@ -1,0 +1,161 @@
+//! The one place errors become responses: a Chinese page for browsers, and for the API the
+//! shape `{"code": "...", "message": "<中文>", "field": "..."}`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("请先登录")]
+    Unauthenticated,
+    #[error("接口令牌无效、已过期或已吊销")]
+    TokenRejected,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}不存在或无权查看")]
+    NotFound(String),
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("{message}")]
+    Conflict { field: String, message: String },
+    #[error("系统内部错误，请稍后重试")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        AppError::Internal(e.to_string())
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated | AppError::TokenRejected => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::TokenRejected => "invalid_token",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Invalid { .. } => "invalid",
+            AppError::Conflict { .. } => "conflict",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Invalid { field, .. } | AppError::Conflict { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    fn log(&self) {
+        if let AppError::Internal(detail) = self {
+            tracing::error!(error = %detail, "internal error");
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => AppError::NotFound(what),
+            StoreError::Conflict { field, message } => AppError::Conflict { field, message },
+            StoreError::Invalid { field, message } => AppError::Invalid { field, message },
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::from(StoreError::from(e))
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(format!("template: {e}"))
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ApiErrorBody {
+    /// Stable machine-readable code: unauthenticated, invalid_token, forbidden, not_found, invalid, conflict, internal.
+    pub code: String,
+    /// Chinese message for people.
+    pub message: String,
+    /// The input field at fault, when there is one.
+    pub field: Option<String>,
+}
+
+/// An error answered as JSON (API routes).
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        let body = ApiErrorBody {
+            code: self.0.code().to_string(),
+            message: self.0.to_string(),
+            field: self.0.field().map(str::to_string),
+        };
+        (self.0.status(), Json(body)).into_response()
+    }
+}
+
+/// An error answered as a page (browser routes).
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        let status = self.0.status();
+        let title = match &self.0 {
+            AppError::Unauthenticated | AppError::TokenRejected => "请先登录",
+            AppError::Forbidden(_) => "无权访问",
+            AppError::NotFound(_) => "未找到",
+            AppError::Invalid { .. } | AppError::Conflict { .. } => "无法处理",
+            AppError::Internal(_) => "系统错误",
+        };
+        (
+            status,
+            Html(crate::layout::plain_page(title, &self.0.to_string())),
+        )
+            .into_response()
+    }
+}
+
+pub type PageResult<T = Response> = Result<T, PageError>;
+pub type ApiResult<T> = Result<Json<T>, ApiError>;

@@ -1,0 +1,106 @@
+//! Background jobs of the platform itself. Case modules register theirs the same way.
+
+use domain::clock::{CHINA, Clock};
+use std::sync::Arc;
+use store::jobs::{HandlerFuture, Job, JobHandler, JobRunner, enqueue};
+use store::{Db, Tx};
+use time::{Duration, OffsetDateTime, Time};
+
+pub const SESSION_PURGE: &str = "session.purge";
+
+/// Ends idle sessions that were never seen again and deletes ended sessions after 90 days
+/// (logins and logouts stay in the audit log), then schedules itself for the next night.
+pub struct SessionPurge {
+    pub idle: Duration,
+}
+
+/// 03:00 China time after `now`.
+pub fn next_night(now: OffsetDateTime) -> OffsetDateTime {
+    let local = now.to_offset(CHINA);
+    let today_3 = local.replace_time(Time::from_hms(3, 0, 0).expect("valid"));
+    if today_3 > local {
+        today_3
+    } else {
+        today_3 + Duration::days(1)
+    }
+}
+
+fn purge_key(at: OffsetDateTime) -> String {
+    format!("{SESSION_PURGE}:{}", at.to_offset(CHINA).date())
+}
+
+impl JobHandler for SessionPurge {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        _job: &'a Job,
+        now: OffsetDateTime,
+    ) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let (ended, deleted) =
+                store::auth::purge_sessions(tx, now, now - self.idle, now - Duration::days(90))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            tracing::info!(ended, deleted, "sessions purged");
+            let next = next_night(now);
+            enqueue(
+                tx,
+                now,
+                SESSION_PURGE,
+                &serde_json::json!({}),
+                next,
+                Some(&purge_key(next)),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            Ok(())
+        })
+    }
+}
+
+/// Registers the platform's handlers and makes sure the recurring jobs are scheduled.
+pub async fn setup(
+    runner: &mut JobRunner,
+    db: &Db,
+    clock: &Arc<dyn Clock>,
+    idle: Duration,
+) -> store::Result<()> {
+    runner.register(SESSION_PURGE, Arc::new(SessionPurge { idle }));
+    let now = clock.now();
+    let next = next_night(now);
+    let mut tx = db.begin().await?;
+    enqueue(
+        &mut tx,
+        now,
+        SESSION_PURGE,
+        &serde_json::json!({}),
+        next,
+        Some(&purge_key(next)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn next_night_is_three_in_the_morning_china_time() {
+        assert_eq!(
+            next_night(datetime!(2026-11-27 10:00 UTC)),
+            datetime!(2026-11-28 03:00 +8)
+        );
+        // 02:00 China time: tonight's run is an hour away.
+        assert_eq!(
+            next_night(datetime!(2026-11-27 18:00 UTC)),
+            datetime!(2026-11-28 03:00 +8)
+        );
+        assert_eq!(
+            next_night(datetime!(2026-11-27 20:00 UTC)),
+            datetime!(2026-11-29 03:00 +8)
+        );
+    }
+}

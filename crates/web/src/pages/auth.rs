@@ -1,0 +1,415 @@
+//! Login, logout and changing one's own password.
+
+use super::render;
+use crate::access::{Access, RequestCtx, Routes, ensure_anon_csrf, redirect_with_flash};
+use crate::cookies;
+use crate::error::{AppError, PageResult};
+use crate::layout::{FormErrors, Layout};
+use askama::Template;
+use axum::Form;
+use axum::extract::Query;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use domain::audit::Outcome;
+use domain::auth::UserKind;
+use domain::clock::format_local;
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .add("/", Access::Public, get(root))
+        .add("/login", Access::Public, get(login_page).post(login))
+        .add("/logout", Access::Authenticated, post(logout))
+        .add(
+            "/account/password",
+            Access::Authenticated,
+            get(password_page).post(change_password),
+        )
+}
+
+async fn root(ctx: RequestCtx) -> Redirect {
+    Redirect::to(if ctx.principal.is_some() {
+        "/home"
+    } else {
+        "/login"
+    })
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    account: String,
+    next: String,
+    notice: Option<String>,
+    errors: FormErrors,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct LoginQuery {
+    next: Option<String>,
+    timeout: Option<String>,
+    logged_out: Option<String>,
+}
+
+async fn login_page(ctx: RequestCtx, Query(q): Query<LoginQuery>) -> PageResult {
+    if ctx.principal.is_some() {
+        return Ok(Redirect::to(&super::safe_next(q.next.as_deref())).into_response());
+    }
+    let notice = if q.timeout.is_some() {
+        Some(format!(
+            "您已超过{}分钟未操作，为保护信息安全已自动退出，请重新登录。",
+            ctx.state.sessions.idle.whole_minutes()
+        ))
+    } else if q.logged_out.is_some() {
+        Some("您已安全退出。".to_string())
+    } else {
+        None
+    };
+    show_login(
+        &ctx,
+        String::new(),
+        q.next.unwrap_or_default(),
+        notice,
+        FormErrors::default(),
+        false,
+    )
+}
+
+fn show_login(
+    ctx: &RequestCtx,
+    account: String,
+    next: String,
+    notice: Option<String>,
+    errors: FormErrors,
+    failed: bool,
+) -> PageResult {
+    let (token, cookie) = ensure_anon_csrf(ctx);
+    let mut layout = Layout::new(ctx, &ctx.state.config.city.name, "登录", "/login");
+    layout.csrf = token;
+    let mut resp = render(LoginPage {
+        layout,
+        account,
+        next,
+        notice,
+        errors,
+    })?;
+    if failed {
+        *resp.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+    }
+    if let Some(c) = cookie {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(resp)
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginForm {
+    account: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Staff log in with a user name, enterprises with their USCC, citizens with their ID number;
+/// all three are normalised the way they are stored.
+fn normalise_login(input: &str) -> String {
+    let t = domain::text::normalize_ascii(input);
+    if let Ok(u) = domain::Uscc::parse(&t) {
+        return u.to_string();
+    }
+    if let Ok(id) = domain::IdCardNo::parse(&t) {
+        return id.to_string();
+    }
+    t.to_lowercase()
+}
+
+async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) -> PageResult {
+    let state = &ctx.state;
+    let now = state.clock.now();
+    let login = normalise_login(&f.account);
+    let mut errors = FormErrors::default();
+    if login.is_empty() {
+        errors.add(
+            "account",
+            "请输入账号（用户名、统一社会信用代码或身份证号）",
+        );
+    }
+    if f.password.is_empty() {
+        errors.add("password", "请输入密码");
+    }
+    if !errors.is_empty() {
+        return show_login(&ctx, f.account, f.next, None, errors, true);
+    }
+    let user = store::auth::user_by_login(&state.db, &login).await?;
+    let fail = |errors_msg: String| {
+        let mut e = FormErrors::default();
+        e.add("password", errors_msg);
+        e
+    };
+    let Some(user) = user else {
+        // Same work as a real check, so timing does not reveal which accounts exist.
+        let pw = f.password.clone();
+        let _ =
+            tokio::task::spawn_blocking(move || domain::auth::password::verify(&pw, dummy_hash()))
+                .await;
+        ctx.audit(
+            ctx.entry("auth.login", "login", &login)
+                .outcome(Outcome::Failure)
+                .detail("账号不存在"),
+        )
+        .await?;
+        return show_login(
+            &ctx,
+            f.account,
+            f.next,
+            None,
+            fail("账号或密码错误".into()),
+            true,
+        );
+    };
+    let entry = |outcome, detail: String| {
+        domain::audit::AuditEntry::new("auth.login", "user", &user.id)
+            .by(&user.id, &user.display_name)
+            .from_ip(&ctx.ip)
+            .outcome(outcome)
+            .detail(detail)
+    };
+    if !user.is_active() {
+        ctx.audit(entry(Outcome::Denied, "账号已停用".into()))
+            .await?;
+        return show_login(
+            &ctx,
+            f.account,
+            f.next,
+            None,
+            fail("账号已停用，请联系系统管理员".into()),
+            true,
+        );
+    }
+    if user.kind() == UserKind::System {
+        ctx.audit(entry(Outcome::Denied, "对接系统账号不能登录页面".into()))
+            .await?;
+        return show_login(
+            &ctx,
+            f.account,
+            f.next,
+            None,
+            fail("对接系统账号只能通过接口令牌访问".into()),
+            true,
+        );
+    }
+    let attempts = user.attempts();
+    if attempts.is_locked(now) {
+        let until = format_local(attempts.locked_until.expect("locked"));
+        ctx.audit(entry(Outcome::Denied, "账号锁定期间尝试登录".into()))
+            .await?;
+        let msg = format!(
+            "连续{}次密码错误，账号已锁定至 {until}，请稍后再试",
+            state.lockout.max_failures
+        );
+        return show_login(&ctx, f.account, f.next, None, fail(msg), true);
+    }
+    let (pw, hash) = (f.password.clone(), user.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || domain::auth::password::verify(&pw, &hash))
+        .await
+        .map_err(AppError::internal)?;
+    if !ok {
+        let after = attempts.after_failure(now, state.lockout);
+        let mut tx = state.db.begin().await?;
+        store::auth::save_attempts(&mut tx, &user.id, after).await?;
+        let locked = after.is_locked(now);
+        let detail = if locked {
+            format!("密码错误第{}次，账号锁定", after.failures)
+        } else {
+            format!("密码错误第{}次", after.failures)
+        };
+        store::audit::append(&mut tx, now, entry(Outcome::Failure, detail)).await?;
+        tx.commit().await?;
+        let msg = if locked {
+            format!(
+                "连续{}次密码错误，账号已锁定{}分钟",
+                state.lockout.max_failures,
+                state.lockout.lock_for.whole_minutes()
+            )
+        } else {
+            format!(
+                "账号或密码错误，再错{}次账号将被锁定",
+                state.lockout.max_failures.saturating_sub(after.failures)
+            )
+        };
+        return show_login(&ctx, f.account, f.next, None, fail(msg), true);
+    }
+
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut tx = state.db.begin().await?;
+    if let Some(old) = &ctx.session {
+        store::auth::end_session(&mut tx, &old.id, now, "relogin").await?;
+    }
+    store::auth::record_login(&mut tx, &user.id, now).await?;
+    let (token, _) = store::auth::create_session(&mut tx, now, &user.id, &ctx.ip, ua).await?;
+    store::audit::append(&mut tx, now, entry(Outcome::Success, "登录成功".into())).await?;
+    tx.commit().await?;
+
+    let target = if user.must_change_password != 0 {
+        "/account/password".to_string()
+    } else {
+        super::safe_next(Some(&f.next))
+    };
+    let mut resp = Redirect::to(&target).into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::set(cookies::SESSION, &token, state.secure_cookies, None),
+    );
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::clear(cookies::ANON_CSRF, state.secure_cookies),
+    );
+    Ok(resp)
+}
+
+/// A hash of a random password nobody knows, so failures for unknown accounts cost as much as
+/// real checks.
+fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| {
+        domain::auth::password::hash(&store::random_token(16), &store::random_bytes::<16>())
+    })
+}
+
+async fn logout(ctx: RequestCtx) -> PageResult {
+    let state = &ctx.state;
+    let now = state.clock.now();
+    if let Some(s) = &ctx.session {
+        let mut tx = state.db.begin().await?;
+        store::auth::end_session(&mut tx, &s.id, now, "logout").await?;
+        let p = ctx.user()?;
+        store::audit::append(&mut tx, now, ctx.entry("auth.logout", "user", &p.user_id)).await?;
+        tx.commit().await?;
+    }
+    let mut resp = Redirect::to("/login?logged_out=1").into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::clear(cookies::SESSION, state.secure_cookies),
+    );
+    Ok(resp)
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    layout: Layout,
+    forced: bool,
+    errors: FormErrors,
+}
+
+async fn password_page(ctx: RequestCtx) -> PageResult {
+    let p = ctx.user()?;
+    let layout = Layout::new(
+        &ctx,
+        &ctx.state.config.city.name,
+        "修改密码",
+        "/account/password",
+    );
+    render(PasswordPage {
+        layout,
+        forced: p.must_change_password,
+        errors: FormErrors::default(),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct PasswordForm {
+    current: String,
+    new: String,
+    confirm: String,
+}
+
+async fn change_password(ctx: RequestCtx, Form(f): Form<PasswordForm>) -> PageResult<Response> {
+    let state = &ctx.state;
+    let p = ctx.user()?.clone();
+    let user = store::auth::get_user(&state.db, &p.user_id).await?;
+    let mut errors = FormErrors::default();
+    let (cur, hash) = (f.current.clone(), user.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || domain::auth::password::verify(&cur, &hash))
+        .await
+        .map_err(AppError::internal)?;
+    if !ok {
+        errors.add("current", "当前密码不正确");
+    }
+    if let Err(problems) = domain::auth::password::check_complexity(&f.new, &user.login) {
+        for m in problems {
+            errors.add("new", m);
+        }
+    }
+    if f.new == f.current && ok {
+        errors.add("new", "新密码不能与当前密码相同");
+    }
+    if f.new != f.confirm {
+        errors.add("confirm", "两次输入的新密码不一致");
+    }
+    if !errors.is_empty() {
+        let layout = Layout::new(
+            &ctx,
+            &state.config.city.name,
+            "修改密码",
+            "/account/password",
+        );
+        let mut r = render(PasswordPage {
+            layout,
+            forced: p.must_change_password,
+            errors,
+        })?;
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(r);
+    }
+    let new = f.new.clone();
+    let hash = tokio::task::spawn_blocking(move || {
+        domain::auth::password::hash(&new, &store::random_bytes::<16>())
+    })
+    .await
+    .map_err(AppError::internal)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    store::auth::set_password(&mut tx, now, &p.user_id, &hash, false).await?;
+    // Other sessions of this account end; this one continues.
+    let current = ctx
+        .session
+        .as_ref()
+        .map(|s| s.id.clone())
+        .unwrap_or_default();
+    store::auth::end_other_sessions(&mut tx, now, &p.user_id, &current, "password_changed").await?;
+    store::audit::append(
+        &mut tx,
+        now,
+        ctx.entry("user.password_change", "user", &p.user_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        "/home",
+        "密码已修改。",
+        state.secure_cookies,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logins_are_normalised() {
+        assert_eq!(normalise_login(" Admin "), "admin");
+        assert_eq!(normalise_login("91110108551385082q"), "91110108551385082Q");
+        assert_eq!(normalise_login("11010519491231002x"), "11010519491231002X");
+    }
+
+    #[test]
+    fn dummy_hash_is_a_real_hash() {
+        assert!(dummy_hash().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(!domain::auth::password::verify("x", dummy_hash()));
+    }
+}

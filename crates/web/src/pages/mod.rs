@@ -1,0 +1,59 @@
+//! Server-rendered pages. Each module adds its routes with their access rules.
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod home;
+pub mod org;
+pub mod system;
+
+use crate::error::{AppError, PageResult};
+use askama::Template;
+use axum::response::{Html, IntoResponse};
+
+pub fn render(t: impl Template) -> PageResult {
+    Ok(Html(t.render().map_err(AppError::from)?).into_response())
+}
+
+/// Empty strings from forms as `None`.
+pub fn opt(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Only local paths are followed after login, so `next` cannot send users to another site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.starts_with("/login") =>
+        {
+            n.to_string()
+        }
+        _ => "/home".to_string(),
+    }
+}
+
+pub fn not_empty(v: &str) -> bool {
+    !v.trim().is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_site() {
+        assert_eq!(
+            safe_next(Some("/admin/users?page=2")),
+            "/admin/users?page=2"
+        );
+        assert_eq!(safe_next(Some("//evil.example")), "/home");
+        assert_eq!(safe_next(Some("https://evil.example")), "/home");
+        assert_eq!(safe_next(None), "/home");
+    }
+}

@@ -1,0 +1,88 @@
+//! What every handler can reach.
+
+use crate::access::RouteInfo;
+use crate::metrics::Metrics;
+use domain::auth::{LockoutPolicy, SessionPolicy};
+use domain::calendar::WorkCalendar;
+use domain::clock::Clock;
+use std::sync::{Arc, RwLock};
+use store::Db;
+use store::config::CityConfig;
+use time::Duration;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub config: Arc<CityConfig>,
+    pub clock: Arc<dyn Clock>,
+    pub calendar: RwLock<Arc<WorkCalendar>>,
+    pub metrics: Metrics,
+    pub lockout: LockoutPolicy,
+    pub sessions: SessionPolicy,
+    /// Mark cookies `Secure` (behind HTTPS). Intranet deployments on plain HTTP leave it off.
+    pub secure_cookies: bool,
+    pub routes: RwLock<Arc<Vec<RouteInfo>>>,
+    pub job_waker: Option<Arc<tokio::sync::Notify>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(
+        db: Db,
+        config: Arc<CityConfig>,
+        clock: Arc<dyn Clock>,
+        calendar: WorkCalendar,
+    ) -> Self {
+        let s = &config.city.security;
+        AppState(Arc::new(Inner {
+            lockout: LockoutPolicy {
+                max_failures: s.max_login_failures,
+                lock_for: Duration::minutes(s.lockout_minutes),
+            },
+            sessions: SessionPolicy {
+                idle: Duration::minutes(s.idle_timeout_minutes),
+                absolute: Duration::hours(s.session_max_hours),
+            },
+            db,
+            config,
+            clock,
+            calendar: RwLock::new(Arc::new(calendar)),
+            metrics: Metrics::default(),
+            secure_cookies: false,
+            routes: RwLock::new(Arc::new(vec![])),
+            job_waker: None,
+        }))
+    }
+
+    /// Builder-style options, only before the state is shared.
+    pub fn with_options(
+        self,
+        secure_cookies: bool,
+        job_waker: Option<Arc<tokio::sync::Notify>>,
+    ) -> Self {
+        let mut inner = Arc::try_unwrap(self.0).unwrap_or_else(|_| panic!("state already shared"));
+        inner.secure_cookies = secure_cookies;
+        inner.job_waker = job_waker;
+        AppState(Arc::new(inner))
+    }
+
+    pub fn calendar(&self) -> Arc<WorkCalendar> {
+        self.calendar.read().expect("calendar lock").clone()
+    }
+
+    pub fn set_calendar(&self, cal: WorkCalendar) {
+        *self.calendar.write().expect("calendar lock") = Arc::new(cal);
+    }
+
+    pub fn route_table(&self) -> Arc<Vec<RouteInfo>> {
+        self.routes.read().expect("routes lock").clone()
+    }
+}
