@@ -24,6 +24,7 @@ pub struct Options {
 
 pub struct Application {
     pub state: AppState,
+    router: axum::Router,
     pub runner: Arc<JobRunner>,
     /// Set when this start loaded the demo city.
     pub demo: Option<DemoReport>,
@@ -59,8 +60,10 @@ impl Application {
         let waker = runner.waker();
         let state = AppState::new(db, opts.config, opts.clock, calendar)
             .with_options(opts.secure_cookies, Some(waker));
+        let router = crate::router(state.clone());
         Ok(Application {
             state,
+            router,
             runner: Arc::new(runner),
             demo,
             initial_admin_password,
@@ -77,7 +80,7 @@ impl Application {
         let jobs = self.runner.clone().spawn(rx);
         self.state.metrics.mark_started();
         let app =
-            crate::router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+            self.router.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;

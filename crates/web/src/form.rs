@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn keeps_repeated_fields() {
-        let f = FormData::parse("roles=a&roles=b&name=%E5%BC%A0+%E4%B8%89&x=");
+        let f = FormData::parse(b"roles=a&roles=b&name=%E5%BC%A0+%E4%B8%89&x=");
         assert_eq!(f.all("roles"), vec!["a", "b"]);
         assert_eq!(f.get("name"), "张 三");
         assert_eq!(f.get("missing"), "");

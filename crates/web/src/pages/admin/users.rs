@@ -59,6 +59,11 @@ impl ListQuery {
     }
 }
 
+/// Empty, or a mainland mobile number (11 digits starting with 1).
+fn valid_phone(p: &str) -> bool {
+    p.is_empty() || (p.len() == 11 && p.starts_with('1') && p.chars().all(|c| c.is_ascii_digit()))
+}
+
 pub fn kind_label(k: &str) -> &'static str {
     UserKind::parse(k).map(|k| k.label()).unwrap_or("未知")
 }
@@ -311,11 +316,7 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
     } else if f.display_name.chars().count() > 60 {
         errors.add("display_name", "姓名或名称不超过60个字");
     }
-    if !f.phone.is_empty()
-        && !(f.phone.len() == 11
-            && f.phone.starts_with('1')
-            && f.phone.chars().all(|c| c.is_ascii_digit()))
-    {
+    if !valid_phone(&f.phone) {
         errors.add("phone", "手机号应为以1开头的11位数字");
     }
     let system = kind == Some(UserKind::System);
@@ -480,11 +481,7 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
     if f.display_name.is_empty() {
         errors.add("display_name", "请填写姓名或名称");
     }
-    if !f.phone.is_empty()
-        && !(f.phone.len() == 11
-            && f.phone.starts_with('1')
-            && f.phone.chars().all(|c| c.is_ascii_digit()))
-    {
+    if !valid_phone(&f.phone) {
         errors.add("phone", "手机号应为以1开头的11位数字");
     }
     let (department_id, division_code, grid_id) = check_org_fields(&ctx, &f, &mut errors).await?;

@@ -1,0 +1,11 @@
+//! Integration tests: the real server on 127.0.0.1:0 with a fresh database and the demo city,
+//! driven over HTTP like a browser or a bank's system would.
+
+mod helpers;
+
+mod access;
+mod admin;
+mod api;
+mod audit;
+mod auth;
+mod org;
