@@ -79,8 +79,9 @@ impl Application {
         let (tx, rx) = watch::channel(false);
         let jobs = self.runner.clone().spawn(rx);
         self.state.metrics.mark_started();
-        let app =
-            self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
