@@ -8,11 +8,7 @@ use std::sync::Arc;
 use store::config::{CityConfig, ConfigSource};
 
 #[derive(Parser)]
-#[command(
-    name = "yingshang",
-    version,
-    about = "营商 Yingshang — 城市营商环境数字化平台"
-)]
+#[command(name = "yingshang", version, about = "营商 Yingshang — 城市营商环境数字化平台")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,8 +32,7 @@ impl Place {
         if let Some(u) = &self.database_url {
             return Ok(u.clone());
         }
-        std::fs::create_dir_all(&self.data)
-            .map_err(|e| format!("无法创建数据目录 {}：{e}", self.data.display()))?;
+        std::fs::create_dir_all(&self.data).map_err(|e| format!("无法创建数据目录 {}：{e}", self.data.display()))?;
         Ok(store::sqlite_url_for_dir(&self.data))
     }
 
@@ -68,7 +63,7 @@ enum Command {
         /// Do not load the demo city; create an administrator with a one-time password instead.
         #[arg(long)]
         no_demo: bool,
-        /// Size of the demo city (1 = 300 enterprises, 200 citizens).
+        /// Size of the demo city (1 = 500 enterprises, 300 citizens).
         #[arg(long)]
         demo_scale: Option<u32>,
         /// Mark cookies Secure (when served over HTTPS).
@@ -123,11 +118,9 @@ enum UserCommand {
 }
 
 fn init_logs(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("YINGSHANG_LOG")
-        .unwrap_or_else(|_| "info,sqlx=warn".into());
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("YINGSHANG_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     if format == "json" {
         b.json().init();
     } else {
@@ -137,10 +130,7 @@ fn init_logs(format: &str) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     match rt.block_on(run(cli)) {
         Ok(code) => code,
         Err(msg) => {
@@ -152,36 +142,19 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
-        Command::Serve {
-            place,
-            listen,
-            no_demo,
-            demo_scale,
-            secure_cookies,
-            log_format,
-        } => {
+        Command::Serve { place, listen, no_demo, demo_scale, secure_cookies, log_format } => {
             init_logs(&log_format);
             serve(place, listen, no_demo, demo_scale, secure_cookies).await
         }
         Command::Demo { place, scale } => {
             init_logs("text");
             let (_, cfg) = place.config()?;
-            let db = store::Db::open(&place.url()?)
-                .await
-                .map_err(|e| e.to_string())?;
+            let db = store::Db::open(&place.url()?).await.map_err(|e| e.to_string())?;
             let now = SystemClock.now();
-            store::demo::bootstrap(&db, &cfg, now)
-                .await
-                .map_err(|e| e.to_string())?;
-            match store::demo::load_demo(&db, &cfg, now, scale)
-                .await
-                .map_err(|e| e.to_string())?
-            {
+            store::demo::bootstrap(&db, &cfg, now).await.map_err(|e| e.to_string())?;
+            match store::demo::load_demo(&db, &cfg, now, scale).await.map_err(|e| e.to_string())? {
                 Some(r) => {
-                    println!(
-                        "已加载演示城市：网格 {}，市场主体 {}，群众 {}。",
-                        r.grids, r.enterprises, r.citizens
-                    );
+                    println!("已加载演示城市：网格 {}，市场主体 {}，群众 {}。", r.grids, r.enterprises, r.citizens);
                     if let Some(t) = r.api_token {
                         println!("对接系统演示令牌（只显示这一次）：{t}");
                     }
@@ -192,20 +165,13 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit {
-            command: AuditCommand::Verify { place },
-        } => {
-            let db = store::Db::open(&place.url()?)
-                .await
-                .map_err(|e| e.to_string())?;
+        Command::Audit { command: AuditCommand::Verify { place } } => {
+            let db = store::Db::open(&place.url()?).await.map_err(|e| e.to_string())?;
             let result = store::audit::verify(&db).await.map_err(|e| e.to_string())?;
             db.close().await;
             match result {
                 Ok(r) => {
-                    println!(
-                        "审计链完整：已校验 {} 条记录（链头 #{}）。",
-                        r.checked, r.head_seq
-                    );
+                    println!("审计链完整：已校验 {} 条记录（链头 #{}）。", r.checked, r.head_seq);
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(b) => {
@@ -215,11 +181,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             }
         }
         Command::CheckConfig { config } => {
-            let place = Place {
-                data: PathBuf::from("data"),
-                database_url: None,
-                config,
-            };
+            let place = Place { data: PathBuf::from("data"), database_url: None, config };
             let (source, cfg) = place.config()?;
             println!("配置有效（{}）：", source.describe());
             println!(
@@ -237,21 +199,14 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             );
             let years: Vec<String> = cfg.holidays.iter().map(|h| h.year.to_string()).collect();
             println!("  节假日表：{}", years.join("、"));
-            let cal = domain::calendar::WorkCalendar::new(
-                cfg.holidays.clone(),
-                cfg.city.working_hours.clone(),
-            );
+            let cal = domain::calendar::WorkCalendar::new(cfg.holidays.clone(), cfg.city.working_hours.clone());
             if let Some(w) = cal.coverage_warning(SystemClock.today()) {
                 println!("  警告：{w}");
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::User {
-            command: UserCommand::ResetPassword { place, login },
-        } => {
-            let db = store::Db::open(&place.url()?)
-                .await
-                .map_err(|e| e.to_string())?;
+        Command::User { command: UserCommand::ResetPassword { place, login } } => {
+            let db = store::Db::open(&place.url()?).await.map_err(|e| e.to_string())?;
             let user = store::auth::user_by_login(&db, &login)
                 .await
                 .map_err(|e| e.to_string())?
@@ -260,18 +215,14 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let hash = domain::auth::password::hash(&password, &store::random_bytes::<16>());
             let now = SystemClock.now();
             let mut tx = db.begin().await.map_err(|e| e.to_string())?;
-            store::auth::set_password(&mut tx, now, &user.id, &hash, true)
-                .await
-                .map_err(|e| e.to_string())?;
+            store::auth::set_password(&mut tx, now, &user.id, &hash, true).await.map_err(|e| e.to_string())?;
             store::auth::end_user_sessions(&mut tx, now, &user.id, "password_reset")
                 .await
                 .map_err(|e| e.to_string())?;
             let e = domain::audit::AuditEntry::new("user.password_reset", "user", &user.id)
                 .by("cli", "命令行")
                 .detail("通过命令行重置密码并解锁");
-            store::audit::append(&mut tx, now, e)
-                .await
-                .map_err(|e| e.to_string())?;
+            store::audit::append(&mut tx, now, e).await.map_err(|e| e.to_string())?;
             tx.commit().await.map_err(|e| e.to_string())?;
             db.close().await;
             println!("账号 {login} 的一次性密码：{password}（登录后须立即修改）");
@@ -280,13 +231,19 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
+/// Pads to a terminal width where each Chinese character takes two columns.
+fn pad(s: &str, width: usize) -> String {
+    let w: usize = s.chars().map(|c| if c >= '\u{2E80}' { 2 } else { 1 }).sum();
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
+
 async fn print_logins(db: &store::Db, cfg: &CityConfig) {
     if let Ok(logins) = store::demo::demo_logins(db, cfg).await
         && !logins.is_empty()
     {
         println!("演示账号（密码均为 {}）：", cfg.demo.password);
         for l in logins {
-            println!("  {:<20} {:<12} {}", l.login, l.roles, l.name);
+            println!("  {} {} {}", pad(&l.login, 20), pad(&l.roles, 14), l.name);
         }
     }
 }
@@ -302,9 +259,7 @@ async fn serve(
     let url = place.url()?;
     let cfg = Arc::new(cfg);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let listener = tokio::net::TcpListener::bind(&listen)
-        .await
-        .map_err(|e| format!("无法监听 {listen}：{e}"))?;
+    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("无法监听 {listen}：{e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let app = web::app::Application::build(web::app::Options {
         database_url: url.clone(),
@@ -317,21 +272,10 @@ async fn serve(
     .await
     .map_err(|e| format!("启动失败：{e}"))?;
 
-    println!(
-        "营商 Yingshang {} — {}",
-        env!("CARGO_PKG_VERSION"),
-        cfg.city.name
-    );
-    println!(
-        "数据库：{}；配置：{}",
-        app.state.db.url(),
-        source.describe()
-    );
+    println!("营商 Yingshang {} — {}", env!("CARGO_PKG_VERSION"), cfg.city.name);
+    println!("数据库：{}；配置：{}", app.state.db.url(), source.describe());
     if let Some(r) = &app.demo {
-        println!(
-            "首次启动，已加载演示城市：网格 {}，市场主体 {}，群众 {}。",
-            r.grids, r.enterprises, r.citizens
-        );
+        println!("首次启动，已加载演示城市：网格 {}，市场主体 {}，群众 {}。", r.grids, r.enterprises, r.citizens);
         if let Some(t) = &r.api_token {
             println!("对接系统演示令牌（只显示这一次）：{t}");
         }
@@ -350,16 +294,13 @@ async fn serve(
         #[cfg(unix)]
         {
             let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("signal handler");
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
             tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
         }
         #[cfg(not(unix))]
         let _ = ctrl_c.await;
         tracing::info!("shutting down");
     };
-    app.run(listener, shutdown)
-        .await
-        .map_err(|e| e.to_string())?;
+    app.run(listener, shutdown).await.map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -11,11 +11,7 @@ fn yingshang(data: &Path, args: &[&str]) -> (i32, String) {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run yingshang");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -24,20 +20,16 @@ async fn audit_verify_names_the_tampered_record() {
     let dir = tempfile::tempdir().unwrap();
     let (code, out) = yingshang(dir.path(), &["demo", "--scale", "1"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("市场主体 300"), "{out}");
+    assert!(out.contains("市场主体 500"), "{out}");
     let (code, out) = yingshang(dir.path(), &["demo"]);
     assert_eq!(code, 0);
     assert!(out.contains("此前已加载"), "{out}");
 
     // Add a few records so the tampered one is in the middle of the chain.
-    let db = store::Db::open(&store::sqlite_url_for_dir(dir.path()))
-        .await
-        .unwrap();
+    let db = store::Db::open(&store::sqlite_url_for_dir(dir.path())).await.unwrap();
     for i in 0..5 {
         let e = domain::audit::AuditEntry::new("test.event", "test", &i.to_string());
-        store::audit::record(&db, time::OffsetDateTime::now_utc(), e)
-            .await
-            .unwrap();
+        store::audit::record(&db, time::OffsetDateTime::now_utc(), e).await.unwrap();
     }
     let (code, out) = yingshang(dir.path(), &["audit", "verify"]);
     assert_eq!(code, 0, "{out}");
@@ -45,14 +37,8 @@ async fn audit_verify_names_the_tampered_record() {
 
     // Someone with access to the database file edits record #4.
     let mut tx = db.begin().await.unwrap();
-    sqlx::query("DROP TRIGGER audit_log_no_update")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE audit_log SET detail = '改过的内容' WHERE seq = 4")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    sqlx::query("DROP TRIGGER audit_log_no_update").execute(&mut *tx).await.unwrap();
+    sqlx::query("UPDATE audit_log SET detail = '改过的内容' WHERE seq = 4").execute(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
     db.close().await;
     let (code, out) = yingshang(dir.path(), &["audit", "verify"]);
@@ -70,26 +56,19 @@ fn check_config_names_file_line_and_field() {
     assert!(out.contains("2027年节假日安排未加载") || !out.contains("警告"));
 
     let cfg = dir.path().join("config");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config"),
-        &cfg,
-    );
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config"), &cfg);
     let deps = std::fs::read_to_string(cfg.join("departments.toml")).unwrap();
     std::fs::write(
         cfg.join("departments.toml"),
-        deps.replacen(
-            "division_code = \"341600\"",
-            "division_code = \"341699\"",
-            1,
-        ),
+        deps.replacen("division_code = \"341600\"", "division_code = \"341699\"", 1),
     )
     .unwrap();
-    let (code, out) = yingshang(
-        dir.path(),
-        &["check-config", "--config", cfg.to_str().unwrap()],
-    );
+    let (code, out) = yingshang(dir.path(), &["check-config", "--config", cfg.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("departments.toml:9: department[0].division_code: 行政区划代码 341699 不在本系统的区划表中"), "{out}");
+    assert!(
+        out.contains("departments.toml:9: department[0].division_code: 行政区划代码 341699 不在本系统的区划表中"),
+        "{out}"
+    );
 }
 
 #[test]

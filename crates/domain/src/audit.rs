@@ -139,13 +139,7 @@ pub fn seal(seq: i64, at: OffsetDateTime, entry: AuditEntry, prev_hash: &str) ->
     // Stored times have millisecond precision; hash exactly what is stored.
     let at = crate::clock::from_millis(crate::clock::to_millis(at));
     let hash = sm3_hex(&canonical(seq, at, &entry, prev_hash));
-    AuditRecord {
-        seq,
-        at,
-        entry,
-        prev_hash: prev_hash.to_string(),
-        hash,
-    }
+    AuditRecord { seq, at, entry, prev_hash: prev_hash.to_string(), hash }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -165,11 +159,7 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        ChainVerifier {
-            prev_hash: GENESIS_HASH.to_string(),
-            next_seq: 1,
-            checked: 0,
-        }
+        ChainVerifier { prev_hash: GENESIS_HASH.to_string(), next_seq: 1, checked: 0 }
     }
 }
 
@@ -198,10 +188,7 @@ impl ChainVerifier {
         if head_seq != self.next_seq - 1 || (head_seq > 0 && head_hash != self.prev_hash) {
             return Err(ChainBreak {
                 seq: self.next_seq,
-                reason: format!(
-                    "链头记录为 #{head_seq}，但日志只校验到 #{}，末尾记录被删除",
-                    self.next_seq - 1
-                ),
+                reason: format!("链头记录为 #{head_seq}，但日志只校验到 #{}，末尾记录被删除", self.next_seq - 1),
             });
         }
         Ok(self.checked)
@@ -217,9 +204,7 @@ mod tests {
         let mut prev = GENESIS_HASH.to_string();
         let mut v = vec![];
         for seq in 1..=n {
-            let e = AuditEntry::new("user.login", "user", &format!("u{seq}"))
-                .by("u1", "张三")
-                .from_ip("127.0.0.1");
+            let e = AuditEntry::new("user.login", "user", &format!("u{seq}")).by("u1", "张三").from_ip("127.0.0.1");
             let r = seal(seq, datetime!(2026-11-27 12:00:00.123456 UTC), e, &prev);
             prev = r.hash.clone();
             v.push(r);
@@ -263,9 +248,6 @@ mod tests {
     #[test]
     fn sm3_standard_vector() {
         // GB/T 32905-2016 appendix A example 1: "abc".
-        assert_eq!(
-            sm3_hex(b"abc"),
-            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
-        );
+        assert_eq!(sm3_hex(b"abc"), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
     }
 }

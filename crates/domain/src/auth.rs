@@ -53,9 +53,7 @@ pub fn permission(code: &str) -> Option<&'static PermissionDef> {
 }
 
 /// How far a role's permissions reach (数据范围). Ordered from narrowest to widest.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScopeKind {
     Own,
@@ -66,13 +64,8 @@ pub enum ScopeKind {
 }
 
 impl ScopeKind {
-    pub const ALL: [ScopeKind; 5] = [
-        ScopeKind::Own,
-        ScopeKind::Grid,
-        ScopeKind::Department,
-        ScopeKind::Division,
-        ScopeKind::All,
-    ];
+    pub const ALL: [ScopeKind; 5] =
+        [ScopeKind::Own, ScopeKind::Grid, ScopeKind::Department, ScopeKind::Division, ScopeKind::All];
 
     pub fn parse(s: &str) -> Option<ScopeKind> {
         ScopeKind::ALL.into_iter().find(|k| k.as_str() == s)
@@ -110,14 +103,9 @@ pub enum UserKind {
 
 impl UserKind {
     pub fn parse(s: &str) -> Option<UserKind> {
-        [
-            UserKind::Staff,
-            UserKind::Enterprise,
-            UserKind::Citizen,
-            UserKind::System,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        [UserKind::Staff, UserKind::Enterprise, UserKind::Citizen, UserKind::System]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -200,9 +188,7 @@ impl Principal {
     }
 
     /// Merges roles: (role permissions, role scope) pairs into the widest grant per permission.
-    pub fn grants_from<'a>(
-        roles: impl IntoIterator<Item = (&'a [String], ScopeKind)>,
-    ) -> BTreeMap<String, ScopeKind> {
+    pub fn grants_from<'a>(roles: impl IntoIterator<Item = (&'a [String], ScopeKind)>) -> BTreeMap<String, ScopeKind> {
         let mut grants: BTreeMap<String, ScopeKind> = BTreeMap::new();
         for (perms, scope) in roles {
             for p in perms {
@@ -226,10 +212,7 @@ pub struct LockoutPolicy {
 
 impl Default for LockoutPolicy {
     fn default() -> Self {
-        LockoutPolicy {
-            max_failures: 5,
-            lock_for: Duration::minutes(5),
-        }
+        LockoutPolicy { max_failures: 5, lock_for: Duration::minutes(5) }
     }
 }
 
@@ -246,21 +229,11 @@ impl LoginAttempts {
 
     /// State after a failed attempt. A lock that has run out starts a fresh count.
     pub fn after_failure(self, now: OffsetDateTime, policy: LockoutPolicy) -> LoginAttempts {
-        let failures = if self.locked_until.is_some_and(|t| now >= t) {
-            1
-        } else {
-            self.failures + 1
-        };
+        let failures = if self.locked_until.is_some_and(|t| now >= t) { 1 } else { self.failures + 1 };
         if failures >= policy.max_failures {
-            LoginAttempts {
-                failures,
-                locked_until: Some(now + policy.lock_for),
-            }
+            LoginAttempts { failures, locked_until: Some(now + policy.lock_for) }
         } else {
-            LoginAttempts {
-                failures,
-                locked_until: None,
-            }
+            LoginAttempts { failures, locked_until: None }
         }
     }
 
@@ -277,10 +250,7 @@ pub struct SessionPolicy {
 
 impl Default for SessionPolicy {
     fn default() -> Self {
-        SessionPolicy {
-            idle: Duration::minutes(30),
-            absolute: Duration::hours(12),
-        }
+        SessionPolicy { idle: Duration::minutes(30), absolute: Duration::hours(12) }
     }
 }
 
@@ -292,12 +262,7 @@ pub enum SessionState {
 }
 
 impl SessionPolicy {
-    pub fn state(
-        &self,
-        created: OffsetDateTime,
-        last_seen: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> SessionState {
+    pub fn state(&self, created: OffsetDateTime, last_seen: OffsetDateTime, now: OffsetDateTime) -> SessionState {
         if now - created >= self.absolute {
             SessionState::Expired
         } else if now - last_seen >= self.idle {
@@ -336,29 +301,17 @@ mod tests {
     fn sessions_time_out_when_idle() {
         let p = SessionPolicy::default();
         let t0 = datetime!(2026-01-01 08:00 UTC);
-        assert_eq!(
-            p.state(t0, t0, t0 + Duration::minutes(29)),
-            SessionState::Active
-        );
-        assert_eq!(
-            p.state(t0, t0, t0 + Duration::minutes(30)),
-            SessionState::IdleTimeout
-        );
+        assert_eq!(p.state(t0, t0, t0 + Duration::minutes(29)), SessionState::Active);
+        assert_eq!(p.state(t0, t0, t0 + Duration::minutes(30)), SessionState::IdleTimeout);
         let late = t0 + Duration::hours(12);
-        assert_eq!(
-            p.state(t0, late - Duration::minutes(1), late),
-            SessionState::Expired
-        );
+        assert_eq!(p.state(t0, late - Duration::minutes(1), late), SessionState::Expired);
     }
 
     #[test]
     fn widest_scope_wins_and_scope_needs_attributes() {
         let a = vec!["org.enterprises".to_string()];
         let b = vec!["org.enterprises".to_string(), "audit.read".to_string()];
-        let grants = Principal::grants_from([
-            (a.as_slice(), ScopeKind::Grid),
-            (b.as_slice(), ScopeKind::Division),
-        ]);
+        let grants = Principal::grants_from([(a.as_slice(), ScopeKind::Grid), (b.as_slice(), ScopeKind::Division)]);
         assert_eq!(grants["org.enterprises"], ScopeKind::Division);
         let p = Principal {
             user_id: "u".into(),

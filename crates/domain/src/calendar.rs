@@ -62,54 +62,28 @@ impl HolidayTable {
             }
             .ok_or_else(|| ConfigError::new(file, line, &field, "应为日期，如 2025-10-01"))?;
             if date.year() != raw.year {
-                return Err(ConfigError::new(
-                    file,
-                    line,
-                    &field,
-                    format!("日期 {date} 不属于 {} 年", raw.year),
-                ));
+                return Err(ConfigError::new(file, line, &field, format!("日期 {date} 不属于 {} 年", raw.year)));
             }
             if !seen.insert(date) {
-                return Err(ConfigError::new(
-                    file,
-                    line,
-                    &field,
-                    format!("日期 {date} 重复"),
-                ));
+                return Err(ConfigError::new(file, line, &field, format!("日期 {date} 重复")));
             }
             if !d.off && !is_weekend(date) {
-                return Err(ConfigError::new(
-                    file,
-                    line,
-                    &field,
-                    format!("调休上班日 {date} 不是周末，无需调休"),
-                ));
+                return Err(ConfigError::new(file, line, &field, format!("调休上班日 {date} 不是周末，无需调休")));
             }
-            days.push(HolidayDay {
-                date,
-                name: d.name.clone(),
-                off: d.off,
-            });
+            days.push(HolidayDay { date, name: d.name.clone(), off: d.off });
         }
         let source = text
             .lines()
             .find_map(|l| l.strip_prefix("# Source:").map(|s| s.trim().to_string()))
             .unwrap_or_else(|| file.to_string());
-        Ok(HolidayTable {
-            year: raw.year,
-            days,
-            source,
-        })
+        Ok(HolidayTable { year: raw.year, days, source })
     }
 
     /// Renders the table back to the file format (for export and admin upload round trips).
     pub fn to_toml(&self) -> String {
         let mut s = format!("# Source: {}\nyear = {}\n", self.source, self.year);
         for d in &self.days {
-            s.push_str(&format!(
-                "\n[[day]]\ndate = {}\nname = \"{}\"\noff = {}\n",
-                d.date, d.name, d.off
-            ));
+            s.push_str(&format!("\n[[day]]\ndate = {}\nname = \"{}\"\noff = {}\n", d.date, d.name, d.off));
         }
         s
     }
@@ -153,14 +127,9 @@ impl WorkingHours {
     pub fn parse(specs: &[String]) -> Result<Self, String> {
         let mut periods = vec![];
         for spec in specs {
-            let (a, b) = spec
-                .split_once('-')
-                .ok_or_else(|| format!("办公时段“{spec}”应写成 08:30-12:00"))?;
+            let (a, b) = spec.split_once('-').ok_or_else(|| format!("办公时段“{spec}”应写成 08:30-12:00"))?;
             let t = |s: &str| -> Result<Time, String> {
-                let (h, m) = s
-                    .trim()
-                    .split_once(':')
-                    .ok_or_else(|| format!("时间“{s}”应写成 08:30"))?;
+                let (h, m) = s.trim().split_once(':').ok_or_else(|| format!("时间“{s}”应写成 08:30"))?;
                 let h: u8 = h.parse().map_err(|_| format!("时间“{s}”的小时无效"))?;
                 let m: u8 = m.parse().map_err(|_| format!("时间“{s}”的分钟无效"))?;
                 Time::from_hms(h, m, 0).map_err(|_| format!("时间“{s}”不存在"))
@@ -205,11 +174,7 @@ pub struct WorkCalendar {
 
 impl WorkCalendar {
     pub fn new(tables: impl IntoIterator<Item = HolidayTable>, hours: WorkingHours) -> Self {
-        let mut cal = WorkCalendar {
-            days: BTreeMap::new(),
-            tables: BTreeMap::new(),
-            hours,
-        };
+        let mut cal = WorkCalendar { days: BTreeMap::new(), tables: BTreeMap::new(), hours };
         for t in tables {
             cal.load(t);
         }
@@ -240,11 +205,8 @@ impl WorkCalendar {
     /// A warning when this year's or next year's table is missing (next year's notice is
     /// normally published in November; deadlines in January already need it).
     pub fn coverage_warning(&self, today: Date) -> Option<String> {
-        let missing: Vec<String> = [today.year(), today.year() + 1]
-            .into_iter()
-            .filter(|y| !self.covers(*y))
-            .map(|y| y.to_string())
-            .collect();
+        let missing: Vec<String> =
+            [today.year(), today.year() + 1].into_iter().filter(|y| !self.covers(*y)).map(|y| y.to_string()).collect();
         (!missing.is_empty()).then(|| {
             format!(
                 "{}年节假日安排未加载：这些年份的工作日只按周末计算，法定时限可能算错。请在“节假日”管理页导入国务院办公厅通知。",
@@ -308,11 +270,7 @@ impl WorkCalendar {
 
     /// The local time at which `amount` of office time has passed since `start`. Time outside
     /// office hours does not count; a start outside office hours begins at the next period.
-    pub fn add_working_time(
-        &self,
-        start: PrimitiveDateTime,
-        amount: Duration,
-    ) -> PrimitiveDateTime {
+    pub fn add_working_time(&self, start: PrimitiveDateTime, amount: Duration) -> PrimitiveDateTime {
         if amount <= Duration::ZERO {
             return start;
         }
@@ -322,10 +280,7 @@ impl WorkCalendar {
             let day = t.date();
             if self.is_working_day(day) {
                 for (s, e) in &self.hours.periods {
-                    let (ps, pe) = (
-                        PrimitiveDateTime::new(day, *s),
-                        PrimitiveDateTime::new(day, *e),
-                    );
+                    let (ps, pe) = (PrimitiveDateTime::new(day, *s), PrimitiveDateTime::new(day, *e));
                     if t >= pe {
                         continue;
                     }
@@ -373,10 +328,7 @@ mod tests {
 
     fn cal() -> WorkCalendar {
         let tables = ["2024", "2025", "2026"].map(|y| {
-            let path = format!(
-                "{}/../../config/holidays/{y}.toml",
-                env!("CARGO_MANIFEST_DIR")
-            );
+            let path = format!("{}/../../config/holidays/{y}.toml", env!("CARGO_MANIFEST_DIR"));
             let text = std::fs::read_to_string(&path).expect("holiday table");
             HolidayTable::parse_toml(&path, &text).expect("valid table")
         });
@@ -389,10 +341,7 @@ mod tests {
         assert_eq!(date!(2025 - 01 - 26).weekday(), Weekday::Sunday);
         assert!(c.is_working_day(date!(2025 - 01 - 26)));
         assert!(c.is_working_day(date!(2025 - 02 - 08)));
-        assert_eq!(
-            c.day_kind(date!(2025 - 02 - 08)),
-            DayKind::MakeUpWorkday("春节".into())
-        );
+        assert_eq!(c.day_kind(date!(2025 - 02 - 08)), DayKind::MakeUpWorkday("春节".into()));
         assert!(!c.is_working_day(date!(2025 - 01 - 28)));
         assert!(!c.is_working_day(date!(2025 - 02 - 04)));
     }
@@ -408,20 +357,11 @@ mod tests {
         assert!(c.is_working_day(date!(2025 - 09 - 28)));
         assert!(c.is_working_day(date!(2025 - 10 - 11)));
         // One working day after 30 September is 9 October.
-        assert_eq!(
-            c.add_working_days(date!(2025 - 09 - 30), 1),
-            date!(2025 - 10 - 09)
-        );
-        assert_eq!(
-            c.working_days_between(date!(2025 - 09 - 30), date!(2025 - 10 - 09)),
-            1
-        );
+        assert_eq!(c.add_working_days(date!(2025 - 09 - 30), 1), date!(2025 - 10 - 09));
+        assert_eq!(c.working_days_between(date!(2025 - 09 - 30), date!(2025 - 10 - 09)), 1);
         // 20 working days from 2025-09-26 (a Friday): Sep 28 (Sun, make-up), 29, 30, Oct 9, 10,
         // 11 (Sat, make-up), 13–17, 20–24, 27–30.
-        assert_eq!(
-            c.add_working_days(date!(2025 - 09 - 26), 20),
-            date!(2025 - 10 - 30)
-        );
+        assert_eq!(c.add_working_days(date!(2025 - 09 - 26), 20), date!(2025 - 10 - 30));
     }
 
     #[test]
@@ -444,19 +384,13 @@ mod tests {
         assert_eq!(end, datetime!(2025-10-09 11:30));
         assert_eq!(c.working_time_between(start, end), Duration::hours(4));
         // Starting at lunch counts from 14:30.
-        assert_eq!(
-            c.add_working_time(datetime!(2025-03-03 12:10), Duration::minutes(30)),
-            datetime!(2025-03-03 15:00)
-        );
+        assert_eq!(c.add_working_time(datetime!(2025-03-03 12:10), Duration::minutes(30)), datetime!(2025-03-03 15:00));
         // Ending exactly at the end of a period stays there.
         assert_eq!(
             c.add_working_time(datetime!(2025-03-03 08:30), Duration::minutes(210)),
             datetime!(2025-03-03 12:00)
         );
-        assert_eq!(
-            c.hours().per_day(),
-            Duration::hours(6) + Duration::minutes(30)
-        );
+        assert_eq!(c.hours().per_day(), Duration::hours(6) + Duration::minutes(30));
     }
 
     #[test]
@@ -466,23 +400,15 @@ mod tests {
         assert_eq!(e.line, Some(4));
         assert!(e.to_string().contains("不是周末"), "{e}");
         let text = "year = 2025\n[[day]]\ndate = 2024-12-31\nname = \"x\"\noff = true\n";
-        assert!(
-            HolidayTable::parse_toml("h.toml", text)
-                .unwrap_err()
-                .to_string()
-                .contains("不属于 2025 年")
-        );
+        assert!(HolidayTable::parse_toml("h.toml", text).unwrap_err().to_string().contains("不属于 2025 年"));
     }
 
     #[test]
     fn table_round_trips() {
         let c = cal();
         let _ = c;
-        let text = std::fs::read_to_string(format!(
-            "{}/../../config/holidays/2025.toml",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
+        let text =
+            std::fs::read_to_string(format!("{}/../../config/holidays/2025.toml", env!("CARGO_MANIFEST_DIR"))).unwrap();
         let t = HolidayTable::parse_toml("2025.toml", &text).unwrap();
         let back = HolidayTable::parse_toml("x", &t.to_toml()).unwrap();
         assert_eq!(t, back);

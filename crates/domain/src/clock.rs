@@ -70,22 +70,13 @@ pub fn to_millis(t: OffsetDateTime) -> i64 {
 }
 
 pub fn from_millis(ms: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// `2026-11-27 19:52:35` in China time, as pages show instants.
 pub fn format_local(t: OffsetDateTime) -> String {
     let l = local(t);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        l.year(),
-        l.month() as u8,
-        l.day(),
-        l.hour(),
-        l.minute(),
-        l.second()
-    )
+    format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", l.year(), l.month() as u8, l.day(), l.hour(), l.minute(), l.second())
 }
 
 /// RFC 3339 UTC with milliseconds: `2026-11-27T11:52:35.123Z`, used in canonical records.

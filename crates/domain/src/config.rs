@@ -12,18 +12,8 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub fn new(
-        file: &str,
-        line: Option<usize>,
-        field: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        ConfigError {
-            file: file.to_string(),
-            line,
-            field: field.into(),
-            message: message.into(),
-        }
+    pub fn new(file: &str, line: Option<usize>, field: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError { file: file.to_string(), line, field: field.into(), message: message.into() }
     }
 
     /// From a TOML syntax or type error, keeping its line.
@@ -50,18 +40,11 @@ impl std::error::Error for ConfigError {}
 
 /// 1-based line number of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
 }
 
 /// Parses TOML into `T`, mapping errors to a `ConfigError` with the line.
-pub fn parse_toml<T: serde::de::DeserializeOwned>(
-    file: &str,
-    text: &str,
-) -> Result<T, ConfigError> {
+pub fn parse_toml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, ConfigError> {
     toml::from_str(text).map_err(|e| ConfigError::from_toml(file, text, &e))
 }
 

@@ -71,36 +71,16 @@ pub struct CountyBox {
 pub fn bozhou_county_boxes() -> Vec<CountyBox> {
     vec![
         CountyBox {
-            code: "341602",
-            name: "谯城区",
-            min_lon: 115.55,
-            min_lat: 33.62,
-            max_lon: 116.08,
-            max_lat: 34.08,
+            code: "341602", name: "谯城区", min_lon: 115.55, min_lat: 33.62, max_lon: 116.08, max_lat: 34.08
         },
         CountyBox {
-            code: "341621",
-            name: "涡阳县",
-            min_lon: 116.08,
-            min_lat: 33.38,
-            max_lon: 116.55,
-            max_lat: 33.78,
+            code: "341621", name: "涡阳县", min_lon: 116.08, min_lat: 33.38, max_lon: 116.55, max_lat: 33.78
         },
         CountyBox {
-            code: "341622",
-            name: "蒙城县",
-            min_lon: 116.46,
-            min_lat: 32.93,
-            max_lon: 116.83,
-            max_lat: 33.38,
+            code: "341622", name: "蒙城县", min_lon: 116.46, min_lat: 32.93, max_lon: 116.83, max_lat: 33.38
         },
         CountyBox {
-            code: "341623",
-            name: "利辛县",
-            min_lon: 115.82,
-            min_lat: 32.86,
-            max_lon: 116.46,
-            max_lat: 33.38,
+            code: "341623", name: "利辛县", min_lon: 115.82, min_lat: 32.86, max_lon: 116.46, max_lat: 33.38
         },
     ]
 }
@@ -157,8 +137,32 @@ pub struct DemoCity {
 }
 
 pub const GRIDS_PER_TOWN: usize = 3;
-pub const ENTERPRISES_PER_SCALE: usize = 300;
-pub const CITIZENS_PER_SCALE: usize = 200;
+pub const ENTERPRISES_PER_SCALE: usize = 500;
+pub const CITIZENS_PER_SCALE: usize = 300;
+
+/// How many more employers a grid draws than a plain village grid: urban sub-districts (街道,
+/// codes 001–099) and parks (400+) are dense, a town's first grid holds its seat.
+fn grid_weight(g: &DemoGrid) -> u64 {
+    let town: u32 = g.town_code.as_str()[6..9].parse().unwrap_or(100);
+    match town {
+        1..=99 => 6,
+        400.. => 5,
+        _ if g.code.ends_with("-01") => 3,
+        _ => 1,
+    }
+}
+
+fn pick_grid<'a>(rng: &mut Rng, grids: &'a [DemoGrid], total: u64) -> &'a DemoGrid {
+    let mut roll = rng.below(total);
+    for g in grids {
+        let w = grid_weight(g);
+        if roll < w {
+            return g;
+        }
+        roll -= w;
+    }
+    grids.last().expect("grids")
+}
 
 /// Industries with their weight (中药 and 白酒 dominate Bozhou), the word used in names, and
 /// the share of individual businesses (个体工商户) and cooperatives (合作社).
@@ -175,10 +179,10 @@ const INDUSTRIES: &[(&str, u64, &[&str])] = &[
 ];
 
 const TRADE_NAMES: &[&str] = &[
-    "华佗", "济人", "古井", "润安", "德昌", "瑞丰", "鸿运", "金桥", "永泰", "康源", "芍花", "百草",
-    "涡河", "汤陵", "魏武", "庄周", "希夷", "嵇康", "亳源", "药都", "天瑞", "恒信", "宏达", "鑫盛",
-    "聚丰", "益康", "长城", "同仁", "和顺", "泰和", "兴旺", "利民", "博爱", "仁和", "盛世", "中天",
-    "富邦", "锦绣", "新城", "安泰", "金穗", "丰收", "皖北", "淮海", "亳芍", "菊香", "谯韵", "蒙城",
+    "华佗", "济人", "古井", "润安", "德昌", "瑞丰", "鸿运", "金桥", "永泰", "康源", "芍花", "百草", "涡河", "汤陵",
+    "魏武", "庄周", "希夷", "嵇康", "亳源", "药都", "天瑞", "恒信", "宏达", "鑫盛", "聚丰", "益康", "长城", "同仁",
+    "和顺", "泰和", "兴旺", "利民", "博爱", "仁和", "盛世", "中天", "富邦", "锦绣", "新城", "安泰", "金穗", "丰收",
+    "皖北", "淮海", "亳芍", "菊香", "谯韵", "蒙城",
 ];
 
 const ROADS: &[&str] = &[
@@ -203,15 +207,14 @@ const ROADS: &[&str] = &[
 ];
 
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林",
-    "何", "郭", "马", "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "程", "曹", "袁",
-    "邓", "许",
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马",
+    "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "程", "曹", "袁", "邓", "许",
 ];
 
 const GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
-    "超", "秀英", "霞", "平", "刚", "桂英", "建华", "文", "华", "红", "玉兰", "志强", "海燕",
-    "国庆", "春梅", "德胜", "家豪", "子涵", "欣怡", "浩然", "雨萱", "宇轩", "梓涵", "俊杰",
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞",
+    "平", "刚", "桂英", "建华", "文", "华", "红", "玉兰", "志强", "海燕", "国庆", "春梅", "德胜", "家豪", "子涵",
+    "欣怡", "浩然", "雨萱", "宇轩", "梓涵", "俊杰",
 ];
 
 pub fn person_name(rng: &mut Rng) -> String {
@@ -236,19 +239,13 @@ pub fn generate(towns: &[TownInput], boxes: &[CountyBox], scale: u32, seed: u64)
     let mut city = DemoCity::default();
 
     for b in boxes {
-        let mine: Vec<&TownInput> = towns
-            .iter()
-            .filter(|t| t.code.as_str().starts_with(b.code))
-            .collect();
+        let mine: Vec<&TownInput> = towns.iter().filter(|t| t.code.as_str().starts_with(b.code)).collect();
         if mine.is_empty() {
             continue;
         }
         let cols = (mine.len() as f64).sqrt().ceil() as usize;
         let rows = mine.len().div_ceil(cols);
-        let (w, h) = (
-            (b.max_lon - b.min_lon) / cols as f64,
-            (b.max_lat - b.min_lat) / rows as f64,
-        );
+        let (w, h) = ((b.max_lon - b.min_lon) / cols as f64, (b.max_lat - b.min_lat) / rows as f64);
         for (i, t) in mine.iter().enumerate() {
             let (c, r) = (i % cols, i / cols);
             let (x0, y1) = (b.min_lon + c as f64 * w, b.max_lat - r as f64 * h);
@@ -256,12 +253,8 @@ pub fn generate(towns: &[TownInput], boxes: &[CountyBox], scale: u32, seed: u64)
             for g in 0..GRIDS_PER_TOWN {
                 let gw = w / GRIDS_PER_TOWN as f64;
                 let gx = x0 + g as f64 * gw;
-                let keywords = ROADS
-                    .iter()
-                    .skip(g)
-                    .step_by(GRIDS_PER_TOWN)
-                    .map(|road| format!("{}{}", t.name, road))
-                    .collect();
+                let keywords =
+                    ROADS.iter().skip(g).step_by(GRIDS_PER_TOWN).map(|road| format!("{}{}", t.name, road)).collect();
                 city.grids.push(DemoGrid {
                     code: format!("G{}-{:02}", t.code, g + 1),
                     name: format!("{}第{}网格", t.name, g + 1),
@@ -270,11 +263,7 @@ pub fn generate(towns: &[TownInput], boxes: &[CountyBox], scale: u32, seed: u64)
                     keywords,
                 });
             }
-            city.towns.push(DemoTown {
-                code: t.code.clone(),
-                name: t.name.clone(),
-                ring,
-            });
+            city.towns.push(DemoTown { code: t.code.clone(), name: t.name.clone(), ring });
         }
     }
     if city.grids.is_empty() {
@@ -282,17 +271,14 @@ pub fn generate(towns: &[TownInput], boxes: &[CountyBox], scale: u32, seed: u64)
     }
 
     let total_weight: u64 = INDUSTRIES.iter().map(|i| i.1).sum();
+    let grid_total: u64 = city.grids.iter().map(grid_weight).sum();
     let mut used_uscc = HashSet::new();
     let mut used_names = HashSet::new();
     let epoch = Date::from_ordinal_date(1995, 1).expect("valid");
     for _ in 0..ENTERPRISES_PER_SCALE * scale as usize {
-        let grid = &city.grids[rng.below(city.grids.len() as u64) as usize];
-        let town_name = city
-            .towns
-            .iter()
-            .find(|t| t.code == grid.town_code)
-            .map(|t| t.name.clone())
-            .unwrap_or_default();
+        let grid = pick_grid(&mut rng, &city.grids, grid_total);
+        let town_name =
+            city.towns.iter().find(|t| t.code == grid.town_code).map(|t| t.name.clone()).unwrap_or_default();
         let mut roll = rng.below(total_weight);
         let (industry, _, words) = *INDUSTRIES
             .iter()
@@ -321,11 +307,8 @@ pub fn generate(towns: &[TownInput], boxes: &[CountyBox], scale: u32, seed: u64)
             _ => format!("亳州市{trade}{word}有限公司"),
         };
         let base = if kind == "个体工商户" {
-            let county = boxes
-                .iter()
-                .find(|b| grid.town_code.as_str().starts_with(b.code))
-                .map(|b| b.name)
-                .unwrap_or("");
+            let county =
+                boxes.iter().find(|b| grid.town_code.as_str().starts_with(b.code)).map(|b| b.name).unwrap_or("");
             base.replacen("谯城区", county, 1)
         } else {
             base
@@ -335,10 +318,7 @@ pub fn generate(towns: &[TownInput], boxes: &[CountyBox], scale: u32, seed: u64)
         while !used_names.insert(name.clone()) {
             name = base.replacen(
                 trade,
-                &format!(
-                    "{trade}{}",
-                    ["二", "三", "四", "五", "六", "七", "八", "九"][(n - 2) % 8]
-                ),
+                &format!("{trade}{}", ["二", "三", "四", "五", "六", "七", "八", "九"][(n - 2) % 8]),
                 1,
             );
             if n > 9 {
@@ -352,17 +332,13 @@ pub fn generate(towns: &[TownInput], boxes: &[CountyBox], scale: u32, seed: u64)
             for _ in 0..8 {
                 body.push(uscc_char(&mut rng));
             }
-            let code =
-                Uscc::from_body(std::str::from_utf8(&body).expect("ascii")).expect("valid body");
+            let code = Uscc::from_body(std::str::from_utf8(&body).expect("ascii")).expect("valid body");
             if used_uscc.insert(code.clone()) {
                 break code;
             }
         };
         let (x0, y0, x1, y1) = grid.ring.bbox();
-        let location = Wgs84Point {
-            lon: x0 + rng.unit_f64() * (x1 - x0),
-            lat: y0 + rng.unit_f64() * (y1 - y0),
-        };
+        let location = Wgs84Point { lon: x0 + rng.unit_f64() * (x1 - x0), lat: y0 + rng.unit_f64() * (y1 - y0) };
         let road_kw = rng.pick(&grid.keywords).clone();
         let employees = match rng.below(100) {
             0..60 => rng.between(1, 9),
@@ -393,9 +369,8 @@ pub fn generate(towns: &[TownInput], boxes: &[CountyBox], scale: u32, seed: u64)
 
     let mut used_ids = HashSet::new();
     for _ in 0..CITIZENS_PER_SCALE * scale as usize {
-        let grid = &city.grids[rng.below(city.grids.len() as u64) as usize];
-        let birth = Date::from_ordinal_date(1950, 1).expect("valid")
-            + Duration::days(rng.between(0, 55 * 365));
+        let grid = pick_grid(&mut rng, &city.grids, grid_total);
+        let birth = Date::from_ordinal_date(1950, 1).expect("valid") + Duration::days(rng.between(0, 55 * 365));
         let id = loop {
             let body = format!(
                 "{}{:04}{:02}{:02}{:03}",
@@ -440,10 +415,7 @@ mod tests {
             ("341623100", "城关镇"),
         ]
         .iter()
-        .map(|(c, n)| TownInput {
-            code: DivisionCode::parse(c).unwrap(),
-            name: n.to_string(),
-        })
+        .map(|(c, n)| TownInput { code: DivisionCode::parse(c).unwrap(), name: n.to_string() })
         .collect()
     }
 
@@ -477,13 +449,7 @@ mod tests {
         }
         // Grids of different towns never overlap: each point lies in exactly one grid.
         for e in city.enterprises.iter().take(50) {
-            assert_eq!(
-                city.grids
-                    .iter()
-                    .filter(|g| g.ring.contains(&e.location))
-                    .count(),
-                1
-            );
+            assert_eq!(city.grids.iter().filter(|g| g.ring.contains(&e.location)).count(), 1);
         }
     }
 }

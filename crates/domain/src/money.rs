@@ -19,9 +19,7 @@ pub enum MoneyError {
     Overflow,
 }
 
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Money(i64);
 
@@ -48,10 +46,7 @@ impl Money {
     /// More than two decimals is an error, never silently rounded.
     pub fn parse_yuan(input: &str) -> Result<Self, MoneyError> {
         let t = crate::text::normalize_ascii(input);
-        let t = t
-            .trim_start_matches(['¥', '￥'])
-            .trim_end_matches('元')
-            .trim();
+        let t = t.trim_start_matches(['¥', '￥']).trim_end_matches('元').trim();
         if t.is_empty() {
             return Err(MoneyError::Empty);
         }
@@ -72,18 +67,11 @@ impl Money {
             return Err(MoneyError::TooPrecise(input.trim().to_string()));
         }
         let yuan: i64 = int.parse().map_err(|_| MoneyError::Overflow)?;
-        let mut fen_part: i64 = if frac.is_empty() {
-            0
-        } else {
-            frac.parse().expect("digits")
-        };
+        let mut fen_part: i64 = if frac.is_empty() { 0 } else { frac.parse().expect("digits") };
         if frac.len() == 1 {
             fen_part *= 10;
         }
-        let total = yuan
-            .checked_mul(100)
-            .and_then(|v| v.checked_add(fen_part))
-            .ok_or(MoneyError::Overflow)?;
+        let total = yuan.checked_mul(100).and_then(|v| v.checked_add(fen_part)).ok_or(MoneyError::Overflow)?;
         Ok(Money(if neg { -total } else { total }))
     }
 
@@ -102,16 +90,13 @@ impl Money {
 
     /// Rounds an exact yuan amount half-up to the fen.
     pub fn from_decimal_yuan(yuan: Decimal) -> Result<Self, MoneyError> {
-        let fen = (yuan * Decimal::ONE_HUNDRED)
-            .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+        let fen = (yuan * Decimal::ONE_HUNDRED).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
         fen.to_i64().map(Money).ok_or(MoneyError::Overflow)
     }
 
     /// `self × rate`, rounded half-up to the fen: 3 % of ¥1,234.55 is ¥37.04 (37.0365).
     pub fn mul_rate(self, rate: Decimal) -> Result<Self, MoneyError> {
-        let exact = Decimal::from(self.0)
-            .checked_mul(rate)
-            .ok_or(MoneyError::Overflow)?;
+        let exact = Decimal::from(self.0).checked_mul(rate).ok_or(MoneyError::Overflow)?;
         exact
             .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
             .to_i64()
@@ -208,9 +193,7 @@ pub fn parse_rate(input: &str) -> Result<Decimal, MoneyError> {
         Some(n) => (n.trim(), true),
         None => (t.as_str(), false),
     };
-    let d: Decimal = num
-        .parse()
-        .map_err(|_| MoneyError::Format(input.to_string()))?;
+    let d: Decimal = num.parse().map_err(|_| MoneyError::Format(input.to_string()))?;
     Ok(if pct { d / Decimal::ONE_HUNDRED } else { d })
 }
 
@@ -227,10 +210,7 @@ mod tests {
         assert_eq!(Money::parse_yuan("12.5元").unwrap().fen(), 1250);
         assert_eq!(Money::parse_yuan("-0.05").unwrap().fen(), -5);
         assert_eq!(Money::parse_yuan("１２.３").unwrap().fen(), 1230);
-        assert_eq!(
-            Money::parse_yuan("1.234").unwrap_err().to_string(),
-            "金额“1.234”最多保留两位小数（到分）"
-        );
+        assert_eq!(Money::parse_yuan("1.234").unwrap_err().to_string(), "金额“1.234”最多保留两位小数（到分）");
         assert!(Money::parse_yuan("12a").is_err());
         assert!(Money::parse_yuan("1.").is_err());
         assert!(Money::parse_yuan("").is_err());
@@ -240,26 +220,9 @@ mod tests {
     fn rounds_half_up_to_the_fen() {
         let rate = parse_rate("3%").unwrap();
         assert_eq!(Money::from_fen(123455).mul_rate(rate).unwrap().fen(), 3704); // 3703.65
-        assert_eq!(
-            Money::from_fen(50)
-                .mul_rate(Decimal::from_str("0.01").unwrap())
-                .unwrap()
-                .fen(),
-            1
-        ); // 0.5
-        assert_eq!(
-            Money::from_fen(-50)
-                .mul_rate(Decimal::from_str("0.01").unwrap())
-                .unwrap()
-                .fen(),
-            -1
-        );
-        assert_eq!(
-            Money::from_decimal_yuan(Decimal::from_str("10.005").unwrap())
-                .unwrap()
-                .fen(),
-            1001
-        );
+        assert_eq!(Money::from_fen(50).mul_rate(Decimal::from_str("0.01").unwrap()).unwrap().fen(), 1); // 0.5
+        assert_eq!(Money::from_fen(-50).mul_rate(Decimal::from_str("0.01").unwrap()).unwrap().fen(), -1);
+        assert_eq!(Money::from_decimal_yuan(Decimal::from_str("10.005").unwrap()).unwrap().fen(), 1001);
     }
 
     #[test]

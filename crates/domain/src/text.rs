@@ -16,11 +16,7 @@ pub fn normalize_ascii(input: &str) -> String {
 
 /// Position (1-based) and character, as error messages show them.
 pub fn describe_char(c: char) -> String {
-    if c.is_whitespace() {
-        "空白".to_string()
-    } else {
-        format!("“{c}”")
-    }
+    if c.is_whitespace() { "空白".to_string() } else { format!("“{c}”") }
 }
 
 #[cfg(test)]

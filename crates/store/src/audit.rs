@@ -13,12 +13,8 @@ use time::OffsetDateTime;
 pub async fn append(conn: &mut Conn, at: OffsetDateTime, entry: AuditEntry) -> Result<i64> {
     // Touch the head row first: on PostgreSQL this takes the row lock that serialises appends;
     // on SQLite the single writer connection already does.
-    sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
-        .execute(&mut *conn)
-        .await?;
-    let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(&mut *conn)
-        .await?;
+    sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *conn).await?;
+    let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
     let (seq, prev): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
     let rec = seal(seq + 1, at, entry, &prev);
     let e = &rec.entry;
@@ -99,9 +95,7 @@ fn where_clause(f: &AuditFilter, q: &mut Sql) {
             .push(" ESCAPE '\\')");
     }
     if let Some(a) = f.action.as_deref().filter(|s| !s.is_empty()) {
-        q.push(" AND action LIKE ")
-            .bind(format!("{}%", like_escape(a)))
-            .push(" ESCAPE '\\'");
+        q.push(" AND action LIKE ").bind(format!("{}%", like_escape(a))).push(" ESCAPE '\\'");
     }
     if let Some(o) = f.object.as_deref().filter(|s| !s.is_empty()) {
         let p = format!("%{}%", like_escape(o));
@@ -133,12 +127,7 @@ pub async fn list(db: &Db, f: &AuditFilter, page: PageRequest) -> Result<Paged<A
     page.apply(&mut q);
     let rows = q.query().fetch_all(db.reader()).await?;
     let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-    Ok(Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(Paged { items, total, page: page.page, per_page: page.per_page })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,9 +139,7 @@ pub struct VerifyReport {
 /// Verifies the whole chain in order, in batches, in constant memory. `Ok(Err(break))` names
 /// the first broken record.
 pub async fn verify(db: &Db) -> Result<std::result::Result<VerifyReport, ChainBreak>> {
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(db.reader())
-        .await?;
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(db.reader()).await?;
     let (head_seq, head_hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
     let mut v = ChainVerifier::default();
     let mut after = 0i64;
@@ -172,8 +159,7 @@ pub async fn verify(db: &Db) -> Result<std::result::Result<VerifyReport, ChainBr
             }
         }
     }
-    Ok(v.finish(head_seq, &head_hash)
-        .map(|checked| VerifyReport { checked, head_seq }))
+    Ok(v.finish(head_seq, &head_hash).map(|checked| VerifyReport { checked, head_seq }))
 }
 
 #[cfg(test)]
@@ -187,38 +173,19 @@ mod tests {
         let (db, _d) = testing::db().await;
         let t = datetime!(2026-11-27 12:00 UTC);
         for i in 0..7 {
-            let e = AuditEntry::new("user.update", "user", &format!("u{i}"))
-                .by("admin", "管理员")
-                .from_ip("127.0.0.1");
+            let e = AuditEntry::new("user.update", "user", &format!("u{i}")).by("admin", "管理员").from_ip("127.0.0.1");
             record(&db, t, e).await.unwrap();
         }
-        assert_eq!(
-            verify(&db).await.unwrap(),
-            Ok(VerifyReport {
-                checked: 7,
-                head_seq: 7
-            })
-        );
+        assert_eq!(verify(&db).await.unwrap(), Ok(VerifyReport { checked: 7, head_seq: 7 }));
 
         // The application cannot change the log…
         let mut tx = db.begin().await.unwrap();
-        assert!(
-            sqlx::query("UPDATE audit_log SET detail = 'x' WHERE seq = 4")
-                .execute(&mut *tx)
-                .await
-                .is_err()
-        );
+        assert!(sqlx::query("UPDATE audit_log SET detail = 'x' WHERE seq = 4").execute(&mut *tx).await.is_err());
         drop(tx);
         // …but someone with the database file can; verify names the record.
         let mut tx = db.begin().await.unwrap();
-        sqlx::query("DROP TRIGGER audit_log_no_update")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        sqlx::query("UPDATE audit_log SET actor_name = '别人' WHERE seq = 4")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        sqlx::query("DROP TRIGGER audit_log_no_update").execute(&mut *tx).await.unwrap();
+        sqlx::query("UPDATE audit_log SET actor_name = '别人' WHERE seq = 4").execute(&mut *tx).await.unwrap();
         tx.commit().await.unwrap();
         let brk = verify(&db).await.unwrap().unwrap_err();
         assert_eq!(brk.seq, 4);
@@ -228,44 +195,16 @@ mod tests {
     async fn lists_with_filters() {
         let (db, _d) = testing::db().await;
         let t = datetime!(2026-11-27 12:00 UTC);
-        record(
-            &db,
-            t,
-            AuditEntry::new("auth.login", "user", "a").by("a", "张三"),
-        )
-        .await
-        .unwrap();
-        record(
-            &db,
-            t,
-            AuditEntry::new("auth.login", "user", "b")
-                .by("b", "李四")
-                .outcome(Outcome::Failure),
-        )
-        .await
-        .unwrap();
-        record(
-            &db,
-            t,
-            AuditEntry::new("user.create", "user", "c").by("a", "张三"),
-        )
-        .await
-        .unwrap();
-        let f = AuditFilter {
-            action: Some("auth.".into()),
-            ..Default::default()
-        };
+        record(&db, t, AuditEntry::new("auth.login", "user", "a").by("a", "张三")).await.unwrap();
+        record(&db, t, AuditEntry::new("auth.login", "user", "b").by("b", "李四").outcome(Outcome::Failure))
+            .await
+            .unwrap();
+        record(&db, t, AuditEntry::new("user.create", "user", "c").by("a", "张三")).await.unwrap();
+        let f = AuditFilter { action: Some("auth.".into()), ..Default::default() };
         let p = list(&db, &f, PageRequest::default()).await.unwrap();
         assert_eq!(p.total, 2);
         assert_eq!(p.items[0].seq, 2, "newest first");
-        let f = AuditFilter {
-            actor: Some("张".into()),
-            outcome: Some(Outcome::Success),
-            ..Default::default()
-        };
-        assert_eq!(
-            list(&db, &f, PageRequest::default()).await.unwrap().total,
-            2
-        );
+        let f = AuditFilter { actor: Some("张".into()), outcome: Some(Outcome::Success), ..Default::default() };
+        assert_eq!(list(&db, &f, PageRequest::default()).await.unwrap().total, 2);
     }
 }

@@ -36,10 +36,7 @@ pub struct User {
 
 impl User {
     pub fn attempts(&self) -> LoginAttempts {
-        LoginAttempts {
-            failures: self.failed_logins.max(0) as u32,
-            locked_until: self.locked_until.map(from_millis),
-        }
+        LoginAttempts { failures: self.failed_logins.max(0) as u32, locked_until: self.locked_until.map(from_millis) }
     }
 
     pub fn kind(&self) -> UserKind {
@@ -52,10 +49,7 @@ impl User {
 }
 
 pub async fn user_by_login(db: &Db, login: &str) -> Result<Option<User>> {
-    Ok(sqlx::query_as("SELECT * FROM users WHERE login = $1")
-        .bind(login)
-        .fetch_optional(db.reader())
-        .await?)
+    Ok(sqlx::query_as("SELECT * FROM users WHERE login = $1").bind(login).fetch_optional(db.reader()).await?)
 }
 
 pub async fn get_user(db: &Db, id: &str) -> Result<User> {
@@ -68,11 +62,10 @@ pub async fn get_user(db: &Db, id: &str) -> Result<User> {
 
 /// Builds the principal of an active user, merging the grants of all their roles.
 pub async fn load_principal(db: &Db, user_id: &str) -> Result<Option<Principal>> {
-    let Some(u): Option<User> =
-        sqlx::query_as("SELECT * FROM users WHERE id = $1 AND status = 'active'")
-            .bind(user_id)
-            .fetch_optional(db.reader())
-            .await?
+    let Some(u): Option<User> = sqlx::query_as("SELECT * FROM users WHERE id = $1 AND status = 'active'")
+        .bind(user_id)
+        .fetch_optional(db.reader())
+        .await?
     else {
         return Ok(None);
     };
@@ -108,10 +101,7 @@ pub async fn load_principal(db: &Db, user_id: &str) -> Result<Option<Principal>>
         login: u.login.clone(),
         display_name: u.display_name.clone(),
         department_id: u.department_id.clone(),
-        division_code: u
-            .division_code
-            .as_deref()
-            .and_then(|c| DivisionCode::parse(c).ok()),
+        division_code: u.division_code.as_deref().and_then(|c| DivisionCode::parse(c).ok()),
         grid_id: u.grid_id.clone(),
         uscc: u.uscc.clone(),
         id_card_no: u.id_card_no.clone(),
@@ -132,13 +122,11 @@ pub async fn save_attempts(conn: &mut Conn, user_id: &str, a: LoginAttempts) -> 
 }
 
 pub async fn record_login(conn: &mut Conn, user_id: &str, now: OffsetDateTime) -> Result<()> {
-    sqlx::query(
-        "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2",
-    )
-    .bind(to_millis(now))
-    .bind(user_id)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2")
+        .bind(to_millis(now))
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -193,10 +181,7 @@ pub async fn create_user(conn: &mut Conn, now: OffsetDateTime, u: &NewUser) -> R
 }
 
 pub async fn set_roles(conn: &mut Conn, user_id: &str, role_ids: &[String]) -> Result<()> {
-    sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
     for r in role_ids {
         sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2)")
             .bind(user_id)
@@ -217,12 +202,7 @@ pub struct UserUpdate {
     pub role_ids: Vec<String>,
 }
 
-pub async fn update_user(
-    conn: &mut Conn,
-    now: OffsetDateTime,
-    id: &str,
-    u: &UserUpdate,
-) -> Result<()> {
+pub async fn update_user(conn: &mut Conn, now: OffsetDateTime, id: &str, u: &UserUpdate) -> Result<()> {
     let r = sqlx::query(
         "UPDATE users SET display_name = $1, department_id = $2, division_code = $3, grid_id = $4, phone = $5, updated_at = $6
          WHERE id = $7",
@@ -242,13 +222,7 @@ pub async fn update_user(
     set_roles(conn, id, &u.role_ids).await
 }
 
-pub async fn set_password(
-    conn: &mut Conn,
-    now: OffsetDateTime,
-    id: &str,
-    hash: &str,
-    must_change: bool,
-) -> Result<()> {
+pub async fn set_password(conn: &mut Conn, now: OffsetDateTime, id: &str, hash: &str, must_change: bool) -> Result<()> {
     sqlx::query(
         "UPDATE users SET password_hash = $1, must_change_password = $2, password_changed_at = $3, updated_at = $3,
             failed_logins = 0, locked_until = NULL WHERE id = $4",
@@ -262,12 +236,7 @@ pub async fn set_password(
     Ok(())
 }
 
-pub async fn set_status(
-    conn: &mut Conn,
-    now: OffsetDateTime,
-    id: &str,
-    active: bool,
-) -> Result<()> {
+pub async fn set_status(conn: &mut Conn, now: OffsetDateTime, id: &str, active: bool) -> Result<()> {
     sqlx::query("UPDATE users SET status = $1, updated_at = $2 WHERE id = $3")
         .bind(if active { "active" } else { "disabled" })
         .bind(to_millis(now))
@@ -326,9 +295,7 @@ fn user_where(f: &UserFilter, q: &mut Sql) {
         q.push(" AND u.department_id = ").bind(d);
     }
     if let Some(r) = f.role_id.as_deref().filter(|s| !s.is_empty()) {
-        q.push(" AND u.id IN (SELECT user_id FROM user_roles WHERE role_id = ")
-            .bind(r)
-            .push(")");
+        q.push(" AND u.id IN (SELECT user_id FROM user_roles WHERE role_id = ").bind(r).push(")");
     }
     if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
         q.push(" AND u.status = ").bind(s);
@@ -361,29 +328,18 @@ pub async fn list_users(db: &Db, f: &UserFilter, page: PageRequest) -> Result<Pa
         rq.push(") ORDER BY r.name");
         let rows: Vec<(String, String)> = rq.query_as().fetch_all(db.reader()).await?;
         for u in &mut items {
-            let names: Vec<&str> = rows
-                .iter()
-                .filter(|(id, _)| *id == u.id)
-                .map(|(_, n)| n.as_str())
-                .collect();
+            let names: Vec<&str> = rows.iter().filter(|(id, _)| *id == u.id).map(|(_, n)| n.as_str()).collect();
             u.roles = names.join("、");
         }
     }
-    Ok(Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(Paged { items, total, page: page.page, per_page: page.per_page })
 }
 
 pub async fn user_role_ids(db: &Db, user_id: &str) -> Result<Vec<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT role_id FROM user_roles WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_all(db.reader())
-            .await?,
-    )
+    Ok(sqlx::query_scalar("SELECT role_id FROM user_roles WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(db.reader())
+        .await?)
 }
 
 // ---------------------------------------------------------------- roles
@@ -435,18 +391,11 @@ pub async fn list_roles(db: &Db) -> Result<Vec<Role>> {
 }
 
 pub async fn get_role(db: &Db, id: &str) -> Result<Role> {
-    list_roles(db)
-        .await?
-        .into_iter()
-        .find(|r| r.id == id)
-        .ok_or_else(|| StoreError::NotFound("角色".into()))
+    list_roles(db).await?.into_iter().find(|r| r.id == id).ok_or_else(|| StoreError::NotFound("角色".into()))
 }
 
 pub async fn role_id_by_code(conn: &mut Conn, code: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT id FROM roles WHERE code = $1")
-        .bind(code)
-        .fetch_optional(&mut *conn)
-        .await?)
+    Ok(sqlx::query_scalar("SELECT id FROM roles WHERE code = $1").bind(code).fetch_optional(&mut *conn).await?)
 }
 
 #[derive(Debug, Clone)]
@@ -458,12 +407,7 @@ pub struct RoleInput {
     pub permissions: Vec<String>,
 }
 
-pub async fn create_role(
-    conn: &mut Conn,
-    now: OffsetDateTime,
-    r: &RoleInput,
-    builtin: bool,
-) -> Result<String> {
+pub async fn create_role(conn: &mut Conn, now: OffsetDateTime, r: &RoleInput, builtin: bool) -> Result<String> {
     let id = new_id();
     let res = sqlx::query(
         "INSERT INTO roles (id, code, name, description, scope, builtin, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -489,22 +433,15 @@ pub async fn create_role(
     Ok(id)
 }
 
-pub async fn update_role(
-    conn: &mut Conn,
-    now: OffsetDateTime,
-    id: &str,
-    r: &RoleInput,
-) -> Result<()> {
-    let res = sqlx::query(
-        "UPDATE roles SET name = $1, description = $2, scope = $3, updated_at = $4 WHERE id = $5",
-    )
-    .bind(&r.name)
-    .bind(&r.description)
-    .bind(r.scope.as_str())
-    .bind(to_millis(now))
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+pub async fn update_role(conn: &mut Conn, now: OffsetDateTime, id: &str, r: &RoleInput) -> Result<()> {
+    let res = sqlx::query("UPDATE roles SET name = $1, description = $2, scope = $3, updated_at = $4 WHERE id = $5")
+        .bind(&r.name)
+        .bind(&r.description)
+        .bind(r.scope.as_str())
+        .bind(to_millis(now))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     if res.rows_affected() == 0 {
         return Err(StoreError::NotFound("角色".into()));
     }
@@ -512,10 +449,7 @@ pub async fn update_role(
 }
 
 async fn set_permissions(conn: &mut Conn, role_id: &str, perms: &[String]) -> Result<()> {
-    sqlx::query("DELETE FROM role_permissions WHERE role_id = $1")
-        .bind(role_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query("DELETE FROM role_permissions WHERE role_id = $1").bind(role_id).execute(&mut *conn).await?;
     for p in perms {
         sqlx::query("INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2)")
             .bind(role_id)
@@ -589,29 +523,17 @@ pub async fn touch_session(conn: &mut Conn, id: &str, now: OffsetDateTime) -> Re
     Ok(())
 }
 
-pub async fn end_session(
-    conn: &mut Conn,
-    id: &str,
-    now: OffsetDateTime,
-    reason: &str,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL",
-    )
-    .bind(to_millis(now))
-    .bind(reason)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+pub async fn end_session(conn: &mut Conn, id: &str, now: OffsetDateTime, reason: &str) -> Result<()> {
+    sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL")
+        .bind(to_millis(now))
+        .bind(reason)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
-pub async fn end_user_sessions(
-    conn: &mut Conn,
-    now: OffsetDateTime,
-    user_id: &str,
-    reason: &str,
-) -> Result<u64> {
+pub async fn end_user_sessions(conn: &mut Conn, now: OffsetDateTime, user_id: &str, reason: &str) -> Result<u64> {
     let r = sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE user_id = $3 AND ended_at IS NULL")
         .bind(to_millis(now))
         .bind(reason)
@@ -629,13 +551,15 @@ pub async fn end_other_sessions(
     keep: &str,
     reason: &str,
 ) -> Result<u64> {
-    let r = sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE user_id = $3 AND id <> $4 AND ended_at IS NULL")
-        .bind(to_millis(now))
-        .bind(reason)
-        .bind(user_id)
-        .bind(keep)
-        .execute(&mut *conn)
-        .await?;
+    let r = sqlx::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE user_id = $3 AND id <> $4 AND ended_at IS NULL",
+    )
+    .bind(to_millis(now))
+    .bind(reason)
+    .bind(user_id)
+    .bind(keep)
+    .execute(&mut *conn)
+    .await?;
     Ok(r.rows_affected())
 }
 
@@ -647,12 +571,14 @@ pub async fn purge_sessions(
     idle_before: OffsetDateTime,
     delete_before: OffsetDateTime,
 ) -> Result<(u64, u64)> {
-    let ended = sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = 'idle' WHERE ended_at IS NULL AND last_seen_at < $2")
-        .bind(to_millis(now))
-        .bind(to_millis(idle_before))
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let ended = sqlx::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = 'idle' WHERE ended_at IS NULL AND last_seen_at < $2",
+    )
+    .bind(to_millis(now))
+    .bind(to_millis(idle_before))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
     let deleted = sqlx::query("DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < $1")
         .bind(to_millis(delete_before))
         .execute(&mut *conn)
@@ -663,20 +589,14 @@ pub async fn purge_sessions(
 
 /// Accounts locked right now.
 pub async fn locked_count(db: &Db, now: OffsetDateTime) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE locked_until > $1")
-            .bind(to_millis(now))
-            .fetch_one(db.reader())
-            .await?,
-    )
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE locked_until > $1")
+        .bind(to_millis(now))
+        .fetch_one(db.reader())
+        .await?)
 }
 
 pub async fn active_session_count(db: &Db) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE ended_at IS NULL")
-            .fetch_one(db.reader())
-            .await?,
-    )
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE ended_at IS NULL").fetch_one(db.reader()).await?)
 }
 
 // ---------------------------------------------------------------- API tokens
@@ -727,11 +647,7 @@ pub async fn create_token(
 }
 
 /// The token's id and user, if the token exists, is not revoked and has not expired.
-pub async fn check_token(
-    db: &Db,
-    token: &str,
-    now: OffsetDateTime,
-) -> Result<Option<(String, String)>> {
+pub async fn check_token(db: &Db, token: &str, now: OffsetDateTime) -> Result<Option<(String, String)>> {
     let row = sqlx::query(
         "SELECT id, user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
     )
@@ -755,12 +671,11 @@ pub async fn touch_token(conn: &mut Conn, id: &str, now: OffsetDateTime) -> Resu
 }
 
 pub async fn revoke_token(conn: &mut Conn, id: &str, now: OffsetDateTime) -> Result<bool> {
-    let r =
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(to_millis(now))
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+    let r = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(to_millis(now))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     Ok(r.rows_affected() > 0)
 }
 

@@ -28,9 +28,7 @@ impl ConfigSource {
     pub fn locate(explicit: Option<&Path>) -> ConfigSource {
         match explicit {
             Some(p) => ConfigSource::Dir(p.to_path_buf()),
-            None if Path::new("config/city.toml").is_file() => {
-                ConfigSource::Dir(PathBuf::from("config"))
-            }
+            None if Path::new("config/city.toml").is_file() => ConfigSource::Dir(PathBuf::from("config")),
             None => ConfigSource::Embedded,
         }
     }
@@ -54,23 +52,14 @@ impl ConfigSource {
             ConfigSource::Dir(p) => match std::fs::read_to_string(p.join(rel)) {
                 Ok(s) => Ok(Some(s)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(ConfigError::new(
-                    &self.display_path(rel),
-                    None,
-                    "",
-                    format!("无法读取：{e}"),
-                )),
+                Err(e) => Err(ConfigError::new(&self.display_path(rel), None, "", format!("无法读取：{e}"))),
             },
-            ConfigSource::Embedded => Ok(EMBEDDED
-                .get_file(rel)
-                .and_then(|f| f.contents_utf8())
-                .map(str::to_string)),
+            ConfigSource::Embedded => Ok(EMBEDDED.get_file(rel).and_then(|f| f.contents_utf8()).map(str::to_string)),
         }
     }
 
     fn require(&self, rel: &str) -> Result<String, ConfigError> {
-        self.read(rel)?
-            .ok_or_else(|| ConfigError::new(&self.display_path(rel), None, "", "文件不存在"))
+        self.read(rel)?.ok_or_else(|| ConfigError::new(&self.display_path(rel), None, "", "文件不存在"))
     }
 
     /// File names (not paths) in a sub-directory with the given extension, sorted.
@@ -88,11 +77,7 @@ impl ConfigSource {
                 .get_dir(rel_dir)
                 .map(|d| {
                     d.files()
-                        .filter_map(|f| {
-                            f.path()
-                                .file_name()
-                                .map(|n| n.to_string_lossy().to_string())
-                        })
+                        .filter_map(|f| f.path().file_name().map(|n| n.to_string_lossy().to_string()))
                         .filter(|n| n.ends_with(ext))
                         .collect()
                 })
@@ -260,8 +245,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn err<T>(&mut self, span: &Spanned<T>, field: String, message: impl Into<String>) {
         let line = Some(line_of(self.text, span.span().start));
-        self.errors
-            .push(ConfigError::new(&self.file, line, field, message));
+        self.errors.push(ConfigError::new(&self.file, line, field, message));
     }
 }
 
@@ -285,25 +269,13 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
     let mut towns = vec![];
     if let Some(text) = try_or_collect!(source.require("divisions/towns.csv")) {
         let file = source.display_path("divisions/towns.csv");
-        let mut rdr = csv::ReaderBuilder::new()
-            .comment(Some(b'#'))
-            .from_reader(text.as_bytes());
+        let mut rdr = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(text.as_bytes());
         for (i, rec) in rdr.records().enumerate() {
-            let line = rec
-                .as_ref()
-                .ok()
-                .and_then(|r| r.position())
-                .map(|p| p.line() as usize)
-                .or(Some(i + 3));
+            let line = rec.as_ref().ok().and_then(|r| r.position()).map(|p| p.line() as usize).or(Some(i + 3));
             let rec = match rec {
                 Ok(r) => r,
                 Err(e) => {
-                    errors.push(ConfigError::new(
-                        &file,
-                        line,
-                        "",
-                        format!("CSV 格式错误：{e}"),
-                    ));
+                    errors.push(ConfigError::new(&file, line, "", format!("CSV 格式错误：{e}")));
                     continue;
                 }
             };
@@ -311,38 +283,15 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             match DivisionCode::parse(code) {
                 Ok(c) if c.level() == domain::ids::DivisionLevel::Town => {
                     if name.is_empty() {
-                        errors.push(ConfigError::new(
-                            &file,
-                            line,
-                            "township_name",
-                            "名称不能为空",
-                        ));
+                        errors.push(ConfigError::new(&file, line, "township_name", "名称不能为空"));
                     } else if let Err(e) = divisions.add(c.clone(), name.to_string()) {
-                        errors.push(ConfigError::new(
-                            &file,
-                            line,
-                            "township_code",
-                            e.to_string(),
-                        ));
+                        errors.push(ConfigError::new(&file, line, "township_code", e.to_string()));
                     } else {
-                        towns.push(TownInput {
-                            code: c,
-                            name: name.to_string(),
-                        });
+                        towns.push(TownInput { code: c, name: name.to_string() });
                     }
                 }
-                Ok(_) => errors.push(ConfigError::new(
-                    &file,
-                    line,
-                    "township_code",
-                    "应为9位乡级代码",
-                )),
-                Err(e) => errors.push(ConfigError::new(
-                    &file,
-                    line,
-                    "township_code",
-                    e.to_string(),
-                )),
+                Ok(_) => errors.push(ConfigError::new(&file, line, "township_code", "应为9位乡级代码")),
+                Err(e) => errors.push(ConfigError::new(&file, line, "township_code", e.to_string())),
             }
         }
     }
@@ -356,11 +305,7 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
                 return None;
             }
         };
-        let mut ctx = Ctx {
-            errors: vec![],
-            file,
-            text: &text,
-        };
+        let mut ctx = Ctx { errors: vec![], file, text: &text };
         let code = divisions.lookup(raw.division_code.get_ref());
         if let Err(e) = &code {
             ctx.err(&raw.division_code, "division_code".into(), e.to_string());
@@ -385,12 +330,7 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             || s.idle_timeout_minutes <= 0
             || s.session_max_hours <= 0
         {
-            ctx.errors.push(ConfigError::new(
-                &ctx.file.clone(),
-                None,
-                "security",
-                "安全参数必须为正数",
-            ));
+            ctx.errors.push(ConfigError::new(&ctx.file.clone(), None, "security", "安全参数必须为正数"));
         }
         errors.extend(ctx.errors);
         Some(City {
@@ -412,19 +352,11 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
         match parse_toml::<RawDepartments>(&file, &text) {
             Err(e) => errors.push(e),
             Ok(raw) => {
-                let mut ctx = Ctx {
-                    errors: vec![],
-                    file,
-                    text: &text,
-                };
+                let mut ctx = Ctx { errors: vec![], file, text: &text };
                 let mut codes = HashSet::new();
                 for (i, d) in raw.department.into_iter().enumerate() {
                     if !valid_code(d.code.get_ref()) {
-                        ctx.err(
-                            &d.code,
-                            format!("department[{i}].code"),
-                            "代码只能用小写字母、数字和下划线",
-                        );
+                        ctx.err(&d.code, format!("department[{i}].code"), "代码只能用小写字母、数字和下划线");
                     }
                     if !codes.insert(d.code.get_ref().clone()) {
                         ctx.err(
@@ -449,11 +381,7 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
                             kind: d.kind.into_inner(),
                             division_code: code,
                         }),
-                        Err(e) => ctx.err(
-                            &d.division_code,
-                            format!("department[{i}].division_code"),
-                            e.to_string(),
-                        ),
+                        Err(e) => ctx.err(&d.division_code, format!("department[{i}].division_code"), e.to_string()),
                     }
                 }
                 errors.extend(ctx.errors);
@@ -467,26 +395,14 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
         match parse_toml::<RawRoles>(&file, &text) {
             Err(e) => errors.push(e),
             Ok(raw) => {
-                let mut ctx = Ctx {
-                    errors: vec![],
-                    file,
-                    text: &text,
-                };
+                let mut ctx = Ctx { errors: vec![], file, text: &text };
                 let mut codes = HashSet::new();
                 for (i, r) in raw.role.into_iter().enumerate() {
                     if !valid_code(r.code.get_ref()) {
-                        ctx.err(
-                            &r.code,
-                            format!("role[{i}].code"),
-                            "代码只能用小写字母、数字和下划线",
-                        );
+                        ctx.err(&r.code, format!("role[{i}].code"), "代码只能用小写字母、数字和下划线");
                     }
                     if !codes.insert(r.code.get_ref().clone()) {
-                        ctx.err(
-                            &r.code,
-                            format!("role[{i}].code"),
-                            format!("角色代码“{}”重复", r.code.get_ref()),
-                        );
+                        ctx.err(&r.code, format!("role[{i}].code"), format!("角色代码“{}”重复", r.code.get_ref()));
                     }
                     let scope = ScopeKind::parse(r.scope.get_ref());
                     if scope.is_none() {
@@ -554,18 +470,9 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
                 return None;
             }
         };
-        let mut ctx = Ctx {
-            errors: vec![],
-            file,
-            text: &text,
-        };
+        let mut ctx = Ctx { errors: vec![], file, text: &text };
         if let Err(problems) = domain::auth::password::check_complexity(&raw.password, "") {
-            ctx.errors.push(ConfigError::new(
-                &ctx.file.clone(),
-                None,
-                "password",
-                problems.join("；"),
-            ));
+            ctx.errors.push(ConfigError::new(&ctx.file.clone(), None, "password", problems.join("；")));
         }
         let mut accounts = vec![];
         for (i, a) in raw.account.into_iter().enumerate() {
@@ -574,11 +481,7 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
                 Some(k) => match UserKind::parse(k.get_ref()) {
                     Some(kind) => kind,
                     None => {
-                        ctx.err(
-                            k,
-                            format!("account[{i}].kind"),
-                            "账号类型应为 staff、enterprise、citizen 或 system",
-                        );
+                        ctx.err(k, format!("account[{i}].kind"), "账号类型应为 staff、enterprise、citizen 或 system");
                         continue;
                     }
                 },
@@ -630,25 +533,13 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             });
         }
         errors.extend(ctx.errors);
-        Some(DemoConfig {
-            password: raw.password,
-            seed: raw.seed,
-            scale: raw.scale.max(1),
-            accounts,
-        })
+        Some(DemoConfig { password: raw.password, seed: raw.seed, scale: raw.scale.max(1), accounts })
     });
 
     match (city, demo) {
-        (Some(city), Some(demo)) if errors.is_empty() => Ok(CityConfig {
-            source: source.describe(),
-            city,
-            divisions,
-            towns,
-            departments,
-            roles,
-            holidays,
-            demo,
-        }),
+        (Some(city), Some(demo)) if errors.is_empty() => {
+            Ok(CityConfig { source: source.describe(), city, divisions, towns, departments, roles, holidays, demo })
+        }
         _ => {
             if errors.is_empty() {
                 errors.push(ConfigError::new(&source.describe(), None, "", "配置不完整"));
@@ -659,9 +550,7 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
 }
 
 fn valid_code(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// "，是否应为“x”？" when a close name exists (edit distance ≤ 2).
@@ -680,11 +569,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push(
-                (prev[j] + usize::from(ca != *cb))
-                    .min(prev[j + 1] + 1)
-                    .min(cur[j] + 1),
-            );
+            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
         }
         prev = cur;
     }
@@ -704,11 +589,7 @@ mod tests {
         let c = load(&ConfigSource::Dir(repo_config())).unwrap_or_else(|e| panic!("{e:#?}"));
         assert_eq!(c.city.name, "亳州市");
         assert_eq!(c.towns.len(), 96);
-        assert!(
-            c.departments
-                .iter()
-                .any(|d| d.short_name == "市中级人民法院")
-        );
+        assert!(c.departments.iter().any(|d| d.short_name == "市中级人民法院"));
         assert!(c.holidays.iter().any(|h| h.year == 2025));
         let embedded = load(&ConfigSource::Embedded).unwrap();
         assert_eq!(embedded.roles, c.roles);
@@ -719,25 +600,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&repo_config(), dir.path());
         let roles = std::fs::read_to_string(dir.path().join("roles.toml")).unwrap();
-        let broken = roles
-            .replacen("\"audit.read\"", "\"audit.raed\"", 1)
-            .replacen("scope = \"all\"", "scope = \"everything\"", 1);
+        let broken = roles.replacen("\"audit.read\"", "\"audit.raed\"", 1).replacen(
+            "scope = \"all\"",
+            "scope = \"everything\"",
+            1,
+        );
         std::fs::write(dir.path().join("roles.toml"), &broken).unwrap();
         let errors = load(&ConfigSource::Dir(dir.path().to_path_buf())).unwrap_err();
         let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        let typo = text
-            .iter()
-            .find(|e| e.contains("audit.raed"))
-            .expect("typo reported");
-        let line = broken
-            .lines()
-            .position(|l| l.contains("audit.raed"))
-            .unwrap()
-            + 1;
-        assert!(
-            typo.contains(&format!("roles.toml:{line}: role[1].permissions[0]")),
-            "{typo}"
-        );
+        let typo = text.iter().find(|e| e.contains("audit.raed")).expect("typo reported");
+        let line = broken.lines().position(|l| l.contains("audit.raed")).unwrap() + 1;
+        assert!(typo.contains(&format!("roles.toml:{line}: role[1].permissions[0]")), "{typo}");
         assert!(typo.contains("是否应为“audit.read”"), "{typo}");
         assert!(text.iter().any(|e| e.contains("role[0].scope")), "{text:?}");
     }

@@ -20,10 +20,7 @@ pub async fn bootstrap(db: &Db, cfg: &CityConfig, now: OffsetDateTime) -> Result
     org::sync_divisions(&mut tx, &cfg.divisions).await?;
     let mut added = vec![];
     for d in &cfg.departments {
-        if org::department_id_by_code(&mut tx, &d.code)
-            .await?
-            .is_none()
-        {
+        if org::department_id_by_code(&mut tx, &d.code).await?.is_none() {
             let input = org::DepartmentInput {
                 code: d.code.clone(),
                 name: d.name.clone(),
@@ -50,8 +47,7 @@ pub async fn bootstrap(db: &Db, cfg: &CityConfig, now: OffsetDateTime) -> Result
         }
     }
     if !added.is_empty() {
-        let e = AuditEntry::new("config.sync", "config", &cfg.source)
-            .detail(format!("新增：{}", added.join("、")));
+        let e = AuditEntry::new("config.sync", "config", &cfg.source).detail(format!("新增：{}", added.join("、")));
         audit::append(&mut tx, now, e).await?;
     }
     tx.commit().await?;
@@ -94,9 +90,7 @@ pub async fn load_demo(
     let password = cfg.demo.password.clone();
     let n = cfg.demo.accounts.len();
     let hashes: Vec<String> = tokio::task::spawn_blocking(move || {
-        (0..n)
-            .map(|_| domain::auth::password::hash(&password, &random_bytes::<16>()))
-            .collect()
+        (0..n).map(|_| domain::auth::password::hash(&password, &random_bytes::<16>())).collect()
     })
     .await
     .map_err(|e| StoreError::Other(e.to_string()))?;
@@ -104,16 +98,7 @@ pub async fn load_demo(
     let mut tx = db.begin().await?;
     let mut grid_ids: HashMap<String, String> = HashMap::new();
     for g in &city.grids {
-        let id = org::insert_grid(
-            &mut tx,
-            now,
-            &g.code,
-            &g.name,
-            &g.town_code,
-            &g.ring,
-            &g.keywords,
-        )
-        .await?;
+        let id = org::insert_grid(&mut tx, now, &g.code, &g.name, &g.town_code, &g.ring, &g.keywords).await?;
         grid_ids.insert(g.code.clone(), id);
     }
     for e in &city.enterprises {
@@ -160,9 +145,7 @@ pub async fn load_demo(
         let mut role_ids = vec![];
         for r in &a.roles {
             role_ids.push(
-                auth::role_id_by_code(&mut tx, r)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("角色 {r}")))?,
+                auth::role_id_by_code(&mut tx, r).await?.ok_or_else(|| StoreError::NotFound(format!("角色 {r}")))?,
             );
         }
         let department_id = match &a.department {
@@ -202,11 +185,7 @@ pub async fn load_demo(
                 let c = city
                     .citizens
                     .iter()
-                    .find(|c| {
-                        a.division
-                            .as_ref()
-                            .is_none_or(|d| d.contains(&c.division_code))
-                    })
+                    .find(|c| a.division.as_ref().is_none_or(|d| d.contains(&c.division_code)))
                     .ok_or_else(|| StoreError::Other("演示群众账号找不到所在乡镇的群众".into()))?;
                 u.login = c.id_card_no.to_string();
                 u.id_card_no = Some(c.id_card_no.to_string());
@@ -231,18 +210,11 @@ pub async fn load_demo(
         }
         let id = auth::create_user(&mut tx, now, &u).await?;
         if a.kind == UserKind::System {
-            let (_, token) =
-                auth::create_token(&mut tx, now, &id, "演示令牌", "demo", None).await?;
+            let (_, token) = auth::create_token(&mut tx, now, &id, "演示令牌", "demo", None).await?;
             api_token = Some(token);
         }
     }
-    settings::set(
-        &mut tx,
-        now,
-        DEMO_KEY,
-        &format!("scale={scale};seed={}", cfg.demo.seed),
-    )
-    .await?;
+    settings::set(&mut tx, now, DEMO_KEY, &format!("scale={scale};seed={}", cfg.demo.seed)).await?;
     let report = DemoReport {
         grids: city.grids.len(),
         enterprises: city.enterprises.len(),
@@ -268,8 +240,7 @@ pub async fn demo_logins(db: &Db, cfg: &CityConfig) -> Result<Vec<DemoLogin>> {
         if a.kind == UserKind::System {
             continue;
         }
-        let mut q =
-            crate::sql::Sql::new("SELECT u.login, u.display_name FROM users u WHERE u.kind = ");
+        let mut q = crate::sql::Sql::new("SELECT u.login, u.display_name FROM users u WHERE u.kind = ");
         q.bind(a.kind.as_str());
         match &a.login {
             Some(l) => {
@@ -283,20 +254,11 @@ pub async fn demo_logins(db: &Db, cfg: &CityConfig) -> Result<Vec<DemoLogin>> {
             }
         }
         q.push(" ORDER BY u.created_at LIMIT 1");
-        if let Some((login, name)) = q
-            .query_as::<(String, String)>()
-            .fetch_optional(db.reader())
-            .await?
-        {
+        if let Some((login, name)) = q.query_as::<(String, String)>().fetch_optional(db.reader()).await? {
             let roles = a
                 .roles
                 .iter()
-                .filter_map(|r| {
-                    cfg.roles
-                        .iter()
-                        .find(|x| &x.code == r)
-                        .map(|x| x.name.clone())
-                })
+                .filter_map(|r| cfg.roles.iter().find(|x| &x.code == r).map(|x| x.name.clone()))
                 .collect::<Vec<_>>()
                 .join("、");
             out.push(DemoLogin { login, name, roles });
@@ -308,20 +270,17 @@ pub async fn demo_logins(db: &Db, cfg: &CityConfig) -> Result<Vec<DemoLogin>> {
 /// Without the demo: when no staff account exists, creates `admin` with a random password that
 /// must be changed at first login, and returns the password to print once.
 pub async fn ensure_admin(db: &Db, now: OffsetDateTime) -> Result<Option<String>> {
-    let staff: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE kind = 'staff'")
-        .fetch_one(db.reader())
-        .await?;
+    let staff: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE kind = 'staff'").fetch_one(db.reader()).await?;
     if staff > 0 {
         return Ok(None);
     }
     // Four classes guaranteed, then random hex.
     let password = format!("Ys#{}a", crate::random_token(8));
     let pw = password.clone();
-    let hash = tokio::task::spawn_blocking(move || {
-        domain::auth::password::hash(&pw, &random_bytes::<16>())
-    })
-    .await
-    .map_err(|e| StoreError::Other(e.to_string()))?;
+    let hash = tokio::task::spawn_blocking(move || domain::auth::password::hash(&pw, &random_bytes::<16>()))
+        .await
+        .map_err(|e| StoreError::Other(e.to_string()))?;
     let mut tx = db.begin().await?;
     let role = auth::role_id_by_code(&mut tx, "sys_admin")
         .await?
@@ -340,12 +299,8 @@ pub async fn ensure_admin(db: &Db, now: OffsetDateTime) -> Result<Option<String>
         },
     )
     .await?;
-    audit::append(
-        &mut tx,
-        now,
-        AuditEntry::new("user.create", "user", &id).detail("首次启动创建初始管理员 admin"),
-    )
-    .await?;
+    audit::append(&mut tx, now, AuditEntry::new("user.create", "user", &id).detail("首次启动创建初始管理员 admin"))
+        .await?;
     tx.commit().await?;
     Ok(Some(password))
 }
@@ -365,7 +320,7 @@ mod tests {
         bootstrap(&db, &cfg, now).await.unwrap();
         bootstrap(&db, &cfg, now).await.unwrap();
         let r = load_demo(&db, &cfg, now, None).await.unwrap().unwrap();
-        assert_eq!(r.enterprises, 300);
+        assert_eq!(r.enterprises, domain::demo::ENTERPRISES_PER_SCALE);
         assert!(r.api_token.as_deref().unwrap().starts_with("ys_"));
         assert!(load_demo(&db, &cfg, now, None).await.unwrap().is_none());
         let logins = demo_logins(&db, &cfg).await.unwrap();
@@ -376,14 +331,9 @@ mod tests {
         assert!(domain::IdCardNo::parse(&cit.login).is_ok());
         // The grid manager sees the demo enterprise.
         let wangge = auth::user_by_login(&db, "wangge").await.unwrap().unwrap();
-        let p = auth::load_principal(&db, &wangge.id)
-            .await
-            .unwrap()
-            .unwrap();
+        let p = auth::load_principal(&db, &wangge.id).await.unwrap().unwrap();
         let scope = org::row_scope(&db, &p, "org.enterprises").await.unwrap();
-        let page = org::list_enterprises(&db, &scope, &Default::default(), Default::default())
-            .await
-            .unwrap();
+        let page = org::list_enterprises(&db, &scope, &Default::default(), Default::default()).await.unwrap();
         assert!(page.total > 0);
         assert!(page.items.iter().any(|e| e.uscc == ent.login));
         assert!(page.items.iter().all(|e| e.grid_id == wangge.grid_id));

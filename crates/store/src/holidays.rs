@@ -9,13 +9,7 @@ use domain::config::ConfigError;
 use sqlx::Row;
 use time::OffsetDateTime;
 
-pub async fn save(
-    conn: &mut Conn,
-    now: OffsetDateTime,
-    table: &HolidayTable,
-    content: &str,
-    by: &str,
-) -> Result<()> {
+pub async fn save(conn: &mut Conn, now: OffsetDateTime, table: &HolidayTable, content: &str, by: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO holiday_tables (year, source, content, loaded_by, loaded_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (year) DO UPDATE SET source = excluded.source, content = excluded.content,
@@ -33,16 +27,14 @@ pub async fn save(
 
 /// Tables stored in the database. A stored table that no longer parses is reported, not used.
 pub async fn stored(db: &Db) -> Result<Vec<(HolidayTable, String, i64)>> {
-    let rows =
-        sqlx::query("SELECT year, content, loaded_by, loaded_at FROM holiday_tables ORDER BY year")
-            .fetch_all(db.reader())
-            .await?;
+    let rows = sqlx::query("SELECT year, content, loaded_by, loaded_at FROM holiday_tables ORDER BY year")
+        .fetch_all(db.reader())
+        .await?;
     let mut out = vec![];
     for r in rows {
         let year: i64 = r.try_get(0)?;
         let content: String = r.try_get(1)?;
-        match HolidayTable::parse_toml(&format!("数据库中的 {year} 年节假日表"), &content)
-        {
+        match HolidayTable::parse_toml(&format!("数据库中的 {year} 年节假日表"), &content) {
             Ok(t) => out.push((t, r.try_get(2)?, r.try_get(3)?)),
             Err(e) => tracing::error!(error = %e, "stored holiday table ignored"),
         }
@@ -51,11 +43,7 @@ pub async fn stored(db: &Db) -> Result<Vec<(HolidayTable, String, i64)>> {
 }
 
 /// The calendar from shipped tables plus those stored in the database (stored ones win).
-pub async fn calendar(
-    db: &Db,
-    shipped: &[HolidayTable],
-    hours: WorkingHours,
-) -> Result<WorkCalendar> {
+pub async fn calendar(db: &Db, shipped: &[HolidayTable], hours: WorkingHours) -> Result<WorkCalendar> {
     let mut cal = WorkCalendar::new(shipped.iter().cloned(), hours);
     for (t, _, _) in stored(db).await? {
         cal.load(t);

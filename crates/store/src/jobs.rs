@@ -26,13 +26,11 @@ pub struct Job {
     pub dedup_key: Option<String>,
 }
 
-pub type HandlerFuture<'a> =
-    Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send + 'a>>;
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send + 'a>>;
 
 /// Runs one kind of job. Do all database work through `tx`; it commits with the job.
 pub trait JobHandler: Send + Sync + 'static {
-    fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime)
-    -> HandlerFuture<'a>;
+    fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a>;
 }
 
 /// Schedules a job. With a `dedup_key`, scheduling the same key twice keeps the first and
@@ -46,10 +44,8 @@ pub async fn enqueue(
     dedup_key: Option<&str>,
 ) -> Result<Option<String>> {
     if let Some(key) = dedup_key {
-        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM jobs WHERE dedup_key = $1")
-            .bind(key)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT id FROM jobs WHERE dedup_key = $1").bind(key).fetch_optional(&mut *conn).await?;
         if exists.is_some() {
             return Ok(None);
         }
@@ -72,11 +68,13 @@ pub async fn enqueue(
 
 /// Cancels a pending job by its dedup key (a deadline that no longer applies).
 pub async fn cancel(conn: &mut Conn, now: OffsetDateTime, dedup_key: &str) -> Result<bool> {
-    let r = sqlx::query("UPDATE jobs SET status = 'cancelled', finished_at = $1 WHERE dedup_key = $2 AND status = 'pending'")
-        .bind(to_millis(now))
-        .bind(dedup_key)
-        .execute(&mut *conn)
-        .await?;
+    let r = sqlx::query(
+        "UPDATE jobs SET status = 'cancelled', finished_at = $1 WHERE dedup_key = $2 AND status = 'pending'",
+    )
+    .bind(to_millis(now))
+    .bind(dedup_key)
+    .execute(&mut *conn)
+    .await?;
     Ok(r.rows_affected() > 0)
 }
 
@@ -107,12 +105,7 @@ pub async fn counts(db: &Db, now: OffsetDateTime) -> Result<JobCounts> {
     .bind(to_millis(now))
     .fetch_one(db.reader())
     .await?;
-    Ok(JobCounts {
-        pending: row.try_get(0)?,
-        overdue: row.try_get(1)?,
-        done: row.try_get(2)?,
-        failed: row.try_get(3)?,
-    })
+    Ok(JobCounts { pending: row.try_get(0)?, overdue: row.try_get(1)?, done: row.try_get(2)?, failed: row.try_get(3)? })
 }
 
 /// Recent failed jobs, for the system status page.
@@ -123,9 +116,7 @@ pub async fn failed(db: &Db, limit: i64) -> Result<Vec<(String, String, i64, Str
     .bind(limit)
     .fetch_all(db.reader())
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-        .collect()
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))).collect()
 }
 
 fn backoff(attempts: i64) -> Duration {
@@ -142,12 +133,7 @@ pub struct JobRunner {
 
 impl JobRunner {
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
-        JobRunner {
-            db,
-            clock,
-            handlers: HashMap::new(),
-            wake: Arc::new(Notify::new()),
-        }
+        JobRunner { db, clock, handlers: HashMap::new(), wake: Arc::new(Notify::new()) }
     }
 
     pub fn register(&mut self, kind: &str, handler: Arc<dyn JobHandler>) {
@@ -192,11 +178,13 @@ impl JobRunner {
             };
             match outcome {
                 Ok(()) => {
-                    sqlx::query("UPDATE jobs SET status = 'done', attempts = attempts + 1, finished_at = $1 WHERE id = $2")
-                        .bind(to_millis(now))
-                        .bind(&job.id)
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query(
+                        "UPDATE jobs SET status = 'done', attempts = attempts + 1, finished_at = $1 WHERE id = $2",
+                    )
+                    .bind(to_millis(now))
+                    .bind(&job.id)
+                    .execute(&mut *tx)
+                    .await?;
                     tx.commit().await?;
                     stats.done += 1;
                 }
@@ -204,8 +192,7 @@ impl JobRunner {
                     // The handler's effects are discarded; only the failure is recorded.
                     tx.rollback().await?;
                     let attempts = job.attempts + 1;
-                    let give_up =
-                        attempts >= job.max_attempts || !self.handlers.contains_key(&job.kind);
+                    let give_up = attempts >= job.max_attempts || !self.handlers.contains_key(&job.kind);
                     tracing::warn!(job = %job.id, kind = %job.kind, attempts, error = %msg, "job failed");
                     let mut tx = self.db.begin().await?;
                     sqlx::query(
@@ -231,27 +218,22 @@ impl JobRunner {
     }
 
     async fn next_due(&self) -> Result<Option<OffsetDateTime>> {
-        let t: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(due_at) FROM jobs WHERE status = 'pending'")
-                .fetch_one(self.db.reader())
-                .await?;
+        let t: Option<i64> = sqlx::query_scalar("SELECT MIN(due_at) FROM jobs WHERE status = 'pending'")
+            .fetch_one(self.db.reader())
+            .await?;
         Ok(t.map(from_millis))
     }
 
     /// Polls until `shutdown` turns true: runs due jobs, then sleeps until the next deadline
     /// (at most a second, so jobs written by another process are picked up).
-    pub fn spawn(
-        self: Arc<Self>,
-        mut shutdown: watch::Receiver<bool>,
-    ) -> tokio::task::JoinHandle<()> {
+    pub fn spawn(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             loop {
                 if let Err(e) = self.run_due().await {
                     tracing::error!(error = %e, "job runner");
                 }
                 let wait = match self.next_due().await {
-                    Ok(Some(t)) => (t - self.clock.now())
-                        .clamp(Duration::milliseconds(20), Duration::seconds(1)),
+                    Ok(Some(t)) => (t - self.clock.now()).clamp(Duration::milliseconds(20), Duration::seconds(1)),
                     _ => Duration::seconds(1),
                 };
                 tokio::select! {
@@ -279,22 +261,15 @@ mod tests {
     struct Counter(Arc<AtomicU32>, bool);
 
     impl JobHandler for Counter {
-        fn handle<'a>(
-            &'a self,
-            tx: &'a mut Tx,
-            job: &'a Job,
-            now: OffsetDateTime,
-        ) -> HandlerFuture<'a> {
+        fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
             Box::pin(async move {
                 self.0.fetch_add(1, Ordering::SeqCst);
-                sqlx::query(
-                    "INSERT INTO settings (key, value, updated_at) VALUES ($1, 'fired', $2)",
-                )
-                .bind(format!("fired:{}", job.id))
-                .bind(to_millis(now))
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| e.to_string())?;
+                sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ($1, 'fired', $2)")
+                    .bind(format!("fired:{}", job.id))
+                    .bind(to_millis(now))
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if self.1 { Err("boom".into()) } else { Ok(()) }
             })
         }
@@ -313,47 +288,26 @@ mod tests {
         let clock = Arc::new(FakeClock::new(datetime!(2026-11-27 08:00 UTC)));
         let mut tx = db.begin().await.unwrap();
         let due = datetime!(2026-11-27 09:00 UTC);
-        let id = enqueue(
-            &mut tx,
-            clock.now(),
-            "sla.deadline",
-            &serde_json::json!({"case": "c1"}),
-            due,
-            Some("sla:c1"),
-        )
-        .await
-        .unwrap();
+        let id = enqueue(&mut tx, clock.now(), "sla.deadline", &serde_json::json!({"case": "c1"}), due, Some("sla:c1"))
+            .await
+            .unwrap();
         assert!(id.is_some());
         // Scheduling the same deadline again is a no-op.
-        let again = enqueue(
-            &mut tx,
-            clock.now(),
-            "sla.deadline",
-            &serde_json::json!({}),
-            due,
-            Some("sla:c1"),
-        )
-        .await
-        .unwrap();
+        let again =
+            enqueue(&mut tx, clock.now(), "sla.deadline", &serde_json::json!({}), due, Some("sla:c1")).await.unwrap();
         assert!(again.is_none());
         tx.commit().await.unwrap();
 
         let count = Arc::new(AtomicU32::new(0));
         let mut r1 = JobRunner::new(db.clone(), clock.clone());
         r1.register("sla.deadline", Arc::new(Counter(count.clone(), false)));
-        assert_eq!(
-            r1.run_due().await.unwrap(),
-            RunStats::default(),
-            "not due yet"
-        );
+        assert_eq!(r1.run_due().await.unwrap(), RunStats::default(), "not due yet");
         drop(r1);
 
         // "Restart": the deadline passed while the server was down.
         clock.advance(Duration::hours(3));
         db.close().await;
-        let db = Db::open(&crate::sqlite_url_for_dir(_d.path()))
-            .await
-            .unwrap();
+        let db = Db::open(&crate::sqlite_url_for_dir(_d.path())).await.unwrap();
         let mut r2 = JobRunner::new(db.clone(), clock.clone());
         r2.register("sla.deadline", Arc::new(Counter(count.clone(), false)));
         assert_eq!(r2.run_due().await.unwrap().done, 1);
@@ -367,42 +321,16 @@ mod tests {
         let (db, _d) = testing::db().await;
         let clock = Arc::new(FakeClock::new(datetime!(2026-11-27 08:00 UTC)));
         let mut tx = db.begin().await.unwrap();
-        enqueue(
-            &mut tx,
-            clock.now(),
-            "flaky",
-            &serde_json::json!({}),
-            clock.now(),
-            None,
-        )
-        .await
-        .unwrap();
-        enqueue(
-            &mut tx,
-            clock.now(),
-            "nobody",
-            &serde_json::json!({}),
-            clock.now(),
-            None,
-        )
-        .await
-        .unwrap();
+        enqueue(&mut tx, clock.now(), "flaky", &serde_json::json!({}), clock.now(), None).await.unwrap();
+        enqueue(&mut tx, clock.now(), "nobody", &serde_json::json!({}), clock.now(), None).await.unwrap();
         tx.commit().await.unwrap();
         let count = Arc::new(AtomicU32::new(0));
         let mut r = JobRunner::new(db.clone(), clock.clone());
         r.register("flaky", Arc::new(Counter(count.clone(), true)));
         let s = r.run_due().await.unwrap();
         assert_eq!((s.retried, s.failed), (1, 1), "unknown kinds fail at once");
-        assert_eq!(
-            fired_rows(&db).await,
-            0,
-            "effects of a failed run are rolled back"
-        );
-        assert_eq!(
-            r.run_due().await.unwrap(),
-            RunStats::default(),
-            "waits for the backoff"
-        );
+        assert_eq!(fired_rows(&db).await, 0, "effects of a failed run are rolled back");
+        assert_eq!(r.run_due().await.unwrap(), RunStats::default(), "waits for the backoff");
         clock.advance(Duration::seconds(21));
         assert_eq!(r.run_due().await.unwrap().retried, 1);
         let c = counts(&db, clock.now()).await.unwrap();
@@ -414,16 +342,7 @@ mod tests {
         let (db, _d) = testing::db().await;
         let clock = Arc::new(FakeClock::new(datetime!(2026-11-27 08:00 UTC)));
         let mut tx = db.begin().await.unwrap();
-        enqueue(
-            &mut tx,
-            clock.now(),
-            "x",
-            &serde_json::json!({}),
-            clock.now(),
-            Some("k"),
-        )
-        .await
-        .unwrap();
+        enqueue(&mut tx, clock.now(), "x", &serde_json::json!({}), clock.now(), Some("k")).await.unwrap();
         assert!(cancel(&mut tx, clock.now(), "k").await.unwrap());
         tx.commit().await.unwrap();
         let r = JobRunner::new(db.clone(), clock.clone());

@@ -46,17 +46,11 @@ pub enum StoreError {
 
 impl StoreError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        StoreError::Invalid {
-            field: field.to_string(),
-            message: message.into(),
-        }
+        StoreError::Invalid { field: field.to_string(), message: message.into() }
     }
 
     pub fn conflict(field: &str, message: impl Into<String>) -> Self {
-        StoreError::Conflict {
-            field: field.to_string(),
-            message: message.into(),
-        }
+        StoreError::Conflict { field: field.to_string(), message: message.into() }
     }
 
     /// True when a UNIQUE constraint failed (both SQLite and PostgreSQL report it this way).
@@ -104,11 +98,7 @@ impl Db {
         } else {
             return Err(StoreError::UnsupportedUrl(redact(url)));
         };
-        let with_mode = if url.contains('?') {
-            url.to_string()
-        } else {
-            format!("{url}?mode=rwc")
-        };
+        let with_mode = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
         let opts = AnyConnectOptions::from_str(&with_mode)?;
 
         // The writer: one connection, WAL, fsync on every commit (synchronous=FULL), so an
@@ -145,12 +135,7 @@ impl Db {
             })
             .connect_with(opts)
             .await?;
-        Ok(Db {
-            read,
-            write,
-            backend,
-            url: redact(url),
-        })
+        Ok(Db { read, write, backend, url: redact(url) })
     }
 
     pub async fn migrate(&self) -> Result<()> {
@@ -235,9 +220,7 @@ pub(crate) mod testing {
     /// A fresh migrated database in a temporary directory (kept alive by the returned guard).
     pub async fn db() -> (Db, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = Db::open(&sqlite_url_for_dir(dir.path()))
-            .await
-            .expect("open db");
+        let db = Db::open(&sqlite_url_for_dir(dir.path())).await.expect("open db");
         (db, dir)
     }
 }
@@ -250,20 +233,11 @@ mod tests {
     async fn opens_in_wal_mode_with_foreign_keys() {
         let (db, _dir) = testing::db().await;
         let mut tx = db.begin().await.unwrap();
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *tx).await.unwrap();
         assert_eq!(mode, "wal");
-        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *tx).await.unwrap();
         assert_eq!(fk, 1);
-        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *tx).await.unwrap();
         assert_eq!(sync, 2, "FULL");
         tx.commit().await.unwrap();
         // Readers cannot write.

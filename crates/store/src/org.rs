@@ -30,11 +30,10 @@ pub async fn row_scope(db: &Db, principal: &Principal, perm: &str) -> Result<Row
         Some(DataScope::Division(d)) => RowScope::Division(d.scope_prefix().to_string()),
         Some(DataScope::Grid(g)) => RowScope::Grid(g),
         Some(DataScope::Department(dept)) => {
-            let code: Option<String> =
-                sqlx::query_scalar("SELECT division_code FROM departments WHERE id = $1")
-                    .bind(&dept)
-                    .fetch_optional(db.reader())
-                    .await?;
+            let code: Option<String> = sqlx::query_scalar("SELECT division_code FROM departments WHERE id = $1")
+                .bind(&dept)
+                .fetch_optional(db.reader())
+                .await?;
             match code.and_then(|c| DivisionCode::parse(&c).ok()) {
                 Some(c) => RowScope::Division(c.scope_prefix().to_string()),
                 None => RowScope::Nothing,
@@ -54,9 +53,7 @@ impl RowScope {
         match self {
             RowScope::All => {}
             RowScope::Division(p) => {
-                q.push(" AND division_code LIKE ")
-                    .bind(format!("{}%", like_escape(p)))
-                    .push(" ESCAPE '\\'");
+                q.push(" AND division_code LIKE ").bind(format!("{}%", like_escape(p))).push(" ESCAPE '\\'");
             }
             RowScope::Grid(g) => {
                 q.push(" AND grid_id = ").bind(g.clone());
@@ -104,17 +101,11 @@ pub struct Division {
 }
 
 pub async fn division_name(db: &Db, code: &str) -> Result<Option<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT name FROM divisions WHERE code = $1")
-            .bind(code)
-            .fetch_optional(db.reader())
-            .await?,
-    )
+    Ok(sqlx::query_scalar("SELECT name FROM divisions WHERE code = $1").bind(code).fetch_optional(db.reader()).await?)
 }
 
 pub async fn list_divisions(db: &Db, parent: Option<&str>) -> Result<Vec<Division>> {
-    let mut q =
-        Sql::new("SELECT code, name, level, parent_code, full_name FROM divisions WHERE 1 = 1");
+    let mut q = Sql::new("SELECT code, name, level, parent_code, full_name FROM divisions WHERE 1 = 1");
     if let Some(p) = parent {
         q.push(" AND parent_code = ").bind(p);
     }
@@ -146,9 +137,11 @@ pub struct DepartmentInput {
 }
 
 pub async fn list_departments(db: &Db) -> Result<Vec<Department>> {
-    Ok(sqlx::query_as("SELECT id, code, name, short_name, kind, division_code, active FROM departments ORDER BY division_code, code")
-        .fetch_all(db.reader())
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT id, code, name, short_name, kind, division_code, active FROM departments ORDER BY division_code, code",
+    )
+    .fetch_all(db.reader())
+    .await?)
 }
 
 pub async fn get_department(db: &Db, id: &str) -> Result<Department> {
@@ -160,19 +153,10 @@ pub async fn get_department(db: &Db, id: &str) -> Result<Department> {
 }
 
 pub async fn department_id_by_code(conn: &mut Conn, code: &str) -> Result<Option<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM departments WHERE code = $1")
-            .bind(code)
-            .fetch_optional(&mut *conn)
-            .await?,
-    )
+    Ok(sqlx::query_scalar("SELECT id FROM departments WHERE code = $1").bind(code).fetch_optional(&mut *conn).await?)
 }
 
-pub async fn create_department(
-    conn: &mut Conn,
-    now: OffsetDateTime,
-    d: &DepartmentInput,
-) -> Result<String> {
+pub async fn create_department(conn: &mut Conn, now: OffsetDateTime, d: &DepartmentInput) -> Result<String> {
     let id = new_id();
     let r = sqlx::query(
         "INSERT INTO departments (id, code, name, short_name, kind, division_code, active, created_at, updated_at)
@@ -190,21 +174,13 @@ pub async fn create_department(
     .await
     .map_err(StoreError::from);
     match r {
-        Err(e) if e.is_unique_violation() => Err(StoreError::conflict(
-            "code",
-            format!("部门代码“{}”已被使用", d.code),
-        )),
+        Err(e) if e.is_unique_violation() => Err(StoreError::conflict("code", format!("部门代码“{}”已被使用", d.code))),
         Err(e) => Err(e),
         Ok(_) => Ok(id),
     }
 }
 
-pub async fn update_department(
-    conn: &mut Conn,
-    now: OffsetDateTime,
-    id: &str,
-    d: &DepartmentInput,
-) -> Result<()> {
+pub async fn update_department(conn: &mut Conn, now: OffsetDateTime, id: &str, d: &DepartmentInput) -> Result<()> {
     let r = sqlx::query(
         "UPDATE departments SET code = $1, name = $2, short_name = $3, kind = $4, division_code = $5, active = $6, updated_at = $7
          WHERE id = $8",
@@ -221,10 +197,7 @@ pub async fn update_department(
     .await
     .map_err(StoreError::from);
     match r {
-        Err(e) if e.is_unique_violation() => Err(StoreError::conflict(
-            "code",
-            format!("部门代码“{}”已被使用", d.code),
-        )),
+        Err(e) if e.is_unique_violation() => Err(StoreError::conflict("code", format!("部门代码“{}”已被使用", d.code))),
         Err(e) => Err(e),
         Ok(r) if r.rows_affected() == 0 => Err(StoreError::NotFound("部门".into())),
         Ok(_) => Ok(()),
@@ -279,10 +252,7 @@ pub async fn insert_grid(
 }
 
 pub async fn grid_by_code(db: &Db, code: &str) -> Result<Option<Grid>> {
-    Ok(sqlx::query_as("SELECT * FROM grids WHERE code = $1")
-        .bind(code)
-        .fetch_optional(db.reader())
-        .await?)
+    Ok(sqlx::query_as("SELECT * FROM grids WHERE code = $1").bind(code).fetch_optional(db.reader()).await?)
 }
 
 pub async fn get_grid(db: &Db, id: &str) -> Result<Grid> {
@@ -297,20 +267,13 @@ pub async fn get_grid(db: &Db, id: &str) -> Result<Grid> {
 pub async fn list_grids(db: &Db, division_prefix: Option<&str>) -> Result<Vec<Grid>> {
     let mut q = Sql::new("SELECT * FROM grids WHERE 1 = 1");
     if let Some(p) = division_prefix {
-        q.push(" AND division_code LIKE ")
-            .bind(format!("{}%", like_escape(p)))
-            .push(" ESCAPE '\\'");
+        q.push(" AND division_code LIKE ").bind(format!("{}%", like_escape(p))).push(" ESCAPE '\\'");
     }
     q.push(" ORDER BY code");
     Ok(q.query_as().fetch_all(db.reader()).await?)
 }
 
-pub async fn update_grid_keywords(
-    conn: &mut Conn,
-    now: OffsetDateTime,
-    id: &str,
-    keywords: &[String],
-) -> Result<()> {
+pub async fn update_grid_keywords(conn: &mut Conn, now: OffsetDateTime, id: &str, keywords: &[String]) -> Result<()> {
     sqlx::query("UPDATE grids SET keywords = $1, updated_at = $2 WHERE id = $3")
         .bind(keywords.join("\n"))
         .bind(to_millis(now))
@@ -360,11 +323,7 @@ pub struct NewEnterprise {
     pub established_on: Option<String>,
 }
 
-pub async fn insert_enterprise(
-    conn: &mut Conn,
-    now: OffsetDateTime,
-    e: &NewEnterprise,
-) -> Result<String> {
+pub async fn insert_enterprise(conn: &mut Conn, now: OffsetDateTime, e: &NewEnterprise) -> Result<String> {
     let id = new_id();
     sqlx::query(
         "INSERT INTO enterprises (id, uscc, name, kind, industry, division_code, grid_id, address, lon, lat, legal_rep,
@@ -400,7 +359,8 @@ pub struct EnterpriseFilter {
     pub grid_id: Option<String>,
 }
 
-const ENTERPRISE_SELECT: &str = "SELECT e.id, e.uscc, e.name, e.kind, e.industry, e.division_code, d.name AS division_name,
+const ENTERPRISE_SELECT: &str =
+    "SELECT e.id, e.uscc, e.name, e.kind, e.industry, e.division_code, d.name AS division_name,
     e.grid_id, g.name AS grid_name, e.address, e.lon, e.lat, e.legal_rep, e.employees, e.registered_capital_fen,
     e.established_on, e.status
     FROM enterprises e LEFT JOIN divisions d ON d.code = e.division_code LEFT JOIN grids g ON g.id = e.grid_id";
@@ -427,12 +387,8 @@ fn enterprise_where(scope: &RowScope, f: &EnterpriseFilter, q: &mut Sql) {
         q.push(" AND e.industry = ").bind(i);
     }
     if let Some(d) = f.division.as_deref().filter(|s| !s.is_empty()) {
-        let prefix = DivisionCode::parse(d)
-            .map(|c| c.scope_prefix().to_string())
-            .unwrap_or_else(|_| d.to_string());
-        q.push(" AND e.division_code LIKE ")
-            .bind(format!("{}%", like_escape(&prefix)))
-            .push(" ESCAPE '\\'");
+        let prefix = DivisionCode::parse(d).map(|c| c.scope_prefix().to_string()).unwrap_or_else(|_| d.to_string());
+        q.push(" AND e.division_code LIKE ").bind(format!("{}%", like_escape(&prefix))).push(" ESCAPE '\\'");
     }
     if let Some(g) = f.grid_id.as_deref().filter(|s| !s.is_empty()) {
         q.push(" AND e.grid_id = ").bind(g);
@@ -453,22 +409,14 @@ pub async fn list_enterprises(
     q.push(" ORDER BY e.division_code, e.name");
     page.apply(&mut q);
     let items = q.query_as().fetch_all(db.reader()).await?;
-    Ok(Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(Paged { items, total, page: page.page, per_page: page.per_page })
 }
 
 pub async fn enterprise_by_uscc(db: &Db, scope: &RowScope, uscc: &str) -> Result<Enterprise> {
     let mut q = Sql::new(ENTERPRISE_SELECT);
     enterprise_where(scope, &EnterpriseFilter::default(), &mut q);
     q.push(" AND e.uscc = ").bind(uscc);
-    q.query_as()
-        .fetch_optional(db.reader())
-        .await?
-        .ok_or_else(|| StoreError::NotFound("市场主体".into()))
+    q.query_as().fetch_optional(db.reader()).await?.ok_or_else(|| StoreError::NotFound("市场主体".into()))
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -479,19 +427,14 @@ pub struct IndustryCount {
 }
 
 pub async fn enterprise_industries(db: &Db, scope: &RowScope) -> Result<Vec<IndustryCount>> {
-    let mut q = Sql::new(
-        "SELECT e.industry, COUNT(*), CAST(COALESCE(SUM(e.employees), 0) AS BIGINT) FROM enterprises e",
-    );
+    let mut q =
+        Sql::new("SELECT e.industry, COUNT(*), CAST(COALESCE(SUM(e.employees), 0) AS BIGINT) FROM enterprises e");
     enterprise_where(scope, &EnterpriseFilter::default(), &mut q);
     q.push(" GROUP BY e.industry ORDER BY COUNT(*) DESC, e.industry");
     let rows: Vec<(String, i64, i64)> = q.query_as().fetch_all(db.reader()).await?;
     Ok(rows
         .into_iter()
-        .map(|(industry, enterprises, employees)| IndustryCount {
-            industry,
-            enterprises,
-            employees,
-        })
+        .map(|(industry, enterprises, employees)| IndustryCount { industry, enterprises, employees })
         .collect())
 }
 
@@ -517,22 +460,13 @@ pub async fn enterprise_counties(db: &Db, scope: &RowScope) -> Result<Vec<County
             .bind(&code)
             .fetch_optional(db.reader())
             .await?;
-        out.push(CountyCount {
-            name: name.unwrap_or_else(|| code.clone()),
-            code,
-            enterprises,
-            employees,
-        });
+        out.push(CountyCount { name: name.unwrap_or_else(|| code.clone()), code, enterprises, employees });
     }
     Ok(out)
 }
 
 pub async fn industries(db: &Db) -> Result<Vec<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT DISTINCT industry FROM enterprises ORDER BY industry")
-            .fetch_all(db.reader())
-            .await?,
-    )
+    Ok(sqlx::query_scalar("SELECT DISTINCT industry FROM enterprises ORDER BY industry").fetch_all(db.reader()).await?)
 }
 
 // ---------------------------------------------------------------- citizens
@@ -561,11 +495,7 @@ pub struct NewCitizen {
     pub address: String,
 }
 
-pub async fn insert_citizen(
-    conn: &mut Conn,
-    now: OffsetDateTime,
-    c: &NewCitizen,
-) -> Result<String> {
+pub async fn insert_citizen(conn: &mut Conn, now: OffsetDateTime, c: &NewCitizen) -> Result<String> {
     let id = new_id();
     sqlx::query(
         "INSERT INTO citizens (id, id_card_no, name, sex, birth_date, phone, division_code, grid_id, address, created_at, updated_at)
@@ -592,11 +522,7 @@ const CITIZEN_SELECT: &str = "SELECT c.id, c.id_card_no, c.name, c.sex, c.birth_
 fn citizen_where(scope: &RowScope, q_text: Option<&str>, q: &mut Sql) {
     q.push(" WHERE 1 = 1");
     let mut inner = Sql::new("");
-    scope.apply(
-        &mut inner,
-        "id_card_no",
-        matches!(scope, RowScope::Citizen(_)),
-    );
+    scope.apply(&mut inner, "id_card_no", matches!(scope, RowScope::Citizen(_)));
     if !inner.text().is_empty() {
         q.push(" AND c.id IN (SELECT id FROM citizens WHERE 1 = 1");
         q.append(&inner);
@@ -626,22 +552,14 @@ pub async fn list_citizens(
     q.push(" ORDER BY c.division_code, c.name");
     page.apply(&mut q);
     let items = q.query_as().fetch_all(db.reader()).await?;
-    Ok(Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(Paged { items, total, page: page.page, per_page: page.per_page })
 }
 
 pub async fn citizen_by_id(db: &Db, scope: &RowScope, id: &str) -> Result<Citizen> {
     let mut q = Sql::new(CITIZEN_SELECT);
     citizen_where(scope, None, &mut q);
     q.push(" AND c.id = ").bind(id);
-    q.query_as()
-        .fetch_optional(db.reader())
-        .await?
-        .ok_or_else(|| StoreError::NotFound("群众信息".into()))
+    q.query_as().fetch_optional(db.reader()).await?.ok_or_else(|| StoreError::NotFound("群众信息".into()))
 }
 
 pub async fn citizen_by_id_card(db: &Db, id_card_no: &str) -> Result<Option<Citizen>> {
@@ -670,9 +588,7 @@ pub async fn counts(db: &Db) -> Result<OrgCounts> {
         ("citizens", &mut c.citizens),
         ("users", &mut c.users),
     ] {
-        *slot = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(db.reader())
-            .await?;
+        *slot = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(db.reader()).await?;
     }
     Ok(c)
 }

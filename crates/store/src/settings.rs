@@ -5,12 +5,7 @@ use domain::clock::to_millis;
 use time::OffsetDateTime;
 
 pub async fn get(db: &Db, key: &str) -> Result<Option<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-            .bind(key)
-            .fetch_optional(db.reader())
-            .await?,
-    )
+    Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(db.reader()).await?)
 }
 
 pub async fn set(conn: &mut Conn, now: OffsetDateTime, key: &str, value: &str) -> Result<()> {

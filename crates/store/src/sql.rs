@@ -52,10 +52,7 @@ pub struct Sql {
 
 impl Sql {
     pub fn new(text: &str) -> Self {
-        Sql {
-            text: text.to_string(),
-            args: vec![],
-        }
+        Sql { text: text.to_string(), args: vec![] }
     }
 
     pub fn push(&mut self, text: &str) -> &mut Self {
@@ -151,27 +148,18 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        PageRequest {
-            page: 1,
-            per_page: 20,
-        }
+        PageRequest { page: 1, per_page: 20 }
     }
 }
 
 impl PageRequest {
     pub fn new(page: Option<u32>, per_page: Option<u32>) -> Self {
-        PageRequest {
-            page: page.unwrap_or(1).max(1),
-            per_page: per_page.unwrap_or(20).clamp(1, 200),
-        }
+        PageRequest { page: page.unwrap_or(1).max(1), per_page: per_page.unwrap_or(20).clamp(1, 200) }
     }
 
     /// Every row, for exports (capped to keep a request bounded).
     pub fn all() -> Self {
-        PageRequest {
-            page: 1,
-            per_page: 100_000,
-        }
+        PageRequest { page: 1, per_page: 100_000 }
     }
 
     pub fn offset(&self) -> i64 {
@@ -180,10 +168,7 @@ impl PageRequest {
 
     /// Appends `LIMIT … OFFSET …`.
     pub fn apply(&self, sql: &mut Sql) {
-        sql.push(" LIMIT ")
-            .bind(self.per_page as i64)
-            .push(" OFFSET ")
-            .bind(self.offset());
+        sql.push(" LIMIT ").bind(self.per_page as i64).push(" OFFSET ").bind(self.offset());
     }
 }
 
@@ -208,22 +193,12 @@ mod tests {
     #[test]
     fn numbers_placeholders() {
         let mut q = Sql::new("SELECT * FROM t WHERE 1=1");
-        q.push(" AND a = ")
-            .bind(1i64)
-            .push(" AND b LIKE ")
-            .bind(format!("{}%", like_escape("5%_x")));
+        q.push(" AND a = ").bind(1i64).push(" AND b LIKE ").bind(format!("{}%", like_escape("5%_x")));
         PageRequest::new(Some(3), Some(10)).apply(&mut q);
-        assert_eq!(
-            q.text(),
-            "SELECT * FROM t WHERE 1=1 AND a = $1 AND b LIKE $2 LIMIT $3 OFFSET $4"
-        );
+        assert_eq!(q.text(), "SELECT * FROM t WHERE 1=1 AND a = $1 AND b LIKE $2 LIMIT $3 OFFSET $4");
         assert_eq!(like_escape("5%_x"), "5\\%\\_x");
         let mut inner = Sql::new("");
-        inner
-            .push(" AND c = ")
-            .bind(3i64)
-            .push(" AND d = ")
-            .bind(4i64);
+        inner.push(" AND c = ").bind(3i64).push(" AND d = ").bind(4i64);
         let mut outer = Sql::new("SELECT 1 WHERE a = ");
         outer.bind(1i64).append(&inner);
         assert_eq!(outer.text(), "SELECT 1 WHERE a = $1 AND c = $2 AND d = $3");

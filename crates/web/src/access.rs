@@ -63,30 +63,19 @@ pub struct Routes {
 
 impl Default for Routes {
     fn default() -> Self {
-        Routes {
-            router: Router::new(),
-            table: vec![],
-        }
+        Routes { router: Router::new(), table: vec![] }
     }
 }
 
 impl Routes {
     pub fn add(mut self, path: &'static str, access: Access, mr: MethodRouter<AppState>) -> Self {
         if let Access::Perm(p) = access {
-            assert!(
-                domain::auth::permission(p).is_some(),
-                "route {path} names unknown permission {p}"
-            );
+            assert!(domain::auth::permission(p).is_some(), "route {path} names unknown permission {p}");
         }
-        let guarded = mr.route_layer(axum::middleware::from_fn(
-            move |req: Request, next: Next| enforce(access, req, next),
-        ));
+        let guarded =
+            mr.route_layer(axum::middleware::from_fn(move |req: Request, next: Next| enforce(access, req, next)));
         self.router = self.router.route(path, guarded);
-        self.table.push(RouteInfo {
-            path,
-            access: access.describe(),
-            rule: access,
-        });
+        self.table.push(RouteInfo { path, access: access.describe(), rule: access });
         self
     }
 
@@ -141,9 +130,7 @@ impl RequestCtx {
             Some(p) => (p.user_id.as_str(), p.display_name.as_str()),
             None => ("anonymous", "匿名"),
         };
-        AuditEntry::new(action, object_type, object_id)
-            .by(id, name)
-            .from_ip(&self.ip)
+        AuditEntry::new(action, object_type, object_id).by(id, name).from_ip(&self.ip)
     }
 
     /// Records an event that changes nothing else (reads of personal data, refusals).
@@ -161,32 +148,16 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestCtx {
             .extensions
             .get::<RequestCtx>()
             .cloned()
-            .ok_or_else(|| {
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "authentication layer missing",
-                )
-                    .into_response()
-            })
+            .ok_or_else(|| (StatusCode::INTERNAL_SERVER_ERROR, "authentication layer missing").into_response())
     }
 }
 
 fn client_ip(req: &Request) -> String {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     // Trust X-Forwarded-For only from a proxy on this machine.
     if peer.is_some_and(|ip| ip.is_loopback())
-        && let Some(xff) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-        && let Some(first) = xff
-            .split(',')
-            .next()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
+        && let Some(xff) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(first) = xff.split(',').next().map(str::trim).filter(|s| !s.is_empty())
     {
         return first.to_string();
     }
@@ -219,9 +190,7 @@ pub async fn authenticate(
         via_token: false,
         ip,
         timed_out: false,
-        flash: cookies::get(&headers, cookies::FLASH)
-            .map(|v| cookies::decode(&v))
-            .filter(|s| !s.is_empty()),
+        flash: cookies::get(&headers, cookies::FLASH).map(|v| cookies::decode(&v)).filter(|s| !s.is_empty()),
         anon_csrf: cookies::get(&headers, cookies::ANON_CSRF).filter(|v| v.len() >= 32),
     };
     let mut clear_session = false;
@@ -229,19 +198,14 @@ pub async fn authenticate(
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
         .map(str::to_string);
     let result: Result<(), AppError> = async {
         if let Some(token) = bearer {
             match store::auth::check_token(&state.db, &token, now).await? {
                 Some((token_id, user_id)) => {
-                    ctx.principal = store::auth::load_principal(&state.db, &user_id)
-                        .await?
-                        .map(Arc::new);
+                    ctx.principal = store::auth::load_principal(&state.db, &user_id).await?.map(Arc::new);
                     ctx.via_token = ctx.principal.is_some();
                     if state.metrics.should_touch(&token_id, now, TOUCH_EVERY) {
                         let mut tx = state.db.begin().await?;
@@ -262,15 +226,9 @@ pub async fn authenticate(
         } else if let Some(token) = cookies::get(&headers, cookies::SESSION) {
             match store::auth::find_session(&state.db, &token).await? {
                 Some(s) if s.ended_at.is_none() => {
-                    match state.sessions.state(
-                        from_millis(s.created_at),
-                        from_millis(s.last_seen_at),
-                        now,
-                    ) {
+                    match state.sessions.state(from_millis(s.created_at), from_millis(s.last_seen_at), now) {
                         SessionState::Active => {
-                            ctx.principal = store::auth::load_principal(&state.db, &s.user_id)
-                                .await?
-                                .map(Arc::new);
+                            ctx.principal = store::auth::load_principal(&state.db, &s.user_id).await?.map(Arc::new);
                             if ctx.principal.is_none() {
                                 // Disabled since the session began.
                                 let mut tx = state.db.begin().await?;
@@ -283,30 +241,24 @@ pub async fn authenticate(
                                     store::auth::touch_session(&mut tx, &s.id, now).await?;
                                     tx.commit().await?;
                                 }
-                                ctx.session = Some(SessionInfo {
-                                    id: s.id.clone(),
-                                    csrf: s.csrf_token.clone(),
-                                });
+                                ctx.session = Some(SessionInfo { id: s.id.clone(), csrf: s.csrf_token.clone() });
                             }
                         }
                         st => {
-                            let reason = if st == SessionState::IdleTimeout {
-                                "idle"
-                            } else {
-                                "expired"
-                            };
+                            let name = store::auth::get_user(&state.db, &s.user_id)
+                                .await
+                                .map(|u| u.display_name)
+                                .unwrap_or_default();
+                            let reason = if st == SessionState::IdleTimeout { "idle" } else { "expired" };
                             let mut tx = state.db.begin().await?;
                             store::auth::end_session(&mut tx, &s.id, now, reason).await?;
                             let detail = if reason == "idle" {
-                                format!(
-                                    "空闲超过{}分钟，会话结束",
-                                    state.sessions.idle.whole_minutes()
-                                )
+                                format!("空闲超过{}分钟，会话结束", state.sessions.idle.whole_minutes())
                             } else {
                                 format!("会话超过{}小时上限", state.sessions.absolute.whole_hours())
                             };
                             let e = AuditEntry::new("auth.session_timeout", "user", &s.user_id)
-                                .by(&s.user_id, "")
+                                .by(&s.user_id, &name)
                                 .from_ip(&ctx.ip)
                                 .detail(detail);
                             store::audit::append(&mut tx, now, e).await?;
@@ -336,15 +288,10 @@ pub async fn authenticate(
     req.extensions_mut().insert(ctx);
     let mut resp = next.run(req).await;
     if clear_session {
-        resp.headers_mut()
-            .append(header::SET_COOKIE, cookies::clear(cookies::SESSION, secure));
+        resp.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::SESSION, secure));
     }
-    if had_flash
-        && !resp.status().is_redirection()
-        && !resp.headers().contains_key(header::SET_COOKIE)
-    {
-        resp.headers_mut()
-            .append(header::SET_COOKIE, cookies::clear(cookies::FLASH, secure));
+    if had_flash && !resp.status().is_redirection() && !resp.headers().contains_key(header::SET_COOKIE) {
+        resp.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::FLASH, secure));
     }
     resp
 }
@@ -354,11 +301,7 @@ const PASSWORD_CHANGE_PATHS: &[&str] = &["/account/password", "/logout"];
 
 async fn enforce(access: Access, req: Request, next: Next) -> Response {
     let Some(ctx) = req.extensions().get::<RequestCtx>().cloned() else {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "authentication layer missing",
-        )
-            .into_response();
+        return (StatusCode::INTERNAL_SERVER_ERROR, "authentication layer missing").into_response();
     };
     let path = req.uri().path().to_string();
     let api = is_api(&path);
@@ -384,9 +327,7 @@ async fn enforce(access: Access, req: Request, next: Next) -> Response {
     if let Access::Perm(code) = access
         && !p.can(code)
     {
-        let name = domain::auth::permission(code)
-            .map(|d| d.name)
-            .unwrap_or(code);
+        let name = domain::auth::permission(code).map(|d| d.name).unwrap_or(code);
         let e = ctx
             .entry("access.denied", "route", &path)
             .outcome(Outcome::Denied)
@@ -398,11 +339,7 @@ async fn enforce(access: Access, req: Request, next: Next) -> Response {
         return if api {
             ApiError(AppError::Forbidden(msg)).into_response()
         } else {
-            (
-                StatusCode::FORBIDDEN,
-                Html(crate::layout::plain_page("无权访问", &msg)),
-            )
-                .into_response()
+            (StatusCode::FORBIDDEN, Html(crate::layout::plain_page("无权访问", &msg))).into_response()
         };
     }
     next.run(req).await
@@ -425,41 +362,25 @@ pub async fn csrf(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let expected = ctx.csrf_token();
-    let header_token = req
-        .headers()
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
         Ok(b) => b,
         Err(_) => {
             return (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                Html(crate::layout::plain_page(
-                    "内容过大",
-                    "提交的内容超过 25 MB 上限。",
-                )),
+                Html(crate::layout::plain_page("内容过大", "提交的内容超过 25 MB 上限。")),
             )
                 .into_response();
         }
     };
     let provided = header_token.or_else(|| form_token(&content_type, &bytes));
     let ok = !expected.is_empty()
-        && provided
-            .as_deref()
-            .is_some_and(|p| constant_time_eq(p.as_bytes(), expected.as_bytes()));
+        && provided.as_deref().is_some_and(|p| constant_time_eq(p.as_bytes(), expected.as_bytes()));
     if !ok {
         let path = parts.uri.path().to_string();
-        let e = ctx
-            .entry("security.csrf_rejected", "route", &path)
-            .outcome(Outcome::Denied);
+        let e = ctx.entry("security.csrf_rejected", "route", &path).outcome(Outcome::Denied);
         if let Err(err) = ctx.audit(e).await {
             tracing::error!(error = %err, "audit of CSRF rejection failed");
         }
@@ -467,15 +388,10 @@ pub async fn csrf(req: Request, next: Next) -> Response {
         return if is_api(&path) {
             ApiError(AppError::Forbidden(msg.into())).into_response()
         } else {
-            (
-                StatusCode::FORBIDDEN,
-                Html(crate::layout::plain_page("请求被拒绝", msg)),
-            )
-                .into_response()
+            (StatusCode::FORBIDDEN, Html(crate::layout::plain_page("请求被拒绝", msg))).into_response()
         };
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
 fn form_token(content_type: &str, body: &[u8]) -> Option<String> {
@@ -493,9 +409,7 @@ fn form_token(content_type: &str, body: &[u8]) -> Option<String> {
         let rest = &body[at..];
         let start = rest.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
         let end = rest[start..].windows(2).position(|w| w == b"\r\n")?;
-        return std::str::from_utf8(&rest[start..start + end])
-            .ok()
-            .map(str::to_string);
+        return std::str::from_utf8(&rest[start..start + end]).ok().map(str::to_string);
     }
     None
 }
@@ -520,10 +434,8 @@ pub fn ensure_anon_csrf(ctx: &RequestCtx) -> (String, Option<HeaderValue>) {
 /// A redirect that shows `message` on the next page.
 pub fn redirect_with_flash(to: &str, message: &str, secure: bool) -> Response {
     let mut r = Redirect::to(to).into_response();
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        cookies::set(cookies::FLASH, &cookies::encode(message), secure, Some(60)),
-    );
+    r.headers_mut()
+        .append(header::SET_COOKIE, cookies::set(cookies::FLASH, &cookies::encode(message), secure, Some(60)));
     r
 }
 
@@ -532,15 +444,9 @@ pub fn redirect_with_flash(to: &str, message: &str, secure: bool) -> Response {
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -563,20 +469,9 @@ mod tests {
 
     #[test]
     fn finds_form_tokens() {
-        assert_eq!(
-            form_token(
-                "application/x-www-form-urlencoded",
-                b"a=1&_csrf=abc%2B1&b=2"
-            )
-            .as_deref(),
-            Some("abc+1")
-        );
-        let mp =
-            b"--X\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\ntok123\r\n--X--\r\n";
-        assert_eq!(
-            form_token("multipart/form-data; boundary=X", mp).as_deref(),
-            Some("tok123")
-        );
+        assert_eq!(form_token("application/x-www-form-urlencoded", b"a=1&_csrf=abc%2B1&b=2").as_deref(), Some("abc+1"));
+        let mp = b"--X\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\ntok123\r\n--X--\r\n";
+        assert_eq!(form_token("multipart/form-data; boundary=X", mp).as_deref(), Some("tok123"));
         assert_eq!(form_token("application/json", b"{}"), None);
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));

@@ -38,19 +38,12 @@ impl Application {
         let now = opts.clock.now();
         store::demo::bootstrap(&db, &opts.config, now).await?;
         let (demo, initial_admin_password) = if opts.demo {
-            (
-                store::demo::load_demo(&db, &opts.config, now, opts.demo_scale).await?,
-                None,
-            )
+            (store::demo::load_demo(&db, &opts.config, now, opts.demo_scale).await?, None)
         } else {
             (None, store::demo::ensure_admin(&db, now).await?)
         };
-        let calendar = store::holidays::calendar(
-            &db,
-            &opts.config.holidays,
-            opts.config.city.working_hours.clone(),
-        )
-        .await?;
+        let calendar =
+            store::holidays::calendar(&db, &opts.config.holidays, opts.config.city.working_hours.clone()).await?;
         if let Some(w) = calendar.coverage_warning(opts.clock.today()) {
             tracing::warn!("{w}");
         }
@@ -58,16 +51,9 @@ impl Application {
         let idle = time::Duration::minutes(opts.config.city.security.idle_timeout_minutes);
         crate::jobs::setup(&mut runner, &db, &opts.clock, idle).await?;
         let waker = runner.waker();
-        let state = AppState::new(db, opts.config, opts.clock, calendar)
-            .with_options(opts.secure_cookies, Some(waker));
+        let state = AppState::new(db, opts.config, opts.clock, calendar).with_options(opts.secure_cookies, Some(waker));
         let router = crate::router(state.clone());
-        Ok(Application {
-            state,
-            router,
-            runner: Arc::new(runner),
-            demo,
-            initial_admin_password,
-        })
+        Ok(Application { state, router, runner: Arc::new(runner), demo, initial_admin_password })
     }
 
     /// Serves until `shutdown` resolves; the job runner runs alongside and stops with it.
@@ -79,12 +65,8 @@ impl Application {
         let (tx, rx) = watch::channel(false);
         let jobs = self.runner.clone().spawn(rx);
         self.state.metrics.mark_started();
-        let app = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
         let _ = tx.send(true);
         let _ = jobs.await;
         self.state.db.close().await;

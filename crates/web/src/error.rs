@@ -26,10 +26,7 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        AppError::Invalid {
-            field: field.into(),
-            message: message.into(),
-        }
+        AppError::Invalid { field: field.into(), message: message.into() }
     }
 
     pub fn internal(e: impl std::fmt::Display) -> Self {
@@ -149,11 +146,7 @@ impl IntoResponse for PageError {
             AppError::Invalid { .. } | AppError::Conflict { .. } => "无法处理",
             AppError::Internal(_) => "系统错误",
         };
-        (
-            status,
-            Html(crate::layout::plain_page(title, &self.0.to_string())),
-        )
-            .into_response()
+        (status, Html(crate::layout::plain_page(title, &self.0.to_string()))).into_response()
     }
 }
 

@@ -84,12 +84,7 @@ impl Table {
     pub fn to_xlsx(&self) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         let mut wb = Workbook::new();
         let sheet = wb.add_worksheet();
-        let name: String = self
-            .title
-            .chars()
-            .filter(|c| !"[]:*?/\\".contains(*c))
-            .take(31)
-            .collect();
+        let name: String = self.title.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
         sheet.set_name(if name.is_empty() { "Sheet1" } else { &name })?;
         let bold = Format::new().set_bold();
         let money = Format::new().set_num_format("#,##0.00");
@@ -106,9 +101,7 @@ impl Table {
                     Cell::Text(s) => sheet.write_string(r, c, s)?,
                     Cell::Int(i) => sheet.write_number(r, c, *i as f64)?,
                     // Fen → yuan for display in Excel; the exact text is in the CSV export.
-                    Cell::Money(m) => {
-                        sheet.write_number_with_format(r, c, m.fen() as f64 / 100.0, &money)?
-                    }
+                    Cell::Money(m) => sheet.write_number_with_format(r, c, m.fen() as f64 / 100.0, &money)?,
                 };
             }
         }
@@ -119,11 +112,9 @@ impl Table {
     pub fn into_response(self, format: ExportFormat) -> Response {
         let (bytes, ctype, ext) = match format {
             ExportFormat::Csv => (Ok(self.to_csv()), "text/csv; charset=utf-8", "csv"),
-            ExportFormat::Xlsx => (
-                self.to_xlsx(),
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "xlsx",
-            ),
+            ExportFormat::Xlsx => {
+                (self.to_xlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+            }
         };
         match bytes {
             Ok(b) => {
@@ -133,12 +124,9 @@ impl Table {
                     crate::cookies::encode(&filename)
                 );
                 let mut r = b.into_response();
+                r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
                 r.headers_mut()
-                    .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
-                r.headers_mut().insert(
-                    header::CONTENT_DISPOSITION,
-                    HeaderValue::from_str(&disposition).expect("ascii"),
-                );
+                    .insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).expect("ascii"));
                 r
             }
             Err(e) => crate::error::PageError(crate::error::AppError::internal(e)).into_response(),
@@ -148,11 +136,7 @@ impl Table {
 
 /// Cells starting with = + - @ are prefixed with ' so spreadsheets do not run them as formulas.
 fn guard_formula(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    }
+    if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() }
 }
 
 #[cfg(test)]
@@ -164,11 +148,7 @@ mod tests {
             title: "市场主体".into(),
             headers: vec!["名称", "人数", "注册资本（元）"],
             rows: vec![
-                vec![
-                    "亳州市华佗药业有限公司".into(),
-                    12i64.into(),
-                    Money::from_fen(123456).into(),
-                ],
+                vec!["亳州市华佗药业有限公司".into(), 12i64.into(), Money::from_fen(123456).into()],
                 vec!["=cmd".into(), 0i64.into(), Money::ZERO.into()],
             ],
         }

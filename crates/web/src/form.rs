@@ -17,10 +17,7 @@ impl FormData {
                 .filter(|kv| !kv.is_empty())
                 .map(|kv| {
                     let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                    (
-                        crate::cookies::decode(&k.replace('+', " ")),
-                        crate::cookies::decode(&v.replace('+', " ")),
-                    )
+                    (crate::cookies::decode(&k.replace('+', " ")), crate::cookies::decode(&v.replace('+', " ")))
                 })
                 .collect(),
         )
@@ -28,35 +25,20 @@ impl FormData {
 
     /// The first value, trimmed; empty string when absent.
     pub fn get(&self, name: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).unwrap_or_default()
     }
 
     /// The value exactly as typed (passwords).
     pub fn raw(&self, name: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
     }
 
     pub fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-            .collect()
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).filter(|v| !v.is_empty()).collect()
     }
 
     pub fn checked(&self, name: &str) -> bool {
-        self.0
-            .iter()
-            .any(|(k, v)| k == name && !v.is_empty() && v != "0" && v != "off")
+        self.0.iter().any(|(k, v)| k == name && !v.is_empty() && v != "0" && v != "off")
     }
 }
 

@@ -18,11 +18,7 @@ pub struct SessionPurge {
 pub fn next_night(now: OffsetDateTime) -> OffsetDateTime {
     let local = now.to_offset(CHINA);
     let today_3 = local.replace_time(Time::from_hms(3, 0, 0).expect("valid"));
-    if today_3 > local {
-        today_3
-    } else {
-        today_3 + Duration::days(1)
-    }
+    if today_3 > local { today_3 } else { today_3 + Duration::days(1) }
 }
 
 fn purge_key(at: OffsetDateTime) -> String {
@@ -30,54 +26,28 @@ fn purge_key(at: OffsetDateTime) -> String {
 }
 
 impl JobHandler for SessionPurge {
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut Tx,
-        _job: &'a Job,
-        now: OffsetDateTime,
-    ) -> HandlerFuture<'a> {
+    fn handle<'a>(&'a self, tx: &'a mut Tx, _job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
         Box::pin(async move {
-            let (ended, deleted) =
-                store::auth::purge_sessions(tx, now, now - self.idle, now - Duration::days(90))
-                    .await
-                    .map_err(|e| e.to_string())?;
+            let (ended, deleted) = store::auth::purge_sessions(tx, now, now - self.idle, now - Duration::days(90))
+                .await
+                .map_err(|e| e.to_string())?;
             tracing::info!(ended, deleted, "sessions purged");
             let next = next_night(now);
-            enqueue(
-                tx,
-                now,
-                SESSION_PURGE,
-                &serde_json::json!({}),
-                next,
-                Some(&purge_key(next)),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            enqueue(tx, now, SESSION_PURGE, &serde_json::json!({}), next, Some(&purge_key(next)))
+                .await
+                .map_err(|e| e.to_string())?;
             Ok(())
         })
     }
 }
 
 /// Registers the platform's handlers and makes sure the recurring jobs are scheduled.
-pub async fn setup(
-    runner: &mut JobRunner,
-    db: &Db,
-    clock: &Arc<dyn Clock>,
-    idle: Duration,
-) -> store::Result<()> {
+pub async fn setup(runner: &mut JobRunner, db: &Db, clock: &Arc<dyn Clock>, idle: Duration) -> store::Result<()> {
     runner.register(SESSION_PURGE, Arc::new(SessionPurge { idle }));
     let now = clock.now();
     let next = next_night(now);
     let mut tx = db.begin().await?;
-    enqueue(
-        &mut tx,
-        now,
-        SESSION_PURGE,
-        &serde_json::json!({}),
-        next,
-        Some(&purge_key(next)),
-    )
-    .await?;
+    enqueue(&mut tx, now, SESSION_PURGE, &serde_json::json!({}), next, Some(&purge_key(next))).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -89,18 +59,9 @@ mod tests {
 
     #[test]
     fn next_night_is_three_in_the_morning_china_time() {
-        assert_eq!(
-            next_night(datetime!(2026-11-27 10:00 UTC)),
-            datetime!(2026-11-28 03:00 +8)
-        );
+        assert_eq!(next_night(datetime!(2026-11-27 10:00 UTC)), datetime!(2026-11-28 03:00 +8));
         // 02:00 China time: tonight's run is an hour away.
-        assert_eq!(
-            next_night(datetime!(2026-11-27 18:00 UTC)),
-            datetime!(2026-11-28 03:00 +8)
-        );
-        assert_eq!(
-            next_night(datetime!(2026-11-27 20:00 UTC)),
-            datetime!(2026-11-29 03:00 +8)
-        );
+        assert_eq!(next_night(datetime!(2026-11-27 18:00 UTC)), datetime!(2026-11-28 03:00 +8));
+        assert_eq!(next_night(datetime!(2026-11-27 20:00 UTC)), datetime!(2026-11-29 03:00 +8));
     }
 }

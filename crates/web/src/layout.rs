@@ -14,90 +14,20 @@ pub struct NavDef {
 
 /// The navigation. Case modules add their entries here.
 pub const NAV: &[NavDef] = &[
-    NavDef {
-        label: "首页",
-        href: "/home",
-        perm: None,
-        group: "",
-    },
-    NavDef {
-        label: "全市概览",
-        href: "/dashboard",
-        perm: Some(perm::DASHBOARD_CITY),
-        group: "",
-    },
-    NavDef {
-        label: "本企业",
-        href: "/me/enterprise",
-        perm: Some(perm::SELF_ENTERPRISE),
-        group: "",
-    },
-    NavDef {
-        label: "个人信息",
-        href: "/me/profile",
-        perm: Some(perm::SELF_CITIZEN),
-        group: "",
-    },
-    NavDef {
-        label: "市场主体",
-        href: "/enterprises",
-        perm: Some(perm::ORG_ENTERPRISES),
-        group: "",
-    },
-    NavDef {
-        label: "群众信息",
-        href: "/citizens",
-        perm: Some(perm::ORG_CITIZENS),
-        group: "",
-    },
-    NavDef {
-        label: "区划与网格",
-        href: "/divisions",
-        perm: Some(perm::ORG_DIVISIONS),
-        group: "",
-    },
-    NavDef {
-        label: "审计日志",
-        href: "/audit",
-        perm: Some(perm::AUDIT_READ),
-        group: "管理",
-    },
-    NavDef {
-        label: "用户",
-        href: "/admin/users",
-        perm: Some(perm::ADMIN_USERS),
-        group: "管理",
-    },
-    NavDef {
-        label: "角色",
-        href: "/admin/roles",
-        perm: Some(perm::ADMIN_ROLES),
-        group: "管理",
-    },
-    NavDef {
-        label: "部门",
-        href: "/admin/departments",
-        perm: Some(perm::ADMIN_DEPARTMENTS),
-        group: "管理",
-    },
-    NavDef {
-        label: "接口令牌",
-        href: "/admin/tokens",
-        perm: Some(perm::ADMIN_TOKENS),
-        group: "管理",
-    },
-    NavDef {
-        label: "节假日",
-        href: "/admin/holidays",
-        perm: Some(perm::ADMIN_HOLIDAYS),
-        group: "管理",
-    },
-    NavDef {
-        label: "系统状态",
-        href: "/admin/system",
-        perm: Some(perm::ADMIN_SYSTEM),
-        group: "管理",
-    },
+    NavDef { label: "首页", href: "/home", perm: None, group: "" },
+    NavDef { label: "全市概览", href: "/dashboard", perm: Some(perm::DASHBOARD_CITY), group: "" },
+    NavDef { label: "本企业", href: "/me/enterprise", perm: Some(perm::SELF_ENTERPRISE), group: "" },
+    NavDef { label: "个人信息", href: "/me/profile", perm: Some(perm::SELF_CITIZEN), group: "" },
+    NavDef { label: "市场主体", href: "/enterprises", perm: Some(perm::ORG_ENTERPRISES), group: "" },
+    NavDef { label: "群众信息", href: "/citizens", perm: Some(perm::ORG_CITIZENS), group: "" },
+    NavDef { label: "区划与网格", href: "/divisions", perm: Some(perm::ORG_DIVISIONS), group: "" },
+    NavDef { label: "审计日志", href: "/audit", perm: Some(perm::AUDIT_READ), group: "管理" },
+    NavDef { label: "用户", href: "/admin/users", perm: Some(perm::ADMIN_USERS), group: "管理" },
+    NavDef { label: "角色", href: "/admin/roles", perm: Some(perm::ADMIN_ROLES), group: "管理" },
+    NavDef { label: "部门", href: "/admin/departments", perm: Some(perm::ADMIN_DEPARTMENTS), group: "管理" },
+    NavDef { label: "接口令牌", href: "/admin/tokens", perm: Some(perm::ADMIN_TOKENS), group: "管理" },
+    NavDef { label: "节假日", href: "/admin/holidays", perm: Some(perm::ADMIN_HOLIDAYS), group: "管理" },
+    NavDef { label: "系统状态", href: "/admin/system", perm: Some(perm::ADMIN_SYSTEM), group: "管理" },
 ];
 
 pub struct NavItem {
@@ -118,8 +48,7 @@ pub fn nav_for(p: &Principal, current: &str) -> Vec<NavItem> {
             NavItem {
                 label: n.label,
                 href: n.href,
-                active: current == n.href
-                    || (n.href != "/home" && current.starts_with(&format!("{}/", n.href))),
+                active: current == n.href || (n.href != "/home" && current.starts_with(&format!("{}/", n.href))),
                 heading,
             }
         })
@@ -141,11 +70,7 @@ pub struct Layout {
 impl Layout {
     pub fn new(ctx: &RequestCtx, city: &str, title: &str, current: &str) -> Self {
         let (nav, user_name, user_roles) = match &ctx.principal {
-            Some(p) => (
-                nav_for(p, current),
-                p.display_name.clone(),
-                p.role_names.join("、"),
-            ),
+            Some(p) => (nav_for(p, current), p.display_name.clone(), p.role_names.join("、")),
             None => (vec![], String::new(), String::new()),
         };
         Layout {
@@ -167,12 +92,7 @@ impl Layout {
 
 /// A bare page for errors, without the database or a template (always renders).
 pub fn plain_page(title: &str, message: &str) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{t} - 营商</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"narrow\">\
@@ -242,10 +162,7 @@ impl FormErrors {
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
+        self.0.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
     }
 
     pub fn has(&self, field: &str) -> bool {
@@ -258,8 +175,7 @@ impl FormErrors {
 }
 
 pub fn fmt_millis(ms: &Option<i64>) -> String {
-    ms.map(|m| domain::clock::format_local(domain::clock::from_millis(m)))
-        .unwrap_or_else(|| "—".into())
+    ms.map(|m| domain::clock::format_local(domain::clock::from_millis(m))).unwrap_or_else(|| "—".into())
 }
 
 pub fn fmt_time(t: time::OffsetDateTime) -> String {

@@ -9,6 +9,7 @@ pub mod error;
 pub mod export;
 pub mod form;
 pub mod jobs;
+pub mod labels;
 pub mod layout;
 pub mod metrics;
 pub mod pages;
@@ -45,14 +46,8 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(not_found)
         .layer(axum::middleware::from_fn(access::csrf))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            access::authenticate,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), access::authenticate))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(axum::middleware::from_fn(access::security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -70,17 +65,10 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn not_found(ctx: RequestCtx, uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        return error::ApiError(error::AppError::NotFound(format!("接口 {}", uri.path())))
-            .into_response();
+        return error::ApiError(error::AppError::NotFound(format!("接口 {}", uri.path()))).into_response();
     }
     let _ = ctx;
-    (
-        StatusCode::NOT_FOUND,
-        Html(layout::plain_page(
-            "页面不存在",
-            "您访问的页面不存在，请检查地址或返回首页。",
-        )),
-    )
+    (StatusCode::NOT_FOUND, Html(layout::plain_page("页面不存在", "您访问的页面不存在，请检查地址或返回首页。")))
         .into_response()
 }
 
@@ -88,23 +76,11 @@ const CSS: &str = include_str!("../static/app.css");
 const JS: &str = include_str!("../static/app.js");
 
 async fn css() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        CSS,
-    )
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS)
         .into_response()
 }
 
 async fn js() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        JS,
-    )
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], JS)
         .into_response()
 }

@@ -12,9 +12,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 use time::{Duration, OffsetDateTime};
 
-const BUCKETS: [f64; 11] = [
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 #[derive(Default)]
 struct Histogram {
@@ -33,12 +31,8 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn record(&self, method: &str, route: &str, status: u16, secs: f64) {
-        *self
-            .requests
-            .lock()
-            .expect("metrics")
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default() += 1;
+        *self.requests.lock().expect("metrics").entry((method.to_string(), route.to_string(), status)).or_default() +=
+            1;
         let mut l = self.latency.lock().expect("metrics");
         let h = l.entry(route.to_string()).or_default();
         for (i, b) in BUCKETS.iter().enumerate() {
@@ -79,9 +73,7 @@ impl Metrics {
                 esc(r)
             );
         }
-        out.push_str(
-            "# HELP yingshang_http_request_duration_seconds Request latency by route template.\n",
-        );
+        out.push_str("# HELP yingshang_http_request_duration_seconds Request latency by route template.\n");
         out.push_str("# TYPE yingshang_http_request_duration_seconds histogram\n");
         for (r, h) in self.latency.lock().expect("metrics").iter() {
             for (i, b) in BUCKETS.iter().enumerate() {
@@ -98,18 +90,8 @@ impl Metrics {
                 esc(r),
                 h.count
             );
-            let _ = writeln!(
-                out,
-                "yingshang_http_request_duration_seconds_sum{{route=\"{}\"}} {}",
-                esc(r),
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "yingshang_http_request_duration_seconds_count{{route=\"{}\"}} {}",
-                esc(r),
-                h.count
-            );
+            let _ = writeln!(out, "yingshang_http_request_duration_seconds_sum{{route=\"{}\"}} {}", esc(r), h.sum);
+            let _ = writeln!(out, "yingshang_http_request_duration_seconds_count{{route=\"{}\"}} {}", esc(r), h.count);
         }
         if let Some(s) = *self.started.lock().expect("metrics") {
             out.push_str("# HELP yingshang_uptime_seconds Seconds since the server started.\n# TYPE yingshang_uptime_seconds gauge\n");
@@ -124,20 +106,12 @@ fn esc(s: &str) -> String {
 
 /// Records every request under its route template (`/admin/users/{id}`), so label values stay few.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let start = Instant::now();
     let resp = next.run(req).await;
-    state.metrics.record(
-        &method,
-        &route,
-        resp.status().as_u16(),
-        start.elapsed().as_secs_f64(),
-    );
+    state.metrics.record(&method, &route, resp.status().as_u16(), start.elapsed().as_secs_f64());
     resp
 }
 
@@ -149,64 +123,26 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
     };
     if let Ok(c) = store::jobs::counts(&state.db, now).await {
-        gauge(
-            &mut out,
-            "yingshang_jobs_pending",
-            "Jobs waiting to run.",
-            c.pending,
-        );
-        gauge(
-            &mut out,
-            "yingshang_jobs_overdue",
-            "Pending jobs past their due time.",
-            c.overdue,
-        );
-        gauge(
-            &mut out,
-            "yingshang_jobs_failed",
-            "Jobs that gave up after retries.",
-            c.failed,
-        );
+        gauge(&mut out, "yingshang_jobs_pending", "Jobs waiting to run.", c.pending);
+        gauge(&mut out, "yingshang_jobs_overdue", "Pending jobs past their due time.", c.overdue);
+        gauge(&mut out, "yingshang_jobs_failed", "Jobs that gave up after retries.", c.failed);
     }
     if let Ok(n) = store::auth::active_session_count(&state.db).await {
-        gauge(
-            &mut out,
-            "yingshang_sessions_active",
-            "Sessions not ended.",
-            n,
-        );
+        gauge(&mut out, "yingshang_sessions_active", "Sessions not ended.", n);
     }
-    let head: Result<i64, _> = sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1")
-        .fetch_one(state.db.reader())
-        .await;
+    let head: Result<i64, _> =
+        sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1").fetch_one(state.db.reader()).await;
     if let Ok(seq) = head {
-        gauge(
-            &mut out,
-            "yingshang_audit_records",
-            "Records in the audit chain.",
-            seq,
-        );
+        gauge(&mut out, "yingshang_audit_records", "Records in the audit chain.", seq);
     }
-    let missing = i64::from(
-        state
-            .calendar()
-            .coverage_warning(state.clock.today())
-            .is_some(),
-    );
+    let missing = i64::from(state.calendar().coverage_warning(state.clock.today()).is_some());
     gauge(
         &mut out,
         "yingshang_holiday_table_missing",
         "1 when this or next year's holiday table is not loaded.",
         missing,
     );
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
 }
 
 #[cfg(test)]
@@ -220,9 +156,7 @@ mod tests {
         m.record("GET", "/home", 200, 0.2);
         let mut s = String::new();
         m.render_into(&mut s);
-        assert!(s.contains(
-            "yingshang_http_requests_total{method=\"GET\",route=\"/home\",status=\"200\"} 2"
-        ));
+        assert!(s.contains("yingshang_http_requests_total{method=\"GET\",route=\"/home\",status=\"200\"} 2"));
         assert!(s.contains("le=\"0.025\"} 1"));
         assert!(s.contains("le=\"+Inf\"} 2"));
         let t = OffsetDateTime::UNIX_EPOCH;

@@ -35,12 +35,7 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(
-        db: Db,
-        config: Arc<CityConfig>,
-        clock: Arc<dyn Clock>,
-        calendar: WorkCalendar,
-    ) -> Self {
+    pub fn new(db: Db, config: Arc<CityConfig>, clock: Arc<dyn Clock>, calendar: WorkCalendar) -> Self {
         let s = &config.city.security;
         AppState(Arc::new(Inner {
             lockout: LockoutPolicy {
@@ -63,11 +58,7 @@ impl AppState {
     }
 
     /// Builder-style options, only before the state is shared.
-    pub fn with_options(
-        self,
-        secure_cookies: bool,
-        job_waker: Option<Arc<tokio::sync::Notify>>,
-    ) -> Self {
+    pub fn with_options(self, secure_cookies: bool, job_waker: Option<Arc<tokio::sync::Notify>>) -> Self {
         let mut inner = Arc::try_unwrap(self.0).unwrap_or_else(|_| panic!("state already shared"));
         inner.secure_cookies = secure_cookies;
         inner.job_waker = job_waker;

@@ -24,17 +24,11 @@ pub fn check_complexity(password: &str, login: &str) -> Result<(), Vec<String>> 
     if !login.is_empty() && password.to_lowercase().contains(&login.to_lowercase()) {
         problems.push("密码不能包含账号".to_string());
     }
-    const WEAK: &[&str] = &[
-        "password", "p@ssw0rd", "admin123", "12345678", "qwerty", "abc123",
-    ];
+    const WEAK: &[&str] = &["password", "p@ssw0rd", "admin123", "12345678", "qwerty", "abc123"];
     if WEAK.iter().any(|w| password.to_lowercase().contains(w)) {
         problems.push("密码过于常见，请换一个".to_string());
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems)
-    }
+    if problems.is_empty() { Ok(()) } else { Err(problems) }
 }
 
 fn hasher() -> Argon2<'static> {
@@ -46,9 +40,7 @@ fn hasher() -> Argon2<'static> {
 /// Hashes with a caller-supplied random salt (16 bytes from the OS RNG in production).
 pub fn hash(password: &str, salt: &[u8; 16]) -> String {
     use argon2::password_hash::{PasswordHasher, phc::PasswordHash};
-    let h: PasswordHash = hasher()
-        .hash_password_with_salt(password.as_bytes(), salt)
-        .expect("argon2 hashing");
+    let h: PasswordHash = hasher().hash_password_with_salt(password.as_bytes(), salt).expect("argon2 hashing");
     h.to_string()
 }
 

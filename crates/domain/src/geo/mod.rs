@@ -4,8 +4,8 @@
 mod datum;
 
 pub use datum::{
-    Datum, bd09_to_gcj02, bd09_to_wgs84, gcj02_to_bd09, gcj02_to_wgs84, out_of_china, to_wgs84,
-    wgs84_to_bd09, wgs84_to_gcj02,
+    Datum, bd09_to_gcj02, bd09_to_wgs84, gcj02_to_bd09, gcj02_to_wgs84, out_of_china, to_wgs84, wgs84_to_bd09,
+    wgs84_to_gcj02,
 };
 
 /// A WGS-84 point in degrees. Construction checks ranges, so a swapped lon/lat is caught.
@@ -76,22 +76,10 @@ impl Ring {
     /// Axis-aligned rectangle.
     pub fn rect(min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) -> Self {
         Ring(vec![
-            Wgs84Point {
-                lon: min_lon,
-                lat: min_lat,
-            },
-            Wgs84Point {
-                lon: max_lon,
-                lat: min_lat,
-            },
-            Wgs84Point {
-                lon: max_lon,
-                lat: max_lat,
-            },
-            Wgs84Point {
-                lon: min_lon,
-                lat: max_lat,
-            },
+            Wgs84Point { lon: min_lon, lat: min_lat },
+            Wgs84Point { lon: max_lon, lat: min_lat },
+            Wgs84Point { lon: max_lon, lat: max_lat },
+            Wgs84Point { lon: min_lon, lat: max_lat },
         ])
     }
 
@@ -102,8 +90,7 @@ impl Ring {
         let mut j = v.len() - 1;
         for i in 0..v.len() {
             let (a, b) = (v[i], v[j]);
-            if (a.lat > p.lat) != (b.lat > p.lat)
-                && p.lon < (b.lon - a.lon) * (p.lat - a.lat) / (b.lat - a.lat) + a.lon
+            if (a.lat > p.lat) != (b.lat > p.lat) && p.lon < (b.lon - a.lon) * (p.lat - a.lat) / (b.lat - a.lat) + a.lon
             {
                 inside = !inside;
             }
@@ -114,35 +101,21 @@ impl Ring {
 
     pub fn centroid(&self) -> Wgs84Point {
         let n = self.0.len() as f64;
-        let (lon, lat) = self
-            .0
-            .iter()
-            .fold((0.0, 0.0), |(x, y), p| (x + p.lon, y + p.lat));
-        Wgs84Point {
-            lon: lon / n,
-            lat: lat / n,
-        }
+        let (lon, lat) = self.0.iter().fold((0.0, 0.0), |(x, y), p| (x + p.lon, y + p.lat));
+        Wgs84Point { lon: lon / n, lat: lat / n }
     }
 
     pub fn bbox(&self) -> (f64, f64, f64, f64) {
-        self.0.iter().fold(
-            (f64::MAX, f64::MAX, f64::MIN, f64::MIN),
-            |(a, b, c, d), p| (a.min(p.lon), b.min(p.lat), c.max(p.lon), d.max(p.lat)),
-        )
+        self.0.iter().fold((f64::MAX, f64::MAX, f64::MIN, f64::MIN), |(a, b, c, d), p| {
+            (a.min(p.lon), b.min(p.lat), c.max(p.lon), d.max(p.lat))
+        })
     }
 
     /// GeoJSON Polygon geometry text (closed ring, `[lon, lat]` order).
     pub fn to_geojson(&self) -> String {
-        let mut coords: Vec<String> = self
-            .0
-            .iter()
-            .map(|p| format!("[{:.6},{:.6}]", p.lon, p.lat))
-            .collect();
+        let mut coords: Vec<String> = self.0.iter().map(|p| format!("[{:.6},{:.6}]", p.lon, p.lat)).collect();
         coords.push(coords[0].clone());
-        format!(
-            "{{\"type\":\"Polygon\",\"coordinates\":[[{}]]}}",
-            coords.join(",")
-        )
+        format!("{{\"type\":\"Polygon\",\"coordinates\":[[{}]]}}", coords.join(","))
     }
 }
 
@@ -161,10 +134,7 @@ mod tests {
 
     #[test]
     fn range_checks_catch_swapped_coordinates() {
-        assert_eq!(
-            Wgs84Point::new(33.8, 115.8).unwrap_err().to_string(),
-            "纬度 115.8 超出范围（-90 到 90）"
-        );
+        assert_eq!(Wgs84Point::new(33.8, 115.8).unwrap_err().to_string(), "纬度 115.8 超出范围（-90 到 90）");
     }
 
     #[test]

@@ -10,9 +10,7 @@ use std::fmt;
 
 const KIND: &str = "行政区划代码";
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DivisionLevel {
     Province,
@@ -113,21 +111,12 @@ const BUILTIN: &[(&str, &str)] = &[
 ];
 
 pub fn province_name(two_digits: &str) -> Option<&'static str> {
-    PROVINCES
-        .iter()
-        .find(|(c, _)| *c == two_digits)
-        .map(|(_, n)| *n)
+    PROVINCES.iter().find(|(c, _)| *c == two_digits).map(|(_, n)| *n)
 }
 
 /// The built-in table (Anhui, its cities, Bozhou's counties) as `DivisionInfo`s.
 pub fn builtin_divisions() -> Vec<DivisionInfo> {
-    BUILTIN
-        .iter()
-        .map(|(c, n)| DivisionInfo {
-            code: DivisionCode((*c).to_string()),
-            name: (*n).to_string(),
-        })
-        .collect()
+    BUILTIN.iter().map(|(c, n)| DivisionInfo { code: DivisionCode((*c).to_string()), name: (*n).to_string() }).collect()
 }
 
 impl DivisionCode {
@@ -283,9 +272,7 @@ impl DivisionRegistry {
         if let Some(parent) = code.parent()
             && !self.by_code.contains_key(&parent)
         {
-            return Err(IdError::Other(format!(
-                "行政区划代码 {code} 的上级 {parent} 不在区划表中"
-            )));
+            return Err(IdError::Other(format!("行政区划代码 {code} 的上级 {parent} 不在区划表中")));
         }
         self.by_code.insert(code, name);
         Ok(())
@@ -297,9 +284,7 @@ impl DivisionRegistry {
         if self.by_code.contains_key(&code) {
             Ok(code)
         } else {
-            Err(IdError::Other(format!(
-                "行政区划代码 {code} 不在本系统的区划表中"
-            )))
+            Err(IdError::Other(format!("行政区划代码 {code} 不在本系统的区划表中")))
         }
     }
 
@@ -327,18 +312,12 @@ impl DivisionRegistry {
         self.by_code
             .iter()
             .filter(|(c, _)| c.parent().as_ref() == Some(code))
-            .map(|(c, n)| DivisionInfo {
-                code: c.clone(),
-                name: n.clone(),
-            })
+            .map(|(c, n)| DivisionInfo { code: c.clone(), name: n.clone() })
             .collect()
     }
 
     pub fn all(&self) -> impl Iterator<Item = DivisionInfo> + '_ {
-        self.by_code.iter().map(|(c, n)| DivisionInfo {
-            code: c.clone(),
-            name: n.clone(),
-        })
+        self.by_code.iter().map(|(c, n)| DivisionInfo { code: c.clone(), name: n.clone() })
     }
 
     pub fn len(&self) -> usize {
@@ -372,46 +351,20 @@ mod tests {
 
     #[test]
     fn precise_messages() {
-        assert_eq!(
-            DivisionCode::parse("3416O2").unwrap_err().to_string(),
-            "行政区划代码第5位字符“O”无效：只能是数字"
-        );
-        assert!(
-            DivisionCode::parse("34160")
-                .unwrap_err()
-                .to_string()
-                .contains("实际为5位")
-        );
-        assert!(
-            DivisionCode::parse("991600")
-                .unwrap_err()
-                .to_string()
-                .contains("省级代码")
-        );
-        assert!(
-            DivisionCode::parse("340021")
-                .unwrap_err()
-                .to_string()
-                .contains("地级代码")
-        );
+        assert_eq!(DivisionCode::parse("3416O2").unwrap_err().to_string(), "行政区划代码第5位字符“O”无效：只能是数字");
+        assert!(DivisionCode::parse("34160").unwrap_err().to_string().contains("实际为5位"));
+        assert!(DivisionCode::parse("991600").unwrap_err().to_string().contains("省级代码"));
+        assert!(DivisionCode::parse("340021").unwrap_err().to_string().contains("地级代码"));
     }
 
     #[test]
     fn registry_knows_bozhou() {
         let mut r = DivisionRegistry::with_builtin();
-        r.add(DivisionCode::parse("341602100").unwrap(), "古井镇".into())
-            .unwrap();
+        r.add(DivisionCode::parse("341602100").unwrap(), "古井镇".into()).unwrap();
         let code = r.lookup("341602100").unwrap();
         assert_eq!(r.full_name(&code), "安徽省亳州市谯城区古井镇");
-        assert!(
-            r.lookup("341699")
-                .unwrap_err()
-                .to_string()
-                .contains("不在本系统的区划表中")
-        );
-        let err = r
-            .add(DivisionCode::parse("341688100").unwrap(), "无".into())
-            .unwrap_err();
+        assert!(r.lookup("341699").unwrap_err().to_string().contains("不在本系统的区划表中"));
+        let err = r.add(DivisionCode::parse("341688100").unwrap(), "无".into()).unwrap_err();
         assert!(err.to_string().contains("上级 341688"));
         let counties = r.children(&DivisionCode::parse("341600").unwrap());
         assert_eq!(counties.len(), 5);

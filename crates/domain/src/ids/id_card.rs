@@ -32,11 +32,7 @@ impl Sex {
 pub struct IdCardNo(String);
 
 fn check_char(first17: &[u8]) -> u8 {
-    let sum: u32 = first17
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(c, w)| (c - b'0') as u32 * w)
-        .sum();
+    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(c, w)| (c - b'0') as u32 * w).sum();
     CHECK[(sum % 11) as usize]
 }
 
@@ -48,31 +44,16 @@ impl IdCardNo {
         }
         let count = s.chars().count();
         if count == 15 && s.chars().all(|c| c.is_ascii_digit()) {
-            return Err(IdError::Other(
-                "15位旧身份证号已停止使用，请输入18位公民身份号码".to_string(),
-            ));
+            return Err(IdError::Other("15位旧身份证号已停止使用，请输入18位公民身份号码".to_string()));
         }
         if count != 18 {
-            return Err(IdError::Length {
-                kind: KIND,
-                expected: "18",
-                actual: count,
-            });
+            return Err(IdError::Length { kind: KIND, expected: "18", actual: count });
         }
         for (i, c) in s.chars().enumerate() {
             let ok = c.is_ascii_digit() || (i == 17 && c == 'X');
             if !ok {
-                let rule = if i == 17 {
-                    "第18位只能是数字或 X"
-                } else {
-                    "前17位只能是数字"
-                };
-                return Err(IdError::InvalidChar {
-                    kind: KIND,
-                    position: i + 1,
-                    found: describe_char(c),
-                    rule,
-                });
+                let rule = if i == 17 { "第18位只能是数字或 X" } else { "前17位只能是数字" };
+                return Err(IdError::InvalidChar { kind: KIND, position: i + 1, found: describe_char(c), rule });
             }
         }
         let b = s.as_bytes();
@@ -117,11 +98,7 @@ impl IdCardNo {
     }
 
     pub fn sex(&self) -> Sex {
-        if (self.0.as_bytes()[16] - b'0') % 2 == 1 {
-            Sex::Male
-        } else {
-            Sex::Female
-        }
+        if (self.0.as_bytes()[16] - b'0') % 2 == 1 { Sex::Male } else { Sex::Female }
     }
 
     /// Address code (positions 1–6), the division where the number was issued.
@@ -146,12 +123,7 @@ impl IdCardNo {
 }
 
 fn birth_date_of(s: &str) -> Result<Date, IdError> {
-    let bad = |detail: String| IdError::InvalidPart {
-        kind: KIND,
-        positions: "7–14",
-        what: "出生日期",
-        detail,
-    };
+    let bad = |detail: String| IdError::InvalidPart { kind: KIND, positions: "7–14", what: "出生日期", detail };
     let y: i32 = s[6..10].parse().map_err(|_| bad("年份不是数字".into()))?;
     let m: u8 = s[10..12].parse().map_err(|_| bad("月份不是数字".into()))?;
     let d: u8 = s[12..14].parse().map_err(|_| bad("日期不是数字".into()))?;
@@ -219,10 +191,7 @@ mod tests {
     fn names_the_wrong_check_character() {
         let e = IdCardNo::parse("110105194912310021").unwrap_err();
         assert_eq!(e.position(), Some(18));
-        assert_eq!(
-            e.to_string(),
-            "身份证号第18位校验码应为“X”，实际为“1”，请核对号码是否抄错"
-        );
+        assert_eq!(e.to_string(), "身份证号第18位校验码应为“X”，实际为“1”，请核对号码是否抄错");
     }
 
     #[test]
@@ -237,10 +206,7 @@ mod tests {
         let mut s = body.to_string();
         s.push(check_char(body.as_bytes()) as char);
         let e = IdCardNo::parse(&s).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "身份证号第7–14位出生日期无效：1999年2月没有30日"
-        );
+        assert_eq!(e.to_string(), "身份证号第7–14位出生日期无效：1999年2月没有30日");
     }
 
     #[test]
@@ -248,25 +214,13 @@ mod tests {
         let body = "99160219900101123";
         let mut s = body.to_string();
         s.push(check_char(body.as_bytes()) as char);
-        assert!(
-            IdCardNo::parse(&s)
-                .unwrap_err()
-                .to_string()
-                .contains("省级行政区划代码")
-        );
-        assert!(
-            IdCardNo::parse("341602900101123")
-                .unwrap_err()
-                .to_string()
-                .contains("15位")
-        );
+        assert!(IdCardNo::parse(&s).unwrap_err().to_string().contains("省级行政区划代码"));
+        assert!(IdCardNo::parse("341602900101123").unwrap_err().to_string().contains("15位"));
     }
 
     fn body_strategy() -> impl Strategy<Value = String> {
         (
-            prop::sample::select(vec![
-                "341602", "341621", "341622", "341623", "110105", "440305",
-            ]),
+            prop::sample::select(vec!["341602", "341621", "341622", "341623", "110105", "440305"]),
             1930i32..2020,
             1u8..=12,
             1u8..=28,

@@ -8,9 +8,7 @@ mod division;
 mod id_card;
 mod uscc;
 
-pub use division::{
-    DivisionCode, DivisionInfo, DivisionLevel, DivisionRegistry, builtin_divisions, province_name,
-};
+pub use division::{DivisionCode, DivisionInfo, DivisionLevel, DivisionRegistry, builtin_divisions, province_name};
 pub use id_card::{IdCardNo, Sex};
 pub use uscc::Uscc;
 
@@ -25,32 +23,13 @@ pub enum IdError {
     #[error("{kind}不能为空")]
     Empty { kind: &'static str },
     #[error("{kind}应为{expected}位，实际为{actual}位")]
-    Length {
-        kind: &'static str,
-        expected: &'static str,
-        actual: usize,
-    },
+    Length { kind: &'static str, expected: &'static str, actual: usize },
     #[error("{kind}第{position}位字符{found}无效：{rule}")]
-    InvalidChar {
-        kind: &'static str,
-        position: usize,
-        found: String,
-        rule: &'static str,
-    },
+    InvalidChar { kind: &'static str, position: usize, found: String, rule: &'static str },
     #[error("{kind}第{position}位校验码应为“{expected}”，实际为“{actual}”，请核对号码是否抄错")]
-    CheckMismatch {
-        kind: &'static str,
-        position: usize,
-        expected: char,
-        actual: char,
-    },
+    CheckMismatch { kind: &'static str, position: usize, expected: char, actual: char },
     #[error("{kind}第{positions}位{what}无效：{detail}")]
-    InvalidPart {
-        kind: &'static str,
-        positions: &'static str,
-        what: &'static str,
-        detail: String,
-    },
+    InvalidPart { kind: &'static str, positions: &'static str, what: &'static str, detail: String },
     #[error("{0}")]
     Other(String),
 }
@@ -59,9 +38,7 @@ impl IdError {
     /// 1-based position of the offending character, when one can be named.
     pub fn position(&self) -> Option<usize> {
         match self {
-            IdError::InvalidChar { position, .. } | IdError::CheckMismatch { position, .. } => {
-                Some(*position)
-            }
+            IdError::InvalidChar { position, .. } | IdError::CheckMismatch { position, .. } => Some(*position),
             _ => None,
         }
     }

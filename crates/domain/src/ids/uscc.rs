@@ -12,9 +12,7 @@ const KIND: &str = "统一社会信用代码";
 /// The 31 characters GB 32100 allows; I, O, S, V and Z are excluded to avoid confusion.
 pub const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Weights 3^(i-1) mod 31 for positions 1..=17.
-const WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 /// GB 11714 weights for the 8 body characters of the organization code.
 const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 /// Registration authority codes in GB 32100 (机构编制, 外交, 司法行政, 文化, 民政, 旅游, 宗教,
@@ -68,11 +66,7 @@ impl Uscc {
         }
         let count = s.chars().count();
         if count != 18 {
-            return Err(IdError::Length {
-                kind: KIND,
-                expected: "18",
-                actual: count,
-            });
+            return Err(IdError::Length { kind: KIND, expected: "18", actual: count });
         }
         for (i, c) in s.chars().enumerate() {
             if !c.is_ascii() || value_of(c as u8).is_none() {
@@ -81,12 +75,7 @@ impl Uscc {
                 } else {
                     "只允许数字和大写字母（不含 I、O、S、V、Z）"
                 };
-                return Err(IdError::InvalidChar {
-                    kind: KIND,
-                    position: i + 1,
-                    found: describe_char(c),
-                    rule,
-                });
+                return Err(IdError::InvalidChar { kind: KIND, position: i + 1, found: describe_char(c), rule });
             }
         }
         let b = s.as_bytes();
@@ -239,10 +228,7 @@ mod tests {
     fn names_the_wrong_check_character() {
         let e = Uscc::parse("91110108551385082R").unwrap_err();
         assert_eq!(e.position(), Some(18));
-        assert_eq!(
-            e.to_string(),
-            "统一社会信用代码第18位校验码应为“Q”，实际为“R”，请核对号码是否抄错"
-        );
+        assert_eq!(e.to_string(), "统一社会信用代码第18位校验码应为“Q”，实际为“R”，请核对号码是否抄错");
     }
 
     #[test]
@@ -257,10 +243,7 @@ mod tests {
     fn length_is_reported() {
         let e = Uscc::parse("9111010855138508").unwrap_err();
         assert_eq!(e.to_string(), "统一社会信用代码应为18位，实际为16位");
-        assert_eq!(
-            Uscc::parse("  ").unwrap_err().to_string(),
-            "统一社会信用代码不能为空"
-        );
+        assert_eq!(Uscc::parse("  ").unwrap_err().to_string(), "统一社会信用代码不能为空");
     }
 
     #[test]
@@ -294,10 +277,7 @@ mod tests {
         let auth = prop::sample::select(AUTHORITIES.to_vec());
         let cat = prop::sample::select(CHARSET.to_vec());
         let digits = prop::collection::vec(prop::sample::select(b"0123456789".to_vec()), 6);
-        let org = prop::collection::vec(
-            prop::sample::select(b"0123456789ABCDEFGHJKLMNPQRTUWXY".to_vec()),
-            8,
-        );
+        let org = prop::collection::vec(prop::sample::select(b"0123456789ABCDEFGHJKLMNPQRTUWXY".to_vec()), 8);
         (auth, cat, digits, org).prop_map(|(a, c, d, o)| {
             let mut v = vec![a, c];
             v.extend(d);

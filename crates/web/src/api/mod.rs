@@ -21,42 +21,14 @@ pub fn routes() -> Routes {
         .add("/api/openapi.json", Access::Public, get(openapi))
         .add("/api/v1/me", Access::Authenticated, get(me))
         .add("/api/v1/users", Access::Perm(perm::ADMIN_USERS), get(users))
-        .add(
-            "/api/v1/enterprises",
-            Access::Perm(perm::ORG_ENTERPRISES),
-            get(enterprises),
-        )
-        .add(
-            "/api/v1/enterprises/{uscc}",
-            Access::Perm(perm::ORG_ENTERPRISES),
-            get(enterprise),
-        )
-        .add(
-            "/api/v1/divisions",
-            Access::Perm(perm::ORG_DIVISIONS),
-            get(divisions),
-        )
-        .add(
-            "/api/v1/departments",
-            Access::Perm(perm::ORG_DIVISIONS),
-            get(departments),
-        )
-        .add(
-            "/api/v1/grids",
-            Access::Perm(perm::ORG_DIVISIONS),
-            get(grids),
-        )
+        .add("/api/v1/enterprises", Access::Perm(perm::ORG_ENTERPRISES), get(enterprises))
+        .add("/api/v1/enterprises/{uscc}", Access::Perm(perm::ORG_ENTERPRISES), get(enterprise))
+        .add("/api/v1/divisions", Access::Perm(perm::ORG_DIVISIONS), get(divisions))
+        .add("/api/v1/departments", Access::Perm(perm::ORG_DIVISIONS), get(departments))
+        .add("/api/v1/grids", Access::Perm(perm::ORG_DIVISIONS), get(grids))
         .add("/api/v1/audit", Access::Perm(perm::AUDIT_READ), get(audit))
-        .add(
-            "/api/v1/identifiers/check",
-            Access::Authenticated,
-            post(check_identifier),
-        )
-        .add(
-            "/api/v1/calendar/working-days",
-            Access::Authenticated,
-            get(working_days),
-        )
+        .add("/api/v1/identifiers/check", Access::Authenticated, post(check_identifier))
+        .add("/api/v1/calendar/working-days", Access::Authenticated, get(working_days))
 }
 
 #[derive(OpenApi)]
@@ -76,12 +48,7 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "api_token",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("ys_…")
-                    .build(),
-            ),
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("ys_…").build()),
         );
     }
 }
@@ -115,11 +82,7 @@ async fn me(ctx: RequestCtx) -> ApiResult<Me> {
         display_name: p.display_name.clone(),
         kind: p.kind.as_str().into(),
         roles: p.role_names.clone(),
-        permissions: p
-            .grants
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().to_string()))
-            .collect(),
+        permissions: p.grants.iter().map(|(k, v)| (k.clone(), v.as_str().to_string())).collect(),
         department_id: p.department_id.clone(),
         division_code: p.division_code.as_ref().map(|d| d.to_string()),
         grid_id: p.grid_id.clone(),
@@ -147,19 +110,9 @@ pub struct UserPage {
 /// Accounts (用户), paged.
 #[utoipa::path(get, path = "/api/v1/users", params(UserQuery), responses((status = 200, body = UserPage), (status = 403, body = ApiErrorBody)))]
 async fn users(ctx: RequestCtx, Query(q): Query<UserQuery>) -> ApiResult<UserPage> {
-    let f = store::auth::UserFilter {
-        q: q.q,
-        kind: q.kind,
-        ..Default::default()
-    };
-    let p =
-        store::auth::list_users(&ctx.state.db, &f, PageRequest::new(q.page, q.per_page)).await?;
-    Ok(Json(UserPage {
-        items: p.items,
-        total: p.total,
-        page: p.page,
-        per_page: p.per_page,
-    }))
+    let f = store::auth::UserFilter { q: q.q, kind: q.kind, ..Default::default() };
+    let p = store::auth::list_users(&ctx.state.db, &f, PageRequest::new(q.page, q.per_page)).await?;
+    Ok(Json(UserPage { items: p.items, total: p.total, page: p.page, per_page: p.per_page }))
 }
 
 #[derive(Deserialize, IntoParams, Default)]
@@ -185,31 +138,12 @@ pub struct EnterprisePage {
 
 /// Enterprises (市场主体) within the caller's data scope.
 #[utoipa::path(get, path = "/api/v1/enterprises", params(EnterpriseQuery), responses((status = 200, body = EnterprisePage), (status = 403, body = ApiErrorBody)))]
-async fn enterprises(
-    ctx: RequestCtx,
-    Query(q): Query<EnterpriseQuery>,
-) -> ApiResult<EnterprisePage> {
+async fn enterprises(ctx: RequestCtx, Query(q): Query<EnterpriseQuery>) -> ApiResult<EnterprisePage> {
     let p = ctx.user()?;
     let scope = store::org::row_scope(&ctx.state.db, p, perm::ORG_ENTERPRISES).await?;
-    let f = EnterpriseFilter {
-        q: q.q,
-        industry: q.industry,
-        division: q.division,
-        grid_id: q.grid,
-    };
-    let page = store::org::list_enterprises(
-        &ctx.state.db,
-        &scope,
-        &f,
-        PageRequest::new(q.page, q.per_page),
-    )
-    .await?;
-    Ok(Json(EnterprisePage {
-        items: page.items,
-        total: page.total,
-        page: page.page,
-        per_page: page.per_page,
-    }))
+    let f = EnterpriseFilter { q: q.q, industry: q.industry, division: q.division, grid_id: q.grid };
+    let page = store::org::list_enterprises(&ctx.state.db, &scope, &f, PageRequest::new(q.page, q.per_page)).await?;
+    Ok(Json(EnterprisePage { items: page.items, total: page.total, page: page.page, per_page: page.per_page }))
 }
 
 /// One enterprise by its USCC (统一社会信用代码).
@@ -219,9 +153,7 @@ async fn enterprise(ctx: RequestCtx, Path(uscc): Path<String>) -> ApiResult<Ente
     let u = domain::Uscc::parse(&uscc).map_err(|e| AppError::invalid("uscc", e.to_string()))?;
     let p = ctx.user()?;
     let scope = store::org::row_scope(&ctx.state.db, p, perm::ORG_ENTERPRISES).await?;
-    Ok(Json(
-        store::org::enterprise_by_uscc(&ctx.state.db, &scope, u.as_str()).await?,
-    ))
+    Ok(Json(store::org::enterprise_by_uscc(&ctx.state.db, &scope, u.as_str()).await?))
 }
 
 #[derive(Deserialize, IntoParams, Default)]
@@ -233,9 +165,7 @@ pub struct DivisionQuery {
 /// Divisions (行政区划): the city, counties and towns.
 #[utoipa::path(get, path = "/api/v1/divisions", params(DivisionQuery), responses((status = 200, body = Vec<Division>)))]
 async fn divisions(ctx: RequestCtx, Query(q): Query<DivisionQuery>) -> ApiResult<Vec<Division>> {
-    Ok(Json(
-        store::org::list_divisions(&ctx.state.db, q.parent.as_deref()).await?,
-    ))
+    Ok(Json(store::org::list_divisions(&ctx.state.db, q.parent.as_deref()).await?))
 }
 
 /// Departments (部门).
@@ -253,9 +183,7 @@ pub struct GridQuery {
 /// Grids (网格) with their polygons (GeoJSON, WGS-84).
 #[utoipa::path(get, path = "/api/v1/grids", params(GridQuery), responses((status = 200, body = Vec<Grid>)))]
 async fn grids(ctx: RequestCtx, Query(q): Query<GridQuery>) -> ApiResult<Vec<Grid>> {
-    Ok(Json(
-        store::org::list_grids(&ctx.state.db, q.division.as_deref()).await?,
-    ))
+    Ok(Json(store::org::list_grids(&ctx.state.db, q.division.as_deref()).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -324,12 +252,7 @@ async fn audit(ctx: RequestCtx, Query(q): Query<AuditQuery>) -> ApiResult<AuditP
             hash: r.hash,
         })
         .collect();
-    Ok(Json(AuditPage {
-        items,
-        total: p.total,
-        page: p.page,
-        per_page: p.per_page,
-    }))
+    Ok(Json(AuditPage { items, total: p.total, page: p.page, per_page: p.per_page }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -351,10 +274,7 @@ pub struct IdentifierResult {
 /// position of the wrong character in the message.
 #[utoipa::path(post, path = "/api/v1/identifiers/check", request_body = IdentifierCheck,
     responses((status = 200, body = IdentifierResult), (status = 422, body = ApiErrorBody)))]
-async fn check_identifier(
-    ctx: RequestCtx,
-    Json(req): Json<IdentifierCheck>,
-) -> ApiResult<IdentifierResult> {
+async fn check_identifier(ctx: RequestCtx, Json(req): Json<IdentifierCheck>) -> ApiResult<IdentifierResult> {
     let bad = |e: domain::ids::IdError| ApiError(AppError::invalid("value", e.to_string()));
     let r = match req.kind.as_str() {
         "uscc" => {
@@ -374,10 +294,7 @@ async fn check_identifier(
                 details: vec![
                     ("出生日期".into(), id.birth_date().to_string()),
                     ("性别".into(), id.sex().label().into()),
-                    (
-                        "年龄".into(),
-                        id.age_on(ctx.state.clock.today()).to_string(),
-                    ),
+                    ("年龄".into(), id.age_on(ctx.state.clock.today()).to_string()),
                     ("签发地区划".into(), id.division_code().into()),
                 ],
                 normalized: id.to_string(),
@@ -418,23 +335,15 @@ pub struct WorkingDays {
 
 /// Adds working days (工作日) on the holiday calendar: the end of a legal time limit.
 #[utoipa::path(get, path = "/api/v1/calendar/working-days", params(WorkingDaysQuery), responses((status = 200, body = WorkingDays), (status = 422, body = ApiErrorBody)))]
-async fn working_days(
-    ctx: RequestCtx,
-    Query(q): Query<WorkingDaysQuery>,
-) -> ApiResult<WorkingDays> {
+async fn working_days(ctx: RequestCtx, Query(q): Query<WorkingDaysQuery>) -> ApiResult<WorkingDays> {
     let f = time::macros::format_description!("[year]-[month]-[day]");
-    let from = time::Date::parse(q.from.trim(), &f)
-        .map_err(|_| AppError::invalid("from", "日期格式应为 2025-09-30"))?;
+    let from =
+        time::Date::parse(q.from.trim(), &f).map_err(|_| AppError::invalid("from", "日期格式应为 2025-09-30"))?;
     if q.days > 3650 {
         return Err(AppError::invalid("days", "工作日数不能超过3650").into());
     }
     let cal = ctx.state.calendar();
     let date = cal.add_working_days(from, q.days);
     let covered = (from.year()..=date.year()).all(|y| cal.covers(y));
-    Ok(Json(WorkingDays {
-        from: from.to_string(),
-        days: q.days,
-        date: date.to_string(),
-        covered,
-    }))
+    Ok(Json(WorkingDays { from: from.to_string(), days: q.days, date: date.to_string(), covered }))
 }

@@ -17,16 +17,8 @@ use time::{Date, PrimitiveDateTime, Time};
 pub fn routes() -> Routes {
     Routes::default()
         .add("/audit", Access::Perm(perm::AUDIT_READ), get(list))
-        .add(
-            "/audit/export",
-            Access::Perm(perm::AUDIT_EXPORT),
-            get(export),
-        )
-        .add(
-            "/audit/verify",
-            Access::Perm(perm::AUDIT_READ),
-            post(verify),
-        )
+        .add("/audit/export", Access::Perm(perm::AUDIT_EXPORT), get(export))
+        .add("/audit/verify", Access::Perm(perm::AUDIT_READ), post(verify))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -44,23 +36,17 @@ pub struct AuditQuery {
 fn day_start(s: &str) -> Option<time::OffsetDateTime> {
     let f = time::macros::format_description!("[year]-[month]-[day]");
     let d = Date::parse(s.trim(), &f).ok()?;
-    Some(domain::clock::from_local(PrimitiveDateTime::new(
-        d,
-        Time::MIDNIGHT,
-    )))
+    Some(domain::clock::from_local(PrimitiveDateTime::new(d, Time::MIDNIGHT)))
 }
 
 impl AuditQuery {
     fn filter(&self) -> Result<AuditFilter, AppError> {
-        let date =
-            |v: &Option<String>, field: &str| -> Result<Option<time::OffsetDateTime>, AppError> {
-                match opt(v) {
-                    None => Ok(None),
-                    Some(s) => day_start(&s)
-                        .map(Some)
-                        .ok_or_else(|| AppError::invalid(field, "日期格式应为 2026-11-27")),
-                }
-            };
+        let date = |v: &Option<String>, field: &str| -> Result<Option<time::OffsetDateTime>, AppError> {
+            match opt(v) {
+                None => Ok(None),
+                Some(s) => day_start(&s).map(Some).ok_or_else(|| AppError::invalid(field, "日期格式应为 2026-11-27")),
+            }
+        };
         Ok(AuditFilter {
             actor: opt(&self.actor),
             action: opt(&self.action),
@@ -109,11 +95,7 @@ impl ListPage {
     }
 }
 
-async fn render_list(
-    ctx: &RequestCtx,
-    q: AuditQuery,
-    verify_result: Option<(bool, String)>,
-) -> PageResult {
+async fn render_list(ctx: &RequestCtx, q: AuditQuery, verify_result: Option<(bool, String)>) -> PageResult {
     let state = &ctx.state;
     let (filter, error) = match q.filter() {
         Ok(f) => (f, None),
@@ -161,11 +143,7 @@ async fn export(ctx: RequestCtx, Query(q): Query<AuditQuery>) -> PageResult {
             ]
         })
         .collect();
-    ctx.audit(
-        ctx.entry("audit.export", "audit_log", "list")
-            .detail(format!("导出 {} 条", rows.len())),
-    )
-    .await?;
+    ctx.audit(ctx.entry("audit.export", "audit_log", "list").detail(format!("导出 {} 条", rows.len()))).await?;
     Ok(Table {
         title: "审计日志".into(),
         headers: vec![
@@ -191,25 +169,10 @@ async fn verify(ctx: RequestCtx) -> PageResult {
     let state = &ctx.state;
     let result = store::audit::verify(&state.db).await?;
     let (ok, msg) = match &result {
-        Ok(r) => (
-            true,
-            format!(
-                "审计链完整：共校验 {} 条记录，SM3 哈希与链接全部一致。",
-                r.checked
-            ),
-        ),
+        Ok(r) => (true, format!("审计链完整：共校验 {} 条记录，SM3 哈希与链接全部一致。", r.checked)),
         Err(b) => (false, format!("审计链被破坏：{b}")),
     };
-    let outcome = if ok {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    };
-    ctx.audit(
-        ctx.entry("audit.verify", "audit_log", "chain")
-            .outcome(outcome)
-            .detail(msg.clone()),
-    )
-    .await?;
+    let outcome = if ok { Outcome::Success } else { Outcome::Failure };
+    ctx.audit(ctx.entry("audit.verify", "audit_log", "chain").outcome(outcome).detail(msg.clone())).await?;
     render_list(&ctx, AuditQuery::default(), Some((ok, msg))).await
 }

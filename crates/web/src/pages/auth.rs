@@ -20,19 +20,11 @@ pub fn routes() -> Routes {
         .add("/", Access::Public, get(root))
         .add("/login", Access::Public, get(login_page).post(login))
         .add("/logout", Access::Authenticated, post(logout))
-        .add(
-            "/account/password",
-            Access::Authenticated,
-            get(password_page).post(change_password),
-        )
+        .add("/account/password", Access::Authenticated, get(password_page).post(change_password))
 }
 
 async fn root(ctx: RequestCtx) -> Redirect {
-    Redirect::to(if ctx.principal.is_some() {
-        "/home"
-    } else {
-        "/login"
-    })
+    Redirect::to(if ctx.principal.is_some() { "/home" } else { "/login" })
 }
 
 #[derive(Template)]
@@ -66,14 +58,7 @@ async fn login_page(ctx: RequestCtx, Query(q): Query<LoginQuery>) -> PageResult 
     } else {
         None
     };
-    show_login(
-        &ctx,
-        String::new(),
-        q.next.unwrap_or_default(),
-        notice,
-        FormErrors::default(),
-        false,
-    )
+    show_login(&ctx, String::new(), q.next.unwrap_or_default(), notice, FormErrors::default(), false)
 }
 
 fn show_login(
@@ -87,13 +72,7 @@ fn show_login(
     let (token, cookie) = ensure_anon_csrf(ctx);
     let mut layout = Layout::new(ctx, &ctx.state.config.city.name, "登录", "/login");
     layout.csrf = token;
-    let mut resp = render(LoginPage {
-        layout,
-        account,
-        next,
-        notice,
-        errors,
-    })?;
+    let mut resp = render(LoginPage { layout, account, next, notice, errors })?;
     if failed {
         *resp.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
     }
@@ -130,10 +109,7 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
     let login = normalise_login(&f.account);
     let mut errors = FormErrors::default();
     if login.is_empty() {
-        errors.add(
-            "account",
-            "请输入账号（用户名、统一社会信用代码或身份证号）",
-        );
+        errors.add("account", "请输入账号（用户名、统一社会信用代码或身份证号）");
     }
     if f.password.is_empty() {
         errors.add("password", "请输入密码");
@@ -150,23 +126,9 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
     let Some(user) = user else {
         // Same work as a real check, so timing does not reveal which accounts exist.
         let pw = f.password.clone();
-        let _ =
-            tokio::task::spawn_blocking(move || domain::auth::password::verify(&pw, dummy_hash()))
-                .await;
-        ctx.audit(
-            ctx.entry("auth.login", "login", &login)
-                .outcome(Outcome::Failure)
-                .detail("账号不存在"),
-        )
-        .await?;
-        return show_login(
-            &ctx,
-            f.account,
-            f.next,
-            None,
-            fail("账号或密码错误".into()),
-            true,
-        );
+        let _ = tokio::task::spawn_blocking(move || domain::auth::password::verify(&pw, dummy_hash())).await;
+        ctx.audit(ctx.entry("auth.login", "login", &login).outcome(Outcome::Failure).detail("账号不存在")).await?;
+        return show_login(&ctx, f.account, f.next, None, fail("账号或密码错误".into()), true);
     };
     let entry = |outcome, detail: String| {
         domain::audit::AuditEntry::new("auth.login", "user", &user.id)
@@ -176,38 +138,18 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
             .detail(detail)
     };
     if !user.is_active() {
-        ctx.audit(entry(Outcome::Denied, "账号已停用".into()))
-            .await?;
-        return show_login(
-            &ctx,
-            f.account,
-            f.next,
-            None,
-            fail("账号已停用，请联系系统管理员".into()),
-            true,
-        );
+        ctx.audit(entry(Outcome::Denied, "账号已停用".into())).await?;
+        return show_login(&ctx, f.account, f.next, None, fail("账号已停用，请联系系统管理员".into()), true);
     }
     if user.kind() == UserKind::System {
-        ctx.audit(entry(Outcome::Denied, "对接系统账号不能登录页面".into()))
-            .await?;
-        return show_login(
-            &ctx,
-            f.account,
-            f.next,
-            None,
-            fail("对接系统账号只能通过接口令牌访问".into()),
-            true,
-        );
+        ctx.audit(entry(Outcome::Denied, "对接系统账号不能登录页面".into())).await?;
+        return show_login(&ctx, f.account, f.next, None, fail("对接系统账号只能通过接口令牌访问".into()), true);
     }
     let attempts = user.attempts();
     if attempts.is_locked(now) {
         let until = format_local(attempts.locked_until.expect("locked"));
-        ctx.audit(entry(Outcome::Denied, "账号锁定期间尝试登录".into()))
-            .await?;
-        let msg = format!(
-            "连续{}次密码错误，账号已锁定至 {until}，请稍后再试",
-            state.lockout.max_failures
-        );
+        ctx.audit(entry(Outcome::Denied, "账号锁定期间尝试登录".into())).await?;
+        let msg = format!("连续{}次密码错误，账号已锁定至 {until}，请稍后再试", state.lockout.max_failures);
         return show_login(&ctx, f.account, f.next, None, fail(msg), true);
     }
     let (pw, hash) = (f.password.clone(), user.password_hash.clone());
@@ -233,18 +175,12 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
                 state.lockout.lock_for.whole_minutes()
             )
         } else {
-            format!(
-                "账号或密码错误，再错{}次账号将被锁定",
-                state.lockout.max_failures.saturating_sub(after.failures)
-            )
+            format!("账号或密码错误，再错{}次账号将被锁定", state.lockout.max_failures.saturating_sub(after.failures))
         };
         return show_login(&ctx, f.account, f.next, None, fail(msg), true);
     }
 
-    let ua = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mut tx = state.db.begin().await?;
     if let Some(old) = &ctx.session {
         store::auth::end_session(&mut tx, &old.id, now, "relogin").await?;
@@ -254,20 +190,11 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
     store::audit::append(&mut tx, now, entry(Outcome::Success, "登录成功".into())).await?;
     tx.commit().await?;
 
-    let target = if user.must_change_password != 0 {
-        "/account/password".to_string()
-    } else {
-        super::safe_next(Some(&f.next))
-    };
+    let target =
+        if user.must_change_password != 0 { "/account/password".to_string() } else { super::safe_next(Some(&f.next)) };
     let mut resp = Redirect::to(&target).into_response();
-    resp.headers_mut().append(
-        header::SET_COOKIE,
-        cookies::set(cookies::SESSION, &token, state.secure_cookies, None),
-    );
-    resp.headers_mut().append(
-        header::SET_COOKIE,
-        cookies::clear(cookies::ANON_CSRF, state.secure_cookies),
-    );
+    resp.headers_mut().append(header::SET_COOKIE, cookies::set(cookies::SESSION, &token, state.secure_cookies, None));
+    resp.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::ANON_CSRF, state.secure_cookies));
     Ok(resp)
 }
 
@@ -275,9 +202,7 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
 /// real checks.
 fn dummy_hash() -> &'static str {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| {
-        domain::auth::password::hash(&store::random_token(16), &store::random_bytes::<16>())
-    })
+    H.get_or_init(|| domain::auth::password::hash(&store::random_token(16), &store::random_bytes::<16>()))
 }
 
 async fn logout(ctx: RequestCtx) -> PageResult {
@@ -291,10 +216,7 @@ async fn logout(ctx: RequestCtx) -> PageResult {
         tx.commit().await?;
     }
     let mut resp = Redirect::to("/login?logged_out=1").into_response();
-    resp.headers_mut().append(
-        header::SET_COOKIE,
-        cookies::clear(cookies::SESSION, state.secure_cookies),
-    );
+    resp.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::SESSION, state.secure_cookies));
     Ok(resp)
 }
 
@@ -308,17 +230,8 @@ struct PasswordPage {
 
 async fn password_page(ctx: RequestCtx) -> PageResult {
     let p = ctx.user()?;
-    let layout = Layout::new(
-        &ctx,
-        &ctx.state.config.city.name,
-        "修改密码",
-        "/account/password",
-    );
-    render(PasswordPage {
-        layout,
-        forced: p.must_change_password,
-        errors: FormErrors::default(),
-    })
+    let layout = Layout::new(&ctx, &ctx.state.config.city.name, "修改密码", "/account/password");
+    render(PasswordPage { layout, forced: p.must_change_password, errors: FormErrors::default() })
 }
 
 #[derive(serde::Deserialize)]
@@ -352,48 +265,24 @@ async fn change_password(ctx: RequestCtx, Form(f): Form<PasswordForm>) -> PageRe
         errors.add("confirm", "两次输入的新密码不一致");
     }
     if !errors.is_empty() {
-        let layout = Layout::new(
-            &ctx,
-            &state.config.city.name,
-            "修改密码",
-            "/account/password",
-        );
-        let mut r = render(PasswordPage {
-            layout,
-            forced: p.must_change_password,
-            errors,
-        })?;
+        let layout = Layout::new(&ctx, &state.config.city.name, "修改密码", "/account/password");
+        let mut r = render(PasswordPage { layout, forced: p.must_change_password, errors })?;
         *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(r);
     }
     let new = f.new.clone();
-    let hash = tokio::task::spawn_blocking(move || {
-        domain::auth::password::hash(&new, &store::random_bytes::<16>())
-    })
-    .await
-    .map_err(AppError::internal)?;
+    let hash = tokio::task::spawn_blocking(move || domain::auth::password::hash(&new, &store::random_bytes::<16>()))
+        .await
+        .map_err(AppError::internal)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     store::auth::set_password(&mut tx, now, &p.user_id, &hash, false).await?;
     // Other sessions of this account end; this one continues.
-    let current = ctx
-        .session
-        .as_ref()
-        .map(|s| s.id.clone())
-        .unwrap_or_default();
+    let current = ctx.session.as_ref().map(|s| s.id.clone()).unwrap_or_default();
     store::auth::end_other_sessions(&mut tx, now, &p.user_id, &current, "password_changed").await?;
-    store::audit::append(
-        &mut tx,
-        now,
-        ctx.entry("user.password_change", "user", &p.user_id),
-    )
-    .await?;
+    store::audit::append(&mut tx, now, ctx.entry("user.password_change", "user", &p.user_id)).await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(
-        "/home",
-        "密码已修改。",
-        state.secure_cookies,
-    ))
+    Ok(redirect_with_flash("/home", "密码已修改。", state.secure_cookies))
 }
 
 #[cfg(test)]

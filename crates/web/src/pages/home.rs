@@ -91,15 +91,7 @@ async fn home(ctx: RequestCtx) -> PageResult {
     };
 
     let recent_audit = if p.can(perm::AUDIT_READ) {
-        Some(
-            store::audit::list(
-                db,
-                &Default::default(),
-                store::sql::PageRequest::new(Some(1), Some(8)),
-            )
-            .await?
-            .items,
-        )
+        Some(store::audit::list(db, &Default::default(), store::sql::PageRequest::new(Some(1), Some(8))).await?.items)
     } else {
         None
     };
@@ -135,40 +127,23 @@ async fn home(ctx: RequestCtx) -> PageResult {
             )
             .await?
             .total;
-            let citizens = store::org::list_citizens(
-                db,
-                &rs,
-                None,
-                store::sql::PageRequest::new(Some(1), Some(1)),
-            )
-            .await?
-            .total;
+            let citizens =
+                store::org::list_citizens(db, &rs, None, store::sql::PageRequest::new(Some(1), Some(1))).await?.total;
             let town = domain::DivisionCode::parse(&g.division_code)
                 .map(|c| state.config.divisions.full_name(&c))
                 .unwrap_or_default();
-            Some(GridCard {
-                name: g.name,
-                town,
-                enterprises,
-                citizens,
-                id: g.id,
-            })
+            Some(GridCard { name: g.name, town, enterprises, citizens, id: g.id })
         }
         _ => None,
     };
 
     let enterprise = match (&p.uscc, p.can(perm::SELF_ENTERPRISE)) {
-        (Some(u), true) => store::org::enterprise_by_uscc(db, &RowScope::Enterprise(u.clone()), u)
-            .await
-            .ok(),
+        (Some(u), true) => store::org::enterprise_by_uscc(db, &RowScope::Enterprise(u.clone()), u).await.ok(),
         _ => None,
     };
 
     let citizen = match (&p.id_card_no, p.can(perm::SELF_CITIZEN)) {
-        (Some(id), true) => match (
-            store::org::citizen_by_id_card(db, id).await?,
-            domain::IdCardNo::parse(id),
-        ) {
+        (Some(id), true) => match (store::org::citizen_by_id_card(db, id).await?, domain::IdCardNo::parse(id)) {
             (Some(c), Ok(idc)) => Some(CitizenCard {
                 name: c.name,
                 masked_id: idc.masked(),
@@ -188,16 +163,7 @@ async fn home(ctx: RequestCtx) -> PageResult {
     };
 
     let greeting = format!("{}，您好", p.display_name);
-    render(HomePage {
-        layout,
-        greeting,
-        system,
-        recent_audit,
-        scope,
-        grid,
-        enterprise,
-        citizen,
-    })
+    render(HomePage { layout, greeting, system, recent_audit, scope, grid, enterprise, citizen })
 }
 
 async fn division_label(db: &store::Db, prefix: &str) -> String {
@@ -206,9 +172,5 @@ async fn division_label(db: &store::Db, prefix: &str) -> String {
         4 => format!("{prefix}00"),
         _ => prefix.to_string(),
     };
-    store::org::division_name(db, &code)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or(code)
+    store::org::division_name(db, &code).await.ok().flatten().unwrap_or(code)
 }

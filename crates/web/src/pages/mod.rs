@@ -17,21 +17,13 @@ pub fn render(t: impl Template) -> PageResult {
 
 /// Empty strings from forms as `None`.
 pub fn opt(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 /// Only local paths are followed after login, so `next` cannot send users to another site.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.starts_with("/\\")
-                && !n.starts_with("/login") =>
-        {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/login") => {
             n.to_string()
         }
         _ => "/home".to_string(),
@@ -48,10 +40,7 @@ mod tests {
 
     #[test]
     fn next_stays_on_site() {
-        assert_eq!(
-            safe_next(Some("/admin/users?page=2")),
-            "/admin/users?page=2"
-        );
+        assert_eq!(safe_next(Some("/admin/users?page=2")), "/admin/users?page=2");
         assert_eq!(safe_next(Some("//evil.example")), "/home");
         assert_eq!(safe_next(Some("https://evil.example")), "/home");
         assert_eq!(safe_next(None), "/home");

@@ -14,69 +14,23 @@ use domain::Money;
 use domain::audit::Outcome;
 use domain::auth::perm;
 use domain::geo::Ring;
-use store::org::{
-    Citizen, CountyCount, Division, Enterprise, EnterpriseFilter, Grid, IndustryCount, RowScope,
-};
+use store::org::{Citizen, CountyCount, Division, Enterprise, EnterpriseFilter, Grid, IndustryCount, RowScope};
 use store::sql::PageRequest;
 
 pub fn routes() -> Routes {
     Routes::default()
-        .add(
-            "/enterprises",
-            Access::Perm(perm::ORG_ENTERPRISES),
-            get(enterprises),
-        )
-        .add(
-            "/enterprises/export",
-            Access::Perm(perm::ORG_ENTERPRISES_EXPORT),
-            get(enterprises_export),
-        )
-        .add(
-            "/enterprises/{uscc}",
-            Access::Perm(perm::ORG_ENTERPRISES),
-            get(enterprise_detail),
-        )
+        .add("/enterprises", Access::Perm(perm::ORG_ENTERPRISES), get(enterprises))
+        .add("/enterprises/export", Access::Perm(perm::ORG_ENTERPRISES_EXPORT), get(enterprises_export))
+        .add("/enterprises/{uscc}", Access::Perm(perm::ORG_ENTERPRISES), get(enterprise_detail))
         .add("/citizens", Access::Perm(perm::ORG_CITIZENS), get(citizens))
-        .add(
-            "/citizens/{id}",
-            Access::Perm(perm::ORG_CITIZENS),
-            get(citizen_detail),
-        )
-        .add(
-            "/citizens/{id}/reveal",
-            Access::Perm(perm::ORG_CITIZENS_SENSITIVE),
-            post(citizen_reveal),
-        )
-        .add(
-            "/divisions",
-            Access::Perm(perm::ORG_DIVISIONS),
-            get(divisions),
-        )
-        .add(
-            "/grids/{id}",
-            Access::Perm(perm::ORG_DIVISIONS),
-            get(grid_detail),
-        )
-        .add(
-            "/grids/{id}/keywords",
-            Access::Perm(perm::ORG_GRIDS_MANAGE),
-            post(grid_keywords),
-        )
-        .add(
-            "/dashboard",
-            Access::Perm(perm::DASHBOARD_CITY),
-            get(dashboard),
-        )
-        .add(
-            "/me/enterprise",
-            Access::Perm(perm::SELF_ENTERPRISE),
-            get(my_enterprise),
-        )
-        .add(
-            "/me/profile",
-            Access::Perm(perm::SELF_CITIZEN),
-            get(my_profile),
-        )
+        .add("/citizens/{id}", Access::Perm(perm::ORG_CITIZENS), get(citizen_detail))
+        .add("/citizens/{id}/reveal", Access::Perm(perm::ORG_CITIZENS_SENSITIVE), post(citizen_reveal))
+        .add("/divisions", Access::Perm(perm::ORG_DIVISIONS), get(divisions))
+        .add("/grids/{id}", Access::Perm(perm::ORG_DIVISIONS), get(grid_detail))
+        .add("/grids/{id}/keywords", Access::Perm(perm::ORG_GRIDS_MANAGE), post(grid_keywords))
+        .add("/dashboard", Access::Perm(perm::DASHBOARD_CITY), get(dashboard))
+        .add("/me/enterprise", Access::Perm(perm::SELF_ENTERPRISE), get(my_enterprise))
+        .add("/me/profile", Access::Perm(perm::SELF_CITIZEN), get(my_profile))
 }
 
 fn city(ctx: &RequestCtx) -> String {
@@ -132,17 +86,9 @@ async fn enterprises(ctx: RequestCtx, Query(q): Query<EnterpriseQuery>) -> PageR
     let state = &ctx.state;
     let p = ctx.user()?;
     let scope = store::org::row_scope(&state.db, p, perm::ORG_ENTERPRISES).await?;
-    let paged = store::org::list_enterprises(
-        &state.db,
-        &scope,
-        &q.filter(),
-        PageRequest::new(q.page, None),
-    )
-    .await?;
+    let paged = store::org::list_enterprises(&state.db, &scope, &q.filter(), PageRequest::new(q.page, None)).await?;
     let pager = Pager::new(&paged, "/enterprises", &q.pairs());
-    let mut divisions =
-        store::org::list_divisions(&state.db, Some(state.config.city.division_code.as_str()))
-            .await?;
+    let mut divisions = store::org::list_divisions(&state.db, Some(state.config.city.division_code.as_str())).await?;
     divisions.retain(|d| d.name != "市辖区");
     render(EnterprisesPage {
         layout: Layout::new(&ctx, &city(&ctx), "市场主体", "/enterprises"),
@@ -170,8 +116,7 @@ async fn enterprises_export(ctx: RequestCtx, Query(eq): Query<ExportQuery>) -> P
     let format = ExportFormat::parse(eq.format.as_deref())
         .ok_or_else(|| AppError::invalid("format", "导出格式应为 csv 或 xlsx"))?;
     let scope = store::org::row_scope(&state.db, p, perm::ORG_ENTERPRISES).await?;
-    let paged =
-        store::org::list_enterprises(&state.db, &scope, &eq.q.filter(), PageRequest::all()).await?;
+    let paged = store::org::list_enterprises(&state.db, &scope, &eq.q.filter(), PageRequest::all()).await?;
     let rows = paged
         .items
         .into_iter()
@@ -194,8 +139,7 @@ async fn enterprises_export(ctx: RequestCtx, Query(eq): Query<ExportQuery>) -> P
         .collect::<Vec<_>>();
     let n = rows.len();
     ctx.audit(
-        ctx.entry("org.enterprises.export", "enterprise", "list")
-            .detail(format!("导出 {n} 条，格式 {:?}", format)),
+        ctx.entry("org.enterprises.export", "enterprise", "list").detail(format!("导出 {n} 条，格式 {:?}", format)),
     )
     .await?;
     Ok(Table {
@@ -250,14 +194,8 @@ fn enterprise_page(ctx: &RequestCtx, e: Enterprise, current: &str) -> PageResult
         .unwrap_or_default();
     render(EnterprisePage {
         layout: Layout::new(ctx, &city(ctx), &e.name, current),
-        org_code: u
-            .as_ref()
-            .map(|u| u.organization_code())
-            .unwrap_or_default(),
-        authority: u
-            .as_ref()
-            .map(|u| u.authority_name().to_string())
-            .unwrap_or_default(),
+        org_code: u.as_ref().map(|u| u.organization_code()).unwrap_or_default(),
+        authority: u.as_ref().map(|u| u.authority_name().to_string()).unwrap_or_default(),
         division_full,
         e,
     })
@@ -265,13 +203,8 @@ fn enterprise_page(ctx: &RequestCtx, e: Enterprise, current: &str) -> PageResult
 
 async fn my_enterprise(ctx: RequestCtx) -> PageResult {
     let p = ctx.user()?;
-    let uscc = p
-        .uscc
-        .clone()
-        .ok_or_else(|| AppError::NotFound("本账号关联的企业".into()))?;
-    let e =
-        store::org::enterprise_by_uscc(&ctx.state.db, &RowScope::Enterprise(uscc.clone()), &uscc)
-            .await?;
+    let uscc = p.uscc.clone().ok_or_else(|| AppError::NotFound("本账号关联的企业".into()))?;
+    let e = store::org::enterprise_by_uscc(&ctx.state.db, &RowScope::Enterprise(uscc.clone()), &uscc).await?;
     enterprise_page(&ctx, e, "/me/enterprise")
 }
 
@@ -289,17 +222,11 @@ pub struct CitizenRow {
 }
 
 fn mask(c: &Citizen) -> String {
-    domain::IdCardNo::parse(&c.id_card_no)
-        .map(|i| i.masked())
-        .unwrap_or_else(|_| "******".into())
+    domain::IdCardNo::parse(&c.id_card_no).map(|i| i.masked()).unwrap_or_else(|_| "******".into())
 }
 
 fn mask_phone(p: &str) -> String {
-    if p.len() == 11 {
-        format!("{}****{}", &p[..3], &p[7..])
-    } else {
-        p.to_string()
-    }
+    if p.len() == 11 { format!("{}****{}", &p[..3], &p[7..]) } else { p.to_string() }
 }
 
 #[derive(Template)]
@@ -316,43 +243,19 @@ async fn citizens(ctx: RequestCtx, Query(q): Query<CitizenQuery>) -> PageResult 
     let p = ctx.user()?;
     let scope = store::org::row_scope(&state.db, p, perm::ORG_CITIZENS).await?;
     let text = opt(&q.q);
-    let paged = store::org::list_citizens(
-        &state.db,
-        &scope,
-        text.as_deref(),
-        PageRequest::new(q.page, None),
-    )
-    .await?;
-    let pager = Pager::new(
-        &paged,
-        "/citizens",
-        &[("q", q.q.clone().unwrap_or_default())],
-    );
+    let paged = store::org::list_citizens(&state.db, &scope, text.as_deref(), PageRequest::new(q.page, None)).await?;
+    let pager = Pager::new(&paged, "/citizens", &[("q", q.q.clone().unwrap_or_default())]);
     if let Some(t) = &text
         && domain::IdCardNo::parse(t).is_ok()
     {
         // Looking a person up by full ID number is itself a read of personal data.
         ctx.audit(
-            ctx.entry(
-                "person.search",
-                "citizen",
-                &domain::IdCardNo::parse(t)
-                    .map(|i| i.masked())
-                    .unwrap_or_default(),
-            )
-            .detail(format!("结果 {} 条", paged.total)),
+            ctx.entry("person.search", "citizen", &domain::IdCardNo::parse(t).map(|i| i.masked()).unwrap_or_default())
+                .detail(format!("结果 {} 条", paged.total)),
         )
         .await?;
     }
-    let rows = paged
-        .items
-        .iter()
-        .cloned()
-        .map(|c| CitizenRow {
-            masked: mask(&c),
-            c,
-        })
-        .collect();
+    let rows = paged.items.iter().cloned().map(|c| CitizenRow { masked: mask(&c), c }).collect();
     render(CitizensPage {
         layout: Layout::new(&ctx, &city(&ctx), "群众信息", "/citizens"),
         rows,
@@ -383,12 +286,7 @@ async fn citizen_view(ctx: RequestCtx, id: String, reveal: bool) -> PageResult {
     } else {
         ("person.view", "查看群众信息（证件号已脱敏）")
     };
-    ctx.audit(
-        ctx.entry(action, "citizen", &c.id)
-            .outcome(Outcome::Success)
-            .detail(detail),
-    )
-    .await?;
+    ctx.audit(ctx.entry(action, "citizen", &c.id).outcome(Outcome::Success).detail(detail)).await?;
     let division_full = c
         .division_code
         .as_deref()
@@ -397,16 +295,8 @@ async fn citizen_view(ctx: RequestCtx, id: String, reveal: bool) -> PageResult {
         .unwrap_or_default();
     render(CitizenPage {
         layout: Layout::new(&ctx, &city(&ctx), &c.name, "/citizens"),
-        id_shown: if reveal {
-            c.id_card_no.clone()
-        } else {
-            mask(&c)
-        },
-        phone: if reveal {
-            c.phone.clone()
-        } else {
-            mask_phone(&c.phone)
-        },
+        id_shown: if reveal { c.id_card_no.clone() } else { mask(&c) },
+        phone: if reveal { c.phone.clone() } else { mask_phone(&c.phone) },
         revealed: reveal,
         can_reveal: p.can(perm::ORG_CITIZENS_SENSITIVE),
         division_full,
@@ -435,13 +325,9 @@ struct ProfilePage {
 async fn my_profile(ctx: RequestCtx) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let id = p
-        .id_card_no
-        .clone()
-        .ok_or_else(|| AppError::NotFound("本账号关联的个人信息".into()))?;
-    let c = store::org::citizen_by_id_card(&state.db, &id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("个人信息".into()))?;
+    let id = p.id_card_no.clone().ok_or_else(|| AppError::NotFound("本账号关联的个人信息".into()))?;
+    let c =
+        store::org::citizen_by_id_card(&state.db, &id).await?.ok_or_else(|| AppError::NotFound("个人信息".into()))?;
     let idc = domain::IdCardNo::parse(&id).map_err(|e| AppError::internal(e.to_string()))?;
     let division_full = c
         .division_code
@@ -466,16 +352,19 @@ pub struct Shape {
     pub points: String,
     pub label: String,
     pub href: String,
-    pub highlight: bool,
+    /// CSS class: "" (plain), "hl" (highlighted), "dot" (a point of interest).
+    pub class: &'static str,
 }
 
 pub struct SvgMap {
     pub width: u32,
     pub height: u32,
     pub shapes: Vec<Shape>,
+    /// Boundaries drawn over the shapes (towns around their grids).
+    pub outlines: Vec<String>,
 }
 
-pub fn svg_map(rings: Vec<(Ring, String, String, bool)>, width: u32) -> SvgMap {
+pub fn svg_map(rings: Vec<(Ring, String, String, &'static str)>, outlines: Vec<Ring>, width: u32) -> SvgMap {
     let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
     for (r, ..) in &rings {
         let (a, b, c, d) = r.bbox();
@@ -485,41 +374,22 @@ pub fn svg_map(rings: Vec<(Ring, String, String, bool)>, width: u32) -> SvgMap {
         y1 = y1.max(d);
     }
     if rings.is_empty() || x1 <= x0 || y1 <= y0 {
-        return SvgMap {
-            width,
-            height: 10,
-            shapes: vec![],
-        };
+        return SvgMap { width, height: 10, shapes: vec![], outlines: vec![] };
     }
     // Shrink longitudes by cos(latitude) so shapes keep their proportions.
     let k = ((y0 + y1) / 2.0).to_radians().cos();
     let scale = width as f64 / ((x1 - x0) * k);
     let height = ((y1 - y0) * scale).ceil() as u32;
+    let project = |r: &Ring| {
+        let pts: Vec<String> =
+            r.0.iter().map(|p| format!("{:.1},{:.1}", (p.lon - x0) * k * scale, (y1 - p.lat) * scale)).collect();
+        pts.join(" ")
+    };
     let shapes = rings
-        .into_iter()
-        .map(|(r, label, href, highlight)| Shape {
-            points: r
-                .0
-                .iter()
-                .map(|p| {
-                    format!(
-                        "{:.1},{:.1}",
-                        (p.lon - x0) * k * scale,
-                        (y1 - p.lat) * scale
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" "),
-            label,
-            href,
-            highlight,
-        })
+        .iter()
+        .map(|(r, label, href, class)| Shape { points: project(r), label: label.clone(), href: href.clone(), class })
         .collect();
-    SvgMap {
-        width,
-        height,
-        shapes,
-    }
+    SvgMap { width, height, shapes, outlines: outlines.iter().map(project).collect() }
 }
 
 pub fn ring_of(g: &Grid) -> Ring {
@@ -531,12 +401,7 @@ fn parse_ring(geojson: &str) -> Option<Ring> {
     let coords = v.get("coordinates")?.get(0)?.as_array()?;
     let pts = coords
         .iter()
-        .filter_map(|c| {
-            Some(domain::geo::Wgs84Point {
-                lon: c.get(0)?.as_f64()?,
-                lat: c.get(1)?.as_f64()?,
-            })
-        })
+        .filter_map(|c| Some(domain::geo::Wgs84Point { lon: c.get(0)?.as_f64()?, lat: c.get(1)?.as_f64()? }))
         .collect();
     Ring::new(pts).ok()
 }
@@ -564,9 +429,7 @@ pub struct DivisionQuery {
 
 async fn divisions(ctx: RequestCtx, Query(q): Query<DivisionQuery>) -> PageResult {
     let state = &ctx.state;
-    let mut counties =
-        store::org::list_divisions(&state.db, Some(state.config.city.division_code.as_str()))
-            .await?;
+    let mut counties = store::org::list_divisions(&state.db, Some(state.config.city.division_code.as_str())).await?;
     counties.retain(|d| d.name != "市辖区");
     let county = opt(&q.county)
         .filter(|c| counties.iter().any(|d| &d.code == c))
@@ -575,11 +438,7 @@ async fn divisions(ctx: RequestCtx, Query(q): Query<DivisionQuery>) -> PageResul
     let mut towns: Vec<TownRow> = store::org::list_divisions(&state.db, Some(&county))
         .await?
         .into_iter()
-        .map(|d| TownRow {
-            code: d.code,
-            name: d.name,
-            grids: vec![],
-        })
+        .map(|d| TownRow { code: d.code, name: d.name, grids: vec![] })
         .collect();
     for g in &grids {
         if let Some(t) = towns.iter_mut().find(|t| t.code == g.division_code) {
@@ -590,12 +449,19 @@ async fn divisions(ctx: RequestCtx, Query(q): Query<DivisionQuery>) -> PageResul
     let rings = grids
         .iter()
         .map(|g| {
-            (
-                parse_ring(&g.polygon).unwrap_or_else(|| ring_of(g)),
-                g.name.clone(),
-                format!("/grids/{}", g.id),
-                Some(&g.id) == me.as_ref(),
-            )
+            let class = if Some(&g.id) == me.as_ref() { "hl" } else { "" };
+            (parse_ring(&g.polygon).unwrap_or_else(|| ring_of(g)), g.name.clone(), format!("/grids/{}", g.id), class)
+        })
+        .collect();
+    // Each town's outline: the box around its grids (demo shapes tile their town).
+    let outlines = towns
+        .iter()
+        .filter(|t| !t.grids.is_empty())
+        .map(|t| {
+            let b = t.grids.iter().fold((f64::MAX, f64::MAX, f64::MIN, f64::MIN), |(a, b, c, d), g| {
+                (a.min(g.min_lon), b.min(g.min_lat), c.max(g.max_lon), d.max(g.max_lat))
+            });
+            Ring::rect(b.0, b.1, b.2, b.3)
         })
         .collect();
     render(DivisionsPage {
@@ -603,7 +469,7 @@ async fn divisions(ctx: RequestCtx, Query(q): Query<DivisionQuery>) -> PageResul
         counties,
         county,
         towns,
-        map: svg_map(rings, 640),
+        map: svg_map(rings, outlines, 640),
     })
 }
 
@@ -625,36 +491,22 @@ async fn grid_detail(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
     let g = store::org::get_grid(&state.db, &id).await?;
-    let town = domain::DivisionCode::parse(&g.division_code)
-        .map(|c| state.config.divisions.full_name(&c))
-        .unwrap_or_default();
+    let town =
+        domain::DivisionCode::parse(&g.division_code).map(|c| state.config.divisions.full_name(&c)).unwrap_or_default();
     let ring = parse_ring(&g.polygon).unwrap_or_else(|| ring_of(&g));
     // Enterprises of this grid, within what the user may see.
     let scope = store::org::row_scope(&state.db, p, perm::ORG_ENTERPRISES).await?;
-    let f = EnterpriseFilter {
-        grid_id: Some(g.id.clone()),
-        ..Default::default()
-    };
+    let f = EnterpriseFilter { grid_id: Some(g.id.clone()), ..Default::default() };
     let ents = if p.can(perm::ORG_ENTERPRISES) {
-        store::org::list_enterprises(&state.db, &scope, &f, PageRequest::new(Some(1), Some(50)))
-            .await?
+        store::org::list_enterprises(&state.db, &scope, &f, PageRequest::new(Some(1), Some(50))).await?
     } else {
-        store::sql::Paged {
-            items: vec![],
-            total: 0,
-            page: 1,
-            per_page: 50,
-        }
+        store::sql::Paged { items: vec![], total: 0, page: 1, per_page: 50 }
     };
-    let citizens = store::org::list_citizens(
-        &state.db,
-        &RowScope::Grid(g.id.clone()),
-        None,
-        PageRequest::new(Some(1), Some(1)),
-    )
-    .await?
-    .total;
-    let mut rings = vec![(ring, g.name.clone(), format!("/grids/{}", g.id), true)];
+    let citizens =
+        store::org::list_citizens(&state.db, &RowScope::Grid(g.id.clone()), None, PageRequest::new(Some(1), Some(1)))
+            .await?
+            .total;
+    let mut rings = vec![(ring, g.name.clone(), format!("/grids/{}", g.id), "hl")];
     for e in &ents.items {
         if let (Some(lon), Some(lat)) = (e.lon, e.lat) {
             let d = 0.0008;
@@ -662,7 +514,7 @@ async fn grid_detail(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
                 Ring::rect(lon - d, lat - d, lon + d, lat + d),
                 e.name.clone(),
                 format!("/enterprises/{}", e.uscc),
-                false,
+                "dot",
             ));
         }
     }
@@ -671,7 +523,7 @@ async fn grid_detail(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
         keywords: g.keywords.clone(),
         can_edit: p.can(perm::ORG_GRIDS_MANAGE) && may_manage_grid(&ctx, &g),
         town,
-        map: svg_map(rings, 480),
+        map: svg_map(rings, vec![], 480),
         enterprise_total: ents.total,
         enterprises: ents.items,
         citizens,
@@ -697,52 +549,26 @@ pub struct KeywordsForm {
     keywords: String,
 }
 
-async fn grid_keywords(
-    ctx: RequestCtx,
-    Path(id): Path<String>,
-    Form(f): Form<KeywordsForm>,
-) -> PageResult {
+async fn grid_keywords(ctx: RequestCtx, Path(id): Path<String>, Form(f): Form<KeywordsForm>) -> PageResult {
     let state = &ctx.state;
     let g = store::org::get_grid(&state.db, &id).await?;
     if !may_manage_grid(&ctx, &g) {
-        ctx.audit(
-            ctx.entry("grid.update", "grid", &g.id)
-                .outcome(Outcome::Denied)
-                .detail("不在本人网格范围内"),
-        )
-        .await?;
+        ctx.audit(ctx.entry("grid.update", "grid", &g.id).outcome(Outcome::Denied).detail("不在本人网格范围内"))
+            .await?;
         return Err(AppError::Forbidden("只能维护本人负责的网格".into()).into());
     }
-    let keywords: Vec<String> = f
-        .keywords
-        .lines()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
+    let keywords: Vec<String> =
+        f.keywords.lines().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
     if keywords.iter().any(|k| k.chars().count() < 2) {
         return Err(AppError::invalid("keywords", "每个地址关键字至少2个字").into());
     }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     store::org::update_grid_keywords(&mut tx, now, &g.id, &keywords).await?;
-    let detail = format!(
-        "地址关键字：{} → {}",
-        g.keywords.replace('\n', "、"),
-        keywords.join("、")
-    );
-    store::audit::append(
-        &mut tx,
-        now,
-        ctx.entry("grid.update", "grid", &g.id).detail(detail),
-    )
-    .await?;
+    let detail = format!("地址关键字：{} → {}", g.keywords.replace('\n', "、"), keywords.join("、"));
+    store::audit::append(&mut tx, now, ctx.entry("grid.update", "grid", &g.id).detail(detail)).await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(
-        &format!("/grids/{}", g.id),
-        "地址关键字已保存。",
-        state.secure_cookies,
-    ))
+    Ok(redirect_with_flash(&format!("/grids/{}", g.id), "地址关键字已保存。", state.secure_cookies))
 }
 
 // ---------------------------------------------------------------- dashboard
@@ -802,12 +628,7 @@ async fn dashboard(ctx: RequestCtx) -> PageResult {
         employees: counties.iter().map(|c| c.employees).sum(),
         citizens: counts.citizens,
         grids: counts.grids,
-        county_bars: bars(
-            &counties,
-            |c| c.name.clone(),
-            |c| c.enterprises,
-            |c| format!("从业 {} 人", c.employees),
-        ),
+        county_bars: bars(&counties, |c| c.name.clone(), |c| c.enterprises, |c| format!("从业 {} 人", c.employees)),
         industry_bars: bars(
             &industries,
             |i| i.industry.clone(),

@@ -19,21 +19,9 @@ use time::Date;
 
 pub fn routes() -> Routes {
     Routes::default()
-        .add(
-            "/admin/system",
-            Access::Perm(perm::ADMIN_SYSTEM),
-            get(status),
-        )
-        .add(
-            "/admin/holidays",
-            Access::Perm(perm::ADMIN_HOLIDAYS),
-            get(holidays).post(upload),
-        )
-        .add(
-            "/admin/holidays/{year}",
-            Access::Perm(perm::ADMIN_HOLIDAYS),
-            get(download),
-        )
+        .add("/admin/system", Access::Perm(perm::ADMIN_SYSTEM), get(status))
+        .add("/admin/holidays", Access::Perm(perm::ADMIN_HOLIDAYS), get(holidays).post(upload))
+        .add("/admin/holidays/{year}", Access::Perm(perm::ADMIN_HOLIDAYS), get(download))
 }
 
 #[derive(Template)]
@@ -58,12 +46,8 @@ async fn status(ctx: RequestCtx) -> PageResult {
     let now = state.clock.now();
     let mut layout = Layout::new(&ctx, &state.config.city.name, "系统状态", "/admin/system");
     layout.warning = state.calendar().coverage_warning(state.clock.today());
-    let audit = store::audit::list(
-        &state.db,
-        &Default::default(),
-        store::sql::PageRequest::new(Some(1), Some(1)),
-    )
-    .await?;
+    let audit =
+        store::audit::list(&state.db, &Default::default(), store::sql::PageRequest::new(Some(1), Some(1))).await?;
     render(StatusPage {
         layout,
         backend: state.db.backend().name().to_string(),
@@ -75,11 +59,7 @@ async fn status(ctx: RequestCtx) -> PageResult {
         failed: store::jobs::failed(&state.db, 10).await?,
         sessions: store::auth::active_session_count(&state.db).await?,
         audit_seq: audit.items.first().map(|r| r.seq).unwrap_or(0),
-        years: state
-            .calendar()
-            .years()
-            .map(|(y, s)| (y, s.to_string()))
-            .collect(),
+        years: state.calendar().years().map(|(y, s)| (y, s.to_string())).collect(),
         routes: state.route_table(),
     })
 }
@@ -156,11 +136,8 @@ async fn holidays(ctx: RequestCtx, Query(q): Query<CheckQuery>) -> PageResult {
         match parse_date(&check_date) {
             Some(d) => {
                 let kind = cal.day_kind(d);
-                let note = if cal.covers(d.year()) {
-                    ""
-                } else {
-                    "（该年节假日表未加载，仅按周末判断）"
-                };
+                let note =
+                    if cal.covers(d.year()) { "" } else { "（该年节假日表未加载，仅按周末判断）" };
                 check_result = Some(format!(
                     "{d} 是{}{}",
                     match &kind {
@@ -173,21 +150,13 @@ async fn holidays(ctx: RequestCtx, Query(q): Query<CheckQuery>) -> PageResult {
                     && n <= 3650
                 {
                     let end = cal.add_working_days(d, n);
-                    add_result = Some(format!(
-                        "自 {d} 起 {n} 个工作日后为 {end}（{}）",
-                        weekday_cn(end)
-                    ));
+                    add_result = Some(format!("自 {d} 起 {n} 个工作日后为 {end}（{}）", weekday_cn(end)));
                 }
             }
             None => check_result = Some("日期格式应为 2026-10-08".into()),
         }
     }
-    let mut layout = Layout::new(
-        &ctx,
-        &state.config.city.name,
-        "节假日安排",
-        "/admin/holidays",
-    );
+    let mut layout = Layout::new(&ctx, &state.config.city.name, "节假日安排", "/admin/holidays");
     layout.warning = cal.coverage_warning(state.clock.today());
     render(HolidaysPage {
         layout,
@@ -202,15 +171,8 @@ async fn holidays(ctx: RequestCtx, Query(q): Query<CheckQuery>) -> PageResult {
 }
 
 fn weekday_cn(d: Date) -> &'static str {
-    [
-        "星期一",
-        "星期二",
-        "星期三",
-        "星期四",
-        "星期五",
-        "星期六",
-        "星期日",
-    ][d.weekday().number_days_from_monday() as usize]
+    ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"]
+        [d.weekday().number_days_from_monday() as usize]
 }
 
 async fn upload(ctx: RequestCtx, data: FormData) -> PageResult {
@@ -225,12 +187,7 @@ async fn upload(ctx: RequestCtx, data: FormData) -> PageResult {
         }
     };
     let Some(table) = table else {
-        let mut layout = Layout::new(
-            &ctx,
-            &state.config.city.name,
-            "节假日安排",
-            "/admin/holidays",
-        );
+        let mut layout = Layout::new(&ctx, &state.config.city.name, "节假日安排", "/admin/holidays");
         layout.warning = state.calendar().coverage_warning(state.clock.today());
         let mut r = render(HolidaysPage {
             layout,
@@ -259,17 +216,12 @@ async fn upload(ctx: RequestCtx, data: FormData) -> PageResult {
     store::audit::append(
         &mut tx,
         now,
-        ctx.entry("holiday.load", "holiday_table", &table.year.to_string())
-            .detail(detail),
+        ctx.entry("holiday.load", "holiday_table", &table.year.to_string()).detail(detail),
     )
     .await?;
     tx.commit().await?;
-    let cal = store::holidays::calendar(
-        &state.db,
-        &state.config.holidays,
-        state.config.city.working_hours.clone(),
-    )
-    .await?;
+    let cal =
+        store::holidays::calendar(&state.db, &state.config.holidays, state.config.city.working_hours.clone()).await?;
     state.set_calendar(cal);
     tracing::info!(year = table.year, "holiday table loaded");
     Ok(redirect_with_flash(
@@ -286,25 +238,11 @@ async fn download(ctx: RequestCtx, Path(year): Path<i32>) -> PageResult {
         .into_iter()
         .map(|(t, _, _)| t)
         .find(|t| t.year == year)
-        .or_else(|| {
-            state
-                .config
-                .holidays
-                .iter()
-                .find(|t| t.year == year)
-                .cloned()
-        });
+        .or_else(|| state.config.holidays.iter().find(|t| t.year == year).cloned());
     let t = table.ok_or_else(|| AppError::NotFound(format!("{year} 年节假日表")))?;
     let mut r = t.to_toml().into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        "text/plain; charset=utf-8".parse().expect("static"),
-    );
-    r.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        format!("attachment; filename=\"{year}.toml\"")
-            .parse()
-            .expect("ascii"),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, "text/plain; charset=utf-8".parse().expect("static"));
+    r.headers_mut()
+        .insert(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{year}.toml\"").parse().expect("ascii"));
     Ok(r)
 }

@@ -6,13 +6,7 @@ use web::access::Access;
 async fn other_roles_pages_are_refused_and_the_refusal_is_audited() {
     let app = spawn_app().await;
     let ent = app.login(&app.login_of("enterprise").await).await;
-    for path in [
-        "/admin/users",
-        "/audit",
-        "/citizens",
-        "/dashboard",
-        "/api/v1/users",
-    ] {
+    for path in ["/admin/users", "/audit", "/citizens", "/dashboard", "/api/v1/users"] {
         let p = ent.get(path).await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{path}");
     }
@@ -24,15 +18,9 @@ async fn other_roles_pages_are_refused_and_the_refusal_is_audited() {
     // The auditor finds the refusals.
     let auditor = app.login("auditor").await;
     let log = auditor.get("/audit?action=access.denied").await.body;
-    assert!(
-        log.contains("/admin/users") && log.contains("缺少权限：用户管理（admin.users）"),
-        "{log}"
-    );
+    assert!(log.contains("/admin/users") && log.contains("缺少权限：用户管理（admin.users）"), "{log}");
     // The administrator cannot read the audit log (separation of duties).
-    assert_eq!(
-        app.login("admin").await.get("/audit").await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.login("admin").await.get("/audit").await.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -41,10 +29,7 @@ async fn anonymous_callers_are_sent_to_login_or_get_401() {
     let c = app.client();
     let p = c.get("/admin/users?page=2").await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        p.location.as_deref(),
-        Some("/login?next=%2Fadmin%2Fusers%3Fpage%3D2")
-    );
+    assert_eq!(p.location.as_deref(), Some("/login?next=%2Fadmin%2Fusers%3Fpage%3D2"));
     let p = c.get("/api/v1/me").await;
     assert_eq!(p.status, StatusCode::UNAUTHORIZED);
     let v: serde_json::Value = serde_json::from_str(&p.body).unwrap();
@@ -59,10 +44,7 @@ async fn unknown_paths_are_not_found() {
     assert_eq!(c.get("/no/such/page").await.status, StatusCode::NOT_FOUND);
     let p = c.get("/api/v1/nothing").await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&p.body).unwrap()["code"],
-        "not_found"
-    );
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&p.body).unwrap()["code"], "not_found");
 }
 
 /// Deny by default: a signed-in user with a role that grants nothing reaches no protected page.
@@ -71,20 +53,11 @@ async fn a_role_without_permissions_reaches_only_public_and_personal_pages() {
     let app = spawn_app().await;
     let admin = app.login("admin").await;
     let p = admin
-        .submit(
-            "/admin/roles/new",
-            "/admin/roles",
-            &[("code", "nothing"), ("name", "空角色"), ("scope", "all")],
-        )
+        .submit("/admin/roles/new", "/admin/roles", &[("code", "nothing"), ("name", "空角色"), ("scope", "all")])
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let roles = store::auth::list_roles(&app.state.db).await.unwrap();
-    let empty = roles
-        .iter()
-        .find(|r| r.code == "nothing")
-        .unwrap()
-        .id
-        .clone();
+    let empty = roles.iter().find(|r| r.code == "nothing").unwrap().id.clone();
     let p = admin
         .submit(
             "/admin/users/new",
@@ -103,19 +76,12 @@ async fn a_role_without_permissions_reaches_only_public_and_personal_pages() {
     // First login forces a password change.
     let (c, p) = app.try_login("nopower", "Nobody#2026x").await;
     assert_eq!(p.location.as_deref(), Some("/account/password"));
-    assert_eq!(
-        c.get("/home").await.location.as_deref(),
-        Some("/account/password")
-    );
+    assert_eq!(c.get("/home").await.location.as_deref(), Some("/account/password"));
     let p = c
         .submit(
             "/account/password",
             "/account/password",
-            &[
-                ("current", "Nobody#2026x"),
-                ("new", "Nobody#2027y"),
-                ("confirm", "Nobody#2027y"),
-            ],
+            &[("current", "Nobody#2026x"), ("new", "Nobody#2027y"), ("confirm", "Nobody#2027y")],
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
@@ -131,10 +97,7 @@ async fn a_role_without_permissions_reaches_only_public_and_personal_pages() {
             Access::Perm(_) => {
                 // GET may not be the route's method (405) but it must never be allowed.
                 assert!(
-                    matches!(
-                        p.status,
-                        StatusCode::FORBIDDEN | StatusCode::METHOD_NOT_ALLOWED
-                    ),
+                    matches!(p.status, StatusCode::FORBIDDEN | StatusCode::METHOD_NOT_ALLOWED),
                     "{} gave {}",
                     r.path,
                     p.status
@@ -156,11 +119,7 @@ async fn every_route_declares_a_known_permission() {
     assert!(table.len() > 30, "{}", table.len());
     for r in table.iter() {
         if let Access::Perm(p) = r.rule {
-            assert!(
-                domain::auth::permission(p).is_some(),
-                "{} uses unknown {p}",
-                r.path
-            );
+            assert!(domain::auth::permission(p).is_some(), "{} uses unknown {p}", r.path);
         }
         if r.path.starts_with("/admin") {
             assert!(
@@ -170,22 +129,10 @@ async fn every_route_declares_a_known_permission() {
             );
         }
     }
-    let public: Vec<&str> = table
-        .iter()
-        .filter(|r| r.rule == Access::Public)
-        .map(|r| r.path)
-        .collect();
+    let public: Vec<&str> = table.iter().filter(|r| r.rule == Access::Public).map(|r| r.path).collect();
     assert_eq!(
         public,
-        vec![
-            "/healthz",
-            "/metrics",
-            "/static/app.css",
-            "/static/app.js",
-            "/",
-            "/login",
-            "/api/openapi.json"
-        ]
+        vec!["/healthz", "/metrics", "/static/app.css", "/static/app.js", "/", "/login", "/api/openapi.json"]
     );
 }
 
@@ -198,14 +145,8 @@ async fn health_metrics_and_static_files_are_served() {
     let m = c.get("/metrics").await.body;
     assert!(m.contains("# TYPE yingshang_http_requests_total counter"));
     assert!(m.contains("route=\"/login\""));
-    assert!(
-        m.contains("yingshang_holiday_table_missing 1"),
-        "2027 has no table yet"
-    );
+    assert!(m.contains("yingshang_holiday_table_missing 1"), "2027 has no table yet");
     let css = c.get("/static/app.css").await;
     assert_eq!(css.headers["content-type"], "text/css; charset=utf-8");
-    assert!(
-        !css.body.contains("http://") && !css.body.contains("https://"),
-        "nothing from the internet"
-    );
+    assert!(!css.body.contains("http://") && !css.body.contains("https://"), "nothing from the internet");
 }

@@ -6,9 +6,7 @@ async fn the_auditor_filters_exports_and_verifies_the_chain() {
     let app = spawn_app().await;
     app.try_login("leader", "Wrong#2026xx").await;
     let auditor = app.login("auditor").await;
-    let p = auditor
-        .get("/audit?action=auth.login&outcome=failure")
-        .await;
+    let p = auditor.get("/audit?action=auth.login&outcome=failure").await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(p.body.contains("密码错误第1次"));
     assert!(!p.body.contains("demo.load"));
@@ -41,35 +39,13 @@ async fn reading_a_full_id_number_is_audited() {
     let id = &list[start..start + 32];
     let detail = c.get(&format!("/citizens/{id}")).await.body;
     assert!(detail.contains("查看完整证件号码"));
-    let revealed = c
-        .submit(
-            &format!("/citizens/{id}"),
-            &format!("/citizens/{id}/reveal"),
-            &[],
-        )
-        .await
-        .body;
-    let citizen = store::org::citizen_by_id(&app.state.db, &store::org::RowScope::All, id)
-        .await
-        .unwrap();
+    let revealed = c.submit(&format!("/citizens/{id}"), &format!("/citizens/{id}/reveal"), &[]).await.body;
+    let citizen = store::org::citizen_by_id(&app.state.db, &store::org::RowScope::All, id).await.unwrap();
     assert!(revealed.contains(&citizen.id_card_no));
     let audit = app.audit_actions().await;
-    assert!(
-        audit
-            .iter()
-            .any(|(a, _, oid, _)| a == "person.view" && oid == id)
-    );
-    assert!(
-        audit
-            .iter()
-            .any(|(a, _, oid, _)| a == "person.reveal_id" && oid == id)
-    );
+    assert!(audit.iter().any(|(a, _, oid, _)| a == "person.view" && oid == id));
+    assert!(audit.iter().any(|(a, _, oid, _)| a == "person.reveal_id" && oid == id));
     // A grid manager may list people but not reveal numbers.
     let w = app.login("wangge").await;
-    assert_eq!(
-        w.submit("/citizens", &format!("/citizens/{id}/reveal"), &[])
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(w.submit("/citizens", &format!("/citizens/{id}/reveal"), &[]).await.status, StatusCode::FORBIDDEN);
 }

@@ -16,19 +16,10 @@ async fn login_page_is_chinese_and_sets_a_csrf_cookie() {
     assert!(!p.csrf().is_empty());
     let cookie = p.headers.get("set-cookie").unwrap().to_str().unwrap();
     assert!(
-        cookie.starts_with("ys_csrf=")
-            && cookie.contains("HttpOnly")
-            && cookie.contains("SameSite=Lax"),
+        cookie.starts_with("ys_csrf=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
-    assert!(
-        p.headers
-            .get("content-security-policy")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .contains("default-src 'self'")
-    );
+    assert!(p.headers.get("content-security-policy").unwrap().to_str().unwrap().contains("default-src 'self'"));
 }
 
 #[tokio::test]
@@ -50,35 +41,16 @@ async fn each_demo_role_sees_its_own_home_and_navigation() {
         let c = app.login(&login).await;
         let home = c.get("/home").await;
         assert_eq!(home.status, StatusCode::OK, "{role}");
-        assert!(
-            home.body.contains(&format!("href=\"{has}\"")),
-            "{role} home lacks {has}"
-        );
-        assert!(
-            !home.body.contains(&format!("href=\"{lacks}\"")),
-            "{role} home shows {lacks}"
-        );
-        assert!(
-            c.get(has).await.status == StatusCode::OK,
-            "{role} cannot open {has}"
-        );
+        assert!(home.body.contains(&format!("href=\"{has}\"")), "{role} home lacks {has}");
+        assert!(!home.body.contains(&format!("href=\"{lacks}\"")), "{role} home shows {lacks}");
+        assert!(c.get(has).await.status == StatusCode::OK, "{role} cannot open {has}");
     }
     // Role-specific content on the home pages.
     let wangge = app.login("wangge").await.get("/home").await.body;
     assert!(wangge.contains("我的网格") && wangge.contains("古井镇第1网格"));
-    let ent = app
-        .login(&app.login_of("enterprise").await)
-        .await
-        .get("/home")
-        .await
-        .body;
+    let ent = app.login(&app.login_of("enterprise").await).await.get("/home").await.body;
     assert!(ent.contains("本企业") && ent.contains("统一社会信用代码"));
-    let cit = app
-        .login(&app.login_of("citizen").await)
-        .await
-        .get("/home")
-        .await
-        .body;
+    let cit = app.login(&app.login_of("citizen").await).await.get("/home").await.body;
     assert!(cit.contains("********"), "citizen sees a masked ID number");
 }
 
@@ -87,28 +59,13 @@ async fn wrong_password_is_refused_with_remaining_attempts() {
     let app = spawn_app().await;
     let (_, p) = app.try_login("admin", "Wrong@2026x").await;
     assert_eq!(p.status, StatusCode::UNAUTHORIZED);
-    assert!(
-        p.body.contains("账号或密码错误，再错4次账号将被锁定"),
-        "{}",
-        p.body
-    );
-    assert!(
-        p.body.contains("value=\"admin\""),
-        "the typed account is kept"
-    );
+    assert!(p.body.contains("账号或密码错误，再错4次账号将被锁定"), "{}", p.body);
+    assert!(p.body.contains("value=\"admin\""), "the typed account is kept");
     let (_, p) = app.try_login("nobody", "Wrong@2026x").await;
     assert!(p.body.contains("账号或密码错误"));
     let audit = app.audit_actions().await;
-    assert!(
-        audit
-            .iter()
-            .any(|(a, o, _, d)| a == "auth.login" && o == "failure" && d.contains("第1次"))
-    );
-    assert!(
-        audit
-            .iter()
-            .any(|(a, o, id, _)| a == "auth.login" && o == "failure" && id == "nobody")
-    );
+    assert!(audit.iter().any(|(a, o, _, d)| a == "auth.login" && o == "failure" && d.contains("第1次")));
+    assert!(audit.iter().any(|(a, o, id, _)| a == "auth.login" && o == "failure" && id == "nobody"));
 }
 
 #[tokio::test]
@@ -118,11 +75,7 @@ async fn five_failures_lock_the_account_for_five_minutes() {
         app.try_login("renshe", "Wrong@2026x").await;
     }
     let (_, p) = app.try_login("renshe", "Wrong@2026x").await;
-    assert!(
-        p.body.contains("连续5次密码错误，账号已锁定5分钟"),
-        "{}",
-        p.body
-    );
+    assert!(p.body.contains("连续5次密码错误，账号已锁定5分钟"), "{}", p.body);
     // Even the right password is refused while locked.
     app.clock.advance(Duration::minutes(4));
     let (_, p) = app.try_login("renshe", DEMO_PASSWORD).await;
@@ -132,16 +85,8 @@ async fn five_failures_lock_the_account_for_five_minutes() {
     let (_, p) = app.try_login("renshe", DEMO_PASSWORD).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     let audit = app.audit_actions().await;
-    assert!(
-        audit
-            .iter()
-            .any(|(a, o, _, d)| a == "auth.login" && o == "failure" && d.contains("账号锁定"))
-    );
-    assert!(
-        audit
-            .iter()
-            .any(|(a, o, _, _)| a == "auth.login" && o == "denied")
-    );
+    assert!(audit.iter().any(|(a, o, _, d)| a == "auth.login" && o == "failure" && d.contains("账号锁定")));
+    assert!(audit.iter().any(|(a, o, _, _)| a == "auth.login" && o == "denied"));
 }
 
 #[tokio::test]
@@ -153,12 +98,7 @@ async fn logout_ends_the_session() {
     let home = c.get("/home").await;
     assert_eq!(home.status, StatusCode::SEE_OTHER);
     assert!(home.location.unwrap().starts_with("/login"));
-    assert!(
-        app.audit_actions()
-            .await
-            .iter()
-            .any(|(a, ..)| a == "auth.logout")
-    );
+    assert!(app.audit_actions().await.iter().any(|(a, ..)| a == "auth.logout"));
 }
 
 #[tokio::test]
@@ -166,33 +106,17 @@ async fn idle_sessions_end_after_thirty_minutes() {
     let app = spawn_app().await;
     let c = app.login("leader").await;
     app.clock.advance(Duration::minutes(29));
-    assert_eq!(
-        c.get("/dashboard").await.status,
-        StatusCode::OK,
-        "activity within 30 minutes keeps the session"
-    );
+    assert_eq!(c.get("/dashboard").await.status, StatusCode::OK, "activity within 30 minutes keeps the session");
     app.clock.advance(Duration::minutes(29));
-    assert_eq!(
-        c.get("/dashboard").await.status,
-        StatusCode::OK,
-        "the idle clock restarted at the last request"
-    );
+    assert_eq!(c.get("/dashboard").await.status, StatusCode::OK, "the idle clock restarted at the last request");
     app.clock.advance(Duration::minutes(30));
     let p = c.get("/dashboard").await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     let to = p.location.unwrap();
-    assert!(
-        to.starts_with("/login?next=") && to.ends_with("&timeout=1"),
-        "{to}"
-    );
+    assert!(to.starts_with("/login?next=") && to.ends_with("&timeout=1"), "{to}");
     let login = c.get(&to).await;
     assert!(login.body.contains("您已超过30分钟未操作"));
-    assert!(
-        app.audit_actions()
-            .await
-            .iter()
-            .any(|(a, _, _, d)| a == "auth.session_timeout" && d.contains("30分钟"))
-    );
+    assert!(app.audit_actions().await.iter().any(|(a, _, _, d)| a == "auth.session_timeout" && d.contains("30分钟")));
 }
 
 #[tokio::test]
@@ -201,16 +125,7 @@ async fn forms_without_a_valid_csrf_token_are_rejected_and_audited() {
     // Before login: the double-submit cookie must match.
     let c = app.client();
     c.get("/login").await;
-    let p = c
-        .post(
-            "/login",
-            &[
-                ("_csrf", "forged"),
-                ("account", "admin"),
-                ("password", DEMO_PASSWORD),
-            ],
-        )
-        .await;
+    let p = c.post("/login", &[("_csrf", "forged"), ("account", "admin"), ("password", DEMO_PASSWORD)]).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert!(p.body.contains("CSRF"));
     // Signed in: the session's token.
@@ -231,13 +146,7 @@ async fn forms_without_a_valid_csrf_token_are_rejected_and_audited() {
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert!(!admin.get("/admin/departments").await.body.contains("evil"));
     let audit = app.audit_actions().await;
-    assert_eq!(
-        audit
-            .iter()
-            .filter(|(a, o, ..)| a == "security.csrf_rejected" && o == "denied")
-            .count(),
-        2
-    );
+    assert_eq!(audit.iter().filter(|(a, o, ..)| a == "security.csrf_rejected" && o == "denied").count(), 2);
 }
 
 #[tokio::test]
@@ -248,12 +157,7 @@ async fn login_redirects_only_to_local_pages() {
     let p = c
         .post(
             "/login",
-            &[
-                ("_csrf", &token),
-                ("account", "leader"),
-                ("password", DEMO_PASSWORD),
-                ("next", "https://evil.example/"),
-            ],
+            &[("_csrf", &token), ("account", "leader"), ("password", DEMO_PASSWORD), ("next", "https://evil.example/")],
         )
         .await;
     assert_eq!(p.location.as_deref(), Some("/home"));
@@ -265,12 +169,7 @@ async fn login_redirects_only_to_local_pages() {
     let p = c
         .post(
             "/login",
-            &[
-                ("_csrf", &token),
-                ("account", "leader"),
-                ("password", DEMO_PASSWORD),
-                ("next", "/dashboard"),
-            ],
+            &[("_csrf", &token), ("account", "leader"), ("password", DEMO_PASSWORD), ("next", "/dashboard")],
         )
         .await;
     assert_eq!(p.location.as_deref(), Some("/dashboard"));
@@ -293,30 +192,18 @@ async fn changing_ones_password_checks_complexity_and_keeps_the_session() {
     let app = spawn_app().await;
     let c = app.login("renshe").await;
     let p = c
-        .submit(
-            "/account/password",
-            "/account/password",
-            &[("current", "bad"), ("new", "short"), ("confirm", "other")],
-        )
+        .submit("/account/password", "/account/password", &[("current", "bad"), ("new", "short"), ("confirm", "other")])
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-    for msg in [
-        "当前密码不正确",
-        "密码长度至少8位",
-        "两次输入的新密码不一致",
-        "error-summary",
-    ] {
+    for msg in ["当前密码不正确", "密码长度至少8位", "两次输入的新密码不一致", "error-summary"]
+    {
         assert!(p.body.contains(msg), "missing {msg}");
     }
     let p = c
         .submit(
             "/account/password",
             "/account/password",
-            &[
-                ("current", DEMO_PASSWORD),
-                ("new", "Bozhou#2027x"),
-                ("confirm", "Bozhou#2027x"),
-            ],
+            &[("current", DEMO_PASSWORD), ("new", "Bozhou#2027x"), ("confirm", "Bozhou#2027x")],
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);

@@ -41,29 +41,15 @@ pub async fn spawn_app() -> TestApp {
     })
     .await
     .expect("application builds");
-    let api_token = app
-        .demo
-        .as_ref()
-        .and_then(|d| d.api_token.clone())
-        .expect("demo token");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let api_token = app.demo.as_ref().and_then(|d| d.api_token.clone()).expect("demo token");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = app.state.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run(listener, async {
         let _ = rx.await;
     }));
-    TestApp {
-        base,
-        clock,
-        state,
-        api_token,
-        config,
-        _dir: dir,
-        _stop: tx,
-    }
+    TestApp { base, clock, state, api_token, config, _dir: dir, _stop: tx }
 }
 
 pub struct Client {
@@ -86,10 +72,7 @@ impl Page {
 
 pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"_csrf\" value=\"";
-    let start = html
-        .find(marker)
-        .map(|i| i + marker.len())
-        .expect("page has a CSRF field");
+    let start = html.find(marker).map(|i| i + marker.len()).expect("page has a CSRF field");
     let end = html[start..].find('"').unwrap() + start;
     html[start..end].to_string()
 }
@@ -98,39 +81,16 @@ impl Client {
     async fn page(r: reqwest::Response) -> Page {
         let status = r.status();
         let headers = r.headers().clone();
-        let location = headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        Page {
-            status,
-            body: r.text().await.unwrap_or_default(),
-            location,
-            headers,
-        }
+        let location = headers.get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        Page { status, body: r.text().await.unwrap_or_default(), location, headers }
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        Self::page(
-            self.http
-                .get(format!("{}{path}", self.base))
-                .send()
-                .await
-                .expect("request"),
-        )
-        .await
+        Self::page(self.http.get(format!("{}{path}", self.base)).send().await.expect("request")).await
     }
 
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
-        Self::page(
-            self.http
-                .post(format!("{}{path}", self.base))
-                .form(form)
-                .send()
-                .await
-                .expect("request"),
-        )
-        .await
+        Self::page(self.http.post(format!("{}{path}", self.base)).form(form).send().await.expect("request")).await
     }
 
     /// Posts a form with the CSRF token taken from `from` (the page that shows the form).
@@ -144,91 +104,45 @@ impl Client {
 
 impl TestApp {
     pub fn client(&self) -> Client {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Client {
-            http,
-            base: self.base.clone(),
-        }
+        let http =
+            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Client { http, base: self.base.clone() }
     }
 
     pub async fn try_login(&self, account: &str, password: &str) -> (Client, Page) {
         let c = self.client();
         let token = c.get("/login").await.csrf();
-        let p = c
-            .post(
-                "/login",
-                &[
-                    ("_csrf", &token),
-                    ("account", account),
-                    ("password", password),
-                ],
-            )
-            .await;
+        let p = c.post("/login", &[("_csrf", &token), ("account", account), ("password", password)]).await;
         (c, p)
     }
 
     /// Logs in and checks it worked.
     pub async fn login(&self, account: &str) -> Client {
         let (c, p) = self.try_login(account, DEMO_PASSWORD).await;
-        assert_eq!(
-            p.status,
-            StatusCode::SEE_OTHER,
-            "login of {account} failed: {}",
-            p.body
-        );
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "login of {account} failed: {}", p.body);
         c
     }
 
     /// The login of the demo account holding `role` (enterprise and citizen logins are
     /// generated identifiers).
     pub async fn login_of(&self, role: &str) -> String {
-        let logins = store::demo::demo_logins(&self.state.db, &self.config)
-            .await
-            .unwrap();
-        let name = self
-            .config
-            .roles
-            .iter()
-            .find(|r| r.code == role)
-            .expect("role")
-            .name
-            .clone();
-        logins
-            .into_iter()
-            .find(|l| l.roles == name)
-            .expect("demo login")
-            .login
+        let logins = store::demo::demo_logins(&self.state.db, &self.config).await.unwrap();
+        let name = self.config.roles.iter().find(|r| r.code == role).expect("role").name.clone();
+        logins.into_iter().find(|l| l.roles == name).expect("demo login").login
     }
 
     pub async fn audit_actions(&self) -> Vec<(String, String, String, String)> {
-        let page = store::audit::list(
-            &self.state.db,
-            &Default::default(),
-            store::sql::PageRequest::new(Some(1), Some(200)),
-        )
-        .await
-        .unwrap();
+        let page =
+            store::audit::list(&self.state.db, &Default::default(), store::sql::PageRequest::new(Some(1), Some(200)))
+                .await
+                .unwrap();
         page.items
             .into_iter()
-            .map(|r| {
-                (
-                    r.entry.action,
-                    r.entry.outcome.as_str().to_string(),
-                    r.entry.object_id,
-                    r.entry.detail,
-                )
-            })
+            .map(|r| (r.entry.action, r.entry.outcome.as_str().to_string(), r.entry.object_id, r.entry.detail))
             .collect()
     }
 
     pub fn api(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
 }

@@ -11,11 +11,8 @@ async fn data_scopes_limit_what_each_role_sees() {
     let leader = count(&app.login("leader").await.get("/enterprises").await.body);
     let county = count(&app.login("qiaocheng").await.get("/enterprises").await.body);
     let grid = count(&app.login("wangge").await.get("/enterprises").await.body);
-    assert_eq!(leader, 300);
-    assert!(
-        county < leader && county > grid && grid > 0,
-        "{leader} > {county} > {grid}"
-    );
+    assert_eq!(leader, domain::demo::ENTERPRISES_PER_SCALE as i64);
+    assert!(county < leader && county > grid && grid > 0, "{leader} > {county} > {grid}");
     // The grid manager cannot open an enterprise of another grid, even by its URL.
     let outside = store::org::list_enterprises(
         &app.state.db,
@@ -29,18 +26,8 @@ async fn data_scopes_limit_what_each_role_sees() {
         .uscc
         .clone();
     let w = app.login("wangge").await;
-    assert_eq!(
-        w.get(&format!("/enterprises/{outside}")).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.login("leader")
-            .await
-            .get(&format!("/enterprises/{outside}"))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(w.get(&format!("/enterprises/{outside}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.login("leader").await.get(&format!("/enterprises/{outside}")).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -52,35 +39,14 @@ async fn enterprise_lists_filter_page_and_export() {
     assert!(p.contains("下一页"));
     let p2 = c.get("/enterprises?industry=中药&page=2").await.body;
     assert!(p2.contains("上一页"));
-    let xlsx = c
-        .http
-        .get(format!(
-            "{}/enterprises/export?industry=中药&format=xlsx",
-            app.base
-        ))
-        .send()
-        .await
-        .unwrap();
+    let xlsx = c.http.get(format!("{}/enterprises/export?industry=中药&format=xlsx", app.base)).send().await.unwrap();
     assert_eq!(xlsx.status(), StatusCode::OK);
-    let csv = c
-        .get("/enterprises/export?format=csv&industry=白酒")
-        .await
-        .body;
+    let csv = c.get("/enterprises/export?format=csv&industry=白酒").await.body;
     assert!(csv.contains("统一社会信用代码,名称"));
     assert!(csv.lines().skip(1).all(|l| l.contains("白酒")), "{csv}");
-    assert_eq!(
-        c.get("/enterprises/export?format=pdf").await.status,
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
+    assert_eq!(c.get("/enterprises/export?format=pdf").await.status, StatusCode::UNPROCESSABLE_ENTITY);
     // Grid managers have no export permission.
-    assert_eq!(
-        app.login("wangge")
-            .await
-            .get("/enterprises/export?format=csv")
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.login("wangge").await.get("/enterprises/export?format=csv").await.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -91,24 +57,15 @@ async fn the_enterprise_sees_its_own_record_and_no_other() {
     let p = c.get("/me/enterprise").await.body;
     assert!(p.contains(&uscc));
     assert!(p.contains("组织机构代码"));
-    assert_eq!(
-        c.get("/api/v1/enterprises").await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(c.get("/api/v1/enterprises").await.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
 async fn grid_managers_edit_only_their_own_grid() {
     let app = spawn_app().await;
     let w = app.login("wangge").await;
-    let mine = store::org::grid_by_code(&app.state.db, "G341602100-01")
-        .await
-        .unwrap()
-        .unwrap();
-    let other = store::org::grid_by_code(&app.state.db, "G341602100-02")
-        .await
-        .unwrap()
-        .unwrap();
+    let mine = store::org::grid_by_code(&app.state.db, "G341602100-01").await.unwrap().unwrap();
+    let other = store::org::grid_by_code(&app.state.db, "G341602100-02").await.unwrap().unwrap();
     let page = w.get(&format!("/grids/{}", mine.id)).await.body;
     assert!(page.contains("保存关键字") && page.contains("<svg class=\"map\""));
     let p = w
@@ -119,31 +76,14 @@ async fn grid_managers_edit_only_their_own_grid() {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
-    assert!(
-        w.get(&format!("/grids/{}", mine.id))
-            .await
-            .body
-            .contains("古井镇酒城大道")
-    );
+    assert!(w.get(&format!("/grids/{}", mine.id)).await.body.contains("古井镇酒城大道"));
     let p = w
-        .submit(
-            &format!("/grids/{}", mine.id),
-            &format!("/grids/{}/keywords", other.id),
-            &[("keywords", "x路")],
-        )
+        .submit(&format!("/grids/{}", mine.id), &format!("/grids/{}/keywords", other.id), &[("keywords", "x路")])
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     let audit = app.audit_actions().await;
-    assert!(
-        audit
-            .iter()
-            .any(|(a, o, id, _)| a == "grid.update" && o == "success" && *id == mine.id)
-    );
-    assert!(
-        audit
-            .iter()
-            .any(|(a, o, id, _)| a == "grid.update" && o == "denied" && *id == other.id)
-    );
+    assert!(audit.iter().any(|(a, o, id, _)| a == "grid.update" && o == "success" && *id == mine.id));
+    assert!(audit.iter().any(|(a, o, id, _)| a == "grid.update" && o == "denied" && *id == other.id));
 }
 
 #[tokio::test]

@@ -21,11 +21,7 @@ pub fn routes() -> Routes {
 }
 
 pub fn kind_label(k: &str) -> &'static str {
-    DEPARTMENT_KINDS
-        .iter()
-        .find(|(c, _)| *c == k)
-        .map(|(_, l)| *l)
-        .unwrap_or("其他")
+    DEPARTMENT_KINDS.iter().find(|(c, _)| *c == k).map(|(_, l)| *l).unwrap_or("其他")
 }
 
 #[derive(Template)]
@@ -38,11 +34,7 @@ struct ListPage {
 
 impl ListPage {
     fn division_name(&self, code: &str) -> String {
-        self.divisions
-            .iter()
-            .find(|d| d.code == code)
-            .map(|d| d.name.clone())
-            .unwrap_or_else(|| code.to_string())
+        self.divisions.iter().find(|d| d.code == code).map(|d| d.name.clone()).unwrap_or_else(|| code.to_string())
     }
 }
 
@@ -57,12 +49,7 @@ async fn candidate_divisions(ctx: &RequestCtx) -> Result<Vec<Division>, crate::e
 
 async fn list(ctx: RequestCtx) -> PageResult {
     render(ListPage {
-        layout: Layout::new(
-            &ctx,
-            &ctx.state.config.city.name,
-            "部门管理",
-            "/admin/departments",
-        ),
+        layout: Layout::new(&ctx, &ctx.state.config.city.name, "部门管理", "/admin/departments"),
         items: store::org::list_departments(&ctx.state.db).await?,
         divisions: candidate_divisions(&ctx).await?,
     })
@@ -90,19 +77,11 @@ struct FormPage {
 }
 
 async fn show(ctx: &RequestCtx, form: DeptForm, errors: FormErrors) -> PageResult {
-    let title = if form.id.is_empty() {
-        "新建部门".to_string()
-    } else {
-        format!("编辑部门：{}", form.short_name)
-    };
+    let title =
+        if form.id.is_empty() { "新建部门".to_string() } else { format!("编辑部门：{}", form.short_name) };
     let bad = !errors.is_empty();
     let mut r = render(FormPage {
-        layout: Layout::new(
-            ctx,
-            &ctx.state.config.city.name,
-            &title,
-            "/admin/departments",
-        ),
+        layout: Layout::new(ctx, &ctx.state.config.city.name, &title, "/admin/departments"),
         form,
         errors,
         kinds: DEPARTMENT_KINDS,
@@ -118,12 +97,7 @@ async fn new_form(ctx: RequestCtx) -> PageResult {
     let city = ctx.state.config.city.division_code.to_string();
     show(
         &ctx,
-        DeptForm {
-            kind: "bureau".into(),
-            division_code: city,
-            active: true,
-            ..Default::default()
-        },
+        DeptForm { kind: "bureau".into(), division_code: city, active: true, ..Default::default() },
         FormErrors::default(),
     )
     .await
@@ -143,11 +117,7 @@ async fn edit_form(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     show(&ctx, f, FormErrors::default()).await
 }
 
-fn read(
-    ctx: &RequestCtx,
-    data: &FormData,
-    id: String,
-) -> (DeptForm, FormErrors, Option<DepartmentInput>) {
+fn read(ctx: &RequestCtx, data: &FormData, id: String) -> (DeptForm, FormErrors, Option<DepartmentInput>) {
     let f = DeptForm {
         id,
         code: data.get("code").to_lowercase(),
@@ -160,10 +130,7 @@ fn read(
     let mut errors = FormErrors::default();
     if f.code.is_empty()
         || f.code.len() > 32
-        || !f
-            .code
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        || !f.code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
     {
         errors.add("code", "部门代码为1–32位小写字母、数字或下划线");
     }
@@ -183,16 +150,14 @@ fn read(
             None
         }
     };
-    let input = division
-        .filter(|_| errors.is_empty())
-        .map(|division_code| DepartmentInput {
-            code: f.code.clone(),
-            name: f.name.clone(),
-            short_name: f.short_name.clone(),
-            kind: f.kind.clone(),
-            division_code,
-            active: f.active,
-        });
+    let input = division.filter(|_| errors.is_empty()).map(|division_code| DepartmentInput {
+        code: f.code.clone(),
+        name: f.name.clone(),
+        short_name: f.short_name.clone(),
+        kind: f.kind.clone(),
+        division_code,
+        active: f.active,
+    });
     (f, errors, input)
 }
 
@@ -216,16 +181,11 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
     store::audit::append(
         &mut tx,
         now,
-        ctx.entry("department.create", "department", &id)
-            .detail(format!("{}（{}）", input.name, input.code)),
+        ctx.entry("department.create", "department", &id).detail(format!("{}（{}）", input.name, input.code)),
     )
     .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(
-        "/admin/departments",
-        &format!("已创建部门“{}”。", input.short_name),
-        state.secure_cookies,
-    ))
+    Ok(redirect_with_flash("/admin/departments", &format!("已创建部门“{}”。", input.short_name), state.secure_cookies))
 }
 
 async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> PageResult {
@@ -260,23 +220,14 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
         }
     }
     if (before.active != 0) != input.active {
-        changes.push(if input.active {
-            "启用".into()
-        } else {
-            "停用".into()
-        });
+        changes.push(if input.active { "启用".into() } else { "停用".into() });
     }
     store::audit::append(
         &mut tx,
         now,
-        ctx.entry("department.update", "department", &before.id)
-            .detail(changes.join("；")),
+        ctx.entry("department.update", "department", &before.id).detail(changes.join("；")),
     )
     .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(
-        "/admin/departments",
-        &format!("已保存部门“{}”。", input.short_name),
-        state.secure_cookies,
-    ))
+    Ok(redirect_with_flash("/admin/departments", &format!("已保存部门“{}”。", input.short_name), state.secure_cookies))
 }

@@ -12,8 +12,5 @@ pub use roles::perm_name;
 pub use users::kind_label;
 
 pub fn routes() -> Routes {
-    users::routes()
-        .merge(roles::routes())
-        .merge(departments::routes())
-        .merge(tokens::routes())
+    users::routes().merge(roles::routes()).merge(departments::routes()).merge(tokens::routes())
 }

@@ -13,10 +13,11 @@ use store::auth::{Role, RoleInput};
 
 pub fn routes() -> Routes {
     let p = Access::Perm(perm::ADMIN_ROLES);
-    Routes::default()
-        .add("/admin/roles", p, get(list).post(create))
-        .add("/admin/roles/new", p, get(new_form))
-        .add("/admin/roles/{id}", p, get(edit_form).post(update))
+    Routes::default().add("/admin/roles", p, get(list).post(create)).add("/admin/roles/new", p, get(new_form)).add(
+        "/admin/roles/{id}",
+        p,
+        get(edit_form).post(update),
+    )
 }
 
 pub struct PermGroup {
@@ -29,19 +30,14 @@ fn groups() -> Vec<PermGroup> {
     for p in PERMISSIONS {
         match out.iter_mut().find(|g| g.name == p.group) {
             Some(g) => g.perms.push(p),
-            None => out.push(PermGroup {
-                name: p.group,
-                perms: vec![p],
-            }),
+            None => out.push(PermGroup { name: p.group, perms: vec![p] }),
         }
     }
     out
 }
 
 pub fn perm_name(code: &str) -> String {
-    domain::auth::permission(code)
-        .map(|p| p.name.to_string())
-        .unwrap_or_else(|| code.to_string())
+    domain::auth::permission(code).map(|p| p.name.to_string()).unwrap_or_else(|| code.to_string())
 }
 
 #[derive(Template)]
@@ -53,12 +49,7 @@ struct ListPage {
 
 async fn list(ctx: RequestCtx) -> PageResult {
     render(ListPage {
-        layout: Layout::new(
-            &ctx,
-            &ctx.state.config.city.name,
-            "角色管理",
-            "/admin/roles",
-        ),
+        layout: Layout::new(&ctx, &ctx.state.config.city.name, "角色管理", "/admin/roles"),
         roles: store::auth::list_roles(&ctx.state.db).await?,
     })
 }
@@ -92,11 +83,7 @@ struct FormPage {
 
 fn show(ctx: &RequestCtx, form: RoleForm, errors: FormErrors) -> PageResult {
     let editing = !form.id.is_empty();
-    let title = if editing {
-        format!("编辑角色：{}", form.name)
-    } else {
-        "新建角色".to_string()
-    };
+    let title = if editing { format!("编辑角色：{}", form.name) } else { "新建角色".to_string() };
     let bad = !errors.is_empty();
     let mut r = render(FormPage {
         layout: Layout::new(ctx, &ctx.state.config.city.name, &title, "/admin/roles"),
@@ -113,14 +100,7 @@ fn show(ctx: &RequestCtx, form: RoleForm, errors: FormErrors) -> PageResult {
 }
 
 async fn new_form(ctx: RequestCtx) -> PageResult {
-    show(
-        &ctx,
-        RoleForm {
-            scope: "own".into(),
-            ..Default::default()
-        },
-        FormErrors::default(),
-    )
+    show(&ctx, RoleForm { scope: "own".into(), ..Default::default() }, FormErrors::default())
 }
 
 async fn edit_form(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
@@ -150,10 +130,7 @@ fn read(data: &FormData, id: String, code: String) -> (RoleForm, FormErrors, Opt
     };
     let mut errors = FormErrors::default();
     if f.code.is_empty()
-        || !f
-            .code
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        || !f.code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         || f.code.len() > 32
     {
         errors.add("code", "角色代码为1–32位小写字母、数字或下划线");
@@ -165,11 +142,7 @@ fn read(data: &FormData, id: String, code: String) -> (RoleForm, FormErrors, Opt
     if scope.is_none() {
         errors.add("scope", "请选择数据范围");
     }
-    if let Some(bad) = f
-        .permissions
-        .iter()
-        .find(|p| domain::auth::permission(p).is_none())
-    {
+    if let Some(bad) = f.permissions.iter().find(|p| domain::auth::permission(p).is_none()) {
         errors.add("permissions", format!("未知权限“{bad}”"));
     }
     let input = (errors.is_empty()).then(|| RoleInput {
@@ -203,25 +176,11 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
         input.name,
         input.code,
         input.scope.label(),
-        input
-            .permissions
-            .iter()
-            .map(|p| perm_name(p))
-            .collect::<Vec<_>>()
-            .join("、")
+        input.permissions.iter().map(|p| perm_name(p)).collect::<Vec<_>>().join("、")
     );
-    store::audit::append(
-        &mut tx,
-        now,
-        ctx.entry("role.create", "role", &id).detail(detail),
-    )
-    .await?;
+    store::audit::append(&mut tx, now, ctx.entry("role.create", "role", &id).detail(detail)).await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(
-        "/admin/roles",
-        &format!("已创建角色“{}”。", input.name),
-        state.secure_cookies,
-    ))
+    Ok(redirect_with_flash("/admin/roles", &format!("已创建角色“{}”。", input.name), state.secure_cookies))
 }
 
 async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> PageResult {
@@ -234,25 +193,13 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     store::auth::update_role(&mut tx, now, &before.id, &input).await?;
-    let added: Vec<String> = input
-        .permissions
-        .iter()
-        .filter(|p| !before.permissions.contains(p))
-        .map(|p| perm_name(p))
-        .collect();
-    let removed: Vec<String> = before
-        .permissions
-        .iter()
-        .filter(|p| !input.permissions.contains(p))
-        .map(|p| perm_name(p))
-        .collect();
+    let added: Vec<String> =
+        input.permissions.iter().filter(|p| !before.permissions.contains(p)).map(|p| perm_name(p)).collect();
+    let removed: Vec<String> =
+        before.permissions.iter().filter(|p| !input.permissions.contains(p)).map(|p| perm_name(p)).collect();
     let mut detail = vec![];
     if before.scope != input.scope {
-        detail.push(format!(
-            "数据范围：{} → {}",
-            before.scope.label(),
-            input.scope.label()
-        ));
+        detail.push(format!("数据范围：{} → {}", before.scope.label(), input.scope.label()));
     }
     if !added.is_empty() {
         detail.push(format!("增加权限：{}", added.join("、")));
@@ -263,17 +210,7 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
     if before.name != input.name {
         detail.push(format!("名称：{} → {}", before.name, input.name));
     }
-    store::audit::append(
-        &mut tx,
-        now,
-        ctx.entry("role.update", "role", &before.id)
-            .detail(detail.join("；")),
-    )
-    .await?;
+    store::audit::append(&mut tx, now, ctx.entry("role.update", "role", &before.id).detail(detail.join("；"))).await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(
-        "/admin/roles",
-        &format!("已保存角色“{}”。", input.name),
-        state.secure_cookies,
-    ))
+    Ok(redirect_with_flash("/admin/roles", &format!("已保存角色“{}”。", input.name), state.secure_cookies))
 }

@@ -15,9 +15,7 @@ use time::Duration;
 
 pub fn routes() -> Routes {
     let p = Access::Perm(perm::ADMIN_TOKENS);
-    Routes::default()
-        .add("/admin/tokens", p, get(list).post(create))
-        .add("/admin/tokens/{id}/revoke", p, post(revoke))
+    Routes::default().add("/admin/tokens", p, get(list).post(create)).add("/admin/tokens/{id}/revoke", p, post(revoke))
 }
 
 #[derive(Template)]
@@ -53,11 +51,7 @@ async fn page(
     let state = &ctx.state;
     let systems = store::auth::list_users(
         &state.db,
-        &UserFilter {
-            kind: Some("system".into()),
-            status: Some("active".into()),
-            ..Default::default()
-        },
+        &UserFilter { kind: Some("system".into()), status: Some("active".into()), ..Default::default() },
         PageRequest::all(),
     )
     .await?
@@ -80,15 +74,7 @@ async fn page(
 }
 
 async fn list(ctx: RequestCtx) -> PageResult {
-    page(
-        &ctx,
-        FormErrors::default(),
-        String::new(),
-        String::new(),
-        "365".into(),
-        None,
-    )
-    .await
+    page(&ctx, FormErrors::default(), String::new(), String::new(), "365".into(), None).await
 }
 
 async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
@@ -121,32 +107,16 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
     let now = state.clock.now();
     let me = ctx.user()?.user_id.clone();
     let mut tx = state.db.begin().await?;
-    let (id, token) =
-        store::auth::create_token(&mut tx, now, &user.id, &name, &me, expires).await?;
+    let (id, token) = store::auth::create_token(&mut tx, now, &user.id, &name, &me, expires).await?;
     let detail = format!(
         "为 {}（{}）签发令牌“{name}”，{}",
         user.display_name,
         user.login,
-        expires
-            .map(|e| format!("有效期至 {}", domain::clock::format_local(e)))
-            .unwrap_or_else(|| "长期有效".into())
+        expires.map(|e| format!("有效期至 {}", domain::clock::format_local(e))).unwrap_or_else(|| "长期有效".into())
     );
-    store::audit::append(
-        &mut tx,
-        now,
-        ctx.entry("token.create", "api_token", &id).detail(detail),
-    )
-    .await?;
+    store::audit::append(&mut tx, now, ctx.entry("token.create", "api_token", &id).detail(detail)).await?;
     tx.commit().await?;
-    page(
-        &ctx,
-        FormErrors::default(),
-        String::new(),
-        String::new(),
-        "365".into(),
-        Some(token),
-    )
-    .await
+    page(&ctx, FormErrors::default(), String::new(), String::new(), "365".into(), Some(token)).await
 }
 
 async fn revoke(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
@@ -158,14 +128,7 @@ async fn revoke(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
         store::audit::append(&mut tx, now, ctx.entry("token.revoke", "api_token", &id)).await?;
     }
     tx.commit().await?;
-    let msg = if done {
-        "令牌已吊销，使用它的请求将被拒绝。"
-    } else {
-        "该令牌已吊销或不存在。"
-    };
-    Ok(redirect_with_flash(
-        "/admin/tokens",
-        msg,
-        state.secure_cookies,
-    ))
+    let msg =
+        if done { "令牌已吊销，使用它的请求将被拒绝。" } else { "该令牌已吊销或不存在。" };
+    Ok(redirect_with_flash("/admin/tokens", msg, state.secure_cookies))
 }

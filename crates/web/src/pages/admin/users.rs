@@ -95,8 +95,7 @@ impl ListPage {
 
 async fn list(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
     let state = &ctx.state;
-    let paged =
-        store::auth::list_users(&state.db, &q.filter(), PageRequest::new(q.page, None)).await?;
+    let paged = store::auth::list_users(&state.db, &q.filter(), PageRequest::new(q.page, None)).await?;
     let pager = Pager::new(&paged, "/admin/users", &q.pairs());
     render(ListPage {
         layout: Layout::new(&ctx, &state.config.city.name, "用户管理", "/admin/users"),
@@ -129,22 +128,10 @@ async fn export(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
             ]
         })
         .collect();
-    ctx.audit(
-        ctx.entry("user.export", "user", "list")
-            .detail(format!("导出 {} 条", rows.len())),
-    )
-    .await?;
+    ctx.audit(ctx.entry("user.export", "user", "list").detail(format!("导出 {} 条", rows.len()))).await?;
     Ok(Table {
         title: "用户".into(),
-        headers: vec![
-            "账号",
-            "姓名/名称",
-            "类型",
-            "部门",
-            "角色",
-            "状态",
-            "最后登录",
-        ],
+        headers: vec!["账号", "姓名/名称", "类型", "部门", "角色", "状态", "最后登录"],
         rows,
     }
     .into_response(format))
@@ -206,15 +193,7 @@ async fn show_new(ctx: &RequestCtx, form: UserForm, errors: FormErrors) -> PageR
 }
 
 async fn new_form(ctx: RequestCtx) -> PageResult {
-    show_new(
-        &ctx,
-        UserForm {
-            kind: "staff".into(),
-            ..Default::default()
-        },
-        FormErrors::default(),
-    )
-    .await
+    show_new(&ctx, UserForm { kind: "staff".into(), ..Default::default() }, FormErrors::default()).await
 }
 
 /// Checks the shared fields (department, division, grid, roles) and returns their ids.
@@ -258,10 +237,7 @@ async fn check_org_fields(
     if f.roles.is_empty() {
         errors.add("roles", "请至少选择一个角色");
     }
-    if f.roles
-        .iter()
-        .any(|r| !all_roles.iter().any(|x| &x.id == r))
-    {
+    if f.roles.iter().any(|r| !all_roles.iter().any(|x| &x.id == r)) {
         errors.add("roles", "所选角色不存在");
     }
     Ok((department, division, grid))
@@ -303,9 +279,7 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
         Some(UserKind::Staff | UserKind::System) => {
             f.login = f.login.to_lowercase();
             let ok = (3..=32).contains(&f.login.len())
-                && f.login
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+                && f.login.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
             if !ok {
                 errors.add("login", "账号为3–32位小写字母、数字或 . _ -");
             }
@@ -335,16 +309,10 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
         return show_new(&ctx, f, errors).await;
     }
     // System accounts never log in with a password: give them one nobody knows.
-    let pw = if system {
-        format!("Sys#{}", store::random_token(16))
-    } else {
-        password
-    };
-    let hash = tokio::task::spawn_blocking(move || {
-        domain::auth::password::hash(&pw, &store::random_bytes::<16>())
-    })
-    .await
-    .map_err(AppError::internal)?;
+    let pw = if system { format!("Sys#{}", store::random_token(16)) } else { password };
+    let hash = tokio::task::spawn_blocking(move || domain::auth::password::hash(&pw, &store::random_bytes::<16>()))
+        .await
+        .map_err(AppError::internal)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let new = NewUser {
@@ -376,18 +344,9 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
         f.login,
         f.display_name
     );
-    store::audit::append(
-        &mut tx,
-        now,
-        ctx.entry("user.create", "user", &id).detail(detail),
-    )
-    .await?;
+    store::audit::append(&mut tx, now, ctx.entry("user.create", "user", &id).detail(detail)).await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(
-        &format!("/admin/users/{id}"),
-        &format!("已创建账号 {}。", f.login),
-        state.secure_cookies,
-    ))
+    Ok(redirect_with_flash(&format!("/admin/users/{id}"), &format!("已创建账号 {}。", f.login), state.secure_cookies))
 }
 
 #[derive(Template)]
@@ -417,12 +376,7 @@ async fn show_edit(ctx: &RequestCtx, u: User, form: UserForm, errors: FormErrors
     let now = state.clock.now();
     let is_self = ctx.principal.as_ref().is_some_and(|p| p.user_id == u.id);
     let mut r = render(EditPage {
-        layout: Layout::new(
-            ctx,
-            &state.config.city.name,
-            &format!("用户：{}", u.display_name),
-            "/admin/users",
-        ),
+        layout: Layout::new(ctx, &state.config.city.name, &format!("用户：{}", u.display_name), "/admin/users"),
         locked: u.attempts().is_locked(now),
         is_self,
         u,
@@ -439,10 +393,7 @@ async fn show_edit(ctx: &RequestCtx, u: User, form: UserForm, errors: FormErrors
 
 async fn form_of(state: &crate::state::AppState, u: &User) -> Result<UserForm, AppError> {
     let grid_code = match &u.grid_id {
-        Some(g) => store::org::get_grid(&state.db, g)
-            .await
-            .map(|g| g.code)
-            .unwrap_or_default(),
+        Some(g) => store::org::get_grid(&state.db, g).await.map(|g| g.code).unwrap_or_default(),
         None => String::new(),
     };
     Ok(UserForm {
@@ -489,11 +440,10 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
     if me.user_id == u.id && me.can(perm::ADMIN_USERS) {
         // An administrator cannot take user management away from themselves by accident.
         let roles = store::auth::list_roles(&state.db).await?;
-        let keeps = f.roles.iter().any(|r| {
-            roles
-                .iter()
-                .any(|x| &x.id == r && x.permissions.iter().any(|p| p == perm::ADMIN_USERS))
-        });
+        let keeps = f
+            .roles
+            .iter()
+            .any(|r| roles.iter().any(|x| &x.id == r && x.permissions.iter().any(|p| p == perm::ADMIN_USERS)));
         if !keeps {
             errors.add("roles", "不能移除自己的用户管理权限，请由其他管理员操作");
         }
@@ -535,19 +485,9 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
     if r0 != r1 {
         changes.push("角色已调整".to_string());
     }
-    store::audit::append(
-        &mut tx,
-        now,
-        ctx.entry("user.update", "user", &u.id)
-            .detail(changes.join("；")),
-    )
-    .await?;
+    store::audit::append(&mut tx, now, ctx.entry("user.update", "user", &u.id).detail(changes.join("；"))).await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(
-        &format!("/admin/users/{}", u.id),
-        "已保存。",
-        state.secure_cookies,
-    ))
+    Ok(redirect_with_flash(&format!("/admin/users/{}", u.id), "已保存。", state.secure_cookies))
 }
 
 async fn reset_password(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> PageResult {
@@ -567,11 +507,10 @@ async fn reset_password(ctx: RequestCtx, Path(id): Path<String>, data: FormData)
         let form = form_of(state, &u).await?;
         return show_edit(&ctx, u, form, errors).await;
     }
-    let hash = tokio::task::spawn_blocking(move || {
-        domain::auth::password::hash(&password, &store::random_bytes::<16>())
-    })
-    .await
-    .map_err(AppError::internal)?;
+    let hash =
+        tokio::task::spawn_blocking(move || domain::auth::password::hash(&password, &store::random_bytes::<16>()))
+            .await
+            .map_err(AppError::internal)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     store::auth::set_password(&mut tx, now, &u.id, &hash, true).await?;
@@ -580,9 +519,7 @@ async fn reset_password(ctx: RequestCtx, Path(id): Path<String>, data: FormData)
         &mut tx,
         now,
         ctx.entry("user.password_reset", "user", &u.id)
-            .detail(format!(
-                "管理员重置密码，结束会话 {ended} 个，下次登录须修改密码"
-            )),
+            .detail(format!("管理员重置密码，结束会话 {ended} 个，下次登录须修改密码")),
     )
     .await?;
     tx.commit().await?;
@@ -603,23 +540,11 @@ async fn toggle_status(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     store::auth::set_status(&mut tx, now, &u.id, activate).await?;
-    let action = if activate {
-        "user.enable"
-    } else {
-        "user.disable"
-    };
+    let action = if activate { "user.enable" } else { "user.disable" };
     store::audit::append(&mut tx, now, ctx.entry(action, "user", &u.id)).await?;
     tx.commit().await?;
-    let msg = if activate {
-        "账号已启用。"
-    } else {
-        "账号已停用，其会话已结束。"
-    };
-    Ok(redirect_with_flash(
-        &format!("/admin/users/{}", u.id),
-        msg,
-        state.secure_cookies,
-    ))
+    let msg = if activate { "账号已启用。" } else { "账号已停用，其会话已结束。" };
+    Ok(redirect_with_flash(&format!("/admin/users/{}", u.id), msg, state.secure_cookies))
 }
 
 async fn unlock(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
@@ -630,9 +555,5 @@ async fn unlock(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     store::auth::unlock(&mut tx, &u.id).await?;
     store::audit::append(&mut tx, now, ctx.entry("user.unlock", "user", &u.id)).await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(
-        &format!("/admin/users/{}", u.id),
-        "账号已解锁。",
-        state.secure_cookies,
-    ))
+    Ok(redirect_with_flash(&format!("/admin/users/{}", u.id), "账号已解锁。", state.secure_cookies))
 }
