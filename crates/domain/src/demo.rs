@@ -340,10 +340,12 @@ pub fn generate(towns: &[TownInput], boxes: &[CountyBox], scale: u32, seed: u64)
         let (x0, y0, x1, y1) = grid.ring.bbox();
         let location = Wgs84Point { lon: x0 + rng.unit_f64() * (x1 - x0), lat: y0 + rng.unit_f64() * (y1 - y0) };
         let road_kw = rng.pick(&grid.keywords).clone();
-        let employees = match rng.below(100) {
-            0..60 => rng.between(1, 9),
-            60..85 => rng.between(10, 49),
-            85..97 => rng.between(50, 299),
+        let employees = match (kind, rng.below(100)) {
+            ("个体工商户", _) => rng.between(1, 8),
+            ("农民专业合作社", _) => rng.between(5, 60),
+            (_, 0..60) => rng.between(1, 9),
+            (_, 60..85) => rng.between(10, 49),
+            (_, 85..97) => rng.between(50, 299),
             _ => rng.between(300, 2000),
         } as u32;
         let capital_wan = match kind {

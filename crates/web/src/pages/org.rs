@@ -171,9 +171,14 @@ struct EnterprisePage {
     division_full: String,
     org_code: String,
     authority: String,
+    link_grid: bool,
 }
 
 impl EnterprisePage {
+    fn grid_id(&self) -> &str {
+        self.e.grid_id.as_deref().unwrap_or_default()
+    }
+
     fn capital(&self) -> String {
         Money::from_fen(self.e.registered_capital_fen).to_string()
     }
@@ -197,6 +202,7 @@ fn enterprise_page(ctx: &RequestCtx, e: Enterprise, current: &str) -> PageResult
         org_code: u.as_ref().map(|u| u.organization_code()).unwrap_or_default(),
         authority: u.as_ref().map(|u| u.authority_name().to_string()).unwrap_or_default(),
         division_full,
+        link_grid: ctx.principal.as_ref().is_some_and(|p| p.can(perm::ORG_DIVISIONS)),
         e,
     })
 }
