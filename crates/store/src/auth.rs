@@ -167,15 +167,8 @@ pub async fn create_user(conn: &mut Conn, now: OffsetDateTime, u: &NewUser) -> R
     .bind(i64::from(u.must_change_password))
     .bind(to_millis(now))
     .execute(&mut *conn)
-    .await
-    .map_err(StoreError::from);
-    if let Err(e) = r {
-        return Err(if e.is_unique_violation() {
-            StoreError::conflict("login", format!("账号“{}”已存在", u.login))
-        } else {
-            e
-        });
-    }
+    .await;
+    crate::unique_as_conflict(r, "login", || format!("账号“{}”已存在", u.login))?;
     set_roles(conn, &id, &u.role_ids).await?;
     Ok(id)
 }
@@ -303,18 +296,12 @@ fn user_where(f: &UserFilter, q: &mut Sql) {
 }
 
 pub async fn list_users(db: &Db, f: &UserFilter, page: PageRequest) -> Result<Paged<UserListItem>> {
-    let mut count = Sql::new("SELECT COUNT(*) FROM users u");
-    user_where(f, &mut count);
-    let total: i64 = count.query_scalar().fetch_one(db.reader()).await?;
-    let mut q = Sql::new(
-        "SELECT u.id, u.kind, u.login, u.display_name, d.short_name AS department_name, u.division_code, g.name AS grid_name,
-            u.status, u.locked_until, u.last_login_at
-         FROM users u LEFT JOIN departments d ON d.id = u.department_id LEFT JOIN grids g ON g.id = u.grid_id",
-    );
-    user_where(f, &mut q);
-    q.push(" ORDER BY u.kind, u.login");
-    page.apply(&mut q);
-    let mut items: Vec<UserListItem> = q.query_as().fetch_all(db.reader()).await?;
+    let select = "SELECT u.id, u.kind, u.login, u.display_name, d.short_name AS department_name, u.division_code,
+        g.name AS grid_name, u.status, u.locked_until, u.last_login_at";
+    let from = "FROM users u LEFT JOIN departments d ON d.id = u.department_id LEFT JOIN grids g ON g.id = u.grid_id";
+    let mut paged: Paged<UserListItem> =
+        crate::sql::paged(db, select, from, |q| user_where(f, q), "u.kind, u.login", page).await?;
+    let items = &mut paged.items;
     if !items.is_empty() {
         let mut rq = Sql::new(
             "SELECT ur.user_id, r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id IN (",
@@ -327,12 +314,12 @@ pub async fn list_users(db: &Db, f: &UserFilter, page: PageRequest) -> Result<Pa
         }
         rq.push(") ORDER BY r.name");
         let rows: Vec<(String, String)> = rq.query_as().fetch_all(db.reader()).await?;
-        for u in &mut items {
+        for u in items.iter_mut() {
             let names: Vec<&str> = rows.iter().filter(|(id, _)| *id == u.id).map(|(_, n)| n.as_str()).collect();
             u.roles = names.join("、");
         }
     }
-    Ok(Paged { items, total, page: page.page, per_page: page.per_page })
+    Ok(paged)
 }
 
 pub async fn user_role_ids(db: &Db, user_id: &str) -> Result<Vec<String>> {
@@ -420,15 +407,8 @@ pub async fn create_role(conn: &mut Conn, now: OffsetDateTime, r: &RoleInput, bu
     .bind(i64::from(builtin))
     .bind(to_millis(now))
     .execute(&mut *conn)
-    .await
-    .map_err(StoreError::from);
-    if let Err(e) = res {
-        return Err(if e.is_unique_violation() {
-            StoreError::conflict("code", format!("角色代码“{}”已存在", r.code))
-        } else {
-            e
-        });
-    }
+    .await;
+    crate::unique_as_conflict(res, "code", || format!("角色代码“{}”已存在", r.code))?;
     set_permissions(conn, &id, &r.permissions).await?;
     Ok(id)
 }

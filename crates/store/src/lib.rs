@@ -66,6 +66,16 @@ impl StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Turns a UNIQUE violation of a write into a conflict on `field` with a Chinese `message`.
+pub fn unique_as_conflict<T>(
+    r: std::result::Result<T, sqlx::Error>,
+    field: &str,
+    message: impl FnOnce() -> String,
+) -> Result<T> {
+    r.map_err(StoreError::from)
+        .map_err(|e| if e.is_unique_violation() { StoreError::conflict(field, message()) } else { e })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

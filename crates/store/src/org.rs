@@ -171,13 +171,9 @@ pub async fn create_department(conn: &mut Conn, now: OffsetDateTime, d: &Departm
     .bind(i64::from(d.active))
     .bind(to_millis(now))
     .execute(&mut *conn)
-    .await
-    .map_err(StoreError::from);
-    match r {
-        Err(e) if e.is_unique_violation() => Err(StoreError::conflict("code", format!("部门代码“{}”已被使用", d.code))),
-        Err(e) => Err(e),
-        Ok(_) => Ok(id),
-    }
+    .await;
+    crate::unique_as_conflict(r, "code", || format!("部门代码“{}”已被使用", d.code))?;
+    Ok(id)
 }
 
 pub async fn update_department(conn: &mut Conn, now: OffsetDateTime, id: &str, d: &DepartmentInput) -> Result<()> {
@@ -194,14 +190,12 @@ pub async fn update_department(conn: &mut Conn, now: OffsetDateTime, id: &str, d
     .bind(to_millis(now))
     .bind(id)
     .execute(&mut *conn)
-    .await
-    .map_err(StoreError::from);
-    match r {
-        Err(e) if e.is_unique_violation() => Err(StoreError::conflict("code", format!("部门代码“{}”已被使用", d.code))),
-        Err(e) => Err(e),
-        Ok(r) if r.rows_affected() == 0 => Err(StoreError::NotFound("部门".into())),
-        Ok(_) => Ok(()),
+    .await;
+    let r = crate::unique_as_conflict(r, "code", || format!("部门代码“{}”已被使用", d.code))?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::NotFound("部门".into()));
     }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- grids
@@ -359,11 +353,12 @@ pub struct EnterpriseFilter {
     pub grid_id: Option<String>,
 }
 
-const ENTERPRISE_SELECT: &str =
+const ENTERPRISE_COLUMNS: &str =
     "SELECT e.id, e.uscc, e.name, e.kind, e.industry, e.division_code, d.name AS division_name,
     e.grid_id, g.name AS grid_name, e.address, e.lon, e.lat, e.legal_rep, e.employees, e.registered_capital_fen,
-    e.established_on, e.status
-    FROM enterprises e LEFT JOIN divisions d ON d.code = e.division_code LEFT JOIN grids g ON g.id = e.grid_id";
+    e.established_on, e.status";
+const ENTERPRISE_FROM: &str =
+    "FROM enterprises e LEFT JOIN divisions d ON d.code = e.division_code LEFT JOIN grids g ON g.id = e.grid_id";
 
 fn enterprise_where(scope: &RowScope, f: &EnterpriseFilter, q: &mut Sql) {
     q.push(" WHERE 1 = 1");
@@ -401,19 +396,12 @@ pub async fn list_enterprises(
     f: &EnterpriseFilter,
     page: PageRequest,
 ) -> Result<Paged<Enterprise>> {
-    let mut count = Sql::new("SELECT COUNT(*) FROM enterprises e");
-    enterprise_where(scope, f, &mut count);
-    let total: i64 = count.query_scalar().fetch_one(db.reader()).await?;
-    let mut q = Sql::new(ENTERPRISE_SELECT);
-    enterprise_where(scope, f, &mut q);
-    q.push(" ORDER BY e.division_code, e.name");
-    page.apply(&mut q);
-    let items = q.query_as().fetch_all(db.reader()).await?;
-    Ok(Paged { items, total, page: page.page, per_page: page.per_page })
+    let filter = |q: &mut Sql| enterprise_where(scope, f, q);
+    crate::sql::paged(db, ENTERPRISE_COLUMNS, ENTERPRISE_FROM, filter, "e.division_code, e.name", page).await
 }
 
 pub async fn enterprise_by_uscc(db: &Db, scope: &RowScope, uscc: &str) -> Result<Enterprise> {
-    let mut q = Sql::new(ENTERPRISE_SELECT);
+    let mut q = Sql::new(&format!("{ENTERPRISE_COLUMNS} {ENTERPRISE_FROM}"));
     enterprise_where(scope, &EnterpriseFilter::default(), &mut q);
     q.push(" AND e.uscc = ").bind(uscc);
     q.query_as().fetch_optional(db.reader()).await?.ok_or_else(|| StoreError::NotFound("市场主体".into()))
@@ -516,8 +504,9 @@ pub async fn insert_citizen(conn: &mut Conn, now: OffsetDateTime, c: &NewCitizen
     Ok(id)
 }
 
-const CITIZEN_SELECT: &str = "SELECT c.id, c.id_card_no, c.name, c.sex, c.birth_date, c.phone, c.division_code,
-    d.name AS division_name, c.grid_id, c.address FROM citizens c LEFT JOIN divisions d ON d.code = c.division_code";
+const CITIZEN_COLUMNS: &str = "SELECT c.id, c.id_card_no, c.name, c.sex, c.birth_date, c.phone, c.division_code,
+    d.name AS division_name, c.grid_id, c.address";
+const CITIZEN_FROM: &str = "FROM citizens c LEFT JOIN divisions d ON d.code = c.division_code";
 
 fn citizen_where(scope: &RowScope, q_text: Option<&str>, q: &mut Sql) {
     q.push(" WHERE 1 = 1");
@@ -544,26 +533,19 @@ pub async fn list_citizens(
     q_text: Option<&str>,
     page: PageRequest,
 ) -> Result<Paged<Citizen>> {
-    let mut count = Sql::new("SELECT COUNT(*) FROM citizens c");
-    citizen_where(scope, q_text, &mut count);
-    let total: i64 = count.query_scalar().fetch_one(db.reader()).await?;
-    let mut q = Sql::new(CITIZEN_SELECT);
-    citizen_where(scope, q_text, &mut q);
-    q.push(" ORDER BY c.division_code, c.name");
-    page.apply(&mut q);
-    let items = q.query_as().fetch_all(db.reader()).await?;
-    Ok(Paged { items, total, page: page.page, per_page: page.per_page })
+    let filter = |q: &mut Sql| citizen_where(scope, q_text, q);
+    crate::sql::paged(db, CITIZEN_COLUMNS, CITIZEN_FROM, filter, "c.division_code, c.name", page).await
 }
 
 pub async fn citizen_by_id(db: &Db, scope: &RowScope, id: &str) -> Result<Citizen> {
-    let mut q = Sql::new(CITIZEN_SELECT);
+    let mut q = Sql::new(&format!("{CITIZEN_COLUMNS} {CITIZEN_FROM}"));
     citizen_where(scope, None, &mut q);
     q.push(" AND c.id = ").bind(id);
     q.query_as().fetch_optional(db.reader()).await?.ok_or_else(|| StoreError::NotFound("群众信息".into()))
 }
 
 pub async fn citizen_by_id_card(db: &Db, id_card_no: &str) -> Result<Option<Citizen>> {
-    let mut q = Sql::new(CITIZEN_SELECT);
+    let mut q = Sql::new(&format!("{CITIZEN_COLUMNS} {CITIZEN_FROM}"));
     q.push(" WHERE c.id_card_no = ").bind(id_card_no);
     Ok(q.query_as().fetch_optional(db.reader()).await?)
 }

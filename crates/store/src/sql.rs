@@ -127,6 +127,30 @@ impl Sql {
     }
 }
 
+/// One page of a list: counts the rows `filter` leaves of `from`, then selects that page.
+/// `filter` appends to a query that already ends in a `WHERE` clause.
+pub async fn paged<T>(
+    db: &crate::Db,
+    select: &str,
+    from: &str,
+    filter: impl Fn(&mut Sql),
+    order_by: &str,
+    page: PageRequest,
+) -> crate::Result<Paged<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let mut count = Sql::new(&format!("SELECT COUNT(*) {from}"));
+    filter(&mut count);
+    let total: i64 = count.query_scalar().fetch_one(db.reader()).await?;
+    let mut q = Sql::new(&format!("{select} {from}"));
+    filter(&mut q);
+    q.push(" ORDER BY ").push(order_by);
+    page.apply(&mut q);
+    let items = q.query_as().fetch_all(db.reader()).await?;
+    Ok(Paged { items, total, page: page.page, per_page: page.per_page })
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 pub fn like_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
