@@ -228,13 +228,27 @@ pub fn person_name(rng: &mut Rng) -> String {
     s.chars().take(3).collect()
 }
 
+/// A uniformly random point inside `ring` (rejection sampling in its bounding box; the
+/// centroid if the shape is too thin to hit).
+fn point_in(rng: &mut Rng, ring: &Ring) -> Wgs84Point {
+    let (x0, y0, x1, y1) = ring.bbox();
+    for _ in 0..200 {
+        let p = Wgs84Point { lon: x0 + rng.unit_f64() * (x1 - x0), lat: y0 + rng.unit_f64() * (y1 - y0) };
+        if ring.contains(&p) {
+            return p;
+        }
+    }
+    ring.centroid()
+}
+
 fn uscc_char(rng: &mut Rng) -> u8 {
     crate::ids::uscc_charset()[rng.below(31) as usize]
 }
 
 /// Generates the demo city. `towns` are the township-level units from config; each must lie
-/// in one of `boxes` (by its first six digits).
-pub fn generate(towns: &[TownInput], boxes: &[CountyBox], scale: u32, seed: u64) -> DemoCity {
+/// in one of `boxes` (by its first six digits). Towns that have grids in `configured` (official
+/// shapes from config) keep those; the others get generated shapes.
+pub fn generate(towns: &[TownInput], boxes: &[CountyBox], configured: &[DemoGrid], scale: u32, seed: u64) -> DemoCity {
     let mut rng = Rng::new(seed);
     let mut city = DemoCity::default();
 
@@ -250,6 +264,12 @@ pub fn generate(towns: &[TownInput], boxes: &[CountyBox], scale: u32, seed: u64)
             let (c, r) = (i % cols, i / cols);
             let (x0, y1) = (b.min_lon + c as f64 * w, b.max_lat - r as f64 * h);
             let ring = Ring::rect(x0, y1 - h, x0 + w, y1);
+            let fixed: Vec<&DemoGrid> = configured.iter().filter(|g| g.town_code == t.code).collect();
+            if !fixed.is_empty() {
+                city.grids.extend(fixed.into_iter().cloned());
+                city.towns.push(DemoTown { code: t.code.clone(), name: t.name.clone(), ring });
+                continue;
+            }
             for g in 0..GRIDS_PER_TOWN {
                 let gw = w / GRIDS_PER_TOWN as f64;
                 let gx = x0 + g as f64 * gw;
@@ -337,9 +357,8 @@ pub fn generate(towns: &[TownInput], boxes: &[CountyBox], scale: u32, seed: u64)
                 break code;
             }
         };
-        let (x0, y0, x1, y1) = grid.ring.bbox();
-        let location = Wgs84Point { lon: x0 + rng.unit_f64() * (x1 - x0), lat: y0 + rng.unit_f64() * (y1 - y0) };
-        let road_kw = rng.pick(&grid.keywords).clone();
+        let location = point_in(&mut rng, &grid.ring);
+        let road_kw = if grid.keywords.is_empty() { town_name.clone() } else { rng.pick(&grid.keywords).clone() };
         let employees = match (kind, rng.below(100)) {
             ("个体工商户", _) => rng.between(1, 8),
             ("农民专业合作社", _) => rng.between(5, 60),
@@ -387,7 +406,7 @@ pub fn generate(towns: &[TownInput], boxes: &[CountyBox], scale: u32, seed: u64)
                 break id;
             }
         };
-        let road_kw = rng.pick(&grid.keywords).clone();
+        let road_kw = if grid.keywords.is_empty() { grid.name.clone() } else { rng.pick(&grid.keywords).clone() };
         city.citizens.push(DemoCitizen {
             id_card_no: id,
             name: person_name(&mut rng),
@@ -423,8 +442,8 @@ mod tests {
 
     #[test]
     fn same_seed_same_city() {
-        let a = generate(&towns(), &bozhou_county_boxes(), 1, 7);
-        let b = generate(&towns(), &bozhou_county_boxes(), 1, 7);
+        let a = generate(&towns(), &bozhou_county_boxes(), &[], 1, 7);
+        let b = generate(&towns(), &bozhou_county_boxes(), &[], 1, 7);
         assert_eq!(a.enterprises.len(), ENTERPRISES_PER_SCALE);
         assert_eq!(a.citizens.len(), CITIZENS_PER_SCALE);
         assert_eq!(a.grids.len(), 5 * GRIDS_PER_TOWN);
@@ -435,8 +454,32 @@ mod tests {
     }
 
     #[test]
+    fn configured_grids_replace_generated_ones() {
+        let tri = Ring::new(vec![
+            Wgs84Point { lon: 115.80, lat: 33.90 },
+            Wgs84Point { lon: 115.90, lat: 33.90 },
+            Wgs84Point { lon: 115.85, lat: 34.00 },
+        ])
+        .unwrap();
+        let g = DemoGrid {
+            code: "GJ-A".into(),
+            name: "古井镇酒城网格".into(),
+            town_code: DivisionCode::parse("341602100").unwrap(),
+            ring: tri.clone(),
+            keywords: vec!["古井镇酒城大道".into()],
+        };
+        let city = generate(&towns(), &bozhou_county_boxes(), &[g], 1, 3);
+        let gj: Vec<_> = city.grids.iter().filter(|g| g.town_code.as_str() == "341602100").collect();
+        assert_eq!(gj.len(), 1);
+        assert_eq!(gj[0].code, "GJ-A");
+        for e in city.enterprises.iter().filter(|e| e.grid_code == "GJ-A") {
+            assert!(tri.contains(&e.location), "placed inside the triangle");
+        }
+    }
+
+    #[test]
     fn generated_records_are_valid_and_placed() {
-        let city = generate(&towns(), &bozhou_county_boxes(), 2, 1);
+        let city = generate(&towns(), &bozhou_county_boxes(), &[], 2, 1);
         let mut names = HashSet::new();
         for e in &city.enterprises {
             assert!(Uscc::parse(e.uscc.as_str()).is_ok());

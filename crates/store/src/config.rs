@@ -133,6 +133,21 @@ pub struct DemoAccount {
     pub grid: Option<String>,
 }
 
+/// A grid (网格) from `config/grids/*.geojson`: an official management area with its shape.
+#[derive(Debug, Clone)]
+pub struct GridDef {
+    pub code: String,
+    pub name: String,
+    /// The town (9 digits) or community (12 digits) the grid belongs to.
+    pub division_code: DivisionCode,
+    /// Converted to WGS-84.
+    pub ring: domain::geo::Ring,
+    pub datum: domain::geo::Datum,
+    /// The geometry as supplied, when its datum was not WGS-84.
+    pub original: Option<String>,
+    pub keywords: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct DemoConfig {
     pub password: String,
@@ -148,6 +163,7 @@ pub struct CityConfig {
     pub city: City,
     pub divisions: DivisionRegistry,
     pub towns: Vec<TownInput>,
+    pub grids: Vec<GridDef>,
     pub departments: Vec<DepartmentDef>,
     pub roles: Vec<RoleDef>,
     pub holidays: Vec<HolidayTable>,
@@ -292,6 +308,64 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
                 }
                 Ok(_) => errors.push(ConfigError::new(&file, line, "township_code", "应为9位乡级代码")),
                 Err(e) => errors.push(ConfigError::new(&file, line, "township_code", e.to_string())),
+            }
+        }
+    }
+
+    // Communities (村/社区, 12-digit codes), optional.
+    if let Some(Some(text)) = try_or_collect!(source.read("divisions/communities.csv")) {
+        let file = source.display_path("divisions/communities.csv");
+        let mut rdr = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(text.as_bytes());
+        for rec in rdr.records() {
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    errors.push(ConfigError::new(
+                        &file,
+                        e.position().map(|p| p.line() as usize),
+                        "",
+                        format!("CSV 格式错误：{e}"),
+                    ));
+                    continue;
+                }
+            };
+            let line = rec.position().map(|p| p.line() as usize);
+            let (code, name) = (rec.get(1).unwrap_or(""), rec.get(2).unwrap_or("").trim());
+            match DivisionCode::parse(code) {
+                Ok(c) if c.level() == domain::ids::DivisionLevel::Village && !name.is_empty() => {
+                    if let Err(e) = divisions.add(c, name.to_string()) {
+                        errors.push(ConfigError::new(&file, line, "community_code", e.to_string()));
+                    }
+                }
+                Ok(_) => {
+                    errors.push(ConfigError::new(&file, line, "community_code", "应为12位村级代码，且名称不能为空"))
+                }
+                Err(e) => errors.push(ConfigError::new(&file, line, "community_code", e.to_string())),
+            }
+        }
+    }
+
+    let mut grids = vec![];
+    let mut grid_codes = HashSet::new();
+    for name in source.list("grids", ".geojson") {
+        let rel = format!("grids/{name}");
+        if let Some(text) = try_or_collect!(source.require(&rel)) {
+            let file = source.display_path(&rel);
+            match parse_grids(&file, &text, &divisions) {
+                Ok(list) => {
+                    for g in list {
+                        if !grid_codes.insert(g.code.clone()) {
+                            errors.push(ConfigError::new(
+                                &file,
+                                None,
+                                "properties.code",
+                                format!("网格编码“{}”重复", g.code),
+                            ));
+                        }
+                        grids.push(g);
+                    }
+                }
+                Err(mut es) => errors.append(&mut es),
             }
         }
     }
@@ -537,9 +611,17 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
     });
 
     match (city, demo) {
-        (Some(city), Some(demo)) if errors.is_empty() => {
-            Ok(CityConfig { source: source.describe(), city, divisions, towns, departments, roles, holidays, demo })
-        }
+        (Some(city), Some(demo)) if errors.is_empty() => Ok(CityConfig {
+            source: source.describe(),
+            city,
+            divisions,
+            towns,
+            grids,
+            departments,
+            roles,
+            holidays,
+            demo,
+        }),
         _ => {
             if errors.is_empty() {
                 errors.push(ConfigError::new(&source.describe(), None, "", "配置不完整"));
@@ -547,6 +629,103 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             Err(errors)
         }
     }
+}
+
+/// Parses a GeoJSON FeatureCollection of grid polygons. Each feature needs `code`, `name` and
+/// `division_code` properties; `keywords` (address keywords) and `datum` (wgs84, gcj02 or bd09;
+/// default wgs84) are optional. Shapes in GCJ-02 or BD-09 are converted and the original kept.
+fn parse_grids(file: &str, text: &str, divisions: &DivisionRegistry) -> Result<Vec<GridDef>, Vec<ConfigError>> {
+    use domain::geo::{Datum, Ring, to_wgs84};
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| vec![ConfigError::new(file, Some(e.line()), "", format!("GeoJSON 格式错误：{e}"))])?;
+    let features = v.get("features").and_then(|f| f.as_array()).ok_or_else(|| {
+        vec![ConfigError::new(file, None, "features", "应为 GeoJSON FeatureCollection，含 features 数组")]
+    })?;
+    let mut out = vec![];
+    let mut errors = vec![];
+    for (i, f) in features.iter().enumerate() {
+        let field = |name: &str| format!("features[{i}].{name}");
+        let props = f.get("properties").cloned().unwrap_or_default();
+        let text_prop = |k: &str| props.get(k).and_then(|v| v.as_str()).map(str::trim).unwrap_or("").to_string();
+        let (code, name) = (text_prop("code"), text_prop("name"));
+        if code.is_empty() || name.is_empty() {
+            errors.push(ConfigError::new(file, None, field("properties"), "网格需要 code 和 name"));
+            continue;
+        }
+        let division = match divisions.lookup(&text_prop("division_code")) {
+            Ok(d) if d.level() >= domain::ids::DivisionLevel::Town => d,
+            Ok(d) => {
+                errors.push(ConfigError::new(
+                    file,
+                    None,
+                    field("properties.division_code"),
+                    format!("网格应属于乡镇或村社区，{d} 级别过高"),
+                ));
+                continue;
+            }
+            Err(e) => {
+                errors.push(ConfigError::new(file, None, field("properties.division_code"), e.to_string()));
+                continue;
+            }
+        };
+        let datum = match Datum::parse(&text_prop("datum")) {
+            Some(d) => d,
+            None => {
+                errors.push(ConfigError::new(file, None, field("properties.datum"), "坐标系应为 wgs84、gcj02 或 bd09"));
+                continue;
+            }
+        };
+        let geometry = f.get("geometry").cloned().unwrap_or_default();
+        if geometry.get("type").and_then(|t| t.as_str()) != Some("Polygon") {
+            errors.push(ConfigError::new(file, None, field("geometry.type"), "网格形状应为 Polygon"));
+            continue;
+        }
+        let coords =
+            geometry.get("coordinates").and_then(|c| c.get(0)).and_then(|r| r.as_array()).cloned().unwrap_or_default();
+        let mut points = vec![];
+        for (j, c) in coords.iter().enumerate() {
+            let pair = (c.get(0).and_then(|x| x.as_f64()), c.get(1).and_then(|y| y.as_f64()));
+            match pair {
+                (Some(lon), Some(lat)) => match to_wgs84(datum, lon, lat) {
+                    Ok(p) => points.push(p),
+                    Err(e) => errors.push(ConfigError::new(
+                        file,
+                        None,
+                        field(&format!("geometry.coordinates[0][{j}]")),
+                        e.to_string(),
+                    )),
+                },
+                _ => errors.push(ConfigError::new(
+                    file,
+                    None,
+                    field(&format!("geometry.coordinates[0][{j}]")),
+                    "应为 [经度, 纬度]",
+                )),
+            }
+        }
+        let ring = match Ring::new(points) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(ConfigError::new(file, None, field("geometry"), e.to_string()));
+                continue;
+            }
+        };
+        let keywords = props
+            .get("keywords")
+            .and_then(|k| k.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str()).map(str::to_string).collect())
+            .unwrap_or_default();
+        out.push(GridDef {
+            code,
+            name,
+            division_code: division,
+            ring,
+            original: (datum != Datum::Wgs84).then(|| geometry.to_string()),
+            datum,
+            keywords,
+        });
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
 fn valid_code(s: &str) -> bool {
@@ -613,6 +792,41 @@ mod tests {
         assert!(typo.contains(&format!("roles.toml:{line}: role[1].permissions[0]")), "{typo}");
         assert!(typo.contains("是否应为“audit.read”"), "{typo}");
         assert!(text.iter().any(|e| e.contains("role[0].scope")), "{text:?}");
+    }
+
+    #[test]
+    fn grids_and_communities_come_from_config() {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&repo_config(), dir.path());
+        std::fs::write(
+            dir.path().join("divisions/communities.csv"),
+            "town_code,community_code,name\n341602100,341602100001,古井村\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("grids")).unwrap();
+        let gcj = domain::geo::wgs84_to_gcj02(115.80, 33.90);
+        let grid = format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"code":"GJ-1","name":"古井村网格","division_code":"341602100001","datum":"gcj02","keywords":["古井镇古井村"]}},
+            "geometry":{{"type":"Polygon","coordinates":[[[{},{}],[115.9,33.9],[115.85,34.0],[{},{}]]]}}}}]}}"#,
+            gcj.0, gcj.1, gcj.0, gcj.1
+        );
+        std::fs::write(dir.path().join("grids/gujing.geojson"), grid).unwrap();
+        let c = load(&ConfigSource::Dir(dir.path().to_path_buf())).unwrap_or_else(|e| panic!("{e:#?}"));
+        assert_eq!(c.grids.len(), 1);
+        let g = &c.grids[0];
+        assert_eq!(g.division_code.as_str(), "341602100001");
+        assert!((g.ring.0[0].lon - 115.80).abs() < 1e-8, "converted from GCJ-02");
+        assert!(g.original.as_deref().unwrap().contains("Polygon"));
+        assert_eq!(c.divisions.full_name(&g.division_code), "安徽省亳州市谯城区古井镇古井村");
+
+        std::fs::write(dir.path().join("grids/bad.geojson"), r#"{"type":"FeatureCollection","features":[{"properties":{"code":"X","name":"x","division_code":"341602"},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#).unwrap();
+        let errors = load(&ConfigSource::Dir(dir.path().to_path_buf())).unwrap_err();
+        let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert!(
+            text.iter()
+                .any(|e| e.contains("bad.geojson: features[0].properties.division_code") && e.contains("级别过高")),
+            "{text:?}"
+        );
     }
 
     fn copy_dir(from: &Path, to: &Path) {

@@ -6,7 +6,7 @@ use crate::org::{self, NewCitizen, NewEnterprise};
 use crate::{Db, Result, StoreError, audit, random_bytes, settings};
 use domain::audit::AuditEntry;
 use domain::auth::UserKind;
-use domain::demo::{bozhou_county_boxes, generate};
+use domain::demo::{DemoGrid, bozhou_county_boxes, generate};
 use sqlx::Row;
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -33,6 +33,21 @@ pub async fn bootstrap(db: &Db, cfg: &CityConfig, now: OffsetDateTime) -> Result
             added.push(format!("部门 {}", d.short_name));
         }
     }
+    for g in &cfg.grids {
+        if org::grid_id_by_code(&mut tx, &g.code).await?.is_none() {
+            let new = org::NewGrid {
+                code: &g.code,
+                name: &g.name,
+                division: &g.division_code,
+                ring: &g.ring,
+                keywords: &g.keywords,
+                datum: g.datum,
+                original: g.original.as_deref(),
+            };
+            org::insert_grid(&mut tx, now, &new).await?;
+            added.push(format!("网格 {}", g.name));
+        }
+    }
     for r in &cfg.roles {
         if auth::role_id_by_code(&mut tx, &r.code).await?.is_none() {
             let input = auth::RoleInput {
@@ -52,6 +67,18 @@ pub async fn bootstrap(db: &Db, cfg: &CityConfig, now: OffsetDateTime) -> Result
     }
     tx.commit().await?;
     Ok(())
+}
+
+fn demo_grid(g: &crate::config::GridDef) -> DemoGrid {
+    let town =
+        domain::DivisionCode::parse(&g.division_code.as_str()[..9]).expect("grids belong to a town or community");
+    DemoGrid {
+        code: g.code.clone(),
+        name: g.name.clone(),
+        town_code: town,
+        ring: g.ring.clone(),
+        keywords: g.keywords.clone(),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +111,8 @@ pub async fn load_demo(
         return Ok(None);
     }
     let scale = scale.unwrap_or(cfg.demo.scale).max(1);
-    let city = generate(&cfg.towns, &bozhou_county_boxes(), scale, cfg.demo.seed);
+    let configured: Vec<DemoGrid> = cfg.grids.iter().map(demo_grid).collect();
+    let city = generate(&cfg.towns, &bozhou_county_boxes(), &configured, scale, cfg.demo.seed);
 
     // Hash outside the transaction: argon2 is deliberately slow.
     let password = cfg.demo.password.clone();
@@ -98,7 +126,22 @@ pub async fn load_demo(
     let mut tx = db.begin().await?;
     let mut grid_ids: HashMap<String, String> = HashMap::new();
     for g in &city.grids {
-        let id = org::insert_grid(&mut tx, now, &g.code, &g.name, &g.town_code, &g.ring, &g.keywords).await?;
+        // Grids from config were inserted at bootstrap; only generated ones are new.
+        let id = match org::grid_id_by_code(&mut tx, &g.code).await? {
+            Some(id) => id,
+            None => {
+                let new = org::NewGrid {
+                    code: &g.code,
+                    name: &g.name,
+                    division: &g.town_code,
+                    ring: &g.ring,
+                    keywords: &g.keywords,
+                    datum: domain::geo::Datum::Wgs84,
+                    original: None,
+                };
+                org::insert_grid(&mut tx, now, &new).await?
+            }
+        };
         grid_ids.insert(g.code.clone(), id);
     }
     for e in &city.enterprises {

@@ -207,6 +207,8 @@ pub struct Grid {
     pub name: String,
     pub division_code: String,
     pub polygon: String,
+    /// The datum the shape was supplied in (stored shapes are always WGS-84).
+    pub datum: String,
     pub min_lon: f64,
     pub min_lat: f64,
     pub max_lon: f64,
@@ -214,35 +216,48 @@ pub struct Grid {
     pub keywords: String,
 }
 
-pub async fn insert_grid(
-    conn: &mut Conn,
-    now: OffsetDateTime,
-    code: &str,
-    name: &str,
-    division: &DivisionCode,
-    ring: &Ring,
-    keywords: &[String],
-) -> Result<String> {
+pub struct NewGrid<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub division: &'a DivisionCode,
+    /// WGS-84.
+    pub ring: &'a Ring,
+    pub keywords: &'a [String],
+    /// The datum the shape was supplied in, and the original geometry when it was not WGS-84.
+    pub datum: domain::geo::Datum,
+    pub original: Option<&'a str>,
+}
+
+pub async fn insert_grid(conn: &mut Conn, now: OffsetDateTime, g: &NewGrid<'_>) -> Result<String> {
     let id = new_id();
-    let (a, b, c, d) = ring.bbox();
-    sqlx::query(
-        "INSERT INTO grids (id, code, name, division_code, polygon, min_lon, min_lat, max_lon, max_lat, keywords, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+    let (a, b, c, d) = g.ring.bbox();
+    let keywords = g.keywords.join("\n");
+    let r = sqlx::query(
+        "INSERT INTO grids (id, code, name, division_code, polygon, datum, polygon_original, min_lon, min_lat, max_lon, max_lat,
+            keywords, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
     )
     .bind(&id)
-    .bind(code)
-    .bind(name)
-    .bind(division.as_str())
-    .bind(ring.to_geojson())
+    .bind(g.code)
+    .bind(g.name)
+    .bind(g.division.as_str())
+    .bind(g.ring.to_geojson())
+    .bind(g.datum.as_str())
+    .bind(g.original)
     .bind(a)
     .bind(b)
     .bind(c)
     .bind(d)
-    .bind(keywords.join("\n"))
+    .bind(keywords)
     .bind(to_millis(now))
     .execute(&mut *conn)
-    .await?;
+    .await;
+    crate::unique_as_conflict(r, "code", || format!("网格编码“{}”已存在", g.code))?;
     Ok(id)
+}
+
+pub async fn grid_id_by_code(conn: &mut Conn, code: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT id FROM grids WHERE code = $1").bind(code).fetch_optional(&mut *conn).await?)
 }
 
 pub async fn grid_by_code(db: &Db, code: &str) -> Result<Option<Grid>> {

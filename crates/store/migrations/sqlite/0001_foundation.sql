@@ -30,6 +30,9 @@ CREATE TABLE grids (
     name          TEXT NOT NULL,
     division_code TEXT NOT NULL REFERENCES divisions(code),
     polygon       TEXT NOT NULL,
+    -- The shape as it was supplied when that was not WGS-84 (GCJ-02 or BD-09), and its datum.
+    datum         TEXT NOT NULL DEFAULT 'wgs84',
+    polygon_original TEXT,
     min_lon       DOUBLE PRECISION NOT NULL,
     min_lat       DOUBLE PRECISION NOT NULL,
     max_lon       DOUBLE PRECISION NOT NULL,
