@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod expr;
 pub mod geo;
 pub mod ids;
 pub mod money;

@@ -19,9 +19,36 @@ pub fn describe_char(c: char) -> String {
     if c.is_whitespace() { "空白".to_string() } else { format!("“{c}”") }
 }
 
+/// Levenshtein distance in characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The candidate closest to `input` when it is a likely typo (at most 2 edits, or a third of
+/// the length for long names).
+pub fn closest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (input.chars().count() / 3).max(2);
+    candidates.map(|c| (edit_distance(input, c), c)).filter(|(d, _)| *d <= limit).min().map(|(_, c)| c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suggests_close_names() {
+        assert_eq!(closest("employes", ["employees", "industry"].into_iter()), Some("employees"));
+        assert_eq!(closest("zzz", ["employees"].into_iter()), None);
+    }
 
     #[test]
     fn full_width_becomes_ascii() {
