@@ -489,7 +489,9 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
                     let mut perms = vec![];
                     for (j, p) in r.permissions.iter().enumerate() {
                         if domain::auth::permission(p.get_ref()).is_none() {
-                            let hint = suggest(p.get_ref(), PERMISSIONS.iter().map(|d| d.code));
+                            let hint = domain::text::closest(p.get_ref(), PERMISSIONS.iter().map(|d| d.code))
+                                .map(|c| format!("，是否应为“{c}”？"))
+                                .unwrap_or_default();
                             ctx.err(
                                 p,
                                 format!("role[{i}].permissions[{j}]"),
@@ -730,29 +732,6 @@ fn parse_grids(file: &str, text: &str, divisions: &DivisionRegistry) -> Result<V
 
 fn valid_code(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
-/// "，是否应为“x”？" when a close name exists (edit distance ≤ 2).
-fn suggest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> String {
-    candidates
-        .map(|c| (edit_distance(input, c), c))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, c)| format!("，是否应为“{c}”？"))
-        .unwrap_or_default()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
