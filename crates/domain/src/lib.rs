@@ -14,6 +14,7 @@ pub mod geo;
 pub mod ids;
 pub mod money;
 pub mod text;
+pub mod workflow;
 
 pub use ids::{DivisionCode, IdCardNo, Uscc};
 pub use money::Money;

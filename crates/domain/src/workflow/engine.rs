@@ -1,0 +1,922 @@
+//! The workflow engine: instance + event + now → new instance + effects. No IO: the runtime
+//! persists the instance, turns `Schedule` effects into durable jobs and delivers notices.
+
+use super::clock::SlaClock;
+use super::def::{ActorSpec, Reason, RejectPolicy, StepKind, Target, TimeoutAction, WorkflowDef};
+use crate::calendar::WorkCalendar;
+use crate::clock::local;
+use crate::expr::{EvalContext, Facts, Schema, Value};
+use std::collections::BTreeMap;
+use time::{Date, OffsetDateTime};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Running,
+    /// Returned to the applicant for correction (补正); every clock is stopped.
+    Correcting,
+    Approved,
+    Rejected,
+    Withdrawn,
+}
+
+impl Status {
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Approved | Status::Rejected | Status::Withdrawn)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Correcting => "correcting",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+            Status::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Running => "办理中",
+            Status::Correcting => "待补正",
+            Status::Approved => "已办结（准予）",
+            Status::Rejected => "已办结（不予）",
+            Status::Withdrawn => "已撤回",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Open,
+    Approved,
+    DeemedApproved,
+    Rejected,
+    Cancelled,
+}
+
+impl TaskStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Open => "open",
+            TaskStatus::Approved => "approved",
+            TaskStatus::DeemedApproved => "deemed_approved",
+            TaskStatus::Rejected => "rejected",
+            TaskStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskStatus::Open => "待办",
+            TaskStatus::Approved => "同意",
+            TaskStatus::DeemedApproved => "超时默认同意",
+            TaskStatus::Rejected => "不同意",
+            TaskStatus::Cancelled => "已取消",
+        }
+    }
+
+    fn decided(self) -> bool {
+        matches!(self, TaskStatus::Approved | TaskStatus::DeemedApproved | TaskStatus::Rejected)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Task {
+    pub no: u32,
+    pub step: String,
+    /// The parallel step this task is a branch of.
+    pub parent: Option<String>,
+    pub actor: ActorSpec,
+    /// Set by a transfer: only this user may act.
+    pub assignee: Option<String>,
+    pub status: TaskStatus,
+    /// After an escalation, this role (anywhere) may act too.
+    pub escalated_to: Option<String>,
+    pub clock: SlaClock,
+    /// Generation of the deadline timer; timers of older generations are stale.
+    pub timer: u32,
+    pub deadline: Option<OffsetDateTime>,
+    pub overdue: bool,
+    pub opened_at: OffsetDateTime,
+    pub decided_at: Option<OffsetDateTime>,
+}
+
+/// One deficiency of a return for correction, tied to a material or a field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Deficiency {
+    pub target: String,
+    pub note: String,
+}
+
+/// 一次性告知: a return for correction with every deficiency listed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Notice {
+    pub step: String,
+    pub at: OffsetDateTime,
+    pub by: String,
+    pub items: Vec<Deficiency>,
+}
+
+/// 容缺受理: the application went on without a material the applicant committed to supply.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tolerance {
+    pub step: String,
+    pub material: String,
+    pub due: Date,
+    pub note: String,
+    pub by: String,
+    pub at: OffsetDateTime,
+    pub fulfilled_at: Option<OffsetDateTime>,
+    pub overdue: bool,
+}
+
+/// One transition, as the record shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Record {
+    pub at: OffsetDateTime,
+    pub by_id: String,
+    pub by: String,
+    pub action: String,
+    pub step: String,
+    pub reason: Option<String>,
+    pub text: String,
+    /// Time the step's clock had used when this happened.
+    pub elapsed: String,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Instance {
+    pub id: String,
+    pub def_id: String,
+    pub def_version: u32,
+    pub applicant_id: String,
+    pub status: Status,
+    pub tasks: Vec<Task>,
+    pub notices: Vec<Notice>,
+    /// Per step with a notice: what the applicant changed since that step's first notice.
+    pub changed: BTreeMap<String, Vec<String>>,
+    pub tolerances: Vec<Tolerance>,
+    pub records: Vec<Record>,
+    pub started_at: OffsetDateTime,
+    pub finished_at: Option<OffsetDateTime>,
+    /// For a rejection: the reason code and text.
+    pub outcome_reason: Option<String>,
+    pub correcting_since: Option<OffsetDateTime>,
+    /// Working days spent in correction, excluded from handling time.
+    pub correction_days: i64,
+}
+
+/// Who is acting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: String,
+    pub name: String,
+    /// Department code (from config), for staff.
+    pub department: Option<String>,
+    /// Role codes.
+    pub roles: Vec<String>,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor { user_id: "system".into(), name: "系统".into(), department: None, roles: vec![] }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Approve {
+        comment: String,
+    },
+    /// A reason from the catalog is mandatory, plus free text.
+    Reject {
+        reason: String,
+        text: String,
+    },
+    Return {
+        items: Vec<Deficiency>,
+    },
+    Transfer {
+        to_user: String,
+        to_name: String,
+        note: String,
+    },
+    Comment {
+        text: String,
+    },
+    /// 容缺: proceed now, the material to follow by `due`.
+    Tolerate {
+        material: String,
+        due: Date,
+        note: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Act {
+        task: u32,
+        actor: Actor,
+        action: Action,
+    },
+    /// The applicant hands the corrected application back, naming what they changed.
+    Resubmit {
+        actor: Actor,
+        changed: Vec<String>,
+    },
+    Withdraw {
+        actor: Actor,
+        reason: String,
+    },
+    /// A deadline timer fired.
+    Timeout {
+        task: u32,
+        timer: u32,
+    },
+    SupplyMaterial {
+        actor: Actor,
+        material: String,
+    },
+    /// A tolerance due date passed.
+    ToleranceDue {
+        index: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    Role { department: Option<String>, role: String },
+    Applicant,
+    User(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Timer {
+    Deadline { task: u32, timer: u32 },
+    Tolerance { index: usize },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Schedule { timer: Timer, at: OffsetDateTime },
+    Cancel { timer: Timer },
+    Notify { to: Recipient, text: String },
+    Finished { status: Status },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkflowError {
+    #[error("该申请已{0}，不能再操作")]
+    Finished(&'static str),
+    #[error("该申请正在补正，请等申请人重新提交")]
+    Correcting,
+    #[error("没有编号为 {0} 的待办")]
+    NoTask(u32),
+    #[error("该环节已办理（{0}）")]
+    TaskClosed(&'static str),
+    #[error("您无权办理此环节：需要{0}")]
+    NotAllowed(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What the engine may consult besides the instance.
+pub struct Env<'a> {
+    pub now: OffsetDateTime,
+    pub calendar: &'a WorkCalendar,
+    pub facts: &'a Facts,
+    pub schema: Option<&'a Schema>,
+    pub reasons: &'a [Reason],
+}
+
+struct Run<'a> {
+    def: &'a WorkflowDef,
+    env: &'a Env<'a>,
+    inst: Instance,
+    effects: Vec<Effect>,
+}
+
+impl Run<'_> {
+    fn record(
+        &mut self,
+        actor: &Actor,
+        action: &str,
+        step: &str,
+        reason: Option<String>,
+        text: String,
+        elapsed: String,
+    ) {
+        self.inst.records.push(Record {
+            at: self.env.now,
+            by_id: actor.user_id.clone(),
+            by: actor.name.clone(),
+            action: action.into(),
+            step: step.into(),
+            reason,
+            text,
+            elapsed,
+        });
+    }
+
+    fn step_name(&self, id: &str) -> String {
+        self.def.step(id).map(|s| s.name.clone()).unwrap_or_else(|| id.to_string())
+    }
+
+    fn schedule(&mut self, ti: usize) {
+        let t = &mut self.inst.tasks[ti];
+        t.timer += 1;
+        t.deadline = t.clock.deadline(self.env.calendar);
+        if let Some(at) = t.deadline {
+            self.effects.push(Effect::Schedule { timer: Timer::Deadline { task: t.no, timer: t.timer }, at });
+        }
+    }
+
+    fn cancel(&mut self, ti: usize) {
+        let t = &self.inst.tasks[ti];
+        if t.deadline.is_some() {
+            self.effects.push(Effect::Cancel { timer: Timer::Deadline { task: t.no, timer: t.timer } });
+        }
+        self.inst.tasks[ti].deadline = None;
+    }
+
+    fn activate(&mut self, step_id: &str, parent: Option<&str>) {
+        let step = self.def.step(step_id).expect("validated step").clone();
+        match &step.kind {
+            StepKind::Task { actor, sla, .. } => {
+                let no = self.inst.tasks.len() as u32 + 1;
+                self.inst.tasks.push(Task {
+                    no,
+                    step: step.id.clone(),
+                    parent: parent.map(str::to_string),
+                    actor: actor.clone(),
+                    assignee: None,
+                    status: TaskStatus::Open,
+                    escalated_to: None,
+                    clock: SlaClock::started(*sla, self.env.now),
+                    timer: 0,
+                    deadline: None,
+                    overdue: false,
+                    opened_at: self.env.now,
+                    decided_at: None,
+                });
+                let ti = self.inst.tasks.len() - 1;
+                self.schedule(ti);
+                let due = self.inst.tasks[ti].deadline.map(crate::clock::format_local).unwrap_or_default();
+                self.effects.push(Effect::Notify {
+                    to: Recipient::Role { department: Some(actor.department.clone()), role: actor.role.clone() },
+                    text: format!("新待办：{}（{}），请于 {due} 前办理", step.name, sla.label()),
+                });
+            }
+            StepKind::Parallel { branches, .. } => {
+                for b in branches {
+                    self.activate(b, Some(&step.id));
+                }
+            }
+        }
+    }
+
+    /// The latest task of each branch of a parallel step.
+    fn branch_tasks(&self, parent: &str) -> Vec<usize> {
+        let Some(StepKind::Parallel { branches, .. }) = self.def.step(parent).map(|s| &s.kind) else { return vec![] };
+        branches
+            .iter()
+            .filter_map(|b| self.inst.tasks.iter().rposition(|t| &t.step == b && t.parent.as_deref() == Some(parent)))
+            .collect()
+    }
+
+    /// After a step is done positively: join parallel branches, or follow the routes.
+    fn proceed(&mut self, step_id: &str) -> Result<(), WorkflowError> {
+        if let Some(parent) = self.def.parent_of(step_id).map(|p| p.id.clone()) {
+            let tasks = self.branch_tasks(&parent);
+            if tasks.iter().any(|i| !self.inst.tasks[*i].status.decided()) {
+                return Ok(());
+            }
+            if tasks.iter().any(|i| self.inst.tasks[*i].status == TaskStatus::Rejected) {
+                let reason = self.rejections();
+                self.finish(Status::Rejected, Some(reason));
+                return Ok(());
+            }
+            return self.route(&parent);
+        }
+        self.route(step_id)
+    }
+
+    fn route(&mut self, step_id: &str) -> Result<(), WorkflowError> {
+        let step = self.def.step(step_id).expect("validated step").clone();
+        let ctx = EvalContext { today: local(self.env.now).date(), calendar: Some(self.env.calendar) };
+        for r in &step.next {
+            let ok = match (&r.when, self.env.schema) {
+                (None, _) => true,
+                (Some(e), Some(schema)) => {
+                    e.eval_facts(schema, self.env.facts, &ctx).map_err(WorkflowError::Invalid)? == Value::Bool(true)
+                }
+                (Some(_), None) => false,
+            };
+            if ok {
+                match &r.to {
+                    Target::End => self.finish(Status::Approved, None),
+                    Target::Step(t) => self.activate(t, None),
+                }
+                return Ok(());
+            }
+        }
+        Err(WorkflowError::Invalid(format!("“{}”之后没有符合条件的下一步，请检查流程配置", step.name)))
+    }
+
+    /// Every rejection so far (several departments may have said no), as one reason.
+    fn rejections(&self) -> String {
+        let parts: Vec<String> = self
+            .inst
+            .records
+            .iter()
+            .filter(|r| matches!(r.action.as_str(), "reject" | "auto_reject"))
+            .map(|r| {
+                let why = match r.reason.as_deref().and_then(|c| self.env.reasons.iter().find(|x| x.code == c)) {
+                    Some(x) => format!("{}（{}）", x.text, r.text),
+                    None => r.text.clone(),
+                };
+                format!("{}：{why}", self.step_name(&r.step))
+            })
+            .collect();
+        parts.join("；")
+    }
+
+    fn finish(&mut self, status: Status, reason: Option<String>) {
+        for i in 0..self.inst.tasks.len() {
+            if self.inst.tasks[i].status == TaskStatus::Open {
+                self.cancel(i);
+                let now = self.env.now;
+                let cal = self.env.calendar;
+                let t = &mut self.inst.tasks[i];
+                t.clock.stop(now, cal);
+                t.status = TaskStatus::Cancelled;
+            }
+        }
+        for (i, tol) in self.inst.tolerances.iter().enumerate() {
+            if tol.fulfilled_at.is_none() && !tol.overdue && status != Status::Approved {
+                self.effects.push(Effect::Cancel { timer: Timer::Tolerance { index: i } });
+            }
+        }
+        self.inst.status = status;
+        self.inst.finished_at = Some(self.env.now);
+        self.inst.outcome_reason = reason;
+        self.effects.push(Effect::Finished { status });
+        self.effects.push(Effect::Notify { to: Recipient::Applicant, text: format!("您的申请{}", status.label()) });
+    }
+
+    fn may_act(&self, t: &Task, a: &Actor) -> Result<(), WorkflowError> {
+        if let Some(u) = &t.assignee {
+            return if &a.user_id == u {
+                Ok(())
+            } else {
+                Err(WorkflowError::NotAllowed("转办指定的办理人".into()))
+            };
+        }
+        let in_dept = a.department.as_deref() == Some(t.actor.department.as_str()) && a.roles.contains(&t.actor.role);
+        let escalated = t.escalated_to.as_ref().is_some_and(|r| a.roles.contains(r));
+        if in_dept || escalated {
+            Ok(())
+        } else {
+            Err(WorkflowError::NotAllowed(format!("{}部门的{}角色", t.actor.department, t.actor.role)))
+        }
+    }
+
+    fn open_task(&self, no: u32) -> Result<usize, WorkflowError> {
+        let i = self.inst.tasks.iter().position(|t| t.no == no).ok_or(WorkflowError::NoTask(no))?;
+        let t = &self.inst.tasks[i];
+        if t.status != TaskStatus::Open {
+            return Err(WorkflowError::TaskClosed(t.status.label()));
+        }
+        Ok(i)
+    }
+
+    fn decide(&mut self, ti: usize, status: TaskStatus) {
+        self.cancel(ti);
+        let (now, cal) = (self.env.now, self.env.calendar);
+        let t = &mut self.inst.tasks[ti];
+        t.clock.stop(now, cal);
+        t.status = status;
+        t.decided_at = Some(now);
+    }
+
+    fn act(&mut self, task: u32, actor: &Actor, action: &Action) -> Result<(), WorkflowError> {
+        let ti = self.open_task(task)?;
+        self.may_act(&self.inst.tasks[ti], actor)?;
+        let step = self.inst.tasks[ti].step.clone();
+        let elapsed = self.inst.tasks[ti].clock.used_label(self.env.now, self.env.calendar);
+        match action {
+            Action::Approve { comment } => {
+                self.decide(ti, TaskStatus::Approved);
+                self.record(actor, "approve", &step, None, comment.clone(), elapsed);
+                self.proceed(&step)?;
+            }
+            Action::Reject { reason, text } => {
+                let r = self
+                    .env
+                    .reasons
+                    .iter()
+                    .find(|r| &r.code == reason)
+                    .ok_or_else(|| WorkflowError::Invalid("请从理由目录中选择驳回理由".into()))?;
+                if text.trim().is_empty() {
+                    return Err(WorkflowError::Invalid("请写明驳回的具体说明".into()));
+                }
+                let code = r.code.clone();
+                self.decide(ti, TaskStatus::Rejected);
+                self.record(actor, "reject", &step, Some(code), text.trim().to_string(), elapsed);
+                let at_once = match self.def.parent_of(&step).map(|p| &p.kind) {
+                    Some(StepKind::Parallel { on_reject, .. }) => *on_reject == RejectPolicy::RejectAtOnce,
+                    _ => true,
+                };
+                if at_once {
+                    let reason = self.rejections();
+                    self.finish(Status::Rejected, Some(reason));
+                } else {
+                    self.proceed(&step)?;
+                }
+            }
+            Action::Return { items } => self.return_for_correction(ti, actor, items, elapsed)?,
+            Action::Transfer { to_user, to_name, note } => {
+                if to_user.is_empty() {
+                    return Err(WorkflowError::Invalid("请选择转办对象".into()));
+                }
+                self.inst.tasks[ti].assignee = Some(to_user.clone());
+                self.record(actor, "transfer", &step, None, format!("转办给 {to_name}。{note}"), elapsed);
+                self.effects.push(Effect::Notify {
+                    to: Recipient::User(to_user.clone()),
+                    text: format!("{} 转办给您：{}", actor.name, self.step_name(&step)),
+                });
+            }
+            Action::Comment { text } => {
+                if text.trim().is_empty() {
+                    return Err(WorkflowError::Invalid("意见不能为空".into()));
+                }
+                self.record(actor, "comment", &step, None, text.trim().to_string(), elapsed);
+            }
+            Action::Tolerate { material, due, note } => {
+                let m = self
+                    .def
+                    .material(material)
+                    .ok_or_else(|| WorkflowError::Invalid(format!("材料“{material}”不在本事项的材料清单中")))?;
+                if *due <= local(self.env.now).date() {
+                    return Err(WorkflowError::Invalid("容缺材料的补交日期应晚于今天".into()));
+                }
+                let name = m.name.clone();
+                self.inst.tolerances.push(Tolerance {
+                    step: step.clone(),
+                    material: material.clone(),
+                    due: *due,
+                    note: note.clone(),
+                    by: actor.name.clone(),
+                    at: self.env.now,
+                    fulfilled_at: None,
+                    overdue: false,
+                });
+                let index = self.inst.tolerances.len() - 1;
+                let at = crate::clock::from_local(time::PrimitiveDateTime::new(
+                    due.next_day().expect("date"),
+                    time::Time::MIDNIGHT,
+                ));
+                self.effects.push(Effect::Schedule { timer: Timer::Tolerance { index }, at });
+                self.effects.push(Effect::Notify {
+                    to: Recipient::Applicant,
+                    text: format!("容缺受理：请于 {due} 前补交“{name}”"),
+                });
+                self.decide(ti, TaskStatus::Approved);
+                self.record(
+                    actor,
+                    "tolerate",
+                    &step,
+                    None,
+                    format!("容缺“{name}”，承诺 {due} 前补交。{note}"),
+                    elapsed,
+                );
+                self.proceed(&step)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn known_target(&self, target: &str) -> bool {
+        self.def.material(target).is_some() || self.env.schema.is_some_and(|s| s.get(target).is_some())
+    }
+
+    fn target_name(&self, target: &str) -> String {
+        if let Some(m) = self.def.material(target) {
+            return m.name.clone();
+        }
+        self.env.schema.and_then(|s| s.get(target)).map(|(_, f)| f.label.clone()).unwrap_or_else(|| target.to_string())
+    }
+
+    fn return_for_correction(
+        &mut self,
+        ti: usize,
+        actor: &Actor,
+        items: &[Deficiency],
+        elapsed: String,
+    ) -> Result<(), WorkflowError> {
+        let step = self.inst.tasks[ti].step.clone();
+        if items.is_empty() {
+            return Err(WorkflowError::Invalid("一次性告知须列出全部需补正的问题".into()));
+        }
+        for it in items {
+            if !self.known_target(&it.target) {
+                return Err(WorkflowError::Invalid(format!("补正事项“{}”不是本事项的材料或字段", it.target)));
+            }
+            if it.note.trim().is_empty() {
+                return Err(WorkflowError::Invalid(format!("请写明“{}”需要如何补正", self.target_name(&it.target))));
+            }
+        }
+        // 一次性告知: after the first notice at this step, only its items or what the applicant
+        // changed since may be raised again.
+        if let Some(first) = self.inst.notices.iter().find(|n| n.step == step) {
+            let changed = self.inst.changed.get(&step).cloned().unwrap_or_default();
+            for it in items {
+                let allowed = first.items.iter().any(|f| f.target == it.target) || changed.contains(&it.target);
+                if !allowed {
+                    return Err(WorkflowError::Invalid(format!(
+                        "“{}”不在首次一次性告知中，申请人此后也未修改，不能再次要求补正",
+                        self.target_name(&it.target)
+                    )));
+                }
+            }
+        }
+        self.inst.notices.push(Notice {
+            step: step.clone(),
+            at: self.env.now,
+            by: actor.name.clone(),
+            items: items.to_vec(),
+        });
+        self.inst.changed.entry(step.clone()).or_default();
+        // Every running clock stops while the applicant corrects.
+        for i in 0..self.inst.tasks.len() {
+            if self.inst.tasks[i].status == TaskStatus::Open {
+                self.cancel(i);
+                let (now, cal) = (self.env.now, self.env.calendar);
+                self.inst.tasks[i].clock.stop(now, cal);
+            }
+        }
+        self.inst.status = Status::Correcting;
+        self.inst.correcting_since = Some(self.env.now);
+        let list: Vec<String> =
+            items.iter().map(|i| format!("{}：{}", self.target_name(&i.target), i.note.trim())).collect();
+        self.record(actor, "return", &step, None, list.join("；"), elapsed);
+        self.effects.push(Effect::Notify {
+            to: Recipient::Applicant,
+            text: format!("请一次性补正以下问题：{}", list.join("；")),
+        });
+        Ok(())
+    }
+
+    fn resubmit(&mut self, actor: &Actor, changed: &[String]) -> Result<(), WorkflowError> {
+        if actor.user_id != self.inst.applicant_id {
+            return Err(WorkflowError::NotAllowed("申请人本人".into()));
+        }
+        if self.inst.status != Status::Correcting {
+            return Err(WorkflowError::Invalid("该申请不在补正状态".into()));
+        }
+        for c in changed {
+            if !self.known_target(c) {
+                return Err(WorkflowError::Invalid(format!("“{c}”不是本事项的材料或字段")));
+            }
+        }
+        for list in self.inst.changed.values_mut() {
+            for c in changed {
+                if !list.contains(c) {
+                    list.push(c.clone());
+                }
+            }
+        }
+        if let Some(since) = self.inst.correcting_since.take() {
+            self.inst.correction_days += super::clock::working_days_used(since, self.env.now, self.env.calendar);
+        }
+        self.inst.status = Status::Running;
+        for i in 0..self.inst.tasks.len() {
+            if self.inst.tasks[i].status == TaskStatus::Open {
+                self.inst.tasks[i].clock.resume(self.env.now);
+                self.schedule(i);
+                let t = &self.inst.tasks[i];
+                self.effects.push(Effect::Notify {
+                    to: Recipient::Role { department: Some(t.actor.department.clone()), role: t.actor.role.clone() },
+                    text: format!("申请人已补正，请继续办理：{}", self.step_name(&t.step)),
+                });
+            }
+        }
+        let names: Vec<String> = changed.iter().map(|c| self.target_name(c)).collect();
+        self.record(actor, "resubmit", "", None, format!("补正了：{}", names.join("、")), String::new());
+        Ok(())
+    }
+
+    fn timeout(&mut self, task: u32, timer: u32) -> Result<(), WorkflowError> {
+        let Some(ti) = self.inst.tasks.iter().position(|t| t.no == task) else { return Ok(()) };
+        let t = &self.inst.tasks[ti];
+        // Stale timers (decided, stopped, rescheduled) do nothing.
+        if t.status != TaskStatus::Open || t.timer != timer || !t.clock.is_running() {
+            return Ok(());
+        }
+        // Never before the deadline: a timer that fires early is scheduled again.
+        match t.deadline {
+            Some(d) if self.env.now >= d => {}
+            Some(d) => {
+                self.effects.push(Effect::Schedule { timer: Timer::Deadline { task, timer }, at: d });
+                return Ok(());
+            }
+            None => return Ok(()),
+        }
+        let step = t.step.clone();
+        let elapsed = t.clock.used_label(self.env.now, self.env.calendar);
+        let Some(StepKind::Task { on_timeout, escalate_to, sla, .. }) = self.def.step(&step).map(|s| s.kind.clone())
+        else {
+            return Ok(());
+        };
+        self.inst.tasks[ti].overdue = true;
+        let sys = Actor::system();
+        match on_timeout {
+            TimeoutAction::DeemedApproved => {
+                self.decide(ti, TaskStatus::DeemedApproved);
+                self.record(
+                    &sys,
+                    "deemed_approved",
+                    &step,
+                    None,
+                    format!("超过{}未办理，视为同意（超时默认）", sla.label()),
+                    elapsed,
+                );
+                self.proceed(&step)?;
+            }
+            TimeoutAction::AutoReject => {
+                self.decide(ti, TaskStatus::Rejected);
+                self.record(
+                    &sys,
+                    "auto_reject",
+                    &step,
+                    Some("timeout".into()),
+                    format!("超过{}未办理，自动驳回", sla.label()),
+                    elapsed,
+                );
+                let reason = self.rejections();
+                self.finish(Status::Rejected, Some(reason));
+            }
+            TimeoutAction::Escalate => {
+                let role = escalate_to.unwrap_or_default();
+                self.inst.tasks[ti].escalated_to = Some(role.clone());
+                self.inst.tasks[ti].deadline = None;
+                self.record(&sys, "escalate", &step, None, format!("超过{}未办理，已上报{role}", sla.label()), elapsed);
+                self.effects.push(Effect::Notify {
+                    to: Recipient::Role { department: None, role },
+                    text: format!("超时上报：{}超过{}未办理", self.step_name(&step), sla.label()),
+                });
+            }
+            TimeoutAction::Notify => {
+                self.inst.tasks[ti].deadline = None;
+                let actor = self.inst.tasks[ti].actor.clone();
+                self.record(&sys, "overdue", &step, None, format!("超过{}未办理", sla.label()), elapsed);
+                self.effects.push(Effect::Notify {
+                    to: Recipient::Role { department: Some(actor.department), role: actor.role },
+                    text: format!("已超期：{}超过{}", self.step_name(&step), sla.label()),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Starts an instance at the definition's first step.
+pub fn start(
+    def: &WorkflowDef,
+    id: &str,
+    applicant: &Actor,
+    env: &Env,
+) -> Result<(Instance, Vec<Effect>), WorkflowError> {
+    let inst = Instance {
+        id: id.into(),
+        def_id: def.id.clone(),
+        def_version: def.version,
+        applicant_id: applicant.user_id.clone(),
+        status: Status::Running,
+        tasks: vec![],
+        notices: vec![],
+        changed: BTreeMap::new(),
+        tolerances: vec![],
+        records: vec![],
+        started_at: env.now,
+        finished_at: None,
+        outcome_reason: None,
+        correcting_since: None,
+        correction_days: 0,
+    };
+    let mut run = Run { def, env, inst, effects: vec![] };
+    run.record(applicant, "submit", "", None, "提交申请".into(), String::new());
+    run.activate(&def.start, None);
+    Ok((run.inst, run.effects))
+}
+
+/// Applies one event. The instance is not changed when the event is refused.
+pub fn apply(
+    def: &WorkflowDef,
+    inst: &Instance,
+    event: &Event,
+    env: &Env,
+) -> Result<(Instance, Vec<Effect>), WorkflowError> {
+    if inst.status.is_final() {
+        // Late timers after the end are harmless; everything else is refused.
+        return match event {
+            Event::Timeout { .. } | Event::ToleranceDue { .. } => Ok((inst.clone(), vec![])),
+            _ => Err(WorkflowError::Finished(inst.status.label())),
+        };
+    }
+    let mut run = Run { def, env, inst: inst.clone(), effects: vec![] };
+    match event {
+        Event::Act { task, actor, action } => {
+            if run.inst.status == Status::Correcting && !matches!(action, Action::Comment { .. }) {
+                return Err(WorkflowError::Correcting);
+            }
+            run.act(*task, actor, action)?;
+        }
+        Event::Resubmit { actor, changed } => run.resubmit(actor, changed)?,
+        Event::Withdraw { actor, reason } => {
+            if actor.user_id != run.inst.applicant_id {
+                return Err(WorkflowError::NotAllowed("申请人本人".into()));
+            }
+            run.record(actor, "withdraw", "", None, reason.clone(), String::new());
+            run.finish(Status::Withdrawn, Some(format!("申请人撤回：{reason}")));
+        }
+        Event::Timeout { task, timer } => {
+            if run.inst.status == Status::Correcting {
+                return Ok((inst.clone(), vec![]));
+            }
+            run.timeout(*task, *timer)?;
+        }
+        Event::SupplyMaterial { actor, material } => {
+            if actor.user_id != run.inst.applicant_id {
+                return Err(WorkflowError::NotAllowed("申请人本人".into()));
+            }
+            let now = env.now;
+            let i = run
+                .inst
+                .tolerances
+                .iter()
+                .position(|t| &t.material == material && t.fulfilled_at.is_none())
+                .ok_or_else(|| WorkflowError::Invalid("没有待补交的该项容缺材料".into()))?;
+            run.inst.tolerances[i].fulfilled_at = Some(now);
+            run.effects.push(Effect::Cancel { timer: Timer::Tolerance { index: i } });
+            let name = run.target_name(material);
+            run.record(
+                actor,
+                "supply",
+                &run.inst.tolerances[i].step.clone(),
+                None,
+                format!("补交容缺材料“{name}”"),
+                String::new(),
+            );
+        }
+        Event::ToleranceDue { index } => {
+            let Some(t) = run.inst.tolerances.get(*index).cloned() else { return Ok((inst.clone(), vec![])) };
+            if t.fulfilled_at.is_some() || t.overdue {
+                return Ok((inst.clone(), vec![]));
+            }
+            run.inst.tolerances[*index].overdue = true;
+            let name = run.target_name(&t.material);
+            run.record(
+                &Actor::system(),
+                "tolerance_overdue",
+                &t.step,
+                None,
+                format!("容缺材料“{name}”逾期未补交（承诺 {}）", t.due),
+                String::new(),
+            );
+            if let Some(StepKind::Task { actor, .. }) = def.step(&t.step).map(|s| &s.kind) {
+                run.effects.push(Effect::Notify {
+                    to: Recipient::Role { department: Some(actor.department.clone()), role: actor.role.clone() },
+                    text: format!("容缺材料逾期：“{name}”承诺 {} 前补交，至今未交", t.due),
+                });
+            }
+            run.effects.push(Effect::Notify {
+                to: Recipient::Applicant,
+                text: format!("您承诺补交的“{name}”已逾期，请尽快补交"),
+            });
+        }
+    }
+    Ok((run.inst, run.effects))
+}
+
+impl Instance {
+    pub fn open_tasks(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.iter().filter(|t| t.status == TaskStatus::Open)
+    }
+
+    pub fn task(&self, no: u32) -> Option<&Task> {
+        self.tasks.iter().find(|t| t.no == no)
+    }
+
+    /// Working days from submission to the end (or `now`), less the days in correction.
+    pub fn handling_days(&self, now: OffsetDateTime, cal: &WorkCalendar) -> i64 {
+        let end = self.finished_at.unwrap_or(now);
+        let mut correcting = self.correction_days;
+        if let Some(since) = self.correcting_since {
+            correcting += super::clock::working_days_used(since, end, cal);
+        }
+        (super::clock::working_days_used(self.started_at, end, cal) - correcting).max(0)
+    }
+}
