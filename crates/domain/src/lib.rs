@@ -13,6 +13,8 @@ pub mod expr;
 pub mod geo;
 pub mod ids;
 pub mod money;
+pub mod rules;
+pub mod scoring;
 pub mod text;
 pub mod workflow;
 
