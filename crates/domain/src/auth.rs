@@ -44,6 +44,14 @@ permissions! {
     ORG_CITIZENS = "org.citizens", "群众信息查询", "群众";
     ORG_CITIZENS_SENSITIVE = "org.citizens.sensitive", "查看完整证件号码", "群众";
     DASHBOARD_CITY = "dashboard.city", "全市营商环境概览", "领导驾驶舱";
+    WORKFLOW_ACT = "workflow.act", "审批办理", "审批";
+    WORKFLOW_APPLY = "workflow.apply", "提交申请", "审批";
+    WORKFLOW_STATS = "workflow.stats", "办件统计", "审批";
+    ALERTS_VIEW = "alerts.view", "预警查询", "预警";
+    ALERTS_HANDLE = "alerts.handle", "预警处置", "预警";
+    ALERTS_RUN = "alerts.run", "运行预警评估", "预警";
+    SCORES_VIEW = "scores.view", "风险评分查询", "评分";
+    SCORES_RECORD = "scores.record", "记录评分事件", "评分";
     SELF_ENTERPRISE = "self.enterprise", "本企业信息", "企业服务";
     SELF_CITIZEN = "self.citizen", "个人信息", "个人服务";
 }
@@ -154,6 +162,9 @@ pub struct Principal {
     pub grid_id: Option<String>,
     pub uscc: Option<String>,
     pub id_card_no: Option<String>,
+    /// The department's config code (`rsj`), which workflow definitions name.
+    pub department_code: Option<String>,
+    pub role_codes: Vec<String>,
     pub role_names: Vec<String>,
     /// Permission → widest scope among the user's roles that grant it.
     pub grants: BTreeMap<String, ScopeKind>,
@@ -323,6 +334,8 @@ mod tests {
             grid_id: None,
             uscc: None,
             id_card_no: None,
+            department_code: None,
+            role_codes: vec![],
             role_names: vec![],
             grants,
             must_change_password: false,

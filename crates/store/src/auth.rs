@@ -70,7 +70,7 @@ pub async fn load_principal(db: &Db, user_id: &str) -> Result<Option<Principal>>
         return Ok(None);
     };
     let rows = sqlx::query(
-        "SELECT r.name, r.scope, rp.permission FROM user_roles ur
+        "SELECT r.name, r.scope, rp.permission, r.code FROM user_roles ur
          JOIN roles r ON r.id = ur.role_id
          LEFT JOIN role_permissions rp ON rp.role_id = r.id
          WHERE ur.user_id = $1 ORDER BY r.name",
@@ -79,6 +79,7 @@ pub async fn load_principal(db: &Db, user_id: &str) -> Result<Option<Principal>>
     .fetch_all(db.reader())
     .await?;
     let mut role_names: Vec<String> = vec![];
+    let mut role_codes: Vec<String> = vec![];
     let mut per_role: Vec<(Vec<String>, ScopeKind)> = vec![];
     let mut last: Option<String> = None;
     for r in &rows {
@@ -87,6 +88,7 @@ pub async fn load_principal(db: &Db, user_id: &str) -> Result<Option<Principal>>
         let perm: Option<String> = r.try_get(2)?;
         if last.as_deref() != Some(&name) {
             role_names.push(name.clone());
+            role_codes.push(r.try_get(3)?);
             per_role.push((vec![], ScopeKind::parse(&scope).unwrap_or(ScopeKind::Own)));
             last = Some(name);
         }
@@ -95,6 +97,12 @@ pub async fn load_principal(db: &Db, user_id: &str) -> Result<Option<Principal>>
         }
     }
     let grants = Principal::grants_from(per_role.iter().map(|(p, s)| (p.as_slice(), *s)));
+    let department_code: Option<String> = match &u.department_id {
+        Some(d) => {
+            sqlx::query_scalar("SELECT code FROM departments WHERE id = $1").bind(d).fetch_optional(db.reader()).await?
+        }
+        None => None,
+    };
     Ok(Some(Principal {
         user_id: u.id.clone(),
         kind: u.kind(),
@@ -105,6 +113,8 @@ pub async fn load_principal(db: &Db, user_id: &str) -> Result<Option<Principal>>
         grid_id: u.grid_id.clone(),
         uscc: u.uscc.clone(),
         id_card_no: u.id_card_no.clone(),
+        department_code,
+        role_codes,
         role_names,
         grants,
         must_change_password: u.must_change_password != 0,

@@ -7,10 +7,14 @@ use domain::auth::{PERMISSIONS, ScopeKind, UserKind};
 use domain::calendar::{HolidayTable, WorkingHours};
 use domain::config::{ConfigError, line_of, parse_toml};
 use domain::demo::TownInput;
+use domain::expr::Schema;
 use domain::ids::{DivisionCode, DivisionRegistry};
+use domain::rules::Indicator;
+use domain::scoring::ScoreDef;
+use domain::workflow::{DefContext, Reason, WorkflowDef};
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
@@ -60,6 +64,25 @@ impl ConfigSource {
 
     fn require(&self, rel: &str) -> Result<String, ConfigError> {
         self.read(rel)?.ok_or_else(|| ConfigError::new(&self.display_path(rel), None, "", "文件不存在"))
+    }
+
+    /// Names of the sub-directories of the configuration root, sorted.
+    fn subdirs(&self) -> Vec<String> {
+        let mut names: Vec<String> = match self {
+            ConfigSource::Dir(p) => std::fs::read_dir(p)
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+                        .map(|e| e.file_name().to_string_lossy().to_string())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            ConfigSource::Embedded => {
+                EMBEDDED.dirs().filter_map(|d| d.path().file_name().map(|n| n.to_string_lossy().to_string())).collect()
+            }
+        };
+        names.sort();
+        names
     }
 
     /// File names (not paths) in a sub-directory with the given extension, sorted.
@@ -168,6 +191,26 @@ pub struct CityConfig {
     pub roles: Vec<RoleDef>,
     pub holidays: Vec<HolidayTable>,
     pub demo: DemoConfig,
+    /// Facts schemas by subject (config/schemas/*.toml).
+    pub schemas: BTreeMap<String, Schema>,
+    pub workflows: Vec<WorkflowDef>,
+    pub reasons: Vec<Reason>,
+    pub indicators: Vec<Indicator>,
+    pub scores: Vec<ScoreDef>,
+}
+
+impl CityConfig {
+    pub fn workflow(&self, id: &str) -> Option<&WorkflowDef> {
+        self.workflows.iter().find(|w| w.id == id)
+    }
+
+    pub fn indicator(&self, id: &str) -> Option<&Indicator> {
+        self.indicators.iter().find(|i| i.id == id)
+    }
+
+    pub fn score(&self, id: &str) -> Option<&ScoreDef> {
+        self.scores.iter().find(|s| s.id == id)
+    }
 }
 
 #[derive(Deserialize)]
@@ -612,6 +655,116 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
         Some(DemoConfig { password: raw.password, seed: raw.seed, scale: raw.scale.max(1), accounts })
     });
 
+    // Engines as data: facts schemas first, then what refers to them.
+    let mut schemas = BTreeMap::new();
+    for name in source.list("schemas", ".toml") {
+        let rel = format!("schemas/{name}");
+        if let Some(text) = try_or_collect!(source.require(&rel)) {
+            match Schema::from_toml(&source.display_path(&rel), &text) {
+                Ok(s) => {
+                    if schemas.contains_key(&s.subject) {
+                        errors.push(ConfigError::new(
+                            &source.display_path(&rel),
+                            Some(1),
+                            "subject",
+                            format!("事实定义“{}”重复", s.subject),
+                        ));
+                    }
+                    schemas.insert(s.subject.clone(), s);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    let dept_codes: Vec<String> = departments.iter().map(|d| d.code.clone()).collect();
+    let role_codes: Vec<String> = roles.iter().map(|r| r.code.clone()).collect();
+    let mut reasons = vec![];
+    if let Some(Some(text)) = try_or_collect!(source.read("workflows/reasons.toml")) {
+        match domain::workflow::parse_reasons(&source.display_path("workflows/reasons.toml"), &text) {
+            Ok(r) => reasons = r,
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut workflows: Vec<WorkflowDef> = vec![];
+    for name in source.list("workflows", ".toml").into_iter().filter(|n| n != "reasons.toml") {
+        let rel = format!("workflows/{name}");
+        if let Some(text) = try_or_collect!(source.require(&rel)) {
+            let cx = DefContext { schemas: &schemas, departments: &dept_codes, roles: &role_codes };
+            match domain::workflow::parse(&source.display_path(&rel), &text, &cx) {
+                Ok(w) => {
+                    if workflows.iter().any(|x| x.id == w.id) {
+                        errors.push(ConfigError::new(
+                            &source.display_path(&rel),
+                            None,
+                            "id",
+                            format!("流程“{}”重复", w.id),
+                        ));
+                    }
+                    workflows.push(w);
+                }
+                Err(mut es) => errors.append(&mut es),
+            }
+        }
+    }
+    if !workflows.is_empty() && reasons.is_empty() {
+        errors.push(ConfigError::new(
+            &source.display_path("workflows/reasons.toml"),
+            None,
+            "reason",
+            "有流程定义时需要驳回理由目录",
+        ));
+    }
+    let mut indicator_files: Vec<String> =
+        source.list("indicators", ".toml").into_iter().map(|n| format!("indicators/{n}")).collect();
+    for dir in source.subdirs() {
+        if source.list(&dir, ".toml").iter().any(|n| n == "indicators.toml") {
+            indicator_files.push(format!("{dir}/indicators.toml"));
+        }
+    }
+    let mut indicators: Vec<Indicator> = vec![];
+    for rel in indicator_files {
+        if let Some(text) = try_or_collect!(source.require(&rel)) {
+            match domain::rules::parse(&source.display_path(&rel), &text, &schemas, &role_codes) {
+                Ok(list) => {
+                    for i in list {
+                        if indicators.iter().any(|x| x.id == i.id) {
+                            errors.push(ConfigError::new(
+                                &source.display_path(&rel),
+                                None,
+                                "id",
+                                format!("指标“{}”重复", i.id),
+                            ));
+                        }
+                        indicators.push(i);
+                    }
+                }
+                Err(mut es) => errors.append(&mut es),
+            }
+        }
+    }
+    let mut scores: Vec<ScoreDef> = vec![];
+    for name in source.list("scores", ".toml") {
+        let rel = format!("scores/{name}");
+        if let Some(text) = try_or_collect!(source.require(&rel)) {
+            match domain::scoring::parse(&source.display_path(&rel), &text) {
+                Ok(list) => {
+                    for sc in list {
+                        if !schemas.contains_key(&sc.subject) {
+                            errors.push(ConfigError::new(
+                                &source.display_path(&rel),
+                                None,
+                                "subject",
+                                format!("没有名为“{}”的事实定义", sc.subject),
+                            ));
+                        }
+                        scores.push(sc);
+                    }
+                }
+                Err(mut es) => errors.append(&mut es),
+            }
+        }
+    }
+
     match (city, demo) {
         (Some(city), Some(demo)) if errors.is_empty() => Ok(CityConfig {
             source: source.describe(),
@@ -623,6 +776,11 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             roles,
             holidays,
             demo,
+            schemas,
+            workflows,
+            reasons,
+            indicators,
+            scores,
         }),
         _ => {
             if errors.is_empty() {
@@ -749,6 +907,10 @@ mod tests {
         assert_eq!(c.towns.len(), 96);
         assert!(c.departments.iter().any(|d| d.short_name == "市中级人民法院"));
         assert!(c.holidays.iter().any(|h| h.year == 2025));
+        assert!(c.workflow("demo_joint_review").is_some());
+        assert!(c.indicator("employer.construction_scale").is_some());
+        assert!(c.score("demo_risk").is_some());
+        assert!(c.schemas.contains_key("project"));
         let embedded = load(&ConfigSource::Embedded).unwrap();
         assert_eq!(embedded.roles, c.roles);
     }

@@ -367,7 +367,7 @@ mod tests {
         assert!(r.api_token.as_deref().unwrap().starts_with("ys_"));
         assert!(load_demo(&db, &cfg, now, None).await.unwrap().is_none());
         let logins = demo_logins(&db, &cfg).await.unwrap();
-        assert_eq!(logins.len(), 8);
+        assert_eq!(logins.len(), cfg.demo.accounts.iter().filter(|a| a.kind != UserKind::System).count());
         let ent = logins.iter().find(|l| l.roles == "企业用户").unwrap();
         assert!(domain::Uscc::parse(&ent.login).is_ok());
         let cit = logins.iter().find(|l| l.roles == "群众").unwrap();

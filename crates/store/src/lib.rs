@@ -10,11 +10,14 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod facts;
 pub mod holidays;
 pub mod jobs;
+pub mod notify;
 pub mod org;
 pub mod settings;
 pub mod sql;
+pub mod workflow;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor};
@@ -38,6 +41,8 @@ pub enum StoreError {
     Conflict { field: String, message: String },
     #[error("{message}")]
     Invalid { field: String, message: String },
+    #[error("{0}")]
+    Forbidden(String),
     #[error("不支持的数据库地址：{0}（支持 sqlite://…）")]
     UnsupportedUrl(String),
     #[error("{0}")]

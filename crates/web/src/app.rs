@@ -48,10 +48,10 @@ impl Application {
             tracing::warn!("{w}");
         }
         let mut runner = JobRunner::new(db.clone(), opts.clock.clone());
-        let idle = time::Duration::minutes(opts.config.city.security.idle_timeout_minutes);
-        crate::jobs::setup(&mut runner, &db, &opts.clock, idle).await?;
         let waker = runner.waker();
+        let clock = opts.clock.clone();
         let state = AppState::new(db, opts.config, opts.clock, calendar).with_options(opts.secure_cookies, Some(waker));
+        crate::jobs::setup(&mut runner, &state, &clock).await?;
         let router = crate::router(state.clone());
         Ok(Application { state, router, runner: Arc::new(runner), demo, initial_admin_password })
     }

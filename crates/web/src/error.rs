@@ -76,6 +76,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound(what) => AppError::NotFound(what),
             StoreError::Conflict { field, message } => AppError::Conflict { field, message },
             StoreError::Invalid { field, message } => AppError::Invalid { field, message },
+            StoreError::Forbidden(m) => AppError::Forbidden(m),
             other => AppError::Internal(other.to_string()),
         }
     }

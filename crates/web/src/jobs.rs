@@ -1,5 +1,6 @@
 //! Background jobs of the platform itself. Case modules register theirs the same way.
 
+use crate::state::AppState;
 use domain::clock::{CHINA, Clock};
 use std::sync::Arc;
 use store::jobs::{HandlerFuture, Job, JobHandler, JobRunner, enqueue};
@@ -41,9 +42,27 @@ impl JobHandler for SessionPurge {
     }
 }
 
+/// Deadlines and tolerance dates of workflow instances.
+pub struct WorkflowTimer {
+    pub state: AppState,
+}
+
+impl JobHandler for WorkflowTimer {
+    fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let cal = self.state.calendar();
+            let rt = store::workflow::Runtime { cfg: &self.state.config, cal: &cal };
+            store::workflow::fire(tx, &rt, &job.payload, now).await.map_err(|e| e.to_string())
+        })
+    }
+}
+
 /// Registers the platform's handlers and makes sure the recurring jobs are scheduled.
-pub async fn setup(runner: &mut JobRunner, db: &Db, clock: &Arc<dyn Clock>, idle: Duration) -> store::Result<()> {
+pub async fn setup(runner: &mut JobRunner, state: &AppState, clock: &Arc<dyn Clock>) -> store::Result<()> {
+    let db: &Db = &state.db;
+    let idle = state.sessions.idle;
     runner.register(SESSION_PURGE, Arc::new(SessionPurge { idle }));
+    runner.register(store::workflow::TIMER_JOB, Arc::new(WorkflowTimer { state: state.clone() }));
     let now = clock.now();
     let next = next_night(now);
     let mut tx = db.begin().await?;

@@ -37,6 +37,7 @@ pub fn routes() -> Routes {
         .merge(pages::admin::routes())
         .merge(pages::system::routes())
         .merge(pages::audit::routes())
+        .merge(pages::workflow::routes())
         .merge(api::routes())
 }
 

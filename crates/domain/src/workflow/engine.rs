@@ -782,6 +782,25 @@ impl Run<'_> {
     }
 }
 
+/// Whether `a` may act on task `t`: its department and role, the role it was escalated to, or
+/// the person it was transferred to.
+pub fn may_act(t: &Task, a: &Actor) -> Result<(), WorkflowError> {
+    if let Some(u) = &t.assignee {
+        return if &a.user_id == u {
+            Ok(())
+        } else {
+            Err(WorkflowError::NotAllowed("转办指定的办理人".into()))
+        };
+    }
+    let in_dept = a.department.as_deref() == Some(t.actor.department.as_str()) && a.roles.contains(&t.actor.role);
+    let escalated = t.escalated_to.as_ref().is_some_and(|r| a.roles.contains(r));
+    if in_dept || escalated {
+        Ok(())
+    } else {
+        Err(WorkflowError::NotAllowed(format!("{}部门的{}角色", t.actor.department, t.actor.role)))
+    }
+}
+
 /// Starts an instance at the definition's first step.
 pub fn start(
     def: &WorkflowDef,

@@ -18,7 +18,7 @@ pub use def::{
 };
 pub use engine::{
     Action, Actor, Deficiency, Effect, Env, Event, Instance, Notice, Recipient, Record, Status, Task, TaskStatus,
-    Timer, Tolerance, WorkflowError, apply, start,
+    Timer, Tolerance, WorkflowError, apply, may_act, start,
 };
 
 #[cfg(test)]

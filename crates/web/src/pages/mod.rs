@@ -6,6 +6,7 @@ pub mod auth;
 pub mod home;
 pub mod org;
 pub mod system;
+pub mod workflow;
 
 use crate::error::{AppError, PageResult};
 use askama::Template;

@@ -16,8 +16,9 @@ pub struct TestApp {
     pub state: AppState,
     pub api_token: String,
     pub config: Arc<CityConfig>,
-    _dir: TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    dir: TempDir,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 pub fn config() -> Arc<CityConfig> {
@@ -30,6 +31,11 @@ pub fn config() -> Arc<CityConfig> {
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = Arc::new(FakeClock::new(datetime!(2026-11-27 02:00 UTC)));
+    spawn_app_in(dir, clock).await
+}
+
+/// Starts (or restarts) the server on an existing data directory with the given clock.
+pub async fn spawn_app_in(dir: TempDir, clock: Arc<FakeClock>) -> TestApp {
     let config = config();
     let app = Application::build(Options {
         database_url: store::sqlite_url_for_dir(dir.path()),
@@ -41,15 +47,15 @@ pub async fn spawn_app() -> TestApp {
     })
     .await
     .expect("application builds");
-    let api_token = app.demo.as_ref().and_then(|d| d.api_token.clone()).expect("demo token");
+    let api_token = app.demo.as_ref().and_then(|d| d.api_token.clone()).unwrap_or_default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = app.state.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run(listener, async {
+    let server = tokio::spawn(app.run(listener, async {
         let _ = rx.await;
     }));
-    TestApp { base, clock, state, api_token, config, _dir: dir, _stop: tx }
+    TestApp { base, clock, state, api_token, config, dir, stop: tx, server }
 }
 
 pub struct Client {
@@ -103,6 +109,13 @@ impl Client {
 }
 
 impl TestApp {
+    /// Stops the server and its job runner completely; returns the data directory.
+    pub async fn shut_down(self) -> TempDir {
+        let _ = self.stop.send(());
+        self.server.await.expect("server task").expect("server stopped cleanly");
+        self.dir
+    }
+
     pub fn client(&self) -> Client {
         let http =
             reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();

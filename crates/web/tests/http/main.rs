@@ -9,3 +9,4 @@ mod api;
 mod audit;
 mod auth;
 mod org;
+mod workflow;

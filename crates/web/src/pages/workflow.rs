@@ -1,0 +1,832 @@
+//! Applications on the workflow engine: the 待办 inbox, the application page with every
+//! action, the applicant's side (submit, correct, withdraw, supply), statistics and messages.
+
+use super::{opt, render};
+use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
+use crate::error::{AppError, PageResult};
+use crate::form::FormData;
+use crate::layout::{FormErrors, Layout, Pager, fmt_millis, fmt_time};
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::routing::{get, post};
+use domain::auth::{DataScope, Principal, perm};
+use domain::clock::local;
+use domain::expr::Facts;
+use domain::workflow::{self as wf, Action, Actor, Deficiency, Event, Reason, Status, TaskStatus};
+use store::sql::PageRequest;
+use store::workflow::{ApplicationFilter, ApplicationRow, Runtime, TaskRow};
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .add("/tasks", Access::Perm(perm::WORKFLOW_ACT), get(tasks))
+        .add("/applications", Access::Perm(perm::WORKFLOW_ACT), get(applications))
+        .add("/applications/{id}", Access::Authenticated, get(application))
+        .add("/applications/{id}/tasks/{no}", Access::Perm(perm::WORKFLOW_ACT), post(act))
+        .add("/applications/{id}/resubmit", Access::Perm(perm::WORKFLOW_APPLY), post(resubmit))
+        .add("/applications/{id}/withdraw", Access::Perm(perm::WORKFLOW_APPLY), post(withdraw))
+        .add("/applications/{id}/supply", Access::Perm(perm::WORKFLOW_APPLY), post(supply))
+        .add("/my/applications", Access::Perm(perm::WORKFLOW_APPLY), get(my_applications).post(submit))
+        .add("/my/applications/new", Access::Perm(perm::WORKFLOW_APPLY), get(new_application))
+        .add("/workflows/stats", Access::Perm(perm::WORKFLOW_STATS), get(stats))
+        .add("/inbox", Access::Authenticated, get(inbox))
+        .add("/inbox/read", Access::Authenticated, post(read_all))
+}
+
+/// The engine's view of a signed-in user.
+pub fn actor_of(p: &Principal) -> Actor {
+    Actor {
+        user_id: p.user_id.clone(),
+        name: p.display_name.clone(),
+        department: p.department_code.clone(),
+        roles: p.role_codes.clone(),
+    }
+}
+
+fn dept_name(ctx: &RequestCtx, code: &str) -> String {
+    ctx.state
+        .config
+        .departments
+        .iter()
+        .find(|d| d.code == code)
+        .map(|d| d.short_name.clone())
+        .unwrap_or_else(|| code.to_string())
+}
+
+fn role_name(ctx: &RequestCtx, code: &str) -> String {
+    ctx.state.config.roles.iter().find(|r| r.code == code).map(|r| r.name.clone()).unwrap_or_else(|| code.to_string())
+}
+
+fn def_name(ctx: &RequestCtx, id: &str) -> String {
+    ctx.state.config.workflow(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string())
+}
+
+fn status_label(s: &str) -> &'static str {
+    match s {
+        "running" => Status::Running.label(),
+        "correcting" => Status::Correcting.label(),
+        "approved" => Status::Approved.label(),
+        "rejected" => Status::Rejected.label(),
+        "withdrawn" => Status::Withdrawn.label(),
+        _ => "未知",
+    }
+}
+
+// ---------------------------------------------------------------- 待办
+
+pub struct TaskLine {
+    pub t: TaskRow,
+    pub def_name: String,
+    pub deadline: String,
+    pub remaining: String,
+    pub urgent: bool,
+}
+
+#[derive(Template)]
+#[template(path = "workflow/tasks.html")]
+struct TasksPage {
+    layout: Layout,
+    items: Vec<TaskLine>,
+    pager: Pager,
+    overdue: bool,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct TasksQuery {
+    overdue: Option<String>,
+    page: Option<u32>,
+}
+
+fn remaining(ctx: &RequestCtx, deadline: Option<i64>) -> (String, bool) {
+    let Some(d) = deadline else { return ("—".into(), false) };
+    let left = domain::clock::from_millis(d) - ctx.state.clock.now();
+    if left.is_negative() {
+        return (format!("已超期 {} 小时", (-left).whole_hours()), true);
+    }
+    if left.whole_hours() < 24 {
+        (format!("剩 {} 小时", left.whole_hours()), true)
+    } else {
+        (format!("剩 {} 天", left.whole_days()), false)
+    }
+}
+
+async fn tasks(ctx: RequestCtx, Query(q): Query<TasksQuery>) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let overdue = q.overdue.is_some();
+    let paged = store::workflow::my_tasks(
+        &state.db,
+        &p.user_id,
+        p.department_code.as_deref(),
+        &p.role_codes,
+        overdue,
+        PageRequest::new(q.page, None),
+    )
+    .await?;
+    let pager = Pager::new(&paged, "/tasks", &[("overdue", if overdue { "1".into() } else { String::new() })]);
+    let items = paged
+        .items
+        .into_iter()
+        .map(|t| {
+            let (rem, urgent) = remaining(&ctx, t.deadline_at);
+            TaskLine {
+                def_name: def_name(&ctx, &t.def_id),
+                deadline: fmt_millis(&t.deadline_at),
+                remaining: rem,
+                urgent,
+                t,
+            }
+        })
+        .collect();
+    render(TasksPage { layout: Layout::new(&ctx, &state.config.city.name, "待办", "/tasks"), items, pager, overdue })
+}
+
+// ---------------------------------------------------------------- lists
+
+pub struct AppLine {
+    pub a: ApplicationRow,
+    pub def_name: String,
+    pub status: &'static str,
+    pub started: String,
+}
+
+#[derive(Template)]
+#[template(path = "workflow/applications.html")]
+struct ApplicationsPage {
+    layout: Layout,
+    heading: &'static str,
+    items: Vec<AppLine>,
+    pager: Pager,
+    status: String,
+    can_submit: bool,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct AppQuery {
+    status: Option<String>,
+    page: Option<u32>,
+}
+
+async fn list_page(ctx: &RequestCtx, q: AppQuery, mine: bool) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let mut f = ApplicationFilter { status: opt(&q.status), ..Default::default() };
+    if mine {
+        f.applicant_id = Some(p.user_id.clone());
+    } else if p.scope(perm::WORKFLOW_ACT) != Some(DataScope::All) {
+        // Staff see the applications their department works on.
+        f.department = Some(p.department_code.clone().unwrap_or_else(|| "-".into()));
+    }
+    let path = if mine { "/my/applications" } else { "/applications" };
+    let paged = store::workflow::list(&state.db, &f, PageRequest::new(q.page, None)).await?;
+    let pager = Pager::new(&paged, path, &[("status", q.status.clone().unwrap_or_default())]);
+    let items = paged
+        .items
+        .into_iter()
+        .map(|a| AppLine {
+            def_name: def_name(ctx, &a.def_id),
+            status: status_label(&a.status),
+            started: fmt_millis(&Some(a.started_at)),
+            a,
+        })
+        .collect();
+    render(ApplicationsPage {
+        layout: Layout::new(ctx, &state.config.city.name, if mine { "我的申请" } else { "办件" }, path),
+        heading: if mine { "我的申请" } else { "办件" },
+        items,
+        pager,
+        status: q.status.unwrap_or_default(),
+        can_submit: mine,
+    })
+}
+
+async fn applications(ctx: RequestCtx, Query(q): Query<AppQuery>) -> PageResult {
+    list_page(&ctx, q, false).await
+}
+
+async fn my_applications(ctx: RequestCtx, Query(q): Query<AppQuery>) -> PageResult {
+    list_page(&ctx, q, true).await
+}
+
+// ---------------------------------------------------------------- the application page
+
+#[derive(Clone)]
+pub struct TaskView {
+    pub no: u32,
+    pub step: String,
+    pub department: String,
+    pub role: String,
+    pub status: &'static str,
+    pub open: bool,
+    pub deadline: String,
+    pub used: String,
+    pub overdue: bool,
+    pub note: String,
+    pub can_act: bool,
+}
+
+pub struct RecordView {
+    pub at: String,
+    pub by: String,
+    pub action: &'static str,
+    pub step: String,
+    pub text: String,
+    pub elapsed: String,
+}
+
+pub struct NoticeView {
+    pub at: String,
+    pub by: String,
+    pub step: String,
+    pub items: Vec<(String, String)>,
+}
+
+pub struct TolView {
+    pub material: String,
+    pub material_id: String,
+    pub due: String,
+    pub state: &'static str,
+    pub pending: bool,
+}
+
+#[derive(Template)]
+#[template(path = "workflow/application.html")]
+struct ApplicationPage {
+    layout: Layout,
+    id: String,
+    title: String,
+    def_name: String,
+    applicant: String,
+    status: &'static str,
+    final_: bool,
+    correcting: bool,
+    outcome: Option<String>,
+    handling_days: i64,
+    facts: Vec<(String, String)>,
+    tasks: Vec<TaskView>,
+    actionable: Vec<TaskView>,
+    records: Vec<RecordView>,
+    notices: Vec<NoticeView>,
+    tolerances: Vec<TolView>,
+    reasons: Vec<Reason>,
+    targets: Vec<(String, String)>,
+    materials: Vec<(String, String)>,
+    colleagues: Vec<(String, String)>,
+    is_applicant: bool,
+    errors: FormErrors,
+    min_due: String,
+}
+
+fn action_label(a: &str) -> &'static str {
+    match a {
+        "submit" => "提交申请",
+        "approve" => "同意",
+        "reject" => "不同意（驳回）",
+        "return" => "退回补正（一次性告知）",
+        "transfer" => "转办",
+        "comment" => "意见",
+        "tolerate" => "容缺受理",
+        "resubmit" => "补正后重新提交",
+        "withdraw" => "撤回申请",
+        "deemed_approved" => "超时默认同意",
+        "auto_reject" => "超时自动驳回",
+        "escalate" => "超时上报",
+        "overdue" => "超期提醒",
+        "supply" => "补交容缺材料",
+        "tolerance_overdue" => "容缺材料逾期",
+        _ => "其他",
+    }
+}
+
+/// May this user see this application? The applicant, staff whose department has a task in it,
+/// those it was escalated or transferred to, or a city-wide role.
+fn may_view(p: &Principal, app: &store::workflow::Application) -> bool {
+    if p.user_id == app.applicant_id {
+        return true;
+    }
+    if !p.can(perm::WORKFLOW_ACT) {
+        return false;
+    }
+    if p.scope(perm::WORKFLOW_ACT) == Some(DataScope::All) {
+        return true;
+    }
+    app.instance.tasks.iter().any(|t| {
+        p.department_code.as_deref() == Some(t.actor.department.as_str())
+            || t.escalated_to.as_ref().is_some_and(|r| p.role_codes.contains(r))
+            || t.assignee.as_deref() == Some(p.user_id.as_str())
+    })
+}
+
+async fn load_visible(ctx: &RequestCtx, id: &str) -> Result<store::workflow::Application, AppError> {
+    let p = ctx.user()?;
+    let app = store::workflow::get(&ctx.state.db, &ctx.state.config, id).await?;
+    if !may_view(p, &app) {
+        let e = ctx
+            .entry("access.denied", "application", id)
+            .outcome(domain::audit::Outcome::Denied)
+            .detail("无权查看该申请");
+        ctx.audit(e).await?;
+        return Err(AppError::Forbidden("您无权查看该申请".into()));
+    }
+    Ok(app)
+}
+
+async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormErrors) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let cal = state.calendar();
+    let now = state.clock.now();
+    let def = state.config.workflow(&app.def_id).ok_or_else(|| AppError::NotFound("流程定义".into()))?;
+    let schema = def.subject.as_ref().and_then(|s| state.config.schemas.get(s));
+    let actor = actor_of(p);
+    let step_name = |id: &str| def.step(id).map(|s| s.name.clone()).unwrap_or_default();
+    let target_name = |t: &str| {
+        def.material(t)
+            .map(|m| m.name.clone())
+            .or_else(|| schema.and_then(|s| s.get(t)).map(|(_, f)| f.label.clone()))
+            .unwrap_or_else(|| t.to_string())
+    };
+    let inst = &app.instance;
+    let tasks: Vec<TaskView> = inst
+        .tasks
+        .iter()
+        .map(|t| TaskView {
+            no: t.no,
+            step: step_name(&t.step),
+            department: dept_name(ctx, &t.actor.department),
+            role: role_name(ctx, &t.actor.role),
+            status: t.status.label(),
+            open: t.status == TaskStatus::Open,
+            deadline: t.deadline.map(fmt_time).unwrap_or_else(|| {
+                if inst.status == Status::Correcting && t.status == TaskStatus::Open {
+                    "补正中，计时暂停".into()
+                } else {
+                    "—".into()
+                }
+            }),
+            used: t.clock.used_label(now, &cal),
+            overdue: t.overdue,
+            note: match (&t.escalated_to, &t.assignee) {
+                (Some(r), _) => format!("已上报{}", role_name(ctx, r)),
+                (None, Some(_)) => "已转办".into(),
+                _ => String::new(),
+            },
+            can_act: t.status == TaskStatus::Open && p.can(perm::WORKFLOW_ACT) && wf::may_act(t, &actor).is_ok(),
+        })
+        .collect();
+    let actionable: Vec<TaskView> =
+        tasks.iter().filter(|t| t.can_act && inst.status == Status::Running).cloned().collect();
+    let mut colleagues = vec![];
+    if !actionable.is_empty()
+        && let Some(d) = &p.department_id
+    {
+        let f = store::auth::UserFilter {
+            department_id: Some(d.clone()),
+            status: Some("active".into()),
+            ..Default::default()
+        };
+        colleagues = store::auth::list_users(&state.db, &f, PageRequest::all())
+            .await?
+            .items
+            .into_iter()
+            .filter(|u| u.id != p.user_id)
+            .map(|u| (u.id, u.display_name))
+            .collect();
+    }
+    let facts = match schema {
+        Some(s) => s
+            .fields()
+            .iter()
+            .filter_map(|f| app.facts.get(&f.name).map(|v| (f.label.clone(), fact_text(&f.ty, v))))
+            .collect(),
+        None => vec![],
+    };
+    let mut targets: Vec<(String, String)> = def.materials.iter().map(|m| (m.id.clone(), m.name.clone())).collect();
+    if let Some(s) = schema {
+        targets.extend(s.fields().iter().map(|f| (f.name.clone(), f.label.clone())));
+    }
+    render(ApplicationPage {
+        layout: Layout::new(
+            ctx,
+            &state.config.city.name,
+            &app.title,
+            if p.user_id == app.applicant_id { "/my/applications" } else { "/applications" },
+        ),
+        id: app.id.clone(),
+        title: app.title.clone(),
+        def_name: def.name.clone(),
+        applicant: app.applicant_name.clone(),
+        status: inst.status.label(),
+        final_: inst.status.is_final(),
+        correcting: inst.status == Status::Correcting,
+        outcome: inst.outcome_reason.clone(),
+        handling_days: inst.handling_days(now, &cal),
+        facts,
+        actionable,
+        tasks,
+        records: inst
+            .records
+            .iter()
+            .rev()
+            .map(|r| RecordView {
+                at: fmt_time(r.at),
+                by: r.by.clone(),
+                action: action_label(&r.action),
+                step: step_name(&r.step),
+                text: match r.reason.as_ref().and_then(|c| state.config.reasons.iter().find(|x| &x.code == c)) {
+                    Some(reason) => format!("{}：{}", reason.text, r.text),
+                    None => r.text.clone(),
+                },
+                elapsed: r.elapsed.clone(),
+            })
+            .collect(),
+        notices: inst
+            .notices
+            .iter()
+            .map(|n| NoticeView {
+                at: fmt_time(n.at),
+                by: n.by.clone(),
+                step: step_name(&n.step),
+                items: n.items.iter().map(|i| (target_name(&i.target), i.note.clone())).collect(),
+            })
+            .collect(),
+        tolerances: inst
+            .tolerances
+            .iter()
+            .map(|t| TolView {
+                material: target_name(&t.material),
+                material_id: t.material.clone(),
+                due: t.due.to_string(),
+                state: if t.fulfilled_at.is_some() {
+                    "已补交"
+                } else if t.overdue {
+                    "逾期未交"
+                } else {
+                    "待补交"
+                },
+                pending: t.fulfilled_at.is_none(),
+            })
+            .collect(),
+        reasons: state.config.reasons.clone(),
+        materials: def.materials.iter().map(|m| (m.id.clone(), m.name.clone())).collect(),
+        targets,
+        colleagues,
+        is_applicant: p.user_id == app.applicant_id,
+        errors,
+        min_due: (local(now).date() + time::Duration::days(1)).to_string(),
+    })
+}
+
+fn fact_text(ty: &domain::expr::Type, v: &domain::expr::Value) -> String {
+    match (ty, v) {
+        (domain::expr::Type::Int, domain::expr::Value::Int(i)) => i.to_string(),
+        (_, domain::expr::Value::Str(s)) => s.clone(),
+        (_, other) => other.to_string(),
+    }
+}
+
+async fn application(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+    let app = load_visible(&ctx, &id).await?;
+    show(&ctx, app, FormErrors::default()).await
+}
+
+/// Runs an event in one transaction; engine refusals are shown on the page with what was sent.
+async fn run_event(ctx: &RequestCtx, id: &str, event: Event, done: &str) -> PageResult {
+    let state = &ctx.state;
+    let now = state.clock.now();
+    let cal = state.calendar();
+    let rt = Runtime { cfg: &state.config, cal: &cal };
+    let mut tx = state.db.begin().await?;
+    match store::workflow::handle(&mut tx, &rt, id, event, &ctx.ip, now).await {
+        Ok(_) => {
+            tx.commit().await?;
+            if let Some(w) = &state.job_waker {
+                w.notify_one();
+            }
+            Ok(redirect_with_flash(&format!("/applications/{id}"), done, state.secure_cookies))
+        }
+        Err(store::StoreError::Invalid { message, .. } | store::StoreError::Conflict { message, .. }) => {
+            drop(tx);
+            let mut errors = FormErrors::default();
+            errors.add("action", message);
+            let app = load_visible(ctx, id).await?;
+            let mut r = show(ctx, app, errors).await?;
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn act(ctx: RequestCtx, Path((id, no)): Path<(String, u32)>, data: FormData) -> PageResult {
+    let p = ctx.user()?;
+    load_visible(&ctx, &id).await?;
+    let date = |s: &str| time::Date::parse(s, &time::macros::format_description!("[year]-[month]-[day]")).ok();
+    let action = match data.get("action").as_str() {
+        "approve" => Action::Approve { comment: data.get("comment") },
+        "reject" => Action::Reject { reason: data.get("reason"), text: data.get("text") },
+        "return" => Action::Return {
+            items: data
+                .all("item")
+                .into_iter()
+                .map(|t| Deficiency { note: data.get(&format!("note_{t}")), target: t })
+                .collect(),
+        },
+        "transfer" => {
+            let to = data.get("to_user");
+            let name = store::auth::get_user(&ctx.state.db, &to).await.map(|u| u.display_name).unwrap_or_default();
+            Action::Transfer { to_user: to, to_name: name, note: data.get("note") }
+        }
+        "comment" => Action::Comment { text: data.get("text") },
+        "tolerate" => match date(&data.get("due")) {
+            Some(due) => Action::Tolerate { material: data.get("material"), due, note: data.get("note") },
+            None => return Err(AppError::invalid("due", "请填写承诺补交日期，如 2026-12-31").into()),
+        },
+        _ => return Err(AppError::invalid("action", "未知的办理操作").into()),
+    };
+    let done = match &action {
+        Action::Approve { .. } => "已同意，流程已流转。",
+        Action::Reject { .. } => "已驳回。",
+        Action::Return { .. } => "已一次性告知申请人补正，计时暂停。",
+        Action::Transfer { .. } => "已转办。",
+        Action::Comment { .. } => "意见已记录。",
+        Action::Tolerate { .. } => "已容缺受理，流程继续。",
+    };
+    run_event(&ctx, &id, Event::Act { task: no, actor: actor_of(p), action }, done).await
+}
+
+async fn resubmit(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> PageResult {
+    let p = ctx.user()?;
+    run_event(
+        &ctx,
+        &id,
+        Event::Resubmit { actor: actor_of(p), changed: data.all("changed") },
+        "已重新提交，审批继续计时。",
+    )
+    .await
+}
+
+async fn withdraw(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> PageResult {
+    let p = ctx.user()?;
+    let reason = data.get("reason");
+    if reason.is_empty() {
+        return Err(AppError::invalid("reason", "请说明撤回原因").into());
+    }
+    run_event(&ctx, &id, Event::Withdraw { actor: actor_of(p), reason }, "申请已撤回。").await
+}
+
+async fn supply(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> PageResult {
+    let p = ctx.user()?;
+    run_event(
+        &ctx,
+        &id,
+        Event::SupplyMaterial { actor: actor_of(p), material: data.get("material") },
+        "已补交容缺材料。",
+    )
+    .await
+}
+
+// ---------------------------------------------------------------- submitting
+
+pub struct FieldInput {
+    pub name: String,
+    pub label: String,
+    pub kind: &'static str,
+    pub value: String,
+    pub optional: bool,
+    pub hint: String,
+}
+
+#[derive(Template)]
+#[template(path = "workflow/new.html")]
+struct NewPage {
+    layout: Layout,
+    defs: Vec<(String, String, usize)>,
+    def_id: String,
+    def_name: String,
+    title: String,
+    fields: Vec<FieldInput>,
+    errors: FormErrors,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct NewQuery {
+    def: Option<String>,
+}
+
+fn inputs(ctx: &RequestCtx, def_id: &str, data: Option<&FormData>) -> Vec<FieldInput> {
+    let Some(schema) = ctx
+        .state
+        .config
+        .workflow(def_id)
+        .and_then(|d| d.subject.as_ref())
+        .and_then(|s| ctx.state.config.schemas.get(s))
+    else {
+        return vec![];
+    };
+    schema
+        .fields()
+        .iter()
+        .filter(|f| !matches!(f.ty, domain::expr::Type::Series))
+        .map(|f| {
+            let (kind, hint) = match &f.ty {
+                domain::expr::Type::Bool => ("bool", ""),
+                domain::expr::Type::Int if f.label.contains("（分）") || f.name.ends_with("investment") => {
+                    ("number", "金额以“分”为单位的整数")
+                }
+                domain::expr::Type::Int => ("number", ""),
+                domain::expr::Type::Dec => ("text", "可含小数"),
+                domain::expr::Type::Date => ("date", ""),
+                _ => ("text", ""),
+            };
+            FieldInput {
+                name: f.name.clone(),
+                label: f.label.clone(),
+                kind,
+                value: data.map(|d| d.get(&format!("f_{}", f.name))).unwrap_or_default(),
+                optional: f.optional,
+                hint: hint.into(),
+            }
+        })
+        .collect()
+}
+
+async fn new_page(
+    ctx: &RequestCtx,
+    def_id: String,
+    title: String,
+    data: Option<&FormData>,
+    errors: FormErrors,
+) -> PageResult {
+    let state = &ctx.state;
+    let defs = state.config.workflows.iter().map(|d| (d.id.clone(), d.name.clone(), d.steps.len())).collect();
+    let bad = !errors.is_empty();
+    let mut r = render(NewPage {
+        layout: Layout::new(ctx, &state.config.city.name, "提交申请", "/my/applications"),
+        defs,
+        def_name: def_name(ctx, &def_id),
+        fields: inputs(ctx, &def_id, data),
+        def_id,
+        title,
+        errors,
+    })?;
+    if bad {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+async fn new_application(ctx: RequestCtx, Query(q): Query<NewQuery>) -> PageResult {
+    let def = opt(&q.def).filter(|d| ctx.state.config.workflow(d).is_some()).unwrap_or_default();
+    new_page(&ctx, def, String::new(), None, FormErrors::default()).await
+}
+
+async fn submit(ctx: RequestCtx, data: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let def_id = data.get("def");
+    let title = data.get("title");
+    let mut errors = FormErrors::default();
+    let Some(def) = state.config.workflow(&def_id) else {
+        errors.add("def", "请选择申请事项");
+        return new_page(&ctx, String::new(), title, Some(&data), errors).await;
+    };
+    if title.is_empty() {
+        errors.add("title", "请填写申请名称，如“某某项目建设工程规划许可”");
+    }
+    let mut facts = Facts::new();
+    if let Some(schema) = def.subject.as_ref().and_then(|s| state.config.schemas.get(s)) {
+        for f in schema.fields() {
+            if matches!(f.ty, domain::expr::Type::Series) {
+                continue;
+            }
+            let raw = data.get(&format!("f_{}", f.name));
+            let raw = if f.ty == domain::expr::Type::Bool && raw.is_empty() { "false".to_string() } else { raw };
+            match store::facts::from_form(&f.ty, &f.label, &raw) {
+                Ok(Some(v)) => facts.set(&f.name, v),
+                Ok(None) if f.optional => {}
+                Ok(None) => errors.add(&format!("f_{}", f.name), format!("请填写“{}”", f.label)),
+                Err(m) => errors.add(&format!("f_{}", f.name), m),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return new_page(&ctx, def_id, title, Some(&data), errors).await;
+    }
+    let now = state.clock.now();
+    let cal = state.calendar();
+    let rt = Runtime { cfg: &state.config, cal: &cal };
+    let mut tx = state.db.begin().await?;
+    let actor = actor_of(p);
+    let new = store::workflow::NewApplication { def_id: &def_id, title: &title, applicant: &actor, facts };
+    let app = store::workflow::start(&mut tx, &rt, new, &ctx.ip, now).await?;
+    tx.commit().await?;
+    if let Some(w) = &state.job_waker {
+        w.notify_one();
+    }
+    Ok(redirect_with_flash(
+        &format!("/applications/{}", app.id),
+        "申请已提交，请留意办理进度和补正通知。",
+        state.secure_cookies,
+    ))
+}
+
+// ---------------------------------------------------------------- statistics
+
+pub struct StatRow {
+    pub name: String,
+    pub f: wf::stats::Figures,
+}
+
+impl StatRow {
+    pub fn pct(&self, x: f64) -> String {
+        format!("{:.1}%", x * 100.0)
+    }
+    pub fn num(&self, x: &f64) -> String {
+        format!("{x:.1}")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "workflow/stats.html")]
+struct StatsPage {
+    layout: Layout,
+    from: String,
+    to: String,
+    items: Vec<StatRow>,
+    departments: Vec<StatRow>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct StatsQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn stats(ctx: RequestCtx, Query(q): Query<StatsQuery>) -> PageResult {
+    let state = &ctx.state;
+    let today = state.clock.today();
+    let parse = |s: &Option<String>| {
+        opt(s).and_then(|s| time::Date::parse(&s, &time::macros::format_description!("[year]-[month]-[day]")).ok())
+    };
+    let from = parse(&q.from).unwrap_or(today - time::Duration::days(90));
+    let to = parse(&q.to).unwrap_or(today);
+    let at = |d: time::Date| domain::clock::from_local(time::PrimitiveDateTime::new(d, time::Time::MIDNIGHT));
+    let instances = store::workflow::instances_between(&state.db, at(from), at(to + time::Duration::days(1))).await?;
+    let now = state.clock.now();
+    let cal = state.calendar();
+    let items = wf::stats::by_item(&instances, now, &cal)
+        .into_iter()
+        .map(|(k, f)| StatRow { name: def_name(&ctx, &k), f })
+        .collect();
+    let departments = wf::stats::by_department(&instances, now, &cal)
+        .into_iter()
+        .map(|(k, f)| StatRow { name: dept_name(&ctx, &k), f })
+        .collect();
+    render(StatsPage {
+        layout: Layout::new(&ctx, &state.config.city.name, "办件统计", "/workflows/stats"),
+        from: from.to_string(),
+        to: to.to_string(),
+        items,
+        departments,
+    })
+}
+
+// ---------------------------------------------------------------- messages
+
+#[derive(Template)]
+#[template(path = "workflow/inbox.html")]
+struct InboxPage {
+    layout: Layout,
+    items: Vec<(store::notify::Notice, String)>,
+    pager: Pager,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct InboxQuery {
+    page: Option<u32>,
+}
+
+async fn inbox(ctx: RequestCtx, Query(q): Query<InboxQuery>) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let paged = store::notify::inbox(&state.db, p, false, PageRequest::new(q.page, None)).await?;
+    let pager = Pager::new(&paged, "/inbox", &[]);
+    let items = paged.items.into_iter().map(|n| {
+        let at = fmt_millis(&Some(n.created_at));
+        (n, at)
+    });
+    render(InboxPage {
+        layout: Layout::new(&ctx, &state.config.city.name, "消息", "/inbox"),
+        items: items.collect(),
+        pager,
+    })
+}
+
+async fn read_all(ctx: RequestCtx) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let mut tx = state.db.begin().await?;
+    let n = store::notify::mark_all_read(&mut tx, &state.db, p, state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash("/inbox", &format!("已将 {n} 条消息标为已读。"), state.secure_cookies))
+}
