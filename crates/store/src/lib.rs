@@ -6,6 +6,7 @@
 //! folder. Writes go through a single writer connection on SQLite (no `SQLITE_BUSY` under load,
 //! and the audit chain serialises naturally); reads use a pool of read-only connections.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod holidays;
 pub mod jobs;
 pub mod notify;
 pub mod org;
+pub mod scores;
 pub mod settings;
 pub mod sql;
 pub mod workflow;

@@ -57,16 +57,64 @@ impl JobHandler for WorkflowTimer {
     }
 }
 
+/// A rectification deadline of an alert passed.
+pub struct AlertDeadline {
+    pub state: AppState,
+}
+
+impl JobHandler for AlertDeadline {
+    fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            store::alerts::deadline_passed(tx, &self.state.config, &job.payload, now).await.map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// The nightly evaluation of every indicator, then the next night's run, in the job's
+/// transaction.
+pub struct AlertEvaluation {
+    pub state: AppState,
+}
+
+impl JobHandler for AlertEvaluation {
+    fn handle<'a>(&'a self, tx: &'a mut Tx, _job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let cal = self.state.calendar();
+            store::alerts::run_all_in(tx, &self.state.db, &self.state.config, &cal, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            let next = next_night(now) - Duration::hours(1);
+            enqueue(
+                tx,
+                now,
+                store::alerts::EVALUATE_JOB,
+                &serde_json::json!({}),
+                next,
+                Some(&format!("{}:{}", store::alerts::EVALUATE_JOB, next.to_offset(CHINA).date())),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            Ok(())
+        })
+    }
+}
+
 /// Registers the platform's handlers and makes sure the recurring jobs are scheduled.
 pub async fn setup(runner: &mut JobRunner, state: &AppState, clock: &Arc<dyn Clock>) -> store::Result<()> {
     let db: &Db = &state.db;
     let idle = state.sessions.idle;
     runner.register(SESSION_PURGE, Arc::new(SessionPurge { idle }));
     runner.register(store::workflow::TIMER_JOB, Arc::new(WorkflowTimer { state: state.clone() }));
+    runner.register(store::alerts::DEADLINE_JOB, Arc::new(AlertDeadline { state: state.clone() }));
+    runner.register(store::alerts::EVALUATE_JOB, Arc::new(AlertEvaluation { state: state.clone() }));
     let now = clock.now();
     let next = next_night(now);
     let mut tx = db.begin().await?;
     enqueue(&mut tx, now, SESSION_PURGE, &serde_json::json!({}), next, Some(&purge_key(next))).await?;
+    // Indicators are evaluated at 02:00 every night.
+    let eval_at = next - Duration::hours(1);
+    let key = format!("{}:{}", store::alerts::EVALUATE_JOB, eval_at.to_offset(CHINA).date());
+    enqueue(&mut tx, now, store::alerts::EVALUATE_JOB, &serde_json::json!({}), eval_at, Some(&key)).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -20,6 +20,8 @@ pub const NAV: &[NavDef] = &[
     NavDef { label: "办件", href: "/applications", perm: Some(perm::WORKFLOW_ACT), group: "审批" },
     NavDef { label: "我的申请", href: "/my/applications", perm: Some(perm::WORKFLOW_APPLY), group: "审批" },
     NavDef { label: "办件统计", href: "/workflows/stats", perm: Some(perm::WORKFLOW_STATS), group: "审批" },
+    NavDef { label: "预警", href: "/alerts", perm: Some(perm::ALERTS_VIEW), group: "监测" },
+    NavDef { label: "风险评分", href: "/scores", perm: Some(perm::SCORES_VIEW), group: "监测" },
     NavDef { label: "全市概览", href: "/dashboard", perm: Some(perm::DASHBOARD_CITY), group: "基础" },
     NavDef { label: "本企业", href: "/me/enterprise", perm: Some(perm::SELF_ENTERPRISE), group: "基础" },
     NavDef { label: "个人信息", href: "/me/profile", perm: Some(perm::SELF_CITIZEN), group: "基础" },

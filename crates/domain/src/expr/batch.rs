@@ -214,6 +214,42 @@ impl Batch {
         Ok(())
     }
 
+    /// The facts of row `i` (to explain one subject of a batch run).
+    pub fn row_facts(&self, i: usize) -> Facts {
+        let mut f = Facts::new();
+        for (k, name) in self.names.iter().enumerate() {
+            let Some(c) = &self.cols[k] else { continue };
+            if c.valid.as_ref().is_some_and(|v| !v[i]) {
+                continue;
+            }
+            let v = match &c.data {
+                Data::Bool(v) => Value::Bool(v[i]),
+                Data::Int(v) => Value::Int(v[i]),
+                Data::Dec(v) => Value::Dec(v[i]),
+                Data::Str(v) => Value::Str(self.strings.get(v[i]).to_string()),
+                Data::Date(v) => Value::Date(super::value::from_day_number(v[i])),
+                Data::Series(s) => {
+                    let (d, x) = s.row(i);
+                    Value::Series(d.iter().zip(x).map(|(d, x)| (super::value::from_day_number(*d), *x)).collect())
+                }
+                Data::List(l) => Value::List(
+                    l.row(i)
+                        .iter()
+                        .map(|x| {
+                            if self.types[k] == Type::List(Box::new(Type::Str)) {
+                                Value::Str(self.strings.get(*x as u32).to_string())
+                            } else {
+                                Value::Int(*x)
+                            }
+                        })
+                        .collect(),
+                ),
+            };
+            f.set(name, v);
+        }
+        f
+    }
+
     /// Builds a batch from per-subject facts (the general path; bulk loaders set columns).
     pub fn from_facts(schema: &Schema, rows: &[Facts]) -> Result<Batch, String> {
         let mut b = Batch::new(schema, rows.len());

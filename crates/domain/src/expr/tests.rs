@@ -189,6 +189,9 @@ fn batch_and_single_agree_on_a_city() {
         })
         .collect();
     let batch = Batch::from_facts(&s, &rows).unwrap();
+    for (i, f) in rows.iter().enumerate().step_by(37) {
+        assert_eq!(&batch.row_facts(i), f, "row {i} reads back");
+    }
     for src in [
         "payroll.paid_headcount / attendance.headcount < 1.0",
         "industry in [\"建筑\", \"中药\"] && employees >= 50 || blacklisted",

@@ -2,6 +2,8 @@
 //! header). Errors are `{"code", "message", "field"}`; the OpenAPI description is served at
 //! `/api/openapi.json`.
 
+mod engines;
+
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{ApiError, ApiErrorBody, ApiResult, AppError};
 use axum::Json;
@@ -29,13 +31,17 @@ pub fn routes() -> Routes {
         .add("/api/v1/audit", Access::Perm(perm::AUDIT_READ), get(audit))
         .add("/api/v1/identifiers/check", Access::Authenticated, post(check_identifier))
         .add("/api/v1/calendar/working-days", Access::Authenticated, get(working_days))
+        .merge(engines::routes())
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "营商 Yingshang API", description = "亳州营商环境数字化平台接口。系统以接口令牌（Authorization: Bearer ys_…）调用；错误统一为 {code, message, field}。", version = "1"),
-    paths(me, users, enterprises, enterprise, divisions, departments, grids, audit, check_identifier, working_days),
-    components(schemas(ApiErrorBody, Me, UserPage, EnterprisePage, Enterprise, Division, Department, Grid, AuditItem, AuditPage, IdentifierCheck, IdentifierResult, WorkingDays, UserListItem)),
+    paths(me, users, enterprises, enterprise, divisions, departments, grids, audit, check_identifier, working_days,
+        engines::tasks, engines::submit, engines::application, engines::act, engines::alerts, engines::score_event, engines::scores),
+    components(schemas(ApiErrorBody, Me, UserPage, EnterprisePage, Enterprise, Division, Department, Grid, AuditItem, AuditPage, IdentifierCheck, IdentifierResult, WorkingDays, UserListItem,
+        engines::TaskPage, engines::NewApplication, engines::ApplicationView, engines::TaskView, engines::RecordView, engines::ActionInput, engines::ItemInput,
+        engines::AlertPage, engines::ScoreEventInput, engines::ScoreView, store::workflow::TaskRow, store::alerts::AlertRow)),
     modifiers(&BearerAuth),
     security(("api_token" = []))
 )]

@@ -1,10 +1,12 @@
 //! Server-rendered pages. Each module adds its routes with their access rules.
 
 pub mod admin;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod home;
 pub mod org;
+pub mod scores;
 pub mod system;
 pub mod workflow;
 

@@ -299,7 +299,7 @@ fn action_label(a: &str) -> &'static str {
 
 /// May this user see this application? The applicant, staff whose department has a task in it,
 /// those it was escalated or transferred to, or a city-wide role.
-fn may_view(p: &Principal, app: &store::workflow::Application) -> bool {
+pub fn may_view(p: &Principal, app: &store::workflow::Application) -> bool {
     if p.user_id == app.applicant_id {
         return true;
     }

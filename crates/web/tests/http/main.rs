@@ -8,5 +8,6 @@ mod admin;
 mod api;
 mod audit;
 mod auth;
+mod engines;
 mod org;
 mod workflow;

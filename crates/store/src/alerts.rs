@@ -1,0 +1,547 @@
+//! Runtime of the warning rules: evaluate every indicator over every subject, keep one open
+//! alert per subject and indicator, notify who the indicator names, and carry the lifecycle.
+
+use crate::config::CityConfig;
+use crate::notify::{self, To};
+use crate::org::RowScope;
+use crate::sql::{PageRequest, Paged, Sql, like_escape};
+use crate::{Conn, Db, Result, StoreError, audit, jobs, new_id};
+use domain::audit::AuditEntry;
+use domain::auth::ScopeKind;
+use domain::calendar::WorkCalendar;
+use domain::clock::{local, to_millis};
+use domain::expr::{Batch, EvalContext, Schema};
+use domain::rules::{Alert, AlertAction, AlertStatus, DocKind, Indicator, Level, Observation, observe};
+use sqlx::Row;
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+pub const DEADLINE_JOB: &str = "alerts.deadline";
+pub const EVALUATE_JOB: &str = "alerts.evaluate";
+
+/// A subject as alerts record it: who it is and where (for scopes and notices).
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub id: String,
+    pub name: String,
+    pub division_code: Option<String>,
+    pub grid_id: Option<String>,
+}
+
+/// Loads the facts of every subject of a type. Case modules add their subject types here.
+pub async fn load_subjects(db: &Db, schema: &Schema) -> Result<Option<(Batch, Vec<Subject>)>> {
+    match schema.subject.as_str() {
+        "employer" => employers(db, schema).await.map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Employers from the registry: the facts `config/schemas/employer.toml` declares.
+async fn employers(db: &Db, schema: &Schema) -> Result<(Batch, Vec<Subject>)> {
+    let rows = sqlx::query(
+        "SELECT uscc, name, industry, kind, employees, registered_capital_fen, established_on, division_code, grid_id FROM enterprises ORDER BY uscc",
+    )
+    .fetch_all(db.reader())
+    .await?;
+    let n = rows.len();
+    let mut b = Batch::new(schema, n);
+    let mut subjects = Vec::with_capacity(n);
+    let (mut employees, mut capital, mut in_grid) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut industry, mut kind, mut established) = (vec![], vec![], vec![]);
+    for r in &rows {
+        let grid: Option<String> = r.try_get("grid_id")?;
+        employees.push(r.try_get::<i64, _>("employees")?);
+        capital.push(r.try_get::<i64, _>("registered_capital_fen")?);
+        in_grid.push(grid.is_some());
+        industry.push(r.try_get::<String, _>("industry")?);
+        kind.push(r.try_get::<String, _>("kind")?);
+        let est: Option<String> = r.try_get("established_on")?;
+        established.push(
+            est.and_then(|s| time::Date::parse(&s, &time::macros::format_description!("[year]-[month]-[day]")).ok()),
+        );
+        subjects.push(Subject {
+            id: r.try_get("uscc")?,
+            name: r.try_get("name")?,
+            division_code: r.try_get("division_code")?,
+            grid_id: grid,
+        });
+    }
+    // Only the facts the schema declares are set; a module may declare fewer.
+    let set =
+        |b: &mut Batch, name: &str, f: &mut dyn FnMut(&mut Batch) -> std::result::Result<(), String>| -> Result<()> {
+            if schema.get(name).is_some() {
+                f(b).map_err(StoreError::Other)?;
+            }
+            Ok(())
+        };
+    set(&mut b, "employees", &mut |b| b.set_ints("employees", employees.clone(), None))?;
+    set(&mut b, "registered_capital", &mut |b| b.set_ints("registered_capital", capital.clone(), None))?;
+    set(&mut b, "in_grid", &mut |b| b.set_bools("in_grid", in_grid.clone(), None))?;
+    set(&mut b, "industry", &mut |b| b.set_strs("industry", industry.iter().map(|s| Some(s.as_str()))))?;
+    set(&mut b, "kind", &mut |b| b.set_strs("kind", kind.iter().map(|s| Some(s.as_str()))))?;
+    set(&mut b, "established_on", &mut |b| b.set_dates("established_on", &established))?;
+    Ok((b, subjects))
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RunReport {
+    pub subjects: u64,
+    pub indicators: u64,
+    pub opened: u64,
+    pub changed: u64,
+    pub cleared: u64,
+}
+
+struct Open {
+    id: String,
+    alert: Alert,
+}
+
+async fn open_alerts(conn: &mut Conn, indicator: &str) -> Result<HashMap<String, Open>> {
+    let rows = sqlx::query("SELECT id, subject_id, state FROM alerts WHERE indicator = $1 AND status <> 'closed'")
+        .bind(indicator)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut m = HashMap::new();
+    for r in rows {
+        let state: String = r.try_get(2)?;
+        let alert: Alert = serde_json::from_str(&state).map_err(|e| StoreError::Other(format!("预警状态损坏：{e}")))?;
+        m.insert(r.try_get(1)?, Open { id: r.try_get(0)?, alert });
+    }
+    Ok(m)
+}
+
+fn steps_json(steps: &[domain::expr::Step]) -> String {
+    serde_json::Value::Array(
+        steps.iter().map(|s| serde_json::json!({"text": s.text, "value": s.value.to_string()})).collect(),
+    )
+    .to_string()
+}
+
+fn state_json(a: &Alert) -> Result<String> {
+    serde_json::to_string(a).map_err(|e| StoreError::Other(e.to_string()))
+}
+
+/// Users with `role` whose `scope` of that kind contains the subject.
+async fn recipients(conn: &mut Conn, role: &str, scope: ScopeKind, s: &Subject) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.division_code, u.grid_id, d.division_code AS dept_division FROM users u
+         JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id
+         LEFT JOIN departments d ON d.id = u.department_id
+         WHERE r.code = $1 AND u.status = 'active'",
+    )
+    .bind(role)
+    .fetch_all(&mut *conn)
+    .await?;
+    let within = |prefix: Option<String>| {
+        let p = prefix.and_then(|c| domain::DivisionCode::parse(&c).ok()).map(|c| c.scope_prefix().to_string());
+        matches!((p, &s.division_code), (Some(p), Some(d)) if d.starts_with(&p))
+    };
+    let mut out = vec![];
+    for r in rows {
+        let ok = match scope {
+            ScopeKind::All => true,
+            ScopeKind::Grid => s.grid_id.is_some() && r.try_get::<Option<String>, _>("grid_id")? == s.grid_id,
+            ScopeKind::Division => within(r.try_get("division_code")?),
+            ScopeKind::Department => within(r.try_get("dept_division")?),
+            ScopeKind::Own => false,
+        };
+        if ok {
+            out.push(r.try_get("id")?);
+        }
+    }
+    Ok(out)
+}
+
+async fn tell(
+    conn: &mut Conn,
+    ind: &Indicator,
+    s: &Subject,
+    alert_id: &str,
+    text: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    for n in &ind.notify {
+        for user in recipients(conn, &n.role, n.scope, s).await? {
+            notify::send(conn, now, &To::User(user), &format!("/alerts/{alert_id}"), text).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Evaluates every indicator over every subject it has facts for, in one transaction.
+pub async fn run_all(db: &Db, cfg: &CityConfig, cal: &WorkCalendar, now: OffsetDateTime) -> Result<RunReport> {
+    let mut tx = db.begin().await?;
+    let r = run_all_in(&mut tx, db, cfg, cal, now).await?;
+    tx.commit().await?;
+    Ok(r)
+}
+
+/// The same inside the caller's transaction (the nightly job's); facts are read from `db`'s
+/// readers.
+pub async fn run_all_in(
+    tx: &mut Conn,
+    db: &Db,
+    cfg: &CityConfig,
+    cal: &WorkCalendar,
+    now: OffsetDateTime,
+) -> Result<RunReport> {
+    let ctx = EvalContext { today: local(now).date(), calendar: Some(cal) };
+    let mut report = RunReport::default();
+    for (subject_type, schema) in &cfg.schemas {
+        let indicators: Vec<&Indicator> = cfg.indicators.iter().filter(|i| &i.subject == subject_type).collect();
+        if indicators.is_empty() {
+            continue;
+        }
+        let Some((batch, subjects)) = load_subjects(db, schema).await? else { continue };
+        report.subjects += subjects.len() as u64;
+        for ind in indicators {
+            report.indicators += 1;
+            let levels = ind.evaluate(&batch, &ctx);
+            let mut open = open_alerts(tx, &ind.id).await?;
+            for (i, level) in levels.iter().enumerate() {
+                let s = &subjects[i];
+                let current = open.remove(&s.id);
+                let obs = observe(current.as_ref().map(|o| &o.alert), *level);
+                if obs == Observation::Same {
+                    continue;
+                }
+                let facts = batch.row_facts(i);
+                let (_, steps) = ind.explain(schema, &facts, &ctx).map_err(StoreError::Other)?;
+                let summary: Vec<String> = steps.iter().take(6).map(|s| format!("{}={}", s.text, s.value)).collect();
+                let summary = summary.join("，");
+                match (obs, current) {
+                    (Observation::Open(l), _) => {
+                        let id = new_id();
+                        let alert = Alert::open(l, now, summary.clone());
+                        sqlx::query(
+                            "INSERT INTO alerts (id, indicator, subject_type, subject_id, subject_name, division_code, grid_id, level, status, cleared,
+                                facts, state, opened_at, updated_at)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', 0, $9, $10, $11, $11)",
+                        )
+                        .bind(&id)
+                        .bind(&ind.id)
+                        .bind(subject_type)
+                        .bind(&s.id)
+                        .bind(&s.name)
+                        .bind(&s.division_code)
+                        .bind(&s.grid_id)
+                        .bind(l.as_str())
+                        .bind(steps_json(&steps))
+                        .bind(state_json(&alert)?)
+                        .bind(to_millis(now))
+                        .execute(&mut *tx)
+                        .await?;
+                        report.opened += 1;
+                        tell(tx, ind, s, &id, &format!("【{}预警】{}：{}", l.label(), s.name, ind.name), now).await?;
+                    }
+                    (obs, Some(mut o)) => {
+                        o.alert.apply_observation(&obs, now, &summary);
+                        let cleared = matches!(obs, Observation::Cleared);
+                        if cleared {
+                            report.cleared += 1;
+                        } else {
+                            report.changed += 1;
+                        }
+                        let facts = if cleared { None } else { Some(steps_json(&steps)) };
+                        sqlx::query("UPDATE alerts SET level = $1, cleared = $2, state = $3, facts = COALESCE($4, facts), updated_at = $5 WHERE id = $6")
+                            .bind(o.alert.level.as_str())
+                            .bind(i64::from(o.alert.cleared))
+                            .bind(state_json(&o.alert)?)
+                            .bind(facts)
+                            .bind(to_millis(now))
+                            .bind(&o.id)
+                            .execute(&mut *tx)
+                            .await?;
+                        if let Observation::Change { to, from } = obs
+                            && to > from
+                        {
+                            tell(
+                                tx,
+                                ind,
+                                s,
+                                &o.id,
+                                &format!("【预警升级为{}】{}：{}", to.label(), s.name, ind.name),
+                                now,
+                            )
+                            .await?;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let e = AuditEntry::new("alerts.run", "indicators", "all").detail(format!(
+        "评估 {} 个指标 × {} 个对象：新增 {}，变化 {}，解除 {}",
+        report.indicators, report.subjects, report.opened, report.changed, report.cleared
+    ));
+    audit::append(tx, now, e).await?;
+    Ok(report)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct AlertRow {
+    pub id: String,
+    pub indicator: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub subject_name: String,
+    pub division_code: Option<String>,
+    pub grid_id: Option<String>,
+    pub level: String,
+    pub status: String,
+    pub cleared: i64,
+    pub opened_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub level: Option<String>,
+    pub status: Option<String>,
+    pub indicator: Option<String>,
+    pub q: Option<String>,
+    /// Include closed alerts.
+    pub closed: bool,
+}
+
+fn alert_where(scope: &RowScope, f: &AlertFilter, q: &mut Sql) {
+    q.push(" WHERE 1 = 1");
+    let mut inner = Sql::new("");
+    scope.apply(&mut inner, "subject_id", true);
+    q.append(&inner);
+    if !f.closed && f.status.as_deref().is_none_or(str::is_empty) {
+        q.push(" AND status <> 'closed'");
+    }
+    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+        q.push(" AND status = ").bind(s);
+    }
+    if let Some(l) = f.level.as_deref().filter(|s| !s.is_empty()) {
+        q.push(" AND level = ").bind(l);
+    }
+    if let Some(i) = f.indicator.as_deref().filter(|s| !s.is_empty()) {
+        q.push(" AND indicator = ").bind(i);
+    }
+    if let Some(t) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        q.push(" AND subject_name LIKE ").bind(format!("%{}%", like_escape(t))).push(" ESCAPE '\\'");
+    }
+}
+
+pub async fn list(db: &Db, scope: &RowScope, f: &AlertFilter, page: PageRequest) -> Result<Paged<AlertRow>> {
+    let select = "SELECT id, indicator, subject_type, subject_id, subject_name, division_code, grid_id, level, status, cleared, opened_at, updated_at";
+    let order = "CASE level WHEN 'red' THEN 0 WHEN 'orange' THEN 1 ELSE 2 END, opened_at DESC";
+    crate::sql::paged(db, select, "FROM alerts", |q| alert_where(scope, f, q), order, page).await
+}
+
+#[derive(Debug, Clone)]
+pub struct AlertDetail {
+    pub row: AlertRow,
+    pub facts: Vec<(String, String)>,
+    pub alert: Alert,
+}
+
+pub async fn get(db: &Db, scope: &RowScope, id: &str) -> Result<AlertDetail> {
+    let mut q = Sql::new(
+        "SELECT id, indicator, subject_type, subject_id, subject_name, division_code, grid_id, level, status, cleared, opened_at, updated_at FROM alerts",
+    );
+    alert_where(scope, &AlertFilter { closed: true, ..Default::default() }, &mut q);
+    q.push(" AND id = ").bind(id);
+    let row: AlertRow =
+        q.query_as().fetch_optional(db.reader()).await?.ok_or_else(|| StoreError::NotFound("预警".into()))?;
+    let extra = sqlx::query("SELECT facts, state FROM alerts WHERE id = $1").bind(id).fetch_one(db.reader()).await?;
+    let facts_text: String = extra.try_get(0)?;
+    let state: String = extra.try_get(1)?;
+    let facts = serde_json::from_str::<serde_json::Value>(&facts_text)
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|s| (s["text"].as_str().unwrap_or("").to_string(), s["value"].as_str().unwrap_or("").to_string()))
+        .collect();
+    let alert = serde_json::from_str(&state).map_err(|e| StoreError::Other(format!("预警状态损坏：{e}")))?;
+    Ok(AlertDetail { row, facts, alert })
+}
+
+/// The next number of a document kind this year: 亳营商告〔2026〕7号.
+async fn next_number(conn: &mut Conn, kind: DocKind, year: i32) -> Result<String> {
+    let code = match kind {
+        DocKind::NoticeLetter => "notice_letter",
+        DocKind::RectificationOrder => "rectification_order",
+    };
+    sqlx::query("INSERT INTO doc_numbers (kind, year, last) VALUES ($1, $2, 0) ON CONFLICT (kind, year) DO NOTHING")
+        .bind(code)
+        .bind(year as i64)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE doc_numbers SET last = last + 1 WHERE kind = $1 AND year = $2")
+        .bind(code)
+        .bind(year as i64)
+        .execute(&mut *conn)
+        .await?;
+    let n: i64 = sqlx::query_scalar("SELECT last FROM doc_numbers WHERE kind = $1 AND year = $2")
+        .bind(code)
+        .bind(year as i64)
+        .fetch_one(&mut *conn)
+        .await?;
+    let word = match kind {
+        DocKind::NoticeLetter => "告",
+        DocKind::RectificationOrder => "整",
+    };
+    Ok(format!("亳营商{word}〔{year}〕{n}号"))
+}
+
+/// What a user asks: the document number is filled in here.
+#[derive(Debug, Clone)]
+pub enum Request {
+    Acknowledge,
+    Dispose { kind: DocKind, deadline: time::Date, text: String },
+    Verify { passed: bool, note: String },
+    Close { note: String },
+}
+
+/// Applies a lifecycle step. Escalations notify the indicator's escalation role.
+pub async fn act(
+    conn: &mut Conn,
+    cfg: &CityConfig,
+    id: &str,
+    req: Request,
+    by: (&str, &str),
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<Alert> {
+    let row = sqlx::query(
+        "SELECT indicator, state, subject_name, division_code, grid_id, subject_id FROM alerts WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound("预警".into()))?;
+    let state: String = row.try_get(1)?;
+    let alert: Alert = serde_json::from_str(&state).map_err(|e| StoreError::Other(e.to_string()))?;
+    let action = match req {
+        Request::Acknowledge => AlertAction::Acknowledge,
+        Request::Dispose { kind, deadline, text } => {
+            let number = next_number(conn, kind, local(now).year()).await?;
+            AlertAction::Dispose { kind, number, deadline, text }
+        }
+        Request::Verify { passed, note } => AlertAction::Verify { passed, note },
+        Request::Close { note } => AlertAction::Close { note },
+    };
+    let next = alert.act(&action, by.1, now).map_err(|e| StoreError::invalid("action", e.0))?;
+    store_state(conn, id, &next, now).await?;
+    if let (AlertAction::Dispose { deadline, .. }, Some(d)) = (&action, &next.disposal) {
+        let at = domain::clock::from_local(time::PrimitiveDateTime::new(
+            deadline.next_day().expect("date"),
+            time::Time::MIDNIGHT,
+        ));
+        jobs::enqueue(
+            conn,
+            now,
+            DEADLINE_JOB,
+            &serde_json::json!({"alert": id}),
+            at,
+            Some(&format!("alert:{id}:{}", d.number)),
+        )
+        .await?;
+    }
+    if next.status == AlertStatus::Escalated {
+        escalate_notice(conn, cfg, id, &row.try_get::<String, _>(0)?, &row.try_get::<String, _>(2)?, &row, now).await?;
+    }
+    let last = next.events.last().map(|e| e.note.clone()).unwrap_or_default();
+    let e = AuditEntry::new(
+        &format!("alert.{}", next.events.last().map(|e| e.action.clone()).unwrap_or_default()),
+        "alert",
+        id,
+    )
+    .by(by.0, by.1)
+    .from_ip(ip)
+    .detail(last);
+    audit::append(conn, now, e).await?;
+    Ok(next)
+}
+
+async fn store_state(conn: &mut Conn, id: &str, a: &Alert, now: OffsetDateTime) -> Result<()> {
+    sqlx::query("UPDATE alerts SET status = $1, state = $2, updated_at = $3, closed_at = $4 WHERE id = $5")
+        .bind(a.status.as_str())
+        .bind(state_json(a)?)
+        .bind(to_millis(now))
+        .bind((a.status == AlertStatus::Closed).then(|| to_millis(now)))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn escalate_notice(
+    conn: &mut Conn,
+    cfg: &CityConfig,
+    id: &str,
+    indicator: &str,
+    name: &str,
+    row: &sqlx::any::AnyRow,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let Some(ind) = cfg.indicator(indicator) else { return Ok(()) };
+    let Some(role) = &ind.escalate_to else { return Ok(()) };
+    let s = Subject {
+        id: row.try_get("subject_id")?,
+        name: name.into(),
+        division_code: row.try_get("division_code")?,
+        grid_id: row.try_get("grid_id")?,
+    };
+    for user in recipients(conn, role, ScopeKind::Division, &s).await? {
+        notify::send(
+            conn,
+            now,
+            &To::User(user),
+            &format!("/alerts/{id}"),
+            &format!("【预警上报】{name}：{}，整改未按期完成", ind.name),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The rectification deadline passed (job handler).
+pub async fn deadline_passed(
+    conn: &mut Conn,
+    cfg: &CityConfig,
+    payload: &serde_json::Value,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let id = payload["alert"].as_str().ok_or_else(|| StoreError::Other("缺少 alert".into()))?;
+    let Some(row) = sqlx::query(
+        "SELECT indicator, state, subject_name, division_code, grid_id, subject_id FROM alerts WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(());
+    };
+    let state: String = row.try_get(1)?;
+    let alert: Alert = serde_json::from_str(&state).map_err(|e| StoreError::Other(e.to_string()))?;
+    let next = alert.act(&AlertAction::DeadlinePassed, "系统", now).map_err(|e| StoreError::Other(e.0))?;
+    if next == alert {
+        return Ok(());
+    }
+    store_state(conn, id, &next, now).await?;
+    escalate_notice(conn, cfg, id, &row.try_get::<String, _>(0)?, &row.try_get::<String, _>(2)?, &row, now).await?;
+    audit::append(conn, now, AuditEntry::new("alert.escalate", "alert", id).detail("整改期限已过，自动上报")).await?;
+    Ok(())
+}
+
+/// Counts by level of open alerts within a scope (home pages, dashboards).
+pub async fn counts(db: &Db, scope: &RowScope) -> Result<Vec<(Level, i64)>> {
+    let mut q = Sql::new("SELECT level, COUNT(*) FROM alerts");
+    alert_where(scope, &AlertFilter::default(), &mut q);
+    q.push(" GROUP BY level");
+    let rows: Vec<(String, i64)> = q.query_as().fetch_all(db.reader()).await?;
+    Ok(Level::ALL
+        .iter()
+        .rev()
+        .map(|l| (*l, rows.iter().find(|(x, _)| x == l.as_str()).map(|(_, n)| *n).unwrap_or(0)))
+        .collect())
+}

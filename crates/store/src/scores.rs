@@ -1,0 +1,158 @@
+//! Runtime of risk scores: events are recorded as they arrive; every score defined for the
+//! subject type is recomputed and its history kept whenever points or colour change.
+
+use crate::config::CityConfig;
+use crate::{Conn, Db, Result, StoreError, audit, new_id};
+use domain::audit::AuditEntry;
+use domain::clock::{from_millis, to_millis};
+use domain::scoring::{Score, ScoreDef};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub subject_type: &'a str,
+    pub subject_id: &'a str,
+    pub kind: &'a str,
+    pub at: OffsetDateTime,
+    pub source: &'a str,
+    pub note: &'a str,
+}
+
+async fn events_of(
+    conn: &mut Conn,
+    subject_type: &str,
+    subject_id: &str,
+    since: OffsetDateTime,
+) -> Result<Vec<(String, OffsetDateTime)>> {
+    let rows = sqlx::query("SELECT kind, at FROM score_events WHERE subject_type = $1 AND subject_id = $2 AND at > $3")
+        .bind(subject_type)
+        .bind(subject_id)
+        .bind(to_millis(since))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, from_millis(r.try_get(1)?)))).collect()
+}
+
+fn longest_window(def: &ScoreDef) -> i64 {
+    def.events.iter().map(|e| e.window_days as i64).max().unwrap_or(0)
+}
+
+/// Records an event and updates every score of the subject type. Returns the scores now.
+pub async fn record(
+    conn: &mut Conn,
+    cfg: &CityConfig,
+    ev: NewEvent<'_>,
+    by: (&str, &str),
+    now: OffsetDateTime,
+) -> Result<Vec<(String, Score)>> {
+    let defs: Vec<&ScoreDef> = cfg.scores.iter().filter(|d| d.subject == ev.subject_type).collect();
+    if defs.is_empty() {
+        return Err(StoreError::invalid("subject_type", format!("没有为“{}”定义评分", ev.subject_type)));
+    }
+    if !defs.iter().any(|d| d.events.iter().any(|w| w.kind == ev.kind)) {
+        let kinds: Vec<&str> = defs.iter().flat_map(|d| d.events.iter().map(|w| w.kind.as_str())).collect();
+        return Err(StoreError::invalid("kind", format!("未知事件类型“{}”，可选：{}", ev.kind, kinds.join("、"))));
+    }
+    if ev.at > now {
+        return Err(StoreError::invalid("at", "事件时间不能晚于当前时间"));
+    }
+    sqlx::query("INSERT INTO score_events (id, subject_type, subject_id, kind, at, source, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(new_id())
+        .bind(ev.subject_type)
+        .bind(ev.subject_id)
+        .bind(ev.kind)
+        .bind(to_millis(ev.at))
+        .bind(ev.source)
+        .bind(ev.note)
+        .bind(to_millis(now))
+        .execute(&mut *conn)
+        .await?;
+    let mut out = vec![];
+    for d in defs {
+        let events =
+            events_of(conn, ev.subject_type, ev.subject_id, now - time::Duration::days(longest_window(d))).await?;
+        let score = d.score(&events, now);
+        let last: Option<(i64, String)> = sqlx::query_as(
+            "SELECT points, color FROM score_history WHERE score_id = $1 AND subject_type = $2 AND subject_id = $3 ORDER BY at DESC, id DESC LIMIT 1",
+        )
+        .bind(&d.id)
+        .bind(ev.subject_type)
+        .bind(ev.subject_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if last.as_ref() != Some(&(score.points as i64, score.color.as_str().to_string())) {
+            sqlx::query(
+                "INSERT INTO score_history (id, score_id, subject_type, subject_id, points, color, contributions, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(new_id())
+            .bind(&d.id)
+            .bind(ev.subject_type)
+            .bind(ev.subject_id)
+            .bind(score.points as i64)
+            .bind(score.color.as_str())
+            .bind(serde_json::to_string(&score.contributions).unwrap_or_default())
+            .bind(to_millis(now))
+            .execute(&mut *conn)
+            .await?;
+        }
+        out.push((d.id.clone(), score));
+    }
+    let e = AuditEntry::new("score.event", ev.subject_type, ev.subject_id).by(by.0, by.1).detail(format!(
+        "{}（{}）：{}",
+        ev.kind,
+        ev.source,
+        out.iter().map(|(id, s)| format!("{id} {}分 {}", s.points, s.color.label())).collect::<Vec<_>>().join("；")
+    ));
+    audit::append(conn, now, e).await?;
+    Ok(out)
+}
+
+/// Every score of a subject now, with its history (newest first).
+pub async fn of_subject(
+    db: &Db,
+    cfg: &CityConfig,
+    subject_type: &str,
+    subject_id: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<(ScoreDef, Score, Vec<(i64, i64, String)>)>> {
+    let mut out = vec![];
+    for d in cfg.scores.iter().filter(|d| d.subject == subject_type) {
+        let mut conn = db.reader().acquire().await?;
+        let events =
+            events_of(&mut conn, subject_type, subject_id, now - time::Duration::days(longest_window(d))).await?;
+        let score = d.score(&events, now);
+        let history: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT at, points, color FROM score_history WHERE score_id = $1 AND subject_type = $2 AND subject_id = $3 ORDER BY at DESC LIMIT 50",
+        )
+        .bind(&d.id)
+        .bind(subject_type)
+        .bind(subject_id)
+        .fetch_all(db.reader())
+        .await?;
+        out.push((d.clone(), score, history));
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Latest {
+    pub score_id: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub points: i64,
+    pub color: String,
+    pub at: i64,
+}
+
+/// The latest score of every subject that has one, worst first.
+pub async fn latest(db: &Db, limit: i64) -> Result<Vec<Latest>> {
+    Ok(sqlx::query_as(
+        "SELECT h.score_id, h.subject_type, h.subject_id, h.points, h.color, h.at FROM score_history h
+         WHERE h.at = (SELECT MAX(x.at) FROM score_history x WHERE x.score_id = h.score_id AND x.subject_type = h.subject_type AND x.subject_id = h.subject_id)
+         ORDER BY h.points DESC, h.at DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?)
+}
