@@ -197,6 +197,15 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 cfg.roles.len(),
                 cfg.demo.accounts.len()
             );
+            println!(
+                "  事实模式 {} 个，审批流程 {} 个（{}），退回/不予受理理由 {} 条，预警指标 {} 个，评分模型 {} 个",
+                cfg.schemas.len(),
+                cfg.workflows.len(),
+                cfg.workflows.iter().map(|w| w.id.as_str()).collect::<Vec<_>>().join("、"),
+                cfg.reasons.len(),
+                cfg.indicators.len(),
+                cfg.scores.len()
+            );
             let years: Vec<String> = cfg.holidays.iter().map(|h| h.year.to_string()).collect();
             println!("  节假日表：{}", years.join("、"));
             let cal = domain::calendar::WorkCalendar::new(cfg.holidays.clone(), cfg.city.working_hours.clone());

@@ -72,6 +72,39 @@ fn check_config_names_file_line_and_field() {
 }
 
 #[test]
+fn check_config_names_the_rule_and_step_that_are_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out) = yingshang(dir.path(), &["check-config"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("审批流程 1 个（demo_joint_review）") && out.contains("预警指标 2 个"), "{out}");
+
+    let cfg = dir.path().join("config");
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config"), &cfg);
+    let edit = |rel: &str, from: &str, to: &str| {
+        let text = std::fs::read_to_string(cfg.join(rel)).unwrap();
+        assert!(text.contains(from), "{rel} has {from}");
+        std::fs::write(cfg.join(rel), text.replacen(from, to, 1)).unwrap();
+    };
+    // A misspelt fact in a warning rule, and a parallel branch that names no step.
+    edit("indicators/platform.toml", "yellow = \"employees >= 50", "yellow = \"employes >= 50");
+    edit(
+        "workflows/demo_joint_review.toml",
+        "\"planning\", \"fire\", \"traffic\"",
+        "\"planning\", \"fires\", \"traffic\"",
+    );
+    let (code, out) = yingshang(dir.path(), &["check-config", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "indicators/platform.toml:11: indicator[0].yellow: 第1列：用人单位没有字段“employes”，是否应为“employees”？"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("demo_joint_review.toml:41: step[1].parallel: 并联分支“fires”不是已定义的步骤"), "{out}");
+    assert!(out.contains("demo_joint_review.toml:54: step[fire].next: 需要下一步 next"), "{out}");
+}
+
+#[test]
 fn reset_password_gives_a_one_time_password() {
     let dir = tempfile::tempdir().unwrap();
     yingshang(dir.path(), &["demo"]);

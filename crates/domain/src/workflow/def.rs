@@ -5,7 +5,7 @@ use super::clock::{Sla, SlaUnit};
 use crate::config::{ConfigError, line_of};
 use crate::expr::{Expr, Schema, compile_condition};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use toml::Spanned;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -428,13 +428,17 @@ pub fn parse(file: &str, text: &str, cx: &DefContext) -> Result<WorkflowDef, Vec
     if def.step(&def.start).is_none() {
         errors.push(ConfigError::new(file, at(raw.start.span()), "start", format!("起始步骤“{}”未定义", def.start)));
     }
-    check_graph(&def, file, &mut errors);
+    let lines: HashMap<&str, usize> =
+        raw.step.iter().map(|s| (s.id.get_ref().as_str(), line_of(text, s.id.span().start))).collect();
+    check_graph(&def, file, &lines, &mut errors);
     if errors.is_empty() { Ok(def) } else { Err(errors) }
 }
 
 /// Branches are reached only through their parallel step and have no `next`; every other step
 /// has a way on; the graph has no cycle (a loop would never finish).
-fn check_graph(def: &WorkflowDef, file: &str, errors: &mut Vec<ConfigError>) {
+fn check_graph(def: &WorkflowDef, file: &str, lines: &HashMap<&str, usize>, errors: &mut Vec<ConfigError>) {
+    // Graph errors point at the `id` line of the step they concern.
+    let at = |id: &str| lines.get(id).copied();
     let mut branch_ids = HashSet::new();
     for s in &def.steps {
         if let StepKind::Parallel { branches, .. } = &s.kind {
@@ -442,19 +446,19 @@ fn check_graph(def: &WorkflowDef, file: &str, errors: &mut Vec<ConfigError>) {
                 if !branch_ids.insert(b.clone()) {
                     errors.push(ConfigError::new(
                         file,
-                        None,
+                        at(&s.id),
                         format!("step[{}].parallel", s.id),
                         format!("分支“{b}”属于多个并联步骤"),
                     ));
                 }
                 if let Some(bs) = def.step(b) {
                     if matches!(bs.kind, StepKind::Parallel { .. }) {
-                        errors.push(ConfigError::new(file, None, format!("step[{b}]"), "并联分支不能再嵌套并联"));
+                        errors.push(ConfigError::new(file, at(b), format!("step[{b}]"), "并联分支不能再嵌套并联"));
                     }
                     if !bs.next.is_empty() {
                         errors.push(ConfigError::new(
                             file,
-                            None,
+                            at(b),
                             format!("step[{b}].next"),
                             "并联分支办完后回到并联步骤，不能设置 next",
                         ));
@@ -467,7 +471,7 @@ fn check_graph(def: &WorkflowDef, file: &str, errors: &mut Vec<ConfigError>) {
         if !branch_ids.contains(&s.id) && s.next.is_empty() {
             errors.push(ConfigError::new(
                 file,
-                None,
+                at(&s.id),
                 format!("step[{}].next", s.id),
                 "需要下一步 next（结束请写 end）",
             ));
@@ -478,7 +482,7 @@ fn check_graph(def: &WorkflowDef, file: &str, errors: &mut Vec<ConfigError>) {
             {
                 errors.push(ConfigError::new(
                     file,
-                    None,
+                    at(&s.id),
                     format!("step[{}].next", s.id),
                     format!("不能直接转到并联分支“{t}”"),
                 ));
@@ -486,7 +490,7 @@ fn check_graph(def: &WorkflowDef, file: &str, errors: &mut Vec<ConfigError>) {
         }
     }
     if branch_ids.contains(&def.start) {
-        errors.push(ConfigError::new(file, None, "start", "起始步骤不能是并联分支"));
+        errors.push(ConfigError::new(file, at(&def.start), "start", "起始步骤不能是并联分支"));
     }
     // Depth-first search for a cycle among the main steps.
     fn visit<'a>(
@@ -494,9 +498,10 @@ fn check_graph(def: &WorkflowDef, file: &str, errors: &mut Vec<ConfigError>) {
         id: &'a str,
         stack: &mut Vec<&'a str>,
         done: &mut HashSet<&'a str>,
-    ) -> Option<String> {
+    ) -> Option<(String, &'a str)> {
         if stack.contains(&id) {
-            return Some(format!("{} → {id}", stack.join(" → ")));
+            // The step whose `next` closes the loop is the one to fix.
+            return Some((format!("{} → {id}", stack.join(" → ")), stack[stack.len() - 1]));
         }
         if done.contains(id) {
             return None;
@@ -515,8 +520,13 @@ fn check_graph(def: &WorkflowDef, file: &str, errors: &mut Vec<ConfigError>) {
         done.insert(id);
         None
     }
-    if let Some(cycle) = visit(def, &def.start, &mut vec![], &mut HashSet::new()) {
-        errors.push(ConfigError::new(file, None, "step", format!("流程中有循环：{cycle}")));
+    if let Some((cycle, closing)) = visit(def, &def.start, &mut vec![], &mut HashSet::new()) {
+        errors.push(ConfigError::new(
+            file,
+            at(closing),
+            format!("step[{closing}].next"),
+            format!("流程中有循环：{cycle}"),
+        ));
     }
 }
 
