@@ -46,11 +46,19 @@ pub struct CitizenCard {
     pub address: String,
 }
 
+/// What waits for the user: 待办, unread messages, open alerts in scope.
+pub struct WorkCard {
+    pub tasks: Option<(i64, i64)>,
+    pub unread: i64,
+    pub alerts: Option<Vec<(&'static str, &'static str, i64)>>,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
     layout: Layout,
     greeting: String,
+    work: WorkCard,
     system: Option<SystemCard>,
     recent_audit: Option<Vec<AuditRecord>>,
     scope: Option<ScopeCard>,
@@ -89,6 +97,29 @@ async fn home(ctx: RequestCtx) -> PageResult {
     } else {
         None
     };
+
+    let tasks = if p.can(perm::WORKFLOW_ACT) {
+        let count = |overdue| {
+            store::workflow::my_tasks(
+                db,
+                &p.user_id,
+                p.department_code.as_deref(),
+                &p.role_codes,
+                overdue,
+                store::sql::PageRequest::new(Some(1), Some(1)),
+            )
+        };
+        Some((count(false).await?.total, count(true).await?.total))
+    } else {
+        None
+    };
+    let alerts = if p.can(perm::ALERTS_VIEW) {
+        let scope = store::org::row_scope(db, &p, perm::ALERTS_VIEW).await?;
+        Some(store::alerts::counts(db, &scope).await?.into_iter().map(|(l, n)| (l.as_str(), l.label(), n)).collect())
+    } else {
+        None
+    };
+    let work = WorkCard { tasks, unread: store::notify::unread_count(db, &p).await?, alerts };
 
     let recent_audit = if p.can(perm::AUDIT_READ) {
         Some(store::audit::list(db, &Default::default(), store::sql::PageRequest::new(Some(1), Some(8))).await?.items)
@@ -163,7 +194,7 @@ async fn home(ctx: RequestCtx) -> PageResult {
     };
 
     let greeting = format!("{}，您好", p.display_name);
-    render(HomePage { layout, greeting, system, recent_audit, scope, grid, enterprise, citizen })
+    render(HomePage { layout, greeting, work, system, recent_audit, scope, grid, enterprise, citizen })
 }
 
 async fn division_label(db: &store::Db, prefix: &str) -> String {

@@ -58,6 +58,11 @@ async fn parallel_review_deemed_approval_survives_a_restart() {
     let window = app.login("chuangkou").await;
     let tasks = window.get("/tasks").await.body;
     assert!(tasks.contains("华佗大道物流园一期"));
+    let home = window.get("/home").await.body;
+    assert!(
+        home.contains("待我处理") && home.contains(r#"<div class="num">1</div><div class="label">待办件</div>"#),
+        "{home}"
+    );
     let page = window.get(&app_path).await.body;
     let accept = task_link(&page, "窗口受理").expect("window may act");
     let p = window.submit(&app_path, &accept, &[("action", "approve"), ("comment", "材料齐全，予以受理")]).await;
