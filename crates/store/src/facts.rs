@@ -1,7 +1,7 @@
 //! Facts as JSON, by the subject's schema: how a workflow's facts are stored and how the API
 //! takes them. Dates are `"YYYY-MM-DD"`, decimals strings, series `[["2025-09-01", 40], …]`.
 
-use domain::expr::{Facts, Schema, Type, Value};
+use domain::expr::{Facts, FieldDef, Schema, Type, Value};
 use rust_decimal::Decimal;
 use serde_json::{Value as Json, json};
 use std::str::FromStr;
@@ -85,13 +85,20 @@ pub fn from_json(schema: &Schema, v: &Json) -> Result<Facts, (String, String)> {
     Ok(f)
 }
 
-/// Parses one typed value from a form field (pages post text).
-pub fn from_form(ty: &Type, label: &str, text: &str) -> Result<Option<Value>, String> {
+/// Parses one typed value from a form field (pages post text). Money is typed in yuan
+/// (`1,234.56`, `¥1234`) and kept in fen.
+pub fn from_form(field: &FieldDef, text: &str) -> Result<Option<Value>, String> {
+    let (ty, label) = (&field.ty, &field.label);
     let t = domain::text::normalize_ascii(text);
     if t.is_empty() {
         return Ok(None);
     }
     let bad = || format!("“{label}”应为{ty}");
+    if field.money {
+        return domain::money::Money::parse_yuan(&t)
+            .map(|m| Some(Value::Int(m.fen())))
+            .map_err(|e| format!("“{label}”：{e}"));
+    }
     Ok(Some(match ty {
         Type::Bool => match t.as_str() {
             "true" | "1" | "是" | "on" => Value::Bool(true),
@@ -128,6 +135,10 @@ mod tests {
         assert_eq!(from_json(&s, &json!({"investment": "x"})).unwrap_err().1, "“总投资”应为整数");
         assert_eq!(from_json(&s, &json!({})).unwrap_err().1, "请填写“总投资”");
         assert!(from_json(&s, &json!({"investment": 1, "typo": 2})).unwrap_err().1.contains("没有字段“typo”"));
-        assert_eq!(from_form(&Type::Int, "总投资", "1,000").unwrap(), Some(Value::Int(1000)));
+        let plain = FieldDef { name: "n".into(), ty: Type::Int, label: "人数".into(), optional: false, money: false };
+        assert_eq!(from_form(&plain, "1,000").unwrap(), Some(Value::Int(1000)));
+        let money = FieldDef { label: "总投资".into(), money: true, ..plain };
+        assert_eq!(from_form(&money, "¥1,234.5").unwrap(), Some(Value::Int(123_450)));
+        assert!(from_form(&money, "1.234").unwrap_err().starts_with("“总投资”："));
     }
 }

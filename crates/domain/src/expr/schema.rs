@@ -12,6 +12,8 @@ pub struct FieldDef {
     pub label: String,
     /// May be missing for some subjects; the expression must cope (`has`, `coalesce`).
     pub optional: bool,
+    /// Declared `money`: an int in fen, which people read and type in yuan.
+    pub money: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -58,7 +60,7 @@ impl Schema {
             return Err(format!("字段“{name}”重复"));
         }
         self.index.insert(name.to_string(), self.fields.len());
-        self.fields.push(FieldDef { name: name.into(), ty, label: label.into(), optional });
+        self.fields.push(FieldDef { name: name.into(), ty, label: label.into(), optional, money: false });
         Ok(())
     }
 
@@ -123,6 +125,11 @@ impl Schema {
             })?;
             s.push(name.get_ref(), ty, &f.label, f.optional)
                 .map_err(|m| ConfigError::new(file, line, format!("fields.{}", name.get_ref()), m))?;
+            if f.r#type.get_ref() == "money"
+                && let Some(last) = s.fields.last_mut()
+            {
+                last.money = true;
+            }
         }
         Ok(s)
     }

@@ -396,7 +396,7 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
         Some(s) => s
             .fields()
             .iter()
-            .filter_map(|f| app.facts.get(&f.name).map(|v| (f.label.clone(), fact_text(&f.ty, v))))
+            .filter_map(|f| app.facts.get(&f.name).map(|v| (f.label.clone(), fact_text(f, v))))
             .collect(),
         None => vec![],
     };
@@ -476,11 +476,12 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
     })
 }
 
-fn fact_text(ty: &domain::expr::Type, v: &domain::expr::Value) -> String {
-    match (ty, v) {
-        (domain::expr::Type::Int, domain::expr::Value::Int(i)) => i.to_string(),
-        (_, domain::expr::Value::Str(s)) => s.clone(),
-        (_, other) => other.to_string(),
+fn fact_text(f: &domain::expr::FieldDef, v: &domain::expr::Value) -> String {
+    match v {
+        domain::expr::Value::Int(i) if f.money => format!("{} 元", domain::money::Money::from_fen(*i)),
+        domain::expr::Value::Int(i) => i.to_string(),
+        domain::expr::Value::Str(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -630,9 +631,7 @@ fn inputs(ctx: &RequestCtx, def_id: &str, data: Option<&FormData>) -> Vec<FieldI
         .map(|f| {
             let (kind, hint) = match &f.ty {
                 domain::expr::Type::Bool => ("bool", ""),
-                domain::expr::Type::Int if f.label.contains("（分）") || f.name.ends_with("investment") => {
-                    ("number", "金额以“分”为单位的整数")
-                }
+                domain::expr::Type::Int if f.money => ("money", "单位：元，可含两位小数，如 1,200,000.00"),
                 domain::expr::Type::Int => ("number", ""),
                 domain::expr::Type::Dec => ("text", "可含小数"),
                 domain::expr::Type::Date => ("date", ""),
@@ -701,7 +700,7 @@ async fn submit(ctx: RequestCtx, data: FormData) -> PageResult {
             }
             let raw = data.get(&format!("f_{}", f.name));
             let raw = if f.ty == domain::expr::Type::Bool && raw.is_empty() { "false".to_string() } else { raw };
-            match store::facts::from_form(&f.ty, &f.label, &raw) {
+            match store::facts::from_form(f, &raw) {
                 Ok(Some(v)) => facts.set(&f.name, v),
                 Ok(None) if f.optional => {}
                 Ok(None) => errors.add(&format!("f_{}", f.name), format!("请填写“{}”", f.label)),

@@ -34,7 +34,11 @@ async fn parallel_review_deemed_approval_survives_a_restart() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("请填写申请名称") && bad.body.contains("“总投资（元）”应为整数"), "{}", bad.body);
+    assert!(
+        bad.body.contains("请填写申请名称") && bad.body.contains("“总投资（元）”：金额“abc”格式不正确"),
+        "{}",
+        bad.body
+    );
     let p = ent
         .submit(
             "/my/applications/new?def=demo_joint_review",
@@ -42,7 +46,7 @@ async fn parallel_review_deemed_approval_survives_a_restart() {
             &[
                 ("def", "demo_joint_review"),
                 ("title", "华佗大道物流园一期"),
-                ("f_investment", "3000000000"),
+                ("f_investment", "30,000,000"),
                 ("f_land_area", "20000"),
                 ("f_building_area", "45000"),
                 ("f_industry", "物流"),
@@ -64,6 +68,7 @@ async fn parallel_review_deemed_approval_survives_a_restart() {
         "{home}"
     );
     let page = window.get(&app_path).await.body;
+    assert!(page.contains("30,000,000.00 元"), "money facts are typed and shown in yuan: {page}");
     let accept = task_link(&page, "窗口受理").expect("window may act");
     let p = window.submit(&app_path, &accept, &[("action", "approve"), ("comment", "材料齐全，予以受理")]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
@@ -138,7 +143,7 @@ async fn return_for_correction_and_the_second_return_rule() {
             &[
                 ("def", "demo_joint_review"),
                 ("title", "药都大道厂房"),
-                ("f_investment", "500000000"),
+                ("f_investment", "5000000.00"),
                 ("f_land_area", "8000"),
                 ("f_building_area", "9000"),
                 ("f_industry", "制造"),
