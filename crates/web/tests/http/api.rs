@@ -6,15 +6,7 @@ use serde_json::Value;
 async fn api_token_works_and_bad_or_revoked_tokens_are_refused() {
     let app = spawn_app().await;
     let api = app.api();
-    let me: Value = api
-        .get(format!("{}/api/v1/me", app.base))
-        .bearer_auth(&app.api_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app.api_get("/api/v1/me").await;
     assert_eq!(me["kind"], "system");
     assert_eq!(me["login"], "bank-api");
     let r = api

@@ -193,15 +193,7 @@ async fn score_events_over_the_api_change_the_colour() {
     assert!(c.get("/scores").await.body.contains("P-001"));
     // Older than the window, events stop counting.
     app.clock.advance(Duration::days(61));
-    let v: Value = api
-        .get(format!("{}/api/v1/scores/person/P-001", app.base))
-        .bearer_auth(&app.api_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = app.api_get("/api/v1/scores/person/P-001").await;
     assert_eq!(v["code"], "forbidden", "the bank system may record, not read: {v}");
     let list =
         store::scores::of_subject(&app.state.db, &app.state.config, "person", "P-001", app.clock.now()).await.unwrap();

@@ -158,4 +158,10 @@ impl TestApp {
     pub fn api(&self) -> reqwest::Client {
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
+
+    /// GET an API path with the demo system token; the JSON body whatever the status.
+    pub async fn api_get(&self, path: &str) -> serde_json::Value {
+        let r = self.api().get(format!("{}{path}", self.base)).bearer_auth(&self.api_token).send().await.unwrap();
+        r.json().await.unwrap()
+    }
 }
