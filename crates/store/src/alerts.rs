@@ -28,21 +28,30 @@ pub struct Subject {
     pub grid_id: Option<String>,
 }
 
-/// Loads the facts of every subject of a type. Case modules add their subject types here.
-pub async fn load_subjects(db: &Db, schema: &Schema) -> Result<Option<(Batch, Vec<Subject>)>> {
+/// Which subjects to load: all of them (from the readers), or one (from the caller's
+/// transaction, so facts it has just written count).
+pub enum Subjects<'a> {
+    All(&'a Db),
+    One(&'a mut Conn, &'a str),
+}
+
+/// Loads the facts of the subjects of a type. Case modules add their subject types here.
+pub async fn load_subjects(which: Subjects<'_>, schema: &Schema) -> Result<Option<(Batch, Vec<Subject>)>> {
     match schema.subject.as_str() {
-        "employer" => employers(db, schema).await.map(Some),
+        "employer" => employers(which, schema).await.map(Some),
         _ => Ok(None),
     }
 }
 
 /// Employers from the registry: the facts `config/schemas/employer.toml` declares.
-async fn employers(db: &Db, schema: &Schema) -> Result<(Batch, Vec<Subject>)> {
-    let rows = sqlx::query(
-        "SELECT uscc, name, industry, kind, employees, registered_capital_fen, established_on, division_code, grid_id FROM enterprises ORDER BY uscc",
-    )
-    .fetch_all(db.reader())
-    .await?;
+async fn employers(which: Subjects<'_>, schema: &Schema) -> Result<(Batch, Vec<Subject>)> {
+    let select = "SELECT uscc, name, industry, kind, employees, registered_capital_fen, established_on, division_code, grid_id FROM enterprises";
+    let rows = match which {
+        Subjects::All(db) => sqlx::query(&format!("{select} ORDER BY uscc")).fetch_all(db.reader()).await?,
+        Subjects::One(conn, id) => {
+            sqlx::query(&format!("{select} WHERE uscc = $1")).bind(id).fetch_all(&mut *conn).await?
+        }
+    };
     let n = rows.len();
     let mut b = Batch::new(schema, n);
     let mut subjects = Vec::with_capacity(n);
@@ -84,7 +93,7 @@ async fn employers(db: &Db, schema: &Schema) -> Result<(Batch, Vec<Subject>)> {
     Ok((b, subjects))
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct RunReport {
     pub subjects: u64,
     pub indicators: u64,
@@ -187,14 +196,69 @@ pub async fn run_all_in(
     cal: &WorkCalendar,
     now: OffsetDateTime,
 ) -> Result<RunReport> {
+    let report = evaluate(tx, Some(db), cfg, cal, None, now).await?;
+    let e = AuditEntry::new("alerts.run", "indicators", "all").detail(format!(
+        "评估 {} 个指标 × {} 个对象：新增 {}，变化 {}，解除 {}",
+        report.indicators, report.subjects, report.opened, report.changed, report.cleared
+    ));
+    audit::append(tx, now, e).await?;
+    Ok(report)
+}
+
+/// New facts for one subject: its indicators are evaluated at once, inside the transaction
+/// that wrote the facts. A subject the type does not know is an error, not an empty run.
+pub async fn run_for_subject(
+    tx: &mut Conn,
+    cfg: &CityConfig,
+    cal: &WorkCalendar,
+    subject_type: &str,
+    subject_id: &str,
+    now: OffsetDateTime,
+) -> Result<RunReport> {
+    if !cfg.schemas.contains_key(subject_type) {
+        return Err(StoreError::invalid("subject_type", format!("没有名为“{subject_type}”的对象类型")));
+    }
+    if !cfg.indicators.iter().any(|i| i.subject == subject_type) {
+        return Ok(RunReport::default());
+    }
+    let report = evaluate(tx, None, cfg, cal, Some((subject_type, subject_id)), now).await?;
+    if report.subjects == 0 {
+        return Err(StoreError::NotFound(format!("对象 {subject_id}")));
+    }
+    let e = AuditEntry::new("alerts.run", subject_type, subject_id).detail(format!(
+        "新事实触发评估 {} 个指标：新增 {}，变化 {}，解除 {}",
+        report.indicators, report.opened, report.changed, report.cleared
+    ));
+    audit::append(tx, now, e).await?;
+    Ok(report)
+}
+
+/// Evaluates the indicators over all subjects (facts from `db`'s readers) or over one (facts
+/// from `tx`), keeping one open alert per subject and indicator.
+async fn evaluate(
+    tx: &mut Conn,
+    db: Option<&Db>,
+    cfg: &CityConfig,
+    cal: &WorkCalendar,
+    only: Option<(&str, &str)>,
+    now: OffsetDateTime,
+) -> Result<RunReport> {
     let ctx = EvalContext { today: local(now).date(), calendar: Some(cal) };
     let mut report = RunReport::default();
     for (subject_type, schema) in &cfg.schemas {
+        if only.is_some_and(|(t, _)| t != subject_type) {
+            continue;
+        }
         let indicators: Vec<&Indicator> = cfg.indicators.iter().filter(|i| &i.subject == subject_type).collect();
         if indicators.is_empty() {
             continue;
         }
-        let Some((batch, subjects)) = load_subjects(db, schema).await? else { continue };
+        let which = match (only, db) {
+            (Some((_, id)), _) => Subjects::One(&mut *tx, id),
+            (None, Some(db)) => Subjects::All(db),
+            (None, None) => return Err(StoreError::Other("evaluate: no source of facts".into())),
+        };
+        let Some((batch, subjects)) = load_subjects(which, schema).await? else { continue };
         report.subjects += subjects.len() as u64;
         for ind in indicators {
             report.indicators += 1;
@@ -273,11 +337,6 @@ pub async fn run_all_in(
             }
         }
     }
-    let e = AuditEntry::new("alerts.run", "indicators", "all").detail(format!(
-        "评估 {} 个指标 × {} 个对象：新增 {}，变化 {}，解除 {}",
-        report.indicators, report.subjects, report.opened, report.changed, report.cleared
-    ));
-    audit::append(tx, now, e).await?;
     Ok(report)
 }
 

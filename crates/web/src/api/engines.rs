@@ -20,6 +20,7 @@ pub fn routes() -> Routes {
         .add("/api/v1/applications/{id}", Access::Authenticated, get(application))
         .add("/api/v1/applications/{id}/tasks/{no}/actions", Access::Perm(perm::WORKFLOW_ACT), post(act))
         .add("/api/v1/alerts", Access::Perm(perm::ALERTS_VIEW), get(alerts))
+        .add("/api/v1/alerts/evaluate", Access::Perm(perm::ALERTS_RUN), post(evaluate))
         .add("/api/v1/score-events", Access::Perm(perm::SCORES_RECORD), post(score_event))
         .add("/api/v1/scores/{subject_type}/{subject_id}", Access::Perm(perm::SCORES_VIEW), get(scores))
 }
@@ -282,6 +283,34 @@ pub async fn alerts(ctx: RequestCtx, Query(q): Query<AlertQuery>) -> ApiResult<A
         store::alerts::AlertFilter { level: q.level, status: q.status, indicator: q.indicator, q: None, closed: false };
     let page = store::alerts::list(&ctx.state.db, &scope, &f, PageRequest::new(q.page, q.per_page)).await?;
     Ok(Json(AlertPage { items: page.items, total: page.total }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EvaluateInput {
+    /// e.g. `employer`
+    subject_type: String,
+    /// e.g. the employer's 统一社会信用代码
+    subject_id: String,
+}
+
+/// New facts about one subject: evaluates its indicators now (the nightly run covers all).
+#[utoipa::path(post, path = "/api/v1/alerts/evaluate", request_body = EvaluateInput,
+    responses((status = 200, body = store::alerts::RunReport), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn evaluate(ctx: RequestCtx, Json(e): Json<EvaluateInput>) -> ApiResult<store::alerts::RunReport> {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let id = e.subject_id.trim();
+    // The caller may only trigger subjects inside its own scope.
+    let scope = store::org::row_scope(&state.db, p, perm::ALERTS_RUN).await?;
+    if e.subject_type == "employer" {
+        store::org::enterprise_by_uscc(&state.db, &scope, id).await?;
+    }
+    let now = state.clock.now();
+    let cal = state.calendar();
+    let mut tx = state.db.begin().await?;
+    let r = store::alerts::run_for_subject(&mut tx, &state.config, &cal, &e.subject_type, id, now).await?;
+    tx.commit().await?;
+    Ok(Json(r))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -164,6 +164,70 @@ async fn facts_changing_raise_or_clear_the_level() {
 }
 
 #[tokio::test]
+async fn new_facts_for_one_subject_are_evaluated_at_once() {
+    let app = spawn_app().await;
+    let cal = app.state.calendar();
+    let now = app.clock.now();
+    let pick = |division: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT uscc FROM enterprises WHERE industry = '建筑' AND division_code LIKE $1 ORDER BY uscc LIMIT 1",
+            )
+            .bind(format!("{division}%"))
+            .fetch_one(db.reader())
+            .await
+            .unwrap()
+        }
+    };
+    let (mine, other) = (pick("341602").await, pick("341623").await);
+    // Facts written and evaluated in one transaction: the alert sees the uncommitted facts.
+    let mut tx = app.state.db.begin().await.unwrap();
+    sqlx::query("UPDATE enterprises SET employees = 1200 WHERE uscc = $1").bind(&mine).execute(&mut *tx).await.unwrap();
+    let r = store::alerts::run_for_subject(&mut tx, &app.state.config, &cal, "employer", &mine, now).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((r.subjects, r.opened), (1, 1), "{r:?}");
+    let level = || async {
+        let rows = store::alerts::list(
+            &app.state.db,
+            &store::org::RowScope::Enterprise(mine.clone()),
+            &store::alerts::AlertFilter { indicator: Some("employer.construction_scale".into()), ..Default::default() },
+            store::sql::PageRequest::all(),
+        )
+        .await
+        .unwrap();
+        rows.items.into_iter().map(|a| a.level).collect::<Vec<_>>()
+    };
+    assert_eq!(level().await, vec!["red"]);
+
+    // Over the API, by the county's staff: their own county only.
+    let mut tx = app.state.db.begin().await.unwrap();
+    sqlx::query("UPDATE enterprises SET employees = 400 WHERE uscc = $1").bind(&mine).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let county = app.login("qiaocheng").await;
+    let token = county.get("/home").await.csrf();
+    let call = |ty: &str, id: &str| {
+        county
+            .http
+            .post(format!("{}/api/v1/alerts/evaluate", app.base))
+            .header("x-csrf-token", &token)
+            .json(&serde_json::json!({"subject_type": ty, "subject_id": id}))
+            .send()
+    };
+    let r = call("employer", &mine).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!((v["subjects"].as_u64(), v["changed"].as_u64()), (Some(1), Some(1)), "{v}");
+    assert_eq!(level().await, vec!["orange"], "the level fell with the facts");
+    assert_eq!(call("employer", &other).await.unwrap().status(), StatusCode::NOT_FOUND, "outside 谯城区");
+    let r = call("company", &mine).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("没有名为“company”的对象类型"));
+    let audit = app.audit_actions().await;
+    assert!(audit.iter().any(|(a, _, _, d)| a == "alerts.run" && d.contains("新事实触发评估")));
+}
+
+#[tokio::test]
 async fn score_events_over_the_api_change_the_colour() {
     let app = spawn_app().await;
     let api = app.api();
