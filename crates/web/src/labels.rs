@@ -32,6 +32,36 @@ const ACTIONS: &[(&str, &str)] = &[
     ("audit.verify", "校验审计链"),
     ("demo.load", "加载演示数据"),
     ("config.sync", "同步配置"),
+    // Workflow: transitions are `workflow.<record action>`.
+    ("workflow.start", "提交申请"),
+    ("workflow.submit", "提交申请"),
+    ("workflow.approve", "审批同意"),
+    ("workflow.reject", "审批驳回"),
+    ("workflow.return", "退回补正（一次性告知）"),
+    ("workflow.resubmit", "补正后重新提交"),
+    ("workflow.withdraw", "撤回申请"),
+    ("workflow.transfer", "转办"),
+    ("workflow.comment", "记录意见"),
+    ("workflow.tolerate", "容缺受理"),
+    ("workflow.supply", "补交容缺材料"),
+    ("workflow.timeout", "办理时限到期"),
+    ("workflow.deemed_approved", "超时默认同意"),
+    ("workflow.auto_reject", "超时自动驳回"),
+    ("workflow.escalate", "超时上报"),
+    ("workflow.overdue", "超期提醒"),
+    ("workflow.tolerance_due", "容缺补交期限到期"),
+    ("workflow.tolerance_overdue", "容缺材料逾期未交"),
+    ("workflow.export", "导出办件"),
+    // Alerts and scores.
+    ("alerts.run", "评估预警指标"),
+    ("alert.acknowledge", "签收预警"),
+    ("alert.dispose", "发出整改文书"),
+    ("alert.verify", "核查通过"),
+    ("alert.verify_failed", "核查未通过"),
+    ("alert.close", "预警销号"),
+    ("alert.escalate", "预警上报"),
+    ("alert.export", "导出预警"),
+    ("score.event", "记录评分事件"),
 ];
 
 const OBJECTS: &[(&str, &str)] = &[
@@ -48,6 +78,13 @@ const OBJECTS: &[(&str, &str)] = &[
     ("audit_log", "审计日志"),
     ("city", "城市"),
     ("config", "配置"),
+    ("application", "申请"),
+    ("stats", "办件统计"),
+    ("alert", "预警"),
+    ("indicators", "预警指标"),
+    ("employer", "用人单位"),
+    ("project", "工程项目"),
+    ("person", "人员"),
 ];
 
 fn find(table: &[(&str, &'static str)], code: &str) -> Option<&'static str> {

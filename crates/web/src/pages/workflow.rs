@@ -4,6 +4,7 @@
 use super::{opt, render};
 use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
 use crate::error::{AppError, PageResult};
+use crate::export::{Cell, ExportFormat, Table};
 use crate::form::FormData;
 use crate::layout::{FormErrors, Layout, Pager, fmt_millis, fmt_time};
 use askama::Template;
@@ -20,6 +21,7 @@ pub fn routes() -> Routes {
     Routes::default()
         .add("/tasks", Access::Perm(perm::WORKFLOW_ACT), get(tasks))
         .add("/applications", Access::Perm(perm::WORKFLOW_ACT), get(applications))
+        .add("/applications/export", Access::Perm(perm::WORKFLOW_ACT), get(applications_export))
         .add("/applications/{id}", Access::Authenticated, get(application))
         .add("/applications/{id}/tasks/{no}", Access::Perm(perm::WORKFLOW_ACT), post(act))
         .add("/applications/{id}/resubmit", Access::Perm(perm::WORKFLOW_APPLY), post(resubmit))
@@ -28,6 +30,7 @@ pub fn routes() -> Routes {
         .add("/my/applications", Access::Perm(perm::WORKFLOW_APPLY), get(my_applications).post(submit))
         .add("/my/applications/new", Access::Perm(perm::WORKFLOW_APPLY), get(new_application))
         .add("/workflows/stats", Access::Perm(perm::WORKFLOW_STATS), get(stats))
+        .add("/workflows/stats/export", Access::Perm(perm::WORKFLOW_STATS), get(stats_export))
         .add("/inbox", Access::Authenticated, get(inbox))
         .add("/inbox/read", Access::Authenticated, post(read_all))
 }
@@ -164,18 +167,55 @@ struct ApplicationsPage {
 pub struct AppQuery {
     status: Option<String>,
     page: Option<u32>,
+    format: Option<String>,
+}
+
+/// The applicant's own applications, or those the staff member's department works on.
+fn app_filter(p: &Principal, q: &AppQuery, mine: bool) -> ApplicationFilter {
+    let mut f = ApplicationFilter { status: opt(&q.status), ..Default::default() };
+    if mine {
+        f.applicant_id = Some(p.user_id.clone());
+    } else if p.scope(perm::WORKFLOW_ACT) != Some(DataScope::All) {
+        f.department = Some(p.department_code.clone().unwrap_or_else(|| "-".into()));
+    }
+    f
+}
+
+async fn applications_export(ctx: RequestCtx, Query(q): Query<AppQuery>) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let format = ExportFormat::parse(q.format.as_deref())
+        .ok_or_else(|| AppError::invalid("format", "导出格式应为 csv 或 xlsx"))?;
+    let paged = store::workflow::list(&state.db, &app_filter(p, &q, false), PageRequest::all()).await?;
+    let rows: Vec<Vec<Cell>> = paged
+        .items
+        .into_iter()
+        .map(|a| {
+            vec![
+                Cell::from(a.title),
+                def_name(&ctx, &a.def_id).into(),
+                a.applicant_name.into(),
+                status_label(&a.status).into(),
+                fmt_millis(&Some(a.started_at)).into(),
+                fmt_millis(&a.finished_at).into(),
+                a.id.into(),
+            ]
+        })
+        .collect();
+    ctx.audit(ctx.entry("workflow.export", "application", "list").detail(format!("导出办件 {} 条", rows.len())))
+        .await?;
+    Ok(Table {
+        title: "办件".into(),
+        headers: vec!["申请", "事项", "申请人", "状态", "提交时间", "办结时间", "编号"],
+        rows,
+    }
+    .into_response(format))
 }
 
 async fn list_page(ctx: &RequestCtx, q: AppQuery, mine: bool) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let mut f = ApplicationFilter { status: opt(&q.status), ..Default::default() };
-    if mine {
-        f.applicant_id = Some(p.user_id.clone());
-    } else if p.scope(perm::WORKFLOW_ACT) != Some(DataScope::All) {
-        // Staff see the applications their department works on.
-        f.department = Some(p.department_code.clone().unwrap_or_else(|| "-".into()));
-    }
+    let f = app_filter(p, &q, mine);
     let path = if mine { "/my/applications" } else { "/applications" };
     let paged = store::workflow::list(&state.db, &f, PageRequest::new(q.page, None)).await?;
     let pager = Pager::new(&paged, path, &[("status", q.status.clone().unwrap_or_default())]);
@@ -759,9 +799,71 @@ struct StatsPage {
 pub struct StatsQuery {
     from: Option<String>,
     to: Option<String>,
+    format: Option<String>,
+}
+
+struct Stats {
+    from: time::Date,
+    to: time::Date,
+    items: Vec<StatRow>,
+    departments: Vec<StatRow>,
 }
 
 async fn stats(ctx: RequestCtx, Query(q): Query<StatsQuery>) -> PageResult {
+    let s = compute_stats(&ctx, &q).await?;
+    render(StatsPage {
+        layout: Layout::new(&ctx, &ctx.state.config.city.name, "办件统计", "/workflows/stats"),
+        from: s.from.to_string(),
+        to: s.to.to_string(),
+        items: s.items,
+        departments: s.departments,
+    })
+}
+
+/// Both tables in one sheet, a first column naming the dimension; rates as percentages.
+async fn stats_export(ctx: RequestCtx, Query(q): Query<StatsQuery>) -> PageResult {
+    let format = ExportFormat::parse(q.format.as_deref())
+        .ok_or_else(|| AppError::invalid("format", "导出格式应为 csv 或 xlsx"))?;
+    let s = compute_stats(&ctx, &q).await?;
+    let line = |dim: &str, r: &StatRow, unit: &str| -> Vec<Cell> {
+        vec![
+            dim.into(),
+            r.name.clone().into(),
+            (r.f.count as i64).into(),
+            (r.f.completed as i64).into(),
+            r.num(&r.f.avg).into(),
+            r.num(&r.f.p90).into(),
+            unit.to_string().into(),
+            r.pct(r.f.overdue_rate()).into(),
+            r.pct(r.f.rejection_rate()).into(),
+            r.pct(r.f.return_rate()).into(),
+            (r.f.deemed as i64).into(),
+        ]
+    };
+    let mut rows: Vec<Vec<Cell>> = s.items.iter().map(|r| line("事项", r, "工作日")).collect();
+    rows.extend(s.departments.iter().map(|r| line("部门", r, &r.f.unit)));
+    ctx.audit(ctx.entry("workflow.export", "stats", &format!("{}~{}", s.from, s.to))).await?;
+    Ok(Table {
+        title: format!("办件统计{}至{}", s.from, s.to),
+        headers: vec![
+            "维度",
+            "名称",
+            "件数",
+            "办结",
+            "平均用时",
+            "P90",
+            "单位",
+            "超期率",
+            "驳回率",
+            "退回补正率",
+            "超时默认",
+        ],
+        rows,
+    }
+    .into_response(format))
+}
+
+async fn compute_stats(ctx: &RequestCtx, q: &StatsQuery) -> Result<Stats, AppError> {
     let state = &ctx.state;
     let today = state.clock.today();
     let parse = |s: &Option<String>| {
@@ -775,19 +877,13 @@ async fn stats(ctx: RequestCtx, Query(q): Query<StatsQuery>) -> PageResult {
     let cal = state.calendar();
     let items = wf::stats::by_item(&instances, now, &cal)
         .into_iter()
-        .map(|(k, f)| StatRow { name: def_name(&ctx, &k), f })
+        .map(|(k, f)| StatRow { name: def_name(ctx, &k), f })
         .collect();
     let departments = wf::stats::by_department(&instances, now, &cal)
         .into_iter()
-        .map(|(k, f)| StatRow { name: dept_name(&ctx, &k), f })
+        .map(|(k, f)| StatRow { name: dept_name(ctx, &k), f })
         .collect();
-    render(StatsPage {
-        layout: Layout::new(&ctx, &state.config.city.name, "办件统计", "/workflows/stats"),
-        from: from.to_string(),
-        to: to.to_string(),
-        items,
-        departments,
-    })
+    Ok(Stats { from, to, items, departments })
 }
 
 // ---------------------------------------------------------------- messages

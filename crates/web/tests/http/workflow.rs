@@ -124,8 +124,16 @@ async fn parallel_review_deemed_approval_survives_a_restart() {
     let inbox = ent.get("/inbox").await.body;
     assert!(inbox.contains("您的申请已办结（准予）"));
     // Statistics count it.
-    let stats = app.login("leader").await.get("/workflows/stats?from=2026-09-01&to=2026-10-31").await.body;
+    let leader = app.login("leader").await;
+    let stats = leader.get("/workflows/stats?from=2026-09-01&to=2026-10-31").await.body;
     assert!(stats.contains("工程建设项目联合审查（演示）") && stats.contains("市住建局"), "{stats}");
+    // Both export, audited; the department export shows what the department works on.
+    let csv = leader.get("/workflows/stats/export?from=2026-09-01&to=2026-10-31&format=csv").await.body;
+    assert!(csv.contains("事项,工程建设项目联合审查（演示）,1,1,") && csv.contains("部门,市住建局,1,1,"), "{csv}");
+    let csv = app.login("zhujian").await.get("/applications/export?format=csv").await.body;
+    assert!(csv.contains("华佗大道物流园一期") && csv.contains("已办结（准予）"), "{csv}");
+    let audit = app.audit_actions().await;
+    assert_eq!(audit.iter().filter(|(a, ..)| a == "workflow.export").count(), 2);
 }
 
 /// One-time notice over HTTP: the return stops the clocks, the applicant corrects, a second
