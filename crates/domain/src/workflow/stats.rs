@@ -72,9 +72,14 @@ pub fn by_item(instances: &[Instance], now: OffsetDateTime, cal: &WorkCalendar) 
         .collect()
 }
 
-/// Figures per department, over the tasks of the instances.
-pub fn by_department(instances: &[Instance], now: OffsetDateTime, cal: &WorkCalendar) -> BTreeMap<String, Figures> {
-    let mut out: BTreeMap<String, (Figures, Vec<f64>)> = BTreeMap::new();
+/// Figures per department and time unit, over the tasks of the instances: steps timed in
+/// working days and steps timed in hours are kept apart, since their times cannot be averaged.
+pub fn by_department(
+    instances: &[Instance],
+    now: OffsetDateTime,
+    cal: &WorkCalendar,
+) -> BTreeMap<(String, String), Figures> {
+    let mut out: BTreeMap<(String, String), (Figures, Vec<f64>)> = BTreeMap::new();
     for i in instances {
         for t in &i.tasks {
             let unit = match t.clock.sla.unit {
@@ -82,7 +87,7 @@ pub fn by_department(instances: &[Instance], now: OffsetDateTime, cal: &WorkCale
                 SlaUnit::WorkingHours | SlaUnit::Hours => "小时",
             };
             let (f, times) = out
-                .entry(t.actor.department.clone())
+                .entry((t.actor.department.clone(), unit.to_string()))
                 .or_insert_with(|| (Figures { unit: unit.into(), ..Default::default() }, vec![]));
             f.count += 1;
             if matches!(t.status, TaskStatus::Approved | TaskStatus::DeemedApproved | TaskStatus::Rejected) {

@@ -479,8 +479,8 @@ fn statistics_per_item_and_department() {
     assert_eq!((f.count, f.completed, f.rejected), (2, 1, 0));
     assert_eq!(f.avg, 2.0);
     let d = stats::by_department(&[i], now, &w.cal);
-    assert_eq!(d["gaj"].completed, 1);
-    assert_eq!(d["gaj"].avg, 1.0);
+    let gaj = &d[&("gaj".to_string(), "工作日".to_string())];
+    assert_eq!((gaj.completed, gaj.avg), (1, 1.0));
 }
 
 // ---------------------------------------------------------------- properties

@@ -881,7 +881,7 @@ async fn compute_stats(ctx: &RequestCtx, q: &StatsQuery) -> Result<Stats, AppErr
         .collect();
     let departments = wf::stats::by_department(&instances, now, &cal)
         .into_iter()
-        .map(|(k, f)| StatRow { name: dept_name(ctx, &k), f })
+        .map(|((k, _), f)| StatRow { name: dept_name(ctx, &k), f })
         .collect();
     Ok(Stats { from, to, items, departments })
 }
