@@ -16,6 +16,7 @@ pub mod money;
 pub mod rules;
 pub mod scoring;
 pub mod text;
+pub mod wages;
 pub mod workflow;
 
 pub use ids::{DivisionCode, IdCardNo, Uscc};

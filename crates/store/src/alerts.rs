@@ -11,7 +11,7 @@ use domain::auth::ScopeKind;
 use domain::calendar::WorkCalendar;
 use domain::clock::{local, to_millis};
 use domain::expr::{Batch, EvalContext, Schema};
-use domain::rules::{Alert, AlertAction, AlertStatus, DocKind, Indicator, Level, Observation, observe};
+use domain::rules::{Alert, AlertAction, AlertStatus, DocKind, Indicator, Level, NotifySpec, Observation, observe};
 use sqlx::Row;
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -133,9 +133,10 @@ fn state_json(a: &Alert) -> Result<String> {
 }
 
 /// Users with `role` whose `scope` of that kind contains the subject.
-async fn recipients(conn: &mut Conn, role: &str, scope: ScopeKind, s: &Subject) -> Result<Vec<String>> {
+async fn recipients(conn: &mut Conn, n: &NotifySpec, s: &Subject) -> Result<Vec<String>> {
+    let (role, scope) = (n.role.as_str(), n.scope);
     let rows = sqlx::query(
-        "SELECT u.id, u.division_code, u.grid_id, d.division_code AS dept_division FROM users u
+        "SELECT u.id, u.division_code, u.grid_id, d.division_code AS dept_division, d.code AS dept_code FROM users u
          JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id
          LEFT JOIN departments d ON d.id = u.department_id
          WHERE r.code = $1 AND u.status = 'active'",
@@ -149,6 +150,9 @@ async fn recipients(conn: &mut Conn, role: &str, scope: ScopeKind, s: &Subject) 
     };
     let mut out = vec![];
     for r in rows {
+        if n.department.is_some() && r.try_get::<Option<String>, _>("dept_code")? != n.department {
+            continue;
+        }
         let ok = match scope {
             ScopeKind::All => true,
             ScopeKind::Grid => s.grid_id.is_some() && r.try_get::<Option<String>, _>("grid_id")? == s.grid_id,
@@ -172,7 +176,7 @@ async fn tell(
     now: OffsetDateTime,
 ) -> Result<()> {
     for n in &ind.notify {
-        for user in recipients(conn, &n.role, n.scope, s).await? {
+        for user in recipients(conn, n, s).await? {
             notify::send(conn, now, &To::User(user), &format!("/alerts/{alert_id}"), text).await?;
         }
     }
@@ -550,7 +554,8 @@ async fn escalate_notice(
         division_code: row.try_get("division_code")?,
         grid_id: row.try_get("grid_id")?,
     };
-    for user in recipients(conn, role, ScopeKind::Division, &s).await? {
+    let to = NotifySpec { role: role.clone(), scope: ScopeKind::Division, department: None };
+    for user in recipients(conn, &to, &s).await? {
         notify::send(
             conn,
             now,

@@ -742,6 +742,21 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             }
         }
     }
+    // Notices addressed to a department must name one that exists.
+    for i in &indicators {
+        for n in &i.notify {
+            if let Some(d) = &n.department
+                && !departments.iter().any(|x| &x.code == d)
+            {
+                errors.push(ConfigError::new(
+                    "indicators",
+                    None,
+                    format!("indicator[{}].notify.department", i.id),
+                    format!("部门代码“{d}”未在 departments.toml 中定义"),
+                ));
+            }
+        }
+    }
     let mut scores: Vec<ScoreDef> = vec![];
     for name in source.list("scores", ".toml") {
         let rel = format!("scores/{name}");

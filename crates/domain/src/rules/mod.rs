@@ -47,6 +47,9 @@ impl Level {
 pub struct NotifySpec {
     pub role: String,
     pub scope: crate::auth::ScopeKind,
+    /// Only users of this department (a code from departments.toml), e.g. labor inspection.
+    #[serde(default)]
+    pub department: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +68,8 @@ pub struct Indicator {
     pub rectify_days: u32,
     /// The role an escalation goes to.
     pub escalate_to: Option<String>,
+    /// Why the levels are what they are, where no published level exists (our design choice).
+    pub note: String,
 }
 
 impl Indicator {
@@ -130,6 +135,8 @@ struct RawIndicator {
     #[serde(default = "ten")]
     rectify_days: u32,
     escalate_to: Option<String>,
+    #[serde(default)]
+    note: String,
 }
 
 fn ten() -> u32 {
@@ -199,6 +206,7 @@ pub fn parse(
             levels,
             rectify_days: r.rectify_days,
             escalate_to: r.escalate_to,
+            note: r.note,
         });
     }
     if errors.is_empty() { Ok(out) } else { Err(errors) }

@@ -1,0 +1,603 @@
+//! 满薪满益: migrant-worker wage monitoring under 《保障农民工工资支付条例》 (State Council Order
+//! No. 724, "the Regulation"). This module turns what is known about a construction project —
+//! parties, the wage special account (农民工工资专用账户) and its flows, the wage guarantee
+//! deposit (工资保证金), real-name workers, contracts, attendance, payroll, payments, complaints
+//! and outside signals (utilities, tax, social insurance, credit, courts) — into the facts the
+//! wage indicators (`config/wages/indicators.toml`) are written over. Every fact is documented
+//! in `config/schemas/wage_project.toml`; the computation is here so it is tested without IO.
+
+use crate::calendar::WorkCalendar;
+use crate::expr::{Facts, Value};
+use time::{Date, Duration, Month};
+
+/// 项目状态.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectStatus {
+    Planned,
+    Building,
+    Suspended,
+    Completed,
+}
+
+impl ProjectStatus {
+    pub const ALL: [ProjectStatus; 4] =
+        [ProjectStatus::Planned, ProjectStatus::Building, ProjectStatus::Suspended, ProjectStatus::Completed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectStatus::Planned => "planned",
+            ProjectStatus::Building => "building",
+            ProjectStatus::Suspended => "suspended",
+            ProjectStatus::Completed => "completed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ProjectStatus::Planned => "未开工",
+            ProjectStatus::Building => "在建",
+            ProjectStatus::Suspended => "停工",
+            ProjectStatus::Completed => "已竣工",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProjectStatus> {
+        ProjectStatus::ALL.into_iter().find(|x| x.as_str() == s || x.label() == s)
+    }
+}
+
+/// How the wage guarantee deposit (工资保证金, Arts. 32–33) is provided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DepositMode {
+    /// Nothing provided yet.
+    None,
+    /// Cash into the deposit account.
+    Cash,
+    /// A bank guarantee (银行保函) replaces the cash.
+    Guarantee,
+    /// Exempt (e.g. contract under 3 million yuan and no arrears in the past year).
+    Exempt,
+}
+
+impl DepositMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DepositMode::None => "none",
+            DepositMode::Cash => "cash",
+            DepositMode::Guarantee => "guarantee",
+            DepositMode::Exempt => "exempt",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DepositMode::None => "未缴存",
+            DepositMode::Cash => "现金缴存",
+            DepositMode::Guarantee => "银行保函",
+            DepositMode::Exempt => "免缴",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DepositMode> {
+        [DepositMode::None, DepositMode::Cash, DepositMode::Guarantee, DepositMode::Exempt]
+            .into_iter()
+            .find(|x| x.as_str() == s || x.label() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deposit {
+    pub mode: DepositMode,
+    /// What the rate (1–3 % of the contract value) requires, in fen.
+    pub required: i64,
+    pub paid: i64,
+    /// Paid out to workers from the deposit (动用), and when; it must be topped up within 10
+    /// working days.
+    pub drawn: i64,
+    pub drawn_on: Option<Date>,
+    pub topped_up: i64,
+}
+
+impl Default for Deposit {
+    fn default() -> Self {
+        Deposit { mode: DepositMode::None, required: 0, paid: 0, drawn: 0, drawn_on: None, topped_up: 0 }
+    }
+}
+
+/// 支付方式.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayMethod {
+    /// By bank from the special account to the worker's own card (Art. 31).
+    Bank,
+    Cash,
+    /// Into someone else's account (a team leader's, a relative's).
+    ThirdParty,
+}
+
+impl PayMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayMethod::Bank => "bank",
+            PayMethod::Cash => "cash",
+            PayMethod::ThirdParty => "third_party",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PayMethod::Bank => "专用账户代发",
+            PayMethod::Cash => "现金",
+            PayMethod::ThirdParty => "转入他人账户",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PayMethod> {
+        [PayMethod::Bank, PayMethod::Cash, PayMethod::ThirdParty]
+            .into_iter()
+            .find(|x| x.as_str() == s || x.label() == s)
+    }
+}
+
+/// A real-name registered (or merely observed) worker on the project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Worker {
+    pub id: String,
+    /// 实名登记 done before work (Art. 28).
+    pub registered: bool,
+    /// A labor contract (written or electronic) exists.
+    pub contract: bool,
+    pub joined_on: Date,
+    pub left_on: Option<Date>,
+    /// The worker confirmed the final settlement (离场结算确认).
+    pub settled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attendance {
+    pub worker: String,
+    /// First day of the month.
+    pub month: Date,
+    pub days: i64,
+}
+
+/// One worker's line of a monthly pay sheet (工资支付台账).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayLine {
+    pub worker: String,
+    pub month: Date,
+    /// 应发, fen.
+    pub due: i64,
+    /// Signed or confirmed by the worker (Art. 31).
+    pub signed: bool,
+    /// All fields Art. 15 requires are present.
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    pub worker: String,
+    /// The wage month this pays.
+    pub month: Date,
+    pub amount: i64,
+    pub on: Date,
+    pub method: PayMethod,
+}
+
+/// Channels complaints arrive by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Complaint {
+    pub received_on: Date,
+    /// 12345, hotline, petition, platform, grid …
+    pub channel: String,
+    /// A collective wage claim (群体性讨薪).
+    pub collective: bool,
+}
+
+/// A fact from another system: tax, social insurance, credit, courts, market supervision,
+/// grid workers. `value` carries a level where the kind has one (violation class 1–3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signal {
+    pub kind: SignalKind,
+    pub on: Date,
+    pub value: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalKind {
+    TaxAnomaly,
+    SocialInsuranceAnomaly,
+    CreditAnomaly,
+    PropertyAnomaly,
+    BusinessAbnormal,
+    Dishonest,
+    ViolationRecord,
+    AnnualReviewAnomaly,
+    WorkInjury,
+    GridReport,
+    Water,
+    Electricity,
+    Gas,
+}
+
+impl SignalKind {
+    pub const ALL: [SignalKind; 13] = [
+        SignalKind::TaxAnomaly,
+        SignalKind::SocialInsuranceAnomaly,
+        SignalKind::CreditAnomaly,
+        SignalKind::PropertyAnomaly,
+        SignalKind::BusinessAbnormal,
+        SignalKind::Dishonest,
+        SignalKind::ViolationRecord,
+        SignalKind::AnnualReviewAnomaly,
+        SignalKind::WorkInjury,
+        SignalKind::GridReport,
+        SignalKind::Water,
+        SignalKind::Electricity,
+        SignalKind::Gas,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignalKind::TaxAnomaly => "tax_anomaly",
+            SignalKind::SocialInsuranceAnomaly => "social_insurance_anomaly",
+            SignalKind::CreditAnomaly => "credit_anomaly",
+            SignalKind::PropertyAnomaly => "property_anomaly",
+            SignalKind::BusinessAbnormal => "business_abnormal",
+            SignalKind::Dishonest => "dishonest",
+            SignalKind::ViolationRecord => "violation_record",
+            SignalKind::AnnualReviewAnomaly => "annual_review_anomaly",
+            SignalKind::WorkInjury => "work_injury",
+            SignalKind::GridReport => "grid_report",
+            SignalKind::Water => "water",
+            SignalKind::Electricity => "electricity",
+            SignalKind::Gas => "gas",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SignalKind::TaxAnomaly => "税务异常",
+            SignalKind::SocialInsuranceAnomaly => "社保缴费异常",
+            SignalKind::CreditAnomaly => "信用异常",
+            SignalKind::PropertyAnomaly => "物业异常",
+            SignalKind::BusinessAbnormal => "经营异常名录",
+            SignalKind::Dishonest => "失信联合惩戒名单",
+            SignalKind::ViolationRecord => "劳动保障违法记录",
+            SignalKind::AnnualReviewAnomaly => "书面审查异常",
+            SignalKind::WorkInjury => "工伤",
+            SignalKind::GridReport => "网格员报告",
+            SignalKind::Water => "用水量",
+            SignalKind::Electricity => "用电量",
+            SignalKind::Gas => "用气量",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SignalKind> {
+        SignalKind::ALL.into_iter().find(|x| x.as_str() == s || x.label() == s)
+    }
+
+    /// Utility readings form a series; the other kinds are events.
+    pub fn is_reading(self) -> bool {
+        matches!(self, SignalKind::Water | SignalKind::Electricity | SignalKind::Gas)
+    }
+}
+
+/// Everything known about one project, as of the evaluation day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectData {
+    pub code: String,
+    pub status: ProjectStatus,
+    pub contract_value: i64,
+    pub government_funded: bool,
+    pub contract_signed_on: Option<Date>,
+    pub start_on: Option<Date>,
+    /// Project, special account and tripartite agreement (三方协议) registered on the platform.
+    pub registered_on: Option<Date>,
+    pub account_opened_on: Option<Date>,
+    pub tripartite_on: Option<Date>,
+    /// 劳资专管员 named (Art. 28).
+    pub labor_manager: bool,
+    /// 维权信息告示牌 photo uploaded (Art. 34).
+    pub notice_board: bool,
+    /// 工程款支付担保 (Art. 24).
+    pub payment_guarantee: bool,
+    /// Day of the month on which the previous month's wages are due (1–28).
+    pub pay_day: u8,
+    /// 工程进度款 paid to the contractor so far, fen.
+    pub progress_paid: i64,
+    pub gov_funds_required: i64,
+    pub gov_funds_in_place: i64,
+    pub deposit: Deposit,
+    /// Labor-cost allocations (人工费用拨付) into the special account.
+    pub allocations: Vec<(Date, i64)>,
+    pub workers: Vec<Worker>,
+    pub attendance: Vec<Attendance>,
+    pub payroll: Vec<PayLine>,
+    pub payments: Vec<Payment>,
+    pub complaints: Vec<Complaint>,
+    pub signals: Vec<Signal>,
+}
+
+/// Parameters from the city's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WageParams {
+    /// The local monthly minimum wage, fen (Anhui class-2 area for Bozhou's counties).
+    pub minimum_wage: i64,
+    /// Attendance days from which a worker counts as full-month for the minimum-wage check.
+    pub full_month_days: i64,
+}
+
+pub fn first_of_month(d: Date) -> Date {
+    d.replace_day(1).expect("day 1 exists")
+}
+
+pub fn next_month(m: Date) -> Date {
+    let (y, mo) =
+        if m.month() == Month::December { (m.year() + 1, Month::January) } else { (m.year(), m.month().next()) };
+    Date::from_calendar_date(y, mo, 1).expect("valid month")
+}
+
+pub fn prev_month(m: Date) -> Date {
+    let (y, mo) =
+        if m.month() == Month::January { (m.year() - 1, Month::December) } else { (m.year(), m.month().previous()) };
+    Date::from_calendar_date(y, mo, 1).expect("valid month")
+}
+
+fn last_of_month(m: Date) -> Date {
+    next_month(m) - Duration::days(1)
+}
+
+/// The day wages of `month` are due: `pay_day` of the following month.
+pub fn due_date(month: Date, pay_day: u8) -> Date {
+    let n = next_month(month);
+    n.replace_day(pay_day.clamp(1, 28)).expect("day 1-28 exists")
+}
+
+/// Art. 14: a pay day on a holiday or rest day moves to the last working day before it.
+pub fn effective_pay_day(month: Date, pay_day: u8, cal: &WorkCalendar) -> Date {
+    let mut d = due_date(month, pay_day);
+    while !cal.is_working_day(d) {
+        d = d.previous_day().expect("date in range");
+    }
+    d
+}
+
+/// The facts of `p` on `today`; see `config/schemas/wage_project.toml` for each one's meaning.
+pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &WageParams) -> Facts {
+    let mut f = Facts::new();
+    let building = p.status == ProjectStatus::Building;
+    f.set("status", p.status.as_str());
+    f.set("building", building);
+    f.set("contract_value", p.contract_value);
+    f.set("government_funded", p.government_funded);
+    let opt_date = |f: &mut Facts, name: &str, d: Option<Date>| {
+        if let Some(d) = d {
+            f.set(name, d);
+        }
+    };
+    opt_date(&mut f, "start_on", p.start_on);
+    opt_date(&mut f, "contract_signed_on", p.contract_signed_on);
+    // Registration before start (Arts. 26, 28): all three on or before the start day.
+    let before_start = |d: Option<Date>| matches!((d, p.start_on), (Some(d), Some(s)) if d <= s);
+    f.set(
+        "registered_before_start",
+        p.start_on.is_none()
+            || (before_start(p.registered_on) && before_start(p.account_opened_on) && before_start(p.tripartite_on)),
+    );
+    f.set("account_opened", p.account_opened_on.is_some_and(|d| d <= today));
+    f.set("labor_manager", p.labor_manager);
+    f.set("notice_board", p.notice_board);
+    f.set("payment_guarantee", p.payment_guarantee);
+
+    // Deposit (Arts. 32–33).
+    let d = &p.deposit;
+    let deposit_due = match d.mode {
+        DepositMode::Guarantee | DepositMode::Exempt => 0,
+        DepositMode::None | DepositMode::Cash => (d.required - d.paid).max(0),
+    };
+    f.set("deposit_mode", d.mode.as_str());
+    f.set("deposit_due", deposit_due);
+    f.set("deposit_topup_due", (d.drawn - d.topped_up).max(0));
+    opt_date(&mut f, "deposit_drawn_on", d.drawn_on);
+
+    // Labor-cost allocations (Arts. 24, 29).
+    let allocated: i64 = p.allocations.iter().filter(|(on, _)| *on <= today).map(|(_, a)| a).sum();
+    f.set("allocated_total", allocated);
+    f.set("progress_paid", p.progress_paid);
+    let last_allocation = p.allocations.iter().filter(|(on, _)| *on <= today).map(|(on, _)| *on).max();
+    opt_date(&mut f, "last_allocation_on", last_allocation);
+    // Days the account has gone without labor cost while building: since the last allocation,
+    // or since the start when there never was one.
+    let since = last_allocation.or(p.start_on);
+    f.set(
+        "days_without_allocation",
+        if building { since.map(|s| (today - s).whole_days().max(0)).unwrap_or(0) } else { 0 },
+    );
+
+    // Workers on site today.
+    let on_site: Vec<&Worker> =
+        p.workers.iter().filter(|w| w.joined_on <= today && w.left_on.is_none_or(|l| l > today)).collect();
+    f.set("workers_on_site", on_site.len() as i64);
+    f.set("workers_unregistered", on_site.iter().filter(|w| !w.registered).count() as i64);
+    f.set("workers_without_contract", on_site.iter().filter(|w| !w.contract).count() as i64);
+    f.set(
+        "departed_unsettled",
+        p.workers.iter().filter(|w| w.left_on.is_some_and(|l| l <= today) && !w.settled).count() as i64,
+    );
+
+    // The last closed month.
+    let m = prev_month(first_of_month(today));
+    let attending: Vec<&Attendance> = p.attendance.iter().filter(|a| a.month == m && a.days > 0).collect();
+    let paid_in = |worker: &str, month: Date| -> i64 {
+        p.payments.iter().filter(|x| x.worker == worker && x.month == month && x.on <= today).map(|x| x.amount).sum()
+    };
+    f.set("attendance_headcount", attending.len() as i64);
+    f.set("paid_headcount", attending.iter().filter(|a| paid_in(&a.worker, m) > 0).count() as i64);
+    let with_line = |w: &str, month: Date| p.payroll.iter().any(|l| l.worker == w && l.month == month);
+    let no_record = attending.iter().filter(|a| !with_line(&a.worker, m)).count() as i64;
+    f.set("attending_without_wage_record", no_record);
+    f.set(
+        "attending_without_wage_record_pct",
+        if attending.is_empty() { 0 } else { no_record * 100 / attending.len() as i64 },
+    );
+    // Average wage of the month's full-month workers, against the local minimum (Art. 12 with
+    // the minimum-wage rules). Only when the month's wages are due.
+    let full: Vec<i64> = attending
+        .iter()
+        .filter(|a| a.days >= params.full_month_days)
+        .map(|a| {
+            p.payroll
+                .iter()
+                .filter(|l| l.worker == a.worker && l.month == m)
+                .map(|l| l.due)
+                .sum::<i64>()
+                .max(paid_in(&a.worker, m))
+        })
+        .collect();
+    if !full.is_empty() && today >= due_date(m, p.pay_day) {
+        f.set("average_wage", full.iter().sum::<i64>() / full.len() as i64);
+    }
+    f.set("minimum_wage", params.minimum_wage);
+    f.set("payroll_unsigned", p.payroll.iter().filter(|l| l.month == m && !l.signed).count() as i64);
+    let year_ago = today - Duration::days(365);
+    f.set(
+        "payroll_incomplete",
+        p.payroll.iter().filter(|l| l.month >= first_of_month(year_ago) && !l.complete).count() as i64,
+    );
+
+    // Highest pay of one worker in one month and over the last 365 days.
+    let mut month_max = 0;
+    let mut year_max = 0;
+    let mut by_worker: std::collections::BTreeMap<(&str, Date), i64> = Default::default();
+    let mut by_worker_year: std::collections::BTreeMap<&str, i64> = Default::default();
+    for x in p.payments.iter().filter(|x| x.on <= today) {
+        *by_worker.entry((x.worker.as_str(), x.month)).or_default() += x.amount;
+        if x.on > year_ago {
+            *by_worker_year.entry(x.worker.as_str()).or_default() += x.amount;
+        }
+    }
+    for v in by_worker.values() {
+        month_max = month_max.max(*v);
+    }
+    for v in by_worker_year.values() {
+        year_max = year_max.max(*v);
+    }
+    f.set("max_worker_month_pay", month_max);
+    f.set("max_worker_year_pay", year_max);
+
+    // Arrears: per wage month, what is due against what was paid by its due date.
+    let months: std::collections::BTreeSet<Date> = p.payroll.iter().map(|l| l.month).collect();
+    let mut oldest_arrear: Option<Date> = None;
+    let mut unpaid_through_account = 0;
+    let mut arrears_total = 0;
+    for &month in &months {
+        let due: i64 = p.payroll.iter().filter(|l| l.month == month).map(|l| l.due).sum();
+        let paid_all: i64 = p.payments.iter().filter(|x| x.month == month && x.on <= today).map(|x| x.amount).sum();
+        let pay_by = due_date(month, p.pay_day);
+        if today > pay_by && paid_all < due {
+            arrears_total += due - paid_all;
+            oldest_arrear = Some(oldest_arrear.map_or(pay_by, |o: Date| o.min(pay_by)));
+        }
+        // Art. 31 / provincial indicator 1: through the special account by the end of the
+        // following month.
+        let end_next = last_of_month(next_month(month));
+        let via_account: i64 = p
+            .payments
+            .iter()
+            .filter(|x| x.month == month && x.method == PayMethod::Bank && x.on <= end_next && x.on <= today)
+            .map(|x| x.amount)
+            .sum();
+        if today > end_next && via_account < due {
+            unpaid_through_account += 1;
+        }
+    }
+    f.set("arrears_days", oldest_arrear.map(|d| (today - d).whole_days()).unwrap_or(0));
+    f.set("arrears_total", arrears_total);
+    f.set("months_unpaid_through_account", unpaid_through_account);
+
+    // Payments in cash or to a third party in the last 90 days (Art. 31).
+    let d90 = today - Duration::days(90);
+    f.set(
+        "cash_or_third_party_payments",
+        p.payments.iter().filter(|x| x.on > d90 && x.on <= today && x.method != PayMethod::Bank).count() as i64,
+    );
+    // Art. 14: over the last three closed months, pay days on a rest day that were not moved
+    // earlier: the money arrived after the last working day before the pay day.
+    let mut not_advanced = 0;
+    let mut mm = m;
+    for _ in 0..3 {
+        let nominal = due_date(mm, p.pay_day);
+        if nominal <= today && !cal.is_working_day(nominal) {
+            let effective = effective_pay_day(mm, p.pay_day, cal);
+            let late =
+                p.payments.iter().any(|x| x.month == mm && x.on > effective && x.on <= nominal + Duration::days(7));
+            if late {
+                not_advanced += 1;
+            }
+        }
+        mm = prev_month(mm);
+    }
+    f.set("pay_day_not_advanced", not_advanced);
+
+    // Complaints and incidents.
+    let recent = |d: Date, days: i64| d > today - Duration::days(days) && d <= today;
+    f.set(
+        "complaints_90d",
+        p.complaints
+            .iter()
+            .filter(|c| recent(c.received_on, 90) && matches!(c.channel.as_str(), "12345" | "hotline" | "petition"))
+            .count() as i64,
+    );
+    f.set(
+        "collective_incidents_90d",
+        p.complaints.iter().filter(|c| c.collective && recent(c.received_on, 90)).count() as i64,
+    );
+
+    // Signals from other systems.
+    let count =
+        |k: SignalKind, days: i64| p.signals.iter().filter(|s| s.kind == k && recent(s.on, days)).count() as i64;
+    f.set("tax_anomalies_90d", count(SignalKind::TaxAnomaly, 90));
+    f.set("social_insurance_anomalies_90d", count(SignalKind::SocialInsuranceAnomaly, 90));
+    f.set("credit_anomalies_90d", count(SignalKind::CreditAnomaly, 90) + count(SignalKind::PropertyAnomaly, 90));
+    f.set("annual_review_anomaly", count(SignalKind::AnnualReviewAnomaly, 365) > 0);
+    f.set("work_injuries_90d", count(SignalKind::WorkInjury, 90));
+    f.set("grid_reports_30d", count(SignalKind::GridReport, 30));
+    // Listings hold until a later signal of value 0 lifts them.
+    let latest = |k: SignalKind| p.signals.iter().filter(|s| s.kind == k && s.on <= today).max_by_key(|s| s.on);
+    f.set("dishonest", latest(SignalKind::Dishonest).is_some_and(|s| s.value != 0));
+    f.set("business_abnormal", latest(SignalKind::BusinessAbnormal).is_some_and(|s| s.value != 0));
+    // Violation class: 3 = A (serious), 2 = B, 1 = C, 0 = none; the latest within two years.
+    f.set(
+        "violation_class",
+        latest(SignalKind::ViolationRecord).filter(|s| recent(s.on, 730)).map(|s| s.value.clamp(0, 3)).unwrap_or(0),
+    );
+    for (k, name) in [(SignalKind::Water, "water"), (SignalKind::Electricity, "electricity"), (SignalKind::Gas, "gas")]
+    {
+        let mut series: Vec<(Date, i64)> =
+            p.signals.iter().filter(|s| s.kind == k && s.on <= today).map(|s| (s.on, s.value)).collect();
+        series.sort();
+        f.set(name, Value::Series(series));
+    }
+
+    // Government projects: funds in place (Arts. 23, 59).
+    f.set(
+        "government_funds_shortfall",
+        if p.government_funded { (p.gov_funds_required - p.gov_funds_in_place).max(0) } else { 0 },
+    );
+
+    // The "six systems" (六项制度): real-name, deposit, separate labor-cost account, bank
+    // payment, notice board, full monthly pay.
+    let six = [
+        on_site.iter().all(|w| w.registered),
+        deposit_due == 0,
+        p.account_opened_on.is_some(),
+        p.payments.iter().filter(|x| x.on > d90).all(|x| x.method == PayMethod::Bank),
+        p.notice_board,
+        oldest_arrear.is_none(),
+    ];
+    f.set("six_systems", six.iter().filter(|b| **b).count() as i64);
+    f
+}
+
+#[cfg(test)]
+mod tests;
