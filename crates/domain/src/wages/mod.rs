@@ -353,6 +353,14 @@ pub fn due_date(month: Date, pay_day: u8) -> Date {
     n.replace_day(pay_day.clamp(1, 28)).expect("day 1-28 exists")
 }
 
+/// The latest wage month whose pay day has come: last month from the pay day on, the month
+/// before until then. Checks of "last month's" payroll look at this month, so nothing is
+/// reported unpaid before it is due.
+pub fn last_due_month(today: Date, pay_day: u8) -> Date {
+    let m = prev_month(first_of_month(today));
+    if today >= due_date(m, pay_day) { m } else { prev_month(m) }
+}
+
 /// Art. 14: a pay day on a holiday or rest day moves to the last working day before it.
 pub fn effective_pay_day(month: Date, pay_day: u8, cal: &WorkCalendar) -> Date {
     let mut d = due_date(month, pay_day);
@@ -425,8 +433,8 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
         p.workers.iter().filter(|w| w.left_on.is_some_and(|l| l <= today) && !w.settled).count() as i64,
     );
 
-    // The last closed month.
-    let m = prev_month(first_of_month(today));
+    // The last month whose wages are due.
+    let m = last_due_month(today, p.pay_day);
     let attending: Vec<&Attendance> = p.attendance.iter().filter(|a| a.month == m && a.days > 0).collect();
     let paid_in = |worker: &str, month: Date| -> i64 {
         p.payments.iter().filter(|x| x.worker == worker && x.month == month && x.on <= today).map(|x| x.amount).sum()
@@ -454,7 +462,7 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
                 .max(paid_in(&a.worker, m))
         })
         .collect();
-    if !full.is_empty() && today >= due_date(m, p.pay_day) {
+    if !full.is_empty() {
         f.set("average_wage", full.iter().sum::<i64>() / full.len() as i64);
     }
     f.set("minimum_wage", params.minimum_wage);
@@ -524,7 +532,7 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
     // Art. 14: over the last three closed months, pay days on a rest day that were not moved
     // earlier: the money arrived after the last working day before the pay day.
     let mut not_advanced = 0;
-    let mut mm = m;
+    let mut mm = prev_month(first_of_month(today));
     for _ in 0..3 {
         let nominal = due_date(mm, p.pay_day);
         if nominal <= today && !cal.is_working_day(nominal) {
@@ -598,6 +606,8 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
     f.set("six_systems", six.iter().filter(|b| **b).count() as i64);
     f
 }
+
+pub mod demo;
 
 #[cfg(test)]
 mod tests;
