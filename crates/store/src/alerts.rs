@@ -36,9 +36,22 @@ pub enum Subjects<'a> {
 }
 
 /// Loads the facts of the subjects of a type. Case modules add their subject types here.
-pub async fn load_subjects(which: Subjects<'_>, schema: &Schema) -> Result<Option<(Batch, Vec<Subject>)>> {
+pub async fn load_subjects(
+    which: Subjects<'_>,
+    schema: &Schema,
+    cfg: &CityConfig,
+    cal: &WorkCalendar,
+    today: time::Date,
+) -> Result<Option<(Batch, Vec<Subject>)>> {
     match schema.subject.as_str() {
         "employer" => employers(which, schema).await.map(Some),
+        "wage_project" => {
+            let which = match which {
+                Subjects::All(db) => crate::wages::Which::All(db),
+                Subjects::One(conn, id) => crate::wages::Which::One(conn, id),
+            };
+            crate::wages::subjects(which, schema, today, cal, &cfg.city.wages).await.map(Some)
+        }
         _ => Ok(None),
     }
 }
@@ -262,7 +275,7 @@ async fn evaluate(
             (None, Some(db)) => Subjects::All(db),
             (None, None) => return Err(StoreError::Other("evaluate: no source of facts".into())),
         };
-        let Some((batch, subjects)) = load_subjects(which, schema).await? else { continue };
+        let Some((batch, subjects)) = load_subjects(which, schema, cfg, cal, ctx.today).await? else { continue };
         report.subjects += subjects.len() as u64;
         for ind in indicators {
             report.indicators += 1;

@@ -125,6 +125,8 @@ pub struct City {
     pub division_code: DivisionCode,
     pub working_hours: WorkingHours,
     pub security: SecurityConfig,
+    /// 满薪满益 parameters: the local minimum wage and what counts as a full month.
+    pub wages: domain::wages::WageParams,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,6 +222,15 @@ struct RawCity {
     division_code: Spanned<String>,
     working_hours: Spanned<Vec<String>>,
     security: RawSecurity,
+    wages: RawWages,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWages {
+    /// Yuan, as the provincial notice writes it.
+    minimum_wage: Spanned<String>,
+    full_month_days: i64,
 }
 
 #[derive(Deserialize)]
@@ -449,8 +460,19 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
         {
             ctx.errors.push(ConfigError::new(&ctx.file.clone(), None, "security", "安全参数必须为正数"));
         }
+        let minimum = domain::Money::parse_yuan(raw.wages.minimum_wage.get_ref());
+        if let Err(e) = &minimum {
+            ctx.err(&raw.wages.minimum_wage, "wages.minimum_wage".into(), e.to_string());
+        }
+        if !(1..=31).contains(&raw.wages.full_month_days) {
+            ctx.errors.push(ConfigError::new(&ctx.file.clone(), None, "wages.full_month_days", "应为 1–31 之间的天数"));
+        }
         errors.extend(ctx.errors);
         Some(City {
+            wages: domain::wages::WageParams {
+                minimum_wage: minimum.ok()?.fen(),
+                full_month_days: raw.wages.full_month_days,
+            },
             name: raw.name,
             division_code: code.ok()?,
             working_hours: hours.ok()?,

@@ -19,6 +19,7 @@ pub mod org;
 pub mod scores;
 pub mod settings;
 pub mod sql;
+pub mod wages;
 pub mod workflow;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

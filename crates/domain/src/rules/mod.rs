@@ -434,8 +434,9 @@ impl Alert {
                 }
                 _ => return bad("处置"),
             },
+            // An escalated alert is verified once the rectification is done after all.
             AlertAction::Verify { passed, note } => match self.status {
-                Disposed => {
+                Disposed | Escalated if self.disposal.is_some() => {
                     if note.trim().is_empty() {
                         return Err(AlertError("请填写核查情况".into()));
                     }
