@@ -257,6 +257,7 @@ pub async fn load_demo(
             api_token = Some(token);
         }
     }
+    let projects = demo_wage_projects(&mut tx, cfg, &city, &grid_ids, now).await?;
     settings::set(&mut tx, now, DEMO_KEY, &format!("scale={scale};seed={}", cfg.demo.seed)).await?;
     let report = DemoReport {
         grids: city.grids.len(),
@@ -265,15 +266,71 @@ pub async fn load_demo(
         api_token,
     };
     let e = AuditEntry::new("demo.load", "city", cfg.city.division_code.as_str()).detail(format!(
-        "演示数据：网格 {}，市场主体 {}，群众 {}，账号 {}",
+        "演示数据：网格 {}，市场主体 {}，群众 {}，在建工程项目 {}，账号 {}",
         report.grids,
         report.enterprises,
         report.citizens,
+        projects,
         cfg.demo.accounts.len()
     ));
     audit::append(&mut tx, now, e).await?;
     tx.commit().await?;
     Ok(Some(report))
+}
+
+/// 满薪满益 demo projects, built by construction employers of the demo city: for each county a
+/// clean project, and one project per wage indicator whose data make it fire (the cases of
+/// `domain::wages::demo`, laid out relative to today).
+async fn demo_wage_projects(
+    tx: &mut crate::Conn,
+    cfg: &CityConfig,
+    city: &domain::demo::DemoCity,
+    grid_ids: &HashMap<String, String>,
+    now: OffsetDateTime,
+) -> Result<usize> {
+    use domain::wages::demo::{CaseCtx, cases, clean_project};
+    const KINDS: &[&str] =
+        &["安置房", "标准化厂房", "教学楼", "道路改造", "商业综合体", "门诊楼", "物流仓储", "污水处理厂"];
+    let builders: Vec<&domain::demo::DemoEnterprise> =
+        city.enterprises.iter().filter(|e| e.industry == "建筑").collect();
+    if builders.is_empty() {
+        return Ok(0);
+    }
+    let cal = domain::calendar::WorkCalendar::new(cfg.holidays.clone(), cfg.city.working_hours.clone());
+    let today = domain::clock::local(now).date();
+    let cx = CaseCtx::new(today, &cal);
+    let mut list: Vec<(String, domain::wages::ProjectData)> = vec![];
+    for (i, (indicator, _, change)) in cases().into_iter().enumerate() {
+        let mut p = clean_project(&format!("GC{:04}", i + 1), &cx);
+        change(&mut p, &cx);
+        list.push((indicator.to_string(), p));
+    }
+    for i in 0..6 {
+        list.push((String::new(), clean_project(&format!("GC{:04}", 100 + i), &cx)));
+    }
+    for (i, (_, p)) in list.iter().enumerate() {
+        let b = builders[i % builders.len()];
+        let name = format!("{}{}", b.address.chars().take(8).collect::<String>(), KINDS[i % KINDS.len()]);
+        let id = crate::wages::insert_project_data(
+            tx,
+            now,
+            p,
+            &name,
+            b.division_code.as_str(),
+            (b.uscc.as_str(), &b.name),
+            "demo",
+        )
+        .await?;
+        sqlx::query("UPDATE wage_projects SET grid_id = $1, address = $2, lon = $3, lat = $4 WHERE id = $5")
+            .bind(grid_ids.get(&b.grid_code))
+            .bind(&b.address)
+            .bind(b.location.lon)
+            .bind(b.location.lat)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(list.len())
 }
 
 /// The demo logins to print at start-up (kinds that log in, with their role names).
@@ -352,6 +409,7 @@ pub async fn ensure_admin(db: &Db, now: OffsetDateTime) -> Result<Option<String>
 mod tests {
     use super::*;
     use crate::config::{ConfigSource, load};
+    use crate::org::RowScope;
     use crate::testing;
     use time::macros::datetime;
 
@@ -381,5 +439,15 @@ mod tests {
         assert!(page.items.iter().any(|e| e.uscc == ent.login));
         assert!(page.items.iter().all(|e| e.grid_id == wangge.grid_id));
         assert_eq!(crate::audit::verify(&db).await.unwrap().unwrap().checked, 2);
+
+        // The demo city's construction projects make every wage indicator fire at least once.
+        let cal = domain::calendar::WorkCalendar::new(cfg.holidays.clone(), cfg.city.working_hours.clone());
+        crate::alerts::run_all(&db, &cfg, &cal, now).await.unwrap();
+        let alerts = crate::alerts::list(&db, &RowScope::All, &Default::default(), crate::sql::PageRequest::all())
+            .await
+            .unwrap();
+        for i in cfg.indicators.iter().filter(|i| i.subject == "wage_project") {
+            assert!(alerts.items.iter().any(|a| a.indicator == i.id), "{} fires in the demo city", i.id);
+        }
     }
 }

@@ -47,7 +47,8 @@ async fn indicators_raise_deduplicated_alerts_that_go_through_their_lifecycle() 
     assert!(rows.items.iter().all(|a| a.division_code.as_deref().unwrap().starts_with("341602")));
 
     // Lifecycle on one alert: acknowledge, order rectification, deadline passes → escalated.
-    let id = first_link(&list, "href=\"/alerts/");
+    let scale_list = county.get("/alerts?indicator=employer.construction_scale").await.body;
+    let id = first_link(&scale_list, "href=\"/alerts/");
     let page = county.get(&format!("/alerts/{id}")).await.body;
     assert!(page.contains("触发预警的事实") && page.contains("从业人数（employees）"), "{page}");
     let p =
