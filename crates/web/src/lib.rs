@@ -38,6 +38,8 @@ pub fn routes() -> Routes {
         .merge(pages::system::routes())
         .merge(pages::audit::routes())
         .merge(pages::workflow::routes())
+        .merge(pages::workflow_stats::routes())
+        .merge(pages::inbox::routes())
         .merge(pages::alerts::routes())
         .merge(pages::scores::routes())
         .merge(api::routes())

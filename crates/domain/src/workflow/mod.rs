@@ -9,6 +9,7 @@
 mod clock;
 mod def;
 mod engine;
+mod state;
 pub mod stats;
 
 pub use clock::{Sla, SlaClock, SlaUnit};
@@ -16,9 +17,10 @@ pub use def::{
     ActorSpec, DefContext, Material, Reason, RejectPolicy, Route, StepDef, StepKind, Target, TimeoutAction,
     WorkflowDef, parse, parse_reasons,
 };
-pub use engine::{
-    Action, Actor, Deficiency, Effect, Env, Event, Instance, Notice, Recipient, Record, Status, Task, TaskStatus,
-    Timer, Tolerance, WorkflowError, apply, may_act, start,
+pub use engine::{Env, apply, may_act, start};
+pub use state::{
+    Action, Actor, Deficiency, Effect, Event, Instance, Notice, Recipient, Record, Status, Task, TaskStatus, Timer,
+    Tolerance, WorkflowError,
 };
 
 #[cfg(test)]

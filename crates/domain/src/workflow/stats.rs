@@ -2,7 +2,7 @@
 //! handling time, overdue, rejection and return rates, deemed approvals.
 
 use super::clock::SlaUnit;
-use super::engine::{Instance, Status, TaskStatus};
+use super::state::{Instance, Status, TaskStatus};
 use crate::calendar::WorkCalendar;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;

@@ -5,10 +5,12 @@ pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod home;
+pub mod inbox;
 pub mod org;
 pub mod scores;
 pub mod system;
 pub mod workflow;
+pub mod workflow_stats;
 
 use crate::error::{AppError, PageResult};
 use askama::Template;

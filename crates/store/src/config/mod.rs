@@ -11,12 +11,16 @@ use domain::expr::Schema;
 use domain::ids::{DivisionCode, DivisionRegistry};
 use domain::rules::Indicator;
 use domain::scoring::ScoreDef;
-use domain::workflow::{DefContext, Reason, WorkflowDef};
+use domain::workflow::{Reason, WorkflowDef};
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
+
+mod engines;
+mod grids;
+use grids::parse_grids;
 
 static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../config");
 
@@ -677,130 +681,8 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
         Some(DemoConfig { password: raw.password, seed: raw.seed, scale: raw.scale.max(1), accounts })
     });
 
-    // Engines as data: facts schemas first, then what refers to them.
-    let mut schemas = BTreeMap::new();
-    for name in source.list("schemas", ".toml") {
-        let rel = format!("schemas/{name}");
-        if let Some(text) = try_or_collect!(source.require(&rel)) {
-            match Schema::from_toml(&source.display_path(&rel), &text) {
-                Ok(s) => {
-                    if schemas.contains_key(&s.subject) {
-                        errors.push(ConfigError::new(
-                            &source.display_path(&rel),
-                            Some(1),
-                            "subject",
-                            format!("事实定义“{}”重复", s.subject),
-                        ));
-                    }
-                    schemas.insert(s.subject.clone(), s);
-                }
-                Err(e) => errors.push(e),
-            }
-        }
-    }
-    let dept_codes: Vec<String> = departments.iter().map(|d| d.code.clone()).collect();
-    let role_codes: Vec<String> = roles.iter().map(|r| r.code.clone()).collect();
-    let mut reasons = vec![];
-    if let Some(Some(text)) = try_or_collect!(source.read("workflows/reasons.toml")) {
-        match domain::workflow::parse_reasons(&source.display_path("workflows/reasons.toml"), &text) {
-            Ok(r) => reasons = r,
-            Err(e) => errors.push(e),
-        }
-    }
-    let mut workflows: Vec<WorkflowDef> = vec![];
-    for name in source.list("workflows", ".toml").into_iter().filter(|n| n != "reasons.toml") {
-        let rel = format!("workflows/{name}");
-        if let Some(text) = try_or_collect!(source.require(&rel)) {
-            let cx = DefContext { schemas: &schemas, departments: &dept_codes, roles: &role_codes };
-            match domain::workflow::parse(&source.display_path(&rel), &text, &cx) {
-                Ok(w) => {
-                    if workflows.iter().any(|x| x.id == w.id) {
-                        errors.push(ConfigError::new(
-                            &source.display_path(&rel),
-                            None,
-                            "id",
-                            format!("流程“{}”重复", w.id),
-                        ));
-                    }
-                    workflows.push(w);
-                }
-                Err(mut es) => errors.append(&mut es),
-            }
-        }
-    }
-    if !workflows.is_empty() && reasons.is_empty() {
-        errors.push(ConfigError::new(
-            &source.display_path("workflows/reasons.toml"),
-            None,
-            "reason",
-            "有流程定义时需要驳回理由目录",
-        ));
-    }
-    let mut indicator_files: Vec<String> =
-        source.list("indicators", ".toml").into_iter().map(|n| format!("indicators/{n}")).collect();
-    for dir in source.subdirs() {
-        if source.list(&dir, ".toml").iter().any(|n| n == "indicators.toml") {
-            indicator_files.push(format!("{dir}/indicators.toml"));
-        }
-    }
-    let mut indicators: Vec<Indicator> = vec![];
-    for rel in indicator_files {
-        if let Some(text) = try_or_collect!(source.require(&rel)) {
-            match domain::rules::parse(&source.display_path(&rel), &text, &schemas, &role_codes) {
-                Ok(list) => {
-                    for i in list {
-                        if indicators.iter().any(|x| x.id == i.id) {
-                            errors.push(ConfigError::new(
-                                &source.display_path(&rel),
-                                None,
-                                "id",
-                                format!("指标“{}”重复", i.id),
-                            ));
-                        }
-                        indicators.push(i);
-                    }
-                }
-                Err(mut es) => errors.append(&mut es),
-            }
-        }
-    }
-    // Notices addressed to a department must name one that exists.
-    for i in &indicators {
-        for n in &i.notify {
-            if let Some(d) = &n.department
-                && !departments.iter().any(|x| &x.code == d)
-            {
-                errors.push(ConfigError::new(
-                    "indicators",
-                    None,
-                    format!("indicator[{}].notify.department", i.id),
-                    format!("部门代码“{d}”未在 departments.toml 中定义"),
-                ));
-            }
-        }
-    }
-    let mut scores: Vec<ScoreDef> = vec![];
-    for name in source.list("scores", ".toml") {
-        let rel = format!("scores/{name}");
-        if let Some(text) = try_or_collect!(source.require(&rel)) {
-            match domain::scoring::parse(&source.display_path(&rel), &text) {
-                Ok(list) => {
-                    for sc in list {
-                        if !schemas.contains_key(&sc.subject) {
-                            errors.push(ConfigError::new(
-                                &source.display_path(&rel),
-                                None,
-                                "subject",
-                                format!("没有名为“{}”的事实定义", sc.subject),
-                            ));
-                        }
-                        scores.push(sc);
-                    }
-                }
-                Err(mut es) => errors.append(&mut es),
-            }
-        }
-    }
+    let engines::Engines { schemas, workflows, reasons, indicators, scores } =
+        engines::load(source, &departments, &roles, &mut errors);
 
     match (city, demo) {
         (Some(city), Some(demo)) if errors.is_empty() => Ok(CityConfig {
@@ -826,103 +708,6 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             Err(errors)
         }
     }
-}
-
-/// Parses a GeoJSON FeatureCollection of grid polygons. Each feature needs `code`, `name` and
-/// `division_code` properties; `keywords` (address keywords) and `datum` (wgs84, gcj02 or bd09;
-/// default wgs84) are optional. Shapes in GCJ-02 or BD-09 are converted and the original kept.
-fn parse_grids(file: &str, text: &str, divisions: &DivisionRegistry) -> Result<Vec<GridDef>, Vec<ConfigError>> {
-    use domain::geo::{Datum, Ring, to_wgs84};
-    let v: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| vec![ConfigError::new(file, Some(e.line()), "", format!("GeoJSON 格式错误：{e}"))])?;
-    let features = v.get("features").and_then(|f| f.as_array()).ok_or_else(|| {
-        vec![ConfigError::new(file, None, "features", "应为 GeoJSON FeatureCollection，含 features 数组")]
-    })?;
-    let mut out = vec![];
-    let mut errors = vec![];
-    for (i, f) in features.iter().enumerate() {
-        let field = |name: &str| format!("features[{i}].{name}");
-        let props = f.get("properties").cloned().unwrap_or_default();
-        let text_prop = |k: &str| props.get(k).and_then(|v| v.as_str()).map(str::trim).unwrap_or("").to_string();
-        let (code, name) = (text_prop("code"), text_prop("name"));
-        if code.is_empty() || name.is_empty() {
-            errors.push(ConfigError::new(file, None, field("properties"), "网格需要 code 和 name"));
-            continue;
-        }
-        let division = match divisions.lookup(&text_prop("division_code")) {
-            Ok(d) if d.level() >= domain::ids::DivisionLevel::Town => d,
-            Ok(d) => {
-                errors.push(ConfigError::new(
-                    file,
-                    None,
-                    field("properties.division_code"),
-                    format!("网格应属于乡镇或村社区，{d} 级别过高"),
-                ));
-                continue;
-            }
-            Err(e) => {
-                errors.push(ConfigError::new(file, None, field("properties.division_code"), e.to_string()));
-                continue;
-            }
-        };
-        let datum = match Datum::parse(&text_prop("datum")) {
-            Some(d) => d,
-            None => {
-                errors.push(ConfigError::new(file, None, field("properties.datum"), "坐标系应为 wgs84、gcj02 或 bd09"));
-                continue;
-            }
-        };
-        let geometry = f.get("geometry").cloned().unwrap_or_default();
-        if geometry.get("type").and_then(|t| t.as_str()) != Some("Polygon") {
-            errors.push(ConfigError::new(file, None, field("geometry.type"), "网格形状应为 Polygon"));
-            continue;
-        }
-        let coords =
-            geometry.get("coordinates").and_then(|c| c.get(0)).and_then(|r| r.as_array()).cloned().unwrap_or_default();
-        let mut points = vec![];
-        for (j, c) in coords.iter().enumerate() {
-            let pair = (c.get(0).and_then(|x| x.as_f64()), c.get(1).and_then(|y| y.as_f64()));
-            match pair {
-                (Some(lon), Some(lat)) => match to_wgs84(datum, lon, lat) {
-                    Ok(p) => points.push(p),
-                    Err(e) => errors.push(ConfigError::new(
-                        file,
-                        None,
-                        field(&format!("geometry.coordinates[0][{j}]")),
-                        e.to_string(),
-                    )),
-                },
-                _ => errors.push(ConfigError::new(
-                    file,
-                    None,
-                    field(&format!("geometry.coordinates[0][{j}]")),
-                    "应为 [经度, 纬度]",
-                )),
-            }
-        }
-        let ring = match Ring::new(points) {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(ConfigError::new(file, None, field("geometry"), e.to_string()));
-                continue;
-            }
-        };
-        let keywords = props
-            .get("keywords")
-            .and_then(|k| k.as_array())
-            .map(|a| a.iter().filter_map(|v| v.as_str()).map(str::to_string).collect())
-            .unwrap_or_default();
-        out.push(GridDef {
-            code,
-            name,
-            division_code: division,
-            ring,
-            original: (datum != Datum::Wgs84).then(|| geometry.to_string()),
-            datum,
-            keywords,
-        });
-    }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
 fn valid_code(s: &str) -> bool {
