@@ -52,6 +52,8 @@ permissions! {
     ALERTS_RUN = "alerts.run", "运行预警评估", "预警";
     SCORES_VIEW = "scores.view", "风险评分查询", "评分";
     SCORES_RECORD = "scores.record", "记录评分事件", "评分";
+    WAGES_VIEW = "wages.view", "在建项目与工资支付监测查询", "满薪满益";
+    WAGES_IMPORT = "wages.import", "工资监测数据导入（文件与接口）", "满薪满益";
     SELF_ENTERPRISE = "self.enterprise", "本企业信息", "企业服务";
     SELF_CITIZEN = "self.citizen", "个人信息", "个人服务";
 }

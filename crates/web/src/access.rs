@@ -346,7 +346,7 @@ async fn enforce(access: Access, req: Request, next: Next) -> Response {
 }
 
 /// Upper bound of a buffered form body (uploads of case materials come later through this too).
-const MAX_FORM_BYTES: usize = 25 * 1024 * 1024;
+pub const MAX_FORM_BYTES: usize = 25 * 1024 * 1024;
 
 /// Checks the CSRF token of unsafe requests: the session's token for signed-in users, the
 /// pre-login cookie (double submit) otherwise. Token-authenticated systems are exempt: they send

@@ -60,6 +60,9 @@ const ACTIONS: &[(&str, &str)] = &[
     ("alert.verify_failed", "核查未通过"),
     ("alert.close", "预警销号"),
     ("alert.escalate", "预警上报"),
+    ("wages.import", "工资监测数据导入"),
+    ("wages.view", "查看在建项目"),
+    ("wages.export", "导出在建项目"),
     ("alert.export", "导出预警"),
     ("score.event", "记录评分事件"),
 ];

@@ -22,6 +22,8 @@ pub const NAV: &[NavDef] = &[
     NavDef { label: "办件统计", href: "/workflows/stats", perm: Some(perm::WORKFLOW_STATS), group: "审批" },
     NavDef { label: "预警", href: "/alerts", perm: Some(perm::ALERTS_VIEW), group: "监测" },
     NavDef { label: "风险评分", href: "/scores", perm: Some(perm::SCORES_VIEW), group: "监测" },
+    NavDef { label: "在建项目", href: "/wages", perm: Some(perm::WAGES_VIEW), group: "满薪满益" },
+    NavDef { label: "数据导入", href: "/wages/import", perm: Some(perm::WAGES_IMPORT), group: "满薪满益" },
     NavDef { label: "全市概览", href: "/dashboard", perm: Some(perm::DASHBOARD_CITY), group: "基础" },
     NavDef { label: "本企业", href: "/me/enterprise", perm: Some(perm::SELF_ENTERPRISE), group: "基础" },
     NavDef { label: "个人信息", href: "/me/profile", perm: Some(perm::SELF_CITIZEN), group: "基础" },
@@ -47,17 +49,15 @@ pub struct NavItem {
 
 pub fn nav_for(p: &Principal, current: &str) -> Vec<NavItem> {
     let mut last_group = "";
+    let matches = |href: &str| current == href || (href != "/home" && current.starts_with(&format!("{href}/")));
+    // Only the most specific entry is active (/wages/import, not also /wages).
+    let best = NAV.iter().filter(|n| matches(n.href)).map(|n| n.href.len()).max().unwrap_or(0);
     NAV.iter()
         .filter(|n| n.perm.is_none_or(|perm| p.can(perm)))
         .map(|n| {
             let heading = (n.group != last_group && !n.group.is_empty()).then_some(n.group);
             last_group = n.group;
-            NavItem {
-                label: n.label,
-                href: n.href,
-                active: current == n.href || (n.href != "/home" && current.starts_with(&format!("{}/", n.href))),
-                heading,
-            }
+            NavItem { label: n.label, href: n.href, active: matches(n.href) && n.href.len() == best, heading }
         })
         .collect()
 }

@@ -8,6 +8,7 @@ pub mod cookies;
 pub mod error;
 pub mod export;
 pub mod form;
+pub mod import;
 pub mod jobs;
 pub mod labels;
 pub mod layout;
@@ -42,6 +43,8 @@ pub fn routes() -> Routes {
         .merge(pages::inbox::routes())
         .merge(pages::alerts::routes())
         .merge(pages::scores::routes())
+        .merge(pages::wages::routes())
+        .merge(pages::wages_import::routes())
         .merge(api::routes())
 }
 

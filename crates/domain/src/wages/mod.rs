@@ -608,6 +608,7 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
 }
 
 pub mod demo;
+pub mod ingest;
 
 #[cfg(test)]
 mod tests;

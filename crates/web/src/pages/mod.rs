@@ -9,6 +9,8 @@ pub mod inbox;
 pub mod org;
 pub mod scores;
 pub mod system;
+pub mod wages;
+pub mod wages_import;
 pub mod workflow;
 pub mod workflow_stats;
 

@@ -513,7 +513,7 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
     })
 }
 
-fn fact_text(f: &domain::expr::FieldDef, v: &domain::expr::Value) -> String {
+pub fn fact_text(f: &domain::expr::FieldDef, v: &domain::expr::Value) -> String {
     match v {
         domain::expr::Value::Int(i) if f.money => format!("{} 元", domain::money::Money::from_fen(*i)),
         domain::expr::Value::Int(i) => i.to_string(),

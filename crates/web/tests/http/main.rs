@@ -10,4 +10,5 @@ mod audit;
 mod auth;
 mod engines;
 mod org;
+mod wages;
 mod workflow;

@@ -2,6 +2,8 @@
 //! attendance, payroll, payments, complaints and outside signals; loading them as
 //! `domain::wages::ProjectData` for the warning rules; pages' queries.
 
+pub mod ingest;
+
 use crate::alerts::Subject;
 use crate::org::RowScope;
 use crate::sql::{PageRequest, Paged, Sql, like_escape};
@@ -514,12 +516,45 @@ pub async fn deposit(db: &Db, project_id: &str) -> Result<Option<Deposit>> {
     .transpose()
 }
 
+/// Alerts about a project (open first), for its page: contractors see theirs here.
+pub async fn project_alerts(db: &Db, code: &str) -> Result<Vec<crate::alerts::AlertRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, indicator, subject_type, subject_id, subject_name, division_code, grid_id, level, status, cleared, opened_at, updated_at
+         FROM alerts WHERE subject_type = 'wage_project' AND subject_id = $1
+         ORDER BY CASE WHEN status = 'closed' THEN 1 ELSE 0 END, CASE level WHEN 'red' THEN 0 WHEN 'orange' THEN 1 ELSE 2 END, opened_at DESC",
+    )
+    .bind(code)
+    .fetch_all(db.reader())
+    .await?)
+}
+
+/// The highest open alert level and the number of open alerts per project code.
+pub async fn open_alert_levels(db: &Db) -> Result<HashMap<String, (String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT subject_id, MIN(CASE level WHEN 'red' THEN 0 WHEN 'orange' THEN 1 ELSE 2 END) AS rank, COUNT(*) AS n
+         FROM alerts WHERE subject_type = 'wage_project' AND status <> 'closed' GROUP BY subject_id",
+    )
+    .fetch_all(db.reader())
+    .await?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let rank: i64 = r.try_get("rank")?;
+        let level = ["red", "orange", "yellow"][rank.clamp(0, 2) as usize].to_string();
+        out.insert(r.try_get("subject_id")?, (level, r.try_get("n")?));
+    }
+    Ok(out)
+}
+
 /// Platform-wide figures for the statistics page (the measures the reference reports).
 #[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Totals {
     pub projects: i64,
     pub projects_building: i64,
+    /// Distinct contractors of the projects.
+    pub contractors: i64,
     pub workers: i64,
+    /// Workers with a labor contract.
+    pub contracts: i64,
     pub wages_paid_fen: i64,
     pub complaints: i64,
     pub recovered_fen: i64,
@@ -541,6 +576,11 @@ pub async fn totals(db: &Db, scope: &RowScope) -> Result<Totals> {
         s
     };
     let workers: i64 = count("wage_workers", "COUNT(*)").query_scalar().fetch_one(db.reader()).await?;
+    let contracts: i64 = count("wage_workers", "SUM(contract)").query_scalar().fetch_one(db.reader()).await?;
+    let mut s =
+        Sql::new("SELECT COUNT(DISTINCT contractor_uscc) FROM wage_projects WHERE contractor_uscc <> '' AND id IN (");
+    s.append(&q).push(")");
+    let contractors: i64 = s.query_scalar().fetch_one(db.reader()).await?;
     let paid: i64 = count("wage_payments", "SUM(amount_fen)").query_scalar().fetch_one(db.reader()).await?;
     let complaints: i64 = count("wage_complaints", "COUNT(*)").query_scalar().fetch_one(db.reader()).await?;
     let recovered: i64 = count("wage_complaints", "SUM(recovered_fen)").query_scalar().fetch_one(db.reader()).await?;
@@ -555,7 +595,9 @@ pub async fn totals(db: &Db, scope: &RowScope) -> Result<Totals> {
     Ok(Totals {
         projects,
         projects_building: building,
+        contractors,
         workers,
+        contracts,
         wages_paid_fen: paid,
         complaints,
         recovered_fen: recovered,

@@ -1,0 +1,338 @@
+//! 满薪满益 over HTTP: a bank's system feeds the platform through the API, an inspector works
+//! the alert to its end; staff import CSV files with bad rows; pages show the project.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration as StdDuration;
+
+const PROJECT: &str = "BZ-E2E-001";
+
+fn id_card(i: u32) -> String {
+    domain::IdCardNo::from_body(&format!("34160219900101{i:03}")).unwrap().as_str().to_string()
+}
+
+/// Sends a batch with the demo bank system's token; the report.
+async fn send(app: &TestApp, kind: &str, rows: Value) -> Value {
+    let r = app
+        .api()
+        .post(format!("{}/api/v1/wages/ingest/{kind}", app.base))
+        .bearer_auth(&app.api_token)
+        .json(&json!({ "rows": rows }))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{kind}: {body}");
+    body
+}
+
+fn open_alert(app: &TestApp, indicator: &str) -> impl Future<Output = Option<store::alerts::AlertRow>> {
+    let db = app.state.db.clone();
+    let indicator = indicator.to_string();
+    async move {
+        store::wages::project_alerts(&db, PROJECT)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.indicator == indicator && a.status != "closed")
+    }
+}
+
+#[tokio::test]
+async fn bank_feed_raises_arrears_which_is_worked_to_closing() {
+    let app = spawn_app().await;
+    // The project, its workers and attendance (from the housing bureau's system, same token).
+    let r = send(
+        &app,
+        "projects",
+        json!([{
+            "code": PROJECT, "name": "谯城区古井镇安置小区（测试）", "division_code": "341602", "status": "在建",
+            "contract_value_fen": 3_000_000_000i64, "start_on": "2026-07-01", "registered_on": "2026-06-20",
+            "tripartite_on": "2026-06-22", "account_bank": "中国工商银行亳州分行", "account_no": "1306000000009999",
+            "account_opened_on": "2026-06-22", "labor_manager_name": "张专管", "labor_manager_phone": "13800000001",
+            "notice_board_on": "2026-06-30", "payment_guarantee": true, "pay_day": 15, "contract_signed_on": "2026-06-15"
+        }]),
+    )
+    .await;
+    assert_eq!(r["accepted"], 1, "{r}");
+    send(&app, "deposits", json!([{ "project_code": PROJECT, "mode": "guarantee" }])).await;
+    let workers: Vec<Value> = (1..=3)
+        .map(|i| {
+            json!({ "project_code": PROJECT, "id_card_no": id_card(i), "name": format!("工人{i}"), "joined_on": "2026-07-01",
+                    "contract": true, "team": "钢筋班", "bank": "中国农业银行", "bank_card": format!("62284800000000{i:05}") })
+        })
+        .collect();
+    assert_eq!(send(&app, "workers", json!(workers)).await["accepted"], 3);
+    let months = ["2026-08", "2026-09", "2026-10"];
+    let mut attendance = vec![];
+    for m in months {
+        for i in 1..=3 {
+            attendance.push(json!({ "project_code": PROJECT, "id_card_no": id_card(i), "month": m, "days": 22 }));
+        }
+    }
+    assert_eq!(send(&app, "attendance", json!(attendance)).await["accepted"], 9);
+    let allocations: Vec<Value> = ["2026-08-05", "2026-09-05", "2026-10-05", "2026-11-05"]
+        .iter()
+        .enumerate()
+        .map(|(i, d)| json!({ "external_id": format!("A{i}"), "project_code": PROJECT, "on_date": d, "amount_fen": 3_000_000 }))
+        .collect();
+    send(&app, "allocations", json!(allocations)).await;
+
+    // The bank's 代发 feed: what it transferred (worker 3's August wage is missing), then the
+    // pay list it was given. With the pay list the August arrears (due 9-15, 73 days) are red.
+    let mut payments = vec![];
+    for (mi, m) in months.iter().enumerate() {
+        for i in 1..=3 {
+            if mi == 0 && i == 3 {
+                continue;
+            }
+            let paid_on = ["2026-09-10", "2026-10-10", "2026-11-10"][mi];
+            payments
+                .push(json!({ "external_id": format!("P{m}-{i}"), "project_code": PROJECT, "id_card_no": id_card(i),
+                                  "month": m, "amount_fen": 660_000, "paid_on": paid_on }));
+        }
+    }
+    let r = send(&app, "payments", json!(payments)).await;
+    assert_eq!((r["accepted"].as_i64(), r["rejected"].as_i64()), (Some(8), Some(0)), "{r}");
+    assert!(open_alert(&app, "wages.arrears").await.is_none(), "nothing is due before the pay list arrives");
+    let mut payroll = vec![];
+    for m in months {
+        for i in 1..=3 {
+            payroll.push(json!({ "project_code": PROJECT, "id_card_no": id_card(i), "month": m, "due_fen": 660_000, "signed": true }));
+        }
+    }
+    let r = send(&app, "payroll", json!(payroll)).await;
+    assert_eq!(r["accepted"], 9, "{r}");
+    assert!(r["alerts_opened"].as_u64().unwrap() >= 1, "{r}");
+    let alert = open_alert(&app, "wages.arrears").await.expect("arrears alert");
+    assert_eq!(alert.level, "red");
+    assert_eq!(alert.division_code.as_deref(), Some("341602"));
+
+    // The same feed sent again is recognised, not stored twice.
+    let again = send(&app, "payments", json!(payments)).await;
+    assert_eq!((again["accepted"].as_i64(), again["duplicates"].as_i64()), (Some(0), Some(8)), "{again}");
+
+    // The project page shows it; the county inspector works the alert.
+    let county = app.login("qiaocheng").await;
+    let page = county.get(&format!("/wages/projects/{PROJECT}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("拖欠农民工工资"), "{}", page.body);
+    assert!(page.body.contains("341602********0018") || page.body.contains(&id_card(1)), "ID numbers shown");
+    let id = alert.id.clone();
+    let detail = format!("/alerts/{id}");
+    let actions = format!("/alerts/{id}/actions");
+    assert_eq!(county.submit(&detail, &actions, &[("action", "acknowledge")]).await.status, StatusCode::SEE_OTHER);
+    let p = county
+        .submit(
+            &detail,
+            &actions,
+            &[
+                ("action", "dispose"),
+                ("kind", "rectification_order"),
+                ("deadline", "2026-12-04"),
+                ("text", "限期足额支付工人8月工资，并通过专用账户代发"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let doc = county.get(&format!("/alerts/{id}/document")).await.body;
+    assert!(doc.contains("整改通知单") && doc.contains("2026-12-04"), "{doc}");
+
+    // The deadline passes without payment: the deadline job escalates.
+    app.clock.set(time::macros::datetime!(2026-12-05 09:00 +8));
+    let mut escalated = false;
+    for _ in 0..100 {
+        let d = store::alerts::get(&app.state.db, &store::org::RowScope::All, &id).await.unwrap();
+        if d.alert.status == domain::rules::AlertStatus::Escalated {
+            escalated = true;
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    assert!(escalated, "escalated after the deadline");
+
+    // Then the payment arrives from the bank: the condition clears at once.
+    let r = send(
+        &app,
+        "payments",
+        json!([{ "external_id": "P2026-08-3", "project_code": PROJECT, "id_card_no": id_card(3), "month": "2026-08",
+                 "amount_fen": 660_000, "paid_on": "2026-12-05", "cross_bank": true }]),
+    )
+    .await;
+    assert_eq!(r["accepted"], 1, "{r}");
+    assert!(r["alerts_cleared"].as_u64().unwrap() >= 1, "{r}");
+    let d = store::alerts::get(&app.state.db, &store::org::RowScope::All, &id).await.unwrap();
+    assert!(d.row.cleared != 0, "arrears condition cleared");
+    let project = store::wages::project(&app.state.db, &store::org::RowScope::All, PROJECT).await.unwrap();
+    let months = store::wages::months(&app.state.db, &project.id).await.unwrap();
+    let aug = months.iter().find(|m| m.month == "2026-08").unwrap();
+    assert_eq!((aug.due_fen, aug.paid_fen, aug.paid_via_account_fen), (1_980_000, 1_980_000, 1_980_000));
+
+    // Verification on site, then closing (a new day, a new sign-in).
+    let county = app.login("qiaocheng").await;
+    let p = county.submit(&detail, &actions, &[("action", "verify_pass"), ("note", "经核查，8月工资已足额代发")]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = county.submit(&detail, &actions, &[("action", "close"), ("note", "整改完成，核查通过")]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let d = store::alerts::get(&app.state.db, &store::org::RowScope::All, &id).await.unwrap();
+    assert_eq!(d.alert.status, domain::rules::AlertStatus::Closed);
+
+    // All of it is in the audit chain.
+    let audit = app.audit_actions().await;
+    let has =
+        |action: &str, object: &str| audit.iter().any(|(a, _, o, _)| a == action && (object.is_empty() || o == object));
+    assert!(has("wages.import", ""), "imports audited");
+    for action in ["alert.acknowledge", "alert.dispose", "alert.escalate", "alert.verify", "alert.close"] {
+        assert!(audit.iter().any(|(a, _, o, _)| a == action && o == &id), "{action} audited: {audit:?}");
+    }
+    assert!(has("alerts.run", PROJECT), "evaluation on new facts audited");
+    let imports = audit.iter().filter(|(a, ..)| a == "wages.import").count();
+    assert!(imports >= 9, "one audit record per batch: {imports}");
+}
+
+/// Posts a file to the import form as `client`; the redirect target.
+async fn import_file(client: &Client, kind: &str, source: &str, name: &str, body: &str) -> Page {
+    let token = client.get("/wages/import").await.csrf();
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", token)
+        .text("kind", kind.to_string())
+        .text("source", source.to_string())
+        .part("file", reqwest::multipart::Part::bytes(body.as_bytes().to_vec()).file_name(name.to_string()));
+    let r = client.http.post(format!("{}/wages/import", client.base)).multipart(form).send().await.unwrap();
+    let status = r.status();
+    let headers = r.headers().clone();
+    let location = headers.get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+    Page { status, body: r.text().await.unwrap_or_default(), location, headers }
+}
+
+#[tokio::test]
+async fn a_csv_with_bad_rows_reports_each_and_keeps_the_rest() {
+    let app = spawn_app().await;
+    let county = app.login("qiaocheng").await;
+    let projects = format!(
+        "项目编号,项目名称,所属区划代码,项目状态,开工日期,合同金额（元）\n\
+         {PROJECT},测试项目,341602,在建,2026-07-01,\"30,000,000.00\"\n\
+         BZ-OUTSIDE,别的县的项目,341621,在建,2026-07-01,100\n"
+    );
+    let p = import_file(&county, "projects", "市住建局项目库", "projects.csv", &projects).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let batch = county.get(p.location.as_deref().unwrap()).await.body;
+    assert!(batch.contains("不在您的管辖范围内"), "涡阳县 is outside 谯城区: {batch}");
+    let workers = format!(
+        "项目编号,身份证号码,姓名,进场日期,已签劳动合同\n{PROJECT},{},甲,2026-07-01,是\n{PROJECT},{},乙,2026-07-01,否\n",
+        id_card(1),
+        id_card(2)
+    );
+    let p = import_file(&county, "workers", "项目实名制系统", "workers.csv", &workers).await;
+    assert!(county.get(p.location.as_deref().unwrap()).await.body.contains("全部行均已处理"));
+
+    let good = |n: u32, card: &str| format!("Q{n},{PROJECT},{card},2026-10,\"6,600.00\",2026-11-10,专用账户代发");
+    let mut bad_card = id_card(2);
+    bad_card.replace_range(17..18, if bad_card.ends_with('1') { "2" } else { "1" });
+    let csv = [
+        "流水号,项目编号,身份证号码,工资月份,实发金额（元）,发放日期,发放方式,备注".to_string(),
+        good(1, &id_card(1)),
+        good(2, &id_card(2)),
+        format!("Q3,{PROJECT},{bad_card},2026-10,100,2026-11-10,专用账户代发"),
+        format!("Q4,{PROJECT},{},2026-10,12.345,2026-11-10,专用账户代发", id_card(1)),
+        format!("Q5,{PROJECT},{},2026-10,100,2026-13-01,专用账户代发", id_card(1)),
+        format!("Q6,NO-SUCH,{},2026-10,100,2026-11-10,专用账户代发", id_card(1)),
+        format!("Q7,{PROJECT},{},2026-10,100,2026-11-10,专用账户代发", id_card(9)),
+        format!(",{PROJECT},{},2026-10,100,2026-11-10,专用账户代发", id_card(1)),
+        format!("Q8,{PROJECT},{},2026-10,100,2026-11-10,微信转账", id_card(1)),
+    ]
+    .join("\r\n");
+    let p = import_file(&county, "payments", "工商银行亳州分行代发", "bank-2026-11.csv", &csv).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let loc = p.location.unwrap();
+    let page = county.get(&loc).await.body;
+    for reason in [
+        "校验码",
+        "最多保留两位小数",
+        "不是有效的日期",
+        "项目编号“NO-SUCH”不存在",
+        "没有身份证号码为",
+        "“流水号”为必填项",
+        "不是有效的发放方式",
+    ] {
+        assert!(page.contains(reason), "reason {reason} shown: {page}");
+    }
+    let b = store::wages::ingest::batches(&app.state.db, None, 10).await.unwrap();
+    let b = b.iter().find(|b| b.kind == "payments").unwrap();
+    assert_eq!((b.total, b.accepted, b.duplicates, b.rejected), (9, 2, 0, 7));
+    // Row numbers are the file's lines (header is line 1).
+    let (_, rejected) = store::wages::ingest::batch(&app.state.db, &b.id, None).await.unwrap();
+    assert_eq!(rejected.iter().map(|r| r.row_no).collect::<Vec<_>>(), vec![4, 5, 6, 7, 8, 9, 10]);
+    assert!(rejected.iter().all(|r| !r.reason.is_empty() && !r.raw.is_empty()));
+    // The unknown column was reported, the rejections download as a table.
+    let export = county.get(&format!("{loc}?format=csv")).await;
+    assert!(export.body.contains("行号") && export.body.contains("NO-SUCH"));
+    // The good rows are stored once, even when the file is imported again.
+    let p = import_file(&county, "payments", "工商银行亳州分行代发", "bank-2026-11.csv", &csv).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let b = store::wages::ingest::batches(&app.state.db, None, 1).await.unwrap().remove(0);
+    assert_eq!((b.accepted, b.duplicates, b.rejected), (0, 2, 7));
+    let project = store::wages::project(&app.state.db, &store::org::RowScope::All, PROJECT).await.unwrap();
+    let months = store::wages::months(&app.state.db, &project.id).await.unwrap();
+    assert_eq!(months[0].paid_fen, 1_320_000, "two payments of 6,600.00");
+
+    // Form errors: no file, unknown columns only.
+    let p = import_file(&county, "payments", "", "x.csv", "").await;
+    assert!(p.body.contains("请填写数据来源") && p.body.contains("请选择要导入的"), "{}", p.body);
+    let p = import_file(&county, "payments", "某银行", "x.csv", "a,b\n1,2\n").await;
+    assert!(p.body.contains("文件缺少必填列"), "{}", p.body);
+    // Templates download.
+    let t = county.get("/wages/import/template/payments?format=csv").await;
+    assert_eq!(t.status, StatusCode::OK);
+    assert!(t.body.contains("流水号") && t.body.contains("实发金额（元）"));
+    // A grid manager may look but not import; a citizen may not look.
+    let grid = app.login("wangge").await;
+    assert_eq!(grid.get("/wages/import").await.status, StatusCode::FORBIDDEN);
+    let audit = app.audit_actions().await;
+    assert!(audit.iter().any(|(a, _, _, d)| a == "wages.import" && d.contains("拒收 7")), "{audit:?}");
+}
+
+#[tokio::test]
+async fn project_pages_list_filter_export_and_respect_scope() {
+    let app = spawn_app().await;
+    let leader = app.login("leader").await;
+    let list = leader.get("/wages").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("在建项目") && list.body.contains("GC0001"), "{}", list.body);
+    let red = leader.get("/wages?q=GC0001").await.body;
+    assert!(red.contains("GC0001") && !red.contains("GC0101"));
+    let x = leader.get("/wages/export?format=csv").await;
+    assert!(x.body.contains("项目编号") && x.body.contains("GC0001"));
+    let stats = leader.get("/wages/stats").await.body;
+    assert!(stats.contains("监管项目") && stats.contains("追回欠薪"), "{stats}");
+    // A project page shows its parts.
+    let page = leader.get("/wages/projects/GC0001").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for part in ["农民工工资专用账户", "按月工资支付", "实名制工人", "预警指标读取的事实"]
+    {
+        assert!(page.body.contains(part), "{part}");
+    }
+    // A citizen has no access; API lists projects for a system with the permission.
+    let citizen = app.login(&app.login_of("citizen").await).await;
+    assert_eq!(citizen.get("/wages").await.status, StatusCode::FORBIDDEN);
+    let r =
+        app.api().get(format!("{}/api/v1/wages/projects", app.base)).bearer_auth(&app.api_token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "the bank system sends data but does not read projects");
+    let r = app
+        .api()
+        .post(format!("{}/api/v1/wages/ingest/nonsense", app.base))
+        .bearer_auth(&app.api_token)
+        .json(&json!({"rows": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("payments"), "{body}");
+    // Unknown fields are refused per row, naming the field.
+    let r = send(&app, "signals", json!([{ "external_id": "S1", "project_code": "GC0001", "kind": "dishonest", "on_date": "2026-11-01", "nmae": "x" }])).await;
+    assert_eq!(r["rejected"], 1);
+    assert!(r["rejections"][0]["reason"].as_str().unwrap().contains("未知字段“nmae”"), "{r}");
+}
