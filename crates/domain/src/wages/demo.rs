@@ -32,8 +32,15 @@ impl CaseCtx<'_> {
 /// workers with contracts (and one who left, settled), paid in full through the special account
 /// on the pay day (moved earlier when it falls on a rest day), steady utilities.
 pub fn clean_project(code: &str, cx: &CaseCtx) -> ProjectData {
-    let start = cx.back(6);
-    let workers: Vec<Worker> = (1..=10)
+    sized_project(code, cx, 7, 10)
+}
+
+/// A clean project of `months` wage months (the last one the latest due) and `workers`
+/// workers on site (plus one who left, settled): the benchmark's load.
+pub fn sized_project(code: &str, cx: &CaseCtx, months: u32, workers: u32) -> ProjectData {
+    let start = cx.back(months.max(1) - 1);
+    let on_site = workers;
+    let workers: Vec<Worker> = (1..=on_site)
         .map(|i| Worker {
             id: format!("w{i}"),
             registered: true,
@@ -43,7 +50,7 @@ pub fn clean_project(code: &str, cx: &CaseCtx) -> ProjectData {
             settled: false,
         })
         .chain(std::iter::once(Worker {
-            id: "w11".into(),
+            id: format!("w{}", on_site + 1),
             registered: true,
             contract: true,
             joined_on: start,
