@@ -288,6 +288,12 @@ async fn serve(
         if let Some(t) = &r.api_token {
             println!("对接系统演示令牌（只显示这一次）：{t}");
         }
+        // A new user should meet the demo's alerts at once, not after the first night.
+        let st = &app.state;
+        let report = store::alerts::run_all(&st.db, &st.config, &st.calendar(), st.clock.now())
+            .await
+            .map_err(|e| format!("演示城市预警评估失败：{e}"))?;
+        println!("已评估演示城市预警：{} 个指标，新增预警 {} 条。", report.indicators, report.opened);
     }
     if let Some(pw) = &app.initial_admin_password {
         println!("已创建初始管理员 admin，一次性密码：{pw}（首次登录须修改）");

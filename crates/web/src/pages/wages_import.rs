@@ -59,12 +59,22 @@ pub fn rows_from_upload(kind: Kind, up: &crate::import::Upload) -> Result<(Vec<I
             InRow {
                 row_no: *no,
                 key: row_key(kind, &get),
-                raw: cells.join(","),
+                raw: csv_line(cells),
                 parsed: parse_row(kind, Via::File, pairs.iter().copied()),
             }
         })
         .collect();
     Ok((rows, unknown))
+}
+
+/// A row as one CSV line, quoted where needed, as it is kept with a refusal.
+fn csv_line(cells: &[String]) -> String {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(vec![]);
+    if w.write_record(cells).is_err() {
+        return cells.join(",");
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes).trim_end().to_string()
 }
 
 /// Rows of an API batch: objects keyed by column key; values strings, numbers or booleans.
