@@ -335,4 +335,25 @@ async fn project_pages_list_filter_export_and_respect_scope() {
     let r = send(&app, "signals", json!([{ "external_id": "S1", "project_code": "GC0001", "kind": "dishonest", "on_date": "2026-11-01", "nmae": "x" }])).await;
     assert_eq!(r["rejected"], 1);
     assert!(r["rejections"][0]["reason"].as_str().unwrap().contains("未知字段“nmae”"), "{r}");
+
+    // An event's number is never reused for different content; a complaint updates as handled.
+    let s1 = json!([{ "external_id": "S2", "project_code": "GC0001", "kind": "dishonest", "on_date": "2026-11-01" }]);
+    assert_eq!(send(&app, "signals", s1).await["accepted"], 1);
+    let changed =
+        json!([{ "external_id": "S2", "project_code": "GC0001", "kind": "tax_anomaly", "on_date": "2026-11-01" }]);
+    let r = send(&app, "signals", changed).await;
+    assert_eq!(r["rejected"], 1, "{r}");
+    assert!(r["rejections"][0]["reason"].as_str().unwrap().contains("已登记为不同内容"), "{r}");
+    let c = |status: &str, recovered: i64| {
+        json!([{ "external_id": "12345-1", "project_code": "GC0001", "channel": "12345", "amount_fen": 1_560_000,
+                 "received_on": "2026-11-20", "status": status, "recovered_fen": recovered }])
+    };
+    assert_eq!(send(&app, "complaints", c("open", 0)).await["accepted"], 1);
+    assert_eq!(send(&app, "complaints", c("closed", 1_560_000)).await["accepted"], 1);
+    let t = store::wages::totals(&app.state.db, &store::org::RowScope::All).await.unwrap();
+    let recovered: i64 = t.recovered_fen;
+    assert!(recovered >= 1_560_000, "the complaint was updated, not duplicated: {t:?}");
+    let project = store::wages::project(&app.state.db, &store::org::RowScope::All, "GC0001").await.unwrap();
+    let complaints = store::wages::complaints(&app.state.db, &project).await.unwrap();
+    assert_eq!(complaints.iter().filter(|c| c.channel == "12345" && c.received_on == "2026-11-20").count(), 1);
 }
