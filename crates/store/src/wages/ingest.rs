@@ -71,6 +71,19 @@ struct ProjectRef {
     contractor_uscc: String,
 }
 
+impl ProjectRef {
+    const COLUMNS: &str = "id, division_code, grid_id, contractor_uscc";
+
+    fn from_row(r: &sqlx::any::AnyRow) -> Result<ProjectRef> {
+        Ok(ProjectRef {
+            id: r.try_get("id")?,
+            division_code: r.try_get("division_code")?,
+            grid_id: r.try_get("grid_id")?,
+            contractor_uscc: r.try_get("contractor_uscc")?,
+        })
+    }
+}
+
 fn in_scope(scope: &RowScope, p: &ProjectRef) -> bool {
     match scope {
         RowScope::All => true,
@@ -149,19 +162,9 @@ enum Outcome {
 
 impl Writer<'_> {
     async fn lookup(&mut self, code: &str) -> Result<Option<ProjectRef>> {
-        let row = sqlx::query("SELECT id, division_code, grid_id, contractor_uscc FROM wage_projects WHERE code = $1")
-            .bind(code)
-            .fetch_optional(&mut *self.conn)
-            .await?;
-        Ok(match row {
-            Some(r) => Some(ProjectRef {
-                id: r.try_get("id")?,
-                division_code: r.try_get("division_code")?,
-                grid_id: r.try_get("grid_id")?,
-                contractor_uscc: r.try_get("contractor_uscc")?,
-            }),
-            None => None,
-        })
+        let sql = format!("SELECT {} FROM wage_projects WHERE code = $1", ProjectRef::COLUMNS);
+        let row = sqlx::query(&sql).bind(code).fetch_optional(&mut *self.conn).await?;
+        row.as_ref().map(ProjectRef::from_row).transpose()
     }
 
     async fn project(&mut self, code: &str) -> Result<std::result::Result<String, Rejection>> {
@@ -193,7 +196,13 @@ impl Writer<'_> {
             self.workers.insert(key.clone(), id);
         }
         Ok(self.workers[&key].clone().ok_or_else(|| {
-            Rejection::new("身份证号码", format!("该项目没有身份证号码为 {} 的实名制工人，请先登记工人", mask(card)))
+            Rejection::new(
+                "身份证号码",
+                format!(
+                    "该项目没有身份证号码为 {} 的实名制工人，请先登记工人",
+                    domain::IdCardNo::parse(card).map(|c| c.masked()).unwrap_or_default()
+                ),
+            )
         }))
     }
 
@@ -413,31 +422,16 @@ impl Writer<'_> {
     }
 
     async fn employer_projects(&mut self, uscc: &str) -> Result<Vec<String>> {
-        let rows = sqlx::query(
-            "SELECT code, id, division_code, grid_id, contractor_uscc FROM wage_projects WHERE contractor_uscc = $1",
-        )
-        .bind(uscc)
-        .fetch_all(&mut *self.conn)
-        .await?;
+        let sql = format!("SELECT code, {} FROM wage_projects WHERE contractor_uscc = $1", ProjectRef::COLUMNS);
+        let rows = sqlx::query(&sql).bind(uscc).fetch_all(&mut *self.conn).await?;
         let mut codes = vec![];
-        for r in rows {
-            let p = ProjectRef {
-                id: r.try_get("id")?,
-                division_code: r.try_get("division_code")?,
-                grid_id: r.try_get("grid_id")?,
-                contractor_uscc: r.try_get("contractor_uscc")?,
-            };
-            if in_scope(self.scope, &p) {
+        for r in &rows {
+            if in_scope(self.scope, &ProjectRef::from_row(r)?) {
                 codes.push(r.try_get("code")?);
             }
         }
         Ok(codes)
     }
-}
-
-/// Masks an ID number for messages: first 6 and last 4 kept.
-fn mask(card: &str) -> String {
-    if card.len() == 18 { format!("{}********{}", &card[..6], &card[14..]) } else { card.to_string() }
 }
 
 /// Writes a batch in the caller's transaction and evaluates the touched projects' indicators.

@@ -208,7 +208,10 @@ struct DetailPage {
 
 /// ID numbers on pages: first 6 and last 4 digits, unless the user may see them in full.
 fn mask_id(card: &str, full: bool) -> String {
-    if full || card.chars().count() != 18 { card.to_string() } else { format!("{}********{}", &card[..6], &card[14..]) }
+    match domain::IdCardNo::parse(card) {
+        Ok(id) if !full => id.masked(),
+        _ => card.to_string(),
+    }
 }
 
 async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {

@@ -287,10 +287,9 @@ struct FormatQuery {
     format: Option<String>,
 }
 
-async fn template(ctx: RequestCtx, Path(kind): Path<String>, Query(q): Query<FormatQuery>) -> PageResult {
+async fn template(Path(kind): Path<String>, Query(q): Query<FormatQuery>) -> PageResult {
     let k = parse_kind(&kind)?;
     let format = ExportFormat::parse(q.format.as_deref()).unwrap_or(ExportFormat::Xlsx);
-    let _ = ctx;
     Ok(Table {
         title: format!("导入模板-{}", k.label()),
         headers: k.columns().iter().map(|c| c.header).collect(),
