@@ -12,6 +12,7 @@ pub mod demo;
 pub mod expr;
 pub mod geo;
 pub mod ids;
+pub mod labor;
 pub mod money;
 pub mod rules;
 pub mod scoring;

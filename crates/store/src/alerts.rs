@@ -44,7 +44,7 @@ pub async fn load_subjects(
     today: time::Date,
 ) -> Result<Option<(Batch, Vec<Subject>)>> {
     match schema.subject.as_str() {
-        "employer" => employers(which, schema).await.map(Some),
+        "employer" => employers(which, schema, today).await.map(Some),
         "wage_project" => {
             let which = match which {
                 Subjects::All(db) => crate::wages::Which::All(db),
@@ -57,12 +57,22 @@ pub async fn load_subjects(
 }
 
 /// Employers from the registry: the facts `config/schemas/employer.toml` declares.
-async fn employers(which: Subjects<'_>, schema: &Schema) -> Result<(Batch, Vec<Subject>)> {
+async fn employers(which: Subjects<'_>, schema: &Schema, today: time::Date) -> Result<(Batch, Vec<Subject>)> {
     let select = "SELECT uscc, name, industry, kind, employees, registered_capital_fen, established_on, division_code, grid_id FROM enterprises";
-    let rows = match which {
-        Subjects::All(db) => sqlx::query(&format!("{select} ORDER BY uscc")).fetch_all(db.reader()).await?,
+    // Labor reports back far enough for the latest month and the one before it.
+    let mut from = domain::labor::month_start(today);
+    for _ in 0..=domain::labor::STALE_MONTHS {
+        from = domain::labor::prev_month(from);
+    }
+    let (rows, reports) = match which {
+        Subjects::All(db) => {
+            let rows = sqlx::query(&format!("{select} ORDER BY uscc")).fetch_all(db.reader()).await?;
+            let mut conn = db.reader().acquire().await?;
+            (rows, crate::labor::reports(&mut conn, None, from).await?)
+        }
         Subjects::One(conn, id) => {
-            sqlx::query(&format!("{select} WHERE uscc = $1")).bind(id).fetch_all(&mut *conn).await?
+            let rows = sqlx::query(&format!("{select} WHERE uscc = $1")).bind(id).fetch_all(&mut *conn).await?;
+            (rows, crate::labor::reports(conn, Some(id), from).await?)
         }
     };
     let n = rows.len();
@@ -71,7 +81,10 @@ async fn employers(which: Subjects<'_>, schema: &Schema) -> Result<(Batch, Vec<S
     let (mut employees, mut capital, mut in_grid) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     let (mut industry, mut kind, mut established) = (vec![], vec![], vec![]);
+    let mut risk: Vec<Option<domain::labor::RiskFacts>> = Vec::with_capacity(n);
     for r in &rows {
+        let uscc: String = r.try_get("uscc")?;
+        risk.push(reports.get(&uscc).and_then(|v| domain::labor::risk_facts(v, today)));
         let grid: Option<String> = r.try_get("grid_id")?;
         employees.push(r.try_get::<i64, _>("employees")?);
         capital.push(r.try_get::<i64, _>("registered_capital_fen")?);
@@ -103,6 +116,23 @@ async fn employers(which: Subjects<'_>, schema: &Schema) -> Result<(Batch, Vec<S
     set(&mut b, "industry", &mut |b| b.set_strs("industry", industry.iter().map(|s| Some(s.as_str()))))?;
     set(&mut b, "kind", &mut |b| b.set_strs("kind", kind.iter().map(|s| Some(s.as_str()))))?;
     set(&mut b, "established_on", &mut |b| b.set_dates("established_on", &established))?;
+    // Labor-risk facts exist only for employers with a recent report.
+    let valid: Vec<bool> = risk.iter().map(Option::is_some).collect();
+    type Get = fn(&domain::labor::RiskFacts) -> i64;
+    let facts: [(&str, Get); 8] = [
+        ("insured_now", |f| f.insured_now),
+        ("insured_prev", |f| f.insured_prev),
+        ("insured_drop", |f| f.insured_drop),
+        ("insured_drop_pct", |f| f.insured_drop_pct),
+        ("complaints_now", |f| f.complaints_now),
+        ("complaints_prev", |f| f.complaints_prev),
+        ("disputes_now", |f| f.disputes_now),
+        ("collective_risks", |f| f.collective_risks),
+    ];
+    for (name, get) in facts {
+        let values: Vec<i64> = risk.iter().map(|f| f.as_ref().map(get).unwrap_or(0)).collect();
+        set(&mut b, name, &mut |b| b.set_ints(name, values.clone(), Some(valid.clone())))?;
+    }
     Ok((b, subjects))
 }
 
@@ -398,7 +428,12 @@ fn alert_where(scope: &RowScope, f: &AlertFilter, q: &mut Sql) {
         q.push(" AND level = ").bind(l);
     }
     if let Some(i) = f.indicator.as_deref().filter(|s| !s.is_empty()) {
-        q.push(" AND indicator = ").bind(i);
+        // `labor.` names a module's indicators; anything else one indicator.
+        if i.ends_with('.') {
+            q.push(" AND indicator LIKE ").bind(format!("{}%", like_escape(i))).push(" ESCAPE '\\'");
+        } else {
+            q.push(" AND indicator = ").bind(i);
+        }
     }
     if let Some(t) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         q.push(" AND subject_name LIKE ").bind(format!("%{}%", like_escape(t))).push(" ESCAPE '\\'");
@@ -611,6 +646,19 @@ pub async fn deadline_passed(
 }
 
 /// Counts by level of open alerts within a scope (home pages, dashboards).
+/// Every alert of one subject, open ones first, the most severe first.
+pub async fn for_subject(db: &Db, subject_type: &str, subject_id: &str) -> Result<Vec<AlertRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, indicator, subject_type, subject_id, subject_name, division_code, grid_id, level, status, cleared, opened_at, updated_at
+         FROM alerts WHERE subject_type = $1 AND subject_id = $2
+         ORDER BY CASE WHEN status = 'closed' THEN 1 ELSE 0 END, CASE level WHEN 'red' THEN 0 WHEN 'orange' THEN 1 ELSE 2 END, opened_at DESC",
+    )
+    .bind(subject_type)
+    .bind(subject_id)
+    .fetch_all(db.reader())
+    .await?)
+}
+
 pub async fn counts(db: &Db, scope: &RowScope) -> Result<Vec<(Level, i64)>> {
     let mut q = Sql::new("SELECT level, COUNT(*) FROM alerts");
     alert_where(scope, &AlertFilter::default(), &mut q);

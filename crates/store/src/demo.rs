@@ -2,7 +2,7 @@
 
 use crate::auth::{self, NewUser};
 use crate::config::CityConfig;
-use crate::org::{self, NewCitizen, NewEnterprise};
+use crate::org::{self, NewCitizen, NewEnterprise, RowScope};
 use crate::{Db, Result, StoreError, audit, random_bytes, settings};
 use domain::audit::AuditEntry;
 use domain::auth::UserKind;
@@ -166,6 +166,7 @@ pub async fn load_demo(
         )
         .await?;
     }
+    demo_labor(&mut tx, &city, now).await?;
     for c in &city.citizens {
         let grid_id = grid_ids.get(&c.grid_code).cloned();
         org::insert_citizen(
@@ -276,6 +277,40 @@ pub async fn load_demo(
     audit::append(&mut tx, now, e).await?;
     tx.commit().await?;
     Ok(Some(report))
+}
+
+/// The labor-relations grid of the demo city: one employer in 25 registered without
+/// coordinates (placed by its address keywords), every employer placed by the real placement,
+/// and twelve months of labor reports for employers with ten or more employees, a few of them
+/// with a layoff, a jump in complaints or a collective dispute in the latest month.
+async fn demo_labor(tx: &mut crate::Conn, city: &domain::demo::DemoCity, now: OffsetDateTime) -> Result<()> {
+    use domain::labor::{DemoEvent, demo_reports};
+    for e in city.enterprises.iter().skip(12).step_by(25) {
+        sqlx::query("UPDATE enterprises SET lon = NULL, lat = NULL, grid_id = NULL WHERE uscc = $1")
+            .bind(e.uscc.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    crate::labor::place_employers(tx, now, &RowScope::All, true, None).await?;
+    let today = domain::clock::local(now).date();
+    let mut large = 0usize;
+    for (i, e) in city.enterprises.iter().enumerate().filter(|(_, e)| e.employees >= 10) {
+        let event = if e.employees >= 50 {
+            large += 1;
+            match large {
+                1 | 6 => DemoEvent::Layoff,
+                2 | 7 => DemoEvent::Complaints,
+                3 => DemoEvent::Collective,
+                _ => DemoEvent::Quiet,
+            }
+        } else {
+            DemoEvent::Quiet
+        };
+        for r in demo_reports(i as u64 + 1, e.employees as i64, today, event) {
+            crate::labor::put_report(tx, now, e.uscc.as_str(), &r, "演示数据").await?;
+        }
+    }
+    Ok(())
 }
 
 /// 满薪满益 demo projects, built by construction employers of the demo city: for each county a
@@ -438,7 +473,14 @@ mod tests {
         assert!(page.total > 0);
         assert!(page.items.iter().any(|e| e.uscc == ent.login));
         assert!(page.items.iter().all(|e| e.grid_id == wangge.grid_id));
-        assert_eq!(crate::audit::verify(&db).await.unwrap().unwrap().checked, 2);
+        // bootstrap, the grid placement, the demo load.
+        assert_eq!(crate::audit::verify(&db).await.unwrap().unwrap().checked, 3);
+        // Employers without coordinates were placed by their address keywords.
+        let by_keyword: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enterprises WHERE grid_method = 'keyword'")
+            .fetch_one(db.reader())
+            .await
+            .unwrap();
+        assert!(by_keyword > 0);
 
         // The demo city's construction projects make every wage indicator fire at least once.
         let cal = domain::calendar::WorkCalendar::new(cfg.holidays.clone(), cfg.city.working_hours.clone());
@@ -446,6 +488,13 @@ mod tests {
         let alerts = crate::alerts::list(&db, &RowScope::All, &Default::default(), crate::sql::PageRequest::all())
             .await
             .unwrap();
+        let fire = |prefix: &str| {
+            cfg.indicators.iter().filter(|i| i.id.starts_with(prefix)).map(|i| i.id.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(fire("labor.").len(), 4);
+        for i in fire("labor.").iter().filter(|i| *i != "labor.disputes") {
+            assert!(alerts.items.iter().any(|a| &a.indicator == i), "{i} fires in the demo city");
+        }
         for i in cfg.indicators.iter().filter(|i| i.subject == "wage_project") {
             assert!(alerts.items.iter().any(|a| a.indicator == i.id), "{} fires in the demo city", i.id);
         }

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod facts;
 pub mod holidays;
 pub mod jobs;
+pub mod labor;
 pub mod notify;
 pub mod org;
 pub mod scores;

@@ -375,7 +375,7 @@ const ENTERPRISE_COLUMNS: &str =
 const ENTERPRISE_FROM: &str =
     "FROM enterprises e LEFT JOIN divisions d ON d.code = e.division_code LEFT JOIN grids g ON g.id = e.grid_id";
 
-fn enterprise_where(scope: &RowScope, f: &EnterpriseFilter, q: &mut Sql) {
+pub(crate) fn enterprise_where(scope: &RowScope, f: &EnterpriseFilter, q: &mut Sql) {
     q.push(" WHERE 1 = 1");
     // RowScope::apply writes unqualified column names; a sub-select keeps them unambiguous.
     let mut inner = Sql::new("");

@@ -45,6 +45,7 @@ pub fn routes() -> Routes {
         .merge(pages::scores::routes())
         .merge(pages::wages::routes())
         .merge(pages::wages_import::routes())
+        .merge(pages::labor::routes())
         .merge(api::routes())
 }
 

@@ -37,6 +37,9 @@ pub enum Kind {
     Payments,
     Complaints,
     Signals,
+    /// An employer's month from social insurance, labor inspection and arbitration
+    /// (劳动用工月报): the labor-relations grid reads it.
+    Labor,
 }
 
 /// How a row meets what is already stored.
@@ -49,7 +52,7 @@ pub enum Identity {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Projects,
         Kind::Deposits,
         Kind::Allocations,
@@ -59,6 +62,7 @@ impl Kind {
         Kind::Payments,
         Kind::Complaints,
         Kind::Signals,
+        Kind::Labor,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +76,7 @@ impl Kind {
             Kind::Payments => "payments",
             Kind::Complaints => "complaints",
             Kind::Signals => "signals",
+            Kind::Labor => "labor",
         }
     }
 
@@ -86,6 +91,7 @@ impl Kind {
             Kind::Payments => "工资代发流水（实发）",
             Kind::Complaints => "欠薪投诉",
             Kind::Signals => "外部信号（税务、社保、信用、法院、水电气等）",
+            Kind::Labor => "劳动用工月报（参保人数、咨询投诉、争议案件）",
         }
     }
 
@@ -238,6 +244,19 @@ impl Kind {
                 ];
                 C
             }
+            Kind::Labor => {
+                const C: &[Column] = &[
+                    c("uscc", "用人单位统一社会信用代码", Uscc, true),
+                    c("month", "月份", Month, true),
+                    c("employees", "从业人数", Count, false),
+                    c("insured", "参保人数", Count, false),
+                    c("consultations", "劳动保障咨询件数", Count, false),
+                    c("complaints", "投诉举报件数", Count, false),
+                    c("disputes", "劳动争议案件数", Count, false),
+                    c("collective_risks", "群体性劳资纠纷风险数", Count, false),
+                ];
+                C
+            }
         }
     }
 
@@ -314,6 +333,7 @@ impl Kind {
                 "",
             ],
             Kind::Signals => &["E-20261101-01", "BZ-2026-001", "", "用电量", "2026-11-01", "12000", "11月抄表"],
+            Kind::Labor => &["", "2026-10", "120", "118", "2", "0", "0", "0"],
         }
     }
 }
@@ -593,6 +613,13 @@ fn check_row(kind: Kind, r: &Record) -> Result<(), Rejection> {
                 after("received_on", "closed_on", "受理日期", "办结日期")?;
             }
         }
+        Kind::Labor => {
+            if let (Some(i), Some(e)) = (r.int("insured"), r.int("employees"))
+                && i > e
+            {
+                return Err(Rejection::new("参保人数", format!("参保人数（{i}）多于从业人数（{e}）")));
+            }
+        }
         Kind::Deposits | Kind::Attendance | Kind::Payroll => {}
     }
     Ok(())
@@ -739,11 +766,11 @@ mod tests {
     fn every_kind_has_a_template_row_that_parses_once_ids_are_filled() {
         for kind in Kind::ALL {
             assert_eq!(kind.columns().len(), kind.example().len(), "{kind:?}");
-            let cells = kind
-                .columns()
-                .iter()
-                .zip(kind.example())
-                .map(|(c, v)| (c, if c.ty == ColType::IdCard && v.is_empty() { "11010519491231002X" } else { *v }));
+            let cells = kind.columns().iter().zip(kind.example()).map(|(c, v)| match (c.ty, v.is_empty()) {
+                (ColType::IdCard, true) => (c, "11010519491231002X"),
+                (ColType::Uscc, true) if c.required => (c, "91110108551385082Q"),
+                _ => (c, *v),
+            });
             parse_row(kind, Via::File, cells).unwrap_or_else(|e| panic!("{kind:?}: {e:?}"));
         }
     }

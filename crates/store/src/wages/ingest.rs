@@ -153,6 +153,8 @@ struct Writer<'a> {
     workers: HashMap<(String, String), Option<String>>,
     touched: BTreeSet<String>,
     employers: BTreeSet<String>,
+    /// Employers whose labor reports changed: their labor-risk indicators are evaluated.
+    labor: BTreeSet<String>,
 }
 
 enum Outcome {
@@ -347,6 +349,24 @@ impl Writer<'_> {
                 upsert(self.conn, table, &["worker_id", "month"], &cols, true).await?;
                 Ok(Ok(Outcome::Accepted))
             }
+            Kind::Labor => {
+                let uscc = text("uscc");
+                tryr!(self.employer(&uscc).await);
+                let mut cols = vec![("uscc", Value::Text(uscc.clone()))];
+                cols.extend(present(&[
+                    "month",
+                    "employees",
+                    "insured",
+                    "consultations",
+                    "complaints",
+                    "disputes",
+                    "collective_risks",
+                ]));
+                cols.extend([("source", Value::Text(src)), ("updated_at", Value::Int(self.ms))]);
+                upsert(self.conn, "labor_monthly", &["uscc", "month"], &cols, true).await?;
+                self.labor.insert(uscc);
+                Ok(Ok(Outcome::Accepted))
+            }
             Kind::Allocations | Kind::Payments | Kind::Signals | Kind::Complaints => {
                 let mut cols = vec![("id", Value::Text(crate::new_id()))];
                 if let Some(code) = r.text("project_code") {
@@ -421,6 +441,30 @@ impl Writer<'_> {
         }
     }
 
+    /// An employer of the registry the importer may report on.
+    async fn employer(&mut self, uscc: &str) -> Result<std::result::Result<(), Rejection>> {
+        let row = sqlx::query("SELECT division_code, grid_id FROM enterprises WHERE uscc = $1")
+            .bind(uscc)
+            .fetch_optional(&mut *self.conn)
+            .await?;
+        let Some(row) = row else {
+            return Ok(Err(Rejection::new(
+                "用人单位统一社会信用代码",
+                format!("统一社会信用代码“{uscc}”不在市场主体库中，请先核实单位"),
+            )));
+        };
+        let as_project = ProjectRef {
+            id: String::new(),
+            division_code: row.try_get("division_code")?,
+            grid_id: row.try_get("grid_id")?,
+            contractor_uscc: uscc.to_string(),
+        };
+        if !in_scope(self.scope, &as_project) {
+            return Ok(Err(Rejection::new("用人单位统一社会信用代码", "该单位不在您的管辖范围内，无权导入")));
+        }
+        Ok(Ok(()))
+    }
+
     async fn employer_projects(&mut self, uscc: &str) -> Result<Vec<String>> {
         let sql = format!("SELECT code, {} FROM wage_projects WHERE contractor_uscc = $1", ProjectRef::COLUMNS);
         let rows = sqlx::query(&sql).bind(uscc).fetch_all(&mut *self.conn).await?;
@@ -459,6 +503,7 @@ pub async fn ingest(
         workers: HashMap::new(),
         touched: BTreeSet::new(),
         employers: BTreeSet::new(),
+        labor: BTreeSet::new(),
     };
     let (mut accepted, mut duplicates) = (0i64, 0i64);
     let mut rejections = vec![];
@@ -485,6 +530,7 @@ pub async fn ingest(
         }
     }
     let mut touched: BTreeSet<String> = std::mem::take(&mut w.touched);
+    let labor = std::mem::take(&mut w.labor);
     for uscc in std::mem::take(&mut w.employers) {
         touched.extend(w.employer_projects(&uscc).await?);
     }
@@ -550,6 +596,12 @@ pub async fn ingest(
         for code in &touched {
             let r = crate::alerts::run_for_subject(tx, cfg, cal, "wage_project", code, now).await?;
             report.projects_evaluated += 1;
+            report.alerts_opened += r.opened;
+            report.alerts_changed += r.changed;
+            report.alerts_cleared += r.cleared;
+        }
+        for uscc in &labor {
+            let r = crate::alerts::run_for_subject(tx, cfg, cal, "employer", uscc, now).await?;
             report.alerts_opened += r.opened;
             report.alerts_changed += r.changed;
             report.alerts_cleared += r.cleared;

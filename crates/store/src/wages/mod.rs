@@ -518,14 +518,7 @@ pub async fn deposit(db: &Db, project_id: &str) -> Result<Option<Deposit>> {
 
 /// Alerts about a project (open first), for its page: contractors see theirs here.
 pub async fn project_alerts(db: &Db, code: &str) -> Result<Vec<crate::alerts::AlertRow>> {
-    Ok(sqlx::query_as(
-        "SELECT id, indicator, subject_type, subject_id, subject_name, division_code, grid_id, level, status, cleared, opened_at, updated_at
-         FROM alerts WHERE subject_type = 'wage_project' AND subject_id = $1
-         ORDER BY CASE WHEN status = 'closed' THEN 1 ELSE 0 END, CASE level WHEN 'red' THEN 0 WHEN 'orange' THEN 1 ELSE 2 END, opened_at DESC",
-    )
-    .bind(code)
-    .fetch_all(db.reader())
-    .await?)
+    crate::alerts::for_subject(db, "wage_project", code).await
 }
 
 /// The highest open alert level and the number of open alerts per project code.

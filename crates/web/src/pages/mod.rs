@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod home;
 pub mod inbox;
+pub mod labor;
 pub mod org;
 pub mod scores;
 pub mod system;

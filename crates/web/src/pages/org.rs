@@ -587,7 +587,7 @@ pub struct Bar {
     pub extra: String,
 }
 
-fn bars<T>(
+pub(crate) fn bars<T>(
     items: &[T],
     label: impl Fn(&T) -> String,
     value: impl Fn(&T) -> i64,

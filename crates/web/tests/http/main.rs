@@ -9,6 +9,7 @@ mod api;
 mod audit;
 mod auth;
 mod engines;
+mod labor;
 mod org;
 mod wages;
 mod workflow;
