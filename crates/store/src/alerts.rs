@@ -476,11 +476,9 @@ pub async fn get(db: &Db, scope: &RowScope, id: &str) -> Result<AlertDetail> {
 }
 
 /// The next number of a document kind this year: 亳营商告〔2026〕7号.
-async fn next_number(conn: &mut Conn, kind: DocKind, year: i32) -> Result<String> {
-    let code = match kind {
-        DocKind::NoticeLetter => "notice_letter",
-        DocKind::RectificationOrder => "rectification_order",
-    };
+/// The next number of a numbered document series (per kind and year), inside the caller's
+/// transaction so a number is never given twice.
+pub(crate) async fn next_serial(conn: &mut Conn, code: &str, year: i32) -> Result<i64> {
     sqlx::query("INSERT INTO doc_numbers (kind, year, last) VALUES ($1, $2, 0) ON CONFLICT (kind, year) DO NOTHING")
         .bind(code)
         .bind(year as i64)
@@ -491,11 +489,19 @@ async fn next_number(conn: &mut Conn, kind: DocKind, year: i32) -> Result<String
         .bind(year as i64)
         .execute(&mut *conn)
         .await?;
-    let n: i64 = sqlx::query_scalar("SELECT last FROM doc_numbers WHERE kind = $1 AND year = $2")
+    Ok(sqlx::query_scalar("SELECT last FROM doc_numbers WHERE kind = $1 AND year = $2")
         .bind(code)
         .bind(year as i64)
         .fetch_one(&mut *conn)
-        .await?;
+        .await?)
+}
+
+async fn next_number(conn: &mut Conn, kind: DocKind, year: i32) -> Result<String> {
+    let code = match kind {
+        DocKind::NoticeLetter => "notice_letter",
+        DocKind::RectificationOrder => "rectification_order",
+    };
+    let n = next_serial(conn, code, year).await?;
     let word = match kind {
         DocKind::NoticeLetter => "告",
         DocKind::RectificationOrder => "整",

@@ -259,6 +259,7 @@ pub async fn load_demo(
         }
     }
     let projects = demo_wage_projects(&mut tx, cfg, &city, &grid_ids, now).await?;
+    demo_worker(&mut tx, now).await?;
     settings::set(&mut tx, now, DEMO_KEY, &format!("scale={scale};seed={}", cfg.demo.seed)).await?;
     let report = DemoReport {
         grids: city.grids.len(),
@@ -368,6 +369,74 @@ async fn demo_wage_projects(
     Ok(list.len())
 }
 
+/// The demo's worker and contractor: the demo citizen works on the clean project GC0100, its
+/// contractor gets a login (same demo password) and has issued the citizen an e-contract to
+/// confirm; the latest month's wages wait for the worker's confirmation.
+async fn demo_worker(tx: &mut crate::Conn, now: OffsetDateTime) -> Result<()> {
+    let citizen =
+        sqlx::query("SELECT id_card_no, display_name FROM users WHERE kind = 'citizen' ORDER BY created_at LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(citizen) = citizen else { return Ok(()) };
+    let (card, name): (String, String) = (citizen.try_get(0)?, citizen.try_get(1)?);
+    let worker = sqlx::query(
+        "SELECT w.id, p.code FROM wage_workers w JOIN wage_projects p ON p.id = w.project_id
+         WHERE p.code = 'GC0100' AND w.left_on IS NULL ORDER BY w.joined_on, w.id LIMIT 1",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(worker) = worker else { return Ok(()) };
+    let worker_id: String = worker.try_get(0)?;
+    sqlx::query("UPDATE wage_workers SET id_card_no = $1, name = $2, contract = 0 WHERE id = $3")
+        .bind(&card)
+        .bind(&name)
+        .bind(&worker_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE wage_payroll SET signed = 0, confirmed_at = NULL WHERE worker_id = $1
+            AND month = (SELECT MAX(month) FROM wage_payroll WHERE worker_id = $1)",
+    )
+    .bind(&worker_id)
+    .execute(&mut *tx)
+    .await?;
+    let project = crate::wages::project_in(tx, "GC0100").await?;
+    let hash: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE kind = 'enterprise' ORDER BY created_at LIMIT 1")
+            .fetch_one(&mut *tx)
+            .await?;
+    let role =
+        auth::role_id_by_code(tx, "enterprise").await?.ok_or_else(|| StoreError::NotFound("角色 enterprise".into()))?;
+    let contractor = NewUser {
+        kind: Some(UserKind::Enterprise),
+        login: project.contractor_uscc.clone(),
+        display_name: project.contractor_name.clone(),
+        password_hash: hash,
+        division_code: Some(project.division_code.clone()),
+        uscc: Some(project.contractor_uscc.clone()),
+        role_ids: vec![role],
+        ..Default::default()
+    };
+    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE login = $1")
+        .bind(&contractor.login)
+        .fetch_one(&mut *tx)
+        .await?;
+    if exists == 0 {
+        auth::create_user(tx, now, &contractor).await?;
+    }
+    let issue = crate::wages::contracts::Issue {
+        id_card_no: card,
+        job: "钢筋工".into(),
+        wage_type: domain::wages::contract::WageType::Daily,
+        wage_rate_fen: 30_000,
+        start_on: domain::clock::local(now).date() - time::Duration::days(120),
+        end_on: None,
+        terms: "以完成本项目主体结构钢筋工程为期限；工资按月足额发放至本人工资卡。".into(),
+    };
+    crate::wages::contracts::issue(tx, now, &project, &issue, ("demo", &project.contractor_name)).await?;
+    Ok(())
+}
+
 /// The demo logins to print at start-up (kinds that log in, with their role names).
 pub async fn demo_logins(db: &Db, cfg: &CityConfig) -> Result<Vec<DemoLogin>> {
     let mut out = vec![];
@@ -397,6 +466,18 @@ pub async fn demo_logins(db: &Db, cfg: &CityConfig) -> Result<Vec<DemoLogin>> {
                 .collect::<Vec<_>>()
                 .join("、");
             out.push(DemoLogin { login, name, roles });
+        }
+    }
+    // Contractors of the demo's construction projects who have a login (see `demo_worker`).
+    let contractors: Vec<(String, String)> = sqlx::query_as(
+        "SELECT u.login, u.display_name FROM users u WHERE u.kind = 'enterprise'
+           AND u.uscc IN (SELECT contractor_uscc FROM wage_projects) ORDER BY u.created_at",
+    )
+    .fetch_all(db.reader())
+    .await?;
+    for (login, name) in contractors {
+        if !out.iter().any(|l| l.login == login) {
+            out.push(DemoLogin { login, name, roles: "企业用户（总包单位）".into() });
         }
     }
     Ok(out)
@@ -460,7 +541,18 @@ mod tests {
         assert!(r.api_token.as_deref().unwrap().starts_with("ys_"));
         assert!(load_demo(&db, &cfg, now, None).await.unwrap().is_none());
         let logins = demo_logins(&db, &cfg).await.unwrap();
-        assert_eq!(logins.len(), cfg.demo.accounts.iter().filter(|a| a.kind != UserKind::System).count());
+        // The configured accounts and the demo contractor.
+        assert_eq!(logins.len(), cfg.demo.accounts.iter().filter(|a| a.kind != UserKind::System).count() + 1);
+        let contractor = logins.iter().find(|l| l.roles == "企业用户（总包单位）").unwrap();
+        let contracts =
+            crate::wages::contracts::for_id_card(&db, &logins.iter().find(|l| l.roles == "群众").unwrap().login)
+                .await
+                .unwrap();
+        assert_eq!(contracts.len(), 1);
+        assert_eq!(
+            (contracts[0].status.as_str(), contracts[0].employer_uscc.as_str()),
+            ("pending", contractor.login.as_str())
+        );
         let ent = logins.iter().find(|l| l.roles == "企业用户").unwrap();
         assert!(domain::Uscc::parse(&ent.login).is_ok());
         let cit = logins.iter().find(|l| l.roles == "群众").unwrap();
@@ -473,8 +565,8 @@ mod tests {
         assert!(page.total > 0);
         assert!(page.items.iter().any(|e| e.uscc == ent.login));
         assert!(page.items.iter().all(|e| e.grid_id == wangge.grid_id));
-        // bootstrap, the grid placement, the demo load.
-        assert_eq!(crate::audit::verify(&db).await.unwrap().unwrap().checked, 3);
+        // bootstrap, the grid placement, the demo worker's e-contract, the demo load.
+        assert_eq!(crate::audit::verify(&db).await.unwrap().unwrap().checked, 4);
         // Employers without coordinates were placed by their address keywords.
         let by_keyword: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enterprises WHERE grid_method = 'keyword'")
             .fetch_one(db.reader())

@@ -24,6 +24,10 @@ pub const NAV: &[NavDef] = &[
     NavDef { label: "风险评分", href: "/scores", perm: Some(perm::SCORES_VIEW), group: "监测" },
     NavDef { label: "在建项目", href: "/wages", perm: Some(perm::WAGES_VIEW), group: "满薪满益" },
     NavDef { label: "数据导入", href: "/wages/import", perm: Some(perm::WAGES_IMPORT), group: "满薪满益" },
+    NavDef {
+        label: "本单位预警与通知", href: "/wages/notices", perm: Some(perm::SELF_ENTERPRISE), group: "满薪满益"
+    },
+    NavDef { label: "我的工资", href: "/me/wages", perm: Some(perm::SELF_CITIZEN), group: "满薪满益" },
     NavDef { label: "劳动关系", href: "/labor", perm: Some(perm::LABOR_VIEW), group: "劳动关系" },
     NavDef { label: "全市概览", href: "/dashboard", perm: Some(perm::DASHBOARD_CITY), group: "基础" },
     NavDef { label: "本企业", href: "/me/enterprise", perm: Some(perm::SELF_ENTERPRISE), group: "基础" },

@@ -46,6 +46,7 @@ pub fn routes() -> Routes {
         .merge(pages::wages::routes())
         .merge(pages::wages_import::routes())
         .merge(pages::labor::routes())
+        .merge(pages::wages_people::routes())
         .merge(api::routes())
 }
 

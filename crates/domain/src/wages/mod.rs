@@ -607,6 +607,7 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
     f
 }
 
+pub mod contract;
 pub mod demo;
 pub mod ingest;
 

@@ -2,6 +2,7 @@
 //! attendance, payroll, payments, complaints and outside signals; loading them as
 //! `domain::wages::ProjectData` for the warning rules; pages' queries.
 
+pub mod contracts;
 pub mod ingest;
 
 use crate::alerts::Subject;
@@ -342,6 +343,15 @@ pub async fn list_projects(
     crate::sql::paged(db, &select, "FROM wage_projects", |q| project_where(scope, f, q), "code", page).await
 }
 
+/// A project by code inside the caller's transaction, without a scope (internal callers).
+pub async fn project_in(conn: &mut Conn, code: &str) -> Result<ProjectRow> {
+    sqlx::query_as(&format!("SELECT {PROJECT_COLUMNS} FROM wage_projects WHERE code = $1"))
+        .bind(code)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("项目 {code}")))
+}
+
 pub async fn project(db: &Db, scope: &RowScope, code: &str) -> Result<ProjectRow> {
     let mut q = Sql::new(&format!("SELECT {PROJECT_COLUMNS} FROM wage_projects"));
     project_where(scope, &ProjectFilter::default(), &mut q);
@@ -548,6 +558,10 @@ pub struct Totals {
     pub workers: i64,
     /// Workers with a labor contract.
     pub contracts: i64,
+    /// Electronic contracts signed by both parties on the platform.
+    pub e_contracts: i64,
+    /// Enterprises with a login on the platform (registered users).
+    pub enterprise_users: i64,
     pub wages_paid_fen: i64,
     pub complaints: i64,
     pub recovered_fen: i64,
@@ -570,6 +584,15 @@ pub async fn totals(db: &Db, scope: &RowScope) -> Result<Totals> {
     };
     let workers: i64 = count("wage_workers", "COUNT(*)").query_scalar().fetch_one(db.reader()).await?;
     let contracts: i64 = count("wage_workers", "SUM(contract)").query_scalar().fetch_one(db.reader()).await?;
+    let e_contracts: i64 = count("wage_contracts", "SUM(CASE WHEN status = 'signed' THEN 1 ELSE 0 END)")
+        .query_scalar()
+        .fetch_one(db.reader())
+        .await?;
+    // Registered users are city-wide: an account is not a project's.
+    let enterprise_users: i64 =
+        sqlx::query_scalar("SELECT COUNT(DISTINCT uscc) FROM users WHERE kind = 'enterprise' AND status = 'active'")
+            .fetch_one(db.reader())
+            .await?;
     let mut s =
         Sql::new("SELECT COUNT(DISTINCT contractor_uscc) FROM wage_projects WHERE contractor_uscc <> '' AND id IN (");
     s.append(&q).push(")");
@@ -591,6 +614,8 @@ pub async fn totals(db: &Db, scope: &RowScope) -> Result<Totals> {
         contractors,
         workers,
         contracts,
+        e_contracts,
+        enterprise_users,
         wages_paid_fen: paid,
         complaints,
         recovered_fen: recovered,

@@ -300,16 +300,22 @@ async fn document(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let p = ctx.user()?;
     let scope = store::org::row_scope(&state.db, p, perm::ALERTS_VIEW).await?;
     let d = store::alerts::get(&state.db, &scope, &id).await?;
+    render_document(&ctx, d, "/alerts")
+}
+
+/// The printable 告知函 / 整改通知单 of an alert the caller may see.
+pub(crate) fn render_document(ctx: &RequestCtx, d: store::alerts::AlertDetail, nav: &str) -> PageResult {
+    let state = &ctx.state;
     let disp = d.alert.disposal.clone().ok_or_else(|| AppError::NotFound("该预警的处置文书".into()))?;
     let ind = state.config.indicator(&d.row.indicator);
     let issued = d.alert.events.iter().rev().find(|e| e.action == "dispose");
     let date = issued.map(|e| domain::clock::local(e.at).date().to_string()).unwrap_or_default();
     render(DocumentPage {
-        layout: Layout::new(&ctx, &state.config.city.name, disp.kind.label(), "/alerts"),
+        layout: Layout::new(ctx, &state.config.city.name, disp.kind.label(), nav),
         title: disp.kind.label(),
         number: disp.number,
         subject: d.row.subject_name.clone(),
-        indicator: indicator_name(&ctx, &d.row.indicator),
+        indicator: indicator_name(ctx, &d.row.indicator),
         basis: ind.map(|i| i.basis.clone()).unwrap_or_default(),
         text: disp.text,
         deadline: disp.deadline.to_string(),

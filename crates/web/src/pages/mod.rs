@@ -12,6 +12,7 @@ pub mod scores;
 pub mod system;
 pub mod wages;
 pub mod wages_import;
+pub mod wages_people;
 pub mod workflow;
 pub mod workflow_stats;
 

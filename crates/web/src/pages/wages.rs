@@ -204,6 +204,11 @@ struct DetailPage {
     alerts: Vec<AlertLine>,
     facts: Vec<(String, String)>,
     can_alerts: bool,
+    contracts: Vec<(store::wages::contracts::ContractRow, String)>,
+    can_contract: bool,
+    /// Workers on site without a pending or signed contract: (ID number, name, masked).
+    uncontracted: Vec<(String, String, String)>,
+    wage_types: Vec<(&'static str, &'static str)>,
 }
 
 /// ID numbers on pages: first 6 and last 4 digits, unless the user may see them in full.
@@ -220,6 +225,7 @@ async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
     let scope = store::org::row_scope(&state.db, p, perm::WAGES_VIEW).await?;
     let row = store::wages::project(&state.db, &scope, &code).await?;
     let full_ids = p.can(perm::ORG_CITIZENS_SENSITIVE);
+    let can_contract = p.can(perm::WAGES_CONTRACT) && p.uscc.as_deref() == Some(row.contractor_uscc.as_str());
     ctx.audit(ctx.entry("wages.view", "wage_project", &row.code).detail(format!("查看项目“{}”", row.name))).await?;
     let account = store::wages::account(&state.db, &row.id).await?;
     let deposit = store::wages::deposit(&state.db, &row.id).await?.map(|d| {
@@ -238,8 +244,26 @@ async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
     let deposit = deposit
         .or_else(|| Some((DepositMode::None.label().to_string(), "—".into(), "—".into(), "—".into(), "—".into())));
     let months = store::wages::months(&state.db, &row.id).await?;
-    let workers = store::wages::workers(&state.db, &row.id)
-        .await?
+    let contracts = store::wages::contracts::for_project(&state.db, &row.id).await?;
+    let all_workers = store::wages::workers(&state.db, &row.id).await?;
+    let uncontracted = if can_contract {
+        all_workers
+            .iter()
+            .filter(|w| w.left_on.is_none())
+            .filter(|w| !contracts.iter().any(|c| c.id_card_no == w.id_card_no && c.status != "declined"))
+            .map(|w| (w.id_card_no.clone(), w.name.clone(), mask_id(&w.id_card_no, false)))
+            .collect()
+    } else {
+        vec![]
+    };
+    let contracts = contracts
+        .into_iter()
+        .map(|c| {
+            let s = domain::wages::contract::standard(c.wage_type(), c.wage_rate_fen);
+            (c, s)
+        })
+        .collect();
+    let workers = all_workers
         .into_iter()
         .map(|w| WorkerLine {
             id_card: mask_id(&w.id_card_no, full_ids),
@@ -304,6 +328,10 @@ async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
         alerts,
         facts,
         can_alerts: p.can(perm::ALERTS_VIEW),
+        contracts,
+        can_contract,
+        uncontracted,
+        wage_types: domain::wages::contract::WageType::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
     })
 }
 
@@ -327,6 +355,8 @@ async fn stats(ctx: RequestCtx) -> PageResult {
         ("总包企业", n(t.contractors), "项目总包单位（去重）"),
         ("实名登记工人", n(t.workers), "服务的农民工人次（按项目计）"),
         ("签订劳动合同", n(t.contracts), "已签劳动合同（含电子合同）的工人"),
+        ("电子劳动合同", n(t.e_contracts), "在平台上由用人单位和工人双方确认、SM3 存证的合同"),
+        ("注册企业用户", n(t.enterprise_users), "在平台开通账号的企业（全市）"),
         ("代发工资（元）", yuan(t.wages_paid_fen), "银行代发流水合计"),
         ("欠薪投诉", n(t.complaints), "含 12345 热线、来访、平台投诉"),
         ("追回欠薪（元）", yuan(t.recovered_fen), "投诉办结追回金额合计"),

@@ -12,4 +12,5 @@ mod engines;
 mod labor;
 mod org;
 mod wages;
+mod wages_people;
 mod workflow;

@@ -1,0 +1,460 @@
+//! The people of 满薪满益: a worker's own page (我的工资: contract, wage standard, monthly
+//! confirmation, payments, complaints — phone-sized), electronic labor contracts between the
+//! contractor and its workers, and an employer's own alerts and notices.
+
+use super::wages::{AlertLine, yuan};
+use super::{opt, render};
+use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
+use crate::error::{AppError, PageResult};
+use crate::form::FormData;
+use crate::layout::{FormErrors, Layout, fmt_millis};
+use askama::Template;
+use axum::extract::Path;
+use axum::routing::{get, post};
+use domain::auth::perm;
+use domain::wages::contract::{WageType, earned, standard};
+use domain::wages::ingest::{month_label, parse_month};
+use store::org::RowScope;
+use store::wages::contracts::{ContractRow, Issue, PaymentLine, WorkerJob, WorkerMonth};
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .add("/me/wages", Access::Perm(perm::SELF_CITIZEN), get(my_wages))
+        .add("/me/wages/contracts/{id}", Access::Perm(perm::SELF_CITIZEN), post(respond))
+        .add("/me/wages/months", Access::Perm(perm::SELF_CITIZEN), post(confirm_month))
+        .add("/me/wages/complaints", Access::Perm(perm::SELF_CITIZEN), post(complain))
+        .add("/wages/projects/{code}/contracts", Access::Perm(perm::WAGES_CONTRACT), post(issue))
+        .add("/wages/contracts/{id}", Access::Authenticated, get(contract))
+        .add("/wages/notices", Access::Perm(perm::SELF_ENTERPRISE), get(notices))
+        .add("/wages/notices/{id}", Access::Perm(perm::SELF_ENTERPRISE), get(notice))
+}
+
+fn parse_date(s: &str) -> Option<time::Date> {
+    time::Date::parse(s.trim(), &time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// Yuan typed by a person (`300`, `300.5`, `1,200.00`) as fen.
+fn parse_yuan(s: &str) -> Option<i64> {
+    let s: String = s.trim().chars().filter(|c| *c != ',' && *c != '，').collect();
+    let m = domain::Money::parse_yuan(&s).ok()?;
+    Some(m.fen())
+}
+
+// ---------------------------------------------------------------- worker
+
+pub struct MonthView {
+    pub key: String,
+    pub label: String,
+    pub days: i64,
+    pub pieces: i64,
+    pub due: String,
+    pub paid: String,
+    /// What the contract's wage standard gives for the month's attendance.
+    pub by_contract: String,
+    pub short: bool,
+    pub has_payroll: bool,
+    pub confirmed: bool,
+    pub disputed: bool,
+}
+
+pub struct JobView {
+    pub job: WorkerJob,
+    pub contracts: Vec<(ContractRow, String)>,
+    pub months: Vec<MonthView>,
+    pub payments: Vec<PaymentLine>,
+}
+
+#[derive(Template)]
+#[template(path = "wages/me.html")]
+struct MyWagesPage {
+    layout: Layout,
+    jobs: Vec<JobView>,
+    errors: FormErrors,
+    complaints: Vec<(String, String, String, &'static str)>,
+}
+
+fn month_view(m: &WorkerMonth, contract: Option<&ContractRow>) -> MonthView {
+    let by_contract =
+        contract.filter(|c| c.status == "signed").map(|c| earned(c.wage_type(), c.wage_rate_fen, m.days, m.pieces));
+    MonthView {
+        key: m.month.to_string(),
+        label: month_label(m.month),
+        days: m.days,
+        pieces: m.pieces,
+        due: m.due_fen.map(yuan).unwrap_or_else(|| "—".into()),
+        paid: yuan(m.paid_fen),
+        by_contract: by_contract.map(yuan).unwrap_or_else(|| "—".into()),
+        short: m.due_fen.is_some_and(|d| m.paid_fen < d),
+        has_payroll: m.due_fen.is_some(),
+        confirmed: m.confirmed,
+        disputed: m.disputed,
+    }
+}
+
+async fn show_mine(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let card = p.id_card_no.clone().ok_or_else(|| AppError::Forbidden("仅限实名登记的个人用户".into()))?;
+    let contracts = store::wages::contracts::for_id_card(&state.db, &card).await?;
+    let mut jobs = vec![];
+    for job in store::wages::contracts::jobs_of(&state.db, &card).await? {
+        let mine: Vec<ContractRow> = contracts.iter().filter(|c| c.worker_id == job.worker_id).cloned().collect();
+        let signed = mine.iter().find(|c| c.status == "signed");
+        let months = store::wages::contracts::worker_months(&state.db, &job.worker_id)
+            .await?
+            .iter()
+            .map(|m| month_view(m, signed))
+            .collect();
+        let payments = store::wages::contracts::worker_payments(&state.db, &job.worker_id).await?;
+        let contracts = mine
+            .into_iter()
+            .map(|c| {
+                let s = standard(c.wage_type(), c.wage_rate_fen);
+                (c, s)
+            })
+            .collect();
+        jobs.push(JobView { job, contracts, months, payments });
+    }
+    let complaints = sqlx::query_as::<_, (String, String, i64, String)>(
+        "SELECT c.external_id, p.name, c.amount_fen, c.status FROM wage_complaints c JOIN wage_workers w ON w.project_id = c.project_id
+         JOIN wage_projects p ON p.id = c.project_id
+         WHERE c.source = 'platform' AND w.id_card_no = $1 AND c.complainant = w.name ORDER BY c.created_at DESC",
+    )
+    .bind(&card)
+    .fetch_all(state.db.reader())
+    .await
+    .map_err(store::StoreError::from)?
+    .into_iter()
+    .map(|(no, project, amount, status)| (no, project, yuan(amount), if status == "closed" { "已办结" } else { "受理中" }))
+    .collect();
+    let bad = !errors.0.is_empty();
+    let mut r = render(MyWagesPage {
+        layout: Layout::new(ctx, &state.config.city.name, "我的工资", "/me/wages"),
+        jobs,
+        errors,
+        complaints,
+    })?;
+    if bad {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+async fn my_wages(ctx: RequestCtx) -> PageResult {
+    show_mine(&ctx, FormErrors::default()).await
+}
+
+/// Turns a store refusal into the page again with the message; other errors pass through.
+async fn refused(ctx: &RequestCtx, e: store::StoreError) -> PageResult {
+    match e {
+        store::StoreError::Invalid { field, message } => {
+            let mut errors = FormErrors::default();
+            errors.add(&field, message);
+            show_mine(ctx, errors).await
+        }
+        e => Err(e.into()),
+    }
+}
+
+fn card_of(ctx: &RequestCtx) -> Result<String, AppError> {
+    ctx.user()?.id_card_no.clone().ok_or_else(|| AppError::Forbidden("仅限实名登记的个人用户".into()))
+}
+
+async fn respond(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let card = card_of(&ctx)?;
+    let accept = match data.get("action").as_str() {
+        "accept" => true,
+        "decline" => false,
+        _ => return Err(AppError::invalid("action", "未知操作").into()),
+    };
+    let cal = state.calendar();
+    let mut tx = state.db.begin().await?;
+    let r = store::wages::contracts::respond(
+        &mut tx,
+        &state.config,
+        &cal,
+        state.clock.now(),
+        &id,
+        &card,
+        accept,
+        &data.get("reason"),
+        (&p.user_id, &p.display_name),
+    )
+    .await;
+    match r {
+        Ok(c) => {
+            tx.commit().await?;
+            let msg = if accept {
+                format!("劳动合同 {} 已签订，双方可随时查看。", c.contract_no)
+            } else {
+                "已告知用人单位您不同意该合同。".to_string()
+            };
+            Ok(redirect_with_flash("/me/wages", &msg, state.secure_cookies))
+        }
+        Err(e) => {
+            drop(tx);
+            refused(&ctx, e).await
+        }
+    }
+}
+
+async fn confirm_month(ctx: RequestCtx, data: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let card = card_of(&ctx)?;
+    let month = parse_month(&data.get("month")).ok_or_else(|| AppError::invalid("month", "月份无效"))?;
+    let cal = state.calendar();
+    let mut tx = state.db.begin().await?;
+    let r = store::wages::contracts::confirm_month(
+        &mut tx,
+        &state.config,
+        &cal,
+        state.clock.now(),
+        &data.get("worker_id"),
+        &card,
+        month,
+        (&p.user_id, &p.display_name),
+    )
+    .await;
+    match r {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(redirect_with_flash(
+                "/me/wages",
+                &format!("已确认{}出勤与工资。", month_label(month)),
+                state.secure_cookies,
+            ))
+        }
+        Err(e) => {
+            drop(tx);
+            refused(&ctx, e).await
+        }
+    }
+}
+
+async fn complain(ctx: RequestCtx, data: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let card = card_of(&ctx)?;
+    let month = opt(&Some(data.get("month"))).and_then(|m| parse_month(&m));
+    let amount = match opt(&Some(data.get("amount"))) {
+        None => 0,
+        Some(s) => match parse_yuan(&s) {
+            Some(f) => f,
+            None => {
+                let mut e = FormErrors::default();
+                e.add("amount", "金额请填写数字（元），如 3600 或 3600.50");
+                return show_mine(&ctx, e).await;
+            }
+        },
+    };
+    let cal = state.calendar();
+    let mut tx = state.db.begin().await?;
+    let r = store::wages::contracts::complain(
+        &mut tx,
+        &state.config,
+        &cal,
+        state.clock.now(),
+        &data.get("worker_id"),
+        &card,
+        month,
+        amount,
+        &data.get("text"),
+        (&p.user_id, &p.display_name),
+    )
+    .await;
+    match r {
+        Ok(no) => {
+            tx.commit().await?;
+            if let Some(w) = &state.job_waker {
+                w.notify_one();
+            }
+            Ok(redirect_with_flash(
+                "/me/wages",
+                &format!("投诉已受理，编号 {no}。人社部门会在 3 个工作日内联系您。"),
+                state.secure_cookies,
+            ))
+        }
+        Err(e) => {
+            drop(tx);
+            refused(&ctx, e).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------- employer: contracts
+
+async fn issue(ctx: RequestCtx, Path(code): Path<String>, data: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let scope = store::org::row_scope(&state.db, p, perm::WAGES_CONTRACT).await?;
+    let project = store::wages::project(&state.db, &scope, &code).await?;
+    // Only the contractor signs with its workers; staff see contracts but do not issue them.
+    if !matches!(&scope, RowScope::Enterprise(u) if *u == project.contractor_uscc) {
+        return Err(AppError::Forbidden("只有项目总包单位可以与工人签订劳动合同".into()).into());
+    }
+    let back = format!("/wages/projects/{code}#contracts");
+    let fail = |msg: &str| Ok(redirect_with_flash(&back, &format!("未发出：{msg}"), state.secure_cookies));
+    let Some(wage_type) = WageType::parse(&data.get("wage_type")) else { return fail("请选择工资形式") };
+    let Some(rate) = parse_yuan(&data.get("wage_rate")) else {
+        return fail("工资标准请填写金额（元），最多两位小数");
+    };
+    let Some(start_on) = parse_date(&data.get("start_on")) else {
+        return fail("请填写合同起始日期，如 2026-12-01");
+    };
+    let end_on = match opt(&Some(data.get("end_on"))) {
+        None => None,
+        Some(s) => match parse_date(&s) {
+            Some(d) => Some(d),
+            None => return fail("合同终止日期格式应为 2027-06-30，无固定期限请留空"),
+        },
+    };
+    let i = Issue {
+        id_card_no: data.get("id_card_no"),
+        job: data.get("job"),
+        wage_type,
+        wage_rate_fen: rate,
+        start_on,
+        end_on,
+        terms: data.get("terms"),
+    };
+    let mut tx = state.db.begin().await?;
+    match store::wages::contracts::issue(&mut tx, state.clock.now(), &project, &i, (&p.user_id, &p.display_name)).await
+    {
+        Ok(c) => {
+            tx.commit().await?;
+            Ok(redirect_with_flash(
+                &back,
+                &format!("劳动合同 {} 已发给{}，待本人确认。", c.contract_no, c.worker_name),
+                state.secure_cookies,
+            ))
+        }
+        Err(store::StoreError::Invalid { message, .. }) => fail(&message),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "wages/contract.html")]
+struct ContractPage {
+    layout: Layout,
+    c: ContractRow,
+    id_card: String,
+    standard: String,
+    employer_at: String,
+    worker_at: String,
+    seal: Option<bool>,
+    nav: String,
+}
+
+/// A contract is shown to the worker it names, the contractor, and staff who may see the
+/// project; every view is audited.
+async fn contract(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let c = store::wages::contracts::get(&state.db, &id).await?;
+    let is_worker = p.id_card_no.as_deref() == Some(c.id_card_no.as_str());
+    let is_employer = p.uscc.as_deref() == Some(c.employer_uscc.as_str());
+    let is_staff = if p.can(perm::WAGES_VIEW) && !is_employer {
+        let scope = store::org::row_scope(&state.db, p, perm::WAGES_VIEW).await?;
+        store::wages::project(&state.db, &scope, &c.project_code).await.is_ok()
+    } else {
+        false
+    };
+    if !(is_worker || is_employer || is_staff) {
+        return Err(AppError::NotFound("劳动合同".into()).into());
+    }
+    ctx.audit(
+        ctx.entry("wages.contract.view", "wage_contract", &c.contract_no)
+            .detail(format!("查看{}与{}的劳动合同", c.employer_name, c.worker_name)),
+    )
+    .await?;
+    let full = is_worker || p.can(perm::ORG_CITIZENS_SENSITIVE);
+    let id_card = match domain::IdCardNo::parse(&c.id_card_no) {
+        Ok(id) if !full => id.masked(),
+        _ => c.id_card_no.clone(),
+    };
+    render(ContractPage {
+        layout: Layout::new(&ctx, &state.config.city.name, &format!("劳动合同 {}", c.contract_no), ""),
+        standard: standard(c.wage_type(), c.wage_rate_fen),
+        employer_at: fmt_millis(&Some(c.employer_confirmed_at)),
+        worker_at: fmt_millis(&c.worker_confirmed_at),
+        seal: c.seal_holds(),
+        nav: if is_worker { "/me/wages".into() } else { format!("/wages/projects/{}#contracts", c.project_code) },
+        id_card,
+        c,
+    })
+}
+
+// ---------------------------------------------------------------- employer: alerts and notices
+
+#[derive(Template)]
+#[template(path = "wages/notices.html")]
+struct NoticesPage {
+    layout: Layout,
+    alerts: Vec<(AlertLine, Option<NoticeDoc>)>,
+}
+
+/// The 告知函 or 整改通知单 issued on an alert.
+pub struct NoticeDoc {
+    pub kind: &'static str,
+    pub number: String,
+    pub deadline: String,
+}
+
+/// The alerts about the enterprise (as employer) and its projects (as contractor).
+async fn own_alerts(ctx: &RequestCtx) -> Result<Vec<store::alerts::AlertRow>, AppError> {
+    let state = &ctx.state;
+    let uscc = ctx.user()?.uscc.clone().ok_or_else(|| AppError::Forbidden("仅限企业用户".into()))?;
+    let rows = sqlx::query_as::<_, store::alerts::AlertRow>(
+        "SELECT id, indicator, subject_type, subject_id, subject_name, division_code, grid_id, level, status, cleared, opened_at, updated_at
+         FROM alerts WHERE (subject_type = 'employer' AND subject_id = $1)
+            OR (subject_type = 'wage_project' AND subject_id IN (SELECT code FROM wage_projects WHERE contractor_uscc = $1))
+         ORDER BY CASE WHEN status = 'closed' THEN 1 ELSE 0 END, opened_at DESC",
+    )
+    .bind(&uscc)
+    .fetch_all(state.db.reader())
+    .await
+    .map_err(store::StoreError::from)?;
+    Ok(rows)
+}
+
+async fn notices(ctx: RequestCtx) -> PageResult {
+    let state = &ctx.state;
+    let mut alerts = vec![];
+    for a in own_alerts(&ctx).await? {
+        let d = store::alerts::get(&state.db, &RowScope::All, &a.id).await?;
+        let doc = d.alert.disposal.as_ref().map(|x| NoticeDoc {
+            kind: x.kind.label(),
+            number: x.number.clone(),
+            deadline: x.deadline.to_string(),
+        });
+        let line = AlertLine {
+            indicator: state
+                .config
+                .indicator(&a.indicator)
+                .map(|i| i.name.clone())
+                .unwrap_or_else(|| a.indicator.clone()),
+            level: super::alerts::level_label(&a.level),
+            status: super::alerts::status_label(&a.status),
+            opened: fmt_millis(&Some(a.opened_at)),
+            a,
+        };
+        alerts.push((line, doc));
+    }
+    render(NoticesPage {
+        layout: Layout::new(&ctx, &state.config.city.name, "本单位预警与通知", "/wages/notices"),
+        alerts,
+    })
+}
+
+async fn notice(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+    if !own_alerts(&ctx).await?.iter().any(|a| a.id == id) {
+        return Err(AppError::NotFound("通知".into()).into());
+    }
+    let d = store::alerts::get(&ctx.state.db, &RowScope::All, &id).await?;
+    ctx.audit(ctx.entry("alert.document.view", "alert", &id).detail("用人单位查看预警处置文书")).await?;
+    super::alerts::render_document(&ctx, d, "/wages/notices")
+}

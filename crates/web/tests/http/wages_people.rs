@@ -1,0 +1,238 @@
+//! The worker and the employer over HTTP: the demo contractor's e-contract is confirmed by the
+//! worker on 我的工资 and sealed with SM3 (tampering shows); the worker confirms a month and
+//! files a complaint; the contractor issues contracts and reads its own alerts and notices.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+async fn contractor_login(app: &TestApp) -> String {
+    store::demo::demo_logins(&app.state.db, &app.config)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.roles == "企业用户（总包单位）")
+        .expect("demo contractor")
+        .login
+}
+
+async fn open_alert(app: &TestApp, indicator: &str) -> Option<store::alerts::AlertRow> {
+    store::wages::project_alerts(&app.state.db, "GC0100")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.indicator == indicator && a.status != "closed" && a.cleared == 0)
+}
+
+#[tokio::test]
+async fn worker_confirms_the_contract_and_a_month_and_complains() {
+    let app = spawn_app().await;
+    let cal = app.state.calendar();
+    store::alerts::run_all(&app.state.db, &app.config, &cal, app.state.clock.now()).await.unwrap();
+    // The demo worker has no signed contract and has not signed the latest payroll.
+    assert!(open_alert(&app, "wages.workers_without_contract").await.is_some());
+    assert!(open_alert(&app, "wages.payroll_unsigned").await.is_some());
+
+    let card = app.login_of("citizen").await;
+    let worker = app.login(&card).await;
+    let page = worker.get("/me/wages").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("待工人确认") && page.body.contains("日薪，300.00 元/天"), "{}", page.body);
+    let inbox = worker.get("/inbox").await;
+    assert!(inbox.body.contains("向您发出电子劳动合同"));
+
+    let c = store::wages::contracts::for_id_card(&app.state.db, &card).await.unwrap().remove(0);
+    let path = format!("/me/wages/contracts/{}", c.id);
+    // Declining needs a reason.
+    let r = worker.submit("/me/wages", &path, &[("action", "decline"), ("reason", "")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("请说明不同意的原因"));
+    let r = worker.submit("/me/wages", &path, &[("action", "accept")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let signed = store::wages::contracts::get(&app.state.db, &c.id).await.unwrap();
+    assert_eq!(signed.status, "signed");
+    assert_eq!(signed.digest.as_ref().map(String::len), Some(64));
+    assert_eq!(signed.seal_holds(), Some(true));
+    assert!(open_alert(&app, "wages.workers_without_contract").await.is_none(), "the contract clears the alert");
+    let again = worker.submit("/me/wages", &path, &[("action", "accept")]).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.body.contains("不能再次确认"));
+
+    // Both parties and the supervising staff see it; another enterprise does not.
+    let contract_page = format!("/wages/contracts/{}", c.id);
+    let mine = worker.get(&contract_page).await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(mine.body.contains("校验一致") && mine.body.contains(&card), "the worker sees their full ID number");
+    let contractor = app.login(&contractor_login(&app).await).await;
+    let theirs = contractor.get(&contract_page).await;
+    assert_eq!(theirs.status, StatusCode::OK);
+    assert!(!theirs.body.contains(&card), "the employer sees the ID number masked");
+    assert_eq!(app.login("leader").await.get(&contract_page).await.status, StatusCode::OK);
+    let other = app.login(&app.login_of("enterprise").await).await;
+    assert_eq!(other.get(&contract_page).await.status, StatusCode::NOT_FOUND);
+
+    // The worker confirms the latest month: the payroll counts as signed by them.
+    let month: String = sqlx::query_scalar("SELECT MAX(month) FROM wage_payroll WHERE worker_id = $1")
+        .bind(&signed.worker_id)
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    let r = worker
+        .submit("/me/wages", "/me/wages/months", &[("worker_id", signed.worker_id.as_str()), ("month", month.as_str())])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(open_alert(&app, "wages.payroll_unsigned").await.is_none(), "confirmation signs the payroll");
+    // Someone else's worker record is out of reach.
+    let stranger: String = sqlx::query_scalar("SELECT id FROM wage_workers WHERE id_card_no <> $1 LIMIT 1")
+        .bind(&card)
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    let r = worker
+        .submit("/me/wages", "/me/wages/months", &[("worker_id", stranger.as_str()), ("month", month.as_str())])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // A complaint: bad input is refused in Chinese, then filed and numbered.
+    let w = signed.worker_id.as_str();
+    let r = worker
+        .submit("/me/wages", "/me/wages/complaints", &[("worker_id", w), ("amount", "很多"), ("text", "x")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("金额请填写数字"));
+    let r =
+        worker.submit("/me/wages", "/me/wages/complaints", &[("worker_id", w), ("amount", "100"), ("text", " ")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = worker
+        .submit(
+            "/me/wages",
+            "/me/wages/complaints",
+            &[("worker_id", w), ("month", month.as_str()), ("amount", "1,200.50"), ("text", "班组长说下个月再发")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let (channel, amount): (String, i64) = sqlx::query_as(
+        "SELECT channel, amount_fen FROM wage_complaints WHERE source = 'platform' AND complainant = $1",
+    )
+    .bind(&signed.worker_name)
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap();
+    assert_eq!((channel.as_str(), amount), ("平台", 120_050));
+    assert!(worker.get("/me/wages").await.body.contains("已投诉"), "the disputed month shows");
+
+    // Tampering with the stored contract breaks the seal.
+    let mut tx = app.state.db.begin().await.unwrap();
+    sqlx::query("UPDATE wage_contracts SET wage_rate_fen = 20000 WHERE id = $1")
+        .bind(&c.id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(worker.get(&contract_page).await.body.contains("校验不一致"));
+
+    let actions = app.audit_actions().await;
+    for a in [
+        "wages.contract.issue",
+        "wages.contract.sign",
+        "wages.contract.view",
+        "wages.month.confirm",
+        "wages.complaint.file",
+    ] {
+        assert!(actions.iter().any(|x| x.0 == a), "{a} audited");
+    }
+}
+
+#[tokio::test]
+async fn the_contractor_issues_contracts_and_reads_its_notices() {
+    let app = spawn_app().await;
+    let contractor = app.login(&contractor_login(&app).await).await;
+    let page = contractor.get("/wages/projects/GC0100").await;
+    assert!(page.body.contains("与工人签订电子劳动合同"));
+    let card: String = sqlx::query_scalar(
+        "SELECT w.id_card_no FROM wage_workers w JOIN wage_projects p ON p.id = w.project_id
+         WHERE p.code = 'GC0100' AND w.left_on IS NULL
+           AND NOT EXISTS (SELECT 1 FROM wage_contracts c WHERE c.worker_id = w.id) LIMIT 1",
+    )
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap();
+    let from = "/wages/projects/GC0100";
+    let to = "/wages/projects/GC0100/contracts";
+    let form = |rate: &'static str, start: &'static str| {
+        vec![
+            ("id_card_no", card.clone()),
+            ("job", "木工".to_string()),
+            ("wage_type", "daily".to_string()),
+            ("wage_rate", rate.to_string()),
+            ("start_on", start.to_string()),
+            ("end_on", String::new()),
+            ("terms", String::new()),
+        ]
+    };
+    let send = |f: Vec<(&'static str, String)>| {
+        let c = &contractor;
+        async move {
+            let fr: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = c.submit(from, to, &fr).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER);
+            let page = c.get(from).await;
+            page.body
+        }
+    };
+    assert!(send(form("0", "2026-12-01")).await.contains("工资标准须大于零"));
+    assert!(send(form("280", "12/01")).await.contains("合同起始日期"));
+    assert!(send(form("280", "2026-12-01")).await.contains("已发给"));
+    assert!(send(form("280", "2026-12-01")).await.contains("已有待确认或已签订的劳动合同"));
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wage_contracts WHERE id_card_no = $1 AND status = 'pending'")
+        .bind(&card)
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    // Another enterprise cannot issue on this project.
+    let other = app.login(&app.login_of("enterprise").await).await;
+    let fr = [
+        ("id_card_no", card.as_str()),
+        ("job", "木工"),
+        ("wage_type", "daily"),
+        ("wage_rate", "280"),
+        ("start_on", "2026-12-01"),
+    ];
+    let token = other.get("/wages").await.csrf();
+    let mut f = vec![("_csrf", token.as_str())];
+    f.extend_from_slice(&fr);
+    assert_eq!(other.post(to, &f).await.status, StatusCode::NOT_FOUND);
+
+    // Labor inspection issues a rectification order on one of its alerts; the contractor reads it.
+    let cal = app.state.calendar();
+    store::alerts::run_all(&app.state.db, &app.config, &cal, app.state.clock.now()).await.unwrap();
+    let alert = open_alert(&app, "wages.payroll_unsigned").await.expect("the demo worker has not signed");
+    let staff = app.login("renshe").await;
+    let detail = format!("/alerts/{}", alert.id);
+    let actions = format!("/alerts/{}/actions", alert.id);
+    assert_eq!(staff.submit(&detail, &actions, &[("action", "acknowledge")]).await.status, StatusCode::SEE_OTHER);
+    let r = staff
+        .submit(
+            &detail,
+            &actions,
+            &[
+                ("action", "dispose"),
+                ("kind", "rectification_order"),
+                ("deadline", "2026-12-10"),
+                ("text", "请督促工人确认工资表"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let notices = contractor.get("/wages/notices").await;
+    assert_eq!(notices.status, StatusCode::OK);
+    assert!(notices.body.contains("整改通知单"), "{}", notices.body);
+    let doc = contractor.get(&format!("/wages/notices/{}", alert.id)).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    assert!(doc.body.contains("请督促工人确认工资表"));
+    assert_eq!(other.get(&format!("/wages/notices/{}", alert.id)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.login(&app.login_of("citizen").await).await.get("/wages/notices").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
