@@ -380,13 +380,17 @@ async fn demo_worker(tx: &mut crate::Conn, now: OffsetDateTime) -> Result<()> {
     let Some(citizen) = citizen else { return Ok(()) };
     let (card, name): (String, String) = (citizen.try_get(0)?, citizen.try_get(1)?);
     let worker = sqlx::query(
-        "SELECT w.id, p.code FROM wage_workers w JOIN wage_projects p ON p.id = w.project_id
+        "SELECT w.id, w.joined_on, (SELECT MAX(due_fen) FROM wage_payroll r WHERE r.worker_id = w.id) AS due
+         FROM wage_workers w JOIN wage_projects p ON p.id = w.project_id
          WHERE p.code = 'GC0100' AND w.left_on IS NULL ORDER BY w.joined_on, w.id LIMIT 1",
     )
     .fetch_optional(&mut *tx)
     .await?;
     let Some(worker) = worker else { return Ok(()) };
     let worker_id: String = worker.try_get(0)?;
+    let joined: String = worker.try_get(1)?;
+    // The contract's monthly wage is what the payroll pays, so the two agree on the page.
+    let monthly: i64 = worker.try_get::<Option<i64>, _>(2)?.unwrap_or(600_000);
     sqlx::query("UPDATE wage_workers SET id_card_no = $1, name = $2, contract = 0 WHERE id = $3")
         .bind(&card)
         .bind(&name)
@@ -427,9 +431,9 @@ async fn demo_worker(tx: &mut crate::Conn, now: OffsetDateTime) -> Result<()> {
     let issue = crate::wages::contracts::Issue {
         id_card_no: card,
         job: "钢筋工".into(),
-        wage_type: domain::wages::contract::WageType::Daily,
-        wage_rate_fen: 30_000,
-        start_on: domain::clock::local(now).date() - time::Duration::days(120),
+        wage_type: domain::wages::contract::WageType::Monthly,
+        wage_rate_fen: monthly,
+        start_on: crate::labor::parse_day(&joined).unwrap_or_else(|| domain::clock::local(now).date()),
         end_on: None,
         terms: "以完成本项目主体结构钢筋工程为期限；工资按月足额发放至本人工资卡。".into(),
     };

@@ -36,7 +36,7 @@ async fn worker_confirms_the_contract_and_a_month_and_complains() {
     let worker = app.login(&card).await;
     let page = worker.get("/me/wages").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("待工人确认") && page.body.contains("日薪，300.00 元/天"), "{}", page.body);
+    assert!(page.body.contains("待工人确认") && page.body.contains("月薪，"), "{}", page.body);
     let inbox = worker.get("/inbox").await;
     assert!(inbox.body.contains("向您发出电子劳动合同"));
 
