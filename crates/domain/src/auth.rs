@@ -57,6 +57,7 @@ permissions! {
     WAGES_CONTRACT = "wages.contract", "与工人签订电子劳动合同（用人单位）", "满薪满益";
     LABOR_VIEW = "labor.view", "劳动关系网格监测查询", "劳动关系";
     LABOR_MANAGE = "labor.manage", "用人单位网格维护与核实", "劳动关系";
+    TALENT_VIEW = "talent.view", "人才画像查询", "人才";
     SELF_ENTERPRISE = "self.enterprise", "本企业信息", "企业服务";
     SELF_CITIZEN = "self.citizen", "个人信息", "个人服务";
 }

@@ -260,6 +260,7 @@ pub async fn load_demo(
     }
     let projects = demo_wage_projects(&mut tx, cfg, &city, &grid_ids, now).await?;
     demo_worker(&mut tx, now).await?;
+    let talent = crate::talent::load_demo(&mut tx, now).await?;
     settings::set(&mut tx, now, DEMO_KEY, &format!("scale={scale};seed={}", cfg.demo.seed)).await?;
     let report = DemoReport {
         grids: city.grids.len(),
@@ -268,7 +269,7 @@ pub async fn load_demo(
         api_token,
     };
     let e = AuditEntry::new("demo.load", "city", cfg.city.division_code.as_str()).detail(format!(
-        "演示数据：网格 {}，市场主体 {}，群众 {}，在建工程项目 {}，账号 {}",
+        "演示数据：网格 {}，市场主体 {}，群众 {}，在建工程项目 {}，人才信息 {talent}，账号 {}",
         report.grids,
         report.enterprises,
         report.citizens,

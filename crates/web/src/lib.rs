@@ -47,6 +47,7 @@ pub fn routes() -> Routes {
         .merge(pages::wages_import::routes())
         .merge(pages::labor::routes())
         .merge(pages::wages_people::routes())
+        .merge(pages::talent::routes())
         .merge(api::routes())
 }
 

@@ -40,6 +40,12 @@ pub enum Kind {
     /// An employer's month from social insurance, labor inspection and arbitration
     /// (劳动用工月报): the labor-relations grid reads it.
     Labor,
+    /// 人才信息: a person's education, school and major.
+    Talent,
+    /// 就业登记: a person employed by an employer, and when it ended.
+    Employment,
+    /// 岗位需求: a job an employer posted and the applicants it drew.
+    Postings,
 }
 
 /// How a row meets what is already stored.
@@ -52,7 +58,7 @@ pub enum Identity {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Projects,
         Kind::Deposits,
         Kind::Allocations,
@@ -63,6 +69,9 @@ impl Kind {
         Kind::Complaints,
         Kind::Signals,
         Kind::Labor,
+        Kind::Talent,
+        Kind::Employment,
+        Kind::Postings,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +86,9 @@ impl Kind {
             Kind::Complaints => "complaints",
             Kind::Signals => "signals",
             Kind::Labor => "labor",
+            Kind::Talent => "talent",
+            Kind::Employment => "employment",
+            Kind::Postings => "postings",
         }
     }
 
@@ -92,6 +104,9 @@ impl Kind {
             Kind::Complaints => "欠薪投诉",
             Kind::Signals => "外部信号（税务、社保、信用、法院、水电气等）",
             Kind::Labor => "劳动用工月报（参保人数、咨询投诉、争议案件）",
+            Kind::Talent => "人才信息（学历、毕业院校、专业）",
+            Kind::Employment => "就业登记（入职、离职）",
+            Kind::Postings => "岗位需求（招聘岗位与应聘人数）",
         }
     }
 
@@ -101,7 +116,12 @@ impl Kind {
 
     pub fn identity(self) -> Identity {
         match self {
-            Kind::Allocations | Kind::Payments | Kind::Signals | Kind::Complaints => Identity::Event,
+            Kind::Allocations
+            | Kind::Payments
+            | Kind::Signals
+            | Kind::Complaints
+            | Kind::Employment
+            | Kind::Postings => Identity::Event,
             _ => Identity::Natural,
         }
     }
@@ -257,6 +277,38 @@ impl Kind {
                 ];
                 C
             }
+            Kind::Talent => {
+                const C: &[Column] = &[
+                    c("id_card_no", "身份证号码", IdCard, true),
+                    c("name", "姓名", Text, true),
+                    c("education", "最高学历", Education, true),
+                    c("school", "毕业院校", Text, false),
+                    c("major", "所学专业", Text, false),
+                ];
+                C
+            }
+            Kind::Employment => {
+                const C: &[Column] = &[
+                    c("external_id", "登记编号", Text, true),
+                    c("id_card_no", "身份证号码", IdCard, true),
+                    c("employer_uscc", "用人单位统一社会信用代码", Uscc, true),
+                    c("started_on", "入职日期", Date, true),
+                    c("ended_on", "离职日期", Date, false),
+                ];
+                C
+            }
+            Kind::Postings => {
+                const C: &[Column] = &[
+                    c("external_id", "岗位编号", Text, true),
+                    c("employer_uscc", "用人单位统一社会信用代码", Uscc, true),
+                    c("title", "岗位名称", Text, true),
+                    c("education", "学历要求", Education, false),
+                    c("openings", "招聘人数", Count, true),
+                    c("applicants", "应聘人数", Count, false),
+                    c("posted_on", "发布日期", Date, true),
+                ];
+                C
+            }
         }
     }
 
@@ -334,6 +386,9 @@ impl Kind {
             ],
             Kind::Signals => &["E-20261101-01", "BZ-2026-001", "", "用电量", "2026-11-01", "12000", "11月抄表"],
             Kind::Labor => &["", "2026-10", "120", "118", "2", "0", "0", "0"],
+            Kind::Talent => &["", "李四", "本科", "亳州学院", "中药学"],
+            Kind::Employment => &["JY-20261101-001", "", "", "2026-11-01", ""],
+            Kind::Postings => &["GW-20261101-001", "", "中药炮制工", "中专/技校", "5", "2", "2026-11-01"],
         }
     }
 }
@@ -362,6 +417,8 @@ pub enum ColType {
     PayMethod,
     SignalKind,
     ComplaintStatus,
+    /// 最高学历: 初中及以下 … 博士研究生.
+    Education,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -393,6 +450,7 @@ impl Column {
             (ColType::PayMethod, _) => "专用账户代发、现金、转入他人账户",
             (ColType::SignalKind, _) => "税务异常、社保缴费异常、失信联合惩戒名单、用电量 等",
             (ColType::ComplaintStatus, _) => "受理中、已办结",
+            (ColType::Education, _) => "初中及以下、高中、中专/技校、大专、本科、硕士研究生、博士研究生",
             (ColType::Text, _) => "文字",
         }
     }
@@ -557,6 +615,9 @@ fn parse_cell(col: &Column, via: Via, raw: &str) -> Result<Cell, String> {
         ColType::DepositMode => Cell::Text(DepositMode::parse(raw).ok_or_else(|| bad("缴存方式"))?.as_str().into()),
         ColType::PayMethod => Cell::Text(PayMethod::parse(raw).ok_or_else(|| bad("发放方式"))?.as_str().into()),
         ColType::SignalKind => Cell::Text(SignalKind::parse(raw).ok_or_else(|| bad("信号类型"))?.as_str().into()),
+        ColType::Education => {
+            Cell::Text(crate::talent::Education::parse(raw).ok_or_else(|| bad("最高学历"))?.as_str().into())
+        }
         ColType::ComplaintStatus => Cell::Text(
             match raw {
                 "open" | "受理中" | "处理中" => "open",
@@ -620,7 +681,13 @@ fn check_row(kind: Kind, r: &Record) -> Result<(), Rejection> {
                 return Err(Rejection::new("参保人数", format!("参保人数（{i}）多于从业人数（{e}）")));
             }
         }
-        Kind::Deposits | Kind::Attendance | Kind::Payroll => {}
+        Kind::Employment => after("started_on", "ended_on", "入职日期", "离职日期")?,
+        Kind::Postings => {
+            if r.int("openings") == Some(0) {
+                return Err(Rejection::new("招聘人数", "招聘人数须大于零"));
+            }
+        }
+        Kind::Deposits | Kind::Attendance | Kind::Payroll | Kind::Talent => {}
     }
     Ok(())
 }

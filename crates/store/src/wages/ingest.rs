@@ -367,6 +367,42 @@ impl Writer<'_> {
                 self.labor.insert(uscc);
                 Ok(Ok(Outcome::Accepted))
             }
+            Kind::Talent => {
+                let mut cols = present(&["id_card_no", "name", "education", "school", "major"]);
+                cols.extend([("source", Value::Text(src)), ("updated_at", Value::Int(self.ms))]);
+                upsert(self.conn, "talent_people", &["id_card_no"], &cols, true).await?;
+                Ok(Ok(Outcome::Accepted))
+            }
+            Kind::Employment | Kind::Postings => {
+                tryr!(self.employer(&text("employer_uscc")).await);
+                if kind == Kind::Employment {
+                    let known: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM talent_people WHERE id_card_no = $1")
+                        .bind(text("id_card_no"))
+                        .fetch_one(&mut *self.conn)
+                        .await?;
+                    if known == 0 {
+                        return Ok(Err(Rejection::new("身份证号码", "没有此人的人才信息，请先导入“人才信息”")));
+                    }
+                }
+                let keys: &[&'static str] = if kind == Kind::Employment {
+                    &["id_card_no", "employer_uscc", "started_on", "ended_on"]
+                } else {
+                    &["employer_uscc", "title", "education", "openings", "applicants", "posted_on"]
+                };
+                let mut cols = vec![("id", Value::Text(crate::new_id()))];
+                cols.extend(present(keys));
+                cols.extend([
+                    ("source", Value::Text(src)),
+                    ("external_id", Value::Text(text("external_id"))),
+                    ("created_at", Value::Int(self.ms)),
+                ]);
+                let table = if kind == Kind::Employment { "talent_employments" } else { "job_postings" };
+                // A departure or more applicants arrive later under the same number.
+                if upsert(self.conn, table, &["source", "external_id"], &cols, true).await? > 0 {
+                    return Ok(Ok(Outcome::Accepted));
+                }
+                Ok(Ok(Outcome::Duplicate))
+            }
             Kind::Allocations | Kind::Payments | Kind::Signals | Kind::Complaints => {
                 let mut cols = vec![("id", Value::Text(crate::new_id()))];
                 if let Some(code) = r.text("project_code") {

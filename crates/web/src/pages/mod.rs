@@ -10,6 +10,7 @@ pub mod labor;
 pub mod org;
 pub mod scores;
 pub mod system;
+pub mod talent;
 pub mod wages;
 pub mod wages_import;
 pub mod wages_people;
@@ -37,6 +38,11 @@ pub fn safe_next(next: Option<&str>) -> String {
         }
         _ => "/home".to_string(),
     }
+}
+
+/// A month as `2026年10月` (templates).
+pub fn talent_month(m: &time::Date) -> String {
+    domain::wages::ingest::month_label(*m)
 }
 
 pub fn not_empty(v: &str) -> bool {
