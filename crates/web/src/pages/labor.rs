@@ -10,7 +10,7 @@ use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
 use crate::error::{AppError, PageResult};
 use crate::export::{Cell, ExportFormat, Table};
 use crate::form::FormData;
-use crate::layout::{FormErrors, Layout, fmt_millis};
+use crate::layout::{FormErrors, Layout};
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::routing::{get, post};
@@ -59,22 +59,10 @@ impl LaborQuery {
         pairs
             .iter()
             .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", url_encode(v)))
+            .map(|(k, v)| format!("{k}={}", crate::cookies::encode(v)))
             .collect::<Vec<_>>()
             .join("&")
     }
-}
-
-pub(crate) fn url_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A month of the series as the page shows it.
@@ -382,17 +370,7 @@ async fn show_employer(ctx: &RequestCtx, uscc: &str, errors: FormErrors, audit: 
     let alerts = store::alerts::for_subject(&state.db, "employer", uscc)
         .await?
         .into_iter()
-        .map(|a| super::wages::AlertLine {
-            indicator: state
-                .config
-                .indicator(&a.indicator)
-                .map(|i| i.name.clone())
-                .unwrap_or_else(|| a.indicator.clone()),
-            level: super::alerts::level_label(&a.level),
-            status: super::alerts::status_label(&a.status),
-            opened: fmt_millis(&Some(a.opened_at)),
-            a,
-        })
+        .map(|a| super::wages::AlertLine::new(&state.config, a))
         .collect();
     let manage_scope = store::org::row_scope(&state.db, p, perm::LABOR_MANAGE).await?;
     let grid_options = match &manage_scope {

@@ -43,7 +43,7 @@ impl TalentQuery {
     fn query_string(&self) -> String {
         [("industry", &self.industry), ("division", &self.division)]
             .iter()
-            .filter_map(|(k, v)| opt(v).map(|v| format!("{k}={}", super::labor::url_encode(&v))))
+            .filter_map(|(k, v)| opt(v).map(|v| format!("{k}={}", crate::cookies::encode(&v))))
             .collect::<Vec<_>>()
             .join("&")
     }

@@ -189,6 +189,19 @@ pub struct AlertLine {
     pub opened: String,
 }
 
+impl AlertLine {
+    /// An alert as a line of a subject's page: the indicator's name and Chinese labels.
+    pub fn new(cfg: &store::config::CityConfig, a: AlertRow) -> Self {
+        AlertLine {
+            indicator: cfg.indicator(&a.indicator).map(|i| i.name.clone()).unwrap_or_else(|| a.indicator.clone()),
+            level: level_label(&a.level),
+            status: super::alerts::status_label(&a.status),
+            opened: fmt_millis(&Some(a.opened_at)),
+            a,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "wages/project.html")]
 struct DetailPage {
@@ -289,17 +302,7 @@ async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
     let alerts = store::wages::project_alerts(&state.db, &row.code)
         .await?
         .into_iter()
-        .map(|a| AlertLine {
-            indicator: state
-                .config
-                .indicator(&a.indicator)
-                .map(|i| i.name.clone())
-                .unwrap_or_else(|| a.indicator.clone()),
-            level: level_label(&a.level),
-            status: super::alerts::status_label(&a.status),
-            opened: fmt_millis(&Some(a.opened_at)),
-            a,
-        })
+        .map(|a| AlertLine::new(&state.config, a))
         .collect();
     // The facts the indicators read today, named as the schema documents them.
     let cal = state.calendar();

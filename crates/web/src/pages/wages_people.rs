@@ -144,15 +144,29 @@ async fn my_wages(ctx: RequestCtx) -> PageResult {
     show_mine(&ctx, FormErrors::default()).await
 }
 
-/// Turns a store refusal into the page again with the message; other errors pass through.
-async fn refused(ctx: &RequestCtx, e: store::StoreError) -> PageResult {
-    match e {
-        store::StoreError::Invalid { field, message } => {
+/// Ends a worker's action: commit and back to 我的工资 with `message`, or, when the store
+/// refused it, the page again with the reason (nothing written).
+async fn conclude<T>(
+    ctx: &RequestCtx,
+    tx: store::Tx,
+    r: Result<T, store::StoreError>,
+    message: impl FnOnce(T) -> String,
+) -> PageResult {
+    match r {
+        Ok(v) => {
+            tx.commit().await?;
+            if let Some(w) = &ctx.state.job_waker {
+                w.notify_one();
+            }
+            Ok(redirect_with_flash("/me/wages", &message(v), ctx.state.secure_cookies))
+        }
+        Err(store::StoreError::Invalid { field, message }) => {
+            drop(tx);
             let mut errors = FormErrors::default();
             errors.add(&field, message);
             show_mine(ctx, errors).await
         }
-        e => Err(e.into()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -183,21 +197,14 @@ async fn respond(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Pag
         (&p.user_id, &p.display_name),
     )
     .await;
-    match r {
-        Ok(c) => {
-            tx.commit().await?;
-            let msg = if accept {
-                format!("劳动合同 {} 已签订，双方可随时查看。", c.contract_no)
-            } else {
-                "已告知用人单位您不同意该合同。".to_string()
-            };
-            Ok(redirect_with_flash("/me/wages", &msg, state.secure_cookies))
+    conclude(&ctx, tx, r, |c| {
+        if accept {
+            format!("劳动合同 {} 已签订，双方可随时查看。", c.contract_no)
+        } else {
+            "已告知用人单位您不同意该合同。".to_string()
         }
-        Err(e) => {
-            drop(tx);
-            refused(&ctx, e).await
-        }
-    }
+    })
+    .await
 }
 
 async fn confirm_month(ctx: RequestCtx, data: FormData) -> PageResult {
@@ -218,20 +225,7 @@ async fn confirm_month(ctx: RequestCtx, data: FormData) -> PageResult {
         (&p.user_id, &p.display_name),
     )
     .await;
-    match r {
-        Ok(()) => {
-            tx.commit().await?;
-            Ok(redirect_with_flash(
-                "/me/wages",
-                &format!("已确认{}出勤与工资。", month_label(month)),
-                state.secure_cookies,
-            ))
-        }
-        Err(e) => {
-            drop(tx);
-            refused(&ctx, e).await
-        }
-    }
+    conclude(&ctx, tx, r, |()| format!("已确认{}出勤与工资。", month_label(month))).await
 }
 
 async fn complain(ctx: RequestCtx, data: FormData) -> PageResult {
@@ -265,23 +259,7 @@ async fn complain(ctx: RequestCtx, data: FormData) -> PageResult {
         (&p.user_id, &p.display_name),
     )
     .await;
-    match r {
-        Ok(no) => {
-            tx.commit().await?;
-            if let Some(w) = &state.job_waker {
-                w.notify_one();
-            }
-            Ok(redirect_with_flash(
-                "/me/wages",
-                &format!("投诉已受理，编号 {no}。人社部门会在 3 个工作日内联系您。"),
-                state.secure_cookies,
-            ))
-        }
-        Err(e) => {
-            drop(tx);
-            refused(&ctx, e).await
-        }
-    }
+    conclude(&ctx, tx, r, |no| format!("投诉已受理，编号 {no}。人社部门会在 3 个工作日内联系您。")).await
 }
 
 // ---------------------------------------------------------------- employer: contracts
@@ -431,17 +409,7 @@ async fn notices(ctx: RequestCtx) -> PageResult {
             number: x.number.clone(),
             deadline: x.deadline.to_string(),
         });
-        let line = AlertLine {
-            indicator: state
-                .config
-                .indicator(&a.indicator)
-                .map(|i| i.name.clone())
-                .unwrap_or_else(|| a.indicator.clone()),
-            level: super::alerts::level_label(&a.level),
-            status: super::alerts::status_label(&a.status),
-            opened: fmt_millis(&Some(a.opened_at)),
-            a,
-        };
+        let line = AlertLine::new(&state.config, a);
         alerts.push((line, doc));
     }
     render(NoticesPage {

@@ -160,6 +160,23 @@ impl TestApp {
     }
 
     /// GET an API path with the demo system token; the JSON body whatever the status.
+    /// Sends a batch to `POST /api/v1/wages/ingest/{kind}` with the demo bank system's token;
+    /// the report (the request must succeed).
+    pub async fn ingest(&self, kind: &str, rows: serde_json::Value) -> serde_json::Value {
+        let r = self
+            .api()
+            .post(format!("{}/api/v1/wages/ingest/{kind}", self.base))
+            .bearer_auth(&self.api_token)
+            .json(&serde_json::json!({ "rows": rows }))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{kind}: {body}");
+        body
+    }
+
     pub async fn api_get(&self, path: &str) -> serde_json::Value {
         let r = self.api().get(format!("{}{path}", self.base)).bearer_auth(&self.api_token).send().await.unwrap();
         r.json().await.unwrap()

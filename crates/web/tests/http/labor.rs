@@ -4,20 +4,7 @@
 
 use crate::helpers::*;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-
-async fn send_labor(app: &TestApp, rows: Value) -> Value {
-    let r = app
-        .api()
-        .post(format!("{}/api/v1/wages/ingest/labor", app.base))
-        .bearer_auth(&app.api_token)
-        .json(&json!({ "rows": rows }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    r.json().await.unwrap()
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn insured_drop_alerts_the_grid_manager_who_sees_and_updates_the_employer() {
@@ -38,9 +25,7 @@ async fn insured_drop_alerts_the_grid_manager_who_sees_and_updates_the_employer(
         .unwrap();
 
     // Social insurance reports: 60 insured in September, 30 in October; complaints 1 → 7.
-    let r = send_labor(
-        &app,
-        json!([
+    let r = app.ingest("labor", json!([
             { "uscc": uscc, "month": "2026-09", "employees": 60, "insured": 60, "consultations": 1, "complaints": 0 },
             { "uscc": uscc, "month": "2026-10", "employees": 58, "insured": 30, "consultations": 4, "complaints": 3, "disputes": 0, "collective_risks": 0 },
             { "uscc": uscc, "month": "2026-10", "employees": 5, "insured": 9 },

@@ -3,20 +3,7 @@
 
 use crate::helpers::*;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-
-async fn send(app: &TestApp, kind: &str, rows: Value) -> Value {
-    let r = app
-        .api()
-        .post(format!("{}/api/v1/wages/ingest/{kind}", app.base))
-        .bearer_auth(&app.api_token)
-        .json(&json!({ "rows": rows }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    r.json().await.unwrap()
-}
+use serde_json::json;
 
 async fn portrait(app: &TestApp, industry: &str) -> domain::talent::Portrait {
     let f = store::talent::TalentFilter { industry: Some(industry.into()), division: None };
@@ -37,10 +24,7 @@ async fn the_portrait_moves_with_new_people_and_postings() {
     assert!(before.stock > 0, "the demo city has people at work");
 
     let card = domain::IdCardNo::from_body("34160219980203123").unwrap().to_string();
-    let r = send(
-        &app,
-        "talent",
-        json!([
+    let r = app.ingest("talent", json!([
             { "id_card_no": card, "name": "测试人才", "education": "本科", "school": "合肥工业大学", "major": "机械设计制造及其自动化" },
             { "id_card_no": card, "name": "测试人才", "education": "幼儿园" },
         ]),
@@ -49,10 +33,7 @@ async fn the_portrait_moves_with_new_people_and_postings() {
     assert_eq!((r["accepted"].as_i64(), r["rejected"].as_i64()), (Some(1), Some(1)), "{r}");
     assert!(r["rejections"][0]["reason"].as_str().unwrap().contains("最高学历"));
     let stranger = domain::IdCardNo::from_body("34160219980203124").unwrap().to_string();
-    let r = send(
-        &app,
-        "employment",
-        json!([
+    let r = app.ingest("employment", json!([
             { "external_id": "JY-T-1", "id_card_no": card, "employer_uscc": uscc, "started_on": "2026-10-10" },
             { "external_id": "JY-T-2", "id_card_no": stranger, "employer_uscc": uscc, "started_on": "2026-10-10" },
             { "external_id": "JY-T-3", "id_card_no": card, "employer_uscc": uscc, "started_on": "2026-10-10", "ended_on": "2026-09-01" },
@@ -62,10 +43,7 @@ async fn the_portrait_moves_with_new_people_and_postings() {
     assert_eq!((r["accepted"].as_i64(), r["rejected"].as_i64()), (Some(1), Some(2)), "{r}");
     assert!(r["rejections"][0]["reason"].as_str().unwrap().contains("请先导入“人才信息”"));
     assert!(r["rejections"][1]["reason"].as_str().unwrap().contains("早于入职日期"));
-    let r = send(
-        &app,
-        "postings",
-        json!([
+    let r = app.ingest("postings", json!([
             { "external_id": "GW-T-1", "employer_uscc": uscc, "title": "五轴加工中心操作工", "openings": 50, "applicants": 0, "posted_on": "2026-10-15" },
             { "external_id": "GW-T-2", "employer_uscc": uscc, "title": "学徒", "openings": 0, "posted_on": "2026-10-15" },
         ]),
@@ -82,7 +60,7 @@ async fn the_portrait_moves_with_new_people_and_postings() {
     let short = after.shortages.iter().find(|s| s.industry == industry).unwrap();
     assert_eq!(short.hardest, "五轴加工中心操作工");
     // A departure arrives later under the same number.
-    send(&app, "employment", json!([{ "external_id": "JY-T-1", "id_card_no": card, "employer_uscc": uscc, "started_on": "2026-10-10", "ended_on": "2026-11-20" }])).await;
+    app.ingest("employment", json!([{ "external_id": "JY-T-1", "id_card_no": card, "employer_uscc": uscc, "started_on": "2026-10-10", "ended_on": "2026-11-20" }])).await;
     assert_eq!(portrait(&app, &industry).await.stock, before.stock);
 
     // The page and its exports.

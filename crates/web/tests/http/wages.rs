@@ -12,22 +12,6 @@ fn id_card(i: u32) -> String {
     domain::IdCardNo::from_body(&format!("34160219900101{i:03}")).unwrap().as_str().to_string()
 }
 
-/// Sends a batch with the demo bank system's token; the report.
-async fn send(app: &TestApp, kind: &str, rows: Value) -> Value {
-    let r = app
-        .api()
-        .post(format!("{}/api/v1/wages/ingest/{kind}", app.base))
-        .bearer_auth(&app.api_token)
-        .json(&json!({ "rows": rows }))
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(status, StatusCode::OK, "{kind}: {body}");
-    body
-}
-
 fn open_alert(app: &TestApp, indicator: &str) -> impl Future<Output = Option<store::alerts::AlertRow>> {
     let db = app.state.db.clone();
     let indicator = indicator.to_string();
@@ -44,10 +28,7 @@ fn open_alert(app: &TestApp, indicator: &str) -> impl Future<Output = Option<sto
 async fn bank_feed_raises_arrears_which_is_worked_to_closing() {
     let app = spawn_app().await;
     // The project, its workers and attendance (from the housing bureau's system, same token).
-    let r = send(
-        &app,
-        "projects",
-        json!([{
+    let r = app.ingest("projects", json!([{
             "code": PROJECT, "name": "谯城区古井镇安置小区（测试）", "division_code": "341602", "status": "在建",
             "contract_value_fen": 3_000_000_000i64, "start_on": "2026-07-01", "registered_on": "2026-06-20",
             "tripartite_on": "2026-06-22", "account_bank": "中国工商银行亳州分行", "account_no": "1306000000009999",
@@ -57,14 +38,14 @@ async fn bank_feed_raises_arrears_which_is_worked_to_closing() {
     )
     .await;
     assert_eq!(r["accepted"], 1, "{r}");
-    send(&app, "deposits", json!([{ "project_code": PROJECT, "mode": "guarantee" }])).await;
+    app.ingest("deposits", json!([{ "project_code": PROJECT, "mode": "guarantee" }])).await;
     let workers: Vec<Value> = (1..=3)
         .map(|i| {
             json!({ "project_code": PROJECT, "id_card_no": id_card(i), "name": format!("工人{i}"), "joined_on": "2026-07-01",
                     "contract": true, "team": "钢筋班", "bank": "中国农业银行", "bank_card": format!("62284800000000{i:05}") })
         })
         .collect();
-    assert_eq!(send(&app, "workers", json!(workers)).await["accepted"], 3);
+    assert_eq!(app.ingest("workers", json!(workers)).await["accepted"], 3);
     let months = ["2026-08", "2026-09", "2026-10"];
     let mut attendance = vec![];
     for m in months {
@@ -72,13 +53,13 @@ async fn bank_feed_raises_arrears_which_is_worked_to_closing() {
             attendance.push(json!({ "project_code": PROJECT, "id_card_no": id_card(i), "month": m, "days": 22 }));
         }
     }
-    assert_eq!(send(&app, "attendance", json!(attendance)).await["accepted"], 9);
+    assert_eq!(app.ingest("attendance", json!(attendance)).await["accepted"], 9);
     let allocations: Vec<Value> = ["2026-08-05", "2026-09-05", "2026-10-05", "2026-11-05"]
         .iter()
         .enumerate()
         .map(|(i, d)| json!({ "external_id": format!("A{i}"), "project_code": PROJECT, "on_date": d, "amount_fen": 3_000_000 }))
         .collect();
-    send(&app, "allocations", json!(allocations)).await;
+    app.ingest("allocations", json!(allocations)).await;
 
     // The bank's 代发 feed: what it transferred (worker 3's August wage is missing), then the
     // pay list it was given. With the pay list the August arrears (due 9-15, 73 days) are red.
@@ -94,7 +75,7 @@ async fn bank_feed_raises_arrears_which_is_worked_to_closing() {
                                   "month": m, "amount_fen": 660_000, "paid_on": paid_on }));
         }
     }
-    let r = send(&app, "payments", json!(payments)).await;
+    let r = app.ingest("payments", json!(payments)).await;
     assert_eq!((r["accepted"].as_i64(), r["rejected"].as_i64()), (Some(8), Some(0)), "{r}");
     assert!(open_alert(&app, "wages.arrears").await.is_none(), "nothing is due before the pay list arrives");
     let mut payroll = vec![];
@@ -103,7 +84,7 @@ async fn bank_feed_raises_arrears_which_is_worked_to_closing() {
             payroll.push(json!({ "project_code": PROJECT, "id_card_no": id_card(i), "month": m, "due_fen": 660_000, "signed": true }));
         }
     }
-    let r = send(&app, "payroll", json!(payroll)).await;
+    let r = app.ingest("payroll", json!(payroll)).await;
     assert_eq!(r["accepted"], 9, "{r}");
     assert!(r["alerts_opened"].as_u64().unwrap() >= 1, "{r}");
     let alert = open_alert(&app, "wages.arrears").await.expect("arrears alert");
@@ -111,7 +92,7 @@ async fn bank_feed_raises_arrears_which_is_worked_to_closing() {
     assert_eq!(alert.division_code.as_deref(), Some("341602"));
 
     // The same feed sent again is recognised, not stored twice.
-    let again = send(&app, "payments", json!(payments)).await;
+    let again = app.ingest("payments", json!(payments)).await;
     assert_eq!((again["accepted"].as_i64(), again["duplicates"].as_i64()), (Some(0), Some(8)), "{again}");
 
     // The project page shows it; the county inspector works the alert.
@@ -154,13 +135,13 @@ async fn bank_feed_raises_arrears_which_is_worked_to_closing() {
     assert!(escalated, "escalated after the deadline");
 
     // Then the payment arrives from the bank: the condition clears at once.
-    let r = send(
-        &app,
-        "payments",
-        json!([{ "external_id": "P2026-08-3", "project_code": PROJECT, "id_card_no": id_card(3), "month": "2026-08",
+    let r = app
+        .ingest(
+            "payments",
+            json!([{ "external_id": "P2026-08-3", "project_code": PROJECT, "id_card_no": id_card(3), "month": "2026-08",
                  "amount_fen": 660_000, "paid_on": "2026-12-05", "cross_bank": true }]),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(r["accepted"], 1, "{r}");
     assert!(r["alerts_cleared"].as_u64().unwrap() >= 1, "{r}");
     let d = store::alerts::get(&app.state.db, &store::org::RowScope::All, &id).await.unwrap();
@@ -332,24 +313,24 @@ async fn project_pages_list_filter_export_and_respect_scope() {
     let body: Value = r.json().await.unwrap();
     assert!(body["message"].as_str().unwrap().contains("payments"), "{body}");
     // Unknown fields are refused per row, naming the field.
-    let r = send(&app, "signals", json!([{ "external_id": "S1", "project_code": "GC0001", "kind": "dishonest", "on_date": "2026-11-01", "nmae": "x" }])).await;
+    let r = app.ingest("signals", json!([{ "external_id": "S1", "project_code": "GC0001", "kind": "dishonest", "on_date": "2026-11-01", "nmae": "x" }])).await;
     assert_eq!(r["rejected"], 1);
     assert!(r["rejections"][0]["reason"].as_str().unwrap().contains("未知字段“nmae”"), "{r}");
 
     // An event's number is never reused for different content; a complaint updates as handled.
     let s1 = json!([{ "external_id": "S2", "project_code": "GC0001", "kind": "dishonest", "on_date": "2026-11-01" }]);
-    assert_eq!(send(&app, "signals", s1).await["accepted"], 1);
+    assert_eq!(app.ingest("signals", s1).await["accepted"], 1);
     let changed =
         json!([{ "external_id": "S2", "project_code": "GC0001", "kind": "tax_anomaly", "on_date": "2026-11-01" }]);
-    let r = send(&app, "signals", changed).await;
+    let r = app.ingest("signals", changed).await;
     assert_eq!(r["rejected"], 1, "{r}");
     assert!(r["rejections"][0]["reason"].as_str().unwrap().contains("已登记为不同内容"), "{r}");
     let c = |status: &str, recovered: i64| {
         json!([{ "external_id": "12345-1", "project_code": "GC0001", "channel": "12345", "amount_fen": 1_560_000,
                  "received_on": "2026-11-20", "status": status, "recovered_fen": recovered }])
     };
-    assert_eq!(send(&app, "complaints", c("open", 0)).await["accepted"], 1);
-    assert_eq!(send(&app, "complaints", c("closed", 1_560_000)).await["accepted"], 1);
+    assert_eq!(app.ingest("complaints", c("open", 0)).await["accepted"], 1);
+    assert_eq!(app.ingest("complaints", c("closed", 1_560_000)).await["accepted"], 1);
     let t = store::wages::totals(&app.state.db, &store::org::RowScope::All).await.unwrap();
     let recovered: i64 = t.recovered_fen;
     assert!(recovered >= 1_560_000, "the complaint was updated, not duplicated: {t:?}");
