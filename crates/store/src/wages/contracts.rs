@@ -87,6 +87,15 @@ impl ContractRow {
     }
 }
 
+/// Who acts on the worker's side, when, and what the alerts they trigger are evaluated with.
+pub struct Actor<'a> {
+    pub cfg: &'a CityConfig,
+    pub cal: &'a WorkCalendar,
+    pub now: OffsetDateTime,
+    /// User id and display name, for the audit record.
+    pub by: (&'a str, &'a str),
+}
+
 /// What the employer fills in.
 #[derive(Debug, Clone)]
 pub struct Issue {
@@ -229,18 +238,15 @@ pub async fn for_id_card(db: &Db, id_card_no: &str) -> Result<Vec<ContractRow>> 
 
 /// The worker accepts (the contract is sealed and the worker counts as under contract) or
 /// declines with a reason. Only the worker named in the contract can answer, once.
-#[allow(clippy::too_many_arguments)]
 pub async fn respond(
     conn: &mut Conn,
-    cfg: &CityConfig,
-    cal: &WorkCalendar,
-    now: OffsetDateTime,
+    a: &Actor<'_>,
     id: &str,
     id_card_no: &str,
     accept: bool,
     reason: &str,
-    by: (&str, &str),
 ) -> Result<ContractRow> {
+    let (cfg, cal, now, by) = (a.cfg, a.cal, a.now, a.by);
     let c = get_in(conn, id).await?;
     if c.id_card_no != id_card_no {
         return Err(StoreError::NotFound("劳动合同".into()));
@@ -405,17 +411,14 @@ async fn own_worker(conn: &mut Conn, worker_id: &str, id_card_no: &str) -> Resul
 }
 
 /// The worker confirms a month's attendance and wages: the payroll counts as signed by them.
-#[allow(clippy::too_many_arguments)]
 pub async fn confirm_month(
     conn: &mut Conn,
-    cfg: &CityConfig,
-    cal: &WorkCalendar,
-    now: OffsetDateTime,
+    a: &Actor<'_>,
     worker_id: &str,
     id_card_no: &str,
     month: Date,
-    by: (&str, &str),
 ) -> Result<()> {
+    let (cfg, cal, now, by) = (a.cfg, a.cal, a.now, a.by);
     let (name, code, _) = own_worker(conn, worker_id, id_card_no).await?;
     let ms = to_millis(now);
     let n = sqlx::query(
@@ -450,19 +453,16 @@ pub async fn confirm_month(
 
 /// The worker objects to a month (or complains without one): a 欠薪投诉 on the platform,
 /// handled like one from 12345. Returns the complaint number.
-#[allow(clippy::too_many_arguments)]
 pub async fn complain(
     conn: &mut Conn,
-    cfg: &CityConfig,
-    cal: &WorkCalendar,
-    now: OffsetDateTime,
+    a: &Actor<'_>,
     worker_id: &str,
     id_card_no: &str,
     month: Option<Date>,
     amount_fen: i64,
     text: &str,
-    by: (&str, &str),
 ) -> Result<String> {
+    let (cfg, cal, now, by) = (a.cfg, a.cal, a.now, a.by);
     let (name, code, project_id) = own_worker(conn, worker_id, id_card_no).await?;
     let text = text.trim();
     if text.is_empty() {

@@ -15,7 +15,7 @@ use domain::auth::perm;
 use domain::wages::contract::{WageType, earned, standard};
 use domain::wages::ingest::{month_label, parse_month};
 use store::org::RowScope;
-use store::wages::contracts::{ContractRow, Issue, PaymentLine, WorkerJob, WorkerMonth};
+use store::wages::contracts::{Actor, ContractRow, Issue, PaymentLine, WorkerJob, WorkerMonth};
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -184,19 +184,9 @@ async fn respond(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Pag
         _ => return Err(AppError::invalid("action", "未知操作").into()),
     };
     let cal = state.calendar();
+    let actor = Actor { cfg: &state.config, cal: &cal, now: state.clock.now(), by: (&p.user_id, &p.display_name) };
     let mut tx = state.db.begin().await?;
-    let r = store::wages::contracts::respond(
-        &mut tx,
-        &state.config,
-        &cal,
-        state.clock.now(),
-        &id,
-        &card,
-        accept,
-        &data.get("reason"),
-        (&p.user_id, &p.display_name),
-    )
-    .await;
+    let r = store::wages::contracts::respond(&mut tx, &actor, &id, &card, accept, &data.get("reason")).await;
     conclude(&ctx, tx, r, |c| {
         if accept {
             format!("劳动合同 {} 已签订，双方可随时查看。", c.contract_no)
@@ -213,18 +203,9 @@ async fn confirm_month(ctx: RequestCtx, data: FormData) -> PageResult {
     let card = card_of(&ctx)?;
     let month = parse_month(&data.get("month")).ok_or_else(|| AppError::invalid("month", "月份无效"))?;
     let cal = state.calendar();
+    let actor = Actor { cfg: &state.config, cal: &cal, now: state.clock.now(), by: (&p.user_id, &p.display_name) };
     let mut tx = state.db.begin().await?;
-    let r = store::wages::contracts::confirm_month(
-        &mut tx,
-        &state.config,
-        &cal,
-        state.clock.now(),
-        &data.get("worker_id"),
-        &card,
-        month,
-        (&p.user_id, &p.display_name),
-    )
-    .await;
+    let r = store::wages::contracts::confirm_month(&mut tx, &actor, &data.get("worker_id"), &card, month).await;
     conclude(&ctx, tx, r, |()| format!("已确认{}出勤与工资。", month_label(month))).await
 }
 
@@ -245,20 +226,10 @@ async fn complain(ctx: RequestCtx, data: FormData) -> PageResult {
         },
     };
     let cal = state.calendar();
+    let actor = Actor { cfg: &state.config, cal: &cal, now: state.clock.now(), by: (&p.user_id, &p.display_name) };
     let mut tx = state.db.begin().await?;
-    let r = store::wages::contracts::complain(
-        &mut tx,
-        &state.config,
-        &cal,
-        state.clock.now(),
-        &data.get("worker_id"),
-        &card,
-        month,
-        amount,
-        &data.get("text"),
-        (&p.user_id, &p.display_name),
-    )
-    .await;
+    let (worker, text) = (data.get("worker_id"), data.get("text"));
+    let r = store::wages::contracts::complain(&mut tx, &actor, &worker, &card, month, amount, &text).await;
     conclude(&ctx, tx, r, |no| format!("投诉已受理，编号 {no}。人社部门会在 3 个工作日内联系您。")).await
 }
 
