@@ -5,6 +5,17 @@ use domain::expr::{Batch, EvalContext, Expr, Ints, Schema, Truth, Type, compile_
 use std::collections::BTreeMap;
 
 pub const SEED: u64 = 20240601;
+
+/// The process's peak resident memory (VmHWM) in MiB: run one measured mode per process.
+pub fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map(|kib| kib / 1024.0)
+        .unwrap_or(f64::NAN)
+}
 const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// Output number `16 * i + f` of SplitMix64 seeded with `SEED`.

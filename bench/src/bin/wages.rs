@@ -10,6 +10,7 @@
 //!
 //! Peak memory is the process's high-water mark (VmHWM), so run one mode per process.
 
+use bench::peak_mib;
 use domain::clock::CHINA;
 use domain::expr::{Batch, EvalContext};
 use domain::wages::demo::{CaseCtx, cases, sized_project};
@@ -17,16 +18,6 @@ use domain::wages::{ProjectData, project_facts};
 use std::time::Instant;
 
 const MONTHS: u32 = 24;
-
-fn peak_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .map(|kib| kib / 1024.0)
-        .unwrap_or(f64::NAN)
-}
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());

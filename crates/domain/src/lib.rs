@@ -16,6 +16,7 @@ pub mod labor;
 pub mod money;
 pub mod rules;
 pub mod scoring;
+pub mod supervision;
 pub mod talent;
 pub mod text;
 pub mod wages;

@@ -1,0 +1,330 @@
+//! 亳安码 (case 2), the pure part: a supervised person's fences and how a location fix is
+//! judged against them, and the noise handling that turns raw violations into alarms.
+//!
+//! A person has allowed areas (允许活动区域: the fix must be covered by at least one active one)
+//! and forbidden zones (禁止进入区域: the fix must be covered by none). Each fence may be limited
+//! to a window (an approved leave's area exists only for the leave) and to a weekly schedule (a
+//! curfew zone at night). Every violating fix is a raw violation, recorded at once; an alarm is
+//! confirmed only after `confirm_fixes` violating fixes in a row or `confirm_secs` of
+//! continuous violation, so one noisy fix does not raise it.
+
+use crate::geo::Wgs84Point;
+use crate::geo::fence::{Shape, Where};
+use time::Weekday;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Must not be left.
+    Allowed,
+    /// Must not be entered.
+    Forbidden,
+}
+
+/// Weekly hours a fence applies (local time): days of the week and minutes of the day. A
+/// window that ends before it starts runs over midnight (22:00–06:00).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// Bit 0 Monday … bit 6 Sunday.
+    pub days: u8,
+    pub from_min: u16,
+    pub to_min: u16,
+}
+
+impl Schedule {
+    pub fn applies(&self, local: time::PrimitiveDateTime) -> bool {
+        let day_bit = |d: Weekday| 1u8 << d.number_days_from_monday();
+        let m = local.hour() as u16 * 60 + local.minute() as u16;
+        if self.from_min <= self.to_min {
+            self.days & day_bit(local.weekday()) != 0 && m >= self.from_min && m < self.to_min
+        } else if m >= self.from_min {
+            self.days & day_bit(local.weekday()) != 0
+        } else {
+            // After midnight: the window began the day before.
+            self.days & day_bit(local.weekday().previous()) != 0 && m < self.to_min
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fence {
+    pub id: String,
+    pub rule: Rule,
+    pub shape: Shape,
+    /// Only between these instants (Unix ms, end exclusive), e.g. an approved leave.
+    pub window: Option<(i64, i64)>,
+    pub schedule: Option<Schedule>,
+}
+
+impl Fence {
+    pub fn active(&self, at_ms: i64) -> bool {
+        let in_window = self.window.is_none_or(|(a, b)| at_ms >= a && at_ms < b);
+        in_window
+            && self.schedule.is_none_or(|s| {
+                let t = crate::clock::from_millis(at_ms);
+                s.applies(crate::clock::local(t))
+            })
+    }
+}
+
+/// How a fix stands against a person's fences.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Verdict {
+    /// Not covered by any active allowed area (only when the person has one).
+    pub outside_allowed: bool,
+    /// The active forbidden zones the fix is in.
+    pub in_forbidden: Vec<String>,
+    /// Too close to an edge, given the fix's accuracy, to say.
+    pub uncertain: bool,
+}
+
+impl Verdict {
+    pub fn violates(&self) -> bool {
+        self.outside_allowed || !self.in_forbidden.is_empty()
+    }
+}
+
+/// A person's fences, ready for checking.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FenceSet {
+    pub fences: Vec<Fence>,
+}
+
+impl FenceSet {
+    /// Judges a fix at `at_ms` reported with `accuracy_m` (0: exact).
+    pub fn judge(&self, p: &Wgs84Point, at_ms: i64, accuracy_m: f64) -> Verdict {
+        let mut v = Verdict::default();
+        let (mut any_allowed, mut covered, mut maybe_covered) = (false, false, false);
+        for f in self.fences.iter().filter(|f| f.active(at_ms)) {
+            match (f.rule, f.shape.locate(p, accuracy_m)) {
+                (Rule::Allowed, w) => {
+                    any_allowed = true;
+                    covered |= w == Where::Inside;
+                    maybe_covered |= w == Where::Uncertain;
+                }
+                (Rule::Forbidden, Where::Inside) => v.in_forbidden.push(f.id.clone()),
+                (Rule::Forbidden, Where::Uncertain) => v.uncertain = true,
+                (Rule::Forbidden, Where::Outside) => {}
+            }
+        }
+        if any_allowed && !covered {
+            if maybe_covered {
+                v.uncertain = true;
+            } else {
+                v.outside_allowed = true;
+            }
+        }
+        v
+    }
+
+    /// The exact check the benchmark counts: outside every allowed area or inside a forbidden
+    /// zone, ignoring accuracy, windows and schedules.
+    pub fn violates_exact(&self, p: &Wgs84Point) -> (bool, bool) {
+        let mut any_allowed = false;
+        let mut covered = false;
+        let mut forbidden = false;
+        for f in &self.fences {
+            match f.rule {
+                Rule::Allowed => {
+                    any_allowed = true;
+                    covered = covered || f.shape.covers(p);
+                }
+                Rule::Forbidden => forbidden = forbidden || f.shape.covers(p),
+            }
+        }
+        (any_allowed && !covered, forbidden)
+    }
+}
+
+/// When a violation becomes an alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hysteresis {
+    /// Violating fixes in a row that confirm an alarm.
+    pub confirm_fixes: u32,
+    /// Or this long in violation, from the first violating fix.
+    pub confirm_secs: i64,
+}
+
+impl Default for Hysteresis {
+    fn default() -> Self {
+        Hysteresis { confirm_fixes: 3, confirm_secs: 120 }
+    }
+}
+
+/// What one fix does to a person's alarm state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Nothing to record.
+    Clear,
+    /// A raw violation, recorded, not (yet) an alarm.
+    Suspect,
+    /// A raw violation that confirms an alarm.
+    Alarm,
+    /// A raw violation while an alarm is already standing.
+    Continuing,
+    /// Back within the fences after an alarm.
+    Returned,
+}
+
+/// A person's running state. Fixes are applied in time order; a late fix (older than the last
+/// one applied) is still judged and recorded as a raw violation, but does not move the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tracker {
+    pub last_ms: i64,
+    pub streak: u32,
+    pub since_ms: Option<i64>,
+    pub alarmed: bool,
+}
+
+impl Tracker {
+    pub fn step(&mut self, h: &Hysteresis, at_ms: i64, v: &Verdict) -> Step {
+        if at_ms < self.last_ms {
+            return if v.violates() { Step::Suspect } else { Step::Clear };
+        }
+        self.last_ms = at_ms;
+        if v.violates() {
+            self.streak += 1;
+            let since = *self.since_ms.get_or_insert(at_ms);
+            if self.alarmed {
+                return Step::Continuing;
+            }
+            if self.streak >= h.confirm_fixes || at_ms - since >= h.confirm_secs * 1000 {
+                self.alarmed = true;
+                return Step::Alarm;
+            }
+            Step::Suspect
+        } else if v.uncertain {
+            // An uncertain fix neither confirms nor clears.
+            Step::Clear
+        } else {
+            let was = self.alarmed;
+            *self = Tracker { last_ms: at_ms, ..Tracker::default() };
+            if was { Step::Returned } else { Step::Clear }
+        }
+    }
+}
+
+/// Local time of day helper for schedules in tests and pages.
+pub fn minutes(h: u16, m: u16) -> u16 {
+    h * 60 + m
+}
+
+/// Unix ms of a local (Beijing) time.
+pub fn local_ms(t: time::PrimitiveDateTime) -> i64 {
+    crate::clock::to_millis(crate::clock::from_local(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geo::Ring;
+    use crate::geo::fence::{Area, Circle};
+    use time::macros::datetime;
+
+    fn pt(lon: f64, lat: f64) -> Wgs84Point {
+        Wgs84Point { lon, lat }
+    }
+
+    fn home() -> Fence {
+        Fence {
+            id: "home".into(),
+            rule: Rule::Allowed,
+            shape: Shape::Areas(vec![Area::new(Ring::rect(115.7, 33.8, 115.9, 33.9), vec![])]),
+            window: None,
+            schedule: None,
+        }
+    }
+
+    fn school() -> Fence {
+        Fence {
+            id: "school".into(),
+            rule: Rule::Forbidden,
+            shape: Shape::Circle(Circle::new(pt(115.8, 33.85), 300.0).unwrap()),
+            window: None,
+            schedule: None,
+        }
+    }
+
+    #[test]
+    fn allowed_and_forbidden() {
+        let set = FenceSet { fences: vec![home(), school()] };
+        let t = local_ms(datetime!(2026-11-27 10:00));
+        assert!(!set.judge(&pt(115.75, 33.82), t, 0.0).violates());
+        let out = set.judge(&pt(116.2, 33.82), t, 0.0);
+        assert!(out.outside_allowed && out.in_forbidden.is_empty());
+        let bad = set.judge(&pt(115.8, 33.85), t, 0.0);
+        assert_eq!(bad.in_forbidden, vec!["school".to_string()]);
+        assert_eq!(set.violates_exact(&pt(115.8, 33.85)), (false, true));
+    }
+
+    #[test]
+    fn an_approved_leave_changes_the_fences_for_its_window_only() {
+        // Leave to Hefei, 2026-12-01 08:00 to 2026-12-03 20:00.
+        let (from, to) = (local_ms(datetime!(2026-12-01 08:00)), local_ms(datetime!(2026-12-03 20:00)));
+        let leave = Fence {
+            id: "leave".into(),
+            rule: Rule::Allowed,
+            shape: Shape::Areas(vec![Area::new(Ring::rect(117.0, 31.7, 117.4, 32.0), vec![])]),
+            window: Some((from, to)),
+            schedule: None,
+        };
+        let set = FenceSet { fences: vec![home(), leave] };
+        let hefei = pt(117.2, 31.85);
+        assert!(set.judge(&hefei, from - 60_000, 0.0).outside_allowed, "before the leave");
+        assert!(!set.judge(&hefei, from, 0.0).violates(), "during");
+        assert!(!set.judge(&hefei, to - 1, 0.0).violates());
+        assert!(set.judge(&hefei, to, 0.0).outside_allowed, "after: back to home only");
+        assert!(!set.judge(&pt(115.75, 33.82), from + 1000, 0.0).violates(), "home stays allowed");
+    }
+
+    #[test]
+    fn schedules_can_run_over_midnight() {
+        let curfew = Schedule { days: 0b111_1111, from_min: minutes(22, 0), to_min: minutes(6, 0) };
+        assert!(curfew.applies(datetime!(2026-11-27 23:30)));
+        assert!(curfew.applies(datetime!(2026-11-28 05:59)));
+        assert!(!curfew.applies(datetime!(2026-11-28 06:00)));
+        assert!(!curfew.applies(datetime!(2026-11-27 12:00)));
+        let weekdays = Schedule { days: 0b001_1111, from_min: minutes(8, 0), to_min: minutes(18, 0) };
+        assert!(weekdays.applies(datetime!(2026-11-27 09:00)), "a Friday");
+        assert!(!weekdays.applies(datetime!(2026-11-28 09:00)), "a Saturday");
+    }
+
+    #[test]
+    fn hysteresis_suppresses_a_single_noisy_fix_but_records_it() {
+        let h = Hysteresis { confirm_fixes: 3, confirm_secs: 120 };
+        let set = FenceSet { fences: vec![home()] };
+        let (inside, outside) = (pt(115.75, 33.82), pt(116.2, 33.82));
+        let mut t = Tracker::default();
+        let ms = |s: i64| 1_800_000_000_000 + s * 1000;
+        assert_eq!(t.step(&h, ms(0), &set.judge(&inside, ms(0), 0.0)), Step::Clear);
+        assert_eq!(t.step(&h, ms(10), &set.judge(&outside, ms(10), 0.0)), Step::Suspect, "recorded");
+        assert_eq!(t.step(&h, ms(20), &set.judge(&inside, ms(20), 0.0)), Step::Clear, "no alarm");
+        // Three in a row confirm; then it continues; coming back is reported.
+        assert_eq!(t.step(&h, ms(30), &set.judge(&outside, ms(30), 0.0)), Step::Suspect);
+        assert_eq!(t.step(&h, ms(40), &set.judge(&outside, ms(40), 0.0)), Step::Suspect);
+        assert_eq!(t.step(&h, ms(50), &set.judge(&outside, ms(50), 0.0)), Step::Alarm);
+        assert_eq!(t.step(&h, ms(60), &set.judge(&outside, ms(60), 0.0)), Step::Continuing);
+        // A late fix is judged but does not move the state.
+        assert_eq!(t.step(&h, ms(5), &set.judge(&outside, ms(5), 0.0)), Step::Suspect);
+        assert!(t.alarmed);
+        assert_eq!(t.step(&h, ms(70), &set.judge(&inside, ms(70), 0.0)), Step::Returned);
+        // Or time: two fixes 3 minutes apart.
+        let mut t = Tracker::default();
+        assert_eq!(t.step(&h, ms(0), &set.judge(&outside, ms(0), 0.0)), Step::Suspect);
+        assert_eq!(t.step(&h, ms(180), &set.judge(&outside, ms(180), 0.0)), Step::Alarm);
+    }
+
+    #[test]
+    fn an_uncertain_fix_neither_confirms_nor_clears() {
+        let h = Hysteresis { confirm_fixes: 2, confirm_secs: 3600 };
+        let set = FenceSet { fences: vec![home()] };
+        let (_, mx) = crate::geo::geodesic::metres_per_degree(33.85);
+        let near = pt(115.9 + 20.0 / mx, 33.85);
+        let mut t = Tracker::default();
+        assert_eq!(t.step(&h, 1000, &set.judge(&pt(116.2, 33.82), 1000, 0.0)), Step::Suspect);
+        let v = set.judge(&near, 2000, 50.0);
+        assert!(v.uncertain && !v.violates());
+        assert_eq!(t.step(&h, 2000, &v), Step::Clear);
+        assert_eq!(t.streak, 1, "kept");
+        assert_eq!(t.step(&h, 3000, &set.judge(&near, 3000, 5.0)), Step::Alarm, "a precise fix confirms");
+    }
+}
