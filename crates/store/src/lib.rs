@@ -20,6 +20,7 @@ pub mod org;
 pub mod scores;
 pub mod settings;
 pub mod sql;
+pub mod supervision;
 pub mod talent;
 pub mod wages;
 pub mod workflow;

@@ -30,6 +30,7 @@ pub const NAV: &[NavDef] = &[
     NavDef { label: "我的工资", href: "/me/wages", perm: Some(perm::SELF_CITIZEN), group: "满薪满益" },
     NavDef { label: "劳动关系", href: "/labor", perm: Some(perm::LABOR_VIEW), group: "劳动关系" },
     NavDef { label: "人才画像", href: "/talent", perm: Some(perm::TALENT_VIEW), group: "劳动关系" },
+    NavDef { label: "被监管人员", href: "/supervision", perm: Some(perm::SUPERVISION_VIEW), group: "亳安码" },
     NavDef { label: "全市概览", href: "/dashboard", perm: Some(perm::DASHBOARD_CITY), group: "基础" },
     NavDef { label: "本企业", href: "/me/enterprise", perm: Some(perm::SELF_ENTERPRISE), group: "基础" },
     NavDef { label: "个人信息", href: "/me/profile", perm: Some(perm::SELF_CITIZEN), group: "基础" },

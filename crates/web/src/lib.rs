@@ -48,6 +48,7 @@ pub fn routes() -> Routes {
         .merge(pages::labor::routes())
         .merge(pages::wages_people::routes())
         .merge(pages::talent::routes())
+        .merge(pages::supervision::routes())
         .merge(api::routes())
 }
 

@@ -9,6 +9,7 @@ pub mod inbox;
 pub mod labor;
 pub mod org;
 pub mod scores;
+pub mod supervision;
 pub mod system;
 pub mod talent;
 pub mod wages;

@@ -11,6 +11,7 @@ mod auth;
 mod engines;
 mod labor;
 mod org;
+mod supervision;
 mod talent;
 mod wages;
 mod wages_people;

@@ -1,0 +1,57 @@
+//! API of 亳安码 that the phone app calls: location fixes in batches (the app buffers while
+//! offline and sends late fixes later), authenticated by the device token issued at binding.
+
+use crate::access::{Access, RequestCtx, Routes};
+use crate::error::{ApiErrorBody, ApiResult, AppError};
+use axum::Json;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::post;
+use domain::auth::perm;
+use serde::Deserialize;
+use store::supervision::{FixReport, InFix};
+use utoipa::ToSchema;
+
+/// Fixes per request; the app sends what it buffered in several requests.
+pub const MAX_FIXES: usize = 5_000;
+
+pub fn routes() -> Routes {
+    Routes::default().add(
+        "/api/v1/supervision/fixes",
+        Access::Perm(perm::SUPERVISION_SELF),
+        post(fixes).layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)),
+    )
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct FixBatch {
+    /// The bound device's identifier; a fix from any other device is refused.
+    pub device_id: String,
+    pub fixes: Vec<InFix>,
+}
+
+/// Uploads location fixes. Idempotent: a fix is its person and instant, so a batch sent again
+/// after a lost response adds nothing. Out-of-order and late fixes are accepted. The response
+/// comes after the batch is committed to disk: every fix it counts, and any alarm it opened,
+/// survive a crash.
+#[utoipa::path(post, path = "/api/v1/supervision/fixes", request_body = FixBatch,
+    responses((status = 200, body = FixReport), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn fixes(ctx: RequestCtx, Json(batch): Json<FixBatch>) -> ApiResult<FixReport> {
+    let state = &ctx.state;
+    if batch.fixes.len() > MAX_FIXES {
+        return Err(AppError::invalid("fixes", format!("每批最多 {MAX_FIXES} 个定位点，请分批上传")).into());
+    }
+    let user = ctx.user()?.user_id.clone();
+    let person = store::supervision::person_of_device(&state.db, &user, &batch.device_id).await?;
+    let mut tx = state.db.begin().await?;
+    let report = store::supervision::ingest_fixes(
+        &mut tx,
+        &state.config,
+        state.clock.now(),
+        &person,
+        &batch.fixes,
+        &Default::default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(report))
+}

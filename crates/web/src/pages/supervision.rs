@@ -1,0 +1,352 @@
+//! 亳安码 pages for the agency holding a case: its supervised persons, a person's page (code
+//! with its measures, device, fences, recent fixes, alarms and their handling), registering a
+//! person, drawing fences (GeoJSON, WGS-84 or GCJ-02/BD-09 converted with the original kept),
+//! binding a phone. Only the holding agency (and city-wide superiors) see a person; every view
+//! is audited, and a refused view too.
+
+use super::render;
+use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
+use crate::error::{AppError, PageResult};
+use crate::form::FormData;
+use crate::layout::{FormErrors, Layout, fmt_millis};
+use askama::Template;
+use axum::extract::Path;
+use axum::routing::{get, post};
+use domain::audit::Outcome;
+use domain::auth::perm;
+use domain::geo::Datum;
+use domain::supervision::Rule;
+use store::supervision::{AlarmRow, FenceRow, FixRow, MEASURES, Person, STAGES, alarm_status_label, stage_label};
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .add("/supervision", Access::Perm(perm::SUPERVISION_VIEW), get(list))
+        .add("/supervision/persons", Access::Perm(perm::SUPERVISION_HANDLE), post(create))
+        .add("/supervision/persons/new", Access::Perm(perm::SUPERVISION_HANDLE), get(new_form))
+        .add("/supervision/persons/{id}", Access::Perm(perm::SUPERVISION_VIEW), get(detail))
+        .add("/supervision/persons/{id}/fences", Access::Perm(perm::SUPERVISION_HANDLE), post(add_fence))
+        .add("/supervision/persons/{id}/device", Access::Perm(perm::SUPERVISION_HANDLE), post(bind))
+        .add("/supervision/persons/{id}/alarms/{alarm}", Access::Perm(perm::SUPERVISION_HANDLE), post(handle))
+}
+
+pub struct AlarmLine {
+    pub a: AlarmRow,
+    pub at: String,
+    pub status: &'static str,
+}
+
+fn alarm_lines(rows: Vec<AlarmRow>) -> Vec<AlarmLine> {
+    rows.into_iter()
+        .map(|a| AlarmLine { at: fmt_millis(&Some(a.at)), status: alarm_status_label(&a.status), a })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "supervision/list.html")]
+struct ListPage {
+    layout: Layout,
+    persons: Vec<(Person, &'static str)>,
+    alarms: Vec<AlarmLine>,
+    can_handle: bool,
+}
+
+async fn list(ctx: RequestCtx) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let persons = store::supervision::persons(&state.db, p).await?.into_iter().map(|x| {
+        let s = stage_label(&x.stage);
+        (x, s)
+    });
+    let alarms = alarm_lines(store::supervision::open_alarms(&state.db, p).await?);
+    render(ListPage {
+        layout: Layout::new(&ctx, &state.config.city.name, "亳安码 · 被监管人员", "/supervision"),
+        persons: persons.collect(),
+        alarms,
+        can_handle: p.can(perm::SUPERVISION_HANDLE),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "supervision/new.html")]
+struct NewPage {
+    layout: Layout,
+    errors: FormErrors,
+    f: FormData,
+    stages: Vec<(&'static str, &'static str)>,
+    measures: Vec<&'static str>,
+}
+
+fn new_page(ctx: &RequestCtx, errors: FormErrors, f: FormData) -> PageResult {
+    let bad = !errors.0.is_empty();
+    let mut r = render(NewPage {
+        layout: Layout::new(ctx, &ctx.state.config.city.name, "登记被监管人员", "/supervision"),
+        errors,
+        f,
+        stages: STAGES.iter().map(|s| (s.0, s.1)).collect(),
+        measures: MEASURES.to_vec(),
+    })?;
+    if bad {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+async fn new_form(ctx: RequestCtx) -> PageResult {
+    new_page(&ctx, FormErrors::default(), FormData(vec![]))
+}
+
+fn parse_date(s: &str) -> Option<time::Date> {
+    time::Date::parse(s.trim(), &time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+async fn create(ctx: RequestCtx, f: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let mut errors = FormErrors::default();
+    let from = parse_date(&f.get("measure_from"));
+    let to = parse_date(&f.get("measure_to"));
+    if from.is_none() {
+        errors.add("measure_from", "请填写措施开始日期，如 2026-11-01");
+    }
+    if to.is_none() {
+        errors.add("measure_to", "请填写措施截止日期，如 2027-11-01");
+    }
+    let (Some(from), Some(to)) = (from, to) else { return new_page(&ctx, errors, f) };
+    let n = store::supervision::NewPerson {
+        id_card_no: f.get("id_card_no").trim().to_uppercase(),
+        name: f.get("name"),
+        phone: f.get("phone"),
+        address: f.get("address"),
+        division_code: f.get("division_code").trim().to_string(),
+        stage: f.get("stage"),
+        measure: f.get("measure"),
+        measure_from: from,
+        measure_to: to,
+    };
+    let mut tx = state.db.begin().await?;
+    match store::supervision::create_person(&mut tx, state.clock.now(), &n, p).await {
+        Ok(id) => {
+            tx.commit().await?;
+            Ok(redirect_with_flash(
+                &format!("/supervision/persons/{id}"),
+                "已登记。请设置电子围栏并绑定其手机。",
+                state.secure_cookies,
+            ))
+        }
+        Err(store::StoreError::Invalid { field, message }) => {
+            drop(tx);
+            errors.add(&field, message);
+            new_page(&ctx, errors, f)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The person's 亳安码 now: colour, points, recommended measures and what made them.
+pub struct Code {
+    pub name: String,
+    pub label: &'static str,
+    pub points: u32,
+    pub measures: Vec<String>,
+    pub parts: Vec<(String, u32, u32)>,
+}
+
+#[derive(Template)]
+#[template(path = "supervision/person.html")]
+struct PersonPage {
+    layout: Layout,
+    x: Person,
+    stage: &'static str,
+    code: Option<Code>,
+    device: Option<(String, String)>,
+    fences: Vec<(FenceRow, &'static str, String)>,
+    fixes: Vec<(FixRow, String)>,
+    alarms: Vec<AlarmLine>,
+    violations: i64,
+    can_handle: bool,
+    errors: FormErrors,
+    token: Option<String>,
+}
+
+/// The person if `ctx`'s user may see them; a refusal is audited and answered 403.
+async fn visible(ctx: &RequestCtx, id: &str) -> Result<Person, AppError> {
+    let p = ctx.user()?;
+    let x = store::supervision::person(&ctx.state.db, id).await?;
+    if !store::supervision::may_see(p, &x) {
+        ctx.audit(
+            ctx.entry("supervision.person.view", "sup_person", id)
+                .outcome(Outcome::Denied)
+                .detail(format!("非办案机关查看被监管人员 {}，已拒绝", x.name)),
+        )
+        .await?;
+        return Err(AppError::Forbidden("该人员由其他机关监管，您无权查看".into()));
+    }
+    Ok(x)
+}
+
+async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<String>) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    ctx.audit(
+        ctx.entry("supervision.person.view", "sup_person", &x.id)
+            .detail(format!("查看被监管人员 {} 的位置与报警", x.name)),
+    )
+    .await?;
+    let code = store::scores::of_subject(&state.db, &state.config, "person", &x.id, state.clock.now())
+        .await?
+        .into_iter()
+        .find(|(d, _, _)| d.id == "anma")
+        .map(|(d, s, _)| {
+            let label = s.color.label();
+            let parts = s.contributions.iter().map(|c| (c.name.clone(), c.count, c.points)).collect();
+            Code { name: d.name, label, points: s.points, measures: s.measures, parts }
+        });
+    let mut conn = state.db.reader().acquire().await.map_err(store::StoreError::from)?;
+    let fences = store::supervision::fences(&mut conn, &x.id)
+        .await?
+        .into_iter()
+        .map(|f| {
+            let rule = if f.rule == "allowed" { "允许活动区域" } else { "禁止进入区域" };
+            let window = match (f.window_from, f.window_to) {
+                (Some(a), Some(b)) => format!("{} 至 {}", fmt_millis(&Some(a)), fmt_millis(&Some(b))),
+                _ => "长期".into(),
+            };
+            (f, rule, window)
+        })
+        .collect();
+    drop(conn);
+    let device = store::supervision::active_device(&state.db, &x.id).await?.map(|(d, at)| (d, fmt_millis(&Some(at))));
+    let fixes = store::supervision::recent_fixes(&state.db, &x.id, 30)
+        .await?
+        .into_iter()
+        .map(|f| {
+            let at = fmt_millis(&Some(f.at));
+            (f, at)
+        })
+        .collect();
+    let bad = !errors.0.is_empty();
+    let mut r = render(PersonPage {
+        layout: Layout::new(ctx, &state.config.city.name, &format!("被监管人员 {}", x.name), "/supervision"),
+        stage: stage_label(&x.stage),
+        code,
+        device,
+        fences,
+        fixes,
+        alarms: alarm_lines(store::supervision::alarms_of(&state.db, &x.id).await?),
+        violations: store::supervision::violation_count(&state.db, &x.id).await?,
+        can_handle: p.can(perm::SUPERVISION_HANDLE),
+        errors,
+        token,
+        x,
+    })?;
+    if bad {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+async fn detail(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+    let x = visible(&ctx, &id).await?;
+    show(&ctx, x, FormErrors::default(), None).await
+}
+
+/// Runs a store write for a visible person: commit and back to the person's page with
+/// `done`, or the page again with the refusal.
+async fn write<T>(
+    ctx: &RequestCtx,
+    x: Person,
+    tx: store::Tx,
+    r: Result<T, store::StoreError>,
+    done: &str,
+) -> PageResult {
+    match r {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(redirect_with_flash(&format!("/supervision/persons/{}", x.id), done, ctx.state.secure_cookies))
+        }
+        Err(store::StoreError::Invalid { field, message }) => {
+            drop(tx);
+            let mut e = FormErrors::default();
+            e.add(&field, message);
+            show(ctx, x, e, None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn add_fence(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let x = visible(&ctx, &id).await?;
+    let window = match (f.get("window_from").trim(), f.get("window_to").trim()) {
+        ("", "") => None,
+        (a, b) => match (parse_date(a), parse_date(b)) {
+            (Some(a), Some(b)) => Some((
+                domain::supervision::local_ms(a.midnight()),
+                domain::supervision::local_ms(b.next_day().unwrap_or(b).midnight()),
+            )),
+            _ => {
+                let mut e = FormErrors::default();
+                e.add("window", "有效期请填写两个日期，如 2026-12-01 和 2026-12-03；长期有效请都留空");
+                return show(&ctx, x, e, None).await;
+            }
+        },
+    };
+    let nf = store::supervision::NewFence {
+        name: f.get("name"),
+        rule: if f.get("rule") == "forbidden" { Rule::Forbidden } else { Rule::Allowed },
+        geometry: f.raw("geometry"),
+        datum: Datum::parse(&f.get("datum")).unwrap_or(Datum::Wgs84),
+        window,
+    };
+    let mut tx = state.db.begin().await?;
+    let r = store::supervision::add_fence(&mut tx, state.clock.now(), &x, &nf, (&p.user_id, &p.display_name)).await;
+    write(&ctx, x, tx, r, "围栏已保存，之后上报的定位按新围栏判断。").await
+}
+
+async fn bind(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let x = visible(&ctx, &id).await?;
+    let mut tx = state.db.begin().await?;
+    match store::supervision::bind_device(
+        &mut tx,
+        state.clock.now(),
+        &x,
+        &f.get("device_id"),
+        (&p.user_id, &p.display_name),
+    )
+    .await
+    {
+        Ok(token) => {
+            tx.commit().await?;
+            // The token is shown once, on this response, never stored in clear.
+            show(&ctx, x, FormErrors::default(), Some(token)).await
+        }
+        Err(store::StoreError::Invalid { field, message }) => {
+            drop(tx);
+            let mut e = FormErrors::default();
+            e.add(&field, message);
+            show(&ctx, x, e, None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn handle(ctx: RequestCtx, Path((id, alarm)): Path<(String, String)>, f: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let x = visible(&ctx, &id).await?;
+    let mut tx = state.db.begin().await?;
+    let r = store::supervision::handle_alarm(
+        &mut tx,
+        state.clock.now(),
+        &x,
+        &alarm,
+        &f.get("action"),
+        &f.get("note"),
+        (&p.user_id, &p.display_name),
+    )
+    .await;
+    write(&ctx, x, tx, r, "报警处置已记录。").await
+}
