@@ -63,6 +63,15 @@ pub fn may_see(p: &Principal, person: &Person) -> bool {
     }
 }
 
+/// A person inside the caller's transaction.
+pub async fn person_in(conn: &mut Conn, id: &str) -> Result<Person> {
+    sqlx::query_as(&format!("{PERSON_SELECT} WHERE p.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("被监管人员".into()))
+}
+
 pub async fn person(db: &Db, id: &str) -> Result<Person> {
     sqlx::query_as(&format!("{PERSON_SELECT} WHERE p.id = $1"))
         .bind(id)
@@ -94,9 +103,14 @@ pub struct NewPerson {
 /// Registers a person under a measure decided by the registering officer's agency. The
 /// person gets (or keeps) a citizen login for the phone app; no password is set here — the
 /// app signs in with the device token issued at binding.
-pub async fn create_person(conn: &mut Conn, now: OffsetDateTime, n: &NewPerson, officer: &Principal) -> Result<String> {
-    let agency =
-        officer.department_id.clone().ok_or_else(|| StoreError::invalid("agency", "您不属于任何机关，不能登记"))?;
+pub async fn create_person(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    n: &NewPerson,
+    agency: Option<&str>,
+    officer: (&str, &str),
+) -> Result<String> {
+    let agency = agency.ok_or_else(|| StoreError::invalid("agency", "您不属于任何机关，不能登记"))?.to_string();
     let card = domain::IdCardNo::parse(&n.id_card_no).map_err(|e| StoreError::invalid("id_card_no", e.to_string()))?;
     if n.name.trim().is_empty() {
         return Err(StoreError::invalid("name", "请填写姓名"));
@@ -173,7 +187,7 @@ pub async fn create_person(conn: &mut Conn, now: OffsetDateTime, n: &NewPerson, 
     .bind(&n.measure)
     .bind(n.measure_from.to_string())
     .bind(n.measure_to.to_string())
-    .bind(&officer.user_id)
+    .bind(officer.0)
     .bind(&user_id)
     .bind(ms)
     .execute(&mut *conn)
@@ -181,15 +195,13 @@ pub async fn create_person(conn: &mut Conn, now: OffsetDateTime, n: &NewPerson, 
     audit::append(
         conn,
         now,
-        AuditEntry::new("supervision.person.create", "sup_person", &id)
-            .by(&officer.user_id, &officer.display_name)
-            .detail(format!(
-                "登记被监管人员 {}（{}，{} 至 {}）",
-                n.name.trim(),
-                n.measure,
-                n.measure_from,
-                n.measure_to
-            )),
+        AuditEntry::new("supervision.person.create", "sup_person", &id).by(officer.0, officer.1).detail(format!(
+            "登记被监管人员 {}（{}，{} 至 {}）",
+            n.name.trim(),
+            n.measure,
+            n.measure_from,
+            n.measure_to
+        )),
     )
     .await?;
     Ok(id)

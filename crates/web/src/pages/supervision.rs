@@ -124,7 +124,8 @@ async fn create(ctx: RequestCtx, f: FormData) -> PageResult {
         measure_to: to,
     };
     let mut tx = state.db.begin().await?;
-    match store::supervision::create_person(&mut tx, state.clock.now(), &n, p).await {
+    let officer = (p.user_id.as_str(), p.display_name.as_str());
+    match store::supervision::create_person(&mut tx, state.clock.now(), &n, p.department_id.as_deref(), officer).await {
         Ok(id) => {
             tx.commit().await?;
             Ok(redirect_with_flash(
