@@ -61,6 +61,7 @@ permissions! {
     SUPERVISION_VIEW = "supervision.view", "监管对象、位置与报警查询（本机关案件）", "亳安码";
     SUPERVISION_HANDLE = "supervision.handle", "登记监管对象、设置电子围栏、绑定设备、处置报警", "亳安码";
     SUPERVISION_SELF = "supervision.self", "本人定位上报（亳安码 App）", "亳安码";
+    SUPERVISION_INGEST = "supervision.ingest", "定位数据对接（手环、定位平台批量上报）", "亳安码";
     SELF_ENTERPRISE = "self.enterprise", "本企业信息", "企业服务";
     SELF_CITIZEN = "self.citizen", "个人信息", "个人服务";
 }

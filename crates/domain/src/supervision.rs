@@ -165,8 +165,9 @@ pub enum Step {
     Returned,
 }
 
-/// A person's running state. Fixes are applied in time order; a late fix (older than the last
-/// one applied) is still judged and recorded as a raw violation, but does not move the state.
+/// A person's running state. Fixes are applied in time order; a late fix (not newer than the
+/// last one applied — so also a fix sent twice) is still judged and recorded as a raw
+/// violation, but does not move the state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Tracker {
     pub last_ms: i64,
@@ -177,7 +178,7 @@ pub struct Tracker {
 
 impl Tracker {
     pub fn step(&mut self, h: &Hysteresis, at_ms: i64, v: &Verdict) -> Step {
-        if at_ms < self.last_ms {
+        if at_ms <= self.last_ms {
             return if v.violates() { Step::Suspect } else { Step::Clear };
         }
         self.last_ms = at_ms;

@@ -4,6 +4,7 @@
 
 use crate::config::CityConfig;
 use crate::notify::{self, To};
+use crate::sql::{Sql, Value};
 use crate::{Conn, Db, Result, StoreError, audit, auth, new_id};
 use domain::audit::AuditEntry;
 use domain::auth::{DataScope, Principal, UserKind};
@@ -12,6 +13,8 @@ use domain::geo::fence::{Area, Circle, Shape};
 use domain::geo::{Datum, Ring, Wgs84Point, to_wgs84};
 use domain::supervision::{Fence, FenceSet, Hysteresis, Rule, Step, Tracker};
 use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// Stages of a case, in hand-off order, with the department that holds it.
@@ -376,6 +379,7 @@ pub async fn add_fence(
     .bind(to_millis(now))
     .execute(&mut *conn)
     .await?;
+    forget_fences(&person.id);
     audit::append(
         conn,
         now,
@@ -511,10 +515,49 @@ pub async fn person_of_device(db: &Db, user_id: &str, device_id: &str) -> Result
     p.ok_or_else(|| StoreError::Forbidden("此设备未绑定或已停用，请联系办案机关重新绑定".into()))
 }
 
-/// Writes a batch of fixes in one transaction: each new fix is judged against the fences
-/// active at its instant; every violation is recorded at once; the hysteresis state advances
-/// in time order and a confirmed alarm is opened, the officer told and the 亳安码 score
-/// event recorded. The caller commits: once it returns, all of it is durable together.
+/// Compiled fence sets by person id, shared by every request: fences change rarely, fixes
+/// arrive all the time. A person's entry is dropped when their fences change (`add_fence`),
+/// inside the writer's transaction, so the next batch compiles what was committed.
+static FENCE_CACHE: std::sync::LazyLock<std::sync::RwLock<HashMap<String, Arc<FenceSet>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn forget_fences(person_id: &str) {
+    FENCE_CACHE.write().expect("fence cache").remove(person_id);
+}
+
+async fn fences_cached(conn: &mut Conn, person_id: &str) -> Result<Arc<FenceSet>> {
+    if let Some(f) = FENCE_CACHE.read().expect("fence cache").get(person_id) {
+        return Ok(f.clone());
+    }
+    let set = Arc::new(fence_set(conn, person_id).await?);
+    FENCE_CACHE.write().expect("fence cache").insert(person_id.to_string(), set.clone());
+    Ok(set)
+}
+
+/// Rows per multi-row statement (8 values each, well under SQLite's bound-parameter limit).
+const CHUNK: usize = 400;
+
+async fn insert_rows(conn: &mut Conn, head: &str, tail: &str, rows: &[Vec<Value>]) -> Result<u64> {
+    let mut n = 0;
+    for chunk in rows.chunks(CHUNK) {
+        let mut q = Sql::new(head);
+        for (i, row) in chunk.iter().enumerate() {
+            q.push(if i == 0 { " (" } else { ", (" });
+            for (j, v) in row.iter().enumerate() {
+                if j > 0 {
+                    q.push(", ");
+                }
+                q.bind(v.clone());
+            }
+            q.push(")");
+        }
+        q.push(tail);
+        n += q.query().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(n)
+}
+
+/// Fixes of one person, from the phone. See `ingest`.
 pub async fn ingest_fixes(
     conn: &mut Conn,
     cfg: &CityConfig,
@@ -523,26 +566,36 @@ pub async fn ingest_fixes(
     fixes: &[InFix],
     h: &Hysteresis,
 ) -> Result<FixReport> {
+    let rows: Vec<(&str, &InFix)> = fixes.iter().map(|f| (person.id.as_str(), f)).collect();
+    ingest(conn, cfg, now, &rows, h).await
+}
+
+/// A fix from a gateway (a wristband or location platform) for a named person.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct BulkFix {
+    pub person_id: String,
+    #[serde(flatten)]
+    pub fix: InFix,
+}
+
+/// Writes a batch of fixes (one person's, or many persons') in the caller's transaction: each
+/// new fix is judged against the fences active at its instant; every violation is recorded
+/// at once; each person's hysteresis state advances in time order and a confirmed alarm is
+/// opened, the officer told and the 亳安码 event recorded. A fix is its person and instant, so
+/// a batch sent again adds nothing. Rows are written a few hundred to a statement. Once the
+/// caller commits, all of it is durable together.
+pub async fn ingest(
+    conn: &mut Conn,
+    cfg: &CityConfig,
+    now: OffsetDateTime,
+    rows: &[(&str, &InFix)],
+    h: &Hysteresis,
+) -> Result<FixReport> {
     let mut rep = FixReport::default();
-    let set = fence_set(conn, &person.id).await?;
-    let row = sqlx::query("SELECT last_ms, streak, since_ms, alarmed FROM sup_trackers WHERE person_id = $1")
-        .bind(&person.id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let mut tracker = match row {
-        Some(r) => Tracker {
-            last_ms: r.try_get(0)?,
-            streak: r.try_get::<i64, _>(1)? as u32,
-            since_ms: r.try_get(2)?,
-            alarmed: r.try_get::<i64, _>(3)? != 0,
-        },
-        None => Tracker::default(),
-    };
     let now_ms = to_millis(now);
-    let mut order: Vec<usize> = (0..fixes.len()).collect();
-    order.sort_by_key(|i| fixes[*i].at);
-    for i in order {
-        let f = &fixes[i];
+    // Check and convert; group by person.
+    let mut by_person: HashMap<&str, Vec<(usize, i64, Wgs84Point, f64, &str)>> = HashMap::new();
+    for (i, (person, f)) in rows.iter().enumerate() {
         let reject =
             |rep: &mut FixReport, reason: &str| rep.rejected.push(FixRejection { index: i, reason: reason.into() });
         if f.at > now_ms + 5 * 60_000 {
@@ -557,69 +610,132 @@ pub async fn ingest_fixes(
                 continue;
             }
         };
-        let p = match to_wgs84(datum, f.lon, f.lat) {
-            Ok(p) => p,
-            Err(e) => {
-                reject(&mut rep, &e.to_string());
-                continue;
-            }
-        };
-        let accuracy = f.accuracy_m.unwrap_or(0.0).clamp(0.0, 10_000.0);
-        let v = set.judge(&p, f.at, accuracy);
-        let inserted = sqlx::query(
-            "INSERT INTO sup_fixes (person_id, at, lon, lat, accuracy_m, source, violation, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (person_id, at) DO NOTHING",
-        )
-        .bind(&person.id)
-        .bind(f.at)
-        .bind(p.lon)
-        .bind(p.lat)
-        .bind(accuracy)
-        .bind(f.source.as_deref().unwrap_or("gps"))
-        .bind(i64::from(v.violates()))
-        .bind(now_ms)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            rep.duplicates += 1;
-            continue;
+        match to_wgs84(datum, f.lon, f.lat) {
+            Ok(p) => by_person.entry(person).or_default().push((
+                i,
+                f.at,
+                p,
+                f.accuracy_m.unwrap_or(0.0).clamp(0.0, 10_000.0),
+                f.source.as_deref().unwrap_or("gps"),
+            )),
+            Err(e) => reject(&mut rep, &e.to_string()),
         }
-        rep.accepted += 1;
-        let step = tracker.step(h, f.at, &v);
-        if v.violates() {
-            rep.violations += 1;
-            let what = if v.outside_allowed {
-                "离开允许活动区域".to_string()
-            } else {
-                format!("进入禁止区域：{}", v.in_forbidden.join("、"))
+    }
+    // Who is under supervision, and where each one's state stands.
+    let ids: Vec<&str> = by_person.keys().copied().collect();
+    let mut trackers: HashMap<String, Tracker> = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let mut q = Sql::new(
+            "SELECT p.id, t.last_ms, t.streak, t.since_ms, t.alarmed FROM sup_persons p
+             LEFT JOIN sup_trackers t ON t.person_id = p.id WHERE p.status = 'active' AND p.id IN (",
+        );
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(id.to_string());
+        }
+        q.push(")");
+        for r in q.query().fetch_all(&mut *conn).await? {
+            let t = match r.try_get::<Option<i64>, _>(1)? {
+                Some(last_ms) => Tracker {
+                    last_ms,
+                    streak: r.try_get::<Option<i64>, _>(2)?.unwrap_or(0) as u32,
+                    since_ms: r.try_get(3)?,
+                    alarmed: r.try_get::<Option<i64>, _>(4)?.unwrap_or(0) != 0,
+                },
+                None => Tracker::default(),
             };
-            sqlx::query("INSERT INTO sup_events (id, person_id, kind, at, detail, created_at) VALUES ($1, $2, 'fence_violation', $3, $4, $5)")
-                .bind(new_id())
-                .bind(&person.id)
-                .bind(f.at)
-                .bind(format!("{what}（{:.6}, {:.6}）", p.lon, p.lat))
-                .bind(now_ms)
-                .execute(&mut *conn)
-                .await?;
-            if step == Step::Alarm {
-                open_alarm(conn, cfg, now, person, "fence", &format!("越界报警：{what}"), f.at).await?;
-                rep.alarms_opened += 1;
+            trackers.insert(r.try_get(0)?, t);
+        }
+    }
+    let (mut fix_rows, mut event_rows, mut alarms) = (vec![], vec![], vec![]);
+    let mut fixes_total = 0i64;
+    for (person, mut list) in by_person {
+        let Some(tracker) = trackers.get_mut(person) else {
+            for f in &list {
+                rep.rejected
+                    .push(FixRejection { index: f.0, reason: format!("没有在管的被监管人员“{person}”") });
+            }
+            continue;
+        };
+        let set = fences_cached(conn, person).await?;
+        list.sort_by_key(|f| f.1);
+        for (_, at, p, accuracy, source) in list {
+            fixes_total += 1;
+            let v = set.judge(&p, at, accuracy);
+            let step = tracker.step(h, at, &v);
+            fix_rows.push(vec![
+                Value::Text(person.to_string()),
+                Value::Int(at),
+                Value::Real(p.lon),
+                Value::Real(p.lat),
+                Value::Real(accuracy),
+                Value::Text(source.to_string()),
+                Value::Int(i64::from(v.violates())),
+                Value::Int(now_ms),
+            ]);
+            if v.violates() {
+                let what = if v.outside_allowed {
+                    "离开允许活动区域".to_string()
+                } else {
+                    format!("进入禁止区域：{}", v.in_forbidden.join("、"))
+                };
+                event_rows.push(vec![
+                    Value::Text(new_id()),
+                    Value::Text(person.to_string()),
+                    Value::Text("fence_violation".into()),
+                    Value::Int(at),
+                    Value::Text(format!("{what}（{:.6}, {:.6}）", p.lon, p.lat)),
+                    Value::Int(now_ms),
+                ]);
+                if step == Step::Alarm {
+                    alarms.push((person.to_string(), format!("越界报警：{what}"), at));
+                }
             }
         }
     }
-    sqlx::query(
-        "INSERT INTO sup_trackers (person_id, last_ms, streak, since_ms, alarmed) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (person_id) DO UPDATE SET last_ms = excluded.last_ms, streak = excluded.streak,
-            since_ms = excluded.since_ms, alarmed = excluded.alarmed",
+    rep.accepted = insert_rows(
+        conn,
+        "INSERT INTO sup_fixes (person_id, at, lon, lat, accuracy_m, source, violation, received_at) VALUES",
+        " ON CONFLICT (person_id, at) DO NOTHING",
+        &fix_rows,
     )
-    .bind(&person.id)
-    .bind(tracker.last_ms)
-    .bind(tracker.streak as i64)
-    .bind(tracker.since_ms)
-    .bind(i64::from(tracker.alarmed))
-    .execute(&mut *conn)
+    .await? as i64;
+    rep.duplicates = fixes_total - rep.accepted;
+    rep.violations = insert_rows(
+        conn,
+        "INSERT INTO sup_events (id, person_id, kind, at, detail, created_at) VALUES",
+        " ON CONFLICT (person_id, at, kind) DO NOTHING",
+        &event_rows,
+    )
+    .await? as i64;
+    for (person_id, detail, at) in alarms {
+        let person = person_in(conn, &person_id).await?;
+        open_alarm(conn, cfg, now, &person, "fence", &detail, at).await?;
+        rep.alarms_opened += 1;
+    }
+    let tracker_rows: Vec<Vec<Value>> = trackers
+        .into_iter()
+        .map(|(id, t)| {
+            vec![
+                Value::Text(id),
+                Value::Int(t.last_ms),
+                Value::Int(t.streak as i64),
+                t.since_ms.map(Value::Int).unwrap_or(Value::Null),
+                Value::Int(i64::from(t.alarmed)),
+            ]
+        })
+        .collect();
+    insert_rows(
+        conn,
+        "INSERT INTO sup_trackers (person_id, last_ms, streak, since_ms, alarmed) VALUES",
+        " ON CONFLICT (person_id) DO UPDATE SET last_ms = excluded.last_ms, streak = excluded.streak,
+            since_ms = excluded.since_ms, alarmed = excluded.alarmed",
+        &tracker_rows,
+    )
     .await?;
+    rep.rejected.sort_by_key(|r| r.index);
     Ok(rep)
 }
 

@@ -80,7 +80,8 @@ CREATE TABLE sup_events (
     detail      TEXT NOT NULL DEFAULT '',
     created_at  BIGINT NOT NULL
 );
-CREATE INDEX sup_events_person ON sup_events(person_id, at);
+-- One raw violation per fix: a fix sent twice records nothing new.
+CREATE UNIQUE INDEX sup_events_fix ON sup_events(person_id, at, kind);
 
 CREATE TABLE sup_alarms (
     id               TEXT PRIMARY KEY,

@@ -14,12 +14,44 @@ use utoipa::ToSchema;
 /// Fixes per request; the app sends what it buffered in several requests.
 pub const MAX_FIXES: usize = 5_000;
 
+/// Fixes per gateway request.
+pub const MAX_BULK: usize = 20_000;
+
 pub fn routes() -> Routes {
-    Routes::default().add(
-        "/api/v1/supervision/fixes",
-        Access::Perm(perm::SUPERVISION_SELF),
-        post(fixes).layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)),
-    )
+    Routes::default()
+        .add(
+            "/api/v1/supervision/fixes",
+            Access::Perm(perm::SUPERVISION_SELF),
+            post(fixes).layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)),
+        )
+        .add(
+            "/api/v1/supervision/fixes/bulk",
+            Access::Perm(perm::SUPERVISION_INGEST),
+            post(bulk).layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)),
+        )
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BulkBatch {
+    pub fixes: Vec<store::supervision::BulkFix>,
+}
+
+/// Uploads fixes of many persons from a location gateway (wristbands, a carrier's location
+/// platform): each row names the person. Same guarantees as the phone's upload: idempotent,
+/// late fixes accepted, answered after the commit.
+#[utoipa::path(post, path = "/api/v1/supervision/fixes/bulk", request_body = BulkBatch,
+    responses((status = 200, body = FixReport), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn bulk(ctx: RequestCtx, Json(batch): Json<BulkBatch>) -> ApiResult<FixReport> {
+    let state = &ctx.state;
+    if batch.fixes.len() > MAX_BULK {
+        return Err(AppError::invalid("fixes", format!("每批最多 {MAX_BULK} 个定位点，请分批上传")).into());
+    }
+    let rows: Vec<(&str, &InFix)> = batch.fixes.iter().map(|f| (f.person_id.as_str(), &f.fix)).collect();
+    let mut tx = state.db.begin().await?;
+    let report =
+        store::supervision::ingest(&mut tx, &state.config, state.clock.now(), &rows, &Default::default()).await?;
+    tx.commit().await?;
+    Ok(Json(report))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -176,6 +176,34 @@ async fn fixes_outside_raise_an_alarm_that_the_officer_handles_and_the_code_turn
         .await
         .unwrap();
     assert!(original.unwrap().contains(&format!("{gx}")));
+    // A location gateway (the demo system account) sends many persons' fixes at once; rows
+    // for someone not under supervision are refused one by one; the phone's token may not.
+    let r = app
+        .api()
+        .post(format!("{}/api/v1/supervision/fixes/bulk", app.base))
+        .bearer_auth(&app.api_token)
+        .json(&json!({ "fixes": [
+            { "person_id": id, "at": base + 500_000, "lon": 115.75, "lat": 33.82 },
+            { "person_id": "nobody", "at": base + 500_000, "lon": 115.75, "lat": 33.82 },
+            { "person_id": id, "at": base + 0, "lon": 115.75, "lat": 33.82 },
+        ] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!((body["accepted"].as_i64(), body["duplicates"].as_i64()), (Some(1), Some(1)), "{body}");
+    assert_eq!(body["rejected"][0]["index"].as_i64(), Some(1));
+    let r = app
+        .api()
+        .post(format!("{}/api/v1/supervision/fixes/bulk", app.base))
+        .bearer_auth(&token)
+        .json(&json!({ "fixes": [] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
     // Citizens have no supervision pages.
     assert_eq!(app.login(&app.login_of("citizen").await).await.get("/supervision").await.status, StatusCode::FORBIDDEN);
 }
