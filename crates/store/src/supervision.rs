@@ -594,7 +594,9 @@ pub async fn ingest(
     let mut rep = FixReport::default();
     let now_ms = to_millis(now);
     // Check and convert; group by person.
-    let mut by_person: HashMap<&str, Vec<(usize, i64, Wgs84Point, f64, &str)>> = HashMap::new();
+    // Per person: (row index, instant, point, accuracy, source).
+    type Checked<'a> = (usize, i64, Wgs84Point, f64, &'a str);
+    let mut by_person: HashMap<&str, Vec<Checked>> = HashMap::new();
     for (i, (person, f)) in rows.iter().enumerate() {
         let reject =
             |rep: &mut FixReport, reason: &str| rep.rejected.push(FixRejection { index: i, reason: reason.into() });
