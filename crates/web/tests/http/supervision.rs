@@ -185,7 +185,7 @@ async fn fixes_outside_raise_an_alarm_that_the_officer_handles_and_the_code_turn
         .json(&json!({ "fixes": [
             { "person_id": id, "at": base + 500_000, "lon": 115.75, "lat": 33.82 },
             { "person_id": "nobody", "at": base + 500_000, "lon": 115.75, "lat": 33.82 },
-            { "person_id": id, "at": base + 0, "lon": 115.75, "lat": 33.82 },
+            { "person_id": id, "at": base, "lon": 115.75, "lat": 33.82 },
         ] }))
         .send()
         .await
