@@ -4,7 +4,7 @@
 
 use crate::config::CityConfig;
 use crate::notify::{self, To};
-use crate::sql::{Sql, Value};
+use crate::sql::Value;
 use crate::{Conn, Db, Result, StoreError, audit, auth, new_id};
 use domain::audit::AuditEntry;
 use domain::auth::{DataScope, Principal, UserKind};
@@ -534,25 +534,24 @@ async fn fences_cached(conn: &mut Conn, person_id: &str) -> Result<Arc<FenceSet>
     Ok(set)
 }
 
-/// Rows per multi-row statement (8 values each, well under SQLite's bound-parameter limit).
-const CHUNK: usize = 400;
+/// Rows per multi-row statement.
+const CHUNK: usize = 500;
 
+/// Multi-row insert with the values written as literals (`Value::literal`): a batch of fixes
+/// is thousands of rows, and binding each value separately costs more than writing the row.
 async fn insert_rows(conn: &mut Conn, head: &str, tail: &str, rows: &[Vec<Value>]) -> Result<u64> {
     let mut n = 0;
     for chunk in rows.chunks(CHUNK) {
-        let mut q = Sql::new(head);
+        let mut sql = String::with_capacity(head.len() + chunk.len() * 96 + tail.len());
+        sql.push_str(head);
         for (i, row) in chunk.iter().enumerate() {
-            q.push(if i == 0 { " (" } else { ", (" });
-            for (j, v) in row.iter().enumerate() {
-                if j > 0 {
-                    q.push(", ");
-                }
-                q.bind(v.clone());
-            }
-            q.push(")");
+            sql.push_str(if i == 0 { " (" } else { ", (" });
+            let vals: Vec<String> = row.iter().map(Value::literal).collect();
+            sql.push_str(&vals.join(", "));
+            sql.push(')');
         }
-        q.push(tail);
-        n += q.query().execute(&mut *conn).await?.rows_affected();
+        sql.push_str(tail);
+        n += sqlx::query(&sql).execute(&mut *conn).await?.rows_affected();
     }
     Ok(n)
 }
@@ -570,12 +569,34 @@ pub async fn ingest_fixes(
     ingest(conn, cfg, now, &rows, h).await
 }
 
-/// A fix from a gateway (a wristband or location platform) for a named person.
+/// A fix from a gateway (a wristband or location platform) for a named person: the fields
+/// of `InFix` and the person (spelt out rather than flattened: serde's flatten buffers every
+/// row into a map, which a 10,000-row batch feels).
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct BulkFix {
     pub person_id: String,
-    #[serde(flatten)]
-    pub fix: InFix,
+    pub at: i64,
+    pub lon: f64,
+    pub lat: f64,
+    #[serde(default)]
+    pub datum: Option<String>,
+    #[serde(default)]
+    pub accuracy_m: Option<f64>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+impl BulkFix {
+    pub fn fix(&self) -> InFix {
+        InFix {
+            at: self.at,
+            lon: self.lon,
+            lat: self.lat,
+            datum: self.datum.clone(),
+            accuracy_m: self.accuracy_m,
+            source: self.source.clone(),
+        }
+    }
 }
 
 /// Writes a batch of fixes (one person's, or many persons') in the caller's transaction: each
@@ -627,18 +648,13 @@ pub async fn ingest(
     let ids: Vec<&str> = by_person.keys().copied().collect();
     let mut trackers: HashMap<String, Tracker> = HashMap::new();
     for chunk in ids.chunks(CHUNK) {
-        let mut q = Sql::new(
+        let list: Vec<String> = chunk.iter().map(|id| Value::Text(id.to_string()).literal()).collect();
+        let sql = format!(
             "SELECT p.id, t.last_ms, t.streak, t.since_ms, t.alarmed FROM sup_persons p
-             LEFT JOIN sup_trackers t ON t.person_id = p.id WHERE p.status = 'active' AND p.id IN (",
+             LEFT JOIN sup_trackers t ON t.person_id = p.id WHERE p.status = 'active' AND p.id IN ({})",
+            list.join(", ")
         );
-        for (i, id) in chunk.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.bind(id.to_string());
-        }
-        q.push(")");
-        for r in q.query().fetch_all(&mut *conn).await? {
+        for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
             let t = match r.try_get::<Option<i64>, _>(1)? {
                 Some(last_ms) => Tracker {
                     last_ms,

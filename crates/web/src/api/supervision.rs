@@ -46,7 +46,8 @@ pub async fn bulk(ctx: RequestCtx, Json(batch): Json<BulkBatch>) -> ApiResult<Fi
     if batch.fixes.len() > MAX_BULK {
         return Err(AppError::invalid("fixes", format!("每批最多 {MAX_BULK} 个定位点，请分批上传")).into());
     }
-    let rows: Vec<(&str, &InFix)> = batch.fixes.iter().map(|f| (f.person_id.as_str(), &f.fix)).collect();
+    let fixes: Vec<InFix> = batch.fixes.iter().map(|f| f.fix()).collect();
+    let rows: Vec<(&str, &InFix)> = batch.fixes.iter().zip(&fixes).map(|(b, f)| (b.person_id.as_str(), f)).collect();
     let mut tx = state.db.begin().await?;
     let report =
         store::supervision::ingest(&mut tx, &state.config, state.clock.now(), &rows, &Default::default()).await?;
