@@ -8,7 +8,12 @@ pub const SEED: u64 = 20240601;
 
 /// The process's peak resident memory (VmHWM) in MiB: run one measured mode per process.
 pub fn peak_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    peak_mib_of("self")
+}
+
+/// Peak resident memory of a process (`self` or a pid), in MiB.
+pub fn peak_mib_of(pid: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))

@@ -17,16 +17,6 @@ fn rows(path: &std::path::Path) -> Vec<Vec<String>> {
     text.lines().skip(1).filter(|l| !l.is_empty()).map(|l| l.split(',').map(str::to_string).collect()).collect()
 }
 
-fn peak_of(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .map(|kib| kib / 1024.0)
-        .unwrap_or(f64::NAN)
-}
-
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -203,7 +193,7 @@ async fn main() {
         violations += v;
     }
     let secs = t.elapsed().as_secs_f64();
-    let peak = peak_of(server.id());
+    let peak = bench::peak_mib_of(&server.id().to_string());
     server.kill().unwrap();
     let _ = server.wait();
     let db = store::Db::open(&url).await.unwrap();
