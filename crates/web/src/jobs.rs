@@ -42,6 +42,31 @@ impl JobHandler for SessionPurge {
     }
 }
 
+pub const LOCATION_PURGE: &str = "supervision.purge";
+
+/// Deletes 亳安码 location data the configured number of days after a measure ends, then
+/// schedules itself for the next night.
+pub struct LocationPurge {
+    pub state: AppState,
+}
+
+impl JobHandler for LocationPurge {
+    fn handle<'a>(&'a self, tx: &'a mut Tx, _job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let keep = self.state.config.city.supervision_retention_days;
+            let (persons, fixes, events) =
+                store::supervision::purge_locations(tx, now, keep).await.map_err(|e| e.to_string())?;
+            tracing::info!(persons, fixes, events, "location data purged");
+            let next = next_night(now);
+            let key = format!("{LOCATION_PURGE}:{}", next.to_offset(CHINA).date());
+            enqueue(tx, now, LOCATION_PURGE, &serde_json::json!({}), next, Some(&key))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        })
+    }
+}
+
 /// Deadlines and tolerance dates of workflow instances.
 pub struct WorkflowTimer {
     pub state: AppState,
@@ -107,6 +132,7 @@ pub async fn setup(runner: &mut JobRunner, state: &AppState, clock: &Arc<dyn Clo
     runner.register(store::workflow::TIMER_JOB, Arc::new(WorkflowTimer { state: state.clone() }));
     runner.register(store::alerts::DEADLINE_JOB, Arc::new(AlertDeadline { state: state.clone() }));
     runner.register(store::alerts::EVALUATE_JOB, Arc::new(AlertEvaluation { state: state.clone() }));
+    runner.register(LOCATION_PURGE, Arc::new(LocationPurge { state: state.clone() }));
     let now = clock.now();
     let next = next_night(now);
     let mut tx = db.begin().await?;
@@ -115,6 +141,8 @@ pub async fn setup(runner: &mut JobRunner, state: &AppState, clock: &Arc<dyn Clo
     let eval_at = next - Duration::hours(1);
     let key = format!("{}:{}", store::alerts::EVALUATE_JOB, eval_at.to_offset(CHINA).date());
     enqueue(&mut tx, now, store::alerts::EVALUATE_JOB, &serde_json::json!({}), eval_at, Some(&key)).await?;
+    let key = format!("{LOCATION_PURGE}:{}", next.to_offset(CHINA).date());
+    enqueue(&mut tx, now, LOCATION_PURGE, &serde_json::json!({}), next, Some(&key)).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -131,6 +131,8 @@ pub struct City {
     pub security: SecurityConfig,
     /// 满薪满益 parameters: the local minimum wage and what counts as a full month.
     pub wages: domain::wages::WageParams,
+    /// 亳安码: days after a measure ends that the person's location data is kept.
+    pub supervision_retention_days: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,6 +229,20 @@ struct RawCity {
     working_hours: Spanned<Vec<String>>,
     security: RawSecurity,
     wages: RawWages,
+    #[serde(default)]
+    supervision: RawSupervision,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSupervision {
+    retention_days: i64,
+}
+
+impl Default for RawSupervision {
+    fn default() -> Self {
+        RawSupervision { retention_days: 180 }
+    }
 }
 
 #[derive(Deserialize)]
@@ -471,8 +487,17 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
         if !(1..=31).contains(&raw.wages.full_month_days) {
             ctx.errors.push(ConfigError::new(&ctx.file.clone(), None, "wages.full_month_days", "应为 1–31 之间的天数"));
         }
+        if !(1..=3650).contains(&raw.supervision.retention_days) {
+            ctx.errors.push(ConfigError::new(
+                &ctx.file.clone(),
+                None,
+                "supervision.retention_days",
+                "应为 1–3650 之间的天数",
+            ));
+        }
         errors.extend(ctx.errors);
         Some(City {
+            supervision_retention_days: raw.supervision.retention_days,
             wages: domain::wages::WageParams {
                 minimum_wage: minimum.ok()?.fen(),
                 full_month_days: raw.wages.full_month_days,
