@@ -1,0 +1,157 @@
+//! Alarms: opened by the ingest (the officer told, the 亳安码 event recorded), listed, handled.
+
+use super::{Person, persons};
+use crate::config::CityConfig;
+use crate::notify::{self, To};
+use crate::{Conn, Db, Result, StoreError, audit, new_id};
+use domain::audit::AuditEntry;
+use domain::auth::Principal;
+use domain::clock::{from_millis, to_millis};
+use time::OffsetDateTime;
+
+pub(super) async fn open_alarm(
+    conn: &mut Conn,
+    cfg: &CityConfig,
+    now: OffsetDateTime,
+    person: &Person,
+    kind: &str,
+    detail: &str,
+    at_ms: i64,
+) -> Result<String> {
+    let id = new_id();
+    sqlx::query("INSERT INTO sup_alarms (id, person_id, kind, detail, at, status, created_at) VALUES ($1, $2, $3, $4, $5, 'open', $6)")
+        .bind(&id)
+        .bind(&person.id)
+        .bind(kind)
+        .bind(detail)
+        .bind(at_ms)
+        .bind(to_millis(now))
+        .execute(&mut *conn)
+        .await?;
+    if let Some(officer) = &person.officer_id {
+        notify::send(
+            conn,
+            now,
+            &To::User(officer.clone()),
+            &format!("/supervision/persons/{}", person.id),
+            &format!("{}：{detail}", person.name),
+        )
+        .await?;
+    }
+    crate::scores::record(
+        conn,
+        cfg,
+        crate::scores::NewEvent {
+            subject_type: "person",
+            subject_id: &person.id,
+            kind: "fence_alarm",
+            at: from_millis(at_ms).min(now),
+            source: "亳安码",
+            note: detail,
+        },
+        ("system", "系统"),
+        now,
+    )
+    .await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("supervision.alarm.open", "sup_person", &person.id)
+            .detail(format!("{}：{detail}", person.name)),
+    )
+    .await?;
+    Ok(id)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct AlarmRow {
+    pub id: String,
+    pub person_id: String,
+    pub person_name: String,
+    pub kind: String,
+    pub detail: String,
+    pub at: i64,
+    pub status: String,
+    pub note: String,
+}
+
+const ALARM_SELECT: &str = "SELECT a.id, a.person_id, p.name AS person_name, a.kind, a.detail, a.at, a.status, a.note
+    FROM sup_alarms a JOIN sup_persons p ON p.id = a.person_id";
+
+pub async fn alarms_of(db: &Db, person_id: &str) -> Result<Vec<AlarmRow>> {
+    Ok(sqlx::query_as(&format!("{ALARM_SELECT} WHERE a.person_id = $1 ORDER BY a.at DESC LIMIT 100"))
+        .bind(person_id)
+        .fetch_all(db.reader())
+        .await?)
+}
+
+/// Open alarms of the persons `p` may see.
+pub async fn open_alarms(db: &Db, p: &Principal) -> Result<Vec<AlarmRow>> {
+    let visible: std::collections::HashSet<String> = persons(db, p).await?.into_iter().map(|x| x.id).collect();
+    let all: Vec<AlarmRow> = sqlx::query_as(&format!("{ALARM_SELECT} WHERE a.status <> 'closed' ORDER BY a.at DESC"))
+        .fetch_all(db.reader())
+        .await?;
+    Ok(all.into_iter().filter(|a| visible.contains(&a.person_id)).collect())
+}
+
+pub fn alarm_status_label(s: &str) -> &'static str {
+    match s {
+        "open" => "待处置",
+        "acknowledged" => "已签收",
+        "explained" => "已说明",
+        "closed" => "已关闭",
+        _ => "",
+    }
+}
+
+/// Handles an alarm: acknowledge (签收), explain (说明情况) or close; each step audited.
+pub async fn handle_alarm(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    person: &Person,
+    alarm_id: &str,
+    action: &str,
+    note: &str,
+    by: (&str, &str),
+) -> Result<()> {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM sup_alarms WHERE id = $1 AND person_id = $2")
+        .bind(alarm_id)
+        .bind(&person.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let status = status.ok_or_else(|| StoreError::NotFound("报警".into()))?;
+    let next = match (status.as_str(), action) {
+        ("open", "acknowledge") => "acknowledged",
+        ("acknowledged" | "explained", "explain") => "explained",
+        ("open" | "acknowledged" | "explained", "close") => "closed",
+        _ => return Err(StoreError::invalid("action", format!("报警{}，不能进行此操作", alarm_status_label(&status)))),
+    };
+    if matches!(action, "explain" | "close") && note.trim().is_empty() {
+        return Err(StoreError::invalid("note", "请填写核查情况"));
+    }
+    let ms = to_millis(now);
+    sqlx::query(
+        "UPDATE sup_alarms SET status = $1, handled_by = $2, note = CASE WHEN $3 = '' THEN note ELSE $3 END,
+            acknowledged_at = COALESCE(acknowledged_at, $4), closed_at = CASE WHEN $1 = 'closed' THEN $4 ELSE closed_at END
+         WHERE id = $5",
+    )
+    .bind(next)
+    .bind(by.0)
+    .bind(note.trim())
+    .bind(ms)
+    .bind(alarm_id)
+    .execute(&mut *conn)
+    .await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("supervision.alarm.handle", "sup_person", &person.id).by(by.0, by.1).detail(format!(
+            "{}：报警{}{}",
+            person.name,
+            alarm_status_label(next),
+            if note.trim().is_empty() { String::new() } else { format!("，{}", note.trim()) }
+        )),
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! Fences as officers enter them (GeoJSON, converted to WGS-84 with the original kept), and
+//! compiled for checking, cached per person.
+
+use super::Person;
+use crate::{Conn, Result, StoreError, audit, new_id};
+use domain::audit::AuditEntry;
+use domain::clock::to_millis;
+use domain::geo::fence::{Area, Circle, Shape};
+use domain::geo::{Datum, Ring, Wgs84Point, to_wgs84};
+use domain::supervision::{Fence, FenceSet, Rule};
+use std::collections::HashMap;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// A fence as an officer enters it: JSON geometry in a datum.
+#[derive(Debug, Clone)]
+pub struct NewFence {
+    pub name: String,
+    pub rule: Rule,
+    /// `{"type":"Polygon","coordinates":[[[lon,lat],…], [hole…]]}`, `{"type":"Circle",
+    /// "center":[lon,lat],"radius_m":r}` or `{"type":"Division","code":"341602"}`.
+    pub geometry: String,
+    pub datum: Datum,
+    pub window: Option<(i64, i64)>,
+}
+
+fn ring_from(v: &serde_json::Value, datum: Datum) -> std::result::Result<Ring, String> {
+    let pts = v.as_array().ok_or("多边形的环应为坐标数组")?;
+    let mut out = vec![];
+    for p in pts {
+        let (x, y) = (p.get(0).and_then(|x| x.as_f64()), p.get(1).and_then(|x| x.as_f64()));
+        let (Some(x), Some(y)) = (x, y) else { return Err("坐标应为 [经度, 纬度]".into()) };
+        out.push(to_wgs84(datum, x, y).map_err(|e| e.to_string())?);
+    }
+    Ring::new(out).map_err(|e| e.to_string())
+}
+
+/// Parses and converts entered geometry: (kind, WGS-84 geometry text).
+fn normalise(g: &str, datum: Datum) -> std::result::Result<(&'static str, String), String> {
+    let v: serde_json::Value = serde_json::from_str(g).map_err(|_| "围栏不是有效的 JSON（GeoJSON）".to_string())?;
+    let v = if v.get("type").and_then(|t| t.as_str()) == Some("Feature") { v["geometry"].clone() } else { v };
+    match v.get("type").and_then(|t| t.as_str()) {
+        Some("Polygon") => {
+            let rings = v.get("coordinates").and_then(|c| c.as_array()).ok_or("Polygon 缺少 coordinates")?;
+            let converted: Vec<Ring> =
+                rings.iter().map(|r| ring_from(r, datum)).collect::<std::result::Result<_, _>>()?;
+            if converted.is_empty() {
+                return Err("Polygon 至少需要一个外环".into());
+            }
+            let coords: Vec<Vec<[f64; 2]>> =
+                converted.iter().map(|r| r.0.iter().map(|p| [p.lon, p.lat]).collect()).collect();
+            Ok(("polygon", serde_json::json!({ "type": "Polygon", "coordinates": coords }).to_string()))
+        }
+        Some("Circle") => {
+            let c = v.get("center").and_then(|c| c.as_array()).ok_or("Circle 缺少 center")?;
+            let (Some(x), Some(y)) = (c.first().and_then(|x| x.as_f64()), c.get(1).and_then(|x| x.as_f64())) else {
+                return Err("center 应为 [经度, 纬度]".into());
+            };
+            let r = v.get("radius_m").and_then(|r| r.as_f64()).filter(|r| *r > 0.0 && *r <= 100_000.0);
+            let r = r.ok_or("radius_m 应为 0–100000 米")?;
+            let p = to_wgs84(datum, x, y).map_err(|e| e.to_string())?;
+            Ok(("circle", serde_json::json!({ "type": "Circle", "center": [p.lon, p.lat], "radius_m": r }).to_string()))
+        }
+        Some("Division") => {
+            let code = v.get("code").and_then(|c| c.as_str()).ok_or("Division 缺少 code")?;
+            domain::DivisionCode::parse(code).map_err(|e| e.to_string())?;
+            Ok(("division", serde_json::json!({ "type": "Division", "code": code }).to_string()))
+        }
+        _ => Err("type 应为 Polygon、Circle 或 Division".into()),
+    }
+}
+
+pub async fn add_fence(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    person: &Person,
+    f: &NewFence,
+    by: (&str, &str),
+) -> Result<String> {
+    if f.name.trim().is_empty() {
+        return Err(StoreError::invalid("name", "请填写围栏名称，如“居住地所在乡镇”"));
+    }
+    let (kind, geometry) = normalise(&f.geometry, f.datum).map_err(|m| StoreError::invalid("geometry", m))?;
+    if kind == "division" {
+        let code = serde_json::from_str::<serde_json::Value>(&geometry)
+            .ok()
+            .and_then(|v| v["code"].as_str().map(String::from));
+        let grids: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM grids WHERE division_code LIKE $1")
+            .bind(format!("{}%", code.unwrap_or_default()))
+            .fetch_one(&mut *conn)
+            .await?;
+        if grids == 0 {
+            return Err(StoreError::invalid("geometry", "该区划没有网格边界，无法作为围栏"));
+        }
+    }
+    if let Some((a, b)) = f.window
+        && b <= a
+    {
+        return Err(StoreError::invalid("window", "有效期结束须晚于开始"));
+    }
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO sup_fences (id, person_id, name, rule, kind, geometry, datum, original, window_from, window_to, active, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12)",
+    )
+    .bind(&id)
+    .bind(&person.id)
+    .bind(f.name.trim())
+    .bind(if f.rule == Rule::Allowed { "allowed" } else { "forbidden" })
+    .bind(kind)
+    .bind(&geometry)
+    .bind(f.datum.as_str())
+    .bind((f.datum != Datum::Wgs84).then(|| f.geometry.clone()))
+    .bind(f.window.map(|w| w.0))
+    .bind(f.window.map(|w| w.1))
+    .bind(by.0)
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await?;
+    forget_fences(&person.id);
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("supervision.fence.add", "sup_person", &person.id).by(by.0, by.1).detail(format!(
+            "{}：新增{}“{}”（{}）",
+            person.name,
+            if f.rule == Rule::Allowed { "允许活动区域" } else { "禁止进入区域" },
+            f.name.trim(),
+            f.datum.as_str()
+        )),
+    )
+    .await?;
+    Ok(id)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FenceRow {
+    pub id: String,
+    pub name: String,
+    pub rule: String,
+    pub kind: String,
+    pub geometry: String,
+    pub datum: String,
+    pub window_from: Option<i64>,
+    pub window_to: Option<i64>,
+}
+
+pub async fn fences(conn: &mut Conn, person_id: &str) -> Result<Vec<FenceRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, rule, kind, geometry, datum, window_from, window_to FROM sup_fences WHERE person_id = $1 AND active = 1 ORDER BY created_at",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The person's fences compiled for checking; a division is the union of its grids.
+pub async fn fence_set(conn: &mut Conn, person_id: &str) -> Result<FenceSet> {
+    let rows = fences(conn, person_id).await?;
+    let mut set = FenceSet::default();
+    for r in rows {
+        let v: serde_json::Value = serde_json::from_str(&r.geometry).map_err(|e| StoreError::Other(e.to_string()))?;
+        let shape = match r.kind.as_str() {
+            "polygon" => {
+                let rings: Vec<Ring> = v["coordinates"]
+                    .as_array()
+                    .map(|rs| rs.iter().filter_map(|x| ring_from(x, Datum::Wgs84).ok()).collect())
+                    .unwrap_or_default();
+                let mut it = rings.into_iter();
+                let Some(outer) = it.next() else { continue };
+                Shape::Areas(vec![Area::new(outer, it.collect())])
+            }
+            "circle" => {
+                let (Some(x), Some(y), Some(rad)) =
+                    (v["center"][0].as_f64(), v["center"][1].as_f64(), v["radius_m"].as_f64())
+                else {
+                    continue;
+                };
+                Shape::Circle(
+                    Circle::new(Wgs84Point { lon: x, lat: y }, rad).map_err(|e| StoreError::Other(e.to_string()))?,
+                )
+            }
+            _ => {
+                let code = v["code"].as_str().unwrap_or_default().to_string();
+                let polys: Vec<String> = sqlx::query_scalar("SELECT polygon FROM grids WHERE division_code LIKE $1")
+                    .bind(format!("{code}%"))
+                    .fetch_all(&mut *conn)
+                    .await?;
+                let areas = polys
+                    .iter()
+                    .filter_map(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+                    .filter_map(|g| ring_from(&g["coordinates"][0], Datum::Wgs84).ok())
+                    .map(|r| Area::new(r, vec![]))
+                    .collect();
+                Shape::Areas(areas)
+            }
+        };
+        set.fences.push(Fence {
+            id: r.name.clone(),
+            rule: if r.rule == "allowed" { Rule::Allowed } else { Rule::Forbidden },
+            shape,
+            window: r.window_from.zip(r.window_to),
+            schedule: None,
+        });
+    }
+    Ok(set)
+}
+
+/// Compiled fence sets by person id, shared by every request: fences change rarely, fixes
+/// arrive all the time. A person's entry is dropped when their fences change (`add_fence`),
+/// inside the writer's transaction, so the next batch compiles what was committed.
+static FENCE_CACHE: std::sync::LazyLock<std::sync::RwLock<HashMap<String, Arc<FenceSet>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+pub(super) fn forget_fences(person_id: &str) {
+    FENCE_CACHE.write().expect("fence cache").remove(person_id);
+}
+
+pub(super) async fn fences_cached(conn: &mut Conn, person_id: &str) -> Result<Arc<FenceSet>> {
+    if let Some(f) = FENCE_CACHE.read().expect("fence cache").get(person_id) {
+        return Ok(f.clone());
+    }
+    let set = Arc::new(fence_set(conn, person_id).await?);
+    FENCE_CACHE.write().expect("fence cache").insert(person_id.to_string(), set.clone());
+    Ok(set)
+}

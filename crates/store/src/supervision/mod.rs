@@ -1,0 +1,292 @@
+//! 亳安码 persistence: supervised persons and the agency holding each case, device binding,
+//! fences, the location-fix ingest (idempotent, time-ordered per person, durable on commit),
+//! raw violations, alarms with their handling, and the person's hysteresis state.
+
+mod alarms;
+mod fences;
+mod ingest;
+#[cfg(test)]
+mod tests;
+
+pub use alarms::{AlarmRow, alarm_status_label, alarms_of, handle_alarm, open_alarms};
+pub use fences::{FenceRow, NewFence, add_fence, fence_set, fences};
+pub use ingest::{
+    BulkFix, FixRejection, FixReport, FixRow, InFix, ingest, ingest_fixes, purge_locations, recent_fixes,
+    violation_count,
+};
+
+use crate::{Conn, Db, Result, StoreError, audit, auth, new_id};
+use domain::audit::AuditEntry;
+use domain::auth::{DataScope, Principal, UserKind};
+use domain::clock::to_millis;
+use time::OffsetDateTime;
+
+/// Stages of a case, in hand-off order, with the department that holds it.
+pub const STAGES: [(&str, &str, &str); 4] = [
+    ("police", "侦查（公安机关）", "gaj"),
+    ("procuratorate", "审查起诉（检察院）", "jcy"),
+    ("court", "审判（法院）", "zy"),
+    ("justice", "执行（司法局社区矫正）", "sfj"),
+];
+
+pub const MEASURES: [&str; 4] = ["取保候审", "监视居住", "社区矫正", "暂予监外执行"];
+
+pub fn stage_label(s: &str) -> &'static str {
+    STAGES.iter().find(|x| x.0 == s).map(|x| x.1).unwrap_or("")
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Person {
+    pub id: String,
+    pub id_card_no: String,
+    pub name: String,
+    pub phone: String,
+    pub address: String,
+    pub division_code: String,
+    pub agency_id: String,
+    pub agency_name: String,
+    pub stage: String,
+    pub measure: String,
+    pub measure_from: String,
+    pub measure_to: String,
+    pub officer_id: Option<String>,
+    pub user_id: Option<String>,
+    pub status: String,
+    pub open_alarms: i64,
+}
+
+const PERSON_SELECT: &str = "SELECT p.id, p.id_card_no, p.name, p.phone, p.address, p.division_code, p.agency_id,
+    d.short_name AS agency_name, p.stage, p.measure, p.measure_from, p.measure_to, p.officer_id, p.user_id, p.status,
+    (SELECT COUNT(*) FROM sup_alarms a WHERE a.person_id = p.id AND a.status <> 'closed') AS open_alarms
+    FROM sup_persons p JOIN departments d ON d.id = p.agency_id";
+
+/// Whether `p` may see a person: the holding agency's own staff, or a user whose scope for
+/// `supervision.view` is the whole city (the superiors).
+pub fn may_see(p: &Principal, person: &Person) -> bool {
+    match p.scope(domain::auth::perm::SUPERVISION_VIEW) {
+        Some(DataScope::All) => true,
+        Some(_) => p.department_id.as_deref() == Some(person.agency_id.as_str()),
+        None => false,
+    }
+}
+
+/// A person inside the caller's transaction.
+pub async fn person_in(conn: &mut Conn, id: &str) -> Result<Person> {
+    sqlx::query_as(&format!("{PERSON_SELECT} WHERE p.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("被监管人员".into()))
+}
+
+pub async fn person(db: &Db, id: &str) -> Result<Person> {
+    sqlx::query_as(&format!("{PERSON_SELECT} WHERE p.id = $1"))
+        .bind(id)
+        .fetch_optional(db.reader())
+        .await?
+        .ok_or_else(|| StoreError::NotFound("被监管人员".into()))
+}
+
+/// The persons `p` may see, newest first.
+pub async fn persons(db: &Db, p: &Principal) -> Result<Vec<Person>> {
+    let all: Vec<Person> =
+        sqlx::query_as(&format!("{PERSON_SELECT} ORDER BY p.created_at DESC")).fetch_all(db.reader()).await?;
+    Ok(all.into_iter().filter(|x| may_see(p, x)).collect())
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub id_card_no: String,
+    pub name: String,
+    pub phone: String,
+    pub address: String,
+    pub division_code: String,
+    pub stage: String,
+    pub measure: String,
+    pub measure_from: time::Date,
+    pub measure_to: time::Date,
+}
+
+/// Registers a person under a measure decided by the registering officer's agency. The
+/// person gets (or keeps) a citizen login for the phone app; no password is set here — the
+/// app signs in with the device token issued at binding.
+pub async fn create_person(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    n: &NewPerson,
+    agency: Option<&str>,
+    officer: (&str, &str),
+) -> Result<String> {
+    let agency = agency.ok_or_else(|| StoreError::invalid("agency", "您不属于任何机关，不能登记"))?.to_string();
+    let card = domain::IdCardNo::parse(&n.id_card_no).map_err(|e| StoreError::invalid("id_card_no", e.to_string()))?;
+    if n.name.trim().is_empty() {
+        return Err(StoreError::invalid("name", "请填写姓名"));
+    }
+    if !STAGES.iter().any(|s| s.0 == n.stage) {
+        return Err(StoreError::invalid("stage", "请选择诉讼阶段"));
+    }
+    if !MEASURES.contains(&n.measure.as_str()) {
+        return Err(StoreError::invalid("measure", "请选择强制措施或刑罚执行方式"));
+    }
+    if n.measure_to < n.measure_from {
+        return Err(StoreError::invalid("measure_to", "措施截止日期早于开始日期"));
+    }
+    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM divisions WHERE code = $1")
+        .bind(&n.division_code)
+        .fetch_one(&mut *conn)
+        .await?;
+    if exists == 0 {
+        return Err(StoreError::invalid("division_code", "区划代码不在本市区划中"));
+    }
+    let active: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sup_persons WHERE id_card_no = $1 AND status = 'active'")
+            .bind(card.as_str())
+            .fetch_one(&mut *conn)
+            .await?;
+    if active > 0 {
+        return Err(StoreError::invalid("id_card_no", "此人已在监管中，请在其页面办理移交或变更"));
+    }
+    let user: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE login = $1")
+        .bind(card.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let user_id = match user {
+        Some(u) => u,
+        None => {
+            let role = auth::role_id_by_code(conn, "citizen")
+                .await?
+                .ok_or_else(|| StoreError::NotFound("角色 citizen".into()))?;
+            // An unusable password: the person signs in to the app with the device token.
+            let unusable = format!("!{}", crate::random_token(16));
+            auth::create_user(
+                conn,
+                now,
+                &auth::NewUser {
+                    kind: Some(UserKind::Citizen),
+                    login: card.as_str().to_string(),
+                    display_name: n.name.trim().to_string(),
+                    password_hash: unusable,
+                    division_code: Some(n.division_code.clone()),
+                    id_card_no: Some(card.as_str().to_string()),
+                    phone: n.phone.clone(),
+                    role_ids: vec![role],
+                    ..Default::default()
+                },
+            )
+            .await?
+        }
+    };
+    let id = new_id();
+    let ms = to_millis(now);
+    sqlx::query(
+        "INSERT INTO sup_persons (id, id_card_no, name, phone, address, division_code, agency_id, stage, measure,
+            measure_from, measure_to, officer_id, user_id, status, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'active', $14, $14)",
+    )
+    .bind(&id)
+    .bind(card.as_str())
+    .bind(n.name.trim())
+    .bind(&n.phone)
+    .bind(&n.address)
+    .bind(&n.division_code)
+    .bind(&agency)
+    .bind(&n.stage)
+    .bind(&n.measure)
+    .bind(n.measure_from.to_string())
+    .bind(n.measure_to.to_string())
+    .bind(officer.0)
+    .bind(&user_id)
+    .bind(ms)
+    .execute(&mut *conn)
+    .await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("supervision.person.create", "sup_person", &id).by(officer.0, officer.1).detail(format!(
+            "登记被监管人员 {}（{}，{} 至 {}）",
+            n.name.trim(),
+            n.measure,
+            n.measure_from,
+            n.measure_to
+        )),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Binds a phone: the previous device and its token are revoked, a new device token is
+/// issued for the person's login (shown once).
+pub async fn bind_device(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    person: &Person,
+    device_id: &str,
+    by: (&str, &str),
+) -> Result<String> {
+    let device_id = device_id.trim();
+    if device_id.is_empty() || device_id.len() > 64 {
+        return Err(StoreError::invalid("device_id", "请填写设备标识（1–64 个字符）"));
+    }
+    let user = person.user_id.clone().ok_or_else(|| StoreError::invalid("device_id", "此人没有登录账号"))?;
+    let ms = to_millis(now);
+    let old: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, token_id FROM sup_devices WHERE person_id = $1 AND status = 'active'")
+            .bind(&person.id)
+            .fetch_all(&mut *conn)
+            .await?;
+    for (dev, token) in &old {
+        sqlx::query("UPDATE sup_devices SET status = 'revoked', revoked_at = $1 WHERE id = $2")
+            .bind(ms)
+            .bind(dev)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
+            .bind(ms)
+            .bind(token)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let (token_id, token) =
+        auth::create_token(conn, now, &user, &format!("亳安码设备 {device_id}"), by.0, None).await?;
+    sqlx::query(
+        "INSERT INTO sup_devices (id, person_id, device_id, token_id, status, bound_by, bound_at) VALUES ($1, $2, $3, $4, 'active', $5, $6)",
+    )
+    .bind(new_id())
+    .bind(&person.id)
+    .bind(device_id)
+    .bind(&token_id)
+    .bind(by.0)
+    .bind(ms)
+    .execute(&mut *conn)
+    .await?;
+    let what = if old.is_empty() { "绑定设备" } else { "更换绑定设备（原设备已停用）" };
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("supervision.device.bind", "sup_person", &person.id)
+            .by(by.0, by.1)
+            .detail(format!("{}：{what} {device_id}", person.name)),
+    )
+    .await?;
+    Ok(token)
+}
+
+pub async fn active_device(db: &Db, person_id: &str) -> Result<Option<(String, i64)>> {
+    Ok(sqlx::query_as("SELECT device_id, bound_at FROM sup_devices WHERE person_id = $1 AND status = 'active'")
+        .bind(person_id)
+        .fetch_optional(db.reader())
+        .await?)
+}
+
+/// The person a device token belongs to, if that device is the person's active one.
+pub async fn person_of_device(db: &Db, user_id: &str, device_id: &str) -> Result<Person> {
+    let p: Option<Person> = sqlx::query_as(&format!(
+        "{PERSON_SELECT} WHERE p.user_id = $1 AND p.status = 'active'
+           AND EXISTS (SELECT 1 FROM sup_devices v WHERE v.person_id = p.id AND v.device_id = $2 AND v.status = 'active')"
+    ))
+    .bind(user_id)
+    .bind(device_id)
+    .fetch_optional(db.reader())
+    .await?;
+    p.ok_or_else(|| StoreError::Forbidden("此设备未绑定或已停用，请联系办案机关重新绑定".into()))
+}
