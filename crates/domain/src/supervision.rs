@@ -178,11 +178,16 @@ pub struct Tracker {
 
 impl Tracker {
     pub fn step(&mut self, h: &Hysteresis, at_ms: i64, v: &Verdict) -> Step {
+        self.step_flags(h, at_ms, v.violates(), v.uncertain)
+    }
+
+    /// `step` with the verdict reduced to what the state depends on (as stored with a fix).
+    pub fn step_flags(&mut self, h: &Hysteresis, at_ms: i64, violates: bool, uncertain: bool) -> Step {
         if at_ms <= self.last_ms {
-            return if v.violates() { Step::Suspect } else { Step::Clear };
+            return if violates { Step::Suspect } else { Step::Clear };
         }
         self.last_ms = at_ms;
-        if v.violates() {
+        if violates {
             self.streak += 1;
             let since = *self.since_ms.get_or_insert(at_ms);
             if self.alarmed {
@@ -193,7 +198,7 @@ impl Tracker {
                 return Step::Alarm;
             }
             Step::Suspect
-        } else if v.uncertain {
+        } else if uncertain {
             // An uncertain fix neither confirms nor clears.
             Step::Clear
         } else {

@@ -135,6 +135,11 @@ impl Db {
                         "PRAGMA synchronous = FULL",
                         "PRAGMA foreign_keys = ON",
                         "PRAGMA busy_timeout = 10000",
+                        // A large batch (10,000 fixes) touches pages all over the fix index;
+                        // with SQLite's 2 MB default they are spilled mid-transaction and read
+                        // back. 128 MiB holds the hot part of a city's index.
+                        "PRAGMA cache_size = -131072",
+                        "PRAGMA temp_store = MEMORY",
                     ] {
                         conn.execute(p).await?;
                     }

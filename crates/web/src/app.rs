@@ -9,6 +9,7 @@ use store::Db;
 use store::config::CityConfig;
 use store::demo::DemoReport;
 use store::jobs::JobRunner;
+use store::supervision::FoldWhen;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -37,6 +38,12 @@ impl Application {
         let db = Db::open(&opts.database_url).await?;
         let now = opts.clock.now();
         store::demo::bootstrap(&db, &opts.config, now).await?;
+        // Recovery: location fixes acknowledged before a stop are in the log; fold them now.
+        let folded =
+            store::supervision::fold_pending(&db, store::supervision::FoldWhen::Always, &Default::default()).await?;
+        if folded > 0 {
+            tracing::info!(folded, "logged location fixes folded at start");
+        }
         let (demo, initial_admin_password) = if opts.demo {
             (store::demo::load_demo(&db, &opts.config, now, opts.demo_scale).await?, None)
         } else {
@@ -63,13 +70,38 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (tx, rx) = watch::channel(false);
+        let folder = tokio::spawn(fold_fixes(self.state.db.clone(), rx.clone()));
         let jobs = self.runner.clone().spawn(rx);
         self.state.metrics.mark_started();
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
         let _ = tx.send(true);
         let _ = jobs.await;
+        let _ = folder.await;
         self.state.db.close().await;
         result
+    }
+}
+
+/// Folds logged location fixes into the per-person tables about once a second, giving way to a
+/// burst of uploads (see `store::supervision::fold_pending`), and all of them on the way out.
+async fn fold_fixes(db: Db, mut stop: watch::Receiver<bool>) {
+    loop {
+        let stopping = tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => false,
+            _ = stop.changed() => true,
+        };
+        if let Err(e) = store::supervision::fold_pending(
+            &db,
+            if stopping { FoldWhen::Always } else { FoldWhen::Idle },
+            &Default::default(),
+        )
+        .await
+        {
+            tracing::error!(error = %e, "folding location fixes failed");
+        }
+        if stopping || *stop.borrow() {
+            return;
+        }
     }
 }

@@ -157,6 +157,10 @@ pub async fn fences(conn: &mut Conn, person_id: &str) -> Result<Vec<FenceRow>> {
 /// The person's fences compiled for checking; a division is the union of its grids.
 pub async fn fence_set(conn: &mut Conn, person_id: &str) -> Result<FenceSet> {
     let rows = fences(conn, person_id).await?;
+    compile(conn, rows).await
+}
+
+async fn compile(conn: &mut Conn, rows: Vec<FenceRow>) -> Result<FenceSet> {
     let mut set = FenceSet::default();
     for r in rows {
         let v: serde_json::Value = serde_json::from_str(&r.geometry).map_err(|e| StoreError::Other(e.to_string()))?;
@@ -209,18 +213,59 @@ pub async fn fence_set(conn: &mut Conn, person_id: &str) -> Result<FenceSet> {
 /// Compiled fence sets by person id, shared by every request: fences change rarely, fixes
 /// arrive all the time. A person's entry is dropped when their fences change (`add_fence`),
 /// inside the writer's transaction, so the next batch compiles what was committed.
-static FENCE_CACHE: std::sync::LazyLock<std::sync::RwLock<HashMap<String, Arc<FenceSet>>>> =
+static FENCE_CACHE: std::sync::LazyLock<std::sync::RwLock<rustc_hash::FxHashMap<String, Arc<FenceSet>>>> =
     std::sync::LazyLock::new(Default::default);
 
 pub(super) fn forget_fences(person_id: &str) {
     FENCE_CACHE.write().expect("fence cache").remove(person_id);
 }
 
-pub(super) async fn fences_cached(conn: &mut Conn, person_id: &str) -> Result<Arc<FenceSet>> {
-    if let Some(f) = FENCE_CACHE.read().expect("fence cache").get(person_id) {
-        return Ok(f.clone());
+/// The cached fence set, if any; never loads (see `ingest::prepare`).
+pub(super) fn cached(person_id: &str) -> Option<Arc<FenceSet>> {
+    FENCE_CACHE.read().expect("fence cache").get(person_id).cloned()
+}
+
+#[derive(sqlx::FromRow)]
+struct PersonFence {
+    person_id: String,
+    #[sqlx(flatten)]
+    fence: FenceRow,
+}
+
+/// The compiled fence sets of `ids`, loading those not cached with one query per few hundred
+/// persons (the first batch after a start names everyone).
+pub(super) async fn fences_cached_many(conn: &mut Conn, ids: &[&str]) -> Result<HashMap<String, Arc<FenceSet>>> {
+    let mut out = HashMap::new();
+    let mut missing = vec![];
+    {
+        let cache = FENCE_CACHE.read().expect("fence cache");
+        for id in ids {
+            match cache.get(*id) {
+                Some(f) => {
+                    out.insert(id.to_string(), f.clone());
+                }
+                None => missing.push(*id),
+            }
+        }
     }
-    let set = Arc::new(fence_set(conn, person_id).await?);
-    FENCE_CACHE.write().expect("fence cache").insert(person_id.to_string(), set.clone());
-    Ok(set)
+    for chunk in missing.chunks(500) {
+        let list: Vec<String> = chunk.iter().map(|id| crate::sql::Value::Text(id.to_string()).literal()).collect();
+        let rows: Vec<PersonFence> = sqlx::query_as(&format!(
+            "SELECT person_id, id, name, rule, kind, geometry, datum, window_from, window_to FROM sup_fences
+             WHERE active = 1 AND person_id IN ({}) ORDER BY person_id, created_at",
+            list.join(", ")
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut by_person: HashMap<String, Vec<FenceRow>> = chunk.iter().map(|id| (id.to_string(), vec![])).collect();
+        for r in rows {
+            by_person.entry(r.person_id).or_default().push(r.fence);
+        }
+        for (person, rows) in by_person {
+            let set = Arc::new(compile(conn, rows).await?);
+            FENCE_CACHE.write().expect("fence cache").insert(person.clone(), set.clone());
+            out.insert(person, set);
+        }
+    }
+    Ok(out)
 }

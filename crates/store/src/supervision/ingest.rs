@@ -2,17 +2,19 @@
 //! purge.
 
 use super::alarms::open_alarm;
-use super::fences::fences_cached;
+use super::fences::{self, fences_cached_many};
+use super::fixlog::{self, LoggedFix};
+use super::trackers::{self, ForgetOnDrop, Handle};
 use super::{Person, person_in};
 use crate::config::CityConfig;
 use crate::sql::Value;
-use crate::{Conn, Db, Result, audit, new_id};
+use crate::{Conn, Db, Result, audit};
 use domain::audit::AuditEntry;
 use domain::clock::to_millis;
 use domain::geo::{Datum, Wgs84Point, to_wgs84};
-use domain::supervision::{Hysteresis, Step, Tracker};
-use sqlx::Row;
-use std::collections::HashMap;
+use domain::supervision::{FenceSet, Hysteresis, Step};
+use std::borrow::Cow;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// A fix as the phone sends it.
@@ -54,7 +56,7 @@ const CHUNK: usize = 500;
 
 /// Multi-row insert with the values written as literals (`Value::literal`): a batch of fixes
 /// is thousands of rows, and binding each value separately costs more than writing the row.
-async fn insert_rows(conn: &mut Conn, head: &str, tail: &str, rows: &[Vec<Value>]) -> Result<u64> {
+pub(super) async fn insert_rows(conn: &mut Conn, head: &str, tail: &str, rows: &[Vec<Value>]) -> Result<u64> {
     let mut n = 0;
     for chunk in rows.chunks(CHUNK) {
         let mut sql = String::with_capacity(head.len() + chunk.len() * 96 + tail.len());
@@ -114,12 +116,35 @@ impl BulkFix {
     }
 }
 
-/// Writes a batch of fixes (one person's, or many persons') in the caller's transaction: each
-/// new fix is judged against the fences active at its instant; every violation is recorded
-/// at once; each person's hysteresis state advances in time order and a confirmed alarm is
-/// opened, the officer told and the 亳安码 event recorded. A fix is its person and instant, so
-/// a batch sent again adds nothing. Rows are written a few hundred to a statement. Once the
-/// caller commits, all of it is durable together.
+/// `ingest` in a transaction of its own, answered after the commit: the path of the phone and
+/// the gateways. Checking and judging the fixes happens before the writer is taken, so one
+/// request's judging overlaps another's write.
+pub async fn ingest_durable(
+    db: &Db,
+    cfg: &CityConfig,
+    now: OffsetDateTime,
+    rows: &[(&str, &InFix)],
+    h: &Hysteresis,
+) -> Result<FixReport> {
+    let mut rep = FixReport::default();
+    let judged = prepare(rows, to_millis(now), &mut rep);
+    let mut tx = db.begin().await?;
+    let cache = Handle::of(&mut tx).await?;
+    let mut guard = ForgetOnDrop { cache: cache.clone(), armed: true };
+    write(&mut tx, &cache, cfg, now, judged, h, &mut rep).await?;
+    tx.commit().await?;
+    guard.armed = false;
+    Ok(rep)
+}
+
+/// Writes a batch of fixes (one person's, or many persons') in the caller's transaction (seeding,
+/// tests) and folds them at once; the cached states are dropped, since the caller may still
+/// roll back.
+///
+/// For every path: each new fix is judged against the fences active at its instant; every
+/// violation is recorded at once (a raw violation, 疑似越界); each person's hysteresis state
+/// advances in time order, and a confirmed alarm is opened, the officer told and the 亳安码
+/// event recorded. A fix is its person and instant, so a batch sent again adds nothing.
 pub async fn ingest(
     conn: &mut Conn,
     cfg: &CityConfig,
@@ -128,148 +153,197 @@ pub async fn ingest(
     h: &Hysteresis,
 ) -> Result<FixReport> {
     let mut rep = FixReport::default();
-    let now_ms = to_millis(now);
-    // Check and convert; group by person.
-    // Per person: (row index, instant, point, accuracy, source).
-    type Checked<'a> = (usize, i64, Wgs84Point, f64, &'a str);
-    let mut by_person: HashMap<&str, Vec<Checked>> = HashMap::new();
+    let judged = prepare(rows, to_millis(now), &mut rep);
+    let cache = Handle::of(conn).await?;
+    let guard = ForgetOnDrop { cache: cache.clone(), armed: true };
+    write(conn, &cache, cfg, now, judged, h, &mut rep).await?;
+    fixlog::fold_with(conn, &cache, i64::MAX, h).await?;
+    drop(guard);
+    Ok(rep)
+}
+
+/// Which of `keys` (person, instant) are in `sup_fixes`.
+async fn stored_among<'a>(
+    conn: &mut Conn,
+    keys: &[(&'a str, i64)],
+) -> Result<std::collections::HashSet<(&'a str, i64)>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in keys.chunks(CHUNK) {
+        let list: Vec<String> =
+            chunk.iter().map(|(p, at)| format!("({}, {at})", Value::Text(p.to_string()).literal())).collect();
+        let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT person_id, at FROM sup_fixes WHERE (person_id, at) IN (VALUES {})",
+            list.join(", ")
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
+        let rows: std::collections::HashSet<(String, i64)> = rows.into_iter().collect();
+        found.extend(chunk.iter().filter(|(p, at)| rows.contains(&(p.to_string(), *at))).copied());
+    }
+    Ok(found)
+}
+
+/// One person's fixes of a batch, in time order, judged against `fences`.
+struct PersonFixes<'a> {
+    person: &'a str,
+    fixes: Vec<LoggedFix<'a>>,
+    /// The fence set they were judged against (`None`: not cached yet, judged later).
+    fences: Option<Arc<FenceSet>>,
+}
+
+fn judge(set: &FenceSet, f: &mut LoggedFix) {
+    let v = set.judge(&Wgs84Point { lon: f.lon, lat: f.lat }, f.at, f.accuracy_m);
+    f.violation = v.violates();
+    f.uncertain = v.uncertain;
+    f.detail = if !f.violation {
+        String::new()
+    } else if v.outside_allowed {
+        format!("离开允许活动区域（{:.6}, {:.6}）", f.lon, f.lat)
+    } else {
+        format!("进入禁止区域：{}（{:.6}, {:.6}）", v.in_forbidden.join("、"), f.lon, f.lat)
+    };
+}
+
+/// Checks and converts each row, groups them by person and judges them against the cached
+/// fences: everything that needs no database, done before the writer is taken.
+fn prepare<'a>(rows: &[(&'a str, &'a InFix)], now_ms: i64, rep: &mut FixReport) -> Vec<PersonFixes<'a>> {
+    let mut at_of: rustc_hash::FxHashMap<&str, usize> = Default::default();
+    let mut out: Vec<PersonFixes> = vec![];
     for (i, (person, f)) in rows.iter().enumerate() {
-        let reject =
-            |rep: &mut FixReport, reason: &str| rep.rejected.push(FixRejection { index: i, reason: reason.into() });
+        let mut reject = |reason: &str| rep.rejected.push(FixRejection { index: i, reason: reason.into() });
         if f.at > now_ms + 5 * 60_000 {
-            reject(&mut rep, "定位时间晚于服务器时间 5 分钟以上，请校准手机时间");
+            reject("定位时间晚于服务器时间 5 分钟以上，请校准手机时间");
             continue;
         }
         let datum = match f.datum.as_deref().map(Datum::parse) {
             None => Datum::Wgs84,
             Some(Some(d)) => d,
             Some(None) => {
-                reject(&mut rep, "坐标系应为 wgs84、gcj02 或 bd09");
+                reject("坐标系应为 wgs84、gcj02 或 bd09");
                 continue;
             }
         };
-        match to_wgs84(datum, f.lon, f.lat) {
-            Ok(p) => by_person.entry(person).or_default().push((
-                i,
-                f.at,
-                p,
-                f.accuracy_m.unwrap_or(0.0).clamp(0.0, 10_000.0),
-                f.source.as_deref().unwrap_or("gps"),
-            )),
-            Err(e) => reject(&mut rep, &e.to_string()),
-        }
-    }
-    // Who is under supervision, and where each one's state stands.
-    let ids: Vec<&str> = by_person.keys().copied().collect();
-    let mut trackers: HashMap<String, Tracker> = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
-        let list: Vec<String> = chunk.iter().map(|id| Value::Text(id.to_string()).literal()).collect();
-        let sql = format!(
-            "SELECT p.id, t.last_ms, t.streak, t.since_ms, t.alarmed FROM sup_persons p
-             LEFT JOIN sup_trackers t ON t.person_id = p.id WHERE p.status = 'active' AND p.id IN ({})",
-            list.join(", ")
-        );
-        for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
-            let t = match r.try_get::<Option<i64>, _>(1)? {
-                Some(last_ms) => Tracker {
-                    last_ms,
-                    streak: r.try_get::<Option<i64>, _>(2)?.unwrap_or(0) as u32,
-                    since_ms: r.try_get(3)?,
-                    alarmed: r.try_get::<Option<i64>, _>(4)?.unwrap_or(0) != 0,
-                },
-                None => Tracker::default(),
-            };
-            trackers.insert(r.try_get(0)?, t);
-        }
-    }
-    let (mut fix_rows, mut event_rows, mut alarms) = (vec![], vec![], vec![]);
-    let mut fixes_total = 0i64;
-    for (person, mut list) in by_person {
-        let Some(tracker) = trackers.get_mut(person) else {
-            for f in &list {
-                rep.rejected
-                    .push(FixRejection { index: f.0, reason: format!("没有在管的被监管人员“{person}”") });
+        let p = match to_wgs84(datum, f.lon, f.lat) {
+            Ok(p) => p,
+            Err(e) => {
+                reject(&e.to_string());
+                continue;
             }
-            continue;
         };
-        let set = fences_cached(conn, person).await?;
-        list.sort_by_key(|f| f.1);
-        for (_, at, p, accuracy, source) in list {
-            fixes_total += 1;
-            let v = set.judge(&p, at, accuracy);
-            let step = tracker.step(h, at, &v);
-            fix_rows.push(vec![
-                Value::Text(person.to_string()),
-                Value::Int(at),
-                Value::Real(p.lon),
-                Value::Real(p.lat),
-                Value::Real(accuracy),
-                Value::Text(source.to_string()),
-                Value::Int(i64::from(v.violates())),
-                Value::Int(now_ms),
-            ]);
-            if v.violates() {
-                let what = if v.outside_allowed {
-                    "离开允许活动区域".to_string()
-                } else {
-                    format!("进入禁止区域：{}", v.in_forbidden.join("、"))
-                };
-                event_rows.push(vec![
-                    Value::Text(new_id()),
-                    Value::Text(person.to_string()),
-                    Value::Text("fence_violation".into()),
-                    Value::Int(at),
-                    Value::Text(format!("{what}（{:.6}, {:.6}）", p.lon, p.lat)),
-                    Value::Int(now_ms),
-                ]);
-                if step == Step::Alarm {
-                    alarms.push((person.to_string(), format!("越界报警：{what}"), at));
-                }
+        let k = *at_of.entry(person).or_insert_with(|| {
+            out.push(PersonFixes { person, fixes: vec![], fences: fences::cached(person) });
+            out.len() - 1
+        });
+        out[k].fixes.push(LoggedFix {
+            index: i,
+            person_id: Cow::Borrowed(*person),
+            at: f.at,
+            lon: p.lon,
+            lat: p.lat,
+            accuracy_m: f.accuracy_m.unwrap_or(0.0).clamp(0.0, 10_000.0),
+            source: Cow::Borrowed(f.source.as_deref().unwrap_or("gps")),
+            violation: false,
+            uncertain: false,
+            late: false,
+            detail: String::new(),
+        });
+    }
+    for pf in &mut out {
+        pf.fixes.sort_by_key(|f| f.at);
+        if let Some(set) = &pf.fences {
+            for f in &mut pf.fixes {
+                judge(set, f);
             }
         }
     }
-    rep.accepted = insert_rows(
-        conn,
-        "INSERT INTO sup_fixes (person_id, at, lon, lat, accuracy_m, source, violation, received_at) VALUES",
-        " ON CONFLICT (person_id, at) DO NOTHING",
-        &fix_rows,
-    )
-    .await? as i64;
+    out
+}
+
+/// The part under the writer: judges again any person whose fences changed (or were not
+/// cached) since `prepare`, drops fixes received before, advances the states, appends the
+/// new fixes to the log and opens confirmed alarms.
+async fn write(
+    conn: &mut Conn,
+    cache: &Handle,
+    cfg: &CityConfig,
+    now: OffsetDateTime,
+    mut judged: Vec<PersonFixes<'_>>,
+    h: &Hysteresis,
+    rep: &mut FixReport,
+) -> Result<()> {
+    let now_ms = to_millis(now);
+    let stale: Vec<&str> = judged
+        .iter()
+        .filter(|pf| {
+            let current = fences::cached(pf.person);
+            !matches!((&current, &pf.fences), (Some(a), Some(b)) if Arc::ptr_eq(a, b))
+        })
+        .map(|pf| pf.person)
+        .collect();
+    if !stale.is_empty() {
+        let sets = fences_cached_many(conn, &stale).await?;
+        for pf in judged.iter_mut().filter(|pf| sets.contains_key(pf.person)) {
+            let set = &sets[pf.person];
+            for f in &mut pf.fixes {
+                judge(set, f);
+            }
+        }
+    }
+    let ids: Vec<&str> = judged.iter().map(|p| p.person).collect();
+    trackers::load(conn, cache, &ids, h).await?;
+    // A fix not newer than the person's last may have come before: if it is still in the log,
+    // the cache knows (below); if it was folded, `sup_fixes` does.
+    let candidates: Vec<(&str, i64)> = {
+        let cache = cache.lock();
+        judged
+            .iter()
+            .filter_map(|pf| cache.map.get(pf.person).map(|e| (pf, e.tracker.last_ms)))
+            .flat_map(|(pf, last)| pf.fixes.iter().filter(move |f| f.at <= last).map(|f| (pf.person, f.at)))
+            .collect()
+    };
+    let stored = stored_among(conn, &candidates).await?;
+    // Everything new goes to the log, late fixes too (flagged: they are recorded, but never
+    // move the state).
+    let (mut logged, mut alarms) = (vec![], vec![]);
+    let mut fixes_total = 0i64;
+    {
+        let mut cache = cache.lock();
+        for pf in judged {
+            let Some(e) = cache.map.get_mut(pf.person) else {
+                for f in &pf.fixes {
+                    rep.rejected
+                        .push(FixRejection {
+                            index: f.index, reason: format!("没有在管的被监管人员“{}”", pf.person)
+                        });
+                }
+                continue;
+            };
+            e.dirty = true;
+            for mut f in pf.fixes {
+                fixes_total += 1;
+                if stored.contains(&(pf.person, f.at)) || !e.note_logged(f.at) {
+                    continue;
+                }
+                f.late = f.at <= e.tracker.last_ms;
+                if e.tracker.step_flags(h, f.at, f.violation, f.uncertain) == Step::Alarm {
+                    let what = f.detail.split('（').next().unwrap_or_default();
+                    alarms.push((pf.person, format!("越界报警：{what}"), f.at));
+                }
+                logged.push(f);
+            }
+        }
+    }
+    rep.accepted = logged.len() as i64;
+    rep.violations = logged.iter().filter(|f| f.violation).count() as i64;
+    fixlog::append(conn, now_ms, &logged).await?;
     rep.duplicates = fixes_total - rep.accepted;
-    rep.violations = insert_rows(
-        conn,
-        "INSERT INTO sup_events (id, person_id, kind, at, detail, created_at) VALUES",
-        " ON CONFLICT (person_id, at, kind) DO NOTHING",
-        &event_rows,
-    )
-    .await? as i64;
     for (person_id, detail, at) in alarms {
-        let person = person_in(conn, &person_id).await?;
+        let person = person_in(conn, person_id).await?;
         open_alarm(conn, cfg, now, &person, "fence", &detail, at).await?;
         rep.alarms_opened += 1;
     }
-    let tracker_rows: Vec<Vec<Value>> = trackers
-        .into_iter()
-        .map(|(id, t)| {
-            vec![
-                Value::Text(id),
-                Value::Int(t.last_ms),
-                Value::Int(t.streak as i64),
-                t.since_ms.map(Value::Int).unwrap_or(Value::Null),
-                Value::Int(i64::from(t.alarmed)),
-            ]
-        })
-        .collect();
-    insert_rows(
-        conn,
-        "INSERT INTO sup_trackers (person_id, last_ms, streak, since_ms, alarmed) VALUES",
-        " ON CONFLICT (person_id) DO UPDATE SET last_ms = excluded.last_ms, streak = excluded.streak,
-            since_ms = excluded.since_ms, alarmed = excluded.alarmed",
-        &tracker_rows,
-    )
-    .await?;
     rep.rejected.sort_by_key(|r| r.index);
-    Ok(rep)
+    Ok(())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -301,6 +375,11 @@ pub async fn violation_count(db: &Db, person_id: &str) -> Result<i64> {
 /// Deletes the location fixes and raw violations of persons whose measure ended more than
 /// `keep_days` ago; one audit record per person purged. Returns (persons, fixes, violations).
 pub async fn purge_locations(conn: &mut Conn, now: OffsetDateTime, keep_days: i64) -> Result<(i64, u64, u64)> {
+    // The fold saves tracker states in this transaction, which is the caller's to commit: the
+    // cache is cleared so that the next batch warms from whatever was committed.
+    let cache = Handle::of(conn).await?;
+    fixlog::fold_with(conn, &cache, i64::MAX, &Hysteresis::default()).await?;
+    cache.clear();
     let cutoff = domain::clock::local(now).date() - time::Duration::days(keep_days);
     let due: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT id, name, measure_to FROM sup_persons p WHERE measure_to < $1

@@ -4,15 +4,18 @@
 
 mod alarms;
 mod fences;
+mod fixlog;
 mod ingest;
 #[cfg(test)]
 mod tests;
+mod trackers;
 
 pub use alarms::{AlarmRow, alarm_status_label, alarms_of, handle_alarm, open_alarms};
 pub use fences::{FenceRow, NewFence, add_fence, fence_set, fences};
+pub use fixlog::{FoldWhen, fold, fold_pending};
 pub use ingest::{
-    BulkFix, FixRejection, FixReport, FixRow, InFix, ingest, ingest_fixes, purge_locations, recent_fixes,
-    violation_count,
+    BulkFix, FixRejection, FixReport, FixRow, InFix, ingest, ingest_durable, ingest_fixes, purge_locations,
+    recent_fixes, violation_count,
 };
 
 use crate::{Conn, Db, Result, StoreError, audit, auth, new_id};

@@ -79,3 +79,111 @@ async fn location_data_is_purged_after_the_retention_and_the_purge_is_audited() 
     assert_eq!(audited, 1);
     tx.commit().await.unwrap();
 }
+
+/// The durable path: fixes go to the log and are folded later; a fix sent again is a duplicate
+/// whether it is still in the log or already folded; a late fix is recorded (flagged) but does
+/// not move the state; and the state survives losing the cache (a restart) exactly.
+#[tokio::test]
+async fn logged_fixes_are_idempotent_late_ones_flagged_and_the_state_survives_a_restart() {
+    let (db, _d) = testing::db().await;
+    let cfg = load(&ConfigSource::Embedded).unwrap();
+    let now = datetime!(2026-11-27 08:00 UTC);
+    crate::demo::bootstrap(&db, &cfg, now).await.unwrap();
+    crate::demo::ensure_admin(&db, now).await.unwrap();
+    let officer: String =
+        sqlx::query_scalar("SELECT id FROM users WHERE login = 'admin'").fetch_one(db.reader()).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let agency: String =
+        sqlx::query_scalar("SELECT id FROM departments WHERE code = 'gaj'").fetch_one(&mut *tx).await.unwrap();
+    let n = NewPerson {
+        id_card_no: domain::IdCardNo::from_body("34160219800101077").unwrap().to_string(),
+        name: "对象".into(),
+        phone: String::new(),
+        address: String::new(),
+        division_code: "341602".into(),
+        stage: "police".into(),
+        measure: "取保候审".into(),
+        measure_from: time::macros::date!(2026 - 11 - 01),
+        measure_to: time::macros::date!(2027 - 05 - 01),
+    };
+    let id = create_person(&mut tx, now, &n, Some(&agency), (officer.as_str(), "民警")).await.unwrap();
+    let person = person_in(&mut tx, &id).await.unwrap();
+    add_fence(
+        &mut tx,
+        now,
+        &person,
+        &NewFence {
+            name: "家".into(),
+            rule: Rule::Allowed,
+            geometry: r#"{"type":"Circle","center":[115.78,33.85],"radius_m":1000}"#.into(),
+            datum: Datum::Wgs84,
+            window: None,
+        },
+        (officer.as_str(), "民警"),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let t0 = 1_764_200_000_000i64;
+    let fix = |at: i64, out: bool| InFix {
+        at,
+        lon: if out { 115.90 } else { 115.78 },
+        lat: 33.85,
+        datum: None,
+        accuracy_m: Some(5.0),
+        source: None,
+    };
+    let h = Hysteresis::default();
+    let send = |fixes: Vec<InFix>| {
+        let (db, cfg, id) = (db.clone(), cfg.clone(), id.clone());
+        async move {
+            let rows: Vec<(&str, &InFix)> = fixes.iter().map(|f| (id.as_str(), f)).collect();
+            ingest_durable(&db, &cfg, now, &rows, &Hysteresis::default()).await.unwrap()
+        }
+    };
+    // Inside, then two violations (3 confirm an alarm): recorded, no alarm yet.
+    let r = send(vec![fix(t0, false), fix(t0 + 1000, true), fix(t0 + 2000, true)]).await;
+    assert_eq!((r.accepted, r.violations, r.alarms_opened), (3, 2, 0));
+    // Sent again while still in the log: all duplicates.
+    let r = send(vec![fix(t0 + 1000, true), fix(t0 + 2000, true)]).await;
+    assert_eq!((r.accepted, r.duplicates), (0, 2));
+    // Folded (as the server does once a second), then the cache lost as in a restart.
+    assert_eq!(fold_pending(&db, FoldWhen::Always, &h).await.unwrap(), 3);
+    let lose_cache = || async { super::trackers::Handle::of(&mut db.begin().await.unwrap()).await.unwrap().clear() };
+    lose_cache().await;
+    let r = send(vec![fix(t0 + 2000, true)]).await;
+    assert_eq!((r.accepted, r.duplicates), (0, 1), "a folded fix is a duplicate too");
+    // A late fix never seen before: recorded and flagged, state unmoved (an inside fix would
+    // otherwise have cleared the streak).
+    let r = send(vec![fix(t0 + 500, false)]).await;
+    assert_eq!((r.accepted, r.alarms_opened), (1, 0));
+    // The third violation in a row confirms the alarm: the streak of two survived the restart.
+    let r = send(vec![fix(t0 + 3000, true)]).await;
+    assert_eq!((r.accepted, r.violations, r.alarms_opened), (1, 1, 1));
+    // Lost again with fixes still in the log: rebuilt from the saved state plus the log.
+    lose_cache().await;
+    let r = send(vec![fix(t0 + 4000, true)]).await;
+    assert_eq!((r.accepted, r.alarms_opened), (1, 0), "one alarm per excursion");
+    fold_pending(&db, FoldWhen::Always, &h).await.unwrap();
+    let rows: Vec<(i64, i64, i64)> =
+        sqlx::query_as("SELECT at, violation, late FROM sup_fixes WHERE person_id = $1 ORDER BY at")
+            .bind(&id)
+            .fetch_all(db.reader())
+            .await
+            .unwrap();
+    let ats: Vec<i64> = rows.iter().map(|r| r.0 - t0).collect();
+    assert_eq!(ats, vec![0, 500, 1000, 2000, 3000, 4000]);
+    assert_eq!(rows.iter().map(|r| r.2).collect::<Vec<_>>(), vec![0, 1, 0, 0, 0, 0]);
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sup_events WHERE person_id = $1")
+        .bind(&id)
+        .fetch_one(db.reader())
+        .await
+        .unwrap();
+    assert_eq!(events, 4);
+    let alarms: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sup_alarms WHERE person_id = $1")
+        .bind(&id)
+        .fetch_one(db.reader())
+        .await
+        .unwrap();
+    assert_eq!(alarms, 1);
+}

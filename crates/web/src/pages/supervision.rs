@@ -217,6 +217,9 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
         .collect();
     drop(conn);
     let device = store::supervision::active_device(&state.db, &x.id).await?.map(|(d, at)| (d, fmt_millis(&Some(at))));
+    // Fixes reach the tables a moment after they are acknowledged (the fix log); fold what has
+    // arrived so that the page is current — unless uploads are pouring in, when it may lag.
+    store::supervision::fold_pending(&state.db, store::supervision::FoldWhen::Small, &Default::default()).await?;
     let fixes = store::supervision::recent_fixes(&state.db, &x.id, 30)
         .await?
         .into_iter()
