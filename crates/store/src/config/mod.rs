@@ -205,9 +205,79 @@ pub struct CityConfig {
     pub reasons: Vec<Reason>,
     pub indicators: Vec<Indicator>,
     pub scores: Vec<ScoreDef>,
+    /// 外出请假 destinations (config/supervision/leave_presets.toml).
+    pub leave_presets: Vec<LeavePreset>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeavePreset {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(rename = "area")]
+    pub areas: Vec<LeaveArea>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveArea {
+    pub name: String,
+    /// WGS-84 [lon, lat] ring.
+    pub ring: Vec<[f64; 2]>,
+}
+
+fn load_leave_presets(source: &ConfigSource, errors: &mut Vec<ConfigError>) -> Vec<LeavePreset> {
+    const FILE: &str = "supervision/leave_presets.toml";
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Raw {
+        #[serde(default)]
+        preset: Vec<LeavePreset>,
+    }
+    let text = match source.read(FILE) {
+        Ok(Some(t)) => t,
+        Ok(None) => return vec![],
+        Err(e) => {
+            errors.push(e);
+            return vec![];
+        }
+    };
+    let raw: Raw = match toml::from_str(&text) {
+        Ok(r) => r,
+        Err(e) => {
+            errors.push(ConfigError::new(&source.display_path(FILE), None, "", e.to_string()));
+            return vec![];
+        }
+    };
+    let mut seen = std::collections::HashSet::new();
+    for (i, p) in raw.preset.iter().enumerate() {
+        let mut bad = |field: String, msg: &str| {
+            errors.push(ConfigError::new(&source.display_path(FILE), None, &field, msg.to_string()))
+        };
+        if !valid_code(&p.id) || !seen.insert(p.id.clone()) {
+            bad(format!("preset[{i}].id"), "id 应为小写字母、数字或下划线，且不重复");
+        }
+        if p.areas.is_empty() {
+            bad(format!("preset[{i}].area"), "至少需要一个区域");
+        }
+        for (j, a) in p.areas.iter().enumerate() {
+            let ok = a.ring.len() >= 3
+                && a.ring.iter().all(|[x, y]| (-180.0..=180.0).contains(x) && (-90.0..=90.0).contains(y));
+            if !ok {
+                bad(format!("preset[{i}].area[{j}].ring"), "区域至少 3 个顶点，经度 −180～180、纬度 −90～90");
+            }
+        }
+    }
+    raw.preset
 }
 
 impl CityConfig {
+    pub fn leave_preset(&self, id: &str) -> Option<&LeavePreset> {
+        self.leave_presets.iter().find(|p| p.id == id)
+    }
+
     pub fn workflow(&self, id: &str) -> Option<&WorkflowDef> {
         self.workflows.iter().find(|w| w.id == id)
     }
@@ -708,6 +778,7 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
 
     let engines::Engines { schemas, workflows, reasons, indicators, scores } =
         engines::load(source, &departments, &roles, &mut errors);
+    let leave_presets = load_leave_presets(source, &mut errors);
 
     match (city, demo) {
         (Some(city), Some(demo)) if errors.is_empty() => Ok(CityConfig {
@@ -725,6 +796,7 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             reasons,
             indicators,
             scores,
+            leave_presets,
         }),
         _ => {
             if errors.is_empty() {

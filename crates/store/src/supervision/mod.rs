@@ -1,11 +1,12 @@
 //! 亳安码 persistence: supervised persons and the agency holding each case, device binding,
 //! fences, the location-fix ingest (idempotent, time-ordered per person, durable on commit),
-//! raw violations, alarms with their handling, and the person's hysteresis state.
+//! raw violations, alarms with their handling, leave requests, and the person's hysteresis state.
 
 mod alarms;
 mod fences;
 mod fixlog;
 mod ingest;
+mod leaves;
 #[cfg(test)]
 mod tests;
 mod trackers;
@@ -16,6 +17,9 @@ pub use fixlog::{FoldWhen, fold, fold_pending};
 pub use ingest::{
     BulkFix, FixRejection, FixReport, FixRow, InFix, ingest, ingest_durable, ingest_fixes, purge_locations,
     recent_fixes, violation_count,
+};
+pub use leaves::{
+    LeaveRow, MAX_LEAVE_DAYS, NewLeave, decide_leave, leave, leave_status_label, leaves_of, request_leave,
 };
 
 use crate::{Conn, Db, Result, StoreError, audit, auth, new_id};
@@ -277,6 +281,14 @@ pub async fn bind_device(
 pub async fn active_device(db: &Db, person_id: &str) -> Result<Option<(String, i64)>> {
     Ok(sqlx::query_as("SELECT device_id, bound_at FROM sup_devices WHERE person_id = $1 AND status = 'active'")
         .bind(person_id)
+        .fetch_optional(db.reader())
+        .await?)
+}
+
+/// The person under supervision whose login this is, if any.
+pub async fn person_of_user(db: &Db, user_id: &str) -> Result<Option<Person>> {
+    Ok(sqlx::query_as(&format!("{PERSON_SELECT} WHERE p.user_id = $1 AND p.status = 'active'"))
+        .bind(user_id)
         .fetch_optional(db.reader())
         .await?)
 }

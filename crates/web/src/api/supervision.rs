@@ -24,6 +24,7 @@ pub fn routes() -> Routes {
             Access::Perm(perm::SUPERVISION_SELF),
             post(fixes).layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)),
         )
+        .add("/api/v1/supervision/leaves", Access::Perm(perm::SUPERVISION_SELF), post(leave))
         .add(
             "/api/v1/supervision/fixes/bulk",
             Access::Perm(perm::SUPERVISION_INGEST),
@@ -84,4 +85,45 @@ pub async fn fixes(ctx: RequestCtx, Json(batch): Json<FixBatch>) -> ApiResult<Fi
         store::supervision::ingest_durable(&state.db, &state.config, state.clock.now(), &rows, &Default::default())
             .await?;
     Ok(Json(report))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LeaveRequest {
+    /// The bound device's identifier.
+    pub device_id: String,
+    /// A preset id from `config/supervision/leave_presets.toml` (e.g. `yrd` 长三角商务出行).
+    pub preset: String,
+    pub destination: String,
+    pub reason: String,
+    /// Departure and return, Unix milliseconds.
+    pub from: i64,
+    pub to: i64,
+}
+
+/// Files a leave request (外出请假) from the app; the officer is told and decides on the
+/// person's page. The answer is the request as filed (status `pending`).
+#[utoipa::path(post, path = "/api/v1/supervision/leaves", request_body = LeaveRequest,
+    responses((status = 200, body = Object), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn leave(ctx: RequestCtx, Json(l): Json<LeaveRequest>) -> ApiResult<store::supervision::LeaveRow> {
+    let state = &ctx.state;
+    let user = ctx.user()?;
+    let person = store::supervision::person_of_device(&state.db, &user.user_id, &l.device_id).await?;
+    let mut tx = state.db.begin().await?;
+    let row = store::supervision::request_leave(
+        &mut tx,
+        &state.config,
+        state.clock.now(),
+        &person,
+        &store::supervision::NewLeave {
+            preset: l.preset,
+            destination: l.destination,
+            reason: l.reason,
+            from_ms: l.from,
+            to_ms: l.to,
+        },
+        (&user.user_id, &user.display_name),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(row))
 }

@@ -27,6 +27,9 @@ pub fn routes() -> Routes {
         .add("/supervision/persons/{id}/fences", Access::Perm(perm::SUPERVISION_HANDLE), post(add_fence))
         .add("/supervision/persons/{id}/device", Access::Perm(perm::SUPERVISION_HANDLE), post(bind))
         .add("/supervision/persons/{id}/alarms/{alarm}", Access::Perm(perm::SUPERVISION_HANDLE), post(handle))
+        .add("/supervision/persons/{id}/leaves/{leave}", Access::Perm(perm::SUPERVISION_HANDLE), post(decide))
+        .add("/me/supervision", Access::Perm(perm::SUPERVISION_SELF), get(mine))
+        .add("/me/supervision/leaves", Access::Perm(perm::SUPERVISION_SELF), post(request_leave))
 }
 
 pub struct AlarmLine {
@@ -164,9 +167,30 @@ struct PersonPage {
     fixes: Vec<(FixRow, String)>,
     alarms: Vec<AlarmLine>,
     violations: i64,
+    leaves: Vec<LeaveLine>,
     can_handle: bool,
     errors: FormErrors,
     token: Option<String>,
+}
+
+pub(crate) struct LeaveLine {
+    pub row: store::supervision::LeaveRow,
+    pub preset: String,
+    pub from: String,
+    pub to: String,
+    pub status: &'static str,
+}
+
+pub(crate) fn leave_lines(cfg: &store::config::CityConfig, rows: Vec<store::supervision::LeaveRow>) -> Vec<LeaveLine> {
+    rows.into_iter()
+        .map(|row| LeaveLine {
+            preset: cfg.leave_preset(&row.preset).map(|p| p.name.clone()).unwrap_or_else(|| row.preset.clone()),
+            from: fmt_millis(&Some(row.from_ms)),
+            to: fmt_millis(&Some(row.to_ms)),
+            status: store::supervision::leave_status_label(&row.status),
+            row,
+        })
+        .collect()
 }
 
 /// The person if `ctx`'s user may see them; a refusal is audited and answered 403.
@@ -238,6 +262,7 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
         fixes,
         alarms: alarm_lines(store::supervision::alarms_of(&state.db, &x.id).await?),
         violations: store::supervision::violation_count(&state.db, &x.id).await?,
+        leaves: leave_lines(&state.config, store::supervision::leaves_of(&state.db, &x.id).await?),
         can_handle: p.can(perm::SUPERVISION_HANDLE),
         errors,
         token,
@@ -268,7 +293,7 @@ async fn write<T>(
             tx.commit().await?;
             Ok(redirect_with_flash(&format!("/supervision/persons/{}", x.id), done, ctx.state.secure_cookies))
         }
-        Err(store::StoreError::Invalid { field, message }) => {
+        Err(store::StoreError::Invalid { field, message } | store::StoreError::Conflict { field, message }) => {
             drop(tx);
             let mut e = FormErrors::default();
             e.add(&field, message);
@@ -276,6 +301,35 @@ async fn write<T>(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Approves or refuses a leave request of a visible person.
+async fn decide(ctx: RequestCtx, Path((id, leave)): Path<(String, String)>, f: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let x = visible(&ctx, &id).await?;
+    let mut tx = state.db.begin().await?;
+    let l = store::supervision::leave(&mut tx, &leave).await?;
+    if l.person_id != x.id {
+        return Err(AppError::NotFound("请假申请".into()).into());
+    }
+    let approve = f.get("action") == "approve";
+    let r = store::supervision::decide_leave(
+        &mut tx,
+        &state.config,
+        state.clock.now(),
+        &leave,
+        approve,
+        &f.get("note"),
+        (&p.user_id, &p.display_name),
+    )
+    .await;
+    let done = if approve {
+        "已批准，请假时段内围栏自动调整。"
+    } else {
+        "已不予批准，本人将收到通知。"
+    };
+    write(&ctx, x, tx, r, done).await
 }
 
 async fn add_fence(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResult {
@@ -353,4 +407,111 @@ async fn handle(ctx: RequestCtx, Path((id, alarm)): Path<(String, String)>, f: F
     )
     .await;
     write(&ctx, x, tx, r, "报警处置已记录。").await
+}
+
+/// The code's label and the measures it brings.
+struct MyCode {
+    label: &'static str,
+    measures: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "supervision/me.html")]
+struct MinePage {
+    layout: Layout,
+    x: Person,
+    code: Option<MyCode>,
+    leaves: Vec<LeaveLine>,
+    presets: Vec<store::config::LeavePreset>,
+    errors: FormErrors,
+}
+
+/// The supervised person's own page (phone-sized, no script): code, leave requests and a form
+/// to ask for one.
+async fn mine(ctx: RequestCtx) -> PageResult {
+    show_mine(&ctx, FormErrors::default()).await
+}
+
+async fn me_person(ctx: &RequestCtx) -> Result<Person, AppError> {
+    let p = ctx.user()?;
+    store::supervision::person_of_user(&ctx.state.db, &p.user_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("您当前没有在管的监管措施".into()))
+}
+
+async fn show_mine(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
+    let state = &ctx.state;
+    let x = me_person(ctx).await?;
+    let code = store::scores::of_subject(&state.db, &state.config, "person", &x.id, state.clock.now())
+        .await?
+        .into_iter()
+        .find(|(d, _, _)| d.id == "anma")
+        .map(|(_, s, _)| MyCode { label: s.color.label(), measures: s.measures });
+    let bad = !errors.0.is_empty();
+    let mut r = render(MinePage {
+        layout: Layout::new(ctx, &state.config.city.name, "我的亳安码", "/me/supervision"),
+        leaves: leave_lines(&state.config, store::supervision::leaves_of(&state.db, &x.id).await?),
+        presets: state.config.leave_presets.clone(),
+        code,
+        errors,
+        x,
+    })?;
+    if bad {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+/// `2026-12-01T08:30` (datetime-local) as China time.
+fn parse_local_minute(s: &str) -> Option<i64> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    time::PrimitiveDateTime::parse(s.trim(), &fmt).ok().map(domain::supervision::local_ms)
+}
+
+async fn request_leave(ctx: RequestCtx, f: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let x = me_person(&ctx).await?;
+    let mut errors = FormErrors::default();
+    let from = parse_local_minute(&f.get("from"));
+    let to = parse_local_minute(&f.get("to"));
+    if from.is_none() {
+        errors.add("from", "请填写出发时间，如 2026-12-01 08:00");
+    }
+    if to.is_none() {
+        errors.add("to", "请填写返回时间，如 2026-12-03 18:00");
+    }
+    let (Some(from_ms), Some(to_ms)) = (from, to) else { return show_mine(&ctx, errors).await };
+    let mut tx = state.db.begin().await?;
+    let r = store::supervision::request_leave(
+        &mut tx,
+        &state.config,
+        state.clock.now(),
+        &x,
+        &store::supervision::NewLeave {
+            preset: f.get("preset"),
+            destination: f.get("destination"),
+            reason: f.get("reason"),
+            from_ms,
+            to_ms,
+        },
+        (&p.user_id, &p.display_name),
+    )
+    .await;
+    match r {
+        Ok(l) => {
+            tx.commit().await?;
+            Ok(redirect_with_flash(
+                "/me/supervision",
+                &format!("请假申请 {} 已提交，等待办案机关审批。获批前请勿外出。", l.no),
+                state.secure_cookies,
+            ))
+        }
+        Err(store::StoreError::Invalid { field, message }) => {
+            drop(tx);
+            errors.add(&field, message);
+            show_mine(&ctx, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

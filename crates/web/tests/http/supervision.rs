@@ -207,3 +207,164 @@ async fn fixes_outside_raise_an_alarm_that_the_officer_handles_and_the_code_turn
     // Citizens have no supervision pages.
     assert_eq!(app.login(&app.login_of("citizen").await).await.get("/supervision").await.status, StatusCode::FORBIDDEN);
 }
+
+/// 外出请假: the person asks from the app for 长三角 business travel; the officer approves it on
+/// the person's page; fixes in Shanghai violate before the window, are fine inside it and
+/// violate again after it. A refusal needs a reason, and the person sees the outcome on their
+/// own page.
+#[tokio::test]
+async fn an_approved_leave_changes_the_fences_for_its_window_only() {
+    let app = spawn_app().await;
+    let police = app.login("gongan").await;
+    let card = domain::IdCardNo::from_body("34160219900101456").unwrap().to_string();
+    let r = police
+        .submit(
+            "/supervision/persons/new",
+            "/supervision/persons",
+            &[
+                ("id_card_no", card.as_str()),
+                ("name", "李出差"),
+                ("division_code", "341602"),
+                ("stage", "police"),
+                ("measure", "取保候审"),
+                ("measure_from", "2026-11-01"),
+                ("measure_to", "2027-10-31"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = r.location.unwrap();
+    let id = page.rsplit('/').next().unwrap().to_string();
+    let home = r#"{"type":"Polygon","coordinates":[[[115.70,33.80],[115.90,33.80],[115.90,33.90],[115.70,33.90]]]}"#;
+    let r = police
+        .submit(
+            &page,
+            &format!("{page}/fences"),
+            &[("name", "居住地"), ("rule", "allowed"), ("geometry", home), ("datum", "wgs84")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let bound = police.submit(&page, &format!("{page}/device"), &[("device_id", "IMEI-LEAVE")]).await;
+    let token = token_of(&bound.body);
+
+    let now = domain::clock::to_millis(domain::clock::Clock::now(&*app.clock));
+    let hour = 3_600_000i64;
+    let ask = |body: Value| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let r = app
+                .api()
+                .post(format!("{}/api/v1/supervision/leaves", app.base))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let s = r.status();
+            (s, r.json::<Value>().await.unwrap())
+        }
+    };
+    // Refused in Chinese: return before departure; an unknown preset.
+    let (s, body) = ask(json!({ "device_id": "IMEI-LEAVE", "preset": "yrd", "destination": "上海", "reason": "洽谈",
+        "from": now + 3 * hour, "to": now + hour }))
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["message"].as_str().unwrap().contains("返回时间应晚于出发时间"), "{body}");
+    let (s, _) = ask(json!({ "device_id": "IMEI-LEAVE", "preset": "moon", "destination": "x", "reason": "y",
+        "from": now + hour, "to": now + 3 * hour }))
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, leave) = ask(json!({ "device_id": "IMEI-LEAVE", "preset": "yrd", "destination": "上海某中药饮片公司",
+        "reason": "洽谈供货合同", "from": now + hour, "to": now + 3 * hour }))
+    .await;
+    assert_eq!(s, StatusCode::OK, "{leave}");
+    assert_eq!(leave["status"], "pending");
+    let leave_id = leave["id"].as_str().unwrap().to_string();
+    let no = leave["no"].as_str().unwrap().to_string();
+    assert!(no.starts_with("QJ2026"), "{no}");
+
+    // The officer sees it and approves; deciding twice is refused.
+    let person = police.get(&page).await;
+    assert!(person.body.contains(&no) && person.body.contains("待审批"));
+    let decide = format!("{page}/leaves/{leave_id}");
+    let refused = police.submit(&page, &decide, &[("action", "refuse"), ("note", "")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("不予批准须写明理由"));
+    let ok = police.submit(&page, &decide, &[("action", "approve"), ("note", "按时返回并保持定位")]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let again = police.submit(&page, &decide, &[("action", "approve"), ("note", "")]).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let person = police.get(&page).await;
+    assert!(person.body.contains("已批准") && person.body.contains(&format!("请假{no}：长三角")), "{}", person.body);
+
+    // Four hours later the phone uploads what it buffered: Shanghai before, during and after.
+    app.clock.advance(time::Duration::hours(4));
+    let shanghai = |at: i64| json!({ "at": at, "lon": 121.47, "lat": 31.23, "accuracy_m": 10.0 });
+    let (s, r) = upload(
+        &app,
+        &token,
+        "IMEI-LEAVE",
+        json!([shanghai(now + hour / 2), shanghai(now + 2 * hour), shanghai(now + 3 * hour + hour / 2)]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!((r["accepted"].as_i64(), r["violations"].as_i64()), (Some(3), Some(2)), "{r}");
+    // (The officer's session lapsed over the four idle hours.)
+    let police = app.login("gongan").await;
+    let fixes = police.get(&page).await;
+    let violating: Vec<&str> = fixes.body.split("<tr>").filter(|row| row.contains("121.470000")).collect();
+    assert_eq!(violating.len(), 3, "{}", &fixes.body[fixes.body.find("最近定位").unwrap_or(0)..]);
+    assert_eq!(violating.iter().filter(|row| row.contains("越界")).count(), 2, "only outside the window");
+
+    // Both the request and the decision are audited.
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action IN ('supervision.leave.request', 'supervision.leave.decide') AND object_id = $1",
+    )
+    .bind(&leave_id)
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(audited, 2);
+
+    // The person's own page (phone-sized): give their login (the ID number) a password as the
+    // agency would on request, sign in, see the approval and ask for another leave.
+    let user: String = sqlx::query_scalar("SELECT user_id FROM sup_persons WHERE id = $1")
+        .bind(&id)
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    let mut tx = app.state.db.begin().await.unwrap();
+    let hash = domain::auth::password::hash(DEMO_PASSWORD, &[7; 16]);
+    store::auth::set_password(&mut tx, domain::clock::Clock::now(&*app.clock), &user, &hash, false).await.unwrap();
+    tx.commit().await.unwrap();
+    let me = app.login(&card).await;
+    let mine = me.get("/me/supervision").await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(mine.body.contains(&no) && mine.body.contains("已批准") && mine.body.contains("按时返回并保持定位"));
+    let bad = me
+        .submit(
+            "/me/supervision",
+            "/me/supervision/leaves",
+            &[("preset", "herbs"), ("destination", "安国药市"), ("reason", "采购"), ("from", ""), ("to", "")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("请填写出发时间"));
+    let filed = me
+        .submit(
+            "/me/supervision",
+            "/me/supervision/leaves",
+            &[
+                ("preset", "herbs"),
+                ("destination", "安国药市"),
+                ("reason", "采购黄芪"),
+                ("from", "2026-12-05T08:00"),
+                ("to", "2026-12-07T20:00"),
+            ],
+        )
+        .await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+    assert!(me.get("/me/supervision").await.body.contains("中药材产区考察采购"));
+    // The officer was told.
+    assert!(police.get("/inbox").await.body.contains("中药材产区考察采购"));
+}

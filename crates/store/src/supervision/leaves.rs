@@ -1,0 +1,230 @@
+//! 外出请假 (leave requests): a supervised person asks to travel (business in 长三角, buying
+//! herbs in a 中药 producing area …); the agency holding the case approves or refuses. An
+//! approval adds the preset's areas as allowed fences valid for the approved window only, so
+//! the fences change on their own when the window opens and change back when it closes.
+
+use super::fences::{NewFence, add_fence};
+use super::{Person, person_in};
+use crate::config::CityConfig;
+use crate::notify::{self, To};
+use crate::{Conn, Db, Result, StoreError, audit, new_id};
+use domain::audit::AuditEntry;
+use domain::clock::{format_local, from_millis, local, to_millis};
+use domain::geo::Datum;
+use domain::supervision::Rule;
+use time::OffsetDateTime;
+
+fn when(ms: i64) -> String {
+    format_local(from_millis(ms))
+}
+
+/// The longest leave one request may ask for.
+pub const MAX_LEAVE_DAYS: i64 = 30;
+
+#[derive(Debug, Clone)]
+pub struct NewLeave {
+    pub preset: String,
+    /// Where exactly (company, market, hospital …).
+    pub destination: String,
+    pub reason: String,
+    pub from_ms: i64,
+    pub to_ms: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct LeaveRow {
+    pub id: String,
+    pub no: String,
+    pub person_id: String,
+    pub preset: String,
+    pub destination: String,
+    pub reason: String,
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub status: String,
+    pub decided_name: Option<String>,
+    pub decided_at: Option<i64>,
+    pub note: String,
+    pub created_at: i64,
+}
+
+pub fn leave_status_label(s: &str) -> &'static str {
+    match s {
+        "pending" => "待审批",
+        "approved" => "已批准",
+        "refused" => "不予批准",
+        "withdrawn" => "已撤回",
+        _ => "",
+    }
+}
+
+/// Files a request for `person` (by the person, from the app or their page). Checked: a known
+/// preset, a destination and reason, a window that ends after it starts, lasts at most
+/// `MAX_LEAVE_DAYS`, starts no earlier than a day ago and lies within the measure's period.
+pub async fn request_leave(
+    conn: &mut Conn,
+    cfg: &CityConfig,
+    now: OffsetDateTime,
+    person: &Person,
+    l: &NewLeave,
+    by: (&str, &str),
+) -> Result<LeaveRow> {
+    let preset =
+        cfg.leave_preset(&l.preset).ok_or_else(|| StoreError::invalid("preset", "请选择外出事由类型（目的地范围）"))?;
+    if l.destination.trim().is_empty() {
+        return Err(StoreError::invalid("destination", "请填写具体去向，如单位、市场或医院名称"));
+    }
+    if l.reason.trim().is_empty() {
+        return Err(StoreError::invalid("reason", "请填写外出事由"));
+    }
+    if l.to_ms <= l.from_ms {
+        return Err(StoreError::invalid("to", "返回时间应晚于出发时间"));
+    }
+    if l.to_ms - l.from_ms > MAX_LEAVE_DAYS * 86_400_000 {
+        return Err(StoreError::invalid("to", format!("一次请假最长 {MAX_LEAVE_DAYS} 天，请分次申请")));
+    }
+    let now_ms = to_millis(now);
+    if l.from_ms < now_ms - 86_400_000 {
+        return Err(StoreError::invalid("from", "出发时间不能早于 24 小时前"));
+    }
+    let day = |ms: i64| local(from_millis(ms)).date().to_string();
+    if day(l.from_ms) < person.measure_from || day(l.to_ms) > person.measure_to {
+        return Err(StoreError::invalid(
+            "to",
+            format!("请假期间应在措施期限（{} 至 {}）之内", person.measure_from, person.measure_to),
+        ));
+    }
+    let year = local(now).year();
+    let n = crate::alerts::next_serial(conn, "sup_leave", year).await?;
+    let no = format!("QJ{year}{n:06}");
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO sup_leaves (id, no, person_id, preset, destination, reason, from_ms, to_ms, status, requested_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10)",
+    )
+    .bind(&id)
+    .bind(&no)
+    .bind(&person.id)
+    .bind(&preset.id)
+    .bind(l.destination.trim())
+    .bind(l.reason.trim())
+    .bind(l.from_ms)
+    .bind(l.to_ms)
+    .bind(by.0)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    let what = format!(
+        "{}申请{}（{}）：{} 至 {}，去向：{}",
+        person.name,
+        preset.name,
+        no,
+        when(l.from_ms),
+        when(l.to_ms),
+        l.destination.trim()
+    );
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("supervision.leave.request", "sup_leave", &id).by(by.0, by.1).detail(what.clone()),
+    )
+    .await?;
+    if let Some(officer) = &person.officer_id {
+        notify::send(conn, now, &To::User(officer.clone()), &format!("/supervision/persons/{}", person.id), &what)
+            .await?;
+    }
+    leave(conn, &id).await
+}
+
+pub async fn leave(conn: &mut Conn, id: &str) -> Result<LeaveRow> {
+    sqlx::query_as(&format!("{LEAVE_SELECT} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("请假申请".into()))
+}
+
+const LEAVE_SELECT: &str =
+    "SELECT id, no, person_id, preset, destination, reason, from_ms, to_ms, status, decided_name,
+    decided_at, note, created_at FROM sup_leaves";
+
+pub async fn leaves_of(db: &Db, person_id: &str) -> Result<Vec<LeaveRow>> {
+    Ok(sqlx::query_as(&format!("{LEAVE_SELECT} WHERE person_id = $1 ORDER BY created_at DESC"))
+        .bind(person_id)
+        .fetch_all(db.reader())
+        .await?)
+}
+
+/// Approves (adding the preset's areas as allowed fences for the window) or refuses (a note is
+/// required) a pending request; the person is told. Returns the request as decided.
+pub async fn decide_leave(
+    conn: &mut Conn,
+    cfg: &CityConfig,
+    now: OffsetDateTime,
+    leave_id: &str,
+    approve: bool,
+    note: &str,
+    by: (&str, &str),
+) -> Result<LeaveRow> {
+    let l = leave(conn, leave_id).await?;
+    if l.status != "pending" {
+        return Err(StoreError::conflict("status", format!("该申请已{}，不能重复审批", leave_status_label(&l.status))));
+    }
+    if !approve && note.trim().is_empty() {
+        return Err(StoreError::invalid("note", "不予批准须写明理由"));
+    }
+    let person = person_in(conn, &l.person_id).await?;
+    let preset =
+        cfg.leave_preset(&l.preset).ok_or_else(|| StoreError::Other(format!("请假类型“{}”已不在配置中", l.preset)))?;
+    if approve {
+        for a in &preset.areas {
+            let ring: Vec<Vec<f64>> = a.ring.iter().map(|p| vec![p[0], p[1]]).collect();
+            add_fence(
+                conn,
+                now,
+                &person,
+                &NewFence {
+                    name: format!("请假{}：{}", l.no, a.name),
+                    rule: Rule::Allowed,
+                    geometry: serde_json::json!({ "type": "Polygon", "coordinates": [ring] }).to_string(),
+                    datum: Datum::Wgs84,
+                    window: Some((l.from_ms, l.to_ms)),
+                },
+                by,
+            )
+            .await?;
+        }
+    }
+    let status = if approve { "approved" } else { "refused" };
+    sqlx::query(
+        "UPDATE sup_leaves SET status = $1, decided_by = $2, decided_name = $3, decided_at = $4, note = $5 WHERE id = $6",
+    )
+    .bind(status)
+    .bind(by.0)
+    .bind(by.1)
+    .bind(to_millis(now))
+    .bind(note.trim())
+    .bind(leave_id)
+    .execute(&mut *conn)
+    .await?;
+    let what = format!(
+        "{}的请假申请{}（{}，{} 至 {}）{}{}",
+        person.name,
+        l.no,
+        preset.name,
+        when(l.from_ms),
+        when(l.to_ms),
+        leave_status_label(status),
+        if note.trim().is_empty() { String::new() } else { format!("：{}", note.trim()) }
+    );
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("supervision.leave.decide", "sup_leave", leave_id).by(by.0, by.1).detail(what.clone()),
+    )
+    .await?;
+    if let Some(user) = &person.user_id {
+        notify::send(conn, now, &To::User(user.clone()), "/me/supervision", &what).await?;
+    }
+    leave(conn, leave_id).await
+}
