@@ -67,6 +67,20 @@ impl JobHandler for LocationPurge {
     }
 }
 
+/// A check-in task's deadline passed: missed if still open.
+pub struct TaskDue {
+    pub state: AppState,
+}
+
+impl JobHandler for TaskDue {
+    fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let id = job.payload["task"].as_str().ok_or("payload without task")?;
+            store::supervision::task_due(tx, &self.state.config, now, id).await.map_err(|e| e.to_string())
+        })
+    }
+}
+
 /// Deadlines and tolerance dates of workflow instances.
 pub struct WorkflowTimer {
     pub state: AppState,
@@ -133,6 +147,7 @@ pub async fn setup(runner: &mut JobRunner, state: &AppState, clock: &Arc<dyn Clo
     runner.register(store::alerts::DEADLINE_JOB, Arc::new(AlertDeadline { state: state.clone() }));
     runner.register(store::alerts::EVALUATE_JOB, Arc::new(AlertEvaluation { state: state.clone() }));
     runner.register(LOCATION_PURGE, Arc::new(LocationPurge { state: state.clone() }));
+    runner.register(store::supervision::TASK_DUE_JOB, Arc::new(TaskDue { state: state.clone() }));
     let now = clock.now();
     let next = next_night(now);
     let mut tx = db.begin().await?;

@@ -133,6 +133,8 @@ pub struct City {
     pub wages: domain::wages::WageParams,
     /// 亳安码: days after a measure ends that the person's location data is kept.
     pub supervision_retention_days: i64,
+    /// The least face-match score (0–100, as the phone's verifier reports it) a check-in needs.
+    pub supervision_face_match_min: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,11 +309,17 @@ struct RawCity {
 #[serde(deny_unknown_fields)]
 struct RawSupervision {
     retention_days: i64,
+    #[serde(default = "default_face_match_min")]
+    face_match_min: f64,
+}
+
+fn default_face_match_min() -> f64 {
+    80.0
 }
 
 impl Default for RawSupervision {
     fn default() -> Self {
-        RawSupervision { retention_days: 180 }
+        RawSupervision { retention_days: 180, face_match_min: default_face_match_min() }
     }
 }
 
@@ -565,9 +573,18 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
                 "应为 1–3650 之间的天数",
             ));
         }
+        if !(0.0..=100.0).contains(&raw.supervision.face_match_min) {
+            ctx.errors.push(ConfigError::new(
+                &ctx.file.clone(),
+                None,
+                "supervision.face_match_min",
+                "应为 0–100 之间的分数",
+            ));
+        }
         errors.extend(ctx.errors);
         Some(City {
             supervision_retention_days: raw.supervision.retention_days,
+            supervision_face_match_min: raw.supervision.face_match_min,
             wages: domain::wages::WageParams {
                 minimum_wage: minimum.ok()?.fen(),
                 full_month_days: raw.wages.full_month_days,

@@ -9,6 +9,16 @@ use domain::auth::Principal;
 use domain::clock::{from_millis, to_millis};
 use time::OffsetDateTime;
 
+/// The 亳安码 score event an alarm kind records (config/scores/anma.toml).
+fn score_event(alarm_kind: &str) -> &'static str {
+    match alarm_kind {
+        "checkin" => "missed_check_in",
+        "offline" => "offline",
+        "device" => "device_changed",
+        _ => "fence_alarm",
+    }
+}
+
 pub(super) async fn open_alarm(
     conn: &mut Conn,
     cfg: &CityConfig,
@@ -44,7 +54,7 @@ pub(super) async fn open_alarm(
         crate::scores::NewEvent {
             subject_type: "person",
             subject_id: &person.id,
-            kind: "fence_alarm",
+            kind: score_event(kind),
             at: from_millis(at_ms).min(now),
             source: "亳安码",
             note: detail,

@@ -1,12 +1,13 @@
 //! 亳安码 persistence: supervised persons and the agency holding each case, device binding,
 //! fences, the location-fix ingest (idempotent, time-ordered per person, durable on commit),
-//! raw violations, alarms with their handling, leave requests, and the person's hysteresis state.
+//! raw violations, alarms with their handling, leave requests, check-in tasks, and the person's hysteresis state.
 
 mod alarms;
 mod fences;
 mod fixlog;
 mod ingest;
 mod leaves;
+mod tasks;
 #[cfg(test)]
 mod tests;
 mod trackers;
@@ -20,6 +21,10 @@ pub use ingest::{
 };
 pub use leaves::{
     LeaveRow, MAX_LEAVE_DAYS, NewLeave, decide_leave, leave, leave_status_label, leaves_of, request_leave,
+};
+pub use tasks::{
+    CheckIn, NewTask, TASK_DUE_JOB, TaskRow, check_in, issue_task, task, task_due, task_kind_label, task_status_label,
+    tasks_of,
 };
 
 use crate::{Conn, Db, Result, StoreError, audit, auth, new_id};

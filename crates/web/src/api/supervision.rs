@@ -5,7 +5,8 @@ use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{ApiErrorBody, ApiResult, AppError};
 use axum::Json;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::post;
+use axum::extract::Query;
+use axum::routing::{get, post};
 use domain::auth::perm;
 use serde::Deserialize;
 use store::supervision::{FixReport, InFix};
@@ -25,6 +26,8 @@ pub fn routes() -> Routes {
             post(fixes).layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)),
         )
         .add("/api/v1/supervision/leaves", Access::Perm(perm::SUPERVISION_SELF), post(leave))
+        .add("/api/v1/supervision/tasks", Access::Perm(perm::SUPERVISION_SELF), get(tasks))
+        .add("/api/v1/supervision/checkins", Access::Perm(perm::SUPERVISION_SELF), post(check_in))
         .add(
             "/api/v1/supervision/fixes/bulk",
             Access::Perm(perm::SUPERVISION_INGEST),
@@ -124,6 +127,42 @@ pub async fn leave(ctx: RequestCtx, Json(l): Json<LeaveRequest>) -> ApiResult<st
         (&user.user_id, &user.display_name),
     )
     .await?;
+    tx.commit().await?;
+    Ok(Json(row))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct DeviceQuery {
+    pub device_id: String,
+}
+
+/// The person's check-in tasks (打卡任务), newest deadline first: the app shows the open ones.
+#[utoipa::path(get, path = "/api/v1/supervision/tasks", params(DeviceQuery),
+    responses((status = 200, body = [store::supervision::TaskRow]), (status = 403, body = ApiErrorBody)))]
+pub async fn tasks(ctx: RequestCtx, Query(q): Query<DeviceQuery>) -> ApiResult<Vec<store::supervision::TaskRow>> {
+    let user = ctx.user()?;
+    let person = store::supervision::person_of_device(&ctx.state.db, &user.user_id, &q.device_id).await?;
+    Ok(Json(store::supervision::tasks_of(&ctx.state.db, &person.id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CheckInRequest {
+    pub device_id: String,
+    #[serde(flatten)]
+    pub check_in: store::supervision::CheckIn,
+}
+
+/// Answers a check-in task with the phone verifier's result. Passed: `done`; a face-match
+/// score under the city's minimum, a failed liveness check or a location outside the allowed
+/// areas: `failed`, and the officer is alarmed. After the deadline: 409.
+#[utoipa::path(post, path = "/api/v1/supervision/checkins", request_body = CheckInRequest,
+    responses((status = 200, body = store::supervision::TaskRow), (status = 403, body = ApiErrorBody), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn check_in(ctx: RequestCtx, Json(c): Json<CheckInRequest>) -> ApiResult<store::supervision::TaskRow> {
+    let state = &ctx.state;
+    let user = ctx.user()?;
+    let person = store::supervision::person_of_device(&state.db, &user.user_id, &c.device_id).await?;
+    let mut tx = state.db.begin().await?;
+    let row = store::supervision::check_in(&mut tx, &state.config, state.clock.now(), &person, &c.check_in).await?;
     tx.commit().await?;
     Ok(Json(row))
 }

@@ -28,6 +28,7 @@ pub fn routes() -> Routes {
         .add("/supervision/persons/{id}/device", Access::Perm(perm::SUPERVISION_HANDLE), post(bind))
         .add("/supervision/persons/{id}/alarms/{alarm}", Access::Perm(perm::SUPERVISION_HANDLE), post(handle))
         .add("/supervision/persons/{id}/leaves/{leave}", Access::Perm(perm::SUPERVISION_HANDLE), post(decide))
+        .add("/supervision/persons/{id}/tasks", Access::Perm(perm::SUPERVISION_HANDLE), post(issue_task))
         .add("/me/supervision", Access::Perm(perm::SUPERVISION_SELF), get(mine))
         .add("/me/supervision/leaves", Access::Perm(perm::SUPERVISION_SELF), post(request_leave))
 }
@@ -168,6 +169,7 @@ struct PersonPage {
     alarms: Vec<AlarmLine>,
     violations: i64,
     leaves: Vec<LeaveLine>,
+    tasks: Vec<TaskLine>,
     can_handle: bool,
     errors: FormErrors,
     token: Option<String>,
@@ -179,6 +181,26 @@ pub(crate) struct LeaveLine {
     pub from: String,
     pub to: String,
     pub status: &'static str,
+}
+
+pub(crate) struct TaskLine {
+    pub row: store::supervision::TaskRow,
+    pub kind: &'static str,
+    pub open: String,
+    pub due: String,
+    pub status: &'static str,
+}
+
+pub(crate) fn task_lines(rows: Vec<store::supervision::TaskRow>) -> Vec<TaskLine> {
+    rows.into_iter()
+        .map(|row| TaskLine {
+            kind: store::supervision::task_kind_label(&row.kind),
+            open: fmt_millis(&Some(row.open_at)),
+            due: fmt_millis(&Some(row.due_at)),
+            status: store::supervision::task_status_label(&row.status),
+            row,
+        })
+        .collect()
 }
 
 pub(crate) fn leave_lines(cfg: &store::config::CityConfig, rows: Vec<store::supervision::LeaveRow>) -> Vec<LeaveLine> {
@@ -263,6 +285,7 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
         alarms: alarm_lines(store::supervision::alarms_of(&state.db, &x.id).await?),
         violations: store::supervision::violation_count(&state.db, &x.id).await?,
         leaves: leave_lines(&state.config, store::supervision::leaves_of(&state.db, &x.id).await?),
+        tasks: task_lines(store::supervision::tasks_of(&state.db, &x.id).await?),
         can_handle: p.can(perm::SUPERVISION_HANDLE),
         errors,
         token,
@@ -301,6 +324,42 @@ async fn write<T>(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Sets a check-in task: flying (open now) or scheduled (open at the given time), due the
+/// given minutes after it opens.
+async fn issue_task(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let x = visible(&ctx, &id).await?;
+    let now = domain::clock::to_millis(state.clock.now());
+    let minutes: Option<i64> = f.get("minutes").trim().parse().ok().filter(|m| (5..=1440).contains(m));
+    let open = match f.get("open").trim() {
+        "" => Some(now),
+        s => parse_local_minute(s),
+    };
+    let mut e = FormErrors::default();
+    if minutes.is_none() {
+        e.add("due", "限时请填写 5–1440 之间的分钟数");
+    }
+    if open.is_none() {
+        e.add("open", "开始时间格式如 2026-12-01 08:00");
+    }
+    let (Some(minutes), Some(open_at)) = (minutes, open) else { return show(&ctx, x, e, None).await };
+    let t = store::supervision::NewTask {
+        kind: f.get("kind"),
+        open_at,
+        due_at: open_at + minutes * 60_000,
+        note: f.get("note"),
+    };
+    let mut tx = state.db.begin().await?;
+    let r = store::supervision::issue_task(&mut tx, state.clock.now(), &x, &t, (&p.user_id, &p.display_name)).await;
+    let page = write(&ctx, x, tx, r, "打卡任务已下发，本人将收到通知。").await;
+    // The deadline job is queued; the runner sleeps until told.
+    if let Some(w) = &state.job_waker {
+        w.notify_one();
+    }
+    page
 }
 
 /// Approves or refuses a leave request of a visible person.
@@ -422,6 +481,7 @@ struct MinePage {
     x: Person,
     code: Option<MyCode>,
     leaves: Vec<LeaveLine>,
+    tasks: Vec<TaskLine>,
     presets: Vec<store::config::LeavePreset>,
     errors: FormErrors,
 }
@@ -451,6 +511,7 @@ async fn show_mine(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
     let mut r = render(MinePage {
         layout: Layout::new(ctx, &state.config.city.name, "我的亳安码", "/me/supervision"),
         leaves: leave_lines(&state.config, store::supervision::leaves_of(&state.db, &x.id).await?),
+        tasks: task_lines(store::supervision::tasks_of(&state.db, &x.id).await?),
         presets: state.config.leave_presets.clone(),
         code,
         errors,

@@ -368,3 +368,112 @@ async fn an_approved_leave_changes_the_fences_for_its_window_only() {
     // The officer was told.
     assert!(police.get("/inbox").await.body.contains("中药材产区考察采购"));
 }
+
+/// Check-in tasks: a flying check-in answered with a poor face match fails and alarms; one
+/// answered properly passes and cannot be answered twice; one left unanswered is missed at its
+/// deadline (the job runs across a restart) and alarms; two check-in alarms turn the code yellow.
+#[tokio::test]
+async fn check_in_tasks_fail_pass_and_are_missed_at_the_deadline() {
+    let app = spawn_app().await;
+    let police = app.login("gongan").await;
+    let card = domain::IdCardNo::from_body("34160219920202789").unwrap().to_string();
+    let r = police
+        .submit(
+            "/supervision/persons/new",
+            "/supervision/persons",
+            &[
+                ("id_card_no", card.as_str()),
+                ("name", "王打卡"),
+                ("division_code", "341602"),
+                ("stage", "police"),
+                ("measure", "监视居住"),
+                ("measure_from", "2026-11-01"),
+                ("measure_to", "2027-04-30"),
+            ],
+        )
+        .await;
+    let page = r.location.unwrap();
+    let home = r#"{"type":"Polygon","coordinates":[[[115.70,33.80],[115.90,33.80],[115.90,33.90],[115.70,33.90]]]}"#;
+    police
+        .submit(
+            &page,
+            &format!("{page}/fences"),
+            &[("name", "居住地"), ("rule", "allowed"), ("geometry", home), ("datum", "wgs84")],
+        )
+        .await;
+    let token = token_of(&police.submit(&page, &format!("{page}/device"), &[("device_id", "IMEI-TASK")]).await.body);
+    let tasks_url = format!("{page}/tasks");
+    let issue = |minutes: &'static str| {
+        let (police, page, tasks_url) = (&police, page.clone(), tasks_url.clone());
+        async move {
+            police
+                .submit(
+                    &page,
+                    &tasks_url,
+                    &[("kind", "flying"), ("open", ""), ("minutes", minutes), ("note", "在家拍摄正脸")],
+                )
+                .await
+        }
+    };
+    let bad = issue("2").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("5–1440"));
+    assert_eq!(issue("30").await.status, StatusCode::SEE_OTHER);
+    let open_task = || async {
+        let list: Value = app
+            .api()
+            .get(format!("{}/api/v1/supervision/tasks?device_id=IMEI-TASK", app.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        list.as_array().unwrap().iter().find(|t| t["status"] == "open").map(|t| t["id"].as_str().unwrap().to_string())
+    };
+    let now = domain::clock::to_millis(domain::clock::Clock::now(&*app.clock));
+    let check = |task: String, face: f64, lon: f64| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let r = app
+                .api()
+                .post(format!("{}/api/v1/supervision/checkins", app.base))
+                .bearer_auth(&token)
+                .json(&json!({ "device_id": "IMEI-TASK", "task_id": task, "at": now + 60_000, "lon": lon, "lat": 33.85,
+                    "face_score": face, "liveness": true, "photo_sm3": "a".repeat(64) }))
+                .send()
+                .await
+                .unwrap();
+            let s = r.status();
+            (s, r.json::<Value>().await.unwrap())
+        }
+    };
+    // A poor face match: failed, alarmed.
+    let t1 = open_task().await.expect("an open task");
+    let (s, r) = check(t1.clone(), 62.0, 115.80).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["status"], "failed");
+    assert!(r["result"].as_str().unwrap().contains("人脸比对 62 分"), "{r}");
+    // A proper one: done; answering again is refused.
+    issue("30").await;
+    let t2 = open_task().await.unwrap();
+    let (_, r) = check(t2.clone(), 93.5, 115.80).await;
+    assert_eq!(r["status"], "done", "{r}");
+    let (s, _) = check(t2, 93.5, 115.80).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    // A third left unanswered past its deadline: the job marks it missed, across a restart.
+    issue("30").await;
+    assert!(open_task().await.is_some());
+    let clock = app.clock.clone();
+    let dir = app.shut_down().await;
+    clock.advance(time::Duration::hours(1));
+    let app = spawn_app_in(dir, clock.clone()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let police = app.login("gongan").await;
+    let person = police.get(&page).await.body;
+    assert!(person.contains("超时未打卡") && person.contains("打卡未通过"), "{person}");
+    assert!(person.contains("黄码"), "two check-in alarms (20 points) make the code yellow");
+    let alarms = police.get("/supervision").await.body;
+    assert!(alarms.contains("超时未打卡"), "{alarms}");
+}
