@@ -67,6 +67,40 @@ impl JobHandler for LocationPurge {
     }
 }
 
+pub const OFFLINE_CHECK: &str = "supervision.offline";
+
+/// Every quarter of an hour: alarms persons whose phone has been silent too long, then
+/// schedules the next check.
+pub struct OfflineCheck {
+    pub state: AppState,
+}
+
+fn next_quarter(now: OffsetDateTime) -> OffsetDateTime {
+    let secs = now.unix_timestamp();
+    OffsetDateTime::from_unix_timestamp(secs - secs.rem_euclid(900) + 900).unwrap_or(now + Duration::minutes(15))
+}
+
+fn offline_key(at: OffsetDateTime) -> String {
+    format!("{OFFLINE_CHECK}:{}", at.unix_timestamp())
+}
+
+impl JobHandler for OfflineCheck {
+    fn handle<'a>(&'a self, tx: &'a mut Tx, _job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let opened =
+                store::supervision::check_offline(tx, &self.state.config, now).await.map_err(|e| e.to_string())?;
+            if opened > 0 {
+                tracing::info!(opened, "offline alarms opened");
+            }
+            let next = next_quarter(now);
+            enqueue(tx, now, OFFLINE_CHECK, &serde_json::json!({}), next, Some(&offline_key(next)))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        })
+    }
+}
+
 /// A check-in task's deadline passed: missed if still open.
 pub struct TaskDue {
     pub state: AppState,
@@ -148,6 +182,7 @@ pub async fn setup(runner: &mut JobRunner, state: &AppState, clock: &Arc<dyn Clo
     runner.register(store::alerts::EVALUATE_JOB, Arc::new(AlertEvaluation { state: state.clone() }));
     runner.register(LOCATION_PURGE, Arc::new(LocationPurge { state: state.clone() }));
     runner.register(store::supervision::TASK_DUE_JOB, Arc::new(TaskDue { state: state.clone() }));
+    runner.register(OFFLINE_CHECK, Arc::new(OfflineCheck { state: state.clone() }));
     let now = clock.now();
     let next = next_night(now);
     let mut tx = db.begin().await?;
@@ -158,6 +193,8 @@ pub async fn setup(runner: &mut JobRunner, state: &AppState, clock: &Arc<dyn Clo
     enqueue(&mut tx, now, store::alerts::EVALUATE_JOB, &serde_json::json!({}), eval_at, Some(&key)).await?;
     let key = format!("{LOCATION_PURGE}:{}", next.to_offset(CHINA).date());
     enqueue(&mut tx, now, LOCATION_PURGE, &serde_json::json!({}), next, Some(&key)).await?;
+    let quarter = next_quarter(now);
+    enqueue(&mut tx, now, OFFLINE_CHECK, &serde_json::json!({}), quarter, Some(&offline_key(quarter))).await?;
     tx.commit().await?;
     Ok(())
 }

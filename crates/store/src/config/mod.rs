@@ -135,6 +135,8 @@ pub struct City {
     pub supervision_retention_days: i64,
     /// The least face-match score (0–100, as the phone's verifier reports it) a check-in needs.
     pub supervision_face_match_min: f64,
+    /// Hours without a fix after which a person with a bound phone is alarmed as offline.
+    pub supervision_offline_hours: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -311,6 +313,12 @@ struct RawSupervision {
     retention_days: i64,
     #[serde(default = "default_face_match_min")]
     face_match_min: f64,
+    #[serde(default = "default_offline_hours")]
+    offline_hours: i64,
+}
+
+fn default_offline_hours() -> i64 {
+    6
 }
 
 fn default_face_match_min() -> f64 {
@@ -319,7 +327,11 @@ fn default_face_match_min() -> f64 {
 
 impl Default for RawSupervision {
     fn default() -> Self {
-        RawSupervision { retention_days: 180, face_match_min: default_face_match_min() }
+        RawSupervision {
+            retention_days: 180,
+            face_match_min: default_face_match_min(),
+            offline_hours: default_offline_hours(),
+        }
     }
 }
 
@@ -573,6 +585,14 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
                 "应为 1–3650 之间的天数",
             ));
         }
+        if !(1..=168).contains(&raw.supervision.offline_hours) {
+            ctx.errors.push(ConfigError::new(
+                &ctx.file.clone(),
+                None,
+                "supervision.offline_hours",
+                "应为 1–168 之间的小时数",
+            ));
+        }
         if !(0.0..=100.0).contains(&raw.supervision.face_match_min) {
             ctx.errors.push(ConfigError::new(
                 &ctx.file.clone(),
@@ -585,6 +605,7 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
         Some(City {
             supervision_retention_days: raw.supervision.retention_days,
             supervision_face_match_min: raw.supervision.face_match_min,
+            supervision_offline_hours: raw.supervision.offline_hours,
             wages: domain::wages::WageParams {
                 minimum_wage: minimum.ok()?.fen(),
                 full_month_days: raw.wages.full_month_days,

@@ -11,6 +11,7 @@ mod tasks;
 #[cfg(test)]
 mod tests;
 mod trackers;
+mod watch;
 
 pub use alarms::{AlarmRow, alarm_status_label, alarms_of, handle_alarm, open_alarms};
 pub use fences::{FenceRow, NewFence, add_fence, fence_set, fences};
@@ -26,6 +27,7 @@ pub use tasks::{
     CheckIn, NewTask, TASK_DUE_JOB, TaskRow, check_in, issue_task, task, task_due, task_kind_label, task_status_label,
     tasks_of,
 };
+pub use watch::check_offline;
 
 use crate::{Conn, Db, Result, StoreError, audit, auth, new_id};
 use domain::audit::AuditEntry;
@@ -67,7 +69,8 @@ pub struct Person {
     pub open_alarms: i64,
 }
 
-const PERSON_SELECT: &str = "SELECT p.id, p.id_card_no, p.name, p.phone, p.address, p.division_code, p.agency_id,
+pub(super) const PERSON_SELECT: &str =
+    "SELECT p.id, p.id_card_no, p.name, p.phone, p.address, p.division_code, p.agency_id,
     d.short_name AS agency_name, p.stage, p.measure, p.measure_from, p.measure_to, p.officer_id, p.user_id, p.status,
     (SELECT COUNT(*) FROM sup_alarms a WHERE a.person_id = p.id AND a.status <> 'closed') AS open_alarms
     FROM sup_persons p JOIN departments d ON d.id = p.agency_id";
@@ -298,8 +301,15 @@ pub async fn person_of_user(db: &Db, user_id: &str) -> Result<Option<Person>> {
         .await?)
 }
 
-/// The person a device token belongs to, if that device is the person's active one.
-pub async fn person_of_device(db: &Db, user_id: &str, device_id: &str) -> Result<Person> {
+/// The person a device token belongs to, if that device is the person's active one. A
+/// supervised person's login used from another device is refused and alarmed (更换设备).
+pub async fn person_of_device(
+    db: &Db,
+    cfg: &crate::config::CityConfig,
+    now: OffsetDateTime,
+    user_id: &str,
+    device_id: &str,
+) -> Result<Person> {
     let p: Option<Person> = sqlx::query_as(&format!(
         "{PERSON_SELECT} WHERE p.user_id = $1 AND p.status = 'active'
            AND EXISTS (SELECT 1 FROM sup_devices v WHERE v.person_id = p.id AND v.device_id = $2 AND v.status = 'active')"
@@ -308,5 +318,15 @@ pub async fn person_of_device(db: &Db, user_id: &str, device_id: &str) -> Result
     .bind(device_id)
     .fetch_optional(db.reader())
     .await?;
-    p.ok_or_else(|| StoreError::Forbidden("此设备未绑定或已停用，请联系办案机关重新绑定".into()))
+    if let Some(p) = p {
+        return Ok(p);
+    }
+    if let Some(person) = person_of_user(db, user_id).await?
+        && active_device(db, &person.id).await?.is_some()
+    {
+        let mut tx = db.begin().await?;
+        watch::foreign_device(&mut tx, cfg, now, &person, device_id).await?;
+        tx.commit().await?;
+    }
+    Err(StoreError::Forbidden("此设备未绑定或已停用，请联系办案机关重新绑定".into()))
 }

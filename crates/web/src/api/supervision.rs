@@ -82,7 +82,9 @@ pub async fn fixes(ctx: RequestCtx, Json(batch): Json<FixBatch>) -> ApiResult<Fi
         return Err(AppError::invalid("fixes", format!("每批最多 {MAX_FIXES} 个定位点，请分批上传")).into());
     }
     let user = ctx.user()?.user_id.clone();
-    let person = store::supervision::person_of_device(&state.db, &user, &batch.device_id).await?;
+    let person =
+        store::supervision::person_of_device(&state.db, &state.config, state.clock.now(), &user, &batch.device_id)
+            .await?;
     let rows: Vec<(&str, &InFix)> = batch.fixes.iter().map(|f| (person.id.as_str(), f)).collect();
     let report =
         store::supervision::ingest_durable(&state.db, &state.config, state.clock.now(), &rows, &Default::default())
@@ -110,7 +112,9 @@ pub struct LeaveRequest {
 pub async fn leave(ctx: RequestCtx, Json(l): Json<LeaveRequest>) -> ApiResult<store::supervision::LeaveRow> {
     let state = &ctx.state;
     let user = ctx.user()?;
-    let person = store::supervision::person_of_device(&state.db, &user.user_id, &l.device_id).await?;
+    let person =
+        store::supervision::person_of_device(&state.db, &state.config, state.clock.now(), &user.user_id, &l.device_id)
+            .await?;
     let mut tx = state.db.begin().await?;
     let row = store::supervision::request_leave(
         &mut tx,
@@ -141,7 +145,14 @@ pub struct DeviceQuery {
     responses((status = 200, body = [store::supervision::TaskRow]), (status = 403, body = ApiErrorBody)))]
 pub async fn tasks(ctx: RequestCtx, Query(q): Query<DeviceQuery>) -> ApiResult<Vec<store::supervision::TaskRow>> {
     let user = ctx.user()?;
-    let person = store::supervision::person_of_device(&ctx.state.db, &user.user_id, &q.device_id).await?;
+    let person = store::supervision::person_of_device(
+        &ctx.state.db,
+        &ctx.state.config,
+        ctx.state.clock.now(),
+        &user.user_id,
+        &q.device_id,
+    )
+    .await?;
     Ok(Json(store::supervision::tasks_of(&ctx.state.db, &person.id).await?))
 }
 
@@ -160,7 +171,9 @@ pub struct CheckInRequest {
 pub async fn check_in(ctx: RequestCtx, Json(c): Json<CheckInRequest>) -> ApiResult<store::supervision::TaskRow> {
     let state = &ctx.state;
     let user = ctx.user()?;
-    let person = store::supervision::person_of_device(&state.db, &user.user_id, &c.device_id).await?;
+    let person =
+        store::supervision::person_of_device(&state.db, &state.config, state.clock.now(), &user.user_id, &c.device_id)
+            .await?;
     let mut tx = state.db.begin().await?;
     let row = store::supervision::check_in(&mut tx, &state.config, state.clock.now(), &person, &c.check_in).await?;
     tx.commit().await?;

@@ -477,3 +477,47 @@ async fn check_in_tasks_fail_pass_and_are_missed_at_the_deadline() {
     let alarms = police.get("/supervision").await.body;
     assert!(alarms.contains("超时未打卡"), "{alarms}");
 }
+
+/// Uploads from another device are refused and alarmed once; a phone silent for longer than
+/// `offline_hours` (6) is alarmed by the quarter-hourly check.
+#[tokio::test]
+async fn a_foreign_device_and_a_silent_phone_are_alarmed() {
+    let app = spawn_app().await;
+    let police = app.login("gongan").await;
+    let card = domain::IdCardNo::from_body("34160219930303135").unwrap().to_string();
+    let r = police
+        .submit(
+            "/supervision/persons/new",
+            "/supervision/persons",
+            &[
+                ("id_card_no", card.as_str()),
+                ("name", "赵失联"),
+                ("division_code", "341602"),
+                ("stage", "police"),
+                ("measure", "取保候审"),
+                ("measure_from", "2026-11-01"),
+                ("measure_to", "2027-10-31"),
+            ],
+        )
+        .await;
+    let page = r.location.unwrap();
+    let token = token_of(&police.submit(&page, &format!("{page}/device"), &[("device_id", "IMEI-OWN")]).await.body);
+    let now = domain::clock::to_millis(domain::clock::Clock::now(&*app.clock));
+    let fix = json!([{ "at": now - 60_000, "lon": 115.78, "lat": 33.85 }]);
+    assert_eq!(upload(&app, &token, "IMEI-OWN", fix.clone()).await.0, StatusCode::OK);
+    for _ in 0..2 {
+        assert_eq!(upload(&app, &token, "IMEI-OTHER", fix.clone()).await.0, StatusCode::FORBIDDEN);
+    }
+    let body = police.get(&page).await.body;
+    assert_eq!(body.matches("使用未绑定的设备“IMEI-OTHER”上报").count(), 1, "alarmed once");
+
+    // Seven hours without a fix: the check (every quarter hour) alarms, across a restart.
+    let clock = app.clock.clone();
+    let dir = app.shut_down().await;
+    clock.advance(time::Duration::hours(7));
+    let app = spawn_app_in(dir, clock.clone()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let police = app.login("gongan").await;
+    let body = police.get(&page).await.body;
+    assert!(body.contains("超过 6 小时无定位"), "{body}");
+}
