@@ -637,6 +637,11 @@ pub async fn create_token(
 }
 
 /// The token's id and user, if the token exists, is not revoked and has not expired.
+/// A user's display name, if the user exists.
+pub async fn display_name(db: &Db, id: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1").bind(id).fetch_optional(db.reader()).await?)
+}
+
 pub async fn check_token(db: &Db, token: &str, now: OffsetDateTime) -> Result<Option<(String, String)>> {
     let row = sqlx::query(
         "SELECT id, user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",

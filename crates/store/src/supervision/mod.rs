@@ -7,6 +7,7 @@ mod fences;
 mod fixlog;
 mod ingest;
 mod leaves;
+mod stages;
 mod tasks;
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,7 @@ pub use ingest::{
 pub use leaves::{
     LeaveRow, MAX_LEAVE_DAYS, NewLeave, decide_leave, leave, leave_status_label, leaves_of, request_leave,
 };
+pub use stages::{HandOff, StageRow, hand_off, stages_of, take_over};
 pub use tasks::{
     CheckIn, NewTask, TASK_DUE_JOB, TaskRow, check_in, issue_task, task, task_due, task_kind_label, task_status_label,
     tasks_of,

@@ -29,6 +29,8 @@ pub fn routes() -> Routes {
         .add("/supervision/persons/{id}/alarms/{alarm}", Access::Perm(perm::SUPERVISION_HANDLE), post(handle))
         .add("/supervision/persons/{id}/leaves/{leave}", Access::Perm(perm::SUPERVISION_HANDLE), post(decide))
         .add("/supervision/persons/{id}/tasks", Access::Perm(perm::SUPERVISION_HANDLE), post(issue_task))
+        .add("/supervision/persons/{id}/handoff", Access::Perm(perm::SUPERVISION_HANDLE), post(hand_off))
+        .add("/supervision/persons/{id}/take", Access::Perm(perm::SUPERVISION_HANDLE), post(take_over))
         .add("/me/supervision", Access::Perm(perm::SUPERVISION_SELF), get(mine))
         .add("/me/supervision/leaves", Access::Perm(perm::SUPERVISION_SELF), post(request_leave))
 }
@@ -170,6 +172,12 @@ struct PersonPage {
     violations: i64,
     leaves: Vec<LeaveLine>,
     tasks: Vec<TaskLine>,
+    /// Earlier stages: (record, stage label, ended at).
+    history: Vec<(store::supervision::StageRow, &'static str, String)>,
+    /// Later stages the case may be handed to.
+    next_stages: Vec<(&'static str, &'static str)>,
+    measures: Vec<&'static str>,
+    officer_name: Option<String>,
     can_handle: bool,
     errors: FormErrors,
     token: Option<String>,
@@ -286,6 +294,21 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
         violations: store::supervision::violation_count(&state.db, &x.id).await?,
         leaves: leave_lines(&state.config, store::supervision::leaves_of(&state.db, &x.id).await?),
         tasks: task_lines(store::supervision::tasks_of(&state.db, &x.id).await?),
+        history: store::supervision::stages_of(&state.db, &x.id)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let label = stage_label(&r.stage);
+                let ended = fmt_millis(&Some(r.ended_at));
+                (r, label, ended)
+            })
+            .collect(),
+        next_stages: STAGES.iter().skip_while(|s| s.0 != x.stage).skip(1).map(|s| (s.0, s.1)).collect(),
+        measures: MEASURES.to_vec(),
+        officer_name: match &x.officer_id {
+            Some(id) => store::auth::display_name(&state.db, id).await?,
+            None => None,
+        },
         can_handle: p.can(perm::SUPERVISION_HANDLE),
         errors,
         token,
@@ -360,6 +383,55 @@ async fn issue_task(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> Pag
         w.notify_one();
     }
     page
+}
+
+/// Hands the person to a later stage's agency with that stage's measure.
+async fn hand_off(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let x = visible(&ctx, &id).await?;
+    let (from, to) = (parse_date(&f.get("measure_from")), parse_date(&f.get("measure_to")));
+    let (Some(measure_from), Some(measure_to)) = (from, to) else {
+        let mut e = FormErrors::default();
+        e.add("measure_to", "请填写新阶段措施的起止日期，如 2026-12-01 和 2027-05-31");
+        return show(&ctx, x, e, None).await;
+    };
+    let h = store::supervision::HandOff {
+        stage: f.get("stage"),
+        measure: f.get("measure"),
+        measure_from,
+        measure_to,
+        note: f.get("note"),
+    };
+    let mut tx = state.db.begin().await?;
+    match store::supervision::hand_off(&mut tx, state.clock.now(), &x, &h, (&p.user_id, &p.display_name)).await {
+        Ok(()) => {
+            tx.commit().await?;
+            // The person now belongs to the receiving agency: back to the list.
+            Ok(redirect_with_flash(
+                "/supervision",
+                &format!("{}已移交{}，接收机关将收到通知。", x.name, stage_label(&h.stage)),
+                state.secure_cookies,
+            ))
+        }
+        Err(store::StoreError::Invalid { field, message }) => {
+            drop(tx);
+            let mut e = FormErrors::default();
+            e.add(&field, message);
+            show(&ctx, x, e, None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The caller (an officer of the holding agency) takes responsibility for the person.
+async fn take_over(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let x = visible(&ctx, &id).await?;
+    let mut tx = state.db.begin().await?;
+    let r = store::supervision::take_over(&mut tx, state.clock.now(), &x, (&p.user_id, &p.display_name)).await;
+    write(&ctx, x, tx, r, "已接收，由您负责此人的监管。").await
 }
 
 /// Approves or refuses a leave request of a visible person.

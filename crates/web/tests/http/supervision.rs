@@ -521,3 +521,77 @@ async fn a_foreign_device_and_a_silent_phone_are_alarmed() {
     let body = police.get(&page).await.body;
     assert!(body.contains("超过 6 小时无定位"), "{body}");
 }
+
+/// Hand-off: the police hand the person to community correction (司法局) with the new
+/// measure; the justice bureau is told, reads the police stage's record and takes the case;
+/// the police no longer see the person (403).
+#[tokio::test]
+async fn a_case_handed_to_the_next_stage_moves_to_that_agency_with_its_record() {
+    let app = spawn_app().await;
+    let police = app.login("gongan").await;
+    let card = domain::IdCardNo::from_body("34160219880808246").unwrap().to_string();
+    let r = police
+        .submit(
+            "/supervision/persons/new",
+            "/supervision/persons",
+            &[
+                ("id_card_no", card.as_str()),
+                ("name", "孙移交"),
+                ("division_code", "341602"),
+                ("stage", "police"),
+                ("measure", "取保候审"),
+                ("measure_from", "2026-06-01"),
+                ("measure_to", "2027-05-31"),
+            ],
+        )
+        .await;
+    let page = r.location.unwrap();
+    let handoff = format!("{page}/handoff");
+    let back = police
+        .submit(
+            &page,
+            &handoff,
+            &[
+                ("stage", "police"),
+                ("measure", "社区矫正"),
+                ("measure_from", "2026-12-01"),
+                ("measure_to", "2027-11-30"),
+            ],
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(back.body.contains("只能移交到后续办案阶段"));
+    let ok = police
+        .submit(
+            &page,
+            &handoff,
+            &[
+                ("stage", "justice"),
+                ("measure", "社区矫正"),
+                ("measure_from", "2026-12-01"),
+                ("measure_to", "2027-11-30"),
+                ("note", "判决生效，交付社区矫正"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(police.get(&page).await.status, StatusCode::FORBIDDEN);
+
+    let sifa = app.login("sifa").await;
+    assert!(sifa.get("/inbox").await.body.contains("孙移交由市公安局移交市司法局"));
+    let body = sifa.get(&page).await.body;
+    assert!(
+        body.contains("此前阶段") && body.contains("市公安局") && body.contains("2026-06-01 至 2027-05-31"),
+        "{body}"
+    );
+    assert!(body.contains("社区矫正") && body.contains("待接收"));
+    let taken = sifa.submit(&page, &format!("{page}/take"), &[]).await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER);
+    let body = sifa.get(&page).await.body;
+    assert!(!body.contains("待接收") && !body.contains("移交下一办案阶段"), "the last stage hands on to no one");
+    let audit = app.audit_actions().await;
+    assert!(
+        audit.iter().any(|(a, ..)| a == "supervision.hand_off")
+            && audit.iter().any(|(a, ..)| a == "supervision.take_over")
+    );
+}
