@@ -49,6 +49,7 @@ pub fn routes() -> Routes {
         .merge(pages::wages_people::routes())
         .merge(pages::talent::routes())
         .merge(pages::supervision::routes())
+        .merge(pages::supervision_stats::routes())
         .merge(api::routes())
 }
 

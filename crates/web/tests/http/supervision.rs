@@ -476,6 +476,18 @@ async fn check_in_tasks_fail_pass_and_are_missed_at_the_deadline() {
     assert!(person.contains("黄码"), "two check-in alarms (20 points) make the code yellow");
     let alarms = police.get("/supervision").await.body;
     assert!(alarms.contains("超时未打卡"), "{alarms}");
+
+    // The statistics count them (the police's own persons: the demo's and this one).
+    let stats = police.get("/supervision/stats").await;
+    assert_eq!(stats.status, StatusCode::OK);
+    let tasks = &stats.body[stats.body.find("task-stats").unwrap()..];
+    for (label, n) in [("已完成", 1), ("打卡未通过", 1), ("超时未打卡", 1)] {
+        assert!(tasks.contains(&format!("<td>{label}</td><td class=\"num\">{n}</td>")), "{label}: {tasks}");
+    }
+    let csv = police.get("/supervision/stats/export?table=alarms&format=csv").await.body;
+    assert!(csv.contains("打卡异常,2,2,0,"), "{csv}");
+    let audit = app.audit_actions().await;
+    assert!(audit.iter().any(|(a, ..)| a == "supervision.stats.export"));
 }
 
 /// Uploads from another device are refused and alarmed once; a phone silent for longer than
