@@ -189,3 +189,18 @@ pub fn alarm_kind_label(kind: &str) -> &'static str {
         _ => "其他",
     }
 }
+
+/// Counts over a person's whole record for the compliance report: (fixes, raw violations,
+/// first fix, last fix).
+pub async fn location_summary(db: &Db, person_id: &str) -> Result<(i64, i64, Option<i64>, Option<i64>)> {
+    let (fixes, first, last): (i64, Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(at), MAX(at) FROM sup_fixes WHERE person_id = $1")
+            .bind(person_id)
+            .fetch_one(db.reader())
+            .await?;
+    let violations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sup_events WHERE person_id = $1")
+        .bind(person_id)
+        .fetch_one(db.reader())
+        .await?;
+    Ok((fixes, violations, first, last))
+}

@@ -488,6 +488,15 @@ async fn check_in_tasks_fail_pass_and_are_missed_at_the_deadline() {
     assert!(csv.contains("打卡异常,2,2,0,"), "{csv}");
     let audit = app.audit_actions().await;
     assert!(audit.iter().any(|(a, ..)| a == "supervision.stats.export"));
+
+    // The compliance report over the whole period, printable; generating it is audited.
+    let report = police.get(&format!("{page}/report")).await;
+    assert_eq!(report.status, StatusCode::OK);
+    for part in ["遵规守纪情况报告", "打卡任务 3 次", "打卡异常 2 次", "已完成 1 次", "黄码"] {
+        assert!(report.body.contains(part), "{part}: {}", report.body);
+    }
+    assert!(app.audit_actions().await.iter().any(|(a, ..)| a == "supervision.report.view"));
+    assert_eq!(app.login("sifa").await.get(&format!("{page}/report")).await.status, StatusCode::FORBIDDEN);
 }
 
 /// Uploads from another device are refused and alarmed once; a phone silent for longer than
