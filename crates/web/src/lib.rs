@@ -50,6 +50,7 @@ pub fn routes() -> Routes {
         .merge(pages::talent::routes())
         .merge(pages::supervision::routes())
         .merge(pages::supervision_stats::routes())
+        .merge(pages::supervision_live::routes())
         .merge(api::routes())
 }
 

@@ -204,3 +204,26 @@ pub async fn location_summary(db: &Db, person_id: &str) -> Result<(i64, i64, Opt
         .await?;
     Ok((fixes, violations, first, last))
 }
+
+/// Alarms opened at or after `since_ms` (their `created_at`) of the persons `p` may see, oldest
+/// first, with the instant each was opened: what the live page pushes (it skips those it sent).
+pub async fn alarms_since(db: &Db, p: &Principal, since_ms: i64) -> Result<Vec<(AlarmRow, i64)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        a: AlarmRow,
+        created_at: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT a.id, a.person_id, p.name AS person_name, a.kind, a.detail, a.at, a.status, a.note, a.created_at
+         FROM sup_alarms a JOIN sup_persons p ON p.id = a.person_id WHERE a.created_at >= $1 ORDER BY a.created_at LIMIT 200",
+    )
+    .bind(since_ms)
+    .fetch_all(db.reader())
+    .await?;
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let visible: std::collections::HashSet<String> = persons(db, p).await?.into_iter().map(|x| x.id).collect();
+    Ok(rows.into_iter().filter(|r| visible.contains(&r.a.person_id)).map(|r| (r.a, r.created_at)).collect())
+}

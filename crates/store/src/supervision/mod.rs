@@ -15,8 +15,8 @@ mod trackers;
 mod watch;
 
 pub use alarms::{
-    AlarmRow, alarm_facts, alarm_kind_label, alarm_status_label, alarms_of, handle_alarm, leave_and_task_facts,
-    location_summary, open_alarms,
+    AlarmRow, alarm_facts, alarm_kind_label, alarm_status_label, alarms_of, alarms_since, handle_alarm,
+    leave_and_task_facts, location_summary, open_alarms,
 };
 pub use fences::{FenceRow, NewFence, add_fence, fence_set, fences};
 pub use fixlog::{FoldWhen, fold, fold_pending};

@@ -10,6 +10,7 @@ pub mod labor;
 pub mod org;
 pub mod scores;
 pub mod supervision;
+pub mod supervision_live;
 pub mod supervision_stats;
 pub mod system;
 pub mod talent;

@@ -526,9 +526,23 @@ async fn a_foreign_device_and_a_silent_phone_are_alarmed() {
     let now = domain::clock::to_millis(domain::clock::Clock::now(&*app.clock));
     let fix = json!([{ "at": now - 60_000, "lon": 115.78, "lat": 33.85 }]);
     assert_eq!(upload(&app, &token, "IMEI-OWN", fix.clone()).await.0, StatusCode::OK);
+    // The officer's live page is open (server-sent events) when the alarm comes.
+    let mut live = police.http.get(format!("{}/supervision/live", app.base)).send().await.unwrap();
+    assert_eq!(live.status(), StatusCode::OK);
+    assert!(live.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
     for _ in 0..2 {
         assert_eq!(upload(&app, &token, "IMEI-OTHER", fix.clone()).await.0, StatusCode::FORBIDDEN);
     }
+    let mut seen = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !seen.contains("更换设备") && std::time::Instant::now() < deadline {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), live.chunk()).await {
+            Ok(Ok(Some(bytes))) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+            _ => break,
+        }
+    }
+    assert!(seen.contains("event: alarm") && seen.contains("赵失联") && seen.contains("更换设备"), "{seen}");
+    drop(live);
     let body = police.get(&page).await.body;
     assert_eq!(body.matches("使用未绑定的设备“IMEI-OTHER”上报").count(), 1, "alarmed once");
 
