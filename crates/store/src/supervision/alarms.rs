@@ -15,6 +15,7 @@ fn score_event(alarm_kind: &str) -> &'static str {
         "checkin" => "missed_check_in",
         "offline" => "offline",
         "device" => "device_changed",
+        "summons" => "summons_absent",
         _ => "fence_alarm",
     }
 }
@@ -186,6 +187,7 @@ pub fn alarm_kind_label(kind: &str) -> &'static str {
         "checkin" => "打卡异常",
         "offline" => "长时间无定位",
         "device" => "更换设备",
+        "summons" => "传讯未到案",
         _ => "其他",
     }
 }

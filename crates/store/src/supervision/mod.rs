@@ -8,6 +8,7 @@ mod fixlog;
 mod ingest;
 mod leaves;
 mod stages;
+mod summons;
 mod tasks;
 #[cfg(test)]
 mod tests;
@@ -28,6 +29,7 @@ pub use leaves::{
     LeaveRow, MAX_LEAVE_DAYS, NewLeave, decide_leave, leave, leave_status_label, leaves_of, request_leave,
 };
 pub use stages::{HandOff, StageRow, hand_off, stages_of, take_over};
+pub use summons::{SummonsRow, acknowledge_summons, record_appearance, summon, summons_of, summons_status_label};
 pub use tasks::{
     CheckIn, NewTask, TASK_DUE_JOB, TaskRow, check_in, issue_task, task, task_due, task_kind_label, task_status_label,
     tasks_of,

@@ -28,6 +28,8 @@ pub fn routes() -> Routes {
         .add("/api/v1/supervision/leaves", Access::Perm(perm::SUPERVISION_SELF), post(leave))
         .add("/api/v1/supervision/tasks", Access::Perm(perm::SUPERVISION_SELF), get(tasks))
         .add("/api/v1/supervision/checkins", Access::Perm(perm::SUPERVISION_SELF), post(check_in))
+        .add("/api/v1/supervision/summons", Access::Perm(perm::SUPERVISION_SELF), get(summons))
+        .add("/api/v1/supervision/summons/{id}/ack", Access::Perm(perm::SUPERVISION_SELF), post(acknowledge_summons))
         .add(
             "/api/v1/supervision/fixes/bulk",
             Access::Perm(perm::SUPERVISION_INGEST),
@@ -176,6 +178,42 @@ pub async fn check_in(ctx: RequestCtx, Json(c): Json<CheckInRequest>) -> ApiResu
             .await?;
     let mut tx = state.db.begin().await?;
     let row = store::supervision::check_in(&mut tx, &state.config, state.clock.now(), &person, &c.check_in).await?;
+    tx.commit().await?;
+    Ok(Json(row))
+}
+
+/// The person's summons (传讯通知), latest appointment first.
+#[utoipa::path(get, path = "/api/v1/supervision/summons", params(DeviceQuery),
+    responses((status = 200, body = [store::supervision::SummonsRow]), (status = 403, body = ApiErrorBody)))]
+pub async fn summons(ctx: RequestCtx, Query(q): Query<DeviceQuery>) -> ApiResult<Vec<store::supervision::SummonsRow>> {
+    let state = &ctx.state;
+    let user = ctx.user()?;
+    let person =
+        store::supervision::person_of_device(&state.db, &state.config, state.clock.now(), &user.user_id, &q.device_id)
+            .await?;
+    Ok(Json(store::supervision::summons_of(&state.db, &person.id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DeviceBody {
+    pub device_id: String,
+}
+
+/// Confirms receipt of a summons; the officer is told.
+#[utoipa::path(post, path = "/api/v1/supervision/summons/{id}/ack", request_body = DeviceBody,
+    responses((status = 200, body = store::supervision::SummonsRow), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn acknowledge_summons(
+    ctx: RequestCtx,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Json(b): Json<DeviceBody>,
+) -> ApiResult<store::supervision::SummonsRow> {
+    let state = &ctx.state;
+    let user = ctx.user()?;
+    let person =
+        store::supervision::person_of_device(&state.db, &state.config, state.clock.now(), &user.user_id, &b.device_id)
+            .await?;
+    let mut tx = state.db.begin().await?;
+    let row = store::supervision::acknowledge_summons(&mut tx, state.clock.now(), &person, &id).await?;
     tx.commit().await?;
     Ok(Json(row))
 }

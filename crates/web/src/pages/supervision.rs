@@ -32,6 +32,9 @@ pub fn routes() -> Routes {
         .add("/supervision/persons/{id}/report", Access::Perm(perm::SUPERVISION_VIEW), get(report))
         .add("/supervision/persons/{id}/handoff", Access::Perm(perm::SUPERVISION_HANDLE), post(hand_off))
         .add("/supervision/persons/{id}/take", Access::Perm(perm::SUPERVISION_HANDLE), post(take_over))
+        .add("/supervision/persons/{id}/summons", Access::Perm(perm::SUPERVISION_HANDLE), post(summon))
+        .add("/supervision/persons/{id}/summons/{s}", Access::Perm(perm::SUPERVISION_HANDLE), post(record_appearance))
+        .add("/me/supervision/summons/{s}", Access::Perm(perm::SUPERVISION_SELF), post(acknowledge))
         .add("/me/supervision", Access::Perm(perm::SUPERVISION_SELF), get(mine))
         .add("/me/supervision/leaves", Access::Perm(perm::SUPERVISION_SELF), post(request_leave))
 }
@@ -173,6 +176,7 @@ struct PersonPage {
     violations: i64,
     leaves: Vec<LeaveLine>,
     tasks: Vec<TaskLine>,
+    summons: Vec<SummonsLine>,
     /// Earlier stages: (record, stage label, ended at).
     history: Vec<(store::supervision::StageRow, &'static str, String)>,
     /// Later stages the case may be handed to.
@@ -198,6 +202,22 @@ pub(crate) struct TaskLine {
     pub open: String,
     pub due: String,
     pub status: &'static str,
+}
+
+pub(crate) struct SummonsLine {
+    pub row: store::supervision::SummonsRow,
+    pub at: String,
+    pub status: &'static str,
+}
+
+pub(crate) fn summons_lines(rows: Vec<store::supervision::SummonsRow>) -> Vec<SummonsLine> {
+    rows.into_iter()
+        .map(|row| SummonsLine {
+            at: fmt_millis(&Some(row.appear_at)),
+            status: store::supervision::summons_status_label(&row.status),
+            row,
+        })
+        .collect()
 }
 
 pub(crate) fn task_lines(rows: Vec<store::supervision::TaskRow>) -> Vec<TaskLine> {
@@ -295,6 +315,7 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
         violations: store::supervision::violation_count(&state.db, &x.id).await?,
         leaves: leave_lines(&state.config, store::supervision::leaves_of(&state.db, &x.id).await?),
         tasks: task_lines(store::supervision::tasks_of(&state.db, &x.id).await?),
+        summons: summons_lines(store::supervision::summons_of(&state.db, &x.id).await?),
         history: store::supervision::stages_of(&state.db, &x.id)
             .await?
             .into_iter()
@@ -384,6 +405,63 @@ async fn issue_task(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> Pag
         w.notify_one();
     }
     page
+}
+
+/// Issues a summons (传讯通知).
+async fn summon(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let x = visible(&ctx, &id).await?;
+    let Some(at) = parse_local_minute(&f.get("appear_at")) else {
+        let mut e = FormErrors::default();
+        e.add("appear_at", "请填写到案时间，如 2026-12-01 09:00");
+        return show(&ctx, x, e, None).await;
+    };
+    let mut tx = state.db.begin().await?;
+    let r = store::supervision::summon(
+        &mut tx,
+        state.clock.now(),
+        &x,
+        at,
+        &f.get("place"),
+        &f.get("reason"),
+        (&p.user_id, &p.display_name),
+    )
+    .await;
+    write(&ctx, x, tx, r, "传讯通知已发出，本人将收到通知。").await
+}
+
+/// Records whether the person appeared as summoned.
+async fn record_appearance(ctx: RequestCtx, Path((id, s)): Path<(String, String)>, f: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let x = visible(&ctx, &id).await?;
+    let mut tx = state.db.begin().await?;
+    let r = store::supervision::record_appearance(
+        &mut tx,
+        &state.config,
+        state.clock.now(),
+        &x,
+        &s,
+        f.get("outcome") == "appeared",
+        (&p.user_id, &p.display_name),
+    )
+    .await;
+    write(&ctx, x, tx, r, "到案情况已登记。").await
+}
+
+/// The person confirms receiving a summons from their own page.
+async fn acknowledge(ctx: RequestCtx, Path(s): Path<String>) -> PageResult {
+    let state = &ctx.state;
+    let x = me_person(&ctx).await?;
+    let mut tx = state.db.begin().await?;
+    let row = store::supervision::acknowledge_summons(&mut tx, state.clock.now(), &x, &s).await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        "/me/supervision",
+        &format!("已确认收到传讯通知 {}，请按时到案。", row.no),
+        state.secure_cookies,
+    ))
 }
 
 /// Hands the person to a later stage's agency with that stage's measure.
@@ -555,6 +633,7 @@ struct MinePage {
     code: Option<MyCode>,
     leaves: Vec<LeaveLine>,
     tasks: Vec<TaskLine>,
+    summons: Vec<SummonsLine>,
     presets: Vec<store::config::LeavePreset>,
     errors: FormErrors,
 }
@@ -585,6 +664,7 @@ async fn show_mine(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
         layout: Layout::new(ctx, &state.config.city.name, "我的亳安码", "/me/supervision"),
         leaves: leave_lines(&state.config, store::supervision::leaves_of(&state.db, &x.id).await?),
         tasks: task_lines(store::supervision::tasks_of(&state.db, &x.id).await?),
+        summons: summons_lines(store::supervision::summons_of(&state.db, &x.id).await?),
         presets: state.config.leave_presets.clone(),
         code,
         errors,

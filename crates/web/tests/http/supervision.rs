@@ -367,6 +367,52 @@ async fn an_approved_leave_changes_the_fences_for_its_window_only() {
     assert!(me.get("/me/supervision").await.body.contains("中药材产区考察采购"));
     // The officer was told.
     assert!(police.get("/inbox").await.body.contains("中药材产区考察采购"));
+
+    // A summons (传讯通知): issued, acknowledged from the app, and not appearing is alarmed —
+    // but only once the appointed time has passed.
+    let at = domain::clock::local(domain::clock::Clock::now(&*app.clock) + time::Duration::hours(1));
+    let at = format!("{}T{:02}:{:02}", at.date(), at.hour(), at.minute());
+    let r = police
+        .submit(
+            &page,
+            &format!("{page}/summons"),
+            &[("appear_at", at.as_str()), ("place", "谯城分局办案中心"), ("reason", "接受讯问")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let list: Value = app
+        .api()
+        .get(format!("{}/api/v1/supervision/summons?device_id=IMEI-LEAVE", app.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let summons_id = list[0]["id"].as_str().unwrap().to_string();
+    let acked: Value = app
+        .api()
+        .post(format!("{}/api/v1/supervision/summons/{summons_id}/ack", app.base))
+        .bearer_auth(&token)
+        .json(&json!({ "device_id": "IMEI-LEAVE" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(acked["status"], "acknowledged", "{acked}");
+    let record = format!("{page}/summons/{summons_id}");
+    let early = police.submit(&page, &record, &[("outcome", "absent")]).await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(early.body.contains("到案时间未到"));
+    app.clock.advance(time::Duration::hours(2));
+    let police = app.login("gongan").await;
+    let absent = police.submit(&page, &record, &[("outcome", "absent")]).await;
+    assert_eq!(absent.status, StatusCode::SEE_OTHER, "{}", absent.body);
+    let body = police.get(&page).await.body;
+    assert!(body.contains("传讯未到案") && !body.contains("本人已确认"), "{body}");
 }
 
 /// Check-in tasks: a flying check-in answered with a poor face match fails and alarms; one

@@ -1,0 +1,191 @@
+//! 传讯通知 (summons): the agency summons the person to appear at a time and place; the person
+//! acknowledges it (app or own page); the officer records whether they appeared. Not appearing
+//! opens an alarm and counts on the 亳安码 score (`summons_absent`).
+
+use super::Person;
+use super::alarms::open_alarm;
+use crate::config::CityConfig;
+use crate::notify::{self, To};
+use crate::{Conn, Db, Result, StoreError, audit, new_id};
+use domain::audit::AuditEntry;
+use domain::clock::{format_local, from_millis, local, to_millis};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct SummonsRow {
+    pub id: String,
+    pub no: String,
+    pub person_id: String,
+    /// Unix ms.
+    pub appear_at: i64,
+    pub place: String,
+    pub reason: String,
+    /// `sent`, `acknowledged`, `appeared`, `absent`.
+    pub status: String,
+    pub acknowledged_at: Option<i64>,
+}
+
+pub fn summons_status_label(s: &str) -> &'static str {
+    match s {
+        "sent" => "已送达待确认",
+        "acknowledged" => "本人已确认",
+        "appeared" => "已按时到案",
+        "absent" => "未到案",
+        _ => "",
+    }
+}
+
+const SELECT: &str = "SELECT id, no, person_id, appear_at, place, reason, status, acknowledged_at FROM sup_summons";
+
+async fn one(conn: &mut Conn, id: &str) -> Result<SummonsRow> {
+    sqlx::query_as(&format!("{SELECT} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("传讯通知".into()))
+}
+
+pub async fn summons_of(db: &Db, person_id: &str) -> Result<Vec<SummonsRow>> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE person_id = $1 ORDER BY appear_at DESC LIMIT 50"))
+        .bind(person_id)
+        .fetch_all(db.reader())
+        .await?)
+}
+
+/// Issues a summons (numbered `CX<year><n>`) and tells the person.
+pub async fn summon(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    person: &Person,
+    appear_at: i64,
+    place: &str,
+    reason: &str,
+    by: (&str, &str),
+) -> Result<SummonsRow> {
+    if appear_at <= to_millis(now) {
+        return Err(StoreError::invalid("appear_at", "到案时间应晚于当前时间"));
+    }
+    if place.trim().is_empty() {
+        return Err(StoreError::invalid("place", "请填写到案地点"));
+    }
+    if reason.trim().is_empty() {
+        return Err(StoreError::invalid("reason", "请填写传讯事由"));
+    }
+    let year = local(now).year();
+    let n = crate::alerts::next_serial(conn, "sup_summons", year).await?;
+    let no = format!("CX{year}{n:06}");
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO sup_summons (id, no, person_id, appear_at, place, reason, status, created_by, created_name, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'sent', $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(&no)
+    .bind(&person.id)
+    .bind(appear_at)
+    .bind(place.trim())
+    .bind(reason.trim())
+    .bind(by.0)
+    .bind(by.1)
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await?;
+    let what = format!(
+        "传讯通知（{no}）：请于 {} 到{}，事由：{}。收到后请确认。",
+        format_local(from_millis(appear_at)),
+        place.trim(),
+        reason.trim()
+    );
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("supervision.summons.issue", "sup_summons", &id)
+            .by(by.0, by.1)
+            .detail(format!("{}：{what}", person.name)),
+    )
+    .await?;
+    if let Some(user) = &person.user_id {
+        notify::send(conn, now, &To::User(user.clone()), "/me/supervision", &what).await?;
+    }
+    one(conn, &id).await
+}
+
+/// The person confirms having received the summons.
+pub async fn acknowledge_summons(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    person: &Person,
+    id: &str,
+) -> Result<SummonsRow> {
+    let s = one(conn, id).await?;
+    if s.person_id != person.id {
+        return Err(StoreError::NotFound("传讯通知".into()));
+    }
+    if s.status != "sent" {
+        return Ok(s);
+    }
+    sqlx::query("UPDATE sup_summons SET status = 'acknowledged', acknowledged_at = $1 WHERE id = $2")
+        .bind(to_millis(now))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("supervision.summons.acknowledge", "sup_summons", id)
+            .by(person.user_id.as_deref().unwrap_or("system"), &person.name)
+            .detail(format!("{}确认收到传讯通知 {}", person.name, s.no)),
+    )
+    .await?;
+    if let Some(officer) = &person.officer_id {
+        notify::send(
+            conn,
+            now,
+            &To::User(officer.clone()),
+            &format!("/supervision/persons/{}", person.id),
+            &format!("{}已确认收到传讯通知 {}", person.name, s.no),
+        )
+        .await?;
+    }
+    one(conn, id).await
+}
+
+/// The officer records whether the person appeared; not appearing opens an alarm.
+pub async fn record_appearance(
+    conn: &mut Conn,
+    cfg: &CityConfig,
+    now: OffsetDateTime,
+    person: &Person,
+    id: &str,
+    appeared: bool,
+    by: (&str, &str),
+) -> Result<SummonsRow> {
+    let s = one(conn, id).await?;
+    if s.person_id != person.id {
+        return Err(StoreError::NotFound("传讯通知".into()));
+    }
+    if s.status == "appeared" || s.status == "absent" {
+        return Err(StoreError::conflict("status", format!("已登记为{}", summons_status_label(&s.status))));
+    }
+    if !appeared && to_millis(now) < s.appear_at {
+        return Err(StoreError::invalid("status", "到案时间未到，不能登记未到案"));
+    }
+    let status = if appeared { "appeared" } else { "absent" };
+    sqlx::query("UPDATE sup_summons SET status = $1 WHERE id = $2").bind(status).bind(id).execute(&mut *conn).await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("supervision.summons.record", "sup_summons", id).by(by.0, by.1).detail(format!(
+            "{}：传讯 {} {}",
+            person.name,
+            s.no,
+            summons_status_label(status)
+        )),
+    )
+    .await?;
+    if !appeared {
+        let detail = format!("传讯未到案（{}）：应于 {} 到{}", s.no, format_local(from_millis(s.appear_at)), s.place);
+        open_alarm(conn, cfg, now, person, "summons", &detail, s.appear_at).await?;
+    }
+    one(conn, id).await
+}
