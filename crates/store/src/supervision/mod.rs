@@ -7,6 +7,7 @@ mod fences;
 mod fixlog;
 mod ingest;
 mod leaves;
+mod reports;
 mod stages;
 mod summons;
 mod tasks;
@@ -28,6 +29,7 @@ pub use ingest::{
 pub use leaves::{
     LeaveRow, MAX_LEAVE_DAYS, NewLeave, decide_leave, leave, leave_status_label, leaves_of, request_leave,
 };
+pub use reports::{ReportRow, file_report, report_kind_label, reports_of};
 pub use stages::{HandOff, StageRow, hand_off, stages_of, take_over};
 pub use summons::{SummonsRow, acknowledge_summons, record_appearance, summon, summons_of, summons_status_label};
 pub use tasks::{

@@ -29,6 +29,7 @@ pub fn routes() -> Routes {
         .add("/api/v1/supervision/tasks", Access::Perm(perm::SUPERVISION_SELF), get(tasks))
         .add("/api/v1/supervision/checkins", Access::Perm(perm::SUPERVISION_SELF), post(check_in))
         .add("/api/v1/supervision/summons", Access::Perm(perm::SUPERVISION_SELF), get(summons))
+        .add("/api/v1/supervision/reports", Access::Perm(perm::SUPERVISION_SELF), post(report))
         .add("/api/v1/supervision/summons/{id}/ack", Access::Perm(perm::SUPERVISION_SELF), post(acknowledge_summons))
         .add(
             "/api/v1/supervision/fixes/bulk",
@@ -214,6 +215,29 @@ pub async fn acknowledge_summons(
             .await?;
     let mut tx = state.db.begin().await?;
     let row = store::supervision::acknowledge_summons(&mut tx, state.clock.now(), &person, &id).await?;
+    tx.commit().await?;
+    Ok(Json(row))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReportRequest {
+    pub device_id: String,
+    /// `info_change` (信息变更) or `status` (情况汇报).
+    pub kind: String,
+    pub text: String,
+}
+
+/// Files an information change or a status report; the officer is told.
+#[utoipa::path(post, path = "/api/v1/supervision/reports", request_body = ReportRequest,
+    responses((status = 200, body = store::supervision::ReportRow), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn report(ctx: RequestCtx, Json(r): Json<ReportRequest>) -> ApiResult<store::supervision::ReportRow> {
+    let state = &ctx.state;
+    let user = ctx.user()?;
+    let person =
+        store::supervision::person_of_device(&state.db, &state.config, state.clock.now(), &user.user_id, &r.device_id)
+            .await?;
+    let mut tx = state.db.begin().await?;
+    let row = store::supervision::file_report(&mut tx, state.clock.now(), &person, &r.kind, &r.text).await?;
     tx.commit().await?;
     Ok(Json(row))
 }

@@ -177,6 +177,8 @@ struct PersonPage {
     leaves: Vec<LeaveLine>,
     tasks: Vec<TaskLine>,
     summons: Vec<SummonsLine>,
+    /// (label, filed at, report).
+    reports: Vec<(&'static str, String, store::supervision::ReportRow)>,
     /// Earlier stages: (record, stage label, ended at).
     history: Vec<(store::supervision::StageRow, &'static str, String)>,
     /// Later stages the case may be handed to.
@@ -316,6 +318,11 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
         leaves: leave_lines(&state.config, store::supervision::leaves_of(&state.db, &x.id).await?),
         tasks: task_lines(store::supervision::tasks_of(&state.db, &x.id).await?),
         summons: summons_lines(store::supervision::summons_of(&state.db, &x.id).await?),
+        reports: store::supervision::reports_of(&state.db, &x.id)
+            .await?
+            .into_iter()
+            .map(|r| (store::supervision::report_kind_label(&r.kind), fmt_millis(&Some(r.created_at)), r))
+            .collect(),
         history: store::supervision::stages_of(&state.db, &x.id)
             .await?
             .into_iter()

@@ -413,6 +413,28 @@ async fn an_approved_leave_changes_the_fences_for_its_window_only() {
     assert_eq!(absent.status, StatusCode::SEE_OTHER, "{}", absent.body);
     let body = police.get(&page).await.body;
     assert!(body.contains("传讯未到案") && !body.contains("本人已确认"), "{body}");
+
+    // Reports from the app: an information change reaches the person's page; bad input is
+    // refused in Chinese.
+    let post = |body: Value| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            app.api()
+                .post(format!("{}/api/v1/supervision/reports", app.base))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let bad = post(json!({ "device_id": "IMEI-LEAVE", "kind": "gossip", "text": "x" })).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let ok =
+        post(json!({ "device_id": "IMEI-LEAVE", "kind": "info_change", "text": "手机号变更为 13900001111" })).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    let body = police.get(&page).await.body;
+    assert!(body.contains("信息变更") && body.contains("手机号变更为 13900001111"));
 }
 
 /// Check-in tasks: a flying check-in answered with a poor face match fails and alarms; one
