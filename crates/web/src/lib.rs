@@ -51,6 +51,7 @@ pub fn routes() -> Routes {
         .merge(pages::supervision::routes())
         .merge(pages::supervision_stats::routes())
         .merge(pages::supervision_live::routes())
+        .merge(pages::supervision_map::routes())
         .merge(api::routes())
 }
 

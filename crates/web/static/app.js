@@ -46,6 +46,32 @@
       if (note) { note.textContent = "新报警：" + a.person + "（" + a.kind_label + "）"; }
     });
   }
+  // Fence map: clicks on svg[data-draw] add polygon vertices (WGS-84) to the GeoJSON field.
+  var svg = document.querySelector("svg[data-draw]");
+  var target = document.querySelector("[data-draw-target]");
+  if (svg && target && svg.createSVGPoint) {
+    var pts = [];
+    var line = svg.querySelector("polyline.drawing");
+    var num = function (k) { return parseFloat(svg.getAttribute("data-" + k)); };
+    var redraw = function () {
+      line.setAttribute("points", pts.map(function (p) { return p.x + "," + p.y; }).join(" "));
+      if (pts.length < 3) { target.value = ""; return; }
+      var ring = pts.map(function (p) { return [p.lon, p.lat]; });
+      ring.push(ring[0]);
+      target.value = JSON.stringify({ type: "Polygon", coordinates: [ring] });
+    };
+    svg.addEventListener("click", function (e) {
+      var pt = svg.createSVGPoint();
+      pt.x = e.clientX; pt.y = e.clientY;
+      var p = pt.matrixTransform(svg.getScreenCTM().inverse());
+      var lon = num("min-lon") + p.x / num("sx");
+      var lat = num("max-lat") - p.y / num("sy");
+      pts.push({ x: p.x.toFixed(1), y: p.y.toFixed(1), lon: +lon.toFixed(6), lat: +lat.toFixed(6) });
+      redraw();
+    });
+    var clear = document.querySelector("[data-draw-clear]");
+    if (clear) { clear.addEventListener("click", function () { pts = []; redraw(); }); }
+  }
   // Move focus to the error summary so screen readers announce it.
   var summary = document.querySelector(".error-summary");
   if (summary) { summary.focus(); }

@@ -269,3 +269,23 @@ pub(super) async fn fences_cached_many(conn: &mut Conn, ids: &[&str]) -> Result<
     }
     Ok(out)
 }
+
+/// The grids of a county (division code prefix) as (code, name, WGS-84 outer ring): the map's
+/// background and the shapes a division fence stands for.
+pub async fn grid_shapes(db: &crate::Db, county: &str) -> Result<Vec<(String, String, Vec<[f64; 2]>)>> {
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT code, name, polygon, division_code FROM grids WHERE division_code LIKE $1 ORDER BY code",
+    )
+    .bind(format!("{county}%"))
+    .fetch_all(db.reader())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(_, name, polygon, division)| {
+            let v: serde_json::Value = serde_json::from_str(&polygon).ok()?;
+            let ring: Vec<[f64; 2]> =
+                v["coordinates"][0].as_array()?.iter().filter_map(|p| Some([p[0].as_f64()?, p[1].as_f64()?])).collect();
+            Some((division, name, ring))
+        })
+        .collect())
+}

@@ -11,6 +11,7 @@ pub mod org;
 pub mod scores;
 pub mod supervision;
 pub mod supervision_live;
+pub mod supervision_map;
 pub mod supervision_stats;
 pub mod system;
 pub mod talent;

@@ -247,7 +247,7 @@ pub(crate) fn leave_lines(cfg: &store::config::CityConfig, rows: Vec<store::supe
 }
 
 /// The person if `ctx`'s user may see them; a refusal is audited and answered 403.
-async fn visible(ctx: &RequestCtx, id: &str) -> Result<Person, AppError> {
+pub(crate) async fn visible(ctx: &RequestCtx, id: &str) -> Result<Person, AppError> {
     let p = ctx.user()?;
     let x = store::supervision::person(&ctx.state.db, id).await?;
     if !store::supervision::may_see(p, &x) {

@@ -296,6 +296,12 @@ async fn an_approved_leave_changes_the_fences_for_its_window_only() {
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     let person = police.get(&page).await;
     assert!(person.body.contains("已批准") && person.body.contains(&format!("请假{no}：长三角")), "{}", person.body);
+    // The fence map draws both allowed areas (home and the leave's) over the county's grids,
+    // with the drawing form.
+    let map = police.get(&format!("{page}/map")).await;
+    assert_eq!(map.status, StatusCode::OK);
+    assert_eq!(map.body.matches(r#"class="allowed""#).count(), 2, "{}", map.body);
+    assert!(map.body.contains(r#"class="grid""#) && map.body.contains("data-draw-target"));
 
     // Four hours later the phone uploads what it buffered: Shanghai before, during and after.
     app.clock.advance(time::Duration::hours(4));
