@@ -20,6 +20,48 @@ async fn upload(app: &TestApp, token: &str, device: &str, fixes: Value) -> (Stat
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
+/// Registers a person with the police (on bail or the like, in 谯城区) and returns their ID
+/// number and page.
+async fn register(
+    police: &Client,
+    card_body: &str,
+    name: &str,
+    measure: &str,
+    period: (&str, &str),
+) -> (String, String) {
+    let card = domain::IdCardNo::from_body(card_body).unwrap().to_string();
+    let r = police
+        .submit(
+            "/supervision/persons/new",
+            "/supervision/persons",
+            &[
+                ("id_card_no", card.as_str()),
+                ("name", name),
+                ("division_code", "341602"),
+                ("stage", "police"),
+                ("measure", measure),
+                ("measure_from", period.0),
+                ("measure_to", period.1),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    (card, r.location.unwrap())
+}
+
+/// The home area (allowed): a box around 115.8, 33.85.
+async fn fence_home(police: &Client, page: &str) {
+    let home = r#"{"type":"Polygon","coordinates":[[[115.70,33.80],[115.90,33.80],[115.90,33.90],[115.70,33.90]]]}"#;
+    let r = police
+        .submit(
+            page,
+            &format!("{page}/fences"),
+            &[("name", "居住地"), ("rule", "allowed"), ("geometry", home), ("datum", "wgs84")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
 fn token_of(html: &str) -> String {
     let start = html.find("ys_").expect("the page shows the device token");
     html[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
@@ -216,34 +258,9 @@ async fn fixes_outside_raise_an_alarm_that_the_officer_handles_and_the_code_turn
 async fn an_approved_leave_changes_the_fences_for_its_window_only() {
     let app = spawn_app().await;
     let police = app.login("gongan").await;
-    let card = domain::IdCardNo::from_body("34160219900101456").unwrap().to_string();
-    let r = police
-        .submit(
-            "/supervision/persons/new",
-            "/supervision/persons",
-            &[
-                ("id_card_no", card.as_str()),
-                ("name", "李出差"),
-                ("division_code", "341602"),
-                ("stage", "police"),
-                ("measure", "取保候审"),
-                ("measure_from", "2026-11-01"),
-                ("measure_to", "2027-10-31"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let page = r.location.unwrap();
+    let (card, page) = register(&police, "34160219900101456", "李出差", "取保候审", ("2026-11-01", "2027-10-31")).await;
     let id = page.rsplit('/').next().unwrap().to_string();
-    let home = r#"{"type":"Polygon","coordinates":[[[115.70,33.80],[115.90,33.80],[115.90,33.90],[115.70,33.90]]]}"#;
-    let r = police
-        .submit(
-            &page,
-            &format!("{page}/fences"),
-            &[("name", "居住地"), ("rule", "allowed"), ("geometry", home), ("datum", "wgs84")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    fence_home(&police, &page).await;
     let bound = police.submit(&page, &format!("{page}/device"), &[("device_id", "IMEI-LEAVE")]).await;
     let token = token_of(&bound.body);
 
@@ -450,31 +467,8 @@ async fn an_approved_leave_changes_the_fences_for_its_window_only() {
 async fn check_in_tasks_fail_pass_and_are_missed_at_the_deadline() {
     let app = spawn_app().await;
     let police = app.login("gongan").await;
-    let card = domain::IdCardNo::from_body("34160219920202789").unwrap().to_string();
-    let r = police
-        .submit(
-            "/supervision/persons/new",
-            "/supervision/persons",
-            &[
-                ("id_card_no", card.as_str()),
-                ("name", "王打卡"),
-                ("division_code", "341602"),
-                ("stage", "police"),
-                ("measure", "监视居住"),
-                ("measure_from", "2026-11-01"),
-                ("measure_to", "2027-04-30"),
-            ],
-        )
-        .await;
-    let page = r.location.unwrap();
-    let home = r#"{"type":"Polygon","coordinates":[[[115.70,33.80],[115.90,33.80],[115.90,33.90],[115.70,33.90]]]}"#;
-    police
-        .submit(
-            &page,
-            &format!("{page}/fences"),
-            &[("name", "居住地"), ("rule", "allowed"), ("geometry", home), ("datum", "wgs84")],
-        )
-        .await;
+    let (_, page) = register(&police, "34160219920202789", "王打卡", "监视居住", ("2026-11-01", "2027-04-30")).await;
+    fence_home(&police, &page).await;
     let token = token_of(&police.submit(&page, &format!("{page}/device"), &[("device_id", "IMEI-TASK")]).await.body);
     let tasks_url = format!("{page}/tasks");
     let issue = |minutes: &'static str| {
@@ -579,23 +573,7 @@ async fn check_in_tasks_fail_pass_and_are_missed_at_the_deadline() {
 async fn a_foreign_device_and_a_silent_phone_are_alarmed() {
     let app = spawn_app().await;
     let police = app.login("gongan").await;
-    let card = domain::IdCardNo::from_body("34160219930303135").unwrap().to_string();
-    let r = police
-        .submit(
-            "/supervision/persons/new",
-            "/supervision/persons",
-            &[
-                ("id_card_no", card.as_str()),
-                ("name", "赵失联"),
-                ("division_code", "341602"),
-                ("stage", "police"),
-                ("measure", "取保候审"),
-                ("measure_from", "2026-11-01"),
-                ("measure_to", "2027-10-31"),
-            ],
-        )
-        .await;
-    let page = r.location.unwrap();
+    let (_, page) = register(&police, "34160219930303135", "赵失联", "取保候审", ("2026-11-01", "2027-10-31")).await;
     let token = token_of(&police.submit(&page, &format!("{page}/device"), &[("device_id", "IMEI-OWN")]).await.body);
     let now = domain::clock::to_millis(domain::clock::Clock::now(&*app.clock));
     let fix = json!([{ "at": now - 60_000, "lon": 115.78, "lat": 33.85 }]);
@@ -638,23 +616,7 @@ async fn a_foreign_device_and_a_silent_phone_are_alarmed() {
 async fn a_case_handed_to_the_next_stage_moves_to_that_agency_with_its_record() {
     let app = spawn_app().await;
     let police = app.login("gongan").await;
-    let card = domain::IdCardNo::from_body("34160219880808246").unwrap().to_string();
-    let r = police
-        .submit(
-            "/supervision/persons/new",
-            "/supervision/persons",
-            &[
-                ("id_card_no", card.as_str()),
-                ("name", "孙移交"),
-                ("division_code", "341602"),
-                ("stage", "police"),
-                ("measure", "取保候审"),
-                ("measure_from", "2026-06-01"),
-                ("measure_to", "2027-05-31"),
-            ],
-        )
-        .await;
-    let page = r.location.unwrap();
+    let (_, page) = register(&police, "34160219880808246", "孙移交", "取保候审", ("2026-06-01", "2027-05-31")).await;
     let handoff = format!("{page}/handoff");
     let back = police
         .submit(
