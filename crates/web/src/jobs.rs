@@ -53,7 +53,7 @@ pub struct LocationPurge {
 impl JobHandler for LocationPurge {
     fn handle<'a>(&'a self, tx: &'a mut Tx, _job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
         Box::pin(async move {
-            let keep = self.state.config.city.supervision_retention_days;
+            let keep = self.state.config.city.supervision.retention_days;
             let (persons, fixes, events) =
                 store::supervision::purge_locations(tx, now, keep).await.map_err(|e| e.to_string())?;
             tracing::info!(persons, fixes, events, "location data purged");

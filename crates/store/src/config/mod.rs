@@ -20,7 +20,10 @@ use toml::Spanned;
 
 mod engines;
 mod grids;
+mod supervision;
+
 use grids::parse_grids;
+pub use supervision::{LeaveArea, LeavePreset, Supervision};
 
 static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../config");
 
@@ -132,11 +135,8 @@ pub struct City {
     /// 满薪满益 parameters: the local minimum wage and what counts as a full month.
     pub wages: domain::wages::WageParams,
     /// 亳安码: days after a measure ends that the person's location data is kept.
-    pub supervision_retention_days: i64,
-    /// The least face-match score (0–100, as the phone's verifier reports it) a check-in needs.
-    pub supervision_face_match_min: f64,
-    /// Hours without a fix after which a person with a bound phone is alarmed as offline.
-    pub supervision_offline_hours: i64,
+    /// 亳安码 settings (`[supervision]`).
+    pub supervision: Supervision,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,70 +213,6 @@ pub struct CityConfig {
     pub leave_presets: Vec<LeavePreset>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LeavePreset {
-    pub id: String,
-    pub name: String,
-    #[serde(default)]
-    pub note: String,
-    #[serde(rename = "area")]
-    pub areas: Vec<LeaveArea>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LeaveArea {
-    pub name: String,
-    /// WGS-84 [lon, lat] ring.
-    pub ring: Vec<[f64; 2]>,
-}
-
-fn load_leave_presets(source: &ConfigSource, errors: &mut Vec<ConfigError>) -> Vec<LeavePreset> {
-    const FILE: &str = "supervision/leave_presets.toml";
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Raw {
-        #[serde(default)]
-        preset: Vec<LeavePreset>,
-    }
-    let text = match source.read(FILE) {
-        Ok(Some(t)) => t,
-        Ok(None) => return vec![],
-        Err(e) => {
-            errors.push(e);
-            return vec![];
-        }
-    };
-    let raw: Raw = match toml::from_str(&text) {
-        Ok(r) => r,
-        Err(e) => {
-            errors.push(ConfigError::new(&source.display_path(FILE), None, "", e.to_string()));
-            return vec![];
-        }
-    };
-    let mut seen = std::collections::HashSet::new();
-    for (i, p) in raw.preset.iter().enumerate() {
-        let mut bad = |field: String, msg: &str| {
-            errors.push(ConfigError::new(&source.display_path(FILE), None, &field, msg.to_string()))
-        };
-        if !valid_code(&p.id) || !seen.insert(p.id.clone()) {
-            bad(format!("preset[{i}].id"), "id 应为小写字母、数字或下划线，且不重复");
-        }
-        if p.areas.is_empty() {
-            bad(format!("preset[{i}].area"), "至少需要一个区域");
-        }
-        for (j, a) in p.areas.iter().enumerate() {
-            let ok = a.ring.len() >= 3
-                && a.ring.iter().all(|[x, y]| (-180.0..=180.0).contains(x) && (-90.0..=90.0).contains(y));
-            if !ok {
-                bad(format!("preset[{i}].area[{j}].ring"), "区域至少 3 个顶点，经度 −180～180、纬度 −90～90");
-            }
-        }
-    }
-    raw.preset
-}
-
 impl CityConfig {
     pub fn leave_preset(&self, id: &str) -> Option<&LeavePreset> {
         self.leave_presets.iter().find(|p| p.id == id)
@@ -304,35 +240,7 @@ struct RawCity {
     security: RawSecurity,
     wages: RawWages,
     #[serde(default)]
-    supervision: RawSupervision,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSupervision {
-    retention_days: i64,
-    #[serde(default = "default_face_match_min")]
-    face_match_min: f64,
-    #[serde(default = "default_offline_hours")]
-    offline_hours: i64,
-}
-
-fn default_offline_hours() -> i64 {
-    6
-}
-
-fn default_face_match_min() -> f64 {
-    80.0
-}
-
-impl Default for RawSupervision {
-    fn default() -> Self {
-        RawSupervision {
-            retention_days: 180,
-            face_match_min: default_face_match_min(),
-            offline_hours: default_offline_hours(),
-        }
-    }
+    supervision: Supervision,
 }
 
 #[derive(Deserialize)]
@@ -577,35 +485,10 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
         if !(1..=31).contains(&raw.wages.full_month_days) {
             ctx.errors.push(ConfigError::new(&ctx.file.clone(), None, "wages.full_month_days", "应为 1–31 之间的天数"));
         }
-        if !(1..=3650).contains(&raw.supervision.retention_days) {
-            ctx.errors.push(ConfigError::new(
-                &ctx.file.clone(),
-                None,
-                "supervision.retention_days",
-                "应为 1–3650 之间的天数",
-            ));
-        }
-        if !(1..=168).contains(&raw.supervision.offline_hours) {
-            ctx.errors.push(ConfigError::new(
-                &ctx.file.clone(),
-                None,
-                "supervision.offline_hours",
-                "应为 1–168 之间的小时数",
-            ));
-        }
-        if !(0.0..=100.0).contains(&raw.supervision.face_match_min) {
-            ctx.errors.push(ConfigError::new(
-                &ctx.file.clone(),
-                None,
-                "supervision.face_match_min",
-                "应为 0–100 之间的分数",
-            ));
-        }
+        raw.supervision.check(&ctx.file, &mut ctx.errors);
         errors.extend(ctx.errors);
         Some(City {
-            supervision_retention_days: raw.supervision.retention_days,
-            supervision_face_match_min: raw.supervision.face_match_min,
-            supervision_offline_hours: raw.supervision.offline_hours,
+            supervision: raw.supervision,
             wages: domain::wages::WageParams {
                 minimum_wage: minimum.ok()?.fen(),
                 full_month_days: raw.wages.full_month_days,
@@ -816,7 +699,7 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
 
     let engines::Engines { schemas, workflows, reasons, indicators, scores } =
         engines::load(source, &departments, &roles, &mut errors);
-    let leave_presets = load_leave_presets(source, &mut errors);
+    let leave_presets = supervision::load_leave_presets(source, &mut errors);
 
     match (city, demo) {
         (Some(city), Some(demo)) if errors.is_empty() => Ok(CityConfig {
@@ -850,93 +733,4 @@ fn valid_code(s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn repo_config() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config")
-    }
-
-    #[test]
-    fn shipped_config_is_valid() {
-        let c = load(&ConfigSource::Dir(repo_config())).unwrap_or_else(|e| panic!("{e:#?}"));
-        assert_eq!(c.city.name, "亳州市");
-        assert_eq!(c.towns.len(), 96);
-        assert!(c.departments.iter().any(|d| d.short_name == "市中级人民法院"));
-        assert!(c.holidays.iter().any(|h| h.year == 2025));
-        assert!(c.workflow("demo_joint_review").is_some());
-        assert!(c.indicator("employer.construction_scale").is_some());
-        assert!(c.score("demo_risk").is_some());
-        assert!(c.schemas.contains_key("project"));
-        let embedded = load(&ConfigSource::Embedded).unwrap();
-        assert_eq!(embedded.roles, c.roles);
-    }
-
-    #[test]
-    fn errors_name_file_line_and_field() {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(&repo_config(), dir.path());
-        let roles = std::fs::read_to_string(dir.path().join("roles.toml")).unwrap();
-        let broken = roles.replacen("\"audit.read\"", "\"audit.raed\"", 1).replacen(
-            "scope = \"all\"",
-            "scope = \"everything\"",
-            1,
-        );
-        std::fs::write(dir.path().join("roles.toml"), &broken).unwrap();
-        let errors = load(&ConfigSource::Dir(dir.path().to_path_buf())).unwrap_err();
-        let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        let typo = text.iter().find(|e| e.contains("audit.raed")).expect("typo reported");
-        let line = broken.lines().position(|l| l.contains("audit.raed")).unwrap() + 1;
-        assert!(typo.contains(&format!("roles.toml:{line}: role[1].permissions[0]")), "{typo}");
-        assert!(typo.contains("是否应为“audit.read”"), "{typo}");
-        assert!(text.iter().any(|e| e.contains("role[0].scope")), "{text:?}");
-    }
-
-    #[test]
-    fn grids_and_communities_come_from_config() {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(&repo_config(), dir.path());
-        std::fs::write(
-            dir.path().join("divisions/communities.csv"),
-            "town_code,community_code,name\n341602100,341602100001,古井村\n",
-        )
-        .unwrap();
-        std::fs::create_dir_all(dir.path().join("grids")).unwrap();
-        let gcj = domain::geo::wgs84_to_gcj02(115.80, 33.90);
-        let grid = format!(
-            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"code":"GJ-1","name":"古井村网格","division_code":"341602100001","datum":"gcj02","keywords":["古井镇古井村"]}},
-            "geometry":{{"type":"Polygon","coordinates":[[[{},{}],[115.9,33.9],[115.85,34.0],[{},{}]]]}}}}]}}"#,
-            gcj.0, gcj.1, gcj.0, gcj.1
-        );
-        std::fs::write(dir.path().join("grids/gujing.geojson"), grid).unwrap();
-        let c = load(&ConfigSource::Dir(dir.path().to_path_buf())).unwrap_or_else(|e| panic!("{e:#?}"));
-        assert_eq!(c.grids.len(), 1);
-        let g = &c.grids[0];
-        assert_eq!(g.division_code.as_str(), "341602100001");
-        assert!((g.ring.0[0].lon - 115.80).abs() < 1e-8, "converted from GCJ-02");
-        assert!(g.original.as_deref().unwrap().contains("Polygon"));
-        assert_eq!(c.divisions.full_name(&g.division_code), "安徽省亳州市谯城区古井镇古井村");
-
-        std::fs::write(dir.path().join("grids/bad.geojson"), r#"{"type":"FeatureCollection","features":[{"properties":{"code":"X","name":"x","division_code":"341602"},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#).unwrap();
-        let errors = load(&ConfigSource::Dir(dir.path().to_path_buf())).unwrap_err();
-        let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        assert!(
-            text.iter()
-                .any(|e| e.contains("bad.geojson: features[0].properties.division_code") && e.contains("级别过高")),
-            "{text:?}"
-        );
-    }
-
-    fn copy_dir(from: &Path, to: &Path) {
-        for e in std::fs::read_dir(from).unwrap() {
-            let e = e.unwrap();
-            let dest = to.join(e.file_name());
-            if e.file_type().unwrap().is_dir() {
-                std::fs::create_dir_all(&dest).unwrap();
-                copy_dir(&e.path(), &dest);
-            } else {
-                std::fs::copy(e.path(), dest).unwrap();
-            }
-        }
-    }
-}
+mod tests;

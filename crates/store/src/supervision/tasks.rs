@@ -214,8 +214,8 @@ pub async fn check_in(
     let fences = fence_set(conn, &person.id).await?;
     let v = fences.judge(&p, c.at, c.accuracy_m.unwrap_or(0.0).clamp(0.0, 10_000.0));
     let mut problems = vec![];
-    if c.face_score < cfg.city.supervision_face_match_min {
-        problems.push(format!("人脸比对 {:.0} 分，低于 {:.0} 分", c.face_score, cfg.city.supervision_face_match_min));
+    if c.face_score < cfg.city.supervision.face_match_min {
+        problems.push(format!("人脸比对 {:.0} 分，低于 {:.0} 分", c.face_score, cfg.city.supervision.face_match_min));
     }
     if !c.liveness {
         problems.push("未通过活体检测".to_string());

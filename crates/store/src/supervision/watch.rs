@@ -30,7 +30,7 @@ pub async fn check_offline(conn: &mut Conn, cfg: &CityConfig, now: OffsetDateTim
     let cache = super::trackers::Handle::of(conn).await?;
     fixlog::fold_with(conn, &cache, i64::MAX, &Hysteresis::default()).await?;
     cache.clear();
-    let limit_ms = cfg.city.supervision_offline_hours * 3_600_000;
+    let limit_ms = cfg.city.supervision.offline_hours * 3_600_000;
     let cutoff = to_millis(now) - limit_ms;
     let quiet: Vec<(String, Option<i64>, i64)> = sqlx::query_as(
         "SELECT p.id, (SELECT MAX(f.at) FROM sup_fixes f WHERE f.person_id = p.id), d.bound_at
@@ -51,7 +51,7 @@ pub async fn check_offline(conn: &mut Conn, cfg: &CityConfig, now: OffsetDateTim
             Some(at) => format!("最后定位 {}", format_local(from_millis(at))),
             None => format!("绑定设备（{}）后没有定位", format_local(from_millis(bound_at))),
         };
-        let detail = format!("超过 {} 小时无定位：{since}", cfg.city.supervision_offline_hours);
+        let detail = format!("超过 {} 小时无定位：{since}", cfg.city.supervision.offline_hours);
         open_alarm(conn, cfg, now, &person, "offline", &detail, to_millis(now)).await?;
         opened += 1;
     }

@@ -1,0 +1,84 @@
+use super::*;
+
+fn repo_config() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config")
+}
+
+#[test]
+fn shipped_config_is_valid() {
+    let c = load(&ConfigSource::Dir(repo_config())).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(c.city.name, "亳州市");
+    assert_eq!(c.towns.len(), 96);
+    assert!(c.departments.iter().any(|d| d.short_name == "市中级人民法院"));
+    assert!(c.holidays.iter().any(|h| h.year == 2025));
+    assert!(c.workflow("demo_joint_review").is_some());
+    assert!(c.indicator("employer.construction_scale").is_some());
+    assert!(c.score("demo_risk").is_some());
+    assert!(c.schemas.contains_key("project"));
+    let embedded = load(&ConfigSource::Embedded).unwrap();
+    assert_eq!(embedded.roles, c.roles);
+}
+
+#[test]
+fn errors_name_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_config(), dir.path());
+    let roles = std::fs::read_to_string(dir.path().join("roles.toml")).unwrap();
+    let broken =
+        roles.replacen("\"audit.read\"", "\"audit.raed\"", 1).replacen("scope = \"all\"", "scope = \"everything\"", 1);
+    std::fs::write(dir.path().join("roles.toml"), &broken).unwrap();
+    let errors = load(&ConfigSource::Dir(dir.path().to_path_buf())).unwrap_err();
+    let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    let typo = text.iter().find(|e| e.contains("audit.raed")).expect("typo reported");
+    let line = broken.lines().position(|l| l.contains("audit.raed")).unwrap() + 1;
+    assert!(typo.contains(&format!("roles.toml:{line}: role[1].permissions[0]")), "{typo}");
+    assert!(typo.contains("是否应为“audit.read”"), "{typo}");
+    assert!(text.iter().any(|e| e.contains("role[0].scope")), "{text:?}");
+}
+
+#[test]
+fn grids_and_communities_come_from_config() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_config(), dir.path());
+    std::fs::write(
+        dir.path().join("divisions/communities.csv"),
+        "town_code,community_code,name\n341602100,341602100001,古井村\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("grids")).unwrap();
+    let gcj = domain::geo::wgs84_to_gcj02(115.80, 33.90);
+    let grid = format!(
+        r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"code":"GJ-1","name":"古井村网格","division_code":"341602100001","datum":"gcj02","keywords":["古井镇古井村"]}},
+        "geometry":{{"type":"Polygon","coordinates":[[[{},{}],[115.9,33.9],[115.85,34.0],[{},{}]]]}}}}]}}"#,
+        gcj.0, gcj.1, gcj.0, gcj.1
+    );
+    std::fs::write(dir.path().join("grids/gujing.geojson"), grid).unwrap();
+    let c = load(&ConfigSource::Dir(dir.path().to_path_buf())).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(c.grids.len(), 1);
+    let g = &c.grids[0];
+    assert_eq!(g.division_code.as_str(), "341602100001");
+    assert!((g.ring.0[0].lon - 115.80).abs() < 1e-8, "converted from GCJ-02");
+    assert!(g.original.as_deref().unwrap().contains("Polygon"));
+    assert_eq!(c.divisions.full_name(&g.division_code), "安徽省亳州市谯城区古井镇古井村");
+
+    std::fs::write(dir.path().join("grids/bad.geojson"), r#"{"type":"FeatureCollection","features":[{"properties":{"code":"X","name":"x","division_code":"341602"},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#).unwrap();
+    let errors = load(&ConfigSource::Dir(dir.path().to_path_buf())).unwrap_err();
+    let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert!(
+        text.iter().any(|e| e.contains("bad.geojson: features[0].properties.division_code") && e.contains("级别过高")),
+        "{text:?}"
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
