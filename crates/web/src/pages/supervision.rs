@@ -368,13 +368,22 @@ async fn write<T>(
             tx.commit().await?;
             Ok(redirect_with_flash(&format!("/supervision/persons/{}", x.id), done, ctx.state.secure_cookies))
         }
-        Err(store::StoreError::Invalid { field, message } | store::StoreError::Conflict { field, message }) => {
+        Err(e) => {
             drop(tx);
-            let mut e = FormErrors::default();
-            e.add(&field, message);
-            show(ctx, x, e, None).await
+            refused(ctx, x, e).await
         }
-        Err(e) => Err(e.into()),
+    }
+}
+
+/// The person's page again with a store refusal shown at its field; any other error as is.
+async fn refused(ctx: &RequestCtx, x: Person, e: store::StoreError) -> PageResult {
+    match e {
+        store::StoreError::Invalid { field, message } | store::StoreError::Conflict { field, message } => {
+            let mut errors = FormErrors::default();
+            errors.add(&field, message);
+            show(ctx, x, errors, None).await
+        }
+        e => Err(e.into()),
     }
 }
 
@@ -500,13 +509,10 @@ async fn hand_off(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageR
                 state.secure_cookies,
             ))
         }
-        Err(store::StoreError::Invalid { field, message }) => {
+        Err(e) => {
             drop(tx);
-            let mut e = FormErrors::default();
-            e.add(&field, message);
-            show(&ctx, x, e, None).await
+            refused(&ctx, x, e).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -598,13 +604,10 @@ async fn bind(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResul
             // The token is shown once, on this response, never stored in clear.
             show(&ctx, x, FormErrors::default(), Some(token)).await
         }
-        Err(store::StoreError::Invalid { field, message }) => {
+        Err(e) => {
             drop(tx);
-            let mut e = FormErrors::default();
-            e.add(&field, message);
-            show(&ctx, x, e, None).await
+            refused(&ctx, x, e).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
