@@ -439,6 +439,10 @@ pub fn redirect_with_flash(to: &str, message: &str, secure: bool) -> Response {
     r
 }
 
+/// Everything but `img-src`, which [`CSP`] adds.
+pub const CSP_WITHOUT_IMG: &str = "default-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'";
+pub const CSP: &str = "default-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; img-src 'self' data:";
+
 /// Security headers for every response. The CSP allows only our own files: no inline scripts
 /// or styles, nothing from the internet.
 pub async fn security_headers(req: Request, next: Next) -> Response {
@@ -447,12 +451,10 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'",
-        ),
-    );
+    // A page may widen img-src (the fence map's tile server); nothing else.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -466,6 +468,11 @@ pub fn now_millis(state: &AppState) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_widened_policy_differs_only_in_img_src() {
+        assert_eq!(CSP, format!("{CSP_WITHOUT_IMG}; img-src 'self' data:"));
+    }
 
     #[test]
     fn finds_form_tokens() {

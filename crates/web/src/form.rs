@@ -42,10 +42,44 @@ impl FormData {
     }
 }
 
+impl FormData {
+    /// A multipart form (one with a file field): text fields as usual, and each file's content
+    /// under its field name. Only text files are taken (GeoJSON, CSV): binary uploads have their
+    /// own handlers.
+    async fn from_multipart<S: Send + Sync>(req: Request, state: &S) -> Result<Self, Response> {
+        let bad = |m: String| (StatusCode::BAD_REQUEST, m).into_response();
+        let mut mp =
+            axum::extract::Multipart::from_request(req, state).await.map_err(|_| bad("无法读取表单".into()))?;
+        let mut out = vec![];
+        while let Some(field) = mp.next_field().await.map_err(|e| bad(format!("上传中断：{e}")))? {
+            let name = field.name().unwrap_or("").to_string();
+            let is_file = field.file_name().is_some();
+            let bytes = field.bytes().await.map_err(|e| bad(format!("上传中断：{e}")))?;
+            let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                bad(if is_file {
+                    "上传的文件不是 UTF-8 文本文件".into()
+                } else {
+                    "表单内容不是 UTF-8 文本".into()
+                })
+            })?;
+            out.push((name, text));
+        }
+        Ok(FormData(out))
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for FormData {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let multipart = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if multipart {
+            return Self::from_multipart(req, state).await;
+        }
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|_| (StatusCode::BAD_REQUEST, "无法读取表单").into_response())?;

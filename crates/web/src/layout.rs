@@ -109,7 +109,7 @@ pub fn plain_page(title: &str, message: &str) -> String {
     let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t} - 营商</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"narrow\">\
+         <title>{t} - 营商</title><link rel=\"stylesheet\" href=\"/static/app.css\"><link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\"></head><body><main class=\"narrow\">\
          <h1>{t}</h1><p class=\"lead\">{m}</p><p><a href=\"/home\">返回首页</a> · <a href=\"/login\">登录</a></p></main></body></html>",
         t = esc(title),
         m = esc(message)

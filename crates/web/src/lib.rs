@@ -32,6 +32,8 @@ pub fn routes() -> Routes {
         .add("/metrics", Access::Public, get(metrics::metrics))
         .add("/static/app.css", Access::Public, get(css))
         .add("/static/app.js", Access::Public, get(js))
+        .add("/static/icon.svg", Access::Public, get(icon))
+        .add("/favicon.ico", Access::Public, get(icon))
         .merge(pages::auth::routes())
         .merge(pages::home::routes())
         .merge(pages::org::routes())
@@ -89,6 +91,12 @@ async fn not_found(ctx: RequestCtx, uri: axum::http::Uri) -> Response {
 
 const CSS: &str = include_str!("../static/app.css");
 const JS: &str = include_str!("../static/app.js");
+const ICON: &str = include_str!("../static/icon.svg");
+
+/// Browsers ask for `/favicon.ico` whatever the page says; both paths answer with the SVG.
+async fn icon() -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], ICON).into_response()
+}
 
 async fn css() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS)

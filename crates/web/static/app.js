@@ -53,19 +53,24 @@
     var pts = [];
     var line = svg.querySelector("polyline.drawing");
     var num = function (k) { return parseFloat(svg.getAttribute("data-" + k)); };
+    var datum = document.querySelector("[data-draw-datum]");
     var redraw = function () {
       line.setAttribute("points", pts.map(function (p) { return p.x + "," + p.y; }).join(" "));
       if (pts.length < 3) { target.value = ""; return; }
       var ring = pts.map(function (p) { return [p.lon, p.lat]; });
       ring.push(ring[0]);
       target.value = JSON.stringify({ type: "Polygon", coordinates: [ring] });
+      // Clicks are in the tiles' datum; the server converts to WGS-84 and keeps the original.
+      if (datum) { datum.value = svg.getAttribute("data-datum"); }
     };
     svg.addEventListener("click", function (e) {
       var pt = svg.createSVGPoint();
       pt.x = e.clientX; pt.y = e.clientY;
       var p = pt.matrixTransform(svg.getScreenCTM().inverse());
-      var lon = num("min-lon") + p.x / num("sx");
-      var lat = num("max-lat") - p.y / num("sy");
+      // Inverse Web Mercator at the drawing's zoom (domain::geo::mercator::from_pixel).
+      var world = 256 * Math.pow(2, num("z"));
+      var lon = (num("ox") + p.x) / world * 360 - 180;
+      var lat = Math.atan(Math.sinh(Math.PI * (1 - 2 * (num("oy") + p.y) / world))) * 180 / Math.PI;
       pts.push({ x: p.x.toFixed(1), y: p.y.toFixed(1), lon: +lon.toFixed(6), lat: +lat.toFixed(6) });
       redraw();
     });

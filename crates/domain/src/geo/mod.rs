@@ -4,6 +4,7 @@
 mod datum;
 pub mod fence;
 pub mod geodesic;
+pub mod mercator;
 
 pub use datum::{
     Datum, bd09_to_gcj02, bd09_to_wgs84, gcj02_to_bd09, gcj02_to_wgs84, out_of_china, to_wgs84, wgs84_to_bd09,

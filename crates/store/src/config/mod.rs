@@ -23,7 +23,7 @@ mod grids;
 mod supervision;
 
 use grids::parse_grids;
-pub use supervision::{LeaveArea, LeavePreset, Supervision};
+pub use supervision::{LeaveArea, LeavePreset, MapTiles, Supervision};
 
 static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../config");
 

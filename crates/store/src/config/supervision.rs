@@ -17,6 +17,86 @@ pub struct Supervision {
     /// Hours without a fix after which a person with a bound phone is alarmed as offline.
     #[serde(default = "default_offline_hours")]
     pub offline_hours: i64,
+    /// `[supervision.map]`: tiles under the fence map.
+    #[serde(default)]
+    pub map: MapTiles,
+}
+
+/// `[supervision.map]`: a slippy-map tile server (usually the city's intranet map service) drawn
+/// under the fence map. Empty `tiles` draws the county's grids on a plain background.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapTiles {
+    /// URL template with `{z}`, `{x}`, `{y}`, e.g. `http://10.1.2.3/tiles/{z}/{x}/{y}.png`, or a
+    /// path on this server's own origin (`/maptiles/{z}/{x}/{y}.png`) behind a reverse proxy.
+    #[serde(default)]
+    pub tiles: String,
+    /// The datum the tiles are drawn in: `wgs84` (天地图 and most GIS servers) or `gcj02`
+    /// (高德 / 腾讯 style). Drawing shifts our WGS-84 data to match, and clicks are shifted back.
+    #[serde(default)]
+    pub datum: String,
+    /// Credit shown under the map, as the tile licence asks.
+    #[serde(default)]
+    pub attribution: String,
+    /// The deepest zoom level the server has (default 18).
+    #[serde(default)]
+    pub max_zoom: Option<u8>,
+}
+
+impl MapTiles {
+    pub fn enabled(&self) -> bool {
+        !self.tiles.is_empty()
+    }
+
+    /// Whether drawings must be shifted into GCJ-02 to sit on the tiles.
+    pub fn gcj02(&self) -> bool {
+        self.datum == "gcj02"
+    }
+
+    pub fn max_zoom(&self) -> u8 {
+        self.max_zoom.unwrap_or(18)
+    }
+
+    /// The tile server's origin (`scheme://host[:port]`) for the page's Content-Security-Policy;
+    /// `None` when tiles come from our own origin.
+    pub fn origin(&self) -> Option<&str> {
+        let rest = self.tiles.strip_prefix("https://").or_else(|| self.tiles.strip_prefix("http://"))?;
+        let host_end = rest.find('/').unwrap_or(rest.len());
+        Some(&self.tiles[..self.tiles.len() - rest.len() + host_end])
+    }
+
+    /// The URL of one tile.
+    pub fn url(&self, z: u8, x: u32, y: u32) -> String {
+        self.tiles.replace("{z}", &z.to_string()).replace("{x}", &x.to_string()).replace("{y}", &y.to_string())
+    }
+
+    fn check(&self, file: &str, errors: &mut Vec<ConfigError>) {
+        let mut bad = |field: &str, msg: &str| errors.push(ConfigError::new(file, None, field, msg.to_string()));
+        if !self.enabled() {
+            return;
+        }
+        let t = &self.tiles;
+        let absolute = t.starts_with("http://") || t.starts_with("https://");
+        if !(absolute || t.starts_with('/')) {
+            bad("supervision.map.tiles", "瓦片地址应以 http://、https:// 或 / 开头");
+        }
+        if !(t.contains("{z}") && t.contains("{x}") && t.contains("{y}")) {
+            bad("supervision.map.tiles", "瓦片地址应包含 {z}、{x}、{y} 三个占位符");
+        }
+        // It goes into a header and an attribute: no characters that could break out of either.
+        if t.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | ';' | ',')) {
+            bad("supervision.map.tiles", "瓦片地址不能包含空白、引号、尖括号、分号或逗号");
+        }
+        if absolute && self.origin().is_some_and(|o| o.ends_with("//")) {
+            bad("supervision.map.tiles", "瓦片地址缺少主机名");
+        }
+        if !matches!(self.datum.as_str(), "" | "wgs84" | "gcj02") {
+            bad("supervision.map.datum", "应为 wgs84 或 gcj02（百度瓦片使用自有投影，不支持）");
+        }
+        if self.max_zoom() > 22 {
+            bad("supervision.map.max_zoom", "应为 0–22");
+        }
+    }
 }
 
 fn default_offline_hours() -> i64 {
@@ -33,6 +113,7 @@ impl Default for Supervision {
             retention_days: 180,
             face_match_min: default_face_match_min(),
             offline_hours: default_offline_hours(),
+            map: MapTiles::default(),
         }
     }
 }
@@ -49,6 +130,7 @@ impl Supervision {
         if !(0.0..=100.0).contains(&self.face_match_min) {
             bad("supervision.face_match_min", "应为 0–100 之间的分数");
         }
+        self.map.check(file, errors);
     }
 }
 

@@ -82,3 +82,27 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn map_tiles_are_checked() {
+    use supervision::MapTiles;
+    let tiles = |t: &str, datum: &str| MapTiles { tiles: t.into(), datum: datum.into(), ..MapTiles::default() };
+    let errs = |m: &MapTiles| {
+        let s = supervision::Supervision { map: m.clone(), ..Default::default() };
+        let mut e = vec![];
+        s.check("city.toml", &mut e);
+        e.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+    };
+    let ok = tiles("http://10.1.2.3:8080/tiles/{z}/{x}/{y}.png", "gcj02");
+    assert!(errs(&ok).is_empty());
+    assert_eq!(ok.origin(), Some("http://10.1.2.3:8080"));
+    assert_eq!(ok.url(12, 3364, 1637), "http://10.1.2.3:8080/tiles/12/3364/1637.png");
+    assert!(ok.gcj02());
+    assert_eq!(tiles("/maptiles/{z}/{x}/{y}.png", "").origin(), None);
+    assert!(errs(&MapTiles::default()).is_empty(), "no tiles is valid");
+    assert!(errs(&tiles("ftp://x/{z}/{x}/{y}", "")).iter().any(|e| e.contains("http://")));
+    assert!(errs(&tiles("http://x/{z}/{x}.png", "")).iter().any(|e| e.contains("占位符")));
+    assert!(errs(&tiles("http://x/{z}/{x}/{y}.png'; script-src *", "")).iter().any(|e| e.contains("引号")));
+    assert!(errs(&tiles("http:///{z}/{x}/{y}", "")).iter().any(|e| e.contains("主机名")));
+    assert!(errs(&tiles("http://x/{z}/{x}/{y}", "bd09")).iter().any(|e| e.contains("百度")));
+}

@@ -133,6 +133,74 @@ pub async fn add_fence(
     Ok(id)
 }
 
+/// Most polygons one upload may add; a file with more is almost surely the wrong file.
+const MAX_PARTS: usize = 50;
+
+/// Splits GeoJSON as exported by GIS tools — a FeatureCollection, a Feature, a MultiPolygon —
+/// into single geometries, each with the feature's `name` property if it has one.
+pub fn split_geojson(text: &str) -> std::result::Result<Vec<(Option<String>, String)>, String> {
+    let v: serde_json::Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+        .map_err(|_| "围栏不是有效的 JSON（GeoJSON）".to_string())?;
+    let features: Vec<serde_json::Value> = match v.get("type").and_then(|t| t.as_str()) {
+        Some("FeatureCollection") => v.get("features").and_then(|f| f.as_array()).cloned().unwrap_or_default(),
+        _ => vec![v],
+    };
+    let mut out = vec![];
+    for f in features {
+        let name = f.pointer("/properties/name").and_then(|n| n.as_str()).map(|n| n.trim().to_string());
+        let g = if f.get("type").and_then(|t| t.as_str()) == Some("Feature") { f["geometry"].clone() } else { f };
+        match g.get("type").and_then(|t| t.as_str()) {
+            Some("MultiPolygon") => {
+                let polys = g.get("coordinates").and_then(|c| c.as_array()).cloned().unwrap_or_default();
+                let n = polys.len();
+                for (k, poly) in polys.into_iter().enumerate() {
+                    let name = name.as_ref().map(|s| if n > 1 { format!("{s}（{}）", k + 1) } else { s.clone() });
+                    out.push((name, serde_json::json!({ "type": "Polygon", "coordinates": poly }).to_string()));
+                }
+            }
+            _ => out.push((name, g.to_string())),
+        }
+    }
+    match out.len() {
+        0 => Err("文件中没有多边形或其他围栏形状".into()),
+        n if n > MAX_PARTS => {
+            Err(format!("文件含 {n} 个形状，一次最多 {MAX_PARTS} 个；请确认上传的是该人员的围栏文件"))
+        }
+        _ => Ok(out),
+    }
+}
+
+/// Adds every shape of an uploaded GeoJSON file as its own fence, all or none: named after the
+/// feature's `name` property, else `f.name` numbered.
+pub async fn add_fences_from_file(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    person: &Person,
+    f: &NewFence,
+    by: (&str, &str),
+) -> Result<Vec<String>> {
+    let parts = split_geojson(&f.geometry).map_err(|m| StoreError::invalid("geometry", m))?;
+    let many = parts.len() > 1;
+    let mut ids = vec![];
+    for (i, (name, geometry)) in parts.into_iter().enumerate() {
+        let name = match (name.filter(|n| !n.is_empty()), f.name.trim()) {
+            (Some(n), "") => n,
+            (Some(n), base) => format!("{base}·{n}"),
+            (None, base) if many => format!("{}（{}）", if base.is_empty() { "上传围栏" } else { base }, i + 1),
+            (None, base) => base.to_string(),
+        };
+        let one = NewFence { name, geometry, ..f.clone() };
+        let id = add_fence(conn, now, person, &one, by).await.map_err(|e| match e {
+            StoreError::Invalid { field, message } if many => {
+                StoreError::Invalid { field, message: format!("第 {} 个形状：{message}", i + 1) }
+            }
+            e => e,
+        })?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FenceRow {
     pub id: String,
@@ -288,4 +356,28 @@ pub async fn grid_shapes(db: &crate::Db, county: &str) -> Result<Vec<(String, St
             Some((division, name, ring))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_geojson;
+
+    #[test]
+    fn splits_what_gis_tools_export() {
+        let one = r#"{"type":"Polygon","coordinates":[[[1,1],[2,1],[2,2],[1,1]]]}"#;
+        let bom = split_geojson(&format!("\u{feff}{one}")).unwrap();
+        assert_eq!(bom.len(), 1);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&bom[0].1).unwrap(),
+            serde_json::from_str::<serde_json::Value>(one).unwrap()
+        );
+        let multi = r#"{"type":"Feature","properties":{"name":"甲"},"geometry":{"type":"MultiPolygon","coordinates":[[[[1,1],[2,1],[2,2],[1,1]]]]}}"#;
+        let parts = split_geojson(multi).unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].0.as_deref(), Some("甲"), "a single part keeps the plain name");
+        assert!(split_geojson(r#"{"type":"FeatureCollection","features":[]}"#).unwrap_err().contains("没有"));
+        let many = format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, vec![one; 51].join(","));
+        assert!(split_geojson(&many).unwrap_err().contains("51"));
+        assert!(split_geojson("not json").is_err());
+    }
 }

@@ -20,7 +20,7 @@ pub use alarms::{
     AlarmRow, alarm_facts, alarm_kind_label, alarm_status_label, alarms_of, alarms_since, handle_alarm,
     leave_and_task_facts, location_summary, open_alarms,
 };
-pub use fences::{FenceRow, NewFence, add_fence, fence_set, fences, grid_shapes};
+pub use fences::{FenceRow, NewFence, add_fence, add_fences_from_file, fence_set, fences, grid_shapes, split_geojson};
 pub use fixlog::{FoldWhen, fold, fold_pending};
 pub use ingest::{
     BulkFix, FixRejection, FixReport, FixRow, InFix, ingest, ingest_durable, ingest_fixes, purge_locations,

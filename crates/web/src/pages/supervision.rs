@@ -573,15 +573,31 @@ async fn add_fence(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> Page
             }
         },
     };
+    let (typed, file) = (f.raw("geometry"), f.raw("geojson_file"));
+    let from_file = !file.trim().is_empty();
+    if from_file && !typed.trim().is_empty() {
+        let mut e = FormErrors::default();
+        e.add("geometry", "请只用一种方式：在地图上画 / 粘贴 GeoJSON，或上传文件");
+        return show(&ctx, x, e, None).await;
+    }
     let nf = store::supervision::NewFence {
         name: f.get("name"),
         rule: if f.get("rule") == "forbidden" { Rule::Forbidden } else { Rule::Allowed },
-        geometry: f.raw("geometry"),
+        geometry: if from_file { file } else { typed },
         datum: Datum::parse(&f.get("datum")).unwrap_or(Datum::Wgs84),
         window,
     };
+    let (now, by) = (state.clock.now(), (p.user_id.as_str(), p.display_name.as_str()));
     let mut tx = state.db.begin().await?;
-    let r = store::supervision::add_fence(&mut tx, state.clock.now(), &x, &nf, (&p.user_id, &p.display_name)).await;
+    if from_file {
+        let r = store::supervision::add_fences_from_file(&mut tx, now, &x, &nf, by).await;
+        let done = match &r {
+            Ok(ids) => format!("已从文件保存 {} 个围栏，之后上报的定位按新围栏判断。", ids.len()),
+            Err(_) => String::new(),
+        };
+        return write(&ctx, x, tx, r, &done).await;
+    }
+    let r = store::supervision::add_fence(&mut tx, now, &x, &nf, by).await;
     write(&ctx, x, tx, r, "围栏已保存，之后上报的定位按新围栏判断。").await
 }
 

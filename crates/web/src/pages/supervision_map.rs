@@ -1,8 +1,9 @@
 //! The fence map (`/supervision/persons/{id}/map`): a server-rendered SVG of the grids of the
 //! person's county (the divisions fences may name), the person's fences (allowed green,
-//! forbidden red) and recent fixes, in WGS-84 drawn equirectangular (lon scaled by cos lat).
+//! forbidden red) and recent fixes, drawn in Web Mercator at a whole zoom level so that tiles
+//! from a configured intranet map server (`[supervision.map]`) can sit underneath.
 //! With script, clicking the map adds vertices of a new polygon to the fence form; without,
-//! the same form takes coordinates or a GeoJSON file's text.
+//! the same form takes pasted GeoJSON or a .geojson file.
 
 use super::render;
 use crate::access::{Access, RequestCtx, Routes};
@@ -10,48 +11,64 @@ use crate::error::PageResult;
 use crate::layout::Layout;
 use askama::Template;
 use axum::extract::Path;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use axum::routing::get;
 use domain::auth::perm;
+use domain::geo::{mercator, wgs84_to_gcj02};
+use store::config::MapTiles;
 use store::supervision::Person;
 
 pub fn routes() -> Routes {
     Routes::default().add("/supervision/persons/{id}/map", Access::Perm(perm::SUPERVISION_VIEW), get(map))
 }
 
-/// Width of the drawing in SVG units.
+/// Size of the drawing in SVG units (= tile pixels).
 const W: f64 = 800.0;
+const H_MIN: f64 = 400.0;
+const H_MAX: f64 = 600.0;
 
+/// Web Mercator pixels at one zoom level, offset to the drawing's top-left corner. Points are
+/// WGS-84; with GCJ-02 tiles they are shifted to GCJ-02 first so they sit on the tiles.
 struct Frame {
-    min_lon: f64,
-    max_lat: f64,
-    /// SVG units per degree of longitude and of latitude.
-    sx: f64,
-    sy: f64,
+    z: u8,
+    ox: f64,
+    oy: f64,
     height: f64,
+    gcj02: bool,
 }
 
 impl Frame {
-    fn new(points: &[[f64; 2]]) -> Frame {
+    fn new(points: &[[f64; 2]], tiles: &MapTiles) -> Frame {
+        let gcj02 = tiles.gcj02();
+        let shown = |p: [f64; 2]| if gcj02 { wgs84_to_gcj02(p[0], p[1]) } else { (p[0], p[1]) };
         let (mut a, mut b, mut c, mut d) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-        for [x, y] in points {
-            a = a.min(*x);
-            b = b.max(*x);
-            c = c.min(*y);
-            d = d.max(*y);
+        for p in points {
+            let (x, y) = shown(*p);
+            a = a.min(x);
+            b = b.max(x);
+            c = c.min(y);
+            d = d.max(y);
         }
         if points.is_empty() {
             (a, b, c, d) = (115.5, 116.5, 33.5, 34.2);
         }
         // A margin, and never a degenerate box.
-        let (mx, my) = (((b - a) * 0.05).max(0.005), ((d - c) * 0.05).max(0.005));
+        let (mx, my) = (((b - a) * 0.05).max(0.002), ((d - c) * 0.05).max(0.002));
         let (a, b, c, d) = (a - mx, b + mx, c - my, d + my);
-        let sx = W / (b - a);
-        let sy = sx / ((c + d) / 2.0).to_radians().cos();
-        Frame { min_lon: a, max_lat: d, sx, sy, height: ((d - c) * sy).ceil() }
+        let z = mercator::fit_zoom(a, c, b, d, W, H_MAX, tiles.max_zoom());
+        let (x0, y0) = mercator::to_pixel(a, d, z);
+        let (x1, y1) = mercator::to_pixel(b, c, z);
+        let height = (y1 - y0).clamp(H_MIN, H_MAX).ceil();
+        // Centre the box in the drawing.
+        let (ox, oy) = ((x0 + x1 - W) / 2.0, (y0 + y1 - height) / 2.0);
+        Frame { z, ox, oy, height, gcj02 }
     }
 
     fn xy(&self, p: [f64; 2]) -> (f64, f64) {
-        ((p[0] - self.min_lon) * self.sx, (self.max_lat - p[1]) * self.sy)
+        let (lon, lat) = if self.gcj02 { wgs84_to_gcj02(p[0], p[1]) } else { (p[0], p[1]) };
+        let (x, y) = mercator::to_pixel(lon, lat, self.z);
+        (x - self.ox, y - self.oy)
     }
 
     fn path(&self, ring: &[[f64; 2]]) -> String {
@@ -63,6 +80,27 @@ impl Frame {
         s.push_str(" Z");
         s
     }
+
+    /// The tiles under the drawing: (x, y, href) with x, y in drawing units.
+    fn tiles(&self, t: &MapTiles) -> Vec<Tile> {
+        if !t.enabled() {
+            return vec![];
+        }
+        mercator::tiles(self.ox, self.oy, self.ox + W, self.oy + self.height, self.z)
+            .into_iter()
+            .map(|(tx, ty)| Tile {
+                x: format!("{:.1}", f64::from(tx) * mercator::TILE - self.ox),
+                y: format!("{:.1}", f64::from(ty) * mercator::TILE - self.oy),
+                href: t.url(self.z, tx, ty),
+            })
+            .collect()
+    }
+}
+
+pub struct Tile {
+    pub x: String,
+    pub y: String,
+    pub href: String,
 }
 
 pub struct Shape {
@@ -85,11 +123,13 @@ struct MapPage {
     grids: Vec<Shape>,
     fences: Vec<Shape>,
     dots: Vec<Dot>,
+    tiles: Vec<Tile>,
+    attribution: String,
     height: String,
-    min_lon: String,
-    max_lat: String,
-    sx: String,
-    sy: String,
+    z: u8,
+    ox: String,
+    oy: String,
+    datum: &'static str,
     can_handle: bool,
 }
 
@@ -156,8 +196,9 @@ async fn map(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     if pts.is_empty() {
         pts = grids.iter().flat_map(|g| g.2.iter().copied()).collect();
     }
-    let fr = Frame::new(&pts);
-    render(MapPage {
+    let tiles = &state.config.city.supervision.map;
+    let fr = Frame::new(&pts, tiles);
+    let page = render(MapPage {
         layout: Layout::new(&ctx, &state.config.city.name, &format!("{} · 围栏地图", x.name), "/supervision"),
         grids: grids
             .iter()
@@ -178,12 +219,26 @@ async fn map(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
                 Dot { x: format!("{a:.1}"), y: format!("{b:.1}"), class: if f.violation != 0 { "out" } else { "in" } }
             })
             .collect(),
+        tiles: fr.tiles(tiles),
+        attribution: tiles.attribution.clone(),
         height: format!("{:.0}", fr.height),
-        min_lon: format!("{:.7}", fr.min_lon),
-        max_lat: format!("{:.7}", fr.max_lat),
-        sx: format!("{:.4}", fr.sx),
-        sy: format!("{:.4}", fr.sy),
+        z: fr.z,
+        ox: format!("{:.2}", fr.ox),
+        oy: format!("{:.2}", fr.oy),
+        datum: if fr.gcj02 { "gcj02" } else { "wgs84" },
         can_handle: p.can(perm::SUPERVISION_HANDLE),
         x,
-    })
+    })?;
+    Ok(with_tile_csp(page, tiles))
+}
+
+/// The map page alone may load images from the configured tile server.
+fn with_tile_csp(mut page: Response, tiles: &MapTiles) -> Response {
+    if let Some(origin) = tiles.origin() {
+        let csp = format!("{}; img-src 'self' data: {origin}", crate::access::CSP_WITHOUT_IMG);
+        if let Ok(v) = HeaderValue::from_str(&csp) {
+            page.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    page
 }

@@ -132,7 +132,17 @@ async fn every_route_declares_a_known_permission() {
     let public: Vec<&str> = table.iter().filter(|r| r.rule == Access::Public).map(|r| r.path).collect();
     assert_eq!(
         public,
-        vec!["/healthz", "/metrics", "/static/app.css", "/static/app.js", "/", "/login", "/api/openapi.json"]
+        vec![
+            "/healthz",
+            "/metrics",
+            "/static/app.css",
+            "/static/app.js",
+            "/static/icon.svg",
+            "/favicon.ico",
+            "/",
+            "/login",
+            "/api/openapi.json"
+        ]
     );
 }
 
@@ -149,4 +159,7 @@ async fn health_metrics_and_static_files_are_served() {
     let css = c.get("/static/app.css").await;
     assert_eq!(css.headers["content-type"], "text/css; charset=utf-8");
     assert!(!css.body.contains("http://") && !css.body.contains("https://"), "nothing from the internet");
+    let icon = c.get("/favicon.ico").await;
+    assert_eq!(icon.headers["content-type"], "image/svg+xml");
+    assert!(icon.body.starts_with("<svg"));
 }

@@ -34,9 +34,21 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_in(dir, clock).await
 }
 
+/// Starts the demo city with its configuration changed by `change`.
+pub async fn spawn_app_with(change: impl FnOnce(&mut CityConfig)) -> TestApp {
+    let mut c = (*config()).clone();
+    change(&mut c);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(FakeClock::new(datetime!(2026-11-27 02:00 UTC)));
+    start(dir, clock, Arc::new(c)).await
+}
+
 /// Starts (or restarts) the server on an existing data directory with the given clock.
 pub async fn spawn_app_in(dir: TempDir, clock: Arc<FakeClock>) -> TestApp {
-    let config = config();
+    start(dir, clock, config()).await
+}
+
+async fn start(dir: TempDir, clock: Arc<FakeClock>, config: Arc<CityConfig>) -> TestApp {
     let app = Application::build(Options {
         database_url: store::sqlite_url_for_dir(dir.path()),
         config: config.clone(),

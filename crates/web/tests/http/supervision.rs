@@ -666,3 +666,97 @@ async fn a_case_handed_to_the_next_stage_moves_to_that_agency_with_its_record() 
             && audit.iter().any(|(a, ..)| a == "supervision.take_over")
     );
 }
+
+/// Multipart POST of the fence form with a GeoJSON file (and optionally typed geometry).
+async fn upload_fences(police: &Client, page: &str, file: Vec<u8>, typed: &str, datum: &str) -> Page {
+    let token = police.get(page).await.csrf();
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", token)
+        .text("name", "")
+        .text("rule", "allowed")
+        .text("geometry", typed.to_string())
+        .text("datum", datum.to_string())
+        .part("geojson_file", reqwest::multipart::Part::bytes(file).file_name("fences.geojson"));
+    let r = police.http.post(format!("{}{page}/fences", police.base)).multipart(form).send().await.unwrap();
+    let (status, location) = (r.status(), r.headers().get("location").map(|v| v.to_str().unwrap().to_string()));
+    let body = r.text().await.unwrap();
+    Page { status, body, location, headers: Default::default() }
+}
+
+#[tokio::test]
+async fn fence_map_sits_on_configured_tiles_and_fences_come_from_a_geojson_file() {
+    let app = spawn_app_with(|c| {
+        c.city.supervision.map = store::config::MapTiles {
+            tiles: "http://127.0.0.1:9/tiles/{z}/{x}/{y}.png".into(),
+            datum: "gcj02".into(),
+            attribution: "测试底图".into(),
+            max_zoom: Some(17),
+        }
+    })
+    .await;
+    let police = app.login("gongan").await;
+    let (_, page) = register(&police, "34160219800101555", "李上传", "取保候审", ("2026-11-01", "2027-05-01")).await;
+
+    // A GIS export: a Polygon named 居住地 and a two-part MultiPolygon named 工作地.
+    let file = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "居住地"}, "geometry": {"type": "Polygon",
+            "coordinates": [[[115.70, 33.80], [115.90, 33.80], [115.90, 33.90], [115.70, 33.90], [115.70, 33.80]]]}},
+        {"type": "Feature", "properties": {"name": "工作地"}, "geometry": {"type": "MultiPolygon", "coordinates": [
+            [[[115.95, 33.95], [115.97, 33.95], [115.97, 33.97], [115.95, 33.95]]],
+            [[[116.00, 33.95], [116.02, 33.95], [116.02, 33.97], [116.00, 33.95]]]]}}]});
+    let r = upload_fences(&police, &page, file.to_string().into_bytes(), "", "wgs84").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let shown = police.get(&page).await.body;
+    assert!(shown.contains("已从文件保存 3 个围栏"), "{shown}");
+    for n in ["居住地", "工作地（1）", "工作地（2）"] {
+        assert!(shown.contains(&format!("<td>{n}</td>")), "{n}");
+    }
+
+    // All or nothing: a bad shape in the file names its position and saves none.
+    let bad = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon",
+            "coordinates": [[[115.1, 33.1], [115.2, 33.1], [115.2, 33.2], [115.1, 33.1]]]}},
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [115.1, 33.1]}}]});
+    let r = upload_fences(&police, &page, bad.to_string().into_bytes(), "", "wgs84").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("第 2 个形状：type 应为 Polygon、Circle 或 Division"), "{}", r.body);
+    assert!(!r.body.contains("上传围栏（1）"));
+    // Typed and uploaded at once is ambiguous; a binary file is refused.
+    let r = upload_fences(&police, &page, file.to_string().into_bytes(), "{\"type\":\"Polygon\"}", "wgs84").await;
+    assert!(r.body.contains("请只用一种方式"), "{}", r.body);
+    let r = upload_fences(&police, &page, vec![0xff, 0xfe, 0x00, 0x81], "", "wgs84").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("不是 UTF-8"), "{}", r.body);
+
+    // A file drawn on 高德 (GCJ-02) is converted, the original kept.
+    let gcj = domain::geo::wgs84_to_gcj02(115.80, 33.85);
+    let drawn = json!({"type": "Feature", "properties": {"name": "单位"}, "geometry": {"type": "Polygon",
+        "coordinates": [[[gcj.0, gcj.1], [115.81, 33.85], [115.81, 33.86], [gcj.0, gcj.1]]]}});
+    let r = upload_fences(&police, &page, drawn.to_string().into_bytes(), "", "gcj02").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(police.get(&page).await.body.contains("按 gcj02 绘制，已转换"));
+
+    // The map: tiles from the configured server, its origin allowed on this page only, and our
+    // WGS-84 fences shifted onto the GCJ-02 tiles.
+    let map = police.get(&format!("{page}/map")).await;
+    assert_eq!(map.status, StatusCode::OK);
+    let csp = map.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.ends_with("img-src 'self' data: http://127.0.0.1:9"), "{csp}");
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(map.body.contains("<image href=\"http://127.0.0.1:9/tiles/"), "{}", map.body);
+    assert!(map.body.contains("底图：测试底图") && map.body.contains("data-datum=\"gcj02\""));
+    let attr = |k: &str| -> f64 {
+        let at = map.body.find(&format!("data-{k}=\"")).unwrap() + k.len() + 7;
+        map.body[at..].split('"').next().unwrap().parse().unwrap()
+    };
+    let (z, ox, oy) = (attr("z") as u8, attr("ox"), attr("oy"));
+    assert!(z <= 17);
+    let (lon, lat) = domain::geo::wgs84_to_gcj02(115.70, 33.80);
+    let (x, y) = domain::geo::mercator::to_pixel(lon, lat, z);
+    let corner = format!("M{:.1},{:.1}", x - ox, y - oy);
+    assert!(map.body.contains("class=\"allowed\"><title>居住地"), "fence drawn");
+    assert!(map.body.contains(&corner), "居住地's first vertex at {corner}");
+    // Every other page keeps the strict policy.
+    let other = police.get(&page).await;
+    assert!(!other.headers["content-security-policy"].to_str().unwrap().contains("127.0.0.1:9"));
+}
