@@ -20,6 +20,7 @@ use toml::Spanned;
 
 mod engines;
 mod grids;
+pub mod services;
 mod supervision;
 
 use grids::parse_grids;
@@ -211,6 +212,8 @@ pub struct CityConfig {
     pub scores: Vec<ScoreDef>,
     /// 外出请假 destinations (config/supervision/leave_presets.toml).
     pub leave_presets: Vec<LeavePreset>,
+    /// 一键申报 catalogs (config/services/).
+    pub services: services::Services,
 }
 
 impl CityConfig {
@@ -697,8 +700,13 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
         Some(DemoConfig { password: raw.password, seed: raw.seed, scale: raw.scale.max(1), accounts })
     });
 
-    let engines::Engines { schemas, workflows, reasons, indicators, scores } =
+    let engines::Engines { schemas, mut workflows, reasons, indicators, scores } =
         engines::load(source, &departments, &roles, &mut errors);
+    let dept_codes: Vec<String> = departments.iter().map(|d| d.code.clone()).collect();
+    let role_codes: Vec<String> = roles.iter().map(|r| r.code.clone()).collect();
+    let cx = domain::workflow::DefContext { schemas: &schemas, departments: &dept_codes, roles: &role_codes };
+    let (services, item_flows) = services::load(source, &departments, &cx, &mut errors);
+    workflows.extend(item_flows);
     let leave_presets = supervision::load_leave_presets(source, &mut errors);
 
     match (city, demo) {
@@ -718,6 +726,7 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             indicators,
             scores,
             leave_presets,
+            services,
         }),
         _ => {
             if errors.is_empty() {

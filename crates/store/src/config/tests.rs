@@ -17,6 +17,36 @@ fn shipped_config_is_valid() {
     assert!(c.schemas.contains_key("project"));
     let embedded = load(&ConfigSource::Embedded).unwrap();
     assert_eq!(embedded.roles, c.roles);
+    // 一键申报: at least 30 items over several departments, every material kind, some one-click,
+    // each with its workflow.
+    use services::MaterialKind as K;
+    let items = &c.services.items;
+    assert!(items.len() >= 30, "{}", items.len());
+    let depts: std::collections::BTreeSet<&str> = items.iter().map(|i| i.department.as_str()).collect();
+    assert!(depts.len() >= 8, "{depts:?}");
+    for k in [K::Form, K::Data, K::License, K::Upload] {
+        assert!(items.iter().any(|i| i.materials.iter().any(|m| m.kind == k)), "{k:?}");
+    }
+    assert!(items.iter().filter(|i| i.one_click()).count() >= 15);
+    assert!(items.iter().all(|i| c.workflow(&i.workflow_id()).is_some()));
+}
+
+#[test]
+fn service_items_are_cross_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_config(), dir.path());
+    let path = dir.path().join("services/items/scjgj.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let broken = text
+        .replacen("source = \"scjg.enterprise.name\"", "source = \"scjg.enterprise.nmae\"", 1)
+        .replacen("license = \"yyzz\"", "license = \"zz\"", 1)
+        .replacen("promised_days = 3", "promised_days = 30", 1);
+    std::fs::write(&path, broken).unwrap();
+    let errors = load(&ConfigSource::Dir(dir.path().to_path_buf())).unwrap_err();
+    let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    for want in ["scjg.enterprise.nmae", "证照类型", "承诺时限"] {
+        assert!(text.iter().any(|e| e.contains(want) && e.contains("SCJG-XK-001")), "{want}: {text:?}");
+    }
 }
 
 #[test]
