@@ -184,6 +184,8 @@ pub async fn load_demo(
         .await?;
     }
 
+    crate::services::demo::load(&mut tx, cfg, &city, now).await?;
+
     let mut api_token = None;
     for (a, hash) in cfg.demo.accounts.iter().zip(hashes) {
         let mut role_ids = vec![];

@@ -18,6 +18,7 @@ pub mod labor;
 pub mod notify;
 pub mod org;
 pub mod scores;
+pub mod services;
 pub mod settings;
 pub mod sql;
 pub mod supervision;

@@ -57,7 +57,10 @@ impl Application {
         let mut runner = JobRunner::new(db.clone(), opts.clock.clone());
         let waker = runner.waker();
         let clock = opts.clock.clone();
-        let state = AppState::new(db, opts.config, opts.clock, calendar).with_options(opts.secure_cookies, Some(waker));
+        let seal_key = store::services::seals::MasterKey::open(&store::services::seals::key_path(&opts.database_url)?)?;
+        let state = AppState::new(db, opts.config, opts.clock, calendar)
+            .with_options(opts.secure_cookies, Some(waker))
+            .with_seal_key(seal_key);
         crate::jobs::setup(&mut runner, &state, &clock).await?;
         let router = crate::router(state.clone());
         Ok(Application { state, router, runner: Arc::new(runner), demo, initial_admin_password })

@@ -51,6 +51,7 @@ pub fn routes() -> Routes {
         .merge(pages::wages_people::routes())
         .merge(pages::talent::routes())
         .merge(pages::supervision::routes())
+        .merge(pages::services::routes())
         .merge(pages::supervision_stats::routes())
         .merge(pages::supervision_live::routes())
         .merge(pages::supervision_map::routes())

@@ -25,6 +25,8 @@ pub struct Inner {
     pub secure_cookies: bool,
     pub routes: RwLock<Arc<Vec<RouteInfo>>>,
     pub job_waker: Option<Arc<tokio::sync::Notify>>,
+    /// Encrypts the department e-seals' private keys (a file outside the database).
+    pub seal_key: Option<Arc<store::services::seals::MasterKey>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -54,6 +56,7 @@ impl AppState {
             secure_cookies: false,
             routes: RwLock::new(Arc::new(vec![])),
             job_waker: None,
+            seal_key: None,
         }))
     }
 
@@ -62,6 +65,13 @@ impl AppState {
         let mut inner = Arc::try_unwrap(self.0).unwrap_or_else(|_| panic!("state already shared"));
         inner.secure_cookies = secure_cookies;
         inner.job_waker = job_waker;
+        AppState(Arc::new(inner))
+    }
+
+    /// Builder-style: the e-seal master key, only before the state is shared.
+    pub fn with_seal_key(self, key: store::services::seals::MasterKey) -> Self {
+        let mut inner = Arc::try_unwrap(self.0).unwrap_or_else(|_| panic!("state already shared"));
+        inner.seal_key = Some(Arc::new(key));
         AppState(Arc::new(inner))
     }
 

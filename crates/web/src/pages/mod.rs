@@ -9,6 +9,7 @@ pub mod inbox;
 pub mod labor;
 pub mod org;
 pub mod scores;
+pub mod services;
 pub mod supervision;
 pub mod supervision_live;
 pub mod supervision_map;

@@ -10,6 +10,7 @@ use crate::form::FormData;
 use crate::layout::{FormErrors, Layout, Pager, fmt_millis, fmt_time};
 use askama::Template;
 use axum::extract::{Path, Query};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use domain::auth::{DataScope, Principal, perm};
 use domain::clock::local;
@@ -353,9 +354,19 @@ pub fn may_view(p: &Principal, app: &store::workflow::Application) -> bool {
     })
 }
 
+/// Workflow ids of service items (`svc.{code}`): they are handled on the /services pages,
+/// where approval issues the sealed result.
+pub const SERVICE_PREFIX: &str = "svc.";
+
 async fn load_visible(ctx: &RequestCtx, id: &str) -> Result<store::workflow::Application, AppError> {
     let p = ctx.user()?;
     let app = store::workflow::get(&ctx.state.db, &ctx.state.config, id).await?;
+    if app.def_id.starts_with(SERVICE_PREFIX) {
+        return Err(AppError::Conflict {
+            field: "action".into(),
+            message: format!("该申请为一键申报事项，请在 /services/applications/{id} 办理"),
+        });
+    }
     if !may_view(p, &app) {
         let e = ctx
             .entry("access.denied", "application", id)
@@ -523,6 +534,10 @@ pub fn fact_text(f: &domain::expr::FieldDef, v: &domain::expr::Value) -> String 
 }
 
 async fn application(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+    let def = store::workflow::get(&ctx.state.db, &ctx.state.config, &id).await?.def_id;
+    if def.starts_with(SERVICE_PREFIX) {
+        return Ok(axum::response::Redirect::to(&format!("/services/applications/{id}")).into_response());
+    }
     let app = load_visible(&ctx, &id).await?;
     show(&ctx, app, FormErrors::default()).await
 }
@@ -694,7 +709,14 @@ async fn new_page(
     errors: FormErrors,
 ) -> PageResult {
     let state = &ctx.state;
-    let defs = state.config.workflows.iter().map(|d| (d.id.clone(), d.name.clone(), d.steps.len())).collect();
+    // Service items are applied for on their own pages (/services), prefilled from shared data.
+    let defs = state
+        .config
+        .workflows
+        .iter()
+        .filter(|d| !d.id.starts_with(SERVICE_PREFIX))
+        .map(|d| (d.id.clone(), d.name.clone(), d.steps.len()))
+        .collect();
     let bad = !errors.is_empty();
     let mut r = render(NewPage {
         layout: Layout::new(ctx, &state.config.city.name, "提交申请", "/my/applications"),

@@ -1,0 +1,191 @@
+//! Shared data (数据共享交换): records pushed by the source departments, look-ups by subject,
+//! and the call log that makes every look-up accountable.
+
+use crate::config::CityConfig;
+use crate::config::services::{Interface, Subject};
+use crate::{Conn, Db, Result, StoreError, audit, new_id};
+use domain::audit::AuditEntry;
+use domain::clock::to_millis;
+use serde_json::{Map, Value};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+/// Who is calling and for what; logged with every look-up.
+#[derive(Debug, Clone)]
+pub struct Caller<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    /// The caller's department code; empty for an applicant reading their own record.
+    pub department: &'a str,
+    pub purpose: &'a str,
+    pub application: Option<&'a str>,
+}
+
+/// A subject key in its canonical form, checked with its check character.
+pub fn subject_key(subject: Subject, raw: &str) -> Result<String> {
+    let raw = raw.trim();
+    match subject {
+        Subject::Enterprise => domain::Uscc::parse(raw)
+            .map(|u| u.to_string())
+            .map_err(|e| StoreError::invalid("subject", format!("统一社会信用代码有误：{e}"))),
+        Subject::Person => domain::IdCardNo::parse(raw)
+            .map(|c| c.to_string())
+            .map_err(|e| StoreError::invalid("subject", format!("公民身份号码有误：{e}"))),
+    }
+}
+
+fn interface<'c>(cfg: &'c CityConfig, code: &str) -> Result<&'c Interface> {
+    cfg.services.interface(code).ok_or_else(|| StoreError::NotFound(format!("数据接口“{code}”")))
+}
+
+/// Stores (replaces) the record a source pushed for one subject. Unknown fields are refused so
+/// a source's mapping error shows at once instead of as missing data later.
+pub async fn push(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    cfg: &CityConfig,
+    code: &str,
+    subject: &str,
+    data: &Map<String, Value>,
+    source: &str,
+    by: (&str, &str),
+) -> Result<()> {
+    let i = interface(cfg, code)?;
+    let key = subject_key(i.subject, subject)?;
+    let mut clean = Map::new();
+    for (k, v) in data {
+        if i.field(k).is_none() {
+            return Err(StoreError::invalid("data", format!("接口“{}”没有字段“{k}”", i.name)));
+        }
+        // Values are kept as text, as they are shown and compared.
+        let text = match v {
+            Value::String(s) => s.trim().to_string(),
+            Value::Null => continue,
+            other => other.to_string(),
+        };
+        clean.insert(k.clone(), Value::String(text));
+    }
+    sqlx::query(
+        "INSERT INTO dx_records (interface, subject, data, source, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (interface, subject) DO UPDATE SET data = excluded.data, source = excluded.source,
+            updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+    )
+    .bind(code)
+    .bind(&key)
+    .bind(Value::Object(clean).to_string())
+    .bind(source.trim())
+    .bind(to_millis(now))
+    .bind(by.0)
+    .execute(&mut *conn)
+    .await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("exchange.push", "dx_record", &format!("{code}:{key}"))
+            .by(by.0, by.1)
+            .detail(format!("{}：{}（来源：{}）", i.name, key, source.trim())),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Looks up a subject's record and logs the call (found or not). `fields` limits what is
+/// returned — and logged — to what the caller needs.
+pub async fn lookup(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    cfg: &CityConfig,
+    code: &str,
+    subject: &str,
+    fields: &[&str],
+    caller: &Caller<'_>,
+) -> Result<Option<Map<String, Value>>> {
+    let i = interface(cfg, code)?;
+    if !caller.department.is_empty() && !i.may_call(caller.department) {
+        return Err(StoreError::Forbidden(format!("本部门未获授权调用“{}”", i.name)));
+    }
+    if !i.purposes.iter().any(|p| p == caller.purpose) {
+        return Err(StoreError::invalid("purpose", format!("“{}”的调用用途应为：{}", i.name, i.purposes.join("、"))));
+    }
+    let row = sqlx::query("SELECT data FROM dx_records WHERE interface = $1 AND subject = $2")
+        .bind(code)
+        .bind(subject)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let found = match row {
+        Some(r) => {
+            let text: String = r.try_get("data")?;
+            let all: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
+            Some(all.into_iter().filter(|(k, _)| fields.is_empty() || fields.contains(&k.as_str())).collect::<Map<_, _>>())
+        }
+        None => None,
+    };
+    let returned: Vec<&str> = found.as_ref().map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO dx_calls (id, at, caller_id, caller_name, department, interface, purpose, subject, fields, found, application_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(new_id())
+    .bind(to_millis(now))
+    .bind(caller.id)
+    .bind(caller.name)
+    .bind(caller.department)
+    .bind(code)
+    .bind(caller.purpose)
+    .bind(subject)
+    .bind(returned.join(","))
+    .bind(i64::from(found.is_some()))
+    .bind(caller.application)
+    .execute(&mut *conn)
+    .await?;
+    Ok(found)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct CallRow {
+    pub at: i64,
+    pub caller_name: String,
+    pub department: String,
+    pub interface: String,
+    pub purpose: String,
+    pub subject: String,
+    pub fields: String,
+    pub found: i64,
+}
+
+/// The newest calls, optionally of one interface.
+pub async fn recent_calls(db: &Db, interface: Option<&str>, limit: i64) -> Result<Vec<CallRow>> {
+    let rows = sqlx::query_as::<_, CallRow>(
+        "SELECT at, caller_name, department, interface, purpose, subject, fields, found FROM dx_calls
+         WHERE ($1 = '' OR interface = $1) ORDER BY at DESC LIMIT $2",
+    )
+    .bind(interface.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?;
+    Ok(rows)
+}
+
+/// Per interface in [from, to): (calls, calls that found a record); and records held.
+pub async fn call_counts(
+    db: &Db,
+    from: i64,
+    to: i64,
+) -> Result<(std::collections::HashMap<String, (i64, i64)>, std::collections::HashMap<String, i64>)> {
+    let mut calls = std::collections::HashMap::new();
+    for r in sqlx::query(
+        "SELECT interface, COUNT(*) AS n, SUM(found) AS f FROM dx_calls WHERE at >= $1 AND at < $2 GROUP BY interface",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.reader())
+    .await?
+    {
+        calls.insert(r.try_get("interface")?, (r.try_get("n")?, r.try_get::<Option<i64>, _>("f")?.unwrap_or(0)));
+    }
+    let mut records = std::collections::HashMap::new();
+    for r in sqlx::query("SELECT interface, COUNT(*) AS n FROM dx_records GROUP BY interface").fetch_all(db.reader()).await? {
+        records.insert(r.try_get("interface")?, r.try_get("n")?);
+    }
+    Ok((calls, records))
+}

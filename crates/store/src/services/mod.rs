@@ -1,0 +1,718 @@
+//! 一键申报: service applications on shared data. An application is a workflow instance of its
+//! item's definition (`svc.{code}`) plus what was applied for: field values (typed, prefilled
+//! or retrieved), the licenses that satisfied license materials and any uploads. Review runs
+//! one-click verification against the sources; approval issues the result sealed with the
+//! department's e-seal, and every completed application is archived with digests.
+
+pub(crate) mod demo;
+pub mod exchange;
+pub mod licenses;
+pub mod seals;
+pub mod xrequests;
+
+use crate::config::CityConfig;
+use crate::config::services::{FieldType, Item, MaterialKind, Subject};
+use crate::workflow::{self, NewApplication, Runtime};
+use crate::{Conn, Db, Result, StoreError, audit, new_id};
+use domain::audit::AuditEntry;
+use domain::clock::to_millis;
+use domain::expr::Facts;
+use domain::workflow::{Action, Actor, Deficiency, Event, Status};
+use exchange::Caller;
+use licenses::License;
+use seals::MasterKey;
+use sqlx::Row;
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+/// Largest upload accepted for a material.
+pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
+const UPLOAD_TYPES: [&str; 6] = [".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".zip"];
+
+/// What prefilling found for an applicant: values by field key, where each came from, and the
+/// license satisfying each license material.
+#[derive(Debug, Default)]
+pub struct Prefilled {
+    pub values: BTreeMap<String, String>,
+    /// Field key → the interface's name.
+    pub from: BTreeMap<String, String>,
+    pub licenses: BTreeMap<String, Option<License>>,
+}
+
+/// Looks up every sourced field (one call per interface, logged) and the licenses held.
+pub async fn prefill(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    cfg: &CityConfig,
+    item: &Item,
+    subject: &str,
+    caller: &Caller<'_>,
+) -> Result<Prefilled> {
+    let mut by_iface: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for (_, f) in item.fields() {
+        if let Some((i, k)) = f.source() {
+            by_iface.entry(i).or_default().push((k, f.key.as_str()));
+        }
+    }
+    let mut out = Prefilled::default();
+    for (iface, pairs) in by_iface {
+        let wanted: Vec<&str> = pairs.iter().map(|p| p.0).collect();
+        let rec = exchange::lookup(conn, now, cfg, iface, subject, &wanted, caller).await?;
+        let name = cfg.services.interface(iface).map(|i| i.name.clone()).unwrap_or_default();
+        for (src, key) in pairs {
+            if let Some(v) = rec.as_ref().and_then(|r| r.get(src)).and_then(|v| v.as_str()) {
+                out.values.insert(key.to_string(), v.to_string());
+                out.from.insert(key.to_string(), name.clone());
+            }
+        }
+    }
+    for m in item.materials.iter().filter(|m| m.kind == MaterialKind::License) {
+        let t = m.license.as_deref().unwrap_or_default();
+        out.licenses.insert(m.id.clone(), licenses::valid_of(conn, subject, t, now).await?);
+    }
+    Ok(out)
+}
+
+/// Checks typed values against the item's form: every problem, by field key.
+pub fn check_form(item: &Item, values: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    let mut errs = vec![];
+    for (m, f) in item.fields().filter(|(m, _)| m.kind == MaterialKind::Form) {
+        let v = values.get(&f.key).map(|v| v.trim()).unwrap_or("");
+        let mut bad = |msg: String| errs.push((f.key.clone(), msg));
+        if v.is_empty() {
+            if f.required {
+                bad(if f.ty == FieldType::Consent {
+                    format!("请阅读并勾选《{}》", m.name)
+                } else {
+                    format!("请填写“{}”", f.label)
+                });
+            }
+            continue;
+        }
+        match f.ty {
+            FieldType::Number if v.parse::<rust_decimal::Decimal>().is_err() => {
+                bad(format!("“{}”应为数字，如 120 或 35.5", f.label))
+            }
+            FieldType::Date if time::Date::parse(v, &time::format_description::well_known::Iso8601::DATE).is_err() => {
+                bad(format!("“{}”应为日期，如 2026-12-01", f.label))
+            }
+            FieldType::Phone if !(v.len() == 11 && v.starts_with('1') && v.chars().all(|c| c.is_ascii_digit())) => {
+                bad(format!("“{}”应为 11 位手机号码", f.label))
+            }
+            FieldType::Uscc => {
+                if let Err(e) = domain::Uscc::parse(v) {
+                    bad(format!("“{}”有误：{e}", f.label));
+                }
+            }
+            FieldType::Idcard => {
+                if let Err(e) = domain::IdCardNo::parse(v) {
+                    bad(format!("“{}”有误：{e}", f.label));
+                }
+            }
+            FieldType::Select if !f.options.iter().any(|o| o == v) => bad(format!("请从列表中选择“{}”", f.label)),
+            _ => {}
+        }
+    }
+    errs
+}
+
+/// An uploaded file for an upload material.
+pub struct Upload {
+    pub material: String,
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Who applies: the logged-in user acting for a subject (their enterprise or themselves).
+pub struct Applicant<'a> {
+    pub actor: &'a Actor,
+    pub subject: &'a str,
+    pub subject_name: &'a str,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SvcApp {
+    pub id: String,
+    pub item: String,
+    pub department: String,
+    pub subject: String,
+    pub subject_name: String,
+    pub applicant_id: String,
+    pub form: BTreeMap<String, String>,
+    /// Field key → interface code.
+    pub sources: BTreeMap<String, String>,
+    /// Material id → license number.
+    pub licenses: BTreeMap<String, String>,
+    pub one_click: bool,
+    pub status: String,
+    pub submitted_at: i64,
+    pub decided_at: Option<i64>,
+    pub result_number: Option<String>,
+}
+
+fn app_from(r: &sqlx::any::AnyRow) -> Result<SvcApp> {
+    let j = |c: &str| -> Result<BTreeMap<String, String>> {
+        let t: String = r.try_get(c)?;
+        Ok(serde_json::from_str(&t).unwrap_or_default())
+    };
+    Ok(SvcApp {
+        id: r.try_get("id")?,
+        item: r.try_get("item")?,
+        department: r.try_get("department")?,
+        subject: r.try_get("subject")?,
+        subject_name: r.try_get("subject_name")?,
+        applicant_id: r.try_get("applicant_id")?,
+        form: j("form")?,
+        sources: j("sources")?,
+        licenses: j("licenses")?,
+        one_click: r.try_get::<i64, _>("one_click")? != 0,
+        status: r.try_get("status")?,
+        submitted_at: r.try_get("submitted_at")?,
+        decided_at: r.try_get("decided_at")?,
+        result_number: r.try_get("result_number")?,
+    })
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> Result<SvcApp> {
+    let r = sqlx::query("SELECT * FROM svc_applications WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("申请".into()))?;
+    app_from(&r)
+}
+
+fn item_of<'c>(cfg: &'c CityConfig, code: &str) -> Result<&'c Item> {
+    cfg.services.item(code).ok_or_else(|| StoreError::NotFound(format!("事项“{code}”")))
+}
+
+/// Values for the application: typed form values, with data fields taken from the source as
+/// it is now (never typed), and the licenses for license materials.
+async fn gather(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    cfg: &CityConfig,
+    item: &Item,
+    subject: &str,
+    typed: &BTreeMap<String, String>,
+    caller: &Caller<'_>,
+) -> Result<(BTreeMap<String, String>, BTreeMap<String, String>, BTreeMap<String, String>)> {
+    let pre = prefill(conn, now, cfg, item, subject, caller).await?;
+    let (mut form, mut sources, mut lics) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    for (m, f) in item.fields() {
+        let v = match m.kind {
+            MaterialKind::Data => match pre.values.get(&f.key) {
+                Some(v) => v.clone(),
+                None => {
+                    return Err(StoreError::invalid(
+                        &m.id,
+                        format!("共享数据中查不到“{}”（{}），请联系数据提供部门或到窗口办理", f.label, m.name),
+                    ));
+                }
+            },
+            _ => typed.get(&f.key).map(|v| v.trim().to_string()).unwrap_or_default(),
+        };
+        if let Some((i, _)) = f.source() {
+            sources.insert(f.key.clone(), i.to_string());
+        }
+        form.insert(f.key.clone(), v);
+    }
+    for m in item.materials.iter().filter(|m| m.kind == MaterialKind::License) {
+        match pre.licenses.get(&m.id).and_then(|l| l.as_ref()) {
+            Some(l) => {
+                lics.insert(m.id.clone(), l.number.clone());
+            }
+            None => {
+                let t = m.license.as_deref().and_then(|t| cfg.services.license_type(t)).map(|t| t.name.as_str());
+                return Err(StoreError::invalid(
+                    &m.id,
+                    format!("名下没有有效的{}，无法自动提供“{}”", t.unwrap_or("证照"), m.name),
+                ));
+            }
+        }
+    }
+    Ok((form, sources, lics))
+}
+
+fn check_uploads(item: &Item, uploads: &[Upload]) -> Result<()> {
+    for m in item.materials.iter().filter(|m| m.kind == MaterialKind::Upload) {
+        let Some(u) = uploads.iter().find(|u| u.material == m.id && !u.bytes.is_empty()) else {
+            return Err(StoreError::invalid(&m.id, format!("请上传“{}”", m.name)));
+        };
+        let lower = u.filename.to_lowercase();
+        if !UPLOAD_TYPES.iter().any(|t| lower.ends_with(t)) {
+            return Err(StoreError::invalid(&m.id, format!("“{}”应为 PDF、OFD、JPG、PNG 或 ZIP 文件", m.name)));
+        }
+        if u.bytes.len() > MAX_UPLOAD {
+            return Err(StoreError::invalid(&m.id, format!("“{}”超过 10 MB", m.name)));
+        }
+    }
+    Ok(())
+}
+
+/// Submits an application: checks the form, takes data from the sources, finds the licenses,
+/// stores uploads with their SM3, and starts the item's workflow — all in the caller's
+/// transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn submit(
+    conn: &mut Conn,
+    rt: &Runtime<'_>,
+    now: OffsetDateTime,
+    item_code: &str,
+    who: &Applicant<'_>,
+    typed: &BTreeMap<String, String>,
+    uploads: &[Upload],
+    ip: &str,
+) -> Result<String> {
+    let cfg = rt.cfg;
+    let item = item_of(cfg, item_code)?;
+    let subject = exchange::subject_key(item.subject, who.subject)?;
+    if let Some((k, msg)) = check_form(item, typed).into_iter().next() {
+        return Err(StoreError::invalid(&k, msg));
+    }
+    check_uploads(item, uploads)?;
+    let caller = Caller {
+        id: &who.actor.user_id,
+        name: &who.actor.name,
+        department: "",
+        purpose: "事项办理",
+        application: None,
+    };
+    let (form, sources, lics) = gather(conn, now, cfg, item, &subject, typed, &caller).await?;
+    let title = format!("{}（{}）", item.name, who.subject_name);
+    let app = workflow::start(
+        conn,
+        rt,
+        NewApplication { def_id: &item.workflow_id(), title: &title, applicant: who.actor, facts: Facts::new() },
+        ip,
+        now,
+    )
+    .await?;
+    let js = |m: &BTreeMap<String, String>| serde_json::to_string(m).unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO svc_applications (id, item, department, subject, subject_name, applicant_id, form, sources, licenses,
+            one_click, status, submitted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&app.id)
+    .bind(&item.code)
+    .bind(&item.department)
+    .bind(&subject)
+    .bind(who.subject_name)
+    .bind(&who.actor.user_id)
+    .bind(js(&form))
+    .bind(js(&sources))
+    .bind(js(&lics))
+    .bind(i64::from(item.one_click()))
+    .bind(app.instance.status.as_str())
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await?;
+    store_uploads(conn, now, &app.id, uploads).await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("services.submit", "application", &app.id)
+            .by(&who.actor.user_id, &who.actor.name)
+            .from_ip(ip)
+            .detail(format!("{}：{}{}", item.name, who.subject_name, if item.one_click() { "（一键申报）" } else { "" })),
+    )
+    .await?;
+    Ok(app.id)
+}
+
+async fn store_uploads(conn: &mut Conn, now: OffsetDateTime, app: &str, uploads: &[Upload]) -> Result<()> {
+    for u in uploads.iter().filter(|u| !u.bytes.is_empty()) {
+        sqlx::query(
+            "INSERT INTO svc_uploads (id, application_id, material, filename, size, sm3, content, uploaded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(new_id())
+        .bind(app)
+        .bind(&u.material)
+        .bind(&u.filename)
+        .bind(u.bytes.len() as i64)
+        .bind(hex::encode(domain::crypto::sm3(&u.bytes)))
+        .bind(u.bytes.clone())
+        .bind(to_millis(now))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// (material, filename, size, sm3) of an application's uploads.
+pub async fn uploads_of(db: &Db, app: &str) -> Result<Vec<(String, String, i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT material, filename, size, sm3 FROM svc_uploads WHERE application_id = $1 ORDER BY uploaded_at",
+    )
+    .bind(app)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("material")?, r.try_get("filename")?, r.try_get("size")?, r.try_get("sm3")?)))
+        .collect()
+}
+
+/// One line of a one-click verification.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CheckRow {
+    pub material: String,
+    pub label: String,
+    pub submitted: String,
+    pub authoritative: String,
+    /// The source: interface name and owner, or the license registry.
+    pub source: String,
+    pub ok: bool,
+    pub note: String,
+}
+
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    if a == b {
+        return true;
+    }
+    // "2000000" and "2000000.00" are the same amount.
+    match (a.parse::<rust_decimal::Decimal>(), b.parse::<rust_decimal::Decimal>()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// 一键核查: every sourced field against its source as it is now, every license against the
+/// registry and its seal. Logged as calls and stored as a check run.
+pub async fn verify(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    cfg: &CityConfig,
+    app: &SvcApp,
+    reviewer: &Actor,
+) -> Result<Vec<CheckRow>> {
+    let item = item_of(cfg, &app.item)?;
+    let dept = reviewer.department.clone().unwrap_or_default();
+    let caller =
+        Caller { id: &reviewer.user_id, name: &reviewer.name, department: &dept, purpose: "一键核查", application: Some(&app.id) };
+    let pre = prefill(conn, now, cfg, item, &app.subject, &caller).await?;
+    let mut rows = vec![];
+    for (m, f) in item.fields() {
+        let Some((iface, _)) = f.source() else { continue };
+        let i = cfg.services.interface(iface);
+        let submitted = app.form.get(&f.key).cloned().unwrap_or_default();
+        let auth = pre.values.get(&f.key).cloned();
+        let source = i.map(|i| format!("{}（{}）", i.name, owner_name(cfg, &i.owner))).unwrap_or_default();
+        let (ok, note) = match &auth {
+            None => (false, "数据源中查无记录".to_string()),
+            Some(a) if same(a, &submitted) => (true, String::new()),
+            Some(_) => (false, "与数据源不一致".to_string()),
+        };
+        rows.push(CheckRow {
+            material: m.name.clone(),
+            label: f.label.clone(),
+            submitted,
+            authoritative: auth.unwrap_or_default(),
+            source,
+            ok,
+            note,
+        });
+    }
+    for m in item.materials.iter().filter(|m| m.kind == MaterialKind::License) {
+        let number = app.licenses.get(&m.id).cloned().unwrap_or_default();
+        let v = licenses::verify_number(conn, &number, now).await?;
+        let source = v.license.as_ref().map(|l| l.source.clone()).unwrap_or_else(|| "电子证照库".into());
+        rows.push(CheckRow {
+            material: m.name.clone(),
+            label: "证照编号".into(),
+            submitted: number.clone(),
+            authoritative: v.license.as_ref().map(|l| format!("{} · {}", l.title, l.holder_name)).unwrap_or_default(),
+            source: format!("电子证照库（{source}）"),
+            ok: v.valid,
+            note: v.problems.join("；"),
+        });
+    }
+    let failed = rows.iter().filter(|r| !r.ok).count();
+    sqlx::query(
+        "INSERT INTO svc_checks (id, application_id, at, by_id, by_name, results, passed, failed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(new_id())
+    .bind(&app.id)
+    .bind(to_millis(now))
+    .bind(&reviewer.user_id)
+    .bind(&reviewer.name)
+    .bind(serde_json::to_string(&rows).unwrap_or_default())
+    .bind((rows.len() - failed) as i64)
+    .bind(failed as i64)
+    .execute(&mut *conn)
+    .await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("services.verify", "application", &app.id)
+            .by(&reviewer.user_id, &reviewer.name)
+            .detail(format!("一键核查 {} 项，通过 {}，不一致 {}", rows.len(), rows.len() - failed, failed)),
+    )
+    .await?;
+    Ok(rows)
+}
+
+fn owner_name<'c>(cfg: &'c CityConfig, code: &'c str) -> &'c str {
+    cfg.departments.iter().find(|d| d.code == code).map(|d| d.short_name.as_str()).unwrap_or(code)
+}
+
+/// The newest check run: (when, by, rows).
+pub async fn last_check(db: &Db, app: &str) -> Result<Option<(i64, String, Vec<CheckRow>)>> {
+    let r = sqlx::query("SELECT at, by_name, results FROM svc_checks WHERE application_id = $1 ORDER BY at DESC LIMIT 1")
+        .bind(app)
+        .fetch_optional(db.reader())
+        .await?;
+    match r {
+        Some(r) => {
+            let rows: Vec<CheckRow> = serde_json::from_str(&r.try_get::<String, _>("results")?).unwrap_or_default();
+            Ok(Some((r.try_get("at")?, r.try_get("by_name")?, rows)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// A reviewer's decision.
+pub enum Decision {
+    Approve { comment: String },
+    /// 一次性告知: every deficiency at once, by material id.
+    Return { items: Vec<(String, String)> },
+    Reject { reason: String, text: String },
+}
+
+/// Applies a reviewer's decision through the workflow engine; an approval issues the result
+/// (an e-license or a sealed document) and archives the case, a rejection archives it.
+pub async fn decide(
+    conn: &mut Conn,
+    rt: &Runtime<'_>,
+    now: OffsetDateTime,
+    key: &MasterKey,
+    id: &str,
+    reviewer: &Actor,
+    d: Decision,
+    ip: &str,
+) -> Result<SvcApp> {
+    let cfg = rt.cfg;
+    let wf_app = workflow::load(conn, cfg, id).await?;
+    let task = wf_app
+        .instance
+        .tasks
+        .iter()
+        .find(|t| t.status == domain::workflow::TaskStatus::Open)
+        .map(|t| t.no)
+        .ok_or_else(|| StoreError::conflict("action", "该申请当前没有待办环节"))?;
+    let action = match d {
+        Decision::Approve { comment } => Action::Approve { comment },
+        Decision::Return { items } => {
+            Action::Return { items: items.into_iter().map(|(target, note)| Deficiency { target, note }).collect() }
+        }
+        Decision::Reject { reason, text } => Action::Reject { reason, text },
+    };
+    let done = workflow::handle(conn, rt, id, Event::Act { task, actor: reviewer.clone(), action }, ip, now).await?;
+    let status = done.instance.status;
+    sqlx::query("UPDATE svc_applications SET status = $1, decided_at = $2 WHERE id = $3")
+        .bind(status.as_str())
+        .bind(status.is_final().then(|| to_millis(now)))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let mut app = get(conn, id).await?;
+    if status == Status::Approved {
+        let item = item_of(cfg, &app.item)?;
+        let lic = issue_result(conn, now, cfg, key, item, &app, reviewer).await?;
+        sqlx::query("UPDATE svc_applications SET result_number = $1 WHERE id = $2")
+            .bind(&lic.number)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        app.result_number = Some(lic.number.clone());
+        archive(conn, now, &app, Some(&lic)).await?;
+        crate::notify::send(
+            conn,
+            now,
+            &crate::notify::To::User(app.applicant_id.clone()),
+            &format!("/services/applications/{id}"),
+            &format!("【{}】已办结，{}编号 {}", item.name, lic.title, lic.number),
+        )
+        .await?;
+    } else if status == Status::Rejected {
+        archive(conn, now, &app, None).await?;
+    }
+    Ok(app)
+}
+
+async fn issue_result(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    cfg: &CityConfig,
+    key: &MasterKey,
+    item: &Item,
+    app: &SvcApp,
+    reviewer: &Actor,
+) -> Result<License> {
+    let label = |k: &str| item.fields().find(|(_, f)| f.key == k).map(|(_, f)| f.label.clone()).unwrap_or(k.into());
+    let (type_code, title, valid_years, keys): (Option<&str>, String, u32, Vec<String>) =
+        match (&item.result_license, &item.result_document) {
+            (Some(t), _) => {
+                let lt = cfg.services.license_type(t).ok_or_else(|| StoreError::NotFound(format!("证照类型“{t}”")))?;
+                (Some(t.as_str()), lt.name.clone(), lt.valid_years, lt.fields.clone())
+            }
+            (None, d) => (
+                None,
+                d.clone().unwrap_or_else(|| "办理结果".into()),
+                0,
+                item.fields().filter(|(_, f)| f.ty != FieldType::Consent).map(|(_, f)| f.key.clone()).collect(),
+            ),
+        };
+    let mut fields: Vec<(String, String)> =
+        keys.iter().map(|k| (label(k), app.form.get(k).cloned().unwrap_or_default())).collect();
+    if type_code.is_none() {
+        fields.insert(0, ("办理事项".into(), item.name.clone()));
+    }
+    let new = licenses::NewLicense {
+        type_code,
+        title: &title,
+        issuer: &item.department,
+        holder: (&app.subject, &app.subject_name),
+        holder_kind: if item.subject == Subject::Enterprise { "法人" } else { "自然人" },
+        valid_years,
+        fields,
+        application: Some(&app.id),
+    };
+    licenses::issue(conn, now, cfg, key, &new, (&reviewer.user_id, &reviewer.name)).await
+}
+
+/// 电子档案: the application's materials and result with the SM3 of the canonical manifest.
+async fn archive(conn: &mut Conn, now: OffsetDateTime, app: &SvcApp, result: Option<&License>) -> Result<()> {
+    let ups = sqlx::query("SELECT material, filename, size, sm3 FROM svc_uploads WHERE application_id = $1")
+        .bind(&app.id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let uploads: Vec<serde_json::Value> = ups
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "material": r.try_get::<String, _>("material").unwrap_or_default(),
+                "filename": r.try_get::<String, _>("filename").unwrap_or_default(),
+                "size": r.try_get::<i64, _>("size").unwrap_or_default(),
+                "sm3": r.try_get::<String, _>("sm3").unwrap_or_default(),
+            })
+        })
+        .collect();
+    let manifest = serde_json::json!({
+        "application": app.id, "item": app.item, "subject": app.subject, "subject_name": app.subject_name,
+        "status": app.status, "form": app.form, "sources": app.sources, "licenses": app.licenses, "uploads": uploads,
+        "result": result.map(|l| serde_json::json!({ "number": l.number, "title": l.title, "digest": l.digest })),
+    });
+    let text = domain::crypto::canonical_json(&manifest);
+    let digest = hex::encode(domain::crypto::sm3(text.as_bytes()));
+    sqlx::query("INSERT INTO svc_archive (application_id, archived_at, manifest, digest) VALUES ($1, $2, $3, $4)")
+        .bind(&app.id)
+        .bind(to_millis(now))
+        .bind(&text)
+        .bind(&digest)
+        .execute(&mut *conn)
+        .await?;
+    audit::append(conn, now, AuditEntry::new("services.archive", "application", &app.id).detail(format!("归档，SM3 {digest}")))
+        .await?;
+    Ok(())
+}
+
+/// (archived_at, digest, manifest) of an archived application.
+pub async fn archived(db: &Db, app: &str) -> Result<Option<(i64, String, String)>> {
+    let r = sqlx::query("SELECT archived_at, digest, manifest FROM svc_archive WHERE application_id = $1")
+        .bind(app)
+        .fetch_optional(db.reader())
+        .await?;
+    r.map(|r| Ok((r.try_get("archived_at")?, r.try_get("digest")?, r.try_get("manifest")?))).transpose()
+}
+
+/// The applicant's corrections after a one-time notice: new typed values (and uploads); data
+/// fields are retrieved again, so a source that was corrected meanwhile is picked up.
+#[allow(clippy::too_many_arguments)]
+pub async fn resubmit(
+    conn: &mut Conn,
+    rt: &Runtime<'_>,
+    now: OffsetDateTime,
+    id: &str,
+    who: &Actor,
+    typed: &BTreeMap<String, String>,
+    uploads: &[Upload],
+    ip: &str,
+) -> Result<SvcApp> {
+    let cfg = rt.cfg;
+    let app = get(conn, id).await?;
+    if app.applicant_id != who.user_id {
+        return Err(StoreError::Forbidden("只有申请人本人可以补正".into()));
+    }
+    if app.status != Status::Correcting.as_str() {
+        return Err(StoreError::conflict("status", "该申请不在补正状态"));
+    }
+    let item = item_of(cfg, &app.item)?;
+    if let Some((k, msg)) = check_form(item, typed).into_iter().next() {
+        return Err(StoreError::invalid(&k, msg));
+    }
+    let caller = Caller { id: &who.user_id, name: &who.name, department: "", purpose: "事项办理", application: Some(id) };
+    let (form, _, lics) = gather(conn, now, cfg, item, &app.subject, typed, &caller).await?;
+    let mut changed: Vec<String> = item
+        .materials
+        .iter()
+        .filter(|m| m.fields.iter().any(|f| form.get(&f.key) != app.form.get(&f.key)) || lics.get(&m.id) != app.licenses.get(&m.id))
+        .map(|m| m.id.clone())
+        .collect();
+    for u in uploads.iter().filter(|u| !u.bytes.is_empty()) {
+        if !changed.contains(&u.material) {
+            changed.push(u.material.clone());
+        }
+    }
+    let done = workflow::handle(conn, rt, id, Event::Resubmit { actor: who.clone(), changed }, ip, now).await?;
+    store_uploads(conn, now, id, uploads).await?;
+    sqlx::query("UPDATE svc_applications SET form = $1, licenses = $2, status = $3 WHERE id = $4")
+        .bind(serde_json::to_string(&form).unwrap_or_default())
+        .bind(serde_json::to_string(&lics).unwrap_or_default())
+        .bind(done.instance.status.as_str())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    get(conn, id).await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct AppRow {
+    pub id: String,
+    pub item: String,
+    pub department: String,
+    pub subject: String,
+    pub subject_name: String,
+    pub one_click: i64,
+    pub status: String,
+    pub submitted_at: i64,
+    pub decided_at: Option<i64>,
+    pub result_number: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct AppFilter {
+    pub applicant: Option<String>,
+    pub department: Option<String>,
+    pub status: Option<String>,
+    pub item: Option<String>,
+}
+
+pub async fn list(db: &Db, f: &AppFilter, limit: i64) -> Result<Vec<AppRow>> {
+    Ok(sqlx::query_as::<_, AppRow>(
+        "SELECT id, item, department, subject, subject_name, one_click, status, submitted_at, decided_at, result_number
+         FROM svc_applications
+         WHERE ($1 = '' OR applicant_id = $1) AND ($2 = '' OR department = $2) AND ($3 = '' OR status = $3)
+           AND ($4 = '' OR item = $4)
+         ORDER BY submitted_at DESC LIMIT $5",
+    )
+    .bind(f.applicant.as_deref().unwrap_or(""))
+    .bind(f.department.as_deref().unwrap_or(""))
+    .bind(f.status.as_deref().unwrap_or(""))
+    .bind(f.item.as_deref().unwrap_or(""))
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?)
+}

@@ -1,0 +1,221 @@
+//! Department e-seals (电子印章): an SM2 key pair per department, created on first use. The
+//! private key is stored SM4-GCM encrypted under a master key kept in a file outside the
+//! database (`keys/seal-master.key` beside a SQLite database), so a copy of the database
+//! alone cannot sign. Keys never leave the server: only signatures and public keys do.
+
+use crate::config::CityConfig;
+use crate::{Conn, Result, StoreError, audit, new_id};
+use domain::audit::AuditEntry;
+use domain::clock::to_millis;
+use domain::crypto::{self, KeyPair};
+use sqlx::Row;
+use std::path::{Path, PathBuf};
+use time::OffsetDateTime;
+
+/// The master key that encrypts seal private keys.
+pub struct MasterKey {
+    key: [u8; 16],
+    /// First 16 hex digits of SM3(key): stored beside each encrypted key, so a wrong key file
+    /// is reported as such rather than as a corrupt seal.
+    pub id: String,
+}
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MasterKey({})", self.id)
+    }
+}
+
+impl MasterKey {
+    pub fn from_bytes(key: [u8; 16]) -> MasterKey {
+        let id = hex::encode(&crypto::sm3(&key)[..8]);
+        MasterKey { key, id }
+    }
+
+    /// Reads the key file (32 hex digits), creating it with a fresh random key, readable by
+    /// the owner only, if it does not exist.
+    pub fn open(path: &Path) -> Result<MasterKey> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let bytes = hex::decode(text.trim()).ok().and_then(|b| <[u8; 16]>::try_from(b).ok());
+                bytes.map(MasterKey::from_bytes).ok_or_else(|| {
+                    StoreError::Other(format!("印章主密钥文件 {} 格式不对（应为 32 位十六进制）", path.display()))
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut key = [0u8; 16];
+                getrandom::fill(&mut key).expect("OS random source");
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StoreError::Other(format!("无法创建密钥目录 {}：{e}", dir.display())))?;
+                }
+                write_private(path, &hex::encode(key))
+                    .map_err(|e| StoreError::Other(format!("无法写入印章主密钥 {}：{e}", path.display())))?;
+                tracing::info!(path = %path.display(), "created the e-seal master key; back it up with the database");
+                Ok(MasterKey::from_bytes(key))
+            }
+            Err(e) => Err(StoreError::Other(format!("无法读取印章主密钥 {}：{e}", path.display()))),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+/// Where the master key lives: `YINGSHANG_SEAL_KEY_FILE` if set, else `keys/seal-master.key`
+/// beside a SQLite database file.
+pub fn key_path(database_url: &str) -> Result<PathBuf> {
+    if let Ok(p) = std::env::var("YINGSHANG_SEAL_KEY_FILE")
+        && !p.trim().is_empty()
+    {
+        return Ok(PathBuf::from(p));
+    }
+    let file = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:"));
+    match file.map(|f| f.split('?').next().unwrap_or(f)) {
+        Some(f) if f != ":memory:" => {
+            let dir = Path::new(f).parent().unwrap_or(Path::new("."));
+            Ok(dir.join("keys").join("seal-master.key"))
+        }
+        _ => Err(StoreError::Other("请用环境变量 YINGSHANG_SEAL_KEY_FILE 指定印章主密钥文件".into())),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Seal {
+    pub id: String,
+    pub department: String,
+    pub name: String,
+    /// Uncompressed SEC1, hex.
+    pub public_key: String,
+    /// The seal picture, SVG.
+    pub image: String,
+}
+
+/// The picture: a red ring with the department's name along the top arc and a star, the
+/// shape of an official round seal. Generated, so no image file is needed.
+fn seal_svg(name: &str) -> String {
+    let chars: Vec<char> = format!("{name}电子印章").chars().collect();
+    let n = chars.len().max(1) as f64;
+    let mut text = String::new();
+    // Spread the characters over 240° of the upper arc, upright toward the centre.
+    for (i, c) in chars.iter().enumerate() {
+        let a = (-210.0 + 240.0 * (i as f64 + 0.5) / n).to_radians();
+        let (x, y) = (100.0 + 72.0 * a.cos(), 100.0 + 72.0 * a.sin());
+        let rot = a.to_degrees() + 90.0;
+        text.push_str(&format!(
+            "<text x=\"{x:.1}\" y=\"{y:.1}\" transform=\"rotate({rot:.1} {x:.1} {y:.1})\" text-anchor=\"middle\" dominant-baseline=\"middle\" font-size=\"17\" fill=\"#d42d2d\">{c}</text>"
+        ));
+    }
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 200 200\" width=\"160\" height=\"160\" role=\"img\" aria-label=\"{name}电子印章\"><circle cx=\"100\" cy=\"100\" r=\"94\" fill=\"none\" stroke=\"#d42d2d\" stroke-width=\"6\"/>{text}<polygon points=\"100,68 108,92 133,92 113,107 120,131 100,116 80,131 87,107 67,92 92,92\" fill=\"#d42d2d\"/></svg>"
+    )
+}
+
+fn seal_from(r: &sqlx::any::AnyRow) -> Result<Seal> {
+    Ok(Seal {
+        id: r.try_get("id")?,
+        department: r.try_get("department")?,
+        name: r.try_get("name")?,
+        public_key: r.try_get("public_key")?,
+        image: r.try_get("image")?,
+    })
+}
+
+pub async fn by_id(conn: &mut Conn, id: &str) -> Result<Option<Seal>> {
+    let r = sqlx::query("SELECT id, department, name, public_key, image FROM seals WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    r.as_ref().map(seal_from).transpose()
+}
+
+/// The department's seal, made on first use (audited).
+pub async fn of_department(conn: &mut Conn, now: OffsetDateTime, cfg: &CityConfig, key: &MasterKey, dept: &str) -> Result<Seal> {
+    let r = sqlx::query("SELECT id, department, name, public_key, image FROM seals WHERE department = $1")
+        .bind(dept)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(r) = r {
+        return seal_from(&r);
+    }
+    let d = cfg
+        .departments
+        .iter()
+        .find(|d| d.code == dept)
+        .ok_or_else(|| StoreError::NotFound(format!("部门“{dept}”")))?;
+    let pair = loop {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).expect("OS random source");
+        if let Some(p) = KeyPair::from_secret(&secret) {
+            break p;
+        }
+    };
+    let mut nonce = [0u8; 12];
+    getrandom::fill(&mut nonce).expect("OS random source");
+    let enc = crypto::sm4_seal(&key.key, &nonce, dept.as_bytes(), &pair.secret());
+    let seal = Seal {
+        id: new_id(),
+        department: dept.to_string(),
+        name: format!("{}电子印章", d.name),
+        public_key: hex::encode(pair.public()),
+        image: seal_svg(&d.name),
+    };
+    sqlx::query(
+        "INSERT INTO seals (id, department, name, public_key, secret_enc, nonce, key_id, image, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&seal.id)
+    .bind(dept)
+    .bind(&seal.name)
+    .bind(&seal.public_key)
+    .bind(hex::encode(enc))
+    .bind(hex::encode(nonce))
+    .bind(&key.id)
+    .bind(&seal.image)
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("seal.create", "seal", &seal.id).detail(format!("生成{}（SM2 公钥 {}…）", seal.name, &seal.public_key[..18])),
+    )
+    .await?;
+    Ok(seal)
+}
+
+/// Signs `msg` with the seal's private key, decrypted only for this call.
+pub async fn sign(conn: &mut Conn, key: &MasterKey, seal: &Seal, msg: &[u8]) -> Result<[u8; 64]> {
+    let r = sqlx::query("SELECT secret_enc, nonce, key_id FROM seals WHERE id = $1")
+        .bind(&seal.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let key_id: String = r.try_get("key_id")?;
+    if key_id != key.id {
+        return Err(StoreError::Other(format!(
+            "{}由另一个主密钥（{key_id}）加密，当前密钥文件为 {}，请恢复原密钥文件",
+            seal.name, key.id
+        )));
+    }
+    let enc = hex::decode(r.try_get::<String, _>("secret_enc")?).map_err(|_| StoreError::Other("印章密钥损坏".into()))?;
+    let nonce: [u8; 12] = hex::decode(r.try_get::<String, _>("nonce")?)
+        .ok()
+        .and_then(|n| n.try_into().ok())
+        .ok_or_else(|| StoreError::Other("印章密钥损坏".into()))?;
+    let secret = crypto::sm4_open(&key.key, &nonce, seal.department.as_bytes(), &enc)
+        .map_err(|e| StoreError::Other(format!("{}：{e}", seal.name)))?;
+    let secret: [u8; 32] = secret.try_into().map_err(|_| StoreError::Other("印章密钥损坏".into()))?;
+    let pair = KeyPair::from_secret(&secret).ok_or_else(|| StoreError::Other("印章密钥损坏".into()))?;
+    Ok(pair.sign(msg))
+}

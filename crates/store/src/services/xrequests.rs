@@ -1,0 +1,184 @@
+//! 跨部门证明协查: a reviewer asks another department to confirm a fact; that department's
+//! staff answer in the platform within the request's own deadline (working days).
+
+use crate::config::CityConfig;
+use crate::notify::{self, To};
+use crate::{Conn, Db, Result, StoreError, audit, new_id};
+use domain::audit::AuditEntry;
+use domain::calendar::WorkCalendar;
+use domain::clock::{from_local, local, to_millis};
+use domain::workflow::Actor;
+use time::OffsetDateTime;
+
+/// Working days the asked department has to answer.
+pub const ANSWER_DAYS: u32 = 3;
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct XRequest {
+    pub id: String,
+    pub application_id: String,
+    pub from_dept: String,
+    pub to_dept: String,
+    pub question: String,
+    pub asked_by_name: String,
+    pub asked_at: i64,
+    pub due_at: i64,
+    /// `confirmed` or `denied`.
+    pub outcome: Option<String>,
+    pub answer: Option<String>,
+    pub answered_by_name: Option<String>,
+    pub answered_at: Option<i64>,
+}
+
+impl XRequest {
+    pub fn outcome_label(&self) -> &'static str {
+        match self.outcome.as_deref() {
+            Some("confirmed") => "属实",
+            Some("denied") => "不属实",
+            _ => "待答复",
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn ask(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    cfg: &CityConfig,
+    cal: &WorkCalendar,
+    app_id: &str,
+    from_dept: &str,
+    to_dept: &str,
+    question: &str,
+    by: &Actor,
+) -> Result<String> {
+    if question.trim().chars().count() < 4 {
+        return Err(StoreError::invalid("question", "请写明需要对方部门核实的事项，如“申请人是否在我市有欠薪记录”"));
+    }
+    let to = cfg
+        .departments
+        .iter()
+        .find(|d| d.code == to_dept)
+        .ok_or_else(|| StoreError::invalid("to_dept", "请选择协查部门"))?;
+    if to_dept == from_dept {
+        return Err(StoreError::invalid("to_dept", "协查部门应为其他部门"));
+    }
+    // Due at the end of the office day, ANSWER_DAYS working days on.
+    let l = local(now);
+    let due_day = cal.add_working_days(l.date(), ANSWER_DAYS);
+    let due = from_local(due_day.with_hms(17, 30, 0).expect("valid time"));
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO svc_xrequests (id, application_id, from_dept, to_dept, question, asked_by, asked_by_name, asked_at, due_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(app_id)
+    .bind(from_dept)
+    .bind(to_dept)
+    .bind(question.trim())
+    .bind(&by.user_id)
+    .bind(&by.name)
+    .bind(to_millis(now))
+    .bind(to_millis(due))
+    .execute(&mut *conn)
+    .await?;
+    notify::send(
+        conn,
+        now,
+        &To::Role { department: Some(to_dept.to_string()), role: "dept_staff".into() },
+        "/services/xrequests",
+        &format!("【跨部门协查】{}请求核实：{}（{} 前答复）", from_dept_name(cfg, from_dept), question.trim(), due_day),
+    )
+    .await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("services.xrequest", "application", app_id)
+            .by(&by.user_id, &by.name)
+            .detail(format!("向{}发起协查：{}", to.short_name, question.trim())),
+    )
+    .await?;
+    Ok(id)
+}
+
+fn from_dept_name<'c>(cfg: &'c CityConfig, code: &'c str) -> &'c str {
+    cfg.departments.iter().find(|d| d.code == code).map(|d| d.short_name.as_str()).unwrap_or(code)
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> Result<XRequest> {
+    sqlx::query_as::<_, XRequest>("SELECT * FROM svc_xrequests WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("协查请求".into()))
+}
+
+/// The asked department answers: confirmed or denied, with an explanation.
+pub async fn answer(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    id: &str,
+    confirmed: bool,
+    text: &str,
+    by: &Actor,
+) -> Result<XRequest> {
+    let x = get(conn, id).await?;
+    if by.department.as_deref() != Some(x.to_dept.as_str()) {
+        return Err(StoreError::Forbidden("只有被协查部门可以答复".into()));
+    }
+    if text.trim().is_empty() {
+        return Err(StoreError::invalid("answer", "请写明核实情况和依据"));
+    }
+    let r = sqlx::query(
+        "UPDATE svc_xrequests SET outcome = $1, answer = $2, answered_by = $3, answered_by_name = $4, answered_at = $5
+         WHERE id = $6 AND answered_at IS NULL",
+    )
+    .bind(if confirmed { "confirmed" } else { "denied" })
+    .bind(text.trim())
+    .bind(&by.user_id)
+    .bind(&by.name)
+    .bind(to_millis(now))
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::conflict("answer", "该协查已答复"));
+    }
+    let x = get(conn, id).await?;
+    notify::send(
+        conn,
+        now,
+        &To::Role { department: Some(x.from_dept.clone()), role: "dept_staff".into() },
+        &format!("/services/applications/{}", x.application_id),
+        &format!("【跨部门协查】已答复：{}（{}）", x.question, x.outcome_label()),
+    )
+    .await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("services.xanswer", "application", &x.application_id)
+            .by(&by.user_id, &by.name)
+            .detail(format!("协查答复：{}，{}", x.outcome_label(), text.trim())),
+    )
+    .await?;
+    Ok(x)
+}
+
+pub async fn of_application(db: &Db, app: &str) -> Result<Vec<XRequest>> {
+    Ok(sqlx::query_as::<_, XRequest>("SELECT * FROM svc_xrequests WHERE application_id = $1 ORDER BY asked_at")
+        .bind(app)
+        .fetch_all(db.reader())
+        .await?)
+}
+
+/// Requests to a department, unanswered first.
+pub async fn to_department(db: &Db, dept: &str, limit: i64) -> Result<Vec<XRequest>> {
+    Ok(sqlx::query_as::<_, XRequest>(
+        "SELECT * FROM svc_xrequests WHERE to_dept = $1 ORDER BY (answered_at IS NULL) DESC, asked_at DESC LIMIT $2",
+    )
+    .bind(dept)
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?)
+}

@@ -1,0 +1,777 @@
+//! 一键申报 pages: the zone (专区) of items, the prefilled application form, the applicant's
+//! and the department's lists, the application page with one-click verification (一键核查),
+//! the certificate assistant (证件助手), decisions and cross-department verification (跨部门
+//! 证明协查), and the corrections after a one-time notice.
+
+use super::render;
+use super::workflow::actor_of;
+use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
+use crate::error::{AppError, PageResult};
+use crate::layout::{FormErrors, Layout, fmt_millis};
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query};
+use axum::routing::{get, post};
+use domain::auth::{DataScope, Principal, UserKind, perm};
+use domain::workflow::Status;
+use std::collections::BTreeMap;
+use store::config::services::{FieldType, Item, MaterialKind, Subject};
+use store::services::exchange::Caller;
+use store::services::licenses::License;
+use store::services::xrequests::XRequest;
+use store::services::{self as svc, CheckRow, Decision, SvcApp, Upload};
+use store::workflow::Runtime;
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .add("/services", Access::Authenticated, get(zone))
+        .add(
+            "/services/items/{code}",
+            Access::Authenticated,
+            get(item_page).post(apply).layer(DefaultBodyLimit::max(4 * svc::MAX_UPLOAD)),
+        )
+        .add("/services/mine", Access::Perm(perm::WORKFLOW_APPLY), get(mine))
+        .add("/services/applications", Access::Perm(perm::WORKFLOW_ACT), get(department_list))
+        .add("/services/applications/{id}", Access::Authenticated, get(application))
+        .add("/services/applications/{id}/verify", Access::Perm(perm::WORKFLOW_ACT), post(verify))
+        .add("/services/applications/{id}/decide", Access::Perm(perm::WORKFLOW_ACT), post(decide))
+        .add("/services/applications/{id}/xrequest", Access::Perm(perm::WORKFLOW_ACT), post(ask))
+        .add(
+            "/services/applications/{id}/resubmit",
+            Access::Perm(perm::WORKFLOW_APPLY),
+            post(resubmit).layer(DefaultBodyLimit::max(4 * svc::MAX_UPLOAD)),
+        )
+        .add("/services/xrequests", Access::Perm(perm::WORKFLOW_ACT), get(xrequests))
+        .add("/services/xrequests/{id}", Access::Perm(perm::WORKFLOW_ACT), post(answer))
+}
+
+pub fn status_label(s: &str) -> &'static str {
+    match s {
+        "running" => "审核中",
+        "correcting" => "待补正",
+        "approved" => "已办结",
+        "rejected" => "不予受理/不予许可",
+        "withdrawn" => "已撤回",
+        _ => "—",
+    }
+}
+
+fn dept_name(ctx: &RequestCtx, code: &str) -> String {
+    super::workflow::dept_name(ctx, code)
+}
+
+/// The subject a user applies for: their enterprise (USCC) or themselves (ID number).
+fn subject_of(p: &Principal, item: &Item) -> Result<(String, String), String> {
+    match (item.subject, p.kind) {
+        (Subject::Enterprise, UserKind::Enterprise) => {
+            p.uscc.clone().map(|u| (u, p.display_name.clone())).ok_or_else(|| "账号没有统一社会信用代码".into())
+        }
+        (Subject::Person, UserKind::Citizen) => {
+            p.id_card_no.clone().map(|c| (c, p.display_name.clone())).ok_or_else(|| "账号没有公民身份号码".into())
+        }
+        (Subject::Enterprise, _) => Err("本事项由企业以统一社会信用代码登录后申报".into()),
+        (Subject::Person, _) => Err("本事项由群众以身份证号登录后申报".into()),
+    }
+}
+
+// ---------------------------------------------------------------- the zone
+
+#[derive(serde::Deserialize, Default)]
+struct ZoneQuery {
+    q: Option<String>,
+    dept: Option<String>,
+    all: Option<String>,
+}
+
+struct ItemLine {
+    code: String,
+    name: String,
+    dept: String,
+    kind: String,
+    subject: &'static str,
+    promised: u32,
+    legal: u32,
+    one_click: bool,
+    kinds: String,
+}
+
+#[derive(Template)]
+#[template(path = "services/zone.html")]
+struct ZonePage {
+    layout: Layout,
+    items: Vec<ItemLine>,
+    depts: Vec<(String, String)>,
+    q: String,
+    dept: String,
+    all: bool,
+    total: usize,
+    one_click: usize,
+}
+
+async fn zone(ctx: RequestCtx, Query(q): Query<ZoneQuery>) -> PageResult {
+    let cfg = &ctx.state.config;
+    let all = q.all.as_deref() == Some("1");
+    let kw = q.q.clone().unwrap_or_default();
+    let dept = q.dept.clone().unwrap_or_default();
+    let items = &cfg.services.items;
+    let lines = items
+        .iter()
+        .filter(|i| all || i.one_click())
+        .filter(|i| dept.is_empty() || i.department == dept)
+        .filter(|i| kw.trim().is_empty() || i.name.contains(kw.trim()) || i.code.contains(kw.trim()))
+        .map(|i| {
+            let mut kinds: Vec<&str> = i.materials.iter().map(|m| m.kind.label()).collect();
+            kinds.dedup();
+            ItemLine {
+                code: i.code.clone(),
+                name: i.name.clone(),
+                dept: dept_name(&ctx, &i.department),
+                kind: i.kind.clone(),
+                subject: i.subject.label(),
+                promised: i.promised_days,
+                legal: i.legal_days,
+                one_click: i.one_click(),
+                kinds: kinds.join("、"),
+            }
+        })
+        .collect();
+    let mut depts: Vec<(String, String)> = items.iter().map(|i| (i.department.clone(), dept_name(&ctx, &i.department))).collect();
+    depts.sort();
+    depts.dedup();
+    render(ZonePage {
+        layout: Layout::new(&ctx, &cfg.city.name, "一键申报专区", "/services"),
+        items: lines,
+        depts,
+        q: kw,
+        dept,
+        all,
+        total: items.len(),
+        one_click: items.iter().filter(|i| i.one_click()).count(),
+    })
+}
+
+// ---------------------------------------------------------------- applying
+
+struct FieldView {
+    key: String,
+    label: String,
+    ty: &'static str,
+    value: String,
+    /// Where the value came from (interface name) when prefilled.
+    from: String,
+    options: Vec<String>,
+    required: bool,
+    readonly: bool,
+    checked: bool,
+}
+
+struct MaterialView {
+    id: String,
+    name: String,
+    kind: &'static str,
+    fields: Vec<FieldView>,
+    /// For license materials: the license found, or why none.
+    license: Option<(String, String, String)>,
+    missing: String,
+    upload: bool,
+}
+
+fn ty_name(t: FieldType) -> &'static str {
+    match t {
+        FieldType::Number => "number",
+        FieldType::Date => "date",
+        FieldType::Phone => "tel",
+        FieldType::Select => "select",
+        FieldType::Consent => "consent",
+        _ => "text",
+    }
+}
+
+fn material_views(
+    cfg: &store::config::CityConfig,
+    item: &Item,
+    values: &BTreeMap<String, String>,
+    from: &BTreeMap<String, String>,
+    lics: &BTreeMap<String, Option<License>>,
+) -> Vec<MaterialView> {
+    item.materials
+        .iter()
+        .map(|m| {
+            let fields = m
+                .fields
+                .iter()
+                .map(|f| {
+                    let value = values.get(&f.key).cloned().unwrap_or_default();
+                    FieldView {
+                        key: f.key.clone(),
+                        label: f.label.clone(),
+                        ty: ty_name(f.ty),
+                        checked: f.ty == FieldType::Consent && !value.is_empty(),
+                        value,
+                        from: from.get(&f.key).cloned().unwrap_or_default(),
+                        options: f.options.clone(),
+                        required: f.required,
+                        readonly: m.kind == MaterialKind::Data,
+                    }
+                })
+                .collect();
+            let tname = m.license.as_deref().and_then(|t| cfg.services.license_type(t)).map(|t| t.name.clone());
+            let license = lics
+                .get(&m.id)
+                .and_then(|l| l.as_ref())
+                .map(|l| (l.number.clone(), l.title.clone(), l.source.clone()));
+            MaterialView {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                kind: m.kind.label(),
+                fields,
+                missing: if m.kind == MaterialKind::License && license.is_none() {
+                    format!("名下没有有效的{}", tname.unwrap_or_default())
+                } else {
+                    String::new()
+                },
+                license,
+                upload: m.kind == MaterialKind::Upload,
+            }
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "services/item.html")]
+struct ItemPage {
+    layout: Layout,
+    item: Item,
+    dept: String,
+    result: String,
+    materials: Vec<MaterialView>,
+    /// Why this user cannot apply; empty when they can.
+    cannot: String,
+    errors: FormErrors,
+}
+
+async fn item_page(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
+    show_item(&ctx, &code, None, FormErrors::default()).await
+}
+
+async fn show_item(
+    ctx: &RequestCtx,
+    code: &str,
+    typed: Option<&BTreeMap<String, String>>,
+    errors: FormErrors,
+) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let cfg = &state.config;
+    let item = cfg.services.item(code).ok_or_else(|| AppError::NotFound(format!("事项“{code}”")))?;
+    let mut cannot = if p.can(perm::WORKFLOW_APPLY) { String::new() } else { "您的账号不能申报事项".into() };
+    let (mut values, mut from, mut lics) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    match subject_of(p, item) {
+        Ok((subject, _)) if cannot.is_empty() => {
+            // Prefilling reads the applicant's own records: logged like any call.
+            let mut tx = state.db.begin().await?;
+            let caller =
+                Caller { id: &p.user_id, name: &p.display_name, department: "", purpose: "事项办理", application: None };
+            let pre = svc::prefill(&mut tx, state.clock.now(), cfg, item, &subject, &caller).await?;
+            tx.commit().await?;
+            (values, from, lics) = (pre.values, pre.from, pre.licenses);
+        }
+        Ok(_) => {}
+        Err(m) => cannot = m,
+    }
+    if let Some(t) = typed {
+        for (k, v) in t {
+            values.insert(k.clone(), v.clone());
+        }
+    }
+    let materials = material_views(cfg, item, &values, &from, &lics);
+    let bad = !errors.is_empty();
+    let mut r = render(ItemPage {
+        layout: Layout::new(ctx, &cfg.city.name, &item.name, "/services"),
+        dept: dept_name(ctx, &item.department),
+        result: item.result_name(&cfg.services).to_string(),
+        item: item.clone(),
+        materials,
+        cannot,
+        errors,
+    })?;
+    if bad {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+/// Reads the application form: text fields and files.
+async fn read_form(mut mp: Multipart) -> Result<(BTreeMap<String, String>, Vec<Upload>), AppError> {
+    let (mut values, mut uploads) = (BTreeMap::new(), vec![]);
+    while let Some(field) = mp.next_field().await.map_err(|e| AppError::invalid("file", format!("上传中断：{e}")))? {
+        let name = field.name().unwrap_or("").to_string();
+        if let Some(material) = name.strip_prefix("file_") {
+            let filename = field.file_name().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(|e| AppError::invalid("file", format!("上传中断：{e}")))?;
+            uploads.push(Upload { material: material.to_string(), filename, bytes: bytes.to_vec() });
+        } else {
+            let text = field.text().await.unwrap_or_default();
+            if let Some(key) = name.strip_prefix("f_") {
+                values.insert(key.to_string(), text);
+            }
+        }
+    }
+    Ok((values, uploads))
+}
+
+async fn apply(ctx: RequestCtx, Path(code): Path<String>, mp: Multipart) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    if !p.can(perm::WORKFLOW_APPLY) {
+        return Err(AppError::Forbidden("您的账号不能申报事项".into()).into());
+    }
+    let cfg = &state.config;
+    let item = cfg.services.item(&code).ok_or_else(|| AppError::NotFound(format!("事项“{code}”")))?;
+    let (subject, subject_name) = subject_of(p, item).map_err(|m| AppError::Forbidden(m))?;
+    let (typed, uploads) = read_form(mp).await?;
+    let mut errors = FormErrors::default();
+    for (k, m) in svc::check_form(item, &typed) {
+        errors.add(&k, m);
+    }
+    if !errors.is_empty() {
+        return show_item(&ctx, &code, Some(&typed), errors).await;
+    }
+    let cal = state.calendar();
+    let rt = Runtime { cfg, cal: &cal };
+    let actor = actor_of(p);
+    let who = svc::Applicant { actor: &actor, subject: &subject, subject_name: &subject_name };
+    let mut tx = state.db.begin().await?;
+    match svc::submit(&mut tx, &rt, state.clock.now(), &code, &who, &typed, &uploads, &ctx.ip).await {
+        Ok(id) => {
+            tx.commit().await?;
+            if let Some(w) = &state.job_waker {
+                w.notify_one();
+            }
+            let msg = if item.one_click() { "已一键申报，无需上传材料，请等待审核。" } else { "已提交，请等待审核。" };
+            Ok(redirect_with_flash(&format!("/services/applications/{id}"), msg, state.secure_cookies))
+        }
+        Err(store::StoreError::Invalid { field, message }) => {
+            drop(tx);
+            errors.add(&field, message);
+            show_item(&ctx, &code, Some(&typed), errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- lists
+
+struct AppLine {
+    id: String,
+    item: String,
+    subject_name: String,
+    dept: String,
+    one_click: bool,
+    status: &'static str,
+    status_code: String,
+    submitted: String,
+    result: String,
+}
+
+#[derive(Template)]
+#[template(path = "services/list.html")]
+struct ListPage {
+    layout: Layout,
+    title: String,
+    rows: Vec<AppLine>,
+    staff: bool,
+    status: String,
+}
+
+fn lines(ctx: &RequestCtx, rows: Vec<svc::AppRow>) -> Vec<AppLine> {
+    let cfg = &ctx.state.config;
+    rows.into_iter()
+        .map(|r| AppLine {
+            item: cfg.services.item(&r.item).map(|i| i.name.clone()).unwrap_or(r.item.clone()),
+            dept: dept_name(ctx, &r.department),
+            one_click: r.one_click != 0,
+            status: status_label(&r.status),
+            submitted: fmt_millis(&Some(r.submitted_at)),
+            result: r.result_number.unwrap_or_default(),
+            status_code: r.status,
+            subject_name: r.subject_name,
+            id: r.id,
+        })
+        .collect()
+}
+
+async fn mine(ctx: RequestCtx) -> PageResult {
+    let p = ctx.user()?;
+    let f = svc::AppFilter { applicant: Some(p.user_id.clone()), ..Default::default() };
+    let rows = svc::list(&ctx.state.db, &f, 200).await?;
+    render(ListPage {
+        layout: Layout::new(&ctx, &ctx.state.config.city.name, "我的办件", "/services/mine"),
+        title: "我的办件".into(),
+        rows: lines(&ctx, rows),
+        staff: false,
+        status: String::new(),
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ListQuery {
+    status: Option<String>,
+}
+
+async fn department_list(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
+    let p = ctx.user()?;
+    let all = p.scope(perm::WORKFLOW_ACT) == Some(DataScope::All);
+    let dept = if all { None } else { Some(p.department_code.clone().unwrap_or_else(|| "-".into())) };
+    let status = q.status.clone().unwrap_or_default();
+    let f = svc::AppFilter { department: dept, status: Some(status.clone()), ..Default::default() };
+    let rows = svc::list(&ctx.state.db, &f, 500).await?;
+    render(ListPage {
+        layout: Layout::new(&ctx, &ctx.state.config.city.name, "一键申报办件", "/services/applications"),
+        title: if all { "一键申报办件（全市）".into() } else { "一键申报办件（本部门）".into() },
+        rows: lines(&ctx, rows),
+        staff: true,
+        status,
+    })
+}
+
+// ---------------------------------------------------------------- the application page
+
+struct XView {
+    x: XRequest,
+    to: String,
+    due: String,
+    overdue: bool,
+    asked: String,
+    answered: String,
+}
+
+#[derive(Template)]
+#[template(path = "services/application.html")]
+struct AppPage {
+    layout: Layout,
+    app: SvcApp,
+    item: Item,
+    dept: String,
+    status: &'static str,
+    materials: Vec<MaterialView>,
+    uploads: Vec<(String, String, i64, String)>,
+    check: Option<(String, String, Vec<CheckRow>)>,
+    holder_licenses: Vec<License>,
+    notices: Vec<(String, String, Vec<(String, String)>)>,
+    records: Vec<(String, String, String)>,
+    xrequests: Vec<XView>,
+    departments: Vec<(String, String)>,
+    reasons: Vec<(String, String)>,
+    is_reviewer: bool,
+    is_applicant: bool,
+    correcting: bool,
+    running: bool,
+    archive: Option<(String, String)>,
+    result_name: String,
+    errors: FormErrors,
+}
+
+/// The application if the user may see it: the applicant, staff of the item's department,
+/// of a department asked to verify, or with city-wide scope. Refusals are audited.
+async fn visible(ctx: &RequestCtx, id: &str) -> Result<(SvcApp, bool), AppError> {
+    let p = ctx.user()?;
+    let mut conn = ctx.state.db.reader().acquire().await.map_err(store::StoreError::from)?;
+    let app = svc::get(&mut conn, id).await?;
+    drop(conn);
+    let staff = p.can(perm::WORKFLOW_ACT);
+    let reviewer = staff && p.department_code.as_deref() == Some(app.department.as_str());
+    let ok = p.user_id == app.applicant_id
+        || reviewer
+        || (staff && p.scope(perm::WORKFLOW_ACT) == Some(DataScope::All))
+        || (staff
+            && svc::xrequests::of_application(&ctx.state.db, id)
+                .await?
+                .iter()
+                .any(|x| p.department_code.as_deref() == Some(x.to_dept.as_str())));
+    if !ok {
+        let e = ctx.entry("access.denied", "application", id).outcome(domain::audit::Outcome::Denied).detail("无权查看该申请");
+        ctx.audit(e).await?;
+        return Err(AppError::Forbidden("您无权查看该申请".into()));
+    }
+    Ok((app, reviewer))
+}
+
+async fn application(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+    let (app, reviewer) = visible(&ctx, &id).await?;
+    show(&ctx, app, reviewer, FormErrors::default()).await
+}
+
+async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: FormErrors) -> PageResult {
+    let state = &ctx.state;
+    let cfg = &state.config;
+    let p = ctx.user()?;
+    let item = cfg.services.item(&app.item).ok_or_else(|| AppError::NotFound("事项".into()))?.clone();
+    let wf = store::workflow::get(&state.db, cfg, &app.id).await?;
+    let mut lics = BTreeMap::new();
+    let mut conn = state.db.reader().acquire().await.map_err(store::StoreError::from)?;
+    for (m, n) in &app.licenses {
+        lics.insert(m.clone(), store::services::licenses::get(&mut conn, n).await?);
+    }
+    drop(conn);
+    let from: BTreeMap<String, String> = app
+        .sources
+        .iter()
+        .map(|(k, i)| (k.clone(), cfg.services.interface(i).map(|i| i.name.clone()).unwrap_or_default()))
+        .collect();
+    let materials = material_views(cfg, &item, &app.form, &from, &lics);
+    let target = |t: &str| item.material(t).map(|m| m.name.clone()).unwrap_or(t.to_string());
+    let notices = wf
+        .instance
+        .notices
+        .iter()
+        .map(|n| {
+            (
+                crate::layout::fmt_time(n.at),
+                n.by.clone(),
+                n.items.iter().map(|d| (target(&d.target), d.note.clone())).collect(),
+            )
+        })
+        .collect();
+    let records = wf
+        .instance
+        .records
+        .iter()
+        .map(|r| (crate::layout::fmt_time(r.at), r.by.clone(), format!("{}{}", r.action, if r.text.is_empty() { String::new() } else { format!("：{}", r.text) })))
+        .collect();
+    let now_ms = domain::clock::to_millis(state.clock.now());
+    let xrequests = svc::xrequests::of_application(&state.db, &app.id)
+        .await?
+        .into_iter()
+        .map(|x| XView {
+            to: dept_name(ctx, &x.to_dept),
+            due: fmt_millis(&Some(x.due_at)),
+            overdue: x.answered_at.is_none_or(|a| a > x.due_at) && now_ms > x.due_at,
+            asked: fmt_millis(&Some(x.asked_at)),
+            answered: fmt_millis(&x.answered_at),
+            x,
+        })
+        .collect();
+    let check = svc::last_check(&state.db, &app.id).await?.map(|(at, by, rows)| (fmt_millis(&Some(at)), by, rows));
+    let holder_licenses = if reviewer { store::services::licenses::of_holder(&state.db, &app.subject).await? } else { vec![] };
+    let archive = svc::archived(&state.db, &app.id).await?.map(|(at, d, _)| (fmt_millis(&Some(at)), d));
+    let departments = cfg
+        .departments
+        .iter()
+        .filter(|d| d.code != app.department)
+        .map(|d| (d.code.clone(), d.short_name.clone()))
+        .collect();
+    let reasons = cfg.reasons.iter().map(|r| (r.code.clone(), r.text.clone())).collect();
+    let status = wf.instance.status;
+    let bad = !errors.is_empty();
+    let mut r = render(AppPage {
+        layout: Layout::new(ctx, &cfg.city.name, &item.name, if reviewer { "/services/applications" } else { "/services/mine" }),
+        dept: dept_name(ctx, &item.department),
+        status: status_label(status.as_str()),
+        uploads: svc::uploads_of(&state.db, &app.id).await?,
+        is_applicant: p.user_id == app.applicant_id,
+        correcting: status == Status::Correcting,
+        running: status == Status::Running,
+        materials,
+        check,
+        holder_licenses,
+        notices,
+        records,
+        xrequests,
+        departments,
+        reasons,
+        is_reviewer: reviewer,
+        archive,
+        result_name: item.result_name(&cfg.services).to_string(),
+        errors,
+        item,
+        app,
+    })?;
+    if bad {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+/// Commits, or shows a store refusal on the application page.
+async fn finish<T>(
+    ctx: &RequestCtx,
+    id: &str,
+    tx: store::Tx,
+    r: Result<T, store::StoreError>,
+    done: &str,
+) -> PageResult {
+    match r {
+        Ok(_) => {
+            tx.commit().await?;
+            if let Some(w) = &ctx.state.job_waker {
+                w.notify_one();
+            }
+            Ok(redirect_with_flash(&format!("/services/applications/{id}"), done, ctx.state.secure_cookies))
+        }
+        Err(store::StoreError::Invalid { field, message } | store::StoreError::Conflict { field, message }) => {
+            drop(tx);
+            let (app, reviewer) = visible(ctx, id).await?;
+            let mut e = FormErrors::default();
+            e.add(&field, message);
+            show(ctx, app, reviewer, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn reviewer_only(reviewer: bool) -> Result<(), AppError> {
+    if reviewer { Ok(()) } else { Err(AppError::Forbidden("只有事项所属部门的审批人员可以办理".into())) }
+}
+
+async fn verify(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+    let (app, reviewer) = visible(&ctx, &id).await?;
+    reviewer_only(reviewer)?;
+    let p = ctx.user()?;
+    let state = &ctx.state;
+    let mut tx = state.db.begin().await?;
+    let r = svc::verify(&mut tx, state.clock.now(), &state.config, &app, &actor_of(p)).await;
+    let msg = match &r {
+        Ok(rows) => {
+            let bad = rows.iter().filter(|r| !r.ok).count();
+            if bad == 0 { format!("一键核查完成：{} 项全部一致。", rows.len()) } else { format!("一键核查完成：{} 项中 {bad} 项不一致。", rows.len()) }
+        }
+        Err(_) => String::new(),
+    };
+    finish(&ctx, &id, tx, r, &msg).await
+}
+
+async fn decide(ctx: RequestCtx, Path(id): Path<String>, f: crate::form::FormData) -> PageResult {
+    let (_, reviewer) = visible(&ctx, &id).await?;
+    reviewer_only(reviewer)?;
+    let p = ctx.user()?;
+    let state = &ctx.state;
+    let key = state.seal_key.clone().ok_or_else(|| AppError::internal("印章主密钥未加载"))?;
+    let (d, done) = match f.get("action").as_str() {
+        "approve" => (Decision::Approve { comment: f.get("comment") }, "已办结，结果已加盖电子印章并归档。"),
+        "return" => {
+            let items: Vec<(String, String)> = f
+                .all("target")
+                .into_iter()
+                .map(|t| {
+                    let note = f.get(&format!("note_{t}"));
+                    (t, note)
+                })
+                .collect();
+            (Decision::Return { items }, "已一次性告知申请人需补正的全部内容。")
+        }
+        "reject" => (Decision::Reject { reason: f.get("reason"), text: f.get("text") }, "已作出不予许可决定并归档。"),
+        _ => return Err(AppError::invalid("action", "请选择办理结果").into()),
+    };
+    let cal = state.calendar();
+    let rt = Runtime { cfg: &state.config, cal: &cal };
+    let mut tx = state.db.begin().await?;
+    let r = svc::decide(&mut tx, &rt, state.clock.now(), &key, &id, &actor_of(p), d, &ctx.ip).await;
+    finish(&ctx, &id, tx, r, done).await
+}
+
+async fn ask(ctx: RequestCtx, Path(id): Path<String>, f: crate::form::FormData) -> PageResult {
+    let (app, reviewer) = visible(&ctx, &id).await?;
+    reviewer_only(reviewer)?;
+    let p = ctx.user()?;
+    let state = &ctx.state;
+    let cal = state.calendar();
+    let mut tx = state.db.begin().await?;
+    let r = svc::xrequests::ask(
+        &mut tx,
+        state.clock.now(),
+        &state.config,
+        &cal,
+        &id,
+        &app.department,
+        &f.get("to_dept"),
+        &f.get("question"),
+        &actor_of(p),
+    )
+    .await;
+    finish(&ctx, &id, tx, r, "协查请求已发出，对方部门将在期限内答复。").await
+}
+
+async fn resubmit(ctx: RequestCtx, Path(id): Path<String>, mp: Multipart) -> PageResult {
+    let (app, _) = visible(&ctx, &id).await?;
+    let p = ctx.user()?;
+    if p.user_id != app.applicant_id {
+        return Err(AppError::Forbidden("只有申请人本人可以补正".into()).into());
+    }
+    let state = &ctx.state;
+    let (typed, uploads) = read_form(mp).await?;
+    let cal = state.calendar();
+    let rt = Runtime { cfg: &state.config, cal: &cal };
+    let mut tx = state.db.begin().await?;
+    let r = svc::resubmit(&mut tx, &rt, state.clock.now(), &id, &actor_of(p), &typed, &uploads, &ctx.ip).await;
+    finish(&ctx, &id, tx, r, "已提交补正，审核继续。").await
+}
+
+// ---------------------------------------------------------------- cross-department requests
+
+#[derive(Template)]
+#[template(path = "services/xrequests.html")]
+struct XPage {
+    layout: Layout,
+    rows: Vec<XView>,
+    errors: FormErrors,
+}
+
+async fn xrequests(ctx: RequestCtx) -> PageResult {
+    show_x(&ctx, FormErrors::default()).await
+}
+
+async fn show_x(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
+    let p = ctx.user()?;
+    let dept = p.department_code.clone().unwrap_or_default();
+    let now_ms = domain::clock::to_millis(ctx.state.clock.now());
+    let rows = svc::xrequests::to_department(&ctx.state.db, &dept, 200)
+        .await?
+        .into_iter()
+        .map(|x| XView {
+            to: dept_name(ctx, &x.from_dept),
+            due: fmt_millis(&Some(x.due_at)),
+            overdue: x.answered_at.is_none() && now_ms > x.due_at,
+            asked: fmt_millis(&Some(x.asked_at)),
+            answered: fmt_millis(&x.answered_at),
+            x,
+        })
+        .collect();
+    let bad = !errors.is_empty();
+    let mut r = render(XPage {
+        layout: Layout::new(ctx, &ctx.state.config.city.name, "跨部门协查", "/services/xrequests"),
+        rows,
+        errors,
+    })?;
+    if bad {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+async fn answer(ctx: RequestCtx, Path(id): Path<String>, f: crate::form::FormData) -> PageResult {
+    let p = ctx.user()?;
+    let state = &ctx.state;
+    let confirmed = match f.get("outcome").as_str() {
+        "confirmed" => true,
+        "denied" => false,
+        _ => {
+            let mut e = FormErrors::default();
+            e.add("outcome", "请选择核实结果：属实或不属实");
+            return show_x(&ctx, e).await;
+        }
+    };
+    let mut tx = state.db.begin().await?;
+    match svc::xrequests::answer(&mut tx, state.clock.now(), &id, confirmed, &f.get("answer"), &actor_of(p)).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(redirect_with_flash("/services/xrequests", "已答复，申请部门已收到通知。", state.secure_cookies))
+        }
+        Err(store::StoreError::Invalid { field, message } | store::StoreError::Conflict { field, message }) => {
+            drop(tx);
+            let mut e = FormErrors::default();
+            e.add(&field, message);
+            show_x(&ctx, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
