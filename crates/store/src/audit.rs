@@ -1,7 +1,7 @@
 //! Storage of the audit chain. Appends happen inside the caller's transaction, so a state
 //! change and its audit record commit (or roll back) together.
 
-use crate::sql::{PageRequest, Paged, Sql, like_escape};
+use crate::sql::{PageRequest, Paged, Sql, Value, like_escape};
 use crate::{Conn, Db, Result};
 use domain::audit::{AuditEntry, AuditRecord, ChainBreak, ChainVerifier, Outcome, seal};
 use domain::clock::{from_millis, to_millis};
@@ -42,6 +42,50 @@ pub async fn append(conn: &mut Conn, at: OffsetDateTime, entry: AuditEntry) -> R
         .execute(&mut *conn)
         .await?;
     Ok(rec.seq)
+}
+
+/// Appends several records in one go (group commits): the head is read and written once and
+/// the records go in as one multi-row insert, chained exactly as one-by-one appends would be.
+pub async fn append_many(conn: &mut Conn, at: OffsetDateTime, entries: Vec<AuditEntry>) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *conn).await?;
+    let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
+    let (mut seq, mut prev): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+    let mut rows = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let rec = seal(seq + 1, at, entry, &prev);
+        let e = &rec.entry;
+        rows.push(vec![
+            Value::Int(rec.seq),
+            Value::Int(to_millis(rec.at)),
+            Value::from(&e.actor_id),
+            Value::from(&e.actor_name),
+            Value::from(&e.action),
+            Value::from(&e.object_type),
+            Value::from(&e.object_id),
+            Value::from(e.outcome.as_str()),
+            Value::from(&e.ip),
+            Value::from(&e.detail),
+            Value::from(&rec.prev_hash),
+            Value::from(&rec.hash),
+        ]);
+        (seq, prev) = (rec.seq, rec.hash);
+    }
+    crate::sql::insert_rows(
+        conn,
+        "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, object_type, object_id, outcome, ip, detail, prev_hash, hash) VALUES",
+        "",
+        &rows,
+    )
+    .await?;
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(&prev)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Appends in a transaction of its own (for events with no other state change: logins,

@@ -59,6 +59,31 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+/// Rows per multi-row INSERT in [`insert_rows`].
+pub(crate) const CHUNK: usize = 500;
+
+/// Inserts rows as multi-row `INSERT … VALUES (…), (…)` statements of literals, `CHUNK` rows
+/// each: with the SQLite driver every statement is a round trip to its worker thread, so a
+/// statement for many rows costs little more than one for a single row.
+pub async fn insert_rows(conn: &mut crate::Conn, head: &str, tail: &str, rows: &[Vec<Value>]) -> crate::Result<u64> {
+    let mut n = 0;
+    for chunk in rows.chunks(CHUNK) {
+        let mut sql = String::with_capacity(head.len() + chunk.len() * 96 + tail.len());
+        sql.push_str(head);
+        for (i, row) in chunk.iter().enumerate() {
+            sql.push_str(if i == 0 { " (" } else { ", (" });
+            let vals: Vec<String> = row.iter().map(Value::literal).collect();
+            sql.push_str(&vals.join(", "));
+            sql.push(')');
+        }
+        sql.push_str(tail);
+        // Each text is new: not kept in the prepared-statement cache, where it would only
+        // push out the statements that are reused.
+        n += sqlx::query(&sql).persistent(false).execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(n)
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Sql {
     text: String,

@@ -3,7 +3,7 @@
 
 use crate::config::CityConfig;
 use crate::notify::{self, To};
-use crate::sql::{PageRequest, Paged, Sql};
+use crate::sql::{PageRequest, Paged, Sql, Value};
 use crate::{Conn, Db, Result, StoreError, audit, jobs};
 use domain::audit::AuditEntry;
 use domain::calendar::WorkCalendar;
@@ -33,7 +33,7 @@ pub struct Application {
     pub version: i64,
 }
 
-fn engine_error(e: WorkflowError) -> StoreError {
+pub(crate) fn engine_error(e: WorkflowError) -> StoreError {
     match e {
         WorkflowError::NotAllowed(m) => StoreError::Forbidden(format!("您无权办理此环节：需要{m}")),
         other => StoreError::invalid("action", other.to_string()),
@@ -45,7 +45,7 @@ impl Runtime<'_> {
         self.cfg.workflow(id).ok_or_else(|| StoreError::NotFound(format!("流程“{id}”")))
     }
 
-    fn env<'e>(&'e self, def: &WorkflowDef, facts: &'e Facts, now: OffsetDateTime) -> Env<'e> {
+    pub(crate) fn env<'e>(&'e self, def: &WorkflowDef, facts: &'e Facts, now: OffsetDateTime) -> Env<'e> {
         Env {
             now,
             calendar: self.cal,
@@ -56,14 +56,14 @@ impl Runtime<'_> {
     }
 }
 
-fn timer_key(instance: &str, t: &Timer) -> String {
+pub(crate) fn timer_key(instance: &str, t: &Timer) -> String {
     match t {
         Timer::Deadline { task, timer } => format!("wf:{instance}:d{task}:{timer}"),
         Timer::Tolerance { index } => format!("wf:{instance}:tol{index}"),
     }
 }
 
-fn timer_payload(instance: &str, t: &Timer) -> serde_json::Value {
+pub(crate) fn timer_payload(instance: &str, t: &Timer) -> serde_json::Value {
     match t {
         Timer::Deadline { task, timer } => serde_json::json!({"instance": instance, "task": task, "timer": timer}),
         Timer::Tolerance { index } => serde_json::json!({"instance": instance, "tolerance": index}),
@@ -105,35 +105,42 @@ async fn carry_out(conn: &mut Conn, app: &Application, effects: &[Effect], now: 
     Ok(())
 }
 
+/// The `wf_tasks` rows of an instance.
+pub(crate) fn task_rows(def: &WorkflowDef, inst: &Instance) -> Vec<Vec<Value>> {
+    inst.tasks
+        .iter()
+        .map(|t| {
+            vec![
+                Value::from(&inst.id),
+                Value::Int(t.no as i64),
+                Value::from(&t.step),
+                Value::from(def.step(&t.step).map(|s| s.name.clone()).unwrap_or_default()),
+                Value::from(&t.actor.department),
+                Value::from(&t.actor.role),
+                Value::from(t.assignee.clone()),
+                Value::from(t.escalated_to.clone()),
+                Value::from(t.status.as_str()),
+                Value::Int(to_millis(t.opened_at)),
+                Value::from(t.deadline.map(to_millis)),
+                Value::from(t.decided_at.map(to_millis)),
+                Value::Int(i64::from(t.overdue)),
+            ]
+        })
+        .collect()
+}
+
+pub(crate) const TASK_INSERT: &str =
+    "INSERT INTO wf_tasks (instance_id, task_no, step, step_name, department, role, assignee,
+    escalated_to, status, opened_at, deadline_at, decided_at, overdue) VALUES";
+
 /// Keeps `wf_tasks` in step with the instance.
 async fn sync_tasks(conn: &mut Conn, def: &WorkflowDef, inst: &Instance) -> Result<()> {
     sqlx::query("DELETE FROM wf_tasks WHERE instance_id = $1").bind(&inst.id).execute(&mut *conn).await?;
-    for t in &inst.tasks {
-        sqlx::query(
-            "INSERT INTO wf_tasks (instance_id, task_no, step, step_name, department, role, assignee, escalated_to, status,
-                opened_at, deadline_at, decided_at, overdue)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&inst.id)
-        .bind(t.no as i64)
-        .bind(&t.step)
-        .bind(def.step(&t.step).map(|s| s.name.clone()).unwrap_or_default())
-        .bind(&t.actor.department)
-        .bind(&t.actor.role)
-        .bind(&t.assignee)
-        .bind(&t.escalated_to)
-        .bind(t.status.as_str())
-        .bind(to_millis(t.opened_at))
-        .bind(t.deadline.map(to_millis))
-        .bind(t.decided_at.map(to_millis))
-        .bind(i64::from(t.overdue))
-        .execute(&mut *conn)
-        .await?;
-    }
+    crate::sql::insert_rows(conn, TASK_INSERT, "", &task_rows(def, inst)).await?;
     Ok(())
 }
 
-fn state_json(inst: &Instance) -> Result<String> {
+pub(crate) fn state_json(inst: &Instance) -> Result<String> {
     serde_json::to_string(inst).map_err(|e| StoreError::Other(format!("序列化流程状态失败：{e}")))
 }
 

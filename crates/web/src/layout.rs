@@ -33,8 +33,12 @@ pub const NAV: &[NavDef] = &[
     NavDef { label: "被监管人员", href: "/supervision", perm: Some(perm::SUPERVISION_VIEW), group: "亳安码" },
     NavDef { label: "一键申报专区", href: "/services", perm: None, group: "一键申报" },
     NavDef { label: "我的办件", href: "/services/mine", perm: Some(perm::WORKFLOW_APPLY), group: "一键申报" },
-    NavDef { label: "申报审批", href: "/services/applications", perm: Some(perm::WORKFLOW_ACT), group: "一键申报" },
-    NavDef { label: "跨部门协查", href: "/services/xrequests", perm: Some(perm::WORKFLOW_ACT), group: "一键申报" },
+    NavDef {
+        label: "申报审批", href: "/services/applications", perm: Some(perm::WORKFLOW_ACT), group: "一键申报"
+    },
+    NavDef {
+        label: "跨部门协查", href: "/services/xrequests", perm: Some(perm::WORKFLOW_ACT), group: "一键申报"
+    },
     NavDef { label: "共享数据", href: "/exchange", perm: Some(perm::EXCHANGE_VIEW), group: "一键申报" },
     NavDef { label: "证照核验", href: "/licenses/verify", perm: None, group: "一键申报" },
     NavDef { label: "全市概览", href: "/dashboard", perm: Some(perm::DASHBOARD_CITY), group: "基础" },

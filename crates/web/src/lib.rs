@@ -15,6 +15,7 @@ pub mod layout;
 pub mod metrics;
 pub mod pages;
 pub mod state;
+pub mod submit_queue;
 
 use access::{Access, RequestCtx, Routes};
 use axum::Router;
@@ -52,6 +53,7 @@ pub fn routes() -> Routes {
         .merge(pages::talent::routes())
         .merge(pages::supervision::routes())
         .merge(pages::services::routes())
+        .merge(pages::licenses::routes())
         .merge(pages::supervision_stats::routes())
         .merge(pages::supervision_live::routes())
         .merge(pages::supervision_map::routes())

@@ -27,6 +27,8 @@ pub struct Inner {
     pub job_waker: Option<Arc<tokio::sync::Notify>>,
     /// Encrypts the department e-seals' private keys (a file outside the database).
     pub seal_key: Option<Arc<store::services::seals::MasterKey>>,
+    /// Group commit of service applications, started with the server.
+    pub submit_queue: std::sync::OnceLock<crate::submit_queue::SubmitQueue>,
 }
 
 impl std::ops::Deref for AppState {
@@ -57,6 +59,7 @@ impl AppState {
             routes: RwLock::new(Arc::new(vec![])),
             job_waker: None,
             seal_key: None,
+            submit_queue: std::sync::OnceLock::new(),
         }))
     }
 
@@ -73,6 +76,19 @@ impl AppState {
         let mut inner = Arc::try_unwrap(self.0).unwrap_or_else(|_| panic!("state already shared"));
         inner.seal_key = Some(Arc::new(key));
         AppState(Arc::new(inner))
+    }
+
+    pub fn downgrade(&self) -> std::sync::Weak<Inner> {
+        Arc::downgrade(&self.0)
+    }
+
+    pub fn from_inner(inner: Arc<Inner>) -> Self {
+        AppState(inner)
+    }
+
+    /// The submission queue, started on first use (inside the runtime).
+    pub fn submit_queue(&self) -> &crate::submit_queue::SubmitQueue {
+        self.submit_queue.get_or_init(|| crate::submit_queue::SubmitQueue::start(self))
     }
 
     pub fn calendar(&self) -> Arc<WorkCalendar> {

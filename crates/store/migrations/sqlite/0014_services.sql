@@ -10,6 +10,8 @@ CREATE TABLE dx_records (
     updated_by  TEXT NOT NULL,
     PRIMARY KEY (interface, subject)
 );
+-- An application reads all of its subject's records at once.
+CREATE INDEX dx_records_subject ON dx_records(subject);
 
 -- Every look-up: who, for what, about whom, which fields came back.
 CREATE TABLE dx_calls (

@@ -54,8 +54,17 @@ pub(crate) async fn load(conn: &mut Conn, cfg: &CityConfig, city: &DemoCity, now
             ("legal_rep".into(), e.legal_rep.clone()),
             ("address".into(), e.address.clone()),
         ];
-        licenses::record_external(conn, now, cfg, "yyzz", &format!("YYZZ{}", &uscc), (&uscc, &e.name), fields, "安徽省市场主体登记系统")
-            .await?;
+        licenses::record_external(
+            conn,
+            now,
+            cfg,
+            "yyzz",
+            &format!("YYZZ{}", &uscc),
+            (&uscc, &e.name),
+            fields,
+            "安徽省市场主体登记系统",
+        )
+        .await?;
     }
     for (i, c) in city.citizens.iter().enumerate() {
         let id = c.id_card_no.to_string();
@@ -64,11 +73,23 @@ pub(crate) async fn load(conn: &mut Conn, cfg: &CityConfig, city: &DemoCity, now
             "birth_date": c.id_card_no.birth_date().to_string(), "household_address": c.address,
         });
         put(conn, now, "ga.population", &id, pop, "安徽省人口信息库").await?;
-        let ins = json!({ "insured": "参保缴费", "months": (24 + i * 7 % 200).to_string(), "employer": "亳州市演示企业" });
+        let ins =
+            json!({ "insured": "参保缴费", "months": (24 + i * 7 % 200).to_string(), "employer": "亳州市演示企业" });
         put(conn, now, "rs.insurance", &id, ins, "安徽省社会保险信息系统").await?;
         let fields = vec![("name".to_string(), c.name.clone()), ("id_card_no".into(), id.clone())];
-        licenses::record_external(conn, now, cfg, "sfz", &format!("SFZ{id}"), (&id, &c.name), fields.clone(), "公安人口信息库").await?;
-        licenses::record_external(conn, now, cfg, "hkb", &format!("HKB{id}"), (&id, &c.name), fields, "公安人口信息库").await?;
+        licenses::record_external(
+            conn,
+            now,
+            cfg,
+            "sfz",
+            &format!("SFZ{id}"),
+            (&id, &c.name),
+            fields.clone(),
+            "公安人口信息库",
+        )
+        .await?;
+        licenses::record_external(conn, now, cfg, "hkb", &format!("HKB{id}"), (&id, &c.name), fields, "公安人口信息库")
+            .await?;
         if i % 3 != 2 {
             let m = json!({ "marital_status": "已婚", "spouse_name": format!("{}的配偶", c.name), "registered_on": "2015-05-20" });
             put(conn, now, "mz.marriage", &id, m, "全国婚姻登记信息系统").await?;

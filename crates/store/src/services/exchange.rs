@@ -40,6 +40,7 @@ fn interface<'c>(cfg: &'c CityConfig, code: &str) -> Result<&'c Interface> {
 
 /// Stores (replaces) the record a source pushed for one subject. Unknown fields are refused so
 /// a source's mapping error shows at once instead of as missing data later.
+#[allow(clippy::too_many_arguments)]
 pub async fn push(
     conn: &mut Conn,
     now: OffsetDateTime,
@@ -81,9 +82,12 @@ pub async fn push(
     audit::append(
         conn,
         now,
-        AuditEntry::new("exchange.push", "dx_record", &format!("{code}:{key}"))
-            .by(by.0, by.1)
-            .detail(format!("{}：{}（来源：{}）", i.name, key, source.trim())),
+        AuditEntry::new("exchange.push", "dx_record", &format!("{code}:{key}")).by(by.0, by.1).detail(format!(
+            "{}：{}（来源：{}）",
+            i.name,
+            key,
+            source.trim()
+        )),
     )
     .await?;
     Ok(())
@@ -116,7 +120,11 @@ pub async fn lookup(
         Some(r) => {
             let text: String = r.try_get("data")?;
             let all: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
-            Some(all.into_iter().filter(|(k, _)| fields.is_empty() || fields.contains(&k.as_str())).collect::<Map<_, _>>())
+            Some(
+                all.into_iter()
+                    .filter(|(k, _)| fields.is_empty() || fields.contains(&k.as_str()))
+                    .collect::<Map<_, _>>(),
+            )
         }
         None => None,
     };
@@ -184,7 +192,9 @@ pub async fn call_counts(
         calls.insert(r.try_get("interface")?, (r.try_get("n")?, r.try_get::<Option<i64>, _>("f")?.unwrap_or(0)));
     }
     let mut records = std::collections::HashMap::new();
-    for r in sqlx::query("SELECT interface, COUNT(*) AS n FROM dx_records GROUP BY interface").fetch_all(db.reader()).await? {
+    for r in
+        sqlx::query("SELECT interface, COUNT(*) AS n FROM dx_records GROUP BY interface").fetch_all(db.reader()).await?
+    {
         records.insert(r.try_get("interface")?, r.try_get("n")?);
     }
     Ok((calls, records))

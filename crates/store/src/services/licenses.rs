@@ -173,7 +173,8 @@ pub async fn record_external(
     fields: Vec<(String, String)>,
     source: &str,
 ) -> Result<()> {
-    let t = cfg.services.license_type(type_code).ok_or_else(|| StoreError::NotFound(format!("证照类型“{type_code}”")))?;
+    let t =
+        cfg.services.license_type(type_code).ok_or_else(|| StoreError::NotFound(format!("证照类型“{type_code}”")))?;
     let content = json!({
         "kind": "license", "type_code": t.code, "type_name": t.name, "number": number,
         "holder": { "id": holder.0, "name": holder.1 },
@@ -203,7 +204,10 @@ pub async fn record_external(
 }
 
 pub async fn get(conn: &mut Conn, number: &str) -> Result<Option<License>> {
-    Ok(sqlx::query_as::<_, License>("SELECT * FROM licenses WHERE number = $1").bind(number.trim()).fetch_optional(&mut *conn).await?)
+    Ok(sqlx::query_as::<_, License>("SELECT * FROM licenses WHERE number = $1")
+        .bind(number.trim())
+        .fetch_optional(&mut *conn)
+        .await?)
 }
 
 /// The subject's licenses, newest first (证件助手).
@@ -280,7 +284,9 @@ async fn seal_of(conn: &mut Conn, l: &License) -> Result<Option<Seal>> {
 /// Checks the registered license by its number: stored content against digest and signature.
 pub async fn verify_number(conn: &mut Conn, number: &str, now: OffsetDateTime) -> Result<Verdict> {
     let Some(l) = get(conn, number).await? else {
-        return Ok(Verdict { valid: false, problems: vec!["查无此证照编号".into()], license: None, seal_name: None });
+        return Ok(Verdict {
+            valid: false, problems: vec!["查无此证照编号".into()], license: None, seal_name: None
+        });
     };
     let seal = seal_of(conn, &l).await?;
     let problems = judge(&l, seal.as_ref(), &l.content, now);
@@ -335,16 +341,22 @@ pub async fn revoke(conn: &mut Conn, now: OffsetDateTime, number: &str, reason: 
     if reason.trim().is_empty() {
         return Err(StoreError::invalid("reason", "请填写注销原因"));
     }
-    let r = sqlx::query("UPDATE licenses SET revoked_at = $1, revoked_reason = $2 WHERE number = $3 AND revoked_at IS NULL")
-        .bind(to_millis(now))
-        .bind(reason.trim())
-        .bind(number)
-        .execute(&mut *conn)
-        .await?;
+    let r = sqlx::query(
+        "UPDATE licenses SET revoked_at = $1, revoked_reason = $2 WHERE number = $3 AND revoked_at IS NULL",
+    )
+    .bind(to_millis(now))
+    .bind(reason.trim())
+    .bind(number)
+    .execute(&mut *conn)
+    .await?;
     if r.rows_affected() == 0 {
         return Err(StoreError::conflict("number", "证照不存在或已注销"));
     }
-    audit::append(conn, now, AuditEntry::new("license.revoke", "license", number).by(by.0, by.1).detail(reason.trim().to_string()))
-        .await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("license.revoke", "license", number).by(by.0, by.1).detail(reason.trim().to_string()),
+    )
+    .await?;
     Ok(())
 }

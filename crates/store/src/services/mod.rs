@@ -4,6 +4,7 @@
 //! one-click verification against the sources; approval issues the result sealed with the
 //! department's e-seal, and every completed application is archived with digests.
 
+pub mod batch;
 pub(crate) mod demo;
 pub mod exchange;
 pub mod licenses;
@@ -12,11 +13,10 @@ pub mod xrequests;
 
 use crate::config::CityConfig;
 use crate::config::services::{FieldType, Item, MaterialKind, Subject};
-use crate::workflow::{self, NewApplication, Runtime};
+use crate::workflow::{self, Runtime};
 use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
 use domain::clock::to_millis;
-use domain::expr::Facts;
 use domain::workflow::{Action, Actor, Deficiency, Event, Status};
 use exchange::Caller;
 use licenses::License;
@@ -250,9 +250,8 @@ fn check_uploads(item: &Item, uploads: &[Upload]) -> Result<()> {
     Ok(())
 }
 
-/// Submits an application: checks the form, takes data from the sources, finds the licenses,
-/// stores uploads with their SM3, and starts the item's workflow — all in the caller's
-/// transaction.
+/// Submits one application: [`batch::prepare`] then [`batch::write_many`], in the caller's
+/// transaction. Concurrent submissions go through the web layer's group commit instead.
 #[allow(clippy::too_many_arguments)]
 pub async fn submit(
     conn: &mut Conn,
@@ -261,64 +260,13 @@ pub async fn submit(
     item_code: &str,
     who: &Applicant<'_>,
     typed: &BTreeMap<String, String>,
-    uploads: &[Upload],
+    uploads: Vec<Upload>,
     ip: &str,
 ) -> Result<String> {
-    let cfg = rt.cfg;
-    let item = item_of(cfg, item_code)?;
-    let subject = exchange::subject_key(item.subject, who.subject)?;
-    if let Some((k, msg)) = check_form(item, typed).into_iter().next() {
-        return Err(StoreError::invalid(&k, msg));
-    }
-    check_uploads(item, uploads)?;
-    let caller = Caller {
-        id: &who.actor.user_id,
-        name: &who.actor.name,
-        department: "",
-        purpose: "事项办理",
-        application: None,
-    };
-    let (form, sources, lics) = gather(conn, now, cfg, item, &subject, typed, &caller).await?;
-    let title = format!("{}（{}）", item.name, who.subject_name);
-    let app = workflow::start(
-        conn,
-        rt,
-        NewApplication { def_id: &item.workflow_id(), title: &title, applicant: who.actor, facts: Facts::new() },
-        ip,
-        now,
-    )
-    .await?;
-    let js = |m: &BTreeMap<String, String>| serde_json::to_string(m).unwrap_or_default();
-    sqlx::query(
-        "INSERT INTO svc_applications (id, item, department, subject, subject_name, applicant_id, form, sources, licenses,
-            one_click, status, submitted_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(&app.id)
-    .bind(&item.code)
-    .bind(&item.department)
-    .bind(&subject)
-    .bind(who.subject_name)
-    .bind(&who.actor.user_id)
-    .bind(js(&form))
-    .bind(js(&sources))
-    .bind(js(&lics))
-    .bind(i64::from(item.one_click()))
-    .bind(app.instance.status.as_str())
-    .bind(to_millis(now))
-    .execute(&mut *conn)
-    .await?;
-    store_uploads(conn, now, &app.id, uploads).await?;
-    audit::append(
-        conn,
-        now,
-        AuditEntry::new("services.submit", "application", &app.id)
-            .by(&who.actor.user_id, &who.actor.name)
-            .from_ip(ip)
-            .detail(format!("{}：{}{}", item.name, who.subject_name, if item.one_click() { "（一键申报）" } else { "" })),
-    )
-    .await?;
-    Ok(app.id)
+    let p = batch::prepare(conn, rt.cfg, now, item_code, who, typed, uploads, ip).await?;
+    let id = p.id.clone();
+    batch::write_many(conn, rt, now, &[&p]).await?.remove(0)?;
+    Ok(id)
 }
 
 async fn store_uploads(conn: &mut Conn, now: OffsetDateTime, app: &str, uploads: &[Upload]) -> Result<()> {
@@ -390,8 +338,13 @@ pub async fn verify(
 ) -> Result<Vec<CheckRow>> {
     let item = item_of(cfg, &app.item)?;
     let dept = reviewer.department.clone().unwrap_or_default();
-    let caller =
-        Caller { id: &reviewer.user_id, name: &reviewer.name, department: &dept, purpose: "一键核查", application: Some(&app.id) };
+    let caller = Caller {
+        id: &reviewer.user_id,
+        name: &reviewer.name,
+        department: &dept,
+        purpose: "一键核查",
+        application: Some(&app.id),
+    };
     let pre = prefill(conn, now, cfg, item, &app.subject, &caller).await?;
     let mut rows = vec![];
     for (m, f) in item.fields() {
@@ -460,10 +413,11 @@ fn owner_name<'c>(cfg: &'c CityConfig, code: &'c str) -> &'c str {
 
 /// The newest check run: (when, by, rows).
 pub async fn last_check(db: &Db, app: &str) -> Result<Option<(i64, String, Vec<CheckRow>)>> {
-    let r = sqlx::query("SELECT at, by_name, results FROM svc_checks WHERE application_id = $1 ORDER BY at DESC LIMIT 1")
-        .bind(app)
-        .fetch_optional(db.reader())
-        .await?;
+    let r =
+        sqlx::query("SELECT at, by_name, results FROM svc_checks WHERE application_id = $1 ORDER BY at DESC LIMIT 1")
+            .bind(app)
+            .fetch_optional(db.reader())
+            .await?;
     match r {
         Some(r) => {
             let rows: Vec<CheckRow> = serde_json::from_str(&r.try_get::<String, _>("results")?).unwrap_or_default();
@@ -475,14 +429,22 @@ pub async fn last_check(db: &Db, app: &str) -> Result<Option<(i64, String, Vec<C
 
 /// A reviewer's decision.
 pub enum Decision {
-    Approve { comment: String },
+    Approve {
+        comment: String,
+    },
     /// 一次性告知: every deficiency at once, by material id.
-    Return { items: Vec<(String, String)> },
-    Reject { reason: String, text: String },
+    Return {
+        items: Vec<(String, String)>,
+    },
+    Reject {
+        reason: String,
+        text: String,
+    },
 }
 
 /// Applies a reviewer's decision through the workflow engine; an approval issues the result
 /// (an e-license or a sealed document) and archives the case, a rejection archives it.
+#[allow(clippy::too_many_arguments)]
 pub async fn decide(
     conn: &mut Conn,
     rt: &Runtime<'_>,
@@ -614,8 +576,12 @@ async fn archive(conn: &mut Conn, now: OffsetDateTime, app: &SvcApp, result: Opt
         .bind(&digest)
         .execute(&mut *conn)
         .await?;
-    audit::append(conn, now, AuditEntry::new("services.archive", "application", &app.id).detail(format!("归档，SM3 {digest}")))
-        .await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("services.archive", "application", &app.id).detail(format!("归档，SM3 {digest}")),
+    )
+    .await?;
     Ok(())
 }
 
@@ -653,12 +619,16 @@ pub async fn resubmit(
     if let Some((k, msg)) = check_form(item, typed).into_iter().next() {
         return Err(StoreError::invalid(&k, msg));
     }
-    let caller = Caller { id: &who.user_id, name: &who.name, department: "", purpose: "事项办理", application: Some(id) };
+    let caller =
+        Caller { id: &who.user_id, name: &who.name, department: "", purpose: "事项办理", application: Some(id) };
     let (form, _, lics) = gather(conn, now, cfg, item, &app.subject, typed, &caller).await?;
     let mut changed: Vec<String> = item
         .materials
         .iter()
-        .filter(|m| m.fields.iter().any(|f| form.get(&f.key) != app.form.get(&f.key)) || lics.get(&m.id) != app.licenses.get(&m.id))
+        .filter(|m| {
+            m.fields.iter().any(|f| form.get(&f.key) != app.form.get(&f.key))
+                || lics.get(&m.id) != app.licenses.get(&m.id)
+        })
         .map(|m| m.id.clone())
         .collect();
     for u in uploads.iter().filter(|u| !u.bytes.is_empty()) {

@@ -141,7 +141,13 @@ pub async fn by_id(conn: &mut Conn, id: &str) -> Result<Option<Seal>> {
 }
 
 /// The department's seal, made on first use (audited).
-pub async fn of_department(conn: &mut Conn, now: OffsetDateTime, cfg: &CityConfig, key: &MasterKey, dept: &str) -> Result<Seal> {
+pub async fn of_department(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    cfg: &CityConfig,
+    key: &MasterKey,
+    dept: &str,
+) -> Result<Seal> {
     let r = sqlx::query("SELECT id, department, name, public_key, image FROM seals WHERE department = $1")
         .bind(dept)
         .fetch_optional(&mut *conn)
@@ -149,11 +155,8 @@ pub async fn of_department(conn: &mut Conn, now: OffsetDateTime, cfg: &CityConfi
     if let Some(r) = r {
         return seal_from(&r);
     }
-    let d = cfg
-        .departments
-        .iter()
-        .find(|d| d.code == dept)
-        .ok_or_else(|| StoreError::NotFound(format!("部门“{dept}”")))?;
+    let d =
+        cfg.departments.iter().find(|d| d.code == dept).ok_or_else(|| StoreError::NotFound(format!("部门“{dept}”")))?;
     let pair = loop {
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).expect("OS random source");
@@ -189,7 +192,11 @@ pub async fn of_department(conn: &mut Conn, now: OffsetDateTime, cfg: &CityConfi
     audit::append(
         conn,
         now,
-        AuditEntry::new("seal.create", "seal", &seal.id).detail(format!("生成{}（SM2 公钥 {}…）", seal.name, &seal.public_key[..18])),
+        AuditEntry::new("seal.create", "seal", &seal.id).detail(format!(
+            "生成{}（SM2 公钥 {}…）",
+            seal.name,
+            &seal.public_key[..18]
+        )),
     )
     .await?;
     Ok(seal)
@@ -208,7 +215,8 @@ pub async fn sign(conn: &mut Conn, key: &MasterKey, seal: &Seal, msg: &[u8]) -> 
             seal.name, key.id
         )));
     }
-    let enc = hex::decode(r.try_get::<String, _>("secret_enc")?).map_err(|_| StoreError::Other("印章密钥损坏".into()))?;
+    let enc =
+        hex::decode(r.try_get::<String, _>("secret_enc")?).map_err(|_| StoreError::Other("印章密钥损坏".into()))?;
     let nonce: [u8; 12] = hex::decode(r.try_get::<String, _>("nonce")?)
         .ok()
         .and_then(|n| n.try_into().ok())

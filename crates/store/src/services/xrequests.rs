@@ -94,9 +94,11 @@ pub async fn ask(
     audit::append(
         conn,
         now,
-        AuditEntry::new("services.xrequest", "application", app_id)
-            .by(&by.user_id, &by.name)
-            .detail(format!("向{}发起协查：{}", to.short_name, question.trim())),
+        AuditEntry::new("services.xrequest", "application", app_id).by(&by.user_id, &by.name).detail(format!(
+            "向{}发起协查：{}",
+            to.short_name,
+            question.trim()
+        )),
     )
     .await?;
     Ok(id)

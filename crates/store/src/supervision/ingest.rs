@@ -52,26 +52,9 @@ pub struct FixRejection {
 }
 
 /// Rows per multi-row statement.
-const CHUNK: usize = 500;
+const CHUNK: usize = crate::sql::CHUNK;
 
-/// Multi-row insert with the values written as literals (`Value::literal`): a batch of fixes
-/// is thousands of rows, and binding each value separately costs more than writing the row.
-pub(super) async fn insert_rows(conn: &mut Conn, head: &str, tail: &str, rows: &[Vec<Value>]) -> Result<u64> {
-    let mut n = 0;
-    for chunk in rows.chunks(CHUNK) {
-        let mut sql = String::with_capacity(head.len() + chunk.len() * 96 + tail.len());
-        sql.push_str(head);
-        for (i, row) in chunk.iter().enumerate() {
-            sql.push_str(if i == 0 { " (" } else { ", (" });
-            let vals: Vec<String> = row.iter().map(Value::literal).collect();
-            sql.push_str(&vals.join(", "));
-            sql.push(')');
-        }
-        sql.push_str(tail);
-        n += sqlx::query(&sql).execute(&mut *conn).await?.rows_affected();
-    }
-    Ok(n)
-}
+pub(super) use crate::sql::insert_rows;
 
 /// Fixes of one person, from the phone. See `ingest`.
 pub async fn ingest_fixes(

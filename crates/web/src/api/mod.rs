@@ -3,6 +3,7 @@
 //! `/api/openapi.json`.
 
 mod engines;
+mod services;
 mod supervision;
 mod wages;
 
@@ -36,17 +37,20 @@ pub fn routes() -> Routes {
         .merge(engines::routes())
         .merge(wages::routes())
         .merge(supervision::routes())
+        .merge(services::routes())
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "营商 Yingshang API", description = "亳州营商环境数字化平台接口。系统以接口令牌（Authorization: Bearer ys_…）调用；错误统一为 {code, message, field}。", version = "1"),
     paths(me, users, enterprises, enterprise, divisions, departments, grids, audit, check_identifier, working_days,
-        engines::tasks, engines::submit, engines::application, engines::act, engines::alerts, engines::evaluate, engines::score_event, engines::scores, wages::ingest, wages::projects, supervision::fixes, supervision::bulk, supervision::leave, supervision::tasks, supervision::check_in, supervision::summons, supervision::acknowledge_summons, supervision::report),
+        engines::tasks, engines::submit, engines::application, engines::act, engines::alerts, engines::evaluate, engines::score_event, engines::scores, wages::ingest, wages::projects, supervision::fixes, supervision::bulk, supervision::leave, supervision::tasks, supervision::check_in, supervision::summons, supervision::acknowledge_summons, supervision::report,
+        services::push, services::submit, services::application, services::verify),
     components(schemas(ApiErrorBody, Me, UserPage, EnterprisePage, Enterprise, Division, Department, Grid, AuditItem, AuditPage, IdentifierCheck, IdentifierResult, WorkingDays, UserListItem,
         engines::TaskPage, engines::NewApplication, engines::ApplicationView, engines::TaskView, engines::RecordView, engines::ActionInput, engines::ItemInput,
         engines::AlertPage, engines::EvaluateInput, store::alerts::RunReport, engines::ScoreEventInput, engines::ScoreView, store::workflow::TaskRow, store::alerts::AlertRow,
-        wages::IngestInput, wages::ProjectPage, store::wages::ingest::BatchReport, store::wages::ingest::RejectedRow, store::wages::ProjectRow, supervision::FixBatch, supervision::BulkBatch, store::supervision::BulkFix, store::supervision::InFix, store::supervision::FixReport, store::supervision::FixRejection, supervision::LeaveRequest, supervision::CheckInRequest, store::supervision::CheckIn, store::supervision::TaskRow, store::supervision::SummonsRow, supervision::DeviceBody, supervision::ReportRequest, store::supervision::ReportRow)),
+        wages::IngestInput, wages::ProjectPage, store::wages::ingest::BatchReport, store::wages::ingest::RejectedRow, store::wages::ProjectRow, supervision::FixBatch, supervision::BulkBatch, store::supervision::BulkFix, store::supervision::InFix, store::supervision::FixReport, store::supervision::FixRejection, supervision::LeaveRequest, supervision::CheckInRequest, store::supervision::CheckIn, store::supervision::TaskRow, store::supervision::SummonsRow, supervision::DeviceBody, supervision::ReportRequest, store::supervision::ReportRow,
+        services::PushBody, services::PushRecord, services::PushReport, services::SubmitBody, services::SubmitReport, services::ApplicationStatus, services::LicenseCheck)),
     modifiers(&BearerAuth),
     security(("api_token" = []))
 )]

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod home;
 pub mod inbox;
 pub mod labor;
+pub mod licenses;
 pub mod org;
 pub mod scores;
 pub mod services;

@@ -134,7 +134,8 @@ async fn zone(ctx: RequestCtx, Query(q): Query<ZoneQuery>) -> PageResult {
             }
         })
         .collect();
-    let mut depts: Vec<(String, String)> = items.iter().map(|i| (i.department.clone(), dept_name(&ctx, &i.department))).collect();
+    let mut depts: Vec<(String, String)> =
+        items.iter().map(|i| (i.department.clone(), dept_name(&ctx, &i.department))).collect();
     depts.sort();
     depts.dedup();
     render(ZonePage {
@@ -215,10 +216,8 @@ fn material_views(
                 })
                 .collect();
             let tname = m.license.as_deref().and_then(|t| cfg.services.license_type(t)).map(|t| t.name.clone());
-            let license = lics
-                .get(&m.id)
-                .and_then(|l| l.as_ref())
-                .map(|l| (l.number.clone(), l.title.clone(), l.source.clone()));
+            let license =
+                lics.get(&m.id).and_then(|l| l.as_ref()).map(|l| (l.number.clone(), l.title.clone(), l.source.clone()));
             MaterialView {
                 id: m.id.clone(),
                 name: m.name.clone(),
@@ -269,8 +268,13 @@ async fn show_item(
         Ok((subject, _)) if cannot.is_empty() => {
             // Prefilling reads the applicant's own records: logged like any call.
             let mut tx = state.db.begin().await?;
-            let caller =
-                Caller { id: &p.user_id, name: &p.display_name, department: "", purpose: "事项办理", application: None };
+            let caller = Caller {
+                id: &p.user_id,
+                name: &p.display_name,
+                department: "",
+                purpose: "事项办理",
+                application: None,
+            };
             let pre = svc::prefill(&mut tx, state.clock.now(), cfg, item, &subject, &caller).await?;
             tx.commit().await?;
             (values, from, lics) = (pre.values, pre.from, pre.licenses);
@@ -303,7 +307,8 @@ async fn show_item(
 /// Reads the application form: text fields and files.
 async fn read_form(mut mp: Multipart) -> Result<(BTreeMap<String, String>, Vec<Upload>), AppError> {
     let (mut values, mut uploads) = (BTreeMap::new(), vec![]);
-    while let Some(field) = mp.next_field().await.map_err(|e| AppError::invalid("file", format!("上传中断：{e}")))? {
+    while let Some(field) = mp.next_field().await.map_err(|e| AppError::invalid("file", format!("上传中断：{e}")))?
+    {
         let name = field.name().unwrap_or("").to_string();
         if let Some(material) = name.strip_prefix("file_") {
             let filename = field.file_name().unwrap_or("").to_string();
@@ -327,7 +332,7 @@ async fn apply(ctx: RequestCtx, Path(code): Path<String>, mp: Multipart) -> Page
     }
     let cfg = &state.config;
     let item = cfg.services.item(&code).ok_or_else(|| AppError::NotFound(format!("事项“{code}”")))?;
-    let (subject, subject_name) = subject_of(p, item).map_err(|m| AppError::Forbidden(m))?;
+    let (subject, subject_name) = subject_of(p, item).map_err(AppError::Forbidden)?;
     let (typed, uploads) = read_form(mp).await?;
     let mut errors = FormErrors::default();
     for (k, m) in svc::check_form(item, &typed) {
@@ -336,22 +341,25 @@ async fn apply(ctx: RequestCtx, Path(code): Path<String>, mp: Multipart) -> Page
     if !errors.is_empty() {
         return show_item(&ctx, &code, Some(&typed), errors).await;
     }
-    let cal = state.calendar();
-    let rt = Runtime { cfg, cal: &cal };
-    let actor = actor_of(p);
-    let who = svc::Applicant { actor: &actor, subject: &subject, subject_name: &subject_name };
-    let mut tx = state.db.begin().await?;
-    match svc::submit(&mut tx, &rt, state.clock.now(), &code, &who, &typed, &uploads, &ctx.ip).await {
+    let sub = crate::submit_queue::Submission {
+        item: code.clone(),
+        actor: actor_of(p),
+        subject,
+        subject_name,
+        typed: typed.clone(),
+        uploads,
+        ip: ctx.ip.clone(),
+    };
+    match state.submit_queue().submit(state, sub).await {
         Ok(id) => {
-            tx.commit().await?;
-            if let Some(w) = &state.job_waker {
-                w.notify_one();
-            }
-            let msg = if item.one_click() { "已一键申报，无需上传材料，请等待审核。" } else { "已提交，请等待审核。" };
+            let msg = if item.one_click() {
+                "已一键申报，无需上传材料，请等待审核。"
+            } else {
+                "已提交，请等待审核。"
+            };
             Ok(redirect_with_flash(&format!("/services/applications/{id}"), msg, state.secure_cookies))
         }
         Err(store::StoreError::Invalid { field, message }) => {
-            drop(tx);
             errors.add(&field, message);
             show_item(&ctx, &code, Some(&typed), errors).await
         }
@@ -436,6 +444,9 @@ async fn department_list(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageRes
 
 // ---------------------------------------------------------------- the application page
 
+/// A one-time notice: when, by whom, and (material, what to correct).
+type NoticeView = (String, String, Vec<(String, String)>);
+
 struct XView {
     x: XRequest,
     to: String,
@@ -457,7 +468,7 @@ struct AppPage {
     uploads: Vec<(String, String, i64, String)>,
     check: Option<(String, String, Vec<CheckRow>)>,
     holder_licenses: Vec<License>,
-    notices: Vec<(String, String, Vec<(String, String)>)>,
+    notices: Vec<NoticeView>,
     records: Vec<(String, String, String)>,
     xrequests: Vec<XView>,
     departments: Vec<(String, String)>,
@@ -489,7 +500,10 @@ async fn visible(ctx: &RequestCtx, id: &str) -> Result<(SvcApp, bool), AppError>
                 .iter()
                 .any(|x| p.department_code.as_deref() == Some(x.to_dept.as_str())));
     if !ok {
-        let e = ctx.entry("access.denied", "application", id).outcome(domain::audit::Outcome::Denied).detail("无权查看该申请");
+        let e = ctx
+            .entry("access.denied", "application", id)
+            .outcome(domain::audit::Outcome::Denied)
+            .detail("无权查看该申请");
         ctx.audit(e).await?;
         return Err(AppError::Forbidden("您无权查看该申请".into()));
     }
@@ -536,7 +550,13 @@ async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: FormErrors)
         .instance
         .records
         .iter()
-        .map(|r| (crate::layout::fmt_time(r.at), r.by.clone(), format!("{}{}", r.action, if r.text.is_empty() { String::new() } else { format!("：{}", r.text) })))
+        .map(|r| {
+            (
+                crate::layout::fmt_time(r.at),
+                r.by.clone(),
+                format!("{}{}", r.action, if r.text.is_empty() { String::new() } else { format!("：{}", r.text) }),
+            )
+        })
         .collect();
     let now_ms = domain::clock::to_millis(state.clock.now());
     let xrequests = svc::xrequests::of_application(&state.db, &app.id)
@@ -552,7 +572,8 @@ async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: FormErrors)
         })
         .collect();
     let check = svc::last_check(&state.db, &app.id).await?.map(|(at, by, rows)| (fmt_millis(&Some(at)), by, rows));
-    let holder_licenses = if reviewer { store::services::licenses::of_holder(&state.db, &app.subject).await? } else { vec![] };
+    let holder_licenses =
+        if reviewer { store::services::licenses::of_holder(&state.db, &app.subject).await? } else { vec![] };
     let archive = svc::archived(&state.db, &app.id).await?.map(|(at, d, _)| (fmt_millis(&Some(at)), d));
     let departments = cfg
         .departments
@@ -564,7 +585,12 @@ async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: FormErrors)
     let status = wf.instance.status;
     let bad = !errors.is_empty();
     let mut r = render(AppPage {
-        layout: Layout::new(ctx, &cfg.city.name, &item.name, if reviewer { "/services/applications" } else { "/services/mine" }),
+        layout: Layout::new(
+            ctx,
+            &cfg.city.name,
+            &item.name,
+            if reviewer { "/services/applications" } else { "/services/mine" },
+        ),
         dept: dept_name(ctx, &item.department),
         status: status_label(status.as_str()),
         uploads: svc::uploads_of(&state.db, &app.id).await?,
@@ -620,7 +646,11 @@ async fn finish<T>(
 }
 
 fn reviewer_only(reviewer: bool) -> Result<(), AppError> {
-    if reviewer { Ok(()) } else { Err(AppError::Forbidden("只有事项所属部门的审批人员可以办理".into())) }
+    if reviewer {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("只有事项所属部门的审批人员可以办理".into()))
+    }
 }
 
 async fn verify(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
@@ -633,7 +663,11 @@ async fn verify(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let msg = match &r {
         Ok(rows) => {
             let bad = rows.iter().filter(|r| !r.ok).count();
-            if bad == 0 { format!("一键核查完成：{} 项全部一致。", rows.len()) } else { format!("一键核查完成：{} 项中 {bad} 项不一致。", rows.len()) }
+            if bad == 0 {
+                format!("一键核查完成：{} 项全部一致。", rows.len())
+            } else {
+                format!("一键核查完成：{} 项中 {bad} 项不一致。", rows.len())
+            }
         }
         Err(_) => String::new(),
     };

@@ -11,6 +11,7 @@ mod auth;
 mod engines;
 mod labor;
 mod org;
+mod services;
 mod supervision;
 mod talent;
 mod wages;

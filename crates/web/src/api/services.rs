@@ -1,0 +1,171 @@
+//! 一键申报 API: source departments push shared data; applicants (and their apps) submit
+//! applications and follow them; anyone's system checks a license.
+
+use crate::access::{Access, RequestCtx, Routes};
+use crate::error::{ApiErrorBody, ApiResult, AppError};
+use crate::submit_queue::Submission;
+use axum::Json;
+use axum::extract::Path;
+use axum::routing::{get, post};
+use domain::auth::{UserKind, perm};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .add("/api/v1/exchange/{code}/records", Access::Perm(perm::EXCHANGE_PUSH), post(push))
+        .add("/api/v1/services/applications", Access::Perm(perm::WORKFLOW_APPLY), post(submit))
+        .add("/api/v1/services/applications/{id}", Access::Authenticated, get(application))
+        .add("/api/v1/licenses/{number}/verification", Access::Authenticated, get(verify))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PushBody {
+    /// Name of the source system, e.g. 安徽省市场主体登记系统.
+    pub source: String,
+    pub records: Vec<PushRecord>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PushRecord {
+    /// USCC of an enterprise or ID number of a person, with its check character.
+    pub subject: String,
+    /// Field key → value; keys as the interface declares them (config/services/exchange.toml).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PushReport {
+    pub accepted: usize,
+}
+
+/// Pushes records of one data interface, all or none; each replaces the subject's record.
+#[utoipa::path(post, path = "/api/v1/exchange/{code}/records", request_body = PushBody,
+    params(("code" = String, Path, description = "接口代码，如 scjg.enterprise")),
+    responses((status = 200, body = PushReport), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn push(ctx: RequestCtx, Path(code): Path<String>, body: axum::body::Bytes) -> ApiResult<PushReport> {
+    let p = ctx.user()?;
+    let b: PushBody =
+        serde_json::from_slice(&body).map_err(|e| AppError::invalid("body", format!("请求体不是有效的 JSON：{e}")))?;
+    if b.source.trim().is_empty() {
+        return Err(AppError::invalid("source", "请填写数据来源系统名称").into());
+    }
+    if b.records.len() > 10_000 {
+        return Err(AppError::invalid("records", "一次最多推送 10000 条").into());
+    }
+    let state = &ctx.state;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    for (i, r) in b.records.iter().enumerate() {
+        store::services::exchange::push(
+            &mut tx,
+            now,
+            &state.config,
+            &code,
+            &r.subject,
+            &r.data,
+            &b.source,
+            (&p.user_id, &p.display_name),
+        )
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Invalid { field, message } => {
+                AppError::invalid(&format!("records[{i}].{field}"), format!("第 {} 条：{message}", i + 1))
+            }
+            other => other.into(),
+        })?;
+    }
+    tx.commit().await?;
+    Ok(Json(PushReport { accepted: b.records.len() }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SubmitBody {
+    /// Item code, e.g. SCJG-XK-001.
+    pub item: String,
+    /// Typed form values by field key. Data-retrieval fields are taken from the sources and
+    /// license materials from the license registry; they need not be sent.
+    pub values: BTreeMap<String, String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SubmitReport {
+    pub id: String,
+    pub one_click: bool,
+}
+
+/// Submits an application for the signed-in enterprise or citizen. Answered after the commit
+/// (group commit: concurrent submissions share one fsync).
+#[utoipa::path(post, path = "/api/v1/services/applications", request_body = SubmitBody,
+    responses((status = 200, body = SubmitReport), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn submit(ctx: RequestCtx, Json(b): Json<SubmitBody>) -> ApiResult<SubmitReport> {
+    let p = ctx.user()?;
+    let state = &ctx.state;
+    let item = state.config.services.item(&b.item).ok_or_else(|| AppError::invalid("item", "没有该事项"))?;
+    let (subject, name) = match p.kind {
+        UserKind::Enterprise => (p.uscc.clone(), p.display_name.clone()),
+        UserKind::Citizen => (p.id_card_no.clone(), p.display_name.clone()),
+        _ => (None, String::new()),
+    };
+    let subject = subject.ok_or_else(|| AppError::Forbidden("只有企业或群众账号可以申报".into()))?;
+    let sub = Submission {
+        item: b.item.clone(),
+        actor: crate::pages::workflow::actor_of(p),
+        subject,
+        subject_name: name,
+        typed: b.values,
+        uploads: vec![],
+        ip: ctx.ip.clone(),
+    };
+    let id = state.submit_queue().submit(state, sub).await?;
+    Ok(Json(SubmitReport { id, one_click: item.one_click() }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApplicationStatus {
+    pub id: String,
+    pub item: String,
+    /// running | correcting | approved | rejected | withdrawn
+    pub status: String,
+    pub result_number: Option<String>,
+}
+
+/// An application's status, for its applicant or the reviewing department.
+#[utoipa::path(get, path = "/api/v1/services/applications/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = ApplicationStatus), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn application(ctx: RequestCtx, Path(id): Path<String>) -> ApiResult<ApplicationStatus> {
+    let p = ctx.user()?;
+    let mut conn = ctx.state.db.reader().acquire().await.map_err(store::StoreError::from)?;
+    let a = store::services::get(&mut conn, &id).await?;
+    let staff = p.can(perm::WORKFLOW_ACT) && p.department_code.as_deref() == Some(a.department.as_str());
+    if a.applicant_id != p.user_id && !staff {
+        return Err(AppError::Forbidden("您无权查看该申请".into()).into());
+    }
+    Ok(Json(ApplicationStatus { id: a.id, item: a.item, status: a.status, result_number: a.result_number }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LicenseCheck {
+    pub valid: bool,
+    pub problems: Vec<String>,
+    pub title: Option<String>,
+    pub holder_name: Option<String>,
+    pub seal: Option<String>,
+}
+
+/// Checks a license or sealed document by its number: registered, unchanged, seal valid.
+#[utoipa::path(get, path = "/api/v1/licenses/{number}/verification", params(("number" = String, Path)),
+    responses((status = 200, body = LicenseCheck)))]
+pub async fn verify(ctx: RequestCtx, Path(number): Path<String>) -> ApiResult<LicenseCheck> {
+    let mut conn = ctx.state.db.reader().acquire().await.map_err(store::StoreError::from)?;
+    let v = store::services::licenses::verify_number(&mut conn, &number, ctx.state.clock.now()).await?;
+    Ok(Json(LicenseCheck {
+        valid: v.valid,
+        problems: v.problems,
+        title: v.license.as_ref().map(|l| l.title.clone()),
+        holder_name: v.license.as_ref().map(|l| l.holder_name.clone()),
+        seal: v.seal_name,
+    }))
+}

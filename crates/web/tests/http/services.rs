@@ -1,0 +1,255 @@
+//! 一键申报 over HTTP: an enterprise applies for a one-click item with nothing to upload; the
+//! reviewer's one-click verification shows the field the source disagrees with; a return with
+//! a one-time notice; another department answers a cross-department verification request;
+//! the corrected application is approved, and the e-license issued verifies — and fails with
+//! one byte changed.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// The value of the input `f-{key}` on a page.
+fn input_value(html: &str, key: &str) -> String {
+    let at = html.find(&format!("id=\"f-{key}\"")).unwrap_or_else(|| panic!("no input {key}"));
+    let rest = &html[at..];
+    let v = rest.find("value=\"").expect("value") + 7;
+    rest[v..].split('"').next().unwrap().replace("&amp;", "&").replace("&#x27;", "'").replace("&quot;", "\"")
+}
+
+async fn post_multipart(c: &Client, from: &str, path: &str, fields: &[(&str, String)]) -> Page {
+    let token = c.get(from).await.csrf();
+    let mut form = reqwest::multipart::Form::new().text("_csrf", token);
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.clone());
+    }
+    let r = c.http.post(format!("{}{path}", c.base)).multipart(form).send().await.unwrap();
+    let (status, location) = (r.status(), r.headers().get("location").map(|v| v.to_str().unwrap().to_string()));
+    Page { status, body: r.text().await.unwrap(), location, headers: Default::default() }
+}
+
+#[tokio::test]
+async fn one_click_application_is_verified_returned_corrected_approved_and_its_license_verifies() {
+    let app = spawn_app().await;
+    let login = app.login_of("enterprise").await;
+    let ent = app.login(&login).await;
+
+    // The zone lists the item as one-click; the form opens prefilled from shared data.
+    let zone = ent.get("/services").await;
+    assert!(zone.body.contains("食品经营许可证延续") && zone.body.contains("一键申报"), "{}", zone.body);
+    let item = "/services/items/SCJG-XK-001";
+    let form = ent.get(item).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("已从“企业登记信息”预填"), "{}", form.body);
+    assert!(form.body.contains("已关联营业执照"), "the business license satisfies its material");
+    let (name, legal_rep, address) =
+        (input_value(&form.body, "name"), input_value(&form.body, "legal_rep"), input_value(&form.body, "address"));
+    assert!(!name.is_empty() && !legal_rep.is_empty());
+    assert!(!form.body.contains("type=\"file\""), "nothing to upload");
+
+    // A missing commitment is refused with a clear message; then the submission goes through.
+    let mut fields = vec![
+        ("f_name", name.clone()),
+        ("f_legal_rep", legal_rep.clone()),
+        ("f_address", address.clone()),
+        ("f_business_items", "热食类食品制售".to_string()),
+        ("f_contact_phone", "13955550000".to_string()),
+    ];
+    let r = post_multipart(&ent, item, item, &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("请阅读并勾选《食品安全承诺书》"), "{}", r.body);
+    fields.push(("f_commit", "同意".to_string()));
+    let r = post_multipart(&ent, item, item, &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = r.location.unwrap();
+    let id = page.rsplit('/').next().unwrap().to_string();
+    let mine = ent.get(&page).await.body;
+    assert!(mine.contains("审核中") && mine.contains("一键申报"), "{mine}");
+
+    // The registry corrects the legal representative after the application (the source and
+    // the application now disagree on one field).
+    let uscc = login.clone();
+    let r = app
+        .api()
+        .post(format!("{}/api/v1/exchange/scjg.enterprise/records", app.base))
+        .bearer_auth(&app.api_token)
+        .json(&json!({ "source": "安徽省市场主体登记系统", "records": [{ "subject": uscc, "data": {
+            "name": name, "uscc": uscc, "legal_rep": "王更正", "address": address, "status": "存续" } }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+
+    // The reviewer runs one-click verification: the legal representative fails, the rest pass.
+    let rev = app.login("shichang").await;
+    let list = rev.get("/services/applications").await.body;
+    assert!(list.contains(&id), "{list}");
+    let r = rev.submit(&page, &format!("{page}/verify"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let shown = rev.get(&page).await.body;
+    assert!(shown.contains("项中 1 项不一致"), "{shown}");
+    let fail_row = shown.split("<tr class=\"fail\">").nth(1).expect("a failed row");
+    assert!(
+        fail_row.contains("法定代表人") && fail_row.contains("王更正") && fail_row.contains("企业登记信息"),
+        "{fail_row}"
+    );
+    assert!(shown.contains("证件助手") && shown.contains("营业执照"));
+    // Another department's reviewer may not see it (403, audited).
+    let other = app.login("zhujian").await;
+    assert_eq!(other.get(&page).await.status, StatusCode::FORBIDDEN);
+
+    // Cross-department verification: the tax bureau answers in the platform.
+    let r = rev
+        .submit(&page, &format!("{page}/xrequest"), &[("to_dept", "swj"), ("question", "该企业近三年是否存在欠税记录")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let tax = app.login("shuiwu").await;
+    let inbox = tax.get("/services/xrequests").await.body;
+    assert!(inbox.contains("该企业近三年是否存在欠税记录"), "{inbox}");
+    let xid = inbox.split("action=\"/services/xrequests/").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let r = tax
+        .submit(
+            "/services/xrequests",
+            &format!("/services/xrequests/{xid}"),
+            &[("outcome", "denied"), ("answer", "经金税系统核实，无欠税记录")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(rev.get(&page).await.body.contains("不属实：经金税系统核实，无欠税记录"));
+
+    // Return with a one-time notice; the applicant corrects; verification passes.
+    let r = rev
+        .submit(
+            &page,
+            &format!("{page}/decide"),
+            &[
+                ("action", "return"),
+                ("target", "application"),
+                ("note_application", "法定代表人与登记信息不一致，请核对"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let notice = ent.get(&page).await.body;
+    assert!(
+        notice.contains("一次性告知") && notice.contains("法定代表人与登记信息不一致") && notice.contains("待补正"),
+        "{notice}"
+    );
+    fields[1] = ("f_legal_rep", "王更正".to_string());
+    let r = post_multipart(&ent, &page, &format!("{page}/resubmit"), &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    rev.submit(&page, &format!("{page}/verify"), &[]).await;
+    assert!(rev.get(&page).await.body.contains("项全部一致"));
+
+    // Approval issues the e-license, sealed; the case is archived.
+    let r = rev.submit(&page, &format!("{page}/decide"), &[("action", "approve"), ("comment", "符合条件")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let done = ent.get(&page).await.body;
+    assert!(done.contains("已办结") && done.contains("电子档案"), "{done}");
+    let number = done.split("id=\"result\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    assert!(number.starts_with("SPJYXK"), "{number}");
+
+    // Anyone verifies it by number; the holder's file verifies; one byte changed does not.
+    let anon = app.client();
+    let v = anon.get(&format!("/licenses/verify?number={number}")).await.body;
+    assert!(v.contains("核验通过") && v.contains("市场监督管理局电子印章"), "{v}");
+    let file = ent.get(&format!("/licenses/{number}/file")).await;
+    assert_eq!(file.status, StatusCode::OK);
+    let upload = |bytes: Vec<u8>| {
+        let anon = app.client();
+        async move {
+            let token = anon.get("/licenses/verify").await.csrf();
+            let form = reqwest::multipart::Form::new()
+                .text("_csrf", token)
+                .part("file", reqwest::multipart::Part::bytes(bytes).file_name("license.json"));
+            anon.http
+                .post(format!("{}/licenses/verify", anon.base))
+                .multipart(form)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let ok = upload(file.body.clone().into_bytes()).await;
+    assert!(ok.contains("核验通过"), "{ok}");
+    let mut tampered = file.body.clone().into_bytes();
+    let at = file.body.find("热食类").expect("the licensed item is in the file");
+    tampered[at + 2] ^= 0x01;
+    let bad = upload(tampered).await;
+    assert!(bad.contains("核验不通过") && bad.contains("已被改动"), "{bad}");
+
+    // Every look-up was logged; the shared-data page counts them.
+    let ex = rev.get("/exchange").await.body;
+    let calls: i64 = ex.split("id=\"total-calls\">").nth(1).unwrap().split('<').next().unwrap().parse().unwrap();
+    assert!(calls >= 6, "{calls}");
+    let actions: Vec<String> = app.audit_actions().await.into_iter().map(|a| a.0).collect();
+    for a in [
+        "services.submit",
+        "services.verify",
+        "services.xrequest",
+        "services.xanswer",
+        "license.issue",
+        "services.archive",
+        "seal.create",
+    ] {
+        assert!(actions.iter().any(|x| x == a), "{a} audited");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_api_submissions_share_commits_and_a_refused_one_rolls_back_alone() {
+    let app = spawn_app().await;
+    let login = app.login_of("enterprise").await;
+    let ent = app.login(&login).await;
+    let csrf = ent.get("/services").await.csrf();
+    let values = |phone: &str| {
+        json!({ "item": "SCJG-XK-001", "values": { "name": "x", "legal_rep": "x", "address": "x",
+            "business_items": "热食类食品制售", "contact_phone": phone, "commit": "同意" } })
+    };
+    let mut tasks = vec![];
+    for i in 0..24 {
+        // Every sixth has a bad phone number and must be refused on its own.
+        let body = if i % 6 == 5 { values("123") } else { values(&format!("139{:08}", i)) };
+        let req = ent
+            .http
+            .post(format!("{}/api/v1/services/applications", ent.base))
+            .header("x-csrf-token", &csrf)
+            .json(&body);
+        tasks.push(tokio::spawn(async move {
+            let r = req.send().await.unwrap();
+            (r.status(), r.json::<serde_json::Value>().await.unwrap())
+        }));
+    }
+    let (mut ok, mut refused) = (vec![], 0);
+    for t in tasks {
+        let (s, v) = t.await.unwrap();
+        if s == StatusCode::OK {
+            assert_eq!(v["one_click"], true);
+            ok.push(v["id"].as_str().unwrap().to_string());
+        } else {
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+            assert!(v["message"].as_str().unwrap().contains("手机号码"), "{v}");
+            refused += 1;
+        }
+    }
+    assert_eq!((ok.len(), refused), (20, 4));
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM svc_applications").fetch_one(app.state.db.reader()).await.unwrap();
+    let started: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wf_instances WHERE def_id = 'svc.SCJG-XK-001'")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!((stored, started), (20, 20), "refused submissions left nothing behind");
+    let v: serde_json::Value = ent
+        .http
+        .get(format!("{}/api/v1/services/applications/{}", ent.base, ok[0]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "running");
+}
