@@ -224,6 +224,16 @@ pub async fn authenticate(
                 }
             }
         } else if let Some(token) = cookies::get(&headers, cookies::SESSION) {
+            let cached = state.auth_cache.get(&token).filter(|(s, _)| {
+                state.sessions.state(from_millis(s.created_at), from_millis(s.last_seen_at), now)
+                    == SessionState::Active
+                    && now - from_millis(s.last_seen_at) < TOUCH_EVERY
+            });
+            if let Some((s, p)) = cached {
+                ctx.principal = Some(p);
+                ctx.session = Some(SessionInfo { id: s.id.clone(), csrf: s.csrf_token.clone() });
+                return Ok(());
+            }
             match store::auth::find_session(&state.db, &token).await? {
                 Some(s) if s.ended_at.is_none() => {
                     match state.sessions.state(from_millis(s.created_at), from_millis(s.last_seen_at), now) {
@@ -242,6 +252,14 @@ pub async fn authenticate(
                                     tx.commit().await?;
                                 }
                                 ctx.session = Some(SessionInfo { id: s.id.clone(), csrf: s.csrf_token.clone() });
+                                if let Some(p) = &ctx.principal {
+                                    // As the database has it now (touched just above when due).
+                                    let mut fresh = s.clone();
+                                    if now - from_millis(s.last_seen_at) >= TOUCH_EVERY {
+                                        fresh.last_seen_at = domain::clock::to_millis(now);
+                                    }
+                                    state.auth_cache.put(&token, fresh, p.clone());
+                                }
                             }
                         }
                         st => {

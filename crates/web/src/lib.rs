@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api;
 pub mod app;
+pub mod auth_cache;
 pub mod cookies;
 pub mod error;
 pub mod export;

@@ -27,6 +27,8 @@ pub struct Inner {
     pub job_waker: Option<Arc<tokio::sync::Notify>>,
     /// Encrypts the department e-seals' private keys (a file outside the database).
     pub seal_key: Option<Arc<store::services::seals::MasterKey>>,
+    /// Sessions and principals of the last two seconds.
+    pub auth_cache: crate::auth_cache::AuthCache,
     /// Group commit of service applications, started with the server.
     pub submit_queue: std::sync::OnceLock<crate::submit_queue::SubmitQueue>,
 }
@@ -60,6 +62,7 @@ impl AppState {
             job_waker: None,
             seal_key: None,
             submit_queue: std::sync::OnceLock::new(),
+            auth_cache: Default::default(),
         }))
     }
 

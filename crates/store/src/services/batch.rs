@@ -4,7 +4,7 @@
 //! round trip to its worker thread, so the statement count per batch, not per submission,
 //! sets the pace.
 
-use super::{Applicant, MaterialKind, Upload, check_form, check_uploads, exchange, item_of, licenses::License};
+use super::{Applicant, MaterialKind, Upload, check_form, check_uploads, exchange, item_of};
 use crate::config::CityConfig;
 use crate::sql::{Value, insert_rows};
 use crate::workflow::{self, Runtime};
@@ -36,29 +36,35 @@ pub struct Prepared {
     uploads: Vec<Upload>,
 }
 
-/// A subject's records, all interfaces at once.
-async fn records_of(conn: &mut Conn, subject: &str) -> Result<HashMap<String, Map<String, Json>>> {
-    let rows = sqlx::query("SELECT interface, data FROM dx_records WHERE subject = $1")
-        .bind(subject)
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut out = HashMap::new();
-    for r in rows {
-        let data: String = r.try_get("data")?;
-        out.insert(r.try_get("interface")?, serde_json::from_str(&data).unwrap_or_default());
-    }
-    Ok(out)
-}
-
-async fn valid_licenses(conn: &mut Conn, holder: &str, now: OffsetDateTime) -> Result<Vec<License>> {
-    Ok(sqlx::query_as::<_, License>(
-        "SELECT * FROM licenses WHERE holder_id = $1 AND revoked_at IS NULL AND (valid_to IS NULL OR valid_to > $2)
-         ORDER BY issued_at DESC",
+/// A subject's records (all interfaces) and valid licenses, in one query: with the SQLite
+/// driver each query is a round trip to its worker thread.
+async fn subject_data(
+    conn: &mut Conn,
+    subject: &str,
+    now: OffsetDateTime,
+) -> Result<(HashMap<String, Map<String, Json>>, Vec<(String, String)>)> {
+    let rows = sqlx::query(
+        "SELECT 'r' AS k, interface AS a, data AS b, 0 AS t FROM dx_records WHERE subject = $1
+         UNION ALL
+         SELECT 'l', type, number, issued_at FROM licenses WHERE holder_id = $1 AND revoked_at IS NULL
+            AND (valid_to IS NULL OR valid_to > $2)
+         ORDER BY 4 DESC",
     )
-    .bind(holder)
+    .bind(subject)
     .bind(to_millis(now))
     .fetch_all(&mut *conn)
-    .await?)
+    .await?;
+    let (mut records, mut lics) = (HashMap::new(), vec![]);
+    for r in rows {
+        let (k, a, b): (String, String, String) = (r.try_get("k")?, r.try_get("a")?, r.try_get("b")?);
+        if k == "r" {
+            records.insert(a, serde_json::from_str(&b).unwrap_or_default());
+        } else {
+            // (type, number), newest first.
+            lics.push((a, b));
+        }
+    }
+    Ok((records, lics))
 }
 
 /// Reads and checks everything a submission needs.
@@ -79,8 +85,7 @@ pub async fn prepare(
         return Err(StoreError::invalid(&k, msg));
     }
     check_uploads(item, &uploads)?;
-    let records = records_of(conn, &subject).await?;
-    let held = valid_licenses(conn, &subject, now).await?;
+    let (records, held) = subject_data(conn, &subject, now).await?;
     let (mut form, mut sources, mut lics) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     let mut used: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (m, f) in item.fields() {
@@ -103,9 +108,9 @@ pub async fn prepare(
     }
     for m in item.materials.iter().filter(|m| m.kind == MaterialKind::License) {
         let t = m.license.as_deref().unwrap_or_default();
-        match held.iter().find(|l| l.r#type == t) {
+        match held.iter().find(|l| l.0 == t) {
             Some(l) => {
-                lics.insert(m.id.clone(), l.number.clone());
+                lics.insert(m.id.clone(), l.1.clone());
             }
             None => {
                 let name = cfg.services.license_type(t).map(|t| t.name.as_str()).unwrap_or("证照");

@@ -189,6 +189,7 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
     let (token, _) = store::auth::create_session(&mut tx, now, &user.id, &ctx.ip, ua).await?;
     store::audit::append(&mut tx, now, entry(Outcome::Success, "登录成功".into())).await?;
     tx.commit().await?;
+    state.auth_cache.clear();
 
     let target =
         if user.must_change_password != 0 { "/account/password".to_string() } else { super::safe_next(Some(&f.next)) };
@@ -214,6 +215,7 @@ async fn logout(ctx: RequestCtx) -> PageResult {
         let p = ctx.user()?;
         store::audit::append(&mut tx, now, ctx.entry("auth.logout", "user", &p.user_id)).await?;
         tx.commit().await?;
+        state.auth_cache.clear();
     }
     let mut resp = Redirect::to("/login?logged_out=1").into_response();
     resp.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::SESSION, state.secure_cookies));
@@ -282,6 +284,7 @@ async fn change_password(ctx: RequestCtx, Form(f): Form<PasswordForm>) -> PageRe
     store::auth::end_other_sessions(&mut tx, now, &p.user_id, &current, "password_changed").await?;
     store::audit::append(&mut tx, now, ctx.entry("user.password_change", "user", &p.user_id)).await?;
     tx.commit().await?;
+    state.auth_cache.clear();
     Ok(redirect_with_flash("/home", "密码已修改。", state.secure_cookies))
 }
 

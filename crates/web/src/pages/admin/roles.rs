@@ -180,6 +180,7 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
     );
     store::audit::append(&mut tx, now, ctx.entry("role.create", "role", &id).detail(detail)).await?;
     tx.commit().await?;
+    ctx.state.auth_cache.clear();
     Ok(redirect_with_flash("/admin/roles", &format!("已创建角色“{}”。", input.name), state.secure_cookies))
 }
 
@@ -212,5 +213,6 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
     }
     store::audit::append(&mut tx, now, ctx.entry("role.update", "role", &before.id).detail(detail.join("；"))).await?;
     tx.commit().await?;
+    ctx.state.auth_cache.clear();
     Ok(redirect_with_flash("/admin/roles", &format!("已保存角色“{}”。", input.name), state.secure_cookies))
 }

@@ -487,6 +487,8 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
     }
     store::audit::append(&mut tx, now, ctx.entry("user.update", "user", &u.id).detail(changes.join("；"))).await?;
     tx.commit().await?;
+    // Roles, status and passwords take effect at once, not after the session cache's TTL.
+    ctx.state.auth_cache.clear();
     Ok(redirect_with_flash(&format!("/admin/users/{}", u.id), "已保存。", state.secure_cookies))
 }
 
@@ -523,6 +525,8 @@ async fn reset_password(ctx: RequestCtx, Path(id): Path<String>, data: FormData)
     )
     .await?;
     tx.commit().await?;
+    // Roles, status and passwords take effect at once, not after the session cache's TTL.
+    ctx.state.auth_cache.clear();
     Ok(redirect_with_flash(
         &format!("/admin/users/{}", u.id),
         "密码已重置，用户下次登录时须修改密码。",
@@ -543,6 +547,8 @@ async fn toggle_status(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let action = if activate { "user.enable" } else { "user.disable" };
     store::audit::append(&mut tx, now, ctx.entry(action, "user", &u.id)).await?;
     tx.commit().await?;
+    // Roles, status and passwords take effect at once, not after the session cache's TTL.
+    ctx.state.auth_cache.clear();
     let msg = if activate { "账号已启用。" } else { "账号已停用，其会话已结束。" };
     Ok(redirect_with_flash(&format!("/admin/users/{}", u.id), msg, state.secure_cookies))
 }
