@@ -14,9 +14,12 @@ const TTL: Duration = Duration::from_secs(2);
 /// Past this many entries the cache starts again (a flood of distinct cookies).
 const CAP: usize = 20_000;
 
+/// Cookie token → (when loaded, the session, its principal).
+type Entries = HashMap<String, (Instant, Session, Arc<Principal>)>;
+
 #[derive(Default)]
 pub struct AuthCache {
-    map: Mutex<HashMap<String, (Instant, Session, Arc<Principal>)>>,
+    map: Mutex<Entries>,
 }
 
 impl AuthCache {
