@@ -86,8 +86,8 @@ pub async fn issue(
     let local = now.to_offset(domain::clock::CHINA);
     let valid_to = (new.valid_years > 0)
         .then(|| local.replace_year(local.year() + new.valid_years as i32).unwrap_or(local) - time::Duration::days(1));
-    let fields: serde_json::Map<String, Value> =
-        new.fields.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    // [label, value] pairs: an array keeps the printed order through canonicalisation.
+    let fields: Vec<Value> = new.fields.iter().map(|(k, v)| json!([k, v])).collect();
     let content = json!({
         "kind": kind,
         "type_code": type_code,
@@ -178,7 +178,7 @@ pub async fn record_external(
     let content = json!({
         "kind": "license", "type_code": t.code, "type_name": t.name, "number": number,
         "holder": { "id": holder.0, "name": holder.1 },
-        "fields": fields.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
+        "fields": fields.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
     });
     let canonical = crypto::canonical_json(&content);
     let l = License {

@@ -33,10 +33,8 @@ struct VerifyPage {
 
 fn fields_of(l: &License) -> Vec<(String, String)> {
     let v: serde_json::Value = serde_json::from_str(&l.content).unwrap_or_default();
-    v["fields"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
-        .unwrap_or_default()
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    v["fields"].as_array().map(|a| a.iter().map(|p| (text(&p[0]), text(&p[1]))).collect()).unwrap_or_default()
 }
 
 async fn verify_form(ctx: RequestCtx, Query(q): Query<std::collections::HashMap<String, String>>) -> PageResult {
