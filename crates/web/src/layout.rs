@@ -39,6 +39,7 @@ pub const NAV: &[NavDef] = &[
     NavDef {
         label: "跨部门协查", href: "/services/xrequests", perm: Some(perm::WORKFLOW_ACT), group: "一键申报"
     },
+    NavDef { label: "申报统计", href: "/services/stats", perm: Some(perm::WORKFLOW_STATS), group: "一键申报" },
     NavDef { label: "共享数据", href: "/exchange", perm: Some(perm::EXCHANGE_VIEW), group: "一键申报" },
     NavDef { label: "证照核验", href: "/licenses/verify", perm: None, group: "一键申报" },
     NavDef { label: "全市概览", href: "/dashboard", perm: Some(perm::DASHBOARD_CITY), group: "基础" },

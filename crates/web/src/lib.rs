@@ -54,6 +54,7 @@ pub fn routes() -> Routes {
         .merge(pages::talent::routes())
         .merge(pages::supervision::routes())
         .merge(pages::services::routes())
+        .merge(pages::services_stats::routes())
         .merge(pages::licenses::routes())
         .merge(pages::supervision_stats::routes())
         .merge(pages::supervision_live::routes())

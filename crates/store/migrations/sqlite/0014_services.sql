@@ -80,6 +80,8 @@ CREATE TABLE svc_applications (
     -- License numbers by material.
     licenses        TEXT NOT NULL,
     one_click       INTEGER NOT NULL,
+    -- Times returned for correction (一次性告知).
+    returns         INTEGER NOT NULL DEFAULT 0,
     status          TEXT NOT NULL,
     submitted_at    BIGINT NOT NULL,
     decided_at      BIGINT,

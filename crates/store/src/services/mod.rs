@@ -9,6 +9,7 @@ pub(crate) mod demo;
 pub mod exchange;
 pub mod licenses;
 pub mod seals;
+pub mod stats;
 pub mod xrequests;
 
 use crate::config::CityConfig;
@@ -471,11 +472,13 @@ pub async fn decide(
         }
         Decision::Reject { reason, text } => Action::Reject { reason, text },
     };
+    let returned = matches!(action, Action::Return { .. });
     let done = workflow::handle(conn, rt, id, Event::Act { task, actor: reviewer.clone(), action }, ip, now).await?;
     let status = done.instance.status;
-    sqlx::query("UPDATE svc_applications SET status = $1, decided_at = $2 WHERE id = $3")
+    sqlx::query("UPDATE svc_applications SET status = $1, decided_at = $2, returns = returns + $3 WHERE id = $4")
         .bind(status.as_str())
         .bind(status.is_final().then(|| to_millis(now)))
+        .bind(i64::from(returned))
         .bind(id)
         .execute(&mut *conn)
         .await?;

@@ -11,6 +11,7 @@ pub mod licenses;
 pub mod org;
 pub mod scores;
 pub mod services;
+pub mod services_stats;
 pub mod supervision;
 pub mod supervision_live;
 pub mod supervision_map;

@@ -180,6 +180,17 @@ async fn one_click_application_is_verified_returned_corrected_approved_and_its_l
     let bad = upload(tampered).await;
     assert!(bad.contains("核验不通过") && bad.contains("已被改动"), "{bad}");
 
+    // Statistics: one application, returned once, one cross-department request answered.
+    let st = rev.get("/services/stats").await.body;
+    let city = st.split("id=\"city\"").nth(1).unwrap();
+    assert!(city.contains("<td>申请件数</td><td class=\"num\">1</td>"), "{city}");
+    assert!(city.contains("<td>退回补正率</td><td class=\"num\">100.0%</td>"), "{city}");
+    assert!(city.contains("<td>驳回率</td><td class=\"num\">0.0%</td>"), "{city}");
+    assert!(st.contains("食品经营许可证延续"), "{st}");
+    let x = rev.get("/services/stats?format=csv").await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(x.body.contains("食品经营许可证延续") && x.body.contains("全市"), "{}", x.body);
+
     // Every look-up was logged; the shared-data page counts them.
     let ex = rev.get("/exchange").await.body;
     let calls: i64 = ex.split("id=\"total-calls\">").nth(1).unwrap().split('<').next().unwrap().parse().unwrap();
