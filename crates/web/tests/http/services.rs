@@ -264,3 +264,42 @@ async fn concurrent_api_submissions_share_commits_and_a_refused_one_rolls_back_a
         .unwrap();
     assert_eq!(v["status"], "running");
 }
+
+#[tokio::test]
+async fn an_item_with_an_upload_takes_the_file_and_keeps_its_digest() {
+    let app = spawn_app().await;
+    let login = app.login_of("enterprise").await;
+    let ent = app.login(&login).await;
+    let item = "/services/items/SCJG-XK-002";
+    let form = ent.get(item).await.body;
+    assert!(form.contains("type=\"file\"") && !form.contains("badge ok\">一键申报"), "needs an upload");
+    let send = |file: Option<(&'static str, Vec<u8>)>| {
+        let ent = &ent;
+        let form = form.clone();
+        async move {
+            let token = ent.get(item).await.csrf();
+            let mut f = reqwest::multipart::Form::new().text("_csrf", token);
+            for k in ["name", "legal_rep", "address"] {
+                f = f.text(format!("f_{k}"), input_value(&form, k));
+            }
+            f = f.text("f_business_items", "散装食品销售").text("f_area_m2", "85.5");
+            if let Some((name, bytes)) = file {
+                f = f.part("file_layout", reqwest::multipart::Part::bytes(bytes).file_name(name));
+            }
+            let r = ent.http.post(format!("{}{item}", ent.base)).multipart(f).send().await.unwrap();
+            (r.status(), r.headers().get("location").map(|v| v.to_str().unwrap().to_string()), r.text().await.unwrap())
+        }
+    };
+    let (s, _, body) = send(None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("请上传“经营场所平面布局图”"), "{body}");
+    let (s, _, body) = send(Some(("plan.exe", b"MZ".to_vec()))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("应为 PDF、OFD、JPG、PNG 或 ZIP 文件"), "{body}");
+    let pdf = b"%PDF-1.4 layout".to_vec();
+    let (s, location, body) = send(Some(("layout.pdf", pdf.clone()))).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+    let page = ent.get(&location.unwrap()).await.body;
+    let digest: String = domain::crypto::sm3(&pdf).iter().map(|b| format!("{b:02x}")).collect();
+    assert!(page.contains("layout.pdf") && page.contains(&digest), "{page}");
+}
