@@ -61,6 +61,7 @@ impl Application {
         let state = AppState::new(db, opts.config, opts.clock, calendar)
             .with_options(opts.secure_cookies, Some(waker))
             .with_seal_key(seal_key);
+        *state.suspended_items.write().expect("suspended lock") = store::services::suspended(&state.db).await?;
         crate::jobs::setup(&mut runner, &state, &clock).await?;
         let router = crate::router(state.clone());
         Ok(Application { state, router, runner: Arc::new(runner), demo, initial_admin_password })

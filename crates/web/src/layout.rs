@@ -54,6 +54,7 @@ pub const NAV: &[NavDef] = &[
     NavDef { label: "部门", href: "/admin/departments", perm: Some(perm::ADMIN_DEPARTMENTS), group: "管理" },
     NavDef { label: "接口令牌", href: "/admin/tokens", perm: Some(perm::ADMIN_TOKENS), group: "管理" },
     NavDef { label: "节假日", href: "/admin/holidays", perm: Some(perm::ADMIN_HOLIDAYS), group: "管理" },
+    NavDef { label: "事项目录", href: "/admin/services", perm: Some(perm::ADMIN_SERVICES), group: "管理" },
     NavDef { label: "系统状态", href: "/admin/system", perm: Some(perm::ADMIN_SYSTEM), group: "管理" },
 ];
 

@@ -27,6 +27,9 @@ pub struct Inner {
     pub job_waker: Option<Arc<tokio::sync::Notify>>,
     /// Encrypts the department e-seals' private keys (a file outside the database).
     pub seal_key: Option<Arc<store::services::seals::MasterKey>>,
+    /// Service items suspended by administrators (code → reason), kept in step with the
+    /// database by the only process that changes it.
+    pub suspended_items: RwLock<std::collections::BTreeMap<String, String>>,
     /// Sessions and principals of the last two seconds.
     pub auth_cache: crate::auth_cache::AuthCache,
     /// Group commit of service applications, started with the server.
@@ -63,6 +66,7 @@ impl AppState {
             seal_key: None,
             submit_queue: std::sync::OnceLock::new(),
             auth_cache: Default::default(),
+            suspended_items: Default::default(),
         }))
     }
 
@@ -92,6 +96,11 @@ impl AppState {
     /// The submission queue, started on first use (inside the runtime).
     pub fn submit_queue(&self) -> &crate::submit_queue::SubmitQueue {
         self.submit_queue.get_or_init(|| crate::submit_queue::SubmitQueue::start(self))
+    }
+
+    /// Why an item is suspended, if it is.
+    pub fn suspended(&self, code: &str) -> Option<String> {
+        self.suspended_items.read().expect("suspended lock").get(code).cloned()
     }
 
     pub fn calendar(&self) -> Arc<WorkCalendar> {

@@ -43,6 +43,9 @@ impl SubmitQueue {
 
     /// Checks, submits and waits for the commit: the application's id, or why it was refused.
     pub async fn submit(&self, state: &AppState, s: Submission) -> Result<String, store::StoreError> {
+        if let Some(why) = state.suspended(&s.item) {
+            return Err(store::StoreError::invalid("item", format!("该事项暂停受理：{why}")));
+        }
         let mut conn = state.db.reader().acquire().await?;
         let who = svc::Applicant { actor: &s.actor, subject: &s.subject, subject_name: &s.subject_name };
         let p = batch::prepare(&mut conn, &state.config, state.clock.now(), &s.item, &who, &s.typed, s.uploads, &s.ip)

@@ -143,3 +143,13 @@ CREATE TABLE svc_archive (
     manifest        TEXT NOT NULL,
     digest          TEXT NOT NULL
 );
+
+-- Administrators' changes to the item catalog of config/services/: an item suspended (暂停受理)
+-- with the reason shown to applicants.
+CREATE TABLE svc_item_settings (
+    code        TEXT PRIMARY KEY,
+    enabled     INTEGER NOT NULL,
+    note        TEXT NOT NULL DEFAULT '',
+    updated_by  TEXT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);

@@ -689,3 +689,48 @@ pub async fn list(db: &Db, f: &AppFilter, limit: i64) -> Result<Vec<AppRow>> {
     .fetch_all(db.reader())
     .await?)
 }
+
+/// Suspended items (暂停受理) with the reason, as administrators set them.
+pub async fn suspended(db: &Db) -> Result<BTreeMap<String, String>> {
+    let rows = sqlx::query("SELECT code, note FROM svc_item_settings WHERE enabled = 0").fetch_all(db.reader()).await?;
+    rows.iter().map(|r| Ok((r.try_get("code")?, r.try_get("note")?))).collect()
+}
+
+/// Suspends or resumes an item (audited); suspending needs a reason for applicants.
+pub async fn set_enabled(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    cfg: &CityConfig,
+    code: &str,
+    enabled: bool,
+    note: &str,
+    by: (&str, &str),
+) -> Result<()> {
+    let item = item_of(cfg, code)?;
+    if !enabled && note.trim().is_empty() {
+        return Err(StoreError::invalid("note", "请填写暂停受理的原因，申请人将看到它"));
+    }
+    sqlx::query(
+        "INSERT INTO svc_item_settings (code, enabled, note, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (code) DO UPDATE SET enabled = excluded.enabled, note = excluded.note,
+            updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+    )
+    .bind(code)
+    .bind(i64::from(enabled))
+    .bind(note.trim())
+    .bind(by.0)
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("services.item", "svc_item", code).by(by.0, by.1).detail(if enabled {
+            format!("{}：恢复受理", item.name)
+        } else {
+            format!("{}：暂停受理，{}", item.name, note.trim())
+        }),
+    )
+    .await?;
+    Ok(())
+}

@@ -92,6 +92,7 @@ struct ItemLine {
     legal: u32,
     one_click: bool,
     kinds: String,
+    suspended: bool,
 }
 
 #[derive(Template)]
@@ -131,6 +132,7 @@ async fn zone(ctx: RequestCtx, Query(q): Query<ZoneQuery>) -> PageResult {
                 legal: i.legal_days,
                 one_click: i.one_click(),
                 kinds: kinds.join("、"),
+                suspended: ctx.state.suspended(&i.code).is_some(),
             }
         })
         .collect();
@@ -263,6 +265,9 @@ async fn show_item(
     let cfg = &state.config;
     let item = cfg.services.item(code).ok_or_else(|| AppError::NotFound(format!("事项“{code}”")))?;
     let mut cannot = if p.can(perm::WORKFLOW_APPLY) { String::new() } else { "您的账号不能申报事项".into() };
+    if let Some(why) = state.suspended(code) {
+        cannot = format!("该事项暂停受理：{why}");
+    }
     let (mut values, mut from, mut lics) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     match subject_of(p, item) {
         Ok((subject, _)) if cannot.is_empty() => {

@@ -303,3 +303,39 @@ async fn an_item_with_an_upload_takes_the_file_and_keeps_its_digest() {
     let digest: String = domain::crypto::sm3(&pdf).iter().map(|b| format!("{b:02x}")).collect();
     assert!(page.contains("layout.pdf") && page.contains(&digest), "{page}");
 }
+
+#[tokio::test]
+async fn an_administrator_suspends_an_item_and_applicants_see_why() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let r = admin.submit("/admin/services", "/admin/services/SCJG-XK-001", &[("enabled", "0"), ("note", "")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("请填写暂停受理的原因"), "{}", r.body);
+    let r = admin
+        .submit(
+            "/admin/services",
+            "/admin/services/SCJG-XK-001",
+            &[("enabled", "0"), ("note", "系统升级，12月1日恢复")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    let ent = app.login(&app.login_of("enterprise").await).await;
+    assert!(ent.get("/services").await.body.contains("暂停受理"));
+    let page = ent.get("/services/items/SCJG-XK-001").await.body;
+    assert!(page.contains("该事项暂停受理：系统升级，12月1日恢复") && !page.contains("确认提交"), "{page}");
+    let csrf = ent.get("/services").await.csrf();
+    let body = json!({ "item": "SCJG-XK-001", "values": { "name": "x", "legal_rep": "x", "address": "x",
+        "business_items": "热食类食品制售", "contact_phone": "13955550000", "commit": "同意" } });
+    let post = || {
+        ent.http.post(format!("{}/api/v1/services/applications", ent.base)).header("x-csrf-token", &csrf).json(&body)
+    };
+    let r = post().send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("暂停受理"));
+
+    admin.submit("/admin/services", "/admin/services/SCJG-XK-001", &[("enabled", "1")]).await;
+    assert_eq!(post().send().await.unwrap().status(), StatusCode::OK);
+    let actions: Vec<String> = app.audit_actions().await.into_iter().map(|a| a.3).collect();
+    assert!(actions.iter().any(|d| d.contains("暂停受理，系统升级")) && actions.iter().any(|d| d.contains("恢复受理")));
+}

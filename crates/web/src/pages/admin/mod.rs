@@ -2,6 +2,7 @@
 
 mod departments;
 mod roles;
+mod services;
 mod tokens;
 mod users;
 
@@ -12,5 +13,9 @@ pub use roles::perm_name;
 pub use users::kind_label;
 
 pub fn routes() -> Routes {
-    users::routes().merge(roles::routes()).merge(departments::routes()).merge(tokens::routes())
+    users::routes()
+        .merge(roles::routes())
+        .merge(departments::routes())
+        .merge(tokens::routes())
+        .merge(services::routes())
 }
