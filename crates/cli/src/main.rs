@@ -197,14 +197,25 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 cfg.roles.len(),
                 cfg.demo.accounts.len()
             );
+            // Service items' workflows (svc.*) are counted with the items, not listed.
+            let flows: Vec<&str> =
+                cfg.workflows.iter().map(|w| w.id.as_str()).filter(|id| !id.starts_with("svc.")).collect();
             println!(
                 "  事实模式 {} 个，审批流程 {} 个（{}），退回/不予受理理由 {} 条，预警指标 {} 个，评分模型 {} 个",
                 cfg.schemas.len(),
-                cfg.workflows.len(),
-                cfg.workflows.iter().map(|w| w.id.as_str()).collect::<Vec<_>>().join("、"),
+                flows.len(),
+                flows.join("、"),
                 cfg.reasons.len(),
                 cfg.indicators.len(),
                 cfg.scores.len()
+            );
+            let s = &cfg.services;
+            println!(
+                "  一键申报：事项 {} 个（其中一键申报 {} 个），数据接口 {} 个，证照类型 {} 类",
+                s.items.len(),
+                s.items.iter().filter(|i| i.one_click()).count(),
+                s.interfaces.len(),
+                s.license_types.len()
             );
             let years: Vec<String> = cfg.holidays.iter().map(|h| h.year.to_string()).collect();
             println!("  节假日表：{}", years.join("、"));

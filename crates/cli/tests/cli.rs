@@ -33,8 +33,8 @@ async fn audit_verify_names_the_tampered_record() {
     }
     let (code, out) = yingshang(dir.path(), &["audit", "verify"]);
     assert_eq!(code, 0, "{out}");
-    // The demo load's 15 records (see store::demo's test) and these five.
-    assert!(out.contains("审计链完整：已校验 20 条记录"), "{out}");
+    // The demo load's 16 records (see store::demo's test) and these five.
+    assert!(out.contains("审计链完整：已校验 21 条记录"), "{out}");
 
     // Someone with access to the database file edits record #4.
     let mut tx = db.begin().await.unwrap();
@@ -78,6 +78,7 @@ fn check_config_names_the_rule_and_step_that_are_wrong() {
     let (code, out) = yingshang(dir.path(), &["check-config"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("审批流程 1 个（demo_joint_review）") && out.contains("预警指标 "), "{out}");
+    assert!(out.contains("一键申报：事项 35 个（其中一键申报 22 个），数据接口 8 个"), "{out}");
 
     let cfg = dir.path().join("config");
     copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config"), &cfg);

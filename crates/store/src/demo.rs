@@ -651,8 +651,8 @@ mod tests {
         assert!(page.items.iter().any(|e| e.uscc == ent.login));
         assert!(page.items.iter().all(|e| e.grid_id == wangge.grid_id));
         // bootstrap, the grid placement, the demo worker's e-contract, 亳安码 (3 persons, 6
-        // fences, 1 alarm, 1 code change), the demo load.
-        assert_eq!(crate::audit::verify(&db).await.unwrap().unwrap().checked, 15);
+        // fences, 1 alarm, 1 code change), the shared data of 一键申报, the demo load.
+        assert_eq!(crate::audit::verify(&db).await.unwrap().unwrap().checked, 16);
         let alarms: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sup_alarms WHERE status = 'open'")
             .fetch_one(db.reader())
             .await
