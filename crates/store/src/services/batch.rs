@@ -6,6 +6,7 @@
 
 use super::{Applicant, MaterialKind, Upload, check_form, check_uploads, exchange, item_of};
 use crate::config::CityConfig;
+use crate::config::services::Item;
 use crate::sql::{Value, insert_rows};
 use crate::workflow::{self, Runtime};
 use crate::{Conn, Result, StoreError, audit, new_id};
@@ -38,7 +39,7 @@ pub struct Prepared {
 
 /// A subject's records (all interfaces) and valid licenses, in one query: with the SQLite
 /// driver each query is a round trip to its worker thread.
-async fn subject_data(
+pub(super) async fn subject_data(
     conn: &mut Conn,
     subject: &str,
     now: OffsetDateTime,
@@ -67,25 +68,24 @@ async fn subject_data(
     Ok((records, lics))
 }
 
-/// Reads and checks everything a submission needs.
-#[allow(clippy::too_many_arguments)]
-pub async fn prepare(
-    conn: &mut Conn,
+/// What an application holds, from the typed values, the subject's records and licenses.
+pub(super) struct Assembled {
+    pub form: BTreeMap<String, String>,
+    pub sources: BTreeMap<String, String>,
+    pub lics: BTreeMap<String, String>,
+    /// Look-ups made: (interface, fields returned, found).
+    pub calls: Vec<(String, String, bool)>,
+}
+
+/// Typed values for form fields, data fields from the source (never typed), a held license
+/// for each license material; each interface read counts as one call.
+pub(super) fn assemble(
     cfg: &CityConfig,
-    now: OffsetDateTime,
-    item_code: &str,
-    who: &Applicant<'_>,
+    item: &Item,
+    records: &HashMap<String, Map<String, Json>>,
+    held: &[(String, String)],
     typed: &BTreeMap<String, String>,
-    uploads: Vec<Upload>,
-    ip: &str,
-) -> Result<Prepared> {
-    let item = item_of(cfg, item_code)?;
-    let subject = exchange::subject_key(item.subject, who.subject)?;
-    if let Some((k, msg)) = check_form(item, typed).into_iter().next() {
-        return Err(StoreError::invalid(&k, msg));
-    }
-    check_uploads(item, &uploads)?;
-    let (records, held) = subject_data(conn, &subject, now).await?;
+) -> Result<Assembled> {
     let (mut form, mut sources, mut lics) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     let mut used: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (m, f) in item.fields() {
@@ -118,7 +118,6 @@ pub async fn prepare(
             }
         }
     }
-    // Each interface read counts as one call, with the fields it returned.
     let mut calls = vec![];
     for (i, keys) in used {
         let iface = cfg.services.interface(i).ok_or_else(|| StoreError::NotFound(format!("数据接口“{i}”")))?;
@@ -129,6 +128,59 @@ pub async fn prepare(
         let returned: Vec<&str> = keys.iter().copied().filter(|k| rec.is_some_and(|r| r.contains_key(*k))).collect();
         calls.push((i.to_string(), returned.join(","), rec.is_some()));
     }
+    Ok(Assembled { form, sources, lics, calls })
+}
+
+/// The `dx_calls` rows of an applicant's look-ups for an application.
+pub(super) fn call_rows(
+    calls: &[(String, String, bool)],
+    ms: i64,
+    who: &Actor,
+    subject: &str,
+    app: &str,
+) -> Vec<Vec<Value>> {
+    calls
+        .iter()
+        .map(|(iface, fields, found)| {
+            vec![
+                Value::from(new_id()),
+                Value::Int(ms),
+                Value::from(&who.user_id),
+                Value::from(&who.name),
+                Value::from(""),
+                Value::from(iface),
+                Value::from("事项办理"),
+                Value::from(subject),
+                Value::from(fields),
+                Value::Int(i64::from(*found)),
+                Value::from(app),
+            ]
+        })
+        .collect()
+}
+
+pub(super) const CALL_INSERT: &str = "INSERT INTO dx_calls (id, at, caller_id, caller_name, department, interface, purpose, subject, fields, found, application_id) VALUES";
+
+/// Reads and checks everything a submission needs.
+#[allow(clippy::too_many_arguments)]
+pub async fn prepare(
+    conn: &mut Conn,
+    cfg: &CityConfig,
+    now: OffsetDateTime,
+    item_code: &str,
+    who: &Applicant<'_>,
+    typed: &BTreeMap<String, String>,
+    uploads: Vec<Upload>,
+    ip: &str,
+) -> Result<Prepared> {
+    let item = item_of(cfg, item_code)?;
+    let subject = exchange::subject_key(item.subject, who.subject)?;
+    if let Some((k, msg)) = check_form(item, typed).into_iter().next() {
+        return Err(StoreError::invalid(&k, msg));
+    }
+    check_uploads(item, &uploads)?;
+    let (records, held) = subject_data(conn, &subject, now).await?;
+    let a = assemble(cfg, item, &records, &held, typed)?;
     Ok(Prepared {
         id: new_id(),
         item: item.code.clone(),
@@ -137,11 +189,11 @@ pub async fn prepare(
         subject,
         subject_name: who.subject_name.to_string(),
         ip: ip.to_string(),
-        form,
-        sources,
-        lics,
+        form: a.form,
+        sources: a.sources,
+        lics: a.lics,
         one_click: item.one_click(),
-        calls,
+        calls: a.calls,
         uploads,
     })
 }
@@ -223,21 +275,7 @@ pub async fn write_many(
                 Effect::Cancel { .. } | Effect::Finished { .. } => {}
             }
         }
-        for (iface, fields, found) in &p.calls {
-            call_rows.push(vec![
-                Value::from(new_id()),
-                Value::Int(ms),
-                Value::from(&p.actor.user_id),
-                Value::from(&p.actor.name),
-                Value::from(""),
-                Value::from(iface),
-                Value::from("事项办理"),
-                Value::from(&p.subject),
-                Value::from(fields),
-                Value::Int(i64::from(*found)),
-                Value::from(&p.id),
-            ]);
-        }
+        call_rows.extend(self::call_rows(&p.calls, ms, &p.actor, &p.subject, &p.id));
         app_rows.push(vec![
             Value::from(&p.id),
             Value::from(&item.code),
@@ -283,13 +321,7 @@ pub async fn write_many(
         &note_rows,
     )
     .await?;
-    insert_rows(
-        conn,
-        "INSERT INTO dx_calls (id, at, caller_id, caller_name, department, interface, purpose, subject, fields, found, application_id) VALUES",
-        "",
-        &call_rows,
-    )
-    .await?;
+    insert_rows(conn, CALL_INSERT, "", &call_rows).await?;
     insert_rows(
         conn,
         "INSERT INTO svc_applications (id, item, department, subject, subject_name, applicant_id, form, sources, licenses,

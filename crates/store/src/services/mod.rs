@@ -187,54 +187,6 @@ fn item_of<'c>(cfg: &'c CityConfig, code: &str) -> Result<&'c Item> {
     cfg.services.item(code).ok_or_else(|| StoreError::NotFound(format!("事项“{code}”")))
 }
 
-/// Values for the application: typed form values, with data fields taken from the source as
-/// it is now (never typed), and the licenses for license materials.
-async fn gather(
-    conn: &mut Conn,
-    now: OffsetDateTime,
-    cfg: &CityConfig,
-    item: &Item,
-    subject: &str,
-    typed: &BTreeMap<String, String>,
-    caller: &Caller<'_>,
-) -> Result<(BTreeMap<String, String>, BTreeMap<String, String>, BTreeMap<String, String>)> {
-    let pre = prefill(conn, now, cfg, item, subject, caller).await?;
-    let (mut form, mut sources, mut lics) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-    for (m, f) in item.fields() {
-        let v = match m.kind {
-            MaterialKind::Data => match pre.values.get(&f.key) {
-                Some(v) => v.clone(),
-                None => {
-                    return Err(StoreError::invalid(
-                        &m.id,
-                        format!("共享数据中查不到“{}”（{}），请联系数据提供部门或到窗口办理", f.label, m.name),
-                    ));
-                }
-            },
-            _ => typed.get(&f.key).map(|v| v.trim().to_string()).unwrap_or_default(),
-        };
-        if let Some((i, _)) = f.source() {
-            sources.insert(f.key.clone(), i.to_string());
-        }
-        form.insert(f.key.clone(), v);
-    }
-    for m in item.materials.iter().filter(|m| m.kind == MaterialKind::License) {
-        match pre.licenses.get(&m.id).and_then(|l| l.as_ref()) {
-            Some(l) => {
-                lics.insert(m.id.clone(), l.number.clone());
-            }
-            None => {
-                let t = m.license.as_deref().and_then(|t| cfg.services.license_type(t)).map(|t| t.name.as_str());
-                return Err(StoreError::invalid(
-                    &m.id,
-                    format!("名下没有有效的{}，无法自动提供“{}”", t.unwrap_or("证照"), m.name),
-                ));
-            }
-        }
-    }
-    Ok((form, sources, lics))
-}
-
 fn check_uploads(item: &Item, uploads: &[Upload]) -> Result<()> {
     for m in item.materials.iter().filter(|m| m.kind == MaterialKind::Upload) {
         let Some(u) = uploads.iter().find(|u| u.material == m.id && !u.bytes.is_empty()) else {
@@ -622,9 +574,10 @@ pub async fn resubmit(
     if let Some((k, msg)) = check_form(item, typed).into_iter().next() {
         return Err(StoreError::invalid(&k, msg));
     }
-    let caller =
-        Caller { id: &who.user_id, name: &who.name, department: "", purpose: "事项办理", application: Some(id) };
-    let (form, _, lics) = gather(conn, now, cfg, item, &app.subject, typed, &caller).await?;
+    let (records, held) = batch::subject_data(conn, &app.subject, now).await?;
+    let batch::Assembled { form, lics, calls, .. } = batch::assemble(cfg, item, &records, &held, typed)?;
+    let rows = batch::call_rows(&calls, to_millis(now), who, &app.subject, id);
+    crate::sql::insert_rows(conn, batch::CALL_INSERT, "", &rows).await?;
     let mut changed: Vec<String> = item
         .materials
         .iter()
