@@ -1,10 +1,10 @@
-//! Group commit for service applications. A submission is read and checked on a reader
-//! connection by its own request (`store::services::batch::prepare`); the prepared ones
-//! waiting at the same moment are written by one task in one transaction with a few
-//! multi-row statements, and so share one fsync. Every caller is answered only after that
-//! commit, so an acknowledged submission is durable; a refused one is refused before it
-//! reaches the batch. Under load a batch forms by itself while the previous one commits; a
-//! lone submission is written at once.
+//! Group commit for service applications. A request checks its submission without the
+//! database (`store::services::batch::check`); the checked ones waiting at the same moment are
+//! read (one query for all their subjects' shared data and licenses), assembled and written
+//! by one task in one transaction with a few multi-row statements, and so share one fsync.
+//! Every caller is answered only after that commit, so an acknowledged submission is durable;
+//! a refused one is answered with its reason and leaves nothing. Under load a batch forms by
+//! itself while the previous one commits; a lone submission is written at once.
 
 use crate::state::{AppState, Inner};
 use std::collections::BTreeMap;
@@ -26,7 +26,7 @@ pub struct Submission {
     pub ip: String,
 }
 
-type Job = (batch::Prepared, oneshot::Sender<Result<String, store::StoreError>>);
+type Job = (batch::Checked, oneshot::Sender<Result<String, store::StoreError>>);
 
 #[derive(Clone)]
 pub struct SubmitQueue {
@@ -46,11 +46,8 @@ impl SubmitQueue {
         if let Some(why) = state.suspended(&s.item) {
             return Err(store::StoreError::invalid("item", format!("该事项暂停受理：{why}")));
         }
-        let mut conn = state.db.reader().acquire().await?;
         let who = svc::Applicant { actor: &s.actor, subject: &s.subject, subject_name: &s.subject_name };
-        let p = batch::prepare(&mut conn, &state.config, state.clock.now(), &s.item, &who, &s.typed, s.uploads, &s.ip)
-            .await?;
-        drop(conn);
+        let p = batch::check(&state.config, &s.item, &who, s.typed, s.uploads, &s.ip)?;
         let (tx, rx) = oneshot::channel();
         self.tx.send((p, tx)).await.map_err(|_| store::StoreError::Other("服务正在停止，请稍后重试".into()))?;
         rx.await.map_err(|_| store::StoreError::Other("提交未完成，请稍后重试".into()))?
@@ -68,17 +65,18 @@ async fn run(state: Weak<Inner>, mut rx: mpsc::Receiver<Job>) {
         }
         let Some(inner) = state.upgrade() else { return };
         let state = AppState::from_inner(inner);
-        let results = write(&state, &jobs).await;
+        let (checked, replies): (Vec<batch::Checked>, Vec<_>) = jobs.into_iter().unzip();
+        let results = write(&state, checked).await;
         let woke = results.as_ref().map(|r| r.iter().any(|x| x.is_ok())).unwrap_or(false);
         match results {
             Ok(rs) => {
-                for ((_, reply), r) in jobs.into_iter().zip(rs) {
+                for (reply, r) in replies.into_iter().zip(rs) {
                     let _ = reply.send(r);
                 }
             }
             Err(e) => {
                 let msg = e.to_string();
-                for (_, reply) in jobs {
+                for reply in replies {
                     let _ = reply.send(Err(store::StoreError::Other(msg.clone())));
                 }
             }
@@ -89,14 +87,25 @@ async fn run(state: Weak<Inner>, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// One transaction for the batch.
-async fn write(state: &AppState, jobs: &[Job]) -> Result<Vec<Result<String, store::StoreError>>, store::StoreError> {
+/// One transaction for the batch: read, assemble, write.
+async fn write(
+    state: &AppState,
+    checked: Vec<batch::Checked>,
+) -> Result<Vec<Result<String, store::StoreError>>, store::StoreError> {
     let cal = state.calendar();
     let rt = Runtime { cfg: &state.config, cal: &cal };
     let now = state.clock.now();
-    let batch: Vec<&batch::Prepared> = jobs.iter().map(|j| &j.0).collect();
     let mut tx = state.db.begin().await?;
-    let results = batch::write_many(&mut tx, &rt, now, &batch).await?;
+    let prepared = batch::prepare_many(&mut tx, &state.config, now, checked).await?;
+    let ok: Vec<&batch::Prepared> = prepared.iter().filter_map(|p| p.as_ref().ok()).collect();
+    let written = batch::write_many(&mut tx, &rt, now, &ok).await?;
     tx.commit().await?;
-    Ok(results.into_iter().zip(batch).map(|(r, p)| r.map(|_| p.id.clone())).collect())
+    let mut written = written.into_iter();
+    Ok(prepared
+        .into_iter()
+        .map(|p| match p {
+            Ok(p) => written.next().unwrap_or(Ok(())).map(|_| p.id),
+            Err(e) => Err(e),
+        })
+        .collect())
 }

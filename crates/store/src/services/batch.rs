@@ -37,35 +37,45 @@ pub struct Prepared {
     uploads: Vec<Upload>,
 }
 
-/// A subject's records (all interfaces) and valid licenses, in one query: with the SQLite
-/// driver each query is a round trip to its worker thread.
+/// Subject → (records by interface, valid licenses as (type, number) newest first).
+type SubjectData = HashMap<String, (HashMap<String, Map<String, Json>>, Vec<(String, String)>)>;
+
+/// The records (all interfaces) and valid licenses of several subjects, in one query: with the
+/// SQLite driver each query is a round trip to its worker thread. Subjects are canonical
+/// identifiers (checked), written as literals.
+async fn subjects_data(conn: &mut Conn, subjects: &[&str], now: OffsetDateTime) -> Result<SubjectData> {
+    let list: Vec<String> = subjects.iter().map(|s| Value::from(*s).literal()).collect();
+    let list = list.join(", ");
+    let sql = format!(
+        "SELECT 'r' AS k, subject AS s, interface AS a, data AS b, 0 AS t FROM dx_records WHERE subject IN ({list})
+         UNION ALL
+         SELECT 'l', holder_id, type, number, issued_at FROM licenses WHERE holder_id IN ({list}) AND revoked_at IS NULL
+            AND (valid_to IS NULL OR valid_to > {})
+         ORDER BY 5 DESC",
+        to_millis(now)
+    );
+    let rows = sqlx::query(&sql).persistent(false).fetch_all(&mut *conn).await?;
+    let mut out: SubjectData = HashMap::new();
+    for r in rows {
+        let (k, s, a, b): (String, String, String, String) =
+            (r.try_get("k")?, r.try_get("s")?, r.try_get("a")?, r.try_get("b")?);
+        let e = out.entry(s).or_default();
+        if k == "r" {
+            e.0.insert(a, serde_json::from_str(&b).unwrap_or_default());
+        } else {
+            e.1.push((a, b));
+        }
+    }
+    Ok(out)
+}
+
+/// One subject's records and valid licenses.
 pub(super) async fn subject_data(
     conn: &mut Conn,
     subject: &str,
     now: OffsetDateTime,
 ) -> Result<(HashMap<String, Map<String, Json>>, Vec<(String, String)>)> {
-    let rows = sqlx::query(
-        "SELECT 'r' AS k, interface AS a, data AS b, 0 AS t FROM dx_records WHERE subject = $1
-         UNION ALL
-         SELECT 'l', type, number, issued_at FROM licenses WHERE holder_id = $1 AND revoked_at IS NULL
-            AND (valid_to IS NULL OR valid_to > $2)
-         ORDER BY 4 DESC",
-    )
-    .bind(subject)
-    .bind(to_millis(now))
-    .fetch_all(&mut *conn)
-    .await?;
-    let (mut records, mut lics) = (HashMap::new(), vec![]);
-    for r in rows {
-        let (k, a, b): (String, String, String) = (r.try_get("k")?, r.try_get("a")?, r.try_get("b")?);
-        if k == "r" {
-            records.insert(a, serde_json::from_str(&b).unwrap_or_default());
-        } else {
-            // (type, number), newest first.
-            lics.push((a, b));
-        }
-    }
-    Ok((records, lics))
+    Ok(subjects_data(conn, &[subject], now).await?.remove(subject).unwrap_or_default())
 }
 
 /// What an application holds, from the typed values, the subject's records and licenses.
@@ -161,41 +171,85 @@ pub(super) fn call_rows(
 
 pub(super) const CALL_INSERT: &str = "INSERT INTO dx_calls (id, at, caller_id, caller_name, department, interface, purpose, subject, fields, found, application_id) VALUES";
 
-/// Reads and checks everything a submission needs.
-#[allow(clippy::too_many_arguments)]
-pub async fn prepare(
-    conn: &mut Conn,
+/// A submission checked without the database (form, identifiers, uploads), to be read and
+/// written with its batch.
+pub struct Checked {
+    item: String,
+    actor: Actor,
+    subject: String,
+    subject_name: String,
+    typed: BTreeMap<String, String>,
+    uploads: Vec<Upload>,
+    ip: String,
+}
+
+impl Checked {
+    pub fn item(&self) -> &str {
+        &self.item
+    }
+}
+
+/// Checks what needs no reading: the item, the subject's identifier, the form and uploads.
+pub fn check(
     cfg: &CityConfig,
-    now: OffsetDateTime,
     item_code: &str,
     who: &Applicant<'_>,
-    typed: &BTreeMap<String, String>,
+    typed: BTreeMap<String, String>,
     uploads: Vec<Upload>,
     ip: &str,
-) -> Result<Prepared> {
+) -> Result<Checked> {
     let item = item_of(cfg, item_code)?;
     let subject = exchange::subject_key(item.subject, who.subject)?;
-    if let Some((k, msg)) = check_form(item, typed).into_iter().next() {
+    if let Some((k, msg)) = check_form(item, &typed).into_iter().next() {
         return Err(StoreError::invalid(&k, msg));
     }
     check_uploads(item, &uploads)?;
-    let (records, held) = subject_data(conn, &subject, now).await?;
-    let a = assemble(cfg, item, &records, &held, typed)?;
-    Ok(Prepared {
-        id: new_id(),
+    Ok(Checked {
         item: item.code.clone(),
-        title: format!("{}（{}）", item.name, who.subject_name),
         actor: who.actor.clone(),
         subject,
         subject_name: who.subject_name.to_string(),
-        ip: ip.to_string(),
-        form: a.form,
-        sources: a.sources,
-        lics: a.lics,
-        one_click: item.one_click(),
-        calls: a.calls,
+        typed,
         uploads,
+        ip: ip.to_string(),
     })
+}
+
+/// Reads the shared data and licenses of a batch's subjects in one query and assembles each
+/// submission; a submission whose data or licenses are missing is refused alone.
+pub async fn prepare_many(
+    conn: &mut Conn,
+    cfg: &CityConfig,
+    now: OffsetDateTime,
+    batch: Vec<Checked>,
+) -> Result<Vec<Result<Prepared>>> {
+    let mut subjects: Vec<&str> = batch.iter().map(|c| c.subject.as_str()).collect();
+    subjects.sort_unstable();
+    subjects.dedup();
+    let mut data = subjects_data(conn, &subjects, now).await?;
+    let empty = Default::default();
+    let mut out = Vec::with_capacity(batch.len());
+    for c in batch {
+        let item = item_of(cfg, &c.item)?;
+        let (records, held) = data.get(&c.subject).unwrap_or(&empty);
+        out.push(assemble(cfg, item, records, held, &c.typed).map(|a| Prepared {
+            id: new_id(),
+            item: item.code.clone(),
+            title: format!("{}（{}）", item.name, c.subject_name),
+            actor: c.actor,
+            subject: c.subject,
+            subject_name: c.subject_name,
+            ip: c.ip,
+            form: a.form,
+            sources: a.sources,
+            lics: a.lics,
+            one_click: item.one_click(),
+            calls: a.calls,
+            uploads: c.uploads,
+        }));
+    }
+    data.clear();
+    Ok(out)
 }
 
 fn js(m: &BTreeMap<String, String>) -> String {

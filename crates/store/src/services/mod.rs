@@ -203,8 +203,9 @@ fn check_uploads(item: &Item, uploads: &[Upload]) -> Result<()> {
     Ok(())
 }
 
-/// Submits one application: [`batch::prepare`] then [`batch::write_many`], in the caller's
-/// transaction. Concurrent submissions go through the web layer's group commit instead.
+/// Submits one application: [`batch::check`], [`batch::prepare_many`] and
+/// [`batch::write_many`] for a batch of one, in the caller's transaction. Concurrent
+/// submissions go through the web layer's group commit instead.
 #[allow(clippy::too_many_arguments)]
 pub async fn submit(
     conn: &mut Conn,
@@ -216,7 +217,8 @@ pub async fn submit(
     uploads: Vec<Upload>,
     ip: &str,
 ) -> Result<String> {
-    let p = batch::prepare(conn, rt.cfg, now, item_code, who, typed, uploads, ip).await?;
+    let c = batch::check(rt.cfg, item_code, who, typed.clone(), uploads, ip)?;
+    let p = batch::prepare_many(conn, rt.cfg, now, vec![c]).await?.remove(0)?;
     let id = p.id.clone();
     batch::write_many(conn, rt, now, &[&p]).await?.remove(0)?;
     Ok(id)
