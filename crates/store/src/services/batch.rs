@@ -1,8 +1,8 @@
-//! Submissions in two halves, for group commit: `prepare` does every read and check on any
-//! connection (a reader, outside the writer), `write_many` writes a batch of prepared
-//! submissions with a few multi-row statements. With the SQLite driver each statement is a
-//! round trip to its worker thread, so the statement count per batch, not per submission,
-//! sets the pace.
+//! Submissions in three steps, for group commit: `check` needs no database (the request does
+//! it), `prepare_many` reads a whole batch's shared data and licenses in one query, and
+//! `write_many` writes the batch with a few multi-row statements. With the SQLite driver each
+//! statement is a round trip to its worker thread, so the statement count per batch, not per
+//! submission, sets the pace.
 
 use super::{Applicant, MaterialKind, Upload, check_form, check_uploads, exchange, item_of};
 use crate::config::CityConfig;
@@ -181,12 +181,6 @@ pub struct Checked {
     typed: BTreeMap<String, String>,
     uploads: Vec<Upload>,
     ip: String,
-}
-
-impl Checked {
-    pub fn item(&self) -> &str {
-        &self.item
-    }
 }
 
 /// Checks what needs no reading: the item, the subject's identifier, the form and uploads.

@@ -49,6 +49,23 @@ pub async fn prefill(
     subject: &str,
     caller: &Caller<'_>,
 ) -> Result<Prefilled> {
+    let mut out = sourced(conn, now, cfg, item, subject, caller).await?;
+    for m in item.materials.iter().filter(|m| m.kind == MaterialKind::License) {
+        let t = m.license.as_deref().unwrap_or_default();
+        out.licenses.insert(m.id.clone(), licenses::valid_of(conn, subject, t, now).await?);
+    }
+    Ok(out)
+}
+
+/// The sourced fields alone (values and where from), one logged call per interface.
+async fn sourced(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    cfg: &CityConfig,
+    item: &Item,
+    subject: &str,
+    caller: &Caller<'_>,
+) -> Result<Prefilled> {
     let mut by_iface: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
     for (_, f) in item.fields() {
         if let Some((i, k)) = f.source() {
@@ -66,10 +83,6 @@ pub async fn prefill(
                 out.from.insert(key.to_string(), name.clone());
             }
         }
-    }
-    for m in item.materials.iter().filter(|m| m.kind == MaterialKind::License) {
-        let t = m.license.as_deref().unwrap_or_default();
-        out.licenses.insert(m.id.clone(), licenses::valid_of(conn, subject, t, now).await?);
     }
     Ok(out)
 }
@@ -203,27 +216,6 @@ fn check_uploads(item: &Item, uploads: &[Upload]) -> Result<()> {
     Ok(())
 }
 
-/// Submits one application: [`batch::check`], [`batch::prepare_many`] and
-/// [`batch::write_many`] for a batch of one, in the caller's transaction. Concurrent
-/// submissions go through the web layer's group commit instead.
-#[allow(clippy::too_many_arguments)]
-pub async fn submit(
-    conn: &mut Conn,
-    rt: &Runtime<'_>,
-    now: OffsetDateTime,
-    item_code: &str,
-    who: &Applicant<'_>,
-    typed: &BTreeMap<String, String>,
-    uploads: Vec<Upload>,
-    ip: &str,
-) -> Result<String> {
-    let c = batch::check(rt.cfg, item_code, who, typed.clone(), uploads, ip)?;
-    let p = batch::prepare_many(conn, rt.cfg, now, vec![c]).await?.remove(0)?;
-    let id = p.id.clone();
-    batch::write_many(conn, rt, now, &[&p]).await?.remove(0)?;
-    Ok(id)
-}
-
 async fn store_uploads(conn: &mut Conn, now: OffsetDateTime, app: &str, uploads: &[Upload]) -> Result<()> {
     for u in uploads.iter().filter(|u| !u.bytes.is_empty()) {
         sqlx::query(
@@ -300,7 +292,8 @@ pub async fn verify(
         purpose: "一键核查",
         application: Some(&app.id),
     };
-    let pre = prefill(conn, now, cfg, item, &app.subject, &caller).await?;
+    // Licenses are checked as the application names them, below; only sourced fields are read.
+    let pre = sourced(conn, now, cfg, item, &app.subject, &caller).await?;
     let mut rows = vec![];
     for (m, f) in item.fields() {
         let Some((iface, _)) = f.source() else { continue };
