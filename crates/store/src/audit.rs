@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 /// Appends one record and returns its sequence number.
 pub async fn append(conn: &mut Conn, at: OffsetDateTime, entry: AuditEntry) -> Result<i64> {
     // Touch the head row first: on PostgreSQL this takes the row lock that serialises appends;
-    // on SQLite the single writer connection already does.
+    // on SQLite every write transaction begins IMMEDIATE, which already does.
     sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *conn).await?;
     let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
     let (seq, prev): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
@@ -52,7 +52,46 @@ pub async fn append_many(conn: &mut Conn, at: OffsetDateTime, entries: Vec<Audit
     }
     sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *conn).await?;
     let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
-    let (mut seq, mut prev): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+    let (rows, seq, hash) = chain(row.try_get(0)?, row.try_get(1)?, at, entries);
+    crate::sql::insert_rows(conn, AUDIT_INSERT, "", &rows).await?;
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(&hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// [`append_many`] on the direct writer (its `BEGIN IMMEDIATE` already holds the lock that
+/// serialises appends).
+pub fn append_many_direct(
+    tx: &crate::direct::DirectTx<'_>,
+    at: OffsetDateTime,
+    entries: Vec<AuditEntry>,
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let head = tx.query("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?;
+    let (seq, prev) = match head.first().map(|r| &r[..]) {
+        Some([Value::Int(seq), Value::Text(hash)]) => (*seq, hash.clone()),
+        _ => return Err(crate::StoreError::Other("审计链头记录缺失".into())),
+    };
+    let (rows, seq, hash) = chain(seq, prev, at, entries);
+    tx.insert_rows(AUDIT_INSERT, &rows)?;
+    tx.execute("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1", &[Value::Int(seq), Value::Text(hash)])?;
+    Ok(())
+}
+
+const AUDIT_INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, object_type, object_id, outcome, ip, detail, prev_hash, hash) VALUES";
+
+/// The rows of entries chained after (seq, prev), and the new head.
+fn chain(
+    mut seq: i64,
+    mut prev: String,
+    at: OffsetDateTime,
+    entries: Vec<AuditEntry>,
+) -> (Vec<Vec<Value>>, i64, String) {
     let mut rows = Vec::with_capacity(entries.len());
     for entry in entries {
         let rec = seal(seq + 1, at, entry, &prev);
@@ -73,19 +112,7 @@ pub async fn append_many(conn: &mut Conn, at: OffsetDateTime, entries: Vec<Audit
         ]);
         (seq, prev) = (rec.seq, rec.hash);
     }
-    crate::sql::insert_rows(
-        conn,
-        "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, object_type, object_id, outcome, ip, detail, prev_hash, hash) VALUES",
-        "",
-        &rows,
-    )
-    .await?;
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(seq)
-        .bind(&prev)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    (rows, seq, prev)
 }
 
 /// Appends in a transaction of its own (for events with no other state change: logins,

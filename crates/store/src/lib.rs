@@ -4,13 +4,15 @@
 //! PostgreSQL, chosen from the URL. All SQL is written once in the subset both share, with
 //! `$1` placeholders, and runs through sqlx's `Any` driver; each backend has its own migrations
 //! folder. Writes go through a single writer connection on SQLite (no `SQLITE_BUSY` under load,
-//! and the audit chain serialises naturally); reads use a pool of read-only connections.
+//! and the audit chain serialises naturally), except the 一键申报 group commit, which has a
+//! direct connection of its own ([`direct`]); reads use a pool of read-only connections.
 
 pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod direct;
 pub mod facts;
 pub mod holidays;
 pub mod jobs;
@@ -40,6 +42,8 @@ pub type Tx = sqlx::Transaction<'static, Any>;
 pub enum StoreError {
     #[error("数据库错误：{0}")]
     Db(#[from] sqlx::Error),
+    #[error("数据库错误：{0}")]
+    Direct(#[from] rusqlite::Error),
     #[error("数据库迁移失败：{0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}不存在")]
@@ -70,6 +74,10 @@ impl StoreError {
         match self {
             StoreError::Db(sqlx::Error::Database(e)) => {
                 e.is_unique_violation() || e.message().contains("UNIQUE constraint failed")
+            }
+            StoreError::Direct(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
             }
             _ => false,
         }
@@ -179,9 +187,21 @@ impl Db {
         Ok(db)
     }
 
-    /// Starts a write transaction on the writer connection.
+    /// Starts a write transaction on the writer connection. On SQLite it takes the write lock
+    /// at once (`BEGIN IMMEDIATE`): the 一键申报 writer ([`direct`]) writes beside this
+    /// connection, and a deferred transaction that read first could otherwise find its
+    /// snapshot stale when it came to write, and fail instead of waiting.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(self.write.begin().await?)
+        Ok(match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+        })
+    }
+
+    /// The database file, when the backend is a SQLite file.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        match self.backend {
+            Backend::Sqlite => direct::sqlite_file(&self.url),
+        }
     }
 
     /// The pool for reads.

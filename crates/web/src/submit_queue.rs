@@ -1,14 +1,21 @@
 //! Group commit for service applications. A request checks its submission without the
 //! database (`store::services::batch::check`); the checked ones waiting at the same moment are
 //! read (one query for all their subjects' shared data and licenses), assembled and written
-//! by one task in one transaction with a few multi-row statements, and so share one fsync.
-//! Every caller is answered only after that commit, so an acknowledged submission is durable;
-//! a refused one is answered with its reason and leaves nothing. Under load a batch forms by
-//! itself while the previous one commits; a lone submission is written at once.
+//! in one transaction, and so share one fsync. Every caller is answered only after that
+//! commit, so an acknowledged submission is durable; a refused one is answered with its
+//! reason and leaves nothing. Under load a batch forms by itself while the previous one
+//! commits; a lone submission is written at once.
+//!
+//! The writer is a thread of its own with a direct SQLite connection (`store::direct`): on
+//! the shared runtime each statement's completion waited behind the HTTP tasks for a worker,
+//! and with the driver each statement also waited for the driver's thread; the writer is the
+//! pipeline's bottleneck, so it runs its statements itself. Without a SQLite file (another
+//! backend) it writes through the pool on a runtime of its own.
 
 use crate::state::{AppState, Inner};
 use std::collections::BTreeMap;
 use std::sync::Weak;
+use store::direct::DirectWriter;
 use store::services::{self as svc, Upload, batch};
 use store::workflow::Runtime;
 use tokio::sync::{mpsc, oneshot};
@@ -34,10 +41,22 @@ pub struct SubmitQueue {
 }
 
 impl SubmitQueue {
-    /// Starts the writer task; it stops when the state is dropped.
+    /// Starts the writer thread; it stops when the state is dropped.
     pub fn start(state: &AppState) -> SubmitQueue {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(state.downgrade(), rx));
+        let writer = match state.db.sqlite_file().map(|f| DirectWriter::open(&f)) {
+            Some(Ok(w)) => Writer::Direct(w),
+            Some(Err(e)) => {
+                tracing::warn!("一键申报直写连接打开失败，改用连接池写入：{e}");
+                Writer::Pool(None)
+            }
+            None => Writer::Pool(None),
+        };
+        let weak = state.downgrade();
+        std::thread::Builder::new()
+            .name("svc-writer".into())
+            .spawn(move || run(weak, rx, writer))
+            .expect("writer thread");
         SubmitQueue { tx }
     }
 
@@ -54,8 +73,14 @@ impl SubmitQueue {
     }
 }
 
-async fn run(state: Weak<Inner>, mut rx: mpsc::Receiver<Job>) {
-    while let Some(first) = rx.recv().await {
+enum Writer {
+    Direct(DirectWriter),
+    /// The pool, driven from a runtime of this thread's own (made on first use).
+    Pool(Option<tokio::runtime::Runtime>),
+}
+
+fn run(state: Weak<Inner>, mut rx: mpsc::Receiver<Job>, mut writer: Writer) {
+    while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -66,9 +91,7 @@ async fn run(state: Weak<Inner>, mut rx: mpsc::Receiver<Job>) {
         let Some(inner) = state.upgrade() else { return };
         let state = AppState::from_inner(inner);
         let (checked, replies): (Vec<batch::Checked>, Vec<_>) = jobs.into_iter().unzip();
-        let results = write(&state, checked).await;
-        let woke = results.as_ref().map(|r| r.iter().any(|x| x.is_ok())).unwrap_or(false);
-        match results {
+        match write(&state, &mut writer, checked) {
             Ok(rs) => {
                 for (reply, r) in replies.into_iter().zip(rs) {
                     let _ = reply.send(r);
@@ -81,31 +104,44 @@ async fn run(state: Weak<Inner>, mut rx: mpsc::Receiver<Job>) {
                 }
             }
         }
-        if woke && let Some(w) = &state.job_waker {
-            w.notify_one();
-        }
     }
 }
 
-/// One transaction for the batch: read, assemble, write.
-async fn write(
+/// One transaction for the batch: read, build, write. The timers a submission schedules are
+/// due days later, so the job runner is not woken: its regular poll finds them.
+fn write(
     state: &AppState,
+    writer: &mut Writer,
     checked: Vec<batch::Checked>,
 ) -> Result<Vec<Result<String, store::StoreError>>, store::StoreError> {
     let cal = state.calendar();
     let rt = Runtime { cfg: &state.config, cal: &cal };
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    let prepared = batch::prepare_many(&mut tx, &state.config, now, checked).await?;
-    let ok: Vec<&batch::Prepared> = prepared.iter().filter_map(|p| p.as_ref().ok()).collect();
-    let written = batch::write_many(&mut tx, &rt, now, &ok).await?;
-    tx.commit().await?;
-    let mut written = written.into_iter();
-    Ok(prepared
-        .into_iter()
-        .map(|p| match p {
-            Ok(p) => written.next().unwrap_or(Ok(())).map(|_| p.id),
-            Err(e) => Err(e),
-        })
-        .collect())
+    match writer {
+        Writer::Direct(w) => w.transaction(|tx| {
+            let prepared = batch::prepare_many_direct(tx, &state.config, now, checked)?;
+            let (rows, results) = batch::build(&rt, now, prepared);
+            rows.write_direct(tx)?;
+            Ok(results)
+        }),
+        Writer::Pool(runtime) => {
+            let runtime = match runtime {
+                Some(r) => r,
+                None => runtime.insert(
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|e| store::StoreError::Other(e.to_string()))?,
+                ),
+            };
+            runtime.block_on(async {
+                let mut tx = state.db.begin().await?;
+                let prepared = batch::prepare_many(&mut tx, &state.config, now, checked).await?;
+                let (rows, results) = batch::build(&rt, now, prepared);
+                rows.write(&mut tx).await?;
+                tx.commit().await?;
+                Ok(results)
+            })
+        }
+    }
 }

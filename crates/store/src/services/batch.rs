@@ -7,6 +7,7 @@
 use super::{Applicant, MaterialKind, Upload, check_form, check_uploads, exchange, item_of};
 use crate::config::CityConfig;
 use crate::config::services::Item;
+use crate::direct::DirectTx;
 use crate::sql::{Value, insert_rows};
 use crate::workflow::{self, Runtime};
 use crate::{Conn, Result, StoreError, audit, new_id};
@@ -40,30 +41,52 @@ pub struct Prepared {
 /// Subject → (records by interface, valid licenses as (type, number) newest first).
 type SubjectData = HashMap<String, (HashMap<String, Map<String, Json>>, Vec<(String, String)>)>;
 
-/// The records (all interfaces) and valid licenses of several subjects, in one query: with the
-/// SQLite driver each query is a round trip to its worker thread. Subjects are canonical
-/// identifiers (checked), written as literals.
-async fn subjects_data(conn: &mut Conn, subjects: &[&str], now: OffsetDateTime) -> Result<SubjectData> {
+/// The query for the records (all interfaces) and valid licenses of several subjects, as
+/// rows (kind 'r' or 'l', subject, interface or license type, data or number, order). Subjects
+/// are canonical identifiers (checked), written as literals: one text for any number of them.
+fn subjects_sql(subjects: &[&str], now: OffsetDateTime) -> String {
     let list: Vec<String> = subjects.iter().map(|s| Value::from(*s).literal()).collect();
     let list = list.join(", ");
-    let sql = format!(
+    format!(
         "SELECT 'r' AS k, subject AS s, interface AS a, data AS b, 0 AS t FROM dx_records WHERE subject IN ({list})
          UNION ALL
          SELECT 'l', holder_id, type, number, issued_at FROM licenses WHERE holder_id IN ({list}) AND revoked_at IS NULL
             AND (valid_to IS NULL OR valid_to > {})
          ORDER BY 5 DESC",
         to_millis(now)
-    );
+    )
+}
+
+fn add_subject_row(out: &mut SubjectData, k: &str, s: String, a: String, b: String) {
+    let e = out.entry(s).or_default();
+    if k == "r" {
+        e.0.insert(a, serde_json::from_str(&b).unwrap_or_default());
+    } else {
+        e.1.push((a, b));
+    }
+}
+
+/// The records and valid licenses of several subjects, in one query: with the SQLite driver
+/// each query is a round trip to its worker thread.
+async fn subjects_data(conn: &mut Conn, subjects: &[&str], now: OffsetDateTime) -> Result<SubjectData> {
+    let sql = subjects_sql(subjects, now);
     let rows = sqlx::query(&sql).persistent(false).fetch_all(&mut *conn).await?;
     let mut out: SubjectData = HashMap::new();
     for r in rows {
-        let (k, s, a, b): (String, String, String, String) =
-            (r.try_get("k")?, r.try_get("s")?, r.try_get("a")?, r.try_get("b")?);
-        let e = out.entry(s).or_default();
-        if k == "r" {
-            e.0.insert(a, serde_json::from_str(&b).unwrap_or_default());
-        } else {
-            e.1.push((a, b));
+        let k: String = r.try_get("k")?;
+        add_subject_row(&mut out, &k, r.try_get("s")?, r.try_get("a")?, r.try_get("b")?);
+    }
+    Ok(out)
+}
+
+/// [`subjects_data`] on the direct writer.
+fn subjects_data_direct(tx: &DirectTx<'_>, subjects: &[&str], now: OffsetDateTime) -> Result<SubjectData> {
+    let mut out: SubjectData = HashMap::new();
+    for row in tx.query_once(&subjects_sql(subjects, now), &[])? {
+        if let [Value::Text(k), Value::Text(s), Value::Text(a), Value::Text(b), _] =
+            <[Value; 5]>::try_from(row).map_err(|_| StoreError::Other("共享数据查询结果格式不符".into()))?
+        {
+            add_subject_row(&mut out, &k, s, a, b);
         }
     }
     Ok(out)
@@ -217,10 +240,29 @@ pub async fn prepare_many(
     now: OffsetDateTime,
     batch: Vec<Checked>,
 ) -> Result<Vec<Result<Prepared>>> {
+    let data = subjects_data(conn, &subjects_of(&batch), now).await?;
+    prepare_with(cfg, &data, batch)
+}
+
+/// [`prepare_many`] on the direct writer.
+pub fn prepare_many_direct(
+    tx: &DirectTx<'_>,
+    cfg: &CityConfig,
+    now: OffsetDateTime,
+    batch: Vec<Checked>,
+) -> Result<Vec<Result<Prepared>>> {
+    let data = subjects_data_direct(tx, &subjects_of(&batch), now)?;
+    prepare_with(cfg, &data, batch)
+}
+
+fn subjects_of(batch: &[Checked]) -> Vec<&str> {
     let mut subjects: Vec<&str> = batch.iter().map(|c| c.subject.as_str()).collect();
     subjects.sort_unstable();
     subjects.dedup();
-    let mut data = subjects_data(conn, &subjects, now).await?;
+    subjects
+}
+
+fn prepare_with(cfg: &CityConfig, data: &SubjectData, batch: Vec<Checked>) -> Result<Vec<Result<Prepared>>> {
     let empty = Default::default();
     let mut out = Vec::with_capacity(batch.len());
     for c in batch {
@@ -242,7 +284,6 @@ pub async fn prepare_many(
             uploads: c.uploads,
         }));
     }
-    data.clear();
     Ok(out)
 }
 
@@ -250,35 +291,72 @@ fn js(m: &BTreeMap<String, String>) -> String {
     serde_json::to_string(m).unwrap_or_default()
 }
 
-/// Writes prepared submissions: each starts its item's workflow (the engine runs in memory),
-/// and the rows of all of them go in together. The result per submission: `Err` only when
-/// the engine refused to start it, which writes nothing for it.
-pub async fn write_many(
-    conn: &mut Conn,
-    rt: &Runtime<'_>,
+/// A batch's rows, built without the database (`build`) and written in one go (`write`):
+/// the writer's transaction then holds only the statements, so the next batch can be read and
+/// built while this one commits.
+pub struct Rows {
     now: OffsetDateTime,
-    batch: &[&Prepared],
-) -> Result<Vec<Result<()>>> {
+    instances: Vec<Vec<Value>>,
+    tasks: Vec<Vec<Value>>,
+    jobs: Vec<Vec<Value>>,
+    notes: Vec<Vec<Value>>,
+    calls: Vec<Vec<Value>>,
+    apps: Vec<Vec<Value>>,
+    uploads: Vec<(String, Vec<Upload>)>,
+    audits: Vec<AuditEntry>,
+}
+
+/// Starts each prepared submission's workflow (the engine runs in memory) and lays out the
+/// rows of all of them. The outcome per submission, in order: its application's id, or why it
+/// was refused (missing data or licenses, or the engine refused to start it), which writes
+/// nothing for it.
+pub fn build(rt: &Runtime<'_>, now: OffsetDateTime, batch: Vec<Result<Prepared>>) -> (Rows, Vec<Result<String>>) {
     let cfg = rt.cfg;
     let ms = to_millis(now);
     let facts = Facts::new();
-    let (mut inst_rows, mut task_rows, mut job_rows, mut note_rows) = (vec![], vec![], vec![], vec![]);
-    let (mut call_rows, mut app_rows, mut audits, mut out) = (vec![], vec![], vec![], vec![]);
+    let mut rows = Rows {
+        now,
+        instances: vec![],
+        tasks: vec![],
+        jobs: vec![],
+        notes: vec![],
+        calls: vec![],
+        apps: vec![],
+        uploads: vec![],
+        audits: vec![],
+    };
+    let mut out = Vec::with_capacity(batch.len());
     for p in batch {
-        let item = item_of(cfg, &p.item)?;
-        let Some(def) = cfg.workflow(&item.workflow_id()) else {
-            out.push(Err(StoreError::NotFound(format!("流程“{}”", item.workflow_id()))));
-            continue;
-        };
-        let (inst, effects) = match domain::workflow::start(def, &p.id, &p.actor, &rt.env(def, &facts, now)) {
-            Ok(x) => x,
-            Err(e) => {
-                out.push(Err(workflow::engine_error(e)));
-                continue;
+        let r = p.and_then(|p| {
+            let item = item_of(cfg, &p.item)?;
+            let def = cfg
+                .workflow(&item.workflow_id())
+                .ok_or_else(|| StoreError::NotFound(format!("流程“{}”", item.workflow_id())))?;
+            let (inst, effects) = domain::workflow::start(def, &p.id, &p.actor, &rt.env(def, &facts, now))
+                .map_err(workflow::engine_error)?;
+            rows.add(item, def, &inst, &effects, &p, ms)?;
+            if !p.uploads.is_empty() {
+                rows.uploads.push((p.id.clone(), p.uploads));
             }
-        };
-        out.push(Ok(()));
-        inst_rows.push(vec![
+            Ok(p.id)
+        });
+        out.push(r);
+    }
+    (rows, out)
+}
+
+impl Rows {
+    /// The rows of one started submission.
+    fn add(
+        &mut self,
+        item: &Item,
+        def: &domain::workflow::WorkflowDef,
+        inst: &domain::workflow::Instance,
+        effects: &[Effect],
+        p: &Prepared,
+        ms: i64,
+    ) -> Result<()> {
+        self.instances.push(vec![
             Value::from(&p.id),
             Value::from(&def.id),
             Value::Int(def.version as i64),
@@ -287,15 +365,15 @@ pub async fn write_many(
             Value::from(&p.actor.name),
             Value::from(inst.status.as_str()),
             Value::from("{}"),
-            Value::from(workflow::state_json(&inst)?),
+            Value::from(workflow::state_json(inst)?),
             Value::Int(1),
             Value::Int(ms),
             Value::Int(ms),
         ]);
-        task_rows.extend(workflow::task_rows(def, &inst));
-        for e in &effects {
+        self.tasks.extend(workflow::task_rows(def, inst));
+        for e in effects {
             match e {
-                Effect::Schedule { timer, at } => job_rows.push(vec![
+                Effect::Schedule { timer, at } => self.jobs.push(vec![
                     Value::from(new_id()),
                     Value::from(workflow::TIMER_JOB),
                     Value::from(workflow::timer_payload(&p.id, timer).to_string()),
@@ -309,7 +387,7 @@ pub async fn write_many(
                         Recipient::Applicant => (None, None, Some(p.actor.user_id.clone())),
                         Recipient::User(u) => (None, None, Some(u.clone())),
                     };
-                    note_rows.push(vec![
+                    self.notes.push(vec![
                         Value::from(new_id()),
                         Value::from(dept),
                         Value::from(role),
@@ -323,8 +401,8 @@ pub async fn write_many(
                 Effect::Cancel { .. } | Effect::Finished { .. } => {}
             }
         }
-        call_rows.extend(self::call_rows(&p.calls, ms, &p.actor, &p.subject, &p.id));
-        app_rows.push(vec![
+        self.calls.extend(call_rows(&p.calls, ms, &p.actor, &p.subject, &p.id));
+        self.apps.push(vec![
             Value::from(&p.id),
             Value::from(&item.code),
             Value::from(&item.department),
@@ -338,7 +416,7 @@ pub async fn write_many(
             Value::from(inst.status.as_str()),
             Value::Int(ms),
         ]);
-        audits.push(
+        self.audits.push(
             AuditEntry::new("services.submit", "application", &p.id)
                 .by(&p.actor.user_id, &p.actor.name)
                 .from_ip(&p.ip)
@@ -350,39 +428,169 @@ pub async fn write_many(
                     def.id
                 )),
         );
+        Ok(())
     }
-    insert_rows(
-        conn,
-        "INSERT INTO wf_instances (id, def_id, def_version, title, applicant_id, applicant_name, status, facts, state, version,
-            started_at, updated_at) VALUES",
-        "",
-        &inst_rows,
-    )
-    .await?;
-    insert_rows(conn, workflow::TASK_INSERT, "", &task_rows).await?;
-    insert_rows(conn, "INSERT INTO jobs (id, kind, payload, due_at, dedup_key, created_at) VALUES", "", &job_rows)
-        .await?;
-    insert_rows(
-        conn,
-        "INSERT INTO notifications (id, department, role, user_id, link, text, created_at) VALUES",
-        "",
-        &note_rows,
-    )
-    .await?;
-    insert_rows(conn, CALL_INSERT, "", &call_rows).await?;
-    insert_rows(
-        conn,
-        "INSERT INTO svc_applications (id, item, department, subject, subject_name, applicant_id, form, sources, licenses,
-            one_click, status, submitted_at) VALUES",
-        "",
-        &app_rows,
-    )
-    .await?;
-    for (p, r) in batch.iter().zip(&out) {
-        if r.is_ok() && !p.uploads.is_empty() {
-            super::store_uploads(conn, now, &p.id, &p.uploads).await?;
+
+    /// Another batch's rows, to be written in the same transaction.
+    pub fn append(&mut self, other: Rows) {
+        self.instances.extend(other.instances);
+        self.tasks.extend(other.tasks);
+        self.jobs.extend(other.jobs);
+        self.notes.extend(other.notes);
+        self.calls.extend(other.calls);
+        self.apps.extend(other.apps);
+        self.uploads.extend(other.uploads);
+        self.audits.extend(other.audits);
+    }
+
+    pub fn len(&self) -> usize {
+        self.apps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.apps.is_empty()
+    }
+
+    /// The tables written, in order (instances before the rows that refer to them).
+    fn tables(&self) -> [(&'static str, &Vec<Vec<Value>>); 6] {
+        [
+            (
+                "INSERT INTO wf_instances (id, def_id, def_version, title, applicant_id, applicant_name, status, facts, state,
+                    version, started_at, updated_at) VALUES",
+                &self.instances,
+            ),
+            (workflow::TASK_INSERT, &self.tasks),
+            ("INSERT INTO jobs (id, kind, payload, due_at, dedup_key, created_at) VALUES", &self.jobs),
+            ("INSERT INTO notifications (id, department, role, user_id, link, text, created_at) VALUES", &self.notes),
+            (CALL_INSERT, &self.calls),
+            (
+                "INSERT INTO svc_applications (id, item, department, subject, subject_name, applicant_id, form, sources,
+                    licenses, one_click, status, submitted_at) VALUES",
+                &self.apps,
+            ),
+        ]
+    }
+
+    /// Writes the rows with a few multi-row statements and appends the audit records to the
+    /// chain.
+    pub async fn write(self, conn: &mut Conn) -> Result<()> {
+        if self.is_empty() {
+            return Ok(());
         }
+        for (head, rows) in self.tables() {
+            insert_rows(conn, head, "", rows).await?;
+        }
+        for (id, uploads) in &self.uploads {
+            super::store_uploads(conn, self.now, id, uploads).await?;
+        }
+        audit::append_many(conn, self.now, self.audits).await
     }
-    audit::append_many(conn, now, audits).await?;
-    Ok(out)
+
+    /// [`Rows::write`] on the direct writer: one cached statement per table, a row each.
+    pub fn write_direct(self, tx: &DirectTx<'_>) -> Result<()> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        for (head, rows) in self.tables() {
+            tx.insert_rows(head, rows)?;
+        }
+        for (id, uploads) in &self.uploads {
+            super::store_uploads_direct(tx, self.now, id, uploads)?;
+        }
+        audit::append_many_direct(tx, self.now, self.audits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::direct::DirectWriter;
+    use domain::clock::CHINA;
+
+    /// The direct writer and the pool path (for other backends) write the same batch alike:
+    /// the same rows per table, a refused submission alone leaves nothing, and the audit
+    /// chain still verifies.
+    #[tokio::test]
+    async fn direct_and_pool_writers_write_the_same_rows() {
+        let (db, _dir) = crate::testing::db().await;
+        let cfg = crate::config::load(&crate::config::ConfigSource::Embedded).expect("config");
+        let now = time::macros::datetime!(2026-11-02 10:00).assume_offset(CHINA);
+        crate::demo::bootstrap(&db, &cfg, now).await.unwrap();
+        crate::demo::load_demo(&db, &cfg, now, Some(1)).await.unwrap();
+        let users: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT id, display_name, login FROM users WHERE kind = 'enterprise' ORDER BY created_at LIMIT 2",
+        )
+        .fetch_all(db.reader())
+        .await
+        .unwrap();
+        // The second enterprise's registry record is gone: its submissions are refused.
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query("DELETE FROM dx_records WHERE subject = $1").bind(&users[1].2).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let cal = domain::calendar::WorkCalendar::new(cfg.holidays.clone(), cfg.city.working_hours.clone());
+        let rt = Runtime { cfg: &cfg, cal: &cal };
+        let typed: BTreeMap<String, String> = [
+            ("name", "x"),
+            ("legal_rep", "x"),
+            ("address", "x"),
+            ("business_items", "热食类食品制售"),
+            ("contact_phone", "13955550000"),
+            ("commit", "同意"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let batch = || {
+            [0, 1, 0]
+                .iter()
+                .map(|&u| {
+                    let (id, name, uscc) = &users[u];
+                    let actor = Actor { user_id: id.clone(), name: name.clone(), department: None, roles: vec![] };
+                    let who = Applicant { actor: &actor, subject: uscc, subject_name: name };
+                    check(&cfg, "SCJG-XK-001", &who, typed.clone(), vec![], "127.0.0.1").unwrap()
+                })
+                .collect::<Vec<_>>()
+        };
+        let counts = || async {
+            let mut n = vec![];
+            for t in ["wf_instances", "wf_tasks", "jobs", "notifications", "dx_calls", "svc_applications", "audit_log"]
+            {
+                let c: i64 =
+                    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {t}")).fetch_one(db.reader()).await.unwrap();
+                n.push(c);
+            }
+            n
+        };
+        let before = counts().await;
+
+        let mut tx = db.begin().await.unwrap();
+        let prepared = prepare_many(&mut tx, &cfg, now, batch()).await.unwrap();
+        let (rows, pool_results) = build(&rt, now, prepared);
+        rows.write(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let after_pool = counts().await;
+
+        let mut w = DirectWriter::open(&db.sqlite_file().unwrap()).unwrap();
+        let direct_results = w
+            .transaction(|tx| {
+                let prepared = prepare_many_direct(tx, &cfg, now, batch())?;
+                let (rows, results) = build(&rt, now, prepared);
+                rows.write_direct(tx)?;
+                Ok(results)
+            })
+            .unwrap();
+        let after_direct = counts().await;
+
+        for results in [&pool_results, &direct_results] {
+            assert!(results[0].is_ok() && results[2].is_ok());
+            let refused = results[1].as_ref().unwrap_err().to_string();
+            assert!(refused.contains("共享数据中查不到"), "{refused}");
+        }
+        let added = |a: &[i64], b: &[i64]| a.iter().zip(b).map(|(x, y)| x - y).collect::<Vec<_>>();
+        let by_pool = added(&after_pool, &before);
+        assert_eq!(by_pool, added(&after_direct, &after_pool));
+        assert_eq!((by_pool[0], by_pool[5], by_pool[6]), (2, 2, 2), "{by_pool:?}");
+        let report = audit::verify(&db).await.unwrap();
+        assert!(report.is_ok(), "{report:?}");
+    }
 }

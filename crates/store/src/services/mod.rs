@@ -236,6 +236,32 @@ async fn store_uploads(conn: &mut Conn, now: OffsetDateTime, app: &str, uploads:
     Ok(())
 }
 
+/// [`store_uploads`] on the direct writer.
+fn store_uploads_direct(
+    tx: &crate::direct::DirectTx<'_>,
+    now: OffsetDateTime,
+    app: &str,
+    uploads: &[Upload],
+) -> Result<()> {
+    for u in uploads.iter().filter(|u| !u.bytes.is_empty()) {
+        tx.connection().execute(
+            "INSERT INTO svc_uploads (id, application_id, material, filename, size, sm3, content, uploaded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            rusqlite::params![
+                new_id(),
+                app,
+                u.material,
+                u.filename,
+                u.bytes.len() as i64,
+                hex::encode(domain::crypto::sm3(&u.bytes)),
+                u.bytes,
+                to_millis(now)
+            ],
+        )?;
+    }
+    Ok(())
+}
+
 /// (material, filename, size, sm3) of an application's uploads.
 pub async fn uploads_of(db: &Db, app: &str) -> Result<Vec<(String, String, i64, String)>> {
     let rows = sqlx::query(
