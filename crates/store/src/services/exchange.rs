@@ -53,6 +53,24 @@ pub async fn push(
 ) -> Result<()> {
     let i = interface(cfg, code)?;
     let key = subject_key(i.subject, subject)?;
+    let clean = clean(i, data)?;
+    upsert(conn, now, code, &key, &clean, source, by.0).await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("exchange.push", "dx_record", &format!("{code}:{key}")).by(by.0, by.1).detail(format!(
+            "{}：{}（来源：{}）",
+            i.name,
+            key,
+            source.trim()
+        )),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A record's values as text, checked against the interface's fields; empty values dropped.
+fn clean(i: &Interface, data: &Map<String, Value>) -> Result<Map<String, Value>> {
     let mut clean = Map::new();
     for (k, v) in data {
         if i.field(k).is_none() {
@@ -66,31 +84,89 @@ pub async fn push(
         };
         clean.insert(k.clone(), Value::String(text));
     }
+    Ok(clean)
+}
+
+async fn upsert(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    code: &str,
+    key: &str,
+    data: &Map<String, Value>,
+    source: &str,
+    by: &str,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO dx_records (interface, subject, data, source, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (interface, subject) DO UPDATE SET data = excluded.data, source = excluded.source,
             updated_at = excluded.updated_at, updated_by = excluded.updated_by",
     )
     .bind(code)
-    .bind(&key)
-    .bind(Value::Object(clean).to_string())
+    .bind(key)
+    .bind(Value::Object(data.clone()).to_string())
     .bind(source.trim())
     .bind(to_millis(now))
-    .bind(by.0)
+    .bind(by)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// One row of an imported file: (row number as the user sees it, subject, field → value).
+pub type ImportRow = (i64, String, Map<String, Value>);
+
+/// Imports a file's records into one interface, all or none: every row's subject (check
+/// character) and fields are checked first and any bad row refuses the file, naming up to ten
+/// of them by row number. Each record replaces the subject's record; one audit record names
+/// the file and the count.
+#[allow(clippy::too_many_arguments)]
+pub async fn import(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    cfg: &CityConfig,
+    code: &str,
+    rows: &[ImportRow],
+    source: &str,
+    file: &str,
+    by: (&str, &str),
+) -> Result<usize> {
+    let i = interface(cfg, code)?;
+    if source.trim().is_empty() {
+        return Err(StoreError::invalid("source", "请填写数据来源系统名称"));
+    }
+    let mut good = Vec::with_capacity(rows.len());
+    let mut bad = vec![];
+    let mut seen = std::collections::HashMap::new();
+    for (no, subject, data) in rows {
+        let r = subject_key(i.subject, subject).and_then(|k| Ok((k, clean(i, data)?)));
+        match r {
+            Ok((k, d)) => match seen.insert(k.clone(), *no) {
+                Some(first) => bad.push(format!("第 {no} 行：与第 {first} 行是同一{}", i.subject.label())),
+                None => good.push((k, d)),
+            },
+            Err(e) => bad.push(format!("第 {no} 行：{e}")),
+        }
+    }
+    if !bad.is_empty() {
+        let more = if bad.len() > 10 { format!("；另有 {} 行有误", bad.len() - 10) } else { String::new() };
+        bad.truncate(10);
+        return Err(StoreError::invalid("file", format!("文件未导入，请改正后重新上传：{}{more}", bad.join("；"))));
+    }
+    for (k, d) in &good {
+        upsert(conn, now, code, k, d, source, by.0).await?;
+    }
     audit::append(
         conn,
         now,
-        AuditEntry::new("exchange.push", "dx_record", &format!("{code}:{key}")).by(by.0, by.1).detail(format!(
-            "{}：{}（来源：{}）",
+        AuditEntry::new("exchange.import", "dx_interface", code).by(by.0, by.1).detail(format!(
+            "{}：导入 {} 条（文件 {file}，来源：{}）",
             i.name,
-            key,
+            good.len(),
             source.trim()
         )),
     )
     .await?;
-    Ok(())
+    Ok(good.len())
 }
 
 /// Looks up a subject's record and logs the call (found or not). `fields` limits what is

@@ -56,6 +56,11 @@ pub async fn push(ctx: RequestCtx, Path(code): Path<String>, body: axum::body::B
         return Err(AppError::invalid("records", "一次最多推送 10000 条").into());
     }
     let state = &ctx.state;
+    if let Some(i) = state.config.services.interface(&code)
+        && !crate::pages::licenses::may_import(&ctx, &i.owner)
+    {
+        return Err(AppError::Forbidden(format!("只能推送本部门提供的接口数据（“{}”）", i.name)).into());
+    }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     for (i, r) in b.records.iter().enumerate() {

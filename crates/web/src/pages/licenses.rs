@@ -5,7 +5,7 @@
 use super::render;
 use crate::access::{Access, RequestCtx, Routes, ensure_anon_csrf};
 use crate::error::{AppError, PageResult};
-use crate::layout::{Layout, fmt_millis};
+use crate::layout::{FormErrors, Layout, fmt_millis};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query};
 use axum::http::header;
@@ -20,6 +20,12 @@ pub fn routes() -> Routes {
         .add("/licenses/{number}", Access::Authenticated, get(license))
         .add("/licenses/{number}/file", Access::Authenticated, get(download))
         .add("/exchange", Access::Perm(perm::EXCHANGE_VIEW), get(exchange))
+        .add(
+            "/exchange/import",
+            Access::Perm(perm::EXCHANGE_PUSH),
+            axum::routing::post(import).layer(axum::extract::DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)),
+        )
+        .add("/exchange/template/{code}", Access::Perm(perm::EXCHANGE_PUSH), get(template))
 }
 
 #[derive(Template)]
@@ -173,11 +179,21 @@ struct IfaceLine {
 struct ExchangePage {
     layout: Layout,
     lines: Vec<IfaceLine>,
+    /// Interfaces this user may import into: (code, name).
+    importable: Vec<(String, String)>,
+    errors: FormErrors,
+    form_iface: String,
+    form_source: String,
     calls: Vec<(String, String, String, String, String, String, bool)>,
     total_calls: i64,
 }
 
 async fn exchange(ctx: RequestCtx) -> PageResult {
+    exchange_page(&ctx, FormErrors::default(), String::new(), String::new()).await
+}
+
+async fn exchange_page(ctx: &RequestCtx, errors: FormErrors, form_iface: String, form_source: String) -> PageResult {
+    let ctx = ctx.clone();
     let cfg = &ctx.state.config;
     let (counts, records) = store::services::exchange::call_counts(&ctx.state.db, 0, i64::MAX).await?;
     let lines: Vec<IfaceLine> = cfg
@@ -214,12 +230,178 @@ async fn exchange(ctx: RequestCtx) -> PageResult {
         })
         .collect();
     ctx.audit(ctx.entry("exchange.view", "dx_calls", "-").detail("查看共享数据调用日志")).await?;
-    render(ExchangePage {
+    let invalid = !errors.is_empty();
+    let mut r = render(ExchangePage {
         layout: Layout::new(&ctx, &cfg.city.name, "共享数据", "/exchange"),
         lines,
+        importable: cfg
+            .services
+            .interfaces
+            .iter()
+            .filter(|i| may_import(&ctx, &i.owner))
+            .map(|i| (i.code.clone(), i.name.clone()))
+            .collect(),
+        errors,
+        form_iface,
+        form_source,
         calls,
         total_calls,
-    })
+    })?;
+    if invalid {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+/// Pushing or importing records: any interface with the permission city-wide (对接系统), only
+/// the user's own department's interfaces with it department-wide (the data owner's staff).
+pub(crate) fn may_import(ctx: &RequestCtx, owner: &str) -> bool {
+    let Some(p) = ctx.principal.as_ref() else { return false };
+    match p.scope(perm::EXCHANGE_PUSH) {
+        Some(DataScope::All) => true,
+        Some(_) => p.department_code.as_deref() == Some(owner),
+        None => false,
+    }
+}
+
+/// Column headers that name the subject (not "统一社会信用代码": that is also a field).
+const SUBJECT_HEADERS: [&str; 2] = ["subject", "主体标识"];
+
+/// Rows of an uploaded table for an interface: a subject column, and columns named by field
+/// key or label; empty cells are left out.
+fn import_rows(
+    iface: &store::config::services::Interface,
+    up: &crate::import::Upload,
+) -> Result<Vec<store::services::exchange::ImportRow>, String> {
+    let mut subject_col = None;
+    let mut cols = vec![];
+    for (n, h) in up.headers.iter().enumerate() {
+        let h = h.trim();
+        if SUBJECT_HEADERS.contains(&h) {
+            if subject_col.replace(n).is_some() {
+                return Err("“主体标识”列只能有一列".into());
+            }
+        } else if let Some(f) = iface.fields.iter().find(|f| f.key == h || f.label == h) {
+            cols.push((n, f.key.clone()));
+        } else if !h.is_empty() {
+            let known: Vec<&str> = iface.fields.iter().map(|f| f.label.as_str()).collect();
+            return Err(format!("未知列“{h}”；可用列：主体标识、{}", known.join("、")));
+        }
+    }
+    let subject_col = subject_col.ok_or("缺少“主体标识”列（统一社会信用代码或公民身份号码）")?;
+    Ok(up
+        .rows
+        .iter()
+        .map(|(no, cells)| {
+            let cell = |n: usize| cells.get(n).map(|c| c.trim()).unwrap_or_default();
+            let data = cols
+                .iter()
+                .filter(|(n, _)| !cell(*n).is_empty())
+                .map(|(n, k)| (k.clone(), serde_json::Value::String(cell(*n).to_string())))
+                .collect();
+            (*no, cell(subject_col).to_string(), data)
+        })
+        .collect())
+}
+
+async fn import(ctx: RequestCtx, mut mp: Multipart) -> PageResult {
+    let (mut code, mut source, mut filename, mut bytes) = (String::new(), String::new(), String::new(), vec![]);
+    while let Some(field) = mp.next_field().await.map_err(|e| AppError::invalid("file", format!("上传中断：{e}")))?
+    {
+        match field.name().unwrap_or("") {
+            "interface" => code = field.text().await.unwrap_or_default().trim().to_string(),
+            "source" => source = field.text().await.unwrap_or_default().trim().to_string(),
+            "file" => {
+                filename = field.file_name().unwrap_or("").to_string();
+                bytes = field.bytes().await.map_err(|e| AppError::invalid("file", format!("上传中断：{e}")))?.to_vec();
+            }
+            _ => {}
+        }
+    }
+    let state = &ctx.state;
+    let mut errors = FormErrors::default();
+    let iface = state.config.services.interface(&code);
+    match iface {
+        None => errors.add("interface", "请选择数据接口"),
+        Some(i) if !may_import(&ctx, &i.owner) => {
+            return Err(AppError::Forbidden(format!("只能导入本部门提供的接口数据（“{}”）", i.name)).into());
+        }
+        Some(_) => {}
+    }
+    if source.is_empty() {
+        errors.add("source", "请填写数据来源系统名称，如“安徽省市场主体登记系统”");
+    }
+    if bytes.is_empty() {
+        errors.add("file", "请选择要导入的 CSV 或 Excel（.xlsx）文件");
+    }
+    let Some(iface) = iface.filter(|_| errors.is_empty()) else {
+        return exchange_page(&ctx, errors, code, source).await;
+    };
+    let rows = match crate::import::read(&filename, &bytes).and_then(|up| import_rows(iface, &up)) {
+        Ok(r) => r,
+        Err(msg) => {
+            errors.add("file", msg);
+            return exchange_page(&ctx, errors, code, source).await;
+        }
+    };
+    let p = ctx.user()?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let n = match store::services::exchange::import(
+        &mut tx,
+        now,
+        &state.config,
+        &code,
+        &rows,
+        &source,
+        &filename,
+        (&p.user_id, &p.display_name),
+    )
+    .await
+    {
+        Ok(n) => n,
+        Err(store::StoreError::Invalid { field, message }) => {
+            // Give the writer back before the page (which records the view) is drawn.
+            tx.rollback().await?;
+            errors.add(&field, message);
+            return exchange_page(&ctx, errors, code, source).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tx.commit().await?;
+    Ok(crate::access::redirect_with_flash(
+        "/exchange",
+        &format!("已导入“{}”{n} 条记录（来源：{source}）。", iface.name),
+        state.secure_cookies,
+    ))
+}
+
+/// An import template (CSV, UTF-8 with BOM so Excel opens it): the subject column and the
+/// interface's fields by label, one example row.
+async fn template(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
+    let iface =
+        ctx.state.config.services.interface(&code).ok_or_else(|| AppError::NotFound(format!("数据接口“{code}”")))?;
+    let example = match iface.subject {
+        store::config::services::Subject::Enterprise => "91341600MA2N0XXXXX",
+        store::config::services::Subject::Person => "341602199001011234",
+    };
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let head = std::iter::once("主体标识").chain(iface.fields.iter().map(|f| f.label.as_str()));
+    let row = std::iter::once(example).chain(iface.fields.iter().map(|_| ""));
+    w.write_record(head).and_then(|_| w.write_record(row)).map_err(|e| AppError::Internal(e.to_string()))?;
+    let bytes = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;
+    let name = format!("导入模板-{}.csv", iface.name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"template.csv\"; filename*=UTF-8''{}", crate::cookies::encode(&name)),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// Subjects in the call log are shown masked: the first 6 and last 4 characters.

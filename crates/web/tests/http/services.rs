@@ -339,3 +339,69 @@ async fn an_administrator_suspends_an_item_and_applicants_see_why() {
     let actions: Vec<String> = app.audit_actions().await.into_iter().map(|a| a.3).collect();
     assert!(actions.iter().any(|d| d.contains("暂停受理，系统升级")) && actions.iter().any(|d| d.contains("恢复受理")));
 }
+
+#[tokio::test]
+async fn the_data_owner_imports_a_file_all_or_none_and_only_into_its_own_interfaces() {
+    let app = spawn_app().await;
+    let uscc = app.login_of("enterprise").await;
+    let staff = app.login("shichang").await;
+    let page = staff.get("/exchange").await.body;
+    assert!(page.contains("id=\"import-form\"") && page.contains("value=\"scjg.enterprise\""), "{page}");
+    assert!(!page.contains("value=\"sw.tax\""), "only the department's own interfaces");
+    let template = staff.http.get(format!("{}/exchange/template/scjg.enterprise", staff.base)).send().await.unwrap();
+    assert_eq!(template.status(), StatusCode::OK);
+    let text = template.text().await.unwrap();
+    assert!(text.trim_start_matches('\u{feff}').starts_with("主体标识,企业名称,统一社会信用代码"), "{text}");
+
+    let send = |iface: &'static str, csv: String| {
+        let staff = &staff;
+        async move {
+            let token = staff.get("/exchange").await.csrf();
+            let f = reqwest::multipart::Form::new()
+                .text("_csrf", token)
+                .text("interface", iface)
+                .text("source", "安徽省市场主体登记系统")
+                .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("records.csv"));
+            let r = staff.http.post(format!("{}/exchange/import", staff.base)).multipart(f).send().await.unwrap();
+            (r.status(), r.headers().get("location").map(|v| v.to_str().unwrap().to_string()), r.text().await.unwrap())
+        }
+    };
+    let name_of = || async {
+        let data: String =
+            sqlx::query_scalar("SELECT data FROM dx_records WHERE interface = 'scjg.enterprise' AND subject = $1")
+                .bind(&uscc)
+                .fetch_one(app.state.db.reader())
+                .await
+                .unwrap();
+        serde_json::from_str::<serde_json::Value>(&data).unwrap()["name"].as_str().unwrap().to_string()
+    };
+    let before = name_of().await;
+    // The third line's identifier has a wrong check character: nothing is imported.
+    let mut bad = uscc.clone();
+    let last = if bad.ends_with('0') { '1' } else { '0' };
+    bad.pop();
+    bad.push(last);
+    let (s, _, body) =
+        send("scjg.enterprise", format!("主体标识,企业名称,登记状态\n{uscc},导入后名称,存续\n{bad},x,存续\n")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("第 3 行") && body.contains("文件未导入"), "{body}");
+    assert_eq!(name_of().await, before);
+    let (s, _, body) = send("scjg.enterprise", format!("主体标识,注册地\n{uscc},x\n")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("未知列“注册地”"), "{body}");
+
+    let (s, location, body) =
+        send("scjg.enterprise", format!("主体标识,企业名称,登记状态\n{uscc},导入后名称,存续\n")).await;
+    assert_eq!((s, location.as_deref()), (StatusCode::SEE_OTHER, Some("/exchange")), "{body}");
+    assert_eq!(name_of().await, "导入后名称");
+    assert!(staff.get("/exchange").await.body.contains("已导入“企业登记信息”1 条记录"));
+    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'exchange.import'")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+
+    // Another department's interface: refused.
+    let (s, _, _) = send("sw.tax", format!("主体标识\n{uscc}\n")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
