@@ -115,6 +115,20 @@ impl JobHandler for TaskDue {
     }
 }
 
+/// Cross-department verification requests still unanswered at their deadline.
+pub struct XRequestDue {
+    pub state: AppState,
+}
+
+impl JobHandler for XRequestDue {
+    fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let id = job.payload["request"].as_str().ok_or("payload without request")?;
+            store::services::xrequests::overdue(tx, &self.state.config, now, id).await.map_err(|e| e.to_string())
+        })
+    }
+}
+
 /// Deadlines and tolerance dates of workflow instances.
 pub struct WorkflowTimer {
     pub state: AppState,
@@ -182,6 +196,7 @@ pub async fn setup(runner: &mut JobRunner, state: &AppState, clock: &Arc<dyn Clo
     runner.register(store::alerts::EVALUATE_JOB, Arc::new(AlertEvaluation { state: state.clone() }));
     runner.register(LOCATION_PURGE, Arc::new(LocationPurge { state: state.clone() }));
     runner.register(store::supervision::TASK_DUE_JOB, Arc::new(TaskDue { state: state.clone() }));
+    runner.register(store::services::xrequests::DUE_JOB, Arc::new(XRequestDue { state: state.clone() }));
     runner.register(OFFLINE_CHECK, Arc::new(OfflineCheck { state: state.clone() }));
     let now = clock.now();
     let next = next_night(now);

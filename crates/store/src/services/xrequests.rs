@@ -13,6 +13,9 @@ use time::OffsetDateTime;
 /// Working days the asked department has to answer.
 pub const ANSWER_DAYS: u32 = 3;
 
+/// The job that reminds both departments when a request is still unanswered at its deadline.
+pub const DUE_JOB: &str = "services.xrequest_due";
+
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct XRequest {
     pub id: String,
@@ -82,6 +85,15 @@ pub async fn ask(
     .bind(to_millis(now))
     .bind(to_millis(due))
     .execute(&mut *conn)
+    .await?;
+    crate::jobs::enqueue(
+        conn,
+        now,
+        DUE_JOB,
+        &serde_json::json!({ "request": id }),
+        due,
+        Some(&format!("{DUE_JOB}:{id}")),
+    )
     .await?;
     notify::send(
         conn,
@@ -165,6 +177,41 @@ pub async fn answer(
     )
     .await?;
     Ok(x)
+}
+
+/// At the deadline (the [`DUE_JOB`]): if the request is still unanswered, the asked
+/// department is reminded and the asking department told, audited; answered ones are left.
+pub async fn overdue(conn: &mut Conn, cfg: &CityConfig, now: OffsetDateTime, id: &str) -> Result<()> {
+    let x = get(conn, id).await?;
+    if x.answered_at.is_some() {
+        return Ok(());
+    }
+    let (from, to) = (from_dept_name(cfg, &x.from_dept), from_dept_name(cfg, &x.to_dept));
+    notify::send(
+        conn,
+        now,
+        &To::Role { department: Some(x.to_dept.clone()), role: "dept_staff".into() },
+        "/services/xrequests",
+        &format!("【跨部门协查】已逾期，请尽快答复{from}：{}", x.question),
+    )
+    .await?;
+    notify::send(
+        conn,
+        now,
+        &To::Role { department: Some(x.from_dept.clone()), role: "dept_staff".into() },
+        &format!("/services/applications/{}", x.application_id),
+        &format!("【跨部门协查】{to}逾期未答复：{}", x.question),
+    )
+    .await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("services.xrequest.overdue", "application", &x.application_id)
+            .by("system", "系统")
+            .detail(format!("协查逾期未答复（{to}）：{}", x.question)),
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn of_application(db: &Db, app: &str) -> Result<Vec<XRequest>> {

@@ -207,6 +207,30 @@ async fn one_click_application_is_verified_returned_corrected_approved_and_its_l
     ] {
         assert!(actions.iter().any(|x| x == a), "{a} audited");
     }
+
+    // A request nobody answers: at its deadline (3 working days, 17:30) both departments are
+    // told, once, audited.
+    let r = rev
+        .submit(&page, &format!("{page}/xrequest"), &[("to_dept", "swj"), ("question", "该企业是否办理过涉税信息变更")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    app.clock.advance(time::Duration::days(7));
+    let mut overdue = false;
+    for _ in 0..100 {
+        app.state.job_waker.as_ref().expect("job runner").notify_one();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if app.audit_actions().await.iter().any(|a| a.0 == "services.xrequest.overdue") {
+            overdue = true;
+            break;
+        }
+    }
+    assert!(overdue, "the overdue reminder ran");
+    let tax = app.login("shuiwu").await;
+    assert!(tax.get("/inbox").await.body.contains("已逾期，请尽快答复市市场监管局：该企业是否办理过涉税信息变更"));
+    let rev = app.login("shichang").await;
+    assert!(rev.get("/inbox").await.body.contains("逾期未答复：该企业是否办理过涉税信息变更"));
+    let reminders = app.audit_actions().await.iter().filter(|a| a.0 == "services.xrequest.overdue").count();
+    assert_eq!(reminders, 1, "the answered request is not reminded");
 }
 
 #[tokio::test]
