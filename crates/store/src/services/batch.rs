@@ -443,10 +443,6 @@ impl Rows {
         self.audits.extend(other.audits);
     }
 
-    pub fn len(&self) -> usize {
-        self.apps.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.apps.is_empty()
     }

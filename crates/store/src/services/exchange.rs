@@ -3,6 +3,7 @@
 
 use crate::config::CityConfig;
 use crate::config::services::{Interface, Subject};
+use crate::sql::Value as SqlValue;
 use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
 use domain::clock::to_millis;
@@ -87,6 +88,11 @@ fn clean(i: &Interface, data: &Map<String, Value>) -> Result<Map<String, Value>>
     Ok(clean)
 }
 
+const UPSERT_HEAD: &str = "INSERT INTO dx_records (interface, subject, data, source, updated_at, updated_by) VALUES";
+const UPSERT_TAIL: &str =
+    " ON CONFLICT (interface, subject) DO UPDATE SET data = excluded.data, source = excluded.source,
+    updated_at = excluded.updated_at, updated_by = excluded.updated_by";
+
 async fn upsert(
     conn: &mut Conn,
     now: OffsetDateTime,
@@ -96,19 +102,15 @@ async fn upsert(
     source: &str,
     by: &str,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO dx_records (interface, subject, data, source, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (interface, subject) DO UPDATE SET data = excluded.data, source = excluded.source,
-            updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-    )
-    .bind(code)
-    .bind(key)
-    .bind(Value::Object(data.clone()).to_string())
-    .bind(source.trim())
-    .bind(to_millis(now))
-    .bind(by)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(&format!("{UPSERT_HEAD} ($1, $2, $3, $4, $5, $6){UPSERT_TAIL}"))
+        .bind(code)
+        .bind(key)
+        .bind(Value::Object(data.clone()).to_string())
+        .bind(source.trim())
+        .bind(to_millis(now))
+        .bind(by)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -117,8 +119,8 @@ pub type ImportRow = (i64, String, Map<String, Value>);
 
 /// Imports a file's records into one interface, all or none: every row's subject (check
 /// character) and fields are checked first and any bad row refuses the file, naming up to ten
-/// of them by row number. Each record replaces the subject's record; one audit record names
-/// the file and the count.
+/// of them by row number. Each record replaces the subject's record (multi-row statements:
+/// a file may hold 50,000); one audit record names the file and the count.
 #[allow(clippy::too_many_arguments)]
 pub async fn import(
     conn: &mut Conn,
@@ -152,9 +154,21 @@ pub async fn import(
         bad.truncate(10);
         return Err(StoreError::invalid("file", format!("文件未导入，请改正后重新上传：{}{more}", bad.join("；"))));
     }
-    for (k, d) in &good {
-        upsert(conn, now, code, k, d, source, by.0).await?;
-    }
+    let ms = to_millis(now);
+    let rows: Vec<Vec<SqlValue>> = good
+        .iter()
+        .map(|(k, d)| {
+            vec![
+                SqlValue::from(code),
+                SqlValue::from(k),
+                SqlValue::from(Value::Object(d.clone()).to_string()),
+                SqlValue::from(source.trim()),
+                SqlValue::Int(ms),
+                SqlValue::from(by.0),
+            ]
+        })
+        .collect();
+    crate::sql::insert_rows(conn, UPSERT_HEAD, UPSERT_TAIL, &rows).await?;
     audit::append(
         conn,
         now,

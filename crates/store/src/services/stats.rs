@@ -35,19 +35,24 @@ pub fn mean_p90(v: &[f64]) -> Option<(f64, f64)> {
     Some((s.iter().sum::<f64>() / s.len() as f64, s[idx]))
 }
 
+/// The rows of a query over a period: `$1` and `$2` are its bounds.
+async fn in_period(db: &Db, sql: &str, from: i64, to: i64) -> Result<Vec<sqlx::any::AnyRow>> {
+    Ok(sqlx::query(sql).bind(from).bind(to).fetch_all(db.reader()).await?)
+}
+
 /// Statistics of applications submitted in [from, to) (milliseconds), by item.
 pub async fn by_item(db: &Db, from: i64, to: i64) -> Result<Vec<ItemStats>> {
     let mut m: BTreeMap<String, ItemStats> = BTreeMap::new();
-    for r in sqlx::query(
+    for r in in_period(
+        db,
         "SELECT item, department, COUNT(*) AS n, SUM(one_click) AS oc,
                 SUM(CASE WHEN status = 'approved' THEN 1 ELSE 0 END) AS ap,
                 SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END) AS rj,
                 SUM(CASE WHEN returns > 0 THEN 1 ELSE 0 END) AS rt
          FROM svc_applications WHERE submitted_at >= $1 AND submitted_at < $2 GROUP BY item, department",
+        from,
+        to,
     )
-    .bind(from)
-    .bind(to)
-    .fetch_all(db.reader())
     .await?
     {
         let item: String = r.try_get("item")?;
@@ -65,13 +70,13 @@ pub async fn by_item(db: &Db, from: i64, to: i64) -> Result<Vec<ItemStats>> {
             },
         );
     }
-    for r in sqlx::query(
+    for r in in_period(
+        db,
         "SELECT item, decided_at - submitted_at AS ms FROM svc_applications
          WHERE submitted_at >= $1 AND submitted_at < $2 AND status = 'approved' AND decided_at IS NOT NULL",
+        from,
+        to,
     )
-    .bind(from)
-    .bind(to)
-    .fetch_all(db.reader())
     .await?
     {
         let item: String = r.try_get("item")?;
@@ -79,13 +84,13 @@ pub async fn by_item(db: &Db, from: i64, to: i64) -> Result<Vec<ItemStats>> {
             s.approval_hours.push(r.try_get::<i64, _>("ms")? as f64 / 3_600_000.0);
         }
     }
-    for r in sqlx::query(
+    for r in in_period(
+        db,
         "SELECT a.item AS item, COUNT(*) AS n FROM dx_calls c JOIN svc_applications a ON a.id = c.application_id
          WHERE c.purpose = '一键核查' AND a.submitted_at >= $1 AND a.submitted_at < $2 GROUP BY a.item",
+        from,
+        to,
     )
-    .bind(from)
-    .bind(to)
-    .fetch_all(db.reader())
     .await?
     {
         let item: String = r.try_get("item")?;
@@ -93,13 +98,13 @@ pub async fn by_item(db: &Db, from: i64, to: i64) -> Result<Vec<ItemStats>> {
             s.verify_calls = r.try_get("n")?;
         }
     }
-    for r in sqlx::query(
+    for r in in_period(
+        db,
         "SELECT a.item AS item, x.asked_at AS asked, x.answered_at AS answered FROM svc_xrequests x
          JOIN svc_applications a ON a.id = x.application_id WHERE a.submitted_at >= $1 AND a.submitted_at < $2",
+        from,
+        to,
     )
-    .bind(from)
-    .bind(to)
-    .fetch_all(db.reader())
     .await?
     {
         let item: String = r.try_get("item")?;

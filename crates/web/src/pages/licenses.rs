@@ -193,7 +193,6 @@ async fn exchange(ctx: RequestCtx) -> PageResult {
 }
 
 async fn exchange_page(ctx: &RequestCtx, errors: FormErrors, form_iface: String, form_source: String) -> PageResult {
-    let ctx = ctx.clone();
     let cfg = &ctx.state.config;
     let (counts, records) = store::services::exchange::call_counts(&ctx.state.db, 0, i64::MAX).await?;
     let lines: Vec<IfaceLine> = cfg
@@ -205,7 +204,7 @@ async fn exchange_page(ctx: &RequestCtx, errors: FormErrors, form_iface: String,
             IfaceLine {
                 code: i.code.clone(),
                 name: i.name.clone(),
-                owner: super::workflow::dept_name(&ctx, &i.owner),
+                owner: super::workflow::dept_name(ctx, &i.owner),
                 level: i.level.clone(),
                 subject: i.subject.label(),
                 fields: i.fields.iter().map(|f| f.label.as_str()).collect::<Vec<_>>().join("、"),
@@ -224,7 +223,7 @@ async fn exchange_page(ctx: &RequestCtx, errors: FormErrors, form_iface: String,
             let who = if c.department.is_empty() {
                 format!("{}（本人）", c.caller_name)
             } else {
-                format!("{}（{}）", c.caller_name, super::workflow::dept_name(&ctx, &c.department))
+                format!("{}（{}）", c.caller_name, super::workflow::dept_name(ctx, &c.department))
             };
             (fmt_millis(&Some(c.at)), who, name, c.purpose, mask(&c.subject), c.fields, c.found != 0)
         })
@@ -232,13 +231,13 @@ async fn exchange_page(ctx: &RequestCtx, errors: FormErrors, form_iface: String,
     ctx.audit(ctx.entry("exchange.view", "dx_calls", "-").detail("查看共享数据调用日志")).await?;
     let invalid = !errors.is_empty();
     let mut r = render(ExchangePage {
-        layout: Layout::new(&ctx, &cfg.city.name, "共享数据", "/exchange"),
+        layout: Layout::new(ctx, &cfg.city.name, "共享数据", "/exchange"),
         lines,
         importable: cfg
             .services
             .interfaces
             .iter()
-            .filter(|i| may_import(&ctx, &i.owner))
+            .filter(|i| may_import(ctx, &i.owner))
             .map(|i| (i.code.clone(), i.name.clone()))
             .collect(),
         errors,
