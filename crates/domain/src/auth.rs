@@ -35,7 +35,7 @@ permissions! {
     ADMIN_TOKENS = "admin.tokens", "接口令牌管理", "系统管理";
     ADMIN_HOLIDAYS = "admin.holidays", "节假日安排管理", "系统管理";
     ADMIN_SYSTEM = "admin.system", "系统运行状态", "系统管理";
-    ADMIN_SERVICES = "admin.services", "一键申报事项目录管理（暂停、恢复受理）", "系统管理";
+    ADMIN_SERVICES = "admin.services", "一键申报事项目录管理（编辑材料和时限、暂停和恢复受理）", "系统管理";
     AUDIT_READ = "audit.read", "审计日志查询", "安全审计";
     AUDIT_EXPORT = "audit.export", "审计日志导出", "安全审计";
     ORG_DIVISIONS = "org.divisions", "区划与网格查询", "组织机构";

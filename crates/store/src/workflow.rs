@@ -25,6 +25,8 @@ pub struct Runtime<'a> {
 pub struct Application {
     pub id: String,
     pub def_id: String,
+    /// The definition's version the application started under.
+    pub def_version: u32,
     pub title: String,
     pub applicant_id: String,
     pub applicant_name: String,
@@ -43,6 +45,10 @@ pub(crate) fn engine_error(e: WorkflowError) -> StoreError {
 impl Runtime<'_> {
     fn def(&self, id: &str) -> Result<&WorkflowDef> {
         self.cfg.workflow(id).ok_or_else(|| StoreError::NotFound(format!("流程“{id}”")))
+    }
+
+    fn def_at(&self, id: &str, version: u32) -> Result<&WorkflowDef> {
+        self.cfg.workflow_at(id, version).ok_or_else(|| StoreError::NotFound(format!("流程“{id}”")))
     }
 
     pub(crate) fn env<'e>(&'e self, def: &WorkflowDef, facts: &'e Facts, now: OffsetDateTime) -> Env<'e> {
@@ -167,6 +173,7 @@ pub async fn start(
     let app = Application {
         id: id.clone(),
         def_id: def.id.clone(),
+        def_version: def.version,
         title: title.to_string(),
         applicant_id: applicant.user_id.clone(),
         applicant_name: applicant.name.clone(),
@@ -221,12 +228,14 @@ pub async fn get(db: &Db, cfg: &CityConfig, id: &str) -> Result<Application> {
 
 fn from_row(cfg: &CityConfig, row: &sqlx::any::AnyRow) -> Result<Application> {
     let def_id: String = row.try_get("def_id")?;
+    let def_version = u32::try_from(row.try_get::<i64, _>("def_version")?).unwrap_or(1);
     let state: String = row.try_get("state")?;
     let instance: Instance =
         serde_json::from_str(&state).map_err(|e| StoreError::Other(format!("流程状态损坏：{e}")))?;
     let facts_text: String = row.try_get("facts")?;
     let facts_json: serde_json::Value = serde_json::from_str(&facts_text).unwrap_or_default();
-    let schema = cfg.workflow(&def_id).and_then(|d| d.subject.as_ref()).and_then(|s| cfg.schemas.get(s));
+    let schema =
+        cfg.workflow_at(&def_id, def_version).and_then(|d| d.subject.as_ref()).and_then(|s| cfg.schemas.get(s));
     let facts = match schema {
         Some(s) => crate::facts::from_json(s, &facts_json).unwrap_or_default(),
         None => Facts::new(),
@@ -234,6 +243,7 @@ fn from_row(cfg: &CityConfig, row: &sqlx::any::AnyRow) -> Result<Application> {
     Ok(Application {
         id: row.try_get("id")?,
         def_id,
+        def_version,
         title: row.try_get("title")?,
         applicant_id: row.try_get("applicant_id")?,
         applicant_name: row.try_get("applicant_name")?,
@@ -272,7 +282,7 @@ pub async fn handle(
     now: OffsetDateTime,
 ) -> Result<Application> {
     let mut app = load(conn, rt.cfg, id).await?;
-    let def = rt.def(&app.def_id)?;
+    let def = rt.def_at(&app.def_id, app.def_version)?;
     let before = app.instance.records.len();
     let (inst, effects) = wf::apply(def, &app.instance, &event, &rt.env(def, &app.facts, now)).map_err(engine_error)?;
     if inst == app.instance && effects.is_empty() {

@@ -58,10 +58,16 @@ impl Application {
         let waker = runner.waker();
         let clock = opts.clock.clone();
         let seal_key = store::services::seals::MasterKey::open(&store::services::seals::key_path(&opts.database_url)?)?;
-        let state = AppState::new(db, opts.config, opts.clock, calendar)
+        // Service items edited on the web override their files (version 2 onwards).
+        let (config, catalog_warnings) = store::services::catalog::apply_saved(&db, (*opts.config).clone()).await?;
+        for w in &catalog_warnings {
+            tracing::warn!("{w}");
+        }
+        let state = AppState::new(db, Arc::new(config), opts.clock, calendar)
             .with_options(opts.secure_cookies, Some(waker))
             .with_seal_key(seal_key);
         *state.suspended_items.write().expect("suspended lock") = store::services::suspended(&state.db).await?;
+        *state.catalog_warnings.write().expect("catalog lock") = catalog_warnings;
         crate::jobs::setup(&mut runner, &state, &clock).await?;
         let router = crate::router(state.clone());
         Ok(Application { state, router, runner: Arc::new(runner), demo, initial_admin_password })

@@ -53,7 +53,7 @@ pub struct LocationPurge {
 impl JobHandler for LocationPurge {
     fn handle<'a>(&'a self, tx: &'a mut Tx, _job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
         Box::pin(async move {
-            let keep = self.state.config.city.supervision.retention_days;
+            let keep = self.state.config().city.supervision.retention_days;
             let (persons, fixes, events) =
                 store::supervision::purge_locations(tx, now, keep).await.map_err(|e| e.to_string())?;
             tracing::info!(persons, fixes, events, "location data purged");
@@ -88,7 +88,7 @@ impl JobHandler for OfflineCheck {
     fn handle<'a>(&'a self, tx: &'a mut Tx, _job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
         Box::pin(async move {
             let opened =
-                store::supervision::check_offline(tx, &self.state.config, now).await.map_err(|e| e.to_string())?;
+                store::supervision::check_offline(tx, &self.state.config(), now).await.map_err(|e| e.to_string())?;
             if opened > 0 {
                 tracing::info!(opened, "offline alarms opened");
             }
@@ -110,7 +110,7 @@ impl JobHandler for TaskDue {
     fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
         Box::pin(async move {
             let id = job.payload["task"].as_str().ok_or("payload without task")?;
-            store::supervision::task_due(tx, &self.state.config, now, id).await.map_err(|e| e.to_string())
+            store::supervision::task_due(tx, &self.state.config(), now, id).await.map_err(|e| e.to_string())
         })
     }
 }
@@ -124,7 +124,7 @@ impl JobHandler for XRequestDue {
     fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
         Box::pin(async move {
             let id = job.payload["request"].as_str().ok_or("payload without request")?;
-            store::services::xrequests::overdue(tx, &self.state.config, now, id).await.map_err(|e| e.to_string())
+            store::services::xrequests::overdue(tx, &self.state.config(), now, id).await.map_err(|e| e.to_string())
         })
     }
 }
@@ -138,7 +138,7 @@ impl JobHandler for WorkflowTimer {
     fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
         Box::pin(async move {
             let cal = self.state.calendar();
-            let rt = store::workflow::Runtime { cfg: &self.state.config, cal: &cal };
+            let rt = store::workflow::Runtime { cfg: &self.state.config(), cal: &cal };
             store::workflow::fire(tx, &rt, &job.payload, now).await.map_err(|e| e.to_string())
         })
     }
@@ -152,7 +152,7 @@ pub struct AlertDeadline {
 impl JobHandler for AlertDeadline {
     fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
         Box::pin(async move {
-            store::alerts::deadline_passed(tx, &self.state.config, &job.payload, now).await.map_err(|e| e.to_string())
+            store::alerts::deadline_passed(tx, &self.state.config(), &job.payload, now).await.map_err(|e| e.to_string())
         })
     }
 }
@@ -167,7 +167,7 @@ impl JobHandler for AlertEvaluation {
     fn handle<'a>(&'a self, tx: &'a mut Tx, _job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
         Box::pin(async move {
             let cal = self.state.calendar();
-            store::alerts::run_all_in(tx, &self.state.db, &self.state.config, &cal, now)
+            store::alerts::run_all_in(tx, &self.state.db, &self.state.config(), &cal, now)
                 .await
                 .map_err(|e| e.to_string())?;
             let next = next_night(now) - Duration::hours(1);

@@ -15,7 +15,9 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub db: Db,
-    pub config: Arc<CityConfig>,
+    /// The configuration; replaced whole when an administrator edits the service catalog, so a
+    /// request keeps the version it started with.
+    config: RwLock<Arc<CityConfig>>,
     pub clock: Arc<dyn Clock>,
     pub calendar: RwLock<Arc<WorkCalendar>>,
     pub metrics: Metrics,
@@ -30,6 +32,11 @@ pub struct Inner {
     /// Service items suspended by administrators (code → reason), kept in step with the
     /// database by the only process that changes it.
     pub suspended_items: RwLock<std::collections::BTreeMap<String, String>>,
+    /// Saved catalog versions that no longer fit the configuration files (skipped at start).
+    pub catalog_warnings: RwLock<Vec<String>>,
+    /// Held while an administrator's catalog edit is checked, saved and swapped in, so two
+    /// edits cannot each start from the configuration before the other.
+    pub catalog_edit: tokio::sync::Mutex<()>,
     /// Sessions and principals of the last two seconds.
     pub auth_cache: crate::auth_cache::AuthCache,
     /// Group commit of service applications, started with the server.
@@ -56,7 +63,7 @@ impl AppState {
                 absolute: Duration::hours(s.session_max_hours),
             },
             db,
-            config,
+            config: RwLock::new(config),
             clock,
             calendar: RwLock::new(Arc::new(calendar)),
             metrics: Metrics::default(),
@@ -67,6 +74,8 @@ impl AppState {
             submit_queue: std::sync::OnceLock::new(),
             auth_cache: Default::default(),
             suspended_items: Default::default(),
+            catalog_warnings: Default::default(),
+            catalog_edit: Default::default(),
         }))
     }
 
@@ -101,6 +110,14 @@ impl AppState {
     /// Why an item is suspended, if it is.
     pub fn suspended(&self, code: &str) -> Option<String> {
         self.suspended_items.read().expect("suspended lock").get(code).cloned()
+    }
+
+    pub fn config(&self) -> Arc<CityConfig> {
+        self.config.read().expect("config lock").clone()
+    }
+
+    pub fn set_config(&self, cfg: CityConfig) {
+        *self.config.write().expect("config lock") = Arc::new(cfg);
     }
 
     pub fn calendar(&self) -> Arc<WorkCalendar> {

@@ -66,7 +66,7 @@ impl SubmitQueue {
             return Err(store::StoreError::invalid("item", format!("该事项暂停受理：{why}")));
         }
         let who = svc::Applicant { actor: &s.actor, subject: &s.subject, subject_name: &s.subject_name };
-        let p = batch::check(&state.config, &s.item, &who, s.typed, s.uploads, &s.ip)?;
+        let p = batch::check(&state.config(), &s.item, &who, s.typed, s.uploads, &s.ip)?;
         let (tx, rx) = oneshot::channel();
         self.tx.send((p, tx)).await.map_err(|_| store::StoreError::Other("服务正在停止，请稍后重试".into()))?;
         rx.await.map_err(|_| store::StoreError::Other("提交未完成，请稍后重试".into()))?
@@ -115,11 +115,14 @@ fn write(
     checked: Vec<batch::Checked>,
 ) -> Result<Vec<Result<String, store::StoreError>>, store::StoreError> {
     let cal = state.calendar();
-    let rt = Runtime { cfg: &state.config, cal: &cal };
+    // One catalog version for the whole batch; a submission checked against an older one is
+    // refused alone (`batch::prepare_many`).
+    let cfg = state.config();
+    let rt = Runtime { cfg: &cfg, cal: &cal };
     let now = state.clock.now();
     match writer {
         Writer::Direct(w) => w.transaction(|tx| {
-            let prepared = batch::prepare_many_direct(tx, &state.config, now, checked)?;
+            let prepared = batch::prepare_many_direct(tx, &cfg, now, checked)?;
             let (rows, results) = batch::build(&rt, now, prepared);
             rows.write_direct(tx)?;
             Ok(results)
@@ -136,7 +139,7 @@ fn write(
             };
             runtime.block_on(async {
                 let mut tx = state.db.begin().await?;
-                let prepared = batch::prepare_many(&mut tx, &state.config, now, checked).await?;
+                let prepared = batch::prepare_many(&mut tx, &cfg, now, checked).await?;
                 let (rows, results) = batch::build(&rt, now, prepared);
                 rows.write(&mut tx).await?;
                 tx.commit().await?;

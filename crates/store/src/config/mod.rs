@@ -206,7 +206,11 @@ pub struct CityConfig {
     pub demo: DemoConfig,
     /// Facts schemas by subject (config/schemas/*.toml).
     pub schemas: BTreeMap<String, Schema>,
+    /// The current definition of each workflow.
     pub workflows: Vec<WorkflowDef>,
+    /// Earlier versions of definitions replaced while running (service items edited on the
+    /// web), for the applications started under them.
+    pub workflow_history: Vec<WorkflowDef>,
     pub reasons: Vec<Reason>,
     pub indicators: Vec<Indicator>,
     pub scores: Vec<ScoreDef>,
@@ -223,6 +227,49 @@ impl CityConfig {
 
     pub fn workflow(&self, id: &str) -> Option<&WorkflowDef> {
         self.workflows.iter().find(|w| w.id == id)
+    }
+
+    /// The definition an application started under; the current one when that version is not
+    /// kept (a hand-written definition whose file has since changed).
+    pub fn workflow_at(&self, id: &str, version: u32) -> Option<&WorkflowDef> {
+        self.workflow_history.iter().find(|w| w.id == id && w.version == version).or_else(|| self.workflow(id))
+    }
+
+    /// This configuration with `item` as the current version of its service item (and its
+    /// workflow definition), the replaced ones kept as history; or what is wrong with it.
+    pub fn with_item(&self, item: services::Item) -> Result<CityConfig, Vec<services::ItemProblem>> {
+        let Some(pos) = self.services.items.iter().position(|i| i.code == item.code) else {
+            return Err(vec![services::ItemProblem {
+                material: None,
+                field: None,
+                attr: "code",
+                message: format!("没有事项“{}”", item.code),
+            }]);
+        };
+        let dept = |c: &str| self.departments.iter().any(|d| d.code == c);
+        let problems = services::check_item(&self.services, &dept, &item);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let dept_codes: Vec<String> = self.departments.iter().map(|d| d.code.clone()).collect();
+        let role_codes: Vec<String> = self.roles.iter().map(|r| r.code.clone()).collect();
+        let cx = domain::workflow::DefContext { schemas: &self.schemas, departments: &dept_codes, roles: &role_codes };
+        let def = services::item_workflow("事项目录", &item, &cx).map_err(|es| {
+            es.into_iter()
+                .map(|e| services::ItemProblem { material: None, field: None, attr: "code", message: e.to_string() })
+                .collect::<Vec<_>>()
+        })?;
+        let mut next = self.clone();
+        let old = std::mem::replace(&mut next.services.items[pos], item);
+        next.services.history.push(old);
+        match next.workflows.iter().position(|w| w.id == def.id) {
+            Some(w) => {
+                let old = std::mem::replace(&mut next.workflows[w], def);
+                next.workflow_history.push(old);
+            }
+            None => next.workflows.push(def),
+        }
+        Ok(next)
     }
 
     pub fn indicator(&self, id: &str) -> Option<&Indicator> {
@@ -722,6 +769,7 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             demo,
             schemas,
             workflows,
+            workflow_history: vec![],
             reasons,
             indicators,
             scores,

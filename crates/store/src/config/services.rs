@@ -6,9 +6,9 @@
 use super::{ConfigSource, DepartmentDef};
 use domain::config::ConfigError;
 use domain::workflow::{DefContext, WorkflowDef};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Subject {
     /// Identified by USCC (统一社会信用代码).
@@ -72,7 +72,7 @@ pub struct LicenseType {
     pub fields: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MaterialKind {
     /// 表单开发类: a declared form the applicant fills (prefilled where a source is named).
@@ -86,6 +86,22 @@ pub enum MaterialKind {
 }
 
 impl MaterialKind {
+    pub const ALL: [MaterialKind; 4] =
+        [MaterialKind::Form, MaterialKind::Data, MaterialKind::License, MaterialKind::Upload];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            MaterialKind::Form => "form",
+            MaterialKind::Data => "data",
+            MaterialKind::License => "license",
+            MaterialKind::Upload => "upload",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             MaterialKind::Form => "表单",
@@ -96,7 +112,7 @@ impl MaterialKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
     #[default]
@@ -111,7 +127,7 @@ pub enum FieldType {
     Consent,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FormField {
     pub key: String,
@@ -127,6 +143,49 @@ pub struct FormField {
     pub required: bool,
 }
 
+impl FieldType {
+    pub const ALL: [FieldType; 8] = [
+        FieldType::Text,
+        FieldType::Number,
+        FieldType::Date,
+        FieldType::Phone,
+        FieldType::Uscc,
+        FieldType::Idcard,
+        FieldType::Select,
+        FieldType::Consent,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Number => "number",
+            FieldType::Date => "date",
+            FieldType::Phone => "phone",
+            FieldType::Uscc => "uscc",
+            FieldType::Idcard => "idcard",
+            FieldType::Select => "select",
+            FieldType::Consent => "consent",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FieldType::Text => "文本",
+            FieldType::Number => "数字",
+            FieldType::Date => "日期",
+            FieldType::Phone => "手机号码",
+            FieldType::Uscc => "统一社会信用代码",
+            FieldType::Idcard => "身份证号",
+            FieldType::Select => "选择",
+            FieldType::Consent => "勾选确认（承诺、授权）",
+        }
+    }
+}
+
 fn yes() -> bool {
     true
 }
@@ -138,7 +197,7 @@ impl FormField {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ItemMaterial {
     pub id: String,
@@ -151,9 +210,13 @@ pub struct ItemMaterial {
 }
 
 /// A service item (事项).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
+    /// 1 = as in `config/services/items/`; each edit by an administrator adds one. It is also
+    /// the version of the item's workflow definition, which applications record.
+    #[serde(skip)]
+    pub version: u32,
     pub code: String,
     pub name: String,
     pub department: String,
@@ -205,7 +268,10 @@ impl Item {
 pub struct Services {
     pub interfaces: Vec<Interface>,
     pub license_types: Vec<LicenseType>,
+    /// The current version of each item.
     pub items: Vec<Item>,
+    /// Earlier versions of edited items, for the applications made under them.
+    pub history: Vec<Item>,
 }
 
 impl Services {
@@ -220,6 +286,201 @@ impl Services {
     pub fn item(&self, code: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.code == code)
     }
+
+    /// The item as it was at `version`; the current one when that version is not kept (an
+    /// edit that no longer fits the configuration files was skipped at start).
+    pub fn item_at(&self, code: &str, version: u32) -> Option<&Item> {
+        self.history.iter().find(|i| i.code == code && i.version == version).or_else(|| self.item(code))
+    }
+}
+
+/// One problem with an item: where (material and field by position) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemProblem {
+    pub material: Option<usize>,
+    pub field: Option<usize>,
+    /// The attribute: `name`, `promised_days`, `result`, `kind`, `license`, `key`, `source` …
+    pub attr: &'static str,
+    pub message: String,
+}
+
+/// Checks one item against the other catalogs and the departments; everything wrong at once.
+pub fn check_item(s: &Services, dept: &dyn Fn(&str) -> bool, it: &Item) -> Vec<ItemProblem> {
+    let mut out = vec![];
+    let mut bad = |material: Option<usize>, field: Option<usize>, attr: &'static str, message: String| {
+        out.push(ItemProblem { material, field, attr, message })
+    };
+    if it.name.trim().is_empty() {
+        bad(None, None, "name", "请填写事项名称".into());
+    }
+    if !dept(&it.department) {
+        bad(None, None, "department", format!("部门代码“{}”未在 departments.toml 中定义", it.department));
+    }
+    if it.legal_days == 0 {
+        bad(None, None, "legal_days", "法定时限应至少 1 个工作日".into());
+    }
+    if it.promised_days == 0 || it.promised_days > it.legal_days {
+        bad(None, None, "promised_days", "承诺时限应至少 1 个工作日，且不超过法定时限".into());
+    }
+    let keys: Vec<&str> = it.fields().map(|(_, x)| x.key.as_str()).collect();
+    match (&it.result_license, &it.result_document) {
+        (Some(l), None) => match s.license_type(l) {
+            None => bad(None, None, "result", format!("证照类型“{l}”未在 licenses.toml 中定义")),
+            Some(t) => {
+                if t.issuer != it.department {
+                    bad(None, None, "result", format!("“{}”由 {} 签发，与事项部门不符", t.name, t.issuer));
+                }
+                if t.holder != it.subject {
+                    bad(None, None, "result", format!("“{}”的持证主体与事项对象不符", t.name));
+                }
+                for k in t.fields.iter().filter(|k| !keys.contains(&k.as_str())) {
+                    bad(None, None, "result", format!("“{}”的照面信息“{k}”在事项的表单或调取字段中找不到", t.name));
+                }
+            }
+        },
+        (None, Some(d)) if !d.trim().is_empty() => {}
+        _ => bad(None, None, "result", "请选择办理结果：一种电子证照，或填写盖章文书的名称".into()),
+    }
+    if it.materials.is_empty() {
+        bad(None, None, "material", "事项至少需要一项材料".into());
+    }
+    let mut seen: Vec<&str> = vec![];
+    for (mi, m) in it.materials.iter().enumerate() {
+        let at = Some(mi);
+        if m.name.trim().is_empty() {
+            bad(at, None, "name", "请填写材料名称".into());
+        }
+        if it.materials[..mi].iter().any(|x| x.id == m.id) {
+            bad(at, None, "id", format!("材料编号“{}”重复", m.id));
+        }
+        match m.kind {
+            MaterialKind::License => match m.license.as_deref().and_then(|l| s.license_type(l)) {
+                None => bad(at, None, "license", format!("“{}”须选择一种证照类型", m.name)),
+                Some(t) if t.holder != it.subject => {
+                    bad(at, None, "license", format!("“{}”的持证主体与事项对象不符", t.name))
+                }
+                Some(_) => {}
+            },
+            MaterialKind::Form | MaterialKind::Data if m.fields.is_empty() => {
+                bad(at, None, "fields", format!("“{}”至少需要一个字段", m.name))
+            }
+            MaterialKind::Upload if !m.fields.is_empty() => {
+                bad(at, None, "fields", format!("“{}”是上传材料，不应有字段", m.name))
+            }
+            _ => {}
+        }
+        for (fi, x) in m.fields.iter().enumerate() {
+            let f = Some(fi);
+            if x.key.is_empty() || !x.key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+                bad(at, f, "key", format!("字段标识“{}”只能由小写字母、数字和下划线组成", x.key));
+            } else if seen.contains(&x.key.as_str()) {
+                bad(at, f, "key", format!("字段“{}”在事项中重复", x.key));
+            }
+            seen.push(&x.key);
+            if x.label.trim().is_empty() {
+                bad(at, f, "label", format!("请填写字段“{}”的名称", x.key));
+            }
+            if m.kind == MaterialKind::Data && x.source.is_none() {
+                bad(at, f, "source", format!("数据调取字段“{}”须指明来源接口字段", x.label));
+            }
+            if x.ty == FieldType::Select && x.options.is_empty() {
+                bad(at, f, "options", format!("选择字段“{}”须列出选项", x.label));
+            }
+            if let Some(src) = &x.source {
+                match x.source().and_then(|(i, k)| s.interface(i).map(|i| (i, k))) {
+                    Some((i, k)) if i.field(k).is_some() => {
+                        if i.subject != it.subject {
+                            bad(at, f, "source", format!("“{src}”的数据主体与事项对象不符"));
+                        }
+                    }
+                    _ => bad(at, f, "source", format!("来源“{src}”不是 exchange.toml 中的接口字段")),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The item's workflow definition `svc.{code}` at the item's version, written as TOML so the
+/// usual checker validates it: one review step at the item's department, SLA = the promised
+/// working days.
+pub fn item_workflow(file: &str, it: &Item, cx: &DefContext) -> Result<WorkflowDef, Vec<ConfigError>> {
+    let mut w = format!(
+        "id = {:?}\nname = {:?}\nversion = {}\nstart = \"review\"\n",
+        it.workflow_id(),
+        it.name,
+        it.version.max(1)
+    );
+    for m in &it.materials {
+        w.push_str(&format!("[[material]]\nid = {:?}\nname = {:?}\n", m.id, m.name));
+    }
+    w.push_str(&format!(
+        "[[step]]\nid = \"review\"\nname = \"审核办理\"\ndepartment = {:?}\nrole = \"dept_staff\"\nsla = {{ working_days = {} }}\non_timeout = \"notify\"\nnext = \"end\"\n",
+        it.department, it.promised_days
+    ));
+    domain::workflow::parse(file, &w, cx)
+}
+
+/// What changed from `old` to `new`, one Chinese line per change (for the audit record and
+/// the version history).
+pub fn changes(old: &Item, new: &Item, s: &Services) -> Vec<String> {
+    let mut out = vec![];
+    let mut diff = |what: &str, a: String, b: String| {
+        if a != b {
+            out.push(format!("{what}：{a} → {b}"));
+        }
+    };
+    diff("事项名称", old.name.clone(), new.name.clone());
+    diff("事项类型", old.kind.clone(), new.kind.clone());
+    diff("法定时限", format!("{} 个工作日", old.legal_days), format!("{} 个工作日", new.legal_days));
+    diff("承诺时限", format!("{} 个工作日", old.promised_days), format!("{} 个工作日", new.promised_days));
+    diff("办理结果", old.result_name(s).to_string(), new.result_name(s).to_string());
+    for m in &old.materials {
+        if new.material(&m.id).is_none() {
+            out.push(format!("删除材料“{}”", m.name));
+        }
+    }
+    for m in &new.materials {
+        let Some(o) = old.material(&m.id) else {
+            out.push(format!("增加材料“{}”（{}）", m.name, m.kind.label()));
+            continue;
+        };
+        if o == m {
+            continue;
+        }
+        let mut what = vec![];
+        if o.name != m.name {
+            what.push(format!("名称改为“{}”", m.name));
+        }
+        if o.kind != m.kind {
+            what.push(format!("类别 {} → {}", o.kind.label(), m.kind.label()));
+        }
+        if o.license != m.license {
+            what.push("证照类型调整".to_string());
+        }
+        for f in &m.fields {
+            match o.fields.iter().find(|x| x.key == f.key) {
+                None => what.push(format!("增加字段“{}”", f.label)),
+                Some(x) if x != f => what.push(format!("调整字段“{}”", f.label)),
+                Some(_) => {}
+            }
+        }
+        for f in o.fields.iter().filter(|x| !m.fields.iter().any(|f| f.key == x.key)) {
+            what.push(format!("删除字段“{}”", f.label));
+        }
+        if what.is_empty() {
+            what.push("字段顺序调整".to_string());
+        }
+        out.push(format!("材料“{}”：{}", o.name, what.join("，")));
+    }
+    let order = |i: &Item| i.materials.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
+    let (a, b) = (order(old), order(new));
+    let common_a: Vec<_> = a.iter().filter(|x| b.contains(x)).collect();
+    let common_b: Vec<_> = b.iter().filter(|x| a.contains(x)).collect();
+    if common_a != common_b {
+        out.push("材料顺序调整".to_string());
+    }
+    out
 }
 
 fn parse<T: serde::de::DeserializeOwned>(source: &ConfigSource, rel: &str, errors: &mut Vec<ConfigError>) -> Option<T> {
@@ -270,7 +531,8 @@ pub(super) fn load(
     for name in source.list("services/items", ".toml") {
         let rel = format!("services/items/{name}");
         if let Some(i) = parse::<Items>(source, &rel, errors) {
-            for it in i.item {
+            for mut it in i.item {
+                it.version = 1;
                 item_files.push(source.display_path(&rel));
                 s.items.push(it);
             }
@@ -309,91 +571,13 @@ pub(super) fn load(
     let (mut workflows, mut parse_errors) = (vec![], vec![]);
     for (n, it) in s.items.iter().enumerate() {
         let file = &item_files[n];
-        let f = |x: &str| format!("item[{}].{x}", it.code);
         if s.items.iter().filter(|x| x.code == it.code).count() > 1 {
-            bad(file, f("code"), format!("事项编码“{}”重复", it.code));
+            bad(file, format!("item[{}].code", it.code), format!("事项编码“{}”重复", it.code));
         }
-        if !dept(&it.department) {
-            bad(file, f("department"), format!("部门代码“{}”未在 departments.toml 中定义", it.department));
+        for p in check_item(&s, &dept, it) {
+            bad(file, problem_path(it, &p), p.message);
         }
-        if it.promised_days == 0 || it.promised_days > it.legal_days {
-            bad(file, f("promised_days"), "承诺时限应至少 1 个工作日，且不超过法定时限".into());
-        }
-        let keys: Vec<&str> = it.fields().map(|(_, x)| x.key.as_str()).collect();
-        match (&it.result_license, &it.result_document) {
-            (Some(l), None) => match s.license_type(l) {
-                None => bad(file, f("result_license"), format!("证照类型“{l}”未在 licenses.toml 中定义")),
-                Some(t) => {
-                    if t.issuer != it.department {
-                        bad(file, f("result_license"), format!("“{}”由 {} 签发，与事项部门不符", t.name, t.issuer));
-                    }
-                    if t.holder != it.subject {
-                        bad(file, f("result_license"), format!("“{}”的持证主体与事项对象不符", t.name));
-                    }
-                    for k in t.fields.iter().filter(|k| !keys.contains(&k.as_str())) {
-                        bad(file, f("result_license"), format!("照面信息“{k}”在事项的表单或调取字段中找不到"));
-                    }
-                }
-            },
-            (None, Some(d)) if !d.trim().is_empty() => {}
-            _ => bad(file, f("result_license"), "请填写 result_license 或 result_document 之一".into()),
-        }
-        if it.materials.is_empty() {
-            bad(file, f("material"), "事项至少需要一项材料".into());
-        }
-        for (k, key) in keys.iter().enumerate() {
-            if keys[..k].contains(key) {
-                bad(file, f("material.fields"), format!("字段“{key}”在事项中重复"));
-            }
-        }
-        for m in &it.materials {
-            let mf = |x: &str| format!("item[{}].material[{}].{x}", it.code, m.id);
-            if it.materials.iter().filter(|x| x.id == m.id).count() > 1 {
-                bad(file, mf("id"), "材料编号重复".into());
-            }
-            match m.kind {
-                MaterialKind::License => match m.license.as_deref().and_then(|l| s.license_type(l)) {
-                    None => bad(file, mf("license"), "电子证照材料须指明 licenses.toml 中的证照类型".into()),
-                    Some(t) if t.holder != it.subject => {
-                        bad(file, mf("license"), format!("“{}”的持证主体与事项对象不符", t.name))
-                    }
-                    Some(_) => {}
-                },
-                MaterialKind::Form | MaterialKind::Data if m.fields.is_empty() => {
-                    bad(file, mf("fields"), "表单或数据调取材料至少需要一个字段".into())
-                }
-                _ => {}
-            }
-            for x in &m.fields {
-                if m.kind == MaterialKind::Data && x.source.is_none() {
-                    bad(file, mf("fields"), format!("数据调取字段“{}”须指明 source", x.key));
-                }
-                if x.ty == FieldType::Select && x.options.is_empty() {
-                    bad(file, mf("fields"), format!("选择字段“{}”须列出 options", x.key));
-                }
-                if let Some(src) = &x.source {
-                    let ok = x.source().and_then(|(i, k)| s.interface(i).map(|i| (i, k)));
-                    match ok {
-                        Some((i, k)) if i.field(k).is_some() => {
-                            if i.subject != it.subject {
-                                bad(file, mf("fields"), format!("“{src}”的数据主体与事项对象不符"));
-                            }
-                        }
-                        _ => bad(file, mf("fields"), format!("来源“{src}”不是 exchange.toml 中的接口字段")),
-                    }
-                }
-            }
-        }
-        // The item's workflow, written as TOML so the usual checker validates it.
-        let mut w = format!("id = {:?}\nname = {:?}\nversion = 1\nstart = \"review\"\n", it.workflow_id(), it.name);
-        for m in &it.materials {
-            w.push_str(&format!("[[material]]\nid = {:?}\nname = {:?}\n", m.id, m.name));
-        }
-        w.push_str(&format!(
-            "[[step]]\nid = \"review\"\nname = \"审核办理\"\ndepartment = {:?}\nrole = \"dept_staff\"\nsla = {{ working_days = {} }}\non_timeout = \"notify\"\nnext = \"end\"\n",
-            it.department, it.promised_days
-        ));
-        match domain::workflow::parse(file, &w, cx) {
+        match item_workflow(file, it, cx) {
             Ok(d) => workflows.push(d),
             Err(mut es) => parse_errors.append(&mut es),
         }
@@ -401,4 +585,20 @@ pub(super) fn load(
     errors.extend(found);
     errors.extend(parse_errors);
     (s, workflows)
+}
+
+/// `item[code].material[id].fields[key].attr`, as a config error names the place.
+fn problem_path(it: &Item, p: &ItemProblem) -> String {
+    let mut path = format!("item[{}]", it.code);
+    if let Some(m) = p.material.and_then(|m| it.materials.get(m)) {
+        path.push_str(&format!(".material[{}]", m.id));
+        if let Some(f) = p.field.and_then(|f| m.fields.get(f)) {
+            path.push_str(&format!(".fields[{}]", f.key));
+        }
+    }
+    let attr = match p.attr {
+        "result" => "result_license",
+        a => a,
+    };
+    format!("{path}.{attr}")
 }

@@ -136,3 +136,76 @@ fn map_tiles_are_checked() {
     assert!(errs(&tiles("http:///{z}/{x}/{y}", "")).iter().any(|e| e.contains("主机名")));
     assert!(errs(&tiles("http://x/{z}/{x}/{y}", "bd09")).iter().any(|e| e.contains("百度")));
 }
+
+#[test]
+fn an_edited_item_replaces_its_workflow_and_keeps_the_old_version() {
+    let c = load(&ConfigSource::Dir(repo_config())).unwrap();
+    let old = c.services.item("SCJG-XK-001").unwrap().clone();
+    assert_eq!(old.version, 1);
+    let mut item = old.clone();
+    item.version = 2;
+    item.promised_days = 2;
+    item.materials.retain(|m| m.id != "commitment");
+    let next = c.with_item(item).unwrap();
+    let now = next.services.item("SCJG-XK-001").unwrap();
+    assert_eq!((now.version, now.promised_days), (2, 2));
+    assert_eq!(next.services.item_at("SCJG-XK-001", 1).unwrap(), &old);
+    let sla = |d: &domain::workflow::WorkflowDef| match &d.step("review").unwrap().kind {
+        domain::workflow::StepKind::Task { sla, .. } => sla.label(),
+        other => panic!("{other:?}"),
+    };
+    let (v1, v2) = (next.workflow_at("svc.SCJG-XK-001", 1).unwrap(), next.workflow("svc.SCJG-XK-001").unwrap());
+    assert_eq!((v1.version, v2.version), (1, 2));
+    assert_eq!((sla(v1).as_str(), sla(v2).as_str()), ("3个工作日", "2个工作日"));
+    assert!(v2.materials.iter().all(|m| m.id != "commitment"));
+    assert_eq!(next.workflow_at("svc.SCJG-XK-001", 7).unwrap().version, 2, "an unknown version is the current one");
+    // The original is untouched.
+    assert_eq!(c.services.item("SCJG-XK-001").unwrap().version, 1);
+    let changes = services::changes(&old, now, &next.services);
+    assert!(changes.iter().any(|l| l.contains("承诺时限：3 个工作日 → 2 个工作日")), "{changes:?}");
+    assert!(changes.iter().any(|l| l.contains("删除材料“食品安全承诺书”")), "{changes:?}");
+}
+
+#[test]
+fn an_edit_is_checked_like_the_files_with_every_problem_placed() {
+    use services::{FieldType, FormField, ItemMaterial, MaterialKind};
+    let c = load(&ConfigSource::Dir(repo_config())).unwrap();
+    let mut item = c.services.item("SCJG-XK-001").unwrap().clone();
+    item.version = 2;
+    item.promised_days = 30;
+    item.materials.push(ItemMaterial {
+        id: "m1".into(),
+        name: "补充说明".into(),
+        kind: MaterialKind::Data,
+        license: None,
+        fields: vec![
+            FormField {
+                key: "Bad Key".into(),
+                label: "说明".into(),
+                ty: FieldType::Text,
+                source: Some("scjg.enterprise.nmae".into()),
+                options: vec![],
+                required: true,
+            },
+            FormField {
+                key: "name".into(),
+                label: "重名".into(),
+                ty: FieldType::Select,
+                source: None,
+                options: vec![],
+                required: true,
+            },
+        ],
+    });
+    let problems = c.with_item(item).unwrap_err();
+    let at = |m: Option<usize>, f: Option<usize>, attr: &str| {
+        problems.iter().any(|p| p.material == m && p.field == f && p.attr == attr)
+    };
+    let n = c.services.item("SCJG-XK-001").unwrap().materials.len();
+    assert!(at(None, None, "promised_days"), "{problems:?}");
+    assert!(at(Some(n), Some(0), "key"), "{problems:?}");
+    assert!(at(Some(n), Some(0), "source"), "{problems:?}");
+    assert!(at(Some(n), Some(1), "key"), "duplicate key: {problems:?}");
+    assert!(at(Some(n), Some(1), "source"), "data field without source: {problems:?}");
+    assert!(at(Some(n), Some(1), "options"), "{problems:?}");
+}

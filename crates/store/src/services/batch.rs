@@ -198,6 +198,8 @@ pub(super) const CALL_INSERT: &str = "INSERT INTO dx_calls (id, at, caller_id, c
 /// written with its batch.
 pub struct Checked {
     item: String,
+    /// The catalog version the form was checked against.
+    item_version: u32,
     actor: Actor,
     subject: String,
     subject_name: String,
@@ -223,6 +225,7 @@ pub fn check(
     check_uploads(item, &uploads)?;
     Ok(Checked {
         item: item.code.clone(),
+        item_version: item.version,
         actor: who.actor.clone(),
         subject,
         subject_name: who.subject_name.to_string(),
@@ -267,6 +270,11 @@ fn prepare_with(cfg: &CityConfig, data: &SubjectData, batch: Vec<Checked>) -> Re
     let mut out = Vec::with_capacity(batch.len());
     for c in batch {
         let item = item_of(cfg, &c.item)?;
+        if item.version != c.item_version {
+            // An administrator changed the item between the check and this batch.
+            out.push(Err(StoreError::conflict("item", "该事项的材料或时限刚刚调整，请刷新页面后重新提交")));
+            continue;
+        }
         let (records, held) = data.get(&c.subject).unwrap_or(&empty);
         out.push(assemble(cfg, item, records, held, &c.typed).map(|a| Prepared {
             id: new_id(),

@@ -5,6 +5,7 @@
 //! department's e-seal, and every completed application is archived with digests.
 
 pub mod batch;
+pub mod catalog;
 pub(crate) mod demo;
 pub mod exchange;
 pub mod licenses;
@@ -148,6 +149,8 @@ pub struct Applicant<'a> {
 pub struct SvcApp {
     pub id: String,
     pub item: String,
+    /// The item's catalog version the application was made under.
+    pub item_version: u32,
     pub department: String,
     pub subject: String,
     pub subject_name: String,
@@ -172,6 +175,7 @@ fn app_from(r: &sqlx::any::AnyRow) -> Result<SvcApp> {
     Ok(SvcApp {
         id: r.try_get("id")?,
         item: r.try_get("item")?,
+        item_version: u32::try_from(r.try_get::<i64, _>("def_version")?).unwrap_or(1),
         department: r.try_get("department")?,
         subject: r.try_get("subject")?,
         subject_name: r.try_get("subject_name")?,
@@ -188,16 +192,23 @@ fn app_from(r: &sqlx::any::AnyRow) -> Result<SvcApp> {
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> Result<SvcApp> {
-    let r = sqlx::query("SELECT * FROM svc_applications WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::NotFound("申请".into()))?;
+    let r = sqlx::query(
+        "SELECT a.*, i.def_version FROM svc_applications a JOIN wf_instances i ON i.id = a.id WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound("申请".into()))?;
     app_from(&r)
 }
 
 fn item_of<'c>(cfg: &'c CityConfig, code: &str) -> Result<&'c Item> {
     cfg.services.item(code).ok_or_else(|| StoreError::NotFound(format!("事项“{code}”")))
+}
+
+/// The item as the application was made under it (the catalog may have changed since).
+pub fn item_of_app<'c>(cfg: &'c CityConfig, app: &SvcApp) -> Result<&'c Item> {
+    cfg.services.item_at(&app.item, app.item_version).ok_or_else(|| StoreError::NotFound(format!("事项“{}”", app.item)))
 }
 
 fn check_uploads(item: &Item, uploads: &[Upload]) -> Result<()> {
@@ -309,7 +320,7 @@ pub async fn verify(
     app: &SvcApp,
     reviewer: &Actor,
 ) -> Result<Vec<CheckRow>> {
-    let item = item_of(cfg, &app.item)?;
+    let item = item_of_app(cfg, app)?;
     let dept = reviewer.department.clone().unwrap_or_default();
     let caller = Caller {
         id: &reviewer.user_id,
@@ -457,7 +468,7 @@ pub async fn decide(
         .await?;
     let mut app = get(conn, id).await?;
     if status == Status::Approved {
-        let item = item_of(cfg, &app.item)?;
+        let item = item_of_app(cfg, &app)?;
         let lic = issue_result(conn, now, cfg, key, item, &app, reviewer).await?;
         sqlx::query("UPDATE svc_applications SET result_number = $1 WHERE id = $2")
             .bind(&lic.number)
@@ -591,7 +602,7 @@ pub async fn resubmit(
     if app.status != Status::Correcting.as_str() {
         return Err(StoreError::conflict("status", "该申请不在补正状态"));
     }
-    let item = item_of(cfg, &app.item)?;
+    let item = item_of_app(cfg, &app)?;
     if let Some((k, msg)) = check_form(item, typed).into_iter().next() {
         return Err(StoreError::invalid(&k, msg));
     }

@@ -151,19 +151,19 @@ fn view(ctx: &RequestCtx, app: &store::workflow::Application) -> ApplicationView
 pub async fn submit(ctx: RequestCtx, Json(req): Json<NewApplication>) -> ApiResult<ApplicationView> {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let def =
-        state.config.workflow(&req.def).ok_or_else(|| AppError::invalid("def", format!("没有流程“{}”", req.def)))?;
+    let cfg = state.config();
+    let def = cfg.workflow(&req.def).ok_or_else(|| AppError::invalid("def", format!("没有流程“{}”", req.def)))?;
     if req.title.trim().is_empty() {
         return Err(AppError::invalid("title", "请填写申请名称").into());
     }
-    let facts = match def.subject.as_ref().and_then(|s| state.config.schemas.get(s)) {
+    let facts = match def.subject.as_ref().and_then(|s| cfg.schemas.get(s)) {
         Some(schema) => {
             store::facts::from_json(schema, &req.facts).map_err(|(f, m)| AppError::invalid(&format!("facts.{f}"), m))?
         }
         None => domain::expr::Facts::new(),
     };
     let cal = state.calendar();
-    let rt = Runtime { cfg: &state.config, cal: &cal };
+    let rt = Runtime { cfg: &state.config(), cal: &cal };
     let actor = crate::pages::workflow::actor_of(p);
     let mut tx = state.db.begin().await?;
     let new = store::workflow::NewApplication { def_id: &def.id, title: req.title.trim(), applicant: &actor, facts };
@@ -177,7 +177,7 @@ pub async fn submit(ctx: RequestCtx, Json(req): Json<NewApplication>) -> ApiResu
     responses((status = 200, body = ApplicationView), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn application(ctx: RequestCtx, Path(id): Path<String>) -> ApiResult<ApplicationView> {
     let p = ctx.user()?;
-    let app = store::workflow::get(&ctx.state.db, &ctx.state.config, &id).await?;
+    let app = store::workflow::get(&ctx.state.db, &ctx.state.config(), &id).await?;
     if !crate::pages::workflow::may_view(p, &app) {
         return Err(AppError::Forbidden("您无权查看该申请".into()).into());
     }
@@ -246,7 +246,7 @@ pub async fn act(
         other => return Err(AppError::invalid("action", format!("未知操作“{other}”")).into()),
     };
     let cal = state.calendar();
-    let rt = Runtime { cfg: &state.config, cal: &cal };
+    let rt = Runtime { cfg: &state.config(), cal: &cal };
     let mut tx = state.db.begin().await?;
     let event = Event::Act { task: no, actor: crate::pages::workflow::actor_of(p), action };
     let app = store::workflow::handle(&mut tx, &rt, &id, event, &ctx.ip, state.clock.now()).await?;
@@ -308,7 +308,7 @@ pub async fn evaluate(ctx: RequestCtx, Json(e): Json<EvaluateInput>) -> ApiResul
     let now = state.clock.now();
     let cal = state.calendar();
     let mut tx = state.db.begin().await?;
-    let r = store::alerts::run_for_subject(&mut tx, &state.config, &cal, &e.subject_type, id, now).await?;
+    let r = store::alerts::run_for_subject(&mut tx, &state.config(), &cal, &e.subject_type, id, now).await?;
     tx.commit().await?;
     Ok(Json(r))
 }
@@ -359,7 +359,7 @@ pub async fn score_event(ctx: RequestCtx, Json(e): Json<ScoreEventInput>) -> Api
         source: &p.login,
         note: &e.note,
     };
-    let scores = store::scores::record(&mut tx, &state.config, ev, (&p.user_id, &p.display_name), now).await?;
+    let scores = store::scores::record(&mut tx, &state.config(), ev, (&p.user_id, &p.display_name), now).await?;
     tx.commit().await?;
     Ok(Json(
         scores
@@ -379,7 +379,7 @@ pub async fn score_event(ctx: RequestCtx, Json(e): Json<ScoreEventInput>) -> Api
     responses((status = 200, body = Vec<ScoreView>)))]
 pub async fn scores(ctx: RequestCtx, Path((t, id)): Path<(String, String)>) -> ApiResult<Vec<ScoreView>> {
     let state = &ctx.state;
-    let list = store::scores::of_subject(&state.db, &state.config, &t, &id, state.clock.now()).await?;
+    let list = store::scores::of_subject(&state.db, &state.config(), &t, &id, state.clock.now()).await?;
     Ok(Json(
         list.into_iter()
             .map(|(d, s, _)| ScoreView {

@@ -316,10 +316,10 @@ async fn check_identifier(ctx: RequestCtx, Json(req): Json<IdentifierCheck>) -> 
             }
         }
         "division" => {
-            let d = ctx.state.config.divisions.lookup(&req.value).map_err(bad)?;
+            let d = ctx.state.config().divisions.lookup(&req.value).map_err(bad)?;
             IdentifierResult {
                 details: vec![
-                    ("名称".into(), ctx.state.config.divisions.full_name(&d)),
+                    ("名称".into(), ctx.state.config().divisions.full_name(&d)),
                     ("级别".into(), d.level().label().into()),
                 ],
                 normalized: d.to_string(),

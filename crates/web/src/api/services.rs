@@ -56,7 +56,7 @@ pub async fn push(ctx: RequestCtx, Path(code): Path<String>, body: axum::body::B
         return Err(AppError::invalid("records", "一次最多推送 10000 条").into());
     }
     let state = &ctx.state;
-    if let Some(i) = state.config.services.interface(&code)
+    if let Some(i) = state.config().services.interface(&code)
         && !crate::pages::licenses::may_import(&ctx, &i.owner)
     {
         return Err(AppError::Forbidden(format!("只能推送本部门提供的接口数据（“{}”）", i.name)).into());
@@ -67,7 +67,7 @@ pub async fn push(ctx: RequestCtx, Path(code): Path<String>, body: axum::body::B
         store::services::exchange::push(
             &mut tx,
             now,
-            &state.config,
+            &state.config(),
             &code,
             &r.subject,
             &r.data,
@@ -108,7 +108,8 @@ pub struct SubmitReport {
 pub async fn submit(ctx: RequestCtx, Json(b): Json<SubmitBody>) -> ApiResult<SubmitReport> {
     let p = ctx.user()?;
     let state = &ctx.state;
-    let item = state.config.services.item(&b.item).ok_or_else(|| AppError::invalid("item", "没有该事项"))?;
+    let cfg = state.config();
+    let item = cfg.services.item(&b.item).ok_or_else(|| AppError::invalid("item", "没有该事项"))?;
     let (subject, name) = match p.kind {
         UserKind::Enterprise => (p.uscc.clone(), p.display_name.clone()),
         UserKind::Citizen => (p.id_card_no.clone(), p.display_name.clone()),

@@ -61,7 +61,7 @@ pub async fn bulk(ctx: RequestCtx, body: axum::body::Bytes) -> ApiResult<FixRepo
     let fixes: Vec<InFix> = batch.fixes.iter().map(|f| f.fix()).collect();
     let rows: Vec<(&str, &InFix)> = batch.fixes.iter().zip(&fixes).map(|(b, f)| (b.person_id.as_str(), f)).collect();
     let report =
-        store::supervision::ingest_durable(&state.db, &state.config, state.clock.now(), &rows, &Default::default())
+        store::supervision::ingest_durable(&state.db, &state.config(), state.clock.now(), &rows, &Default::default())
             .await?;
     Ok(Json(report))
 }
@@ -86,11 +86,11 @@ pub async fn fixes(ctx: RequestCtx, Json(batch): Json<FixBatch>) -> ApiResult<Fi
     }
     let user = ctx.user()?.user_id.clone();
     let person =
-        store::supervision::person_of_device(&state.db, &state.config, state.clock.now(), &user, &batch.device_id)
+        store::supervision::person_of_device(&state.db, &state.config(), state.clock.now(), &user, &batch.device_id)
             .await?;
     let rows: Vec<(&str, &InFix)> = batch.fixes.iter().map(|f| (person.id.as_str(), f)).collect();
     let report =
-        store::supervision::ingest_durable(&state.db, &state.config, state.clock.now(), &rows, &Default::default())
+        store::supervision::ingest_durable(&state.db, &state.config(), state.clock.now(), &rows, &Default::default())
             .await?;
     Ok(Json(report))
 }
@@ -115,13 +115,18 @@ pub struct LeaveRequest {
 pub async fn leave(ctx: RequestCtx, Json(l): Json<LeaveRequest>) -> ApiResult<store::supervision::LeaveRow> {
     let state = &ctx.state;
     let user = ctx.user()?;
-    let person =
-        store::supervision::person_of_device(&state.db, &state.config, state.clock.now(), &user.user_id, &l.device_id)
-            .await?;
+    let person = store::supervision::person_of_device(
+        &state.db,
+        &state.config(),
+        state.clock.now(),
+        &user.user_id,
+        &l.device_id,
+    )
+    .await?;
     let mut tx = state.db.begin().await?;
     let row = store::supervision::request_leave(
         &mut tx,
-        &state.config,
+        &state.config(),
         state.clock.now(),
         &person,
         &store::supervision::NewLeave {
@@ -150,7 +155,7 @@ pub async fn tasks(ctx: RequestCtx, Query(q): Query<DeviceQuery>) -> ApiResult<V
     let user = ctx.user()?;
     let person = store::supervision::person_of_device(
         &ctx.state.db,
-        &ctx.state.config,
+        &ctx.state.config(),
         ctx.state.clock.now(),
         &user.user_id,
         &q.device_id,
@@ -174,11 +179,16 @@ pub struct CheckInRequest {
 pub async fn check_in(ctx: RequestCtx, Json(c): Json<CheckInRequest>) -> ApiResult<store::supervision::TaskRow> {
     let state = &ctx.state;
     let user = ctx.user()?;
-    let person =
-        store::supervision::person_of_device(&state.db, &state.config, state.clock.now(), &user.user_id, &c.device_id)
-            .await?;
+    let person = store::supervision::person_of_device(
+        &state.db,
+        &state.config(),
+        state.clock.now(),
+        &user.user_id,
+        &c.device_id,
+    )
+    .await?;
     let mut tx = state.db.begin().await?;
-    let row = store::supervision::check_in(&mut tx, &state.config, state.clock.now(), &person, &c.check_in).await?;
+    let row = store::supervision::check_in(&mut tx, &state.config(), state.clock.now(), &person, &c.check_in).await?;
     tx.commit().await?;
     Ok(Json(row))
 }
@@ -189,9 +199,14 @@ pub async fn check_in(ctx: RequestCtx, Json(c): Json<CheckInRequest>) -> ApiResu
 pub async fn summons(ctx: RequestCtx, Query(q): Query<DeviceQuery>) -> ApiResult<Vec<store::supervision::SummonsRow>> {
     let state = &ctx.state;
     let user = ctx.user()?;
-    let person =
-        store::supervision::person_of_device(&state.db, &state.config, state.clock.now(), &user.user_id, &q.device_id)
-            .await?;
+    let person = store::supervision::person_of_device(
+        &state.db,
+        &state.config(),
+        state.clock.now(),
+        &user.user_id,
+        &q.device_id,
+    )
+    .await?;
     Ok(Json(store::supervision::summons_of(&state.db, &person.id).await?))
 }
 
@@ -210,9 +225,14 @@ pub async fn acknowledge_summons(
 ) -> ApiResult<store::supervision::SummonsRow> {
     let state = &ctx.state;
     let user = ctx.user()?;
-    let person =
-        store::supervision::person_of_device(&state.db, &state.config, state.clock.now(), &user.user_id, &b.device_id)
-            .await?;
+    let person = store::supervision::person_of_device(
+        &state.db,
+        &state.config(),
+        state.clock.now(),
+        &user.user_id,
+        &b.device_id,
+    )
+    .await?;
     let mut tx = state.db.begin().await?;
     let row = store::supervision::acknowledge_summons(&mut tx, state.clock.now(), &person, &id).await?;
     tx.commit().await?;
@@ -233,9 +253,14 @@ pub struct ReportRequest {
 pub async fn report(ctx: RequestCtx, Json(r): Json<ReportRequest>) -> ApiResult<store::supervision::ReportRow> {
     let state = &ctx.state;
     let user = ctx.user()?;
-    let person =
-        store::supervision::person_of_device(&state.db, &state.config, state.clock.now(), &user.user_id, &r.device_id)
-            .await?;
+    let person = store::supervision::person_of_device(
+        &state.db,
+        &state.config(),
+        state.clock.now(),
+        &user.user_id,
+        &r.device_id,
+    )
+    .await?;
     let mut tx = state.db.begin().await?;
     let row = store::supervision::file_report(&mut tx, state.clock.now(), &person, &r.kind, &r.text).await?;
     tx.commit().await?;

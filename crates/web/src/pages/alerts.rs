@@ -34,7 +34,7 @@ pub fn status_label(s: &str) -> &'static str {
 }
 
 fn indicator_name(ctx: &RequestCtx, id: &str) -> String {
-    ctx.state.config.indicator(id).map(|i| i.name.clone()).unwrap_or_else(|| id.to_string())
+    ctx.state.config().indicator(id).map(|i| i.name.clone()).unwrap_or_else(|| id.to_string())
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -111,14 +111,14 @@ async fn list(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
     let counts =
         store::alerts::counts(&state.db, &scope).await?.into_iter().map(|(l, n)| (l.as_str(), l.label(), n)).collect();
     render(ListPage {
-        layout: Layout::new(&ctx, &state.config.city.name, "预警", "/alerts"),
+        layout: Layout::new(&ctx, &state.config().city.name, "预警", "/alerts"),
         items,
         pager,
         level: q.level.clone().unwrap_or_default(),
         status: q.status.clone().unwrap_or_default(),
         indicator: q.indicator.clone().unwrap_or_default(),
         q: q.q.clone().unwrap_or_default(),
-        indicators: state.config.indicators.iter().map(|i| (i.id.clone(), i.name.clone())).collect(),
+        indicators: state.config().indicators.iter().map(|i| (i.id.clone(), i.name.clone())).collect(),
         counts,
         can_run: p.can(perm::ALERTS_RUN),
     })
@@ -156,7 +156,7 @@ async fn export(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
 async fn run(ctx: RequestCtx) -> PageResult {
     let state = &ctx.state;
     let cal = state.calendar();
-    let r = store::alerts::run_all(&state.db, &state.config, &cal, state.clock.now()).await?;
+    let r = store::alerts::run_all(&state.db, &state.config(), &cal, state.clock.now()).await?;
     let msg = format!(
         "已评估 {} 个指标、{} 个对象：新增预警 {}，等级变化 {}，条件解除 {}。",
         r.indicators, r.subjects, r.opened, r.changed, r.cleared
@@ -199,12 +199,13 @@ async fn show(ctx: &RequestCtx, id: &str, errors: FormErrors) -> PageResult {
     let p = ctx.user()?;
     let scope = store::org::row_scope(&state.db, p, perm::ALERTS_VIEW).await?;
     let d = store::alerts::get(&state.db, &scope, id).await?;
-    let ind = state.config.indicator(&d.row.indicator);
+    let cfg = state.config();
+    let ind = cfg.indicator(&d.row.indicator);
     let days = ind.map(|i| i.rectify_days).unwrap_or(10);
     let cal = state.calendar();
     let bad = !errors.is_empty();
     let mut r = render(DetailPage {
-        layout: Layout::new(ctx, &state.config.city.name, &format!("预警：{}", d.row.subject_name), "/alerts"),
+        layout: Layout::new(ctx, &state.config().city.name, &format!("预警：{}", d.row.subject_name), "/alerts"),
         level: level_label(&d.row.level),
         status: status_label(&d.row.status),
         indicator: indicator_name(ctx, &d.row.indicator),
@@ -257,7 +258,7 @@ async fn act(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> PageRes
     };
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    match store::alerts::act(&mut tx, &state.config, &id, req, (&p.user_id, &p.display_name), &ctx.ip, now).await {
+    match store::alerts::act(&mut tx, &state.config(), &id, req, (&p.user_id, &p.display_name), &ctx.ip, now).await {
         Ok(a) => {
             tx.commit().await?;
             if let Some(w) = &state.job_waker {
@@ -307,11 +308,12 @@ async fn document(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
 pub(crate) fn render_document(ctx: &RequestCtx, d: store::alerts::AlertDetail, nav: &str) -> PageResult {
     let state = &ctx.state;
     let disp = d.alert.disposal.clone().ok_or_else(|| AppError::NotFound("该预警的处置文书".into()))?;
-    let ind = state.config.indicator(&d.row.indicator);
+    let cfg = state.config();
+    let ind = cfg.indicator(&d.row.indicator);
     let issued = d.alert.events.iter().rev().find(|e| e.action == "dispose");
     let date = issued.map(|e| domain::clock::local(e.at).date().to_string()).unwrap_or_default();
     render(DocumentPage {
-        layout: Layout::new(ctx, &state.config.city.name, disp.kind.label(), nav),
+        layout: Layout::new(ctx, &state.config().city.name, disp.kind.label(), nav),
         title: disp.kind.label(),
         number: disp.number,
         subject: d.row.subject_name.clone(),
@@ -320,7 +322,7 @@ pub(crate) fn render_document(ctx: &RequestCtx, d: store::alerts::AlertDetail, n
         text: disp.text,
         deadline: disp.deadline.to_string(),
         date,
-        issuer: format!("{}营商环境数字化平台", state.config.city.name),
+        issuer: format!("{}营商环境数字化平台", state.config().city.name),
         facts: d.facts,
     })
 }

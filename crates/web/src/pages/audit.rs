@@ -104,7 +104,7 @@ async fn render_list(ctx: &RequestCtx, q: AuditQuery, verify_result: Option<(boo
     let paged = store::audit::list(&state.db, &filter, PageRequest::new(q.page, Some(50))).await?;
     let pager = Pager::new(&paged, "/audit", &q.pairs());
     render(ListPage {
-        layout: Layout::new(ctx, &state.config.city.name, "审计日志", "/audit"),
+        layout: Layout::new(ctx, &state.config().city.name, "审计日志", "/audit"),
         items: paged.items,
         pager,
         can_export: ctx.user()?.can(perm::AUDIT_EXPORT),

@@ -70,7 +70,7 @@ fn show_login(
     failed: bool,
 ) -> PageResult {
     let (token, cookie) = ensure_anon_csrf(ctx);
-    let mut layout = Layout::new(ctx, &ctx.state.config.city.name, "登录", "/login");
+    let mut layout = Layout::new(ctx, &ctx.state.config().city.name, "登录", "/login");
     layout.csrf = token;
     let mut resp = render(LoginPage { layout, account, next, notice, errors })?;
     if failed {
@@ -232,7 +232,7 @@ struct PasswordPage {
 
 async fn password_page(ctx: RequestCtx) -> PageResult {
     let p = ctx.user()?;
-    let layout = Layout::new(&ctx, &ctx.state.config.city.name, "修改密码", "/account/password");
+    let layout = Layout::new(&ctx, &ctx.state.config().city.name, "修改密码", "/account/password");
     render(PasswordPage { layout, forced: p.must_change_password, errors: FormErrors::default() })
 }
 
@@ -267,7 +267,7 @@ async fn change_password(ctx: RequestCtx, Form(f): Form<PasswordForm>) -> PageRe
         errors.add("confirm", "两次输入的新密码不一致");
     }
     if !errors.is_empty() {
-        let layout = Layout::new(&ctx, &state.config.city.name, "修改密码", "/account/password");
+        let layout = Layout::new(&ctx, &state.config().city.name, "修改密码", "/account/password");
         let mut r = render(PasswordPage { layout, forced: p.must_change_password, errors })?;
         *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(r);

@@ -78,7 +78,7 @@ async fn home(ctx: RequestCtx) -> PageResult {
     let p = ctx.user()?.clone();
     let db = &state.db;
     let now = state.clock.now();
-    let mut layout = Layout::new(&ctx, &state.config.city.name, "首页", "/home");
+    let mut layout = Layout::new(&ctx, &state.config().city.name, "首页", "/home");
     if p.can(perm::ADMIN_HOLIDAYS) || p.can(perm::ADMIN_SYSTEM) {
         layout.warning = state.calendar().coverage_warning(state.clock.today());
     }
@@ -161,7 +161,7 @@ async fn home(ctx: RequestCtx) -> PageResult {
             let citizens =
                 store::org::list_citizens(db, &rs, None, store::sql::PageRequest::new(Some(1), Some(1))).await?.total;
             let town = domain::DivisionCode::parse(&g.division_code)
-                .map(|c| state.config.divisions.full_name(&c))
+                .map(|c| state.config().divisions.full_name(&c))
                 .unwrap_or_default();
             Some(GridCard { name: g.name, town, enterprises, citizens, id: g.id })
         }
@@ -184,7 +184,7 @@ async fn home(ctx: RequestCtx) -> PageResult {
                     .division_code
                     .as_deref()
                     .and_then(|d| domain::DivisionCode::parse(d).ok())
-                    .map(|d| state.config.divisions.full_name(&d))
+                    .map(|d| state.config().divisions.full_name(&d))
                     .unwrap_or_default(),
                 address: c.address,
             }),

@@ -40,7 +40,7 @@ async fn inbox(ctx: RequestCtx, Query(q): Query<InboxQuery>) -> PageResult {
         (n, at)
     });
     render(InboxPage {
-        layout: Layout::new(&ctx, &state.config.city.name, "消息", "/inbox"),
+        layout: Layout::new(&ctx, &state.config().city.name, "消息", "/inbox"),
         items: items.collect(),
         pager,
     })

@@ -185,7 +185,7 @@ async fn overview(ctx: RequestCtx, Query(q): Query<LaborQuery>) -> PageResult {
     let p = ctx.user()?;
     let v = view(&ctx, &q).await?;
     let scope = store::org::row_scope(&state.db, p, perm::LABOR_VIEW).await?;
-    let divisions = store::org::list_divisions(&state.db, Some(state.config.city.division_code.as_str()))
+    let divisions = store::org::list_divisions(&state.db, Some(state.config().city.division_code.as_str()))
         .await?
         .into_iter()
         .map(|d| (d.code, d.name))
@@ -216,7 +216,7 @@ async fn overview(ctx: RequestCtx, Query(q): Query<LaborQuery>) -> PageResult {
     let industry_bars =
         bars(&v.industries, |i| i.p.label.clone(), |i| i.p.registered, |i| i.p.registered_employees.to_string());
     render(OverviewPage {
-        layout: Layout::new(&ctx, &state.config.city.name, "劳动关系", "/labor"),
+        layout: Layout::new(&ctx, &state.config().city.name, "劳动关系", "/labor"),
         query: q.query_string(),
         title,
         latest: v.latest.map(month_label).unwrap_or_else(|| "暂无月报".into()),
@@ -370,7 +370,7 @@ async fn show_employer(ctx: &RequestCtx, uscc: &str, errors: FormErrors, audit: 
     let alerts = store::alerts::for_subject(&state.db, "employer", uscc)
         .await?
         .into_iter()
-        .map(|a| super::wages::AlertLine::new(&state.config, a))
+        .map(|a| super::wages::AlertLine::new(&state.config(), a))
         .collect();
     let manage_scope = store::org::row_scope(&state.db, p, perm::LABOR_MANAGE).await?;
     let grid_options = match &manage_scope {
@@ -390,7 +390,7 @@ async fn show_employer(ctx: &RequestCtx, uscc: &str, errors: FormErrors, audit: 
     };
     let bad = !errors.0.is_empty();
     let mut r = render(EmployerPage {
-        layout: Layout::new(ctx, &state.config.city.name, &e.name, "/labor"),
+        layout: Layout::new(ctx, &state.config().city.name, &e.name, "/labor"),
         method,
         chart: harmony_chart(&v.months),
         months: v.months,
@@ -463,7 +463,8 @@ async fn update(ctx: RequestCtx, Path(uscc): Path<String>, data: FormData) -> Pa
     {
         Ok(grid) => {
             let cal = state.calendar();
-            store::alerts::run_for_subject(&mut tx, &state.config, &cal, "employer", &uscc, state.clock.now()).await?;
+            store::alerts::run_for_subject(&mut tx, &state.config(), &cal, "employer", &uscc, state.clock.now())
+                .await?;
             tx.commit().await?;
             let msg = if grid.is_some() {
                 "单位信息已更新。"

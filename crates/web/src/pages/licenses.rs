@@ -56,7 +56,7 @@ async fn verify_form(ctx: RequestCtx, Query(q): Query<std::collections::HashMap<
 
 async fn verify_page(ctx: &RequestCtx, number: String, verdict: Option<Verdict>) -> PageResult {
     let (csrf, cookie) = ensure_anon_csrf(ctx);
-    let mut layout = Layout::new(ctx, &ctx.state.config.city.name, "电子证照核验", "/licenses/verify");
+    let mut layout = Layout::new(ctx, &ctx.state.config().city.name, "电子证照核验", "/licenses/verify");
     layout.csrf = csrf;
     let fields = verdict.as_ref().and_then(|v| v.license.as_ref()).map(fields_of).unwrap_or_default();
     let mut r = render(VerifyPage { layout, number, verdict, fields })?;
@@ -136,7 +136,7 @@ async fn license(ctx: RequestCtx, Path(number): Path<String>) -> PageResult {
     drop(conn);
     ctx.audit(ctx.entry("license.view", "license", &number).detail(l.title.clone())).await?;
     render(LicensePage {
-        layout: Layout::new(&ctx, &ctx.state.config.city.name, &l.title, "/licenses/verify"),
+        layout: Layout::new(&ctx, &ctx.state.config().city.name, &l.title, "/licenses/verify"),
         fields: fields_of(&l),
         issued: fmt_millis(&Some(l.issued_at)),
         valid_to: l.valid_to.map(|v| fmt_millis(&Some(v))).unwrap_or_else(|| "长期".into()),
@@ -193,7 +193,7 @@ async fn exchange(ctx: RequestCtx) -> PageResult {
 }
 
 async fn exchange_page(ctx: &RequestCtx, errors: FormErrors, form_iface: String, form_source: String) -> PageResult {
-    let cfg = &ctx.state.config;
+    let cfg = &ctx.state.config();
     let (counts, records) = store::services::exchange::call_counts(&ctx.state.db, 0, i64::MAX).await?;
     let lines: Vec<IfaceLine> = cfg
         .services
@@ -319,7 +319,8 @@ async fn import(ctx: RequestCtx, mut mp: Multipart) -> PageResult {
     }
     let state = &ctx.state;
     let mut errors = FormErrors::default();
-    let iface = state.config.services.interface(&code);
+    let cfg = state.config();
+    let iface = cfg.services.interface(&code);
     match iface {
         None => errors.add("interface", "请选择数据接口"),
         Some(i) if !may_import(&ctx, &i.owner) => {
@@ -349,7 +350,7 @@ async fn import(ctx: RequestCtx, mut mp: Multipart) -> PageResult {
     let n = match store::services::exchange::import(
         &mut tx,
         now,
-        &state.config,
+        &state.config(),
         &code,
         &rows,
         &source,
@@ -378,8 +379,8 @@ async fn import(ctx: RequestCtx, mut mp: Multipart) -> PageResult {
 /// An import template (CSV, UTF-8 with BOM so Excel opens it): the subject column and the
 /// interface's fields by label, one example row.
 async fn template(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
-    let iface =
-        ctx.state.config.services.interface(&code).ok_or_else(|| AppError::NotFound(format!("数据接口“{code}”")))?;
+    let cfg = ctx.state.config();
+    let iface = cfg.services.interface(&code).ok_or_else(|| AppError::NotFound(format!("数据接口“{code}”")))?;
     let example = match iface.subject {
         store::config::services::Subject::Enterprise => "91341600MA2N0XXXXX",
         store::config::services::Subject::Person => "341602199001011234",

@@ -34,7 +34,7 @@ pub fn routes() -> Routes {
 }
 
 fn city(ctx: &RequestCtx) -> String {
-    ctx.state.config.city.name.clone()
+    ctx.state.config().city.name.clone()
 }
 
 // ---------------------------------------------------------------- enterprises
@@ -88,7 +88,7 @@ async fn enterprises(ctx: RequestCtx, Query(q): Query<EnterpriseQuery>) -> PageR
     let scope = store::org::row_scope(&state.db, p, perm::ORG_ENTERPRISES).await?;
     let paged = store::org::list_enterprises(&state.db, &scope, &q.filter(), PageRequest::new(q.page, None)).await?;
     let pager = Pager::new(&paged, "/enterprises", &q.pairs());
-    let mut divisions = store::org::list_divisions(&state.db, Some(state.config.city.division_code.as_str())).await?;
+    let mut divisions = store::org::list_divisions(&state.db, Some(state.config().city.division_code.as_str())).await?;
     divisions.retain(|d| d.name != "市辖区");
     render(EnterprisesPage {
         layout: Layout::new(&ctx, &city(&ctx), "市场主体", "/enterprises"),
@@ -195,7 +195,7 @@ async fn enterprise_detail(ctx: RequestCtx, Path(uscc): Path<String>) -> PageRes
 fn enterprise_page(ctx: &RequestCtx, e: Enterprise, current: &str) -> PageResult {
     let u = domain::Uscc::parse(&e.uscc).ok();
     let division_full = domain::DivisionCode::parse(&e.division_code)
-        .map(|c| ctx.state.config.divisions.full_name(&c))
+        .map(|c| ctx.state.config().divisions.full_name(&c))
         .unwrap_or_default();
     render(EnterprisePage {
         layout: Layout::new(ctx, &city(ctx), &e.name, current),
@@ -297,7 +297,7 @@ async fn citizen_view(ctx: RequestCtx, id: String, reveal: bool) -> PageResult {
         .division_code
         .as_deref()
         .and_then(|d| domain::DivisionCode::parse(d).ok())
-        .map(|d| state.config.divisions.full_name(&d))
+        .map(|d| state.config().divisions.full_name(&d))
         .unwrap_or_default();
     render(CitizenPage {
         layout: Layout::new(&ctx, &city(&ctx), &c.name, "/citizens"),
@@ -339,7 +339,7 @@ async fn my_profile(ctx: RequestCtx) -> PageResult {
         .division_code
         .as_deref()
         .and_then(|d| domain::DivisionCode::parse(d).ok())
-        .map(|d| state.config.divisions.full_name(&d))
+        .map(|d| state.config().divisions.full_name(&d))
         .unwrap_or_default();
     render(ProfilePage {
         layout: Layout::new(&ctx, &city(&ctx), "个人信息", "/me/profile"),
@@ -435,7 +435,7 @@ pub struct DivisionQuery {
 
 async fn divisions(ctx: RequestCtx, Query(q): Query<DivisionQuery>) -> PageResult {
     let state = &ctx.state;
-    let mut counties = store::org::list_divisions(&state.db, Some(state.config.city.division_code.as_str())).await?;
+    let mut counties = store::org::list_divisions(&state.db, Some(state.config().city.division_code.as_str())).await?;
     counties.retain(|d| d.name != "市辖区");
     let county = opt(&q.county)
         .filter(|c| counties.iter().any(|d| &d.code == c))
@@ -497,8 +497,9 @@ async fn grid_detail(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
     let g = store::org::get_grid(&state.db, &id).await?;
-    let town =
-        domain::DivisionCode::parse(&g.division_code).map(|c| state.config.divisions.full_name(&c)).unwrap_or_default();
+    let town = domain::DivisionCode::parse(&g.division_code)
+        .map(|c| state.config().divisions.full_name(&c))
+        .unwrap_or_default();
     let ring = parse_ring(&g.polygon).unwrap_or_else(|| ring_of(&g));
     // Enterprises of this grid, within what the user may see.
     let scope = store::org::row_scope(&state.db, p, perm::ORG_ENTERPRISES).await?;

@@ -52,13 +52,13 @@ async fn list(ctx: RequestCtx, Query(q): Query<Lookup>) -> PageResult {
         .await?
         .into_iter()
         .map(|l| {
-            let name = state.config.score(&l.score_id).map(|d| d.name.clone()).unwrap_or_else(|| l.score_id.clone());
+            let name = state.config().score(&l.score_id).map(|d| d.name.clone()).unwrap_or_else(|| l.score_id.clone());
             let at = fmt_millis(&Some(l.at));
             (l, name, at)
         })
         .collect();
     render(ListPage {
-        layout: Layout::new(&ctx, &state.config.city.name, "风险评分", "/scores"),
+        layout: Layout::new(&ctx, &state.config().city.name, "风险评分", "/scores"),
         items,
         subject_id: String::new(),
     })
@@ -82,7 +82,7 @@ struct DetailPage {
 async fn detail(ctx: RequestCtx, Path((subject_type, subject_id)): Path<(String, String)>) -> PageResult {
     let state = &ctx.state;
     let now = state.clock.now();
-    let scores = store::scores::of_subject(&state.db, &state.config, &subject_type, &subject_id, now)
+    let scores = store::scores::of_subject(&state.db, &state.config(), &subject_type, &subject_id, now)
         .await?
         .into_iter()
         .map(|(def, score, history)| ScoreView {
@@ -93,7 +93,7 @@ async fn detail(ctx: RequestCtx, Path((subject_type, subject_id)): Path<(String,
         .collect();
     ctx.audit(ctx.entry("score.view", &subject_type, &subject_id)).await?;
     render(DetailPage {
-        layout: Layout::new(&ctx, &state.config.city.name, "风险评分", "/scores"),
+        layout: Layout::new(&ctx, &state.config().city.name, "风险评分", "/scores"),
         subject_type,
         subject_id,
         scores,

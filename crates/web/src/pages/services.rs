@@ -109,7 +109,7 @@ struct ZonePage {
 }
 
 async fn zone(ctx: RequestCtx, Query(q): Query<ZoneQuery>) -> PageResult {
-    let cfg = &ctx.state.config;
+    let cfg = &ctx.state.config();
     let all = q.all.as_deref() == Some("1");
     let kw = q.q.clone().unwrap_or_default();
     let dept = q.dept.clone().unwrap_or_default();
@@ -262,7 +262,7 @@ async fn show_item(
 ) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let cfg = &state.config;
+    let cfg = &state.config();
     let item = cfg.services.item(code).ok_or_else(|| AppError::NotFound(format!("事项“{code}”")))?;
     let mut cannot = if p.can(perm::WORKFLOW_APPLY) { String::new() } else { "您的账号不能申报事项".into() };
     if let Some(why) = state.suspended(code) {
@@ -335,7 +335,7 @@ async fn apply(ctx: RequestCtx, Path(code): Path<String>, mp: Multipart) -> Page
     if !p.can(perm::WORKFLOW_APPLY) {
         return Err(AppError::Forbidden("您的账号不能申报事项".into()).into());
     }
-    let cfg = &state.config;
+    let cfg = &state.config();
     let item = cfg.services.item(&code).ok_or_else(|| AppError::NotFound(format!("事项“{code}”")))?;
     let (subject, subject_name) = subject_of(p, item).map_err(AppError::Forbidden)?;
     let (typed, uploads) = read_form(mp).await?;
@@ -397,7 +397,7 @@ struct ListPage {
 }
 
 fn lines(ctx: &RequestCtx, rows: Vec<svc::AppRow>) -> Vec<AppLine> {
-    let cfg = &ctx.state.config;
+    let cfg = &ctx.state.config();
     rows.into_iter()
         .map(|r| AppLine {
             item: cfg.services.item(&r.item).map(|i| i.name.clone()).unwrap_or(r.item.clone()),
@@ -418,7 +418,7 @@ async fn mine(ctx: RequestCtx) -> PageResult {
     let f = svc::AppFilter { applicant: Some(p.user_id.clone()), ..Default::default() };
     let rows = svc::list(&ctx.state.db, &f, 200).await?;
     render(ListPage {
-        layout: Layout::new(&ctx, &ctx.state.config.city.name, "我的办件", "/services/mine"),
+        layout: Layout::new(&ctx, &ctx.state.config().city.name, "我的办件", "/services/mine"),
         title: "我的办件".into(),
         rows: lines(&ctx, rows),
         staff: false,
@@ -439,7 +439,7 @@ async fn department_list(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageRes
     let f = svc::AppFilter { department: dept, status: Some(status.clone()), ..Default::default() };
     let rows = svc::list(&ctx.state.db, &f, 500).await?;
     render(ListPage {
-        layout: Layout::new(&ctx, &ctx.state.config.city.name, "一键申报办件", "/services/applications"),
+        layout: Layout::new(&ctx, &ctx.state.config().city.name, "一键申报办件", "/services/applications"),
         title: if all { "一键申报办件（全市）".into() } else { "一键申报办件（本部门）".into() },
         rows: lines(&ctx, rows),
         staff: true,
@@ -522,9 +522,9 @@ async fn application(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
 
 async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: FormErrors) -> PageResult {
     let state = &ctx.state;
-    let cfg = &state.config;
+    let cfg = &state.config();
     let p = ctx.user()?;
-    let item = cfg.services.item(&app.item).ok_or_else(|| AppError::NotFound("事项".into()))?.clone();
+    let item = store::services::item_of_app(cfg, &app)?.clone();
     let wf = store::workflow::get(&state.db, cfg, &app.id).await?;
     let mut lics = BTreeMap::new();
     let mut conn = state.db.reader().acquire().await.map_err(store::StoreError::from)?;
@@ -664,7 +664,7 @@ async fn verify(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let p = ctx.user()?;
     let state = &ctx.state;
     let mut tx = state.db.begin().await?;
-    let r = svc::verify(&mut tx, state.clock.now(), &state.config, &app, &actor_of(p)).await;
+    let r = svc::verify(&mut tx, state.clock.now(), &state.config(), &app, &actor_of(p)).await;
     let msg = match &r {
         Ok(rows) => {
             let bad = rows.iter().filter(|r| !r.ok).count();
@@ -702,7 +702,7 @@ async fn decide(ctx: RequestCtx, Path(id): Path<String>, f: crate::form::FormDat
         _ => return Err(AppError::invalid("action", "请选择办理结果").into()),
     };
     let cal = state.calendar();
-    let rt = Runtime { cfg: &state.config, cal: &cal };
+    let rt = Runtime { cfg: &state.config(), cal: &cal };
     let mut tx = state.db.begin().await?;
     let r = svc::decide(&mut tx, &rt, state.clock.now(), &key, &id, &actor_of(p), d, &ctx.ip).await;
     finish(&ctx, &id, tx, r, done).await
@@ -718,7 +718,7 @@ async fn ask(ctx: RequestCtx, Path(id): Path<String>, f: crate::form::FormData) 
     let r = svc::xrequests::ask(
         &mut tx,
         state.clock.now(),
-        &state.config,
+        &state.config(),
         &cal,
         &id,
         &app.department,
@@ -739,7 +739,7 @@ async fn resubmit(ctx: RequestCtx, Path(id): Path<String>, mp: Multipart) -> Pag
     let state = &ctx.state;
     let (typed, uploads) = read_form(mp).await?;
     let cal = state.calendar();
-    let rt = Runtime { cfg: &state.config, cal: &cal };
+    let rt = Runtime { cfg: &state.config(), cal: &cal };
     let mut tx = state.db.begin().await?;
     let r = svc::resubmit(&mut tx, &rt, state.clock.now(), &id, &actor_of(p), &typed, &uploads, &ctx.ip).await;
     finish(&ctx, &id, tx, r, "已提交补正，审核继续。").await
@@ -777,7 +777,7 @@ async fn show_x(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
         .collect();
     let bad = !errors.is_empty();
     let mut r = render(XPage {
-        layout: Layout::new(ctx, &ctx.state.config.city.name, "跨部门协查", "/services/xrequests"),
+        layout: Layout::new(ctx, &ctx.state.config().city.name, "跨部门协查", "/services/xrequests"),
         rows,
         errors,
     })?;

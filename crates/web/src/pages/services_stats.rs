@@ -93,7 +93,7 @@ struct StatsPage {
 
 async fn stats(ctx: RequestCtx, Query(q): Query<StatsQuery>) -> PageResult {
     let state = &ctx.state;
-    let cfg = &state.config;
+    let cfg = &state.config();
     let today = domain::clock::local(state.clock.now()).date();
     let parse = |s: &Option<String>| {
         s.as_deref().filter(|s| !s.is_empty()).map(|s| {

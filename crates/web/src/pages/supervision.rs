@@ -69,7 +69,7 @@ async fn list(ctx: RequestCtx) -> PageResult {
     });
     let alarms = alarm_lines(store::supervision::open_alarms(&state.db, p).await?);
     render(ListPage {
-        layout: Layout::new(&ctx, &state.config.city.name, "亳安码 · 被监管人员", "/supervision"),
+        layout: Layout::new(&ctx, &state.config().city.name, "亳安码 · 被监管人员", "/supervision"),
         persons: persons.collect(),
         alarms,
         can_handle: p.can(perm::SUPERVISION_HANDLE),
@@ -89,7 +89,7 @@ struct NewPage {
 fn new_page(ctx: &RequestCtx, errors: FormErrors, f: FormData) -> PageResult {
     let bad = !errors.0.is_empty();
     let mut r = render(NewPage {
-        layout: Layout::new(ctx, &ctx.state.config.city.name, "登记被监管人员", "/supervision"),
+        layout: Layout::new(ctx, &ctx.state.config().city.name, "登记被监管人员", "/supervision"),
         errors,
         f,
         stages: STAGES.iter().map(|s| (s.0, s.1)).collect(),
@@ -270,7 +270,7 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
             .detail(format!("查看被监管人员 {} 的位置与报警", x.name)),
     )
     .await?;
-    let code = store::scores::of_subject(&state.db, &state.config, "person", &x.id, state.clock.now())
+    let code = store::scores::of_subject(&state.db, &state.config(), "person", &x.id, state.clock.now())
         .await?
         .into_iter()
         .find(|(d, _, _)| d.id == "anma")
@@ -307,7 +307,7 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
         .collect();
     let bad = !errors.0.is_empty();
     let mut r = render(PersonPage {
-        layout: Layout::new(ctx, &state.config.city.name, &format!("被监管人员 {}", x.name), "/supervision"),
+        layout: Layout::new(ctx, &state.config().city.name, &format!("被监管人员 {}", x.name), "/supervision"),
         stage: stage_label(&x.stage),
         code,
         device,
@@ -315,7 +315,7 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
         fixes,
         alarms: alarm_lines(store::supervision::alarms_of(&state.db, &x.id).await?),
         violations: store::supervision::violation_count(&state.db, &x.id).await?,
-        leaves: leave_lines(&state.config, store::supervision::leaves_of(&state.db, &x.id).await?),
+        leaves: leave_lines(&state.config(), store::supervision::leaves_of(&state.db, &x.id).await?),
         tasks: task_lines(store::supervision::tasks_of(&state.db, &x.id).await?),
         summons: summons_lines(store::supervision::summons_of(&state.db, &x.id).await?),
         reports: store::supervision::reports_of(&state.db, &x.id)
@@ -455,7 +455,7 @@ async fn record_appearance(ctx: RequestCtx, Path((id, s)): Path<(String, String)
     let mut tx = state.db.begin().await?;
     let r = store::supervision::record_appearance(
         &mut tx,
-        &state.config,
+        &state.config(),
         state.clock.now(),
         &x,
         &s,
@@ -539,7 +539,7 @@ async fn decide(ctx: RequestCtx, Path((id, leave)): Path<(String, String)>, f: F
     let approve = f.get("action") == "approve";
     let r = store::supervision::decide_leave(
         &mut tx,
-        &state.config,
+        &state.config(),
         state.clock.now(),
         &leave,
         approve,
@@ -680,18 +680,18 @@ async fn me_person(ctx: &RequestCtx) -> Result<Person, AppError> {
 async fn show_mine(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
     let state = &ctx.state;
     let x = me_person(ctx).await?;
-    let code = store::scores::of_subject(&state.db, &state.config, "person", &x.id, state.clock.now())
+    let code = store::scores::of_subject(&state.db, &state.config(), "person", &x.id, state.clock.now())
         .await?
         .into_iter()
         .find(|(d, _, _)| d.id == "anma")
         .map(|(_, s, _)| MyCode { label: s.color.label(), measures: s.measures });
     let bad = !errors.0.is_empty();
     let mut r = render(MinePage {
-        layout: Layout::new(ctx, &state.config.city.name, "我的亳安码", "/me/supervision"),
-        leaves: leave_lines(&state.config, store::supervision::leaves_of(&state.db, &x.id).await?),
+        layout: Layout::new(ctx, &state.config().city.name, "我的亳安码", "/me/supervision"),
+        leaves: leave_lines(&state.config(), store::supervision::leaves_of(&state.db, &x.id).await?),
         tasks: task_lines(store::supervision::tasks_of(&state.db, &x.id).await?),
         summons: summons_lines(store::supervision::summons_of(&state.db, &x.id).await?),
-        presets: state.config.leave_presets.clone(),
+        presets: state.config().leave_presets.clone(),
         code,
         errors,
         x,
@@ -725,7 +725,7 @@ async fn request_leave(ctx: RequestCtx, f: FormData) -> PageResult {
     let mut tx = state.db.begin().await?;
     let r = store::supervision::request_leave(
         &mut tx,
-        &state.config,
+        &state.config(),
         state.clock.now(),
         &x,
         &store::supervision::NewLeave {
@@ -807,13 +807,13 @@ async fn report(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let tasks = store::supervision::tasks_of(&state.db, &x.id).await?;
     let leaves = store::supervision::leaves_of(&state.db, &x.id).await?;
     let now = state.clock.now();
-    let code = store::scores::of_subject(&state.db, &state.config, "person", &x.id, now)
+    let code = store::scores::of_subject(&state.db, &state.config(), "person", &x.id, now)
         .await?
         .into_iter()
         .find(|(d, _, _)| d.id == "anma")
         .map(|(_, s, _)| (s.points, s.color.label(), s.measures.join("、")));
     render(ReportPage {
-        layout: Layout::new(&ctx, &state.config.city.name, &format!("{} 遵规守纪情况报告", x.name), "/supervision"),
+        layout: Layout::new(&ctx, &state.config().city.name, &format!("{} 遵规守纪情况报告", x.name), "/supervision"),
         stage: stage_label(&x.stage),
         history: store::supervision::stages_of(&state.db, &x.id)
             .await?

@@ -196,10 +196,10 @@ async fn map(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     if pts.is_empty() {
         pts = grids.iter().flat_map(|g| g.2.iter().copied()).collect();
     }
-    let tiles = &state.config.city.supervision.map;
+    let tiles = &state.config().city.supervision.map;
     let fr = Frame::new(&pts, tiles);
     let page = render(MapPage {
-        layout: Layout::new(&ctx, &state.config.city.name, &format!("{} · 围栏地图", x.name), "/supervision"),
+        layout: Layout::new(&ctx, &state.config().city.name, &format!("{} · 围栏地图", x.name), "/supervision"),
         grids: grids
             .iter()
             .map(|(_, name, ring)| Shape { d: fr.path(ring), class: "grid", title: name.clone() })

@@ -77,7 +77,7 @@ async fn compute(ctx: &RequestCtx) -> Result<Stats, AppError> {
             red: 0,
         });
         row.persons += 1;
-        let code = store::scores::of_subject(&state.db, &state.config, "person", &x.id, now)
+        let code = store::scores::of_subject(&state.db, &state.config(), "person", &x.id, now)
             .await?
             .into_iter()
             .find(|(d, _, _)| d.id == "anma");
@@ -164,7 +164,7 @@ struct StatsPage {
 async fn page(ctx: RequestCtx) -> PageResult {
     let s = compute(&ctx).await?;
     render(StatsPage {
-        layout: Layout::new(&ctx, &ctx.state.config.city.name, "亳安码 · 统计", "/supervision"),
+        layout: Layout::new(&ctx, &ctx.state.config().city.name, "亳安码 · 统计", "/supervision"),
         agencies: s.agencies,
         alarms: s.alarms,
         leaves: s.leaves,

@@ -44,7 +44,7 @@ struct StatusPage {
 async fn status(ctx: RequestCtx) -> PageResult {
     let state = &ctx.state;
     let now = state.clock.now();
-    let mut layout = Layout::new(&ctx, &state.config.city.name, "系统状态", "/admin/system");
+    let mut layout = Layout::new(&ctx, &state.config().city.name, "系统状态", "/admin/system");
     layout.warning = state.calendar().coverage_warning(state.clock.today());
     let audit =
         store::audit::list(&state.db, &Default::default(), store::sql::PageRequest::new(Some(1), Some(1))).await?;
@@ -52,7 +52,7 @@ async fn status(ctx: RequestCtx) -> PageResult {
         layout,
         backend: state.db.backend().name().to_string(),
         url: state.db.url().to_string(),
-        config_source: state.config.source.clone(),
+        config_source: state.config().source.clone(),
         version: env!("CARGO_PKG_VERSION"),
         counts: store::org::counts(&state.db).await?,
         jobs: store::jobs::counts(&state.db, now).await?,
@@ -95,7 +95,7 @@ async fn rows(ctx: &RequestCtx) -> Result<Vec<YearRow>, AppError> {
     let state = &ctx.state;
     let stored = store::holidays::stored(&state.db).await?;
     let mut rows: Vec<YearRow> = vec![];
-    for t in &state.config.holidays {
+    for t in &state.config().holidays {
         rows.push(YearRow {
             year: t.year,
             source: t.source.clone(),
@@ -156,7 +156,7 @@ async fn holidays(ctx: RequestCtx, Query(q): Query<CheckQuery>) -> PageResult {
             None => check_result = Some("日期格式应为 2026-10-08".into()),
         }
     }
-    let mut layout = Layout::new(&ctx, &state.config.city.name, "节假日安排", "/admin/holidays");
+    let mut layout = Layout::new(&ctx, &state.config().city.name, "节假日安排", "/admin/holidays");
     layout.warning = cal.coverage_warning(state.clock.today());
     render(HolidaysPage {
         layout,
@@ -187,7 +187,7 @@ async fn upload(ctx: RequestCtx, data: FormData) -> PageResult {
         }
     };
     let Some(table) = table else {
-        let mut layout = Layout::new(&ctx, &state.config.city.name, "节假日安排", "/admin/holidays");
+        let mut layout = Layout::new(&ctx, &state.config().city.name, "节假日安排", "/admin/holidays");
         layout.warning = state.calendar().coverage_warning(state.clock.today());
         let mut r = render(HolidaysPage {
             layout,
@@ -220,8 +220,8 @@ async fn upload(ctx: RequestCtx, data: FormData) -> PageResult {
     )
     .await?;
     tx.commit().await?;
-    let cal =
-        store::holidays::calendar(&state.db, &state.config.holidays, state.config.city.working_hours.clone()).await?;
+    let cal = store::holidays::calendar(&state.db, &state.config().holidays, state.config().city.working_hours.clone())
+        .await?;
     state.set_calendar(cal);
     tracing::info!(year = table.year, "holiday table loaded");
     Ok(redirect_with_flash(
@@ -238,7 +238,7 @@ async fn download(ctx: RequestCtx, Path(year): Path<i32>) -> PageResult {
         .into_iter()
         .map(|(t, _, _)| t)
         .find(|t| t.year == year)
-        .or_else(|| state.config.holidays.iter().find(|t| t.year == year).cloned());
+        .or_else(|| state.config().holidays.iter().find(|t| t.year == year).cloned());
     let t = table.ok_or_else(|| AppError::NotFound(format!("{year} 年节假日表")))?;
     let mut r = t.to_toml().into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, "text/plain; charset=utf-8".parse().expect("static"));

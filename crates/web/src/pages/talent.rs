@@ -113,7 +113,7 @@ struct TalentPage {
 async fn page(ctx: RequestCtx, Query(q): Query<TalentQuery>) -> PageResult {
     let state = &ctx.state;
     let p = load(&ctx, &q).await?;
-    let divisions = store::org::list_divisions(&state.db, Some(state.config.city.division_code.as_str()))
+    let divisions = store::org::list_divisions(&state.db, Some(state.config().city.division_code.as_str()))
         .await?
         .into_iter()
         .map(|d| (d.code, d.name))
@@ -124,7 +124,7 @@ async fn page(ctx: RequestCtx, Query(q): Query<TalentQuery>) -> PageResult {
     let shortage_bars = bars(&short, |s| s.industry.clone(), |s| s.gap, |s| s.hardest.clone());
     let (openings, applicants) = p.shortages.iter().fold((0, 0), |(o, a), s| (o + s.openings, a + s.applicants));
     render(TalentPage {
-        layout: Layout::new(&ctx, &state.config.city.name, "人才画像", "/talent"),
+        layout: Layout::new(&ctx, &state.config().city.name, "人才画像", "/talent"),
         query: q.query_string(),
         industry: q.industry.clone().unwrap_or_default(),
         division: q.division.clone().unwrap_or_default(),

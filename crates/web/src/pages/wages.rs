@@ -105,13 +105,13 @@ async fn list(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
     let paged = store::wages::list_projects(&state.db, &scope, &q.filter(), PageRequest::new(q.page, None)).await?;
     let pager = Pager::new(&paged, "/wages", &q.pairs());
     let items = lines(&ctx, paged.items).await?;
-    let divisions = store::org::list_divisions(&state.db, Some(state.config.city.division_code.as_str()))
+    let divisions = store::org::list_divisions(&state.db, Some(state.config().city.division_code.as_str()))
         .await?
         .into_iter()
         .map(|d| (d.code, d.name))
         .collect();
     render(ListPage {
-        layout: Layout::new(&ctx, &state.config.city.name, "在建项目", "/wages"),
+        layout: Layout::new(&ctx, &state.config().city.name, "在建项目", "/wages"),
         items,
         pager,
         q: q.q.clone().unwrap_or_default(),
@@ -302,15 +302,15 @@ async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
     let alerts = store::wages::project_alerts(&state.db, &row.code)
         .await?
         .into_iter()
-        .map(|a| AlertLine::new(&state.config, a))
+        .map(|a| AlertLine::new(&state.config(), a))
         .collect();
     // The facts the indicators read today, named as the schema documents them.
     let cal = state.calendar();
     let mut conn = state.db.reader().acquire().await.map_err(store::StoreError::from)?;
     let facts =
-        store::wages::facts_of(&mut conn, &row.code, state.clock.today(), &cal, &state.config.city.wages).await?;
+        store::wages::facts_of(&mut conn, &row.code, state.clock.today(), &cal, &state.config().city.wages).await?;
     drop(conn);
-    let facts = match state.config.schemas.get("wage_project") {
+    let facts = match state.config().schemas.get("wage_project") {
         Some(schema) => schema
             .fields()
             .iter()
@@ -319,7 +319,7 @@ async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
         None => vec![],
     };
     render(DetailPage {
-        layout: Layout::new(&ctx, &state.config.city.name, &row.name, "/wages"),
+        layout: Layout::new(&ctx, &state.config().city.name, &row.name, "/wages"),
         status: status_label(&row.status),
         p: row,
         account,
@@ -367,6 +367,6 @@ async fn stats(ctx: RequestCtx) -> PageResult {
         ("整改通知单", n(t.rectification_orders), "预警处置发出的整改通知单"),
     ];
     render(StatsPage {
-        layout: Layout::new(&ctx, &state.config.city.name, "满薪满益统计", "/wages/stats"), t, rows
+        layout: Layout::new(&ctx, &state.config().city.name, "满薪满益统计", "/wages/stats"), t, rows
     })
 }

@@ -131,7 +131,7 @@ pub async fn run_batch(
     let mut tx = state.db.begin().await?;
     let report = store::wages::ingest::ingest(
         &mut tx,
-        &state.config,
+        &state.config(),
         &cal,
         now,
         Batch {
@@ -210,7 +210,7 @@ async fn page(ctx: &RequestCtx, kind: String, source: String, errors: FormErrors
         })
         .collect();
     let source = if source.is_empty() { default_source(p) } else { source };
-    let mut layout = Layout::new(ctx, &ctx.state.config.city.name, "数据导入", "/wages/import");
+    let mut layout = Layout::new(ctx, &ctx.state.config().city.name, "数据导入", "/wages/import");
     if !errors.is_empty() {
         layout.title = "数据导入（有错误）".into();
     }
@@ -335,7 +335,7 @@ async fn batch(ctx: RequestCtx, Path(id): Path<String>, Query(q): Query<FormatQu
     }
     let at = fmt_millis(&Some(b.received_at));
     render(BatchPage {
-        layout: Layout::new(&ctx, &ctx.state.config.city.name, "导入结果", "/wages/import"),
+        layout: Layout::new(&ctx, &ctx.state.config().city.name, "导入结果", "/wages/import"),
         b,
         kind,
         at,

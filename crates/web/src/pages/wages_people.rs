@@ -129,7 +129,7 @@ async fn show_mine(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
     .collect();
     let bad = !errors.0.is_empty();
     let mut r = render(MyWagesPage {
-        layout: Layout::new(ctx, &state.config.city.name, "我的工资", "/me/wages"),
+        layout: Layout::new(ctx, &state.config().city.name, "我的工资", "/me/wages"),
         jobs,
         errors,
         complaints,
@@ -184,7 +184,7 @@ async fn respond(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Pag
         _ => return Err(AppError::invalid("action", "未知操作").into()),
     };
     let cal = state.calendar();
-    let actor = Actor { cfg: &state.config, cal: &cal, now: state.clock.now(), by: (&p.user_id, &p.display_name) };
+    let actor = Actor { cfg: &state.config(), cal: &cal, now: state.clock.now(), by: (&p.user_id, &p.display_name) };
     let mut tx = state.db.begin().await?;
     let r = store::wages::contracts::respond(&mut tx, &actor, &id, &card, accept, &data.get("reason")).await;
     conclude(&ctx, tx, r, |c| {
@@ -203,7 +203,7 @@ async fn confirm_month(ctx: RequestCtx, data: FormData) -> PageResult {
     let card = card_of(&ctx)?;
     let month = parse_month(&data.get("month")).ok_or_else(|| AppError::invalid("month", "月份无效"))?;
     let cal = state.calendar();
-    let actor = Actor { cfg: &state.config, cal: &cal, now: state.clock.now(), by: (&p.user_id, &p.display_name) };
+    let actor = Actor { cfg: &state.config(), cal: &cal, now: state.clock.now(), by: (&p.user_id, &p.display_name) };
     let mut tx = state.db.begin().await?;
     let r = store::wages::contracts::confirm_month(&mut tx, &actor, &data.get("worker_id"), &card, month).await;
     conclude(&ctx, tx, r, |()| format!("已确认{}出勤与工资。", month_label(month))).await
@@ -226,7 +226,7 @@ async fn complain(ctx: RequestCtx, data: FormData) -> PageResult {
         },
     };
     let cal = state.calendar();
-    let actor = Actor { cfg: &state.config, cal: &cal, now: state.clock.now(), by: (&p.user_id, &p.display_name) };
+    let actor = Actor { cfg: &state.config(), cal: &cal, now: state.clock.now(), by: (&p.user_id, &p.display_name) };
     let mut tx = state.db.begin().await?;
     let (worker, text) = (data.get("worker_id"), data.get("text"));
     let r = store::wages::contracts::complain(&mut tx, &actor, &worker, &card, month, amount, &text).await;
@@ -326,7 +326,7 @@ async fn contract(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
         _ => c.id_card_no.clone(),
     };
     render(ContractPage {
-        layout: Layout::new(&ctx, &state.config.city.name, &format!("劳动合同 {}", c.contract_no), ""),
+        layout: Layout::new(&ctx, &state.config().city.name, &format!("劳动合同 {}", c.contract_no), ""),
         standard: standard(c.wage_type(), c.wage_rate_fen),
         employer_at: fmt_millis(&Some(c.employer_confirmed_at)),
         worker_at: fmt_millis(&c.worker_confirmed_at),
@@ -380,11 +380,11 @@ async fn notices(ctx: RequestCtx) -> PageResult {
             number: x.number.clone(),
             deadline: x.deadline.to_string(),
         });
-        let line = AlertLine::new(&state.config, a);
+        let line = AlertLine::new(&state.config(), a);
         alerts.push((line, doc));
     }
     render(NoticesPage {
-        layout: Layout::new(&ctx, &state.config.city.name, "本单位预警与通知", "/wages/notices"),
+        layout: Layout::new(&ctx, &state.config().city.name, "本单位预警与通知", "/wages/notices"),
         alerts,
     })
 }

@@ -45,7 +45,7 @@ pub fn actor_of(p: &Principal) -> Actor {
 
 pub(super) fn dept_name(ctx: &RequestCtx, code: &str) -> String {
     ctx.state
-        .config
+        .config()
         .departments
         .iter()
         .find(|d| d.code == code)
@@ -54,11 +54,11 @@ pub(super) fn dept_name(ctx: &RequestCtx, code: &str) -> String {
 }
 
 fn role_name(ctx: &RequestCtx, code: &str) -> String {
-    ctx.state.config.roles.iter().find(|r| r.code == code).map(|r| r.name.clone()).unwrap_or_else(|| code.to_string())
+    ctx.state.config().roles.iter().find(|r| r.code == code).map(|r| r.name.clone()).unwrap_or_else(|| code.to_string())
 }
 
 pub(super) fn def_name(ctx: &RequestCtx, id: &str) -> String {
-    ctx.state.config.workflow(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string())
+    ctx.state.config().workflow(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string())
 }
 
 fn status_label(s: &str) -> &'static str {
@@ -138,7 +138,9 @@ async fn tasks(ctx: RequestCtx, Query(q): Query<TasksQuery>) -> PageResult {
             }
         })
         .collect();
-    render(TasksPage { layout: Layout::new(&ctx, &state.config.city.name, "待办", "/tasks"), items, pager, overdue })
+    render(TasksPage {
+        layout: Layout::new(&ctx, &state.config().city.name, "待办", "/tasks"), items, pager, overdue
+    })
 }
 
 // ---------------------------------------------------------------- lists
@@ -228,7 +230,7 @@ async fn list_page(ctx: &RequestCtx, q: AppQuery, mine: bool) -> PageResult {
         })
         .collect();
     render(ApplicationsPage {
-        layout: Layout::new(ctx, &state.config.city.name, if mine { "我的申请" } else { "办件" }, path),
+        layout: Layout::new(ctx, &state.config().city.name, if mine { "我的申请" } else { "办件" }, path),
         heading: if mine { "我的申请" } else { "办件" },
         items,
         pager,
@@ -360,7 +362,7 @@ pub const SERVICE_PREFIX: &str = "svc.";
 
 async fn load_visible(ctx: &RequestCtx, id: &str) -> Result<store::workflow::Application, AppError> {
     let p = ctx.user()?;
-    let app = store::workflow::get(&ctx.state.db, &ctx.state.config, id).await?;
+    let app = store::workflow::get(&ctx.state.db, &ctx.state.config(), id).await?;
     if app.def_id.starts_with(SERVICE_PREFIX) {
         return Err(AppError::Conflict {
             field: "action".into(),
@@ -383,8 +385,9 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
     let p = ctx.user()?;
     let cal = state.calendar();
     let now = state.clock.now();
-    let def = state.config.workflow(&app.def_id).ok_or_else(|| AppError::NotFound("流程定义".into()))?;
-    let schema = def.subject.as_ref().and_then(|s| state.config.schemas.get(s));
+    let cfg = state.config();
+    let def = cfg.workflow_at(&app.def_id, app.def_version).ok_or_else(|| AppError::NotFound("流程定义".into()))?;
+    let schema = def.subject.as_ref().and_then(|s| cfg.schemas.get(s));
     let actor = actor_of(p);
     let step_name = |id: &str| def.step(id).map(|s| s.name.clone()).unwrap_or_default();
     let target_name = |t: &str| {
@@ -455,7 +458,7 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
     render(ApplicationPage {
         layout: Layout::new(
             ctx,
-            &state.config.city.name,
+            &state.config().city.name,
             &app.title,
             if p.user_id == app.applicant_id { "/my/applications" } else { "/applications" },
         ),
@@ -480,7 +483,7 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
                 by: r.by.clone(),
                 action: action_label(&r.action),
                 step: step_name(&r.step),
-                text: match r.reason.as_ref().and_then(|c| state.config.reasons.iter().find(|x| &x.code == c)) {
+                text: match r.reason.as_ref().and_then(|c| cfg.reasons.iter().find(|x| &x.code == c)) {
                     Some(reason) => format!("{}：{}", reason.text, r.text),
                     None => r.text.clone(),
                 },
@@ -514,7 +517,7 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
                 pending: t.fulfilled_at.is_none(),
             })
             .collect(),
-        reasons: state.config.reasons.clone(),
+        reasons: state.config().reasons.clone(),
         materials: def.materials.iter().map(|m| (m.id.clone(), m.name.clone())).collect(),
         targets,
         colleagues,
@@ -534,7 +537,7 @@ pub fn fact_text(f: &domain::expr::FieldDef, v: &domain::expr::Value) -> String 
 }
 
 async fn application(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
-    let def = store::workflow::get(&ctx.state.db, &ctx.state.config, &id).await?.def_id;
+    let def = store::workflow::get(&ctx.state.db, &ctx.state.config(), &id).await?.def_id;
     if def.starts_with(SERVICE_PREFIX) {
         return Ok(axum::response::Redirect::to(&format!("/services/applications/{id}")).into_response());
     }
@@ -547,7 +550,7 @@ async fn run_event(ctx: &RequestCtx, id: &str, event: Event, done: &str) -> Page
     let state = &ctx.state;
     let now = state.clock.now();
     let cal = state.calendar();
-    let rt = Runtime { cfg: &state.config, cal: &cal };
+    let rt = Runtime { cfg: &state.config(), cal: &cal };
     let mut tx = state.db.begin().await?;
     match store::workflow::handle(&mut tx, &rt, id, event, &ctx.ip, now).await {
         Ok(_) => {
@@ -667,13 +670,8 @@ pub struct NewQuery {
 }
 
 fn inputs(ctx: &RequestCtx, def_id: &str, data: Option<&FormData>) -> Vec<FieldInput> {
-    let Some(schema) = ctx
-        .state
-        .config
-        .workflow(def_id)
-        .and_then(|d| d.subject.as_ref())
-        .and_then(|s| ctx.state.config.schemas.get(s))
-    else {
+    let cfg = ctx.state.config();
+    let Some(schema) = cfg.workflow(def_id).and_then(|d| d.subject.as_ref()).and_then(|s| cfg.schemas.get(s)) else {
         return vec![];
     };
     schema
@@ -711,7 +709,7 @@ async fn new_page(
     let state = &ctx.state;
     // Service items are applied for on their own pages (/services), prefilled from shared data.
     let defs = state
-        .config
+        .config()
         .workflows
         .iter()
         .filter(|d| !d.id.starts_with(SERVICE_PREFIX))
@@ -719,7 +717,7 @@ async fn new_page(
         .collect();
     let bad = !errors.is_empty();
     let mut r = render(NewPage {
-        layout: Layout::new(ctx, &state.config.city.name, "提交申请", "/my/applications"),
+        layout: Layout::new(ctx, &state.config().city.name, "提交申请", "/my/applications"),
         defs,
         def_name: def_name(ctx, &def_id),
         fields: inputs(ctx, &def_id, data),
@@ -734,7 +732,7 @@ async fn new_page(
 }
 
 async fn new_application(ctx: RequestCtx, Query(q): Query<NewQuery>) -> PageResult {
-    let def = opt(&q.def).filter(|d| ctx.state.config.workflow(d).is_some()).unwrap_or_default();
+    let def = opt(&q.def).filter(|d| ctx.state.config().workflow(d).is_some()).unwrap_or_default();
     new_page(&ctx, def, String::new(), None, FormErrors::default()).await
 }
 
@@ -744,7 +742,8 @@ async fn submit(ctx: RequestCtx, data: FormData) -> PageResult {
     let def_id = data.get("def");
     let title = data.get("title");
     let mut errors = FormErrors::default();
-    let Some(def) = state.config.workflow(&def_id) else {
+    let cfg = state.config();
+    let Some(def) = cfg.workflow(&def_id) else {
         errors.add("def", "请选择申请事项");
         return new_page(&ctx, String::new(), title, Some(&data), errors).await;
     };
@@ -752,7 +751,7 @@ async fn submit(ctx: RequestCtx, data: FormData) -> PageResult {
         errors.add("title", "请填写申请名称，如“某某项目建设工程规划许可”");
     }
     let mut facts = Facts::new();
-    if let Some(schema) = def.subject.as_ref().and_then(|s| state.config.schemas.get(s)) {
+    if let Some(schema) = def.subject.as_ref().and_then(|s| cfg.schemas.get(s)) {
         for f in schema.fields() {
             if matches!(f.ty, domain::expr::Type::Series) {
                 continue;
@@ -772,7 +771,7 @@ async fn submit(ctx: RequestCtx, data: FormData) -> PageResult {
     }
     let now = state.clock.now();
     let cal = state.calendar();
-    let rt = Runtime { cfg: &state.config, cal: &cal };
+    let rt = Runtime { cfg: &state.config(), cal: &cal };
     let mut tx = state.db.begin().await?;
     let actor = actor_of(p);
     let new = store::workflow::NewApplication { def_id: &def_id, title: &title, applicant: &actor, facts };

@@ -62,7 +62,7 @@ struct Stats {
 async fn stats(ctx: RequestCtx, Query(q): Query<StatsQuery>) -> PageResult {
     let s = compute_stats(&ctx, &q).await?;
     render(StatsPage {
-        layout: Layout::new(&ctx, &ctx.state.config.city.name, "办件统计", "/workflows/stats"),
+        layout: Layout::new(&ctx, &ctx.state.config().city.name, "办件统计", "/workflows/stats"),
         from: s.from.to_string(),
         to: s.to.to_string(),
         items: s.items,

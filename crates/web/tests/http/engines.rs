@@ -25,7 +25,7 @@ async fn indicators_raise_deduplicated_alerts_that_go_through_their_lifecycle() 
     let p = county.submit("/alerts", "/alerts/run", &[]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     let list = county.get("/alerts").await.body;
-    let n = app.state.config.indicators.len();
+    let n = app.state.config().indicators.len();
     assert!(list.contains(&format!("已评估 {n} 个指标")), "{list}");
     let total = |body: &str| -> i64 {
         let s = body.find("共 ").unwrap() + "共 ".len();
@@ -135,13 +135,13 @@ async fn facts_changing_raise_or_clear_the_level() {
         }
     };
     set(150).await;
-    store::alerts::run_all(&app.state.db, &app.state.config, &cal, now).await.unwrap();
+    store::alerts::run_all(&app.state.db, &app.state.config(), &cal, now).await.unwrap();
     assert_eq!(level().await, vec![("yellow".to_string(), "open".to_string(), 0)]);
     set(1200).await;
-    store::alerts::run_all(&app.state.db, &app.state.config, &cal, now).await.unwrap();
+    store::alerts::run_all(&app.state.db, &app.state.config(), &cal, now).await.unwrap();
     assert_eq!(level().await, vec![("red".to_string(), "open".to_string(), 0)], "same alert, level raised");
     set(20).await;
-    let r = store::alerts::run_all(&app.state.db, &app.state.config, &cal, now).await.unwrap();
+    let r = store::alerts::run_all(&app.state.db, &app.state.config(), &cal, now).await.unwrap();
     assert!(r.cleared >= 1);
     assert_eq!(level().await, vec![("red".to_string(), "open".to_string(), 1)], "kept until verified, marked cleared");
     // The employer's grid manager was told (notify: grid_manager of the subject's grid).
@@ -186,7 +186,7 @@ async fn new_facts_for_one_subject_are_evaluated_at_once() {
     // Facts written and evaluated in one transaction: the alert sees the uncommitted facts.
     let mut tx = app.state.db.begin().await.unwrap();
     sqlx::query("UPDATE enterprises SET employees = 1200 WHERE uscc = $1").bind(&mine).execute(&mut *tx).await.unwrap();
-    let r = store::alerts::run_for_subject(&mut tx, &app.state.config, &cal, "employer", &mine, now).await.unwrap();
+    let r = store::alerts::run_for_subject(&mut tx, &app.state.config(), &cal, "employer", &mine, now).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!((r.subjects, r.opened), (1, 1), "{r:?}");
     let level = || async {
@@ -264,8 +264,9 @@ async fn score_events_over_the_api_change_the_colour() {
     app.clock.advance(Duration::days(61));
     let v = app.api_get("/api/v1/scores/person/P-001").await;
     assert_eq!(v["code"], "forbidden", "the bank system may record, not read: {v}");
-    let list =
-        store::scores::of_subject(&app.state.db, &app.state.config, "person", "P-001", app.clock.now()).await.unwrap();
+    let list = store::scores::of_subject(&app.state.db, &app.state.config(), "person", "P-001", app.clock.now())
+        .await
+        .unwrap();
     assert_eq!(list[0].1.points, 0);
 }
 

@@ -8,6 +8,7 @@ mod admin;
 mod api;
 mod audit;
 mod auth;
+mod catalog;
 mod engines;
 mod labor;
 mod org;

@@ -95,7 +95,7 @@ async fn parallel_review_deemed_approval_survives_a_restart() {
     let app = spawn_app_in(dir, clock.clone()).await;
     let mut done = false;
     for _ in 0..100 {
-        let a = store::workflow::get(&app.state.db, &app.state.config, &id).await.unwrap();
+        let a = store::workflow::get(&app.state.db, &app.state.config(), &id).await.unwrap();
         if a.instance.status.is_final() {
             done = true;
             break;
@@ -103,7 +103,7 @@ async fn parallel_review_deemed_approval_survives_a_restart() {
         tokio::time::sleep(StdDuration::from_millis(50)).await;
     }
     assert!(done, "the overdue timer fired after the restart");
-    let a = store::workflow::get(&app.state.db, &app.state.config, &id).await.unwrap();
+    let a = store::workflow::get(&app.state.db, &app.state.config(), &id).await.unwrap();
     assert_eq!(a.instance.status, domain::workflow::Status::Approved);
     let fire_task = a.instance.tasks.iter().find(|t| t.step == "fire").unwrap();
     assert_eq!(fire_task.status, domain::workflow::TaskStatus::DeemedApproved);

@@ -40,7 +40,8 @@ impl ListPage {
 
 async fn candidate_divisions(ctx: &RequestCtx) -> Result<Vec<Division>, crate::error::AppError> {
     let state = &ctx.state;
-    let city = state.config.city.division_code.as_str();
+    let cfg = state.config();
+    let city = cfg.city.division_code.as_str();
     let mut v = store::org::list_divisions(&state.db, None).await?;
     // The city and its counties: departments sit at those levels.
     v.retain(|d| (d.code == city || d.parent_code.as_deref() == Some(city)) && d.name != "市辖区");
@@ -49,7 +50,7 @@ async fn candidate_divisions(ctx: &RequestCtx) -> Result<Vec<Division>, crate::e
 
 async fn list(ctx: RequestCtx) -> PageResult {
     render(ListPage {
-        layout: Layout::new(&ctx, &ctx.state.config.city.name, "部门管理", "/admin/departments"),
+        layout: Layout::new(&ctx, &ctx.state.config().city.name, "部门管理", "/admin/departments"),
         items: store::org::list_departments(&ctx.state.db).await?,
         divisions: candidate_divisions(&ctx).await?,
     })
@@ -81,7 +82,7 @@ async fn show(ctx: &RequestCtx, form: DeptForm, errors: FormErrors) -> PageResul
         if form.id.is_empty() { "新建部门".to_string() } else { format!("编辑部门：{}", form.short_name) };
     let bad = !errors.is_empty();
     let mut r = render(FormPage {
-        layout: Layout::new(ctx, &ctx.state.config.city.name, &title, "/admin/departments"),
+        layout: Layout::new(ctx, &ctx.state.config().city.name, &title, "/admin/departments"),
         form,
         errors,
         kinds: DEPARTMENT_KINDS,
@@ -94,7 +95,7 @@ async fn show(ctx: &RequestCtx, form: DeptForm, errors: FormErrors) -> PageResul
 }
 
 async fn new_form(ctx: RequestCtx) -> PageResult {
-    let city = ctx.state.config.city.division_code.to_string();
+    let city = ctx.state.config().city.division_code.to_string();
     show(
         &ctx,
         DeptForm { kind: "bureau".into(), division_code: city, active: true, ..Default::default() },
@@ -143,7 +144,7 @@ fn read(ctx: &RequestCtx, data: &FormData, id: String) -> (DeptForm, FormErrors,
     if !DEPARTMENT_KINDS.iter().any(|(k, _)| *k == f.kind) {
         errors.add("kind", "请选择部门类型");
     }
-    let division = match ctx.state.config.divisions.lookup(&f.division_code) {
+    let division = match ctx.state.config().divisions.lookup(&f.division_code) {
         Ok(d) => Some(d),
         Err(e) => {
             errors.add("division_code", e.to_string());

@@ -1,7 +1,8 @@
-//! Administration: users, roles, departments and API tokens.
+//! Administration: users, roles, departments, API tokens and the service-item catalog.
 
 mod departments;
 mod roles;
+mod service_edit;
 mod services;
 mod tokens;
 mod users;
@@ -18,4 +19,5 @@ pub fn routes() -> Routes {
         .merge(departments::routes())
         .merge(tokens::routes())
         .merge(services::routes())
+        .merge(service_edit::routes())
 }

@@ -49,7 +49,7 @@ struct ListPage {
 
 async fn list(ctx: RequestCtx) -> PageResult {
     render(ListPage {
-        layout: Layout::new(&ctx, &ctx.state.config.city.name, "角色管理", "/admin/roles"),
+        layout: Layout::new(&ctx, &ctx.state.config().city.name, "角色管理", "/admin/roles"),
         roles: store::auth::list_roles(&ctx.state.db).await?,
     })
 }
@@ -86,7 +86,7 @@ fn show(ctx: &RequestCtx, form: RoleForm, errors: FormErrors) -> PageResult {
     let title = if editing { format!("编辑角色：{}", form.name) } else { "新建角色".to_string() };
     let bad = !errors.is_empty();
     let mut r = render(FormPage {
-        layout: Layout::new(ctx, &ctx.state.config.city.name, &title, "/admin/roles"),
+        layout: Layout::new(ctx, &ctx.state.config().city.name, &title, "/admin/roles"),
         form,
         errors,
         groups: groups(),

@@ -1,8 +1,10 @@
-//! 事项目录管理: the service items of `config/services/`, with suspending and resuming
-//! acceptance (暂停受理, with the reason applicants see). Audited.
+//! 事项目录管理: the service items (from `config/services/`, then as edited on
+//! `service_edit`), with suspending and resuming acceptance (暂停受理, with the reason
+//! applicants see) and an export of the catalog. Audited.
 
 use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
 use crate::error::PageResult;
+use crate::export::{Cell, ExportFormat, Table};
 use crate::form::FormData;
 use crate::layout::{FormErrors, Layout};
 use crate::pages::render;
@@ -12,20 +14,22 @@ use axum::routing::{get, post};
 use domain::auth::perm;
 
 pub fn routes() -> Routes {
-    Routes::default().add("/admin/services", Access::Perm(perm::ADMIN_SERVICES), get(list)).add(
-        "/admin/services/{code}",
-        Access::Perm(perm::ADMIN_SERVICES),
-        post(set),
-    )
+    Routes::default()
+        .add("/admin/services", Access::Perm(perm::ADMIN_SERVICES), get(list))
+        .add("/admin/services/export", Access::Perm(perm::ADMIN_SERVICES), get(export))
+        .add("/admin/services/{code}", Access::Perm(perm::ADMIN_SERVICES), post(set))
 }
 
 struct Row {
     code: String,
     name: String,
     dept: String,
+    kind: String,
     one_click: bool,
+    materials: usize,
     promised: u32,
     legal: u32,
+    version: u32,
     suspended: Option<String>,
 }
 
@@ -34,6 +38,8 @@ struct Row {
 struct Page {
     layout: Layout,
     rows: Vec<Row>,
+    /// Saved versions skipped at start because they no longer fit the files.
+    warnings: Vec<String>,
     errors: FormErrors,
 }
 
@@ -41,10 +47,9 @@ async fn list(ctx: RequestCtx) -> PageResult {
     show(&ctx, FormErrors::default()).await
 }
 
-async fn show(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
-    let rows = ctx
-        .state
-        .config
+fn rows(ctx: &RequestCtx) -> Vec<Row> {
+    ctx.state
+        .config()
         .services
         .items
         .iter()
@@ -52,16 +57,23 @@ async fn show(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
             code: i.code.clone(),
             name: i.name.clone(),
             dept: crate::pages::workflow::dept_name(ctx, &i.department),
+            kind: i.kind.clone(),
             one_click: i.one_click(),
+            materials: i.materials.len(),
             promised: i.promised_days,
             legal: i.legal_days,
+            version: i.version,
             suspended: ctx.state.suspended(&i.code),
         })
-        .collect();
+        .collect()
+}
+
+async fn show(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
     let bad = !errors.is_empty();
     let mut r = render(Page {
-        layout: Layout::new(ctx, &ctx.state.config.city.name, "事项目录", "/admin/services"),
-        rows,
+        layout: Layout::new(ctx, &ctx.state.config().city.name, "事项目录", "/admin/services"),
+        rows: rows(ctx),
+        warnings: ctx.state.catalog_warnings.read().expect("catalog lock").clone(),
         errors,
     })?;
     if bad {
@@ -79,7 +91,7 @@ async fn set(ctx: RequestCtx, Path(code): Path<String>, f: FormData) -> PageResu
     match store::services::set_enabled(
         &mut tx,
         state.clock.now(),
-        &state.config,
+        &state.config(),
         &code,
         enabled,
         &note,
@@ -107,4 +119,50 @@ async fn set(ctx: RequestCtx, Path(code): Path<String>, f: FormData) -> PageResu
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+}
+
+/// The catalog as CSV or XLSX (audited).
+async fn export(ctx: RequestCtx, axum::extract::Query(q): axum::extract::Query<ExportQuery>) -> PageResult {
+    let format = ExportFormat::parse(q.format.as_deref()).unwrap_or(ExportFormat::Csv);
+    let rows = rows(&ctx);
+    ctx.audit(ctx.entry("services.items.export", "svc_item", "*").detail(format!("导出事项目录 {} 项", rows.len())))
+        .await?;
+    let table = Table {
+        title: "事项目录".into(),
+        headers: vec![
+            "事项编码",
+            "事项名称",
+            "实施部门",
+            "事项类型",
+            "材料数",
+            "一键申报",
+            "承诺时限（工作日）",
+            "法定时限（工作日）",
+            "版本",
+            "受理状态",
+        ],
+        rows: rows
+            .into_iter()
+            .map(|r| {
+                vec![
+                    Cell::from(r.code),
+                    r.name.into(),
+                    r.dept.into(),
+                    r.kind.into(),
+                    Cell::Int(r.materials as i64),
+                    (if r.one_click { "是" } else { "否" }).into(),
+                    Cell::Int(i64::from(r.promised)),
+                    Cell::Int(i64::from(r.legal)),
+                    Cell::Int(i64::from(r.version)),
+                    r.suspended.map(|w| format!("暂停受理：{w}")).unwrap_or_else(|| "受理中".into()).into(),
+                ]
+            })
+            .collect(),
+    };
+    Ok(table.into_response(format))
 }

@@ -58,7 +58,7 @@ async fn page(
     .items;
     let bad = !errors.is_empty();
     let mut r = render(ListPage {
-        layout: Layout::new(ctx, &state.config.city.name, "接口令牌", "/admin/tokens"),
+        layout: Layout::new(ctx, &state.config().city.name, "接口令牌", "/admin/tokens"),
         tokens: store::auth::list_tokens(&state.db).await?,
         systems,
         errors,

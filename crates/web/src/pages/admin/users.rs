@@ -98,7 +98,7 @@ async fn list(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
     let paged = store::auth::list_users(&state.db, &q.filter(), PageRequest::new(q.page, None)).await?;
     let pager = Pager::new(&paged, "/admin/users", &q.pairs());
     render(ListPage {
-        layout: Layout::new(&ctx, &state.config.city.name, "用户管理", "/admin/users"),
+        layout: Layout::new(&ctx, &state.config().city.name, "用户管理", "/admin/users"),
         items: paged.items,
         pager,
         departments: store::org::list_departments(&state.db).await?,
@@ -180,7 +180,7 @@ impl NewPage {
 async fn show_new(ctx: &RequestCtx, form: UserForm, errors: FormErrors) -> PageResult {
     let state = &ctx.state;
     let mut r = render(NewPage {
-        layout: Layout::new(ctx, &state.config.city.name, "新建用户", "/admin/users"),
+        layout: Layout::new(ctx, &state.config().city.name, "新建用户", "/admin/users"),
         form,
         departments: store::org::list_departments(&state.db).await?,
         roles: store::auth::list_roles(&state.db).await?,
@@ -215,7 +215,7 @@ async fn check_org_fields(
     };
     let division = match f.division_code.as_str() {
         "" => None,
-        code => match state.config.divisions.lookup(code) {
+        code => match state.config().divisions.lookup(code) {
             Ok(c) => Some(c.to_string()),
             Err(e) => {
                 errors.add("division_code", e.to_string());
@@ -376,7 +376,7 @@ async fn show_edit(ctx: &RequestCtx, u: User, form: UserForm, errors: FormErrors
     let now = state.clock.now();
     let is_self = ctx.principal.as_ref().is_some_and(|p| p.user_id == u.id);
     let mut r = render(EditPage {
-        layout: Layout::new(ctx, &state.config.city.name, &format!("用户：{}", u.display_name), "/admin/users"),
+        layout: Layout::new(ctx, &state.config().city.name, &format!("用户：{}", u.display_name), "/admin/users"),
         locked: u.attempts().is_locked(now),
         is_self,
         u,
