@@ -323,6 +323,8 @@ struct MatView {
     errs: Vec<String>,
     id: String,
     name: String,
+    /// Form and data materials (and new ones) show their field rows.
+    with_fields: bool,
     kinds: Vec<Opt>,
     licenses: Vec<Opt>,
     fields: Vec<FieldView>,
@@ -401,6 +403,9 @@ async fn page(ctx: &RequestCtx, code: &str, form: ItemForm, errors: FormErrors) 
             errs: errs_at(&format!("m{i}."), Some(&format!("m{i}.f"))),
             id: m.id.clone(),
             name: m.name.clone(),
+            with_fields: m.id.is_empty()
+                || matches!(MaterialKind::from_code(&m.kind), Some(MaterialKind::Form | MaterialKind::Data))
+                || !m.fields.iter().all(blank_field),
             kinds: opts(kind_list(), &m.kind),
             licenses: opts(license_list.clone(), &m.license),
             fields: m
