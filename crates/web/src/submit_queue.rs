@@ -66,7 +66,9 @@ impl SubmitQueue {
             return Err(store::StoreError::invalid("item", format!("该事项暂停受理：{why}")));
         }
         let who = svc::Applicant { actor: &s.actor, subject: &s.subject, subject_name: &s.subject_name };
-        let p = batch::check(&state.config(), &s.item, &who, s.typed, s.uploads, &s.ip)?;
+        let cfg = state.config();
+        let mut p = batch::check(&cfg, &s.item, &who, s.typed, s.uploads, &s.ip)?;
+        batch::sign_checked(&state.db, state.clock.now(), state.seal_key.as_deref(), &cfg, &mut p).await?;
         let (tx, rx) = oneshot::channel();
         self.tx.send((p, tx)).await.map_err(|_| store::StoreError::Other("服务正在停止，请稍后重试".into()))?;
         rx.await.map_err(|_| store::StoreError::Other("提交未完成，请稍后重试".into()))?

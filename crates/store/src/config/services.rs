@@ -83,6 +83,9 @@ pub enum MaterialKind {
     License,
     /// A file the applicant must still upload.
     Upload,
+    /// 四电 (e-seal / e-signature): the applicant signs the application with the subject's
+    /// key on the platform — an enterprise's e-seal, a person's e-signature.
+    Sign,
 }
 
 impl MaterialKind {
@@ -95,6 +98,7 @@ impl MaterialKind {
             MaterialKind::Data => "data",
             MaterialKind::License => "license",
             MaterialKind::Upload => "upload",
+            MaterialKind::Sign => "sign",
         }
     }
 
@@ -108,6 +112,7 @@ impl MaterialKind {
             MaterialKind::Data => "数据调取",
             MaterialKind::License => "电子证照",
             MaterialKind::Upload => "上传",
+            MaterialKind::Sign => "电子签章（签名）",
         }
     }
 }
@@ -364,8 +369,8 @@ pub fn check_item(s: &Services, dept: &dyn Fn(&str) -> bool, it: &Item) -> Vec<I
             MaterialKind::Form | MaterialKind::Data if m.fields.is_empty() => {
                 bad(at, None, "fields", format!("“{}”至少需要一个字段", m.name))
             }
-            MaterialKind::Upload if !m.fields.is_empty() => {
-                bad(at, None, "fields", format!("“{}”是上传材料，不应有字段", m.name))
+            MaterialKind::Upload | MaterialKind::Sign if !m.fields.is_empty() => {
+                bad(at, None, "fields", format!("“{}”是{}材料，不应有字段", m.name, m.kind.label()))
             }
             _ => {}
         }

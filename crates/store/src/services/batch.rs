@@ -4,6 +4,7 @@
 //! statement is a round trip to its worker thread, so the statement count per batch, not per
 //! submission, sets the pace.
 
+use super::signatures::{self, Signature};
 use super::{Applicant, MaterialKind, Upload, check_form, check_uploads, exchange, item_of};
 use crate::config::CityConfig;
 use crate::config::services::Item;
@@ -36,6 +37,7 @@ pub struct Prepared {
     /// Look-ups made: (interface, fields returned, found).
     calls: Vec<(String, String, bool)>,
     uploads: Vec<Upload>,
+    signatures: Vec<Signature>,
 }
 
 /// Subject → (records by interface, valid licenses as (type, number) newest first).
@@ -206,6 +208,8 @@ pub struct Checked {
     typed: BTreeMap<String, String>,
     uploads: Vec<Upload>,
     ip: String,
+    /// The applicant's e-seal or e-signature on each sign material (`sign_checked`).
+    signatures: Vec<Signature>,
 }
 
 /// Checks what needs no reading: the item, the subject's identifier, the form and uploads.
@@ -232,7 +236,26 @@ pub fn check(
         typed,
         uploads,
         ip: ip.to_string(),
+        signatures: vec![],
     })
+}
+
+/// Signs a checked submission's sign materials with the subject's key (before the batch, so
+/// the writer only stores the signatures). Nothing to do for an item without them.
+pub async fn sign_checked(
+    db: &crate::Db,
+    now: OffsetDateTime,
+    master: Option<&super::seals::MasterKey>,
+    cfg: &CityConfig,
+    c: &mut Checked,
+) -> Result<()> {
+    let item = item_of(cfg, &c.item)?;
+    signatures::need_key(item, master)?;
+    if let Some(master) = master {
+        c.signatures =
+            signatures::sign_submission(db, now, master, item, &c.subject, &c.subject_name, &c.typed).await?;
+    }
+    Ok(())
 }
 
 /// Reads the shared data and licenses of a batch's subjects in one query and assembles each
@@ -290,6 +313,7 @@ fn prepare_with(cfg: &CityConfig, data: &SubjectData, batch: Vec<Checked>) -> Re
             one_click: item.one_click(),
             calls: a.calls,
             uploads: c.uploads,
+            signatures: c.signatures,
         }));
     }
     Ok(out)
@@ -310,6 +334,7 @@ pub struct Rows {
     notes: Vec<Vec<Value>>,
     calls: Vec<Vec<Value>>,
     apps: Vec<Vec<Value>>,
+    sigs: Vec<Vec<Value>>,
     uploads: Vec<(String, Vec<Upload>)>,
     audits: Vec<AuditEntry>,
 }
@@ -330,6 +355,7 @@ pub fn build(rt: &Runtime<'_>, now: OffsetDateTime, batch: Vec<Result<Prepared>>
         notes: vec![],
         calls: vec![],
         apps: vec![],
+        sigs: vec![],
         uploads: vec![],
         audits: vec![],
     };
@@ -424,6 +450,7 @@ impl Rows {
             Value::from(inst.status.as_str()),
             Value::Int(ms),
         ]);
+        self.sigs.extend(signatures::rows(&p.id, &p.signatures));
         self.audits.push(
             AuditEntry::new("services.submit", "application", &p.id)
                 .by(&p.actor.user_id, &p.actor.name)
@@ -447,6 +474,7 @@ impl Rows {
         self.notes.extend(other.notes);
         self.calls.extend(other.calls);
         self.apps.extend(other.apps);
+        self.sigs.extend(other.sigs);
         self.uploads.extend(other.uploads);
         self.audits.extend(other.audits);
     }
@@ -456,7 +484,7 @@ impl Rows {
     }
 
     /// The tables written, in order (instances before the rows that refer to them).
-    fn tables(&self) -> [(&'static str, &Vec<Vec<Value>>); 6] {
+    fn tables(&self) -> [(&'static str, &Vec<Vec<Value>>); 7] {
         [
             (
                 "INSERT INTO wf_instances (id, def_id, def_version, title, applicant_id, applicant_name, status, facts, state,
@@ -472,6 +500,7 @@ impl Rows {
                     licenses, one_click, status, submitted_at) VALUES",
                 &self.apps,
             ),
+            (signatures::INSERT, &self.sigs),
         ]
     }
 

@@ -10,6 +10,7 @@ pub(crate) mod demo;
 pub mod exchange;
 pub mod licenses;
 pub mod seals;
+pub mod signatures;
 pub mod stats;
 pub mod xrequests;
 
@@ -126,6 +127,11 @@ pub fn check_form(item: &Item, values: &BTreeMap<String, String>) -> Vec<(String
             }
             FieldType::Select if !f.options.iter().any(|o| o == v) => bad(format!("请从列表中选择“{}”", f.label)),
             _ => {}
+        }
+    }
+    for m in item.materials.iter().filter(|m| m.kind == MaterialKind::Sign) {
+        if values.get(&signatures::consent_key(&m.id)).is_none_or(|v| v.trim().is_empty()) {
+            errs.push((m.id.clone(), format!("请确认以{}签署“{}”", signatures::what(item.subject), m.name)));
         }
     }
     errs
@@ -367,6 +373,28 @@ pub async fn verify(
             note: v.problems.join("；"),
         });
     }
+    let signed = signatures::of_application(conn, &app.id).await?;
+    let key = signatures::key_of(conn, &app.subject).await?;
+    for m in item.materials.iter().filter(|m| m.kind == MaterialKind::Sign) {
+        // The newest round is what the application now holds.
+        let sig = signed.iter().find(|s| s.material == m.id);
+        let (ok, note) = match sig {
+            None => (false, "申请没有该签章".to_string()),
+            Some(sig) => match signatures::check(item, &app.subject, &app.form, sig, key.as_ref()) {
+                Ok(()) => (true, String::new()),
+                Err(why) => (false, why),
+            },
+        };
+        rows.push(CheckRow {
+            material: m.name.clone(),
+            label: format!("{}验签", signatures::what(item.subject)),
+            submitted: sig.map(|s| format!("{} · SM3 {}…", s.signer_name, &s.digest[..16])).unwrap_or_default(),
+            authoritative: if ok { "SM2 验签通过".into() } else { "验签不通过".into() },
+            source: "平台签名密钥库".into(),
+            ok,
+            note,
+        });
+    }
     let failed = rows.iter().filter(|r| !r.ok).count();
     sqlx::query(
         "INSERT INTO svc_checks (id, application_id, at, by_id, by_name, results, passed, failed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -549,9 +577,11 @@ async fn archive(conn: &mut Conn, now: OffsetDateTime, app: &SvcApp, result: Opt
             })
         })
         .collect();
+    let signed = signatures::of_application(conn, &app.id).await?;
     let manifest = serde_json::json!({
         "application": app.id, "item": app.item, "subject": app.subject, "subject_name": app.subject_name,
         "status": app.status, "form": app.form, "sources": app.sources, "licenses": app.licenses, "uploads": uploads,
+        "signatures": signed,
         "result": result.map(|l| serde_json::json!({ "number": l.number, "title": l.title, "digest": l.digest })),
     });
     let text = domain::crypto::canonical_json(&manifest);
@@ -593,6 +623,7 @@ pub async fn resubmit(
     typed: &BTreeMap<String, String>,
     uploads: &[Upload],
     ip: &str,
+    master: Option<&MasterKey>,
 ) -> Result<SvcApp> {
     let cfg = rt.cfg;
     let app = get(conn, id).await?;
@@ -606,6 +637,7 @@ pub async fn resubmit(
     if let Some((k, msg)) = check_form(item, typed).into_iter().next() {
         return Err(StoreError::invalid(&k, msg));
     }
+    signatures::need_key(item, master)?;
     let (records, held) = batch::subject_data(conn, &app.subject, now).await?;
     let batch::Assembled { form, lics, calls, .. } = batch::assemble(cfg, item, &records, &held, typed)?;
     let rows = batch::call_rows(&calls, to_millis(now), who, &app.subject, id);
@@ -633,6 +665,16 @@ pub async fn resubmit(
         .bind(id)
         .execute(&mut *conn)
         .await?;
+    // The corrected application is signed again, as the next round.
+    if let Some(master) = master {
+        let round: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(round), -1) + 1 FROM svc_signatures WHERE application_id = $1")
+                .bind(id)
+                .fetch_one(&mut *conn)
+                .await?;
+        let sigs = signatures::sign(conn, now, master, item, &app.subject, &app.subject_name, &form, round).await?;
+        crate::sql::insert_rows(conn, signatures::INSERT, "", &signatures::rows(id, &sigs)).await?;
+    }
     get(conn, id).await
 }
 

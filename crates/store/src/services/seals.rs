@@ -104,7 +104,7 @@ pub struct Seal {
 
 /// The picture: a red ring with the department's name along the top arc and a star, the
 /// shape of an official round seal. Generated, so no image file is needed.
-fn seal_svg(name: &str) -> String {
+pub(crate) fn seal_svg(name: &str) -> String {
     let chars: Vec<char> = format!("{name}电子印章").chars().collect();
     let n = chars.len().max(1) as f64;
     let mut text = String::new();
@@ -157,16 +157,7 @@ pub async fn of_department(
     }
     let d =
         cfg.departments.iter().find(|d| d.code == dept).ok_or_else(|| StoreError::NotFound(format!("部门“{dept}”")))?;
-    let pair = loop {
-        let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).expect("OS random source");
-        if let Some(p) = KeyPair::from_secret(&secret) {
-            break p;
-        }
-    };
-    let mut nonce = [0u8; 12];
-    getrandom::fill(&mut nonce).expect("OS random source");
-    let enc = crypto::sm4_seal(&key.key, &nonce, dept.as_bytes(), &pair.secret());
+    let (pair, enc, nonce) = new_key(key, dept);
     let seal = Seal {
         id: new_id(),
         department: dept.to_string(),
@@ -182,8 +173,8 @@ pub async fn of_department(
     .bind(dept)
     .bind(&seal.name)
     .bind(&seal.public_key)
-    .bind(hex::encode(enc))
-    .bind(hex::encode(nonce))
+    .bind(enc)
+    .bind(nonce)
     .bind(&key.id)
     .bind(&seal.image)
     .bind(to_millis(now))
@@ -202,28 +193,59 @@ pub async fn of_department(
     Ok(seal)
 }
 
+/// A fresh SM2 key pair and its private key encrypted under the master key, bound to `aad`
+/// (the owner): (pair, ciphertext hex, nonce hex).
+pub(crate) fn new_key(key: &MasterKey, aad: &str) -> (KeyPair, String, String) {
+    let pair = loop {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).expect("OS random source");
+        if let Some(p) = KeyPair::from_secret(&secret) {
+            break p;
+        }
+    };
+    let mut nonce = [0u8; 12];
+    getrandom::fill(&mut nonce).expect("OS random source");
+    let enc = crypto::sm4_seal(&key.key, &nonce, aad.as_bytes(), &pair.secret());
+    (pair, hex::encode(enc), hex::encode(nonce))
+}
+
+/// The key pair of a stored encrypted private key; `what` names it in errors.
+pub(crate) fn open_key(
+    key: &MasterKey,
+    aad: &str,
+    enc: &str,
+    nonce: &str,
+    key_id: &str,
+    what: &str,
+) -> Result<KeyPair> {
+    if key_id != key.id {
+        return Err(StoreError::Other(format!(
+            "{what}由另一个主密钥（{key_id}）加密，当前密钥文件为 {}，请恢复原密钥文件",
+            key.id
+        )));
+    }
+    let broken = || StoreError::Other(format!("{what}的密钥损坏"));
+    let enc = hex::decode(enc).map_err(|_| broken())?;
+    let nonce: [u8; 12] = hex::decode(nonce).ok().and_then(|n| n.try_into().ok()).ok_or_else(broken)?;
+    let secret = crypto::sm4_open(&key.key, &nonce, aad.as_bytes(), &enc)
+        .map_err(|e| StoreError::Other(format!("{what}：{e}")))?;
+    let secret: [u8; 32] = secret.try_into().map_err(|_| broken())?;
+    KeyPair::from_secret(&secret).ok_or_else(broken)
+}
+
 /// Signs `msg` with the seal's private key, decrypted only for this call.
 pub async fn sign(conn: &mut Conn, key: &MasterKey, seal: &Seal, msg: &[u8]) -> Result<[u8; 64]> {
     let r = sqlx::query("SELECT secret_enc, nonce, key_id FROM seals WHERE id = $1")
         .bind(&seal.id)
         .fetch_one(&mut *conn)
         .await?;
-    let key_id: String = r.try_get("key_id")?;
-    if key_id != key.id {
-        return Err(StoreError::Other(format!(
-            "{}由另一个主密钥（{key_id}）加密，当前密钥文件为 {}，请恢复原密钥文件",
-            seal.name, key.id
-        )));
-    }
-    let enc =
-        hex::decode(r.try_get::<String, _>("secret_enc")?).map_err(|_| StoreError::Other("印章密钥损坏".into()))?;
-    let nonce: [u8; 12] = hex::decode(r.try_get::<String, _>("nonce")?)
-        .ok()
-        .and_then(|n| n.try_into().ok())
-        .ok_or_else(|| StoreError::Other("印章密钥损坏".into()))?;
-    let secret = crypto::sm4_open(&key.key, &nonce, seal.department.as_bytes(), &enc)
-        .map_err(|e| StoreError::Other(format!("{}：{e}", seal.name)))?;
-    let secret: [u8; 32] = secret.try_into().map_err(|_| StoreError::Other("印章密钥损坏".into()))?;
-    let pair = KeyPair::from_secret(&secret).ok_or_else(|| StoreError::Other("印章密钥损坏".into()))?;
+    let pair = open_key(
+        key,
+        &seal.department,
+        &r.try_get::<String, _>("secret_enc")?,
+        &r.try_get::<String, _>("nonce")?,
+        &r.try_get::<String, _>("key_id")?,
+        &seal.name,
+    )?;
     Ok(pair.sign(msg))
 }

@@ -91,7 +91,9 @@ pub struct SubmitBody {
     /// Item code, e.g. SCJG-XK-001.
     pub item: String,
     /// Typed form values by field key. Data-retrieval fields are taken from the sources and
-    /// license materials from the license registry; they need not be sent.
+    /// license materials from the license registry; they need not be sent. A sign material
+    /// (电子签章/签名) is confirmed with `"sign.{material id}": "同意"`: the platform then signs
+    /// the submitted form with the subject's key.
     pub values: BTreeMap<String, String>,
 }
 

@@ -176,6 +176,12 @@ struct MaterialView {
     license: Option<(String, String, String)>,
     missing: String,
     upload: bool,
+    /// For sign materials: what the applicant confirms by ticking; empty otherwise.
+    sign: String,
+    /// The signing box is ticked (typed values being shown again).
+    signed: bool,
+    /// The newest signature on the application: (picture, signer, when, digest).
+    signature: Option<(String, String, String, String)>,
 }
 
 fn ty_name(t: FieldType) -> &'static str {
@@ -232,6 +238,13 @@ fn material_views(
                 },
                 license,
                 upload: m.kind == MaterialKind::Upload,
+                sign: if m.kind == MaterialKind::Sign {
+                    format!("我已核对以上申请内容，同意以{}签署《{}》", svc::signatures::what(item.subject), m.name)
+                } else {
+                    String::new()
+                },
+                signed: values.contains_key(&svc::signatures::consent_key(&m.id)),
+                signature: None,
             }
         })
         .collect()
@@ -531,13 +544,26 @@ async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: FormErrors)
     for (m, n) in &app.licenses {
         lics.insert(m.clone(), store::services::licenses::get(&mut conn, n).await?);
     }
+    let signed = svc::signatures::of_application(&mut conn, &app.id).await?;
+    let signer = svc::signatures::key_of(&mut conn, &app.subject).await?;
     drop(conn);
     let from: BTreeMap<String, String> = app
         .sources
         .iter()
         .map(|(k, i)| (k.clone(), cfg.services.interface(i).map(|i| i.name.clone()).unwrap_or_default()))
         .collect();
-    let materials = material_views(cfg, &item, &app.form, &from, &lics);
+    let mut materials = material_views(cfg, &item, &app.form, &from, &lics);
+    for m in &mut materials {
+        // `signed` is newest round first per material.
+        if let Some(sig) = signed.iter().find(|s| s.material == m.id) {
+            m.signature = Some((
+                signer.as_ref().map(|k| k.image.clone()).unwrap_or_default(),
+                sig.signer_name.clone(),
+                crate::layout::fmt_millis(&Some(sig.signed_at)),
+                sig.digest.clone(),
+            ));
+        }
+    }
     let target = |t: &str| item.material(t).map(|m| m.name.clone()).unwrap_or(t.to_string());
     let notices = wf
         .instance
@@ -741,7 +767,18 @@ async fn resubmit(ctx: RequestCtx, Path(id): Path<String>, mp: Multipart) -> Pag
     let cal = state.calendar();
     let rt = Runtime { cfg: &state.config(), cal: &cal };
     let mut tx = state.db.begin().await?;
-    let r = svc::resubmit(&mut tx, &rt, state.clock.now(), &id, &actor_of(p), &typed, &uploads, &ctx.ip).await;
+    let r = svc::resubmit(
+        &mut tx,
+        &rt,
+        state.clock.now(),
+        &id,
+        &actor_of(p),
+        &typed,
+        &uploads,
+        &ctx.ip,
+        state.seal_key.as_deref(),
+    )
+    .await;
     finish(&ctx, &id, tx, r, "已提交补正，审核继续。").await
 }
 

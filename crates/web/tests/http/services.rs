@@ -429,3 +429,75 @@ async fn the_data_owner_imports_a_file_all_or_none_and_only_into_its_own_interfa
     let (s, _, _) = send("sw.tax", format!("主体标识\n{uscc}\n")).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_enterprise_seals_its_application_and_the_check_fails_once_a_signed_value_changes() {
+    let app = spawn_app().await;
+    let login = app.login_of("enterprise").await;
+    let ent = app.login(&login).await;
+    let item = "/services/items/SCJG-DJ-002";
+    let form = ent.get(item).await.body;
+    assert!(form.contains("同意以企业电子印章签署《申请书电子签章（企业电子印章）》"), "{form}");
+    let mut fields = vec![
+        ("f_name", input_value(&form, "name")),
+        ("f_uscc", input_value(&form, "uscc")),
+        ("f_reason", "决议解散".to_string()),
+        ("f_commit", "同意".to_string()),
+    ];
+    // Not ticked: refused beside the material.
+    let r = post_multipart(&ent, item, item, &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("请确认以企业电子印章签署“申请书电子签章（企业电子印章）”"), "{}", r.body);
+    fields.push(("f_sign.seal", "同意".to_string()));
+    let r = post_multipart(&ent, item, item, &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = r.location.unwrap();
+    let mine = ent.get(&page).await.body;
+    assert!(mine.contains("<div class=\"seal\"><svg"), "the seal picture is shown: {mine}");
+    assert!(mine.contains("签署，SM3"), "{mine}");
+
+    // The reviewer's one-click verification checks the seal against the values held.
+    let rev = app.login("shichang").await;
+    rev.submit(&page, &format!("{page}/verify"), &[]).await;
+    let shown = rev.get(&page).await.body;
+    let row = shown.split("企业电子印章验签</td>").nth(1).expect("a signature row");
+    assert!(row.contains("SM2 验签通过") && row.contains("通过"), "{row}");
+
+    // Returned and corrected: the applicant signs again (round 1), and it still verifies.
+    let r = rev
+        .submit(
+            &page,
+            &format!("{page}/decide"),
+            &[("action", "return"), ("target", "application"), ("note_application", "注销原因请选择“其他”并说明")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    fields[2] = ("f_reason", "其他".to_string());
+    let r = post_multipart(&ent, &page, &format!("{page}/resubmit"), &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let id = page.rsplit('/').next().unwrap();
+    let rounds: Vec<i64> =
+        sqlx::query_scalar("SELECT round FROM svc_signatures WHERE application_id = $1 ORDER BY round")
+            .bind(id)
+            .fetch_all(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(rounds, vec![0, 1]);
+    rev.submit(&page, &format!("{page}/verify"), &[]).await;
+    assert!(rev.get(&page).await.body.contains("项全部一致"));
+
+    // A signed value changed behind the platform's back fails the check.
+    let mut tx = app.state.db.begin().await.unwrap();
+    sqlx::query("UPDATE svc_applications SET form = REPLACE(form, '其他', '决议解散') WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    rev.submit(&page, &format!("{page}/verify"), &[]).await;
+    let shown = rev.get(&page).await.body;
+    let row = shown.split("企业电子印章验签</td>").nth(1).expect("a signature row");
+    assert!(row.contains("申请内容在签名后被改动"), "{row}");
+    let actions: Vec<String> = app.audit_actions().await.into_iter().map(|a| a.0).collect();
+    assert!(actions.iter().any(|a| a == "signer.create"));
+}
