@@ -86,6 +86,8 @@ pub enum MaterialKind {
     /// 四电 (e-seal / e-signature): the applicant signs the application with the subject's
     /// key on the platform — an enterprise's e-seal, a person's e-signature.
     Sign,
+    /// 四电 (e-archive): satisfied by the subject's archived, approved case of another item.
+    Archive,
 }
 
 impl MaterialKind {
@@ -99,6 +101,7 @@ impl MaterialKind {
             MaterialKind::License => "license",
             MaterialKind::Upload => "upload",
             MaterialKind::Sign => "sign",
+            MaterialKind::Archive => "archive",
         }
     }
 
@@ -113,6 +116,7 @@ impl MaterialKind {
             MaterialKind::License => "电子证照",
             MaterialKind::Upload => "上传",
             MaterialKind::Sign => "电子签章（签名）",
+            MaterialKind::Archive => "电子档案",
         }
     }
 }
@@ -212,6 +216,9 @@ pub struct ItemMaterial {
     pub fields: Vec<FormField>,
     #[serde(default)]
     pub license: Option<String>,
+    /// For an e-archive material: the item whose approved case it takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive_item: Option<String>,
 }
 
 /// A service item (事项).
@@ -369,6 +376,19 @@ pub fn check_item(s: &Services, dept: &dyn Fn(&str) -> bool, it: &Item) -> Vec<I
             MaterialKind::Form | MaterialKind::Data if m.fields.is_empty() => {
                 bad(at, None, "fields", format!("“{}”至少需要一个字段", m.name))
             }
+            MaterialKind::Archive => match m.archive_item.as_deref().and_then(|c| s.item(c)) {
+                None => bad(at, None, "archive_item", format!("“{}”须选择档案来源事项", m.name)),
+                Some(a) if a.code == it.code => {
+                    bad(at, None, "archive_item", format!("“{}”不能取本事项自己的档案", m.name))
+                }
+                Some(a) if a.subject != it.subject => {
+                    bad(at, None, "archive_item", format!("“{}”的申请对象与本事项不符", a.name))
+                }
+                Some(_) if !m.fields.is_empty() => {
+                    bad(at, None, "fields", format!("“{}”是电子档案材料，不应有字段", m.name))
+                }
+                Some(_) => {}
+            },
             MaterialKind::Upload | MaterialKind::Sign if !m.fields.is_empty() => {
                 bad(at, None, "fields", format!("“{}”是{}材料，不应有字段", m.name, m.kind.label()))
             }
@@ -462,6 +482,9 @@ pub fn changes(old: &Item, new: &Item, s: &Services) -> Vec<String> {
         }
         if o.license != m.license {
             what.push("证照类型调整".to_string());
+        }
+        if o.archive_item != m.archive_item {
+            what.push("档案来源事项调整".to_string());
         }
         for f in &m.fields {
             match o.fields.iter().find(|x| x.key == f.key) {

@@ -24,7 +24,7 @@ fn shipped_config_is_valid() {
     assert!(items.len() >= 30, "{}", items.len());
     let depts: std::collections::BTreeSet<&str> = items.iter().map(|i| i.department.as_str()).collect();
     assert!(depts.len() >= 8, "{depts:?}");
-    for k in [K::Form, K::Data, K::License, K::Upload] {
+    for k in [K::Form, K::Data, K::License, K::Archive, K::Sign, K::Upload] {
         assert!(items.iter().any(|i| i.materials.iter().any(|m| m.kind == k)), "{k:?}");
     }
     assert!(items.iter().filter(|i| i.one_click()).count() >= 15);
@@ -178,6 +178,7 @@ fn an_edit_is_checked_like_the_files_with_every_problem_placed() {
         name: "补充说明".into(),
         kind: MaterialKind::Data,
         license: None,
+        archive_item: None,
         fields: vec![
             FormField {
                 key: "Bad Key".into(),

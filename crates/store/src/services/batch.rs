@@ -40,12 +40,24 @@ pub struct Prepared {
     signatures: Vec<Signature>,
 }
 
-/// Subject → (records by interface, valid licenses as (type, number) newest first).
-type SubjectData = HashMap<String, (HashMap<String, Map<String, Json>>, Vec<(String, String)>)>;
+/// What the platform holds for a subject.
+#[derive(Default)]
+pub(super) struct Held {
+    /// Shared-data records by interface.
+    pub records: HashMap<String, Map<String, Json>>,
+    /// Valid licenses as (type, number), newest first.
+    pub licenses: Vec<(String, String)>,
+    /// Archived approved cases as (item, application id), newest first.
+    pub archives: Vec<(String, String)>,
+}
 
-/// The query for the records (all interfaces) and valid licenses of several subjects, as
-/// rows (kind 'r' or 'l', subject, interface or license type, data or number, order). Subjects
-/// are canonical identifiers (checked), written as literals: one text for any number of them.
+/// Subject → what is held for it.
+type SubjectData = HashMap<String, Held>;
+
+/// The query for the records (all interfaces), valid licenses and archived approved cases of
+/// several subjects, as rows (kind 'r', 'l' or 'a', subject, interface, license type or item,
+/// data, number or application, order). Subjects are canonical identifiers (checked), written
+/// as literals: one text for any number of them.
 fn subjects_sql(subjects: &[&str], now: OffsetDateTime) -> String {
     let list: Vec<String> = subjects.iter().map(|s| Value::from(*s).literal()).collect();
     let list = list.join(", ");
@@ -54,6 +66,8 @@ fn subjects_sql(subjects: &[&str], now: OffsetDateTime) -> String {
          UNION ALL
          SELECT 'l', holder_id, type, number, issued_at FROM licenses WHERE holder_id IN ({list}) AND revoked_at IS NULL
             AND (valid_to IS NULL OR valid_to > {})
+         UNION ALL
+         SELECT 'a', subject, item, application_id, archived_at FROM svc_archive WHERE subject IN ({list}) AND approved = 1
          ORDER BY 5 DESC",
         to_millis(now)
     )
@@ -61,10 +75,12 @@ fn subjects_sql(subjects: &[&str], now: OffsetDateTime) -> String {
 
 fn add_subject_row(out: &mut SubjectData, k: &str, s: String, a: String, b: String) {
     let e = out.entry(s).or_default();
-    if k == "r" {
-        e.0.insert(a, serde_json::from_str(&b).unwrap_or_default());
-    } else {
-        e.1.push((a, b));
+    match k {
+        "r" => {
+            e.records.insert(a, serde_json::from_str(&b).unwrap_or_default());
+        }
+        "l" => e.licenses.push((a, b)),
+        _ => e.archives.push((a, b)),
     }
 }
 
@@ -94,12 +110,8 @@ fn subjects_data_direct(tx: &DirectTx<'_>, subjects: &[&str], now: OffsetDateTim
     Ok(out)
 }
 
-/// One subject's records and valid licenses.
-pub(super) async fn subject_data(
-    conn: &mut Conn,
-    subject: &str,
-    now: OffsetDateTime,
-) -> Result<(HashMap<String, Map<String, Json>>, Vec<(String, String)>)> {
+/// What is held for one subject.
+pub(super) async fn subject_data(conn: &mut Conn, subject: &str, now: OffsetDateTime) -> Result<Held> {
     Ok(subjects_data(conn, &[subject], now).await?.remove(subject).unwrap_or_default())
 }
 
@@ -113,14 +125,15 @@ pub(super) struct Assembled {
 }
 
 /// Typed values for form fields, data fields from the source (never typed), a held license
-/// for each license material; each interface read counts as one call.
+/// for each license material, the newest archived case for each e-archive material (its
+/// application id, kept beside the license numbers); each interface read counts as one call.
 pub(super) fn assemble(
     cfg: &CityConfig,
     item: &Item,
-    records: &HashMap<String, Map<String, Json>>,
-    held: &[(String, String)],
+    held: &Held,
     typed: &BTreeMap<String, String>,
 ) -> Result<Assembled> {
+    let records = &held.records;
     let (mut form, mut sources, mut lics) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     let mut used: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (m, f) in item.fields() {
@@ -141,9 +154,24 @@ pub(super) fn assemble(
         };
         form.insert(f.key.clone(), v);
     }
+    for m in item.materials.iter().filter(|m| m.kind == MaterialKind::Archive) {
+        let from = m.archive_item.as_deref().unwrap_or_default();
+        match held.archives.iter().find(|a| a.0 == from) {
+            Some(a) => {
+                lics.insert(m.id.clone(), a.1.clone());
+            }
+            None => {
+                let name = cfg.services.item(from).map(|i| i.name.as_str()).unwrap_or(from);
+                return Err(StoreError::invalid(
+                    &m.id,
+                    format!("没有已办结的“{name}”电子档案，无法自动提供“{}”", m.name),
+                ));
+            }
+        }
+    }
     for m in item.materials.iter().filter(|m| m.kind == MaterialKind::License) {
         let t = m.license.as_deref().unwrap_or_default();
-        match held.iter().find(|l| l.0 == t) {
+        match held.licenses.iter().find(|l| l.0 == t) {
             Some(l) => {
                 lics.insert(m.id.clone(), l.1.clone());
             }
@@ -298,8 +326,8 @@ fn prepare_with(cfg: &CityConfig, data: &SubjectData, batch: Vec<Checked>) -> Re
             out.push(Err(StoreError::conflict("item", "该事项的材料或时限刚刚调整，请刷新页面后重新提交")));
             continue;
         }
-        let (records, held) = data.get(&c.subject).unwrap_or(&empty);
-        out.push(assemble(cfg, item, records, held, &c.typed).map(|a| Prepared {
+        let held = data.get(&c.subject).unwrap_or(&empty);
+        out.push(assemble(cfg, item, held, &c.typed).map(|a| Prepared {
             id: new_id(),
             item: item.code.clone(),
             title: format!("{}（{}）", item.name, c.subject_name),

@@ -40,6 +40,59 @@ pub struct Prefilled {
     /// Field key → the interface's name.
     pub from: BTreeMap<String, String>,
     pub licenses: BTreeMap<String, Option<License>>,
+    /// The archived case satisfying each e-archive material.
+    pub archives: BTreeMap<String, Option<ArchiveRef>>,
+}
+
+/// An archived case (电子档案) as a material refers to it.
+#[derive(Debug, Clone)]
+pub struct ArchiveRef {
+    pub application_id: String,
+    pub item: String,
+    pub subject: String,
+    pub approved: bool,
+    pub archived_at: i64,
+    pub digest: String,
+    /// The stored manifest still hashes to the stored digest.
+    pub intact: bool,
+}
+
+fn archive_ref(r: &sqlx::any::AnyRow) -> Result<ArchiveRef> {
+    let manifest: String = r.try_get("manifest")?;
+    let digest: String = r.try_get("digest")?;
+    Ok(ArchiveRef {
+        intact: hex::encode(domain::crypto::sm3(manifest.as_bytes())) == digest,
+        application_id: r.try_get("application_id")?,
+        item: r.try_get("item")?,
+        subject: r.try_get("subject")?,
+        approved: r.try_get::<i64, _>("approved")? != 0,
+        archived_at: r.try_get("archived_at")?,
+        digest,
+    })
+}
+
+const ARCHIVE_COLUMNS: &str = "application_id, item, subject, approved, archived_at, digest, manifest";
+
+/// The subject's newest archived approved case of `item`.
+pub async fn archive_of(conn: &mut Conn, subject: &str, item: &str) -> Result<Option<ArchiveRef>> {
+    let r = sqlx::query(&format!(
+        "SELECT {ARCHIVE_COLUMNS} FROM svc_archive WHERE subject = $1 AND item = $2 AND approved = 1
+         ORDER BY archived_at DESC LIMIT 1"
+    ))
+    .bind(subject)
+    .bind(item)
+    .fetch_optional(&mut *conn)
+    .await?;
+    r.as_ref().map(archive_ref).transpose()
+}
+
+/// An archived case by its application.
+pub async fn archive_by_application(conn: &mut Conn, id: &str) -> Result<Option<ArchiveRef>> {
+    let r = sqlx::query(&format!("SELECT {ARCHIVE_COLUMNS} FROM svc_archive WHERE application_id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    r.as_ref().map(archive_ref).transpose()
 }
 
 /// Looks up every sourced field (one call per interface, logged) and the licenses held.
@@ -55,6 +108,10 @@ pub async fn prefill(
     for m in item.materials.iter().filter(|m| m.kind == MaterialKind::License) {
         let t = m.license.as_deref().unwrap_or_default();
         out.licenses.insert(m.id.clone(), licenses::valid_of(conn, subject, t, now).await?);
+    }
+    for m in item.materials.iter().filter(|m| m.kind == MaterialKind::Archive) {
+        let from = m.archive_item.as_deref().unwrap_or_default();
+        out.archives.insert(m.id.clone(), archive_of(conn, subject, from).await?);
     }
     Ok(out)
 }
@@ -373,6 +430,27 @@ pub async fn verify(
             note: v.problems.join("；"),
         });
     }
+    for m in item.materials.iter().filter(|m| m.kind == MaterialKind::Archive) {
+        let id = app.licenses.get(&m.id).cloned().unwrap_or_default();
+        let a = archive_by_application(conn, &id).await?;
+        let from = m.archive_item.as_deref().unwrap_or_default();
+        let (ok, note) = match &a {
+            None => (false, "电子档案库中没有该档案".to_string()),
+            Some(a) if a.subject != app.subject => (false, "档案不属于申请主体".to_string()),
+            Some(a) if a.item != from || !a.approved => (false, "档案不是所需事项的准予办结案件".to_string()),
+            Some(a) if !a.intact => (false, "档案内容与归档摘要不一致（档案被改动）".to_string()),
+            Some(_) => (true, String::new()),
+        };
+        rows.push(CheckRow {
+            material: m.name.clone(),
+            label: "电子档案".into(),
+            submitted: format!("{}（申请 {id}）", cfg.services.item(from).map(|i| i.name.as_str()).unwrap_or(from)),
+            authoritative: a.map(|a| format!("SM3 {}…", &a.digest[..16])).unwrap_or_default(),
+            source: "电子档案库".into(),
+            ok,
+            note,
+        });
+    }
     let signed = signatures::of_application(conn, &app.id).await?;
     let key = signatures::key_of(conn, &app.subject).await?;
     for m in item.materials.iter().filter(|m| m.kind == MaterialKind::Sign) {
@@ -586,13 +664,19 @@ async fn archive(conn: &mut Conn, now: OffsetDateTime, app: &SvcApp, result: Opt
     });
     let text = domain::crypto::canonical_json(&manifest);
     let digest = hex::encode(domain::crypto::sm3(text.as_bytes()));
-    sqlx::query("INSERT INTO svc_archive (application_id, archived_at, manifest, digest) VALUES ($1, $2, $3, $4)")
-        .bind(&app.id)
-        .bind(to_millis(now))
-        .bind(&text)
-        .bind(&digest)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO svc_archive (application_id, archived_at, manifest, digest, subject, item, approved)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&app.id)
+    .bind(to_millis(now))
+    .bind(&text)
+    .bind(&digest)
+    .bind(&app.subject)
+    .bind(&app.item)
+    .bind(i64::from(result.is_some()))
+    .execute(&mut *conn)
+    .await?;
     audit::append(
         conn,
         now,
@@ -638,8 +722,8 @@ pub async fn resubmit(
         return Err(StoreError::invalid(&k, msg));
     }
     signatures::need_key(item, master)?;
-    let (records, held) = batch::subject_data(conn, &app.subject, now).await?;
-    let batch::Assembled { form, lics, calls, .. } = batch::assemble(cfg, item, &records, &held, typed)?;
+    let held = batch::subject_data(conn, &app.subject, now).await?;
+    let batch::Assembled { form, lics, calls, .. } = batch::assemble(cfg, item, &held, typed)?;
     let rows = batch::call_rows(&calls, to_millis(now), who, &app.subject, id);
     crate::sql::insert_rows(conn, batch::CALL_INSERT, "", &rows).await?;
     let mut changed: Vec<String> = item

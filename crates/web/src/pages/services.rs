@@ -182,6 +182,8 @@ struct MaterialView {
     signed: bool,
     /// The newest signature on the application: (picture, signer, when, digest).
     signature: Option<(String, String, String, String)>,
+    /// For e-archive materials: the archived case (application id, item name, when, digest).
+    archive: Option<(String, String, String, String)>,
 }
 
 fn ty_name(t: FieldType) -> &'static str {
@@ -201,6 +203,7 @@ fn material_views(
     values: &BTreeMap<String, String>,
     from: &BTreeMap<String, String>,
     lics: &BTreeMap<String, Option<License>>,
+    archives: &BTreeMap<String, Option<svc::ArchiveRef>>,
 ) -> Vec<MaterialView> {
     item.materials
         .iter()
@@ -226,6 +229,16 @@ fn material_views(
             let tname = m.license.as_deref().and_then(|t| cfg.services.license_type(t)).map(|t| t.name.clone());
             let license =
                 lics.get(&m.id).and_then(|l| l.as_ref()).map(|l| (l.number.clone(), l.title.clone(), l.source.clone()));
+            let from_item = m.archive_item.as_deref().unwrap_or_default();
+            let from_name = cfg.services.item(from_item).map(|i| i.name.clone()).unwrap_or(from_item.to_string());
+            let archive = archives.get(&m.id).and_then(|a| a.as_ref()).map(|a| {
+                (
+                    a.application_id.clone(),
+                    from_name.clone(),
+                    crate::layout::fmt_millis(&Some(a.archived_at)),
+                    a.digest.clone(),
+                )
+            });
             MaterialView {
                 id: m.id.clone(),
                 name: m.name.clone(),
@@ -233,9 +246,12 @@ fn material_views(
                 fields,
                 missing: if m.kind == MaterialKind::License && license.is_none() {
                     format!("名下没有有效的{}", tname.unwrap_or_default())
+                } else if m.kind == MaterialKind::Archive && archive.is_none() {
+                    format!("没有已办结的“{from_name}”电子档案")
                 } else {
                     String::new()
                 },
+                archive,
                 license,
                 upload: m.kind == MaterialKind::Upload,
                 sign: if m.kind == MaterialKind::Sign {
@@ -281,7 +297,8 @@ async fn show_item(
     if let Some(why) = state.suspended(code) {
         cannot = format!("该事项暂停受理：{why}");
     }
-    let (mut values, mut from, mut lics) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    let (mut values, mut from, mut lics, mut archives) =
+        (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     match subject_of(p, item) {
         Ok((subject, _)) if cannot.is_empty() => {
             // Prefilling reads the applicant's own records: logged like any call.
@@ -295,7 +312,7 @@ async fn show_item(
             };
             let pre = svc::prefill(&mut tx, state.clock.now(), cfg, item, &subject, &caller).await?;
             tx.commit().await?;
-            (values, from, lics) = (pre.values, pre.from, pre.licenses);
+            (values, from, lics, archives) = (pre.values, pre.from, pre.licenses, pre.archives);
         }
         Ok(_) => {}
         Err(m) => cannot = m,
@@ -305,7 +322,7 @@ async fn show_item(
             values.insert(k.clone(), v.clone());
         }
     }
-    let materials = material_views(cfg, item, &values, &from, &lics);
+    let materials = material_views(cfg, item, &values, &from, &lics, &archives);
     let bad = !errors.is_empty();
     let mut r = render(ItemPage {
         layout: Layout::new(ctx, &cfg.city.name, &item.name, "/services"),
@@ -541,8 +558,14 @@ async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: FormErrors)
     let wf = store::workflow::get(&state.db, cfg, &app.id).await?;
     let mut lics = BTreeMap::new();
     let mut conn = state.db.reader().acquire().await.map_err(store::StoreError::from)?;
+    let mut archives = BTreeMap::new();
     for (m, n) in &app.licenses {
-        lics.insert(m.clone(), store::services::licenses::get(&mut conn, n).await?);
+        // Beside license numbers, e-archive materials hold the archived application's id.
+        if item.material(m).is_some_and(|m| m.kind == MaterialKind::Archive) {
+            archives.insert(m.clone(), svc::archive_by_application(&mut conn, n).await?);
+        } else {
+            lics.insert(m.clone(), store::services::licenses::get(&mut conn, n).await?);
+        }
     }
     let signed = svc::signatures::of_application(&mut conn, &app.id).await?;
     let signer = svc::signatures::key_of(&mut conn, &app.subject).await?;
@@ -552,7 +575,7 @@ async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: FormErrors)
         .iter()
         .map(|(k, i)| (k.clone(), cfg.services.interface(i).map(|i| i.name.clone()).unwrap_or_default()))
         .collect();
-    let mut materials = material_views(cfg, &item, &app.form, &from, &lics);
+    let mut materials = material_views(cfg, &item, &app.form, &from, &lics, &archives);
     for m in &mut materials {
         // `signed` is newest round first per material.
         if let Some(sig) = signed.iter().find(|s| s.material == m.id) {

@@ -501,3 +501,96 @@ async fn an_enterprise_seals_its_application_and_the_check_fails_once_a_signed_v
     let actions: Vec<String> = app.audit_actions().await.into_iter().map(|a| a.0).collect();
     assert!(actions.iter().any(|a| a == "signer.create"));
 }
+
+/// Submits an item's form with one file, as the browser does.
+async fn apply_with_file(c: &Client, item: &str, fields: &[(&str, String)], file: (&str, &str)) -> Page {
+    let token = c.get(item).await.csrf();
+    let mut f = reqwest::multipart::Form::new().text("_csrf", token);
+    for (k, v) in fields {
+        f = f.text(k.to_string(), v.clone());
+    }
+    f = f.part(
+        format!("file_{}", file.0),
+        reqwest::multipart::Part::bytes(b"%PDF-1.4 demo".to_vec()).file_name(file.1.to_string()),
+    );
+    let r = c.http.post(format!("{}{item}", c.base)).multipart(f).send().await.unwrap();
+    let (status, location) = (r.status(), r.headers().get("location").map(|v| v.to_str().unwrap().to_string()));
+    Page { status, body: r.text().await.unwrap(), location, headers: Default::default() }
+}
+
+#[tokio::test]
+async fn an_approved_case_is_taken_from_the_e_archive_and_a_changed_archive_fails_the_check() {
+    let app = spawn_app().await;
+    let login = app.login_of("enterprise").await;
+    let ent = app.login(&login).await;
+    // Before any construction permit, the filing cannot take one from the archive.
+    let filing = "/services/items/ZJ-BA-001";
+    let form = ent.get(filing).await.body;
+    assert!(form.contains("没有已办结的“建筑工程施工许可证核发”电子档案"), "{form}");
+
+    // The permit is applied for and approved: its case is archived.
+    let permit = "/services/items/ZJ-XK-001";
+    let pform = ent.get(permit).await.body;
+    let r = apply_with_file(
+        &ent,
+        permit,
+        &[
+            ("f_name", input_value(&pform, "name")),
+            ("f_project_name", "亳州市某某小区 1# 楼".into()),
+            ("f_project_address", "谯城区汤王大道 88 号".into()),
+            ("f_contract_price", "12000000".into()),
+            ("f_commit", "同意".into()),
+        ],
+        ("drawings", "审查合格书.pdf"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let permit_page = r.location.unwrap();
+    let permit_id = permit_page.rsplit('/').next().unwrap().to_string();
+    let rev = app.login("zhujian").await;
+    let r =
+        rev.submit(&permit_page, &format!("{permit_page}/decide"), &[("action", "approve"), ("comment", "同意")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // Now the filing's form links the archived case instead of asking for copies.
+    let form = ent.get(filing).await.body;
+    assert!(form.contains("已关联电子档案：建筑工程施工许可证核发") && form.contains(&permit_id), "{form}");
+    let r = apply_with_file(
+        &ent,
+        filing,
+        &[
+            ("f_name", input_value(&form, "name")),
+            ("f_project_name", "亳州市某某小区 1# 楼".into()),
+            ("f_accepted_on", "2026-11-20".into()),
+        ],
+        ("report", "竣工验收报告.pdf"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = r.location.unwrap();
+    rev.submit(&page, &format!("{page}/verify"), &[]).await;
+    let shown = rev.get(&page).await.body;
+    let row = shown.split("<td>电子档案</td>").nth(1).expect("an archive row");
+    assert!(row.contains(&permit_id) && row.contains("badge ok"), "{row}");
+
+    // The archive is append-only; someone who drops the guard and edits it is caught.
+    let mut tx = app.state.db.begin().await.unwrap();
+    let refused = sqlx::query("UPDATE svc_archive SET manifest = manifest || ' ' WHERE application_id = $1")
+        .bind(&permit_id)
+        .execute(&mut *tx)
+        .await;
+    assert!(refused.is_err(), "the archive refuses changes");
+    drop(tx);
+    let mut tx = app.state.db.begin().await.unwrap();
+    sqlx::query("DROP TRIGGER svc_archive_no_update").execute(&mut *tx).await.unwrap();
+    sqlx::query("UPDATE svc_archive SET manifest = REPLACE(manifest, '12000000', '1200000') WHERE application_id = $1")
+        .bind(&permit_id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    rev.submit(&page, &format!("{page}/verify"), &[]).await;
+    let shown = rev.get(&page).await.body;
+    let row = shown.split("<td>电子档案</td>").nth(1).expect("an archive row");
+    assert!(row.contains("档案内容与归档摘要不一致"), "{row}");
+}

@@ -61,6 +61,7 @@ struct MatRow {
     name: String,
     kind: String,
     license: String,
+    archive: String,
     remove: bool,
     fields: Vec<FieldRow>,
 }
@@ -95,6 +96,7 @@ impl ItemForm {
                     name: m.name.clone(),
                     kind: m.kind.code().into(),
                     license: m.license.clone().unwrap_or_default(),
+                    archive: m.archive_item.clone().unwrap_or_default(),
                     remove: false,
                     fields: m
                         .fields
@@ -124,6 +126,7 @@ impl ItemForm {
                     name: f.get(&p("name")),
                     kind: f.get(&p("kind")),
                     license: f.get(&p("license")),
+                    archive: f.get(&p("archive")),
                     remove: f.checked(&p("remove")),
                     fields: (0..count(&p("fields")))
                         .map(|j| {
@@ -278,6 +281,7 @@ fn build(form: &ItemForm, current: &Item, taken: &[String], version: u32) -> (It
             kind,
             fields,
             license: (kind == MaterialKind::License && !m.license.is_empty()).then(|| m.license.clone()),
+            archive_item: (kind == MaterialKind::Archive && !m.archive.is_empty()).then(|| m.archive.clone()),
         });
     }
     let item = Item {
@@ -327,6 +331,7 @@ struct MatView {
     with_fields: bool,
     kinds: Vec<Opt>,
     licenses: Vec<Opt>,
+    archives: Vec<Opt>,
     fields: Vec<FieldView>,
 }
 
@@ -385,6 +390,14 @@ async fn page(ctx: &RequestCtx, code: &str, form: ItemForm, errors: FormErrors) 
             i.fields.iter().map(move |f| (format!("{}.{}", i.code, f.key), format!("{} · {}", i.name, f.label)))
         }))
         .collect();
+    let archive_list: Vec<(String, String)> = std::iter::once((String::new(), "（不适用）".to_string()))
+        .chain(
+            s.items
+                .iter()
+                .filter(|i| i.subject == subject && i.code != item.code)
+                .map(|i| (i.code.clone(), format!("{}（{}）", i.name, i.code))),
+        )
+        .collect();
     let kind_list = || MaterialKind::ALL.iter().map(|k| (k.code().to_string(), k.label().to_string()));
     let type_list = || FieldType::ALL.iter().map(|t| (t.code().to_string(), t.label().to_string()));
     let errs_at = |prefix: &str, except: Option<&str>| -> Vec<String> {
@@ -408,6 +421,7 @@ async fn page(ctx: &RequestCtx, code: &str, form: ItemForm, errors: FormErrors) 
                 || !m.fields.iter().all(blank_field),
             kinds: opts(kind_list(), &m.kind),
             licenses: opts(license_list.clone(), &m.license),
+            archives: opts(archive_list.clone(), &m.archive),
             fields: m
                 .fields
                 .iter()
