@@ -4,6 +4,7 @@ use crate::state::AppState;
 use domain::clock::{CHINA, Clock};
 use std::sync::Arc;
 use store::jobs::{HandlerFuture, Job, JobHandler, JobRunner, enqueue};
+use store::services::exchange::ROLLUP_JOB as ROLLUP;
 use store::{Db, Tx};
 use time::{Duration, OffsetDateTime, Time};
 
@@ -65,6 +66,28 @@ impl JobHandler for LocationPurge {
             Ok(())
         })
     }
+}
+
+/// Rolls the data-exchange call log up into daily counts (`dx_call_days`) every night, so the
+/// all-time counts on 共享数据 and 申报统计 stay cheap; then schedules the next night.
+pub struct CallsRollup;
+
+impl JobHandler for CallsRollup {
+    fn handle<'a>(&'a self, tx: &'a mut Tx, _job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let added = store::services::exchange::roll_up_calls(tx, now).await.map_err(|e| e.to_string())?;
+            tracing::info!(added, "interface calls rolled up");
+            let next = next_night(now);
+            enqueue(tx, now, ROLLUP, &serde_json::json!({}), next, Some(&rollup_key(next)))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        })
+    }
+}
+
+fn rollup_key(at: OffsetDateTime) -> String {
+    format!("{ROLLUP}:{}", at.to_offset(CHINA).date())
 }
 
 pub const OFFLINE_CHECK: &str = "supervision.offline";
@@ -198,6 +221,7 @@ pub async fn setup(runner: &mut JobRunner, state: &AppState, clock: &Arc<dyn Clo
     runner.register(store::supervision::TASK_DUE_JOB, Arc::new(TaskDue { state: state.clone() }));
     runner.register(store::services::xrequests::DUE_JOB, Arc::new(XRequestDue { state: state.clone() }));
     runner.register(OFFLINE_CHECK, Arc::new(OfflineCheck { state: state.clone() }));
+    runner.register(ROLLUP, Arc::new(CallsRollup));
     let now = clock.now();
     let next = next_night(now);
     let mut tx = db.begin().await?;
@@ -208,6 +232,8 @@ pub async fn setup(runner: &mut JobRunner, state: &AppState, clock: &Arc<dyn Clo
     enqueue(&mut tx, now, store::alerts::EVALUATE_JOB, &serde_json::json!({}), eval_at, Some(&key)).await?;
     let key = format!("{LOCATION_PURGE}:{}", next.to_offset(CHINA).date());
     enqueue(&mut tx, now, LOCATION_PURGE, &serde_json::json!({}), next, Some(&key)).await?;
+    // The call roll-up runs at start (whatever earlier nights missed) and then nightly.
+    enqueue(&mut tx, now, ROLLUP, &serde_json::json!({}), now, Some(&format!("{ROLLUP}:start:{now}"))).await?;
     let quarter = next_quarter(now);
     enqueue(&mut tx, now, OFFLINE_CHECK, &serde_json::json!({}), quarter, Some(&offline_key(quarter))).await?;
     tx.commit().await?;

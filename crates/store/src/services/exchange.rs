@@ -264,18 +264,52 @@ pub async fn recent_calls(db: &Db, interface: Option<&str>, limit: i64) -> Resul
     Ok(rows)
 }
 
-/// Per interface in [from, to): (calls, calls that found a record); and records held.
-pub async fn call_counts(
+pub const ROLLUP_JOB: &str = "services.calls_rollup";
+
+const DAY_MS: i64 = 86_400_000;
+const CHINA_MS: i64 = 8 * 3_600_000;
+
+/// Adds the calls made before the start of today (China time) and not yet rolled up to the
+/// daily counts; returns how many calls it added. Idempotent: the boundary moves with them.
+pub async fn roll_up_calls(conn: &mut Conn, now: OffsetDateTime) -> Result<i64> {
+    let today = (to_millis(now) + CHINA_MS).div_euclid(DAY_MS) * DAY_MS - CHINA_MS;
+    let upto: i64 = sqlx::query_scalar("SELECT upto FROM dx_rollup WHERE id = 1").fetch_one(&mut *conn).await?;
+    if upto >= today {
+        return Ok(0);
+    }
+    let added: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dx_calls WHERE at >= $1 AND at < $2")
+        .bind(upto)
+        .bind(today)
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO dx_call_days (day, interface, calls, found)
+         SELECT (at + 28800000) / 86400000, interface, COUNT(*), SUM(found) FROM dx_calls
+         WHERE at >= $1 AND at < $2 GROUP BY (at + 28800000) / 86400000, interface
+         ON CONFLICT (day, interface) DO UPDATE SET calls = dx_call_days.calls + excluded.calls,
+            found = dx_call_days.found + excluded.found",
+    )
+    .bind(upto)
+    .bind(today)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE dx_rollup SET upto = $1 WHERE id = 1").bind(today).execute(&mut *conn).await?;
+    Ok(added)
+}
+
+/// Per interface, all time: (calls, calls that found a record) — the daily counts plus the
+/// calls since the last roll-up, read in one statement (one snapshot); and records held.
+pub async fn call_totals(
     db: &Db,
-    from: i64,
-    to: i64,
 ) -> Result<(std::collections::HashMap<String, (i64, i64)>, std::collections::HashMap<String, i64>)> {
     let mut calls = std::collections::HashMap::new();
     for r in sqlx::query(
-        "SELECT interface, COUNT(*) AS n, SUM(found) AS f FROM dx_calls WHERE at >= $1 AND at < $2 GROUP BY interface",
+        "SELECT interface, SUM(n) AS n, SUM(f) AS f FROM (
+            SELECT interface, calls AS n, found AS f FROM dx_call_days
+            UNION ALL
+            SELECT interface, 1, found FROM dx_calls WHERE at >= (SELECT upto FROM dx_rollup WHERE id = 1)
+         ) t GROUP BY interface",
     )
-    .bind(from)
-    .bind(to)
     .fetch_all(db.reader())
     .await?
     {
@@ -288,4 +322,78 @@ pub async fn call_counts(
         records.insert(r.try_get("interface")?, r.try_get("n")?);
     }
     Ok((calls, records))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[tokio::test]
+    async fn rolled_up_and_live_calls_add_up_to_the_log() {
+        let (db, _dir) = crate::testing::db().await;
+        let call = |at: OffsetDateTime, iface: &str, found: bool| {
+            vec![
+                SqlValue::from(new_id()),
+                SqlValue::Int(to_millis(at)),
+                SqlValue::from("u"),
+                SqlValue::from("张三"),
+                SqlValue::from(""),
+                SqlValue::from(iface),
+                SqlValue::from("事项办理"),
+                SqlValue::from("91341600MA2TEST01X"),
+                SqlValue::from("name"),
+                SqlValue::Int(i64::from(found)),
+                SqlValue::from(None::<String>),
+            ]
+        };
+        let head = "INSERT INTO dx_calls (id, at, caller_id, caller_name, department, interface, purpose, subject, fields, found, application_id) VALUES";
+        // 23:30 and 00:30 China time fall on different days.
+        let rows = vec![
+            call(datetime!(2026-11-25 15:30 UTC), "a", true),
+            call(datetime!(2026-11-25 16:30 UTC), "a", false),
+            call(datetime!(2026-11-26 02:00 UTC), "b", true),
+            call(datetime!(2026-11-27 01:00 UTC), "a", true),
+        ];
+        let mut tx = db.begin().await.unwrap();
+        crate::sql::insert_rows(&mut tx, head, "", &rows).await.unwrap();
+        tx.commit().await.unwrap();
+        let expect = |a: (i64, i64), b: (i64, i64)| {
+            let mut m = std::collections::HashMap::new();
+            m.insert("a".to_string(), a);
+            m.insert("b".to_string(), b);
+            m
+        };
+        assert_eq!(call_totals(&db).await.unwrap().0, expect((3, 2), (1, 1)), "all live before any roll-up");
+        // On the 27th (China time) the three earlier calls are rolled up, today's stays live.
+        let now = datetime!(2026-11-27 04:00 UTC);
+        let mut tx = db.begin().await.unwrap();
+        assert_eq!(roll_up_calls(&mut tx, now).await.unwrap(), 3);
+        assert_eq!(roll_up_calls(&mut tx, now).await.unwrap(), 0, "idempotent");
+        tx.commit().await.unwrap();
+        let days: Vec<(i64, String, i64)> =
+            sqlx::query_as("SELECT day, interface, calls FROM dx_call_days ORDER BY day, interface")
+                .fetch_all(db.reader())
+                .await
+                .unwrap();
+        let d = |y: time::Date| (y - time::macros::date!(1970 - 01 - 01)).whole_days();
+        assert_eq!(
+            days,
+            vec![
+                (d(time::macros::date!(2026 - 11 - 25)), "a".into(), 1),
+                (d(time::macros::date!(2026 - 11 - 26)), "a".into(), 1),
+                (d(time::macros::date!(2026 - 11 - 26)), "b".into(), 1),
+            ]
+        );
+        assert_eq!(call_totals(&db).await.unwrap().0, expect((3, 2), (1, 1)), "the same totals");
+        // A later call is counted live until the next roll-up.
+        let mut tx = db.begin().await.unwrap();
+        crate::sql::insert_rows(&mut tx, head, "", &[call(datetime!(2026-11-27 05:00 UTC), "b", false)]).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(call_totals(&db).await.unwrap().0, expect((3, 2), (2, 1)));
+        let mut tx = db.begin().await.unwrap();
+        assert_eq!(roll_up_calls(&mut tx, datetime!(2026-11-28 17:00 UTC)).await.unwrap(), 2);
+        tx.commit().await.unwrap();
+        assert_eq!(call_totals(&db).await.unwrap().0, expect((3, 2), (2, 1)));
+    }
 }

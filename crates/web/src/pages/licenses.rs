@@ -194,7 +194,7 @@ async fn exchange(ctx: RequestCtx) -> PageResult {
 
 async fn exchange_page(ctx: &RequestCtx, errors: FormErrors, form_iface: String, form_source: String) -> PageResult {
     let cfg = &ctx.state.config();
-    let (counts, records) = store::services::exchange::call_counts(&ctx.state.db, 0, i64::MAX).await?;
+    let (counts, records) = store::services::exchange::call_totals(&ctx.state.db).await?;
     let lines: Vec<IfaceLine> = cfg
         .services
         .interfaces

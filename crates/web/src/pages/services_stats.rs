@@ -161,7 +161,7 @@ async fn stats(ctx: RequestCtx, Query(q): Query<StatsQuery>) -> PageResult {
         ctx.audit(ctx.entry("services.stats.export", "services", "stats").detail(detail)).await?;
         return Ok(t.into_response(format));
     }
-    let (calls, _) = store::services::exchange::call_counts(&state.db, 0, i64::MAX).await?;
+    let (calls, _) = store::services::exchange::call_totals(&state.db).await?;
     let items_total = cfg.services.items.len();
     let items_one_click = cfg.services.items.iter().filter(|i| i.one_click()).count();
     render(StatsPage {
