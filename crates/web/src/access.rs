@@ -115,6 +115,18 @@ impl RequestCtx {
         self.principal.as_deref().ok_or(AppError::Unauthenticated)
     }
 
+    /// Pushing or importing exchange records into an interface owned by `owner`: any
+    /// interface with `exchange.push` city-wide (对接系统), only the user's own department's
+    /// with it department-wide (the data owner's staff).
+    pub fn may_push_to(&self, owner: &str) -> bool {
+        let Some(p) = self.principal.as_ref() else { return false };
+        match p.scope(domain::auth::perm::EXCHANGE_PUSH) {
+            Some(domain::auth::DataScope::All) => true,
+            Some(_) => p.department_code.as_deref() == Some(owner),
+            None => false,
+        }
+    }
+
     /// The token forms must carry: the session's, or the pre-login cookie's.
     pub fn csrf_token(&self) -> String {
         match (&self.session, &self.anon_csrf) {

@@ -57,7 +57,7 @@ pub async fn push(ctx: RequestCtx, Path(code): Path<String>, body: axum::body::B
     }
     let state = &ctx.state;
     if let Some(i) = state.config().services.interface(&code)
-        && !crate::pages::licenses::may_import(&ctx, &i.owner)
+        && !ctx.may_push_to(&i.owner)
     {
         return Err(AppError::Forbidden(format!("只能推送本部门提供的接口数据（“{}”）", i.name)).into());
     }

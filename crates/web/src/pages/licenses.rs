@@ -237,7 +237,7 @@ async fn exchange_page(ctx: &RequestCtx, errors: FormErrors, form_iface: String,
             .services
             .interfaces
             .iter()
-            .filter(|i| may_import(ctx, &i.owner))
+            .filter(|i| ctx.may_push_to(&i.owner))
             .map(|i| (i.code.clone(), i.name.clone()))
             .collect(),
         errors,
@@ -250,17 +250,6 @@ async fn exchange_page(ctx: &RequestCtx, errors: FormErrors, form_iface: String,
         *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(r)
-}
-
-/// Pushing or importing records: any interface with the permission city-wide (对接系统), only
-/// the user's own department's interfaces with it department-wide (the data owner's staff).
-pub(crate) fn may_import(ctx: &RequestCtx, owner: &str) -> bool {
-    let Some(p) = ctx.principal.as_ref() else { return false };
-    match p.scope(perm::EXCHANGE_PUSH) {
-        Some(DataScope::All) => true,
-        Some(_) => p.department_code.as_deref() == Some(owner),
-        None => false,
-    }
 }
 
 /// Column headers that name the subject (not "统一社会信用代码": that is also a field).
@@ -323,7 +312,7 @@ async fn import(ctx: RequestCtx, mut mp: Multipart) -> PageResult {
     let iface = cfg.services.interface(&code);
     match iface {
         None => errors.add("interface", "请选择数据接口"),
-        Some(i) if !may_import(&ctx, &i.owner) => {
+        Some(i) if !ctx.may_push_to(&i.owner) => {
             return Err(AppError::Forbidden(format!("只能导入本部门提供的接口数据（“{}”）", i.name)).into());
         }
         Some(_) => {}
