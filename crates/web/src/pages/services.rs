@@ -514,6 +514,8 @@ struct AppPage {
     running: bool,
     archive: Option<(String, String)>,
     result_name: String,
+    /// The item's current catalog version (the application keeps its own).
+    current_version: u32,
     errors: FormErrors,
 }
 
@@ -662,6 +664,7 @@ async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: FormErrors)
         is_reviewer: reviewer,
         archive,
         result_name: item.result_name(&cfg.services).to_string(),
+        current_version: cfg.services.item(&app.item).map(|i| i.version).unwrap_or(app.item_version),
         errors,
         item,
         app,

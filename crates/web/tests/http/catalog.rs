@@ -159,6 +159,8 @@ async fn an_administrator_edits_an_item_and_new_applications_follow_while_earlie
     let old = rev.get(&format!("/services/applications/{before}")).await.body;
     let new = rev.get(&format!("/services/applications/{after}")).await.body;
     assert!(!old.contains("食品安全管理员姓名") && new.contains("李四"), "{old}");
+    assert!(old.contains("事项第 1 版：承诺 3 个工作日") && old.contains("已调整为第 2 版"), "{old}");
+    assert!(new.contains("事项第 2 版：承诺 2 个工作日") && !new.contains("已调整为"), "{new}");
     // The earlier application is decided under its own version.
     let page = format!("/services/applications/{before}");
     let r = rev.submit(&page, &format!("{page}/decide"), &[("action", "approve"), ("comment", "符合条件")]).await;
