@@ -396,7 +396,9 @@ pub fn check_item(s: &Services, dept: &dyn Fn(&str) -> bool, it: &Item) -> Vec<I
         }
         for (fi, x) in m.fields.iter().enumerate() {
             let f = Some(fi);
-            if x.key.is_empty() || !x.key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            if x.key.is_empty() {
+                bad(at, f, "key", format!("请填写字段“{}”的标识", x.label));
+            } else if !x.key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
                 bad(at, f, "key", format!("字段标识“{}”只能由小写字母、数字和下划线组成", x.key));
             } else if seen.contains(&x.key.as_str()) {
                 bad(at, f, "key", format!("字段“{}”在事项中重复", x.key));

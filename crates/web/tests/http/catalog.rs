@@ -114,6 +114,12 @@ async fn an_administrator_edits_an_item_and_new_applications_follow_while_earlie
         "{}",
         r.body
     );
+    // A day count that is not a number is reported together with the checker's findings.
+    set(&mut fields, "promised_days", "两天");
+    let r = post_form(&admin, EDIT, &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("请填写 1 至 365 之间的工作日数") && r.body.contains("只能由小写字母"), "{}", r.body);
+    set(&mut fields, "promised_days", "2");
     // Without a note, then saved.
     set(&mut fields, &format!("m{blank}.f0.key"), "food_safety_officer");
     let r = post_form(&admin, EDIT, &fields).await;

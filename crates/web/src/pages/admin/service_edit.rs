@@ -503,8 +503,18 @@ async fn save(ctx: RequestCtx, Path(code): Path<String>, f: FormData) -> PageRes
     let _edit = ctx.state.catalog_edit.lock().await;
     let cfg = ctx.state.config();
     let current = cfg.services.item(&code).ok_or_else(|| AppError::NotFound(format!("事项“{code}”")))?;
-    let (item, positions, errors) = build(&form, current, &taken_ids(&cfg, &code), current.version + 1);
+    let (item, positions, mut errors) = build(&form, current, &taken_ids(&cfg, &code), current.version + 1);
     if !errors.is_empty() {
+        // Everything wrong at once: what the checker finds too, except where the typing
+        // already failed (a day count that is not a number reads as 0).
+        if let Err(problems) = cfg.with_item(item) {
+            for p in problems {
+                let name = positions.name(&p);
+                if !errors.has(&name) {
+                    errors.add(&name, p.message);
+                }
+            }
+        }
         return page(&ctx, &code, form, errors).await;
     }
     match commit(&ctx, &cfg, item, &form.note, |p| positions.name(p)).await? {
