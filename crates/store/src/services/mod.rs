@@ -445,7 +445,7 @@ pub async fn verify(
             material: m.name.clone(),
             label: "电子档案".into(),
             submitted: format!("{}（申请 {id}）", cfg.services.item(from).map(|i| i.name.as_str()).unwrap_or(from)),
-            authoritative: a.map(|a| format!("SM3 {}…", &a.digest[..16])).unwrap_or_default(),
+            authoritative: a.map(|a| format!("SM3 {}…", a.digest.get(..16).unwrap_or(&a.digest))).unwrap_or_default(),
             source: "电子档案库".into(),
             ok,
             note,
@@ -466,7 +466,9 @@ pub async fn verify(
         rows.push(CheckRow {
             material: m.name.clone(),
             label: format!("{}验签", signatures::what(item.subject)),
-            submitted: sig.map(|s| format!("{} · SM3 {}…", s.signer_name, &s.digest[..16])).unwrap_or_default(),
+            submitted: sig
+                .map(|s| format!("{} · SM3 {}…", s.signer_name, s.digest.get(..16).unwrap_or(&s.digest)))
+                .unwrap_or_default(),
             authoritative: if ok { "SM2 验签通过".into() } else { "验签不通过".into() },
             source: "平台签名密钥库".into(),
             ok,
