@@ -235,6 +235,33 @@ impl CityConfig {
         self.workflow_history.iter().find(|w| w.id == id && w.version == version).or_else(|| self.workflow(id))
     }
 
+    /// This configuration with a new service item (version 1, made on the web), or what is
+    /// wrong with it: the code must be new (never used by any version) and well formed.
+    pub fn with_new_item(&self, item: services::Item) -> Result<CityConfig, Vec<services::ItemProblem>> {
+        let problem = |message: String| services::ItemProblem { material: None, field: None, attr: "code", message };
+        let code_ok = !item.code.is_empty()
+            && item.code.len() <= 40
+            && item
+                .code
+                .split('-')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        if !code_ok {
+            return Err(vec![problem("事项编码由大写字母和数字组成，可用连字符分段，如 SCJG-XK-101".into())]);
+        }
+        let s = &self.services;
+        if s.items.iter().chain(&s.history).any(|i| i.code == item.code) {
+            return Err(vec![problem(format!("事项编码“{}”已被使用", item.code))]);
+        }
+        let code = item.code.clone();
+        let mut with = self.clone();
+        // Checked and built like an edit, from a configuration that already lists it.
+        with.services.items.push(item.clone());
+        let mut next = with.with_item(item)?;
+        // `with_item` kept that placeholder as an earlier version; a new item has none.
+        next.services.history.retain(|i| i.code != code);
+        Ok(next)
+    }
+
     /// This configuration with `item` as the current version of its service item (and its
     /// workflow definition), the replaced ones kept as history; or what is wrong with it.
     pub fn with_item(&self, item: services::Item) -> Result<CityConfig, Vec<services::ItemProblem>> {

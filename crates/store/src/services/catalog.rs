@@ -30,7 +30,7 @@ pub async fn apply_saved(db: &Db, mut cfg: CityConfig) -> Result<(CityConfig, Ve
     let rows = sqlx::query("SELECT code, version, definition FROM svc_item_versions ORDER BY code, version")
         .fetch_all(db.reader())
         .await?;
-    let mut warnings = vec![];
+    let (mut warnings, mut skipped) = (vec![], vec![]);
     for r in rows {
         let code: String = r.try_get("code")?;
         let version = u32::try_from(r.try_get::<i64, _>("version")?).unwrap_or(0);
@@ -43,9 +43,24 @@ pub async fn apply_saved(db: &Db, mut cfg: CityConfig) -> Result<(CityConfig, Ve
             }
         };
         item.version = version;
-        match cfg.with_item(item) {
+        // Version 1 saved here is an item made on the web; a file that has since brought the
+        // same code wins, and the web item's versions are left out.
+        let made_here = version == 1;
+        if made_here && cfg.services.item(&code).is_some() {
+            warnings.push(format!("网页新增的事项“{code}”与配置文件中的同编码事项冲突，未采用网页新增的定义"));
+            skipped.push(code);
+            continue;
+        }
+        if skipped.contains(&code) {
+            continue;
+        }
+        let next = if made_here { cfg.with_new_item(item) } else { cfg.with_item(item) };
+        match next {
             Ok(next) => cfg = next,
             Err(problems) => {
+                if made_here {
+                    skipped.push(code.clone());
+                }
                 let why: Vec<String> = problems.into_iter().map(|p| p.message).collect();
                 warnings.push(format!("事项“{code}”第 {version} 版与当前配置不符，未采用：{}", why.join("；")));
             }
@@ -114,7 +129,48 @@ pub async fn save(
     Ok(list)
 }
 
-/// The saved versions of an item, newest first (version 1, the file, is not among them).
+/// Saves a new item made on the web (already checked by [`CityConfig::with_new_item`]) as its
+/// version 1, audited.
+pub async fn create(conn: &mut Conn, now: OffsetDateTime, item: &Item, note: &str, by: (&str, &str)) -> Result<()> {
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(StoreError::invalid("note", "请填写新增说明（依据或原因），它记入版本历史和审计日志"));
+    }
+    let definition = serde_json::to_string(item).map_err(|e| StoreError::Other(format!("序列化事项失败：{e}")))?;
+    let r = sqlx::query(
+        "INSERT INTO svc_item_versions (code, version, definition, note, changes, edited_by, edited_by_name, edited_at)
+         VALUES ($1, 1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&item.code)
+    .bind(definition)
+    .bind(note)
+    .bind("新增事项")
+    .bind(by.0)
+    .bind(by.1)
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await;
+    if let Err(e) = r {
+        let e = StoreError::from(e);
+        return Err(if e.is_unique_violation() {
+            StoreError::conflict("code", format!("事项编码“{}”已被使用", item.code))
+        } else {
+            e
+        });
+    }
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new("services.item.create", "svc_item", &item.code)
+            .by(by.0, by.1)
+            .detail(format!("新增事项 {}（{}）：{note}", item.name, item.code)),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The saved versions of an item, newest first (for an item from the files, version 1 is the
+/// file and not among them).
 pub async fn versions(db: &Db, code: &str) -> Result<Vec<Version>> {
     let rows = sqlx::query(
         "SELECT version, note, changes, edited_by_name, edited_at FROM svc_item_versions
@@ -200,5 +256,41 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(audit, 2);
+    }
+
+    #[tokio::test]
+    async fn an_item_made_on_the_web_comes_back_and_yields_to_a_file_with_its_code() {
+        let (db, _dir) = crate::testing::db().await;
+        let cfg = config();
+        let now = time::OffsetDateTime::now_utc();
+        let mut item = cfg.services.item("SCJG-XK-001").unwrap().clone();
+        item.version = 1;
+        item.code = "SCJG-XK-101".into();
+        item.name = "食品经营许可证延续（告知承诺制）".into();
+        assert!(cfg.with_new_item(cfg.services.item("SCJG-XK-001").unwrap().clone()).is_err(), "a code in use");
+        let next = cfg.with_new_item(item.clone()).unwrap();
+        assert!(next.services.history.is_empty(), "a new item has no earlier version");
+        assert_eq!(next.workflow("svc.SCJG-XK-101").unwrap().version, 1);
+        let mut tx = db.begin().await.unwrap();
+        create(&mut tx, now, &item, "试点", ("u1", "管理员")).await.unwrap();
+        let mut v2 = item.clone();
+        v2.version = 2;
+        v2.promised_days = 1;
+        save(&mut tx, now, &next, &v2, "压缩", ("u1", "管理员")).await.unwrap();
+        tx.commit().await.unwrap();
+        let (back, warnings) = apply_saved(&db, config()).await.unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let cur = back.services.item("SCJG-XK-101").unwrap();
+        assert_eq!((cur.version, cur.promised_days), (2, 1));
+        assert_eq!(back.services.item_at("SCJG-XK-101", 1).unwrap().promised_days, 3);
+        // The files now bring an item with that code: it wins, with one warning.
+        let mut files = config();
+        let mut shipped = files.services.item("SCJG-XK-002").unwrap().clone();
+        shipped.code = "SCJG-XK-101".into();
+        files.services.items.push(shipped);
+        let (back, warnings) = apply_saved(&db, files).await.unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("冲突"));
+        assert_eq!(back.services.item("SCJG-XK-101").unwrap().version, 1);
     }
 }

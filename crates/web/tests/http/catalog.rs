@@ -182,3 +182,54 @@ async fn an_administrator_edits_an_item_and_new_applications_follow_while_earlie
     assert!(cur.materials.iter().all(|m| m.name != "食品安全管理人员信息"));
     assert!(admin.get(EDIT).await.body.contains("恢复为第 1 版"));
 }
+
+#[tokio::test]
+async fn an_administrator_adds_an_item_by_copying_one_and_it_survives_a_restart() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let copy = "/admin/services/SCJG-XK-001/copy";
+    let page = admin.get(copy).await;
+    assert_eq!(page.status, StatusCode::OK);
+    // A taken code, a malformed one, and no note: all refused at once.
+    let r = admin.submit(copy, copy, &[("code", "SCJG-XK-002"), ("name", "x"), ("department", "scjgj")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("已被使用") && r.body.contains("请填写新增说明"), "{}", r.body);
+    let r =
+        admin.submit(copy, copy, &[("code", "scjg 101"), ("name", "x"), ("department", "scjgj"), ("note", "n")]).await;
+    assert!(r.body.contains("事项编码由大写字母和数字组成"), "{}", r.body);
+    // Another department cannot issue the market regulator's license: it must name a document.
+    let r =
+        admin.submit(copy, copy, &[("code", "RS-QT-101"), ("name", "x"), ("department", "rsj"), ("note", "n")]).await;
+    assert!(r.body.contains("与事项部门不符"), "{}", r.body);
+    let r = admin
+        .submit(
+            copy,
+            copy,
+            &[
+                ("code", "SCJG-XK-101"),
+                ("name", "食品经营许可证延续（告知承诺制）"),
+                ("department", "scjgj"),
+                ("note", "按告知承诺制试点新增"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location.as_deref(), Some("/admin/services/SCJG-XK-101/edit"));
+    let edit = admin.get("/admin/services/SCJG-XK-101/edit").await.body;
+    assert!(edit.contains("第 1 版（网页新增）"), "{edit}");
+    assert!(app.audit_actions().await.iter().any(|a| a.0 == "services.item.create" && a.2 == "SCJG-XK-101"));
+
+    // Applicants find it in the zone and can apply at once; so after a restart.
+    let ent = app.login(&app.login_of("enterprise").await).await;
+    assert!(ent.get("/services").await.body.contains("食品经营许可证延续（告知承诺制）"));
+    let clock = app.clock.clone();
+    let dir = app.shut_down().await;
+    let app = spawn_app_in(dir, clock).await;
+    let item = app.state.config().services.item("SCJG-XK-101").cloned().expect("kept");
+    assert_eq!((item.version, item.department.as_str()), (1, "scjgj"));
+    assert!(app.state.config().workflow("svc.SCJG-XK-101").is_some());
+    let ent = app.login(&app.login_of("enterprise").await).await;
+    let form = ent.get("/services/items/SCJG-XK-101").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("确认提交"), "{}", form.body);
+}

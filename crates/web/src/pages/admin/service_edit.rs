@@ -3,7 +3,7 @@
 //! configuration files (`CityConfig::with_item`), saved as the item's next version with a note
 //! (`store::services::catalog`, audited) and swapped into the running configuration; new
 //! applications follow it, applications already made keep their version. Any earlier version
-//! can be restored the same way.
+//! can be restored the same way, and an item can be copied into a new one (新增事项).
 
 use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
 use crate::error::{AppError, PageResult};
@@ -18,11 +18,10 @@ use store::config::CityConfig;
 use store::config::services::{FieldType, FormField, Item, ItemMaterial, ItemProblem, MaterialKind};
 
 pub fn routes() -> Routes {
-    Routes::default().add("/admin/services/{code}/edit", Access::Perm(perm::ADMIN_SERVICES), get(edit).post(save)).add(
-        "/admin/services/{code}/restore",
-        Access::Perm(perm::ADMIN_SERVICES),
-        post(restore),
-    )
+    Routes::default()
+        .add("/admin/services/{code}/edit", Access::Perm(perm::ADMIN_SERVICES), get(edit).post(save))
+        .add("/admin/services/{code}/restore", Access::Perm(perm::ADMIN_SERVICES), post(restore))
+        .add("/admin/services/{code}/copy", Access::Perm(perm::ADMIN_SERVICES), get(copy_form).post(copy))
 }
 
 /// The 事项类型 offered (the catalog's own value is kept when it is not among them).
@@ -353,6 +352,8 @@ struct Page {
     dept: String,
     subject: &'static str,
     version: u32,
+    /// Where version 1 came from: 配置文件 or 网页新增.
+    origin: &'static str,
     one_click: bool,
     suspended: Option<String>,
     name: String,
@@ -450,7 +451,7 @@ async fn page(ctx: &RequestCtx, code: &str, form: ItemForm, errors: FormErrors) 
             changes: v.changes,
         })
         .collect();
-    if !history.is_empty() {
+    if !history.is_empty() && !history.iter().any(|h| h.version == 1) {
         history.push(HistRow {
             version: 1,
             at: String::new(),
@@ -460,6 +461,7 @@ async fn page(ctx: &RequestCtx, code: &str, form: ItemForm, errors: FormErrors) 
             current: false,
         });
     }
+    let made_here = history.iter().any(|h| h.version == 1 && h.by != "配置文件");
     let bad = !errors.is_empty();
     let mut r = render(Page {
         layout: Layout::new(ctx, &cfg.city.name, &format!("编辑事项：{}", item.name), "/admin/services"),
@@ -468,6 +470,7 @@ async fn page(ctx: &RequestCtx, code: &str, form: ItemForm, errors: FormErrors) 
         dept: crate::pages::workflow::dept_name(ctx, &item.department),
         subject: subject.label(),
         version: item.version,
+        origin: if made_here { "网页新增" } else { "配置文件" },
         one_click: item.one_click(),
         suspended: ctx.state.suspended(code),
         name: form.name,
@@ -583,5 +586,103 @@ async fn restore(ctx: RequestCtx, Path(code): Path<String>, f: FormData) -> Page
             let form = ItemForm::of(current).with_blanks();
             page(&ctx, &code, form, errors).await
         }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/service_copy.html")]
+struct CopyPage {
+    layout: Layout,
+    errors: FormErrors,
+    from_code: String,
+    from_name: String,
+    code: String,
+    name: String,
+    departments: Vec<Opt>,
+    result_document: String,
+    note: String,
+}
+
+async fn copy_page(ctx: &RequestCtx, from: &str, f: Option<&FormData>, errors: FormErrors) -> PageResult {
+    let cfg = ctx.state.config();
+    let item = cfg.services.item(from).ok_or_else(|| AppError::NotFound(format!("事项“{from}”")))?;
+    let get = |k: &str, default: String| f.map(|f| f.get(k)).unwrap_or(default);
+    let dept = get("department", item.department.clone());
+    let bad = !errors.is_empty();
+    let mut r = render(CopyPage {
+        layout: Layout::new(ctx, &cfg.city.name, &format!("复制为新事项：{}", item.name), "/admin/services"),
+        errors,
+        from_code: item.code.clone(),
+        from_name: item.name.clone(),
+        code: get("code", String::new()),
+        name: get("name", item.name.clone()),
+        departments: opts(cfg.departments.iter().map(|d| (d.code.clone(), d.name.clone())), &dept),
+        result_document: get("result_document", String::new()),
+        note: get("note", String::new()),
+    })?;
+    if bad {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+async fn copy_form(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
+    copy_page(&ctx, &code, None, FormErrors::default()).await
+}
+
+/// 新增事项 by copying one: a new code, name and department; the materials, time limits and
+/// result come along (a sealed document instead, when named) and are edited afterwards.
+async fn copy(ctx: RequestCtx, Path(from): Path<String>, f: FormData) -> PageResult {
+    let _edit = ctx.state.catalog_edit.lock().await;
+    let cfg = ctx.state.config();
+    let source = cfg.services.item(&from).ok_or_else(|| AppError::NotFound(format!("事项“{from}”")))?;
+    let mut item = source.clone();
+    item.version = 1;
+    item.code = f.get("code");
+    item.name = f.get("name");
+    item.department = f.get("department");
+    let doc = f.get("result_document");
+    if !doc.is_empty() {
+        (item.result_license, item.result_document) = (None, Some(doc));
+    }
+    let mut errors = FormErrors::default();
+    let next = cfg.with_new_item(item.clone()).map_err(|problems| {
+        for p in problems {
+            let field = match p.attr {
+                "code" | "name" | "department" | "result" => p.attr,
+                // Materials come from the source; what fails there is named in the message.
+                _ => "result",
+            };
+            errors.add(field, p.message);
+        }
+    });
+    if f.get("note").is_empty() {
+        errors.add("note", "请填写新增说明（依据或原因），它记入版本历史和审计日志");
+    }
+    let Ok(next) = next.and_then(|n| if errors.is_empty() { Ok(n) } else { Err(()) }) else {
+        return copy_page(&ctx, &from, Some(&f), errors).await;
+    };
+    let p = ctx.user()?;
+    let state = &ctx.state;
+    let note = format!("复制自 {}（{}）：{}", source.name, source.code, f.get("note"));
+    let mut tx = state.db.begin().await?;
+    match store::services::catalog::create(&mut tx, state.clock.now(), &item, &note, (&p.user_id, &p.display_name))
+        .await
+    {
+        Ok(()) => {
+            tx.commit().await?;
+            state.set_config(next);
+            Ok(redirect_with_flash(
+                &format!("/admin/services/{}/edit", item.code),
+                &format!("已新增事项“{}”（{}），可继续调整材料和时限。", item.name, item.code),
+                state.secure_cookies,
+            ))
+        }
+        Err(store::StoreError::Invalid { field, message } | store::StoreError::Conflict { field, message }) => {
+            drop(tx);
+            errors.add(&field, message);
+            copy_page(&ctx, &from, Some(&f), errors).await
+        }
+        Err(e) => Err(e.into()),
     }
 }
