@@ -69,6 +69,39 @@ pub async fn apply_saved(db: &Db, mut cfg: CityConfig) -> Result<(CityConfig, Ve
     Ok((cfg, warnings))
 }
 
+/// Stores `item` at its version with the note and changes; `taken` is the error when that
+/// version already exists (someone else saved meanwhile).
+async fn insert_version(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    item: &Item,
+    note: &str,
+    changes: &[String],
+    by: (&str, &str),
+    taken: StoreError,
+) -> Result<()> {
+    let definition = serde_json::to_string(item).map_err(|e| StoreError::Other(format!("序列化事项失败：{e}")))?;
+    let r = sqlx::query(
+        "INSERT INTO svc_item_versions (code, version, definition, note, changes, edited_by, edited_by_name, edited_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&item.code)
+    .bind(i64::from(item.version))
+    .bind(definition)
+    .bind(note)
+    .bind(changes.join("\n"))
+    .bind(by.0)
+    .bind(by.1)
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await;
+    match r.map_err(StoreError::from) {
+        Err(e) if e.is_unique_violation() => Err(taken),
+        Err(e) => Err(e),
+        Ok(_) => Ok(()),
+    }
+}
+
 /// Saves `item`, already checked by [`CityConfig::with_item`], as the next version of its code
 /// after the current one in `cfg`; returns the changes. Refused without a note, without any
 /// change, or when someone else saved a version meanwhile.
@@ -92,29 +125,8 @@ pub async fn save(
     if list.is_empty() {
         return Err(StoreError::invalid("note", "与当前版本相比没有任何修改"));
     }
-    let definition = serde_json::to_string(item).map_err(|e| StoreError::Other(format!("序列化事项失败：{e}")))?;
-    let r = sqlx::query(
-        "INSERT INTO svc_item_versions (code, version, definition, note, changes, edited_by, edited_by_name, edited_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&item.code)
-    .bind(i64::from(item.version))
-    .bind(definition)
-    .bind(note)
-    .bind(list.join("\n"))
-    .bind(by.0)
-    .bind(by.1)
-    .bind(to_millis(now))
-    .execute(&mut *conn)
-    .await;
-    if let Err(e) = r {
-        let e = StoreError::from(e);
-        return Err(if e.is_unique_violation() {
-            StoreError::conflict("note", "该事项刚被他人修改，请刷新后重新编辑")
-        } else {
-            e
-        });
-    }
+    let taken = StoreError::conflict("note", "该事项刚被他人修改，请刷新后重新编辑");
+    insert_version(conn, now, item, note, &list, by, taken).await?;
     audit::append(
         conn,
         now,
@@ -136,28 +148,8 @@ pub async fn create(conn: &mut Conn, now: OffsetDateTime, item: &Item, note: &st
     if note.is_empty() {
         return Err(StoreError::invalid("note", "请填写新增说明（依据或原因），它记入版本历史和审计日志"));
     }
-    let definition = serde_json::to_string(item).map_err(|e| StoreError::Other(format!("序列化事项失败：{e}")))?;
-    let r = sqlx::query(
-        "INSERT INTO svc_item_versions (code, version, definition, note, changes, edited_by, edited_by_name, edited_at)
-         VALUES ($1, 1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&item.code)
-    .bind(definition)
-    .bind(note)
-    .bind("新增事项")
-    .bind(by.0)
-    .bind(by.1)
-    .bind(to_millis(now))
-    .execute(&mut *conn)
-    .await;
-    if let Err(e) = r {
-        let e = StoreError::from(e);
-        return Err(if e.is_unique_violation() {
-            StoreError::conflict("code", format!("事项编码“{}”已被使用", item.code))
-        } else {
-            e
-        });
-    }
+    let taken = StoreError::conflict("code", format!("事项编码“{}”已被使用", item.code));
+    insert_version(conn, now, item, note, &["新增事项".to_string()], by, taken).await?;
     audit::append(
         conn,
         now,
