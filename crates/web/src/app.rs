@@ -59,11 +59,11 @@ impl Application {
         let clock = opts.clock.clone();
         let seal_key = store::services::seals::MasterKey::open(&store::services::seals::key_path(&opts.database_url)?)?;
         // Service items edited on the web override their files (version 2 onwards).
-        let (config, catalog_warnings) = store::services::catalog::apply_saved(&db, (*opts.config).clone()).await?;
+        let (config, catalog_warnings) = store::services::catalog::apply_saved(&db, opts.config).await?;
         for w in &catalog_warnings {
             tracing::warn!("{w}");
         }
-        let state = AppState::new(db, Arc::new(config), opts.clock, calendar)
+        let state = AppState::new(db, config, opts.clock, calendar)
             .with_options(opts.secure_cookies, Some(waker))
             .with_seal_key(seal_key);
         *state.suspended_items.write().expect("suspended lock") = store::services::suspended(&state.db).await?;

@@ -236,8 +236,24 @@ impl CityConfig {
     }
 
     /// This configuration with a new service item (version 1, made on the web), or what is
-    /// wrong with it: the code must be new (never used by any version) and well formed.
+    /// wrong with it.
     pub fn with_new_item(&self, item: services::Item) -> Result<CityConfig, Vec<services::ItemProblem>> {
+        let mut next = self.clone();
+        next.put_new_item(item)?;
+        Ok(next)
+    }
+
+    /// This configuration with `item` as the current version of its service item (and its
+    /// workflow definition), the replaced ones kept as history; or what is wrong with it.
+    pub fn with_item(&self, item: services::Item) -> Result<CityConfig, Vec<services::ItemProblem>> {
+        let mut next = self.clone();
+        next.put_item(item)?;
+        Ok(next)
+    }
+
+    /// [`with_new_item`](Self::with_new_item) in place: the code must be new (never used by
+    /// any version) and well formed. Nothing changes when it fails.
+    pub fn put_new_item(&mut self, item: services::Item) -> Result<(), Vec<services::ItemProblem>> {
         let problem = |message: String| services::ItemProblem { material: None, field: None, attr: "code", message };
         let code_ok = !item.code.is_empty()
             && item.code.len() <= 40
@@ -252,19 +268,14 @@ impl CityConfig {
         if s.items.iter().chain(&s.history).any(|i| i.code == item.code) {
             return Err(vec![problem(format!("事项编码“{}”已被使用", item.code))]);
         }
-        let code = item.code.clone();
-        let mut with = self.clone();
-        // Checked and built like an edit, from a configuration that already lists it.
-        with.services.items.push(item.clone());
-        let mut next = with.with_item(item)?;
-        // `with_item` kept that placeholder as an earlier version; a new item has none.
-        next.services.history.retain(|i| i.code != code);
-        Ok(next)
+        let def = self.item_def(&item)?;
+        self.services.items.push(item);
+        self.workflows.push(def);
+        Ok(())
     }
 
-    /// This configuration with `item` as the current version of its service item (and its
-    /// workflow definition), the replaced ones kept as history; or what is wrong with it.
-    pub fn with_item(&self, item: services::Item) -> Result<CityConfig, Vec<services::ItemProblem>> {
+    /// [`with_item`](Self::with_item) in place. Nothing changes when it fails.
+    pub fn put_item(&mut self, item: services::Item) -> Result<(), Vec<services::ItemProblem>> {
         let Some(pos) = self.services.items.iter().position(|i| i.code == item.code) else {
             return Err(vec![services::ItemProblem {
                 material: None,
@@ -273,30 +284,40 @@ impl CityConfig {
                 message: format!("没有事项“{}”", item.code),
             }]);
         };
+        let def = self.item_def(&item)?;
+        let old = std::mem::replace(&mut self.services.items[pos], item);
+        self.services.history.push(old);
+        match self.workflows.iter().position(|w| w.id == def.id) {
+            Some(w) => {
+                let old = std::mem::replace(&mut self.workflows[w], def);
+                self.workflow_history.push(old);
+            }
+            None => self.workflows.push(def),
+        }
+        Ok(())
+    }
+
+    /// What is wrong with an item (an existing one's next version), without building a
+    /// configuration.
+    pub fn item_problems(&self, item: &services::Item) -> Vec<services::ItemProblem> {
+        self.item_def(item).err().unwrap_or_default()
+    }
+
+    /// Checks an item against this configuration and builds its workflow definition.
+    fn item_def(&self, item: &services::Item) -> Result<WorkflowDef, Vec<services::ItemProblem>> {
         let dept = |c: &str| self.departments.iter().any(|d| d.code == c);
-        let problems = services::check_item(&self.services, &dept, &item);
+        let problems = services::check_item(&self.services, &dept, item);
         if !problems.is_empty() {
             return Err(problems);
         }
         let dept_codes: Vec<String> = self.departments.iter().map(|d| d.code.clone()).collect();
         let role_codes: Vec<String> = self.roles.iter().map(|r| r.code.clone()).collect();
         let cx = domain::workflow::DefContext { schemas: &self.schemas, departments: &dept_codes, roles: &role_codes };
-        let def = services::item_workflow("事项目录", &item, &cx).map_err(|es| {
+        services::item_workflow("事项目录", item, &cx).map_err(|es| {
             es.into_iter()
                 .map(|e| services::ItemProblem { material: None, field: None, attr: "code", message: e.to_string() })
-                .collect::<Vec<_>>()
-        })?;
-        let mut next = self.clone();
-        let old = std::mem::replace(&mut next.services.items[pos], item);
-        next.services.history.push(old);
-        match next.workflows.iter().position(|w| w.id == def.id) {
-            Some(w) => {
-                let old = std::mem::replace(&mut next.workflows[w], def);
-                next.workflow_history.push(old);
-            }
-            None => next.workflows.push(def),
-        }
-        Ok(next)
+                .collect()
+        })
     }
 
     pub fn indicator(&self, id: &str) -> Option<&Indicator> {

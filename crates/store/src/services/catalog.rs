@@ -11,6 +11,7 @@ use crate::{Conn, Db, Result, StoreError, audit};
 use domain::audit::AuditEntry;
 use domain::clock::to_millis;
 use sqlx::Row;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// One saved version, for the history.
@@ -26,10 +27,15 @@ pub struct Version {
 /// The configuration from files with the saved versions applied, oldest first, and a warning
 /// for each version that no longer fits it (an interface or license type it names has since
 /// been removed from the files): such a version is skipped and the one before stays current.
-pub async fn apply_saved(db: &Db, mut cfg: CityConfig) -> Result<(CityConfig, Vec<String>)> {
+/// Without saved versions the configuration is returned as it came, not copied.
+pub async fn apply_saved(db: &Db, cfg: Arc<CityConfig>) -> Result<(Arc<CityConfig>, Vec<String>)> {
     let rows = sqlx::query("SELECT code, version, definition FROM svc_item_versions ORDER BY code, version")
         .fetch_all(db.reader())
         .await?;
+    if rows.is_empty() {
+        return Ok((cfg, vec![]));
+    }
+    let mut cfg = Arc::unwrap_or_clone(cfg);
     let (mut warnings, mut skipped) = (vec![], vec![]);
     for r in rows {
         let code: String = r.try_get("code")?;
@@ -54,19 +60,17 @@ pub async fn apply_saved(db: &Db, mut cfg: CityConfig) -> Result<(CityConfig, Ve
         if skipped.contains(&code) {
             continue;
         }
-        let next = if made_here { cfg.with_new_item(item) } else { cfg.with_item(item) };
-        match next {
-            Ok(next) => cfg = next,
-            Err(problems) => {
-                if made_here {
-                    skipped.push(code.clone());
-                }
-                let why: Vec<String> = problems.into_iter().map(|p| p.message).collect();
-                warnings.push(format!("事项“{code}”第 {version} 版与当前配置不符，未采用：{}", why.join("；")));
+        // In place: a configuration is large, and an old install may hold many versions.
+        let applied = if made_here { cfg.put_new_item(item) } else { cfg.put_item(item) };
+        if let Err(problems) = applied {
+            if made_here {
+                skipped.push(code.clone());
             }
+            let why: Vec<String> = problems.into_iter().map(|p| p.message).collect();
+            warnings.push(format!("事项“{code}”第 {version} 版与当前配置不符，未采用：{}", why.join("；")));
         }
     }
-    Ok((cfg, warnings))
+    Ok((Arc::new(cfg), warnings))
 }
 
 /// Stores `item` at its version with the note and changes; `taken` is the error when that
@@ -221,7 +225,7 @@ mod tests {
         save(&mut tx, now, &cfg2, &v3, "改名", by).await.unwrap();
         tx.commit().await.unwrap();
 
-        let (back, warnings) = apply_saved(&db, config()).await.unwrap();
+        let (back, warnings) = apply_saved(&db, Arc::new(config())).await.unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
         let cur = back.services.item("SCJG-XK-001").unwrap();
         assert_eq!((cur.version, cur.promised_days, cur.name.as_str()), (3, 2, "食品经营许可证延续（告知承诺）"));
@@ -236,7 +240,7 @@ mod tests {
         let mut files = config();
         files.services.interfaces.retain(|i| i.code != "scjg.enterprise");
         files.services.items.retain(|i| i.code == "SCJG-XK-001");
-        let (back, warnings) = apply_saved(&db, files).await.unwrap();
+        let (back, warnings) = apply_saved(&db, Arc::new(files)).await.unwrap();
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(
             warnings[0].contains("第 2 版与当前配置不符") && warnings[0].contains("scjg.enterprise"),
@@ -270,7 +274,7 @@ mod tests {
         v2.promised_days = 1;
         save(&mut tx, now, &next, &v2, "压缩", ("u1", "管理员")).await.unwrap();
         tx.commit().await.unwrap();
-        let (back, warnings) = apply_saved(&db, config()).await.unwrap();
+        let (back, warnings) = apply_saved(&db, Arc::new(config())).await.unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
         let cur = back.services.item("SCJG-XK-101").unwrap();
         assert_eq!((cur.version, cur.promised_days), (2, 1));
@@ -280,7 +284,7 @@ mod tests {
         let mut shipped = files.services.item("SCJG-XK-002").unwrap().clone();
         shipped.code = "SCJG-XK-101".into();
         files.services.items.push(shipped);
-        let (back, warnings) = apply_saved(&db, files).await.unwrap();
+        let (back, warnings) = apply_saved(&db, Arc::new(files)).await.unwrap();
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].contains("冲突"));
         assert_eq!(back.services.item("SCJG-XK-101").unwrap().version, 1);

@@ -107,6 +107,30 @@ pub async fn key_of(conn: &mut Conn, holder: &str) -> Result<Option<SignerKey>> 
     r.as_ref().map(key_from).transpose()
 }
 
+/// The subject's stored key pair (and the name it was made for), decrypted for this call.
+async fn stored_pair(
+    conn: &mut Conn,
+    master: &MasterKey,
+    subject: Subject,
+    holder: &str,
+    name: &str,
+) -> Result<Option<(String, KeyPair)>> {
+    let r = sqlx::query("SELECT name, secret_enc, nonce, key_id FROM signer_keys WHERE holder_id = $1")
+        .bind(holder)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(r) = r else { return Ok(None) };
+    let pair = open_key(
+        master,
+        holder,
+        &r.try_get::<String, _>("secret_enc")?,
+        &r.try_get::<String, _>("nonce")?,
+        &r.try_get::<String, _>("key_id")?,
+        &format!("{name}的{}", what(subject)),
+    )?;
+    Ok(Some((r.try_get("name")?, pair)))
+}
+
 /// The subject's key pair, decrypted for this call; made on first use (audited).
 async fn pair_of(
     conn: &mut Conn,
@@ -116,22 +140,10 @@ async fn pair_of(
     holder: &str,
     name: &str,
 ) -> Result<(String, KeyPair)> {
-    let what = format!("{name}的{}", what(subject));
-    let r = sqlx::query("SELECT name, secret_enc, nonce, key_id FROM signer_keys WHERE holder_id = $1")
-        .bind(holder)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(r) = r {
-        let pair = open_key(
-            master,
-            holder,
-            &r.try_get::<String, _>("secret_enc")?,
-            &r.try_get::<String, _>("nonce")?,
-            &r.try_get::<String, _>("key_id")?,
-            &what,
-        )?;
-        return Ok((r.try_get("name")?, pair));
+    if let Some(found) = stored_pair(conn, master, subject, holder, name).await? {
+        return Ok(found);
     }
+    let what = format!("{name}的{}", what(subject));
     let (pair, enc, nonce) = new_key(master, holder);
     let public_key = hex::encode(pair.public());
     sqlx::query(
@@ -162,27 +174,21 @@ async fn pair_of(
     Ok((name.to_string(), pair))
 }
 
-/// Signs every sign material of `item` for `subject` over `values` (the submitted form).
-#[allow(clippy::too_many_arguments)]
-pub async fn sign(
-    conn: &mut Conn,
-    now: OffsetDateTime,
-    master: &MasterKey,
+fn sign_materials(item: &Item) -> Vec<&str> {
+    item.materials.iter().filter(|m| m.kind == MaterialKind::Sign).map(|m| m.id.as_str()).collect()
+}
+
+/// One signature per sign material of `item`, by the subject's `pair` over `values`.
+fn signed_with(
     item: &Item,
     subject: &str,
-    subject_name: &str,
+    (name, pair): &(String, KeyPair),
     values: &BTreeMap<String, String>,
+    at: i64,
     round: i64,
-) -> Result<Vec<Signature>> {
-    let materials: Vec<&str> =
-        item.materials.iter().filter(|m| m.kind == MaterialKind::Sign).map(|m| m.id.as_str()).collect();
-    if materials.is_empty() {
-        return Ok(vec![]);
-    }
-    let (name, pair) = pair_of(conn, now, master, item.subject, subject, subject_name).await?;
+) -> Vec<Signature> {
     let form = form_values(item, values);
-    let at = to_millis(now);
-    Ok(materials
+    sign_materials(item)
         .into_iter()
         .map(|m| {
             let d = digest(item, m, subject, &form, at);
@@ -196,11 +202,30 @@ pub async fn sign(
                 signed_at: at,
             }
         })
-        .collect())
+        .collect()
 }
 
-/// [`sign`] for a submission: the key is read on a reader and, the first time only, made in a
-/// write transaction of its own, so signing never holds the write lock.
+/// Signs every sign material of `item` for `subject` over `values` (the submitted form).
+#[allow(clippy::too_many_arguments)]
+pub async fn sign(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    master: &MasterKey,
+    item: &Item,
+    subject: &str,
+    subject_name: &str,
+    values: &BTreeMap<String, String>,
+    round: i64,
+) -> Result<Vec<Signature>> {
+    if sign_materials(item).is_empty() {
+        return Ok(vec![]);
+    }
+    let key = pair_of(conn, now, master, item.subject, subject, subject_name).await?;
+    Ok(signed_with(item, subject, &key, values, to_millis(now), round))
+}
+
+/// [`sign`] for a submission (round 0): the key is read on a reader and, the first time only,
+/// made in a write transaction of its own, so signing never holds the write lock.
 pub async fn sign_submission(
     db: &Db,
     now: OffsetDateTime,
@@ -210,18 +235,21 @@ pub async fn sign_submission(
     subject_name: &str,
     values: &BTreeMap<String, String>,
 ) -> Result<Vec<Signature>> {
-    if !item.materials.iter().any(|m| m.kind == MaterialKind::Sign) {
+    if sign_materials(item).is_empty() {
         return Ok(vec![]);
     }
     let mut conn = db.reader().acquire().await?;
-    if key_of(&mut conn, subject).await?.is_some() {
-        return sign(&mut conn, now, master, item, subject, subject_name, values, 0).await;
-    }
-    drop(conn);
-    let mut tx = db.begin().await?;
-    let sigs = sign(&mut tx, now, master, item, subject, subject_name, values, 0).await?;
-    tx.commit().await?;
-    Ok(sigs)
+    let key = match stored_pair(&mut conn, master, item.subject, subject, subject_name).await? {
+        Some(key) => key,
+        None => {
+            drop(conn);
+            let mut tx = db.begin().await?;
+            let key = pair_of(&mut tx, now, master, item.subject, subject, subject_name).await?;
+            tx.commit().await?;
+            key
+        }
+    };
+    Ok(signed_with(item, subject, &key, values, to_millis(now), 0))
 }
 
 pub(crate) const INSERT: &str = "INSERT INTO svc_signatures (application_id, material, round, signer_id, signer_name,

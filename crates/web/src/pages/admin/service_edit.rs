@@ -510,12 +510,10 @@ async fn save(ctx: RequestCtx, Path(code): Path<String>, f: FormData) -> PageRes
     if !errors.is_empty() {
         // Everything wrong at once: what the checker finds too, except where the typing
         // already failed (a day count that is not a number reads as 0).
-        if let Err(problems) = cfg.with_item(item) {
-            for p in problems {
-                let name = positions.name(&p);
-                if !errors.has(&name) {
-                    errors.add(&name, p.message);
-                }
+        for p in cfg.item_problems(&item) {
+            let name = positions.name(&p);
+            if !errors.has(&name) {
+                errors.add(&name, p.message);
             }
         }
         return page(&ctx, &code, form, errors).await;
