@@ -40,9 +40,26 @@ pub fn closest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> Op
     candidates.map(|c| (edit_distance(input, c), c)).filter(|(d, _)| *d <= limit).min().map(|(_, c)| c)
 }
 
+/// At most `max` characters of `s`; a longer text keeps its start and says how long it was
+/// (`前缀…（共 123456 字）`), so a refused value is stored and shown bounded but recognisable.
+pub fn excerpt(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(max).collect();
+    format!("{head}…（共 {n} 字）")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn excerpts_keep_a_prefix_and_the_length() {
+        assert_eq!(excerpt("工资", 5), "工资");
+        assert_eq!(excerpt(&"欠".repeat(1_000_000), 3), "欠欠欠…（共 1000000 字）");
+    }
 
     #[test]
     fn suggests_close_names() {

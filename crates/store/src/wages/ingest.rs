@@ -8,6 +8,7 @@ use crate::sql::{Sql, Value};
 use crate::{Conn, Db, Result, StoreError};
 use domain::audit::AuditEntry;
 use domain::calendar::WorkCalendar;
+use domain::text::excerpt;
 use domain::wages::ingest::{Cell, Identity, Kind, Record, Rejection, Via};
 use sqlx::Row;
 use std::collections::{BTreeSet, HashMap};
@@ -21,6 +22,10 @@ pub struct InRow {
     pub raw: String,
     pub parsed: std::result::Result<Record, Rejection>,
 }
+
+/// What is kept of a refused row's raw text and reason, and of its key (characters).
+pub const MAX_RAW_CHARS: usize = 500;
+pub const MAX_KEY_CHARS: usize = 100;
 
 pub struct Batch<'a> {
     pub kind: Kind,
@@ -36,7 +41,7 @@ pub struct Batch<'a> {
     pub rows: Vec<InRow>,
 }
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct RejectedRow {
     pub row_no: i64,
     pub external_id: String,
@@ -556,12 +561,13 @@ pub async fn ingest(
         match result {
             Ok(Outcome::Accepted) => accepted += 1,
             Ok(Outcome::Duplicate) => duplicates += 1,
+            // Stored and shown bounded: a refused value may be anything a sender put there.
             Err(r) => rejections.push(RejectedRow {
                 row_no: row.row_no,
-                external_id: row.key.clone(),
-                field: r.field,
-                reason: r.reason,
-                raw: row.raw.clone(),
+                external_id: excerpt(&row.key, MAX_KEY_CHARS),
+                field: excerpt(&r.field, MAX_KEY_CHARS),
+                reason: excerpt(&r.reason, MAX_RAW_CHARS),
+                raw: excerpt(&row.raw, MAX_RAW_CHARS),
             }),
         }
     }
@@ -673,7 +679,13 @@ pub async fn batches(db: &Db, by_user: Option<&str>, limit: i64) -> Result<Vec<B
     Ok(q.query_as::<BatchRow>().fetch_all(db.reader()).await?)
 }
 
-pub async fn batch(db: &Db, id: &str, by_user: Option<&str>) -> Result<(BatchRow, Vec<RejectedRow>)> {
+/// A batch and one page of its refused rows.
+pub async fn batch(
+    db: &Db,
+    id: &str,
+    by_user: Option<&str>,
+    page: crate::sql::PageRequest,
+) -> Result<(BatchRow, crate::sql::Paged<RejectedRow>)> {
     let mut q = Sql::new(
         "SELECT id, kind, source, via, filename, by_name, received_at, total, accepted, duplicates, rejected FROM ingest_batches WHERE id = ",
     );
@@ -686,21 +698,18 @@ pub async fn batch(db: &Db, id: &str, by_user: Option<&str>) -> Result<(BatchRow
         .fetch_optional(db.reader())
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("导入批次 {id}")))?;
-    let rows = sqlx::query(
-        "SELECT row_no, external_id, field, reason, raw FROM ingest_rejections WHERE batch_id = $1 ORDER BY row_no",
+    let rows = crate::sql::paged::<RejectedRow>(
+        db,
+        // Rows stored before refused values were bounded are cut on the way out as well.
+        "SELECT row_no, substr(external_id, 1, 100) AS external_id, field, substr(reason, 1, 500) AS reason,
+                substr(raw, 1, 500) || CASE WHEN length(raw) > 500 THEN '…（共 ' || length(raw) || ' 字）' ELSE '' END AS raw",
+        "FROM ingest_rejections WHERE batch_id = ",
+        |q| {
+            q.bind(id);
+        },
+        "row_no",
+        page,
     )
-    .bind(id)
-    .fetch_all(db.reader())
     .await?;
-    let mut out = vec![];
-    for r in rows {
-        out.push(RejectedRow {
-            row_no: r.try_get("row_no")?,
-            external_id: r.try_get("external_id")?,
-            field: r.try_get("field")?,
-            reason: r.try_get("reason")?,
-            raw: r.try_get("raw")?,
-        });
-    }
-    Ok((b, out))
+    Ok((b, rows))
 }

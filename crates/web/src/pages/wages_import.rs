@@ -6,13 +6,14 @@ use super::render;
 use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
 use crate::error::{AppError, PageResult};
 use crate::export::{Cell, ExportFormat, Table};
-use crate::layout::{FormErrors, Layout, fmt_millis};
+use crate::layout::{FormErrors, Layout, Pager, fmt_millis};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query};
 use axum::routing::get;
 use domain::auth::{Principal, perm};
 use domain::wages::ingest::{Column, Identity, Kind, Via, map_headers, parse_row};
 use store::org::RowScope;
+use store::sql::PageRequest;
 use store::wages::ingest::{Batch, BatchReport, BatchRow, InRow, RejectedRow};
 
 pub fn routes() -> Routes {
@@ -46,7 +47,11 @@ fn row_key(kind: Kind, get: &dyn Fn(&str) -> String) -> String {
 }
 
 /// Rows of an uploaded file, checked; unknown headers are returned to be reported.
-pub fn rows_from_upload(kind: Kind, up: &crate::import::Upload) -> Result<(Vec<InRow>, Vec<String>), String> {
+pub fn rows_from_upload(
+    kind: Kind,
+    limits: &domain::wages::ingest::Limits,
+    up: &crate::import::Upload,
+) -> Result<(Vec<InRow>, Vec<String>), String> {
     let (cols, unknown) = map_headers(kind, &up.headers)?;
     let rows = up
         .rows
@@ -60,7 +65,7 @@ pub fn rows_from_upload(kind: Kind, up: &crate::import::Upload) -> Result<(Vec<I
                 row_no: *no,
                 key: row_key(kind, &get),
                 raw: csv_line(cells),
-                parsed: parse_row(kind, Via::File, pairs.iter().copied()),
+                parsed: parse_row(kind, Via::File, limits, pairs.iter().copied()),
             }
         })
         .collect();
@@ -78,7 +83,11 @@ fn csv_line(cells: &[String]) -> String {
 }
 
 /// Rows of an API batch: objects keyed by column key; values strings, numbers or booleans.
-pub fn rows_from_json(kind: Kind, rows: &[serde_json::Map<String, serde_json::Value>]) -> Vec<InRow> {
+pub fn rows_from_json(
+    kind: Kind,
+    limits: &domain::wages::ingest::Limits,
+    rows: &[serde_json::Map<String, serde_json::Value>],
+) -> Vec<InRow> {
     rows.iter()
         .enumerate()
         .map(|(i, obj)| {
@@ -98,11 +107,14 @@ pub fn rows_from_json(kind: Kind, rows: &[serde_json::Map<String, serde_json::Va
                 }
             }
             let parsed = match unknown {
-                Some(k) => Err(domain::wages::ingest::Rejection::new(
-                    k.clone(),
-                    format!("未知字段“{k}”；可用字段见接口文档 /api/openapi.json 或导入模板"),
-                )),
-                None => parse_row(kind, Via::Api, pairs.iter().map(|(c, v)| (*c, v.as_str()))),
+                Some(k) => {
+                    let k = domain::text::excerpt(&k, 40);
+                    Err(domain::wages::ingest::Rejection::new(
+                        k.clone(),
+                        format!("未知字段“{k}”；可用字段见接口文档 /api/openapi.json 或导入模板"),
+                    ))
+                }
+                None => parse_row(kind, Via::Api, limits, pairs.iter().map(|(c, v)| (*c, v.as_str()))),
             };
             InRow {
                 row_no: i as i64 + 1,
@@ -214,7 +226,12 @@ async fn page(ctx: &RequestCtx, kind: String, source: String, errors: FormErrors
     if !errors.is_empty() {
         layout.title = "数据导入（有错误）".into();
     }
-    render(ImportPage { layout, kinds: kinds(), kind, source, batches, errors })
+    let invalid = !errors.is_empty();
+    let mut r = render(ImportPage { layout, kinds: kinds(), kind, source, batches, errors })?;
+    if invalid {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
 }
 
 async fn form(ctx: RequestCtx) -> PageResult {
@@ -249,7 +266,9 @@ async fn upload(ctx: RequestCtx, mut mp: Multipart) -> PageResult {
     let Some(k) = k.filter(|_| errors.is_empty()) else {
         return page(&ctx, kind, source, errors).await;
     };
-    let parsed = crate::import::read(&filename, &bytes).and_then(|up| rows_from_upload(k, &up));
+    let parsed = crate::import::read_upload(&ctx.state.import_slots, filename.clone(), bytes)
+        .await
+        .and_then(|up| rows_from_upload(k, &ctx.state.config().city.wages.limits, &up));
     let (rows, unknown) = match parsed {
         Ok(x) => x,
         Err(msg) => {
@@ -306,15 +325,19 @@ struct BatchPage {
     kind: &'static str,
     at: String,
     rejections: Vec<RejectedRow>,
+    pager: Pager,
 }
 
-async fn batch(ctx: RequestCtx, Path(id): Path<String>, Query(q): Query<FormatQuery>) -> PageResult {
+async fn batch(ctx: RequestCtx, Path(id): Path<String>, Query(q): Query<BatchQuery>) -> PageResult {
     let p = ctx.user()?;
     let mine = visible_to(&ctx, p).await?;
-    let (b, rejections) = store::wages::ingest::batch(&ctx.state.db, &id, mine.as_deref()).await?;
+    let export = ExportFormat::parse(q.format.as_deref());
+    let page = if export.is_some() { PageRequest::all() } else { PageRequest::new(q.page, Some(100)) };
+    let (b, rejections) = store::wages::ingest::batch(&ctx.state.db, &id, mine.as_deref(), page).await?;
     let kind = Kind::parse(&b.kind).map(|k| k.label()).unwrap_or("");
-    if let Some(format) = ExportFormat::parse(q.format.as_deref()) {
+    if let Some(format) = export {
         let rows = rejections
+            .items
             .iter()
             .map(|r| {
                 vec![
@@ -334,11 +357,19 @@ async fn batch(ctx: RequestCtx, Path(id): Path<String>, Query(q): Query<FormatQu
         .into_response(format));
     }
     let at = fmt_millis(&Some(b.received_at));
+    let pager = Pager::new(&rejections, &format!("/wages/import/batches/{}", b.id), &[]);
     render(BatchPage {
         layout: Layout::new(&ctx, &ctx.state.config().city.name, "导入结果", "/wages/import"),
         b,
         kind,
         at,
-        rejections,
+        rejections: rejections.items,
+        pager,
     })
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct BatchQuery {
+    format: Option<String>,
+    page: Option<u32>,
 }

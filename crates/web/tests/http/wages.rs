@@ -244,7 +244,9 @@ async fn a_csv_with_bad_rows_reports_each_and_keeps_the_rest() {
     let b = b.iter().find(|b| b.kind == "payments").unwrap();
     assert_eq!((b.total, b.accepted, b.duplicates, b.rejected), (9, 2, 0, 7));
     // Row numbers are the file's lines (header is line 1).
-    let (_, rejected) = store::wages::ingest::batch(&app.state.db, &b.id, None).await.unwrap();
+    let (_, rejected) =
+        store::wages::ingest::batch(&app.state.db, &b.id, None, store::sql::PageRequest::all()).await.unwrap();
+    let rejected = rejected.items;
     assert_eq!(rejected.iter().map(|r| r.row_no).collect::<Vec<_>>(), vec![4, 5, 6, 7, 8, 9, 10]);
     assert!(rejected.iter().all(|r| !r.reason.is_empty() && !r.raw.is_empty()));
     // The unknown column was reported, the rejections download as a table.
