@@ -15,6 +15,7 @@ pub mod geo;
 pub mod ids;
 pub mod labor;
 pub mod money;
+pub mod net;
 pub mod rules;
 pub mod scoring;
 pub mod supervision;

@@ -131,6 +131,35 @@ pub async fn save_attempts(conn: &mut Conn, user_id: &str, a: LoginAttempts) -> 
     Ok(())
 }
 
+/// Counts a login attempt *before* its password is checked, in one statement that increments
+/// and returns, so concurrent attempts cannot all read the same count and each be checked
+/// (等保 2.0 身份鉴别: lock after `max_failures`). The rule is `LoginAttempts::after_failure`:
+/// an expired lock starts a fresh count, and the attempt that reaches the limit sets the lock
+/// at once (a right password on it still logs in and clears it). Returns the attempt's number,
+/// or `None` while the account is locked (nothing is checked then).
+pub async fn begin_login_attempt(
+    conn: &mut Conn,
+    user_id: &str,
+    now: OffsetDateTime,
+    policy: domain::auth::LockoutPolicy,
+) -> Result<Option<u32>> {
+    let n: Option<i64> = sqlx::query_scalar(
+        "UPDATE users SET
+            failed_logins = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_logins + 1 END,
+            locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_logins + 1 END) >= $1
+                                THEN $2 ELSE NULL END
+         WHERE id = $3 AND (locked_until IS NULL OR locked_until <= $4)
+         RETURNING failed_logins",
+    )
+    .bind(i64::from(policy.max_failures))
+    .bind(to_millis(now + policy.lock_for))
+    .bind(user_id)
+    .bind(to_millis(now))
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(n.map(|n| n.clamp(0, i64::from(u32::MAX)) as u32))
+}
+
 pub async fn record_login(conn: &mut Conn, user_id: &str, now: OffsetDateTime) -> Result<()> {
     sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2")
         .bind(to_millis(now))

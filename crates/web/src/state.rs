@@ -39,6 +39,12 @@ pub struct Inner {
     pub catalog_edit: tokio::sync::Mutex<()>,
     /// Sessions and principals of the last two seconds.
     pub auth_cache: crate::auth_cache::AuthCache,
+    /// Per-source login limits, password-check slots, and the shadow count of unknown logins.
+    pub login_guard: crate::login_guard::LoginGuard,
+    /// Repeated refusals from one source, gathered into counted audit records.
+    pub refusals: crate::refusals::Refusals,
+    /// Spreadsheet uploads being parsed (`import::PARSES_AT_ONCE`).
+    pub import_slots: tokio::sync::Semaphore,
     /// Group commit of service applications, started with the server.
     pub submit_queue: std::sync::OnceLock<crate::submit_queue::SubmitQueue>,
 }
@@ -62,6 +68,9 @@ impl AppState {
                 idle: Duration::minutes(s.idle_timeout_minutes),
                 absolute: Duration::hours(s.session_max_hours),
             },
+            login_guard: crate::login_guard::LoginGuard::new(s),
+            import_slots: tokio::sync::Semaphore::new(crate::import::PARSES_AT_ONCE),
+            refusals: Default::default(),
             db,
             config: RwLock::new(config),
             clock,

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use domain::audit::Outcome;
 use domain::auth::UserKind;
-use domain::clock::format_local;
+use domain::clock::{format_local, from_millis};
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -117,18 +117,53 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
     if !errors.is_empty() {
         return show_login(&ctx, f.account, f.next, None, errors, true);
     }
-    let user = store::auth::user_by_login(&state.db, &login).await?;
+    // One message for every failure that is not a lock, so the page never tells which
+    // accounts exist, are disabled or belong to systems.
+    const WRONG: &str = "账号或密码错误";
     let fail = |errors_msg: String| {
         let mut e = FormErrors::default();
         e.add("password", errors_msg);
         e
     };
+    let locked_msg = |until: time::OffsetDateTime| {
+        fail(format!("连续{}次密码错误，账号已锁定至 {}，请稍后再试", state.lockout.max_failures, format_local(until)))
+    };
+    if let Err(crate::login_guard::Refusal::TooManyFromSource { retry_minutes }) = state.login_guard.begin(&ctx.ip, now)
+    {
+        let e = ctx.entry("auth.login", "login", &login).outcome(Outcome::Denied).detail("来源地址登录尝试过多");
+        ctx.audit(e).await?;
+        let msg = format!("本机登录尝试过于频繁，请{retry_minutes}分钟后再试");
+        let mut r = show_login(&ctx, f.account, f.next, None, fail(msg), true)?;
+        *r.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+        return Ok(r);
+    }
+    let busy = || -> PageResult {
+        let mut r =
+            show_login(&ctx, f.account.clone(), f.next.clone(), None, fail("登录人数较多，请稍后再试".into()), true)?;
+        *r.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+        r.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+        Ok(r)
+    };
+    let user = store::auth::user_by_login(&state.db, &login).await?;
     let Some(user) = user else {
+        if let Some(until) = state.login_guard.unknown_locked(&login, now) {
+            ctx.audit(
+                ctx.entry("auth.login", "login", &login).outcome(Outcome::Denied).detail("账号不存在（锁定期间）"),
+            )
+            .await?;
+            return show_login(&ctx, f.account, f.next, None, locked_msg(until), true);
+        }
         // Same work as a real check, so timing does not reveal which accounts exist.
+        let Some(_slot) = state.login_guard.hash_slot().await else { return busy() };
         let pw = f.password.clone();
         let _ = tokio::task::spawn_blocking(move || domain::auth::password::verify(&pw, dummy_hash())).await;
-        ctx.audit(ctx.entry("auth.login", "login", &login).outcome(Outcome::Failure).detail("账号不存在")).await?;
-        return show_login(&ctx, f.account, f.next, None, fail("账号或密码错误".into()), true);
+        let (n, locked) = state.login_guard.unknown_failed(&login, now);
+        ctx.audit(
+            ctx.entry("auth.login", "login", &login).outcome(Outcome::Failure).detail(format!("账号不存在（第{n}次）")),
+        )
+        .await?;
+        let msg = if locked { locked_msg(now + state.lockout.lock_for) } else { fail(WRONG.into()) };
+        return show_login(&ctx, f.account, f.next, None, msg, true);
     };
     let entry = |outcome, detail: String| {
         domain::audit::AuditEntry::new("auth.login", "user", &user.id)
@@ -137,48 +172,49 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
             .outcome(outcome)
             .detail(detail)
     };
-    if !user.is_active() {
-        ctx.audit(entry(Outcome::Denied, "账号已停用".into())).await?;
-        return show_login(&ctx, f.account, f.next, None, fail("账号已停用，请联系系统管理员".into()), true);
-    }
-    if user.kind() == UserKind::System {
-        ctx.audit(entry(Outcome::Denied, "对接系统账号不能登录页面".into())).await?;
-        return show_login(&ctx, f.account, f.next, None, fail("对接系统账号只能通过接口令牌访问".into()), true);
-    }
-    let attempts = user.attempts();
-    if attempts.is_locked(now) {
-        let until = format_local(attempts.locked_until.expect("locked"));
+    // The attempt is counted before the password is checked (atomically), so a burst of
+    // concurrent guesses gets at most `max_failures` checks before the lock.
+    let mut tx = state.db.begin().await?;
+    let attempt = store::auth::begin_login_attempt(&mut tx, &user.id, now, state.lockout).await?;
+    tx.commit().await?;
+    let Some(attempt) = attempt else {
         ctx.audit(entry(Outcome::Denied, "账号锁定期间尝试登录".into())).await?;
-        let msg = format!("连续{}次密码错误，账号已锁定至 {until}，请稍后再试", state.lockout.max_failures);
-        return show_login(&ctx, f.account, f.next, None, fail(msg), true);
-    }
+        let until = store::auth::get_user(&state.db, &user.id).await?.locked_until.map(from_millis).unwrap_or(now);
+        return show_login(&ctx, f.account, f.next, None, locked_msg(until), true);
+    };
+    let Some(slot) = state.login_guard.hash_slot().await else { return busy() };
     let (pw, hash) = (f.password.clone(), user.password_hash.clone());
     let ok = tokio::task::spawn_blocking(move || domain::auth::password::verify(&pw, &hash))
         .await
         .map_err(AppError::internal)?;
+    drop(slot);
     if !ok {
-        let after = attempts.after_failure(now, state.lockout);
-        let mut tx = state.db.begin().await?;
-        store::auth::save_attempts(&mut tx, &user.id, after).await?;
-        let locked = after.is_locked(now);
+        let locked = attempt >= state.lockout.max_failures;
         let detail = if locked {
-            format!("密码错误第{}次，账号锁定", after.failures)
+            format!("密码错误第{attempt}次，账号锁定")
         } else {
-            format!("密码错误第{}次", after.failures)
+            format!("密码错误第{attempt}次")
         };
-        store::audit::append(&mut tx, now, entry(Outcome::Failure, detail)).await?;
-        tx.commit().await?;
-        let msg = if locked {
-            format!(
-                "连续{}次密码错误，账号已锁定{}分钟",
-                state.lockout.max_failures,
-                state.lockout.lock_for.whole_minutes()
-            )
-        } else {
-            format!("账号或密码错误，再错{}次账号将被锁定", state.lockout.max_failures.saturating_sub(after.failures))
-        };
-        return show_login(&ctx, f.account, f.next, None, fail(msg), true);
+        ctx.audit(entry(Outcome::Failure, detail)).await?;
+        let msg = if locked { locked_msg(now + state.lockout.lock_for) } else { fail(WRONG.into()) };
+        return show_login(&ctx, f.account, f.next, None, msg, true);
     }
+    // The password is right: only now may the page say why the account cannot sign in.
+    let refused = if !user.is_active() {
+        Some(("账号已停用", "账号已停用，请联系系统管理员"))
+    } else if user.kind() == UserKind::System {
+        Some(("对接系统账号不能登录页面", "对接系统账号只能通过接口令牌访问"))
+    } else {
+        None
+    };
+    if let Some((detail, msg)) = refused {
+        let mut tx = state.db.begin().await?;
+        store::auth::save_attempts(&mut tx, &user.id, Default::default()).await?;
+        store::audit::append(&mut tx, now, entry(Outcome::Denied, detail.into())).await?;
+        tx.commit().await?;
+        return show_login(&ctx, f.account, f.next, None, fail(msg.into()), true);
+    }
+    state.login_guard.succeeded(&ctx.ip);
 
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mut tx = state.db.begin().await?;
