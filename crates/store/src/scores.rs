@@ -145,14 +145,58 @@ pub struct Latest {
     pub at: i64,
 }
 
-/// The latest score of every subject that has one, worst first.
-pub async fn latest(db: &Db, limit: i64) -> Result<Vec<Latest>> {
-    Ok(sqlx::query_as(
+/// Which scored subjects a caller may see: all of them with `scores.view` city-wide; otherwise
+/// a supervised person (`person`) only when the caller's agency holds the case — the same rule
+/// as the person's own page — and no other subject.
+#[derive(Debug, Clone)]
+pub enum ScoreScope {
+    All,
+    Agency(String),
+    Nothing,
+}
+
+impl ScoreScope {
+    pub fn of(p: &domain::auth::Principal) -> ScoreScope {
+        match p.scope(domain::auth::perm::SCORES_VIEW) {
+            Some(domain::auth::DataScope::All) => ScoreScope::All,
+            Some(_) => p.department_id.clone().map(ScoreScope::Agency).unwrap_or(ScoreScope::Nothing),
+            None => ScoreScope::Nothing,
+        }
+    }
+
+    /// Whether the subject is inside the scope.
+    pub async fn admits(&self, db: &Db, subject_type: &str, subject_id: &str) -> Result<bool> {
+        Ok(match self {
+            ScoreScope::All => true,
+            ScoreScope::Nothing => false,
+            ScoreScope::Agency(dept) => {
+                subject_type == "person"
+                    && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sup_persons WHERE id = $1 AND agency_id = $2")
+                        .bind(subject_id)
+                        .bind(dept)
+                        .fetch_one(db.reader())
+                        .await?
+                        > 0
+            }
+        })
+    }
+}
+
+/// The latest score of every subject the scope admits, worst first.
+pub async fn latest(db: &Db, scope: &ScoreScope, limit: i64) -> Result<Vec<Latest>> {
+    let mut q = crate::sql::Sql::new(
         "SELECT h.score_id, h.subject_type, h.subject_id, h.points, h.color, h.at FROM score_history h
-         WHERE h.at = (SELECT MAX(x.at) FROM score_history x WHERE x.score_id = h.score_id AND x.subject_type = h.subject_type AND x.subject_id = h.subject_id)
-         ORDER BY h.points DESC, h.at DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(db.reader())
-    .await?)
+         WHERE h.at = (SELECT MAX(x.at) FROM score_history x WHERE x.score_id = h.score_id AND x.subject_type = h.subject_type AND x.subject_id = h.subject_id)",
+    );
+    match scope {
+        ScoreScope::All => {}
+        ScoreScope::Nothing => return Ok(vec![]),
+        ScoreScope::Agency(dept) => {
+            q.push(" AND h.subject_type = 'person' AND h.subject_id IN (SELECT id FROM sup_persons WHERE agency_id = ")
+                .bind(dept.clone())
+                .push(")");
+        }
+    }
+    q.push(" ORDER BY h.points DESC, h.at DESC LIMIT ").bind(limit);
+    Ok(q.query_as().fetch_all(db.reader()).await?)
 }

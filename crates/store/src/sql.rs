@@ -191,6 +191,18 @@ where
     Ok(Paged { items, total, page: page.page, per_page: page.per_page })
 }
 
+/// The most any one stored amount counts for in a sum, fen (100 billion yuan). Amounts are
+/// checked against far lower plausible ranges when they arrive; this only keeps a value stored
+/// before those checks from overflowing a sum (an error, a 500 for every reader).
+pub const SUM_CLAMP_FEN: i64 = 10_000_000_000_000;
+
+/// `COALESCE(SUM(col), 0)` over amounts clamped to ±[`SUM_CLAMP_FEN`], so no stored row can make
+/// the sum overflow (SQLite raises an error, PostgreSQL too).
+pub fn sum_fen(col: &str) -> String {
+    let m = SUM_CLAMP_FEN;
+    format!("COALESCE(SUM(CASE WHEN {col} > {m} THEN {m} WHEN {col} < -{m} THEN -{m} ELSE {col} END), 0)")
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 pub fn like_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

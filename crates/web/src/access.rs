@@ -150,6 +150,16 @@ impl RequestCtx {
         store::audit::record(&self.state.db, self.state.clock.now(), entry).await?;
         Ok(())
     }
+
+    /// Records a refusal: the first of its kind from this source in an interval at once, the
+    /// repeats as one counted record when the interval ends (`refusals`).
+    pub async fn audit_refusal(&self, entry: AuditEntry) -> Result<(), AppError> {
+        let now = self.state.clock.now();
+        for e in self.state.refusals.note(entry, now) {
+            store::audit::record(&self.state.db, now, e).await?;
+        }
+        Ok(())
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestCtx {
@@ -164,16 +174,31 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestCtx {
     }
 }
 
-fn client_ip(req: &Request) -> String {
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    // Trust X-Forwarded-For only from a proxy on this machine.
-    if peer.is_some_and(|ip| ip.is_loopback())
-        && let Some(xff) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok())
-        && let Some(first) = xff.split(',').next().map(str::trim).filter(|s| !s.is_empty())
-    {
-        return first.to_string();
+/// The caller's address: the peer, or, when the peer is a configured reverse proxy
+/// (`security.trusted_proxies`), the nearest address in `X-Forwarded-For` that is not one.
+/// Nobody is trusted by default, so a client cannot write its own address into the audit log.
+fn client_ip(req: &Request, trusted: &[domain::net::IpRange]) -> String {
+    let Some(peer) = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+        return String::new();
+    };
+    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|r| r.contains(ip));
+    if !is_trusted(peer) {
+        return peer.to_string();
     }
-    peer.map(|ip| ip.to_string()).unwrap_or_default()
+    let forwarded = req.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+    let mut client = peer;
+    for hop in forwarded.iter().flat_map(|v| v.split(',')).rev() {
+        match hop.trim().parse::<std::net::IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client.to_string()
 }
 
 fn is_api(path: &str) -> bool {
@@ -191,7 +216,7 @@ pub async fn authenticate(
     next: Next,
 ) -> Response {
     let now = state.clock.now();
-    let ip = client_ip(&req);
+    let ip = client_ip(&req, &state.config().city.security.trusted_proxies);
     let headers = req.headers().clone();
     // Owned copies: the request itself is not `Sync` and must not be borrowed across awaits.
     let path = req.uri().path().to_string();
@@ -231,7 +256,7 @@ pub async fn authenticate(
                         .entry("auth.token_rejected", "api_token", &prefix)
                         .outcome(Outcome::Denied)
                         .detail(path.clone());
-                    ctx.audit(e).await?;
+                    ctx.audit_refusal(e).await?;
                     return Err(AppError::TokenRejected);
                 }
             }
@@ -362,7 +387,7 @@ async fn enforce(access: Access, req: Request, next: Next) -> Response {
             .entry("access.denied", "route", &path)
             .outcome(Outcome::Denied)
             .detail(format!("缺少权限：{name}（{code}）"));
-        if let Err(err) = ctx.audit(e).await {
+        if let Err(err) = ctx.audit_refusal(e).await {
             tracing::error!(error = %err, "audit of denied access failed");
         }
         let msg = format!("您的角色没有“{name}”权限，无法访问此页面。如需开通，请联系系统管理员。");
@@ -378,10 +403,20 @@ async fn enforce(access: Access, req: Request, next: Next) -> Response {
 /// Upper bound of a buffered form body (uploads of case materials come later through this too).
 pub const MAX_FORM_BYTES: usize = 25 * 1024 * 1024;
 
+/// The most a request without a session may send (the login form, a license file to verify).
+pub const MAX_ANONYMOUS_BYTES: usize = 256 * 1024;
+
+/// How far into a body the CSRF token is looked for. Every form puts `_csrf` first, so it is
+/// checked before the rest of a large upload is read.
+const CSRF_PREFIX_BYTES: usize = 64 * 1024;
+
 /// Checks the CSRF token of unsafe requests: the session's token for signed-in users, the
 /// pre-login cookie (double submit) otherwise. Token-authenticated systems are exempt: they send
-/// no cookies. The token may come as the `_csrf` form field or the `X-CSRF-Token` header.
+/// no cookies. The token may come as the `X-CSRF-Token` header or the first form field `_csrf`;
+/// only the first 64 KiB are read before it is checked, and a body without a session is capped
+/// at 256 KiB. An API call with neither token nor session is 401 before anything is read.
 pub async fn csrf(req: Request, next: Next) -> Response {
+    use futures_util::StreamExt;
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
@@ -391,27 +426,48 @@ pub async fn csrf(req: Request, next: Next) -> Response {
     if ctx.via_token {
         return next.run(req).await;
     }
+    let path = req.uri().path().to_string();
+    if is_api(&path) && ctx.principal.is_none() {
+        return ApiError(AppError::Unauthenticated).into_response();
+    }
     let expected = ctx.csrf_token();
     let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
-        Ok(b) => b,
-        Err(_) => {
-            return (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                Html(crate::layout::plain_page("内容过大", "提交的内容超过 25 MB 上限。")),
-            )
-                .into_response();
+    // Read only until the token can be judged; the rest streams on to the handler. Without a
+    // session the whole body is small and read at once.
+    let (provided, body) = match header_token {
+        header if ctx.session.is_none() => match axum::body::to_bytes(body, MAX_ANONYMOUS_BYTES).await {
+            Ok(bytes) => (header.or_else(|| form_token(&content_type, &bytes)), Body::from(bytes)),
+            Err(_) => return too_large(&path, MAX_ANONYMOUS_BYTES),
+        },
+        Some(t) => (Some(t), body),
+        None => {
+            let mut stream = body.into_data_stream();
+            let mut prefix = Vec::new();
+            let mut ended = false;
+            let found = loop {
+                if let Some(t) = form_token_prefix(&content_type, &prefix, ended) {
+                    break t;
+                }
+                if ended || prefix.len() > CSRF_PREFIX_BYTES {
+                    break None;
+                }
+                match stream.next().await {
+                    Some(Ok(chunk)) => prefix.extend_from_slice(&chunk),
+                    Some(Err(_)) => return (StatusCode::BAD_REQUEST, "请求内容读取中断").into_response(),
+                    None => ended = true,
+                }
+            };
+            let head = futures_util::stream::once(async move { Ok::<_, axum::Error>(axum::body::Bytes::from(prefix)) });
+            (found, Body::from_stream(head.chain(stream)))
         }
     };
-    let provided = header_token.or_else(|| form_token(&content_type, &bytes));
     let ok = !expected.is_empty()
         && provided.as_deref().is_some_and(|p| constant_time_eq(p.as_bytes(), expected.as_bytes()));
     if !ok {
-        let path = parts.uri.path().to_string();
         let e = ctx.entry("security.csrf_rejected", "route", &path).outcome(Outcome::Denied);
-        if let Err(err) = ctx.audit(e).await {
+        if let Err(err) = ctx.audit_refusal(e).await {
             tracing::error!(error = %err, "audit of CSRF rejection failed");
         }
         let msg = "表单已过期或来源不明（CSRF 校验失败）。请返回上一页刷新后重新提交。";
@@ -421,7 +477,37 @@ pub async fn csrf(req: Request, next: Next) -> Response {
             (StatusCode::FORBIDDEN, Html(crate::layout::plain_page("请求被拒绝", msg))).into_response()
         };
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, body)).await
+}
+
+fn too_large(path: &str, limit: usize) -> Response {
+    let msg = format!("提交的内容超过 {} KB 上限。", limit / 1024);
+    if is_api(path) {
+        return ApiError(AppError::PayloadTooLarge(msg)).into_response();
+    }
+    (StatusCode::PAYLOAD_TOO_LARGE, Html(crate::layout::plain_page("内容过大", &msg))).into_response()
+}
+
+/// The `_csrf` field from the start of a body, once it can be told: `Some(Some(t))` found,
+/// `Some(None)` cannot be there (another first field, or the body ended), `None` read more.
+fn form_token_prefix(content_type: &str, prefix: &[u8], ended: bool) -> Option<Option<String>> {
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        // Only complete fields: those followed by `&`, or all of them once the body ended.
+        let complete = if ended { prefix } else { &prefix[..prefix.iter().rposition(|b| *b == b'&').unwrap_or(0)] };
+        return match form_token(content_type, complete) {
+            Some(t) => Some(Some(t)),
+            None if ended => Some(None),
+            None => None,
+        };
+    }
+    if content_type.starts_with("multipart/form-data") {
+        return match form_token(content_type, prefix) {
+            Some(t) => Some(Some(t)),
+            None if ended => Some(None),
+            None => None,
+        };
+    }
+    Some(None)
 }
 
 fn form_token(content_type: &str, body: &[u8]) -> Option<String> {
@@ -475,9 +561,17 @@ pub const CSP: &str = "default-src 'self'; style-src 'self'; script-src 'self'; 
 
 /// Security headers for every response. The CSP allows only our own files: no inline scripts
 /// or styles, nothing from the internet.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+pub async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
+    // Behind HTTPS (`--secure-cookies`), browsers are told to use nothing else for a year.
+    if state.secure_cookies {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));

@@ -81,6 +81,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let (tx, rx) = watch::channel(false);
         let folder = tokio::spawn(fold_fixes(self.state.db.clone(), rx.clone()));
+        let refusals = tokio::spawn(flush_refusals(self.state.clone(), rx.clone()));
         let jobs = self.runner.clone().spawn(rx);
         self.state.metrics.mark_started();
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
@@ -88,8 +89,29 @@ impl Application {
         let _ = tx.send(true);
         let _ = jobs.await;
         let _ = folder.await;
+        let _ = refusals.await;
         self.state.db.close().await;
         result
+    }
+}
+
+/// Writes the counted records of repeated refusals whose interval has ended, every minute, and
+/// all of them on the way out.
+async fn flush_refusals(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        let stopping = tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => false,
+            _ = stop.changed() => true,
+        };
+        let now = state.clock.now();
+        for e in state.refusals.due(now, stopping) {
+            if let Err(err) = store::audit::record(&state.db, now, e).await {
+                tracing::error!(error = %err, "audit of repeated refusals failed");
+            }
+        }
+        if stopping || *stop.borrow() {
+            return;
+        }
     }
 }
 

@@ -13,8 +13,10 @@ pub mod import;
 pub mod jobs;
 pub mod labels;
 pub mod layout;
+pub mod login_guard;
 pub mod metrics;
 pub mod pages;
+pub mod refusals;
 pub mod state;
 pub mod submit_queue;
 
@@ -68,9 +70,10 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(not_found)
         .layer(axum::middleware::from_fn(access::csrf))
+        .layer(axum::middleware::from_fn(error::api_envelope))
         .layer(axum::middleware::from_fn_with_state(state.clone(), access::authenticate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
-        .layer(axum::middleware::from_fn(access::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), access::security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

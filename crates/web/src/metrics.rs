@@ -115,7 +115,13 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     resp
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// Prometheus text, for the addresses in `security.metrics_from` only (it shows activity and
+/// session counts); others get 404, as if there were nothing here.
+pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    if !peer.is_some_and(|ip| state.config().city.security.metrics_from.iter().any(|r| r.contains(ip))) {
+        return (axum::http::StatusCode::NOT_FOUND, "").into_response();
+    }
     let mut out = String::new();
     state.metrics.render_into(&mut out);
     let now = state.clock.now();

@@ -540,9 +540,48 @@ pub fn map_headers(kind: Kind, headers: &[String]) -> Result<(Vec<Option<&'stati
 }
 
 /// Checks one row given as (column, raw text) pairs. Blank cells count as absent.
+/// The plausible range of amounts and counts a row may carry (`[wages]` in `city.toml`).
+/// A value beyond it is a typing or system error, refused at the edge: stored, it would skew
+/// every sum and could clear a real arrears alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// One worker's pay for one month (应发, 实发, a complaint's amount), fen.
+    pub worker_month_max: i64,
+    /// Any project-level amount (contract value, allocations, deposits, funds), fen.
+    pub project_amount_max: i64,
+    /// Any count (people, pieces, cases, openings, a signal's value).
+    pub count_max: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            worker_month_max: 10_000_000,           // 100,000 yuan
+            project_amount_max: 10_000_000_000_000, // 100 billion yuan
+            count_max: 1_000_000,
+        }
+    }
+}
+
+impl Limits {
+    fn money_max(&self, kind: Kind, col: &Column) -> i64 {
+        let per_worker = matches!(
+            (kind, col.key),
+            (Kind::Payroll, "due_fen")
+                | (Kind::Payments, "amount_fen")
+                | (Kind::Complaints, "amount_fen" | "recovered_fen")
+        );
+        if per_worker { self.worker_month_max } else { self.project_amount_max }
+    }
+}
+
+/// The longest value any cell may hold before it is read at all (text columns allow 200).
+const MAX_CELL_CHARS: usize = 200;
+
 pub fn parse_row<'a>(
     kind: Kind,
     via: Via,
+    limits: &Limits,
     cells: impl IntoIterator<Item = (&'static Column, &'a str)>,
 ) -> Result<Record, Rejection> {
     let mut rec = Record::default();
@@ -551,7 +590,10 @@ pub fn parse_row<'a>(
         if raw.is_empty() {
             continue;
         }
-        let cell = parse_cell(col, via, raw).map_err(|r| Rejection::new(col.header, r))?;
+        if raw.chars().count() > MAX_CELL_CHARS {
+            return Err(Rejection::new(col.header, format!("内容过长（最多{MAX_CELL_CHARS}字）")));
+        }
+        let cell = parse_cell(kind, col, via, limits, raw).map_err(|r| Rejection::new(col.header, r))?;
         rec.values.insert(col.key, cell);
     }
     for col in kind.columns() {
@@ -563,7 +605,7 @@ pub fn parse_row<'a>(
     Ok(rec)
 }
 
-fn parse_cell(col: &Column, via: Via, raw: &str) -> Result<Cell, String> {
+fn parse_cell(kind: Kind, col: &Column, via: Via, limits: &Limits, raw: &str) -> Result<Cell, String> {
     let bad = |what: &str| format!("“{raw}”不是有效的{what}（{}）", col.hint(via));
     Ok(match col.ty {
         ColType::Text => {
@@ -582,6 +624,15 @@ fn parse_cell(col: &Column, via: Via, raw: &str) -> Result<Cell, String> {
             if fen < 0 {
                 return Err(format!("金额不能为负数：{raw}"));
             }
+            let max = limits.money_max(kind, col);
+            if fen > max {
+                return Err(format!(
+                    "金额 {} 元超出合理范围（{}最多 {} 元），请核对",
+                    Money::from_fen(fen).to_yuan_string(),
+                    col.header,
+                    Money::from_fen(max).to_yuan_string()
+                ));
+            }
             Cell::Int(fen)
         }
         ColType::Count | ColType::Days | ColType::PayDay => {
@@ -589,7 +640,7 @@ fn parse_cell(col: &Column, via: Via, raw: &str) -> Result<Cell, String> {
             let (lo, hi) = match col.ty {
                 ColType::Days => (0, 31),
                 ColType::PayDay => (1, 28),
-                _ => (0, i64::MAX),
+                _ => (0, limits.count_max),
             };
             if n < lo || n > hi {
                 return Err(bad("数值"));
@@ -750,7 +801,12 @@ mod tests {
     use super::*;
 
     fn row(kind: Kind, via: Via, pairs: &[(&str, &str)]) -> Result<Record, Rejection> {
-        parse_row(kind, via, pairs.iter().map(|(k, v)| (kind.column(k).unwrap_or_else(|| panic!("{k}")), *v)))
+        parse_row(
+            kind,
+            via,
+            &Limits::default(),
+            pairs.iter().map(|(k, v)| (kind.column(k).unwrap_or_else(|| panic!("{k}")), *v)),
+        )
     }
 
     #[test]
@@ -838,7 +894,7 @@ mod tests {
                 (ColType::Uscc, true) if c.required => (c, "91110108551385082Q"),
                 _ => (c, *v),
             });
-            parse_row(kind, Via::File, cells).unwrap_or_else(|e| panic!("{kind:?}: {e:?}"));
+            parse_row(kind, Via::File, &Limits::default(), cells).unwrap_or_else(|e| panic!("{kind:?}: {e:?}"));
         }
     }
 

@@ -325,6 +325,8 @@ pub struct WageParams {
     pub minimum_wage: i64,
     /// Attendance days from which a worker counts as full-month for the minimum-wage check.
     pub full_month_days: i64,
+    /// Plausible ranges of amounts and counts in what systems and files send.
+    pub limits: ingest::Limits,
 }
 
 pub fn first_of_month(d: Date) -> Date {
@@ -401,15 +403,16 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
     let d = &p.deposit;
     let deposit_due = match d.mode {
         DepositMode::Guarantee | DepositMode::Exempt => 0,
-        DepositMode::None | DepositMode::Cash => (d.required - d.paid).max(0),
+        DepositMode::None | DepositMode::Cash => d.required.saturating_sub(d.paid).max(0),
     };
     f.set("deposit_mode", d.mode.as_str());
     f.set("deposit_due", deposit_due);
-    f.set("deposit_topup_due", (d.drawn - d.topped_up).max(0));
+    f.set("deposit_topup_due", d.drawn.saturating_sub(d.topped_up).max(0));
     opt_date(&mut f, "deposit_drawn_on", d.drawn_on);
 
     // Labor-cost allocations (Arts. 24, 29).
-    let allocated: i64 = p.allocations.iter().filter(|(on, _)| *on <= today).map(|(_, a)| a).sum();
+    let allocated: i64 =
+        p.allocations.iter().filter(|(on, _)| *on <= today).map(|(_, a)| *a).fold(0, i64::saturating_add);
     f.set("allocated_total", allocated);
     f.set("progress_paid", p.progress_paid);
     let last_allocation = p.allocations.iter().filter(|(on, _)| *on <= today).map(|(on, _)| *on).max();
@@ -437,7 +440,11 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
     let m = last_due_month(today, p.pay_day);
     let attending: Vec<&Attendance> = p.attendance.iter().filter(|a| a.month == m && a.days > 0).collect();
     let paid_in = |worker: &str, month: Date| -> i64 {
-        p.payments.iter().filter(|x| x.worker == worker && x.month == month && x.on <= today).map(|x| x.amount).sum()
+        p.payments
+            .iter()
+            .filter(|x| x.worker == worker && x.month == month && x.on <= today)
+            .map(|x| x.amount)
+            .fold(0, i64::saturating_add)
     };
     f.set("attendance_headcount", attending.len() as i64);
     f.set("paid_headcount", attending.iter().filter(|a| paid_in(&a.worker, m) > 0).count() as i64);
@@ -458,12 +465,12 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
                 .iter()
                 .filter(|l| l.worker == a.worker && l.month == m)
                 .map(|l| l.due)
-                .sum::<i64>()
+                .fold(0i64, i64::saturating_add)
                 .max(paid_in(&a.worker, m))
         })
         .collect();
     if !full.is_empty() {
-        f.set("average_wage", full.iter().sum::<i64>() / full.len() as i64);
+        f.set("average_wage", full.iter().copied().fold(0i64, i64::saturating_add) / full.len() as i64);
     }
     f.set("minimum_wage", params.minimum_wage);
     f.set("payroll_unsigned", p.payroll.iter().filter(|l| l.month == m && !l.signed).count() as i64);
@@ -479,9 +486,12 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
     let mut by_worker: std::collections::BTreeMap<(&str, Date), i64> = Default::default();
     let mut by_worker_year: std::collections::BTreeMap<&str, i64> = Default::default();
     for x in p.payments.iter().filter(|x| x.on <= today) {
-        *by_worker.entry((x.worker.as_str(), x.month)).or_default() += x.amount;
+        // Saturating: stored data must never make the evaluation panic or wrap.
+        let m = by_worker.entry((x.worker.as_str(), x.month)).or_default();
+        *m = m.saturating_add(x.amount);
         if x.on > year_ago {
-            *by_worker_year.entry(x.worker.as_str()).or_default() += x.amount;
+            let y = by_worker_year.entry(x.worker.as_str()).or_default();
+            *y = y.saturating_add(x.amount);
         }
     }
     for v in by_worker.values() {
@@ -499,11 +509,16 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
     let mut unpaid_through_account = 0;
     let mut arrears_total = 0;
     for &month in &months {
-        let due: i64 = p.payroll.iter().filter(|l| l.month == month).map(|l| l.due).sum();
-        let paid_all: i64 = p.payments.iter().filter(|x| x.month == month && x.on <= today).map(|x| x.amount).sum();
+        let due: i64 = p.payroll.iter().filter(|l| l.month == month).map(|l| l.due).fold(0, i64::saturating_add);
+        let paid_all: i64 = p
+            .payments
+            .iter()
+            .filter(|x| x.month == month && x.on <= today)
+            .map(|x| x.amount)
+            .fold(0, i64::saturating_add);
         let pay_by = due_date(month, p.pay_day);
         if today > pay_by && paid_all < due {
-            arrears_total += due - paid_all;
+            arrears_total = due.saturating_sub(paid_all).saturating_add(arrears_total);
             oldest_arrear = Some(oldest_arrear.map_or(pay_by, |o: Date| o.min(pay_by)));
         }
         // Art. 31 / provincial indicator 1: through the special account by the end of the
@@ -514,7 +529,7 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
             .iter()
             .filter(|x| x.month == month && x.method == PayMethod::Bank && x.on <= end_next && x.on <= today)
             .map(|x| x.amount)
-            .sum();
+            .fold(0, i64::saturating_add);
         if today > end_next && via_account < due {
             unpaid_through_account += 1;
         }

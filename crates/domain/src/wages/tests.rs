@@ -33,7 +33,7 @@ fn indicators() -> Vec<Indicator> {
 const TODAY: Date = date!(2026 - 11 - 16);
 
 fn params() -> WageParams {
-    WageParams { minimum_wage: 193_000, full_month_days: 20 }
+    WageParams { minimum_wage: 193_000, full_month_days: 20, limits: Default::default() }
 }
 
 fn clean() -> ProjectData {

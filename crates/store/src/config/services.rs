@@ -70,6 +70,10 @@ pub struct LicenseType {
     pub valid_years: u32,
     /// 照面信息: item field keys printed on the license.
     pub fields: Vec<String>,
+    /// An identity document (居民身份证, 户口簿): never looked up by number alone, since its number
+    /// is, or leads to, the holder's ID number (个人信息保护法 art. 28: sensitive).
+    #[serde(default)]
+    pub identity: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

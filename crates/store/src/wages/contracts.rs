@@ -352,7 +352,7 @@ pub async fn worker_months(db: &Db, worker_id: &str) -> Result<Vec<WorkerMonth>>
             (SELECT due_fen FROM wage_payroll r WHERE r.worker_id = $1 AND r.month = m.month) AS due,
             (SELECT confirmed_at FROM wage_payroll r WHERE r.worker_id = $1 AND r.month = m.month) AS confirmed_at,
             (SELECT disputed_at FROM wage_payroll r WHERE r.worker_id = $1 AND r.month = m.month) AS disputed_at,
-            (SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM wage_payments x WHERE x.worker_id = $1 AND x.month = m.month) AS paid
+            (SELECT CAST(COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) AS BIGINT) FROM wage_payments x WHERE x.worker_id = $1 AND x.month = m.month) AS paid
          FROM (SELECT month FROM wage_attendance WHERE worker_id = $1
                UNION SELECT month FROM wage_payroll WHERE worker_id = $1
                UNION SELECT month FROM wage_payments WHERE worker_id = $1) m

@@ -376,9 +376,9 @@ pub async fn months(db: &Db, project_id: &str) -> Result<Vec<MonthLine>> {
         "SELECT m.month,
             (SELECT COUNT(*) FROM wage_attendance a WHERE a.project_id = $1 AND a.month = m.month AND a.days > 0) AS attending,
             (SELECT COUNT(*) FROM wage_payroll l WHERE l.project_id = $1 AND l.month = m.month) AS on_payroll,
-            (SELECT COALESCE(SUM(due_fen), 0) FROM wage_payroll l WHERE l.project_id = $1 AND l.month = m.month) AS due_fen,
-            (SELECT COALESCE(SUM(amount_fen), 0) FROM wage_payments x WHERE x.project_id = $1 AND x.month = m.month) AS paid_fen,
-            (SELECT COALESCE(SUM(amount_fen), 0) FROM wage_payments x WHERE x.project_id = $1 AND x.month = m.month AND x.method = 'bank') AS via,
+            (SELECT COALESCE(SUM(CASE WHEN due_fen > 10000000000000 THEN 10000000000000 ELSE due_fen END), 0) FROM wage_payroll l WHERE l.project_id = $1 AND l.month = m.month) AS due_fen,
+            (SELECT COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) FROM wage_payments x WHERE x.project_id = $1 AND x.month = m.month) AS paid_fen,
+            (SELECT COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) FROM wage_payments x WHERE x.project_id = $1 AND x.month = m.month AND x.method = 'bank') AS via,
             (SELECT COUNT(*) FROM wage_payroll l WHERE l.project_id = $1 AND l.month = m.month AND l.signed = 0) AS unsigned
          FROM (SELECT month FROM wage_attendance WHERE project_id = $1 UNION SELECT month FROM wage_payroll WHERE project_id = $1
                UNION SELECT month FROM wage_payments WHERE project_id = $1) m
@@ -487,8 +487,8 @@ pub struct AccountView {
 pub async fn account(db: &Db, project_id: &str) -> Result<Option<AccountView>> {
     let row = sqlx::query(
         "SELECT a.bank, a.account_no, a.opened_on,
-            (SELECT COALESCE(SUM(amount_fen), 0) FROM wage_allocations WHERE project_id = $1) AS allocated,
-            (SELECT COALESCE(SUM(amount_fen), 0) FROM wage_payments WHERE project_id = $1 AND method = 'bank') AS paid
+            (SELECT COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) FROM wage_allocations WHERE project_id = $1) AS allocated,
+            (SELECT COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) FROM wage_payments WHERE project_id = $1 AND method = 'bank') AS paid
          FROM wage_accounts a WHERE a.project_id = $1",
     )
     .bind(project_id)
@@ -597,9 +597,11 @@ pub async fn totals(db: &Db, scope: &RowScope) -> Result<Totals> {
         Sql::new("SELECT COUNT(DISTINCT contractor_uscc) FROM wage_projects WHERE contractor_uscc <> '' AND id IN (");
     s.append(&q).push(")");
     let contractors: i64 = s.query_scalar().fetch_one(db.reader()).await?;
-    let paid: i64 = count("wage_payments", "SUM(amount_fen)").query_scalar().fetch_one(db.reader()).await?;
+    let paid: i64 =
+        count("wage_payments", &crate::sql::sum_fen("amount_fen")).query_scalar().fetch_one(db.reader()).await?;
     let complaints: i64 = count("wage_complaints", "COUNT(*)").query_scalar().fetch_one(db.reader()).await?;
-    let recovered: i64 = count("wage_complaints", "SUM(recovered_fen)").query_scalar().fetch_one(db.reader()).await?;
+    let recovered: i64 =
+        count("wage_complaints", &crate::sql::sum_fen("recovered_fen")).query_scalar().fetch_one(db.reader()).await?;
     let docs = |kind: &str| {
         let mut s = Sql::new("SELECT COUNT(*) FROM alerts WHERE subject_type = 'wage_project' AND state LIKE ");
         s.bind(format!("%\"kind\":\"{kind}\"%"));

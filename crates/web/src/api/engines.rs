@@ -376,9 +376,11 @@ pub async fn score_event(ctx: RequestCtx, Json(e): Json<ScoreEventInput>) -> Api
 
 /// A subject's scores now.
 #[utoipa::path(get, path = "/api/v1/scores/{subject_type}/{subject_id}", params(("subject_type" = String, Path), ("subject_id" = String, Path)),
-    responses((status = 200, body = Vec<ScoreView>)))]
+    responses((status = 200, body = Vec<ScoreView>), (status = 403, body = ApiErrorBody)))]
 pub async fn scores(ctx: RequestCtx, Path((t, id)): Path<(String, String)>) -> ApiResult<Vec<ScoreView>> {
     let state = &ctx.state;
+    crate::pages::scores::ensure_visible(&ctx, &t, &id).await?;
+    ctx.audit(ctx.entry("score.view", &t, &id).detail("接口查询评分")).await?;
     let list = store::scores::of_subject(&state.db, &state.config(), &t, &id, state.clock.now()).await?;
     Ok(Json(
         list.into_iter()

@@ -159,21 +159,39 @@ pub struct LicenseCheck {
     pub valid: bool,
     pub problems: Vec<String>,
     pub title: Option<String>,
+    /// The issuing department, or the system the license came from.
+    pub issuer: Option<String>,
+    /// 有效期至 (YYYY-MM-DD), or 长期.
+    pub valid_to: Option<String>,
+    pub revoked: bool,
+    /// Only for the holder and for staff who act on applications; each such read is audited.
     pub holder_name: Option<String>,
     pub seal: Option<String>,
 }
 
-/// Checks a license or sealed document by its number: registered, unchanged, seal valid.
+/// Checks a license or sealed document by its number: registered, unchanged, seal valid. It
+/// answers what a verifier needs and nothing about the holder; identity documents answer as an
+/// unknown number does (个人信息保护法 art. 28).
 #[utoipa::path(get, path = "/api/v1/licenses/{number}/verification", params(("number" = String, Path)),
     responses((status = 200, body = LicenseCheck)))]
 pub async fn verify(ctx: RequestCtx, Path(number): Path<String>) -> ApiResult<LicenseCheck> {
-    let mut conn = ctx.state.db.reader().acquire().await.map_err(store::StoreError::from)?;
-    let v = store::services::licenses::verify_number(&mut conn, &number, ctx.state.clock.now()).await?;
+    let v = crate::pages::licenses::verify_by_number(&ctx, &number).await?;
+    let l = v.license.as_ref();
+    let holder_name = match l {
+        Some(l) if crate::pages::licenses::may_see_holder(&ctx, l) => {
+            ctx.audit(ctx.entry("license.view", "license", &l.number).detail("接口核验并查看持证人")).await?;
+            Some(l.holder_name.clone())
+        }
+        _ => None,
+    };
     Ok(Json(LicenseCheck {
         valid: v.valid,
-        problems: v.problems,
-        title: v.license.as_ref().map(|l| l.title.clone()),
-        holder_name: v.license.as_ref().map(|l| l.holder_name.clone()),
+        problems: v.problems.clone(),
+        title: l.map(|l| l.title.clone()),
+        issuer: l.map(|l| crate::pages::licenses::issuer_name(&ctx, l)),
+        valid_to: l.map(crate::pages::licenses::valid_to_text),
+        revoked: l.is_some_and(|l| l.revoked_at.is_some()),
+        holder_name,
         seal: v.seal_name,
     }))
 }

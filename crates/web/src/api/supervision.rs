@@ -216,7 +216,7 @@ pub struct DeviceBody {
 }
 
 /// Confirms receipt of a summons; the officer is told.
-#[utoipa::path(post, path = "/api/v1/supervision/summons/{id}/ack", request_body = DeviceBody,
+#[utoipa::path(post, path = "/api/v1/supervision/summons/{id}/ack", params(("id" = String, Path, description = "传唤编号")), request_body = DeviceBody,
     responses((status = 200, body = store::supervision::SummonsRow), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn acknowledge_summons(
     ctx: RequestCtx,

@@ -59,7 +59,7 @@ pub async fn ingest(
         .into());
     }
     let login = ctx.user()?.login.clone();
-    let rows = crate::pages::wages_import::rows_from_json(k, &input.rows);
+    let rows = crate::pages::wages_import::rows_from_json(k, &ctx.state.config().city.wages.limits, &input.rows);
     let report = crate::pages::wages_import::run_batch(&ctx, k, Via::Api, &login, "", rows).await?;
     Ok(Json(report))
 }

@@ -34,7 +34,12 @@ struct VerifyPage {
     layout: Layout,
     number: String,
     verdict: Option<Verdict>,
+    /// The holder and the face fields: only when the verifier presented the license's own
+    /// content (the file), never for a number typed in.
+    show_holder: bool,
     fields: Vec<(String, String)>,
+    issuer: String,
+    valid_to: String,
 }
 
 fn fields_of(l: &License) -> Vec<(String, String)> {
@@ -43,27 +48,58 @@ fn fields_of(l: &License) -> Vec<(String, String)> {
     v["fields"].as_array().map(|a| a.iter().map(|p| (text(&p[0]), text(&p[1]))).collect()).unwrap_or_default()
 }
 
+/// Verification by number answers what a verifier needs — genuine or not, type, issuer,
+/// validity, revocation — and nothing about the holder. Identity documents (身份证, 户口簿) are
+/// not looked up by number at all, and answer exactly as an unknown number does, so the page
+/// cannot tell whether a person holds one (个人信息保护法 art. 28).
 async fn verify_form(ctx: RequestCtx, Query(q): Query<std::collections::HashMap<String, String>>) -> PageResult {
     let number = q.get("number").cloned().unwrap_or_default();
     if number.trim().is_empty() {
-        return verify_page(&ctx, String::new(), None).await;
+        return verify_page(&ctx, String::new(), None, false).await;
     }
-    let mut conn = ctx.state.db.reader().acquire().await.map_err(store::StoreError::from)?;
-    let v = licenses::verify_number(&mut conn, &number, ctx.state.clock.now()).await?;
-    drop(conn);
-    verify_page(&ctx, number, Some(v)).await
+    let v = verify_by_number(&ctx, number.trim()).await?;
+    verify_page(&ctx, number, Some(v), false).await
 }
 
-async fn verify_page(ctx: &RequestCtx, number: String, verdict: Option<Verdict>) -> PageResult {
+pub(crate) async fn verify_by_number(ctx: &RequestCtx, number: &str) -> Result<Verdict, AppError> {
+    let mut conn = ctx.state.db.reader().acquire().await.map_err(store::StoreError::from)?;
+    let v = licenses::verify_number(&mut conn, number, ctx.state.clock.now()).await?;
+    let cfg = ctx.state.config();
+    let identity = v.license.as_ref().is_some_and(|l| cfg.services.license_type(&l.r#type).is_some_and(|t| t.identity));
+    if identity || v.license.is_none() {
+        return Ok(Verdict { valid: false, problems: vec![NOT_BY_NUMBER.into()], license: None, seal_name: None });
+    }
+    Ok(v)
+}
+
+pub const NOT_BY_NUMBER: &str =
+    "未找到可按编号核验的证照：编号有误，或属于居民身份证、户口簿等身份证件（身份证件请上传证照文件核验）";
+
+async fn verify_page(ctx: &RequestCtx, number: String, verdict: Option<Verdict>, show_holder: bool) -> PageResult {
     let (csrf, cookie) = ensure_anon_csrf(ctx);
     let mut layout = Layout::new(ctx, &ctx.state.config().city.name, "电子证照核验", "/licenses/verify");
     layout.csrf = csrf;
-    let fields = verdict.as_ref().and_then(|v| v.license.as_ref()).map(fields_of).unwrap_or_default();
-    let mut r = render(VerifyPage { layout, number, verdict, fields })?;
+    let license = verdict.as_ref().and_then(|v| v.license.as_ref());
+    let fields = if show_holder { license.map(fields_of).unwrap_or_default() } else { vec![] };
+    let issuer = license.map(|l| issuer_name(ctx, l)).unwrap_or_default();
+    let valid_to = license.map(valid_to_text).unwrap_or_default();
+    let mut r = render(VerifyPage { layout, number, verdict, show_holder, fields, issuer, valid_to })?;
     if let Some(c) = cookie {
         r.headers_mut().append(header::SET_COOKIE, c);
     }
     Ok(r)
+}
+
+/// The issuing department's name (or the source system's, for a license pushed in).
+pub(crate) fn issuer_name(ctx: &RequestCtx, l: &License) -> String {
+    if l.source == licenses::ISSUED_HERE { super::workflow::dept_name(ctx, &l.issuer) } else { l.source.clone() }
+}
+
+/// 有效期至 as a date (China time), or 长期.
+pub(crate) fn valid_to_text(l: &License) -> String {
+    l.valid_to
+        .map(|v| domain::clock::local(domain::clock::from_millis(v)).date().to_string())
+        .unwrap_or_else(|| "长期".into())
 }
 
 /// Verifies an uploaded license file (anyone may: the file itself is what is checked).
@@ -91,7 +127,7 @@ async fn verify(ctx: RequestCtx, mut mp: Multipart) -> PageResult {
             format!("文件核验不通过：{}", v.problems.join("；"))
         });
     ctx.audit(e).await?;
-    verify_page(&ctx, String::new(), Some(v)).await
+    verify_page(&ctx, String::new(), Some(v), true).await
 }
 
 #[derive(Template)]
@@ -106,15 +142,21 @@ struct LicensePage {
     valid_to: String,
 }
 
-/// The holder, and staff who may act on applications, see a license's full page.
-async fn visible(ctx: &RequestCtx, number: &str) -> Result<License, AppError> {
-    let p = ctx.user()?;
-    let mut conn = ctx.state.db.reader().acquire().await.map_err(store::StoreError::from)?;
-    let l = licenses::get(&mut conn, number).await?.ok_or_else(|| AppError::NotFound("证照".into()))?;
+/// The holder, and staff who may act on applications.
+pub(crate) fn may_see_holder(ctx: &RequestCtx, l: &License) -> bool {
+    let Some(p) = ctx.principal.as_deref() else { return false };
     let own = p.uscc.as_deref() == Some(l.holder_id.as_str()) || p.id_card_no.as_deref() == Some(l.holder_id.as_str());
     let staff = p.can(perm::WORKFLOW_ACT)
         && (p.scope(perm::WORKFLOW_ACT) == Some(DataScope::All) || p.department_code.is_some());
-    if !(own || staff) {
+    own || staff
+}
+
+/// The holder, and staff who may act on applications, see a license's full page.
+async fn visible(ctx: &RequestCtx, number: &str) -> Result<License, AppError> {
+    ctx.user()?;
+    let mut conn = ctx.state.db.reader().acquire().await.map_err(store::StoreError::from)?;
+    let l = licenses::get(&mut conn, number).await?.ok_or_else(|| AppError::NotFound("证照".into()))?;
+    if !may_see_holder(ctx, &l) {
         let e = ctx
             .entry("access.denied", "license", number)
             .outcome(domain::audit::Outcome::Denied)
@@ -326,7 +368,8 @@ async fn import(ctx: RequestCtx, mut mp: Multipart) -> PageResult {
     let Some(iface) = iface.filter(|_| errors.is_empty()) else {
         return exchange_page(&ctx, errors, code, source).await;
     };
-    let rows = match crate::import::read(&filename, &bytes).and_then(|up| import_rows(iface, &up)) {
+    let upload = crate::import::read_upload(&state.import_slots, filename.clone(), std::mem::take(&mut bytes)).await;
+    let rows = match upload.and_then(|up| import_rows(iface, &up)) {
         Ok(r) => r,
         Err(msg) => {
             errors.add("file", msg);

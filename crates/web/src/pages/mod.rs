@@ -40,11 +40,20 @@ pub fn opt(s: &Option<String>) -> Option<String> {
 /// Only local paths are followed after login, so `next` cannot send users to another site.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/login") => {
-            n.to_string()
-        }
+        Some(n) if is_local_path(n) && !n.starts_with("/login") => n.to_string(),
         _ => "/home".to_string(),
     }
+}
+
+/// A same-origin relative reference: one leading `/`, then only visible ASCII without a
+/// backslash (browsers drop tabs and newlines and read a backslash as `/`, so `/<TAB>/evil`
+/// would leave the site), and nothing `http::Uri` reads as carrying a scheme or authority.
+fn is_local_path(n: &str) -> bool {
+    let mut chars = n.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && n.chars().all(|c| c.is_ascii_graphic() && c != '\\')
+        && n.parse::<axum::http::Uri>().is_ok_and(|u| u.scheme().is_none() && u.authority().is_none())
 }
 
 /// A month as `2026年10月` (templates).
@@ -66,5 +75,15 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/home");
         assert_eq!(safe_next(Some("https://evil.example")), "/home");
         assert_eq!(safe_next(None), "/home");
+    }
+
+    #[test]
+    fn next_with_whitespace_or_backslash_goes_home() {
+        // Browsers strip the tab and newline: `/\t/evil.example` is `//evil.example` to them.
+        for bad in ["/\t/evil.example", "/\n/evil.example", "/\\evil.example", "/a\\b", "/ /x", "/\u{3000}x", "/x\r\n"]
+        {
+            assert_eq!(safe_next(Some(bad)), "/home", "{bad:?}");
+        }
+        assert_eq!(safe_next(Some("/wages/projects?q=%E5%B7%A5")), "/wages/projects?q=%E5%B7%A5");
     }
 }

@@ -3,7 +3,7 @@
 
 use super::render;
 use crate::access::{Access, RequestCtx, Routes};
-use crate::error::PageResult;
+use crate::error::{AppError, PageResult};
 use crate::layout::{Layout, fmt_millis};
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -48,7 +48,8 @@ async fn list(ctx: RequestCtx, Query(q): Query<Lookup>) -> PageResult {
     if let (Some(t), Some(i)) = (super::opt(&q.subject_type), super::opt(&q.subject_id)) {
         return Ok(Redirect::to(&format!("/scores/{t}/{}", crate::cookies::encode(&i))).into_response());
     }
-    let items = store::scores::latest(&state.db, 200)
+    let scope = store::scores::ScoreScope::of(ctx.user()?);
+    let items = store::scores::latest(&state.db, &scope, 200)
         .await?
         .into_iter()
         .map(|l| {
@@ -79,9 +80,24 @@ struct DetailPage {
     scores: Vec<ScoreView>,
 }
 
+/// Refuses (403, audited) a subject outside the caller's score scope: page and API alike.
+pub(crate) async fn ensure_visible(ctx: &RequestCtx, subject_type: &str, subject_id: &str) -> Result<(), AppError> {
+    let scope = store::scores::ScoreScope::of(ctx.user()?);
+    if scope.admits(&ctx.state.db, subject_type, subject_id).await? {
+        return Ok(());
+    }
+    let e = ctx
+        .entry("score.view", subject_type, subject_id)
+        .outcome(domain::audit::Outcome::Denied)
+        .detail("查看不属于本机关的评分，已拒绝");
+    ctx.audit(e).await?;
+    Err(AppError::Forbidden("该对象的评分不属于您的查看范围".into()))
+}
+
 async fn detail(ctx: RequestCtx, Path((subject_type, subject_id)): Path<(String, String)>) -> PageResult {
     let state = &ctx.state;
     let now = state.clock.now();
+    ensure_visible(&ctx, &subject_type, &subject_id).await?;
     let scores = store::scores::of_subject(&state.db, &state.config(), &subject_type, &subject_id, now)
         .await?
         .into_iter()

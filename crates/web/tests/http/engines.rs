@@ -255,8 +255,11 @@ async fn score_events_over_the_api_change_the_colour() {
     let v = demo(post("late_response").await.json().await.unwrap());
     assert_eq!(v["color"], "red");
     assert!(v["measures"].as_array().unwrap().iter().any(|m| m == "提请抓捕收监评估"));
-    // Explained on the page, with history.
-    let c = app.login("qiaocheng").await;
+    // Explained on the page, with history, to a city-wide viewer; a county clerk sees only
+    // persons whose case its own agency holds (P-001 is nobody's case).
+    let county = app.login("qiaocheng").await;
+    assert_eq!(county.get("/scores/person/P-001").await.status, StatusCode::FORBIDDEN);
+    let c = app.login("leader").await;
     let page = c.get("/scores/person/P-001").await.body;
     assert!(page.contains("越界报警") && page.contains("红码") && page.contains("历史"), "{page}");
     assert!(c.get("/scores").await.body.contains("P-001"));

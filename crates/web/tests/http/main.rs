@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod catalog;
 mod engines;
+mod hardening;
 mod labor;
 mod org;
 mod services;
