@@ -34,7 +34,7 @@ async fn main() {
     let now = time::OffsetDateTime::now_utc();
     store::demo::bootstrap(&db, &cfg, now).await.unwrap();
     let mut tx = db.begin().await.unwrap();
-    let role = store::auth::role_id_by_code(&mut tx, "system_api").await.unwrap().unwrap();
+    let role = store::auth::role_id_by_code(&mut tx, "system_location").await.unwrap().unwrap();
     let user = store::auth::create_user(
         &mut tx,
         now,

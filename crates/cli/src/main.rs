@@ -155,9 +155,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             match store::demo::load_demo(&db, &cfg, now, scale).await.map_err(|e| e.to_string())? {
                 Some(r) => {
                     println!("已加载演示城市：网格 {}，市场主体 {}，群众 {}。", r.grids, r.enterprises, r.citizens);
-                    if let Some(t) = r.api_token {
-                        println!("对接系统演示令牌（只显示这一次）：{t}");
-                    }
+                    print_tokens(&r);
                     print_logins(&db, &cfg).await;
                 }
                 None => println!("演示数据此前已加载，未重复加载。"),
@@ -166,12 +164,18 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command: AuditCommand::Verify { place } } => {
-            let db = store::Db::open(&place.url()?).await.map_err(|e| e.to_string())?;
-            let result = store::audit::verify(&db).await.map_err(|e| e.to_string())?;
+            let url = place.url()?;
+            let db = store::Db::open(&url).await.map_err(|e| e.to_string())?;
+            let anchor = store::audit::Anchor::existing_for_database(&url).map_err(|e| e.to_string())?;
+            let result = store::audit::verify_anchored(&db, anchor.as_ref()).await.map_err(|e| e.to_string())?;
             db.close().await;
             match result {
                 Ok(r) => {
                     println!("审计链完整：已校验 {} 条记录（链头 #{}）。", r.checked, r.head_seq);
+                    match &anchor {
+                        Some(a) => println!("与库外签名检查点一致：{} 个（{}）。", r.checkpoints, a.path().display()),
+                        None => println!("尚无库外签名检查点（服务运行时每分钟写入一次）。"),
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(b) => {
@@ -296,9 +300,7 @@ async fn serve(
     println!("数据库：{}；配置：{}", app.state.db.url(), source.describe());
     if let Some(r) = &app.demo {
         println!("首次启动，已加载演示城市：网格 {}，市场主体 {}，群众 {}。", r.grids, r.enterprises, r.citizens);
-        if let Some(t) = &r.api_token {
-            println!("对接系统演示令牌（只显示这一次）：{t}");
-        }
+        print_tokens(r);
         // A new user should meet the demo's alerts at once, not after the first night.
         let st = &app.state;
         let report = store::alerts::run_all(&st.db, &st.config(), &st.calendar(), st.clock.now())
@@ -329,4 +331,15 @@ async fn serve(
     };
     app.run(listener, shutdown).await.map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each demo system account's token, shown once; each account can do only its own work.
+fn print_tokens(r: &store::demo::DemoReport) {
+    if r.system_tokens.is_empty() {
+        return;
+    }
+    println!("对接系统演示令牌（只显示这一次；每个系统只能推送或读取自己的数据）：");
+    for (login, name, token) in &r.system_tokens {
+        println!("  {login}（{name}）：{token}");
+    }
 }

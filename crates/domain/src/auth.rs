@@ -55,6 +55,7 @@ permissions! {
     SCORES_RECORD = "scores.record", "记录评分事件", "评分";
     WAGES_VIEW = "wages.view", "在建项目与工资支付监测查询", "满薪满益";
     WAGES_IMPORT = "wages.import", "工资监测数据导入（文件与接口）", "满薪满益";
+    WAGES_FEED_BANK = "wages.feed.bank", "银行推送工资代发流水、保证金和专户入账（接口）", "满薪满益";
     WAGES_CONTRACT = "wages.contract", "与工人签订电子劳动合同（用人单位）", "满薪满益";
     LABOR_VIEW = "labor.view", "劳动关系网格监测查询", "劳动关系";
     LABOR_MANAGE = "labor.manage", "用人单位网格维护与核实", "劳动关系";

@@ -93,7 +93,10 @@ pub struct DemoReport {
     pub grids: usize,
     pub enterprises: usize,
     pub citizens: usize,
+    /// The bank system's token (the README's example).
     pub api_token: Option<String>,
+    /// Every demo system account's token: (login, name, token), shown once.
+    pub system_tokens: Vec<(String, String, String)>,
 }
 
 pub async fn demo_loaded(db: &Db) -> Result<bool> {
@@ -187,6 +190,7 @@ pub async fn load_demo(
     crate::services::demo::load(&mut tx, cfg, &city, now).await?;
 
     let mut api_token = None;
+    let mut system_tokens = vec![];
     for (a, hash) in cfg.demo.accounts.iter().zip(hashes) {
         let mut role_ids = vec![];
         for r in &a.roles {
@@ -257,7 +261,8 @@ pub async fn load_demo(
         let id = auth::create_user(&mut tx, now, &u).await?;
         if a.kind == UserKind::System {
             let (_, token) = auth::create_token(&mut tx, now, &id, "演示令牌", "demo", None).await?;
-            api_token = Some(token);
+            api_token.get_or_insert_with(|| token.clone());
+            system_tokens.push((u.login.clone(), u.display_name.clone(), token));
         }
     }
     let projects = demo_wage_projects(&mut tx, cfg, &city, &grid_ids, now).await?;
@@ -270,6 +275,7 @@ pub async fn load_demo(
         enterprises: city.enterprises.len(),
         citizens: city.citizens.len(),
         api_token,
+        system_tokens,
     };
     let e = AuditEntry::new("demo.load", "city", cfg.city.division_code.as_str()).detail(format!(
         "演示数据：网格 {}，市场主体 {}，群众 {}，在建工程项目 {}，人才信息 {talent}，账号 {}",

@@ -32,9 +32,24 @@ pub enum Access {
     Authenticated,
     /// A permission from the catalogue (`domain::auth::PERMISSIONS`).
     Perm(&'static str),
+    /// Any one of these permissions; the handler narrows what each allows (e.g. a bank's
+    /// system may send only its own kinds of wage data where an importer may send all).
+    AnyOf(&'static [&'static str]),
 }
 
 impl Access {
+    /// The permissions it names (none for public and signed-in routes).
+    pub fn permissions(self) -> &'static [&'static str] {
+        match self {
+            Access::Perm(p) => std::slice::from_ref(match domain::auth::permission(p) {
+                Some(d) => &d.code,
+                None => &"",
+            }),
+            Access::AnyOf(ps) => ps,
+            Access::Public | Access::Authenticated => &[],
+        }
+    }
+
     pub fn describe(self) -> String {
         match self {
             Access::Public => "公开".into(),
@@ -43,6 +58,7 @@ impl Access {
                 Some(d) => format!("{}（{p}）", d.name),
                 None => p.to_string(),
             },
+            Access::AnyOf(ps) => ps.iter().map(|p| Access::Perm(p).describe()).collect::<Vec<_>>().join(" 或 "),
         }
     }
 }
@@ -69,7 +85,12 @@ impl Default for Routes {
 
 impl Routes {
     pub fn add(mut self, path: &'static str, access: Access, mr: MethodRouter<AppState>) -> Self {
-        if let Access::Perm(p) = access {
+        let named: &[&str] = match access {
+            Access::Perm(p) => &[p],
+            Access::AnyOf(ps) => ps,
+            _ => &[],
+        };
+        for p in named {
             assert!(domain::auth::permission(p).is_some(), "route {path} names unknown permission {p}");
         }
         let guarded =
@@ -379,14 +400,14 @@ async fn enforce(access: Access, req: Request, next: Next) -> Response {
         }
         return Redirect::to("/account/password").into_response();
     }
-    if let Access::Perm(code) = access
-        && !p.can(code)
-    {
+    let needed = access.permissions();
+    if !needed.is_empty() && !needed.iter().any(|code| p.can(code)) {
+        let code = needed[0];
         let name = domain::auth::permission(code).map(|d| d.name).unwrap_or(code);
         let e = ctx
             .entry("access.denied", "route", &path)
             .outcome(Outcome::Denied)
-            .detail(format!("缺少权限：{name}（{code}）"));
+            .detail(format!("缺少权限：{}", access.describe()));
         if let Err(err) = ctx.audit_refusal(e).await {
             tracing::error!(error = %err, "audit of denied access failed");
         }

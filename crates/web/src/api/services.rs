@@ -59,6 +59,11 @@ pub async fn push(ctx: RequestCtx, Path(code): Path<String>, body: axum::body::B
     if let Some(i) = state.config().services.interface(&code)
         && !ctx.may_push_to(&i.owner)
     {
+        let e = ctx
+            .entry("access.denied", "dx_interface", &code)
+            .outcome(domain::audit::Outcome::Denied)
+            .detail(format!("推送其他部门的共享数据接口“{}”，已拒绝", i.name));
+        ctx.audit_refusal(e).await?;
         return Err(AppError::Forbidden(format!("只能推送本部门提供的接口数据（“{}”）", i.name)).into());
     }
     let now = state.clock.now();

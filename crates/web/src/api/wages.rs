@@ -14,6 +14,9 @@ use store::wages::ProjectRow;
 use store::wages::ingest::BatchReport;
 use utoipa::{IntoParams, ToSchema};
 
+/// What a bank's system (`wages.feed.bank`) may send.
+pub const BANK_KINDS: [Kind; 3] = [Kind::Payments, Kind::Deposits, Kind::Allocations];
+
 /// Rows per API batch; larger sets are sent as several batches.
 pub const MAX_BATCH_ROWS: usize = 10_000;
 
@@ -21,7 +24,7 @@ pub fn routes() -> Routes {
     Routes::default()
         .add(
             "/api/v1/wages/ingest/{kind}",
-            Access::Perm(perm::WAGES_IMPORT),
+            Access::AnyOf(&[perm::WAGES_IMPORT, perm::WAGES_FEED_BANK]),
             post(ingest).layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)),
         )
         .add("/api/v1/wages/projects", Access::Perm(perm::WAGES_VIEW), get(projects))
@@ -58,7 +61,19 @@ pub async fn ingest(
         )
         .into());
     }
-    let login = ctx.user()?.login.clone();
+    let p = ctx.user()?;
+    // A bank's system feeds what banks know — wage transfers, deposits, the special account's
+    // inflows — and nothing else (a bank may not declare a project's payroll or clear a signal).
+    if !p.can(perm::WAGES_IMPORT) && !BANK_KINDS.contains(&k) {
+        let e = ctx
+            .entry("access.denied", "wage_ingest", k.as_str())
+            .outcome(domain::audit::Outcome::Denied)
+            .detail(format!("银行对接系统推送“{}”，已拒绝", k.label()));
+        ctx.audit_refusal(e).await?;
+        let allowed: Vec<&str> = BANK_KINDS.iter().map(|k| k.label()).collect();
+        return Err(AppError::Forbidden(format!("本系统只能推送：{}", allowed.join("、"))).into());
+    }
+    let login = p.login.clone();
     let rows = crate::pages::wages_import::rows_from_json(k, &ctx.state.config().city.wages.limits, &input.rows);
     let report = crate::pages::wages_import::run_batch(&ctx, k, Via::Api, &login, "", rows).await?;
     Ok(Json(report))

@@ -137,7 +137,9 @@ pub async fn run_batch(
 ) -> Result<BatchReport, AppError> {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let scope = store::org::row_scope(&state.db, p, perm::WAGES_IMPORT).await?;
+    // A bank's system feeds under its own permission; an importer under wages.import.
+    let perm = if p.can(perm::WAGES_IMPORT) { perm::WAGES_IMPORT } else { perm::WAGES_FEED_BANK };
+    let scope = store::org::row_scope(&state.db, p, perm).await?;
     let cal = state.calendar();
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;

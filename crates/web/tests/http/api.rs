@@ -11,7 +11,7 @@ async fn api_token_works_and_bad_or_revoked_tokens_are_refused() {
     assert_eq!(me["login"], "bank-api");
     let r = api
         .get(format!("{}/api/v1/enterprises?per_page=5", app.base))
-        .bearer_auth(&app.api_token)
+        .bearer_auth(app.token("data-hub"))
         .send()
         .await
         .unwrap();
@@ -34,7 +34,8 @@ async fn api_token_works_and_bad_or_revoked_tokens_are_refused() {
     // Revoked through the admin page: refused from then on.
     let admin = app.login("admin").await;
     let page = admin.get("/admin/tokens").await;
-    let id_start = page.body.find("/admin/tokens/").unwrap() + "/admin/tokens/".len();
+    let bank_row = page.body.find("bank-api").unwrap();
+    let id_start = bank_row + page.body[bank_row..].find("/admin/tokens/").unwrap() + "/admin/tokens/".len();
     let id = &page.body[id_start..id_start + 32];
     let p = admin.submit("/admin/tokens", &format!("/admin/tokens/{id}/revoke"), &[]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);

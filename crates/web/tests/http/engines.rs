@@ -236,7 +236,7 @@ async fn score_events_over_the_api_change_the_colour() {
     let post = |kind: &str| {
         let req = api
             .post(format!("{}/api/v1/score-events", app.base))
-            .bearer_auth(&app.api_token)
+            .bearer_auth(app.token("data-hub"))
             .json(&serde_json::json!({"subject_type": "person", "subject_id": "P-001", "kind": kind, "note": "测试"}));
         async move { req.send().await.unwrap() }
     };
@@ -266,7 +266,7 @@ async fn score_events_over_the_api_change_the_colour() {
     // Older than the window, events stop counting.
     app.clock.advance(Duration::days(61));
     let v = app.api_get("/api/v1/scores/person/P-001").await;
-    assert_eq!(v["code"], "forbidden", "the bank system may record, not read: {v}");
+    assert_eq!(v["code"], "forbidden", "the bank system may not read scores: {v}");
     let list = store::scores::of_subject(&app.state.db, &app.state.config(), "person", "P-001", app.clock.now())
         .await
         .unwrap();

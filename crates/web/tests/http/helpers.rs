@@ -14,7 +14,10 @@ pub struct TestApp {
     pub base: String,
     pub clock: Arc<FakeClock>,
     pub state: AppState,
+    /// The demo bank system's token.
     pub api_token: String,
+    /// Every demo system account's token by login (bank-api, data-hub, location-gw, scjg-sys).
+    pub tokens: std::collections::HashMap<String, String>,
     pub config: Arc<CityConfig>,
     dir: TempDir,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -60,6 +63,11 @@ async fn start(dir: TempDir, clock: Arc<FakeClock>, config: Arc<CityConfig>) -> 
     .await
     .expect("application builds");
     let api_token = app.demo.as_ref().and_then(|d| d.api_token.clone()).unwrap_or_default();
+    let tokens = app
+        .demo
+        .as_ref()
+        .map(|d| d.system_tokens.iter().map(|(login, _, t)| (login.clone(), t.clone())).collect())
+        .unwrap_or_default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = app.state.clone();
@@ -67,7 +75,7 @@ async fn start(dir: TempDir, clock: Arc<FakeClock>, config: Arc<CityConfig>) -> 
     let server = tokio::spawn(app.run(listener, async {
         let _ = rx.await;
     }));
-    TestApp { base, clock, state, api_token, config, dir, stop: tx, server }
+    TestApp { base, clock, state, api_token, tokens, config, dir, stop: tx, server }
 }
 
 pub struct Client {
@@ -171,14 +179,20 @@ impl TestApp {
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
 
-    /// GET an API path with the demo system token; the JSON body whatever the status.
-    /// Sends a batch to `POST /api/v1/wages/ingest/{kind}` with the demo bank system's token;
-    /// the report (the request must succeed).
+    /// A demo system account's token.
+    pub fn token(&self, login: &str) -> &str {
+        self.tokens.get(login).unwrap_or_else(|| panic!("no demo token for {login}"))
+    }
+
+    /// Sends a batch to `POST /api/v1/wages/ingest/{kind}` as the system that feeds it: the
+    /// bank for transfers, deposits and inflows, the data-sharing platform for the rest; the
+    /// report (the request must succeed).
     pub async fn ingest(&self, kind: &str, rows: serde_json::Value) -> serde_json::Value {
+        let from = if matches!(kind, "payments" | "deposits" | "allocations") { "bank-api" } else { "data-hub" };
         let r = self
             .api()
             .post(format!("{}/api/v1/wages/ingest/{kind}", self.base))
-            .bearer_auth(&self.api_token)
+            .bearer_auth(self.token(from))
             .json(&serde_json::json!({ "rows": rows }))
             .send()
             .await
@@ -189,6 +203,7 @@ impl TestApp {
         body
     }
 
+    /// GET an API path with the demo bank system's token; the JSON body whatever the status.
     pub async fn api_get(&self, path: &str) -> serde_json::Value {
         let r = self.api().get(format!("{}{path}", self.base)).bearer_auth(&self.api_token).send().await.unwrap();
         r.json().await.unwrap()

@@ -71,7 +71,7 @@ async fn one_click_application_is_verified_returned_corrected_approved_and_its_l
     let r = app
         .api()
         .post(format!("{}/api/v1/exchange/scjg.enterprise/records", app.base))
-        .bearer_auth(&app.api_token)
+        .bearer_auth(app.token("scjg-sys"))
         .json(&json!({ "source": "安徽省市场主体登记系统", "records": [{ "subject": uscc, "data": {
             "name": name, "uscc": uscc, "legal_rep": "王更正", "address": address, "status": "存续" } }] }))
         .send()

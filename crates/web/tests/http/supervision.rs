@@ -223,7 +223,7 @@ async fn fixes_outside_raise_an_alarm_that_the_officer_handles_and_the_code_turn
     let r = app
         .api()
         .post(format!("{}/api/v1/supervision/fixes/bulk", app.base))
-        .bearer_auth(&app.api_token)
+        .bearer_auth(app.token("location-gw"))
         .json(&json!({ "fixes": [
             { "person_id": id, "at": base + 500_000, "lon": 115.75, "lat": 33.82 },
             { "person_id": "nobody", "at": base + 500_000, "lon": 115.75, "lat": 33.82 },
