@@ -205,11 +205,31 @@ pub async fn list(db: &Db, f: &AuditFilter, page: PageRequest) -> Result<Paged<A
 pub struct VerifyReport {
     pub checked: u64,
     pub head_seq: i64,
+    /// Signed checkpoints outside the database the chain was found to agree with.
+    pub checkpoints: u64,
 }
 
 /// Verifies the whole chain in order, in batches, in constant memory. `Ok(Err(break))` names
 /// the first broken record.
 pub async fn verify(db: &Db) -> Result<std::result::Result<VerifyReport, ChainBreak>> {
+    verify_anchored(db, None).await
+}
+
+/// [`verify`], and with an anchor also that every signed checkpoint verifies under the key and
+/// that the chain holds exactly the record each one names: this catches a chain rewritten with
+/// recomputed hashes, and the newest records cut with the head moved back.
+pub async fn verify_anchored(
+    db: &Db,
+    anchor: Option<&Anchor>,
+) -> Result<std::result::Result<VerifyReport, ChainBreak>> {
+    let checkpoints = match anchor {
+        Some(a) => match a.read_verified()? {
+            Ok(c) => c,
+            Err(b) => return Ok(Err(b)),
+        },
+        None => vec![],
+    };
+    let mut pending = checkpoints.iter().peekable();
     let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(db.reader()).await?;
     let (head_seq, head_hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
     let mut v = ChainVerifier::default();
@@ -228,9 +248,147 @@ pub async fn verify(db: &Db) -> Result<std::result::Result<VerifyReport, ChainBr
             if let Err(b) = v.check(&rec) {
                 return Ok(Err(b));
             }
+            while let Some(c) = pending.next_if(|c| c.seq <= rec.seq) {
+                if c.seq == rec.seq && c.hash != rec.hash {
+                    return Ok(Err(ChainBreak {
+                        seq: rec.seq,
+                        reason: format!(
+                            "与 {} 的签名检查点不符：此处及之前的记录被改写并重算了哈希",
+                            domain::clock::format_local(from_millis(c.at_ms))
+                        ),
+                    }));
+                }
+            }
         }
     }
-    Ok(v.finish(head_seq, &head_hash).map(|checked| VerifyReport { checked, head_seq }))
+    if let Some(c) = pending.next() {
+        return Ok(Err(ChainBreak {
+            seq: c.seq,
+            reason: format!(
+                "签名检查点（{}）记录链头为 #{}，日志现只到 #{}：末尾记录被删除",
+                domain::clock::format_local(from_millis(c.at_ms)),
+                c.seq,
+                head_seq
+            ),
+        }));
+    }
+    let n = checkpoints.len() as u64;
+    Ok(v.finish(head_seq, &head_hash).map(|checked| VerifyReport { checked, head_seq, checkpoints: n }))
+}
+
+/// The chain's anchor outside the database: the checkpoint key (`keys/audit.key`, like the
+/// seal master key) and the append-only checkpoint file (`audit/checkpoints.log`) beside a
+/// SQLite database, or where `YINGSHANG_AUDIT_KEY_FILE` and `YINGSHANG_AUDIT_ANCHOR_FILE` say.
+pub struct Anchor {
+    key: [u8; 32],
+    path: std::path::PathBuf,
+    /// The last line written (or read at start): a new one is written only when the head moved.
+    last: std::sync::Mutex<Option<domain::audit::Checkpoint>>,
+}
+
+impl std::fmt::Debug for Anchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Anchor({})", self.path.display())
+    }
+}
+
+impl Anchor {
+    /// Opens (creating when absent) the key and the checkpoint file for the database at `url`.
+    pub fn for_database(url: &str) -> Result<Anchor> {
+        let key = crate::services::seals::beside_db(url, "YINGSHANG_AUDIT_KEY_FILE", &["keys", "audit.key"])?;
+        let file =
+            crate::services::seals::beside_db(url, "YINGSHANG_AUDIT_ANCHOR_FILE", &["audit", "checkpoints.log"])?;
+        Anchor::open(&key, &file)
+    }
+
+    /// For checking only: `None` when there is no checkpoint file yet; an error when there is
+    /// one but no key (nothing is created).
+    pub fn existing_for_database(url: &str) -> Result<Option<Anchor>> {
+        let key = crate::services::seals::beside_db(url, "YINGSHANG_AUDIT_KEY_FILE", &["keys", "audit.key"])?;
+        let file =
+            crate::services::seals::beside_db(url, "YINGSHANG_AUDIT_ANCHOR_FILE", &["audit", "checkpoints.log"])?;
+        if !file.exists() {
+            return Ok(None);
+        }
+        if !key.exists() {
+            return Err(crate::StoreError::Other(format!(
+                "有审计检查点文件 {}，但找不到检查点密钥 {}：请从备份恢复密钥",
+                file.display(),
+                key.display()
+            )));
+        }
+        Anchor::open(&key, &file).map(Some)
+    }
+
+    pub fn open(key_path: &std::path::Path, path: &std::path::Path) -> Result<Anchor> {
+        let key = crate::services::seals::read_or_create_key::<32>(key_path, "审计检查点密钥")?;
+        let anchor = Anchor { key, path: path.to_path_buf(), last: Default::default() };
+        let last = match anchor.read_verified()? {
+            Ok(mut all) => all.pop(),
+            // A broken file is reported by verify; new lines still chain on its last line.
+            Err(_) => anchor.read_lines()?.iter().rev().find_map(|l| domain::audit::Checkpoint::parse(l)),
+        };
+        *anchor.last.lock().expect("anchor lock") = last;
+        Ok(anchor)
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    fn read_lines(&self) -> Result<Vec<String>> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(t) => Ok(t.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(vec![]),
+            Err(e) => Err(crate::StoreError::Other(format!("无法读取审计检查点文件 {}：{e}", self.path.display()))),
+        }
+    }
+
+    /// Every line, each checked against the key and the line before it.
+    pub fn read_verified(&self) -> Result<std::result::Result<Vec<domain::audit::Checkpoint>, ChainBreak>> {
+        let mut out: Vec<domain::audit::Checkpoint> = vec![];
+        for (i, line) in self.read_lines()?.iter().enumerate() {
+            let prev = out.last().map(|c| c.mac.as_str()).unwrap_or(domain::audit::GENESIS_HASH);
+            let brk = |reason: String| Ok(Err(ChainBreak { seq: out.last().map(|c| c.seq).unwrap_or(0), reason }));
+            let Some(c) = domain::audit::Checkpoint::parse(line) else {
+                return brk(format!("审计检查点文件第 {} 行格式不对", i + 1));
+            };
+            if !c.verifies(&self.key, prev) {
+                return brk(format!("审计检查点文件第 {} 行签名不符：检查点被改动、删除或密钥不对", i + 1));
+            }
+            if out.last().is_some_and(|p| c.seq < p.seq) {
+                return brk(format!("审计检查点文件第 {} 行的序号倒退", i + 1));
+            }
+            out.push(c);
+        }
+        Ok(Ok(out))
+    }
+
+    /// Appends a checkpoint of the current head when it moved since the last one; the line is
+    /// synced to disk and also written to the log.
+    pub async fn checkpoint(&self, db: &Db, now: OffsetDateTime) -> Result<Option<domain::audit::Checkpoint>> {
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(db.reader()).await?;
+        let (seq, hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
+        let mut last = self.last.lock().expect("anchor lock");
+        if seq == 0 || last.as_ref().is_some_and(|l| l.seq == seq) {
+            return Ok(None);
+        }
+        let prev = last.as_ref().map(|l| l.mac.clone()).unwrap_or_else(|| domain::audit::GENESIS_HASH.to_string());
+        let c = domain::audit::Checkpoint::sign(&self.key, seq, &hash, to_millis(now), &prev);
+        let write = || -> std::io::Result<()> {
+            use std::io::Write;
+            if let Some(dir) = self.path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.path)?;
+            writeln!(f, "{}", c.line())?;
+            f.sync_all()
+        };
+        write().map_err(|e| crate::StoreError::Other(format!("无法写入审计检查点 {}：{e}", self.path.display())))?;
+        tracing::info!(target: "audit_checkpoint", seq = c.seq, hash = %c.hash, mac = %c.mac, "audit checkpoint");
+        *last = Some(c.clone());
+        Ok(Some(c))
+    }
 }
 
 #[cfg(test)]
@@ -247,7 +405,7 @@ mod tests {
             let e = AuditEntry::new("user.update", "user", &format!("u{i}")).by("admin", "管理员").from_ip("127.0.0.1");
             record(&db, t, e).await.unwrap();
         }
-        assert_eq!(verify(&db).await.unwrap(), Ok(VerifyReport { checked: 7, head_seq: 7 }));
+        assert_eq!(verify(&db).await.unwrap(), Ok(VerifyReport { checked: 7, head_seq: 7, checkpoints: 0 }));
 
         // The application cannot change the log…
         let mut tx = db.begin().await.unwrap();
@@ -260,6 +418,82 @@ mod tests {
         tx.commit().await.unwrap();
         let brk = verify(&db).await.unwrap().unwrap_err();
         assert_eq!(brk.seq, 4);
+    }
+
+    async fn anchored_log(n: i64) -> (Db, tempfile::TempDir, Anchor) {
+        let (db, dir) = testing::db().await;
+        let anchor =
+            Anchor::open(&dir.path().join("keys/audit.key"), &dir.path().join("audit/checkpoints.log")).unwrap();
+        let t = datetime!(2026-11-27 12:00 UTC);
+        for i in 0..n {
+            let e = AuditEntry::new("user.update", "user", &format!("u{i}")).by("admin", "管理员");
+            record(&db, t + time::Duration::seconds(i), e).await.unwrap();
+            if i == 4 || i == n - 1 {
+                assert!(anchor.checkpoint(&db, t + time::Duration::seconds(i)).await.unwrap().is_some());
+            }
+        }
+        assert!(anchor.checkpoint(&db, t).await.unwrap().is_none(), "no new line while the head stands still");
+        (db, dir, anchor)
+    }
+
+    async fn unlock(db: &Db) -> crate::Tx {
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query("DROP TRIGGER audit_log_no_update").execute(&mut *tx).await.unwrap();
+        sqlx::query("DROP TRIGGER audit_log_no_delete").execute(&mut *tx).await.unwrap();
+        tx
+    }
+
+    #[tokio::test]
+    async fn checkpoints_catch_the_newest_records_cut_and_the_head_moved_back() {
+        let (db, _dir, anchor) = anchored_log(8).await;
+        let report = verify_anchored(&db, Some(&anchor)).await.unwrap().unwrap();
+        assert_eq!((report.checked, report.checkpoints), (8, 2));
+        // Someone with the database file deletes #7–#8 and moves the head to #6.
+        let mut tx = unlock(&db).await;
+        sqlx::query("DELETE FROM audit_log WHERE seq > 6").execute(&mut *tx).await.unwrap();
+        sqlx::query("UPDATE audit_head SET seq = 6, hash = (SELECT hash FROM audit_log WHERE seq = 6)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(verify(&db).await.unwrap().is_ok(), "the keyless chain alone cannot tell");
+        let brk = verify_anchored(&db, Some(&anchor)).await.unwrap().unwrap_err();
+        assert!(brk.reason.contains("末尾记录被删除") && brk.seq == 8, "{brk}");
+    }
+
+    #[tokio::test]
+    async fn checkpoints_catch_a_record_edited_with_every_later_hash_recomputed() {
+        let (db, _dir, anchor) = anchored_log(8).await;
+        let mut tx = unlock(&db).await;
+        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY seq").fetch_all(&mut *tx).await.unwrap();
+        let mut prev = domain::audit::GENESIS_HASH.to_string();
+        for r in &rows {
+            let mut rec = from_row(r).unwrap();
+            if rec.seq == 2 {
+                rec.entry.actor_name = "别人".into();
+            }
+            let new = seal(rec.seq, rec.at, rec.entry, &prev);
+            sqlx::query("UPDATE audit_log SET actor_name = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
+                .bind(&new.entry.actor_name)
+                .bind(&new.prev_hash)
+                .bind(&new.hash)
+                .bind(new.seq)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            prev = new.hash;
+        }
+        sqlx::query("UPDATE audit_head SET hash = $1").bind(&prev).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(verify(&db).await.unwrap().is_ok(), "a keyless chain can be recomputed");
+        let brk = verify_anchored(&db, Some(&anchor)).await.unwrap().unwrap_err();
+        assert_eq!(brk.seq, 5, "the first checkpoint after the edit: {brk}");
+        assert!(brk.reason.contains("被改写"));
+        // A forged checkpoint line without the key is refused too.
+        let forged = domain::audit::Checkpoint::sign(&[0u8; 32], 8, &prev, 0, "x");
+        let text = std::fs::read_to_string(anchor.path()).unwrap();
+        std::fs::write(anchor.path(), format!("{text}{}\n", forged.line())).unwrap();
+        assert!(anchor.read_verified().unwrap().unwrap_err().reason.contains("签名不符"));
     }
 
     #[tokio::test]

@@ -63,9 +63,11 @@ impl Application {
         for w in &catalog_warnings {
             tracing::warn!("{w}");
         }
+        let anchor = store::audit::Anchor::for_database(&opts.database_url)?;
         let state = AppState::new(db, config, opts.clock, calendar)
             .with_options(opts.secure_cookies, Some(waker))
-            .with_seal_key(seal_key);
+            .with_seal_key(seal_key)
+            .with_audit_anchor(anchor);
         *state.suspended_items.write().expect("suspended lock") = store::services::suspended(&state.db).await?;
         *state.catalog_warnings.write().expect("catalog lock") = catalog_warnings;
         crate::jobs::setup(&mut runner, &state, &clock).await?;
@@ -95,8 +97,8 @@ impl Application {
     }
 }
 
-/// Writes the counted records of repeated refusals whose interval has ended, every minute, and
-/// all of them on the way out.
+/// Every minute, and on the way out: writes the counted records of repeated refusals whose
+/// interval has ended, then a signed checkpoint of the audit chain's head.
 async fn flush_refusals(state: AppState, mut stop: watch::Receiver<bool>) {
     loop {
         let stopping = tokio::select! {
@@ -108,6 +110,12 @@ async fn flush_refusals(state: AppState, mut stop: watch::Receiver<bool>) {
             if let Err(err) = store::audit::record(&state.db, now, e).await {
                 tracing::error!(error = %err, "audit of repeated refusals failed");
             }
+        }
+        // The chain's head, signed, outside the database (and in the log).
+        if let Some(a) = &state.audit_anchor
+            && let Err(err) = a.checkpoint(&state.db, now).await
+        {
+            tracing::error!(error = %err, "audit checkpoint failed");
         }
         if stopping || *stop.borrow() {
             return;

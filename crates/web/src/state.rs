@@ -41,6 +41,9 @@ pub struct Inner {
     pub auth_cache: crate::auth_cache::AuthCache,
     /// Per-source login limits, password-check slots, and the shadow count of unknown logins.
     pub login_guard: crate::login_guard::LoginGuard,
+    /// The audit chain's signed checkpoints outside the database (`None` in tests that build
+    /// state by hand).
+    pub audit_anchor: Option<Arc<store::audit::Anchor>>,
     /// Repeated refusals from one source, gathered into counted audit records.
     pub refusals: crate::refusals::Refusals,
     /// Spreadsheet uploads being parsed (`import::PARSES_AT_ONCE`).
@@ -71,6 +74,7 @@ impl AppState {
             login_guard: crate::login_guard::LoginGuard::new(s),
             import_slots: tokio::sync::Semaphore::new(crate::import::PARSES_AT_ONCE),
             refusals: Default::default(),
+            audit_anchor: None,
             db,
             config: RwLock::new(config),
             clock,
@@ -93,6 +97,13 @@ impl AppState {
         let mut inner = Arc::try_unwrap(self.0).unwrap_or_else(|_| panic!("state already shared"));
         inner.secure_cookies = secure_cookies;
         inner.job_waker = job_waker;
+        AppState(Arc::new(inner))
+    }
+
+    /// Builder-style: the audit anchor, only before the state is shared.
+    pub fn with_audit_anchor(self, anchor: store::audit::Anchor) -> Self {
+        let mut inner = Arc::try_unwrap(self.0).unwrap_or_else(|_| panic!("state already shared"));
+        inner.audit_anchor = Some(Arc::new(anchor));
         AppState(Arc::new(inner))
     }
 

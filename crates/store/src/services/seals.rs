@@ -35,27 +35,7 @@ impl MasterKey {
     /// Reads the key file (32 hex digits), creating it with a fresh random key, readable by
     /// the owner only, if it does not exist.
     pub fn open(path: &Path) -> Result<MasterKey> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                let bytes = hex::decode(text.trim()).ok().and_then(|b| <[u8; 16]>::try_from(b).ok());
-                bytes.map(MasterKey::from_bytes).ok_or_else(|| {
-                    StoreError::Other(format!("印章主密钥文件 {} 格式不对（应为 32 位十六进制）", path.display()))
-                })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut key = [0u8; 16];
-                getrandom::fill(&mut key).expect("OS random source");
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| StoreError::Other(format!("无法创建密钥目录 {}：{e}", dir.display())))?;
-                }
-                write_private(path, &hex::encode(key))
-                    .map_err(|e| StoreError::Other(format!("无法写入印章主密钥 {}：{e}", path.display())))?;
-                tracing::info!(path = %path.display(), "created the e-seal master key; back it up with the database");
-                Ok(MasterKey::from_bytes(key))
-            }
-            Err(e) => Err(StoreError::Other(format!("无法读取印章主密钥 {}：{e}", path.display()))),
-        }
+        read_or_create_key::<16>(path, "印章主密钥").map(MasterKey::from_bytes)
     }
 }
 
@@ -76,7 +56,13 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 /// Where the master key lives: `YINGSHANG_SEAL_KEY_FILE` if set, else `keys/seal-master.key`
 /// beside a SQLite database file.
 pub fn key_path(database_url: &str) -> Result<PathBuf> {
-    if let Ok(p) = std::env::var("YINGSHANG_SEAL_KEY_FILE")
+    beside_db(database_url, "YINGSHANG_SEAL_KEY_FILE", &["keys", "seal-master.key"])
+}
+
+/// A file kept outside the database: the path in `env` if set, else `parts` under the folder of
+/// a SQLite database file.
+pub fn beside_db(database_url: &str, env: &str, parts: &[&str]) -> Result<PathBuf> {
+    if let Ok(p) = std::env::var(env)
         && !p.trim().is_empty()
     {
         return Ok(PathBuf::from(p));
@@ -84,10 +70,33 @@ pub fn key_path(database_url: &str) -> Result<PathBuf> {
     let file = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:"));
     match file.map(|f| f.split('?').next().unwrap_or(f)) {
         Some(f) if f != ":memory:" => {
-            let dir = Path::new(f).parent().unwrap_or(Path::new("."));
-            Ok(dir.join("keys").join("seal-master.key"))
+            let mut p = Path::new(f).parent().unwrap_or(Path::new(".")).to_path_buf();
+            p.extend(parts);
+            Ok(p)
         }
-        _ => Err(StoreError::Other("请用环境变量 YINGSHANG_SEAL_KEY_FILE 指定印章主密钥文件".into())),
+        _ => Err(StoreError::Other(format!("请用环境变量 {env} 指定文件位置"))),
+    }
+}
+
+/// A random key of `N` bytes in a hex file, created readable by the owner only when absent.
+pub fn read_or_create_key<const N: usize>(path: &Path, what: &str) -> Result<[u8; N]> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => hex::decode(text.trim()).ok().and_then(|b| <[u8; N]>::try_from(b).ok()).ok_or_else(|| {
+            StoreError::Other(format!("{what}文件 {} 格式不对（应为 {} 位十六进制）", path.display(), N * 2))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = [0u8; N];
+            getrandom::fill(&mut key).expect("OS random source");
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Other(format!("无法创建密钥目录 {}：{e}", dir.display())))?;
+            }
+            write_private(path, &hex::encode(key))
+                .map_err(|e| StoreError::Other(format!("无法写入{what} {}：{e}", path.display())))?;
+            tracing::info!(path = %path.display(), "created {what}; back it up apart from the database");
+            Ok(key)
+        }
+        Err(e) => Err(StoreError::Other(format!("无法读取{what} {}：{e}", path.display()))),
     }
 }
 

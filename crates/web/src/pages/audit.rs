@@ -19,6 +19,7 @@ pub fn routes() -> Routes {
         .add("/audit", Access::Perm(perm::AUDIT_READ), get(list))
         .add("/audit/export", Access::Perm(perm::AUDIT_EXPORT), get(export))
         .add("/audit/verify", Access::Perm(perm::AUDIT_READ), post(verify))
+        .add("/audit/checkpoints", Access::Perm(perm::AUDIT_EXPORT), get(checkpoints))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -167,12 +168,38 @@ async fn export(ctx: RequestCtx, Query(q): Query<AuditQuery>) -> PageResult {
 
 async fn verify(ctx: RequestCtx) -> PageResult {
     let state = &ctx.state;
-    let result = store::audit::verify(&state.db).await?;
+    let result = store::audit::verify_anchored(&state.db, state.audit_anchor.as_deref()).await?;
     let (ok, msg) = match &result {
-        Ok(r) => (true, format!("审计链完整：共校验 {} 条记录，SM3 哈希与链接全部一致。", r.checked)),
+        Ok(r) => (
+            true,
+            format!(
+                "审计链完整：共校验 {} 条记录，SM3 哈希与链接全部一致，与 {} 个库外签名检查点一致。",
+                r.checked, r.checkpoints
+            ),
+        ),
         Err(b) => (false, format!("审计链被破坏：{b}")),
     };
     let outcome = if ok { Outcome::Success } else { Outcome::Failure };
     ctx.audit(ctx.entry("audit.verify", "audit_log", "chain").outcome(outcome).detail(msg.clone())).await?;
     render_list(&ctx, AuditQuery::default(), Some((ok, msg))).await
+}
+
+/// The signed checkpoint file, for the auditor to keep apart from the server (each line: head
+/// sequence, head SM3, time in ms, HMAC-SM3 chained over the previous line).
+async fn checkpoints(ctx: RequestCtx) -> PageResult {
+    use axum::response::IntoResponse;
+    let Some(a) = ctx.state.audit_anchor.clone() else {
+        return Err(crate::error::AppError::NotFound("审计检查点文件".into()).into());
+    };
+    let text = std::fs::read_to_string(a.path()).unwrap_or_default();
+    let n = text.lines().count();
+    ctx.audit(ctx.entry("audit.export", "audit_checkpoints", "-").detail(format!("导出库外签名检查点 {n} 个"))).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"audit-checkpoints.log\"".to_string()),
+        ],
+        text,
+    )
+        .into_response())
 }

@@ -466,3 +466,62 @@ async fn a_number_alone_reveals_no_person() {
     assert_eq!(v["holder_name"], name.as_str());
     assert!(app.audit_actions().await.iter().any(|(a, _, id, _)| a == "license.view" && id == &yyzz));
 }
+
+#[tokio::test]
+async fn each_system_token_does_only_its_own_work() {
+    let app = spawn_app().await;
+    let post = |token: String, path: &str, body: serde_json::Value| {
+        let req = app.api().post(format!("{}{path}", app.base)).bearer_auth(token).json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    let bank = app.token("bank-api").to_string();
+    let person: String =
+        sqlx::query_scalar("SELECT id FROM sup_persons LIMIT 1").fetch_one(app.state.db.reader()).await.unwrap();
+    let fix = json!({ "fixes": [{ "person_id": person, "at": 1_764_900_000_000i64, "lon": 115.75, "lat": 33.82 }] });
+    // The bank: its transfers yes; a supervised person's location, another department's
+    // registry record, a project's payroll: no.
+    let r = post(bank.clone(), "/api/v1/supervision/fixes/bulk", fix.clone()).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = post(bank.clone(), "/api/v1/exchange/ga.population/records", json!({"source": "x", "records": []})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = post(bank.clone(), "/api/v1/wages/ingest/payroll", json!({"rows": []})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("只能推送"), "{body}");
+    let r = post(bank, "/api/v1/wages/ingest/payments", json!({"rows": []})).await;
+    assert_ne!(r.status(), StatusCode::FORBIDDEN, "{}", r.text().await.unwrap());
+    // The location platform: fixes only.
+    let gw = app.token("location-gw").to_string();
+    assert_eq!(post(gw.clone(), "/api/v1/supervision/fixes/bulk", fix).await.status(), StatusCode::OK);
+    assert_eq!(post(gw, "/api/v1/wages/ingest/payments", json!({"rows": []})).await.status(), StatusCode::FORBIDDEN);
+    // 市场监管局's system: its own interfaces, not 公安's population register.
+    let scjg = app.token("scjg-sys").to_string();
+    let r = post(scjg.clone(), "/api/v1/exchange/ga.population/records", json!({"source": "x", "records": []})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = post(
+        scjg,
+        "/api/v1/exchange/scjg.enterprise/records",
+        json!({"source": "安徽省市场主体登记系统", "records": []}),
+    )
+    .await;
+    assert_ne!(r.status(), StatusCode::FORBIDDEN, "{}", r.text().await.unwrap());
+    let audit = app.audit_actions().await;
+    assert!(
+        audit.iter().filter(|(a, o, ..)| a == "access.denied" && o == "denied").count() >= 3,
+        "refusals are audited"
+    );
+}
+
+#[tokio::test]
+async fn the_auditor_verifies_against_signed_checkpoints_and_downloads_them() {
+    let app = spawn_app().await;
+    let anchor = app.state.audit_anchor.clone().expect("the server keeps an anchor");
+    anchor.checkpoint(&app.state.db, app.clock.now()).await.unwrap().expect("a first checkpoint");
+    let auditor = app.login("auditor").await;
+    let p = auditor.submit("/audit", "/audit/verify", &[]).await;
+    assert!(p.body.contains("与 1 个库外签名检查点一致"), "{}", p.body);
+    let file = auditor.get("/audit/checkpoints").await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(file.body.starts_with("v1\t") && file.body.lines().count() == 1, "{}", file.body);
+    assert_eq!(app.login("admin").await.get("/audit/checkpoints").await.status, StatusCode::FORBIDDEN);
+}
