@@ -24,5 +24,8 @@ pub mod text;
 pub mod wages;
 pub mod workflow;
 
+#[cfg(test)]
+mod hostile_tests;
+
 pub use ids::{DivisionCode, IdCardNo, Uscc};
 pub use money::Money;

@@ -72,7 +72,19 @@ pub struct Spanned {
 struct Parser {
     toks: Vec<Token>,
     pos: usize,
+    /// Nesting of `expr` calls (brackets, operands of unary operators, arguments).
+    depth: usize,
+    /// Operands and operators so far: bounds the tree's size, and so the depth of every walk
+    /// over it (type check, evaluation, explanation).
+    nodes: usize,
 }
+
+/// The longest expression, in characters; configured ones are a few dozen.
+pub const MAX_CHARS: usize = 2_000;
+/// How deeply brackets, unary operators and calls may nest.
+pub const MAX_DEPTH: usize = 32;
+/// Operands plus operators in one expression.
+pub const MAX_NODES: usize = 256;
 
 /// Binding powers: higher binds tighter.
 fn infix_power(t: &Tok) -> Option<(u8, u8)> {
@@ -112,6 +124,25 @@ impl Parser {
     }
 
     fn expr(&mut self, min_bp: u8) -> Result<Spanned, ExprError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let t = self.peek();
+            return Err(ExprError::at(t.start, 1, format!("表达式嵌套超过 {MAX_DEPTH} 层，请拆分")));
+        }
+        let r = self.expr_at(min_bp);
+        self.depth -= 1;
+        r
+    }
+
+    fn count(&mut self, at: usize) -> Result<(), ExprError> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(ExprError::at(at, 1, format!("表达式过长（超过 {MAX_NODES} 个运算项），请拆分")));
+        }
+        Ok(())
+    }
+
+    fn expr_at(&mut self, min_bp: u8) -> Result<Spanned, ExprError> {
         let mut lhs = self.prefix()?;
         loop {
             let op = self.peek().tok.clone();
@@ -119,6 +150,8 @@ impl Parser {
             if l_bp < min_bp {
                 break;
             }
+            let at = self.peek().start;
+            self.count(at)?;
             self.next();
             if op == Tok::Question {
                 let then = self.expr(0)?;
@@ -166,6 +199,8 @@ impl Parser {
     }
 
     fn prefix(&mut self) -> Result<Spanned, ExprError> {
+        let at = self.peek().start;
+        self.count(at)?;
         let t = self.next();
         let (start, end) = (t.start, t.end);
         let leaf = |ast| Ok(Spanned { ast, start, end });
@@ -252,8 +287,11 @@ impl Parser {
 }
 
 pub fn parse(src: &str) -> Result<Spanned, ExprError> {
+    if src.chars().count() > MAX_CHARS {
+        return Err(ExprError::at(0, 1, format!("表达式超过 {MAX_CHARS} 个字符的上限")));
+    }
     let toks = lex(src)?;
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser { toks, pos: 0, depth: 0, nodes: 0 };
     if p.peek().tok == Tok::Eof {
         return Err(ExprError::at(0, 1, "表达式为空"));
     }
