@@ -96,6 +96,32 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// API tokens of system accounts (对接系统).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a token to a system account, creating the account with the given roles if it does
+    /// not exist; the token is printed once. Audited.
+    Create {
+        #[command(flatten)]
+        place: Place,
+        /// The system account's login, e.g. bank-icbc.
+        login: String,
+        /// Display name of a new account.
+        #[arg(long, default_value = "对接系统")]
+        name: String,
+        /// Role codes for a new account (repeatable), e.g. --role system_bank.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Every permission in the catalogue, city-wide: for API testing on a test copy only.
+        #[arg(long)]
+        all_permissions: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -229,6 +255,14 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Token { command: TokenCommand::Create { place, login, name, roles, all_permissions } } => {
+            let db = store::Db::open(&place.url()?).await.map_err(|e| e.to_string())?;
+            let token = issue_token(&db, &login, &name, &roles, all_permissions).await?;
+            db.close().await;
+            println!("{token}");
+            eprintln!("已为对接系统账号 {login} 签发接口令牌（只显示这一次）。");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::User { command: UserCommand::ResetPassword { place, login } } => {
             let db = store::Db::open(&place.url()?).await.map_err(|e| e.to_string())?;
             let user = store::auth::user_by_login(&db, &login)
@@ -342,4 +376,69 @@ fn print_tokens(r: &store::demo::DemoReport) {
     for (login, name, token) in &r.system_tokens {
         println!("  {login}（{name}）：{token}");
     }
+}
+
+/// The system account `login` (created with `roles`, or with a role holding every permission),
+/// and a new token for it.
+async fn issue_token(
+    db: &store::Db,
+    login: &str,
+    name: &str,
+    roles: &[String],
+    all_permissions: bool,
+) -> Result<String, String> {
+    let now = SystemClock.now();
+    let mut tx = db.begin().await.map_err(|e| e.to_string())?;
+    let user_id = match store::auth::user_by_login(db, login).await.map_err(|e| e.to_string())? {
+        Some(u) if u.kind() == domain::auth::UserKind::System => u.id,
+        Some(_) => return Err(format!("账号“{login}”不是对接系统账号")),
+        None => {
+            let mut role_ids = vec![];
+            if all_permissions {
+                const CODE: &str = "system_test_all";
+                let id = match store::auth::role_id_by_code(&mut tx, CODE).await.map_err(|e| e.to_string())? {
+                    Some(id) => id,
+                    None => {
+                        let r = store::auth::RoleInput {
+                            code: CODE.into(),
+                            name: "接口测试（全部权限）".into(),
+                            description: "只用于测试环境的接口测试，生产环境不得使用".into(),
+                            scope: domain::auth::ScopeKind::All,
+                            permissions: domain::auth::PERMISSIONS.iter().map(|p| p.code.to_string()).collect(),
+                        };
+                        store::auth::create_role(&mut tx, now, &r, false).await.map_err(|e| e.to_string())?
+                    }
+                };
+                role_ids.push(id);
+            }
+            for r in roles {
+                role_ids.push(
+                    store::auth::role_id_by_code(&mut tx, r)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .ok_or_else(|| format!("没有角色“{r}”"))?,
+                );
+            }
+            if role_ids.is_empty() {
+                return Err("新建对接系统账号须用 --role 指定角色".into());
+            }
+            let u = store::auth::NewUser {
+                kind: Some(domain::auth::UserKind::System),
+                login: login.to_string(),
+                display_name: name.to_string(),
+                password_hash: domain::auth::password::hash(&store::random_token(24), &store::random_bytes::<16>()),
+                role_ids,
+                ..Default::default()
+            };
+            store::auth::create_user(&mut tx, now, &u).await.map_err(|e| e.to_string())?
+        }
+    };
+    let (_, token) =
+        store::auth::create_token(&mut tx, now, &user_id, "命令行签发", "cli", None).await.map_err(|e| e.to_string())?;
+    let e = domain::audit::AuditEntry::new("token.create", "user", &user_id)
+        .by("cli", "命令行")
+        .detail(format!("通过命令行为对接系统账号 {login} 签发接口令牌{}", if all_permissions { "（全部权限，测试用）" } else { "" }));
+    store::audit::append(&mut tx, now, e).await.map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    Ok(token)
 }

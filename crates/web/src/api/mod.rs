@@ -46,7 +46,7 @@ pub fn routes() -> Routes {
     paths(me, users, enterprises, enterprise, divisions, departments, grids, audit, check_identifier, working_days,
         engines::tasks, engines::submit, engines::application, engines::act, engines::alerts, engines::evaluate, engines::score_event, engines::scores, wages::ingest, wages::projects, supervision::fixes, supervision::bulk, supervision::leave, supervision::tasks, supervision::check_in, supervision::summons, supervision::acknowledge_summons, supervision::report,
         services::push, services::submit, services::application, services::verify),
-    components(schemas(ApiErrorBody, Me, UserPage, EnterprisePage, Enterprise, Division, Department, Grid, AuditItem, AuditPage, IdentifierCheck, IdentifierResult, WorkingDays, UserListItem,
+    components(schemas(ApiErrorBody, Me, Grant, UserPage, EnterprisePage, Enterprise, Division, Department, Grid, AuditItem, AuditPage, IdentifierCheck, IdentifierResult, WorkingDays, UserListItem,
         engines::TaskPage, engines::NewApplication, engines::ApplicationView, engines::TaskView, engines::RecordView, engines::ActionInput, engines::ItemInput,
         engines::AlertPage, engines::EvaluateInput, store::alerts::RunReport, engines::ScoreEventInput, engines::ScoreView, store::workflow::TaskRow, store::alerts::AlertRow,
         wages::IngestInput, wages::ProjectPage, store::wages::ingest::BatchReport, store::wages::ingest::RejectedRow, store::wages::ProjectRow, supervision::FixBatch, supervision::BulkBatch, store::supervision::BulkFix, store::supervision::InFix, store::supervision::FixReport, store::supervision::FixRejection, supervision::LeaveRequest, supervision::CheckInRequest, store::supervision::CheckIn, store::supervision::TaskRow, store::supervision::SummonsRow, supervision::DeviceBody, supervision::ReportRequest, store::supervision::ReportRow,
@@ -80,11 +80,18 @@ pub struct Me {
     /// staff | enterprise | citizen | system
     pub kind: String,
     pub roles: Vec<String>,
-    /// Permission codes with their data scope (own, grid, department, division, all).
-    pub permissions: Vec<(String, String)>,
+    /// Permission codes with their data scope.
+    pub permissions: Vec<Grant>,
     pub department_id: Option<String>,
     pub division_code: Option<String>,
     pub grid_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Grant {
+    pub permission: String,
+    /// own | grid | department | division | all
+    pub scope: String,
 }
 
 /// The caller's identity and permissions.
@@ -97,7 +104,11 @@ async fn me(ctx: RequestCtx) -> ApiResult<Me> {
         display_name: p.display_name.clone(),
         kind: p.kind.as_str().into(),
         roles: p.role_names.clone(),
-        permissions: p.grants.iter().map(|(k, v)| (k.clone(), v.as_str().to_string())).collect(),
+        permissions: p
+            .grants
+            .iter()
+            .map(|(k, v)| Grant { permission: k.clone(), scope: v.as_str().to_string() })
+            .collect(),
         department_id: p.department_id.clone(),
         division_code: p.division_code.as_ref().map(|d| d.to_string()),
         grid_id: p.grid_id.clone(),
