@@ -433,11 +433,13 @@ async fn issue_token(
             store::auth::create_user(&mut tx, now, &u).await.map_err(|e| e.to_string())?
         }
     };
-    let (_, token) =
-        store::auth::create_token(&mut tx, now, &user_id, "命令行签发", "cli", None).await.map_err(|e| e.to_string())?;
-    let e = domain::audit::AuditEntry::new("token.create", "user", &user_id)
-        .by("cli", "命令行")
-        .detail(format!("通过命令行为对接系统账号 {login} 签发接口令牌{}", if all_permissions { "（全部权限，测试用）" } else { "" }));
+    let (_, token) = store::auth::create_token(&mut tx, now, &user_id, "命令行签发", "cli", None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let e = domain::audit::AuditEntry::new("token.create", "user", &user_id).by("cli", "命令行").detail(format!(
+        "通过命令行为对接系统账号 {login} 签发接口令牌{}",
+        if all_permissions { "（全部权限，测试用）" } else { "" }
+    ));
     store::audit::append(&mut tx, now, e).await.map_err(|e| e.to_string())?;
     tx.commit().await.map_err(|e| e.to_string())?;
     Ok(token)

@@ -525,3 +525,12 @@ async fn the_auditor_verifies_against_signed_checkpoints_and_downloads_them() {
     assert!(file.body.starts_with("v1\t") && file.body.lines().count() == 1, "{}", file.body);
     assert_eq!(app.login("admin").await.get("/audit/checkpoints").await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn behind_https_browsers_are_told_to_stay_on_it() {
+    let app = spawn_app_secure().await;
+    let p = app.client().get("/login").await;
+    assert_eq!(p.headers.get("strict-transport-security").unwrap(), "max-age=31536000; includeSubDomains");
+    let plain = spawn_app().await;
+    assert!(plain.client().get("/login").await.headers.get("strict-transport-security").is_none());
+}

@@ -51,14 +51,25 @@ pub async fn spawn_app_in(dir: TempDir, clock: Arc<FakeClock>) -> TestApp {
     start(dir, clock, config()).await
 }
 
+/// Starts the demo city as it runs behind HTTPS (`--secure-cookies`).
+pub async fn spawn_app_secure() -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(FakeClock::new(datetime!(2026-11-27 02:00 UTC)));
+    start_with(dir, clock, config(), true).await
+}
+
 async fn start(dir: TempDir, clock: Arc<FakeClock>, config: Arc<CityConfig>) -> TestApp {
+    start_with(dir, clock, config, false).await
+}
+
+async fn start_with(dir: TempDir, clock: Arc<FakeClock>, config: Arc<CityConfig>, secure_cookies: bool) -> TestApp {
     let app = Application::build(Options {
         database_url: store::sqlite_url_for_dir(dir.path()),
         config: config.clone(),
         clock: clock.clone(),
         demo: true,
         demo_scale: Some(1),
-        secure_cookies: false,
+        secure_cookies,
     })
     .await
     .expect("application builds");
