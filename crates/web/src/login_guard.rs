@@ -1,5 +1,6 @@
 //! What stands before a password check: a per-source limit on login attempts, a bound on
-//! password checks running at once (argon2id takes 19 MiB each), and a shadow count for logins
+//! password checks running at once (argon2id takes 19 MiB each, in memory reused from check to
+//! check, so it stays at that bound), and a shadow count for logins
 //! that name no account, so an unknown account fails exactly like a real one (no message or
 //! lock tells which accounts exist).
 
@@ -29,6 +30,39 @@ pub struct LoginGuard {
     /// Unknown logins: failures and, once at the limit, when the shadow lock ends.
     unknown: Mutex<HashMap<String, (u32, Option<OffsetDateTime>)>>,
     hashes: Semaphore,
+    /// Working memory of finished checks, reused by the next (at most one per permit).
+    memory: Mutex<Vec<domain::auth::password::Memory>>,
+}
+
+/// A password-check slot: a permit and the working memory the check runs in.
+pub struct Slot<'a> {
+    _permit: SemaphorePermit<'a>,
+    pool: &'a Mutex<Vec<domain::auth::password::Memory>>,
+    memory: Option<domain::auth::password::Memory>,
+}
+
+impl Slot<'_> {
+    /// Checks `password` against the stored PHC string off the request threads, in the slot's
+    /// memory.
+    pub async fn verify(&mut self, password: String, phc: String) -> bool {
+        let mut m = self.memory.take().unwrap_or_default();
+        match tokio::task::spawn_blocking(move || (domain::auth::password::verify_in(&password, &phc, &mut m), m)).await
+        {
+            Ok((ok, m)) => {
+                self.memory = Some(m);
+                ok
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if let Some(m) = self.memory.take() {
+            self.pool.lock().expect("login guard lock").push(m);
+        }
+    }
 }
 
 /// Why a login is refused before any password is checked.
@@ -48,6 +82,7 @@ impl LoginGuard {
             sources: Mutex::default(),
             unknown: Mutex::default(),
             hashes: Semaphore::new(cfg.password_checks_at_once as usize),
+            memory: Mutex::default(),
         }
     }
 
@@ -88,8 +123,10 @@ impl LoginGuard {
     }
 
     /// A password-check slot, waiting at most [`HASH_WAIT`]; `None` means the server is busy.
-    pub async fn hash_slot(&self) -> Option<SemaphorePermit<'_>> {
-        tokio::time::timeout(HASH_WAIT, self.hashes.acquire()).await.ok().and_then(Result::ok)
+    pub async fn hash_slot(&self) -> Option<Slot<'_>> {
+        let permit = tokio::time::timeout(HASH_WAIT, self.hashes.acquire()).await.ok().and_then(Result::ok)?;
+        let memory = self.memory.lock().expect("login guard lock").pop();
+        Some(Slot { _permit: permit, pool: &self.memory, memory })
     }
 
     /// Whether a login naming no account is in its shadow lock (as a real one would be).
@@ -134,6 +171,7 @@ mod tests {
             sources: Mutex::default(),
             unknown: Mutex::default(),
             hashes: Semaphore::new(2),
+            memory: Mutex::default(),
         }
     }
 

@@ -154,9 +154,9 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
             return show_login(&ctx, f.account, f.next, None, locked_msg(until), true);
         }
         // Same work as a real check, so timing does not reveal which accounts exist.
-        let Some(_slot) = state.login_guard.hash_slot().await else { return busy() };
-        let pw = f.password.clone();
-        let _ = tokio::task::spawn_blocking(move || domain::auth::password::verify(&pw, dummy_hash())).await;
+        let Some(mut slot) = state.login_guard.hash_slot().await else { return busy() };
+        slot.verify(f.password.clone(), dummy_hash().to_string()).await;
+        drop(slot);
         let (n, locked) = state.login_guard.unknown_failed(&login, now);
         ctx.audit(
             ctx.entry("auth.login", "login", &login).outcome(Outcome::Failure).detail(format!("账号不存在（第{n}次）")),
@@ -182,11 +182,8 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
         let until = store::auth::get_user(&state.db, &user.id).await?.locked_until.map(from_millis).unwrap_or(now);
         return show_login(&ctx, f.account, f.next, None, locked_msg(until), true);
     };
-    let Some(slot) = state.login_guard.hash_slot().await else { return busy() };
-    let (pw, hash) = (f.password.clone(), user.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || domain::auth::password::verify(&pw, &hash))
-        .await
-        .map_err(AppError::internal)?;
+    let Some(mut slot) = state.login_guard.hash_slot().await else { return busy() };
+    let ok = slot.verify(f.password.clone(), user.password_hash.clone()).await;
     drop(slot);
     if !ok {
         let locked = attempt >= state.lockout.max_failures;
