@@ -386,7 +386,7 @@ struct RawSecurity {
 }
 
 fn default_per_source() -> u32 {
-    20
+    50
 }
 fn default_window() -> i64 {
     15
