@@ -411,7 +411,8 @@ async fn enforce(access: Access, req: Request, next: Next) -> Response {
         if let Err(err) = ctx.audit_refusal(e).await {
             tracing::error!(error = %err, "audit of denied access failed");
         }
-        let msg = format!("您的角色没有“{name}”权限，无法访问此页面。如需开通，请联系系统管理员。");
+        let what = if api { "调用此接口" } else { "访问此页面" };
+        let msg = format!("您的角色没有“{name}”权限，无法{what}。如需开通，请联系系统管理员。");
         return if api {
             ApiError(AppError::Forbidden(msg)).into_response()
         } else {
