@@ -4,7 +4,7 @@
 //! before giving up, so one run of `yingshang check-config` lists everything to fix.
 
 use domain::auth::{PERMISSIONS, ScopeKind, UserKind};
-use domain::calendar::{HolidayTable, WorkingHours};
+use domain::calendar::HolidayTable;
 use domain::config::{ConfigError, line_of, parse_toml};
 use domain::demo::TownInput;
 use domain::expr::Schema;
@@ -18,11 +18,13 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
+mod city;
 mod engines;
 mod grids;
 pub mod services;
 mod supervision;
 
+pub use city::{City, SecurityConfig};
 use grids::parse_grids;
 pub use supervision::{LeaveArea, LeavePreset, MapTiles, Supervision};
 
@@ -117,36 +119,6 @@ impl ConfigSource {
         names.sort();
         names
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct SecurityConfig {
-    pub max_login_failures: u32,
-    pub lockout_minutes: i64,
-    pub idle_timeout_minutes: i64,
-    pub session_max_hours: i64,
-    /// Failed logins one address may make per window before it must wait (any account).
-    pub login_failures_per_source: u32,
-    pub login_window_minutes: i64,
-    /// Password checks (argon2id, 19 MiB each) running at once; more wait briefly, then 429.
-    pub password_checks_at_once: u32,
-    /// Reverse proxies whose `X-Forwarded-For` is believed; nobody's by default.
-    pub trusted_proxies: Vec<domain::net::IpRange>,
-    /// Addresses that may read `/metrics`.
-    pub metrics_from: Vec<domain::net::IpRange>,
-}
-
-#[derive(Debug, Clone)]
-pub struct City {
-    pub name: String,
-    pub division_code: DivisionCode,
-    pub working_hours: WorkingHours,
-    pub security: SecurityConfig,
-    /// 满薪满益 parameters: the local minimum wage and what counts as a full month.
-    pub wages: domain::wages::WageParams,
-    /// 亳安码: days after a measure ends that the person's location data is kept.
-    /// 亳安码 settings (`[supervision]`).
-    pub supervision: Supervision,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -339,66 +311,6 @@ impl CityConfig {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCity {
-    name: String,
-    division_code: Spanned<String>,
-    working_hours: Spanned<Vec<String>>,
-    security: RawSecurity,
-    wages: RawWages,
-    #[serde(default)]
-    supervision: Supervision,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawWages {
-    /// Yuan, as the provincial notice writes it.
-    minimum_wage: Spanned<String>,
-    full_month_days: i64,
-    /// Yuan: the most one worker's month (应发, 实发, a complaint) may be.
-    #[serde(default)]
-    worker_month_max: Option<Spanned<String>>,
-    /// Yuan: the most any project-level amount may be.
-    #[serde(default)]
-    project_amount_max: Option<Spanned<String>>,
-    #[serde(default)]
-    count_max: Option<i64>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSecurity {
-    max_login_failures: u32,
-    lockout_minutes: i64,
-    idle_timeout_minutes: i64,
-    session_max_hours: i64,
-    #[serde(default = "default_per_source")]
-    login_failures_per_source: u32,
-    #[serde(default = "default_window")]
-    login_window_minutes: i64,
-    #[serde(default = "default_checks")]
-    password_checks_at_once: u32,
-    #[serde(default)]
-    trusted_proxies: Vec<Spanned<String>>,
-    #[serde(default = "default_metrics_from")]
-    metrics_from: Vec<Spanned<String>>,
-}
-
-fn default_per_source() -> u32 {
-    50
-}
-fn default_window() -> i64 {
-    15
-}
-fn default_checks() -> u32 {
-    2
-}
-fn default_metrics_from() -> Vec<Spanned<String>> {
-    ["127.0.0.1", "::1"].map(|a| Spanned::new(0..0, a.to_string())).into()
-}
-
-#[derive(Deserialize)]
 struct RawDepartments {
     #[serde(default)]
     department: Vec<RawDepartment>,
@@ -580,112 +492,8 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
         }
     }
 
-    let city = try_or_collect!(source.require("city.toml")).and_then(|text| {
-        let file = source.display_path("city.toml");
-        let raw: RawCity = match parse_toml(&file, &text) {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(e);
-                return None;
-            }
-        };
-        let mut ctx = Ctx { errors: vec![], file, text: &text };
-        let code = divisions.lookup(raw.division_code.get_ref());
-        if let Err(e) = &code {
-            ctx.err(&raw.division_code, "division_code".into(), e.to_string());
-        }
-        let hours = WorkingHours::parse(raw.working_hours.get_ref());
-        if let Err(e) = &hours {
-            ctx.err(&raw.working_hours, "working_hours".into(), e.clone());
-        }
-        if let Ok(c) = &code
-            && let Some(t) = towns.iter().find(|t| !c.contains(&t.code))
-        {
-            ctx.errors.push(ConfigError::new(
-                &source.display_path("divisions/towns.csv"),
-                None,
-                "township_code",
-                format!("{} {} 不在本市 {} 范围内", t.code, t.name, c),
-            ));
-        }
-        let s = &raw.security;
-        if s.max_login_failures == 0
-            || s.lockout_minutes <= 0
-            || s.idle_timeout_minutes <= 0
-            || s.session_max_hours <= 0
-            || s.login_failures_per_source == 0
-            || s.login_window_minutes <= 0
-            || s.password_checks_at_once == 0
-        {
-            ctx.errors.push(ConfigError::new(&ctx.file.clone(), None, "security", "安全参数必须为正数"));
-        }
-        let mut ranges = |list: &[Spanned<String>], field: &str| -> Vec<domain::net::IpRange> {
-            let mut out = vec![];
-            for (i, a) in list.iter().enumerate() {
-                match domain::net::IpRange::parse(a.get_ref()) {
-                    Ok(r) => out.push(r),
-                    Err(e) => ctx.err(a, format!("security.{field}[{i}]"), e),
-                }
-            }
-            out
-        };
-        let trusted_proxies = ranges(&s.trusted_proxies, "trusted_proxies");
-        let metrics_from = ranges(&s.metrics_from, "metrics_from");
-        let minimum = domain::Money::parse_yuan(raw.wages.minimum_wage.get_ref());
-        if let Err(e) = &minimum {
-            ctx.err(&raw.wages.minimum_wage, "wages.minimum_wage".into(), e.to_string());
-        }
-        if !(1..=31).contains(&raw.wages.full_month_days) {
-            ctx.errors.push(ConfigError::new(&ctx.file.clone(), None, "wages.full_month_days", "应为 1–31 之间的天数"));
-        }
-        let defaults = domain::wages::ingest::Limits::default();
-        let mut yuan = |v: &Option<Spanned<String>>, field: &str, default: i64| -> i64 {
-            let Some(v) = v else { return default };
-            match domain::Money::parse_yuan(v.get_ref()) {
-                Ok(m) if m.fen() > 0 => m.fen(),
-                Ok(_) => {
-                    ctx.err(v, format!("wages.{field}"), "应为正数");
-                    default
-                }
-                Err(e) => {
-                    ctx.err(v, format!("wages.{field}"), e.to_string());
-                    default
-                }
-            }
-        };
-        let limits = domain::wages::ingest::Limits {
-            worker_month_max: yuan(&raw.wages.worker_month_max, "worker_month_max", defaults.worker_month_max),
-            project_amount_max: yuan(&raw.wages.project_amount_max, "project_amount_max", defaults.project_amount_max),
-            count_max: raw.wages.count_max.unwrap_or(defaults.count_max),
-        };
-        if limits.count_max <= 0 {
-            ctx.errors.push(ConfigError::new(&ctx.file.clone(), None, "wages.count_max", "应为正整数"));
-        }
-        raw.supervision.check(&ctx.file, &mut ctx.errors);
-        errors.extend(ctx.errors);
-        Some(City {
-            supervision: raw.supervision,
-            wages: domain::wages::WageParams {
-                minimum_wage: minimum.ok()?.fen(),
-                full_month_days: raw.wages.full_month_days,
-                limits,
-            },
-            name: raw.name,
-            division_code: code.ok()?,
-            working_hours: hours.ok()?,
-            security: SecurityConfig {
-                max_login_failures: s.max_login_failures,
-                lockout_minutes: s.lockout_minutes,
-                idle_timeout_minutes: s.idle_timeout_minutes,
-                session_max_hours: s.session_max_hours,
-                login_failures_per_source: s.login_failures_per_source,
-                login_window_minutes: s.login_window_minutes,
-                password_checks_at_once: s.password_checks_at_once,
-                trusted_proxies,
-                metrics_from,
-            },
-        })
-    });
+    let city = try_or_collect!(source.require("city.toml"))
+        .and_then(|text| city::parse(source, &text, &divisions, &towns, &mut errors));
 
     let mut departments = vec![];
     if let Some(text) = try_or_collect!(source.require("departments.toml")) {
