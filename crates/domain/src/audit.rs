@@ -243,7 +243,7 @@ impl Checkpoint {
     /// Whether this line is signed by `key` and follows the line whose mac is `prev_mac`.
     pub fn verifies(&self, key: &[u8], prev_mac: &str) -> bool {
         let want = checkpoint_mac(key, self.seq, &self.hash, self.at_ms, prev_mac);
-        want.len() == self.mac.len() && want.bytes().zip(self.mac.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0
+        crate::crypto::ct_eq(want.as_bytes(), self.mac.as_bytes())
     }
 }
 

@@ -66,6 +66,11 @@ type Sm4Gcm = aes_gcm::AesGcm<sm4::Sm4, aes_gcm::aead::consts::U12>;
 
 /// SM4-GCM encryption; `aad` binds the ciphertext to its owner (e.g. the department code), so
 /// a key copied onto another department's row does not decrypt.
+/// Equality that takes the same time wherever the inputs differ (tokens, MACs, hashes).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// HMAC (RFC 2104) over SM3, block size 64 bytes: the audit checkpoints' keyed signature.
 pub fn hmac_sm3(key: &[u8], msg: &[u8]) -> [u8; 32] {
     use sm3::{Digest, Sm3};

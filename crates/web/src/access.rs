@@ -41,10 +41,8 @@ impl Access {
     /// The permissions it names (none for public and signed-in routes).
     pub fn permissions(self) -> &'static [&'static str] {
         match self {
-            Access::Perm(p) => std::slice::from_ref(match domain::auth::permission(p) {
-                Some(d) => &d.code,
-                None => &"",
-            }),
+            // The catalogue entry holds the code as a 'static slice element.
+            Access::Perm(p) => domain::auth::permission(p).map(|d| std::slice::from_ref(&d.code)).unwrap_or(&[]),
             Access::AnyOf(ps) => ps,
             Access::Public | Access::Authenticated => &[],
         }
@@ -486,7 +484,7 @@ pub async fn csrf(req: Request, next: Next) -> Response {
         }
     };
     let ok = !expected.is_empty()
-        && provided.as_deref().is_some_and(|p| constant_time_eq(p.as_bytes(), expected.as_bytes()));
+        && provided.as_deref().is_some_and(|p| domain::crypto::ct_eq(p.as_bytes(), expected.as_bytes()));
     if !ok {
         let e = ctx.entry("security.csrf_rejected", "route", &path).outcome(Outcome::Denied);
         if let Err(err) = ctx.audit_refusal(e).await {
@@ -550,10 +548,6 @@ fn form_token(content_type: &str, body: &[u8]) -> Option<String> {
         return std::str::from_utf8(&rest[start..start + end]).ok().map(str::to_string);
     }
     None
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Adds the pre-login CSRF cookie when the browser has none; returns the token to embed.
@@ -626,7 +620,7 @@ mod tests {
         let mp = b"--X\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\ntok123\r\n--X--\r\n";
         assert_eq!(form_token("multipart/form-data; boundary=X", mp).as_deref(), Some("tok123"));
         assert_eq!(form_token("application/json", b"{}"), None);
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(domain::crypto::ct_eq(b"abc", b"abc"));
+        assert!(!domain::crypto::ct_eq(b"abc", b"abd"));
     }
 }

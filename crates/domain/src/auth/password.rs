@@ -83,7 +83,7 @@ pub fn verify_in(password: &str, phc: &str, memory: &mut Memory) -> bool {
     if argon.hash_password_into_with_memory(password.as_bytes(), salt, out, &mut memory.0[..]).is_err() {
         return false;
     }
-    out.len() == expected.len() && out.iter().zip(expected).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0
+    crate::crypto::ct_eq(out, expected)
 }
 
 /// Constant-time verification against a stored PHC string. A malformed hash never verifies.
