@@ -323,17 +323,31 @@ impl Anchor {
     pub fn open(key_path: &std::path::Path, path: &std::path::Path) -> Result<Anchor> {
         let key = crate::services::seals::read_or_create_key::<32>(key_path, "审计检查点密钥")?;
         let anchor = Anchor { key, path: path.to_path_buf(), last: Default::default() };
-        let last = match anchor.read_verified()? {
-            Ok(mut all) => all.pop(),
-            // A broken file is reported by verify; new lines still chain on its last line.
-            Err(_) => anchor.read_lines()?.iter().rev().find_map(|l| domain::audit::Checkpoint::parse(l)),
-        };
-        *anchor.last.lock().expect("anchor lock") = last;
+        // New lines chain on the last one; checking the whole file is verify's work, not start-up's
+        // (a line a minute is half a million a year), so only the file's tail is read here.
+        *anchor.last.lock().expect("anchor lock") = anchor.last_line()?;
         Ok(anchor)
     }
 
     pub fn path(&self) -> &std::path::Path {
         &self.path
+    }
+
+    fn last_line(&self) -> Result<Option<domain::audit::Checkpoint>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(crate::StoreError::Other(format!("无法读取审计检查点文件 {}：{e}", self.path.display())));
+            }
+        };
+        let mut tail = Vec::new();
+        let read =
+            f.seek(SeekFrom::End(-4096)).or_else(|_| f.seek(SeekFrom::Start(0))).and_then(|_| f.read_to_end(&mut tail));
+        read.map_err(|e| crate::StoreError::Other(format!("无法读取审计检查点文件 {}：{e}", self.path.display())))?;
+        let text = String::from_utf8_lossy(&tail);
+        Ok(text.lines().rev().find_map(domain::audit::Checkpoint::parse))
     }
 
     fn read_lines(&self) -> Result<Vec<String>> {
@@ -441,6 +455,20 @@ mod tests {
         sqlx::query("DROP TRIGGER audit_log_no_update").execute(&mut *tx).await.unwrap();
         sqlx::query("DROP TRIGGER audit_log_no_delete").execute(&mut *tx).await.unwrap();
         tx
+    }
+
+    #[tokio::test]
+    async fn a_restarted_anchor_chains_on_the_files_last_line() {
+        let (db, dir, anchor) = anchored_log(6).await;
+        drop(anchor);
+        let again =
+            Anchor::open(&dir.path().join("keys/audit.key"), &dir.path().join("audit/checkpoints.log")).unwrap();
+        let t = datetime!(2026-11-27 13:00 UTC);
+        assert!(again.checkpoint(&db, t).await.unwrap().is_none(), "the head has not moved since the last line");
+        record(&db, t, AuditEntry::new("user.update", "user", "u9").by("admin", "管理员")).await.unwrap();
+        assert!(again.checkpoint(&db, t).await.unwrap().is_some());
+        let report = verify_anchored(&db, Some(&again)).await.unwrap().unwrap();
+        assert_eq!((report.checked, report.checkpoints), (7, 3));
     }
 
     #[tokio::test]
