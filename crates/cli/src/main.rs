@@ -277,7 +277,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             store::auth::end_user_sessions(&mut tx, now, &user.id, "password_reset")
                 .await
                 .map_err(|e| e.to_string())?;
-            let e = domain::audit::AuditEntry::new("user.password_reset", "user", &user.id)
+            let e = domain::audit::AuditEntry::new(domain::audit::CoreAudit::PasswordReset, "user", &user.id)
                 .by("cli", "命令行")
                 .detail("通过命令行重置密码并解锁");
             store::audit::append(&mut tx, now, e).await.map_err(|e| e.to_string())?;
@@ -436,7 +436,7 @@ async fn issue_token(
     let (_, token) = store::auth::create_token(&mut tx, now, &user_id, "命令行签发", "cli", None)
         .await
         .map_err(|e| e.to_string())?;
-    let e = domain::audit::AuditEntry::new("token.create", "user", &user_id).by("cli", "命令行").detail(format!(
+    let e = domain::audit::AuditEntry::new(domain::audit::CoreAudit::TokenCreate, "user", &user_id).by("cli", "命令行").detail(format!(
         "通过命令行为对接系统账号 {login} 签发接口令牌{}",
         if all_permissions { "（全部权限，测试用）" } else { "" }
     ));

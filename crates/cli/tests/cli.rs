@@ -28,7 +28,7 @@ async fn audit_verify_names_the_tampered_record() {
     // Add a few records so the tampered one is in the middle of the chain.
     let db = store::Db::open(&store::sqlite_url_for_dir(dir.path())).await.unwrap();
     for i in 0..5 {
-        let e = domain::audit::AuditEntry::new("test.event", "test", &i.to_string());
+        let e = domain::audit::AuditEntry::new(domain::audit::CoreAudit::AuditVerify, "test", &i.to_string());
         store::audit::record(&db, time::OffsetDateTime::now_utc(), e).await.unwrap();
     }
     let (code, out) = yingshang(dir.path(), &["audit", "verify"]);

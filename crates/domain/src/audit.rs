@@ -47,6 +47,97 @@ impl Outcome {
     }
 }
 
+/// An action the audit log records: the code stored in the chain and the Chinese the auditor
+/// reads. Declared with [`audit_actions!`], which will not compile without a label.
+pub trait Action: Copy + 'static {
+    fn code(self) -> &'static str;
+    fn label(self) -> &'static str;
+}
+
+/// Declares an enum of audit actions, each with its stored code and required Chinese label, plus
+/// `ALL`, `LABELS` (code, label) for the audit page and `from_code`.
+#[macro_export]
+macro_rules! audit_actions {
+    ($(#[$m:meta])* $vis:vis enum $name:ident { $($(#[$vm:meta])* $v:ident = ($code:literal, $label:literal)),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name { $($(#[$vm])* $v),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+            pub const LABELS: &'static [(&'static str, &'static str)] = &[$(($code, $label)),+];
+            pub fn from_code(code: &str) -> Option<$name> {
+                match code { $($code => Some($name::$v),)+ _ => None }
+            }
+        }
+        impl $crate::audit::Action for $name {
+            fn code(self) -> &'static str { match self { $($name::$v => $code),+ } }
+            fn label(self) -> &'static str { match self { $($name::$v => $label),+ } }
+        }
+    };
+}
+
+audit_actions! {
+    /// Actions of the shell and the shared services: sign-in, accounts, organisation, audit.
+    pub enum CoreAudit {
+        Login = ("auth.login", "登录"),
+        Logout = ("auth.logout", "退出"),
+        SessionTimeout = ("auth.session_timeout", "会话超时"),
+        TokenRejected = ("auth.token_rejected", "接口令牌被拒"),
+        AccessDenied = ("access.denied", "越权访问被拒"),
+        CsrfRejected = ("security.csrf_rejected", "表单校验失败（CSRF）"),
+        UserCreate = ("user.create", "新建用户"),
+        UserUpdate = ("user.update", "修改用户"),
+        PasswordChange = ("user.password_change", "修改密码"),
+        PasswordReset = ("user.password_reset", "重置密码"),
+        UserEnable = ("user.enable", "启用账号"),
+        UserDisable = ("user.disable", "停用账号"),
+        UserUnlock = ("user.unlock", "解除锁定"),
+        UserExport = ("user.export", "导出用户"),
+        RoleCreate = ("role.create", "新建角色"),
+        RoleUpdate = ("role.update", "修改角色"),
+        DepartmentCreate = ("department.create", "新建部门"),
+        DepartmentUpdate = ("department.update", "修改部门"),
+        TokenCreate = ("token.create", "签发接口令牌"),
+        TokenRevoke = ("token.revoke", "吊销接口令牌"),
+        HolidayLoad = ("holiday.load", "导入节假日表"),
+        GridUpdate = ("grid.update", "维护网格"),
+        PersonView = ("person.view", "查看群众信息"),
+        PersonRevealId = ("person.reveal_id", "查看完整证件号"),
+        PersonSearch = ("person.search", "按证件号查询"),
+        EnterprisesExport = ("org.enterprises.export", "导出市场主体"),
+        AuditExport = ("audit.export", "导出审计日志"),
+        AuditVerify = ("audit.verify", "校验审计链"),
+        DemoLoad = ("demo.load", "加载演示数据"),
+        ConfigSync = ("config.sync", "同步配置"),
+        SealCreate = ("seal.create", "生成电子印章"),
+        SignerCreate = ("signer.create", "生成签名密钥"),
+        ScoreView = ("score.view", "查看风险评分"),
+        ScoreEvent = ("score.event", "记录评分事件"),
+    }
+}
+
+/// Object types of the shell's records, in Chinese.
+pub const CORE_OBJECTS: &[(&str, &str)] = &[
+    ("user", "用户"),
+    ("login", "登录账号"),
+    ("route", "页面/接口"),
+    ("api_token", "接口令牌"),
+    ("role", "角色"),
+    ("department", "部门"),
+    ("holiday_table", "节假日表"),
+    ("grid", "网格"),
+    ("citizen", "群众"),
+    ("enterprise", "市场主体"),
+    ("audit_log", "审计日志"),
+    ("city", "城市"),
+    ("config", "配置"),
+    ("seal", "电子印章"),
+    ("signer_key", "签名密钥"),
+    ("person", "人员"),
+    ("score", "风险评分"),
+    ("audit_checkpoints", "审计链检查点"),
+];
+
 /// What a caller records; the store adds seq, time and the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -61,11 +152,11 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    pub fn new(action: &str, object_type: &str, object_id: &str) -> Self {
+    pub fn new(action: impl Action, object_type: &str, object_id: &str) -> Self {
         AuditEntry {
             actor_id: "system".into(),
             actor_name: "系统".into(),
-            action: action.into(),
+            action: action.code().into(),
             object_type: object_type.into(),
             object_id: object_id.into(),
             outcome: Outcome::Success,
@@ -275,7 +366,7 @@ mod tests {
         let mut prev = GENESIS_HASH.to_string();
         let mut v = vec![];
         for seq in 1..=n {
-            let e = AuditEntry::new("user.login", "user", &format!("u{seq}")).by("u1", "张三").from_ip("127.0.0.1");
+            let e = AuditEntry::new(CoreAudit::Login, "user", &format!("u{seq}")).by("u1", "张三").from_ip("127.0.0.1");
             let r = seal(seq, datetime!(2026-11-27 12:00:00.123456 UTC), e, &prev);
             prev = r.hash.clone();
             v.push(r);

@@ -18,6 +18,7 @@ pub mod money;
 pub mod net;
 pub mod rules;
 pub mod scoring;
+pub mod services;
 pub mod supervision;
 pub mod talent;
 pub mod text;

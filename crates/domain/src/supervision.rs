@@ -334,3 +334,38 @@ mod tests {
         assert_eq!(t.step(&h, 3000, &set.judge(&near, 3000, 5.0)), Step::Alarm, "a precise fix confirms");
     }
 }
+
+crate::audit_actions! {
+    /// Actions of electronic supervision (非羁押人员电子监管).
+    pub enum SupervisionAudit {
+        PersonCreate = ("supervision.person.create", "登记监管对象"),
+        PersonView = ("supervision.person.view", "查看监管对象"),
+        DeviceBind = ("supervision.device.bind", "绑定监管设备"),
+        FenceAdd = ("supervision.fence.add", "设置电子围栏"),
+        AlarmOpen = ("supervision.alarm.open", "产生监管告警"),
+        AlarmHandle = ("supervision.alarm.handle", "处置监管告警"),
+        HandOff = ("supervision.hand_off", "移交下一诉讼阶段"),
+        TakeOver = ("supervision.take_over", "接收移交案件"),
+        LeaveRequest = ("supervision.leave.request", "申请外出"),
+        LeaveDecide = ("supervision.leave.decide", "审批外出申请"),
+        TaskIssue = ("supervision.task.issue", "下发打卡任务"),
+        TaskCheckIn = ("supervision.task.check_in", "打卡签到"),
+        SummonsIssue = ("supervision.summons.issue", "发出传唤"),
+        SummonsAcknowledge = ("supervision.summons.acknowledge", "确认收到传唤"),
+        SummonsRecord = ("supervision.summons.record", "登记到案情况"),
+        ReportFile = ("supervision.report.file", "提交思想汇报"),
+        ReportView = ("supervision.report.view", "查看思想汇报"),
+        Purge = ("supervision.purge", "清理过期轨迹"),
+        StatsExport = ("supervision.stats.export", "导出监管统计"),
+    }
+}
+
+/// Object types of the supervision case's records.
+pub const AUDIT_OBJECTS: &[(&str, &str)] = &[
+    ("sup_person", "监管对象"),
+    ("sup_leave", "外出申请"),
+    ("sup_summons", "传唤"),
+    ("sup_task", "打卡任务"),
+    ("sup_fix", "定位轨迹"),
+    ("supervision", "监管统计"),
+];

@@ -1,6 +1,7 @@
 //! Runtime of the warning rules: evaluate every indicator over every subject, keep one open
 //! alert per subject and indicator, notify who the indicator names, and carry the lifecycle.
 
+use domain::rules::AlertAudit;
 use crate::config::CityConfig;
 use crate::notify::{self, To};
 use crate::org::RowScope;
@@ -244,7 +245,7 @@ pub async fn run_all_in(
     now: OffsetDateTime,
 ) -> Result<RunReport> {
     let report = evaluate(tx, Some(db), cfg, cal, None, now).await?;
-    let e = AuditEntry::new("alerts.run", "indicators", "all").detail(format!(
+    let e = AuditEntry::new(domain::rules::AlertAudit::Run, "indicators", "all").detail(format!(
         "评估 {} 个指标 × {} 个对象：新增 {}，变化 {}，解除 {}",
         report.indicators, report.subjects, report.opened, report.changed, report.cleared
     ));
@@ -272,7 +273,7 @@ pub async fn run_for_subject(
     if report.subjects == 0 {
         return Err(StoreError::NotFound(format!("对象 {subject_id}")));
     }
-    let e = AuditEntry::new("alerts.run", subject_type, subject_id).detail(format!(
+    let e = AuditEntry::new(domain::rules::AlertAudit::Run, subject_type, subject_id).detail(format!(
         "新事实触发评估 {} 个指标：新增 {}，变化 {}，解除 {}",
         report.indicators, report.opened, report.changed, report.cleared
     ));
@@ -567,11 +568,8 @@ pub async fn act(
         escalate_notice(conn, cfg, id, &row.try_get::<String, _>(0)?, &row.try_get::<String, _>(2)?, &row, now).await?;
     }
     let last = next.events.last().map(|e| e.note.clone()).unwrap_or_default();
-    let e = AuditEntry::new(
-        &format!("alert.{}", next.events.last().map(|e| e.action.clone()).unwrap_or_default()),
-        "alert",
-        id,
-    )
+    let action = next.events.last().and_then(|e| AlertAudit::of_event(&e.action)).unwrap_or(AlertAudit::Acknowledge);
+    let e = AuditEntry::new(action, "alert", id)
     .by(by.0, by.1)
     .from_ip(ip)
     .detail(last);
@@ -647,7 +645,7 @@ pub async fn deadline_passed(
     }
     store_state(conn, id, &next, now).await?;
     escalate_notice(conn, cfg, id, &row.try_get::<String, _>(0)?, &row.try_get::<String, _>(2)?, &row, now).await?;
-    audit::append(conn, now, AuditEntry::new("alert.escalate", "alert", id).detail("整改期限已过，自动上报")).await?;
+    audit::append(conn, now, AuditEntry::new(domain::rules::AlertAudit::Escalate, "alert", id).detail("整改期限已过，自动上报")).await?;
     Ok(())
 }
 

@@ -416,7 +416,7 @@ mod tests {
         let (db, _d) = testing::db().await;
         let t = datetime!(2026-11-27 12:00 UTC);
         for i in 0..7 {
-            let e = AuditEntry::new("user.update", "user", &format!("u{i}")).by("admin", "管理员").from_ip("127.0.0.1");
+            let e = AuditEntry::new(domain::audit::CoreAudit::UserUpdate, "user", &format!("u{i}")).by("admin", "管理员").from_ip("127.0.0.1");
             record(&db, t, e).await.unwrap();
         }
         assert_eq!(verify(&db).await.unwrap(), Ok(VerifyReport { checked: 7, head_seq: 7, checkpoints: 0 }));
@@ -440,7 +440,7 @@ mod tests {
             Anchor::open(&dir.path().join("keys/audit.key"), &dir.path().join("audit/checkpoints.log")).unwrap();
         let t = datetime!(2026-11-27 12:00 UTC);
         for i in 0..n {
-            let e = AuditEntry::new("user.update", "user", &format!("u{i}")).by("admin", "管理员");
+            let e = AuditEntry::new(domain::audit::CoreAudit::UserUpdate, "user", &format!("u{i}")).by("admin", "管理员");
             record(&db, t + time::Duration::seconds(i), e).await.unwrap();
             if i == 4 || i == n - 1 {
                 assert!(anchor.checkpoint(&db, t + time::Duration::seconds(i)).await.unwrap().is_some());
@@ -465,7 +465,7 @@ mod tests {
             Anchor::open(&dir.path().join("keys/audit.key"), &dir.path().join("audit/checkpoints.log")).unwrap();
         let t = datetime!(2026-11-27 13:00 UTC);
         assert!(again.checkpoint(&db, t).await.unwrap().is_none(), "the head has not moved since the last line");
-        record(&db, t, AuditEntry::new("user.update", "user", "u9").by("admin", "管理员")).await.unwrap();
+        record(&db, t, AuditEntry::new(domain::audit::CoreAudit::UserUpdate, "user", "u9").by("admin", "管理员")).await.unwrap();
         assert!(again.checkpoint(&db, t).await.unwrap().is_some());
         let report = verify_anchored(&db, Some(&again)).await.unwrap().unwrap();
         assert_eq!((report.checked, report.checkpoints), (7, 3));
@@ -528,11 +528,11 @@ mod tests {
     async fn lists_with_filters() {
         let (db, _d) = testing::db().await;
         let t = datetime!(2026-11-27 12:00 UTC);
-        record(&db, t, AuditEntry::new("auth.login", "user", "a").by("a", "张三")).await.unwrap();
-        record(&db, t, AuditEntry::new("auth.login", "user", "b").by("b", "李四").outcome(Outcome::Failure))
+        record(&db, t, AuditEntry::new(domain::audit::CoreAudit::Login, "user", "a").by("a", "张三")).await.unwrap();
+        record(&db, t, AuditEntry::new(domain::audit::CoreAudit::Login, "user", "b").by("b", "李四").outcome(Outcome::Failure))
             .await
             .unwrap();
-        record(&db, t, AuditEntry::new("user.create", "user", "c").by("a", "张三")).await.unwrap();
+        record(&db, t, AuditEntry::new(domain::audit::CoreAudit::UserCreate, "user", "c").by("a", "张三")).await.unwrap();
         let f = AuditFilter { action: Some("auth.".into()), ..Default::default() };
         let p = list(&db, &f, PageRequest::default()).await.unwrap();
         assert_eq!(p.total, 2);

@@ -62,7 +62,7 @@ pub async fn bootstrap(db: &Db, cfg: &CityConfig, now: OffsetDateTime) -> Result
         }
     }
     if !added.is_empty() {
-        let e = AuditEntry::new("config.sync", "config", &cfg.source).detail(format!("新增：{}", added.join("、")));
+        let e = AuditEntry::new(domain::audit::CoreAudit::ConfigSync, "config", &cfg.source).detail(format!("新增：{}", added.join("、")));
         audit::append(&mut tx, now, e).await?;
     }
     tx.commit().await?;
@@ -277,7 +277,7 @@ pub async fn load_demo(
         api_token,
         system_tokens,
     };
-    let e = AuditEntry::new("demo.load", "city", cfg.city.division_code.as_str()).detail(format!(
+    let e = AuditEntry::new(domain::audit::CoreAudit::DemoLoad, "city", cfg.city.division_code.as_str()).detail(format!(
         "演示数据：网格 {}，市场主体 {}，群众 {}，在建工程项目 {}，人才信息 {talent}，账号 {}",
         report.grids,
         report.enterprises,
@@ -606,7 +606,7 @@ pub async fn ensure_admin(db: &Db, now: OffsetDateTime) -> Result<Option<String>
         },
     )
     .await?;
-    audit::append(&mut tx, now, AuditEntry::new("user.create", "user", &id).detail("首次启动创建初始管理员 admin"))
+    audit::append(&mut tx, now, AuditEntry::new(domain::audit::CoreAudit::UserCreate, "user", &id).detail("首次启动创建初始管理员 admin"))
         .await?;
     tx.commit().await?;
     Ok(Some(password))

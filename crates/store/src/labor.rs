@@ -125,7 +125,7 @@ pub async fn place_employers(
                 .await?;
         }
     }
-    let mut e = AuditEntry::new("labor.place", "enterprises", if all { "all" } else { "unplaced" }).detail(format!(
+    let mut e = AuditEntry::new(domain::wages::WagesAudit::Place, "enterprises", if all { "all" } else { "unplaced" }).detail(format!(
         "用人单位划入网格：检查 {}，按坐标 {}，按地址关键词 {}，调整 {}，关键词不唯一 {}，无法划分 {}",
         rep.examined, rep.by_polygon, rep.by_keyword, rep.moved, rep.ambiguous, rep.unplaced
     ));
@@ -224,7 +224,7 @@ pub async fn update_employer(
     audit::append(
         conn,
         now,
-        AuditEntry::new("labor.employer.update", "enterprise", uscc).by(by.0, by.1).detail(format!("{name}：{detail}")),
+        AuditEntry::new(domain::wages::WagesAudit::EmployerUpdate, "enterprise", uscc).by(by.0, by.1).detail(format!("{name}：{detail}")),
     )
     .await?;
     Ok(grid)

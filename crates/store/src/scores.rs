@@ -98,7 +98,7 @@ pub async fn record(
         }
         out.push((d.id.clone(), score));
     }
-    let e = AuditEntry::new("score.event", ev.subject_type, ev.subject_id).by(by.0, by.1).detail(format!(
+    let e = AuditEntry::new(domain::audit::CoreAudit::ScoreEvent, ev.subject_type, ev.subject_id).by(by.0, by.1).detail(format!(
         "{}（{}）：{}",
         ev.kind,
         ev.source,

@@ -1,6 +1,7 @@
 //! Runtime of the workflow engine: instances in the database, deadlines as durable jobs,
 //! notices to the inbox, every transition in the audit chain — all in the caller's transaction.
 
+use domain::workflow::WorkflowAudit;
 use crate::config::CityConfig;
 use crate::notify::{self, To};
 use crate::sql::{PageRequest, Paged, Sql, Value};
@@ -200,7 +201,7 @@ pub async fn start(
     .await?;
     sync_tasks(conn, def, &app.instance).await?;
     carry_out(conn, &app, &effects, now).await?;
-    let e = AuditEntry::new("workflow.start", "application", &id)
+    let e = AuditEntry::new(domain::workflow::WorkflowAudit::Start, "application", &id)
         .by(&applicant.user_id, &applicant.name)
         .from_ip(ip)
         .detail(format!("{}：{title}", def.name));
@@ -253,21 +254,21 @@ fn from_row(cfg: &CityConfig, row: &sqlx::any::AnyRow) -> Result<Application> {
     })
 }
 
-fn action_code(e: &Event) -> &'static str {
+fn action_code(e: &Event) -> WorkflowAudit {
     match e {
         Event::Act { action, .. } => match action {
-            wf::Action::Approve { .. } => "approve",
-            wf::Action::Reject { .. } => "reject",
-            wf::Action::Return { .. } => "return",
-            wf::Action::Transfer { .. } => "transfer",
-            wf::Action::Comment { .. } => "comment",
-            wf::Action::Tolerate { .. } => "tolerate",
+            wf::Action::Approve { .. } => WorkflowAudit::Approve,
+            wf::Action::Reject { .. } => WorkflowAudit::Reject,
+            wf::Action::Return { .. } => WorkflowAudit::Return,
+            wf::Action::Transfer { .. } => WorkflowAudit::Transfer,
+            wf::Action::Comment { .. } => WorkflowAudit::Comment,
+            wf::Action::Tolerate { .. } => WorkflowAudit::Tolerate,
         },
-        Event::Resubmit { .. } => "resubmit",
-        Event::Withdraw { .. } => "withdraw",
-        Event::Timeout { .. } => "timeout",
-        Event::SupplyMaterial { .. } => "supply",
-        Event::ToleranceDue { .. } => "tolerance_due",
+        Event::Resubmit { .. } => WorkflowAudit::Resubmit,
+        Event::Withdraw { .. } => WorkflowAudit::Withdraw,
+        Event::Timeout { .. } => WorkflowAudit::Timeout,
+        Event::SupplyMaterial { .. } => WorkflowAudit::Supply,
+        Event::ToleranceDue { .. } => WorkflowAudit::ToleranceDue,
     }
 }
 
@@ -322,14 +323,14 @@ pub async fn handle(
         if !rec.elapsed.is_empty() {
             detail.push_str(&format!("，已用时 {}", rec.elapsed));
         }
-        let e = AuditEntry::new(&format!("workflow.{}", rec.action), "application", id)
+        let e = AuditEntry::new(WorkflowAudit::of_step(&rec.action).unwrap_or(WorkflowAudit::Comment), "application", id)
             .by(&rec.by_id, &rec.by)
             .from_ip(ip)
             .detail(detail);
         audit::append(conn, now, e).await?;
     }
     if app.instance.records.len() == before {
-        let e = AuditEntry::new(&format!("workflow.{}", action_code(&event)), "application", id).from_ip(ip);
+        let e = AuditEntry::new(action_code(&event), "application", id).from_ip(ip);
         audit::append(conn, now, e).await?;
     }
     Ok(app)

@@ -16,6 +16,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::MethodRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use domain::audit::{AuditEntry, Outcome};
 use domain::auth::{Principal, SessionState};
 use domain::clock::{from_millis, to_millis};
@@ -63,38 +64,67 @@ impl Access {
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RouteInfo {
-    pub path: &'static str,
+    pub path: String,
     pub access: String,
     #[serde(skip)]
     pub rule: Access,
+    /// Described in the OpenAPI document (added with [`Routes::api`]).
+    #[serde(skip)]
+    pub api: bool,
 }
 
-/// A router that records each route's access rule.
+/// A router that records each route's access rule; API routes also carry their OpenAPI
+/// description (utoipa-axum), so the document is generated from the router and cannot drift.
 pub struct Routes {
-    router: Router<AppState>,
+    router: OpenApiRouter<AppState>,
     table: Vec<RouteInfo>,
 }
 
 impl Default for Routes {
     fn default() -> Self {
-        Routes { router: Router::new(), table: vec![] }
+        Routes { router: OpenApiRouter::new(), table: vec![] }
     }
 }
 
+fn guard(path: &str, access: Access, mr: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    let named: &[&str] = match access {
+        Access::Perm(p) => &[p],
+        Access::AnyOf(ps) => ps,
+        _ => &[],
+    };
+    for p in named {
+        assert!(domain::auth::permission(p).is_some(), "route {path} names unknown permission {p}");
+    }
+    mr.route_layer(axum::middleware::from_fn(move |req: Request, next: Next| enforce(access, req, next)))
+}
+
 impl Routes {
+    /// A page (or a route the OpenAPI document does not describe).
     pub fn add(mut self, path: &'static str, access: Access, mr: MethodRouter<AppState>) -> Self {
-        let named: &[&str] = match access {
-            Access::Perm(p) => &[p],
-            Access::AnyOf(ps) => ps,
-            _ => &[],
-        };
-        for p in named {
-            assert!(domain::auth::permission(p).is_some(), "route {path} names unknown permission {p}");
-        }
-        let guarded =
-            mr.route_layer(axum::middleware::from_fn(move |req: Request, next: Next| enforce(access, req, next)));
-        self.router = self.router.route(path, guarded);
-        self.table.push(RouteInfo { path, access: access.describe(), rule: access });
+        self.router = self.router.route(path, guard(path, access, mr));
+        self.table.push(RouteInfo { path: path.into(), access: access.describe(), rule: access, api: false });
+        self
+    }
+
+    /// An API route from `utoipa_axum::routes!(handler, …)`: one path, its handlers, their
+    /// `#[utoipa::path]` descriptions and the schemas they name.
+    pub fn api(self, access: Access, routes: UtoipaMethodRouter<AppState>) -> Self {
+        self.api_with(access, routes, |mr| mr)
+    }
+
+    /// [`Routes::api`] with a layer on the handlers (a larger body limit).
+    pub fn api_with(
+        mut self,
+        access: Access,
+        (schemas, paths, mr): UtoipaMethodRouter<AppState>,
+        layer: impl FnOnce(MethodRouter<AppState>) -> MethodRouter<AppState>,
+    ) -> Self {
+        let mr = layer(mr);
+        assert_eq!(paths.paths.len(), 1, "one path per Routes::api call");
+        let path = paths.paths.keys().next().cloned().unwrap_or_default();
+        let mr = guard(&path, access, mr);
+        self.router = self.router.routes((schemas, paths, mr));
+        self.table.push(RouteInfo { path, access: access.describe(), rule: access, api: true });
         self
     }
 
@@ -104,8 +134,15 @@ impl Routes {
         self
     }
 
-    pub fn into_parts(self) -> (Router<AppState>, Vec<RouteInfo>) {
-        (self.router, self.table)
+    /// Every case's routes (`case::CASES`).
+    pub fn merge_cases(self) -> Self {
+        crate::case::CASES.iter().fold(self, |r, c| r.merge((c.routes)()))
+    }
+
+    /// The router, the access table and the OpenAPI description of the API routes.
+    pub fn into_parts(self) -> (Router<AppState>, Vec<RouteInfo>, utoipa::openapi::OpenApi) {
+        let (router, doc) = self.router.split_for_parts();
+        (router, self.table, doc)
     }
 }
 
@@ -156,7 +193,7 @@ impl RequestCtx {
     }
 
     /// An audit entry by this caller from this address.
-    pub fn entry(&self, action: &str, object_type: &str, object_id: &str) -> AuditEntry {
+    pub fn entry(&self, action: impl domain::audit::Action, object_type: &str, object_id: &str) -> AuditEntry {
         let (id, name) = match &self.principal {
             Some(p) => (p.user_id.as_str(), p.display_name.as_str()),
             None => ("anonymous", "匿名"),
@@ -272,7 +309,7 @@ pub async fn authenticate(
                 None => {
                     let prefix: String = token.chars().take(9).collect();
                     let e = ctx
-                        .entry("auth.token_rejected", "api_token", &prefix)
+                        .entry(domain::audit::CoreAudit::TokenRejected, "api_token", &prefix)
                         .outcome(Outcome::Denied)
                         .detail(path.clone());
                     ctx.audit_refusal(e).await?;
@@ -331,7 +368,7 @@ pub async fn authenticate(
                             } else {
                                 format!("会话超过{}小时上限", state.sessions.absolute.whole_hours())
                             };
-                            let e = AuditEntry::new("auth.session_timeout", "user", &s.user_id)
+                            let e = AuditEntry::new(domain::audit::CoreAudit::SessionTimeout, "user", &s.user_id)
                                 .by(&s.user_id, &name)
                                 .from_ip(&ctx.ip)
                                 .detail(detail);
@@ -403,7 +440,7 @@ async fn enforce(access: Access, req: Request, next: Next) -> Response {
         let code = needed[0];
         let name = domain::auth::permission(code).map(|d| d.name).unwrap_or(code);
         let e = ctx
-            .entry("access.denied", "route", &path)
+            .entry(domain::audit::CoreAudit::AccessDenied, "route", &path)
             .outcome(Outcome::Denied)
             .detail(format!("缺少权限：{}", access.describe()));
         if let Err(err) = ctx.audit_refusal(e).await {
@@ -486,7 +523,7 @@ pub async fn csrf(req: Request, next: Next) -> Response {
     let ok = !expected.is_empty()
         && provided.as_deref().is_some_and(|p| domain::crypto::ct_eq(p.as_bytes(), expected.as_bytes()));
     if !ok {
-        let e = ctx.entry("security.csrf_rejected", "route", &path).outcome(Outcome::Denied);
+        let e = ctx.entry(domain::audit::CoreAudit::CsrfRejected, "route", &path).outcome(Outcome::Denied);
         if let Err(err) = ctx.audit_refusal(e).await {
             tracing::error!(error = %err, "audit of CSRF rejection failed");
         }

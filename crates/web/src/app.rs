@@ -9,7 +9,6 @@ use store::Db;
 use store::config::CityConfig;
 use store::demo::DemoReport;
 use store::jobs::JobRunner;
-use store::supervision::FoldWhen;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -38,12 +37,6 @@ impl Application {
         let db = Db::open(&opts.database_url).await?;
         let now = opts.clock.now();
         store::demo::bootstrap(&db, &opts.config, now).await?;
-        // Recovery: location fixes acknowledged before a stop are in the log; fold them now.
-        let folded =
-            store::supervision::fold_pending(&db, store::supervision::FoldWhen::Always, &Default::default()).await?;
-        if folded > 0 {
-            tracing::info!(folded, "logged location fixes folded at start");
-        }
         let (demo, initial_admin_password) = if opts.demo {
             (store::demo::load_demo(&db, &opts.config, now, opts.demo_scale).await?, None)
         } else {
@@ -58,18 +51,14 @@ impl Application {
         let waker = runner.waker();
         let clock = opts.clock.clone();
         let seal_key = store::services::seals::MasterKey::open(&store::services::seals::key_path(&opts.database_url)?)?;
-        // Service items edited on the web override their files (version 2 onwards).
-        let (config, catalog_warnings) = store::services::catalog::apply_saved(&db, opts.config).await?;
-        for w in &catalog_warnings {
-            tracing::warn!("{w}");
-        }
         let anchor = store::audit::Anchor::for_database(&opts.database_url)?;
-        let state = AppState::new(db, config, opts.clock, calendar)
+        let state = AppState::new(db, opts.config, opts.clock, calendar)
             .with_options(opts.secure_cookies, Some(waker))
             .with_seal_key(seal_key)
             .with_audit_anchor(anchor);
-        *state.suspended_items.write().expect("suspended lock") = store::services::suspended(&state.db).await?;
-        *state.catalog_warnings.write().expect("catalog lock") = catalog_warnings;
+        for case in crate::case::CASES {
+            (case.start)(&state).await?;
+        }
         crate::jobs::setup(&mut runner, &state, &clock).await?;
         let router = crate::router(state.clone());
         Ok(Application { state, router, runner: Arc::new(runner), demo, initial_admin_password })
@@ -82,7 +71,8 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (tx, rx) = watch::channel(false);
-        let folder = tokio::spawn(fold_fixes(self.state.db.clone(), rx.clone()));
+        let background: Vec<_> =
+            crate::case::CASES.iter().filter_map(|c| c.background).map(|b| b(self.state.clone(), rx.clone())).collect();
         let refusals = tokio::spawn(flush_refusals(self.state.clone(), rx.clone()));
         let jobs = self.runner.clone().spawn(rx);
         self.state.metrics.mark_started();
@@ -90,7 +80,9 @@ impl Application {
         let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
         let _ = tx.send(true);
         let _ = jobs.await;
-        let _ = folder.await;
+        for b in background {
+            let _ = b.await;
+        }
         let _ = refusals.await;
         self.state.db.close().await;
         result
@@ -116,29 +108,6 @@ async fn flush_refusals(state: AppState, mut stop: watch::Receiver<bool>) {
             && let Err(err) = a.checkpoint(&state.db, now).await
         {
             tracing::error!(error = %err, "audit checkpoint failed");
-        }
-        if stopping || *stop.borrow() {
-            return;
-        }
-    }
-}
-
-/// Folds logged location fixes into the per-person tables about once a second, giving way to a
-/// burst of uploads (see `store::supervision::fold_pending`), and all of them on the way out.
-async fn fold_fixes(db: Db, mut stop: watch::Receiver<bool>) {
-    loop {
-        let stopping = tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => false,
-            _ = stop.changed() => true,
-        };
-        if let Err(e) = store::supervision::fold_pending(
-            &db,
-            if stopping { FoldWhen::Always } else { FoldWhen::Idle },
-            &Default::default(),
-        )
-        .await
-        {
-            tracing::error!(error = %e, "folding location fixes failed");
         }
         if stopping || *stop.borrow() {
             return;

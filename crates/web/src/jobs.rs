@@ -1,241 +1,185 @@
-//! Background jobs of the platform itself. Case modules register theirs the same way.
+//! Background jobs: the shell's own handlers, the recurring-job helper every case uses, and the
+//! registration of all of them at start.
 
+use crate::case::{BoxFuture, CASES, CaseJob};
 use crate::state::AppState;
 use domain::clock::{CHINA, Clock};
 use std::sync::Arc;
+use store::Tx;
 use store::jobs::{HandlerFuture, Job, JobHandler, JobRunner, enqueue};
-use store::services::exchange::ROLLUP_JOB as ROLLUP;
-use store::{Db, Tx};
 use time::{Duration, OffsetDateTime, Time};
+
+/// How often a recurring job runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Every {
+    /// Every night at this hour, China time.
+    Night { hour: u8 },
+    /// On each quarter of an hour.
+    Quarter,
+}
+
+impl Every {
+    /// The first run after `now`.
+    pub fn next(self, now: OffsetDateTime) -> OffsetDateTime {
+        match self {
+            Every::Night { hour } => {
+                let local = now.to_offset(CHINA);
+                let at = local.replace_time(Time::from_hms(hour.min(23), 0, 0).expect("valid hour"));
+                if at > local { at } else { at + Duration::days(1) }
+            }
+            Every::Quarter => {
+                let secs = now.unix_timestamp();
+                OffsetDateTime::from_unix_timestamp(secs - secs.rem_euclid(900) + 900)
+                    .unwrap_or(now + Duration::minutes(15))
+            }
+        }
+    }
+
+    /// The dedup key of the run at `at`, so restarts and several processes schedule it once.
+    pub fn key(self, name: &str, at: OffsetDateTime) -> String {
+        match self {
+            Every::Night { .. } => format!("{name}:{}", at.to_offset(CHINA).date()),
+            Every::Quarter => format!("{name}:{}", at.unix_timestamp()),
+        }
+    }
+}
+
+/// The work of one run of a recurring job, in the job's transaction.
+pub type Work = for<'a> fn(&'a AppState, &'a mut Tx, OffsetDateTime) -> BoxFuture<'a, Result<(), String>>;
+
+/// A job that does its work and then schedules its next run in the same transaction: a crash
+/// between the two cannot lose the schedule.
+pub struct Recurring {
+    pub name: &'static str,
+    pub every: Every,
+    pub state: AppState,
+    pub work: Work,
+}
+
+impl Recurring {
+    pub fn job(name: &'static str, every: Every, state: &AppState, work: Work) -> CaseJob {
+        CaseJob {
+            name,
+            handler: Arc::new(Recurring { name, every, state: state.clone(), work }),
+            every: Some(every),
+            at_start: false,
+        }
+    }
+}
+
+impl JobHandler for Recurring {
+    fn handle<'a>(&'a self, tx: &'a mut Tx, _job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            (self.work)(&self.state, tx, now).await?;
+            let next = self.every.next(now);
+            enqueue(tx, now, self.name, &serde_json::json!({}), next, Some(&self.every.key(self.name, next)))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        })
+    }
+}
+
+/// A job run when its payload says (deadlines): the handler is the work.
+pub struct OnDemand {
+    pub state: AppState,
+    pub work: for<'a> fn(&'a AppState, &'a mut Tx, &'a Job, OffsetDateTime) -> BoxFuture<'a, Result<(), String>>,
+}
+
+impl OnDemand {
+    pub fn job(
+        name: &'static str,
+        state: &AppState,
+        work: for<'a> fn(&'a AppState, &'a mut Tx, &'a Job, OffsetDateTime) -> BoxFuture<'a, Result<(), String>>,
+    ) -> CaseJob {
+        CaseJob { name, handler: Arc::new(OnDemand { state: state.clone(), work }), every: None, at_start: false }
+    }
+}
+
+impl JobHandler for OnDemand {
+    fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
+        (self.work)(&self.state, tx, job, now)
+    }
+}
 
 pub const SESSION_PURGE: &str = "session.purge";
 
 /// Ends idle sessions that were never seen again and deletes ended sessions after 90 days
-/// (logins and logouts stay in the audit log), then schedules itself for the next night.
-pub struct SessionPurge {
-    pub idle: Duration,
-}
-
-/// 03:00 China time after `now`.
-pub fn next_night(now: OffsetDateTime) -> OffsetDateTime {
-    let local = now.to_offset(CHINA);
-    let today_3 = local.replace_time(Time::from_hms(3, 0, 0).expect("valid"));
-    if today_3 > local { today_3 } else { today_3 + Duration::days(1) }
-}
-
-fn purge_key(at: OffsetDateTime) -> String {
-    format!("{SESSION_PURGE}:{}", at.to_offset(CHINA).date())
-}
-
-impl JobHandler for SessionPurge {
-    fn handle<'a>(&'a self, tx: &'a mut Tx, _job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
-        Box::pin(async move {
-            let (ended, deleted) = store::auth::purge_sessions(tx, now, now - self.idle, now - Duration::days(90))
-                .await
-                .map_err(|e| e.to_string())?;
-            tracing::info!(ended, deleted, "sessions purged");
-            let next = next_night(now);
-            enqueue(tx, now, SESSION_PURGE, &serde_json::json!({}), next, Some(&purge_key(next)))
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(())
-        })
-    }
-}
-
-pub const LOCATION_PURGE: &str = "supervision.purge";
-
-/// Deletes 亳安码 location data the configured number of days after a measure ends, then
-/// schedules itself for the next night.
-pub struct LocationPurge {
-    pub state: AppState,
-}
-
-impl JobHandler for LocationPurge {
-    fn handle<'a>(&'a self, tx: &'a mut Tx, _job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
-        Box::pin(async move {
-            let keep = self.state.config().city.supervision.retention_days;
-            let (persons, fixes, events) =
-                store::supervision::purge_locations(tx, now, keep).await.map_err(|e| e.to_string())?;
-            tracing::info!(persons, fixes, events, "location data purged");
-            let next = next_night(now);
-            let key = format!("{LOCATION_PURGE}:{}", next.to_offset(CHINA).date());
-            enqueue(tx, now, LOCATION_PURGE, &serde_json::json!({}), next, Some(&key))
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(())
-        })
-    }
-}
-
-/// Rolls the data-exchange call log up into daily counts (`dx_call_days`) every night, so the
-/// all-time counts on 共享数据 and 申报统计 stay cheap; then schedules the next night.
-pub struct CallsRollup;
-
-impl JobHandler for CallsRollup {
-    fn handle<'a>(&'a self, tx: &'a mut Tx, _job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
-        Box::pin(async move {
-            let added = store::services::exchange::roll_up_calls(tx, now).await.map_err(|e| e.to_string())?;
-            tracing::info!(added, "interface calls rolled up");
-            let next = next_night(now);
-            enqueue(tx, now, ROLLUP, &serde_json::json!({}), next, Some(&rollup_key(next)))
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(())
-        })
-    }
-}
-
-fn rollup_key(at: OffsetDateTime) -> String {
-    format!("{ROLLUP}:{}", at.to_offset(CHINA).date())
-}
-
-pub const OFFLINE_CHECK: &str = "supervision.offline";
-
-/// Every quarter of an hour: alarms persons whose phone has been silent too long, then
-/// schedules the next check.
-pub struct OfflineCheck {
-    pub state: AppState,
-}
-
-fn next_quarter(now: OffsetDateTime) -> OffsetDateTime {
-    let secs = now.unix_timestamp();
-    OffsetDateTime::from_unix_timestamp(secs - secs.rem_euclid(900) + 900).unwrap_or(now + Duration::minutes(15))
-}
-
-fn offline_key(at: OffsetDateTime) -> String {
-    format!("{OFFLINE_CHECK}:{}", at.unix_timestamp())
-}
-
-impl JobHandler for OfflineCheck {
-    fn handle<'a>(&'a self, tx: &'a mut Tx, _job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
-        Box::pin(async move {
-            let opened =
-                store::supervision::check_offline(tx, &self.state.config(), now).await.map_err(|e| e.to_string())?;
-            if opened > 0 {
-                tracing::info!(opened, "offline alarms opened");
-            }
-            let next = next_quarter(now);
-            enqueue(tx, now, OFFLINE_CHECK, &serde_json::json!({}), next, Some(&offline_key(next)))
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(())
-        })
-    }
-}
-
-/// A check-in task's deadline passed: missed if still open.
-pub struct TaskDue {
-    pub state: AppState,
-}
-
-impl JobHandler for TaskDue {
-    fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
-        Box::pin(async move {
-            let id = job.payload["task"].as_str().ok_or("payload without task")?;
-            store::supervision::task_due(tx, &self.state.config(), now, id).await.map_err(|e| e.to_string())
-        })
-    }
-}
-
-/// Cross-department verification requests still unanswered at their deadline.
-pub struct XRequestDue {
-    pub state: AppState,
-}
-
-impl JobHandler for XRequestDue {
-    fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
-        Box::pin(async move {
-            let id = job.payload["request"].as_str().ok_or("payload without request")?;
-            store::services::xrequests::overdue(tx, &self.state.config(), now, id).await.map_err(|e| e.to_string())
-        })
-    }
+/// (logins and logouts stay in the audit log).
+fn purge_sessions<'a>(state: &'a AppState, tx: &'a mut Tx, now: OffsetDateTime) -> BoxFuture<'a, Result<(), String>> {
+    Box::pin(async move {
+        let (ended, deleted) = store::auth::purge_sessions(tx, now, now - state.sessions.idle, now - Duration::days(90))
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(ended, deleted, "sessions purged");
+        Ok(())
+    })
 }
 
 /// Deadlines and tolerance dates of workflow instances.
-pub struct WorkflowTimer {
-    pub state: AppState,
-}
-
-impl JobHandler for WorkflowTimer {
-    fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
-        Box::pin(async move {
-            let cal = self.state.calendar();
-            let rt = store::workflow::Runtime { cfg: &self.state.config(), cal: &cal };
-            store::workflow::fire(tx, &rt, &job.payload, now).await.map_err(|e| e.to_string())
-        })
-    }
+fn workflow_timer<'a>(
+    state: &'a AppState,
+    tx: &'a mut Tx,
+    job: &'a Job,
+    now: OffsetDateTime,
+) -> BoxFuture<'a, Result<(), String>> {
+    Box::pin(async move {
+        let cal = state.calendar();
+        let rt = store::workflow::Runtime { cfg: &state.config(), cal: &cal };
+        store::workflow::fire(tx, &rt, &job.payload, now).await.map_err(|e| e.to_string())
+    })
 }
 
 /// A rectification deadline of an alert passed.
-pub struct AlertDeadline {
-    pub state: AppState,
+fn alert_deadline<'a>(
+    state: &'a AppState,
+    tx: &'a mut Tx,
+    job: &'a Job,
+    now: OffsetDateTime,
+) -> BoxFuture<'a, Result<(), String>> {
+    Box::pin(async move {
+        store::alerts::deadline_passed(tx, &state.config(), &job.payload, now).await.map_err(|e| e.to_string())
+    })
 }
 
-impl JobHandler for AlertDeadline {
-    fn handle<'a>(&'a self, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
-        Box::pin(async move {
-            store::alerts::deadline_passed(tx, &self.state.config(), &job.payload, now).await.map_err(|e| e.to_string())
-        })
-    }
+/// The nightly evaluation of every indicator, in the job's transaction.
+fn evaluate_alerts<'a>(state: &'a AppState, tx: &'a mut Tx, now: OffsetDateTime) -> BoxFuture<'a, Result<(), String>> {
+    Box::pin(async move {
+        let cal = state.calendar();
+        store::alerts::run_all_in(tx, &state.db, &state.config(), &cal, now).await.map_err(|e| e.to_string())?;
+        Ok(())
+    })
 }
 
-/// The nightly evaluation of every indicator, then the next night's run, in the job's
-/// transaction.
-pub struct AlertEvaluation {
-    pub state: AppState,
+/// The shell's own jobs: sessions, workflow timers and the alert engine.
+fn shell_jobs(state: &AppState) -> Vec<CaseJob> {
+    vec![
+        Recurring::job(SESSION_PURGE, Every::Night { hour: 3 }, state, purge_sessions),
+        OnDemand::job(store::workflow::TIMER_JOB, state, workflow_timer),
+        OnDemand::job(store::alerts::DEADLINE_JOB, state, alert_deadline),
+        // Indicators are evaluated at 02:00, before the 03:00 housekeeping.
+        Recurring::job(store::alerts::EVALUATE_JOB, Every::Night { hour: 2 }, state, evaluate_alerts),
+    ]
 }
 
-impl JobHandler for AlertEvaluation {
-    fn handle<'a>(&'a self, tx: &'a mut Tx, _job: &'a Job, now: OffsetDateTime) -> HandlerFuture<'a> {
-        Box::pin(async move {
-            let cal = self.state.calendar();
-            store::alerts::run_all_in(tx, &self.state.db, &self.state.config(), &cal, now)
-                .await
-                .map_err(|e| e.to_string())?;
-            let next = next_night(now) - Duration::hours(1);
-            enqueue(
-                tx,
-                now,
-                store::alerts::EVALUATE_JOB,
-                &serde_json::json!({}),
-                next,
-                Some(&format!("{}:{}", store::alerts::EVALUATE_JOB, next.to_offset(CHINA).date())),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            Ok(())
-        })
-    }
-}
-
-/// Registers the platform's handlers and makes sure the recurring jobs are scheduled.
+/// Registers the shell's and every case's handlers and makes sure the recurring jobs are
+/// scheduled (once: each run has a dedup key).
 pub async fn setup(runner: &mut JobRunner, state: &AppState, clock: &Arc<dyn Clock>) -> store::Result<()> {
-    let db: &Db = &state.db;
-    let idle = state.sessions.idle;
-    runner.register(SESSION_PURGE, Arc::new(SessionPurge { idle }));
-    runner.register(store::workflow::TIMER_JOB, Arc::new(WorkflowTimer { state: state.clone() }));
-    runner.register(store::alerts::DEADLINE_JOB, Arc::new(AlertDeadline { state: state.clone() }));
-    runner.register(store::alerts::EVALUATE_JOB, Arc::new(AlertEvaluation { state: state.clone() }));
-    runner.register(LOCATION_PURGE, Arc::new(LocationPurge { state: state.clone() }));
-    runner.register(store::supervision::TASK_DUE_JOB, Arc::new(TaskDue { state: state.clone() }));
-    runner.register(store::services::xrequests::DUE_JOB, Arc::new(XRequestDue { state: state.clone() }));
-    runner.register(OFFLINE_CHECK, Arc::new(OfflineCheck { state: state.clone() }));
-    runner.register(ROLLUP, Arc::new(CallsRollup));
+    let jobs: Vec<CaseJob> = shell_jobs(state).into_iter().chain(CASES.iter().flat_map(|c| (c.jobs)(state))).collect();
     let now = clock.now();
-    let next = next_night(now);
-    let mut tx = db.begin().await?;
-    enqueue(&mut tx, now, SESSION_PURGE, &serde_json::json!({}), next, Some(&purge_key(next))).await?;
-    // Indicators are evaluated at 02:00 every night.
-    let eval_at = next - Duration::hours(1);
-    let key = format!("{}:{}", store::alerts::EVALUATE_JOB, eval_at.to_offset(CHINA).date());
-    enqueue(&mut tx, now, store::alerts::EVALUATE_JOB, &serde_json::json!({}), eval_at, Some(&key)).await?;
-    let key = format!("{LOCATION_PURGE}:{}", next.to_offset(CHINA).date());
-    enqueue(&mut tx, now, LOCATION_PURGE, &serde_json::json!({}), next, Some(&key)).await?;
-    // The call roll-up runs at start (whatever earlier nights missed) and then nightly.
-    enqueue(&mut tx, now, ROLLUP, &serde_json::json!({}), now, Some(&format!("{ROLLUP}:start:{now}"))).await?;
-    let quarter = next_quarter(now);
-    enqueue(&mut tx, now, OFFLINE_CHECK, &serde_json::json!({}), quarter, Some(&offline_key(quarter))).await?;
+    let mut tx = state.db.begin().await?;
+    for j in jobs {
+        if let Some(every) = j.every {
+            let next = every.next(now);
+            enqueue(&mut tx, now, j.name, &serde_json::json!({}), next, Some(&every.key(j.name, next))).await?;
+            // Whatever earlier nights missed runs once at start as well.
+            if j.at_start {
+                let key = format!("{}:start:{now}", j.name);
+                enqueue(&mut tx, now, j.name, &serde_json::json!({}), now, Some(&key)).await?;
+            }
+        }
+        runner.register(j.name, j.handler);
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -246,10 +190,18 @@ mod tests {
     use time::macros::datetime;
 
     #[test]
-    fn next_night_is_three_in_the_morning_china_time() {
-        assert_eq!(next_night(datetime!(2026-11-27 10:00 UTC)), datetime!(2026-11-28 03:00 +8));
+    fn nights_are_china_time() {
+        let night = Every::Night { hour: 3 };
+        assert_eq!(night.next(datetime!(2026-11-27 10:00 UTC)), datetime!(2026-11-28 03:00 +8));
         // 02:00 China time: tonight's run is an hour away.
-        assert_eq!(next_night(datetime!(2026-11-27 18:00 UTC)), datetime!(2026-11-28 03:00 +8));
-        assert_eq!(next_night(datetime!(2026-11-27 20:00 UTC)), datetime!(2026-11-29 03:00 +8));
+        assert_eq!(night.next(datetime!(2026-11-27 18:00 UTC)), datetime!(2026-11-28 03:00 +8));
+        assert_eq!(night.next(datetime!(2026-11-27 20:00 UTC)), datetime!(2026-11-29 03:00 +8));
+        assert_eq!(night.key("x", datetime!(2026-11-27 20:00 UTC)), "x:2026-11-28");
+    }
+
+    #[test]
+    fn quarters_are_on_the_quarter() {
+        assert_eq!(Every::Quarter.next(datetime!(2026-11-27 10:07:12 UTC)), datetime!(2026-11-27 10:15 UTC));
+        assert_eq!(Every::Quarter.next(datetime!(2026-11-27 10:15 UTC)), datetime!(2026-11-27 10:30 UTC));
     }
 }

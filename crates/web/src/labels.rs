@@ -1,111 +1,111 @@
 //! Chinese names for the codes stored in the audit log, so the auditor reads 登录, not
-//! `auth.login`. Case modules add their actions here.
+//! `auth.login`. Each case adds its own through its `case::Case`.
 
-const ACTIONS: &[(&str, &str)] = &[
-    ("auth.login", "登录"),
-    ("auth.logout", "退出"),
-    ("auth.session_timeout", "会话超时"),
-    ("auth.token_rejected", "接口令牌被拒"),
-    ("access.denied", "越权访问被拒"),
-    ("security.csrf_rejected", "表单校验失败（CSRF）"),
-    ("user.create", "新建用户"),
-    ("user.update", "修改用户"),
-    ("user.password_change", "修改密码"),
-    ("user.password_reset", "重置密码"),
-    ("user.enable", "启用账号"),
-    ("user.disable", "停用账号"),
-    ("user.unlock", "解除锁定"),
-    ("user.export", "导出用户"),
-    ("role.create", "新建角色"),
-    ("role.update", "修改角色"),
-    ("department.create", "新建部门"),
-    ("department.update", "修改部门"),
-    ("token.create", "签发接口令牌"),
-    ("score.view", "查看风险评分"),
-    ("license.view", "查看电子证照"),
-    ("license.verify", "核验电子证照"),
-    ("token.revoke", "吊销接口令牌"),
-    ("holiday.load", "导入节假日表"),
-    ("grid.update", "维护网格"),
-    ("person.view", "查看群众信息"),
-    ("person.reveal_id", "查看完整证件号"),
-    ("person.search", "按证件号查询"),
-    ("org.enterprises.export", "导出市场主体"),
-    ("audit.export", "导出审计日志"),
-    ("audit.verify", "校验审计链"),
-    ("demo.load", "加载演示数据"),
-    ("config.sync", "同步配置"),
-    // Workflow: transitions are `workflow.<record action>`.
-    ("workflow.start", "提交申请"),
-    ("workflow.submit", "提交申请"),
-    ("workflow.approve", "审批同意"),
-    ("workflow.reject", "审批驳回"),
-    ("workflow.return", "退回补正（一次性告知）"),
-    ("workflow.resubmit", "补正后重新提交"),
-    ("workflow.withdraw", "撤回申请"),
-    ("workflow.transfer", "转办"),
-    ("workflow.comment", "记录意见"),
-    ("workflow.tolerate", "容缺受理"),
-    ("workflow.supply", "补交容缺材料"),
-    ("workflow.timeout", "办理时限到期"),
-    ("workflow.deemed_approved", "超时默认同意"),
-    ("workflow.auto_reject", "超时自动驳回"),
-    ("workflow.escalate", "超时上报"),
-    ("workflow.overdue", "超期提醒"),
-    ("workflow.tolerance_due", "容缺补交期限到期"),
-    ("workflow.tolerance_overdue", "容缺材料逾期未交"),
-    ("workflow.export", "导出办件"),
-    // Alerts and scores.
-    ("alerts.run", "评估预警指标"),
-    ("alert.acknowledge", "签收预警"),
-    ("alert.dispose", "发出整改文书"),
-    ("alert.verify", "核查通过"),
-    ("alert.verify_failed", "核查未通过"),
-    ("alert.close", "预警销号"),
-    ("alert.escalate", "预警上报"),
-    ("wages.import", "工资监测数据导入"),
-    ("wages.view", "查看在建项目"),
-    ("wages.export", "导出在建项目"),
-    ("alert.export", "导出预警"),
-    ("score.event", "记录评分事件"),
-];
+/// The shell's and the shared engines' actions; each case adds its own (`case::Case`).
+const SHELL_ACTIONS: &[&[(&str, &str)]] =
+    &[domain::audit::CoreAudit::LABELS, domain::workflow::WorkflowAudit::LABELS, domain::rules::AlertAudit::LABELS];
 
-const OBJECTS: &[(&str, &str)] = &[
-    ("user", "用户"),
-    ("login", "登录账号"),
-    ("route", "页面/接口"),
-    ("api_token", "接口令牌"),
-    ("role", "角色"),
-    ("department", "部门"),
-    ("holiday_table", "节假日表"),
-    ("grid", "网格"),
-    ("citizen", "群众"),
-    ("enterprise", "市场主体"),
-    ("audit_log", "审计日志"),
-    ("city", "城市"),
-    ("config", "配置"),
-    ("application", "申请"),
-    ("stats", "办件统计"),
-    ("alert", "预警"),
-    ("indicators", "预警指标"),
-    ("employer", "用人单位"),
-    ("project", "工程项目"),
-    ("person", "人员"),
-];
+const SHELL_OBJECTS: &[&[(&str, &str)]] =
+    &[domain::audit::CORE_OBJECTS, domain::workflow::AUDIT_OBJECTS, domain::rules::AUDIT_OBJECTS];
 
-fn find(table: &[(&str, &'static str)], code: &str) -> Option<&'static str> {
-    table.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
+/// Every (code, label) of audit actions the product records.
+pub fn actions() -> impl Iterator<Item = (&'static str, &'static str)> {
+    SHELL_ACTIONS
+        .iter()
+        .chain(crate::case::CASES.iter().flat_map(|c| c.audit_actions.iter()))
+        .flat_map(|t| t.iter().copied())
 }
 
+fn objects() -> impl Iterator<Item = (&'static str, &'static str)> {
+    SHELL_OBJECTS.iter().copied().chain(crate::case::CASES.iter().map(|c| c.audit_objects)).flat_map(|t| t.iter().copied())
+}
+
+fn find(mut table: impl Iterator<Item = (&'static str, &'static str)>, code: &str) -> Option<&'static str> {
+    table.find(|(c, _)| *c == code).map(|(_, l)| l)
+}
+
+/// The Chinese label of an action code (a code no release knows shows as itself).
 pub fn action(code: &str) -> String {
-    find(ACTIONS, code).map(str::to_string).unwrap_or_else(|| code.to_string())
+    find(actions(), code).map(str::to_string).unwrap_or_else(|| code.to_string())
 }
 
 pub fn object(code: &str) -> String {
-    find(OBJECTS, code).map(str::to_string).unwrap_or_else(|| code.to_string())
+    find(objects(), code).map(str::to_string).unwrap_or_else(|| code.to_string())
 }
 
 /// Long ids shortened for tables; the full value goes into a `title`.
 pub fn short(id: &str) -> String {
     if id.chars().count() > 14 { format!("{}…", id.chars().take(12).collect::<String>()) } else { id.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    fn sources(dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).expect("source dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                sources(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(std::fs::read_to_string(&p).expect("source"));
+            }
+        }
+    }
+
+    fn all_sources() -> Vec<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut out = vec![];
+        for c in ["domain/src", "store/src", "web/src", "cli/src"] {
+            sources(&root.join(c), &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn every_action_has_one_label() {
+        let mut seen = BTreeSet::new();
+        for (code, label) in actions() {
+            assert!(seen.insert(code), "audit action {code} is declared twice");
+            assert!(!label.trim().is_empty() && !label.is_ascii(), "audit action {code} has no Chinese label");
+        }
+    }
+
+    /// An `audit_actions!` enum that no case registers would leave its codes raw on the page.
+    #[test]
+    fn every_declared_action_is_registered() {
+        let known: BTreeSet<&str> = actions().map(|(c, _)| c).collect();
+        let mut declared = 0;
+        for src in all_sources() {
+            for block in src.split("audit_actions! {").skip(1) {
+                let block = &block[..block.find("\n}").unwrap_or(block.len())];
+                for line in block.lines() {
+                    if let Some(code) = line.split("= (\"").nth(1).and_then(|r| r.split('"').next()) {
+                        declared += 1;
+                        assert!(known.contains(code), "audit action {code} is declared but no case registers it");
+                    }
+                }
+            }
+        }
+        assert!(declared >= known.len(), "found {declared} declared actions, {} registered", known.len());
+    }
+
+    /// Object types are strings at the call site; each one written in the code has a label.
+    #[test]
+    fn every_object_type_written_has_a_label() {
+        let mut missing = BTreeSet::new();
+        for src in all_sources() {
+            for call in src.split("AuditEntry::new(").skip(1).chain(src.split("ctx.entry(").skip(1)) {
+                let args = &call[..call.find(')').unwrap_or(call.len())];
+                if let Some(ty) = args.split(", \"").nth(1).and_then(|r| r.split('"').next())
+                    && object(ty) == ty
+                {
+                    missing.insert(ty.to_string());
+                }
+            }
+        }
+        assert!(missing.is_empty(), "object types without a Chinese name: {missing:?}");
+    }
 }

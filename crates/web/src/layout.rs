@@ -12,8 +12,8 @@ pub struct NavDef {
     pub group: &'static str,
 }
 
-/// The navigation. Case modules add their entries here.
-pub const NAV: &[NavDef] = &[
+/// The shell's navigation before the cases' entries.
+const NAV_HEAD: &[NavDef] = &[
     NavDef { label: "首页", href: "/home", perm: None, group: "" },
     NavDef { label: "消息", href: "/inbox", perm: None, group: "" },
     NavDef { label: "待办", href: "/tasks", perm: Some(perm::WORKFLOW_ACT), group: "审批" },
@@ -22,26 +22,10 @@ pub const NAV: &[NavDef] = &[
     NavDef { label: "办件统计", href: "/workflows/stats", perm: Some(perm::WORKFLOW_STATS), group: "审批" },
     NavDef { label: "预警", href: "/alerts", perm: Some(perm::ALERTS_VIEW), group: "监测" },
     NavDef { label: "风险评分", href: "/scores", perm: Some(perm::SCORES_VIEW), group: "监测" },
-    NavDef { label: "在建项目", href: "/wages", perm: Some(perm::WAGES_VIEW), group: "满薪满益" },
-    NavDef { label: "数据导入", href: "/wages/import", perm: Some(perm::WAGES_IMPORT), group: "满薪满益" },
-    NavDef {
-        label: "本单位预警与通知", href: "/wages/notices", perm: Some(perm::SELF_ENTERPRISE), group: "满薪满益"
-    },
-    NavDef { label: "我的工资", href: "/me/wages", perm: Some(perm::SELF_CITIZEN), group: "满薪满益" },
-    NavDef { label: "劳动关系", href: "/labor", perm: Some(perm::LABOR_VIEW), group: "劳动关系" },
-    NavDef { label: "人才画像", href: "/talent", perm: Some(perm::TALENT_VIEW), group: "劳动关系" },
-    NavDef { label: "被监管人员", href: "/supervision", perm: Some(perm::SUPERVISION_VIEW), group: "亳安码" },
-    NavDef { label: "一键申报专区", href: "/services", perm: None, group: "一键申报" },
-    NavDef { label: "我的办件", href: "/services/mine", perm: Some(perm::WORKFLOW_APPLY), group: "一键申报" },
-    NavDef {
-        label: "申报审批", href: "/services/applications", perm: Some(perm::WORKFLOW_ACT), group: "一键申报"
-    },
-    NavDef {
-        label: "跨部门协查", href: "/services/xrequests", perm: Some(perm::WORKFLOW_ACT), group: "一键申报"
-    },
-    NavDef { label: "申报统计", href: "/services/stats", perm: Some(perm::WORKFLOW_STATS), group: "一键申报" },
-    NavDef { label: "共享数据", href: "/exchange", perm: Some(perm::EXCHANGE_VIEW), group: "一键申报" },
-    NavDef { label: "证照核验", href: "/licenses/verify", perm: None, group: "一键申报" },
+];
+
+/// The shell's navigation after the cases' entries.
+const NAV_TAIL: &[NavDef] = &[
     NavDef { label: "全市概览", href: "/dashboard", perm: Some(perm::DASHBOARD_CITY), group: "基础" },
     NavDef { label: "本企业", href: "/me/enterprise", perm: Some(perm::SELF_ENTERPRISE), group: "基础" },
     NavDef { label: "个人信息", href: "/me/profile", perm: Some(perm::SELF_CITIZEN), group: "基础" },
@@ -58,6 +42,11 @@ pub const NAV: &[NavDef] = &[
     NavDef { label: "系统状态", href: "/admin/system", perm: Some(perm::ADMIN_SYSTEM), group: "管理" },
 ];
 
+/// The whole navigation: the shell's head, each case's entries in registration order, the tail.
+pub fn nav_defs() -> impl Iterator<Item = &'static NavDef> {
+    NAV_HEAD.iter().chain(crate::case::CASES.iter().flat_map(|c| c.nav.iter())).chain(NAV_TAIL.iter())
+}
+
 pub struct NavItem {
     pub label: &'static str,
     pub href: &'static str,
@@ -70,8 +59,8 @@ pub fn nav_for(p: &Principal, current: &str) -> Vec<NavItem> {
     let mut last_group = "";
     let matches = |href: &str| current == href || (href != "/home" && current.starts_with(&format!("{href}/")));
     // Only the most specific entry is active (/wages/import, not also /wages).
-    let best = NAV.iter().filter(|n| matches(n.href)).map(|n| n.href.len()).max().unwrap_or(0);
-    NAV.iter()
+    let best = nav_defs().filter(|n| matches(n.href)).map(|n| n.href.len()).max().unwrap_or(0);
+    nav_defs()
         .filter(|n| n.perm.is_none_or(|perm| p.can(perm)))
         .map(|n| {
             let heading = (n.group != last_group && !n.group.is_empty()).then_some(n.group);

@@ -5,6 +5,7 @@ pub mod access;
 pub mod api;
 pub mod app;
 pub mod auth_cache;
+pub mod case;
 pub mod cookies;
 pub mod error;
 pub mod export;
@@ -17,8 +18,10 @@ pub mod login_guard;
 pub mod metrics;
 pub mod pages;
 pub mod refusals;
+pub mod services;
 pub mod state;
-pub mod submit_queue;
+pub mod supervision;
+pub mod wages;
 
 use access::{Access, RequestCtx, Routes};
 use axum::Router;
@@ -49,26 +52,16 @@ pub fn routes() -> Routes {
         .merge(pages::inbox::routes())
         .merge(pages::alerts::routes())
         .merge(pages::scores::routes())
-        .merge(pages::wages::routes())
-        .merge(pages::wages_import::routes())
-        .merge(pages::labor::routes())
-        .merge(pages::wages_people::routes())
-        .merge(pages::talent::routes())
-        .merge(pages::supervision::routes())
-        .merge(pages::services::routes())
-        .merge(pages::services_stats::routes())
-        .merge(pages::licenses::routes())
-        .merge(pages::supervision_stats::routes())
-        .merge(pages::supervision_live::routes())
-        .merge(pages::supervision_map::routes())
         .merge(api::routes())
+        .merge_cases()
 }
 
 pub fn router(state: AppState) -> Router {
-    let (router, table) = routes().into_parts();
+    let (router, table, doc) = routes().into_parts();
     *state.routes.write().expect("routes lock") = Arc::new(table);
     router
         .fallback(not_found)
+        .layer(axum::Extension(Arc::new(api::document(doc))))
         .layer(axum::middleware::from_fn(access::csrf))
         .layer(axum::middleware::from_fn(error::api_envelope))
         .layer(axum::middleware::from_fn_with_state(state.clone(), access::authenticate))

@@ -75,11 +75,7 @@ fn summary(p: Pending) -> Option<AuditEntry> {
     let examples =
         if p.examples.is_empty() { String::new() } else { format!("（例：{}）", p.examples.join("、")) };
     Some(
-        AuditEntry::new(&t.action, &t.object_type, "-")
-            .by(&t.actor_id, &t.actor_name)
-            .from_ip(&t.ip)
-            .outcome(Outcome::Denied)
-            .detail(format!(
+        AuditEntry { object_id: "-".into(), ..t }.outcome(Outcome::Denied).detail(format!(
                 "同一来源在 {} 起 {} 分钟内又被拒绝 {} 次{examples}",
                 domain::clock::format_local(p.since),
                 INTERVAL.whole_minutes(),
@@ -94,7 +90,7 @@ mod tests {
     use time::macros::datetime;
 
     fn denied(ip: &str, path: &str) -> AuditEntry {
-        AuditEntry::new("access.denied", "route", path).by("u1", "张三").from_ip(ip).outcome(Outcome::Denied)
+        AuditEntry::new(domain::audit::CoreAudit::AccessDenied, "route", path).by("u1", "张三").from_ip(ip).outcome(Outcome::Denied)
     }
 
     #[test]

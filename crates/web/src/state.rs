@@ -49,7 +49,7 @@ pub struct Inner {
     /// Spreadsheet uploads being parsed (`import::PARSES_AT_ONCE`).
     pub import_slots: tokio::sync::Semaphore,
     /// Group commit of service applications, started with the server.
-    pub submit_queue: std::sync::OnceLock<crate::submit_queue::SubmitQueue>,
+    pub submit_queue: std::sync::OnceLock<crate::services::submit_queue::SubmitQueue>,
 }
 
 impl std::ops::Deref for AppState {
@@ -123,8 +123,8 @@ impl AppState {
     }
 
     /// The submission queue, started on first use (inside the runtime).
-    pub fn submit_queue(&self) -> &crate::submit_queue::SubmitQueue {
-        self.submit_queue.get_or_init(|| crate::submit_queue::SubmitQueue::start(self))
+    pub fn submit_queue(&self) -> &crate::services::submit_queue::SubmitQueue {
+        self.submit_queue.get_or_init(|| crate::services::submit_queue::SubmitQueue::start(self))
     }
 
     /// Why an item is suspended, if it is.
@@ -137,7 +137,11 @@ impl AppState {
     }
 
     pub fn set_config(&self, cfg: CityConfig) {
-        *self.config.write().expect("config lock") = Arc::new(cfg);
+        self.set_config_arc(Arc::new(cfg));
+    }
+
+    pub fn set_config_arc(&self, cfg: Arc<CityConfig>) {
+        *self.config.write().expect("config lock") = cfg;
     }
 
     pub fn calendar(&self) -> Arc<WorkCalendar> {

@@ -469,3 +469,28 @@ impl Alert {
 
 #[cfg(test)]
 mod tests;
+
+crate::audit_actions! {
+    /// The alert engine's actions; a transition is recorded as `alert.<event action>`.
+    pub enum AlertAudit {
+        Run = ("alerts.run", "评估预警指标"),
+        Acknowledge = ("alert.acknowledge", "签收预警"),
+        Dispose = ("alert.dispose", "发出整改文书"),
+        Verify = ("alert.verify", "核查通过"),
+        VerifyFailed = ("alert.verify_failed", "核查未通过"),
+        Close = ("alert.close", "预警销号"),
+        Escalate = ("alert.escalate", "预警上报"),
+        DocumentView = ("alert.document.view", "查看预警处置文书"),
+        Export = ("alert.export", "导出预警"),
+    }
+}
+
+impl AlertAudit {
+    /// The action of an alert event (`acknowledge` → `alert.acknowledge`).
+    pub fn of_event(action: &str) -> Option<AlertAudit> {
+        AlertAudit::from_code(&format!("alert.{action}"))
+    }
+}
+
+/// Object types of the alert engine's records.
+pub const AUDIT_OBJECTS: &[(&str, &str)] = &[("alert", "预警"), ("indicators", "预警指标")];

@@ -628,3 +628,39 @@ pub mod ingest;
 
 #[cfg(test)]
 mod tests;
+
+crate::audit_actions! {
+    /// Actions of the wage case (满薪满益): monitoring data, contracts, employers, talent.
+    pub enum WagesAudit {
+        Import = ("wages.import", "工资监测数据导入"),
+        View = ("wages.view", "查看在建项目"),
+        Export = ("wages.export", "导出在建项目"),
+        MonthConfirm = ("wages.month.confirm", "确认月度工资"),
+        ComplaintFile = ("wages.complaint.file", "提交欠薪投诉"),
+        ContractIssue = ("wages.contract.issue", "发起电子劳动合同"),
+        ContractSign = ("wages.contract.sign", "签署电子劳动合同"),
+        ContractDecline = ("wages.contract.decline", "拒签电子劳动合同"),
+        ContractView = ("wages.contract.view", "查看电子劳动合同"),
+        EmployerView = ("labor.employer.view", "查看用人单位用工信息"),
+        EmployerUpdate = ("labor.employer.update", "修改用人单位用工信息"),
+        LaborExport = ("labor.export", "导出用工信息"),
+        Place = ("labor.place", "标注用人单位位置"),
+        TalentExport = ("talent.export", "导出人才信息"),
+    }
+}
+
+/// Object types of the wage case's records.
+pub const AUDIT_OBJECTS: &[(&str, &str)] = &[
+    ("employer", "用人单位"),
+    ("enterprises", "市场主体"),
+    ("project", "工程项目"),
+    ("contract", "电子劳动合同"),
+    ("wage_month", "月度工资"),
+    ("complaint", "欠薪投诉"),
+    ("talent", "人才信息"),
+    ("ingest_batch", "导入批次"),
+    ("wage_ingest", "工资监测数据接口"),
+    ("labor", "劳动关系数据"),
+    ("wage_contract", "电子劳动合同"),
+    ("wage_project", "工程项目"),
+];

@@ -9,6 +9,7 @@ use crate::expr::{EvalContext, Facts, Schema, Value};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
+use super::WorkflowAudit;
 use super::state::*;
 
 /// What the engine may consult besides the instance.
@@ -31,7 +32,7 @@ impl Run<'_> {
     fn record(
         &mut self,
         actor: &Actor,
-        action: &str,
+        action: WorkflowAudit,
         step: &str,
         reason: Option<String>,
         text: String,
@@ -41,7 +42,7 @@ impl Run<'_> {
             at: self.env.now,
             by_id: actor.user_id.clone(),
             by: actor.name.clone(),
-            action: action.into(),
+            action: action.step().into(),
             step: step.into(),
             reason,
             text,
@@ -225,7 +226,7 @@ impl Run<'_> {
         match action {
             Action::Approve { comment } => {
                 self.decide(ti, TaskStatus::Approved);
-                self.record(actor, "approve", &step, None, comment.clone(), elapsed);
+                self.record(actor, WorkflowAudit::Approve, &step, None, comment.clone(), elapsed);
                 self.proceed(&step)?;
             }
             Action::Reject { reason, text } => {
@@ -240,7 +241,7 @@ impl Run<'_> {
                 }
                 let code = r.code.clone();
                 self.decide(ti, TaskStatus::Rejected);
-                self.record(actor, "reject", &step, Some(code), text.trim().to_string(), elapsed);
+                self.record(actor, WorkflowAudit::Reject, &step, Some(code), text.trim().to_string(), elapsed);
                 let at_once = match self.def.parent_of(&step).map(|p| &p.kind) {
                     Some(StepKind::Parallel { on_reject, .. }) => *on_reject == RejectPolicy::RejectAtOnce,
                     _ => true,
@@ -258,7 +259,7 @@ impl Run<'_> {
                     return Err(WorkflowError::Invalid("请选择转办对象".into()));
                 }
                 self.inst.tasks[ti].assignee = Some(to_user.clone());
-                self.record(actor, "transfer", &step, None, format!("转办给 {to_name}。{note}"), elapsed);
+                self.record(actor, WorkflowAudit::Transfer, &step, None, format!("转办给 {to_name}。{note}"), elapsed);
                 self.effects.push(Effect::Notify {
                     to: Recipient::User(to_user.clone()),
                     text: format!("{} 转办给您：{}", actor.name, self.step_name(&step)),
@@ -268,7 +269,7 @@ impl Run<'_> {
                 if text.trim().is_empty() {
                     return Err(WorkflowError::Invalid("意见不能为空".into()));
                 }
-                self.record(actor, "comment", &step, None, text.trim().to_string(), elapsed);
+                self.record(actor, WorkflowAudit::Comment, &step, None, text.trim().to_string(), elapsed);
             }
             Action::Tolerate { material, due, note } => {
                 let m = self
@@ -302,7 +303,7 @@ impl Run<'_> {
                 self.decide(ti, TaskStatus::Approved);
                 self.record(
                     actor,
-                    "tolerate",
+                    WorkflowAudit::Tolerate,
                     &step,
                     None,
                     format!("容缺“{name}”，承诺 {due} 前补交。{note}"),
@@ -377,7 +378,7 @@ impl Run<'_> {
         self.inst.correcting_since = Some(self.env.now);
         let list: Vec<String> =
             items.iter().map(|i| format!("{}：{}", self.target_name(&i.target), i.note.trim())).collect();
-        self.record(actor, "return", &step, None, list.join("；"), elapsed);
+        self.record(actor, WorkflowAudit::Return, &step, None, list.join("；"), elapsed);
         self.effects.push(Effect::Notify {
             to: Recipient::Applicant,
             text: format!("请一次性补正以下问题：{}", list.join("；")),
@@ -420,7 +421,7 @@ impl Run<'_> {
             }
         }
         let names: Vec<String> = changed.iter().map(|c| self.target_name(c)).collect();
-        self.record(actor, "resubmit", "", None, format!("补正了：{}", names.join("、")), String::new());
+        self.record(actor, WorkflowAudit::Resubmit, "", None, format!("补正了：{}", names.join("、")), String::new());
         Ok(())
     }
 
@@ -453,7 +454,7 @@ impl Run<'_> {
                 self.decide(ti, TaskStatus::DeemedApproved);
                 self.record(
                     &sys,
-                    "deemed_approved",
+                    WorkflowAudit::DeemedApproved,
                     &step,
                     None,
                     format!("超过{}未办理，视为同意（超时默认）", sla.label()),
@@ -465,7 +466,7 @@ impl Run<'_> {
                 self.decide(ti, TaskStatus::Rejected);
                 self.record(
                     &sys,
-                    "auto_reject",
+                    WorkflowAudit::AutoReject,
                     &step,
                     Some("timeout".into()),
                     format!("超过{}未办理，自动驳回", sla.label()),
@@ -478,7 +479,7 @@ impl Run<'_> {
                 let role = escalate_to.unwrap_or_default();
                 self.inst.tasks[ti].escalated_to = Some(role.clone());
                 self.inst.tasks[ti].deadline = None;
-                self.record(&sys, "escalate", &step, None, format!("超过{}未办理，已上报{role}", sla.label()), elapsed);
+                self.record(&sys, WorkflowAudit::Escalate, &step, None, format!("超过{}未办理，已上报{role}", sla.label()), elapsed);
                 self.effects.push(Effect::Notify {
                     to: Recipient::Role { department: None, role },
                     text: format!("超时上报：{}超过{}未办理", self.step_name(&step), sla.label()),
@@ -487,7 +488,7 @@ impl Run<'_> {
             TimeoutAction::Notify => {
                 self.inst.tasks[ti].deadline = None;
                 let actor = self.inst.tasks[ti].actor.clone();
-                self.record(&sys, "overdue", &step, None, format!("超过{}未办理", sla.label()), elapsed);
+                self.record(&sys, WorkflowAudit::Overdue, &step, None, format!("超过{}未办理", sla.label()), elapsed);
                 self.effects.push(Effect::Notify {
                     to: Recipient::Role { department: Some(actor.department), role: actor.role },
                     text: format!("已超期：{}超过{}", self.step_name(&step), sla.label()),
@@ -542,7 +543,7 @@ pub fn start(
         correction_days: 0,
     };
     let mut run = Run { def, env, inst, effects: vec![] };
-    run.record(applicant, "submit", "", None, "提交申请".into(), String::new());
+    run.record(applicant, WorkflowAudit::Submit, "", None, "提交申请".into(), String::new());
     run.activate(&def.start, None);
     Ok((run.inst, run.effects))
 }
@@ -574,7 +575,7 @@ pub fn apply(
             if actor.user_id != run.inst.applicant_id {
                 return Err(WorkflowError::NotAllowed("申请人本人".into()));
             }
-            run.record(actor, "withdraw", "", None, reason.clone(), String::new());
+            run.record(actor, WorkflowAudit::Withdraw, "", None, reason.clone(), String::new());
             run.finish(Status::Withdrawn, Some(format!("申请人撤回：{reason}")));
         }
         Event::Timeout { task, timer } => {
@@ -599,7 +600,7 @@ pub fn apply(
             let name = run.target_name(material);
             run.record(
                 actor,
-                "supply",
+                WorkflowAudit::Supply,
                 &run.inst.tolerances[i].step.clone(),
                 None,
                 format!("补交容缺材料“{name}”"),
@@ -615,7 +616,7 @@ pub fn apply(
             let name = run.target_name(&t.material);
             run.record(
                 &Actor::system(),
-                "tolerance_overdue",
+                WorkflowAudit::ToleranceOverdue,
                 &t.step,
                 None,
                 format!("容缺材料“{name}”逾期未补交（承诺 {}）", t.due),

@@ -480,7 +480,7 @@ impl Rows {
         ]);
         self.sigs.extend(signatures::rows(&p.id, &p.signatures));
         self.audits.push(
-            AuditEntry::new("services.submit", "application", &p.id)
+            AuditEntry::new(domain::services::ServicesAudit::Submit, "application", &p.id)
                 .by(&p.actor.user_id, &p.actor.name)
                 .from_ip(&p.ip)
                 .detail(format!(

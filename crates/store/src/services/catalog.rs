@@ -134,7 +134,7 @@ pub async fn save(
     audit::append(
         conn,
         now,
-        AuditEntry::new("services.item.edit", "svc_item", &item.code).by(by.0, by.1).detail(format!(
+        AuditEntry::new(domain::services::ServicesAudit::ItemEdit, "svc_item", &item.code).by(by.0, by.1).detail(format!(
             "{} 第 {} 版：{}（说明：{note}）",
             item.name,
             item.version,
@@ -157,7 +157,7 @@ pub async fn create(conn: &mut Conn, now: OffsetDateTime, item: &Item, note: &st
     audit::append(
         conn,
         now,
-        AuditEntry::new("services.item.create", "svc_item", &item.code)
+        AuditEntry::new(domain::services::ServicesAudit::ItemCreate, "svc_item", &item.code)
             .by(by.0, by.1)
             .detail(format!("新增事项 {}（{}）：{note}", item.name, item.code)),
     )

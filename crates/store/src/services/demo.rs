@@ -109,7 +109,7 @@ pub(crate) async fn load(conn: &mut Conn, cfg: &CityConfig, city: &DemoCity, now
     audit::append(
         conn,
         now,
-        AuditEntry::new("exchange.push", "dx_record", "demo").detail(format!(
+        AuditEntry::new(domain::services::ServicesAudit::ExchangePush, "dx_record", "demo").detail(format!(
             "演示共享数据：企业 {} 家、群众 {} 人的登记、纳税、社保、婚姻、不动产记录及外部证照",
             city.enterprises.len(),
             city.citizens.len()

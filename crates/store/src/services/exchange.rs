@@ -59,7 +59,7 @@ pub async fn push(
     audit::append(
         conn,
         now,
-        AuditEntry::new("exchange.push", "dx_record", &format!("{code}:{key}")).by(by.0, by.1).detail(format!(
+        AuditEntry::new(domain::services::ServicesAudit::ExchangePush, "dx_record", &format!("{code}:{key}")).by(by.0, by.1).detail(format!(
             "{}：{}（来源：{}）",
             i.name,
             key,
@@ -172,7 +172,7 @@ pub async fn import(
     audit::append(
         conn,
         now,
-        AuditEntry::new("exchange.import", "dx_interface", code).by(by.0, by.1).detail(format!(
+        AuditEntry::new(domain::services::ServicesAudit::ExchangeImport, "dx_interface", code).by(by.0, by.1).detail(format!(
             "{}：导入 {} 条（文件 {file}，来源：{}）",
             i.name,
             good.len(),

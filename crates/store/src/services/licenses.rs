@@ -11,6 +11,7 @@
 //! Not implemented from GB/T 38540: the X.509 maker certificate and the seal's own validity
 //! period — the platform is the trust anchor, and verification looks the seal up here.
 
+use domain::services::ServicesAudit;
 use super::seals::{self, MasterKey, Seal};
 use crate::config::CityConfig;
 use crate::{Conn, Db, Result, StoreError, audit};
@@ -126,7 +127,7 @@ pub async fn issue(
     audit::append(
         conn,
         now,
-        AuditEntry::new(&format!("{kind}.issue"), "license", &number)
+        AuditEntry::new(if new.type_code.is_some() { ServicesAudit::LicenseIssue } else { ServicesAudit::DocumentIssue }, "license", &number)
             .by(by.0, by.1)
             .detail(format!("{}：{}（{}），以{}签章", new.title, new.holder.1, new.holder.0, seal.name)),
     )
@@ -355,7 +356,7 @@ pub async fn revoke(conn: &mut Conn, now: OffsetDateTime, number: &str, reason: 
     audit::append(
         conn,
         now,
-        AuditEntry::new("license.revoke", "license", number).by(by.0, by.1).detail(reason.trim().to_string()),
+        AuditEntry::new(domain::services::ServicesAudit::LicenseRevoke, "license", number).by(by.0, by.1).detail(reason.trim().to_string()),
     )
     .await?;
     Ok(())

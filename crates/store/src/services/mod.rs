@@ -492,7 +492,7 @@ pub async fn verify(
     audit::append(
         conn,
         now,
-        AuditEntry::new("services.verify", "application", &app.id)
+        AuditEntry::new(domain::services::ServicesAudit::Verify, "application", &app.id)
             .by(&reviewer.user_id, &reviewer.name)
             .detail(format!("一键核查 {} 项，通过 {}，不一致 {}", rows.len(), rows.len() - failed, failed)),
     )
@@ -682,7 +682,7 @@ async fn archive(conn: &mut Conn, now: OffsetDateTime, app: &SvcApp, result: Opt
     audit::append(
         conn,
         now,
-        AuditEntry::new("services.archive", "application", &app.id).detail(format!("归档，SM3 {digest}")),
+        AuditEntry::new(domain::services::ServicesAudit::Archive, "application", &app.id).detail(format!("归档，SM3 {digest}")),
     )
     .await?;
     Ok(())
@@ -838,7 +838,7 @@ pub async fn set_enabled(
     audit::append(
         conn,
         now,
-        AuditEntry::new("services.item", "svc_item", code).by(by.0, by.1).detail(if enabled {
+        AuditEntry::new(domain::services::ServicesAudit::Item, "svc_item", code).by(by.0, by.1).detail(if enabled {
             format!("{}：恢复受理", item.name)
         } else {
             format!("{}：暂停受理，{}", item.name, note.trim())

@@ -192,7 +192,7 @@ pub async fn of_department(
     audit::append(
         conn,
         now,
-        AuditEntry::new("seal.create", "seal", &seal.id).detail(format!(
+        AuditEntry::new(domain::audit::CoreAudit::SealCreate, "seal", &seal.id).detail(format!(
             "生成{}（SM2 公钥 {}…）",
             seal.name,
             &seal.public_key[..18]

@@ -167,7 +167,7 @@ async fn pair_of(
     audit::append(
         conn,
         now,
-        AuditEntry::new("signer.create", "signer_key", holder)
+        AuditEntry::new(domain::audit::CoreAudit::SignerCreate, "signer_key", holder)
             .detail(format!("生成{what}密钥（SM2 公钥 {}…）", &public_key[..18])),
     )
     .await?;

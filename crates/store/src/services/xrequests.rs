@@ -106,7 +106,7 @@ pub async fn ask(
     audit::append(
         conn,
         now,
-        AuditEntry::new("services.xrequest", "application", app_id).by(&by.user_id, &by.name).detail(format!(
+        AuditEntry::new(domain::services::ServicesAudit::XRequest, "application", app_id).by(&by.user_id, &by.name).detail(format!(
             "向{}发起协查：{}",
             to.short_name,
             question.trim()
@@ -171,7 +171,7 @@ pub async fn answer(
     audit::append(
         conn,
         now,
-        AuditEntry::new("services.xanswer", "application", &x.application_id)
+        AuditEntry::new(domain::services::ServicesAudit::XAnswer, "application", &x.application_id)
             .by(&by.user_id, &by.name)
             .detail(format!("协查答复：{}，{}", x.outcome_label(), text.trim())),
     )
@@ -206,7 +206,7 @@ pub async fn overdue(conn: &mut Conn, cfg: &CityConfig, now: OffsetDateTime, id:
     audit::append(
         conn,
         now,
-        AuditEntry::new("services.xrequest.overdue", "application", &x.application_id)
+        AuditEntry::new(domain::services::ServicesAudit::XRequestOverdue, "application", &x.application_id)
             .by("system", "系统")
             .detail(format!("协查逾期未答复（{to}）：{}", x.question)),
     )

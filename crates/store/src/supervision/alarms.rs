@@ -67,7 +67,7 @@ pub(super) async fn open_alarm(
     audit::append(
         conn,
         now,
-        AuditEntry::new("supervision.alarm.open", "sup_person", &person.id)
+        AuditEntry::new(domain::supervision::SupervisionAudit::AlarmOpen, "sup_person", &person.id)
             .detail(format!("{}：{detail}", person.name)),
     )
     .await?;
@@ -156,7 +156,7 @@ pub async fn handle_alarm(
     audit::append(
         conn,
         now,
-        AuditEntry::new("supervision.alarm.handle", "sup_person", &person.id).by(by.0, by.1).detail(format!(
+        AuditEntry::new(domain::supervision::SupervisionAudit::AlarmHandle, "sup_person", &person.id).by(by.0, by.1).detail(format!(
             "{}：报警{}{}",
             person.name,
             alarm_status_label(next),

@@ -389,7 +389,7 @@ pub async fn purge_locations(conn: &mut Conn, now: OffsetDateTime, keep_days: i6
         audit::append(
             conn,
             now,
-            AuditEntry::new("supervision.purge", "sup_person", id)
+            AuditEntry::new(domain::supervision::SupervisionAudit::Purge, "sup_person", id)
                 .detail(format!("{name}：措施已于 {to} 结束满 {keep_days} 天，删除定位 {f} 条、越界记录 {e} 条")),
         )
         .await?;

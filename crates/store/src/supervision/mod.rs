@@ -226,7 +226,7 @@ pub async fn create_person(
     audit::append(
         conn,
         now,
-        AuditEntry::new("supervision.person.create", "sup_person", &id).by(officer.0, officer.1).detail(format!(
+        AuditEntry::new(domain::supervision::SupervisionAudit::PersonCreate, "sup_person", &id).by(officer.0, officer.1).detail(format!(
             "登记被监管人员 {}（{}，{} 至 {}）",
             n.name.trim(),
             n.measure,
@@ -287,7 +287,7 @@ pub async fn bind_device(
     audit::append(
         conn,
         now,
-        AuditEntry::new("supervision.device.bind", "sup_person", &person.id)
+        AuditEntry::new(domain::supervision::SupervisionAudit::DeviceBind, "sup_person", &person.id)
             .by(by.0, by.1)
             .detail(format!("{}：{what} {device_id}", person.name)),
     )

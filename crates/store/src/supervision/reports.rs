@@ -53,7 +53,7 @@ pub async fn file_report(
     audit::append(
         conn,
         now,
-        AuditEntry::new("supervision.report.file", "sup_person", &person.id)
+        AuditEntry::new(domain::supervision::SupervisionAudit::ReportFile, "sup_person", &person.id)
             .by(person.user_id.as_deref().unwrap_or("system"), &person.name)
             .detail(format!("{}提交{}", person.name, report_kind_label(kind))),
     )

@@ -104,7 +104,7 @@ pub async fn hand_off(
     audit::append(
         conn,
         now,
-        AuditEntry::new("supervision.hand_off", "sup_person", &person.id).by(by.0, by.1).detail(what.clone()),
+        AuditEntry::new(domain::supervision::SupervisionAudit::HandOff, "sup_person", &person.id).by(by.0, by.1).detail(what.clone()),
     )
     .await?;
     notify::send(
@@ -129,7 +129,7 @@ pub async fn take_over(conn: &mut Conn, now: OffsetDateTime, person: &Person, by
     audit::append(
         conn,
         now,
-        AuditEntry::new("supervision.take_over", "sup_person", &person.id)
+        AuditEntry::new(domain::supervision::SupervisionAudit::TakeOver, "sup_person", &person.id)
             .by(by.0, by.1)
             .detail(format!("{}：{}接收，{}负责", person.name, person.agency_name, by.1)),
     )

@@ -99,7 +99,7 @@ pub async fn summon(
     audit::append(
         conn,
         now,
-        AuditEntry::new("supervision.summons.issue", "sup_summons", &id)
+        AuditEntry::new(domain::supervision::SupervisionAudit::SummonsIssue, "sup_summons", &id)
             .by(by.0, by.1)
             .detail(format!("{}：{what}", person.name)),
     )
@@ -132,7 +132,7 @@ pub async fn acknowledge_summons(
     audit::append(
         conn,
         now,
-        AuditEntry::new("supervision.summons.acknowledge", "sup_summons", id)
+        AuditEntry::new(domain::supervision::SupervisionAudit::SummonsAcknowledge, "sup_summons", id)
             .by(person.user_id.as_deref().unwrap_or("system"), &person.name)
             .detail(format!("{}确认收到传讯通知 {}", person.name, s.no)),
     )
@@ -175,7 +175,7 @@ pub async fn record_appearance(
     audit::append(
         conn,
         now,
-        AuditEntry::new("supervision.summons.record", "sup_summons", id).by(by.0, by.1).detail(format!(
+        AuditEntry::new(domain::supervision::SupervisionAudit::SummonsRecord, "sup_summons", id).by(by.0, by.1).detail(format!(
             "{}：传讯 {} {}",
             person.name,
             s.no,

@@ -126,7 +126,7 @@ pub async fn issue_task(
     audit::append(
         conn,
         now,
-        AuditEntry::new("supervision.task.issue", "sup_task", &id)
+        AuditEntry::new(domain::supervision::SupervisionAudit::TaskIssue, "sup_task", &id)
             .by(by.0, by.1)
             .detail(format!("{}：{what}", person.name)),
     )
@@ -247,7 +247,7 @@ pub async fn check_in(
     audit::append(
         conn,
         now,
-        AuditEntry::new("supervision.task.check_in", "sup_task", &t.id)
+        AuditEntry::new(domain::supervision::SupervisionAudit::TaskCheckIn, "sup_task", &t.id)
             .by(person.user_id.as_deref().unwrap_or("system"), &person.name)
             .detail(format!("{}（{}）：{}", task_kind_label(&t.kind), t.no, result)),
     )

@@ -183,7 +183,7 @@ pub async fn issue(
     audit::append(
         conn,
         now,
-        AuditEntry::new("wages.contract.issue", "wage_contract", &terms.contract_no).by(by.0, by.1).detail(format!(
+        AuditEntry::new(domain::wages::WagesAudit::ContractIssue, "wage_contract", &terms.contract_no).by(by.0, by.1).detail(format!(
             "{}向{}发出电子劳动合同（{}，{}）",
             terms.employer_name,
             worker_name,
@@ -273,7 +273,7 @@ pub async fn respond(
         audit::append(
             conn,
             now,
-            AuditEntry::new("wages.contract.sign", "wage_contract", &c.contract_no)
+            AuditEntry::new(domain::wages::WagesAudit::ContractSign, "wage_contract", &c.contract_no)
                 .by(by.0, by.1)
                 .detail(format!("{}确认劳动合同，双方签订完成，SM3 {digest}", c.worker_name)),
         )
@@ -295,7 +295,7 @@ pub async fn respond(
         audit::append(
             conn,
             now,
-            AuditEntry::new("wages.contract.decline", "wage_contract", &c.contract_no)
+            AuditEntry::new(domain::wages::WagesAudit::ContractDecline, "wage_contract", &c.contract_no)
                 .by(by.0, by.1)
                 .detail(format!("{}不同意劳动合同：{reason}", c.worker_name)),
         )
@@ -442,7 +442,7 @@ pub async fn confirm_month(
     audit::append(
         conn,
         now,
-        AuditEntry::new("wages.month.confirm", "wage_project", &code)
+        AuditEntry::new(domain::wages::WagesAudit::MonthConfirm, "wage_project", &code)
             .by(by.0, by.1)
             .detail(format!("{name}确认{}出勤与工资", domain::wages::ingest::month_label(month))),
     )
@@ -511,7 +511,7 @@ pub async fn complain(
     audit::append(
         conn,
         now,
-        AuditEntry::new("wages.complaint.file", "wage_project", &code).by(by.0, by.1).detail(format!(
+        AuditEntry::new(domain::wages::WagesAudit::ComplaintFile, "wage_project", &code).by(by.0, by.1).detail(format!(
             "{name}投诉欠薪{about}，编号 {number}，金额 {} 元：{text}",
             domain::Money::from_fen(amount_fen)
         )),

@@ -609,7 +609,7 @@ pub async fn ingest(
         .execute(&mut *tx)
         .await?;
     }
-    let entry = AuditEntry::new("wages.import", "ingest_batch", &batch_id)
+    let entry = AuditEntry::new(domain::wages::WagesAudit::Import, "ingest_batch", &batch_id)
         .by(batch.by_user, batch.by_name)
         .from_ip(batch.ip)
         .detail(format!(

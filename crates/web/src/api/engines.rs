@@ -1,10 +1,10 @@
 //! API of the engines: applications and tasks, alerts, score events.
 
+use utoipa_axum::routes;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{ApiErrorBody, ApiResult, AppError};
 use axum::Json;
 use axum::extract::{Path, Query};
-use axum::routing::{get, post};
 use domain::auth::perm;
 use domain::workflow::{Action, Deficiency, Event};
 use serde::{Deserialize, Serialize};
@@ -15,14 +15,14 @@ use utoipa::{IntoParams, ToSchema};
 
 pub fn routes() -> Routes {
     Routes::default()
-        .add("/api/v1/tasks", Access::Perm(perm::WORKFLOW_ACT), get(tasks))
-        .add("/api/v1/applications", Access::Perm(perm::WORKFLOW_APPLY), post(submit))
-        .add("/api/v1/applications/{id}", Access::Authenticated, get(application))
-        .add("/api/v1/applications/{id}/tasks/{no}/actions", Access::Perm(perm::WORKFLOW_ACT), post(act))
-        .add("/api/v1/alerts", Access::Perm(perm::ALERTS_VIEW), get(alerts))
-        .add("/api/v1/alerts/evaluate", Access::Perm(perm::ALERTS_RUN), post(evaluate))
-        .add("/api/v1/score-events", Access::Perm(perm::SCORES_RECORD), post(score_event))
-        .add("/api/v1/scores/{subject_type}/{subject_id}", Access::Perm(perm::SCORES_VIEW), get(scores))
+        .api(Access::Perm(perm::WORKFLOW_ACT), routes!(tasks))
+        .api(Access::Perm(perm::WORKFLOW_APPLY), routes!(submit))
+        .api(Access::Authenticated, routes!(application))
+        .api(Access::Perm(perm::WORKFLOW_ACT), routes!(act))
+        .api(Access::Perm(perm::ALERTS_VIEW), routes!(alerts))
+        .api(Access::Perm(perm::ALERTS_RUN), routes!(evaluate))
+        .api(Access::Perm(perm::SCORES_RECORD), routes!(score_event))
+        .api(Access::Perm(perm::SCORES_VIEW), routes!(scores))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -380,7 +380,7 @@ pub async fn score_event(ctx: RequestCtx, Json(e): Json<ScoreEventInput>) -> Api
 pub async fn scores(ctx: RequestCtx, Path((t, id)): Path<(String, String)>) -> ApiResult<Vec<ScoreView>> {
     let state = &ctx.state;
     crate::pages::scores::ensure_visible(&ctx, &t, &id).await?;
-    ctx.audit(ctx.entry("score.view", &t, &id).detail("接口查询评分")).await?;
+    ctx.audit(ctx.entry(domain::audit::CoreAudit::ScoreView, &t, &id).detail("接口查询评分")).await?;
     let list = store::scores::of_subject(&state.db, &state.config(), &t, &id, state.clock.now()).await?;
     Ok(Json(
         list.into_iter()

@@ -3,15 +3,13 @@
 //! `/api/openapi.json`.
 
 mod engines;
-mod services;
-mod supervision;
-mod wages;
 
+use utoipa_axum::routes;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{ApiError, ApiErrorBody, ApiResult, AppError};
 use axum::Json;
 use axum::extract::{Path, Query};
-use axum::routing::{get, post};
+use axum::routing::get;
 use domain::audit::Outcome;
 use domain::auth::perm;
 use serde::{Deserialize, Serialize};
@@ -24,33 +22,25 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 pub fn routes() -> Routes {
     Routes::default()
         .add("/api/openapi.json", Access::Public, get(openapi))
-        .add("/api/v1/me", Access::Authenticated, get(me))
-        .add("/api/v1/users", Access::Perm(perm::ADMIN_USERS), get(users))
-        .add("/api/v1/enterprises", Access::Perm(perm::ORG_ENTERPRISES), get(enterprises))
-        .add("/api/v1/enterprises/{uscc}", Access::Perm(perm::ORG_ENTERPRISES), get(enterprise))
-        .add("/api/v1/divisions", Access::Perm(perm::ORG_DIVISIONS), get(divisions))
-        .add("/api/v1/departments", Access::Perm(perm::ORG_DIVISIONS), get(departments))
-        .add("/api/v1/grids", Access::Perm(perm::ORG_DIVISIONS), get(grids))
-        .add("/api/v1/audit", Access::Perm(perm::AUDIT_READ), get(audit))
-        .add("/api/v1/identifiers/check", Access::Authenticated, post(check_identifier))
-        .add("/api/v1/calendar/working-days", Access::Authenticated, get(working_days))
+        .api(Access::Authenticated, routes!(me))
+        .api(Access::Perm(perm::ADMIN_USERS), routes!(users))
+        .api(Access::Perm(perm::ORG_ENTERPRISES), routes!(enterprises))
+        .api(Access::Perm(perm::ORG_ENTERPRISES), routes!(enterprise))
+        .api(Access::Perm(perm::ORG_DIVISIONS), routes!(divisions))
+        .api(Access::Perm(perm::ORG_DIVISIONS), routes!(departments))
+        .api(Access::Perm(perm::ORG_DIVISIONS), routes!(grids))
+        .api(Access::Perm(perm::AUDIT_READ), routes!(audit))
+        .api(Access::Authenticated, routes!(check_identifier))
+        .api(Access::Authenticated, routes!(working_days))
         .merge(engines::routes())
-        .merge(wages::routes())
-        .merge(supervision::routes())
-        .merge(services::routes())
 }
 
+/// The document's header and security scheme; the paths and schemas come from the routes
+/// themselves (`Routes::api`), see [`document`].
 #[derive(OpenApi)]
 #[openapi(
     info(title = "营商 Yingshang API", description = "亳州营商环境数字化平台接口。系统以接口令牌（Authorization: Bearer ys_…）调用；错误统一为 {code, message, field}。", version = "1"),
-    paths(me, users, enterprises, enterprise, divisions, departments, grids, audit, check_identifier, working_days,
-        engines::tasks, engines::submit, engines::application, engines::act, engines::alerts, engines::evaluate, engines::score_event, engines::scores, wages::ingest, wages::projects, supervision::fixes, supervision::bulk, supervision::leave, supervision::tasks, supervision::check_in, supervision::summons, supervision::acknowledge_summons, supervision::report,
-        services::push, services::submit, services::application, services::verify),
-    components(schemas(ApiErrorBody, Me, Grant, UserPage, EnterprisePage, Enterprise, Division, Department, Grid, AuditItem, AuditPage, IdentifierCheck, IdentifierResult, WorkingDays, UserListItem,
-        engines::TaskPage, engines::NewApplication, engines::ApplicationView, engines::TaskView, engines::RecordView, engines::ActionInput, engines::ItemInput,
-        engines::AlertPage, engines::EvaluateInput, store::alerts::RunReport, engines::ScoreEventInput, engines::ScoreView, store::workflow::TaskRow, store::alerts::AlertRow,
-        wages::IngestInput, wages::ProjectPage, store::wages::ingest::BatchReport, store::wages::ingest::RejectedRow, store::wages::ProjectRow, supervision::FixBatch, supervision::BulkBatch, store::supervision::BulkFix, store::supervision::InFix, store::supervision::FixReport, store::supervision::FixRejection, supervision::LeaveRequest, supervision::CheckInRequest, store::supervision::CheckIn, store::supervision::TaskRow, store::supervision::SummonsRow, supervision::DeviceBody, supervision::ReportRequest, store::supervision::ReportRow,
-        services::PushBody, services::PushRecord, services::PushReport, services::SubmitBody, services::SubmitReport, services::ApplicationStatus, services::LicenseCheck)),
+    components(schemas(ApiErrorBody)),
     modifiers(&BearerAuth),
     security(("api_token" = []))
 )]
@@ -68,8 +58,13 @@ impl Modify for BearerAuth {
     }
 }
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The OpenAPI document of the API routes `routes` generated.
+pub fn document(routes: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi().merge_from(routes)
+}
+
+async fn openapi(axum::Extension(doc): axum::Extension<std::sync::Arc<utoipa::openapi::OpenApi>>) -> Json<utoipa::openapi::OpenApi> {
+    Json(doc.as_ref().clone())
 }
 
 #[derive(Serialize, ToSchema)]

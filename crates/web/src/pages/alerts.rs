@@ -146,7 +146,7 @@ async fn export(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
             ]
         })
         .collect();
-    ctx.audit(ctx.entry("alert.export", "alert", "list").detail(format!("导出 {} 条", rows.len()))).await?;
+    ctx.audit(ctx.entry(domain::rules::AlertAudit::Export, "alert", "list").detail(format!("导出 {} 条", rows.len()))).await?;
     Ok(Table {
         title: "预警".into(), headers: vec!["级别", "指标", "对象", "标识", "区划", "状态", "发现时间"], rows
     }

@@ -130,7 +130,7 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
     };
     if let Err(crate::login_guard::Refusal::TooManyFromSource { retry_minutes }) = state.login_guard.begin(&ctx.ip, now)
     {
-        let e = ctx.entry("auth.login", "login", &login).outcome(Outcome::Denied).detail("来源地址登录尝试过多");
+        let e = ctx.entry(domain::audit::CoreAudit::Login, "login", &login).outcome(Outcome::Denied).detail("来源地址登录尝试过多");
         ctx.audit(e).await?;
         let msg = format!("本机登录尝试过于频繁，请{retry_minutes}分钟后再试");
         let mut r = show_login(&ctx, f.account, f.next, None, fail(msg), true)?;
@@ -148,7 +148,7 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
     let Some(user) = user else {
         if let Some(until) = state.login_guard.unknown_locked(&login, now) {
             ctx.audit(
-                ctx.entry("auth.login", "login", &login).outcome(Outcome::Denied).detail("账号不存在（锁定期间）"),
+                ctx.entry(domain::audit::CoreAudit::Login, "login", &login).outcome(Outcome::Denied).detail("账号不存在（锁定期间）"),
             )
             .await?;
             return show_login(&ctx, f.account, f.next, None, locked_msg(until), true);
@@ -159,14 +159,14 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
         drop(slot);
         let (n, locked) = state.login_guard.unknown_failed(&login, now);
         ctx.audit(
-            ctx.entry("auth.login", "login", &login).outcome(Outcome::Failure).detail(format!("账号不存在（第{n}次）")),
+            ctx.entry(domain::audit::CoreAudit::Login, "login", &login).outcome(Outcome::Failure).detail(format!("账号不存在（第{n}次）")),
         )
         .await?;
         let msg = if locked { locked_msg(now + state.lockout.lock_for) } else { fail(WRONG.into()) };
         return show_login(&ctx, f.account, f.next, None, msg, true);
     };
     let entry = |outcome, detail: String| {
-        domain::audit::AuditEntry::new("auth.login", "user", &user.id)
+        domain::audit::AuditEntry::new(domain::audit::CoreAudit::Login, "user", &user.id)
             .by(&user.id, &user.display_name)
             .from_ip(&ctx.ip)
             .outcome(outcome)
@@ -246,7 +246,7 @@ async fn logout(ctx: RequestCtx) -> PageResult {
         let mut tx = state.db.begin().await?;
         store::auth::end_session(&mut tx, &s.id, now, "logout").await?;
         let p = ctx.user()?;
-        store::audit::append(&mut tx, now, ctx.entry("auth.logout", "user", &p.user_id)).await?;
+        store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::Logout, "user", &p.user_id)).await?;
         tx.commit().await?;
         state.auth_cache.clear();
     }
@@ -315,7 +315,7 @@ async fn change_password(ctx: RequestCtx, Form(f): Form<PasswordForm>) -> PageRe
     // Other sessions of this account end; this one continues.
     let current = ctx.session.as_ref().map(|s| s.id.clone()).unwrap_or_default();
     store::auth::end_other_sessions(&mut tx, now, &p.user_id, &current, "password_changed").await?;
-    store::audit::append(&mut tx, now, ctx.entry("user.password_change", "user", &p.user_id)).await?;
+    store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::PasswordChange, "user", &p.user_id)).await?;
     tx.commit().await?;
     state.auth_cache.clear();
     Ok(redirect_with_flash("/home", "密码已修改。", state.secure_cookies))

@@ -87,7 +87,7 @@ pub(crate) async fn ensure_visible(ctx: &RequestCtx, subject_type: &str, subject
         return Ok(());
     }
     let e = ctx
-        .entry("score.view", subject_type, subject_id)
+        .entry(domain::audit::CoreAudit::ScoreView, subject_type, subject_id)
         .outcome(domain::audit::Outcome::Denied)
         .detail("查看不属于本机关的评分，已拒绝");
     ctx.audit(e).await?;
@@ -107,7 +107,7 @@ async fn detail(ctx: RequestCtx, Path((subject_type, subject_id)): Path<(String,
             history: history.into_iter().map(|(at, p, c)| (fmt_millis(&Some(at)), p, color_label(&c))).collect(),
         })
         .collect();
-    ctx.audit(ctx.entry("score.view", &subject_type, &subject_id)).await?;
+    ctx.audit(ctx.entry(domain::audit::CoreAudit::ScoreView, &subject_type, &subject_id)).await?;
     render(DetailPage {
         layout: Layout::new(&ctx, &state.config().city.name, "风险评分", "/scores"),
         subject_type,

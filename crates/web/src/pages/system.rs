@@ -216,7 +216,7 @@ async fn upload(ctx: RequestCtx, data: FormData) -> PageResult {
     store::audit::append(
         &mut tx,
         now,
-        ctx.entry("holiday.load", "holiday_table", &table.year.to_string()).detail(detail),
+        ctx.entry(domain::audit::CoreAudit::HolidayLoad, "holiday_table", &table.year.to_string()).detail(detail),
     )
     .await?;
     tx.commit().await?;

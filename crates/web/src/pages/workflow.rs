@@ -43,7 +43,7 @@ pub fn actor_of(p: &Principal) -> Actor {
     }
 }
 
-pub(super) fn dept_name(ctx: &RequestCtx, code: &str) -> String {
+pub(crate) fn dept_name(ctx: &RequestCtx, code: &str) -> String {
     ctx.state
         .config()
         .departments
@@ -57,7 +57,7 @@ fn role_name(ctx: &RequestCtx, code: &str) -> String {
     ctx.state.config().roles.iter().find(|r| r.code == code).map(|r| r.name.clone()).unwrap_or_else(|| code.to_string())
 }
 
-pub(super) fn def_name(ctx: &RequestCtx, id: &str) -> String {
+pub(crate) fn def_name(ctx: &RequestCtx, id: &str) -> String {
     ctx.state.config().workflow(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string())
 }
 
@@ -202,7 +202,7 @@ async fn applications_export(ctx: RequestCtx, Query(q): Query<AppQuery>) -> Page
             ]
         })
         .collect();
-    ctx.audit(ctx.entry("workflow.export", "application", "list").detail(format!("导出办件 {} 条", rows.len())))
+    ctx.audit(ctx.entry(domain::workflow::WorkflowAudit::Export, "application", "list").detail(format!("导出办件 {} 条", rows.len())))
         .await?;
     Ok(Table {
         title: "办件".into(),
@@ -371,7 +371,7 @@ async fn load_visible(ctx: &RequestCtx, id: &str) -> Result<store::workflow::App
     }
     if !may_view(p, &app) {
         let e = ctx
-            .entry("access.denied", "application", id)
+            .entry(domain::audit::CoreAudit::AccessDenied, "application", id)
             .outcome(domain::audit::Outcome::Denied)
             .detail("无权查看该申请");
         ctx.audit(e).await?;

@@ -92,7 +92,7 @@ async fn stats_export(ctx: RequestCtx, Query(q): Query<StatsQuery>) -> PageResul
     };
     let mut rows: Vec<Vec<Cell>> = s.items.iter().map(|r| line("事项", r, "工作日")).collect();
     rows.extend(s.departments.iter().map(|r| line("部门", r, &r.f.unit)));
-    ctx.audit(ctx.entry("workflow.export", "stats", &format!("{}~{}", s.from, s.to))).await?;
+    ctx.audit(ctx.entry(domain::workflow::WorkflowAudit::Export, "stats", &format!("{}~{}", s.from, s.to))).await?;
     Ok(Table {
         title: format!("办件统计{}至{}", s.from, s.to),
         headers: vec![

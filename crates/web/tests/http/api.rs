@@ -128,7 +128,7 @@ async fn openapi_describes_every_api_route() {
         app.api().get(format!("{}/api/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
     let paths = doc["paths"].as_object().unwrap();
     for r in app.state.route_table().iter().filter(|r| r.path.starts_with("/api/v1/")) {
-        assert!(paths.contains_key(r.path), "{} missing from OpenAPI", r.path);
+        assert!(paths.contains_key(&r.path), "{} missing from OpenAPI", r.path);
     }
     assert!(doc["components"]["securitySchemes"]["api_token"].is_object());
     assert!(doc["components"]["schemas"]["ApiErrorBody"].is_object());

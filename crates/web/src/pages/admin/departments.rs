@@ -182,7 +182,7 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
     store::audit::append(
         &mut tx,
         now,
-        ctx.entry("department.create", "department", &id).detail(format!("{}（{}）", input.name, input.code)),
+        ctx.entry(domain::audit::CoreAudit::DepartmentCreate, "department", &id).detail(format!("{}（{}）", input.name, input.code)),
     )
     .await?;
     tx.commit().await?;
@@ -226,7 +226,7 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
     store::audit::append(
         &mut tx,
         now,
-        ctx.entry("department.update", "department", &before.id).detail(changes.join("；")),
+        ctx.entry(domain::audit::CoreAudit::DepartmentUpdate, "department", &before.id).detail(changes.join("；")),
     )
     .await?;
     tx.commit().await?;

@@ -2,7 +2,7 @@
 
 mod departments;
 mod roles;
-mod service_edit;
+
 mod services;
 mod tokens;
 mod users;
@@ -19,5 +19,4 @@ pub fn routes() -> Routes {
         .merge(departments::routes())
         .merge(tokens::routes())
         .merge(services::routes())
-        .merge(service_edit::routes())
 }

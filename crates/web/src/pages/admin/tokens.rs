@@ -114,7 +114,7 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
         user.login,
         expires.map(|e| format!("有效期至 {}", domain::clock::format_local(e))).unwrap_or_else(|| "长期有效".into())
     );
-    store::audit::append(&mut tx, now, ctx.entry("token.create", "api_token", &id).detail(detail)).await?;
+    store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::TokenCreate, "api_token", &id).detail(detail)).await?;
     tx.commit().await?;
     page(&ctx, FormErrors::default(), String::new(), String::new(), "365".into(), Some(token)).await
 }
@@ -125,7 +125,7 @@ async fn revoke(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let mut tx = state.db.begin().await?;
     let done = store::auth::revoke_token(&mut tx, &id, now).await?;
     if done {
-        store::audit::append(&mut tx, now, ctx.entry("token.revoke", "api_token", &id)).await?;
+        store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::TokenRevoke, "api_token", &id)).await?;
     }
     tx.commit().await?;
     let msg =

@@ -128,7 +128,7 @@ async fn export(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
             ]
         })
         .collect();
-    ctx.audit(ctx.entry("user.export", "user", "list").detail(format!("导出 {} 条", rows.len()))).await?;
+    ctx.audit(ctx.entry(domain::audit::CoreAudit::UserExport, "user", "list").detail(format!("导出 {} 条", rows.len()))).await?;
     Ok(Table {
         title: "用户".into(),
         headers: vec!["账号", "姓名/名称", "类型", "部门", "角色", "状态", "最后登录"],
@@ -344,7 +344,7 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
         f.login,
         f.display_name
     );
-    store::audit::append(&mut tx, now, ctx.entry("user.create", "user", &id).detail(detail)).await?;
+    store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::UserCreate, "user", &id).detail(detail)).await?;
     tx.commit().await?;
     Ok(redirect_with_flash(&format!("/admin/users/{id}"), &format!("已创建账号 {}。", f.login), state.secure_cookies))
 }
@@ -485,7 +485,7 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
     if r0 != r1 {
         changes.push("角色已调整".to_string());
     }
-    store::audit::append(&mut tx, now, ctx.entry("user.update", "user", &u.id).detail(changes.join("；"))).await?;
+    store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::UserUpdate, "user", &u.id).detail(changes.join("；"))).await?;
     tx.commit().await?;
     // Roles, status and passwords take effect at once, not after the session cache's TTL.
     ctx.state.auth_cache.clear();
@@ -520,7 +520,7 @@ async fn reset_password(ctx: RequestCtx, Path(id): Path<String>, data: FormData)
     store::audit::append(
         &mut tx,
         now,
-        ctx.entry("user.password_reset", "user", &u.id)
+        ctx.entry(domain::audit::CoreAudit::PasswordReset, "user", &u.id)
             .detail(format!("管理员重置密码，结束会话 {ended} 个，下次登录须修改密码")),
     )
     .await?;
@@ -544,7 +544,7 @@ async fn toggle_status(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     store::auth::set_status(&mut tx, now, &u.id, activate).await?;
-    let action = if activate { "user.enable" } else { "user.disable" };
+    let action = if activate { domain::audit::CoreAudit::UserEnable } else { domain::audit::CoreAudit::UserDisable };
     store::audit::append(&mut tx, now, ctx.entry(action, "user", &u.id)).await?;
     tx.commit().await?;
     // Roles, status and passwords take effect at once, not after the session cache's TTL.
@@ -559,7 +559,7 @@ async fn unlock(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     store::auth::unlock(&mut tx, &u.id).await?;
-    store::audit::append(&mut tx, now, ctx.entry("user.unlock", "user", &u.id)).await?;
+    store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::UserUnlock, "user", &u.id)).await?;
     tx.commit().await?;
     Ok(redirect_with_flash(&format!("/admin/users/{}", u.id), "账号已解锁。", state.secure_cookies))
 }

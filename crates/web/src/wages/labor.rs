@@ -4,8 +4,8 @@
 //! risks and the harmony index (和谐指数, explained on the page); distributions by grid and
 //! industry; each employer's page, where a grid manager verifies and updates it.
 
-use super::org::{Bar, bars};
-use super::{opt, render};
+use crate::pages::org::{Bar, bars};
+use crate::pages::{opt, render};
 use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
 use crate::error::{AppError, PageResult};
 use crate::export::{Cell, ExportFormat, Table};
@@ -312,7 +312,7 @@ async fn export(ctx: RequestCtx, Query(q): Query<LaborQuery>) -> PageResult {
         "employers" => part_table("用人单位劳动关系", "用人单位", &v.employers),
         _ => return Err(AppError::invalid("table", "没有这张表").into()),
     };
-    ctx.audit(ctx.entry("labor.export", "labor", &table).detail(format!("导出{}，{} 行", t.title, t.rows.len())))
+    ctx.audit(ctx.entry(domain::wages::WagesAudit::LaborExport, "labor", &table).detail(format!("导出{}，{} 行", t.title, t.rows.len())))
         .await?;
     Ok(t.into_response(format))
 }
@@ -344,7 +344,7 @@ struct EmployerPage {
     method: &'static str,
     months: Vec<MonthRow>,
     chart: Chart,
-    alerts: Vec<super::wages::AlertLine>,
+    alerts: Vec<crate::wages::pages::AlertLine>,
     can_manage: bool,
     can_alerts: bool,
     grid_options: Vec<(String, String)>,
@@ -360,7 +360,7 @@ async fn show_employer(ctx: &RequestCtx, uscc: &str, errors: FormErrors, audit: 
     let e = store::org::enterprise_by_uscc(&state.db, &scope, uscc).await?;
     if audit {
         ctx.audit(
-            ctx.entry("labor.employer.view", "enterprise", uscc).detail(format!("查看用人单位“{}”劳动关系", e.name)),
+            ctx.entry(domain::wages::WagesAudit::EmployerView, "enterprise", uscc).detail(format!("查看用人单位“{}”劳动关系", e.name)),
         )
         .await?;
     }
@@ -370,7 +370,7 @@ async fn show_employer(ctx: &RequestCtx, uscc: &str, errors: FormErrors, audit: 
     let alerts = store::alerts::for_subject(&state.db, "employer", uscc)
         .await?
         .into_iter()
-        .map(|a| super::wages::AlertLine::new(&state.config(), a))
+        .map(|a| crate::wages::pages::AlertLine::new(&state.config(), a))
         .collect();
     let manage_scope = store::org::row_scope(&state.db, p, perm::LABOR_MANAGE).await?;
     let grid_options = match &manage_scope {

@@ -5,7 +5,7 @@
 //! With script, clicking the map adds vertices of a new polygon to the fence form; without,
 //! the same form takes pasted GeoJSON or a .geojson file.
 
-use super::render;
+use crate::pages::render;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::PageResult;
 use crate::layout::Layout;
@@ -154,7 +154,7 @@ fn circle(c: [f64; 2], r: f64) -> Vec<[f64; 2]> {
 async fn map(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let x = super::supervision::visible(&ctx, &id).await?;
+    let x = crate::supervision::pages::visible(&ctx, &id).await?;
     let county: String = x.division_code.chars().take(6).collect();
     let grids = store::supervision::grid_shapes(&state.db, &county).await?;
     let mut conn = state.db.reader().acquire().await.map_err(store::StoreError::from)?;

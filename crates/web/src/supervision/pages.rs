@@ -4,7 +4,7 @@
 //! binding a phone. Only the holding agency (and city-wide superiors) see a person; every view
 //! is audited, and a refused view too.
 
-use super::render;
+use crate::pages::render;
 use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
 use crate::error::{AppError, PageResult};
 use crate::form::FormData;
@@ -252,7 +252,7 @@ pub(crate) async fn visible(ctx: &RequestCtx, id: &str) -> Result<Person, AppErr
     let x = store::supervision::person(&ctx.state.db, id).await?;
     if !store::supervision::may_see(p, &x) {
         ctx.audit(
-            ctx.entry("supervision.person.view", "sup_person", id)
+            ctx.entry(domain::supervision::SupervisionAudit::PersonView, "sup_person", id)
                 .outcome(Outcome::Denied)
                 .detail(format!("非办案机关查看被监管人员 {}，已拒绝", x.name)),
         )
@@ -266,7 +266,7 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
     let state = &ctx.state;
     let p = ctx.user()?;
     ctx.audit(
-        ctx.entry("supervision.person.view", "sup_person", &x.id)
+        ctx.entry(domain::supervision::SupervisionAudit::PersonView, "sup_person", &x.id)
             .detail(format!("查看被监管人员 {} 的位置与报警", x.name)),
     )
     .await?;
@@ -798,7 +798,7 @@ async fn report(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let state = &ctx.state;
     let x = visible(&ctx, &id).await?;
     ctx.audit(
-        ctx.entry("supervision.report.view", "sup_person", &x.id).detail(format!("生成 {} 的遵规守纪情况报告", x.name)),
+        ctx.entry(domain::supervision::SupervisionAudit::ReportView, "sup_person", &x.id).detail(format!("生成 {} 的遵规守纪情况报告", x.name)),
     )
     .await?;
     store::supervision::fold_pending(&state.db, store::supervision::FoldWhen::Small, &Default::default()).await?;

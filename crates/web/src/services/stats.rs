@@ -1,7 +1,7 @@
 //! 一键申报 statistics (`/services/stats`): per item and department for a period, the
 //! city-level figures beside those the reference reports for Bozhou, and exports (audited).
 
-use super::render;
+use crate::pages::render;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{AppError, PageResult};
 use crate::export::{Cell, ExportFormat, Table};
@@ -106,7 +106,7 @@ async fn stats(ctx: RequestCtx, Query(q): Query<StatsQuery>) -> PageResult {
     let ms = |d: time::Date| domain::clock::to_millis(domain::clock::from_local(d.midnight()));
     let rows = store::services::stats::by_item(&state.db, ms(from), ms(to.next_day().unwrap_or(to))).await?;
     let item_name = |c: &str| cfg.services.item(c).map(|i| i.name.clone()).unwrap_or(c.to_string());
-    let dept_name = |c: &str| super::workflow::dept_name(&ctx, c);
+    let dept_name = |c: &str| crate::pages::workflow::dept_name(&ctx, c);
     let mut depts: Vec<String> = rows.iter().map(|r| r.department.clone()).collect();
     depts.dedup();
     depts.sort();
@@ -158,7 +158,7 @@ async fn stats(ctx: RequestCtx, Query(q): Query<StatsQuery>) -> PageResult {
                 .collect(),
         };
         let detail = format!("导出{}，{} 行", t.title, t.rows.len());
-        ctx.audit(ctx.entry("services.stats.export", "services", "stats").detail(detail)).await?;
+        ctx.audit(ctx.entry(domain::services::ServicesAudit::StatsExport, "services", "stats").detail(detail)).await?;
         return Ok(t.into_response(format));
     }
     let (calls, _) = store::services::exchange::call_totals(&state.db).await?;

@@ -2,8 +2,8 @@
 //! inflow and outflow by month and industry, and shortages (openings against applicants) for
 //! the employers in the user's scope. Charts are server-drawn SVG; every table exports.
 
-use super::org::{Bar, bars};
-use super::{opt, render};
+use crate::pages::org::{Bar, bars};
+use crate::pages::{opt, render};
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{AppError, PageResult};
 use crate::export::{Cell, ExportFormat, Table};
@@ -221,7 +221,7 @@ async fn export(ctx: RequestCtx, Query(q): Query<TalentQuery>) -> PageResult {
         },
         _ => return Err(AppError::invalid("table", "没有这张表").into()),
     };
-    ctx.audit(ctx.entry("talent.export", "talent", &table).detail(format!("导出{}，{} 行", t.title, t.rows.len())))
+    ctx.audit(ctx.entry(domain::wages::WagesAudit::TalentExport, "talent", &table).detail(format!("导出{}，{} 行", t.title, t.rows.len())))
         .await?;
     Ok(t.into_response(format))
 }

@@ -2,7 +2,7 @@
 //! page with its seal, the file download, and the shared-data page (共享数据: catalog,
 //! call counts, recent calls). The push API for source departments is in `api::services`.
 
-use super::render;
+use crate::pages::render;
 use crate::access::{Access, RequestCtx, Routes, ensure_anon_csrf};
 use crate::error::{AppError, PageResult};
 use crate::layout::{FormErrors, Layout, fmt_millis};
@@ -92,7 +92,7 @@ async fn verify_page(ctx: &RequestCtx, number: String, verdict: Option<Verdict>,
 
 /// The issuing department's name (or the source system's, for a license pushed in).
 pub(crate) fn issuer_name(ctx: &RequestCtx, l: &License) -> String {
-    if l.source == licenses::ISSUED_HERE { super::workflow::dept_name(ctx, &l.issuer) } else { l.source.clone() }
+    if l.source == licenses::ISSUED_HERE { crate::pages::workflow::dept_name(ctx, &l.issuer) } else { l.source.clone() }
 }
 
 /// 有效期至 as a date (China time), or 长期.
@@ -120,7 +120,7 @@ async fn verify(ctx: RequestCtx, mut mp: Multipart) -> PageResult {
         licenses::verify_file(&mut conn, &bytes, ctx.state.clock.now()).await?
     };
     let e = ctx
-        .entry("license.verify", "license", v.license.as_ref().map(|l| l.number.as_str()).unwrap_or("-"))
+        .entry(domain::services::ServicesAudit::LicenseVerify, "license", v.license.as_ref().map(|l| l.number.as_str()).unwrap_or("-"))
         .detail(if v.valid {
             "文件核验通过".to_string()
         } else {
@@ -158,7 +158,7 @@ async fn visible(ctx: &RequestCtx, number: &str) -> Result<License, AppError> {
     let l = licenses::get(&mut conn, number).await?.ok_or_else(|| AppError::NotFound("证照".into()))?;
     if !may_see_holder(ctx, &l) {
         let e = ctx
-            .entry("access.denied", "license", number)
+            .entry(domain::audit::CoreAudit::AccessDenied, "license", number)
             .outcome(domain::audit::Outcome::Denied)
             .detail("无权查看该证照");
         ctx.audit(e).await?;
@@ -176,7 +176,7 @@ async fn license(ctx: RequestCtx, Path(number): Path<String>) -> PageResult {
         None => String::new(),
     };
     drop(conn);
-    ctx.audit(ctx.entry("license.view", "license", &number).detail(l.title.clone())).await?;
+    ctx.audit(ctx.entry(domain::services::ServicesAudit::LicenseView, "license", &number).detail(l.title.clone())).await?;
     render(LicensePage {
         layout: Layout::new(&ctx, &ctx.state.config().city.name, &l.title, "/licenses/verify"),
         fields: fields_of(&l),
@@ -193,7 +193,7 @@ async fn download(ctx: RequestCtx, Path(number): Path<String>) -> PageResult {
     let mut conn = ctx.state.db.reader().acquire().await.map_err(store::StoreError::from)?;
     let body = licenses::file_of(&mut conn, &l).await?;
     drop(conn);
-    ctx.audit(ctx.entry("license.download", "license", &number).detail(l.title.clone())).await?;
+    ctx.audit(ctx.entry(domain::services::ServicesAudit::LicenseDownload, "license", &number).detail(l.title.clone())).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json; charset=utf-8".to_string()),
@@ -246,7 +246,7 @@ async fn exchange_page(ctx: &RequestCtx, errors: FormErrors, form_iface: String,
             IfaceLine {
                 code: i.code.clone(),
                 name: i.name.clone(),
-                owner: super::workflow::dept_name(ctx, &i.owner),
+                owner: crate::pages::workflow::dept_name(ctx, &i.owner),
                 level: i.level.clone(),
                 subject: i.subject.label(),
                 fields: i.fields.iter().map(|f| f.label.as_str()).collect::<Vec<_>>().join("、"),
@@ -265,12 +265,12 @@ async fn exchange_page(ctx: &RequestCtx, errors: FormErrors, form_iface: String,
             let who = if c.department.is_empty() {
                 format!("{}（本人）", c.caller_name)
             } else {
-                format!("{}（{}）", c.caller_name, super::workflow::dept_name(ctx, &c.department))
+                format!("{}（{}）", c.caller_name, crate::pages::workflow::dept_name(ctx, &c.department))
             };
             (fmt_millis(&Some(c.at)), who, name, c.purpose, mask(&c.subject), c.fields, c.found != 0)
         })
         .collect();
-    ctx.audit(ctx.entry("exchange.view", "dx_calls", "-").detail("查看共享数据调用日志")).await?;
+    ctx.audit(ctx.entry(domain::services::ServicesAudit::ExchangeView, "dx_calls", "-").detail("查看共享数据调用日志")).await?;
     let invalid = !errors.is_empty();
     let mut r = render(ExchangePage {
         layout: Layout::new(ctx, &cfg.city.name, "共享数据", "/exchange"),

@@ -1,11 +1,11 @@
 //! API of 满薪满益: batches from banks, utilities, tax, social insurance, credit and courts,
 //! and the project list for other systems.
 
+use utoipa_axum::routes;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{ApiErrorBody, ApiResult, AppError};
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, Path, Query};
-use axum::routing::{get, post};
 use domain::auth::perm;
 use domain::wages::ingest::{Kind, Via};
 use serde::{Deserialize, Serialize};
@@ -22,12 +22,8 @@ pub const MAX_BATCH_ROWS: usize = 10_000;
 
 pub fn routes() -> Routes {
     Routes::default()
-        .add(
-            "/api/v1/wages/ingest/{kind}",
-            Access::AnyOf(&[perm::WAGES_IMPORT, perm::WAGES_FEED_BANK]),
-            post(ingest).layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)),
-        )
-        .add("/api/v1/wages/projects", Access::Perm(perm::WAGES_VIEW), get(projects))
+        .api_with(Access::AnyOf(&[perm::WAGES_IMPORT, perm::WAGES_FEED_BANK]), routes!(ingest), |mr| mr.layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)))
+        .api(Access::Perm(perm::WAGES_VIEW), routes!(projects))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -66,7 +62,7 @@ pub async fn ingest(
     // inflows — and nothing else (a bank may not declare a project's payroll or clear a signal).
     if !p.can(perm::WAGES_IMPORT) && !BANK_KINDS.contains(&k) {
         let e = ctx
-            .entry("access.denied", "wage_ingest", k.as_str())
+            .entry(domain::audit::CoreAudit::AccessDenied, "wage_ingest", k.as_str())
             .outcome(domain::audit::Outcome::Denied)
             .detail(format!("银行对接系统推送“{}”，已拒绝", k.label()));
         ctx.audit_refusal(e).await?;
@@ -74,8 +70,8 @@ pub async fn ingest(
         return Err(AppError::Forbidden(format!("本系统只能推送：{}", allowed.join("、"))).into());
     }
     let login = p.login.clone();
-    let rows = crate::pages::wages_import::rows_from_json(k, &ctx.state.config().city.wages.limits, &input.rows);
-    let report = crate::pages::wages_import::run_batch(&ctx, k, Via::Api, &login, "", rows).await?;
+    let rows = crate::wages::import::rows_from_json(k, &ctx.state.config().city.wages.limits, &input.rows);
+    let report = crate::wages::import::run_batch(&ctx, k, Via::Api, &login, "", rows).await?;
     Ok(Json(report))
 }
 

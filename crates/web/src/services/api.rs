@@ -1,12 +1,12 @@
 //! 一键申报 API: source departments push shared data; applicants (and their apps) submit
 //! applications and follow them; anyone's system checks a license.
 
+use utoipa_axum::routes;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{ApiErrorBody, ApiResult, AppError};
-use crate::submit_queue::Submission;
+use crate::services::submit_queue::Submission;
 use axum::Json;
 use axum::extract::Path;
-use axum::routing::{get, post};
 use domain::auth::{UserKind, perm};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -14,10 +14,10 @@ use utoipa::ToSchema;
 
 pub fn routes() -> Routes {
     Routes::default()
-        .add("/api/v1/exchange/{code}/records", Access::Perm(perm::EXCHANGE_PUSH), post(push))
-        .add("/api/v1/services/applications", Access::Perm(perm::WORKFLOW_APPLY), post(submit))
-        .add("/api/v1/services/applications/{id}", Access::Authenticated, get(application))
-        .add("/api/v1/licenses/{number}/verification", Access::Authenticated, get(verify))
+        .api(Access::Perm(perm::EXCHANGE_PUSH), routes!(push))
+        .api(Access::Perm(perm::WORKFLOW_APPLY), routes!(submit))
+        .api(Access::Authenticated, routes!(application))
+        .api(Access::Authenticated, routes!(verify))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -60,7 +60,7 @@ pub async fn push(ctx: RequestCtx, Path(code): Path<String>, body: axum::body::B
         && !ctx.may_push_to(&i.owner)
     {
         let e = ctx
-            .entry("access.denied", "dx_interface", &code)
+            .entry(domain::audit::CoreAudit::AccessDenied, "dx_interface", &code)
             .outcome(domain::audit::Outcome::Denied)
             .detail(format!("推送其他部门的共享数据接口“{}”，已拒绝", i.name));
         ctx.audit_refusal(e).await?;
@@ -180,11 +180,11 @@ pub struct LicenseCheck {
 #[utoipa::path(get, path = "/api/v1/licenses/{number}/verification", params(("number" = String, Path)),
     responses((status = 200, body = LicenseCheck)))]
 pub async fn verify(ctx: RequestCtx, Path(number): Path<String>) -> ApiResult<LicenseCheck> {
-    let v = crate::pages::licenses::verify_by_number(&ctx, &number).await?;
+    let v = crate::services::licenses::verify_by_number(&ctx, &number).await?;
     let l = v.license.as_ref();
     let holder_name = match l {
-        Some(l) if crate::pages::licenses::may_see_holder(&ctx, l) => {
-            ctx.audit(ctx.entry("license.view", "license", &l.number).detail("接口核验并查看持证人")).await?;
+        Some(l) if crate::services::licenses::may_see_holder(&ctx, l) => {
+            ctx.audit(ctx.entry(domain::services::ServicesAudit::LicenseView, "license", &l.number).detail("接口核验并查看持证人")).await?;
             Some(l.holder_name.clone())
         }
         _ => None,
@@ -193,8 +193,8 @@ pub async fn verify(ctx: RequestCtx, Path(number): Path<String>) -> ApiResult<Li
         valid: v.valid,
         problems: v.problems.clone(),
         title: l.map(|l| l.title.clone()),
-        issuer: l.map(|l| crate::pages::licenses::issuer_name(&ctx, l)),
-        valid_to: l.map(crate::pages::licenses::valid_to_text),
+        issuer: l.map(|l| crate::services::licenses::issuer_name(&ctx, l)),
+        valid_to: l.map(crate::services::licenses::valid_to_text),
         revoked: l.is_some_and(|l| l.revoked_at.is_some()),
         holder_name,
         seal: v.seal_name,

@@ -2,7 +2,7 @@
 //! account, deposit, workers, monthly payroll against payments, signals, complaints and alerts;
 //! the statistics page. Staff see projects in their scope; a contractor sees its own.
 
-use super::{opt, render};
+use crate::pages::{opt, render};
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{AppError, PageResult};
 use crate::export::{Cell, ExportFormat, Table};
@@ -35,7 +35,7 @@ pub fn status_label(s: &str) -> &'static str {
 }
 
 fn level_label(l: &str) -> &'static str {
-    super::alerts::level_label(l)
+    crate::pages::alerts::level_label(l)
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -148,7 +148,7 @@ async fn export(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
             ]
         })
         .collect();
-    ctx.audit(ctx.entry("wages.export", "wage_project", "list").detail(format!("导出在建项目 {} 个", rows.len())))
+    ctx.audit(ctx.entry(domain::wages::WagesAudit::Export, "wage_project", "list").detail(format!("导出在建项目 {} 个", rows.len())))
         .await?;
     Ok(Table {
         title: "在建项目".into(),
@@ -195,7 +195,7 @@ impl AlertLine {
         AlertLine {
             indicator: cfg.indicator(&a.indicator).map(|i| i.name.clone()).unwrap_or_else(|| a.indicator.clone()),
             level: level_label(&a.level),
-            status: super::alerts::status_label(&a.status),
+            status: crate::pages::alerts::status_label(&a.status),
             opened: fmt_millis(&Some(a.opened_at)),
             a,
         }
@@ -239,7 +239,7 @@ async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
     let row = store::wages::project(&state.db, &scope, &code).await?;
     let full_ids = p.can(perm::ORG_CITIZENS_SENSITIVE);
     let can_contract = p.can(perm::WAGES_CONTRACT) && p.uscc.as_deref() == Some(row.contractor_uscc.as_str());
-    ctx.audit(ctx.entry("wages.view", "wage_project", &row.code).detail(format!("查看项目“{}”", row.name))).await?;
+    ctx.audit(ctx.entry(domain::wages::WagesAudit::View, "wage_project", &row.code).detail(format!("查看项目“{}”", row.name))).await?;
     let account = store::wages::account(&state.db, &row.id).await?;
     let deposit = store::wages::deposit(&state.db, &row.id).await?.map(|d| {
         (
@@ -314,7 +314,7 @@ async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
         Some(schema) => schema
             .fields()
             .iter()
-            .filter_map(|f| facts.get(&f.name).map(|v| (f.label.clone(), super::workflow::fact_text(f, v))))
+            .filter_map(|f| facts.get(&f.name).map(|v| (f.label.clone(), crate::pages::workflow::fact_text(f, v))))
             .collect(),
         None => vec![],
     };

@@ -2,8 +2,8 @@
 //! confirmation, payments, complaints — phone-sized), electronic labor contracts between the
 //! contractor and its workers, and an employer's own alerts and notices.
 
-use super::wages::{AlertLine, yuan};
-use super::{opt, render};
+use crate::wages::pages::{AlertLine, yuan};
+use crate::pages::{opt, render};
 use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
 use crate::error::{AppError, PageResult};
 use crate::form::FormData;
@@ -316,7 +316,7 @@ async fn contract(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
         return Err(AppError::NotFound("劳动合同".into()).into());
     }
     ctx.audit(
-        ctx.entry("wages.contract.view", "wage_contract", &c.contract_no)
+        ctx.entry(domain::wages::WagesAudit::ContractView, "wage_contract", &c.contract_no)
             .detail(format!("查看{}与{}的劳动合同", c.employer_name, c.worker_name)),
     )
     .await?;
@@ -394,6 +394,6 @@ async fn notice(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
         return Err(AppError::NotFound("通知".into()).into());
     }
     let d = store::alerts::get(&ctx.state.db, &RowScope::All, &id).await?;
-    ctx.audit(ctx.entry("alert.document.view", "alert", &id).detail("用人单位查看预警处置文书")).await?;
-    super::alerts::render_document(&ctx, d, "/wages/notices")
+    ctx.audit(ctx.entry(domain::rules::AlertAudit::DocumentView, "alert", &id).detail("用人单位查看预警处置文书")).await?;
+    crate::pages::alerts::render_document(&ctx, d, "/wages/notices")
 }

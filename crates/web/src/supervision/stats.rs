@@ -3,7 +3,7 @@
 //! persons whose code recommends changing the measure. Scoped like the list: an agency sees
 //! its own persons, a city-wide scope all. Both tables export (audited).
 
-use super::render;
+use crate::pages::render;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{AppError, PageResult};
 use crate::export::{Cell, ExportFormat, Table};
@@ -224,7 +224,7 @@ async fn export(ctx: RequestCtx, Query(q): Query<ExportQuery>) -> PageResult {
         },
         _ => return Err(AppError::invalid("table", "没有这张表").into()),
     };
-    ctx.audit(ctx.entry("supervision.stats.export", "supervision", &table).detail(format!(
+    ctx.audit(ctx.entry(domain::supervision::SupervisionAudit::StatsExport, "supervision", &table).detail(format!(
         "导出{}，{} 行",
         t.title,
         t.rows.len()

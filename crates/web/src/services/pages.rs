@@ -3,8 +3,8 @@
 //! the certificate assistant (证件助手), decisions and cross-department verification (跨部门
 //! 证明协查), and the corrections after a one-time notice.
 
-use super::render;
-use super::workflow::actor_of;
+use crate::pages::render;
+use crate::pages::workflow::actor_of;
 use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
 use crate::error::{AppError, PageResult};
 use crate::layout::{FormErrors, Layout, fmt_millis};
@@ -56,7 +56,7 @@ pub fn status_label(s: &str) -> &'static str {
 }
 
 fn dept_name(ctx: &RequestCtx, code: &str) -> String {
-    super::workflow::dept_name(ctx, code)
+    crate::pages::workflow::dept_name(ctx, code)
 }
 
 /// The subject a user applies for: their enterprise (USCC) or themselves (ID number).
@@ -376,7 +376,7 @@ async fn apply(ctx: RequestCtx, Path(code): Path<String>, mp: Multipart) -> Page
     if !errors.is_empty() {
         return show_item(&ctx, &code, Some(&typed), errors).await;
     }
-    let sub = crate::submit_queue::Submission {
+    let sub = crate::services::submit_queue::Submission {
         item: code.clone(),
         actor: actor_of(p),
         subject,
@@ -538,7 +538,7 @@ async fn visible(ctx: &RequestCtx, id: &str) -> Result<(SvcApp, bool), AppError>
                 .any(|x| p.department_code.as_deref() == Some(x.to_dept.as_str())));
     if !ok {
         let e = ctx
-            .entry("access.denied", "application", id)
+            .entry(domain::audit::CoreAudit::AccessDenied, "application", id)
             .outcome(domain::audit::Outcome::Denied)
             .detail("无权查看该申请");
         ctx.audit(e).await?;

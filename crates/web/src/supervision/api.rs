@@ -1,12 +1,12 @@
 //! API of 亳安码 that the phone app calls: location fixes in batches (the app buffers while
 //! offline and sends late fixes later), authenticated by the device token issued at binding.
 
+use utoipa_axum::routes;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{ApiErrorBody, ApiResult, AppError};
 use axum::Json;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::Query;
-use axum::routing::{get, post};
 use domain::auth::perm;
 use serde::Deserialize;
 use store::supervision::{FixReport, InFix};
@@ -20,22 +20,14 @@ pub const MAX_BULK: usize = 20_000;
 
 pub fn routes() -> Routes {
     Routes::default()
-        .add(
-            "/api/v1/supervision/fixes",
-            Access::Perm(perm::SUPERVISION_SELF),
-            post(fixes).layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)),
-        )
-        .add("/api/v1/supervision/leaves", Access::Perm(perm::SUPERVISION_SELF), post(leave))
-        .add("/api/v1/supervision/tasks", Access::Perm(perm::SUPERVISION_SELF), get(tasks))
-        .add("/api/v1/supervision/checkins", Access::Perm(perm::SUPERVISION_SELF), post(check_in))
-        .add("/api/v1/supervision/summons", Access::Perm(perm::SUPERVISION_SELF), get(summons))
-        .add("/api/v1/supervision/reports", Access::Perm(perm::SUPERVISION_SELF), post(report))
-        .add("/api/v1/supervision/summons/{id}/ack", Access::Perm(perm::SUPERVISION_SELF), post(acknowledge_summons))
-        .add(
-            "/api/v1/supervision/fixes/bulk",
-            Access::Perm(perm::SUPERVISION_INGEST),
-            post(bulk).layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)),
-        )
+        .api_with(Access::Perm(perm::SUPERVISION_SELF), routes!(fixes), |mr| mr.layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)))
+        .api(Access::Perm(perm::SUPERVISION_SELF), routes!(leave))
+        .api(Access::Perm(perm::SUPERVISION_SELF), routes!(tasks))
+        .api(Access::Perm(perm::SUPERVISION_SELF), routes!(check_in))
+        .api(Access::Perm(perm::SUPERVISION_SELF), routes!(summons))
+        .api(Access::Perm(perm::SUPERVISION_SELF), routes!(report))
+        .api(Access::Perm(perm::SUPERVISION_SELF), routes!(acknowledge_summons))
+        .api_with(Access::Perm(perm::SUPERVISION_INGEST), routes!(bulk), |mr| mr.layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)))
 }
 
 #[derive(Deserialize, ToSchema)]

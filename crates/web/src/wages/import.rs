@@ -2,7 +2,7 @@
 //! files (CSV/XLSX) here and as JSON batches on the API; both end in `store::wages::ingest`.
 //! Every refused row is shown with its reason and can be downloaded to fix and send again.
 
-use super::render;
+use crate::pages::render;
 use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
 use crate::error::{AppError, PageResult};
 use crate::export::{Cell, ExportFormat, Table};

@@ -1,0 +1,39 @@
+//! 一键申报 (one-click services): the catalogue model and the pure rules of applying —
+//! form checks, material assembly and the verification decisions. The store reads and
+//! writes; what is decided is decided here.
+
+crate::audit_actions! {
+    /// Actions of one-click services, the data exchange and e-licenses.
+    pub enum ServicesAudit {
+        Submit = ("services.submit", "一键申报提交"),
+        Verify = ("services.verify", "材料自动核验"),
+        Archive = ("services.archive", "办结归档"),
+        Item = ("services.item", "启用或停用事项"),
+        ItemCreate = ("services.item.create", "新建办事事项"),
+        ItemEdit = ("services.item.edit", "修改办事事项"),
+        ItemsExport = ("services.items.export", "导出办事事项"),
+        StatsExport = ("services.stats.export", "导出办件统计"),
+        XRequest = ("services.xrequest", "发起部门协查"),
+        XAnswer = ("services.xanswer", "答复部门协查"),
+        XRequestOverdue = ("services.xrequest.overdue", "部门协查超期"),
+        ExchangePush = ("exchange.push", "推送共享数据"),
+        ExchangeImport = ("exchange.import", "导入共享数据"),
+        ExchangeView = ("exchange.view", "查看共享数据调用日志"),
+        LicenseIssue = ("license.issue", "签发电子证照"),
+        DocumentIssue = ("document.issue", "签发电子文书"),
+        LicenseView = ("license.view", "查看电子证照"),
+        LicenseVerify = ("license.verify", "核验电子证照"),
+        LicenseDownload = ("license.download", "下载电子证照"),
+        LicenseRevoke = ("license.revoke", "注销电子证照"),
+    }
+}
+
+/// Object types of one-click services' records.
+pub const AUDIT_OBJECTS: &[(&str, &str)] = &[
+    ("svc_item", "办事事项"),
+    ("dx_record", "共享数据记录"),
+    ("dx_interface", "共享数据接口"),
+    ("dx_calls", "共享数据调用日志"),
+    ("license", "电子证照"),
+    ("services", "申报统计"),
+];

@@ -1,0 +1,51 @@
+//! 一键申报 (one-click services): the item catalogue and its editor, applications prefilled from
+//! shared data and verified in one click, cross-department verification, the data exchange and
+//! e-licenses. See README.md.
+
+pub mod api;
+pub mod catalog_edit;
+pub mod jobs;
+pub mod licenses;
+pub mod pages;
+pub mod stats;
+pub mod submit_queue;
+
+use crate::access::Routes;
+use crate::case::Case;
+use crate::layout::NavDef;
+use domain::auth::perm;
+
+pub const CASE: Case = Case {
+    name: "services",
+    title: "一键申报",
+    routes,
+    nav: NAV,
+    audit_actions: &[domain::services::ServicesAudit::LABELS],
+    audit_objects: domain::services::AUDIT_OBJECTS,
+    jobs: jobs::jobs,
+    start: jobs::start,
+    background: None,
+};
+
+const NAV: &[NavDef] = &[
+    NavDef { label: "一键申报专区", href: "/services", perm: None, group: "一键申报" },
+    NavDef { label: "我的办件", href: "/services/mine", perm: Some(perm::WORKFLOW_APPLY), group: "一键申报" },
+    NavDef {
+        label: "申报审批", href: "/services/applications", perm: Some(perm::WORKFLOW_ACT), group: "一键申报"
+    },
+    NavDef {
+        label: "跨部门协查", href: "/services/xrequests", perm: Some(perm::WORKFLOW_ACT), group: "一键申报"
+    },
+    NavDef { label: "申报统计", href: "/services/stats", perm: Some(perm::WORKFLOW_STATS), group: "一键申报" },
+    NavDef { label: "共享数据", href: "/exchange", perm: Some(perm::EXCHANGE_VIEW), group: "一键申报" },
+    NavDef { label: "证照核验", href: "/licenses/verify", perm: None, group: "一键申报" },
+];
+
+fn routes() -> Routes {
+    Routes::default()
+        .merge(pages::routes())
+        .merge(stats::routes())
+        .merge(licenses::routes())
+        .merge(catalog_edit::routes())
+        .merge(api::routes())
+}

@@ -1,0 +1,40 @@
+//! 亳安码 (electronic supervision of persons not detained): persons, measures, devices, fences,
+//! location fixes, alarms, leave, check-ins, summons and reports, their statistics, the live
+//! alarm feed and the fence map. See README.md.
+
+pub mod api;
+pub mod jobs;
+pub mod live;
+pub mod map;
+pub mod pages;
+pub mod stats;
+
+use crate::access::Routes;
+use crate::case::Case;
+use crate::layout::NavDef;
+use domain::auth::perm;
+
+pub const CASE: Case = Case {
+    name: "supervision",
+    title: "亳安码",
+    routes,
+    nav: NAV,
+    audit_actions: &[domain::supervision::SupervisionAudit::LABELS],
+    audit_objects: domain::supervision::AUDIT_OBJECTS,
+    jobs: jobs::jobs,
+    start: jobs::start,
+    background: Some(jobs::fold_fixes),
+};
+
+const NAV: &[NavDef] = &[
+    NavDef { label: "被监管人员", href: "/supervision", perm: Some(perm::SUPERVISION_VIEW), group: "亳安码" },
+];
+
+fn routes() -> Routes {
+    Routes::default()
+        .merge(pages::routes())
+        .merge(stats::routes())
+        .merge(live::routes())
+        .merge(map::routes())
+        .merge(api::routes())
+}
