@@ -337,9 +337,10 @@ async fn serve(
         print_tokens(r);
         // A new user should meet the demo's alerts at once, not after the first night.
         let st = &app.state;
-        let report = store::alerts::run_all(&st.db, &st.config(), &st.calendar(), st.clock.now())
-            .await
-            .map_err(|e| format!("演示城市预警评估失败：{e}"))?;
+        let report =
+            store::alerts::run_all(&st.db, &st.config(), &st.calendar(), &web::case::subject_sources(), st.clock.now())
+                .await
+                .map_err(|e| format!("演示城市预警评估失败：{e}"))?;
         println!("已评估演示城市预警：{} 个指标，新增预警 {} 条。", report.indicators, report.opened);
     }
     if let Some(pw) = &app.initial_admin_password {
@@ -436,10 +437,12 @@ async fn issue_token(
     let (_, token) = store::auth::create_token(&mut tx, now, &user_id, "命令行签发", "cli", None)
         .await
         .map_err(|e| e.to_string())?;
-    let e = domain::audit::AuditEntry::new(domain::audit::CoreAudit::TokenCreate, "user", &user_id).by("cli", "命令行").detail(format!(
-        "通过命令行为对接系统账号 {login} 签发接口令牌{}",
-        if all_permissions { "（全部权限，测试用）" } else { "" }
-    ));
+    let e = domain::audit::AuditEntry::new(domain::audit::CoreAudit::TokenCreate, "user", &user_id)
+        .by("cli", "命令行")
+        .detail(format!(
+            "通过命令行为对接系统账号 {login} 签发接口令牌{}",
+            if all_permissions { "（全部权限，测试用）" } else { "" }
+        ));
     store::audit::append(&mut tx, now, e).await.map_err(|e| e.to_string())?;
     tx.commit().await.map_err(|e| e.to_string())?;
     Ok(token)

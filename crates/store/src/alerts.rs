@@ -1,7 +1,6 @@
 //! Runtime of the warning rules: evaluate every indicator over every subject, keep one open
 //! alert per subject and indicator, notify who the indicator names, and carry the lifecycle.
 
-use domain::rules::AlertAudit;
 use crate::config::CityConfig;
 use crate::notify::{self, To};
 use crate::org::RowScope;
@@ -12,6 +11,7 @@ use domain::auth::ScopeKind;
 use domain::calendar::WorkCalendar;
 use domain::clock::{local, to_millis};
 use domain::expr::{Batch, EvalContext, Schema};
+use domain::rules::AlertAudit;
 use domain::rules::{Alert, AlertAction, AlertStatus, DocKind, Indicator, Level, NotifySpec, Observation, observe};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -36,105 +36,27 @@ pub enum Subjects<'a> {
     One(&'a mut Conn, &'a str),
 }
 
-/// Loads the facts of the subjects of a type. Case modules add their subject types here.
-pub async fn load_subjects(
-    which: Subjects<'_>,
-    schema: &Schema,
-    cfg: &CityConfig,
-    cal: &WorkCalendar,
-    today: time::Date,
-) -> Result<Option<(Batch, Vec<Subject>)>> {
-    match schema.subject.as_str() {
-        "employer" => employers(which, schema, today).await.map(Some),
-        "wage_project" => {
-            let which = match which {
-                Subjects::All(db) => crate::wages::Which::All(db),
-                Subjects::One(conn, id) => crate::wages::Which::One(conn, id),
-            };
-            crate::wages::subjects(which, schema, today, cal, &cfg.city.wages).await.map(Some)
-        }
-        _ => Ok(None),
-    }
+/// Where the facts of one subject type come from. Each case provides the sources of the types
+/// it declares (`config/schemas/<type>.toml`); the engine calls them and knows no case.
+pub trait SubjectSource: Sync {
+    /// The schema (subject type) it loads.
+    fn subject_type(&self) -> &'static str;
+    /// The facts the schema declares for the subjects `which` names, in one batch, with who
+    /// and where each subject is.
+    fn load<'a>(
+        &'a self,
+        which: Subjects<'a>,
+        schema: &'a Schema,
+        cfg: &'a CityConfig,
+        cal: &'a WorkCalendar,
+        today: time::Date,
+    ) -> SourceFuture<'a>;
 }
 
-/// Employers from the registry: the facts `config/schemas/employer.toml` declares.
-async fn employers(which: Subjects<'_>, schema: &Schema, today: time::Date) -> Result<(Batch, Vec<Subject>)> {
-    let select = "SELECT uscc, name, industry, kind, employees, registered_capital_fen, established_on, division_code, grid_id FROM enterprises";
-    // Labor reports back far enough for the latest month and the one before it.
-    let mut from = domain::labor::month_start(today);
-    for _ in 0..=domain::labor::STALE_MONTHS {
-        from = domain::labor::prev_month(from);
-    }
-    let (rows, reports) = match which {
-        Subjects::All(db) => {
-            let rows = sqlx::query(&format!("{select} ORDER BY uscc")).fetch_all(db.reader()).await?;
-            let mut conn = db.reader().acquire().await?;
-            (rows, crate::labor::reports(&mut conn, None, from).await?)
-        }
-        Subjects::One(conn, id) => {
-            let rows = sqlx::query(&format!("{select} WHERE uscc = $1")).bind(id).fetch_all(&mut *conn).await?;
-            (rows, crate::labor::reports(conn, Some(id), from).await?)
-        }
-    };
-    let n = rows.len();
-    let mut b = Batch::new(schema, n);
-    let mut subjects = Vec::with_capacity(n);
-    let (mut employees, mut capital, mut in_grid) =
-        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    let (mut industry, mut kind, mut established) = (vec![], vec![], vec![]);
-    let mut risk: Vec<Option<domain::labor::RiskFacts>> = Vec::with_capacity(n);
-    for r in &rows {
-        let uscc: String = r.try_get("uscc")?;
-        risk.push(reports.get(&uscc).and_then(|v| domain::labor::risk_facts(v, today)));
-        let grid: Option<String> = r.try_get("grid_id")?;
-        employees.push(r.try_get::<i64, _>("employees")?);
-        capital.push(r.try_get::<i64, _>("registered_capital_fen")?);
-        in_grid.push(grid.is_some());
-        industry.push(r.try_get::<String, _>("industry")?);
-        kind.push(r.try_get::<String, _>("kind")?);
-        let est: Option<String> = r.try_get("established_on")?;
-        established.push(
-            est.and_then(|s| time::Date::parse(&s, &time::macros::format_description!("[year]-[month]-[day]")).ok()),
-        );
-        subjects.push(Subject {
-            id: r.try_get("uscc")?,
-            name: r.try_get("name")?,
-            division_code: r.try_get("division_code")?,
-            grid_id: grid,
-        });
-    }
-    // Only the facts the schema declares are set; a module may declare fewer.
-    let set =
-        |b: &mut Batch, name: &str, f: &mut dyn FnMut(&mut Batch) -> std::result::Result<(), String>| -> Result<()> {
-            if schema.get(name).is_some() {
-                f(b).map_err(StoreError::Other)?;
-            }
-            Ok(())
-        };
-    set(&mut b, "employees", &mut |b| b.set_ints("employees", employees.clone(), None))?;
-    set(&mut b, "registered_capital", &mut |b| b.set_ints("registered_capital", capital.clone(), None))?;
-    set(&mut b, "in_grid", &mut |b| b.set_bools("in_grid", in_grid.clone(), None))?;
-    set(&mut b, "industry", &mut |b| b.set_strs("industry", industry.iter().map(|s| Some(s.as_str()))))?;
-    set(&mut b, "kind", &mut |b| b.set_strs("kind", kind.iter().map(|s| Some(s.as_str()))))?;
-    set(&mut b, "established_on", &mut |b| b.set_dates("established_on", &established))?;
-    // Labor-risk facts exist only for employers with a recent report.
-    let valid: Vec<bool> = risk.iter().map(Option::is_some).collect();
-    type Get = fn(&domain::labor::RiskFacts) -> i64;
-    let facts: [(&str, Get); 8] = [
-        ("insured_now", |f| f.insured_now),
-        ("insured_prev", |f| f.insured_prev),
-        ("insured_drop", |f| f.insured_drop),
-        ("insured_drop_pct", |f| f.insured_drop_pct),
-        ("complaints_now", |f| f.complaints_now),
-        ("complaints_prev", |f| f.complaints_prev),
-        ("disputes_now", |f| f.disputes_now),
-        ("collective_risks", |f| f.collective_risks),
-    ];
-    for (name, get) in facts {
-        let values: Vec<i64> = risk.iter().map(|f| f.as_ref().map(get).unwrap_or(0)).collect();
-        set(&mut b, name, &mut |b| b.set_ints(name, values.clone(), Some(valid.clone())))?;
-    }
-    Ok((b, subjects))
+pub type SourceFuture<'a> = std::pin::Pin<Box<dyn Future<Output = Result<(Batch, Vec<Subject>)>> + Send + 'a>>;
+
+fn source<'s>(sources: &[&'s dyn SubjectSource], subject_type: &str) -> Option<&'s dyn SubjectSource> {
+    sources.iter().copied().find(|s| s.subject_type() == subject_type)
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -228,9 +150,15 @@ async fn tell(
 }
 
 /// Evaluates every indicator over every subject it has facts for, in one transaction.
-pub async fn run_all(db: &Db, cfg: &CityConfig, cal: &WorkCalendar, now: OffsetDateTime) -> Result<RunReport> {
+pub async fn run_all(
+    db: &Db,
+    cfg: &CityConfig,
+    cal: &WorkCalendar,
+    sources: &[&dyn SubjectSource],
+    now: OffsetDateTime,
+) -> Result<RunReport> {
     let mut tx = db.begin().await?;
-    let r = run_all_in(&mut tx, db, cfg, cal, now).await?;
+    let r = run_all_in(&mut tx, db, cfg, cal, sources, now).await?;
     tx.commit().await?;
     Ok(r)
 }
@@ -242,9 +170,10 @@ pub async fn run_all_in(
     db: &Db,
     cfg: &CityConfig,
     cal: &WorkCalendar,
+    sources: &[&dyn SubjectSource],
     now: OffsetDateTime,
 ) -> Result<RunReport> {
-    let report = evaluate(tx, Some(db), cfg, cal, None, now).await?;
+    let report = evaluate(tx, Some(db), cfg, cal, sources, None, now).await?;
     let e = AuditEntry::new(domain::rules::AlertAudit::Run, "indicators", "all").detail(format!(
         "评估 {} 个指标 × {} 个对象：新增 {}，变化 {}，解除 {}",
         report.indicators, report.subjects, report.opened, report.changed, report.cleared
@@ -259,17 +188,18 @@ pub async fn run_for_subject(
     tx: &mut Conn,
     cfg: &CityConfig,
     cal: &WorkCalendar,
-    subject_type: &str,
+    source: &dyn SubjectSource,
     subject_id: &str,
     now: OffsetDateTime,
 ) -> Result<RunReport> {
+    let subject_type = source.subject_type();
     if !cfg.schemas.contains_key(subject_type) {
         return Err(StoreError::invalid("subject_type", format!("没有名为“{subject_type}”的对象类型")));
     }
     if !cfg.indicators.iter().any(|i| i.subject == subject_type) {
         return Ok(RunReport::default());
     }
-    let report = evaluate(tx, None, cfg, cal, Some((subject_type, subject_id)), now).await?;
+    let report = evaluate(tx, None, cfg, cal, &[source], Some((subject_type, subject_id)), now).await?;
     if report.subjects == 0 {
         return Err(StoreError::NotFound(format!("对象 {subject_id}")));
     }
@@ -288,6 +218,7 @@ async fn evaluate(
     db: Option<&Db>,
     cfg: &CityConfig,
     cal: &WorkCalendar,
+    sources: &[&dyn SubjectSource],
     only: Option<(&str, &str)>,
     now: OffsetDateTime,
 ) -> Result<RunReport> {
@@ -306,7 +237,9 @@ async fn evaluate(
             (None, Some(db)) => Subjects::All(db),
             (None, None) => return Err(StoreError::Other("evaluate: no source of facts".into())),
         };
-        let Some((batch, subjects)) = load_subjects(which, schema, cfg, cal, ctx.today).await? else { continue };
+        // A type no case provides facts for has nothing to evaluate (config checks name it).
+        let Some(source) = source(sources, subject_type) else { continue };
+        let (batch, subjects) = source.load(which, schema, cfg, cal, ctx.today).await?;
         report.subjects += subjects.len() as u64;
         for ind in indicators {
             report.indicators += 1;
@@ -569,10 +502,7 @@ pub async fn act(
     }
     let last = next.events.last().map(|e| e.note.clone()).unwrap_or_default();
     let action = next.events.last().and_then(|e| AlertAudit::of_event(&e.action)).unwrap_or(AlertAudit::Acknowledge);
-    let e = AuditEntry::new(action, "alert", id)
-    .by(by.0, by.1)
-    .from_ip(ip)
-    .detail(last);
+    let e = AuditEntry::new(action, "alert", id).by(by.0, by.1).from_ip(ip).detail(last);
     audit::append(conn, now, e).await?;
     Ok(next)
 }
@@ -645,7 +575,12 @@ pub async fn deadline_passed(
     }
     store_state(conn, id, &next, now).await?;
     escalate_notice(conn, cfg, id, &row.try_get::<String, _>(0)?, &row.try_get::<String, _>(2)?, &row, now).await?;
-    audit::append(conn, now, AuditEntry::new(domain::rules::AlertAudit::Escalate, "alert", id).detail("整改期限已过，自动上报")).await?;
+    audit::append(
+        conn,
+        now,
+        AuditEntry::new(domain::rules::AlertAudit::Escalate, "alert", id).detail("整改期限已过，自动上报"),
+    )
+    .await?;
     Ok(())
 }
 

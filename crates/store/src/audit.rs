@@ -295,18 +295,16 @@ impl std::fmt::Debug for Anchor {
 impl Anchor {
     /// Opens (creating when absent) the key and the checkpoint file for the database at `url`.
     pub fn for_database(url: &str) -> Result<Anchor> {
-        let key = crate::services::seals::beside_db(url, "YINGSHANG_AUDIT_KEY_FILE", &["keys", "audit.key"])?;
-        let file =
-            crate::services::seals::beside_db(url, "YINGSHANG_AUDIT_ANCHOR_FILE", &["audit", "checkpoints.log"])?;
+        let key = crate::keys::beside_db(url, "YINGSHANG_AUDIT_KEY_FILE", &["keys", "audit.key"])?;
+        let file = crate::keys::beside_db(url, "YINGSHANG_AUDIT_ANCHOR_FILE", &["audit", "checkpoints.log"])?;
         Anchor::open(&key, &file)
     }
 
     /// For checking only: `None` when there is no checkpoint file yet; an error when there is
     /// one but no key (nothing is created).
     pub fn existing_for_database(url: &str) -> Result<Option<Anchor>> {
-        let key = crate::services::seals::beside_db(url, "YINGSHANG_AUDIT_KEY_FILE", &["keys", "audit.key"])?;
-        let file =
-            crate::services::seals::beside_db(url, "YINGSHANG_AUDIT_ANCHOR_FILE", &["audit", "checkpoints.log"])?;
+        let key = crate::keys::beside_db(url, "YINGSHANG_AUDIT_KEY_FILE", &["keys", "audit.key"])?;
+        let file = crate::keys::beside_db(url, "YINGSHANG_AUDIT_ANCHOR_FILE", &["audit", "checkpoints.log"])?;
         if !file.exists() {
             return Ok(None);
         }
@@ -321,7 +319,7 @@ impl Anchor {
     }
 
     pub fn open(key_path: &std::path::Path, path: &std::path::Path) -> Result<Anchor> {
-        let key = crate::services::seals::read_or_create_key::<32>(key_path, "审计检查点密钥")?;
+        let key = crate::keys::read_or_create_key::<32>(key_path, "审计检查点密钥")?;
         let anchor = Anchor { key, path: path.to_path_buf(), last: Default::default() };
         // New lines chain on the last one; checking the whole file is verify's work, not start-up's
         // (a line a minute is half a million a year), so only the file's tail is read here.
@@ -416,7 +414,9 @@ mod tests {
         let (db, _d) = testing::db().await;
         let t = datetime!(2026-11-27 12:00 UTC);
         for i in 0..7 {
-            let e = AuditEntry::new(domain::audit::CoreAudit::UserUpdate, "user", &format!("u{i}")).by("admin", "管理员").from_ip("127.0.0.1");
+            let e = AuditEntry::new(domain::audit::CoreAudit::UserUpdate, "user", &format!("u{i}"))
+                .by("admin", "管理员")
+                .from_ip("127.0.0.1");
             record(&db, t, e).await.unwrap();
         }
         assert_eq!(verify(&db).await.unwrap(), Ok(VerifyReport { checked: 7, head_seq: 7, checkpoints: 0 }));
@@ -440,7 +440,8 @@ mod tests {
             Anchor::open(&dir.path().join("keys/audit.key"), &dir.path().join("audit/checkpoints.log")).unwrap();
         let t = datetime!(2026-11-27 12:00 UTC);
         for i in 0..n {
-            let e = AuditEntry::new(domain::audit::CoreAudit::UserUpdate, "user", &format!("u{i}")).by("admin", "管理员");
+            let e =
+                AuditEntry::new(domain::audit::CoreAudit::UserUpdate, "user", &format!("u{i}")).by("admin", "管理员");
             record(&db, t + time::Duration::seconds(i), e).await.unwrap();
             if i == 4 || i == n - 1 {
                 assert!(anchor.checkpoint(&db, t + time::Duration::seconds(i)).await.unwrap().is_some());
@@ -465,7 +466,9 @@ mod tests {
             Anchor::open(&dir.path().join("keys/audit.key"), &dir.path().join("audit/checkpoints.log")).unwrap();
         let t = datetime!(2026-11-27 13:00 UTC);
         assert!(again.checkpoint(&db, t).await.unwrap().is_none(), "the head has not moved since the last line");
-        record(&db, t, AuditEntry::new(domain::audit::CoreAudit::UserUpdate, "user", "u9").by("admin", "管理员")).await.unwrap();
+        record(&db, t, AuditEntry::new(domain::audit::CoreAudit::UserUpdate, "user", "u9").by("admin", "管理员"))
+            .await
+            .unwrap();
         assert!(again.checkpoint(&db, t).await.unwrap().is_some());
         let report = verify_anchored(&db, Some(&again)).await.unwrap().unwrap();
         assert_eq!((report.checked, report.checkpoints), (7, 3));
@@ -529,10 +532,16 @@ mod tests {
         let (db, _d) = testing::db().await;
         let t = datetime!(2026-11-27 12:00 UTC);
         record(&db, t, AuditEntry::new(domain::audit::CoreAudit::Login, "user", "a").by("a", "张三")).await.unwrap();
-        record(&db, t, AuditEntry::new(domain::audit::CoreAudit::Login, "user", "b").by("b", "李四").outcome(Outcome::Failure))
+        record(
+            &db,
+            t,
+            AuditEntry::new(domain::audit::CoreAudit::Login, "user", "b").by("b", "李四").outcome(Outcome::Failure),
+        )
+        .await
+        .unwrap();
+        record(&db, t, AuditEntry::new(domain::audit::CoreAudit::UserCreate, "user", "c").by("a", "张三"))
             .await
             .unwrap();
-        record(&db, t, AuditEntry::new(domain::audit::CoreAudit::UserCreate, "user", "c").by("a", "张三")).await.unwrap();
         let f = AuditFilter { action: Some("auth.".into()), ..Default::default() };
         let p = list(&db, &f, PageRequest::default()).await.unwrap();
         assert_eq!(p.total, 2);

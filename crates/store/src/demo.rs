@@ -62,7 +62,8 @@ pub async fn bootstrap(db: &Db, cfg: &CityConfig, now: OffsetDateTime) -> Result
         }
     }
     if !added.is_empty() {
-        let e = AuditEntry::new(domain::audit::CoreAudit::ConfigSync, "config", &cfg.source).detail(format!("新增：{}", added.join("、")));
+        let e = AuditEntry::new(domain::audit::CoreAudit::ConfigSync, "config", &cfg.source)
+            .detail(format!("新增：{}", added.join("、")));
         audit::append(&mut tx, now, e).await?;
     }
     tx.commit().await?;
@@ -267,7 +268,7 @@ pub async fn load_demo(
     }
     let projects = demo_wage_projects(&mut tx, cfg, &city, &grid_ids, now).await?;
     demo_worker(&mut tx, now).await?;
-    let talent = crate::talent::load_demo(&mut tx, now).await?;
+    let talent = crate::wages::talent::load_demo(&mut tx, now).await?;
     demo_supervision(&mut tx, cfg, &city, now).await?;
     settings::set(&mut tx, now, DEMO_KEY, &format!("scale={scale};seed={}", cfg.demo.seed)).await?;
     let report = DemoReport {
@@ -277,14 +278,15 @@ pub async fn load_demo(
         api_token,
         system_tokens,
     };
-    let e = AuditEntry::new(domain::audit::CoreAudit::DemoLoad, "city", cfg.city.division_code.as_str()).detail(format!(
-        "演示数据：网格 {}，市场主体 {}，群众 {}，在建工程项目 {}，人才信息 {talent}，账号 {}",
-        report.grids,
-        report.enterprises,
-        report.citizens,
-        projects,
-        cfg.demo.accounts.len()
-    ));
+    let e =
+        AuditEntry::new(domain::audit::CoreAudit::DemoLoad, "city", cfg.city.division_code.as_str()).detail(format!(
+            "演示数据：网格 {}，市场主体 {}，群众 {}，在建工程项目 {}，人才信息 {talent}，账号 {}",
+            report.grids,
+            report.enterprises,
+            report.citizens,
+            projects,
+            cfg.demo.accounts.len()
+        ));
     audit::append(&mut tx, now, e).await?;
     tx.commit().await?;
     Ok(Some(report))
@@ -295,14 +297,14 @@ pub async fn load_demo(
 /// and twelve months of labor reports for employers with ten or more employees, a few of them
 /// with a layoff, a jump in complaints or a collective dispute in the latest month.
 async fn demo_labor(tx: &mut crate::Conn, city: &domain::demo::DemoCity, now: OffsetDateTime) -> Result<()> {
-    use domain::labor::{DemoEvent, demo_reports};
+    use domain::wages::labor::{DemoEvent, demo_reports};
     for e in city.enterprises.iter().skip(12).step_by(25) {
         sqlx::query("UPDATE enterprises SET lon = NULL, lat = NULL, grid_id = NULL WHERE uscc = $1")
             .bind(e.uscc.as_str())
             .execute(&mut *tx)
             .await?;
     }
-    crate::labor::place_employers(tx, now, &RowScope::All, true, None).await?;
+    crate::wages::labor::place_employers(tx, now, &RowScope::All, true, None).await?;
     let today = domain::clock::local(now).date();
     let mut large = 0usize;
     for (i, e) in city.enterprises.iter().enumerate().filter(|(_, e)| e.employees >= 10) {
@@ -318,7 +320,7 @@ async fn demo_labor(tx: &mut crate::Conn, city: &domain::demo::DemoCity, now: Of
             DemoEvent::Quiet
         };
         for r in demo_reports(i as u64 + 1, e.employees as i64, today, event) {
-            crate::labor::put_report(tx, now, e.uscc.as_str(), &r, "演示数据").await?;
+            crate::wages::labor::put_report(tx, now, e.uscc.as_str(), &r, "演示数据").await?;
         }
     }
     Ok(())
@@ -443,7 +445,7 @@ async fn demo_worker(tx: &mut crate::Conn, now: OffsetDateTime) -> Result<()> {
         job: "钢筋工".into(),
         wage_type: domain::wages::contract::WageType::Monthly,
         wage_rate_fen: monthly,
-        start_on: crate::labor::parse_day(&joined).unwrap_or_else(|| domain::clock::local(now).date()),
+        start_on: crate::wages::labor::parse_day(&joined).unwrap_or_else(|| domain::clock::local(now).date()),
         end_on: None,
         terms: "以完成本项目主体结构钢筋工程为期限；工资按月足额发放至本人工资卡。".into(),
     };
@@ -606,8 +608,12 @@ pub async fn ensure_admin(db: &Db, now: OffsetDateTime) -> Result<Option<String>
         },
     )
     .await?;
-    audit::append(&mut tx, now, AuditEntry::new(domain::audit::CoreAudit::UserCreate, "user", &id).detail("首次启动创建初始管理员 admin"))
-        .await?;
+    audit::append(
+        &mut tx,
+        now,
+        AuditEntry::new(domain::audit::CoreAudit::UserCreate, "user", &id).detail("首次启动创建初始管理员 admin"),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Some(password))
 }
@@ -673,7 +679,9 @@ mod tests {
 
         // The demo city's construction projects make every wage indicator fire at least once.
         let cal = domain::calendar::WorkCalendar::new(cfg.holidays.clone(), cfg.city.working_hours.clone());
-        crate::alerts::run_all(&db, &cfg, &cal, now).await.unwrap();
+        crate::alerts::run_all(&db, &cfg, &cal, &[&crate::wages::labor::Employers, &crate::wages::Projects], now)
+            .await
+            .unwrap();
         let alerts = crate::alerts::list(&db, &RowScope::All, &Default::default(), crate::sql::PageRequest::all())
             .await
             .unwrap();

@@ -16,7 +16,7 @@ pub mod direct;
 pub mod facts;
 pub mod holidays;
 pub mod jobs;
-pub mod labor;
+pub mod keys;
 pub mod notify;
 pub mod org;
 pub mod scores;
@@ -24,7 +24,6 @@ pub mod services;
 pub mod settings;
 pub mod sql;
 pub mod supervision;
-pub mod talent;
 pub mod wages;
 pub mod workflow;
 

@@ -98,12 +98,14 @@ pub async fn record(
         }
         out.push((d.id.clone(), score));
     }
-    let e = AuditEntry::new(domain::audit::CoreAudit::ScoreEvent, ev.subject_type, ev.subject_id).by(by.0, by.1).detail(format!(
-        "{}（{}）：{}",
-        ev.kind,
-        ev.source,
-        out.iter().map(|(id, s)| format!("{id} {}分 {}", s.points, s.color.label())).collect::<Vec<_>>().join("；")
-    ));
+    let e = AuditEntry::new(domain::audit::CoreAudit::ScoreEvent, ev.subject_type, ev.subject_id)
+        .by(by.0, by.1)
+        .detail(format!(
+            "{}（{}）：{}",
+            ev.kind,
+            ev.source,
+            out.iter().map(|(id, s)| format!("{id} {}分 {}", s.points, s.color.label())).collect::<Vec<_>>().join("；")
+        ));
     audit::append(conn, now, e).await?;
     Ok(out)
 }

@@ -1,7 +1,6 @@
 //! Runtime of the workflow engine: instances in the database, deadlines as durable jobs,
 //! notices to the inbox, every transition in the audit chain — all in the caller's transaction.
 
-use domain::workflow::WorkflowAudit;
 use crate::config::CityConfig;
 use crate::notify::{self, To};
 use crate::sql::{PageRequest, Paged, Sql, Value};
@@ -10,6 +9,7 @@ use domain::audit::AuditEntry;
 use domain::calendar::WorkCalendar;
 use domain::clock::{from_millis, to_millis};
 use domain::expr::Facts;
+use domain::workflow::WorkflowAudit;
 use domain::workflow::{self as wf, Actor, Effect, Env, Event, Instance, Recipient, Timer, WorkflowDef, WorkflowError};
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -323,10 +323,11 @@ pub async fn handle(
         if !rec.elapsed.is_empty() {
             detail.push_str(&format!("，已用时 {}", rec.elapsed));
         }
-        let e = AuditEntry::new(WorkflowAudit::of_step(&rec.action).unwrap_or(WorkflowAudit::Comment), "application", id)
-            .by(&rec.by_id, &rec.by)
-            .from_ip(ip)
-            .detail(detail);
+        let e =
+            AuditEntry::new(WorkflowAudit::of_step(&rec.action).unwrap_or(WorkflowAudit::Comment), "application", id)
+                .by(&rec.by_id, &rec.by)
+                .from_ip(ip)
+                .detail(detail);
         audit::append(conn, now, e).await?;
     }
     if app.instance.records.len() == before {

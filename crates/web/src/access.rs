@@ -16,13 +16,13 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::MethodRouter;
-use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use domain::audit::{AuditEntry, Outcome};
 use domain::auth::{Principal, SessionState};
 use domain::clock::{from_millis, to_millis};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use time::Duration;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
 /// What a route requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

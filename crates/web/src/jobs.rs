@@ -108,9 +108,10 @@ pub const SESSION_PURGE: &str = "session.purge";
 /// (logins and logouts stay in the audit log).
 fn purge_sessions<'a>(state: &'a AppState, tx: &'a mut Tx, now: OffsetDateTime) -> BoxFuture<'a, Result<(), String>> {
     Box::pin(async move {
-        let (ended, deleted) = store::auth::purge_sessions(tx, now, now - state.sessions.idle, now - Duration::days(90))
-            .await
-            .map_err(|e| e.to_string())?;
+        let (ended, deleted) =
+            store::auth::purge_sessions(tx, now, now - state.sessions.idle, now - Duration::days(90))
+                .await
+                .map_err(|e| e.to_string())?;
         tracing::info!(ended, deleted, "sessions purged");
         Ok(())
     })
@@ -146,7 +147,9 @@ fn alert_deadline<'a>(
 fn evaluate_alerts<'a>(state: &'a AppState, tx: &'a mut Tx, now: OffsetDateTime) -> BoxFuture<'a, Result<(), String>> {
     Box::pin(async move {
         let cal = state.calendar();
-        store::alerts::run_all_in(tx, &state.db, &state.config(), &cal, now).await.map_err(|e| e.to_string())?;
+        store::alerts::run_all_in(tx, &state.db, &state.config(), &cal, &crate::case::subject_sources(), now)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(())
     })
 }

@@ -17,7 +17,11 @@ pub fn actions() -> impl Iterator<Item = (&'static str, &'static str)> {
 }
 
 fn objects() -> impl Iterator<Item = (&'static str, &'static str)> {
-    SHELL_OBJECTS.iter().copied().chain(crate::case::CASES.iter().map(|c| c.audit_objects)).flat_map(|t| t.iter().copied())
+    SHELL_OBJECTS
+        .iter()
+        .copied()
+        .chain(crate::case::CASES.iter().map(|c| c.audit_objects))
+        .flat_map(|t| t.iter().copied())
 }
 
 fn find(mut table: impl Iterator<Item = (&'static str, &'static str)>, code: &str) -> Option<&'static str> {

@@ -74,14 +74,12 @@ fn summary(p: Pending) -> Option<AuditEntry> {
     let t = p.template;
     let examples =
         if p.examples.is_empty() { String::new() } else { format!("（例：{}）", p.examples.join("、")) };
-    Some(
-        AuditEntry { object_id: "-".into(), ..t }.outcome(Outcome::Denied).detail(format!(
-                "同一来源在 {} 起 {} 分钟内又被拒绝 {} 次{examples}",
-                domain::clock::format_local(p.since),
-                INTERVAL.whole_minutes(),
-                p.repeats
-            )),
-    )
+    Some(AuditEntry { object_id: "-".into(), ..t }.outcome(Outcome::Denied).detail(format!(
+        "同一来源在 {} 起 {} 分钟内又被拒绝 {} 次{examples}",
+        domain::clock::format_local(p.since),
+        INTERVAL.whole_minutes(),
+        p.repeats
+    )))
 }
 
 #[cfg(test)]
@@ -90,7 +88,10 @@ mod tests {
     use time::macros::datetime;
 
     fn denied(ip: &str, path: &str) -> AuditEntry {
-        AuditEntry::new(domain::audit::CoreAudit::AccessDenied, "route", path).by("u1", "张三").from_ip(ip).outcome(Outcome::Denied)
+        AuditEntry::new(domain::audit::CoreAudit::AccessDenied, "route", path)
+            .by("u1", "张三")
+            .from_ip(ip)
+            .outcome(Outcome::Denied)
     }
 
     #[test]

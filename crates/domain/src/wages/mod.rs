@@ -625,6 +625,8 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
 pub mod contract;
 pub mod demo;
 pub mod ingest;
+pub mod labor;
+pub mod talent;
 
 #[cfg(test)]
 mod tests;

@@ -479,7 +479,14 @@ impl Run<'_> {
                 let role = escalate_to.unwrap_or_default();
                 self.inst.tasks[ti].escalated_to = Some(role.clone());
                 self.inst.tasks[ti].deadline = None;
-                self.record(&sys, WorkflowAudit::Escalate, &step, None, format!("超过{}未办理，已上报{role}", sla.label()), elapsed);
+                self.record(
+                    &sys,
+                    WorkflowAudit::Escalate,
+                    &step,
+                    None,
+                    format!("超过{}未办理，已上报{role}", sla.label()),
+                    elapsed,
+                );
                 self.effects.push(Effect::Notify {
                     to: Recipient::Role { department: None, role },
                     text: format!("超时上报：{}超过{}未办理", self.step_name(&step), sla.label()),

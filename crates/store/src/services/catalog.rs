@@ -134,12 +134,9 @@ pub async fn save(
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::services::ServicesAudit::ItemEdit, "svc_item", &item.code).by(by.0, by.1).detail(format!(
-            "{} 第 {} 版：{}（说明：{note}）",
-            item.name,
-            item.version,
-            list.join("；")
-        )),
+        AuditEntry::new(domain::services::ServicesAudit::ItemEdit, "svc_item", &item.code)
+            .by(by.0, by.1)
+            .detail(format!("{} 第 {} 版：{}（说明：{note}）", item.name, item.version, list.join("；"))),
     )
     .await?;
     Ok(list)

@@ -59,12 +59,9 @@ pub async fn push(
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::services::ServicesAudit::ExchangePush, "dx_record", &format!("{code}:{key}")).by(by.0, by.1).detail(format!(
-            "{}：{}（来源：{}）",
-            i.name,
-            key,
-            source.trim()
-        )),
+        AuditEntry::new(domain::services::ServicesAudit::ExchangePush, "dx_record", &format!("{code}:{key}"))
+            .by(by.0, by.1)
+            .detail(format!("{}：{}（来源：{}）", i.name, key, source.trim())),
     )
     .await?;
     Ok(())
@@ -172,12 +169,9 @@ pub async fn import(
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::services::ServicesAudit::ExchangeImport, "dx_interface", code).by(by.0, by.1).detail(format!(
-            "{}：导入 {} 条（文件 {file}，来源：{}）",
-            i.name,
-            good.len(),
-            source.trim()
-        )),
+        AuditEntry::new(domain::services::ServicesAudit::ExchangeImport, "dx_interface", code)
+            .by(by.0, by.1)
+            .detail(format!("{}：导入 {} 条（文件 {file}，来源：{}）", i.name, good.len(), source.trim())),
     )
     .await?;
     Ok(good.len())

@@ -11,13 +11,13 @@
 //! Not implemented from GB/T 38540: the X.509 maker certificate and the seal's own validity
 //! period — the platform is the trust anchor, and verification looks the seal up here.
 
-use domain::services::ServicesAudit;
 use super::seals::{self, MasterKey, Seal};
 use crate::config::CityConfig;
 use crate::{Conn, Db, Result, StoreError, audit};
 use domain::audit::AuditEntry;
 use domain::clock::{from_millis, to_millis};
 use domain::crypto;
+use domain::services::ServicesAudit;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -127,9 +127,13 @@ pub async fn issue(
     audit::append(
         conn,
         now,
-        AuditEntry::new(if new.type_code.is_some() { ServicesAudit::LicenseIssue } else { ServicesAudit::DocumentIssue }, "license", &number)
-            .by(by.0, by.1)
-            .detail(format!("{}：{}（{}），以{}签章", new.title, new.holder.1, new.holder.0, seal.name)),
+        AuditEntry::new(
+            if new.type_code.is_some() { ServicesAudit::LicenseIssue } else { ServicesAudit::DocumentIssue },
+            "license",
+            &number,
+        )
+        .by(by.0, by.1)
+        .detail(format!("{}：{}（{}），以{}签章", new.title, new.holder.1, new.holder.0, seal.name)),
     )
     .await?;
     Ok(lic)
@@ -356,7 +360,9 @@ pub async fn revoke(conn: &mut Conn, now: OffsetDateTime, number: &str, reason: 
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::services::ServicesAudit::LicenseRevoke, "license", number).by(by.0, by.1).detail(reason.trim().to_string()),
+        AuditEntry::new(domain::services::ServicesAudit::LicenseRevoke, "license", number)
+            .by(by.0, by.1)
+            .detail(reason.trim().to_string()),
     )
     .await?;
     Ok(())

@@ -682,7 +682,8 @@ async fn archive(conn: &mut Conn, now: OffsetDateTime, app: &SvcApp, result: Opt
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::services::ServicesAudit::Archive, "application", &app.id).detail(format!("归档，SM3 {digest}")),
+        AuditEntry::new(domain::services::ServicesAudit::Archive, "application", &app.id)
+            .detail(format!("归档，SM3 {digest}")),
     )
     .await?;
     Ok(())

@@ -9,96 +9,9 @@ use domain::audit::AuditEntry;
 use domain::clock::to_millis;
 use domain::crypto::{self, KeyPair};
 use sqlx::Row;
-use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
-/// The master key that encrypts seal private keys.
-pub struct MasterKey {
-    key: [u8; 16],
-    /// First 16 hex digits of SM3(key): stored beside each encrypted key, so a wrong key file
-    /// is reported as such rather than as a corrupt seal.
-    pub id: String,
-}
-
-impl std::fmt::Debug for MasterKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MasterKey({})", self.id)
-    }
-}
-
-impl MasterKey {
-    pub fn from_bytes(key: [u8; 16]) -> MasterKey {
-        let id = hex::encode(&crypto::sm3(&key)[..8]);
-        MasterKey { key, id }
-    }
-
-    /// Reads the key file (32 hex digits), creating it with a fresh random key, readable by
-    /// the owner only, if it does not exist.
-    pub fn open(path: &Path) -> Result<MasterKey> {
-        read_or_create_key::<16>(path, "印章主密钥").map(MasterKey::from_bytes)
-    }
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(path, text)
-}
-
-/// Where the master key lives: `YINGSHANG_SEAL_KEY_FILE` if set, else `keys/seal-master.key`
-/// beside a SQLite database file.
-pub fn key_path(database_url: &str) -> Result<PathBuf> {
-    beside_db(database_url, "YINGSHANG_SEAL_KEY_FILE", &["keys", "seal-master.key"])
-}
-
-/// A file kept outside the database: the path in `env` if set, else `parts` under the folder of
-/// a SQLite database file.
-pub fn beside_db(database_url: &str, env: &str, parts: &[&str]) -> Result<PathBuf> {
-    if let Ok(p) = std::env::var(env)
-        && !p.trim().is_empty()
-    {
-        return Ok(PathBuf::from(p));
-    }
-    let file = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:"));
-    match file.map(|f| f.split('?').next().unwrap_or(f)) {
-        Some(f) if f != ":memory:" => {
-            let mut p = Path::new(f).parent().unwrap_or(Path::new(".")).to_path_buf();
-            p.extend(parts);
-            Ok(p)
-        }
-        _ => Err(StoreError::Other(format!("请用环境变量 {env} 指定文件位置"))),
-    }
-}
-
-/// A random key of `N` bytes in a hex file, created readable by the owner only when absent.
-pub fn read_or_create_key<const N: usize>(path: &Path, what: &str) -> Result<[u8; N]> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => hex::decode(text.trim()).ok().and_then(|b| <[u8; N]>::try_from(b).ok()).ok_or_else(|| {
-            StoreError::Other(format!("{what}文件 {} 格式不对（应为 {} 位十六进制）", path.display(), N * 2))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut key = [0u8; N];
-            getrandom::fill(&mut key).expect("OS random source");
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| StoreError::Other(format!("无法创建密钥目录 {}：{e}", dir.display())))?;
-            }
-            write_private(path, &hex::encode(key))
-                .map_err(|e| StoreError::Other(format!("无法写入{what} {}：{e}", path.display())))?;
-            tracing::info!(path = %path.display(), "created {what}; back it up apart from the database");
-            Ok(key)
-        }
-        Err(e) => Err(StoreError::Other(format!("无法读取{what} {}：{e}", path.display()))),
-    }
-}
+pub use crate::keys::{MasterKey, beside_db, key_path, read_or_create_key};
 
 #[derive(Debug, Clone)]
 pub struct Seal {

@@ -106,11 +106,9 @@ pub async fn ask(
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::services::ServicesAudit::XRequest, "application", app_id).by(&by.user_id, &by.name).detail(format!(
-            "向{}发起协查：{}",
-            to.short_name,
-            question.trim()
-        )),
+        AuditEntry::new(domain::services::ServicesAudit::XRequest, "application", app_id)
+            .by(&by.user_id, &by.name)
+            .detail(format!("向{}发起协查：{}", to.short_name, question.trim())),
     )
     .await?;
     Ok(id)

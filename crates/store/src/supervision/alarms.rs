@@ -156,12 +156,14 @@ pub async fn handle_alarm(
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::supervision::SupervisionAudit::AlarmHandle, "sup_person", &person.id).by(by.0, by.1).detail(format!(
-            "{}：报警{}{}",
-            person.name,
-            alarm_status_label(next),
-            if note.trim().is_empty() { String::new() } else { format!("，{}", note.trim()) }
-        )),
+        AuditEntry::new(domain::supervision::SupervisionAudit::AlarmHandle, "sup_person", &person.id)
+            .by(by.0, by.1)
+            .detail(format!(
+                "{}：报警{}{}",
+                person.name,
+                alarm_status_label(next),
+                if note.trim().is_empty() { String::new() } else { format!("，{}", note.trim()) }
+            )),
     )
     .await?;
     Ok(())

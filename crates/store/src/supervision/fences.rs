@@ -121,13 +121,15 @@ pub async fn add_fence(
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::supervision::SupervisionAudit::FenceAdd, "sup_person", &person.id).by(by.0, by.1).detail(format!(
-            "{}：新增{}“{}”（{}）",
-            person.name,
-            if f.rule == Rule::Allowed { "允许活动区域" } else { "禁止进入区域" },
-            f.name.trim(),
-            f.datum.as_str()
-        )),
+        AuditEntry::new(domain::supervision::SupervisionAudit::FenceAdd, "sup_person", &person.id)
+            .by(by.0, by.1)
+            .detail(format!(
+                "{}：新增{}“{}”（{}）",
+                person.name,
+                if f.rule == Rule::Allowed { "允许活动区域" } else { "禁止进入区域" },
+                f.name.trim(),
+                f.datum.as_str()
+            )),
     )
     .await?;
     Ok(id)

@@ -126,7 +126,9 @@ pub async fn request_leave(
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::supervision::SupervisionAudit::LeaveRequest, "sup_leave", &id).by(by.0, by.1).detail(what.clone()),
+        AuditEntry::new(domain::supervision::SupervisionAudit::LeaveRequest, "sup_leave", &id)
+            .by(by.0, by.1)
+            .detail(what.clone()),
     )
     .await?;
     if let Some(officer) = &person.officer_id {
@@ -220,7 +222,9 @@ pub async fn decide_leave(
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::supervision::SupervisionAudit::LeaveDecide, "sup_leave", leave_id).by(by.0, by.1).detail(what.clone()),
+        AuditEntry::new(domain::supervision::SupervisionAudit::LeaveDecide, "sup_leave", leave_id)
+            .by(by.0, by.1)
+            .detail(what.clone()),
     )
     .await?;
     if let Some(user) = &person.user_id {

@@ -226,13 +226,15 @@ pub async fn create_person(
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::supervision::SupervisionAudit::PersonCreate, "sup_person", &id).by(officer.0, officer.1).detail(format!(
-            "登记被监管人员 {}（{}，{} 至 {}）",
-            n.name.trim(),
-            n.measure,
-            n.measure_from,
-            n.measure_to
-        )),
+        AuditEntry::new(domain::supervision::SupervisionAudit::PersonCreate, "sup_person", &id)
+            .by(officer.0, officer.1)
+            .detail(format!(
+                "登记被监管人员 {}（{}，{} 至 {}）",
+                n.name.trim(),
+                n.measure,
+                n.measure_from,
+                n.measure_to
+            )),
     )
     .await?;
     Ok(id)

@@ -104,7 +104,9 @@ pub async fn hand_off(
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::supervision::SupervisionAudit::HandOff, "sup_person", &person.id).by(by.0, by.1).detail(what.clone()),
+        AuditEntry::new(domain::supervision::SupervisionAudit::HandOff, "sup_person", &person.id)
+            .by(by.0, by.1)
+            .detail(what.clone()),
     )
     .await?;
     notify::send(

@@ -175,12 +175,9 @@ pub async fn record_appearance(
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::supervision::SupervisionAudit::SummonsRecord, "sup_summons", id).by(by.0, by.1).detail(format!(
-            "{}：传讯 {} {}",
-            person.name,
-            s.no,
-            summons_status_label(status)
-        )),
+        AuditEntry::new(domain::supervision::SupervisionAudit::SummonsRecord, "sup_summons", id)
+            .by(by.0, by.1)
+            .detail(format!("{}：传讯 {} {}", person.name, s.no, summons_status_label(status))),
     )
     .await?;
     if !appeared {

@@ -61,7 +61,7 @@ impl ContractRow {
     }
 
     pub fn terms(&self) -> Terms {
-        let day = |s: &str| crate::labor::parse_day(s);
+        let day = |s: &str| crate::wages::labor::parse_day(s);
         Terms {
             contract_no: self.contract_no.clone(),
             project_code: self.project_code.clone(),
@@ -183,13 +183,15 @@ pub async fn issue(
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::wages::WagesAudit::ContractIssue, "wage_contract", &terms.contract_no).by(by.0, by.1).detail(format!(
-            "{}向{}发出电子劳动合同（{}，{}）",
-            terms.employer_name,
-            worker_name,
-            terms.job,
-            domain::wages::contract::standard(terms.wage_type, terms.wage_rate_fen)
-        )),
+        AuditEntry::new(domain::wages::WagesAudit::ContractIssue, "wage_contract", &terms.contract_no)
+            .by(by.0, by.1)
+            .detail(format!(
+                "{}向{}发出电子劳动合同（{}，{}）",
+                terms.employer_name,
+                worker_name,
+                terms.job,
+                domain::wages::contract::standard(terms.wage_type, terms.wage_rate_fen)
+            )),
     )
     .await?;
     let user: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE id_card_no = $1 AND status = 'active'")
@@ -278,7 +280,7 @@ pub async fn respond(
                 .detail(format!("{}确认劳动合同，双方签订完成，SM3 {digest}", c.worker_name)),
         )
         .await?;
-        crate::alerts::run_for_subject(conn, cfg, cal, "wage_project", &c.project_code, now).await?;
+        crate::alerts::run_for_subject(conn, cfg, cal, &crate::wages::Projects, &c.project_code, now).await?;
     } else {
         let reason = reason.trim();
         if reason.is_empty() {
@@ -364,7 +366,7 @@ pub async fn worker_months(db: &Db, worker_id: &str) -> Result<Vec<WorkerMonth>>
     let mut out = vec![];
     for r in rows {
         let m: String = r.try_get("month")?;
-        let Some(month) = crate::labor::parse_day(&m) else { continue };
+        let Some(month) = crate::wages::labor::parse_day(&m) else { continue };
         out.push(WorkerMonth {
             month,
             days: r.try_get::<Option<i64>, _>("days")?.unwrap_or(0),
@@ -447,7 +449,7 @@ pub async fn confirm_month(
             .detail(format!("{name}确认{}出勤与工资", domain::wages::ingest::month_label(month))),
     )
     .await?;
-    crate::alerts::run_for_subject(conn, cfg, cal, "wage_project", &code, now).await?;
+    crate::alerts::run_for_subject(conn, cfg, cal, &crate::wages::Projects, &code, now).await?;
     Ok(())
 }
 
@@ -511,12 +513,11 @@ pub async fn complain(
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::wages::WagesAudit::ComplaintFile, "wage_project", &code).by(by.0, by.1).detail(format!(
-            "{name}投诉欠薪{about}，编号 {number}，金额 {} 元：{text}",
-            domain::Money::from_fen(amount_fen)
-        )),
+        AuditEntry::new(domain::wages::WagesAudit::ComplaintFile, "wage_project", &code).by(by.0, by.1).detail(
+            format!("{name}投诉欠薪{about}，编号 {number}，金额 {} 元：{text}", domain::Money::from_fen(amount_fen)),
+        ),
     )
     .await?;
-    crate::alerts::run_for_subject(conn, cfg, cal, "wage_project", &code, now).await?;
+    crate::alerts::run_for_subject(conn, cfg, cal, &crate::wages::Projects, &code, now).await?;
     Ok(number)
 }

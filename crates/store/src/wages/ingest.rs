@@ -636,14 +636,14 @@ pub async fn ingest(
     };
     if accepted > 0 {
         for code in &touched {
-            let r = crate::alerts::run_for_subject(tx, cfg, cal, "wage_project", code, now).await?;
+            let r = crate::alerts::run_for_subject(tx, cfg, cal, &crate::wages::Projects, code, now).await?;
             report.projects_evaluated += 1;
             report.alerts_opened += r.opened;
             report.alerts_changed += r.changed;
             report.alerts_cleared += r.cleared;
         }
         for uscc in &labor {
-            let r = crate::alerts::run_for_subject(tx, cfg, cal, "employer", uscc, now).await?;
+            let r = crate::alerts::run_for_subject(tx, cfg, cal, &crate::wages::labor::Employers, uscc, now).await?;
             report.alerts_opened += r.opened;
             report.alerts_changed += r.changed;
             report.alerts_cleared += r.cleared;

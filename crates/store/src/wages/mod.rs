@@ -4,8 +4,11 @@
 
 pub mod contracts;
 pub mod ingest;
+pub mod labor;
+pub mod talent;
 
-use crate::alerts::Subject;
+use crate::alerts::{SourceFuture, Subject, SubjectSource};
+use crate::config::CityConfig;
 use crate::org::RowScope;
 use crate::sql::{PageRequest, Paged, Sql, like_escape};
 use crate::{Conn, Db, Result, StoreError};
@@ -65,9 +68,27 @@ const PROJECT_COLUMNS: &str =
     progress_paid_fen, gov_funds_required_fen, gov_funds_in_place_fen";
 
 /// Which projects to load: all (from the readers) or one (from the caller's transaction).
-pub enum Which<'a> {
-    All(&'a Db),
-    One(&'a mut Conn, &'a str),
+/// Which projects to load (the alert engine's choice of subjects).
+pub use crate::alerts::Subjects as Which;
+
+/// 在建项目 as alert subjects: the facts `config/schemas/wage_project.toml` declares.
+pub struct Projects;
+
+impl SubjectSource for Projects {
+    fn subject_type(&self) -> &'static str {
+        "wage_project"
+    }
+
+    fn load<'a>(
+        &'a self,
+        which: Which<'a>,
+        schema: &'a Schema,
+        cfg: &'a CityConfig,
+        cal: &'a WorkCalendar,
+        today: Date,
+    ) -> SourceFuture<'a> {
+        Box::pin(subjects(which, schema, today, cal, &cfg.city.wages))
+    }
 }
 
 /// Loads projects with everything the warning model reads, grouped in memory (one query per
@@ -852,7 +873,10 @@ mod tests {
                 row.code
             );
         }
-        let report = crate::alerts::run_all(&db, &cfg, &cal, now).await.unwrap();
+        let report =
+            crate::alerts::run_all(&db, &cfg, &cal, &[&crate::wages::labor::Employers, &crate::wages::Projects], now)
+                .await
+                .unwrap();
         assert!(report.opened >= 1, "{report:?}");
         let rows = crate::alerts::list(&db, &RowScope::All, &Default::default(), PageRequest::all()).await.unwrap();
         let wage: Vec<_> = rows.items.iter().filter(|a| a.subject_type == "wage_project").collect();

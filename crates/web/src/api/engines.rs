@@ -1,6 +1,5 @@
 //! API of the engines: applications and tasks, alerts, score events.
 
-use utoipa_axum::routes;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{ApiErrorBody, ApiResult, AppError};
 use axum::Json;
@@ -12,6 +11,7 @@ use store::alerts::AlertRow;
 use store::sql::PageRequest;
 use store::workflow::{Runtime, TaskRow};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -308,7 +308,9 @@ pub async fn evaluate(ctx: RequestCtx, Json(e): Json<EvaluateInput>) -> ApiResul
     let now = state.clock.now();
     let cal = state.calendar();
     let mut tx = state.db.begin().await?;
-    let r = store::alerts::run_for_subject(&mut tx, &state.config(), &cal, &e.subject_type, id, now).await?;
+    let source = crate::case::subject_source(&e.subject_type)
+        .ok_or_else(|| AppError::invalid("subject_type", format!("没有名为“{}”的对象类型", e.subject_type)))?;
+    let r = store::alerts::run_for_subject(&mut tx, &state.config(), &cal, source, id, now).await?;
     tx.commit().await?;
     Ok(Json(r))
 }

@@ -4,7 +4,6 @@
 
 mod engines;
 
-use utoipa_axum::routes;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{ApiError, ApiErrorBody, ApiResult, AppError};
 use axum::Json;
@@ -18,6 +17,7 @@ use store::org::{Department, Division, Enterprise, EnterpriseFilter, Grid};
 use store::sql::PageRequest;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -63,7 +63,9 @@ pub fn document(routes: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     ApiDoc::openapi().merge_from(routes)
 }
 
-async fn openapi(axum::Extension(doc): axum::Extension<std::sync::Arc<utoipa::openapi::OpenApi>>) -> Json<utoipa::openapi::OpenApi> {
+async fn openapi(
+    axum::Extension(doc): axum::Extension<std::sync::Arc<utoipa::openapi::OpenApi>>,
+) -> Json<utoipa::openapi::OpenApi> {
     Json(doc.as_ref().clone())
 }
 

@@ -146,7 +146,8 @@ async fn export(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
             ]
         })
         .collect();
-    ctx.audit(ctx.entry(domain::rules::AlertAudit::Export, "alert", "list").detail(format!("导出 {} 条", rows.len()))).await?;
+    ctx.audit(ctx.entry(domain::rules::AlertAudit::Export, "alert", "list").detail(format!("导出 {} 条", rows.len())))
+        .await?;
     Ok(Table {
         title: "预警".into(), headers: vec!["级别", "指标", "对象", "标识", "区划", "状态", "发现时间"], rows
     }
@@ -156,7 +157,9 @@ async fn export(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
 async fn run(ctx: RequestCtx) -> PageResult {
     let state = &ctx.state;
     let cal = state.calendar();
-    let r = store::alerts::run_all(&state.db, &state.config(), &cal, state.clock.now()).await?;
+    let r =
+        store::alerts::run_all(&state.db, &state.config(), &cal, &crate::case::subject_sources(), state.clock.now())
+            .await?;
     let msg = format!(
         "已评估 {} 个指标、{} 个对象：新增预警 {}，等级变化 {}，条件解除 {}。",
         r.indicators, r.subjects, r.opened, r.changed, r.cleared

@@ -144,7 +144,10 @@ async fn export(ctx: RequestCtx, Query(q): Query<AuditQuery>) -> PageResult {
             ]
         })
         .collect();
-    ctx.audit(ctx.entry(domain::audit::CoreAudit::AuditExport, "audit_log", "list").detail(format!("导出 {} 条", rows.len()))).await?;
+    ctx.audit(
+        ctx.entry(domain::audit::CoreAudit::AuditExport, "audit_log", "list").detail(format!("导出 {} 条", rows.len())),
+    )
+    .await?;
     Ok(Table {
         title: "审计日志".into(),
         headers: vec![
@@ -180,7 +183,10 @@ async fn verify(ctx: RequestCtx) -> PageResult {
         Err(b) => (false, format!("审计链被破坏：{b}")),
     };
     let outcome = if ok { Outcome::Success } else { Outcome::Failure };
-    ctx.audit(ctx.entry(domain::audit::CoreAudit::AuditVerify, "audit_log", "chain").outcome(outcome).detail(msg.clone())).await?;
+    ctx.audit(
+        ctx.entry(domain::audit::CoreAudit::AuditVerify, "audit_log", "chain").outcome(outcome).detail(msg.clone()),
+    )
+    .await?;
     render_list(&ctx, AuditQuery::default(), Some((ok, msg))).await
 }
 
@@ -193,7 +199,11 @@ async fn checkpoints(ctx: RequestCtx) -> PageResult {
     };
     let text = std::fs::read_to_string(a.path()).unwrap_or_default();
     let n = text.lines().count();
-    ctx.audit(ctx.entry(domain::audit::CoreAudit::AuditExport, "audit_checkpoints", "-").detail(format!("导出库外签名检查点 {n} 个"))).await?;
+    ctx.audit(
+        ctx.entry(domain::audit::CoreAudit::AuditExport, "audit_checkpoints", "-")
+            .detail(format!("导出库外签名检查点 {n} 个")),
+    )
+    .await?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),

@@ -130,7 +130,10 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
     };
     if let Err(crate::login_guard::Refusal::TooManyFromSource { retry_minutes }) = state.login_guard.begin(&ctx.ip, now)
     {
-        let e = ctx.entry(domain::audit::CoreAudit::Login, "login", &login).outcome(Outcome::Denied).detail("来源地址登录尝试过多");
+        let e = ctx
+            .entry(domain::audit::CoreAudit::Login, "login", &login)
+            .outcome(Outcome::Denied)
+            .detail("来源地址登录尝试过多");
         ctx.audit(e).await?;
         let msg = format!("本机登录尝试过于频繁，请{retry_minutes}分钟后再试");
         let mut r = show_login(&ctx, f.account, f.next, None, fail(msg), true)?;
@@ -148,7 +151,9 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
     let Some(user) = user else {
         if let Some(until) = state.login_guard.unknown_locked(&login, now) {
             ctx.audit(
-                ctx.entry(domain::audit::CoreAudit::Login, "login", &login).outcome(Outcome::Denied).detail("账号不存在（锁定期间）"),
+                ctx.entry(domain::audit::CoreAudit::Login, "login", &login)
+                    .outcome(Outcome::Denied)
+                    .detail("账号不存在（锁定期间）"),
             )
             .await?;
             return show_login(&ctx, f.account, f.next, None, locked_msg(until), true);
@@ -159,7 +164,9 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
         drop(slot);
         let (n, locked) = state.login_guard.unknown_failed(&login, now);
         ctx.audit(
-            ctx.entry(domain::audit::CoreAudit::Login, "login", &login).outcome(Outcome::Failure).detail(format!("账号不存在（第{n}次）")),
+            ctx.entry(domain::audit::CoreAudit::Login, "login", &login)
+                .outcome(Outcome::Failure)
+                .detail(format!("账号不存在（第{n}次）")),
         )
         .await?;
         let msg = if locked { locked_msg(now + state.lockout.lock_for) } else { fail(WRONG.into()) };

@@ -139,7 +139,8 @@ async fn enterprises_export(ctx: RequestCtx, Query(eq): Query<ExportQuery>) -> P
         .collect::<Vec<_>>();
     let n = rows.len();
     ctx.audit(
-        ctx.entry(domain::audit::CoreAudit::EnterprisesExport, "enterprise", "list").detail(format!("导出 {n} 条，格式 {:?}", format)),
+        ctx.entry(domain::audit::CoreAudit::EnterprisesExport, "enterprise", "list")
+            .detail(format!("导出 {n} 条，格式 {:?}", format)),
     )
     .await?;
     Ok(Table {
@@ -256,8 +257,12 @@ async fn citizens(ctx: RequestCtx, Query(q): Query<CitizenQuery>) -> PageResult 
     {
         // Looking a person up by full ID number is itself a read of personal data.
         ctx.audit(
-            ctx.entry(domain::audit::CoreAudit::PersonSearch, "citizen", &domain::IdCardNo::parse(t).map(|i| i.masked()).unwrap_or_default())
-                .detail(format!("结果 {} 条", paged.total)),
+            ctx.entry(
+                domain::audit::CoreAudit::PersonSearch,
+                "citizen",
+                &domain::IdCardNo::parse(t).map(|i| i.masked()).unwrap_or_default(),
+            )
+            .detail(format!("结果 {} 条", paged.total)),
         )
         .await?;
     }
@@ -560,8 +565,12 @@ async fn grid_keywords(ctx: RequestCtx, Path(id): Path<String>, Form(f): Form<Ke
     let state = &ctx.state;
     let g = store::org::get_grid(&state.db, &id).await?;
     if !may_manage_grid(&ctx, &g) {
-        ctx.audit(ctx.entry(domain::audit::CoreAudit::GridUpdate, "grid", &g.id).outcome(Outcome::Denied).detail("不在本人网格范围内"))
-            .await?;
+        ctx.audit(
+            ctx.entry(domain::audit::CoreAudit::GridUpdate, "grid", &g.id)
+                .outcome(Outcome::Denied)
+                .detail("不在本人网格范围内"),
+        )
+        .await?;
         return Err(AppError::Forbidden("只能维护本人负责的网格".into()).into());
     }
     let keywords: Vec<String> =
@@ -573,7 +582,8 @@ async fn grid_keywords(ctx: RequestCtx, Path(id): Path<String>, Form(f): Form<Ke
     let mut tx = state.db.begin().await?;
     store::org::update_grid_keywords(&mut tx, now, &g.id, &keywords).await?;
     let detail = format!("地址关键字：{} → {}", g.keywords.replace('\n', "、"), keywords.join("、"));
-    store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::GridUpdate, "grid", &g.id).detail(detail)).await?;
+    store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::GridUpdate, "grid", &g.id).detail(detail))
+        .await?;
     tx.commit().await?;
     Ok(redirect_with_flash(&format!("/grids/{}", g.id), "地址关键字已保存。", state.secure_cookies))
 }

@@ -202,8 +202,11 @@ async fn applications_export(ctx: RequestCtx, Query(q): Query<AppQuery>) -> Page
             ]
         })
         .collect();
-    ctx.audit(ctx.entry(domain::workflow::WorkflowAudit::Export, "application", "list").detail(format!("导出办件 {} 条", rows.len())))
-        .await?;
+    ctx.audit(
+        ctx.entry(domain::workflow::WorkflowAudit::Export, "application", "list")
+            .detail(format!("导出办件 {} 条", rows.len())),
+    )
+    .await?;
     Ok(Table {
         title: "办件".into(),
         headers: vec!["申请", "事项", "申请人", "状态", "提交时间", "办结时间", "编号"],

@@ -1,7 +1,6 @@
 //! 一键申报 API: source departments push shared data; applicants (and their apps) submit
 //! applications and follow them; anyone's system checks a license.
 
-use utoipa_axum::routes;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{ApiErrorBody, ApiResult, AppError};
 use crate::services::submit_queue::Submission;
@@ -11,6 +10,7 @@ use domain::auth::{UserKind, perm};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -184,7 +184,11 @@ pub async fn verify(ctx: RequestCtx, Path(number): Path<String>) -> ApiResult<Li
     let l = v.license.as_ref();
     let holder_name = match l {
         Some(l) if crate::services::licenses::may_see_holder(&ctx, l) => {
-            ctx.audit(ctx.entry(domain::services::ServicesAudit::LicenseView, "license", &l.number).detail("接口核验并查看持证人")).await?;
+            ctx.audit(
+                ctx.entry(domain::services::ServicesAudit::LicenseView, "license", &l.number)
+                    .detail("接口核验并查看持证人"),
+            )
+            .await?;
             Some(l.holder_name.clone())
         }
         _ => None,

@@ -2,10 +2,10 @@
 //! page with its seal, the file download, and the shared-data page (共享数据: catalog,
 //! call counts, recent calls). The push API for source departments is in `api::services`.
 
-use crate::pages::render;
 use crate::access::{Access, RequestCtx, Routes, ensure_anon_csrf};
 use crate::error::{AppError, PageResult};
 use crate::layout::{FormErrors, Layout, fmt_millis};
+use crate::pages::render;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query};
 use axum::http::header;
@@ -120,7 +120,11 @@ async fn verify(ctx: RequestCtx, mut mp: Multipart) -> PageResult {
         licenses::verify_file(&mut conn, &bytes, ctx.state.clock.now()).await?
     };
     let e = ctx
-        .entry(domain::services::ServicesAudit::LicenseVerify, "license", v.license.as_ref().map(|l| l.number.as_str()).unwrap_or("-"))
+        .entry(
+            domain::services::ServicesAudit::LicenseVerify,
+            "license",
+            v.license.as_ref().map(|l| l.number.as_str()).unwrap_or("-"),
+        )
         .detail(if v.valid {
             "文件核验通过".to_string()
         } else {
@@ -176,7 +180,8 @@ async fn license(ctx: RequestCtx, Path(number): Path<String>) -> PageResult {
         None => String::new(),
     };
     drop(conn);
-    ctx.audit(ctx.entry(domain::services::ServicesAudit::LicenseView, "license", &number).detail(l.title.clone())).await?;
+    ctx.audit(ctx.entry(domain::services::ServicesAudit::LicenseView, "license", &number).detail(l.title.clone()))
+        .await?;
     render(LicensePage {
         layout: Layout::new(&ctx, &ctx.state.config().city.name, &l.title, "/licenses/verify"),
         fields: fields_of(&l),
@@ -193,7 +198,8 @@ async fn download(ctx: RequestCtx, Path(number): Path<String>) -> PageResult {
     let mut conn = ctx.state.db.reader().acquire().await.map_err(store::StoreError::from)?;
     let body = licenses::file_of(&mut conn, &l).await?;
     drop(conn);
-    ctx.audit(ctx.entry(domain::services::ServicesAudit::LicenseDownload, "license", &number).detail(l.title.clone())).await?;
+    ctx.audit(ctx.entry(domain::services::ServicesAudit::LicenseDownload, "license", &number).detail(l.title.clone()))
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json; charset=utf-8".to_string()),
@@ -270,7 +276,8 @@ async fn exchange_page(ctx: &RequestCtx, errors: FormErrors, form_iface: String,
             (fmt_millis(&Some(c.at)), who, name, c.purpose, mask(&c.subject), c.fields, c.found != 0)
         })
         .collect();
-    ctx.audit(ctx.entry(domain::services::ServicesAudit::ExchangeView, "dx_calls", "-").detail("查看共享数据调用日志")).await?;
+    ctx.audit(ctx.entry(domain::services::ServicesAudit::ExchangeView, "dx_calls", "-").detail("查看共享数据调用日志"))
+        .await?;
     let invalid = !errors.is_empty();
     let mut r = render(ExchangePage {
         layout: Layout::new(ctx, &cfg.city.name, "共享数据", "/exchange"),

@@ -22,6 +22,7 @@ pub const CASE: Case = Case {
     nav: NAV,
     audit_actions: &[domain::services::ServicesAudit::LABELS],
     audit_objects: domain::services::AUDIT_OBJECTS,
+    subject_sources: &[],
     jobs: jobs::jobs,
     start: jobs::start,
     background: None,

@@ -3,11 +3,11 @@
 //! the certificate assistant (证件助手), decisions and cross-department verification (跨部门
 //! 证明协查), and the corrections after a one-time notice.
 
-use crate::pages::render;
-use crate::pages::workflow::actor_of;
 use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
 use crate::error::{AppError, PageResult};
 use crate::layout::{FormErrors, Layout, fmt_millis};
+use crate::pages::render;
+use crate::pages::workflow::actor_of;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query};
 use axum::routing::{get, post};

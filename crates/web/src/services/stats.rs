@@ -1,11 +1,11 @@
 //! 一键申报 statistics (`/services/stats`): per item and department for a period, the
 //! city-level figures beside those the reference reports for Bozhou, and exports (audited).
 
-use crate::pages::render;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{AppError, PageResult};
 use crate::export::{Cell, ExportFormat, Table};
 use crate::layout::Layout;
+use crate::pages::render;
 use askama::Template;
 use axum::extract::Query;
 use axum::routing::get;

@@ -1,7 +1,6 @@
 //! API of 亳安码 that the phone app calls: location fixes in batches (the app buffers while
 //! offline and sends late fixes later), authenticated by the device token issued at binding.
 
-use utoipa_axum::routes;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{ApiErrorBody, ApiResult, AppError};
 use axum::Json;
@@ -11,6 +10,7 @@ use domain::auth::perm;
 use serde::Deserialize;
 use store::supervision::{FixReport, InFix};
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 /// Fixes per request; the app sends what it buffered in several requests.
 pub const MAX_FIXES: usize = 5_000;
@@ -20,14 +20,18 @@ pub const MAX_BULK: usize = 20_000;
 
 pub fn routes() -> Routes {
     Routes::default()
-        .api_with(Access::Perm(perm::SUPERVISION_SELF), routes!(fixes), |mr| mr.layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)))
+        .api_with(Access::Perm(perm::SUPERVISION_SELF), routes!(fixes), |mr| {
+            mr.layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES))
+        })
         .api(Access::Perm(perm::SUPERVISION_SELF), routes!(leave))
         .api(Access::Perm(perm::SUPERVISION_SELF), routes!(tasks))
         .api(Access::Perm(perm::SUPERVISION_SELF), routes!(check_in))
         .api(Access::Perm(perm::SUPERVISION_SELF), routes!(summons))
         .api(Access::Perm(perm::SUPERVISION_SELF), routes!(report))
         .api(Access::Perm(perm::SUPERVISION_SELF), routes!(acknowledge_summons))
-        .api_with(Access::Perm(perm::SUPERVISION_INGEST), routes!(bulk), |mr| mr.layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)))
+        .api_with(Access::Perm(perm::SUPERVISION_INGEST), routes!(bulk), |mr| {
+            mr.layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES))
+        })
 }
 
 #[derive(Deserialize, ToSchema)]

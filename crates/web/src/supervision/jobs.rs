@@ -43,7 +43,12 @@ fn check_offline<'a>(state: &'a AppState, tx: &'a mut Tx, now: OffsetDateTime) -
 }
 
 /// A check-in task's deadline passed: missed if still open.
-fn task_due<'a>(state: &'a AppState, tx: &'a mut Tx, job: &'a Job, now: OffsetDateTime) -> BoxFuture<'a, Result<(), String>> {
+fn task_due<'a>(
+    state: &'a AppState,
+    tx: &'a mut Tx,
+    job: &'a Job,
+    now: OffsetDateTime,
+) -> BoxFuture<'a, Result<(), String>> {
     Box::pin(async move {
         let id = job.payload["task"].as_str().ok_or("payload without task")?;
         store::supervision::task_due(tx, &state.config(), now, id).await.map_err(|e| e.to_string())

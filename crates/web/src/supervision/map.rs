@@ -5,10 +5,10 @@
 //! With script, clicking the map adds vertices of a new polygon to the fence form; without,
 //! the same form takes pasted GeoJSON or a .geojson file.
 
-use crate::pages::render;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::PageResult;
 use crate::layout::Layout;
+use crate::pages::render;
 use askama::Template;
 use axum::extract::Path;
 use axum::http::{HeaderValue, header};

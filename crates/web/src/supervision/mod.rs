@@ -21,14 +21,16 @@ pub const CASE: Case = Case {
     nav: NAV,
     audit_actions: &[domain::supervision::SupervisionAudit::LABELS],
     audit_objects: domain::supervision::AUDIT_OBJECTS,
+    subject_sources: &[],
     jobs: jobs::jobs,
     start: jobs::start,
     background: Some(jobs::fold_fixes),
 };
 
-const NAV: &[NavDef] = &[
-    NavDef { label: "被监管人员", href: "/supervision", perm: Some(perm::SUPERVISION_VIEW), group: "亳安码" },
-];
+const NAV: &[NavDef] =
+    &[NavDef {
+        label: "被监管人员", href: "/supervision", perm: Some(perm::SUPERVISION_VIEW), group: "亳安码"
+    }];
 
 fn routes() -> Routes {
     Routes::default()

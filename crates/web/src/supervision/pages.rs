@@ -4,11 +4,11 @@
 //! binding a phone. Only the holding agency (and city-wide superiors) see a person; every view
 //! is audited, and a refused view too.
 
-use crate::pages::render;
 use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
 use crate::error::{AppError, PageResult};
 use crate::form::FormData;
 use crate::layout::{FormErrors, Layout, fmt_millis};
+use crate::pages::render;
 use askama::Template;
 use axum::extract::Path;
 use axum::routing::{get, post};
@@ -798,7 +798,8 @@ async fn report(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let state = &ctx.state;
     let x = visible(&ctx, &id).await?;
     ctx.audit(
-        ctx.entry(domain::supervision::SupervisionAudit::ReportView, "sup_person", &x.id).detail(format!("生成 {} 的遵规守纪情况报告", x.name)),
+        ctx.entry(domain::supervision::SupervisionAudit::ReportView, "sup_person", &x.id)
+            .detail(format!("生成 {} 的遵规守纪情况报告", x.name)),
     )
     .await?;
     store::supervision::fold_pending(&state.db, store::supervision::FoldWhen::Small, &Default::default()).await?;

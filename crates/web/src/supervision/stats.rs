@@ -3,11 +3,11 @@
 //! persons whose code recommends changing the measure. Scoped like the list: an agency sees
 //! its own persons, a city-wide scope all. Both tables export (audited).
 
-use crate::pages::render;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{AppError, PageResult};
 use crate::export::{Cell, ExportFormat, Table};
 use crate::layout::Layout;
+use crate::pages::render;
 use askama::Template;
 use axum::extract::Query;
 use axum::routing::get;

@@ -1,7 +1,6 @@
 //! API of 满薪满益: batches from banks, utilities, tax, social insurance, credit and courts,
 //! and the project list for other systems.
 
-use utoipa_axum::routes;
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{ApiErrorBody, ApiResult, AppError};
 use axum::Json;
@@ -13,6 +12,7 @@ use store::sql::PageRequest;
 use store::wages::ProjectRow;
 use store::wages::ingest::BatchReport;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
 /// What a bank's system (`wages.feed.bank`) may send.
 pub const BANK_KINDS: [Kind; 3] = [Kind::Payments, Kind::Deposits, Kind::Allocations];
@@ -22,7 +22,9 @@ pub const MAX_BATCH_ROWS: usize = 10_000;
 
 pub fn routes() -> Routes {
     Routes::default()
-        .api_with(Access::AnyOf(&[perm::WAGES_IMPORT, perm::WAGES_FEED_BANK]), routes!(ingest), |mr| mr.layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES)))
+        .api_with(Access::AnyOf(&[perm::WAGES_IMPORT, perm::WAGES_FEED_BANK]), routes!(ingest), |mr| {
+            mr.layer(DefaultBodyLimit::max(crate::access::MAX_FORM_BYTES))
+        })
         .api(Access::Perm(perm::WAGES_VIEW), routes!(projects))
 }
 

@@ -2,11 +2,11 @@
 //! files (CSV/XLSX) here and as JSON batches on the API; both end in `store::wages::ingest`.
 //! Every refused row is shown with its reason and can be downloaded to fix and send again.
 
-use crate::pages::render;
 use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
 use crate::error::{AppError, PageResult};
 use crate::export::{Cell, ExportFormat, Table};
 use crate::layout::{FormErrors, Layout, Pager, fmt_millis};
+use crate::pages::render;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query};
 use axum::routing::get;

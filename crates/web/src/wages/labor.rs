@@ -4,20 +4,20 @@
 //! risks and the harmony index (和谐指数, explained on the page); distributions by grid and
 //! industry; each employer's page, where a grid manager verifies and updates it.
 
-use crate::pages::org::{Bar, bars};
-use crate::pages::{opt, render};
 use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
 use crate::error::{AppError, PageResult};
 use crate::export::{Cell, ExportFormat, Table};
 use crate::form::FormData;
 use crate::layout::{FormErrors, Layout};
+use crate::pages::org::{Bar, bars};
+use crate::pages::{opt, render};
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::routing::{get, post};
 use domain::auth::perm;
-use domain::labor::{HARMONY_RULES, Harmony, Method, Tally, harmony, month_start, prev_month};
 use domain::wages::ingest::month_label;
-use store::labor::{By, LaborFilter, Part};
+use domain::wages::labor::{HARMONY_RULES, Harmony, Method, Tally, harmony, month_start, prev_month};
+use store::wages::labor::{By, LaborFilter, Part};
 use time::Date;
 
 pub fn routes() -> Routes {
@@ -124,14 +124,14 @@ async fn view(ctx: &RequestCtx, q: &LaborQuery) -> Result<View, AppError> {
     let p = ctx.user()?;
     let scope = store::org::row_scope(&state.db, p, perm::LABOR_VIEW).await?;
     let f = q.filter();
-    let latest = store::labor::latest_month(&state.db, &scope, &f).await?;
+    let latest = store::wages::labor::latest_month(&state.db, &scope, &f).await?;
     let this = month_start(state.clock.today());
     let end = latest.unwrap_or_else(|| prev_month(this));
     let mut from = end;
     for _ in 0..11 {
         from = prev_month(from);
     }
-    let months: Vec<MonthRow> = store::labor::series(&state.db, &scope, &f, from)
+    let months: Vec<MonthRow> = store::wages::labor::series(&state.db, &scope, &f, from)
         .await?
         .into_iter()
         .map(|(m, t)| MonthRow { label: month_label(m), h: harmony(&t), t })
@@ -141,9 +141,9 @@ async fn view(ctx: &RequestCtx, q: &LaborQuery) -> Result<View, AppError> {
     let with_h = |parts: Vec<Part>| -> Vec<PartRow> {
         parts.into_iter().map(|p| PartRow { h: harmony(&Tally { employers: p.registered, ..p.tally }), p }).collect()
     };
-    let grids = with_h(store::labor::breakdown(&state.db, &scope, &f, By::Grid, end).await?);
-    let industries = with_h(store::labor::breakdown(&state.db, &scope, &f, By::Industry, end).await?);
-    let mut employers = with_h(store::labor::breakdown(&state.db, &scope, &f, By::Employer, end).await?);
+    let grids = with_h(store::wages::labor::breakdown(&state.db, &scope, &f, By::Grid, end).await?);
+    let industries = with_h(store::wages::labor::breakdown(&state.db, &scope, &f, By::Industry, end).await?);
+    let mut employers = with_h(store::wages::labor::breakdown(&state.db, &scope, &f, By::Employer, end).await?);
     // The employers that need attention first.
     employers.retain(|e| e.p.tally.employers > 0);
     employers.sort_by(|a, b| {
@@ -312,8 +312,12 @@ async fn export(ctx: RequestCtx, Query(q): Query<LaborQuery>) -> PageResult {
         "employers" => part_table("用人单位劳动关系", "用人单位", &v.employers),
         _ => return Err(AppError::invalid("table", "没有这张表").into()),
     };
-    ctx.audit(ctx.entry(domain::wages::WagesAudit::LaborExport, "labor", &table).detail(format!("导出{}，{} 行", t.title, t.rows.len())))
-        .await?;
+    ctx.audit(ctx.entry(domain::wages::WagesAudit::LaborExport, "labor", &table).detail(format!(
+        "导出{}，{} 行",
+        t.title,
+        t.rows.len()
+    )))
+    .await?;
     Ok(t.into_response(format))
 }
 
@@ -323,8 +327,14 @@ async fn place(ctx: RequestCtx, data: FormData) -> PageResult {
     let scope = store::org::row_scope(&state.db, p, perm::LABOR_MANAGE).await?;
     let all = data.get("mode") == "all";
     let mut tx = state.db.begin().await?;
-    let r = store::labor::place_employers(&mut tx, state.clock.now(), &scope, all, Some((&p.user_id, &p.display_name)))
-        .await?;
+    let r = store::wages::labor::place_employers(
+        &mut tx,
+        state.clock.now(),
+        &scope,
+        all,
+        Some((&p.user_id, &p.display_name)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(redirect_with_flash(
         "/labor",
@@ -360,13 +370,14 @@ async fn show_employer(ctx: &RequestCtx, uscc: &str, errors: FormErrors, audit: 
     let e = store::org::enterprise_by_uscc(&state.db, &scope, uscc).await?;
     if audit {
         ctx.audit(
-            ctx.entry(domain::wages::WagesAudit::EmployerView, "enterprise", uscc).detail(format!("查看用人单位“{}”劳动关系", e.name)),
+            ctx.entry(domain::wages::WagesAudit::EmployerView, "enterprise", uscc)
+                .detail(format!("查看用人单位“{}”劳动关系", e.name)),
         )
         .await?;
     }
     let q = LaborQuery { uscc: Some(uscc.to_string()), ..Default::default() };
     let v = view(ctx, &q).await?;
-    let method = store::labor::grid_method(&state.db, uscc).await?.map(Method::label).unwrap_or("未划入网格");
+    let method = store::wages::labor::grid_method(&state.db, uscc).await?.map(Method::label).unwrap_or("未划入网格");
     let alerts = store::alerts::for_subject(&state.db, "employer", uscc)
         .await?
         .into_iter()
@@ -456,15 +467,29 @@ async fn update(ctx: RequestCtx, Path(uscc): Path<String>, data: FormData) -> Pa
     if !errors.0.is_empty() {
         return show_employer(&ctx, &uscc, errors, false).await;
     }
-    let u = store::labor::EmployerUpdate { address, point, employees: employees.unwrap_or(0), status, grid_id };
+    let u = store::wages::labor::EmployerUpdate { address, point, employees: employees.unwrap_or(0), status, grid_id };
     let mut tx = state.db.begin().await?;
-    match store::labor::update_employer(&mut tx, state.clock.now(), &scope, &uscc, &u, (&p.user_id, &p.display_name))
-        .await
+    match store::wages::labor::update_employer(
+        &mut tx,
+        state.clock.now(),
+        &scope,
+        &uscc,
+        &u,
+        (&p.user_id, &p.display_name),
+    )
+    .await
     {
         Ok(grid) => {
             let cal = state.calendar();
-            store::alerts::run_for_subject(&mut tx, &state.config(), &cal, "employer", &uscc, state.clock.now())
-                .await?;
+            store::alerts::run_for_subject(
+                &mut tx,
+                &state.config(),
+                &cal,
+                &store::wages::labor::Employers,
+                &uscc,
+                state.clock.now(),
+            )
+            .await?;
             tx.commit().await?;
             let msg = if grid.is_some() {
                 "单位信息已更新。"

@@ -2,11 +2,11 @@
 //! account, deposit, workers, monthly payroll against payments, signals, complaints and alerts;
 //! the statistics page. Staff see projects in their scope; a contractor sees its own.
 
-use crate::pages::{opt, render};
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{AppError, PageResult};
 use crate::export::{Cell, ExportFormat, Table};
 use crate::layout::{Layout, Pager, fmt_millis};
+use crate::pages::{opt, render};
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::routing::get;
@@ -148,8 +148,11 @@ async fn export(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
             ]
         })
         .collect();
-    ctx.audit(ctx.entry(domain::wages::WagesAudit::Export, "wage_project", "list").detail(format!("导出在建项目 {} 个", rows.len())))
-        .await?;
+    ctx.audit(
+        ctx.entry(domain::wages::WagesAudit::Export, "wage_project", "list")
+            .detail(format!("导出在建项目 {} 个", rows.len())),
+    )
+    .await?;
     Ok(Table {
         title: "在建项目".into(),
         headers: vec![
@@ -239,7 +242,10 @@ async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
     let row = store::wages::project(&state.db, &scope, &code).await?;
     let full_ids = p.can(perm::ORG_CITIZENS_SENSITIVE);
     let can_contract = p.can(perm::WAGES_CONTRACT) && p.uscc.as_deref() == Some(row.contractor_uscc.as_str());
-    ctx.audit(ctx.entry(domain::wages::WagesAudit::View, "wage_project", &row.code).detail(format!("查看项目“{}”", row.name))).await?;
+    ctx.audit(
+        ctx.entry(domain::wages::WagesAudit::View, "wage_project", &row.code).detail(format!("查看项目“{}”", row.name)),
+    )
+    .await?;
     let account = store::wages::account(&state.db, &row.id).await?;
     let deposit = store::wages::deposit(&state.db, &row.id).await?.map(|d| {
         (

@@ -2,12 +2,12 @@
 //! confirmation, payments, complaints — phone-sized), electronic labor contracts between the
 //! contractor and its workers, and an employer's own alerts and notices.
 
-use crate::wages::pages::{AlertLine, yuan};
-use crate::pages::{opt, render};
 use crate::access::{Access, RequestCtx, Routes, redirect_with_flash};
 use crate::error::{AppError, PageResult};
 use crate::form::FormData;
 use crate::layout::{FormErrors, Layout, fmt_millis};
+use crate::pages::{opt, render};
+use crate::wages::pages::{AlertLine, yuan};
 use askama::Template;
 use axum::extract::Path;
 use axum::routing::{get, post};
@@ -394,6 +394,7 @@ async fn notice(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
         return Err(AppError::NotFound("通知".into()).into());
     }
     let d = store::alerts::get(&ctx.state.db, &RowScope::All, &id).await?;
-    ctx.audit(ctx.entry(domain::rules::AlertAudit::DocumentView, "alert", &id).detail("用人单位查看预警处置文书")).await?;
+    ctx.audit(ctx.entry(domain::rules::AlertAudit::DocumentView, "alert", &id).detail("用人单位查看预警处置文书"))
+        .await?;
     crate::pages::alerts::render_document(&ctx, d, "/wages/notices")
 }

@@ -2,19 +2,19 @@
 //! inflow and outflow by month and industry, and shortages (openings against applicants) for
 //! the employers in the user's scope. Charts are server-drawn SVG; every table exports.
 
-use crate::pages::org::{Bar, bars};
-use crate::pages::{opt, render};
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{AppError, PageResult};
 use crate::export::{Cell, ExportFormat, Table};
 use crate::layout::Layout;
+use crate::pages::org::{Bar, bars};
+use crate::pages::{opt, render};
 use askama::Template;
 use axum::extract::Query;
 use axum::routing::get;
 use domain::auth::perm;
-use domain::talent::{Education, Portrait, portrait};
 use domain::wages::ingest::month_label;
-use store::talent::TalentFilter;
+use domain::wages::talent::{Education, Portrait, portrait};
+use store::wages::talent::TalentFilter;
 
 pub fn routes() -> Routes {
     Routes::default().add("/talent", Access::Perm(perm::TALENT_VIEW), get(page)).add(
@@ -52,7 +52,7 @@ impl TalentQuery {
 async fn load(ctx: &RequestCtx, q: &TalentQuery) -> Result<Portrait, AppError> {
     let state = &ctx.state;
     let scope = store::org::row_scope(&state.db, ctx.user()?, perm::TALENT_VIEW).await?;
-    let (emps, posts) = store::talent::load(&state.db, &scope, &q.filter()).await?;
+    let (emps, posts) = store::wages::talent::load(&state.db, &scope, &q.filter()).await?;
     Ok(portrait(&emps, &posts, state.clock.today(), MONTHS))
 }
 
@@ -221,7 +221,11 @@ async fn export(ctx: RequestCtx, Query(q): Query<TalentQuery>) -> PageResult {
         },
         _ => return Err(AppError::invalid("table", "没有这张表").into()),
     };
-    ctx.audit(ctx.entry(domain::wages::WagesAudit::TalentExport, "talent", &table).detail(format!("导出{}，{} 行", t.title, t.rows.len())))
-        .await?;
+    ctx.audit(ctx.entry(domain::wages::WagesAudit::TalentExport, "talent", &table).detail(format!(
+        "导出{}，{} 行",
+        t.title,
+        t.rows.len()
+    )))
+    .await?;
     Ok(t.into_response(format))
 }

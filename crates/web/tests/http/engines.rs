@@ -135,13 +135,15 @@ async fn facts_changing_raise_or_clear_the_level() {
         }
     };
     set(150).await;
-    store::alerts::run_all(&app.state.db, &app.state.config(), &cal, now).await.unwrap();
+    store::alerts::run_all(&app.state.db, &app.state.config(), &cal, &web::case::subject_sources(), now).await.unwrap();
     assert_eq!(level().await, vec![("yellow".to_string(), "open".to_string(), 0)]);
     set(1200).await;
-    store::alerts::run_all(&app.state.db, &app.state.config(), &cal, now).await.unwrap();
+    store::alerts::run_all(&app.state.db, &app.state.config(), &cal, &web::case::subject_sources(), now).await.unwrap();
     assert_eq!(level().await, vec![("red".to_string(), "open".to_string(), 0)], "same alert, level raised");
     set(20).await;
-    let r = store::alerts::run_all(&app.state.db, &app.state.config(), &cal, now).await.unwrap();
+    let r = store::alerts::run_all(&app.state.db, &app.state.config(), &cal, &web::case::subject_sources(), now)
+        .await
+        .unwrap();
     assert!(r.cleared >= 1);
     assert_eq!(level().await, vec![("red".to_string(), "open".to_string(), 1)], "kept until verified, marked cleared");
     // The employer's grid manager was told (notify: grid_manager of the subject's grid).
@@ -186,7 +188,10 @@ async fn new_facts_for_one_subject_are_evaluated_at_once() {
     // Facts written and evaluated in one transaction: the alert sees the uncommitted facts.
     let mut tx = app.state.db.begin().await.unwrap();
     sqlx::query("UPDATE enterprises SET employees = 1200 WHERE uscc = $1").bind(&mine).execute(&mut *tx).await.unwrap();
-    let r = store::alerts::run_for_subject(&mut tx, &app.state.config(), &cal, "employer", &mine, now).await.unwrap();
+    let r =
+        store::alerts::run_for_subject(&mut tx, &app.state.config(), &cal, &store::wages::labor::Employers, &mine, now)
+            .await
+            .unwrap();
     tx.commit().await.unwrap();
     assert_eq!((r.subjects, r.opened), (1, 1), "{r:?}");
     let level = || async {

@@ -5,10 +5,10 @@ use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-async fn portrait(app: &TestApp, industry: &str) -> domain::talent::Portrait {
-    let f = store::talent::TalentFilter { industry: Some(industry.into()), division: None };
-    let (emps, posts) = store::talent::load(&app.state.db, &store::org::RowScope::All, &f).await.unwrap();
-    domain::talent::portrait(&emps, &posts, app.state.clock.today(), 12)
+async fn portrait(app: &TestApp, industry: &str) -> domain::wages::talent::Portrait {
+    let f = store::wages::talent::TalentFilter { industry: Some(industry.into()), division: None };
+    let (emps, posts) = store::wages::talent::load(&app.state.db, &store::org::RowScope::All, &f).await.unwrap();
+    domain::wages::talent::portrait(&emps, &posts, app.state.clock.today(), 12)
 }
 
 #[tokio::test]
@@ -54,8 +54,9 @@ async fn the_portrait_moves_with_new_people_and_postings() {
     let after = portrait(&app, &industry).await;
     assert_eq!(after.stock, before.stock + 1);
     assert_eq!(after.higher, before.higher + 1);
-    let oct =
-        |p: &domain::talent::Portrait| p.flows.iter().find(|f| f.month.to_string() == "2026-10-01").unwrap().inflow;
+    let oct = |p: &domain::wages::talent::Portrait| {
+        p.flows.iter().find(|f| f.month.to_string() == "2026-10-01").unwrap().inflow
+    };
     assert_eq!(oct(&after), oct(&before) + 1);
     let short = after.shortages.iter().find(|s| s.industry == industry).unwrap();
     assert_eq!(short.hardest, "五轴加工中心操作工");

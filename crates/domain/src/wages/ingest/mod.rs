@@ -341,7 +341,7 @@ fn parse_cell(kind: Kind, col: &Column, via: Via, limits: &Limits, raw: &str) ->
         ColType::PayMethod => Cell::Text(PayMethod::parse(raw).ok_or_else(|| bad("发放方式"))?.as_str().into()),
         ColType::SignalKind => Cell::Text(SignalKind::parse(raw).ok_or_else(|| bad("信号类型"))?.as_str().into()),
         ColType::Education => {
-            Cell::Text(crate::talent::Education::parse(raw).ok_or_else(|| bad("最高学历"))?.as_str().into())
+            Cell::Text(crate::wages::talent::Education::parse(raw).ok_or_else(|| bad("最高学历"))?.as_str().into())
         }
         ColType::ComplaintStatus => Cell::Text(
             match raw {

@@ -182,7 +182,8 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
     store::audit::append(
         &mut tx,
         now,
-        ctx.entry(domain::audit::CoreAudit::DepartmentCreate, "department", &id).detail(format!("{}（{}）", input.name, input.code)),
+        ctx.entry(domain::audit::CoreAudit::DepartmentCreate, "department", &id)
+            .detail(format!("{}（{}）", input.name, input.code)),
     )
     .await?;
     tx.commit().await?;

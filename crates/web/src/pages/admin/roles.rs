@@ -178,7 +178,8 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
         input.scope.label(),
         input.permissions.iter().map(|p| perm_name(p)).collect::<Vec<_>>().join("、")
     );
-    store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::RoleCreate, "role", &id).detail(detail)).await?;
+    store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::RoleCreate, "role", &id).detail(detail))
+        .await?;
     tx.commit().await?;
     ctx.state.auth_cache.clear();
     Ok(redirect_with_flash("/admin/roles", &format!("已创建角色“{}”。", input.name), state.secure_cookies))
@@ -211,7 +212,12 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
     if before.name != input.name {
         detail.push(format!("名称：{} → {}", before.name, input.name));
     }
-    store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::RoleUpdate, "role", &before.id).detail(detail.join("；"))).await?;
+    store::audit::append(
+        &mut tx,
+        now,
+        ctx.entry(domain::audit::CoreAudit::RoleUpdate, "role", &before.id).detail(detail.join("；")),
+    )
+    .await?;
     tx.commit().await?;
     ctx.state.auth_cache.clear();
     Ok(redirect_with_flash("/admin/roles", &format!("已保存角色“{}”。", input.name), state.secure_cookies))

@@ -130,8 +130,11 @@ struct ExportQuery {
 async fn export(ctx: RequestCtx, axum::extract::Query(q): axum::extract::Query<ExportQuery>) -> PageResult {
     let format = ExportFormat::parse(q.format.as_deref()).unwrap_or(ExportFormat::Csv);
     let rows = rows(&ctx);
-    ctx.audit(ctx.entry(domain::services::ServicesAudit::ItemsExport, "svc_item", "*").detail(format!("导出事项目录 {} 项", rows.len())))
-        .await?;
+    ctx.audit(
+        ctx.entry(domain::services::ServicesAudit::ItemsExport, "svc_item", "*")
+            .detail(format!("导出事项目录 {} 项", rows.len())),
+    )
+    .await?;
     let table = Table {
         title: "事项目录".into(),
         headers: vec![

@@ -114,7 +114,12 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
         user.login,
         expires.map(|e| format!("有效期至 {}", domain::clock::format_local(e))).unwrap_or_else(|| "长期有效".into())
     );
-    store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::TokenCreate, "api_token", &id).detail(detail)).await?;
+    store::audit::append(
+        &mut tx,
+        now,
+        ctx.entry(domain::audit::CoreAudit::TokenCreate, "api_token", &id).detail(detail),
+    )
+    .await?;
     tx.commit().await?;
     page(&ctx, FormErrors::default(), String::new(), String::new(), "365".into(), Some(token)).await
 }

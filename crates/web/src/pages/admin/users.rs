@@ -128,7 +128,10 @@ async fn export(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
             ]
         })
         .collect();
-    ctx.audit(ctx.entry(domain::audit::CoreAudit::UserExport, "user", "list").detail(format!("导出 {} 条", rows.len()))).await?;
+    ctx.audit(
+        ctx.entry(domain::audit::CoreAudit::UserExport, "user", "list").detail(format!("导出 {} 条", rows.len())),
+    )
+    .await?;
     Ok(Table {
         title: "用户".into(),
         headers: vec!["账号", "姓名/名称", "类型", "部门", "角色", "状态", "最后登录"],
@@ -344,7 +347,8 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
         f.login,
         f.display_name
     );
-    store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::UserCreate, "user", &id).detail(detail)).await?;
+    store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::UserCreate, "user", &id).detail(detail))
+        .await?;
     tx.commit().await?;
     Ok(redirect_with_flash(&format!("/admin/users/{id}"), &format!("已创建账号 {}。", f.login), state.secure_cookies))
 }
@@ -485,7 +489,12 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
     if r0 != r1 {
         changes.push("角色已调整".to_string());
     }
-    store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::UserUpdate, "user", &u.id).detail(changes.join("；"))).await?;
+    store::audit::append(
+        &mut tx,
+        now,
+        ctx.entry(domain::audit::CoreAudit::UserUpdate, "user", &u.id).detail(changes.join("；")),
+    )
+    .await?;
     tx.commit().await?;
     // Roles, status and passwords take effect at once, not after the session cache's TTL.
     ctx.state.auth_cache.clear();

@@ -2,13 +2,17 @@
 //! monthly reports of social insurance, inspection and arbitration (`labor_monthly`), and the
 //! figures the labor-relations page shows for an employer, grid, division or industry.
 
+use crate::alerts::{SourceFuture, Subject, SubjectSource, Subjects};
+use crate::config::CityConfig;
 use crate::org::{EnterpriseFilter, RowScope, enterprise_where};
 use crate::sql::Sql;
 use crate::{Conn, Db, Result, StoreError, audit};
 use domain::audit::AuditEntry;
+use domain::calendar::WorkCalendar;
 use domain::clock::to_millis;
+use domain::expr::{Batch, Schema};
 use domain::geo::{Ring, Wgs84Point};
-use domain::labor::{GridShape, Method, MonthReport, Placement, Tally, locate};
+use domain::wages::labor::{GridShape, Method, MonthReport, Placement, Tally, locate};
 use sqlx::Row;
 use std::collections::HashMap;
 use time::{Date, OffsetDateTime};
@@ -125,10 +129,11 @@ pub async fn place_employers(
                 .await?;
         }
     }
-    let mut e = AuditEntry::new(domain::wages::WagesAudit::Place, "enterprises", if all { "all" } else { "unplaced" }).detail(format!(
-        "用人单位划入网格：检查 {}，按坐标 {}，按地址关键词 {}，调整 {}，关键词不唯一 {}，无法划分 {}",
-        rep.examined, rep.by_polygon, rep.by_keyword, rep.moved, rep.ambiguous, rep.unplaced
-    ));
+    let mut e = AuditEntry::new(domain::wages::WagesAudit::Place, "enterprises", if all { "all" } else { "unplaced" })
+        .detail(format!(
+            "用人单位划入网格：检查 {}，按坐标 {}，按地址关键词 {}，调整 {}，关键词不唯一 {}，无法划分 {}",
+            rep.examined, rep.by_polygon, rep.by_keyword, rep.moved, rep.ambiguous, rep.unplaced
+        ));
     if let Some((id, name)) = by {
         e = e.by(id, name);
     }
@@ -224,7 +229,9 @@ pub async fn update_employer(
     audit::append(
         conn,
         now,
-        AuditEntry::new(domain::wages::WagesAudit::EmployerUpdate, "enterprise", uscc).by(by.0, by.1).detail(format!("{name}：{detail}")),
+        AuditEntry::new(domain::wages::WagesAudit::EmployerUpdate, "enterprise", uscc)
+            .by(by.0, by.1)
+            .detail(format!("{name}：{detail}")),
     )
     .await?;
     Ok(grid)
@@ -423,4 +430,105 @@ pub async fn grid_method(db: &Db, uscc: &str) -> Result<Option<Method>> {
         .fetch_optional(db.reader())
         .await?;
     Ok(m.as_deref().and_then(Method::parse))
+}
+
+/// Employers as alert subjects: the facts `config/schemas/employer.toml` declares, from the
+/// registry and the monthly labor reports.
+pub struct Employers;
+
+impl SubjectSource for Employers {
+    fn subject_type(&self) -> &'static str {
+        "employer"
+    }
+
+    fn load<'a>(
+        &'a self,
+        which: Subjects<'a>,
+        schema: &'a Schema,
+        _: &'a CityConfig,
+        _: &'a WorkCalendar,
+        today: Date,
+    ) -> SourceFuture<'a> {
+        Box::pin(employers(which, schema, today))
+    }
+}
+
+/// Employers from the registry: the facts `config/schemas/employer.toml` declares.
+async fn employers(which: Subjects<'_>, schema: &Schema, today: time::Date) -> Result<(Batch, Vec<Subject>)> {
+    let select = "SELECT uscc, name, industry, kind, employees, registered_capital_fen, established_on, division_code, grid_id FROM enterprises";
+    // Labor reports back far enough for the latest month and the one before it.
+    let mut from = domain::wages::labor::month_start(today);
+    for _ in 0..=domain::wages::labor::STALE_MONTHS {
+        from = domain::wages::labor::prev_month(from);
+    }
+    let (rows, reports) = match which {
+        Subjects::All(db) => {
+            let rows = sqlx::query(&format!("{select} ORDER BY uscc")).fetch_all(db.reader()).await?;
+            let mut conn = db.reader().acquire().await?;
+            (rows, reports(&mut conn, None, from).await?)
+        }
+        Subjects::One(conn, id) => {
+            let rows = sqlx::query(&format!("{select} WHERE uscc = $1")).bind(id).fetch_all(&mut *conn).await?;
+            (rows, reports(conn, Some(id), from).await?)
+        }
+    };
+    let n = rows.len();
+    let mut b = Batch::new(schema, n);
+    let mut subjects = Vec::with_capacity(n);
+    let (mut employees, mut capital, mut in_grid) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut industry, mut kind, mut established) = (vec![], vec![], vec![]);
+    let mut risk: Vec<Option<domain::wages::labor::RiskFacts>> = Vec::with_capacity(n);
+    for r in &rows {
+        let uscc: String = r.try_get("uscc")?;
+        risk.push(reports.get(&uscc).and_then(|v| domain::wages::labor::risk_facts(v, today)));
+        let grid: Option<String> = r.try_get("grid_id")?;
+        employees.push(r.try_get::<i64, _>("employees")?);
+        capital.push(r.try_get::<i64, _>("registered_capital_fen")?);
+        in_grid.push(grid.is_some());
+        industry.push(r.try_get::<String, _>("industry")?);
+        kind.push(r.try_get::<String, _>("kind")?);
+        let est: Option<String> = r.try_get("established_on")?;
+        established.push(
+            est.and_then(|s| time::Date::parse(&s, &time::macros::format_description!("[year]-[month]-[day]")).ok()),
+        );
+        subjects.push(Subject {
+            id: r.try_get("uscc")?,
+            name: r.try_get("name")?,
+            division_code: r.try_get("division_code")?,
+            grid_id: grid,
+        });
+    }
+    // Only the facts the schema declares are set; a module may declare fewer.
+    let set =
+        |b: &mut Batch, name: &str, f: &mut dyn FnMut(&mut Batch) -> std::result::Result<(), String>| -> Result<()> {
+            if schema.get(name).is_some() {
+                f(b).map_err(StoreError::Other)?;
+            }
+            Ok(())
+        };
+    set(&mut b, "employees", &mut |b| b.set_ints("employees", employees.clone(), None))?;
+    set(&mut b, "registered_capital", &mut |b| b.set_ints("registered_capital", capital.clone(), None))?;
+    set(&mut b, "in_grid", &mut |b| b.set_bools("in_grid", in_grid.clone(), None))?;
+    set(&mut b, "industry", &mut |b| b.set_strs("industry", industry.iter().map(|s| Some(s.as_str()))))?;
+    set(&mut b, "kind", &mut |b| b.set_strs("kind", kind.iter().map(|s| Some(s.as_str()))))?;
+    set(&mut b, "established_on", &mut |b| b.set_dates("established_on", &established))?;
+    // Labor-risk facts exist only for employers with a recent report.
+    let valid: Vec<bool> = risk.iter().map(Option::is_some).collect();
+    type Get = fn(&domain::wages::labor::RiskFacts) -> i64;
+    let facts: [(&str, Get); 8] = [
+        ("insured_now", |f| f.insured_now),
+        ("insured_prev", |f| f.insured_prev),
+        ("insured_drop", |f| f.insured_drop),
+        ("insured_drop_pct", |f| f.insured_drop_pct),
+        ("complaints_now", |f| f.complaints_now),
+        ("complaints_prev", |f| f.complaints_prev),
+        ("disputes_now", |f| f.disputes_now),
+        ("collective_risks", |f| f.collective_risks),
+    ];
+    for (name, get) in facts {
+        let values: Vec<i64> = risk.iter().map(|f| f.as_ref().map(get).unwrap_or(0)).collect();
+        set(&mut b, name, &mut |b| b.set_ints(name, values.clone(), Some(valid.clone())))?;
+    }
+    Ok((b, subjects))
 }

@@ -3,7 +3,7 @@
 //! age structure, inflow and outflow by month and industry, and shortages (posted openings
 //! against applicants, 求人倍率).
 
-use crate::labor::{month_start, prev_month};
+use crate::wages::labor::{month_start, prev_month};
 use std::collections::BTreeMap;
 use time::Date;
 

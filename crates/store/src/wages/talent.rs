@@ -5,7 +5,7 @@ use crate::org::{EnterpriseFilter, RowScope, enterprise_where};
 use crate::sql::{Sql, Value};
 use crate::{Conn, Db, Result};
 use domain::clock::to_millis;
-use domain::talent::{Education, Employment, Posting};
+use domain::wages::talent::{Education, Employment, Posting};
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -36,7 +36,7 @@ pub async fn load(db: &Db, scope: &RowScope, f: &TalentFilter) -> Result<(Vec<Em
         let Ok(id) = domain::IdCardNo::parse(&card) else { continue };
         let edu: String = r.try_get(1)?;
         let started: String = r.try_get(5)?;
-        let Some(started_on) = crate::labor::parse_day(&started) else { continue };
+        let Some(started_on) = crate::wages::labor::parse_day(&started) else { continue };
         let ended: Option<String> = r.try_get(6)?;
         emps.push(Employment {
             birth: id.birth_date(),
@@ -45,7 +45,7 @@ pub async fn load(db: &Db, scope: &RowScope, f: &TalentFilter) -> Result<(Vec<Em
             major: r.try_get(3)?,
             industry: r.try_get(4)?,
             started_on,
-            ended_on: ended.as_deref().and_then(crate::labor::parse_day),
+            ended_on: ended.as_deref().and_then(crate::wages::labor::parse_day),
         });
     }
     let mut q = Sql::new(
@@ -56,7 +56,7 @@ pub async fn load(db: &Db, scope: &RowScope, f: &TalentFilter) -> Result<(Vec<Em
     let mut posts = vec![];
     for r in q.query().fetch_all(db.reader()).await? {
         let on: String = r.try_get(4)?;
-        let Some(posted_on) = crate::labor::parse_day(&on) else { continue };
+        let Some(posted_on) = crate::wages::labor::parse_day(&on) else { continue };
         posts.push(Posting {
             industry: r.try_get(0)?,
             title: r.try_get(1)?,
@@ -68,7 +68,7 @@ pub async fn load(db: &Db, scope: &RowScope, f: &TalentFilter) -> Result<(Vec<Em
     Ok((emps, posts))
 }
 
-/// The demo city's people at work (see `domain::talent::demo`): one person per five registered
+/// The demo city's people at work (see `domain::wages::talent::demo`): one person per five registered
 /// employees, at least 2,000.
 pub async fn load_demo(conn: &mut Conn, now: OffsetDateTime) -> Result<usize> {
     let rows: Vec<(String, String, i64)> =
@@ -76,7 +76,7 @@ pub async fn load_demo(conn: &mut Conn, now: OffsetDateTime) -> Result<usize> {
     let total: i64 = rows.iter().map(|r| r.2).sum();
     let n = ((total / 5) as usize).max(2000);
     let today = domain::clock::local(now).date();
-    let (persons, jobs, posts) = domain::talent::demo(2026, &rows, today, n);
+    let (persons, jobs, posts) = domain::wages::talent::demo(2026, &rows, today, n);
     let ms = to_millis(now);
     let src = || Value::Text("演示数据".into());
     let text = |s: &str| Value::Text(s.to_string());
