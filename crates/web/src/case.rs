@@ -12,6 +12,9 @@ use std::sync::Arc;
 use store::jobs::JobHandler;
 use tokio::sync::watch;
 
+/// A task that runs beside the server until `stop` turns true.
+pub type Background = fn(AppState, watch::Receiver<bool>) -> tokio::task::JoinHandle<()>;
+
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A job handler a case registers, and whether the shell keeps it scheduled.
@@ -47,7 +50,7 @@ pub struct Case {
     /// Work at start, after the state exists (recovery, caches, saved configuration).
     pub start: for<'a> fn(&'a AppState) -> BoxFuture<'a, store::Result<()>>,
     /// A background task that runs while the server runs and finishes when `stop` turns true.
-    pub background: Option<fn(AppState, watch::Receiver<bool>) -> tokio::task::JoinHandle<()>>,
+    pub background: Option<Background>,
 }
 
 /// Every case of the product, registered here and nowhere else.

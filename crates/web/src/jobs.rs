@@ -80,18 +80,17 @@ impl JobHandler for Recurring {
     }
 }
 
+/// The work of a job enqueued for a moment (a deadline), with its payload.
+pub type DueWork = for<'a> fn(&'a AppState, &'a mut Tx, &'a Job, OffsetDateTime) -> BoxFuture<'a, Result<(), String>>;
+
 /// A job run when its payload says (deadlines): the handler is the work.
 pub struct OnDemand {
     pub state: AppState,
-    pub work: for<'a> fn(&'a AppState, &'a mut Tx, &'a Job, OffsetDateTime) -> BoxFuture<'a, Result<(), String>>,
+    pub work: DueWork,
 }
 
 impl OnDemand {
-    pub fn job(
-        name: &'static str,
-        state: &AppState,
-        work: for<'a> fn(&'a AppState, &'a mut Tx, &'a Job, OffsetDateTime) -> BoxFuture<'a, Result<(), String>>,
-    ) -> CaseJob {
+    pub fn job(name: &'static str, state: &AppState, work: DueWork) -> CaseJob {
         CaseJob { name, handler: Arc::new(OnDemand { state: state.clone(), work }), every: None, at_start: false }
     }
 }

@@ -29,14 +29,6 @@ pub struct Inner {
     pub job_waker: Option<Arc<tokio::sync::Notify>>,
     /// Encrypts the department e-seals' private keys (a file outside the database).
     pub seal_key: Option<Arc<store::services::seals::MasterKey>>,
-    /// Service items suspended by administrators (code → reason), kept in step with the
-    /// database by the only process that changes it.
-    pub suspended_items: RwLock<std::collections::BTreeMap<String, String>>,
-    /// Saved catalog versions that no longer fit the configuration files (skipped at start).
-    pub catalog_warnings: RwLock<Vec<String>>,
-    /// Held while an administrator's catalog edit is checked, saved and swapped in, so two
-    /// edits cannot each start from the configuration before the other.
-    pub catalog_edit: tokio::sync::Mutex<()>,
     /// Sessions and principals of the last two seconds.
     pub auth_cache: crate::auth_cache::AuthCache,
     /// Per-source login limits, password-check slots, and the shadow count of unknown logins.
@@ -48,8 +40,9 @@ pub struct Inner {
     pub refusals: crate::refusals::Refusals,
     /// Spreadsheet uploads being parsed (`import::PARSES_AT_ONCE`).
     pub import_slots: tokio::sync::Semaphore,
-    /// Group commit of service applications, started with the server.
-    pub submit_queue: std::sync::OnceLock<crate::services::submit_queue::SubmitQueue>,
+    /// Each case's own state, by type (`AppState::case_state`), so the shell holds no case's
+    /// fields.
+    case_state: std::sync::Mutex<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -84,11 +77,8 @@ impl AppState {
             routes: RwLock::new(Arc::new(vec![])),
             job_waker: None,
             seal_key: None,
-            submit_queue: std::sync::OnceLock::new(),
+            case_state: Default::default(),
             auth_cache: Default::default(),
-            suspended_items: Default::default(),
-            catalog_warnings: Default::default(),
-            catalog_edit: Default::default(),
         }))
     }
 
@@ -122,14 +112,11 @@ impl AppState {
         AppState(inner)
     }
 
-    /// The submission queue, started on first use (inside the runtime).
-    pub fn submit_queue(&self) -> &crate::services::submit_queue::SubmitQueue {
-        self.submit_queue.get_or_init(|| crate::services::submit_queue::SubmitQueue::start(self))
-    }
-
-    /// Why an item is suspended, if it is.
-    pub fn suspended(&self, code: &str) -> Option<String> {
-        self.suspended_items.read().expect("suspended lock").get(code).cloned()
+    /// A case's state of type `T`, created empty on first use.
+    pub fn case_state<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut m = self.case_state.lock().expect("case state lock");
+        let any = m.entry(std::any::TypeId::of::<T>()).or_insert_with(|| Arc::new(T::default())).clone();
+        any.downcast::<T>().expect("case state keyed by its type")
     }
 
     pub fn config(&self) -> Arc<CityConfig> {

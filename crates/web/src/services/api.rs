@@ -132,7 +132,7 @@ pub async fn submit(ctx: RequestCtx, Json(b): Json<SubmitBody>) -> ApiResult<Sub
         uploads: vec![],
         ip: ctx.ip.clone(),
     };
-    let id = state.submit_queue().submit(state, sub).await?;
+    let id = super::state(state).submit_queue(state).submit(state, sub).await?;
     Ok(Json(SubmitReport { id, one_click: item.one_click() }))
 }
 

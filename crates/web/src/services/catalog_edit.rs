@@ -472,7 +472,7 @@ async fn page(ctx: &RequestCtx, code: &str, form: ItemForm, errors: FormErrors) 
         version: item.version,
         origin: if made_here { "网页新增" } else { "配置文件" },
         one_click: item.one_click(),
-        suspended: ctx.state.suspended(code),
+        suspended: super::state(&ctx.state).suspended(code),
         name: form.name,
         item_types: opts(types, &form.kind),
         legal_days: form.legal_days,
@@ -503,7 +503,8 @@ async fn save(ctx: RequestCtx, Path(code): Path<String>, f: FormData) -> PageRes
     if f.get("action") == "more" {
         return page(&ctx, &code, form.with_blanks(), FormErrors::default()).await;
     }
-    let _edit = ctx.state.catalog_edit.lock().await;
+    let svc = super::state(&ctx.state);
+    let _edit = svc.catalog_edit.lock().await;
     let cfg = ctx.state.config();
     let current = cfg.services.item(&code).ok_or_else(|| AppError::NotFound(format!("事项“{code}”")))?;
     let (item, positions, mut errors) = build(&form, current, &taken_ids(&cfg, &code), current.version + 1);
@@ -568,7 +569,8 @@ async fn commit(
 
 /// Makes an earlier version (1 = the configuration file) current again, as a new version.
 async fn restore(ctx: RequestCtx, Path(code): Path<String>, f: FormData) -> PageResult {
-    let _edit = ctx.state.catalog_edit.lock().await;
+    let svc = super::state(&ctx.state);
+    let _edit = svc.catalog_edit.lock().await;
     let cfg = ctx.state.config();
     let current = cfg.services.item(&code).ok_or_else(|| AppError::NotFound(format!("事项“{code}”")))?;
     let version: u32 = f.get("version").parse().map_err(|_| AppError::invalid("version", "版本号无效"))?;
@@ -631,7 +633,8 @@ async fn copy_form(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
 /// 新增事项 by copying one: a new code, name and department; the materials, time limits and
 /// result come along (a sealed document instead, when named) and are edited afterwards.
 async fn copy(ctx: RequestCtx, Path(from): Path<String>, f: FormData) -> PageResult {
-    let _edit = ctx.state.catalog_edit.lock().await;
+    let svc = super::state(&ctx.state);
+    let _edit = svc.catalog_edit.lock().await;
     let cfg = ctx.state.config();
     let source = cfg.services.item(&from).ok_or_else(|| AppError::NotFound(format!("事项“{from}”")))?;
     let mut item = source.clone();

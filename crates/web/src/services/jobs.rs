@@ -48,8 +48,9 @@ pub fn start(state: &AppState) -> BoxFuture<'_, store::Result<()>> {
             tracing::warn!("{w}");
         }
         state.set_config_arc(config);
-        *state.suspended_items.write().expect("suspended lock") = store::services::suspended(&state.db).await?;
-        *state.catalog_warnings.write().expect("catalog lock") = warnings;
+        let svc = super::state(state);
+        *svc.suspended_items.write().expect("suspended lock") = store::services::suspended(&state.db).await?;
+        *svc.catalog_warnings.write().expect("catalog lock") = warnings;
         Ok(())
     })
 }

@@ -2,6 +2,7 @@
 //! shared data and verified in one click, cross-department verification, the data exchange and
 //! e-licenses. See README.md.
 
+pub mod admin;
 pub mod api;
 pub mod catalog_edit;
 pub mod jobs;
@@ -13,7 +14,10 @@ pub mod submit_queue;
 use crate::access::Routes;
 use crate::case::Case;
 use crate::layout::NavDef;
+use crate::state::AppState;
 use domain::auth::perm;
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock, RwLock};
 
 pub const CASE: Case = Case {
     name: "services",
@@ -47,6 +51,38 @@ fn routes() -> Routes {
         .merge(pages::routes())
         .merge(stats::routes())
         .merge(licenses::routes())
+        .merge(admin::routes())
         .merge(catalog_edit::routes())
         .merge(api::routes())
+}
+
+/// What the services case keeps in the running application.
+#[derive(Default)]
+pub struct ServicesState {
+    /// Service items suspended by administrators (code → reason), kept in step with the
+    /// database by the only process that changes it.
+    pub suspended_items: RwLock<BTreeMap<String, String>>,
+    /// Saved catalog versions that no longer fit the configuration files (skipped at start).
+    pub catalog_warnings: RwLock<Vec<String>>,
+    /// Held while an administrator's catalog edit is checked, saved and swapped in, so two
+    /// edits cannot each start from the configuration before the other.
+    pub catalog_edit: tokio::sync::Mutex<()>,
+    /// Group commit of service applications, started on first use (inside the runtime).
+    submit_queue: OnceLock<submit_queue::SubmitQueue>,
+}
+
+impl ServicesState {
+    /// Why an item is suspended, if it is.
+    pub fn suspended(&self, code: &str) -> Option<String> {
+        self.suspended_items.read().expect("suspended lock").get(code).cloned()
+    }
+
+    pub fn submit_queue(&self, app: &AppState) -> &submit_queue::SubmitQueue {
+        self.submit_queue.get_or_init(|| submit_queue::SubmitQueue::start(app))
+    }
+}
+
+/// The services case's state in `app`.
+pub fn state(app: &AppState) -> Arc<ServicesState> {
+    app.case_state::<ServicesState>()
 }

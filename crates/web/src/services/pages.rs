@@ -132,7 +132,7 @@ async fn zone(ctx: RequestCtx, Query(q): Query<ZoneQuery>) -> PageResult {
                 legal: i.legal_days,
                 one_click: i.one_click(),
                 kinds: kinds.join("、"),
-                suspended: ctx.state.suspended(&i.code).is_some(),
+                suspended: super::state(&ctx.state).suspended(&i.code).is_some(),
             }
         })
         .collect();
@@ -294,7 +294,7 @@ async fn show_item(
     let cfg = &state.config();
     let item = cfg.services.item(code).ok_or_else(|| AppError::NotFound(format!("事项“{code}”")))?;
     let mut cannot = if p.can(perm::WORKFLOW_APPLY) { String::new() } else { "您的账号不能申报事项".into() };
-    if let Some(why) = state.suspended(code) {
+    if let Some(why) = super::state(state).suspended(code) {
         cannot = format!("该事项暂停受理：{why}");
     }
     let (mut values, mut from, mut lics, mut archives) =
@@ -385,7 +385,7 @@ async fn apply(ctx: RequestCtx, Path(code): Path<String>, mp: Multipart) -> Page
         uploads,
         ip: ctx.ip.clone(),
     };
-    match state.submit_queue().submit(state, sub).await {
+    match super::state(state).submit_queue(state).submit(state, sub).await {
         Ok(id) => {
             let msg = if item.one_click() {
                 "已一键申报，无需上传材料，请等待审核。"

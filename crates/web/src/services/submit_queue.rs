@@ -62,7 +62,7 @@ impl SubmitQueue {
 
     /// Checks, submits and waits for the commit: the application's id, or why it was refused.
     pub async fn submit(&self, state: &AppState, s: Submission) -> Result<String, store::StoreError> {
-        if let Some(why) = state.suspended(&s.item) {
+        if let Some(why) = super::state(state).suspended(&s.item) {
             return Err(store::StoreError::invalid("item", format!("该事项暂停受理：{why}")));
         }
         let who = svc::Applicant { actor: &s.actor, subject: &s.subject, subject_name: &s.subject_name };

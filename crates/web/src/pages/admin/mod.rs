@@ -3,7 +3,6 @@
 mod departments;
 mod roles;
 
-mod services;
 mod tokens;
 mod users;
 
@@ -14,9 +13,5 @@ pub use roles::perm_name;
 pub use users::kind_label;
 
 pub fn routes() -> Routes {
-    users::routes()
-        .merge(roles::routes())
-        .merge(departments::routes())
-        .merge(tokens::routes())
-        .merge(services::routes())
+    users::routes().merge(roles::routes()).merge(departments::routes()).merge(tokens::routes())
 }

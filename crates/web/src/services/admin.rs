@@ -63,7 +63,7 @@ fn rows(ctx: &RequestCtx) -> Vec<Row> {
             promised: i.promised_days,
             legal: i.legal_days,
             version: i.version,
-            suspended: ctx.state.suspended(&i.code),
+            suspended: super::state(&ctx.state).suspended(&i.code),
         })
         .collect()
 }
@@ -73,7 +73,7 @@ async fn show(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
     let mut r = render(Page {
         layout: Layout::new(ctx, &ctx.state.config().city.name, "事项目录", "/admin/services"),
         rows: rows(ctx),
-        warnings: ctx.state.catalog_warnings.read().expect("catalog lock").clone(),
+        warnings: super::state(&ctx.state).catalog_warnings.read().expect("catalog lock").clone(),
         errors,
     })?;
     if bad {
@@ -101,7 +101,8 @@ async fn set(ctx: RequestCtx, Path(code): Path<String>, f: FormData) -> PageResu
     {
         Ok(()) => {
             tx.commit().await?;
-            let mut m = state.suspended_items.write().expect("suspended lock");
+            let svc = super::state(state);
+            let mut m = svc.suspended_items.write().expect("suspended lock");
             if enabled {
                 m.remove(&code);
             } else {
