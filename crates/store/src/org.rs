@@ -272,6 +272,28 @@ pub async fn get_grid(db: &Db, id: &str) -> Result<Grid> {
         .ok_or_else(|| StoreError::NotFound("网格".into()))
 }
 
+impl RowScope {
+    /// Whether a row of `division_code` (and `grid_id`) lies inside this scope.
+    pub fn contains(&self, division_code: &str, grid_id: Option<&str>) -> bool {
+        match self {
+            RowScope::All => true,
+            RowScope::Division(prefix) => division_code.starts_with(prefix.as_str()),
+            RowScope::Grid(g) => grid_id == Some(g.as_str()),
+            RowScope::Enterprise(_) | RowScope::Citizen(_) | RowScope::Nothing => false,
+        }
+    }
+}
+
+/// A grid the caller's `scope` (of `org.divisions`) reaches; one outside it reads as
+/// `StoreError::Forbidden`, so the caller audits the refusal.
+pub async fn grid_in(db: &Db, scope: &RowScope, id: &str) -> Result<Grid> {
+    let g = get_grid(db, id).await?;
+    if !scope.contains(&g.division_code, Some(&g.id)) {
+        return Err(StoreError::Forbidden(format!("网格“{}”不在您的辖区内", g.name)));
+    }
+    Ok(g)
+}
+
 /// Grids under a division prefix (all when `None`), by code.
 pub async fn list_grids(db: &Db, division_prefix: Option<&str>) -> Result<Vec<Grid>> {
     let mut q = Sql::new("SELECT * FROM grids WHERE 1 = 1");

@@ -498,10 +498,23 @@ struct GridPage {
     can_edit: bool,
 }
 
+/// A grid within the caller's reach of `org.divisions`; a refusal is audited.
+async fn visible_grid(ctx: &RequestCtx, id: &str) -> Result<Grid, AppError> {
+    let scope = store::org::row_scope(&ctx.state.db, ctx.user()?, perm::ORG_DIVISIONS).await?;
+    match store::org::grid_in(&ctx.state.db, &scope, id).await {
+        Err(store::StoreError::Forbidden(why)) => {
+            let e = ctx.entry(domain::audit::CoreAudit::AccessDenied, "grid", id).outcome(Outcome::Denied);
+            ctx.audit_refusal(e.detail(why.clone())).await?;
+            Err(AppError::Forbidden(why))
+        }
+        r => Ok(r?),
+    }
+}
+
 async fn grid_detail(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let g = store::org::get_grid(&state.db, &id).await?;
+    let g = visible_grid(&ctx, &id).await?;
     let town = domain::DivisionCode::parse(&g.division_code)
         .map(|c| state.config().divisions.full_name(&c))
         .unwrap_or_default();
@@ -563,7 +576,7 @@ pub struct KeywordsForm {
 
 async fn grid_keywords(ctx: RequestCtx, Path(id): Path<String>, Form(f): Form<KeywordsForm>) -> PageResult {
     let state = &ctx.state;
-    let g = store::org::get_grid(&state.db, &id).await?;
+    let g = visible_grid(&ctx, &id).await?;
     if !may_manage_grid(&ctx, &g) {
         ctx.audit(
             ctx.entry(domain::audit::CoreAudit::GridUpdate, "grid", &g.id)

@@ -6,7 +6,7 @@ use crate::error::{ApiErrorBody, ApiResult, AppError};
 use crate::services::submit_queue::Submission;
 use axum::Json;
 use axum::extract::Path;
-use domain::auth::{UserKind, perm};
+use domain::auth::perm;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -116,13 +116,7 @@ pub async fn submit(ctx: RequestCtx, Json(b): Json<SubmitBody>) -> ApiResult<Sub
     let p = ctx.user()?;
     let state = &ctx.state;
     let cfg = state.config();
-    let item = cfg.services.item(&b.item).ok_or_else(|| AppError::invalid("item", "没有该事项"))?;
-    let (subject, name) = match p.kind {
-        UserKind::Enterprise => (p.uscc.clone(), p.display_name.clone()),
-        UserKind::Citizen => (p.id_card_no.clone(), p.display_name.clone()),
-        _ => (None, String::new()),
-    };
-    let subject = subject.ok_or_else(|| AppError::Forbidden("只有企业或群众账号可以申报".into()))?;
+    let (item, subject, name) = super::service::applicant(&ctx, &cfg, &b.item)?;
     let sub = Submission {
         item: b.item.clone(),
         actor: crate::pages::workflow::actor_of(p),
@@ -149,13 +143,7 @@ pub struct ApplicationStatus {
 #[utoipa::path(get, path = "/api/v1/services/applications/{id}", params(("id" = String, Path)),
     responses((status = 200, body = ApplicationStatus), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn application(ctx: RequestCtx, Path(id): Path<String>) -> ApiResult<ApplicationStatus> {
-    let p = ctx.user()?;
-    let mut conn = ctx.state.db.reader().acquire().await.map_err(store::StoreError::from)?;
-    let a = store::services::get(&mut conn, &id).await?;
-    let staff = p.can(perm::WORKFLOW_ACT) && p.department_code.as_deref() == Some(a.department.as_str());
-    if a.applicant_id != p.user_id && !staff {
-        return Err(AppError::Forbidden("您无权查看该申请".into()).into());
-    }
+    let (a, _) = super::service::application(&ctx, &id).await?;
     Ok(Json(ApplicationStatus { id: a.id, item: a.item, status: a.status, result_number: a.result_number }))
 }
 

@@ -8,6 +8,7 @@ pub mod catalog_edit;
 pub mod jobs;
 pub mod licenses;
 pub mod pages;
+pub mod service;
 pub mod stats;
 pub mod submit_queue;
 

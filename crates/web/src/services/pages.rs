@@ -11,10 +11,10 @@ use crate::pages::workflow::actor_of;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query};
 use axum::routing::{get, post};
-use domain::auth::{DataScope, Principal, UserKind, perm};
+use domain::auth::{DataScope, perm};
 use domain::workflow::Status;
 use std::collections::BTreeMap;
-use store::config::services::{FieldType, Item, MaterialKind, Subject};
+use store::config::services::{FieldType, Item, MaterialKind};
 use store::services::exchange::Caller;
 use store::services::licenses::License;
 use store::services::xrequests::XRequest;
@@ -60,19 +60,6 @@ fn dept_name(ctx: &RequestCtx, code: &str) -> String {
 }
 
 /// The subject a user applies for: their enterprise (USCC) or themselves (ID number).
-fn subject_of(p: &Principal, item: &Item) -> Result<(String, String), String> {
-    match (item.subject, p.kind) {
-        (Subject::Enterprise, UserKind::Enterprise) => {
-            p.uscc.clone().map(|u| (u, p.display_name.clone())).ok_or_else(|| "账号没有统一社会信用代码".into())
-        }
-        (Subject::Person, UserKind::Citizen) => {
-            p.id_card_no.clone().map(|c| (c, p.display_name.clone())).ok_or_else(|| "账号没有公民身份号码".into())
-        }
-        (Subject::Enterprise, _) => Err("本事项由企业以统一社会信用代码登录后申报".into()),
-        (Subject::Person, _) => Err("本事项由群众以身份证号登录后申报".into()),
-    }
-}
-
 // ---------------------------------------------------------------- the zone
 
 #[derive(serde::Deserialize, Default)]
@@ -299,7 +286,7 @@ async fn show_item(
     }
     let (mut values, mut from, mut lics, mut archives) =
         (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-    match subject_of(p, item) {
+    match super::service::subject_of(p, item) {
         Ok((subject, _)) if cannot.is_empty() => {
             // Prefilling reads the applicant's own records: logged like any call.
             let mut tx = state.db.begin().await?;
@@ -362,12 +349,8 @@ async fn read_form(mut mp: Multipart) -> Result<(BTreeMap<String, String>, Vec<U
 async fn apply(ctx: RequestCtx, Path(code): Path<String>, mp: Multipart) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
-    if !p.can(perm::WORKFLOW_APPLY) {
-        return Err(AppError::Forbidden("您的账号不能申报事项".into()).into());
-    }
     let cfg = &state.config();
-    let item = cfg.services.item(&code).ok_or_else(|| AppError::NotFound(format!("事项“{code}”")))?;
-    let (subject, subject_name) = subject_of(p, item).map_err(AppError::Forbidden)?;
+    let (item, subject, subject_name) = super::service::applicant(&ctx, cfg, &code)?;
     let (typed, uploads) = read_form(mp).await?;
     let mut errors = FormErrors::default();
     for (k, m) in svc::check_form(item, &typed) {
@@ -519,36 +502,8 @@ struct AppPage {
     errors: FormErrors,
 }
 
-/// The application if the user may see it: the applicant, staff of the item's department,
-/// of a department asked to verify, or with city-wide scope. Refusals are audited.
-async fn visible(ctx: &RequestCtx, id: &str) -> Result<(SvcApp, bool), AppError> {
-    let p = ctx.user()?;
-    let mut conn = ctx.state.db.reader().acquire().await.map_err(store::StoreError::from)?;
-    let app = svc::get(&mut conn, id).await?;
-    drop(conn);
-    let staff = p.can(perm::WORKFLOW_ACT);
-    let reviewer = staff && p.department_code.as_deref() == Some(app.department.as_str());
-    let ok = p.user_id == app.applicant_id
-        || reviewer
-        || (staff && p.scope(perm::WORKFLOW_ACT) == Some(DataScope::All))
-        || (staff
-            && svc::xrequests::of_application(&ctx.state.db, id)
-                .await?
-                .iter()
-                .any(|x| p.department_code.as_deref() == Some(x.to_dept.as_str())));
-    if !ok {
-        let e = ctx
-            .entry(domain::audit::CoreAudit::AccessDenied, "application", id)
-            .outcome(domain::audit::Outcome::Denied)
-            .detail("无权查看该申请");
-        ctx.audit(e).await?;
-        return Err(AppError::Forbidden("您无权查看该申请".into()));
-    }
-    Ok((app, reviewer))
-}
-
 async fn application(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
-    let (app, reviewer) = visible(&ctx, &id).await?;
+    let (app, reviewer) = super::service::application(&ctx, &id).await?;
     show(&ctx, app, reviewer, FormErrors::default()).await
 }
 
@@ -693,7 +648,7 @@ async fn finish<T>(
         }
         Err(store::StoreError::Invalid { field, message } | store::StoreError::Conflict { field, message }) => {
             drop(tx);
-            let (app, reviewer) = visible(ctx, id).await?;
+            let (app, reviewer) = super::service::application(ctx, id).await?;
             let mut e = FormErrors::default();
             e.add(&field, message);
             show(ctx, app, reviewer, e).await
@@ -711,7 +666,7 @@ fn reviewer_only(reviewer: bool) -> Result<(), AppError> {
 }
 
 async fn verify(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
-    let (app, reviewer) = visible(&ctx, &id).await?;
+    let (app, reviewer) = super::service::application(&ctx, &id).await?;
     reviewer_only(reviewer)?;
     let p = ctx.user()?;
     let state = &ctx.state;
@@ -732,7 +687,7 @@ async fn verify(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
 }
 
 async fn decide(ctx: RequestCtx, Path(id): Path<String>, f: crate::form::FormData) -> PageResult {
-    let (_, reviewer) = visible(&ctx, &id).await?;
+    let (_, reviewer) = super::service::application(&ctx, &id).await?;
     reviewer_only(reviewer)?;
     let p = ctx.user()?;
     let state = &ctx.state;
@@ -761,7 +716,7 @@ async fn decide(ctx: RequestCtx, Path(id): Path<String>, f: crate::form::FormDat
 }
 
 async fn ask(ctx: RequestCtx, Path(id): Path<String>, f: crate::form::FormData) -> PageResult {
-    let (app, reviewer) = visible(&ctx, &id).await?;
+    let (app, reviewer) = super::service::application(&ctx, &id).await?;
     reviewer_only(reviewer)?;
     let p = ctx.user()?;
     let state = &ctx.state;
@@ -783,7 +738,7 @@ async fn ask(ctx: RequestCtx, Path(id): Path<String>, f: crate::form::FormData) 
 }
 
 async fn resubmit(ctx: RequestCtx, Path(id): Path<String>, mp: Multipart) -> PageResult {
-    let (app, _) = visible(&ctx, &id).await?;
+    let (app, _) = super::service::application(&ctx, &id).await?;
     let p = ctx.user()?;
     if p.user_id != app.applicant_id {
         return Err(AppError::Forbidden("只有申请人本人可以补正".into()).into());

@@ -12,6 +12,7 @@ mod catalog;
 mod engines;
 mod hardening;
 mod labor;
+mod object_access;
 mod org;
 mod services;
 mod supervision;
