@@ -52,8 +52,8 @@ async fn every_acknowledged_fix_and_alarm_survives_sigkill() {
         .fetch_one(db.reader())
         .await
         .unwrap();
-    let person = store::supervision::person(&db, &person_id).await.unwrap();
     let mut tx = db.begin().await.unwrap();
+    let person = store::supervision::person_in(&mut tx, &person_id).await.unwrap();
     let token = store::supervision::bind_device(
         &mut tx,
         time::OffsetDateTime::now_utc(),

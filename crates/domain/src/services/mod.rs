@@ -2,6 +2,9 @@
 //! form checks, material assembly and the verification decisions. The store reads and
 //! writes; what is decided is decided here.
 
+pub mod catalog;
+pub mod rules;
+
 crate::audit_actions! {
     /// Actions of one-click services, the data exchange and e-licenses.
     pub enum ServicesAudit {

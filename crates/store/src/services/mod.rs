@@ -28,9 +28,9 @@ use sqlx::Row;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
+use domain::services::rules::{ArchivedCase, UploadMeta, archive_verdict, field_verdict};
 /// Largest upload accepted for a material.
-pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
-const UPLOAD_TYPES: [&str; 6] = [".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".zip"];
+pub use domain::services::rules::{CheckRow, MAX_UPLOAD, check_form};
 
 /// What prefilling found for an applicant: values by field key, where each came from, and the
 /// license satisfying each license material.
@@ -146,54 +146,6 @@ async fn sourced(
     Ok(out)
 }
 
-/// Checks typed values against the item's form: every problem, by field key.
-pub fn check_form(item: &Item, values: &BTreeMap<String, String>) -> Vec<(String, String)> {
-    let mut errs = vec![];
-    for (m, f) in item.fields().filter(|(m, _)| m.kind == MaterialKind::Form) {
-        let v = values.get(&f.key).map(|v| v.trim()).unwrap_or("");
-        let mut bad = |msg: String| errs.push((f.key.clone(), msg));
-        if v.is_empty() {
-            if f.required {
-                bad(if f.ty == FieldType::Consent {
-                    format!("请阅读并勾选《{}》", m.name)
-                } else {
-                    format!("请填写“{}”", f.label)
-                });
-            }
-            continue;
-        }
-        match f.ty {
-            FieldType::Number if v.parse::<rust_decimal::Decimal>().is_err() => {
-                bad(format!("“{}”应为数字，如 120 或 35.5", f.label))
-            }
-            FieldType::Date if time::Date::parse(v, &time::format_description::well_known::Iso8601::DATE).is_err() => {
-                bad(format!("“{}”应为日期，如 2026-12-01", f.label))
-            }
-            FieldType::Phone if !(v.len() == 11 && v.starts_with('1') && v.chars().all(|c| c.is_ascii_digit())) => {
-                bad(format!("“{}”应为 11 位手机号码", f.label))
-            }
-            FieldType::Uscc => {
-                if let Err(e) = domain::Uscc::parse(v) {
-                    bad(format!("“{}”有误：{e}", f.label));
-                }
-            }
-            FieldType::Idcard => {
-                if let Err(e) = domain::IdCardNo::parse(v) {
-                    bad(format!("“{}”有误：{e}", f.label));
-                }
-            }
-            FieldType::Select if !f.options.iter().any(|o| o == v) => bad(format!("请从列表中选择“{}”", f.label)),
-            _ => {}
-        }
-    }
-    for m in item.materials.iter().filter(|m| m.kind == MaterialKind::Sign) {
-        if values.get(&signatures::consent_key(&m.id)).is_none_or(|v| v.trim().is_empty()) {
-            errs.push((m.id.clone(), format!("请确认以{}签署“{}”", signatures::what(item.subject), m.name)));
-        }
-    }
-    errs
-}
-
 /// An uploaded file for an upload material.
 pub struct Upload {
     pub material: String,
@@ -275,19 +227,11 @@ pub fn item_of_app<'c>(cfg: &'c CityConfig, app: &SvcApp) -> Result<&'c Item> {
 }
 
 fn check_uploads(item: &Item, uploads: &[Upload]) -> Result<()> {
-    for m in item.materials.iter().filter(|m| m.kind == MaterialKind::Upload) {
-        let Some(u) = uploads.iter().find(|u| u.material == m.id && !u.bytes.is_empty()) else {
-            return Err(StoreError::invalid(&m.id, format!("请上传“{}”", m.name)));
-        };
-        let lower = u.filename.to_lowercase();
-        if !UPLOAD_TYPES.iter().any(|t| lower.ends_with(t)) {
-            return Err(StoreError::invalid(&m.id, format!("“{}”应为 PDF、OFD、JPG、PNG 或 ZIP 文件", m.name)));
-        }
-        if u.bytes.len() > MAX_UPLOAD {
-            return Err(StoreError::invalid(&m.id, format!("“{}”超过 10 MB", m.name)));
-        }
-    }
-    Ok(())
+    let meta: Vec<UploadMeta<'_>> = uploads
+        .iter()
+        .map(|u| UploadMeta { material: &u.material, filename: &u.filename, size: u.bytes.len() })
+        .collect();
+    domain::services::rules::check_uploads(item, &meta).map_err(|(field, message)| StoreError::invalid(&field, message))
 }
 
 async fn store_uploads(conn: &mut Conn, now: OffsetDateTime, app: &str, uploads: &[Upload]) -> Result<()> {
@@ -349,31 +293,6 @@ pub async fn uploads_of(db: &Db, app: &str) -> Result<Vec<(String, String, i64, 
         .collect()
 }
 
-/// One line of a one-click verification.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct CheckRow {
-    pub material: String,
-    pub label: String,
-    pub submitted: String,
-    pub authoritative: String,
-    /// The source: interface name and owner, or the license registry.
-    pub source: String,
-    pub ok: bool,
-    pub note: String,
-}
-
-fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.trim(), b.trim());
-    if a == b {
-        return true;
-    }
-    // "2000000" and "2000000.00" are the same amount.
-    match (a.parse::<rust_decimal::Decimal>(), b.parse::<rust_decimal::Decimal>()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
-}
-
 /// 一键核查: every sourced field against its source as it is now, every license against the
 /// registry and its seal. Logged as calls and stored as a check run.
 pub async fn verify(
@@ -401,11 +320,7 @@ pub async fn verify(
         let submitted = app.form.get(&f.key).cloned().unwrap_or_default();
         let auth = pre.values.get(&f.key).cloned();
         let source = i.map(|i| format!("{}（{}）", i.name, owner_name(cfg, &i.owner))).unwrap_or_default();
-        let (ok, note) = match &auth {
-            None => (false, "数据源中查无记录".to_string()),
-            Some(a) if same(a, &submitted) => (true, String::new()),
-            Some(_) => (false, "与数据源不一致".to_string()),
-        };
+        let (ok, note) = field_verdict(auth.as_deref(), &submitted);
         rows.push(CheckRow {
             material: m.name.clone(),
             label: f.label.clone(),
@@ -434,13 +349,13 @@ pub async fn verify(
         let id = app.licenses.get(&m.id).cloned().unwrap_or_default();
         let a = archive_by_application(conn, &id).await?;
         let from = m.archive_item.as_deref().unwrap_or_default();
-        let (ok, note) = match &a {
-            None => (false, "电子档案库中没有该档案".to_string()),
-            Some(a) if a.subject != app.subject => (false, "档案不属于申请主体".to_string()),
-            Some(a) if a.item != from || !a.approved => (false, "档案不是所需事项的准予办结案件".to_string()),
-            Some(a) if !a.intact => (false, "档案内容与归档摘要不一致（档案被改动）".to_string()),
-            Some(_) => (true, String::new()),
-        };
+        let case = a.as_ref().map(|a| ArchivedCase {
+            subject: &a.subject,
+            item: &a.item,
+            approved: a.approved,
+            intact: a.intact,
+        });
+        let (ok, note) = archive_verdict(case.as_ref(), &app.subject, from);
         rows.push(CheckRow {
             material: m.name.clone(),
             label: "电子档案".into(),

@@ -45,19 +45,7 @@ pub struct SignerKey {
     pub image: String,
 }
 
-/// The key for typed values that confirm signing a material (`sign.{material}`): field keys
-/// cannot contain a dot, so it never meets a form field.
-pub fn consent_key(material: &str) -> String {
-    format!("sign.{material}")
-}
-
-/// What signing means for the item's subject, for the applicant's confirmation.
-pub fn what(subject: Subject) -> &'static str {
-    match subject {
-        Subject::Enterprise => "企业电子印章",
-        Subject::Person => "本人电子签名",
-    }
-}
+pub use domain::services::rules::{consent_key, what};
 
 /// The form values an applicant signs: every form-kind field, trimmed, as stored.
 pub fn form_values(item: &Item, values: &BTreeMap<String, String>) -> BTreeMap<String, String> {

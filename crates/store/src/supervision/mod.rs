@@ -103,12 +103,18 @@ pub async fn person_in(conn: &mut Conn, id: &str) -> Result<Person> {
         .ok_or_else(|| StoreError::NotFound("被监管人员".into()))
 }
 
-pub async fn person(db: &Db, id: &str) -> Result<Person> {
-    sqlx::query_as(&format!("{PERSON_SELECT} WHERE p.id = $1"))
+/// A person as `p` may see them: the holding agency and city-wide superiors. Anyone else gets
+/// `StoreError::Forbidden` naming the person, for the caller's audit record.
+pub async fn person(db: &Db, p: &Principal, id: &str) -> Result<Person> {
+    let x: Person = sqlx::query_as(&format!("{PERSON_SELECT} WHERE p.id = $1"))
         .bind(id)
         .fetch_optional(db.reader())
         .await?
-        .ok_or_else(|| StoreError::NotFound("被监管人员".into()))
+        .ok_or_else(|| StoreError::NotFound("被监管人员".into()))?;
+    if !may_see(p, &x) {
+        return Err(StoreError::Forbidden(format!("非办案机关查看被监管人员 {}，已拒绝", x.name)));
+    }
+    Ok(x)
 }
 
 /// The persons `p` may see, newest first.

@@ -548,6 +548,28 @@ pub async fn deposit(db: &Db, project_id: &str) -> Result<Option<Deposit>> {
 }
 
 /// Alerts about a project (open first), for its page: contractors see theirs here.
+/// The alerts about an enterprise as employer and about its projects as contractor: what the
+/// enterprise itself may read.
+pub async fn enterprise_alerts(db: &Db, uscc: &str) -> Result<Vec<crate::alerts::AlertRow>> {
+    Ok(sqlx::query_as::<_, crate::alerts::AlertRow>(
+        "SELECT id, indicator, subject_type, subject_id, subject_name, division_code, grid_id, level, status, cleared, opened_at, updated_at
+         FROM alerts WHERE (subject_type = 'employer' AND subject_id = $1)
+            OR (subject_type = 'wage_project' AND subject_id IN (SELECT code FROM wage_projects WHERE contractor_uscc = $1))
+         ORDER BY CASE WHEN status = 'closed' THEN 1 ELSE 0 END, opened_at DESC",
+    )
+    .bind(uscc)
+    .fetch_all(db.reader())
+    .await?)
+}
+
+/// One of [`enterprise_alerts`], with its facts and history; any other reads as not found.
+pub async fn enterprise_alert(db: &Db, uscc: &str, id: &str) -> Result<crate::alerts::AlertDetail> {
+    if !enterprise_alerts(db, uscc).await?.iter().any(|a| a.id == id) {
+        return Err(StoreError::NotFound("通知".into()));
+    }
+    crate::alerts::get(db, &RowScope::All, id).await
+}
+
 pub async fn project_alerts(db: &Db, code: &str) -> Result<Vec<crate::alerts::AlertRow>> {
     crate::alerts::for_subject(db, "wage_project", code).await
 }

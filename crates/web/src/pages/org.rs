@@ -576,7 +576,8 @@ pub struct KeywordsForm {
 
 async fn grid_keywords(ctx: RequestCtx, Path(id): Path<String>, Form(f): Form<KeywordsForm>) -> PageResult {
     let state = &ctx.state;
-    let g = visible_grid(&ctx, &id).await?;
+    // Maintaining needs the manage scope, which is narrower than the reading one.
+    let g = store::org::get_grid(&state.db, &id).await?;
     if !may_manage_grid(&ctx, &g) {
         ctx.audit(
             ctx.entry(domain::audit::CoreAudit::GridUpdate, "grid", &g.id)

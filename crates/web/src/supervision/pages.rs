@@ -249,17 +249,18 @@ pub(crate) fn leave_lines(cfg: &store::config::CityConfig, rows: Vec<store::supe
 /// The person if `ctx`'s user may see them; a refusal is audited and answered 403.
 pub(crate) async fn visible(ctx: &RequestCtx, id: &str) -> Result<Person, AppError> {
     let p = ctx.user()?;
-    let x = store::supervision::person(&ctx.state.db, id).await?;
-    if !store::supervision::may_see(p, &x) {
-        ctx.audit(
-            ctx.entry(domain::supervision::SupervisionAudit::PersonView, "sup_person", id)
-                .outcome(Outcome::Denied)
-                .detail(format!("非办案机关查看被监管人员 {}，已拒绝", x.name)),
-        )
-        .await?;
-        return Err(AppError::Forbidden("该人员由其他机关监管，您无权查看".into()));
+    match store::supervision::person(&ctx.state.db, p, id).await {
+        Err(store::StoreError::Forbidden(why)) => {
+            ctx.audit(
+                ctx.entry(domain::supervision::SupervisionAudit::PersonView, "sup_person", id)
+                    .outcome(Outcome::Denied)
+                    .detail(why),
+            )
+            .await?;
+            Err(AppError::Forbidden("该人员由其他机关监管，您无权查看".into()))
+        }
+        r => Ok(r?),
     }
-    Ok(x)
 }
 
 async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<String>) -> PageResult {

@@ -353,28 +353,18 @@ pub struct NoticeDoc {
     pub deadline: String,
 }
 
-/// The alerts about the enterprise (as employer) and its projects (as contractor).
+/// The alerts about the signed-in enterprise (as employer) and its projects (as contractor).
 async fn own_alerts(ctx: &RequestCtx) -> Result<Vec<store::alerts::AlertRow>, AppError> {
-    let state = &ctx.state;
     let uscc = ctx.user()?.uscc.clone().ok_or_else(|| AppError::Forbidden("仅限企业用户".into()))?;
-    let rows = sqlx::query_as::<_, store::alerts::AlertRow>(
-        "SELECT id, indicator, subject_type, subject_id, subject_name, division_code, grid_id, level, status, cleared, opened_at, updated_at
-         FROM alerts WHERE (subject_type = 'employer' AND subject_id = $1)
-            OR (subject_type = 'wage_project' AND subject_id IN (SELECT code FROM wage_projects WHERE contractor_uscc = $1))
-         ORDER BY CASE WHEN status = 'closed' THEN 1 ELSE 0 END, opened_at DESC",
-    )
-    .bind(&uscc)
-    .fetch_all(state.db.reader())
-    .await
-    .map_err(store::StoreError::from)?;
-    Ok(rows)
+    Ok(store::wages::enterprise_alerts(&ctx.state.db, &uscc).await?)
 }
 
 async fn notices(ctx: RequestCtx) -> PageResult {
     let state = &ctx.state;
     let mut alerts = vec![];
+    let uscc = ctx.user()?.uscc.clone().ok_or_else(|| AppError::Forbidden("仅限企业用户".into()))?;
     for a in own_alerts(&ctx).await? {
-        let d = store::alerts::get(&state.db, &RowScope::All, &a.id).await?;
+        let d = store::wages::enterprise_alert(&state.db, &uscc, &a.id).await?;
         let doc = d.alert.disposal.as_ref().map(|x| NoticeDoc {
             kind: x.kind.label(),
             number: x.number.clone(),
@@ -390,10 +380,8 @@ async fn notices(ctx: RequestCtx) -> PageResult {
 }
 
 async fn notice(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
-    if !own_alerts(&ctx).await?.iter().any(|a| a.id == id) {
-        return Err(AppError::NotFound("通知".into()).into());
-    }
-    let d = store::alerts::get(&ctx.state.db, &RowScope::All, &id).await?;
+    let uscc = ctx.user()?.uscc.clone().ok_or_else(|| AppError::Forbidden("仅限企业用户".into()))?;
+    let d = store::wages::enterprise_alert(&ctx.state.db, &uscc, &id).await?;
     ctx.audit(ctx.entry(domain::rules::AlertAudit::DocumentView, "alert", &id).detail("用人单位查看预警处置文书"))
         .await?;
     crate::pages::alerts::render_document(&ctx, d, "/wages/notices")
