@@ -10,7 +10,8 @@
 pub mod alerts;
 pub mod audit;
 pub mod auth;
-pub mod config;
+// Configuration loading needs no database; it is its own crate, re-exported under its old path.
+pub use config;
 pub mod demo;
 pub mod direct;
 pub mod facts;

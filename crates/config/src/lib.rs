@@ -387,6 +387,19 @@ impl Ctx<'_> {
     }
 }
 
+/// `Some(value)`, or `None` with the error collected.
+macro_rules! collect {
+    ($errors:expr, $e:expr) => {
+        match $e {
+            Ok(v) => Some(v),
+            Err(e) => {
+                $errors.push(e);
+                None
+            }
+        }
+    };
+}
+
 /// Loads and validates everything. Returns every error found, not just the first.
 pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
     let mut errors = vec![];
@@ -402,10 +415,65 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
         };
     }
 
+    let (divisions, towns) = load_divisions(source, &mut errors);
+
+    let grids = load_grids(source, &divisions, &mut errors);
+
+    let city = try_or_collect!(source.require("city.toml"))
+        .and_then(|text| city::parse(source, &text, &divisions, &towns, &mut errors));
+
+    let departments = load_departments(source, &divisions, &mut errors);
+
+    let roles = load_roles(source, &mut errors);
+
+    let holidays = load_holidays(source, &mut errors);
+
+    let demo = load_demo(source, &divisions, &departments, &roles, &mut errors);
+
+    let engines::Engines { schemas, mut workflows, reasons, indicators, scores } =
+        engines::load(source, &departments, &roles, &mut errors);
+    let dept_codes: Vec<String> = departments.iter().map(|d| d.code.clone()).collect();
+    let role_codes: Vec<String> = roles.iter().map(|r| r.code.clone()).collect();
+    let cx = domain::workflow::DefContext { schemas: &schemas, departments: &dept_codes, roles: &role_codes };
+    let (services, item_flows) = services::load(source, &departments, &cx, &mut errors);
+    workflows.extend(item_flows);
+    let leave_presets = supervision::load_leave_presets(source, &mut errors);
+
+    match (city, demo) {
+        (Some(city), Some(demo)) if errors.is_empty() => Ok(CityConfig {
+            source: source.describe(),
+            city,
+            divisions,
+            towns,
+            grids,
+            departments,
+            roles,
+            holidays,
+            demo,
+            schemas,
+            workflows,
+            workflow_history: vec![],
+            reasons,
+            indicators,
+            scores,
+            leave_presets,
+            services,
+        }),
+        _ => {
+            if errors.is_empty() {
+                errors.push(ConfigError::new(&source.describe(), None, "", "配置不完整"));
+            }
+            Err(errors)
+        }
+    }
+}
+
+/// The built-in division table plus the towns (and optional communities) from CSV.
+fn load_divisions(source: &ConfigSource, errors: &mut Vec<ConfigError>) -> (DivisionRegistry, Vec<TownInput>) {
     // Divisions: built-in table plus towns from CSV.
     let mut divisions = DivisionRegistry::with_builtin();
     let mut towns = vec![];
-    if let Some(text) = try_or_collect!(source.require("divisions/towns.csv")) {
+    if let Some(text) = collect!(errors, source.require("divisions/towns.csv")) {
         let file = source.display_path("divisions/towns.csv");
         let mut rdr = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(text.as_bytes());
         for (i, rec) in rdr.records().enumerate() {
@@ -435,7 +503,7 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
     }
 
     // Communities (村/社区, 12-digit codes), optional.
-    if let Some(Some(text)) = try_or_collect!(source.read("divisions/communities.csv")) {
+    if let Some(Some(text)) = collect!(errors, source.read("divisions/communities.csv")) {
         let file = source.display_path("divisions/communities.csv");
         let mut rdr = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(text.as_bytes());
         for rec in rdr.records() {
@@ -466,14 +534,18 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             }
         }
     }
+    (divisions, towns)
+}
 
+/// Grids from `grids/*.geojson`, codes unique.
+fn load_grids(source: &ConfigSource, divisions: &DivisionRegistry, errors: &mut Vec<ConfigError>) -> Vec<GridDef> {
     let mut grids = vec![];
     let mut grid_codes = HashSet::new();
     for name in source.list("grids", ".geojson") {
         let rel = format!("grids/{name}");
-        if let Some(text) = try_or_collect!(source.require(&rel)) {
+        if let Some(text) = collect!(errors, source.require(&rel)) {
             let file = source.display_path(&rel);
-            match parse_grids(&file, &text, &divisions) {
+            match parse_grids(&file, &text, divisions) {
                 Ok(list) => {
                     for g in list {
                         if !grid_codes.insert(g.code.clone()) {
@@ -491,12 +563,17 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             }
         }
     }
+    grids
+}
 
-    let city = try_or_collect!(source.require("city.toml"))
-        .and_then(|text| city::parse(source, &text, &divisions, &towns, &mut errors));
-
+/// Departments from `departments.toml`.
+fn load_departments(
+    source: &ConfigSource,
+    divisions: &DivisionRegistry,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<DepartmentDef> {
     let mut departments = vec![];
-    if let Some(text) = try_or_collect!(source.require("departments.toml")) {
+    if let Some(text) = collect!(errors, source.require("departments.toml")) {
         let file = source.display_path("departments.toml");
         match parse_toml::<RawDepartments>(&file, &text) {
             Err(e) => errors.push(e),
@@ -537,9 +614,13 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             }
         }
     }
+    departments
+}
 
+/// Roles (templates of permissions with a scope) from `roles.toml`.
+fn load_roles(source: &ConfigSource, errors: &mut Vec<ConfigError>) -> Vec<RoleDef> {
     let mut roles = vec![];
-    if let Some(text) = try_or_collect!(source.require("roles.toml")) {
+    if let Some(text) = collect!(errors, source.require("roles.toml")) {
         let file = source.display_path("roles.toml");
         match parse_toml::<RawRoles>(&file, &text) {
             Err(e) => errors.push(e),
@@ -590,11 +671,15 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             }
         }
     }
+    roles
+}
 
+/// Holiday tables from `holidays/<year>.toml`.
+fn load_holidays(source: &ConfigSource, errors: &mut Vec<ConfigError>) -> Vec<HolidayTable> {
     let mut holidays = vec![];
     for name in source.list("holidays", ".toml") {
         let rel = format!("holidays/{name}");
-        if let Some(text) = try_or_collect!(source.require(&rel)) {
+        if let Some(text) = collect!(errors, source.require(&rel)) {
             match HolidayTable::parse_toml(&source.display_path(&rel), &text) {
                 Ok(t) => {
                     if name.trim_end_matches(".toml") != t.year.to_string() {
@@ -611,8 +696,18 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             }
         }
     }
+    holidays
+}
 
-    let demo = try_or_collect!(source.require("demo.toml")).and_then(|text| {
+/// The demo city (`demo.toml`): password, seed, scale and accounts.
+fn load_demo(
+    source: &ConfigSource,
+    divisions: &DivisionRegistry,
+    departments: &[DepartmentDef],
+    roles: &[RoleDef],
+    errors: &mut Vec<ConfigError>,
+) -> Option<DemoConfig> {
+    collect!(errors, source.require("demo.toml")).and_then(|text| {
         let file = source.display_path("demo.toml");
         let raw: RawDemo = match parse_toml(&file, &text) {
             Ok(r) => r,
@@ -685,44 +780,7 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
         }
         errors.extend(ctx.errors);
         Some(DemoConfig { password: raw.password, seed: raw.seed, scale: raw.scale.max(1), accounts })
-    });
-
-    let engines::Engines { schemas, mut workflows, reasons, indicators, scores } =
-        engines::load(source, &departments, &roles, &mut errors);
-    let dept_codes: Vec<String> = departments.iter().map(|d| d.code.clone()).collect();
-    let role_codes: Vec<String> = roles.iter().map(|r| r.code.clone()).collect();
-    let cx = domain::workflow::DefContext { schemas: &schemas, departments: &dept_codes, roles: &role_codes };
-    let (services, item_flows) = services::load(source, &departments, &cx, &mut errors);
-    workflows.extend(item_flows);
-    let leave_presets = supervision::load_leave_presets(source, &mut errors);
-
-    match (city, demo) {
-        (Some(city), Some(demo)) if errors.is_empty() => Ok(CityConfig {
-            source: source.describe(),
-            city,
-            divisions,
-            towns,
-            grids,
-            departments,
-            roles,
-            holidays,
-            demo,
-            schemas,
-            workflows,
-            workflow_history: vec![],
-            reasons,
-            indicators,
-            scores,
-            leave_presets,
-            services,
-        }),
-        _ => {
-            if errors.is_empty() {
-                errors.push(ConfigError::new(&source.describe(), None, "", "配置不完整"));
-            }
-            Err(errors)
-        }
-    }
+    })
 }
 
 fn valid_code(s: &str) -> bool {
