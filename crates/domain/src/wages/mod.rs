@@ -372,6 +372,13 @@ pub fn effective_pay_day(month: Date, pay_day: u8, cal: &WorkCalendar) -> Date {
     d
 }
 
+/// Sets a date fact when there is a date.
+fn opt_date(f: &mut Facts, name: &str, d: Option<Date>) {
+    if let Some(d) = d {
+        f.set(name, d);
+    }
+}
+
 /// The facts of `p` on `today`; see `config/schemas/wage_project.toml` for each one's meaning.
 pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &WageParams) -> Facts {
     let mut f = Facts::new();
@@ -380,13 +387,39 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
     f.set("building", building);
     f.set("contract_value", p.contract_value);
     f.set("government_funded", p.government_funded);
-    let opt_date = |f: &mut Facts, name: &str, d: Option<Date>| {
-        if let Some(d) = d {
-            f.set(name, d);
-        }
-    };
-    opt_date(&mut f, "start_on", p.start_on);
-    opt_date(&mut f, "contract_signed_on", p.contract_signed_on);
+    registration_facts(&mut f, p, today);
+    let deposit_due = deposit_facts(&mut f, p);
+    allocation_facts(&mut f, p, today, building);
+    let on_site = worker_facts(&mut f, p, today);
+    month_facts(&mut f, p, today, params);
+    top_pay_facts(&mut f, p, today);
+    let oldest_arrear = arrears_facts(&mut f, p, today);
+    payment_day_facts(&mut f, p, today, cal);
+    signal_facts(&mut f, p, today);
+    let d90 = today - Duration::days(90);
+    // Government projects: funds in place (Arts. 23, 59).
+    f.set(
+        "government_funds_shortfall",
+        if p.government_funded { (p.gov_funds_required - p.gov_funds_in_place).max(0) } else { 0 },
+    );
+
+    // The "six systems" (六项制度): real-name, deposit, separate labor-cost account, bank
+    // payment, notice board, full monthly pay.
+    let six = [
+        on_site.iter().all(|w| w.registered),
+        deposit_due == 0,
+        p.account_opened_on.is_some(),
+        p.payments.iter().filter(|x| x.on > d90).all(|x| x.method == PayMethod::Bank),
+        p.notice_board,
+        oldest_arrear.is_none(),
+    ];
+    f.set("six_systems", six.iter().filter(|b| **b).count() as i64);
+    f
+}
+
+fn registration_facts(f: &mut Facts, p: &ProjectData, today: Date) {
+    opt_date(f, "start_on", p.start_on);
+    opt_date(f, "contract_signed_on", p.contract_signed_on);
     // Registration before start (Arts. 26, 28): all three on or before the start day.
     let before_start = |d: Option<Date>| matches!((d, p.start_on), (Some(d), Some(s)) if d <= s);
     f.set(
@@ -398,7 +431,10 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
     f.set("labor_manager", p.labor_manager);
     f.set("notice_board", p.notice_board);
     f.set("payment_guarantee", p.payment_guarantee);
+}
 
+/// The deposit still due (Arts. 32–33); 0 under a guarantee or exemption.
+fn deposit_facts(f: &mut Facts, p: &ProjectData) -> i64 {
     // Deposit (Arts. 32–33).
     let d = &p.deposit;
     let deposit_due = match d.mode {
@@ -408,15 +444,18 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
     f.set("deposit_mode", d.mode.as_str());
     f.set("deposit_due", deposit_due);
     f.set("deposit_topup_due", d.drawn.saturating_sub(d.topped_up).max(0));
-    opt_date(&mut f, "deposit_drawn_on", d.drawn_on);
+    opt_date(f, "deposit_drawn_on", d.drawn_on);
+    deposit_due
+}
 
+fn allocation_facts(f: &mut Facts, p: &ProjectData, today: Date, building: bool) {
     // Labor-cost allocations (Arts. 24, 29).
     let allocated: i64 =
         p.allocations.iter().filter(|(on, _)| *on <= today).map(|(_, a)| *a).fold(0, i64::saturating_add);
     f.set("allocated_total", allocated);
     f.set("progress_paid", p.progress_paid);
     let last_allocation = p.allocations.iter().filter(|(on, _)| *on <= today).map(|(on, _)| *on).max();
-    opt_date(&mut f, "last_allocation_on", last_allocation);
+    opt_date(f, "last_allocation_on", last_allocation);
     // Days the account has gone without labor cost while building: since the last allocation,
     // or since the start when there never was one.
     let since = last_allocation.or(p.start_on);
@@ -424,7 +463,10 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
         "days_without_allocation",
         if building { since.map(|s| (today - s).whole_days().max(0)).unwrap_or(0) } else { 0 },
     );
+}
 
+/// The workers on site today.
+fn worker_facts<'p>(f: &mut Facts, p: &'p ProjectData, today: Date) -> Vec<&'p Worker> {
     // Workers on site today.
     let on_site: Vec<&Worker> =
         p.workers.iter().filter(|w| w.joined_on <= today && w.left_on.is_none_or(|l| l > today)).collect();
@@ -435,7 +477,10 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
         "departed_unsettled",
         p.workers.iter().filter(|w| w.left_on.is_some_and(|l| l <= today) && !w.settled).count() as i64,
     );
+    on_site
+}
 
+fn month_facts(f: &mut Facts, p: &ProjectData, today: Date, params: &WageParams) {
     // The last month whose wages are due.
     let m = last_due_month(today, p.pay_day);
     let attending: Vec<&Attendance> = p.attendance.iter().filter(|a| a.month == m && a.days > 0).collect();
@@ -479,7 +524,10 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
         "payroll_incomplete",
         p.payroll.iter().filter(|l| l.month >= first_of_month(year_ago) && !l.complete).count() as i64,
     );
+}
 
+fn top_pay_facts(f: &mut Facts, p: &ProjectData, today: Date) {
+    let year_ago = today - Duration::days(365);
     // Highest pay of one worker in one month and over the last 365 days.
     let mut month_max = 0;
     let mut year_max = 0;
@@ -502,7 +550,10 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
     }
     f.set("max_worker_month_pay", month_max);
     f.set("max_worker_year_pay", year_max);
+}
 
+/// The pay-by date of the oldest month in arrears, if any.
+fn arrears_facts(f: &mut Facts, p: &ProjectData, today: Date) -> Option<Date> {
     // Arrears: per wage month, what is due against what was paid by its due date.
     let months: std::collections::BTreeSet<Date> = p.payroll.iter().map(|l| l.month).collect();
     let mut oldest_arrear: Option<Date> = None;
@@ -537,7 +588,10 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
     f.set("arrears_days", oldest_arrear.map(|d| (today - d).whole_days()).unwrap_or(0));
     f.set("arrears_total", arrears_total);
     f.set("months_unpaid_through_account", unpaid_through_account);
+    oldest_arrear
+}
 
+fn payment_day_facts(f: &mut Facts, p: &ProjectData, today: Date, cal: &WorkCalendar) {
     // Payments in cash or to a third party in the last 90 days (Art. 31).
     let d90 = today - Duration::days(90);
     f.set(
@@ -561,7 +615,9 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
         mm = prev_month(mm);
     }
     f.set("pay_day_not_advanced", not_advanced);
+}
 
+fn signal_facts(f: &mut Facts, p: &ProjectData, today: Date) {
     // Complaints and incidents.
     let recent = |d: Date, days: i64| d > today - Duration::days(days) && d <= today;
     f.set(
@@ -601,25 +657,6 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
         series.sort();
         f.set(name, Value::Series(series));
     }
-
-    // Government projects: funds in place (Arts. 23, 59).
-    f.set(
-        "government_funds_shortfall",
-        if p.government_funded { (p.gov_funds_required - p.gov_funds_in_place).max(0) } else { 0 },
-    );
-
-    // The "six systems" (六项制度): real-name, deposit, separate labor-cost account, bank
-    // payment, notice board, full monthly pay.
-    let six = [
-        on_site.iter().all(|w| w.registered),
-        deposit_due == 0,
-        p.account_opened_on.is_some(),
-        p.payments.iter().filter(|x| x.on > d90).all(|x| x.method == PayMethod::Bank),
-        p.notice_board,
-        oldest_arrear.is_none(),
-    ];
-    f.set("six_systems", six.iter().filter(|b| **b).count() as i64);
-    f
 }
 
 pub mod contract;

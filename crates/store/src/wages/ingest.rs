@@ -76,6 +76,16 @@ struct ProjectRef {
     contractor_uscc: String,
 }
 
+/// The rejection of a row, returned as the writer's answer; a store error propagates.
+macro_rules! tryr {
+    ($e:expr) => {
+        match $e? {
+            Ok(v) => v,
+            Err(rej) => return Ok(Err(rej)),
+        }
+    };
+}
+
 impl ProjectRef {
     const COLUMNS: &str = "id, division_code, grid_id, contractor_uscc";
 
@@ -213,272 +223,306 @@ impl Writer<'_> {
         }))
     }
 
+    /// Writes one checked row of `kind`; each family of kinds has its own writer below.
     async fn write(&mut self, kind: Kind, r: &Record) -> Result<std::result::Result<Outcome, Rejection>> {
-        macro_rules! tryr {
-            ($e:expr) => {
-                match $e? {
-                    Ok(v) => v,
-                    Err(rej) => return Ok(Err(rej)),
-                }
-            };
+        match kind {
+            Kind::Projects => self.write_project(kind, r).await,
+            Kind::Deposits => self.write_deposit(kind, r).await,
+            Kind::Workers => self.write_worker(kind, r).await,
+            Kind::Attendance | Kind::Payroll => self.write_month(kind, r).await,
+            Kind::Labor => self.write_labor(kind, r).await,
+            Kind::Talent => self.write_talent(kind, r).await,
+            Kind::Employment | Kind::Postings => self.write_employment(kind, r).await,
+            Kind::Allocations | Kind::Payments | Kind::Signals | Kind::Complaints => self.write_event(kind, r).await,
         }
+    }
+
+    async fn write_project(&mut self, _kind: Kind, r: &Record) -> Result<std::result::Result<Outcome, Rejection>> {
         let text = |k: &str| r.text(k).unwrap_or_default().to_string();
         let present = |keys: &[&'static str]| -> Vec<(&'static str, Value)> {
             keys.iter().filter_map(|k| r.values.get(k).map(|c| (*k, value(c)))).collect()
         };
         let src = self.source.to_string();
-        match kind {
-            Kind::Projects => {
-                let code = text("code");
-                let division = text("division_code");
-                let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM divisions WHERE code = $1")
-                    .bind(&division)
-                    .fetch_one(&mut *self.conn)
-                    .await?;
-                if exists == 0 {
-                    return Ok(Err(Rejection::new("所属区划代码", format!("区划代码“{division}”不在本市区划中"))));
-                }
-                let target = ProjectRef {
-                    id: String::new(),
-                    division_code: division.clone(),
-                    grid_id: None,
-                    contractor_uscc: text("contractor_uscc"),
-                };
-                let existing = self.lookup(&code).await?;
-                let allowed =
-                    in_scope(self.scope, &target) && existing.as_ref().is_none_or(|p| in_scope(self.scope, p));
-                if !allowed {
-                    return Ok(Err(Rejection::new(
-                        "所属区划代码",
-                        format!("项目“{code}”不在您的管辖范围内，无权导入"),
-                    )));
-                }
-                let id = existing.map(|p| p.id).unwrap_or_else(crate::new_id);
-                let mut cols = vec![("id", Value::Text(id.clone()))];
-                cols.extend(present(&[
-                    "code",
-                    "name",
-                    "address",
-                    "division_code",
-                    "status",
-                    "contract_value_fen",
-                    "government_funded",
-                    "contract_signed_on",
-                    "start_on",
-                    "finish_on",
-                    "registered_on",
-                    "tripartite_on",
-                    "builder_uscc",
-                    "builder_name",
-                    "contractor_uscc",
-                    "contractor_name",
-                    "labor_manager_name",
-                    "labor_manager_phone",
-                    "notice_board_on",
-                    "payment_guarantee",
-                    "pay_day",
-                    "progress_paid_fen",
-                    "gov_funds_required_fen",
-                    "gov_funds_in_place_fen",
-                ]));
-                cols.extend([
-                    ("source", Value::Text(src)),
-                    ("created_at", Value::Int(self.ms)),
-                    ("updated_at", Value::Int(self.ms)),
-                ]);
-                upsert(self.conn, "wage_projects", &["code"], &cols, true).await?;
-                if r.has("account_no") {
-                    let acc = vec![
-                        ("project_id", Value::Text(id.clone())),
-                        ("bank", Value::Text(text("account_bank"))),
-                        ("account_no", Value::Text(text("account_no"))),
-                        (
-                            "opened_on",
-                            Value::Text(r.date("account_opened_on").map(|d| d.to_string()).unwrap_or_default()),
-                        ),
-                    ];
-                    upsert(self.conn, "wage_accounts", &["project_id"], &acc, true).await?;
-                }
-                self.projects.remove(&code);
-                self.touched.insert(code);
-                Ok(Ok(Outcome::Accepted))
+        let code = text("code");
+        let division = text("division_code");
+        let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM divisions WHERE code = $1")
+            .bind(&division)
+            .fetch_one(&mut *self.conn)
+            .await?;
+        if exists == 0 {
+            return Ok(Err(Rejection::new("所属区划代码", format!("区划代码“{division}”不在本市区划中"))));
+        }
+        let target = ProjectRef {
+            id: String::new(),
+            division_code: division.clone(),
+            grid_id: None,
+            contractor_uscc: text("contractor_uscc"),
+        };
+        let existing = self.lookup(&code).await?;
+        let allowed = in_scope(self.scope, &target) && existing.as_ref().is_none_or(|p| in_scope(self.scope, p));
+        if !allowed {
+            return Ok(Err(Rejection::new("所属区划代码", format!("项目“{code}”不在您的管辖范围内，无权导入"))));
+        }
+        let id = existing.map(|p| p.id).unwrap_or_else(crate::new_id);
+        let mut cols = vec![("id", Value::Text(id.clone()))];
+        cols.extend(present(&[
+            "code",
+            "name",
+            "address",
+            "division_code",
+            "status",
+            "contract_value_fen",
+            "government_funded",
+            "contract_signed_on",
+            "start_on",
+            "finish_on",
+            "registered_on",
+            "tripartite_on",
+            "builder_uscc",
+            "builder_name",
+            "contractor_uscc",
+            "contractor_name",
+            "labor_manager_name",
+            "labor_manager_phone",
+            "notice_board_on",
+            "payment_guarantee",
+            "pay_day",
+            "progress_paid_fen",
+            "gov_funds_required_fen",
+            "gov_funds_in_place_fen",
+        ]));
+        cols.extend([
+            ("source", Value::Text(src)),
+            ("created_at", Value::Int(self.ms)),
+            ("updated_at", Value::Int(self.ms)),
+        ]);
+        upsert(self.conn, "wage_projects", &["code"], &cols, true).await?;
+        if r.has("account_no") {
+            let acc = vec![
+                ("project_id", Value::Text(id.clone())),
+                ("bank", Value::Text(text("account_bank"))),
+                ("account_no", Value::Text(text("account_no"))),
+                ("opened_on", Value::Text(r.date("account_opened_on").map(|d| d.to_string()).unwrap_or_default())),
+            ];
+            upsert(self.conn, "wage_accounts", &["project_id"], &acc, true).await?;
+        }
+        self.projects.remove(&code);
+        self.touched.insert(code);
+        Ok(Ok(Outcome::Accepted))
+    }
+
+    async fn write_deposit(&mut self, _kind: Kind, r: &Record) -> Result<std::result::Result<Outcome, Rejection>> {
+        let text = |k: &str| r.text(k).unwrap_or_default().to_string();
+        let present = |keys: &[&'static str]| -> Vec<(&'static str, Value)> {
+            keys.iter().filter_map(|k| r.values.get(k).map(|c| (*k, value(c)))).collect()
+        };
+        let pid = tryr!(self.project(&text("project_code")).await);
+        let mut cols = vec![("project_id", Value::Text(pid))];
+        cols.extend(present(&["mode", "required_fen", "paid_fen", "drawn_fen", "drawn_on", "topped_up_fen"]));
+        cols.push(("updated_at", Value::Int(self.ms)));
+        upsert(self.conn, "wage_deposits", &["project_id"], &cols, true).await?;
+        Ok(Ok(Outcome::Accepted))
+    }
+
+    async fn write_worker(&mut self, _kind: Kind, r: &Record) -> Result<std::result::Result<Outcome, Rejection>> {
+        let text = |k: &str| r.text(k).unwrap_or_default().to_string();
+        let present = |keys: &[&'static str]| -> Vec<(&'static str, Value)> {
+            keys.iter().filter_map(|k| r.values.get(k).map(|c| (*k, value(c)))).collect()
+        };
+        let src = self.source.to_string();
+        let pid = tryr!(self.project(&text("project_code")).await);
+        let card = text("id_card_no");
+        let id = self.workers.get(&(pid.clone(), card.clone())).cloned().flatten().unwrap_or_else(crate::new_id);
+        let mut cols = vec![("id", Value::Text(id.clone())), ("project_id", Value::Text(pid.clone()))];
+        cols.extend(present(&[
+            "id_card_no",
+            "name",
+            "phone",
+            "bank",
+            "bank_card",
+            "team",
+            "registered",
+            "contract",
+            "joined_on",
+            "left_on",
+            "settled_on",
+        ]));
+        cols.extend([
+            ("source", Value::Text(src)),
+            ("created_at", Value::Int(self.ms)),
+            ("updated_at", Value::Int(self.ms)),
+        ]);
+        upsert(self.conn, "wage_workers", &["project_id", "id_card_no"], &cols, true).await?;
+        // The id of an existing worker is kept by the upsert; forget the guess.
+        self.workers.remove(&(pid, card));
+        Ok(Ok(Outcome::Accepted))
+    }
+
+    async fn write_month(&mut self, kind: Kind, r: &Record) -> Result<std::result::Result<Outcome, Rejection>> {
+        let text = |k: &str| r.text(k).unwrap_or_default().to_string();
+        let present = |keys: &[&'static str]| -> Vec<(&'static str, Value)> {
+            keys.iter().filter_map(|k| r.values.get(k).map(|c| (*k, value(c)))).collect()
+        };
+        let src = self.source.to_string();
+        let pid = tryr!(self.project(&text("project_code")).await);
+        let wid = tryr!(self.worker(&pid, &text("id_card_no")).await);
+        let mut cols = vec![("worker_id", Value::Text(wid)), ("project_id", Value::Text(pid))];
+        let (table, keys): (&str, &[&'static str]) = if kind == Kind::Attendance {
+            ("wage_attendance", &["month", "days", "pieces"])
+        } else {
+            ("wage_payroll", &["month", "due_fen", "signed", "complete"])
+        };
+        cols.extend(present(keys));
+        cols.push(("source", Value::Text(src)));
+        upsert(self.conn, table, &["worker_id", "month"], &cols, true).await?;
+        Ok(Ok(Outcome::Accepted))
+    }
+
+    async fn write_labor(&mut self, _kind: Kind, r: &Record) -> Result<std::result::Result<Outcome, Rejection>> {
+        let text = |k: &str| r.text(k).unwrap_or_default().to_string();
+        let present = |keys: &[&'static str]| -> Vec<(&'static str, Value)> {
+            keys.iter().filter_map(|k| r.values.get(k).map(|c| (*k, value(c)))).collect()
+        };
+        let src = self.source.to_string();
+        let uscc = text("uscc");
+        tryr!(self.employer(&uscc).await);
+        let mut cols = vec![("uscc", Value::Text(uscc.clone()))];
+        cols.extend(present(&[
+            "month",
+            "employees",
+            "insured",
+            "consultations",
+            "complaints",
+            "disputes",
+            "collective_risks",
+        ]));
+        cols.extend([("source", Value::Text(src)), ("updated_at", Value::Int(self.ms))]);
+        upsert(self.conn, "labor_monthly", &["uscc", "month"], &cols, true).await?;
+        self.labor.insert(uscc);
+        Ok(Ok(Outcome::Accepted))
+    }
+
+    async fn write_talent(&mut self, _kind: Kind, r: &Record) -> Result<std::result::Result<Outcome, Rejection>> {
+        let present = |keys: &[&'static str]| -> Vec<(&'static str, Value)> {
+            keys.iter().filter_map(|k| r.values.get(k).map(|c| (*k, value(c)))).collect()
+        };
+        let src = self.source.to_string();
+        let mut cols = present(&["id_card_no", "name", "education", "school", "major"]);
+        cols.extend([("source", Value::Text(src)), ("updated_at", Value::Int(self.ms))]);
+        upsert(self.conn, "talent_people", &["id_card_no"], &cols, true).await?;
+        Ok(Ok(Outcome::Accepted))
+    }
+
+    async fn write_employment(&mut self, kind: Kind, r: &Record) -> Result<std::result::Result<Outcome, Rejection>> {
+        let text = |k: &str| r.text(k).unwrap_or_default().to_string();
+        let present = |keys: &[&'static str]| -> Vec<(&'static str, Value)> {
+            keys.iter().filter_map(|k| r.values.get(k).map(|c| (*k, value(c)))).collect()
+        };
+        let src = self.source.to_string();
+        tryr!(self.employer(&text("employer_uscc")).await);
+        if kind == Kind::Employment {
+            let known: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM talent_people WHERE id_card_no = $1")
+                .bind(text("id_card_no"))
+                .fetch_one(&mut *self.conn)
+                .await?;
+            if known == 0 {
+                return Ok(Err(Rejection::new("身份证号码", "没有此人的人才信息，请先导入“人才信息”")));
             }
-            Kind::Deposits => {
-                let pid = tryr!(self.project(&text("project_code")).await);
-                let mut cols = vec![("project_id", Value::Text(pid))];
-                cols.extend(present(&["mode", "required_fen", "paid_fen", "drawn_fen", "drawn_on", "topped_up_fen"]));
-                cols.push(("updated_at", Value::Int(self.ms)));
-                upsert(self.conn, "wage_deposits", &["project_id"], &cols, true).await?;
-                Ok(Ok(Outcome::Accepted))
-            }
-            Kind::Workers => {
-                let pid = tryr!(self.project(&text("project_code")).await);
-                let card = text("id_card_no");
-                let id =
-                    self.workers.get(&(pid.clone(), card.clone())).cloned().flatten().unwrap_or_else(crate::new_id);
-                let mut cols = vec![("id", Value::Text(id.clone())), ("project_id", Value::Text(pid.clone()))];
-                cols.extend(present(&[
-                    "id_card_no",
-                    "name",
-                    "phone",
-                    "bank",
-                    "bank_card",
-                    "team",
-                    "registered",
-                    "contract",
-                    "joined_on",
-                    "left_on",
-                    "settled_on",
-                ]));
-                cols.extend([
-                    ("source", Value::Text(src)),
-                    ("created_at", Value::Int(self.ms)),
-                    ("updated_at", Value::Int(self.ms)),
-                ]);
-                upsert(self.conn, "wage_workers", &["project_id", "id_card_no"], &cols, true).await?;
-                // The id of an existing worker is kept by the upsert; forget the guess.
-                self.workers.remove(&(pid, card));
-                Ok(Ok(Outcome::Accepted))
-            }
-            Kind::Attendance | Kind::Payroll => {
-                let pid = tryr!(self.project(&text("project_code")).await);
+        }
+        let keys: &[&'static str] = if kind == Kind::Employment {
+            &["id_card_no", "employer_uscc", "started_on", "ended_on"]
+        } else {
+            &["employer_uscc", "title", "education", "openings", "applicants", "posted_on"]
+        };
+        let mut cols = vec![("id", Value::Text(crate::new_id()))];
+        cols.extend(present(keys));
+        cols.extend([
+            ("source", Value::Text(src)),
+            ("external_id", Value::Text(text("external_id"))),
+            ("created_at", Value::Int(self.ms)),
+        ]);
+        let table = if kind == Kind::Employment { "talent_employments" } else { "job_postings" };
+        // A departure or more applicants arrive later under the same number.
+        if upsert(self.conn, table, &["source", "external_id"], &cols, true).await? > 0 {
+            return Ok(Ok(Outcome::Accepted));
+        }
+        Ok(Ok(Outcome::Duplicate))
+    }
+
+    async fn write_event(&mut self, kind: Kind, r: &Record) -> Result<std::result::Result<Outcome, Rejection>> {
+        let text = |k: &str| r.text(k).unwrap_or_default().to_string();
+        let present = |keys: &[&'static str]| -> Vec<(&'static str, Value)> {
+            keys.iter().filter_map(|k| r.values.get(k).map(|c| (*k, value(c)))).collect()
+        };
+        let src = self.source.to_string();
+        let mut cols = vec![("id", Value::Text(crate::new_id()))];
+        if let Some(code) = r.text("project_code") {
+            let pid = tryr!(self.project(code).await);
+            cols.push(("project_id", Value::Text(pid.clone())));
+            if kind == Kind::Payments {
                 let wid = tryr!(self.worker(&pid, &text("id_card_no")).await);
-                let mut cols = vec![("worker_id", Value::Text(wid)), ("project_id", Value::Text(pid))];
-                let (table, keys): (&str, &[&'static str]) = if kind == Kind::Attendance {
-                    ("wage_attendance", &["month", "days", "pieces"])
-                } else {
-                    ("wage_payroll", &["month", "due_fen", "signed", "complete"])
-                };
-                cols.extend(present(keys));
-                cols.push(("source", Value::Text(src)));
-                upsert(self.conn, table, &["worker_id", "month"], &cols, true).await?;
-                Ok(Ok(Outcome::Accepted))
+                cols.push(("worker_id", Value::Text(wid)));
             }
-            Kind::Labor => {
-                let uscc = text("uscc");
-                tryr!(self.employer(&uscc).await);
-                let mut cols = vec![("uscc", Value::Text(uscc.clone()))];
-                cols.extend(present(&[
-                    "month",
-                    "employees",
-                    "insured",
-                    "consultations",
-                    "complaints",
-                    "disputes",
-                    "collective_risks",
-                ]));
-                cols.extend([("source", Value::Text(src)), ("updated_at", Value::Int(self.ms))]);
-                upsert(self.conn, "labor_monthly", &["uscc", "month"], &cols, true).await?;
-                self.labor.insert(uscc);
-                Ok(Ok(Outcome::Accepted))
+        } else if let Some(uscc) = r.text("employer_uscc") {
+            // About an employer: it applies to the projects it contracts.
+            let n = self.employer_projects(uscc).await?;
+            if n.is_empty() && !matches!(self.scope, RowScope::All) {
+                return Ok(Err(Rejection::new(
+                    "用人单位统一社会信用代码",
+                    "您的管辖范围内没有该单位总包的项目，无权导入",
+                )));
             }
-            Kind::Talent => {
-                let mut cols = present(&["id_card_no", "name", "education", "school", "major"]);
-                cols.extend([("source", Value::Text(src)), ("updated_at", Value::Int(self.ms))]);
-                upsert(self.conn, "talent_people", &["id_card_no"], &cols, true).await?;
-                Ok(Ok(Outcome::Accepted))
-            }
-            Kind::Employment | Kind::Postings => {
-                tryr!(self.employer(&text("employer_uscc")).await);
-                if kind == Kind::Employment {
-                    let known: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM talent_people WHERE id_card_no = $1")
-                        .bind(text("id_card_no"))
-                        .fetch_one(&mut *self.conn)
-                        .await?;
-                    if known == 0 {
-                        return Ok(Err(Rejection::new("身份证号码", "没有此人的人才信息，请先导入“人才信息”")));
-                    }
-                }
-                let keys: &[&'static str] = if kind == Kind::Employment {
-                    &["id_card_no", "employer_uscc", "started_on", "ended_on"]
-                } else {
-                    &["employer_uscc", "title", "education", "openings", "applicants", "posted_on"]
-                };
-                let mut cols = vec![("id", Value::Text(crate::new_id()))];
-                cols.extend(present(keys));
-                cols.extend([
-                    ("source", Value::Text(src)),
-                    ("external_id", Value::Text(text("external_id"))),
-                    ("created_at", Value::Int(self.ms)),
-                ]);
-                let table = if kind == Kind::Employment { "talent_employments" } else { "job_postings" };
-                // A departure or more applicants arrive later under the same number.
-                if upsert(self.conn, table, &["source", "external_id"], &cols, true).await? > 0 {
-                    return Ok(Ok(Outcome::Accepted));
-                }
-                Ok(Ok(Outcome::Duplicate))
-            }
-            Kind::Allocations | Kind::Payments | Kind::Signals | Kind::Complaints => {
-                let mut cols = vec![("id", Value::Text(crate::new_id()))];
-                if let Some(code) = r.text("project_code") {
-                    let pid = tryr!(self.project(code).await);
-                    cols.push(("project_id", Value::Text(pid.clone())));
-                    if kind == Kind::Payments {
-                        let wid = tryr!(self.worker(&pid, &text("id_card_no")).await);
-                        cols.push(("worker_id", Value::Text(wid)));
-                    }
-                } else if let Some(uscc) = r.text("employer_uscc") {
-                    // About an employer: it applies to the projects it contracts.
-                    let n = self.employer_projects(uscc).await?;
-                    if n.is_empty() && !matches!(self.scope, RowScope::All) {
-                        return Ok(Err(Rejection::new(
-                            "用人单位统一社会信用代码",
-                            "您的管辖范围内没有该单位总包的项目，无权导入",
-                        )));
-                    }
-                    self.employers.insert(uscc.to_string());
-                }
-                let keys: &[&'static str] = match kind {
-                    Kind::Allocations => &["project_code", "on_date", "amount_fen"],
-                    Kind::Payments => &["month", "amount_fen", "paid_on", "method", "cross_bank"],
-                    Kind::Signals => &["employer_uscc", "kind", "on_date", "value", "note"],
-                    _ => &[
-                        "employer_uscc",
-                        "channel",
-                        "complainant",
-                        "amount_fen",
-                        "received_on",
-                        "collective",
-                        "status",
-                        "recovered_fen",
-                        "closed_on",
-                    ],
-                };
-                cols.extend(present(keys).into_iter().filter(|(k, _)| *k != "project_code"));
-                // A bank's 代发 record is a transfer from the special account unless it says otherwise.
-                if kind == Kind::Payments && !r.has("method") {
-                    cols.push(("method", Value::Text(domain::wages::PayMethod::Bank.as_str().into())));
-                }
-                cols.extend([
-                    ("source", Value::Text(src)),
-                    ("external_id", Value::Text(text("external_id"))),
-                    ("created_at", Value::Int(self.ms)),
-                ]);
-                let table = match kind {
-                    Kind::Allocations => "wage_allocations",
-                    Kind::Payments => "wage_payments",
-                    Kind::Signals => "wage_signals",
-                    _ => "wage_complaints",
-                };
-                // A complaint changes as it is handled (status, amount recovered): a later row
-                // with the same number updates it. Flows and signals never change.
-                let update = kind == Kind::Complaints;
-                if upsert(self.conn, table, &["source", "external_id"], &cols, update).await? > 0 {
-                    return Ok(Ok(Outcome::Accepted));
-                }
-                if same_event(self.conn, table, &cols).await? {
-                    Ok(Ok(Outcome::Duplicate))
-                } else {
-                    Ok(Err(Rejection::new(
-                        "编号",
-                        format!(
-                            "来源“{}”的编号“{}”已登记为不同内容，未覆盖；更正请使用新编号",
-                            self.source,
-                            text("external_id")
-                        ),
-                    )))
-                }
-            }
+            self.employers.insert(uscc.to_string());
+        }
+        let keys: &[&'static str] = match kind {
+            Kind::Allocations => &["project_code", "on_date", "amount_fen"],
+            Kind::Payments => &["month", "amount_fen", "paid_on", "method", "cross_bank"],
+            Kind::Signals => &["employer_uscc", "kind", "on_date", "value", "note"],
+            _ => &[
+                "employer_uscc",
+                "channel",
+                "complainant",
+                "amount_fen",
+                "received_on",
+                "collective",
+                "status",
+                "recovered_fen",
+                "closed_on",
+            ],
+        };
+        cols.extend(present(keys).into_iter().filter(|(k, _)| *k != "project_code"));
+        // A bank's 代发 record is a transfer from the special account unless it says otherwise.
+        if kind == Kind::Payments && !r.has("method") {
+            cols.push(("method", Value::Text(domain::wages::PayMethod::Bank.as_str().into())));
+        }
+        cols.extend([
+            ("source", Value::Text(src)),
+            ("external_id", Value::Text(text("external_id"))),
+            ("created_at", Value::Int(self.ms)),
+        ]);
+        let table = match kind {
+            Kind::Allocations => "wage_allocations",
+            Kind::Payments => "wage_payments",
+            Kind::Signals => "wage_signals",
+            _ => "wage_complaints",
+        };
+        // A complaint changes as it is handled (status, amount recovered): a later row
+        // with the same number updates it. Flows and signals never change.
+        let update = kind == Kind::Complaints;
+        if upsert(self.conn, table, &["source", "external_id"], &cols, update).await? > 0 {
+            return Ok(Ok(Outcome::Accepted));
+        }
+        if same_event(self.conn, table, &cols).await? {
+            Ok(Ok(Outcome::Duplicate))
+        } else {
+            Ok(Err(Rejection::new(
+                "编号",
+                format!(
+                    "来源“{}”的编号“{}”已登记为不同内容，未覆盖；更正请使用新编号",
+                    self.source,
+                    text("external_id")
+                ),
+            )))
         }
     }
 
