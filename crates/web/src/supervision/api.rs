@@ -39,6 +39,63 @@ pub struct BulkBatch {
     pub fixes: Vec<store::supervision::BulkFix>,
 }
 
+/// A request from a bound phone: what it sent (JSON body, or query for a GET) and the person
+/// its `device_id` is bound to for the calling account. Every app endpoint takes this, so none
+/// can forget that a device speaks only for its own person.
+pub struct Device<T> {
+    pub ctx: RequestCtx,
+    pub person: store::supervision::Person,
+    pub input: T,
+}
+
+/// Inputs that name the sending device.
+pub trait FromPhone: serde::de::DeserializeOwned + Send + Sync {
+    fn device_id(&self) -> &str;
+}
+
+impl<S: Send + Sync, T: FromPhone> axum::extract::FromRequest<S> for Device<T> {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let ctx = req.extensions().get::<RequestCtx>().cloned().ok_or_else(|| {
+            crate::error::ApiError(AppError::Internal("authentication layer missing".into())).into_response()
+        })?;
+        let input: T = if req.method() == axum::http::Method::GET {
+            Query::<T>::from_request(req, state).await.map_err(IntoResponse::into_response)?.0
+        } else {
+            Json::<T>::from_request(req, state).await.map_err(IntoResponse::into_response)?.0
+        };
+        let found = async {
+            let user = ctx.user()?;
+            let st = &ctx.state;
+            Ok::<_, AppError>(
+                store::supervision::person_of_device(
+                    &st.db,
+                    &st.config(),
+                    st.clock.now(),
+                    &user.user_id,
+                    input.device_id(),
+                )
+                .await?,
+            )
+        };
+        let person = found.await.map_err(|e| crate::error::ApiError(e).into_response())?;
+        Ok(Device { ctx, person, input })
+    }
+}
+
+macro_rules! from_phone {
+    ($($t:ty),*) => {
+        $(impl FromPhone for $t {
+            fn device_id(&self) -> &str {
+                &self.device_id
+            }
+        })*
+    };
+}
+from_phone!(FixBatch, LeaveRequest, DeviceQuery, CheckInRequest, DeviceBody, ReportRequest);
+
 /// Uploads fixes of many persons from a location gateway (wristbands, a carrier's location
 /// platform): each row names the person. Same guarantees as the phone's upload: idempotent,
 /// late fixes accepted, answered after the commit.
@@ -75,15 +132,11 @@ pub struct FixBatch {
 /// survive a crash.
 #[utoipa::path(post, path = "/api/v1/supervision/fixes", request_body = FixBatch,
     responses((status = 200, body = FixReport), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
-pub async fn fixes(ctx: RequestCtx, Json(batch): Json<FixBatch>) -> ApiResult<FixReport> {
+pub async fn fixes(Device { ctx, person, input: batch }: Device<FixBatch>) -> ApiResult<FixReport> {
     let state = &ctx.state;
     if batch.fixes.len() > MAX_FIXES {
         return Err(AppError::invalid("fixes", format!("每批最多 {MAX_FIXES} 个定位点，请分批上传")).into());
     }
-    let user = ctx.user()?.user_id.clone();
-    let person =
-        store::supervision::person_of_device(&state.db, &state.config(), state.clock.now(), &user, &batch.device_id)
-            .await?;
     let rows: Vec<(&str, &InFix)> = batch.fixes.iter().map(|f| (person.id.as_str(), f)).collect();
     let report =
         store::supervision::ingest_durable(&state.db, &state.config(), state.clock.now(), &rows, &Default::default())
@@ -108,17 +161,9 @@ pub struct LeaveRequest {
 /// person's page. The answer is the request as filed (status `pending`).
 #[utoipa::path(post, path = "/api/v1/supervision/leaves", request_body = LeaveRequest,
     responses((status = 200, body = Object), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
-pub async fn leave(ctx: RequestCtx, Json(l): Json<LeaveRequest>) -> ApiResult<store::supervision::LeaveRow> {
+pub async fn leave(Device { ctx, person, input: l }: Device<LeaveRequest>) -> ApiResult<store::supervision::LeaveRow> {
     let state = &ctx.state;
     let user = ctx.user()?;
-    let person = store::supervision::person_of_device(
-        &state.db,
-        &state.config(),
-        state.clock.now(),
-        &user.user_id,
-        &l.device_id,
-    )
-    .await?;
     let mut tx = state.db.begin().await?;
     let row = store::supervision::request_leave(
         &mut tx,
@@ -147,16 +192,7 @@ pub struct DeviceQuery {
 /// The person's check-in tasks (打卡任务), newest deadline first: the app shows the open ones.
 #[utoipa::path(get, path = "/api/v1/supervision/tasks", params(DeviceQuery),
     responses((status = 200, body = [store::supervision::TaskRow]), (status = 403, body = ApiErrorBody)))]
-pub async fn tasks(ctx: RequestCtx, Query(q): Query<DeviceQuery>) -> ApiResult<Vec<store::supervision::TaskRow>> {
-    let user = ctx.user()?;
-    let person = store::supervision::person_of_device(
-        &ctx.state.db,
-        &ctx.state.config(),
-        ctx.state.clock.now(),
-        &user.user_id,
-        &q.device_id,
-    )
-    .await?;
+pub async fn tasks(Device { ctx, person, .. }: Device<DeviceQuery>) -> ApiResult<Vec<store::supervision::TaskRow>> {
     Ok(Json(store::supervision::tasks_of(&ctx.state.db, &person.id).await?))
 }
 
@@ -172,17 +208,10 @@ pub struct CheckInRequest {
 /// areas: `failed`, and the officer is alarmed. After the deadline: 409.
 #[utoipa::path(post, path = "/api/v1/supervision/checkins", request_body = CheckInRequest,
     responses((status = 200, body = store::supervision::TaskRow), (status = 403, body = ApiErrorBody), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
-pub async fn check_in(ctx: RequestCtx, Json(c): Json<CheckInRequest>) -> ApiResult<store::supervision::TaskRow> {
+pub async fn check_in(
+    Device { ctx, person, input: c }: Device<CheckInRequest>,
+) -> ApiResult<store::supervision::TaskRow> {
     let state = &ctx.state;
-    let user = ctx.user()?;
-    let person = store::supervision::person_of_device(
-        &state.db,
-        &state.config(),
-        state.clock.now(),
-        &user.user_id,
-        &c.device_id,
-    )
-    .await?;
     let mut tx = state.db.begin().await?;
     let row = store::supervision::check_in(&mut tx, &state.config(), state.clock.now(), &person, &c.check_in).await?;
     tx.commit().await?;
@@ -192,17 +221,10 @@ pub async fn check_in(ctx: RequestCtx, Json(c): Json<CheckInRequest>) -> ApiResu
 /// The person's summons (传讯通知), latest appointment first.
 #[utoipa::path(get, path = "/api/v1/supervision/summons", params(DeviceQuery),
     responses((status = 200, body = [store::supervision::SummonsRow]), (status = 403, body = ApiErrorBody)))]
-pub async fn summons(ctx: RequestCtx, Query(q): Query<DeviceQuery>) -> ApiResult<Vec<store::supervision::SummonsRow>> {
+pub async fn summons(
+    Device { ctx, person, .. }: Device<DeviceQuery>,
+) -> ApiResult<Vec<store::supervision::SummonsRow>> {
     let state = &ctx.state;
-    let user = ctx.user()?;
-    let person = store::supervision::person_of_device(
-        &state.db,
-        &state.config(),
-        state.clock.now(),
-        &user.user_id,
-        &q.device_id,
-    )
-    .await?;
     Ok(Json(store::supervision::summons_of(&state.db, &person.id).await?))
 }
 
@@ -215,20 +237,10 @@ pub struct DeviceBody {
 #[utoipa::path(post, path = "/api/v1/supervision/summons/{id}/ack", params(("id" = String, Path, description = "传唤编号")), request_body = DeviceBody,
     responses((status = 200, body = store::supervision::SummonsRow), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn acknowledge_summons(
-    ctx: RequestCtx,
     axum::extract::Path(id): axum::extract::Path<String>,
-    Json(b): Json<DeviceBody>,
+    Device { ctx, person, .. }: Device<DeviceBody>,
 ) -> ApiResult<store::supervision::SummonsRow> {
     let state = &ctx.state;
-    let user = ctx.user()?;
-    let person = store::supervision::person_of_device(
-        &state.db,
-        &state.config(),
-        state.clock.now(),
-        &user.user_id,
-        &b.device_id,
-    )
-    .await?;
     let mut tx = state.db.begin().await?;
     let row = store::supervision::acknowledge_summons(&mut tx, state.clock.now(), &person, &id).await?;
     tx.commit().await?;
@@ -246,17 +258,10 @@ pub struct ReportRequest {
 /// Files an information change or a status report; the officer is told.
 #[utoipa::path(post, path = "/api/v1/supervision/reports", request_body = ReportRequest,
     responses((status = 200, body = store::supervision::ReportRow), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
-pub async fn report(ctx: RequestCtx, Json(r): Json<ReportRequest>) -> ApiResult<store::supervision::ReportRow> {
+pub async fn report(
+    Device { ctx, person, input: r }: Device<ReportRequest>,
+) -> ApiResult<store::supervision::ReportRow> {
     let state = &ctx.state;
-    let user = ctx.user()?;
-    let person = store::supervision::person_of_device(
-        &state.db,
-        &state.config(),
-        state.clock.now(),
-        &user.user_id,
-        &r.device_id,
-    )
-    .await?;
     let mut tx = state.db.begin().await?;
     let row = store::supervision::file_report(&mut tx, state.clock.now(), &person, &r.kind, &r.text).await?;
     tx.commit().await?;
