@@ -49,14 +49,17 @@ impl DirectWriter {
             file,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        // The same settings as the pool's writer (`WRITER_PRAGMAS`); the journal mode answers.
+        for p in crate::WRITER_PRAGMAS {
+            conn.query_row(p, [], |_| Ok(())).or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(()),
+                e => Err(e),
+            })?;
+        }
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Other(format!("数据库未处于 WAL 模式（{mode}）")));
         }
-        conn.execute_batch(
-            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
-        )?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(DirectWriter { conn })
     }

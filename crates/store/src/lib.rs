@@ -109,6 +109,23 @@ impl Backend {
     }
 }
 
+/// The settings of every SQLite writer connection — the pool's and the direct writer's
+/// (`direct`) — in one place: WAL, fsync on every commit (synchronous=FULL) so an acknowledged
+/// write survives power loss, foreign keys, and a page cache large enough for bulk batches (a
+/// 10,000-fix batch touches pages all over the fix index; with SQLite's 2 MB default they spill
+/// mid-transaction and are read back; 128 MiB holds the hot part of a city's index).
+pub const WRITER_PRAGMAS: [&str; 6] = [
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA cache_size = -131072",
+    "PRAGMA temp_store = MEMORY",
+];
+
+/// The settings of the SQLite reader connections.
+pub const READER_PRAGMAS: [&str; 2] = ["PRAGMA busy_timeout = 10000", "PRAGMA query_only = ON"];
+
 #[derive(Debug, Clone)]
 pub struct Db {
     read: AnyPool,
@@ -139,17 +156,7 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(|conn, _| {
                 Box::pin(async move {
-                    for p in [
-                        "PRAGMA journal_mode = WAL",
-                        "PRAGMA synchronous = FULL",
-                        "PRAGMA foreign_keys = ON",
-                        "PRAGMA busy_timeout = 10000",
-                        // A large batch (10,000 fixes) touches pages all over the fix index;
-                        // with SQLite's 2 MB default they are spilled mid-transaction and read
-                        // back. 128 MiB holds the hot part of a city's index.
-                        "PRAGMA cache_size = -131072",
-                        "PRAGMA temp_store = MEMORY",
-                    ] {
+                    for p in WRITER_PRAGMAS {
                         conn.execute(p).await?;
                     }
                     Ok(())
@@ -162,7 +169,7 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(|conn, _| {
                 Box::pin(async move {
-                    for p in ["PRAGMA busy_timeout = 10000", "PRAGMA query_only = ON"] {
+                    for p in READER_PRAGMAS {
                         conn.execute(p).await?;
                     }
                     Ok(())
