@@ -20,6 +20,34 @@ pub enum Rule {
     Forbidden,
 }
 
+impl Rule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Allowed => "allowed",
+            Rule::Forbidden => "forbidden",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Rule::Allowed => "允许活动区域",
+            Rule::Forbidden => "禁止进入区域",
+        }
+    }
+}
+
+/// Decoding a stored rule: anything but `allowed` is refused rather than guessed.
+impl TryFrom<String> for Rule {
+    type Error = String;
+    fn try_from(s: String) -> Result<Rule, String> {
+        match s.as_str() {
+            "allowed" => Ok(Rule::Allowed),
+            "forbidden" => Ok(Rule::Forbidden),
+            _ => Err(format!("未知的围栏规则“{s}”")),
+        }
+    }
+}
+
 /// Weekly hours a fence applies (local time): days of the week and minutes of the day. A
 /// window that ends before it starts runs over midnight (22:00–06:00).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

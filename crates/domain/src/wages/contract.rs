@@ -198,3 +198,43 @@ mod tests {
         assert_eq!(standard(WageType::Daily, 30_000), "日薪，300.00 元/天");
     }
 }
+
+/// Where an e-contract stands: issued by the employer and awaiting the worker, signed by both,
+/// or declined by the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContractStatus {
+    Pending,
+    Signed,
+    Declined,
+}
+
+impl ContractStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractStatus::Pending => "pending",
+            ContractStatus::Signed => "signed",
+            ContractStatus::Declined => "declined",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ContractStatus::Pending => "待工人确认",
+            ContractStatus::Signed => "已签订",
+            ContractStatus::Declined => "工人未同意",
+        }
+    }
+}
+
+impl TryFrom<String> for ContractStatus {
+    type Error = String;
+    fn try_from(s: String) -> Result<ContractStatus, String> {
+        match s.as_str() {
+            "pending" => Ok(ContractStatus::Pending),
+            "signed" => Ok(ContractStatus::Signed),
+            "declined" => Ok(ContractStatus::Declined),
+            _ => Err(format!("未知的合同状态“{s}”")),
+        }
+    }
+}

@@ -207,7 +207,8 @@ pub async fn add_fences_from_file(
 pub struct FenceRow {
     pub id: String,
     pub name: String,
-    pub rule: String,
+    #[sqlx(try_from = "String")]
+    pub rule: Rule,
     pub kind: String,
     pub geometry: String,
     pub datum: String,
@@ -271,7 +272,7 @@ async fn compile(conn: &mut Conn, rows: Vec<FenceRow>) -> Result<FenceSet> {
         };
         set.fences.push(Fence {
             id: r.name.clone(),
-            rule: if r.rule == "allowed" { Rule::Allowed } else { Rule::Forbidden },
+            rule: r.rule,
             shape,
             window: r.window_from.zip(r.window_to),
             schedule: None,

@@ -13,6 +13,7 @@ use sqlx::Row;
 use time::{Date, OffsetDateTime};
 
 use super::ProjectRow;
+use domain::wages::contract::ContractStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct ContractRow {
@@ -33,7 +34,8 @@ pub struct ContractRow {
     pub start_on: String,
     pub end_on: Option<String>,
     pub terms: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ContractStatus,
     pub employer_confirmed_at: i64,
     pub worker_confirmed_at: Option<i64>,
     pub decline_reason: String,
@@ -52,12 +54,19 @@ impl ContractRow {
     }
 
     pub fn status_label(&self) -> &'static str {
-        match self.status.as_str() {
-            "pending" => "待工人确认",
-            "signed" => "已签订",
-            "declined" => "工人未同意",
-            _ => "",
-        }
+        self.status.label()
+    }
+
+    pub fn is_signed(&self) -> bool {
+        self.status == ContractStatus::Signed
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.status == ContractStatus::Pending
+    }
+
+    pub fn is_declined(&self) -> bool {
+        self.status == ContractStatus::Declined
     }
 
     pub fn terms(&self) -> Terms {
@@ -253,7 +262,7 @@ pub async fn respond(
     if c.id_card_no != id_card_no {
         return Err(StoreError::NotFound("劳动合同".into()));
     }
-    if c.status != "pending" {
+    if c.status != ContractStatus::Pending {
         return Err(StoreError::invalid("action", format!("该合同{}，不能再次确认", c.status_label())));
     }
     let ms = to_millis(now);

@@ -164,7 +164,7 @@ async fn map(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let mut fence_rings: Vec<(Vec<[f64; 2]>, bool, String)> = vec![];
     for f in &fences {
         let v: serde_json::Value = serde_json::from_str(&f.geometry).unwrap_or_default();
-        let allowed = f.rule == "allowed";
+        let allowed = f.rule == domain::supervision::Rule::Allowed;
         match f.kind.as_str() {
             "polygon" => {
                 if let Some(rings) = v["coordinates"].as_array() {

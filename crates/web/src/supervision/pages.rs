@@ -285,7 +285,7 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
         .await?
         .into_iter()
         .map(|f| {
-            let rule = if f.rule == "allowed" { "允许活动区域" } else { "禁止进入区域" };
+            let rule = f.rule.label();
             let window = match (f.window_from, f.window_to) {
                 (Some(a), Some(b)) => format!("{} 至 {}", fmt_millis(&Some(a)), fmt_millis(&Some(b))),
                 _ => "长期".into(),

@@ -269,7 +269,7 @@ async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
         all_workers
             .iter()
             .filter(|w| w.left_on.is_none())
-            .filter(|w| !contracts.iter().any(|c| c.id_card_no == w.id_card_no && c.status != "declined"))
+            .filter(|w| !contracts.iter().any(|c| c.id_card_no == w.id_card_no && !c.is_declined()))
             .map(|w| (w.id_card_no.clone(), w.name.clone(), mask_id(&w.id_card_no, false)))
             .collect()
     } else {

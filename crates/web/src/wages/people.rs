@@ -75,7 +75,7 @@ struct MyWagesPage {
 
 fn month_view(m: &WorkerMonth, contract: Option<&ContractRow>) -> MonthView {
     let by_contract =
-        contract.filter(|c| c.status == "signed").map(|c| earned(c.wage_type(), c.wage_rate_fen, m.days, m.pieces));
+        contract.filter(|c| c.is_signed()).map(|c| earned(c.wage_type(), c.wage_rate_fen, m.days, m.pieces));
     MonthView {
         key: m.month.to_string(),
         label: month_label(m.month),
@@ -99,7 +99,7 @@ async fn show_mine(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
     let mut jobs = vec![];
     for job in store::wages::contracts::jobs_of(&state.db, &card).await? {
         let mine: Vec<ContractRow> = contracts.iter().filter(|c| c.worker_id == job.worker_id).cloned().collect();
-        let signed = mine.iter().find(|c| c.status == "signed");
+        let signed = mine.iter().find(|c| c.is_signed());
         let months = store::wages::contracts::worker_months(&state.db, &job.worker_id)
             .await?
             .iter()

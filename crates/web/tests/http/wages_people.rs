@@ -51,7 +51,7 @@ async fn worker_confirms_the_contract_and_a_month_and_complains() {
     let r = worker.submit("/me/wages", &path, &[("action", "accept")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let signed = store::wages::contracts::get(&app.state.db, &c.id).await.unwrap();
-    assert_eq!(signed.status, "signed");
+    assert_eq!(signed.status, domain::wages::contract::ContractStatus::Signed);
     assert_eq!(signed.digest.as_ref().map(String::len), Some(64));
     assert_eq!(signed.seal_holds(), Some(true));
     assert!(open_alert(&app, "wages.workers_without_contract").await.is_none(), "the contract clears the alert");
