@@ -13,7 +13,7 @@ use domain::audit::Outcome;
 use domain::auth::perm;
 use serde::{Deserialize, Serialize};
 use store::auth::UserListItem;
-use store::org::{Department, Division, Enterprise, EnterpriseFilter, Grid};
+use store::org::{Division, Enterprise, EnterpriseFilter, Grid};
 use store::sql::PageRequest;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
@@ -194,7 +194,44 @@ async fn divisions(ctx: RequestCtx, Query(q): Query<DivisionQuery>) -> ApiResult
 /// Departments (部门).
 #[utoipa::path(get, path = "/api/v1/departments", responses((status = 200, body = Vec<Department>)))]
 async fn departments(ctx: RequestCtx) -> ApiResult<Vec<Department>> {
-    Ok(Json(store::org::list_departments(&ctx.state.db).await?))
+    let list = store::org::list_departments(&ctx.state.db).await?;
+    Ok(Json(list.into_iter().map(Department::from).collect()))
+}
+
+/// A department (部门) as the API gives it: the stored row's flags as booleans and its kind
+/// with its Chinese name (the API's types live here, not in store).
+#[derive(Serialize, ToSchema)]
+pub struct Department {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub short_name: String,
+    /// bureau | police | procuratorate | court | tax
+    pub kind: String,
+    /// 政府工作部门, 公安机关 …
+    pub kind_label: String,
+    pub division_code: String,
+    pub active: bool,
+}
+
+impl From<store::org::Department> for Department {
+    fn from(d: store::org::Department) -> Department {
+        let kind_label = store::config::DEPARTMENT_KINDS
+            .iter()
+            .find(|(k, _)| *k == d.kind)
+            .map(|(_, l)| l.to_string())
+            .unwrap_or_else(|| d.kind.clone());
+        Department {
+            id: d.id,
+            code: d.code,
+            name: d.name,
+            short_name: d.short_name,
+            kind: d.kind,
+            kind_label,
+            division_code: d.division_code,
+            active: d.active != 0,
+        }
+    }
 }
 
 #[derive(Deserialize, IntoParams, Default)]

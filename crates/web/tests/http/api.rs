@@ -153,3 +153,21 @@ async fn openapi_describes_every_api_route() {
         assert!(doc["components"]["schemas"][name].is_object(), "{r} is not in the document");
     }
 }
+
+/// The API's types are its own: flags are booleans, codes come with their Chinese names.
+#[tokio::test]
+async fn departments_answer_in_api_types() {
+    let app = spawn_app().await;
+    let r = app
+        .api()
+        .get(format!("{}/api/v1/departments", app.base))
+        .bearer_auth(app.token("data-hub"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    let rsj = v.as_array().unwrap().iter().find(|d| d["code"] == "rsj").expect("市人社局");
+    assert_eq!(rsj["active"], true);
+    assert_eq!(rsj["kind_label"], "政府工作部门");
+}
