@@ -207,6 +207,16 @@ impl RequestCtx {
         Ok(())
     }
 
+    /// Refuses an object to this caller: audits the refusal (`access.denied` on the object, with
+    /// `detail`) and gives the 403 with `message`. Page and API use the same refusal.
+    pub async fn forbid(&self, object_type: &str, id: &str, detail: &str, message: &str) -> AppError {
+        let e = self.entry(domain::audit::CoreAudit::AccessDenied, object_type, id).outcome(Outcome::Denied);
+        match self.audit(e.detail(detail)).await {
+            Ok(()) => AppError::Forbidden(message.into()),
+            Err(e) => e,
+        }
+    }
+
     /// Records a refusal: the first of its kind from this source in an interval at once, the
     /// repeats as one counted record when the interval ends (`refusals`).
     pub async fn audit_refusal(&self, entry: AuditEntry) -> Result<(), AppError> {

@@ -373,12 +373,7 @@ async fn load_visible(ctx: &RequestCtx, id: &str) -> Result<store::workflow::App
         });
     }
     if !may_view(p, &app) {
-        let e = ctx
-            .entry(domain::audit::CoreAudit::AccessDenied, "application", id)
-            .outcome(domain::audit::Outcome::Denied)
-            .detail("无权查看该申请");
-        ctx.audit(e).await?;
-        return Err(AppError::Forbidden("您无权查看该申请".into()));
+        return Err(ctx.forbid("application", id, "无权查看该申请", "您无权查看该申请").await);
     }
     Ok(app)
 }

@@ -56,12 +56,7 @@ pub async fn application(ctx: &RequestCtx, id: &str) -> Result<(SvcApp, bool), A
                 .iter()
                 .any(|x| p.department_code.as_deref() == Some(x.to_dept.as_str())));
     if !ok {
-        let e = ctx
-            .entry(domain::audit::CoreAudit::AccessDenied, "application", id)
-            .outcome(domain::audit::Outcome::Denied)
-            .detail("无权查看该申请");
-        ctx.audit(e).await?;
-        return Err(AppError::Forbidden("您无权查看该申请".into()));
+        return Err(ctx.forbid("application", id, "无权查看该申请", "您无权查看该申请").await);
     }
     Ok((app, reviewer))
 }

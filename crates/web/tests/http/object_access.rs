@@ -102,6 +102,12 @@ async fn one(app: &TestApp, sql: &str) -> String {
         .unwrap_or_else(|| panic!("no object for {sql}"))
 }
 
+/// A signed-in browser's JSON POST; the answer's body.
+async fn post_json(c: &Client, csrf: &str, path: &str, body: &serde_json::Value) -> serde_json::Value {
+    let r = c.http.post(format!("{}{path}", c.base)).header("x-csrf-token", csrf).json(body).send().await.unwrap();
+    r.json().await.unwrap()
+}
+
 /// Fills the path's parameters with the foreign object's ids.
 fn fill(path: &str, ids: &BTreeMap<&str, String>) -> String {
     let mut out = String::new();
@@ -174,27 +180,11 @@ async fn no_role_opens_another_subjects_object() {
     let ent = app.login(&enterprise).await;
     let csrf = ent.get("/home").await.csrf();
     let body = serde_json::json!({"def": "demo_joint_review", "title": "他人的项目", "facts": {"investment": 1_000_000i64, "land_area": 1, "building_area": 1, "industry": "物流", "county": "341621", "government_funded": false}});
-    let r = ent
-        .http
-        .post(format!("{}/api/v1/applications", app.base))
-        .header("x-csrf-token", &csrf)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let v: serde_json::Value = r.json().await.unwrap();
+    let v = post_json(&ent, &csrf, "/api/v1/applications", &body).await;
     let application = v["id"].as_str().unwrap_or_else(|| panic!("{v}")).to_string();
     let body = serde_json::json!({ "item": "SCJG-XK-001", "values": { "name": "x", "legal_rep": "x", "address": "x",
         "business_items": "热食类食品制售", "contact_phone": "13900000000", "commit": "同意" } });
-    let r = ent
-        .http
-        .post(format!("{}/api/v1/services/applications", app.base))
-        .header("x-csrf-token", &csrf)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let v: serde_json::Value = r.json().await.unwrap();
+    let v = post_json(&ent, &csrf, "/api/v1/services/applications", &body).await;
     let service_application = v["id"].as_str().unwrap_or_else(|| panic!("{v}")).to_string();
     let r = app
         .api()
