@@ -704,6 +704,23 @@ pub async fn insert_project_data(
     contractor: (&str, &str),
     source: &str,
 ) -> Result<String> {
+    let id = insert_project_row(conn, now, p, name, division_code, contractor, source).await?;
+    let ids = insert_workers(conn, now, p, &id, division_code, source).await?;
+    insert_months(conn, now, p, &id, &ids, source).await?;
+    insert_events(conn, now, p, &id, source).await?;
+    Ok(id)
+}
+
+/// The project with its special account, deposit and allocations; its id.
+async fn insert_project_row(
+    conn: &mut Conn,
+    now: time::OffsetDateTime,
+    p: &ProjectData,
+    name: &str,
+    division_code: &str,
+    contractor: (&str, &str),
+    source: &str,
+) -> Result<String> {
     let id = crate::new_id();
     let ms = domain::clock::to_millis(now);
     let d = |x: Option<Date>| x.map(|d| d.to_string());
@@ -777,6 +794,20 @@ pub async fn insert_project_data(
         .execute(&mut *conn)
         .await?;
     }
+    Ok(id)
+}
+
+/// The real-name workers with generated valid ID numbers; the data's worker ids to stored ids.
+async fn insert_workers<'p>(
+    conn: &mut Conn,
+    now: time::OffsetDateTime,
+    p: &'p ProjectData,
+    id: &str,
+    division_code: &str,
+    source: &str,
+) -> Result<HashMap<&'p str, String>> {
+    let ms = domain::clock::to_millis(now);
+    let d = |x: Option<Date>| x.map(|d| d.to_string());
     let mut ids: HashMap<&str, String> = HashMap::new();
     for (i, w) in p.workers.iter().enumerate() {
         let wid = crate::new_id();
@@ -788,7 +819,7 @@ pub async fn insert_project_data(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
         )
         .bind(&wid)
-        .bind(&id)
+        .bind(id)
         .bind(card)
         .bind(format!("工人{}", i + 1))
         .bind(i64::from(w.registered))
@@ -802,6 +833,19 @@ pub async fn insert_project_data(
         .await?;
         ids.insert(w.id.as_str(), wid);
     }
+    Ok(ids)
+}
+
+/// Attendance, payroll and payments.
+async fn insert_months(
+    conn: &mut Conn,
+    now: time::OffsetDateTime,
+    p: &ProjectData,
+    id: &str,
+    ids: &HashMap<&str, String>,
+    source: &str,
+) -> Result<()> {
+    let ms = domain::clock::to_millis(now);
     let wid = |w: &str| ids.get(w).cloned().ok_or_else(|| StoreError::Other(format!("未知工人 {w}")));
     for a in &p.attendance {
         sqlx::query(
@@ -809,7 +853,7 @@ pub async fn insert_project_data(
         )
         .bind(wid(&a.worker)?)
         .bind(a.month.to_string())
-        .bind(&id)
+        .bind(id)
         .bind(a.days)
         .bind(source)
         .execute(&mut *conn)
@@ -822,7 +866,7 @@ pub async fn insert_project_data(
         )
         .bind(wid(&l.worker)?)
         .bind(l.month.to_string())
-        .bind(&id)
+        .bind(id)
         .bind(l.due)
         .bind(i64::from(l.signed))
         .bind(i64::from(l.complete))
@@ -836,7 +880,7 @@ pub async fn insert_project_data(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(crate::new_id())
-        .bind(&id)
+        .bind(id)
         .bind(wid(&x.worker)?)
         .bind(x.month.to_string())
         .bind(x.amount)
@@ -848,13 +892,25 @@ pub async fn insert_project_data(
         .execute(&mut *conn)
         .await?;
     }
+    Ok(())
+}
+
+/// Complaints and signals.
+async fn insert_events(
+    conn: &mut Conn,
+    now: time::OffsetDateTime,
+    p: &ProjectData,
+    id: &str,
+    source: &str,
+) -> Result<()> {
+    let ms = domain::clock::to_millis(now);
     for (i, c) in p.complaints.iter().enumerate() {
         sqlx::query(
             "INSERT INTO wage_complaints (id, project_id, channel, received_on, collective, source, external_id, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(crate::new_id())
-        .bind(&id)
+        .bind(id)
         .bind(&c.channel)
         .bind(c.received_on.to_string())
         .bind(i64::from(c.collective))
@@ -870,7 +926,7 @@ pub async fn insert_project_data(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(crate::new_id())
-        .bind(&id)
+        .bind(id)
         .bind(s.kind.as_str())
         .bind(s.on.to_string())
         .bind(s.value)
@@ -880,7 +936,7 @@ pub async fn insert_project_data(
         .execute(&mut *conn)
         .await?;
     }
-    Ok(id)
+    Ok(())
 }
 
 #[cfg(test)]
