@@ -128,10 +128,49 @@ pub async fn load_demo(
     .map_err(|e| StoreError::Other(e.to_string()))?;
 
     let mut tx = db.begin().await?;
+    let grid_ids = demo_grids(&mut tx, &city, now).await?;
+    demo_enterprises(&mut tx, &city, &grid_ids, now).await?;
+    demo_labor(&mut tx, &city, now).await?;
+    demo_citizens(&mut tx, &city, &grid_ids, now).await?;
+    crate::services::demo::load(&mut tx, cfg, &city, now).await?;
+
+    let (api_token, system_tokens) = demo_accounts(&mut tx, cfg, &city, &grid_ids, hashes, now).await?;
+    let projects = demo_wage_projects(&mut tx, cfg, &city, &grid_ids, now).await?;
+    demo_worker(&mut tx, now).await?;
+    let talent = crate::wages::talent::load_demo(&mut tx, now).await?;
+    demo_supervision(&mut tx, cfg, &city, now).await?;
+    settings::set(&mut tx, now, DEMO_KEY, &format!("scale={scale};seed={}", cfg.demo.seed)).await?;
+    let report = DemoReport {
+        grids: city.grids.len(),
+        enterprises: city.enterprises.len(),
+        citizens: city.citizens.len(),
+        api_token,
+        system_tokens,
+    };
+    let e =
+        AuditEntry::new(domain::audit::CoreAudit::DemoLoad, "city", cfg.city.division_code.as_str()).detail(format!(
+            "演示数据：网格 {}，市场主体 {}，群众 {}，在建工程项目 {}，人才信息 {talent}，账号 {}",
+            report.grids,
+            report.enterprises,
+            report.citizens,
+            projects,
+            cfg.demo.accounts.len()
+        ));
+    audit::append(&mut tx, now, e).await?;
+    tx.commit().await?;
+    Ok(Some(report))
+}
+
+/// The demo city's grids (those from config exist since bootstrap): code → id.
+async fn demo_grids(
+    tx: &mut crate::Conn,
+    city: &domain::demo::DemoCity,
+    now: OffsetDateTime,
+) -> Result<HashMap<String, String>> {
     let mut grid_ids: HashMap<String, String> = HashMap::new();
     for g in &city.grids {
         // Grids from config were inserted at bootstrap; only generated ones are new.
-        let id = match org::grid_id_by_code(&mut tx, &g.code).await? {
+        let id = match org::grid_id_by_code(tx, &g.code).await? {
             Some(id) => id,
             None => {
                 let new = org::NewGrid {
@@ -143,14 +182,23 @@ pub async fn load_demo(
                     datum: domain::geo::Datum::Wgs84,
                     original: None,
                 };
-                org::insert_grid(&mut tx, now, &new).await?
+                org::insert_grid(tx, now, &new).await?
             }
         };
         grid_ids.insert(g.code.clone(), id);
     }
+    Ok(grid_ids)
+}
+
+async fn demo_enterprises(
+    tx: &mut crate::Conn,
+    city: &domain::demo::DemoCity,
+    grid_ids: &HashMap<String, String>,
+    now: OffsetDateTime,
+) -> Result<()> {
     for e in &city.enterprises {
         org::insert_enterprise(
-            &mut tx,
+            tx,
             now,
             &NewEnterprise {
                 uscc: e.uscc.to_string(),
@@ -170,11 +218,19 @@ pub async fn load_demo(
         )
         .await?;
     }
-    demo_labor(&mut tx, &city, now).await?;
+    Ok(())
+}
+
+async fn demo_citizens(
+    tx: &mut crate::Conn,
+    city: &domain::demo::DemoCity,
+    grid_ids: &HashMap<String, String>,
+    now: OffsetDateTime,
+) -> Result<()> {
     for c in &city.citizens {
         let grid_id = grid_ids.get(&c.grid_code).cloned();
         org::insert_citizen(
-            &mut tx,
+            tx,
             now,
             &NewCitizen {
                 id_card_no: c.id_card_no.clone(),
@@ -188,20 +244,30 @@ pub async fn load_demo(
         .await?;
     }
 
-    crate::services::demo::load(&mut tx, cfg, &city, now).await?;
+    Ok(())
+}
 
+/// The demo accounts of `demo.toml`; system accounts get a token each: (the first token,
+/// every system's (login, name, token)).
+async fn demo_accounts(
+    tx: &mut crate::Conn,
+    cfg: &CityConfig,
+    city: &domain::demo::DemoCity,
+    grid_ids: &HashMap<String, String>,
+    hashes: Vec<String>,
+    now: OffsetDateTime,
+) -> Result<(Option<String>, Vec<(String, String, String)>)> {
     let mut api_token = None;
     let mut system_tokens = vec![];
     for (a, hash) in cfg.demo.accounts.iter().zip(hashes) {
         let mut role_ids = vec![];
         for r in &a.roles {
-            role_ids.push(
-                auth::role_id_by_code(&mut tx, r).await?.ok_or_else(|| StoreError::NotFound(format!("角色 {r}")))?,
-            );
+            role_ids
+                .push(auth::role_id_by_code(tx, r).await?.ok_or_else(|| StoreError::NotFound(format!("角色 {r}")))?);
         }
         let department_id = match &a.department {
             Some(code) => Some(
-                org::department_id_by_code(&mut tx, code)
+                org::department_id_by_code(tx, code)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("部门 {code}")))?,
             ),
@@ -259,37 +325,14 @@ pub async fn load_demo(
                 }
             }
         }
-        let id = auth::create_user(&mut tx, now, &u).await?;
+        let id = auth::create_user(tx, now, &u).await?;
         if a.kind == UserKind::System {
-            let (_, token) = auth::create_token(&mut tx, now, &id, "演示令牌", "demo", None).await?;
+            let (_, token) = auth::create_token(tx, now, &id, "演示令牌", "demo", None).await?;
             api_token.get_or_insert_with(|| token.clone());
             system_tokens.push((u.login.clone(), u.display_name.clone(), token));
         }
     }
-    let projects = demo_wage_projects(&mut tx, cfg, &city, &grid_ids, now).await?;
-    demo_worker(&mut tx, now).await?;
-    let talent = crate::wages::talent::load_demo(&mut tx, now).await?;
-    demo_supervision(&mut tx, cfg, &city, now).await?;
-    settings::set(&mut tx, now, DEMO_KEY, &format!("scale={scale};seed={}", cfg.demo.seed)).await?;
-    let report = DemoReport {
-        grids: city.grids.len(),
-        enterprises: city.enterprises.len(),
-        citizens: city.citizens.len(),
-        api_token,
-        system_tokens,
-    };
-    let e =
-        AuditEntry::new(domain::audit::CoreAudit::DemoLoad, "city", cfg.city.division_code.as_str()).detail(format!(
-            "演示数据：网格 {}，市场主体 {}，群众 {}，在建工程项目 {}，人才信息 {talent}，账号 {}",
-            report.grids,
-            report.enterprises,
-            report.citizens,
-            projects,
-            cfg.demo.accounts.len()
-        ));
-    audit::append(&mut tx, now, e).await?;
-    tx.commit().await?;
-    Ok(Some(report))
+    Ok((api_token, system_tokens))
 }
 
 /// The labor-relations grid of the demo city: one employer in 25 registered without
