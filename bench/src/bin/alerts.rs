@@ -26,16 +26,10 @@ async fn main() {
         store::demo::bootstrap(&db, &cfg, now).await.unwrap();
         store::demo::load_demo(&db, &cfg, now, Some(scale)).await.unwrap();
         let t = Instant::now();
-        let r =
-            store::alerts::run_all(&db, &cfg, &cal, &[&store::wages::labor::Employers, &store::wages::Projects], now)
-                .await
-                .unwrap();
+        let r = store::alerts::run_all(&db, &cfg, &cal, store::cases::SUBJECT_SOURCES, now).await.unwrap();
         first.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
-        let again =
-            store::alerts::run_all(&db, &cfg, &cal, &[&store::wages::labor::Employers, &store::wages::Projects], now)
-                .await
-                .unwrap();
+        let again = store::alerts::run_all(&db, &cfg, &cal, store::cases::SUBJECT_SOURCES, now).await.unwrap();
         steady.push(t.elapsed().as_secs_f64());
         assert_eq!(again.opened + again.changed + again.cleared, 0, "a second run changes nothing");
         last = Some(r);

@@ -107,17 +107,12 @@ async fn main() {
     // The first run opens the alerts (measured once: the database then holds them); the
     // steady nightly run that follows changes nothing and is measured `runs` times.
     let t = Instant::now();
-    let r = store::alerts::run_all(&db, &cfg, &cal, &[&store::wages::labor::Employers, &store::wages::Projects], now)
-        .await
-        .unwrap();
+    let r = store::alerts::run_all(&db, &cfg, &cal, store::cases::SUBJECT_SOURCES, now).await.unwrap();
     let first = t.elapsed().as_secs_f64();
     let mut steady = vec![];
     for _ in 0..runs {
         let t = Instant::now();
-        let again =
-            store::alerts::run_all(&db, &cfg, &cal, &[&store::wages::labor::Employers, &store::wages::Projects], now)
-                .await
-                .unwrap();
+        let again = store::alerts::run_all(&db, &cfg, &cal, store::cases::SUBJECT_SOURCES, now).await.unwrap();
         steady.push(t.elapsed().as_secs_f64());
         assert_eq!(again.opened + again.changed + again.cleared, 0, "a second run changes nothing");
     }

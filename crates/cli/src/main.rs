@@ -338,7 +338,7 @@ async fn serve(
         // A new user should meet the demo's alerts at once, not after the first night.
         let st = &app.state;
         let report =
-            store::alerts::run_all(&st.db, &st.config(), &st.calendar(), &web::case::subject_sources(), st.clock.now())
+            store::alerts::run_all(&st.db, &st.config(), &st.calendar(), web::case::subject_sources(), st.clock.now())
                 .await
                 .map_err(|e| format!("演示城市预警评估失败：{e}"))?;
         println!("已评估演示城市预警：{} 个指标，新增预警 {} 条。", report.indicators, report.opened);

@@ -2,7 +2,8 @@
 
 use crate::auth::{self, NewUser};
 use crate::config::CityConfig;
-use crate::org::{self, NewCitizen, NewEnterprise, RowScope};
+use crate::org::{self, NewCitizen, NewEnterprise};
+pub use crate::seam::{DemoContext, DemoFuture, DemoPhase, DemoStep};
 use crate::{Db, Result, StoreError, audit, random_bytes, settings};
 use domain::audit::AuditEntry;
 use domain::auth::UserKind;
@@ -130,15 +131,17 @@ pub async fn load_demo(
     let mut tx = db.begin().await?;
     let grid_ids = demo_grids(&mut tx, &city, now).await?;
     demo_enterprises(&mut tx, &city, &grid_ids, now).await?;
-    demo_labor(&mut tx, &city, now).await?;
+    let cx = DemoContext { cfg, city: &city, grid_ids: &grid_ids, now };
+    let mut summary = vec![];
+    for step in crate::cases::DEMO_STEPS {
+        summary.extend(step.load(DemoPhase::BeforeAccounts, &mut tx, &cx).await?);
+    }
     demo_citizens(&mut tx, &city, &grid_ids, now).await?;
-    crate::services::demo::load(&mut tx, cfg, &city, now).await?;
 
     let (api_token, system_tokens) = demo_accounts(&mut tx, cfg, &city, &grid_ids, hashes, now).await?;
-    let projects = demo_wage_projects(&mut tx, cfg, &city, &grid_ids, now).await?;
-    demo_worker(&mut tx, now).await?;
-    let talent = crate::wages::talent::load_demo(&mut tx, now).await?;
-    demo_supervision(&mut tx, cfg, &city, now).await?;
+    for step in crate::cases::DEMO_STEPS {
+        summary.extend(step.load(DemoPhase::AfterAccounts, &mut tx, &cx).await?);
+    }
     settings::set(&mut tx, now, DEMO_KEY, &format!("scale={scale};seed={}", cfg.demo.seed)).await?;
     let report = DemoReport {
         grids: city.grids.len(),
@@ -149,11 +152,11 @@ pub async fn load_demo(
     };
     let e =
         AuditEntry::new(domain::audit::CoreAudit::DemoLoad, "city", cfg.city.division_code.as_str()).detail(format!(
-            "演示数据：网格 {}，市场主体 {}，群众 {}，在建工程项目 {}，人才信息 {talent}，账号 {}",
+            "演示数据：网格 {}，市场主体 {}，群众 {}，{}，账号 {}",
             report.grids,
             report.enterprises,
             report.citizens,
-            projects,
+            summary.join("，"),
             cfg.demo.accounts.len()
         ));
     audit::append(&mut tx, now, e).await?;
@@ -335,244 +338,6 @@ async fn demo_accounts(
     Ok((api_token, system_tokens))
 }
 
-/// The labor-relations grid of the demo city: one employer in 25 registered without
-/// coordinates (placed by its address keywords), every employer placed by the real placement,
-/// and twelve months of labor reports for employers with ten or more employees, a few of them
-/// with a layoff, a jump in complaints or a collective dispute in the latest month.
-async fn demo_labor(tx: &mut crate::Conn, city: &domain::demo::DemoCity, now: OffsetDateTime) -> Result<()> {
-    use domain::wages::labor::{DemoEvent, demo_reports};
-    for e in city.enterprises.iter().skip(12).step_by(25) {
-        sqlx::query("UPDATE enterprises SET lon = NULL, lat = NULL, grid_id = NULL WHERE uscc = $1")
-            .bind(e.uscc.as_str())
-            .execute(&mut *tx)
-            .await?;
-    }
-    crate::wages::labor::place_employers(tx, now, &RowScope::All, true, None).await?;
-    let today = domain::clock::local(now).date();
-    let mut large = 0usize;
-    for (i, e) in city.enterprises.iter().enumerate().filter(|(_, e)| e.employees >= 10) {
-        let event = if e.employees >= 50 {
-            large += 1;
-            match large {
-                1 | 6 => DemoEvent::Layoff,
-                2 | 7 => DemoEvent::Complaints,
-                3 => DemoEvent::Collective,
-                _ => DemoEvent::Quiet,
-            }
-        } else {
-            DemoEvent::Quiet
-        };
-        for r in demo_reports(i as u64 + 1, e.employees as i64, today, event) {
-            crate::wages::labor::put_report(tx, now, e.uscc.as_str(), &r, "演示数据").await?;
-        }
-    }
-    Ok(())
-}
-
-/// 满薪满益 demo projects, built by construction employers of the demo city: for each county a
-/// clean project, and one project per wage indicator whose data make it fire (the cases of
-/// `domain::wages::demo`, laid out relative to today).
-async fn demo_wage_projects(
-    tx: &mut crate::Conn,
-    cfg: &CityConfig,
-    city: &domain::demo::DemoCity,
-    grid_ids: &HashMap<String, String>,
-    now: OffsetDateTime,
-) -> Result<usize> {
-    use domain::wages::demo::{CaseCtx, cases, clean_project};
-    const KINDS: &[&str] =
-        &["安置房", "标准化厂房", "教学楼", "道路改造", "商业综合体", "门诊楼", "物流仓储", "污水处理厂"];
-    let builders: Vec<&domain::demo::DemoEnterprise> =
-        city.enterprises.iter().filter(|e| e.industry == "建筑").collect();
-    if builders.is_empty() {
-        return Ok(0);
-    }
-    let cal = domain::calendar::WorkCalendar::new(cfg.holidays.clone(), cfg.city.working_hours.clone());
-    let today = domain::clock::local(now).date();
-    let cx = CaseCtx::new(today, &cal);
-    let mut list: Vec<(String, domain::wages::ProjectData)> = vec![];
-    for (i, (indicator, _, change)) in cases().into_iter().enumerate() {
-        let mut p = clean_project(&format!("GC{:04}", i + 1), &cx);
-        change(&mut p, &cx);
-        list.push((indicator.to_string(), p));
-    }
-    for i in 0..6 {
-        list.push((String::new(), clean_project(&format!("GC{:04}", 100 + i), &cx)));
-    }
-    for (i, (_, p)) in list.iter().enumerate() {
-        let b = builders[i % builders.len()];
-        let name = format!("{}{}", b.address.chars().take(8).collect::<String>(), KINDS[i % KINDS.len()]);
-        let id = crate::wages::insert_project_data(
-            tx,
-            now,
-            p,
-            &name,
-            b.division_code.as_str(),
-            (b.uscc.as_str(), &b.name),
-            "demo",
-        )
-        .await?;
-        sqlx::query("UPDATE wage_projects SET grid_id = $1, address = $2, lon = $3, lat = $4 WHERE id = $5")
-            .bind(grid_ids.get(&b.grid_code))
-            .bind(&b.address)
-            .bind(b.location.lon)
-            .bind(b.location.lat)
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    Ok(list.len())
-}
-
-/// The demo's worker and contractor: the demo citizen works on the clean project GC0100, its
-/// contractor gets a login (same demo password) and has issued the citizen an e-contract to
-/// confirm; the latest month's wages wait for the worker's confirmation.
-async fn demo_worker(tx: &mut crate::Conn, now: OffsetDateTime) -> Result<()> {
-    let citizen =
-        sqlx::query("SELECT id_card_no, display_name FROM users WHERE kind = 'citizen' ORDER BY created_at LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some(citizen) = citizen else { return Ok(()) };
-    let (card, name): (String, String) = (citizen.try_get(0)?, citizen.try_get(1)?);
-    let worker = sqlx::query(
-        "SELECT w.id, w.joined_on, (SELECT MAX(due_fen) FROM wage_payroll r WHERE r.worker_id = w.id) AS due
-         FROM wage_workers w JOIN wage_projects p ON p.id = w.project_id
-         WHERE p.code = 'GC0100' AND w.left_on IS NULL ORDER BY w.joined_on, w.id LIMIT 1",
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(worker) = worker else { return Ok(()) };
-    let worker_id: String = worker.try_get(0)?;
-    let joined: String = worker.try_get(1)?;
-    // The contract's monthly wage is what the payroll pays, so the two agree on the page.
-    let monthly: i64 = worker.try_get::<Option<i64>, _>(2)?.unwrap_or(600_000);
-    sqlx::query("UPDATE wage_workers SET id_card_no = $1, name = $2, contract = 0 WHERE id = $3")
-        .bind(&card)
-        .bind(&name)
-        .bind(&worker_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "UPDATE wage_payroll SET signed = 0, confirmed_at = NULL WHERE worker_id = $1
-            AND month = (SELECT MAX(month) FROM wage_payroll WHERE worker_id = $1)",
-    )
-    .bind(&worker_id)
-    .execute(&mut *tx)
-    .await?;
-    let project = crate::wages::project_in(tx, "GC0100").await?;
-    let hash: String =
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE kind = 'enterprise' ORDER BY created_at LIMIT 1")
-            .fetch_one(&mut *tx)
-            .await?;
-    let role =
-        auth::role_id_by_code(tx, "enterprise").await?.ok_or_else(|| StoreError::NotFound("角色 enterprise".into()))?;
-    let contractor = NewUser {
-        kind: Some(UserKind::Enterprise),
-        login: project.contractor_uscc.clone(),
-        display_name: project.contractor_name.clone(),
-        password_hash: hash,
-        division_code: Some(project.division_code.clone()),
-        uscc: Some(project.contractor_uscc.clone()),
-        role_ids: vec![role],
-        ..Default::default()
-    };
-    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE login = $1")
-        .bind(&contractor.login)
-        .fetch_one(&mut *tx)
-        .await?;
-    if exists == 0 {
-        auth::create_user(tx, now, &contractor).await?;
-    }
-    let issue = crate::wages::contracts::Issue {
-        id_card_no: card,
-        job: "钢筋工".into(),
-        wage_type: domain::wages::contract::WageType::Monthly,
-        wage_rate_fen: monthly,
-        start_on: crate::wages::labor::parse_day(&joined).unwrap_or_else(|| domain::clock::local(now).date()),
-        end_on: None,
-        terms: "以完成本项目主体结构钢筋工程为期限；工资按月足额发放至本人工资卡。".into(),
-    };
-    crate::wages::contracts::issue(tx, now, &project, &issue, ("demo", &project.contractor_name)).await?;
-    Ok(())
-}
-
-/// 亳安码 in the demo city: three residents on bail (取保候审) held by the police, each kept to
-/// their town (a division fence) and away from a zone in it; a week of fixes, in which one of
-/// them left the town for a while — an alarm waiting for the officer and a yellow code.
-async fn demo_supervision(
-    tx: &mut crate::Conn,
-    cfg: &CityConfig,
-    city: &domain::demo::DemoCity,
-    now: OffsetDateTime,
-) -> Result<()> {
-    use crate::supervision::{InFix, NewFence, NewPerson, add_fence, create_person, ingest_fixes};
-    let officer: Option<(String, String, Option<String>)> =
-        sqlx::query_as("SELECT id, display_name, department_id FROM users WHERE login = 'gongan'")
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((officer_id, officer_name, agency)) = officer else { return Ok(()) };
-    let today = domain::clock::local(now).date();
-    for (i, c) in city.citizens.iter().skip(1).step_by(97).take(3).enumerate() {
-        let town = city.towns.iter().find(|t| t.code == c.division_code);
-        let Some(town) = town else { continue };
-        let n = NewPerson {
-            id_card_no: c.id_card_no.to_string(),
-            name: c.name.clone(),
-            phone: c.phone.clone(),
-            address: c.address.clone(),
-            division_code: c.division_code.to_string(),
-            stage: "police".into(),
-            measure: "取保候审".into(),
-            measure_from: today - time::Duration::days(30 + 20 * i as i64),
-            measure_to: today + time::Duration::days(300),
-        };
-        let id = create_person(tx, now, &n, agency.as_deref(), (&officer_id, &officer_name)).await?;
-        let person = crate::supervision::person_in(tx, &id).await?;
-        let by = (officer_id.as_str(), officer_name.as_str());
-        let home = NewFence {
-            name: format!("{}（居住地乡镇）", town.name),
-            rule: domain::supervision::Rule::Allowed,
-            geometry: format!(r#"{{"type":"Division","code":"{}"}}"#, town.code),
-            datum: domain::geo::Datum::Wgs84,
-            window: None,
-        };
-        add_fence(tx, now, &person, &home, by).await?;
-        let centre = town.ring.centroid();
-        let zone = NewFence {
-            name: "被害人住所周边".into(),
-            rule: domain::supervision::Rule::Forbidden,
-            geometry: format!(r#"{{"type":"Circle","center":[{},{}],"radius_m":300}}"#, centre.lon, centre.lat),
-            datum: domain::geo::Datum::Wgs84,
-            window: None,
-        };
-        add_fence(tx, now, &person, &zone, by).await?;
-        // A week of fixes every two hours near home; the second person leaves for the
-        // neighbouring county on the last day.
-        let (x0, y0, x1, y1) = town.ring.bbox();
-        let start = domain::clock::to_millis(now) - 7 * 86_400_000;
-        let mut fixes = vec![];
-        for k in 0..84i64 {
-            let at = start + k * 2 * 3_600_000;
-            let away = i == 1 && k >= 78;
-            let (lon, lat) = if away {
-                (x1 + 0.2, (y0 + y1) / 2.0)
-            } else {
-                let p = ((k * 37 % 100) as f64 / 100.0, (k * 53 % 100) as f64 / 100.0);
-                (x0 + (x1 - x0) * (0.3 + 0.4 * p.0), y0 + (y1 - y0) * (0.3 + 0.4 * p.1))
-            };
-            // Keep clear of the forbidden zone in the town's middle.
-            let (lon, lat) = if !away && (lon - centre.lon).abs() < 0.01 && (lat - centre.lat).abs() < 0.01 {
-                (lon + 0.02, lat)
-            } else {
-                (lon, lat)
-            };
-            fixes.push(InFix { at, lon, lat, datum: None, accuracy_m: Some(15.0), source: Some("gps".into()) });
-        }
-        ingest_fixes(tx, cfg, now, &person, &fixes, &Default::default()).await?;
-    }
-    Ok(())
-}
-
 /// The demo logins to print at start-up (kinds that log in, with their role names).
 pub async fn demo_logins(db: &Db, cfg: &CityConfig) -> Result<Vec<DemoLogin>> {
     let mut out = vec![];
@@ -722,9 +487,7 @@ mod tests {
 
         // The demo city's construction projects make every wage indicator fire at least once.
         let cal = domain::calendar::WorkCalendar::new(cfg.holidays.clone(), cfg.city.working_hours.clone());
-        crate::alerts::run_all(&db, &cfg, &cal, &[&crate::wages::labor::Employers, &crate::wages::Projects], now)
-            .await
-            .unwrap();
+        crate::alerts::run_all(&db, &cfg, &cal, crate::cases::SUBJECT_SOURCES, now).await.unwrap();
         let alerts = crate::alerts::list(&db, &RowScope::All, &Default::default(), crate::sql::PageRequest::all())
             .await
             .unwrap();

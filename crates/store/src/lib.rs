@@ -10,6 +10,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod cases;
 // Configuration loading needs no database; it is its own crate, re-exported under its old path.
 pub use config;
 pub mod demo;
@@ -21,6 +22,7 @@ pub mod keys;
 pub mod notify;
 pub mod org;
 pub mod scores;
+pub mod seam;
 pub mod services;
 pub mod settings;
 pub mod sql;

@@ -43,8 +43,6 @@ pub struct Case {
     pub audit_actions: &'static [&'static [(&'static str, &'static str)]],
     /// (object type, Chinese name) of the objects its audit records name.
     pub audit_objects: &'static [(&'static str, &'static str)],
-    /// Where the alert engine finds the facts of the subject types the case declares.
-    pub subject_sources: &'static [&'static dyn store::alerts::SubjectSource],
     /// Job handlers, built with the application state.
     pub jobs: fn(&AppState) -> Vec<CaseJob>,
     /// Work at start, after the state exists (recovery, caches, saved configuration).
@@ -56,14 +54,15 @@ pub struct Case {
 /// Every case of the product, registered here and nowhere else.
 pub const CASES: &[&Case] = &[&crate::wages::CASE, &crate::supervision::CASE, &crate::services::CASE];
 
-/// Every case's alert subject sources, for the engine's runs over all subjects.
-pub fn subject_sources() -> Vec<&'static dyn store::alerts::SubjectSource> {
-    CASES.iter().flat_map(|c| c.subject_sources.iter().copied()).collect()
+/// Every case's alert subject sources (registered in the store, `store::cases`), for the
+/// engine's runs over all subjects.
+pub fn subject_sources() -> &'static [&'static dyn store::alerts::SubjectSource] {
+    store::cases::SUBJECT_SOURCES
 }
 
 /// The source of one subject type, if a case provides it.
 pub fn subject_source(subject_type: &str) -> Option<&'static dyn store::alerts::SubjectSource> {
-    CASES.iter().flat_map(|c| c.subject_sources.iter().copied()).find(|s| s.subject_type() == subject_type)
+    store::cases::SUBJECT_SOURCES.iter().copied().find(|s| s.subject_type() == subject_type)
 }
 
 /// A start-up step that does nothing.

@@ -146,7 +146,7 @@ fn alert_deadline<'a>(
 fn evaluate_alerts<'a>(state: &'a AppState, tx: &'a mut Tx, now: OffsetDateTime) -> BoxFuture<'a, Result<(), String>> {
     Box::pin(async move {
         let cal = state.calendar();
-        store::alerts::run_all_in(tx, &state.db, &state.config(), &cal, &crate::case::subject_sources(), now)
+        store::alerts::run_all_in(tx, &state.db, &state.config(), &cal, crate::case::subject_sources(), now)
             .await
             .map_err(|e| e.to_string())?;
         Ok(())

@@ -11,6 +11,25 @@ use domain::demo::DemoCity;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+/// The services case's demo step: its shared data before the accounts are made.
+pub struct Demo;
+
+impl crate::seam::DemoStep for Demo {
+    fn load<'a>(
+        &'a self,
+        phase: crate::seam::DemoPhase,
+        tx: &'a mut Conn,
+        cx: &'a crate::seam::DemoContext<'a>,
+    ) -> crate::seam::DemoFuture<'a> {
+        Box::pin(async move {
+            if phase == crate::seam::DemoPhase::BeforeAccounts {
+                load(tx, cx.cfg, cx.city, cx.now).await?;
+            }
+            Ok(vec![])
+        })
+    }
+}
+
 async fn put(conn: &mut Conn, now: OffsetDateTime, code: &str, subject: &str, data: Value, source: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO dx_records (interface, subject, data, source, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, 'demo')",

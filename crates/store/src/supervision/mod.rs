@@ -3,6 +3,7 @@
 //! raw violations, alarms with their handling, leave requests, check-in tasks, and the person's hysteresis state.
 
 mod alarms;
+pub mod demo;
 mod fences;
 mod fixlog;
 mod ingest;

@@ -3,6 +3,7 @@
 //! `domain::wages::ProjectData` for the warning rules; pages' queries.
 
 pub mod contracts;
+pub mod demo;
 pub mod ingest;
 pub mod labor;
 pub mod talent;
@@ -975,10 +976,7 @@ mod tests {
                 row.code
             );
         }
-        let report =
-            crate::alerts::run_all(&db, &cfg, &cal, &[&crate::wages::labor::Employers, &crate::wages::Projects], now)
-                .await
-                .unwrap();
+        let report = crate::alerts::run_all(&db, &cfg, &cal, crate::cases::SUBJECT_SOURCES, now).await.unwrap();
         assert!(report.opened >= 1, "{report:?}");
         let rows = crate::alerts::list(&db, &RowScope::All, &Default::default(), PageRequest::all()).await.unwrap();
         let wage: Vec<_> = rows.items.iter().filter(|a| a.subject_type == "wage_project").collect();

@@ -157,9 +157,8 @@ async fn export(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
 async fn run(ctx: RequestCtx) -> PageResult {
     let state = &ctx.state;
     let cal = state.calendar();
-    let r =
-        store::alerts::run_all(&state.db, &state.config(), &cal, &crate::case::subject_sources(), state.clock.now())
-            .await?;
+    let r = store::alerts::run_all(&state.db, &state.config(), &cal, crate::case::subject_sources(), state.clock.now())
+        .await?;
     let msg = format!(
         "已评估 {} 个指标、{} 个对象：新增预警 {}，等级变化 {}，条件解除 {}。",
         r.indicators, r.subjects, r.opened, r.changed, r.cleared

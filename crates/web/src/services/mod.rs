@@ -27,7 +27,6 @@ pub const CASE: Case = Case {
     nav: NAV,
     audit_actions: &[domain::services::ServicesAudit::LABELS],
     audit_objects: domain::services::AUDIT_OBJECTS,
-    subject_sources: &[],
     jobs: jobs::jobs,
     start: jobs::start,
     background: None,

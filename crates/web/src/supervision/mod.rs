@@ -21,7 +21,6 @@ pub const CASE: Case = Case {
     nav: NAV,
     audit_actions: &[domain::supervision::SupervisionAudit::LABELS],
     audit_objects: domain::supervision::AUDIT_OBJECTS,
-    subject_sources: &[],
     jobs: jobs::jobs,
     start: jobs::start,
     background: Some(jobs::fold_fixes),

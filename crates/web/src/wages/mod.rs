@@ -20,7 +20,6 @@ pub const CASE: Case = Case {
     nav: NAV,
     audit_actions: &[domain::wages::WagesAudit::LABELS],
     audit_objects: domain::wages::AUDIT_OBJECTS,
-    subject_sources: &[&store::wages::labor::Employers, &store::wages::Projects],
     jobs: no_jobs,
     start: no_start,
     background: None,

@@ -135,13 +135,13 @@ async fn facts_changing_raise_or_clear_the_level() {
         }
     };
     set(150).await;
-    store::alerts::run_all(&app.state.db, &app.state.config(), &cal, &web::case::subject_sources(), now).await.unwrap();
+    store::alerts::run_all(&app.state.db, &app.state.config(), &cal, web::case::subject_sources(), now).await.unwrap();
     assert_eq!(level().await, vec![("yellow".to_string(), "open".to_string(), 0)]);
     set(1200).await;
-    store::alerts::run_all(&app.state.db, &app.state.config(), &cal, &web::case::subject_sources(), now).await.unwrap();
+    store::alerts::run_all(&app.state.db, &app.state.config(), &cal, web::case::subject_sources(), now).await.unwrap();
     assert_eq!(level().await, vec![("red".to_string(), "open".to_string(), 0)], "same alert, level raised");
     set(20).await;
-    let r = store::alerts::run_all(&app.state.db, &app.state.config(), &cal, &web::case::subject_sources(), now)
+    let r = store::alerts::run_all(&app.state.db, &app.state.config(), &cal, web::case::subject_sources(), now)
         .await
         .unwrap();
     assert!(r.cleared >= 1);

@@ -171,7 +171,7 @@ fn may_see(p: &Principal, kind: Kind, owns: &[Kind]) -> bool {
 async fn no_role_opens_another_subjects_object() {
     let app = spawn_app().await;
     let cal = app.state.calendar();
-    store::alerts::run_all(&app.state.db, &app.config, &cal, &web::case::subject_sources(), app.state.clock.now())
+    store::alerts::run_all(&app.state.db, &app.config, &cal, web::case::subject_sources(), app.state.clock.now())
         .await
         .unwrap();
     let enterprise = app.login_of("enterprise").await;

@@ -27,7 +27,7 @@ async fn open_alert(app: &TestApp, indicator: &str) -> Option<store::alerts::Ale
 async fn worker_confirms_the_contract_and_a_month_and_complains() {
     let app = spawn_app().await;
     let cal = app.state.calendar();
-    store::alerts::run_all(&app.state.db, &app.config, &cal, &web::case::subject_sources(), app.state.clock.now())
+    store::alerts::run_all(&app.state.db, &app.config, &cal, web::case::subject_sources(), app.state.clock.now())
         .await
         .unwrap();
     // The demo worker has no signed contract and has not signed the latest payroll.
@@ -207,7 +207,7 @@ async fn the_contractor_issues_contracts_and_reads_its_notices() {
 
     // Labor inspection issues a rectification order on one of its alerts; the contractor reads it.
     let cal = app.state.calendar();
-    store::alerts::run_all(&app.state.db, &app.config, &cal, &web::case::subject_sources(), app.state.clock.now())
+    store::alerts::run_all(&app.state.db, &app.config, &cal, web::case::subject_sources(), app.state.clock.now())
         .await
         .unwrap();
     let alert = open_alert(&app, "wages.payroll_unsigned").await.expect("the demo worker has not signed");

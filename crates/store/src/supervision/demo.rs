@@ -1,0 +1,96 @@
+//! The supervision case's demo data.
+
+use crate::Result;
+use crate::config::CityConfig;
+use crate::seam::{DemoContext, DemoFuture, DemoPhase, DemoStep};
+use time::OffsetDateTime;
+
+pub struct Demo;
+
+impl DemoStep for Demo {
+    fn load<'a>(&'a self, phase: DemoPhase, tx: &'a mut crate::Conn, cx: &'a DemoContext<'a>) -> DemoFuture<'a> {
+        Box::pin(async move {
+            if phase == DemoPhase::AfterAccounts {
+                demo_supervision(tx, cx.cfg, cx.city, cx.now).await?;
+            }
+            Ok(vec![])
+        })
+    }
+}
+
+/// 亳安码 in the demo city: three residents on bail (取保候审) held by the police, each kept to
+/// their town (a division fence) and away from a zone in it; a week of fixes, in which one of
+/// them left the town for a while — an alarm waiting for the officer and a yellow code.
+async fn demo_supervision(
+    tx: &mut crate::Conn,
+    cfg: &CityConfig,
+    city: &domain::demo::DemoCity,
+    now: OffsetDateTime,
+) -> Result<()> {
+    use crate::supervision::{InFix, NewFence, NewPerson, add_fence, create_person, ingest_fixes};
+    let officer: Option<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT id, display_name, department_id FROM users WHERE login = 'gongan'")
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((officer_id, officer_name, agency)) = officer else { return Ok(()) };
+    let today = domain::clock::local(now).date();
+    for (i, c) in city.citizens.iter().skip(1).step_by(97).take(3).enumerate() {
+        let town = city.towns.iter().find(|t| t.code == c.division_code);
+        let Some(town) = town else { continue };
+        let n = NewPerson {
+            id_card_no: c.id_card_no.to_string(),
+            name: c.name.clone(),
+            phone: c.phone.clone(),
+            address: c.address.clone(),
+            division_code: c.division_code.to_string(),
+            stage: "police".into(),
+            measure: "取保候审".into(),
+            measure_from: today - time::Duration::days(30 + 20 * i as i64),
+            measure_to: today + time::Duration::days(300),
+        };
+        let id = create_person(tx, now, &n, agency.as_deref(), (&officer_id, &officer_name)).await?;
+        let person = crate::supervision::person_in(tx, &id).await?;
+        let by = (officer_id.as_str(), officer_name.as_str());
+        let home = NewFence {
+            name: format!("{}（居住地乡镇）", town.name),
+            rule: domain::supervision::Rule::Allowed,
+            geometry: format!(r#"{{"type":"Division","code":"{}"}}"#, town.code),
+            datum: domain::geo::Datum::Wgs84,
+            window: None,
+        };
+        add_fence(tx, now, &person, &home, by).await?;
+        let centre = town.ring.centroid();
+        let zone = NewFence {
+            name: "被害人住所周边".into(),
+            rule: domain::supervision::Rule::Forbidden,
+            geometry: format!(r#"{{"type":"Circle","center":[{},{}],"radius_m":300}}"#, centre.lon, centre.lat),
+            datum: domain::geo::Datum::Wgs84,
+            window: None,
+        };
+        add_fence(tx, now, &person, &zone, by).await?;
+        // A week of fixes every two hours near home; the second person leaves for the
+        // neighbouring county on the last day.
+        let (x0, y0, x1, y1) = town.ring.bbox();
+        let start = domain::clock::to_millis(now) - 7 * 86_400_000;
+        let mut fixes = vec![];
+        for k in 0..84i64 {
+            let at = start + k * 2 * 3_600_000;
+            let away = i == 1 && k >= 78;
+            let (lon, lat) = if away {
+                (x1 + 0.2, (y0 + y1) / 2.0)
+            } else {
+                let p = ((k * 37 % 100) as f64 / 100.0, (k * 53 % 100) as f64 / 100.0);
+                (x0 + (x1 - x0) * (0.3 + 0.4 * p.0), y0 + (y1 - y0) * (0.3 + 0.4 * p.1))
+            };
+            // Keep clear of the forbidden zone in the town's middle.
+            let (lon, lat) = if !away && (lon - centre.lon).abs() < 0.01 && (lat - centre.lat).abs() < 0.01 {
+                (lon + 0.02, lat)
+            } else {
+                (lon, lat)
+            };
+            fixes.push(InFix { at, lon, lat, datum: None, accuracy_m: Some(15.0), source: Some("gps".into()) });
+        }
+        ingest_fixes(tx, cfg, now, &person, &fixes, &Default::default()).await?;
+    }
+    Ok(())
+}
