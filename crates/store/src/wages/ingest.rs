@@ -622,48 +622,7 @@ pub async fn ingest(
     }
     let total = batch.rows.len() as i64;
     let rejected = rejections.len() as i64;
-    sqlx::query(
-        "INSERT INTO ingest_batches (id, kind, source, via, filename, by_user, by_name, received_at, total, accepted, duplicates, rejected)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(&batch_id)
-    .bind(batch.kind.as_str())
-    .bind(batch.source.trim())
-    .bind(batch.via.as_str())
-    .bind(batch.filename)
-    .bind(batch.by_user)
-    .bind(batch.by_name)
-    .bind(ms)
-    .bind(total)
-    .bind(accepted)
-    .bind(duplicates)
-    .bind(rejected)
-    .execute(&mut *tx)
-    .await?;
-    for r in &rejections {
-        sqlx::query(
-            "INSERT INTO ingest_rejections (batch_id, row_no, external_id, field, reason, raw) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&batch_id)
-        .bind(r.row_no)
-        .bind(&r.external_id)
-        .bind(&r.field)
-        .bind(&r.reason)
-        .bind(&r.raw)
-        .execute(&mut *tx)
-        .await?;
-    }
-    let entry = AuditEntry::new(domain::wages::WagesAudit::Import, "ingest_batch", &batch_id)
-        .by(batch.by_user, batch.by_name)
-        .from_ip(batch.ip)
-        .detail(format!(
-            "{}（{}，来源：{}{}）：共 {total} 行，写入 {accepted}，重复 {duplicates}，拒收 {rejected}",
-            batch.kind.label(),
-            if batch.via == Via::Api { "接口" } else { "文件导入" },
-            batch.source.trim(),
-            if batch.filename.is_empty() { String::new() } else { format!("，文件 {}", batch.filename) },
-        ));
-    crate::audit::append(tx, now, entry).await?;
+    record_batch(tx, now, &batch, &batch_id, (accepted, duplicates), &rejections).await?;
     let mut report = BatchReport {
         batch_id,
         kind: batch.kind.as_str().into(),
@@ -694,6 +653,63 @@ pub async fn ingest(
         }
     }
     Ok(report)
+}
+
+/// The batch's record, its refused rows and its audit record.
+async fn record_batch(
+    tx: &mut Conn,
+    now: OffsetDateTime,
+    batch: &Batch<'_>,
+    batch_id: &str,
+    (accepted, duplicates): (i64, i64),
+    rejections: &[RejectedRow],
+) -> Result<()> {
+    let ms = domain::clock::to_millis(now);
+    let total = batch.rows.len() as i64;
+    let rejected = rejections.len() as i64;
+    sqlx::query(
+        "INSERT INTO ingest_batches (id, kind, source, via, filename, by_user, by_name, received_at, total, accepted, duplicates, rejected)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(batch_id)
+    .bind(batch.kind.as_str())
+    .bind(batch.source.trim())
+    .bind(batch.via.as_str())
+    .bind(batch.filename)
+    .bind(batch.by_user)
+    .bind(batch.by_name)
+    .bind(ms)
+    .bind(total)
+    .bind(accepted)
+    .bind(duplicates)
+    .bind(rejected)
+    .execute(&mut *tx)
+    .await?;
+    for r in rejections {
+        sqlx::query(
+            "INSERT INTO ingest_rejections (batch_id, row_no, external_id, field, reason, raw) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(batch_id)
+        .bind(r.row_no)
+        .bind(&r.external_id)
+        .bind(&r.field)
+        .bind(&r.reason)
+        .bind(&r.raw)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let entry = AuditEntry::new(domain::wages::WagesAudit::Import, "ingest_batch", batch_id)
+        .by(batch.by_user, batch.by_name)
+        .from_ip(batch.ip)
+        .detail(format!(
+            "{}（{}，来源：{}{}）：共 {total} 行，写入 {accepted}，重复 {duplicates}，拒收 {rejected}",
+            batch.kind.label(),
+            if batch.via == Via::Api { "接口" } else { "文件导入" },
+            batch.source.trim(),
+            if batch.filename.is_empty() { String::new() } else { format!("，文件 {}", batch.filename) },
+        ));
+    crate::audit::append(tx, now, entry).await?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]

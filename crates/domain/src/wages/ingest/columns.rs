@@ -3,190 +3,179 @@
 
 use super::{Kind, Via};
 
+use ColType::*;
+
+const fn c(key: &'static str, header: &'static str, ty: ColType, required: bool) -> Column {
+    Column { key, header, ty, required }
+}
+
+const PROJECTS: &[Column] = &[
+    c("code", "项目编号", Text, true),
+    c("name", "项目名称", Text, true),
+    c("address", "项目地址", Text, false),
+    c("division_code", "所属区划代码", Division, true),
+    c("status", "项目状态", Status, true),
+    c("contract_value_fen", "合同金额（元）", Money, false),
+    c("government_funded", "政府投资项目", Bool, false),
+    c("contract_signed_on", "合同签订日期", Date, false),
+    c("start_on", "开工日期", Date, false),
+    c("finish_on", "竣工日期", Date, false),
+    c("registered_on", "平台登记日期", Date, false),
+    c("tripartite_on", "三方协议签订日期", Date, false),
+    c("builder_uscc", "建设单位统一社会信用代码", Uscc, false),
+    c("builder_name", "建设单位名称", Text, false),
+    c("contractor_uscc", "总包单位统一社会信用代码", Uscc, false),
+    c("contractor_name", "总包单位名称", Text, false),
+    c("labor_manager_name", "劳资专管员", Text, false),
+    c("labor_manager_phone", "劳资专管员电话", Phone, false),
+    c("notice_board_on", "维权告示牌设立日期", Date, false),
+    c("payment_guarantee", "工程款支付担保", Bool, false),
+    c("pay_day", "工资支付日", PayDay, false),
+    c("progress_paid_fen", "已拨付工程进度款（元）", Money, false),
+    c("gov_funds_required_fen", "政府应到位资金（元）", Money, false),
+    c("gov_funds_in_place_fen", "政府已到位资金（元）", Money, false),
+    c("account_bank", "专用账户开户银行", Text, false),
+    c("account_no", "专用账户账号", Text, false),
+    c("account_opened_on", "专用账户开户日期", Date, false),
+];
+
+const DEPOSITS: &[Column] = &[
+    c("project_code", "项目编号", Text, true),
+    c("mode", "缴存方式", DepositMode, true),
+    c("required_fen", "应缴金额（元）", Money, false),
+    c("paid_fen", "已缴金额（元）", Money, false),
+    c("drawn_fen", "动用金额（元）", Money, false),
+    c("drawn_on", "动用日期", Date, false),
+    c("topped_up_fen", "已补足金额（元）", Money, false),
+];
+
+const ALLOCATIONS: &[Column] = &[
+    c("external_id", "流水号", Text, true),
+    c("project_code", "项目编号", Text, true),
+    c("on_date", "入账日期", Date, true),
+    c("amount_fen", "金额（元）", Money, true),
+];
+
+const WORKERS: &[Column] = &[
+    c("project_code", "项目编号", Text, true),
+    c("id_card_no", "身份证号码", IdCard, true),
+    c("name", "姓名", Text, true),
+    c("phone", "手机号码", Phone, false),
+    c("bank", "工资卡开户银行", Text, false),
+    c("bank_card", "工资卡号", Text, false),
+    c("team", "班组", Text, false),
+    c("registered", "已实名登记", Bool, false),
+    c("contract", "已签劳动合同", Bool, false),
+    c("joined_on", "进场日期", Date, true),
+    c("left_on", "离场日期", Date, false),
+    c("settled_on", "结算确认日期", Date, false),
+];
+
+const ATTENDANCE: &[Column] = &[
+    c("project_code", "项目编号", Text, true),
+    c("id_card_no", "身份证号码", IdCard, true),
+    c("month", "月份", Month, true),
+    c("days", "出勤天数", Days, true),
+    c("pieces", "计件量", Count, false),
+];
+
+const PAYROLL: &[Column] = &[
+    c("project_code", "项目编号", Text, true),
+    c("id_card_no", "身份证号码", IdCard, true),
+    c("month", "工资月份", Month, true),
+    c("due_fen", "应发工资（元）", Money, true),
+    c("signed", "本人已签字确认", Bool, false),
+    c("complete", "台账要素齐全", Bool, false),
+];
+
+const PAYMENTS: &[Column] = &[
+    c("external_id", "流水号", Text, true),
+    c("project_code", "项目编号", Text, true),
+    c("id_card_no", "身份证号码", IdCard, true),
+    c("month", "工资月份", Month, true),
+    c("amount_fen", "实发金额（元）", Money, true),
+    c("paid_on", "发放日期", Date, true),
+    c("method", "发放方式", PayMethod, false),
+    c("cross_bank", "跨行发放", Bool, false),
+];
+
+const COMPLAINTS: &[Column] = &[
+    c("external_id", "投诉编号", Text, true),
+    c("project_code", "项目编号", Text, false),
+    c("employer_uscc", "用人单位统一社会信用代码", Uscc, false),
+    c("channel", "投诉渠道", Text, true),
+    c("complainant", "投诉人", Text, false),
+    c("amount_fen", "投诉金额（元）", Money, false),
+    c("received_on", "受理日期", Date, true),
+    c("collective", "群体性讨薪", Bool, false),
+    c("status", "办理状态", ComplaintStatus, false),
+    c("recovered_fen", "追回金额（元）", Money, false),
+    c("closed_on", "办结日期", Date, false),
+];
+
+const SIGNALS: &[Column] = &[
+    c("external_id", "编号", Text, true),
+    c("project_code", "项目编号", Text, false),
+    c("employer_uscc", "用人单位统一社会信用代码", Uscc, false),
+    c("kind", "信号类型", SignalKind, true),
+    c("on_date", "日期", Date, true),
+    c("value", "数值", Count, false),
+    c("note", "说明", Text, false),
+];
+
+const LABOR: &[Column] = &[
+    c("uscc", "用人单位统一社会信用代码", Uscc, true),
+    c("month", "月份", Month, true),
+    c("employees", "从业人数", Count, false),
+    c("insured", "参保人数", Count, false),
+    c("consultations", "劳动保障咨询件数", Count, false),
+    c("complaints", "投诉举报件数", Count, false),
+    c("disputes", "劳动争议案件数", Count, false),
+    c("collective_risks", "群体性劳资纠纷风险数", Count, false),
+];
+
+const TALENT: &[Column] = &[
+    c("id_card_no", "身份证号码", IdCard, true),
+    c("name", "姓名", Text, true),
+    c("education", "最高学历", Education, true),
+    c("school", "毕业院校", Text, false),
+    c("major", "所学专业", Text, false),
+];
+
+const EMPLOYMENT: &[Column] = &[
+    c("external_id", "登记编号", Text, true),
+    c("id_card_no", "身份证号码", IdCard, true),
+    c("employer_uscc", "用人单位统一社会信用代码", Uscc, true),
+    c("started_on", "入职日期", Date, true),
+    c("ended_on", "离职日期", Date, false),
+];
+
+const POSTINGS: &[Column] = &[
+    c("external_id", "岗位编号", Text, true),
+    c("employer_uscc", "用人单位统一社会信用代码", Uscc, true),
+    c("title", "岗位名称", Text, true),
+    c("education", "学历要求", Education, false),
+    c("openings", "招聘人数", Count, true),
+    c("applicants", "应聘人数", Count, false),
+    c("posted_on", "发布日期", Date, true),
+];
+
 impl Kind {
     pub fn columns(self) -> &'static [Column] {
-        use ColType::*;
-        const fn c(key: &'static str, header: &'static str, ty: ColType, required: bool) -> Column {
-            Column { key, header, ty, required }
-        }
         match self {
-            Kind::Projects => {
-                const C: &[Column] = &[
-                    c("code", "项目编号", Text, true),
-                    c("name", "项目名称", Text, true),
-                    c("address", "项目地址", Text, false),
-                    c("division_code", "所属区划代码", Division, true),
-                    c("status", "项目状态", Status, true),
-                    c("contract_value_fen", "合同金额（元）", Money, false),
-                    c("government_funded", "政府投资项目", Bool, false),
-                    c("contract_signed_on", "合同签订日期", Date, false),
-                    c("start_on", "开工日期", Date, false),
-                    c("finish_on", "竣工日期", Date, false),
-                    c("registered_on", "平台登记日期", Date, false),
-                    c("tripartite_on", "三方协议签订日期", Date, false),
-                    c("builder_uscc", "建设单位统一社会信用代码", Uscc, false),
-                    c("builder_name", "建设单位名称", Text, false),
-                    c("contractor_uscc", "总包单位统一社会信用代码", Uscc, false),
-                    c("contractor_name", "总包单位名称", Text, false),
-                    c("labor_manager_name", "劳资专管员", Text, false),
-                    c("labor_manager_phone", "劳资专管员电话", Phone, false),
-                    c("notice_board_on", "维权告示牌设立日期", Date, false),
-                    c("payment_guarantee", "工程款支付担保", Bool, false),
-                    c("pay_day", "工资支付日", PayDay, false),
-                    c("progress_paid_fen", "已拨付工程进度款（元）", Money, false),
-                    c("gov_funds_required_fen", "政府应到位资金（元）", Money, false),
-                    c("gov_funds_in_place_fen", "政府已到位资金（元）", Money, false),
-                    c("account_bank", "专用账户开户银行", Text, false),
-                    c("account_no", "专用账户账号", Text, false),
-                    c("account_opened_on", "专用账户开户日期", Date, false),
-                ];
-                C
-            }
-            Kind::Deposits => {
-                const C: &[Column] = &[
-                    c("project_code", "项目编号", Text, true),
-                    c("mode", "缴存方式", DepositMode, true),
-                    c("required_fen", "应缴金额（元）", Money, false),
-                    c("paid_fen", "已缴金额（元）", Money, false),
-                    c("drawn_fen", "动用金额（元）", Money, false),
-                    c("drawn_on", "动用日期", Date, false),
-                    c("topped_up_fen", "已补足金额（元）", Money, false),
-                ];
-                C
-            }
-            Kind::Allocations => {
-                const C: &[Column] = &[
-                    c("external_id", "流水号", Text, true),
-                    c("project_code", "项目编号", Text, true),
-                    c("on_date", "入账日期", Date, true),
-                    c("amount_fen", "金额（元）", Money, true),
-                ];
-                C
-            }
-            Kind::Workers => {
-                const C: &[Column] = &[
-                    c("project_code", "项目编号", Text, true),
-                    c("id_card_no", "身份证号码", IdCard, true),
-                    c("name", "姓名", Text, true),
-                    c("phone", "手机号码", Phone, false),
-                    c("bank", "工资卡开户银行", Text, false),
-                    c("bank_card", "工资卡号", Text, false),
-                    c("team", "班组", Text, false),
-                    c("registered", "已实名登记", Bool, false),
-                    c("contract", "已签劳动合同", Bool, false),
-                    c("joined_on", "进场日期", Date, true),
-                    c("left_on", "离场日期", Date, false),
-                    c("settled_on", "结算确认日期", Date, false),
-                ];
-                C
-            }
-            Kind::Attendance => {
-                const C: &[Column] = &[
-                    c("project_code", "项目编号", Text, true),
-                    c("id_card_no", "身份证号码", IdCard, true),
-                    c("month", "月份", Month, true),
-                    c("days", "出勤天数", Days, true),
-                    c("pieces", "计件量", Count, false),
-                ];
-                C
-            }
-            Kind::Payroll => {
-                const C: &[Column] = &[
-                    c("project_code", "项目编号", Text, true),
-                    c("id_card_no", "身份证号码", IdCard, true),
-                    c("month", "工资月份", Month, true),
-                    c("due_fen", "应发工资（元）", Money, true),
-                    c("signed", "本人已签字确认", Bool, false),
-                    c("complete", "台账要素齐全", Bool, false),
-                ];
-                C
-            }
-            Kind::Payments => {
-                const C: &[Column] = &[
-                    c("external_id", "流水号", Text, true),
-                    c("project_code", "项目编号", Text, true),
-                    c("id_card_no", "身份证号码", IdCard, true),
-                    c("month", "工资月份", Month, true),
-                    c("amount_fen", "实发金额（元）", Money, true),
-                    c("paid_on", "发放日期", Date, true),
-                    c("method", "发放方式", PayMethod, false),
-                    c("cross_bank", "跨行发放", Bool, false),
-                ];
-                C
-            }
-            Kind::Complaints => {
-                const C: &[Column] = &[
-                    c("external_id", "投诉编号", Text, true),
-                    c("project_code", "项目编号", Text, false),
-                    c("employer_uscc", "用人单位统一社会信用代码", Uscc, false),
-                    c("channel", "投诉渠道", Text, true),
-                    c("complainant", "投诉人", Text, false),
-                    c("amount_fen", "投诉金额（元）", Money, false),
-                    c("received_on", "受理日期", Date, true),
-                    c("collective", "群体性讨薪", Bool, false),
-                    c("status", "办理状态", ComplaintStatus, false),
-                    c("recovered_fen", "追回金额（元）", Money, false),
-                    c("closed_on", "办结日期", Date, false),
-                ];
-                C
-            }
-            Kind::Signals => {
-                const C: &[Column] = &[
-                    c("external_id", "编号", Text, true),
-                    c("project_code", "项目编号", Text, false),
-                    c("employer_uscc", "用人单位统一社会信用代码", Uscc, false),
-                    c("kind", "信号类型", SignalKind, true),
-                    c("on_date", "日期", Date, true),
-                    c("value", "数值", Count, false),
-                    c("note", "说明", Text, false),
-                ];
-                C
-            }
-            Kind::Labor => {
-                const C: &[Column] = &[
-                    c("uscc", "用人单位统一社会信用代码", Uscc, true),
-                    c("month", "月份", Month, true),
-                    c("employees", "从业人数", Count, false),
-                    c("insured", "参保人数", Count, false),
-                    c("consultations", "劳动保障咨询件数", Count, false),
-                    c("complaints", "投诉举报件数", Count, false),
-                    c("disputes", "劳动争议案件数", Count, false),
-                    c("collective_risks", "群体性劳资纠纷风险数", Count, false),
-                ];
-                C
-            }
-            Kind::Talent => {
-                const C: &[Column] = &[
-                    c("id_card_no", "身份证号码", IdCard, true),
-                    c("name", "姓名", Text, true),
-                    c("education", "最高学历", Education, true),
-                    c("school", "毕业院校", Text, false),
-                    c("major", "所学专业", Text, false),
-                ];
-                C
-            }
-            Kind::Employment => {
-                const C: &[Column] = &[
-                    c("external_id", "登记编号", Text, true),
-                    c("id_card_no", "身份证号码", IdCard, true),
-                    c("employer_uscc", "用人单位统一社会信用代码", Uscc, true),
-                    c("started_on", "入职日期", Date, true),
-                    c("ended_on", "离职日期", Date, false),
-                ];
-                C
-            }
-            Kind::Postings => {
-                const C: &[Column] = &[
-                    c("external_id", "岗位编号", Text, true),
-                    c("employer_uscc", "用人单位统一社会信用代码", Uscc, true),
-                    c("title", "岗位名称", Text, true),
-                    c("education", "学历要求", Education, false),
-                    c("openings", "招聘人数", Count, true),
-                    c("applicants", "应聘人数", Count, false),
-                    c("posted_on", "发布日期", Date, true),
-                ];
-                C
-            }
+            Kind::Projects => PROJECTS,
+            Kind::Deposits => DEPOSITS,
+            Kind::Allocations => ALLOCATIONS,
+            Kind::Workers => WORKERS,
+            Kind::Attendance => ATTENDANCE,
+            Kind::Payroll => PAYROLL,
+            Kind::Payments => PAYMENTS,
+            Kind::Complaints => COMPLAINTS,
+            Kind::Signals => SIGNALS,
+            Kind::Labor => LABOR,
+            Kind::Talent => TALENT,
+            Kind::Employment => EMPLOYMENT,
+            Kind::Postings => POSTINGS,
         }
     }
 
