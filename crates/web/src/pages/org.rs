@@ -421,6 +421,14 @@ pub struct TownRow {
     pub code: String,
     pub name: String,
     pub grids: Vec<Grid>,
+    /// Ids of the grids whose page the user may open (within their `org.divisions` scope).
+    pub open: Vec<String>,
+}
+
+impl TownRow {
+    pub fn may_open(&self, g: &Grid) -> bool {
+        self.open.contains(&g.id)
+    }
 }
 
 #[derive(Template)]
@@ -449,10 +457,16 @@ async fn divisions(ctx: RequestCtx, Query(q): Query<DivisionQuery>) -> PageResul
     let mut towns: Vec<TownRow> = store::org::list_divisions(&state.db, Some(&county))
         .await?
         .into_iter()
-        .map(|d| TownRow { code: d.code, name: d.name, grids: vec![] })
+        .map(|d| TownRow { code: d.code, name: d.name, grids: vec![], open: vec![] })
         .collect();
+    // The structure is shown whole; a grid's own page only within the user's scope.
+    let scope = store::org::row_scope(&state.db, ctx.user()?, perm::ORG_DIVISIONS).await?;
+    let may_open = |g: &Grid| scope.contains(&g.division_code, Some(&g.id));
     for g in &grids {
         if let Some(t) = towns.iter_mut().find(|t| t.code == g.division_code) {
+            if may_open(g) {
+                t.open.push(g.id.clone());
+            }
             t.grids.push(g.clone());
         }
     }
@@ -461,7 +475,8 @@ async fn divisions(ctx: RequestCtx, Query(q): Query<DivisionQuery>) -> PageResul
         .iter()
         .map(|g| {
             let class = if Some(&g.id) == me.as_ref() { "hl" } else { "" };
-            (parse_ring(&g.polygon).unwrap_or_else(|| ring_of(g)), g.name.clone(), format!("/grids/{}", g.id), class)
+            let href = if may_open(g) { format!("/grids/{}", g.id) } else { String::new() };
+            (parse_ring(&g.polygon).unwrap_or_else(|| ring_of(g)), g.name.clone(), href, class)
         })
         .collect();
     // Each town's outline: the box around its grids (demo shapes tile their town).

@@ -95,3 +95,21 @@ async fn the_dashboard_and_division_map_render() {
     let m = c.get("/divisions?county=341622").await.body;
     assert!(m.contains("双涧镇") && m.contains("<polygon points="));
 }
+
+/// The division map shows the whole structure, but links a grid's page only within the
+/// user's reach, and the page itself refuses (audited) outside it.
+#[tokio::test]
+async fn grid_pages_open_within_the_users_reach() {
+    let app = spawn_app().await;
+    let c = app.login("qiaocheng").await;
+    let own = c.get("/divisions?county=341602").await.body;
+    assert!(own.contains("href=\"/grids/"), "谯城区's own grids are linked");
+    let other = c.get("/divisions?county=341621").await.body;
+    assert!(!other.contains("href=\"/grids/"), "another county's grids are not linked");
+    let g = store::org::list_grids(&app.state.db, Some("341621")).await.unwrap();
+    assert_eq!(c.get(&format!("/grids/{}", g[0].id)).await.status, StatusCode::FORBIDDEN);
+    let audit = app.audit_actions().await;
+    assert!(audit.iter().any(|(a, o, id, _)| a == "access.denied" && o == "denied" && *id == g[0].id));
+    let leader = app.login("leader").await;
+    assert!(leader.get("/divisions?county=341621").await.body.contains("href=\"/grids/"));
+}
