@@ -12,38 +12,13 @@ use time::OffsetDateTime;
 /// `prev_hash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Success,
-    Failure,
-    Denied,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::Failure => "failure",
-            Outcome::Denied => "denied",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Outcome> {
-        match s {
-            "success" => Some(Outcome::Success),
-            "failure" => Some(Outcome::Failure),
-            "denied" => Some(Outcome::Denied),
-            _ => None,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Outcome::Success => "成功",
-            Outcome::Failure => "失败",
-            Outcome::Denied => "拒绝",
-        }
+crate::coded! {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Outcome ("审计结果") {
+        Success = ("success", "成功"),
+        Failure = ("failure", "失败"),
+        Denied = ("denied", "拒绝"),
     }
 }
 

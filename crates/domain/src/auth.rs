@@ -74,78 +74,35 @@ pub fn permission(code: &str) -> Option<&'static PermissionDef> {
     PERMISSIONS.iter().find(|p| p.code == code)
 }
 
-/// How far a role's permissions reach (数据范围). Ordered from narrowest to widest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ScopeKind {
-    Own,
-    Grid,
-    Department,
-    Division,
-    All,
-}
-
-impl ScopeKind {
-    pub const ALL: [ScopeKind; 5] =
-        [ScopeKind::Own, ScopeKind::Grid, ScopeKind::Department, ScopeKind::Division, ScopeKind::All];
-
-    pub fn parse(s: &str) -> Option<ScopeKind> {
-        ScopeKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScopeKind::Own => "own",
-            ScopeKind::Grid => "grid",
-            ScopeKind::Department => "department",
-            ScopeKind::Division => "division",
-            ScopeKind::All => "all",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ScopeKind::Own => "本人/本单位",
-            ScopeKind::Grid => "本网格",
-            ScopeKind::Department => "本部门",
-            ScopeKind::Division => "本辖区",
-            ScopeKind::All => "全部",
-        }
+crate::coded! {
+    /// How far a role's permissions reach (数据范围). Ordered from narrowest to widest.
+    #[derive(PartialOrd, Ord, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ScopeKind ("数据范围") {
+        Own = ("own", "本人/本单位"),
+        Grid = ("grid", "本网格"),
+        Department = ("department", "本部门"),
+        Division = ("division", "本辖区"),
+        All = ("all", "全部"),
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UserKind {
-    Staff,
-    Enterprise,
-    Citizen,
-    System,
+crate::coded! {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum UserKind ("用户类型") {
+        Staff = ("staff", "工作人员"),
+        Enterprise = ("enterprise", "企业"),
+        Citizen = ("citizen", "群众"),
+        System = ("system", "对接系统"),
+    }
 }
 
-impl UserKind {
-    pub fn parse(s: &str) -> Option<UserKind> {
-        [UserKind::Staff, UserKind::Enterprise, UserKind::Citizen, UserKind::System]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserKind::Staff => "staff",
-            UserKind::Enterprise => "enterprise",
-            UserKind::Citizen => "citizen",
-            UserKind::System => "system",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            UserKind::Staff => "工作人员",
-            UserKind::Enterprise => "企业",
-            UserKind::Citizen => "群众",
-            UserKind::System => "对接系统",
-        }
+crate::coded! {
+    /// Whether an account may sign in.
+    pub enum AccountStatus ("账号状态") {
+        Active = ("active", "正常"),
+        Disabled = ("disabled", "已停用"),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod clock;
+pub mod coded;
 pub mod config;
 pub mod crypto;
 pub mod demo;

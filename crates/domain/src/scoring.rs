@@ -7,29 +7,13 @@ use crate::config::{ConfigError, line_of};
 use std::collections::HashSet;
 use time::{Duration, OffsetDateTime};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Color {
-    Green,
-    Yellow,
-    Red,
-}
-
-impl Color {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Color::Green => "green",
-            Color::Yellow => "yellow",
-            Color::Red => "red",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Color::Green => "绿码",
-            Color::Yellow => "黄码",
-            Color::Red => "红码",
-        }
+crate::coded! {
+    #[derive(PartialOrd, Ord, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Color ("码色") {
+        Green = ("green", "绿码"),
+        Yellow = ("yellow", "黄码"),
+        Red = ("red", "红码"),
     }
 }
 

@@ -12,39 +12,119 @@ use crate::geo::Wgs84Point;
 use crate::geo::fence::{Shape, Where};
 use time::Weekday;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rule {
-    /// Must not be left.
-    Allowed,
-    /// Must not be entered.
-    Forbidden,
-}
-
-impl Rule {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rule::Allowed => "allowed",
-            Rule::Forbidden => "forbidden",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Rule::Allowed => "允许活动区域",
-            Rule::Forbidden => "禁止进入区域",
-        }
+crate::coded! {
+    pub enum Rule ("围栏规则") {
+        /// Must not be left.
+        Allowed = ("allowed", "允许活动区域"),
+        /// Must not be entered.
+        Forbidden = ("forbidden", "禁止进入区域"),
     }
 }
 
-/// Decoding a stored rule: anything but `allowed` is refused rather than guessed.
-impl TryFrom<String> for Rule {
-    type Error = String;
-    fn try_from(s: String) -> Result<Rule, String> {
-        match s.as_str() {
-            "allowed" => Ok(Rule::Allowed),
-            "forbidden" => Ok(Rule::Forbidden),
-            _ => Err(format!("未知的围栏规则“{s}”")),
+crate::coded! {
+    /// What raised an alarm.
+    pub enum AlarmKind ("报警类型") {
+        Fence = ("fence", "越界报警"),
+        CheckIn = ("checkin", "打卡异常"),
+        Offline = ("offline", "长时间无定位"),
+        Device = ("device", "更换设备"),
+        Summons = ("summons", "传讯未到案"),
+    }
+}
+
+impl AlarmKind {
+    /// The 亳安码 score event it records (`config/scores/anma.toml`).
+    pub fn score_event(self) -> &'static str {
+        match self {
+            AlarmKind::Fence => "fence_alarm",
+            AlarmKind::CheckIn => "missed_check_in",
+            AlarmKind::Offline => "offline",
+            AlarmKind::Device => "device_changed",
+            AlarmKind::Summons => "summons_absent",
         }
+    }
+}
+
+crate::coded! {
+    /// Where an alarm's handling stands.
+    pub enum AlarmStatus ("报警状态") {
+        Open = ("open", "待处置"),
+        Acknowledged = ("acknowledged", "已签收"),
+        Explained = ("explained", "已说明"),
+        Closed = ("closed", "已关闭"),
+    }
+}
+
+crate::coded! {
+    /// What the officer does with an alarm: 签收, 说明情况, 关闭.
+    pub enum AlarmAction ("报警处置") {
+        Acknowledge = ("acknowledge", "签收"),
+        Explain = ("explain", "说明情况"),
+        Close = ("close", "关闭"),
+    }
+}
+
+impl AlarmStatus {
+    /// The status after `action`, if it may be taken now.
+    pub fn after(self, action: AlarmAction) -> Option<AlarmStatus> {
+        use AlarmStatus::*;
+        match (self, action) {
+            (Open, AlarmAction::Acknowledge) => Some(Acknowledged),
+            (Acknowledged | Explained, AlarmAction::Explain) => Some(Explained),
+            (Open | Acknowledged | Explained, AlarmAction::Close) => Some(Closed),
+            _ => None,
+        }
+    }
+}
+
+crate::coded! {
+    /// How a check-in task is set: at a random moment (飞行打卡) or at a fixed time.
+    pub enum CheckInKind ("打卡方式") {
+        Flying = ("flying", "飞行打卡"),
+        Scheduled = ("scheduled", "定时打卡"),
+    }
+}
+
+crate::coded! {
+    pub enum CheckInStatus ("打卡任务状态") {
+        Open = ("open", "待打卡"),
+        Done = ("done", "已完成"),
+        Failed = ("failed", "打卡未通过"),
+        Missed = ("missed", "超时未打卡"),
+    }
+}
+
+crate::coded! {
+    /// A summons (传讯) from its sending to the person's appearance or absence.
+    pub enum SummonsStatus ("传讯状态") {
+        Sent = ("sent", "已送达待确认"),
+        Acknowledged = ("acknowledged", "本人已确认"),
+        Appeared = ("appeared", "已按时到案"),
+        Absent = ("absent", "未到案"),
+    }
+}
+
+impl SummonsStatus {
+    /// Appearance or absence has been recorded.
+    pub fn is_settled(self) -> bool {
+        matches!(self, SummonsStatus::Appeared | SummonsStatus::Absent)
+    }
+}
+
+crate::coded! {
+    pub enum LeaveStatus ("请假状态") {
+        Pending = ("pending", "待审批"),
+        Approved = ("approved", "已批准"),
+        Refused = ("refused", "不予批准"),
+        Withdrawn = ("withdrawn", "已撤回"),
+    }
+}
+
+crate::coded! {
+    /// What the person reports: a change of address or employer, or how they are doing.
+    pub enum ReportKind ("报告类型") {
+        InfoChange = ("info_change", "信息变更"),
+        Status = ("status", "情况汇报"),
     }
 }
 

@@ -10,35 +10,15 @@ use std::fmt;
 
 const KIND: &str = "行政区划代码";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DivisionLevel {
-    Province,
-    City,
-    County,
-    Town,
-    Village,
-}
-
-impl DivisionLevel {
-    pub fn label(self) -> &'static str {
-        match self {
-            DivisionLevel::Province => "省级",
-            DivisionLevel::City => "地级",
-            DivisionLevel::County => "县级",
-            DivisionLevel::Town => "乡级",
-            DivisionLevel::Village => "村级",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DivisionLevel::Province => "province",
-            DivisionLevel::City => "city",
-            DivisionLevel::County => "county",
-            DivisionLevel::Town => "town",
-            DivisionLevel::Village => "village",
-        }
+crate::coded! {
+    #[derive(PartialOrd, Ord, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum DivisionLevel ("区划级别") {
+        Province = ("province", "省级"),
+        City = ("city", "地级"),
+        County = ("county", "县级"),
+        Town = ("town", "乡级"),
+        Village = ("village", "村级"),
     }
 }
 

@@ -8,35 +8,13 @@ use crate::expr::{Batch, EvalContext, Expr, Facts, Schema, Step, compile_conditi
 use std::collections::BTreeMap;
 use time::{Date, OffsetDateTime};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    Yellow,
-    Orange,
-    Red,
-}
-
-impl Level {
-    pub const ALL: [Level; 3] = [Level::Yellow, Level::Orange, Level::Red];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Yellow => "yellow",
-            Level::Orange => "orange",
-            Level::Red => "red",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Level::Yellow => "黄色",
-            Level::Orange => "橙色",
-            Level::Red => "红色",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Level> {
-        Level::ALL.into_iter().find(|l| l.as_str() == s)
+crate::coded! {
+    #[derive(PartialOrd, Ord, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Level ("预警等级") {
+        Yellow = ("yellow", "黄色"),
+        Orange = ("orange", "橙色"),
+        Red = ("red", "红色"),
     }
 }
 
@@ -212,51 +190,16 @@ pub fn parse(
     if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertStatus {
-    Open,
-    Acknowledged,
-    Disposed,
-    Verified,
-    Closed,
-    Escalated,
-}
-
-impl AlertStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertStatus::Open => "open",
-            AlertStatus::Acknowledged => "acknowledged",
-            AlertStatus::Disposed => "disposed",
-            AlertStatus::Verified => "verified",
-            AlertStatus::Closed => "closed",
-            AlertStatus::Escalated => "escalated",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<AlertStatus> {
-        [
-            AlertStatus::Open,
-            AlertStatus::Acknowledged,
-            AlertStatus::Disposed,
-            AlertStatus::Verified,
-            AlertStatus::Closed,
-            AlertStatus::Escalated,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            AlertStatus::Open => "待签收",
-            AlertStatus::Acknowledged => "已签收",
-            AlertStatus::Disposed => "整改中",
-            AlertStatus::Verified => "已核查",
-            AlertStatus::Closed => "已销号",
-            AlertStatus::Escalated => "已上报",
-        }
+crate::coded! {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum AlertStatus ("预警状态") {
+        Open = ("open", "待签收"),
+        Acknowledged = ("acknowledged", "已签收"),
+        Disposed = ("disposed", "整改中"),
+        Verified = ("verified", "已核查"),
+        Closed = ("closed", "已销号"),
+        Escalated = ("escalated", "已上报"),
     }
 }
 

@@ -5,6 +5,20 @@
 pub mod catalog;
 pub mod rules;
 
+use crate::workflow::Status;
+
+/// An application's status as the applicant reads it (the workflow's own labels are the
+/// officers').
+pub fn applicant_label(s: Status) -> &'static str {
+    match s {
+        Status::Running => "审核中",
+        Status::Correcting => "待补正",
+        Status::Approved => "已办结",
+        Status::Rejected => "不予受理/不予许可",
+        Status::Withdrawn => "已撤回",
+    }
+}
+
 crate::audit_actions! {
     /// Actions of one-click services, the data exchange and e-licenses.
     pub enum ServicesAudit {

@@ -7,40 +7,19 @@ use crate::audit::sm3_hex;
 use crate::money::Money;
 use time::Date;
 
-/// How the wage is set (工资标准).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WageType {
-    /// 月薪: a fixed amount for a month with attendance.
-    Monthly,
-    /// 日薪: per day attended.
-    Daily,
-    /// 计件: per piece (出工量 / 计件量).
-    Piece,
+crate::coded! {
+    /// How the wage is set (工资标准).
+    pub enum WageType ("工资形式") {
+        /// 月薪: a fixed amount for a month with attendance.
+        Monthly = ("monthly", "月薪"),
+        /// 日薪: per day attended.
+        Daily = ("daily", "日薪"),
+        /// 计件: per piece (出工量 / 计件量).
+        Piece = ("piece", "计件"),
+    }
 }
 
 impl WageType {
-    pub const ALL: [WageType; 3] = [WageType::Monthly, WageType::Daily, WageType::Piece];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WageType::Monthly => "monthly",
-            WageType::Daily => "daily",
-            WageType::Piece => "piece",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<WageType> {
-        WageType::ALL.into_iter().find(|t| t.as_str() == s || t.label() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            WageType::Monthly => "月薪",
-            WageType::Daily => "日薪",
-            WageType::Piece => "计件",
-        }
-    }
-
     pub fn unit(self) -> &'static str {
         match self {
             WageType::Monthly => "元/月",
@@ -199,42 +178,12 @@ mod tests {
     }
 }
 
-/// Where an e-contract stands: issued by the employer and awaiting the worker, signed by both,
-/// or declined by the worker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContractStatus {
-    Pending,
-    Signed,
-    Declined,
-}
-
-impl ContractStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContractStatus::Pending => "pending",
-            ContractStatus::Signed => "signed",
-            ContractStatus::Declined => "declined",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ContractStatus::Pending => "待工人确认",
-            ContractStatus::Signed => "已签订",
-            ContractStatus::Declined => "工人未同意",
-        }
-    }
-}
-
-impl TryFrom<String> for ContractStatus {
-    type Error = String;
-    fn try_from(s: String) -> Result<ContractStatus, String> {
-        match s.as_str() {
-            "pending" => Ok(ContractStatus::Pending),
-            "signed" => Ok(ContractStatus::Signed),
-            "declined" => Ok(ContractStatus::Declined),
-            _ => Err(format!("未知的合同状态“{s}”")),
-        }
+crate::coded! {
+    /// Where an e-contract stands: issued by the employer and awaiting the worker, signed by both,
+    /// or declined by the worker.
+    pub enum ContractStatus ("合同状态") {
+        Pending = ("pending", "待工人确认"),
+        Signed = ("signed", "已签订"),
+        Declined = ("declined", "工人未同意"),
     }
 }

@@ -28,37 +28,16 @@ impl GridShape {
     }
 }
 
-/// How an employer came to be in its grid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// Its coordinates lie in the grid's polygon.
-    Polygon,
-    /// No coordinates; its address contains the grid's keyword, and no other grid's keyword
-    /// as long.
-    Keyword,
-    /// A grid manager or county staff placed it by hand.
-    Manual,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Polygon => "polygon",
-            Method::Keyword => "keyword",
-            Method::Manual => "manual",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Method> {
-        [Method::Polygon, Method::Keyword, Method::Manual].into_iter().find(|m| m.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Method::Polygon => "按坐标（网格边界）",
-            Method::Keyword => "按地址关键词",
-            Method::Manual => "人工划分",
-        }
+crate::coded! {
+    /// How an employer came to be in its grid.
+    pub enum Method ("网格划分方式") {
+        /// Its coordinates lie in the grid's polygon.
+        Polygon = ("polygon", "按坐标（网格边界）"),
+        /// No coordinates; its address contains the grid's keyword, and no other grid's keyword
+        /// as long.
+        Keyword = ("keyword", "按地址关键词"),
+        /// A grid manager or county staff placed it by hand.
+        Manual = ("manual", "人工划分"),
     }
 }
 

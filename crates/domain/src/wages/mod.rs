@@ -10,78 +10,46 @@ use crate::calendar::WorkCalendar;
 use crate::expr::{Facts, Value};
 use time::{Date, Duration, Month};
 
-/// 项目状态.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProjectStatus {
-    Planned,
-    Building,
-    Suspended,
-    Completed,
-}
-
-impl ProjectStatus {
-    pub const ALL: [ProjectStatus; 4] =
-        [ProjectStatus::Planned, ProjectStatus::Building, ProjectStatus::Suspended, ProjectStatus::Completed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProjectStatus::Planned => "planned",
-            ProjectStatus::Building => "building",
-            ProjectStatus::Suspended => "suspended",
-            ProjectStatus::Completed => "completed",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ProjectStatus::Planned => "未开工",
-            ProjectStatus::Building => "在建",
-            ProjectStatus::Suspended => "停工",
-            ProjectStatus::Completed => "已竣工",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ProjectStatus> {
-        ProjectStatus::ALL.into_iter().find(|x| x.as_str() == s || x.label() == s)
+crate::coded! {
+    /// 项目状态.
+    pub enum ProjectStatus ("项目状态") {
+        Planned = ("planned", "未开工"),
+        Building = ("building", "在建"),
+        Suspended = ("suspended", "停工"),
+        Completed = ("completed", "已竣工"),
     }
 }
 
-/// How the wage guarantee deposit (工资保证金, Arts. 32–33) is provided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DepositMode {
-    /// Nothing provided yet.
-    None,
-    /// Cash into the deposit account.
-    Cash,
-    /// A bank guarantee (银行保函) replaces the cash.
-    Guarantee,
-    /// Exempt (e.g. contract under 3 million yuan and no arrears in the past year).
-    Exempt,
+crate::coded! {
+    /// Where a wage complaint (欠薪投诉) stands.
+    pub enum ComplaintStatus ("投诉办理状态") {
+        Open = ("open", "受理中"),
+        Closed = ("closed", "已办结"),
+    }
 }
 
-impl DepositMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DepositMode::None => "none",
-            DepositMode::Cash => "cash",
-            DepositMode::Guarantee => "guarantee",
-            DepositMode::Exempt => "exempt",
-        }
+impl ComplaintStatus {
+    /// Also the words a source system may use (处理中, 办结).
+    pub fn parse_loose(s: &str) -> Option<ComplaintStatus> {
+        ComplaintStatus::parse(s).or(match s {
+            "处理中" => Some(ComplaintStatus::Open),
+            "办结" => Some(ComplaintStatus::Closed),
+            _ => None,
+        })
     }
+}
 
-    pub fn label(self) -> &'static str {
-        match self {
-            DepositMode::None => "未缴存",
-            DepositMode::Cash => "现金缴存",
-            DepositMode::Guarantee => "银行保函",
-            DepositMode::Exempt => "免缴",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<DepositMode> {
-        [DepositMode::None, DepositMode::Cash, DepositMode::Guarantee, DepositMode::Exempt]
-            .into_iter()
-            .find(|x| x.as_str() == s || x.label() == s)
+crate::coded! {
+    /// How the wage guarantee deposit (工资保证金, Arts. 32–33) is provided.
+    pub enum DepositMode ("保证金缴存方式") {
+        /// Nothing provided yet.
+        None = ("none", "未缴存"),
+        /// Cash into the deposit account.
+        Cash = ("cash", "现金缴存"),
+        /// A bank guarantee (银行保函) replaces the cash.
+        Guarantee = ("guarantee", "银行保函"),
+        /// Exempt (e.g. contract under 3 million yuan and no arrears in the past year).
+        Exempt = ("exempt", "免缴"),
     }
 }
 
@@ -104,37 +72,14 @@ impl Default for Deposit {
     }
 }
 
-/// 支付方式.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PayMethod {
-    /// By bank from the special account to the worker's own card (Art. 31).
-    Bank,
-    Cash,
-    /// Into someone else's account (a team leader's, a relative's).
-    ThirdParty,
-}
-
-impl PayMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PayMethod::Bank => "bank",
-            PayMethod::Cash => "cash",
-            PayMethod::ThirdParty => "third_party",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            PayMethod::Bank => "专用账户代发",
-            PayMethod::Cash => "现金",
-            PayMethod::ThirdParty => "转入他人账户",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PayMethod> {
-        [PayMethod::Bank, PayMethod::Cash, PayMethod::ThirdParty]
-            .into_iter()
-            .find(|x| x.as_str() == s || x.label() == s)
+crate::coded! {
+    /// 支付方式.
+    pub enum PayMethod ("支付方式") {
+        /// By bank from the special account to the worker's own card (Art. 31).
+        Bank = ("bank", "专用账户代发"),
+        Cash = ("cash", "现金"),
+        /// Into someone else's account (a team leader's, a relative's).
+        ThirdParty = ("third_party", "转入他人账户"),
     }
 }
 
@@ -202,80 +147,25 @@ pub struct Signal {
     pub value: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignalKind {
-    TaxAnomaly,
-    SocialInsuranceAnomaly,
-    CreditAnomaly,
-    PropertyAnomaly,
-    BusinessAbnormal,
-    Dishonest,
-    ViolationRecord,
-    AnnualReviewAnomaly,
-    WorkInjury,
-    GridReport,
-    Water,
-    Electricity,
-    Gas,
+crate::coded! {
+    pub enum SignalKind ("外部信号类型") {
+        TaxAnomaly = ("tax_anomaly", "税务异常"),
+        SocialInsuranceAnomaly = ("social_insurance_anomaly", "社保缴费异常"),
+        CreditAnomaly = ("credit_anomaly", "信用异常"),
+        PropertyAnomaly = ("property_anomaly", "物业异常"),
+        BusinessAbnormal = ("business_abnormal", "经营异常名录"),
+        Dishonest = ("dishonest", "失信联合惩戒名单"),
+        ViolationRecord = ("violation_record", "劳动保障违法记录"),
+        AnnualReviewAnomaly = ("annual_review_anomaly", "书面审查异常"),
+        WorkInjury = ("work_injury", "工伤"),
+        GridReport = ("grid_report", "网格员报告"),
+        Water = ("water", "用水量"),
+        Electricity = ("electricity", "用电量"),
+        Gas = ("gas", "用气量"),
+    }
 }
 
 impl SignalKind {
-    pub const ALL: [SignalKind; 13] = [
-        SignalKind::TaxAnomaly,
-        SignalKind::SocialInsuranceAnomaly,
-        SignalKind::CreditAnomaly,
-        SignalKind::PropertyAnomaly,
-        SignalKind::BusinessAbnormal,
-        SignalKind::Dishonest,
-        SignalKind::ViolationRecord,
-        SignalKind::AnnualReviewAnomaly,
-        SignalKind::WorkInjury,
-        SignalKind::GridReport,
-        SignalKind::Water,
-        SignalKind::Electricity,
-        SignalKind::Gas,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SignalKind::TaxAnomaly => "tax_anomaly",
-            SignalKind::SocialInsuranceAnomaly => "social_insurance_anomaly",
-            SignalKind::CreditAnomaly => "credit_anomaly",
-            SignalKind::PropertyAnomaly => "property_anomaly",
-            SignalKind::BusinessAbnormal => "business_abnormal",
-            SignalKind::Dishonest => "dishonest",
-            SignalKind::ViolationRecord => "violation_record",
-            SignalKind::AnnualReviewAnomaly => "annual_review_anomaly",
-            SignalKind::WorkInjury => "work_injury",
-            SignalKind::GridReport => "grid_report",
-            SignalKind::Water => "water",
-            SignalKind::Electricity => "electricity",
-            SignalKind::Gas => "gas",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SignalKind::TaxAnomaly => "税务异常",
-            SignalKind::SocialInsuranceAnomaly => "社保缴费异常",
-            SignalKind::CreditAnomaly => "信用异常",
-            SignalKind::PropertyAnomaly => "物业异常",
-            SignalKind::BusinessAbnormal => "经营异常名录",
-            SignalKind::Dishonest => "失信联合惩戒名单",
-            SignalKind::ViolationRecord => "劳动保障违法记录",
-            SignalKind::AnnualReviewAnomaly => "书面审查异常",
-            SignalKind::WorkInjury => "工伤",
-            SignalKind::GridReport => "网格员报告",
-            SignalKind::Water => "用水量",
-            SignalKind::Electricity => "用电量",
-            SignalKind::Gas => "用气量",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<SignalKind> {
-        SignalKind::ALL.into_iter().find(|x| x.as_str() == s || x.label() == s)
-    }
-
     /// Utility readings form a series; the other kinds are events.
     pub fn is_reading(self) -> bool {
         matches!(self, SignalKind::Water | SignalKind::Electricity | SignalKind::Gas)

@@ -7,74 +7,38 @@ use crate::calendar::WorkCalendar;
 use std::collections::BTreeMap;
 use time::{Date, OffsetDateTime};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Running,
-    /// Returned to the applicant for correction (补正); every clock is stopped.
-    Correcting,
-    Approved,
-    Rejected,
-    Withdrawn,
+crate::coded! {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Status ("办件状态") {
+        Running = ("running", "办理中"),
+        /// Returned to the applicant for correction (补正); every clock is stopped.
+        Correcting = ("correcting", "待补正"),
+        Approved = ("approved", "已办结（准予）"),
+        Rejected = ("rejected", "已办结（不予）"),
+        Withdrawn = ("withdrawn", "已撤回"),
+    }
 }
 
 impl Status {
     pub fn is_final(self) -> bool {
         matches!(self, Status::Approved | Status::Rejected | Status::Withdrawn)
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Running => "running",
-            Status::Correcting => "correcting",
-            Status::Approved => "approved",
-            Status::Rejected => "rejected",
-            Status::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Running => "办理中",
-            Status::Correcting => "待补正",
-            Status::Approved => "已办结（准予）",
-            Status::Rejected => "已办结（不予）",
-            Status::Withdrawn => "已撤回",
-        }
-    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskStatus {
-    Open,
-    Approved,
-    DeemedApproved,
-    Rejected,
-    Cancelled,
+crate::coded! {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum TaskStatus ("待办状态") {
+        Open = ("open", "待办"),
+        Approved = ("approved", "同意"),
+        DeemedApproved = ("deemed_approved", "超时默认同意"),
+        Rejected = ("rejected", "不同意"),
+        Cancelled = ("cancelled", "已取消"),
+    }
 }
 
 impl TaskStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskStatus::Open => "open",
-            TaskStatus::Approved => "approved",
-            TaskStatus::DeemedApproved => "deemed_approved",
-            TaskStatus::Rejected => "rejected",
-            TaskStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            TaskStatus::Open => "待办",
-            TaskStatus::Approved => "同意",
-            TaskStatus::DeemedApproved => "超时默认同意",
-            TaskStatus::Rejected => "不同意",
-            TaskStatus::Cancelled => "已取消",
-        }
-    }
-
     pub(super) fn decided(self) -> bool {
         matches!(self, TaskStatus::Approved | TaskStatus::DeemedApproved | TaskStatus::Rejected)
     }

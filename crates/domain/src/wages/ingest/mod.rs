@@ -343,14 +343,9 @@ fn parse_cell(kind: Kind, col: &Column, via: Via, limits: &Limits, raw: &str) ->
         ColType::Education => {
             Cell::Text(crate::wages::talent::Education::parse(raw).ok_or_else(|| bad("最高学历"))?.as_str().into())
         }
-        ColType::ComplaintStatus => Cell::Text(
-            match raw {
-                "open" | "受理中" | "处理中" => "open",
-                "closed" | "已办结" | "办结" => "closed",
-                _ => return Err(bad("办理状态")),
-            }
-            .into(),
-        ),
+        ColType::ComplaintStatus => {
+            Cell::Text(crate::wages::ComplaintStatus::parse_loose(raw).ok_or_else(|| bad("办理状态"))?.as_str().into())
+        }
     })
 }
 
