@@ -59,11 +59,11 @@ async fn main() {
         let t = Instant::now();
         match direct.as_mut() {
             Some(w) => {
-                w.transaction(|tx| {
-                    let prepared = batch::prepare_many_direct(tx, &cfg, now, checked)?;
+                w.run(async |tx| {
+                    let prepared = batch::prepare_many(tx, &cfg, now, checked).await?;
                     let (rows, results) = batch::build(&rt, now, prepared);
                     assert!(results.iter().all(|r| r.is_ok()));
-                    rows.write_direct(tx)
+                    rows.write(tx).await
                 })
                 .unwrap();
             }

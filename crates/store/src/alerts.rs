@@ -330,8 +330,12 @@ pub struct AlertRow {
     pub subject_name: String,
     pub division_code: Option<String>,
     pub grid_id: Option<String>,
-    pub level: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub level: Level,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub status: AlertStatus,
     pub cleared: i64,
     pub opened_at: i64,
     pub updated_at: i64,

@@ -1,7 +1,7 @@
 //! Storage of the audit chain. Appends happen inside the caller's transaction, so a state
 //! change and its audit record commit (or roll back) together.
 
-use crate::sql::{PageRequest, Paged, Sql, Value, like_escape};
+use crate::sql::{Exec, PageRequest, Paged, Sql, Value, like_escape};
 use crate::{Conn, Db, Result};
 use domain::audit::{AuditEntry, AuditRecord, ChainBreak, ChainVerifier, Outcome, seal};
 use domain::clock::{from_millis, to_millis};
@@ -46,40 +46,22 @@ pub async fn append(conn: &mut Conn, at: OffsetDateTime, entry: AuditEntry) -> R
 
 /// Appends several records in one go (group commits): the head is read and written once and
 /// the records go in as one multi-row insert, chained exactly as one-by-one appends would be.
-pub async fn append_many(conn: &mut Conn, at: OffsetDateTime, entries: Vec<AuditEntry>) -> Result<()> {
+/// The no-op update first takes the write lock where a transaction has not yet (the direct
+/// writer's `BEGIN IMMEDIATE` already holds it).
+pub async fn append_many(conn: &mut impl Exec, at: OffsetDateTime, entries: Vec<AuditEntry>) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
-    sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *conn).await?;
-    let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
-    let (rows, seq, hash) = chain(row.try_get(0)?, row.try_get(1)?, at, entries);
-    crate::sql::insert_rows(conn, AUDIT_INSERT, "", &rows).await?;
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(seq)
-        .bind(&hash)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-/// [`append_many`] on the direct writer (its `BEGIN IMMEDIATE` already holds the lock that
-/// serialises appends).
-pub fn append_many_direct(
-    tx: &crate::direct::DirectTx<'_>,
-    at: OffsetDateTime,
-    entries: Vec<AuditEntry>,
-) -> Result<()> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let head = tx.query("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?;
+    conn.execute("UPDATE audit_head SET seq = seq WHERE id = 1", &[]).await?;
+    let head = conn.rows("SELECT seq, hash FROM audit_head WHERE id = 1", &[]).await?;
     let (seq, prev) = match head.first().map(|r| &r[..]) {
         Some([Value::Int(seq), Value::Text(hash)]) => (*seq, hash.clone()),
         _ => return Err(crate::StoreError::Other("审计链头记录缺失".into())),
     };
     let (rows, seq, hash) = chain(seq, prev, at, entries);
-    tx.insert_rows(AUDIT_INSERT, &rows)?;
-    tx.execute("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1", &[Value::Int(seq), Value::Text(hash)])?;
+    conn.insert_rows(AUDIT_INSERT, &rows).await?;
+    conn.execute("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", &[Value::Int(seq), Value::Text(hash)])
+        .await?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use crate::sql::{PageRequest, Paged, Sql, like_escape};
 use crate::{Conn, Db, Result, StoreError, new_id, random_token};
 use domain::audit::sm3_hex;
-use domain::auth::{LoginAttempts, Principal, ScopeKind, UserKind};
+use domain::auth::{AccountStatus, LoginAttempts, Principal, ScopeKind, UserKind};
 use domain::clock::{from_millis, to_millis};
 use domain::ids::DivisionCode;
 use sqlx::Row;
@@ -13,7 +13,8 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct User {
     pub id: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: UserKind,
     pub login: String,
     pub display_name: String,
     #[serde(skip)]
@@ -24,7 +25,8 @@ pub struct User {
     pub uscc: Option<String>,
     pub id_card_no: Option<String>,
     pub phone: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AccountStatus,
     pub failed_logins: i64,
     pub locked_until: Option<i64>,
     pub must_change_password: i64,
@@ -40,11 +42,11 @@ impl User {
     }
 
     pub fn kind(&self) -> UserKind {
-        UserKind::parse(&self.kind).unwrap_or(UserKind::Staff)
+        self.kind
     }
 
     pub fn is_active(&self) -> bool {
-        self.status == "active"
+        self.status == AccountStatus::Active
     }
 }
 
@@ -270,7 +272,7 @@ pub async fn set_password(conn: &mut Conn, now: OffsetDateTime, id: &str, hash: 
 
 pub async fn set_status(conn: &mut Conn, now: OffsetDateTime, id: &str, active: bool) -> Result<()> {
     sqlx::query("UPDATE users SET status = $1, updated_at = $2 WHERE id = $3")
-        .bind(if active { "active" } else { "disabled" })
+        .bind(if active { AccountStatus::Active } else { AccountStatus::Disabled }.as_str())
         .bind(to_millis(now))
         .bind(id)
         .execute(&mut *conn)
@@ -288,7 +290,9 @@ pub async fn unlock(conn: &mut Conn, id: &str) -> Result<()> {
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct UserListItem {
     pub id: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub kind: UserKind,
     pub login: String,
     pub display_name: String,
     pub department_name: Option<String>,
@@ -296,7 +300,9 @@ pub struct UserListItem {
     pub grid_name: Option<String>,
     #[sqlx(skip)]
     pub roles: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub status: AccountStatus,
     pub locked_until: Option<i64>,
     pub last_login_at: Option<i64>,
 }

@@ -131,7 +131,7 @@ pub async fn load_demo(
     let mut tx = db.begin().await?;
     let grid_ids = demo_grids(&mut tx, &city, now).await?;
     demo_enterprises(&mut tx, &city, &grid_ids, now).await?;
-    let cx = DemoContext { cfg, city: &city, grid_ids: &grid_ids, now };
+    let cx = DemoContext { db, cfg, city: &city, grid_ids: &grid_ids, now };
     let mut summary = vec![];
     for step in crate::cases::DEMO_STEPS {
         summary.extend(step.load(DemoPhase::BeforeAccounts, &mut tx, &cx).await?);

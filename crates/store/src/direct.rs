@@ -12,10 +12,11 @@
 //! a writer that finds the lock taken waits (busy timeout) instead of failing. Durability is
 //! the same as the main writer's: WAL with `synchronous = FULL`.
 
-use crate::sql::Value;
+use crate::sql::{Exec, Value};
 use crate::{Result, StoreError};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql};
+use std::future::Future;
 use std::path::PathBuf;
 
 impl ToSql for Value {
@@ -24,6 +25,7 @@ impl ToSql for Value {
             Value::Int(i) => ValueRef::Integer(*i),
             Value::Real(f) => ValueRef::Real(*f),
             Value::Text(t) => ValueRef::Text(t.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
             Value::Null => ValueRef::Null,
         }))
     }
@@ -66,11 +68,62 @@ impl DirectWriter {
 
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`) and commits if it succeeds; any
     /// error rolls everything back.
-    pub fn transaction<R>(&mut self, f: impl FnOnce(&DirectTx<'_>) -> Result<R>) -> Result<R> {
+    fn transaction<R>(&mut self, f: impl FnOnce(&mut DirectTx<'_>) -> Result<R>) -> Result<R> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let r = f(&DirectTx { conn: &tx })?;
+        let r = f(&mut DirectTx { conn: &tx })?;
         tx.commit()?;
         Ok(r)
+    }
+
+    /// [`DirectWriter::transaction`] for an operation written once against [`Exec`]: the
+    /// direct connection's futures are ready at once, so `f` runs to completion here.
+    pub fn run<R>(&mut self, f: impl AsyncFnOnce(&mut DirectTx<'_>) -> Result<R>) -> Result<R> {
+        self.transaction(|tx| {
+            let fut = std::pin::pin!(f(tx));
+            match fut.poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+                std::task::Poll::Ready(r) => r,
+                // Only a future that awaits something other than this connection gets here.
+                std::task::Poll::Pending => Err(StoreError::Other("直写事务中出现了异步等待".into())),
+            }
+        })
+    }
+}
+
+/// `$1, $2 …` (the placeholders the shared SQL is written with) as SQLite's `?1, ?2 …`:
+/// SQLite would read `$1` as a named parameter numbered by first appearance.
+fn numbered(sql: &str) -> std::borrow::Cow<'_, str> {
+    if !sql.contains('$') {
+        return sql.into();
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut quoted = false;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            quoted = !quoted;
+        }
+        if c == '$' && !quoted && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+impl Exec for DirectTx<'_> {
+    async fn rows(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
+        let sql = numbered(sql);
+        if params.is_empty() { self.query_once(&sql, params) } else { self.query(&sql, params) }
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        Ok(self.execute_now(&numbered(sql), params)? as u64)
+    }
+
+    async fn insert_rows(&mut self, head: &str, rows: &[Vec<Value>]) -> Result<u64> {
+        self.insert_now(head, rows)?;
+        Ok(rows.len() as u64)
     }
 }
 
@@ -81,7 +134,7 @@ pub struct DirectTx<'a> {
 
 impl DirectTx<'_> {
     /// Inserts rows with one cached single-row statement: `head` is `INSERT INTO t (a, b) VALUES`.
-    pub fn insert_rows(&self, head: &str, rows: &[Vec<Value>]) -> Result<()> {
+    fn insert_now(&self, head: &str, rows: &[Vec<Value>]) -> Result<()> {
         let Some(first) = rows.first() else { return Ok(()) };
         let marks: Vec<String> = (1..=first.len()).map(|i| format!("?{i}")).collect();
         let mut st = self.conn.prepare_cached(&format!("{head} ({})", marks.join(", ")))?;
@@ -91,23 +144,18 @@ impl DirectTx<'_> {
         Ok(())
     }
 
-    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<usize> {
+    fn execute_now(&self, sql: &str, params: &[Value]) -> Result<usize> {
         Ok(self.conn.prepare_cached(sql)?.execute(rusqlite::params_from_iter(params.iter()))?)
     }
 
-    /// The connection, for statements `Value` can't express (blobs).
-    pub fn connection(&self) -> &Connection {
-        self.conn
-    }
-
     /// Rows of a query as `Value`s (integers, reals, text; blobs are not expected here).
-    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
+    fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
         let mut st = self.conn.prepare_cached(sql)?;
         rows_of(&mut st, params)
     }
 
     /// [`DirectTx::query`] for a text used once (not kept in the statement cache).
-    pub fn query_once(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
+    fn query_once(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
         rows_of(&mut self.conn.prepare(sql)?, params)
     }
 }
@@ -123,7 +171,8 @@ fn rows_of(st: &mut rusqlite::Statement<'_>, params: &[Value]) -> Result<Vec<Vec
                 ValueRef::Integer(v) => Value::Int(v),
                 ValueRef::Real(v) => Value::Real(v),
                 ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                ValueRef::Null | ValueRef::Blob(_) => Value::Null,
+                ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+                ValueRef::Null => Value::Null,
             });
         }
         out.push(row);
@@ -134,6 +183,13 @@ fn rows_of(st: &mut rusqlite::Statement<'_>, params: &[Value]) -> Result<Vec<Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_numbered_for_sqlite() {
+        assert_eq!(numbered("UPDATE t SET a = $1, b = $2 WHERE c = $10"), "UPDATE t SET a = ?1, b = ?2 WHERE c = ?10");
+        assert_eq!(numbered("SELECT '$1', $1"), "SELECT '$1', ?1");
+        assert_eq!(numbered("SELECT 1"), "SELECT 1");
+    }
 
     #[test]
     fn file_of_url() {
@@ -157,12 +213,13 @@ mod tests {
             .unwrap();
         // The main writer holds the lock: the direct writer waits, then goes on after commit.
         let t = std::thread::spawn(move || {
-            w.transaction(|tx| {
+            w.run(async |tx| {
                 tx.insert_rows(
                     "INSERT INTO settings (key, value, updated_at) VALUES",
                     &[vec![Value::from("b"), Value::from("2"), Value::Int(0)]],
-                )?;
-                tx.query("SELECT value FROM settings WHERE key = ?1", &[Value::from("a")])
+                )
+                .await?;
+                tx.rows("SELECT value FROM settings WHERE key = $1", &[Value::from("a")]).await
             })
         });
         std::thread::sleep(std::time::Duration::from_millis(50));

@@ -25,6 +25,7 @@ pub mod scores;
 pub mod seam;
 pub mod services;
 pub mod settings;
+pub mod sm2keys;
 pub mod sql;
 pub mod supervision;
 pub mod wages;
@@ -32,6 +33,8 @@ pub mod workflow;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor};
+use std::any::TypeId;
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -134,6 +137,19 @@ pub struct Db {
     write: AnyPool,
     backend: Backend,
     url: String,
+    caches: std::sync::Arc<Caches>,
+}
+
+/// What a case keeps in memory about one database (compiled fences, tracker states …): one
+/// value per type, made on first use and dropped with the last handle — never a process-wide
+/// static, which two databases in one process (tests, a restore) would share.
+#[derive(Default)]
+struct Caches(std::sync::Mutex<HashMap<TypeId, std::sync::Arc<dyn std::any::Any + Send + Sync>>>);
+
+impl std::fmt::Debug for Caches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Caches")
+    }
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -179,7 +195,15 @@ impl Db {
             })
             .connect_with(opts)
             .await?;
-        Ok(Db { read, write, backend, url: redact(url) })
+        Ok(Db { read, write, backend, url: redact(url), caches: Default::default() })
+    }
+
+    /// This database's cache of type `T` (see [`Caches`]).
+    pub fn cache<T: Default + Send + Sync + 'static>(&self) -> std::sync::Arc<T> {
+        let mut map = self.caches.0.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = map.entry(TypeId::of::<T>()).or_insert_with(|| std::sync::Arc::new(T::default()));
+        // The entry under T's TypeId was made as a T.
+        std::sync::Arc::clone(entry).downcast::<T>().expect("cache entry of its own type")
     }
 
     pub async fn migrate(&self) -> Result<()> {

@@ -5,7 +5,7 @@ use crate::config::CityConfig;
 use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
 use domain::clock::{from_millis, to_millis};
-use domain::scoring::{Score, ScoreDef};
+use domain::scoring::{Color, Score, ScoreDef};
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -117,7 +117,7 @@ pub async fn of_subject(
     subject_type: &str,
     subject_id: &str,
     now: OffsetDateTime,
-) -> Result<Vec<(ScoreDef, Score, Vec<(i64, i64, String)>)>> {
+) -> Result<Vec<(ScoreDef, Score, Vec<(i64, i64, Color)>)>> {
     let mut out = vec![];
     for d in cfg.scores.iter().filter(|d| d.subject == subject_type) {
         let mut conn = db.reader().acquire().await?;
@@ -132,6 +132,8 @@ pub async fn of_subject(
         .bind(subject_id)
         .fetch_all(db.reader())
         .await?;
+        // A colour not known any more (edited by hand) is left out rather than failing the page.
+        let history = history.into_iter().filter_map(|(at, p, c)| Some((at, p, Color::parse(&c)?))).collect();
         out.push((d.clone(), score, history));
     }
     Ok(out)
@@ -143,7 +145,8 @@ pub struct Latest {
     pub subject_type: String,
     pub subject_id: String,
     pub points: i64,
-    pub color: String,
+    #[sqlx(try_from = "String")]
+    pub color: Color,
     pub at: i64,
 }
 

@@ -17,6 +17,9 @@ pub enum DemoPhase {
 
 /// What a case's demo loader is given: the configuration, the generated city and its grids.
 pub struct DemoContext<'a> {
+    /// The database (for what a case keeps about it in memory, `Db::cache`); the demo writes
+    /// through the transaction it is given.
+    pub db: &'a crate::Db,
     pub cfg: &'a CityConfig,
     pub city: &'a domain::demo::DemoCity,
     /// Grid code → id.

@@ -10,6 +10,7 @@ pub enum Value {
     Int(i64),
     Real(f64),
     Text(String),
+    Blob(Vec<u8>),
     Null,
 }
 
@@ -24,6 +25,8 @@ impl Value {
             Value::Real(f) if f.is_finite() => format!("{f:?}"),
             Value::Real(_) | Value::Null => "NULL".into(),
             Value::Text(t) => format!("'{}'", t.replace('\'', "''")),
+            // SQLite's blob literal; bulk writes of blobs on PostgreSQL bind them instead.
+            Value::Blob(b) => format!("X'{}'", hex::encode(b)),
         }
     }
 }
@@ -84,6 +87,71 @@ pub async fn insert_rows(conn: &mut crate::Conn, head: &str, tail: &str, rows: &
     Ok(n)
 }
 
+/// The statements a write needs that runs on either writer: a pool connection (any backend,
+/// async) or the direct SQLite connection of the group commit ([`crate::direct::DirectTx`],
+/// synchronous, its futures ready at once). An operation written once against `Exec` runs on
+/// both, so there are no twin functions per driver. SQL uses `$1, $2 …` placeholders.
+///
+/// The futures are not required to be `Send`: the group commit drives them on its own thread.
+#[allow(async_fn_in_trait)]
+pub trait Exec {
+    /// The rows of a query, as values.
+    async fn rows(&mut self, sql: &str, params: &[Value]) -> crate::Result<Vec<Vec<Value>>>;
+    /// Runs one statement; the rows it changed.
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> crate::Result<u64>;
+    /// Inserts rows; `head` is `INSERT INTO t (a, b) VALUES`.
+    async fn insert_rows(&mut self, head: &str, rows: &[Vec<Value>]) -> crate::Result<u64>;
+}
+
+impl Exec for crate::Conn {
+    async fn rows(&mut self, sql: &str, params: &[Value]) -> crate::Result<Vec<Vec<Value>>> {
+        use sqlx::{Row, TypeInfo, ValueRef};
+        let q = Sql::with_args(sql, params);
+        // A text without parameters is built for one use (literals): not worth caching.
+        let rows = q.query().persistent(!params.is_empty()).fetch_all(&mut *self).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut row = Vec::with_capacity(r.len());
+            for i in 0..r.len() {
+                let raw = r.try_get_raw(i)?;
+                let kind = if raw.is_null() { "NULL".to_string() } else { raw.type_info().name().to_string() };
+                row.push(match kind.as_str() {
+                    "NULL" => Value::Null,
+                    "REAL" | "DOUBLE" => Value::Real(r.try_get(i)?),
+                    "TEXT" => Value::Text(r.try_get(i)?),
+                    "BLOB" => Value::Blob(r.try_get(i)?),
+                    _ => Value::Int(r.try_get(i)?),
+                });
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> crate::Result<u64> {
+        Ok(Sql::with_args(sql, params).query().execute(&mut *self).await?.rows_affected())
+    }
+
+    async fn insert_rows(&mut self, head: &str, rows: &[Vec<Value>]) -> crate::Result<u64> {
+        insert_rows(self, head, "", rows).await
+    }
+}
+
+/// A pool transaction is its connection.
+impl Exec for crate::Tx {
+    async fn rows(&mut self, sql: &str, params: &[Value]) -> crate::Result<Vec<Vec<Value>>> {
+        Exec::rows(&mut **self, sql, params).await
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> crate::Result<u64> {
+        Exec::execute(&mut **self, sql, params).await
+    }
+
+    async fn insert_rows(&mut self, head: &str, rows: &[Vec<Value>]) -> crate::Result<u64> {
+        Exec::insert_rows(&mut **self, head, rows).await
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Sql {
     text: String,
@@ -141,11 +209,16 @@ impl Sql {
                 Value::Int(i) => a.add(*i),
                 Value::Real(f) => a.add(*f),
                 Value::Text(s) => a.add(s.clone()),
+                Value::Blob(b) => a.add(b.clone()),
                 Value::Null => a.add(Option::<String>::None),
             };
             r.expect("encode argument");
         }
         a
+    }
+
+    fn with_args(text: &str, args: &[Value]) -> Sql {
+        Sql { text: text.to_string(), args: args.to_vec() }
     }
 
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {

@@ -357,14 +357,18 @@ pub struct TaskRow {
     pub step_name: String,
     pub department: String,
     pub role: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub status: domain::workflow::TaskStatus,
     pub opened_at: i64,
     pub deadline_at: Option<i64>,
     pub overdue: i64,
     pub title: String,
     pub applicant_name: String,
     pub def_id: String,
-    pub app_status: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub app_status: domain::workflow::Status,
 }
 
 /// Open tasks a user may act on: their department and role, escalated to one of their roles,
@@ -422,7 +426,9 @@ pub struct ApplicationRow {
     pub def_id: String,
     pub title: String,
     pub applicant_name: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub status: domain::workflow::Status,
     pub started_at: i64,
     pub finished_at: Option<i64>,
 }

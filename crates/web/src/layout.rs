@@ -189,6 +189,29 @@ impl FormErrors {
     }
 }
 
+/// The badge class of a warning level: red as an error, orange as a warning.
+pub fn level_badge(level: &domain::rules::Level) -> &'static str {
+    match level {
+        domain::rules::Level::Red => "err",
+        domain::rules::Level::Orange => "warn",
+        domain::rules::Level::Yellow => "",
+    }
+}
+
+/// The badge class of a code colour (亳安码 and the other scores).
+pub fn color_badge(color: &domain::scoring::Color) -> &'static str {
+    match color {
+        domain::scoring::Color::Green => "ok",
+        domain::scoring::Color::Yellow => "warn",
+        domain::scoring::Color::Red => "err",
+    }
+}
+
+/// The badge class of an audit outcome.
+pub fn outcome_badge(outcome: &domain::audit::Outcome) -> &'static str {
+    if *outcome == domain::audit::Outcome::Success { "ok" } else { "err" }
+}
+
 pub fn fmt_millis(ms: &Option<i64>) -> String {
     ms.map(|m| domain::clock::format_local(domain::clock::from_millis(m))).unwrap_or_else(|| "—".into())
 }

@@ -8,16 +8,14 @@ use super::signatures::{self, Signature};
 use super::{Applicant, MaterialKind, Upload, check_form, check_uploads, exchange, item_of};
 use crate::config::CityConfig;
 use crate::config::services::Item;
-use crate::direct::DirectTx;
-use crate::sql::{Value, insert_rows};
+use crate::sql::{Exec, Value};
 use crate::workflow::{self, Runtime};
-use crate::{Conn, Result, StoreError, audit, new_id};
+use crate::{Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
 use domain::clock::to_millis;
 use domain::expr::Facts;
 use domain::workflow::{Actor, Effect, Recipient};
 use serde_json::{Map, Value as Json};
-use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 use time::OffsetDateTime;
 
@@ -86,21 +84,9 @@ fn add_subject_row(out: &mut SubjectData, k: &str, s: String, a: String, b: Stri
 
 /// The records and valid licenses of several subjects, in one query: with the SQLite driver
 /// each query is a round trip to its worker thread.
-async fn subjects_data(conn: &mut Conn, subjects: &[&str], now: OffsetDateTime) -> Result<SubjectData> {
-    let sql = subjects_sql(subjects, now);
-    let rows = sqlx::query(&sql).persistent(false).fetch_all(&mut *conn).await?;
+async fn subjects_data(conn: &mut impl Exec, subjects: &[&str], now: OffsetDateTime) -> Result<SubjectData> {
     let mut out: SubjectData = HashMap::new();
-    for r in rows {
-        let k: String = r.try_get("k")?;
-        add_subject_row(&mut out, &k, r.try_get("s")?, r.try_get("a")?, r.try_get("b")?);
-    }
-    Ok(out)
-}
-
-/// [`subjects_data`] on the direct writer.
-fn subjects_data_direct(tx: &DirectTx<'_>, subjects: &[&str], now: OffsetDateTime) -> Result<SubjectData> {
-    let mut out: SubjectData = HashMap::new();
-    for row in tx.query_once(&subjects_sql(subjects, now), &[])? {
+    for row in conn.rows(&subjects_sql(subjects, now), &[]).await? {
         if let [Value::Text(k), Value::Text(s), Value::Text(a), Value::Text(b), _] =
             <[Value; 5]>::try_from(row).map_err(|_| StoreError::Other("共享数据查询结果格式不符".into()))?
         {
@@ -111,7 +97,7 @@ fn subjects_data_direct(tx: &DirectTx<'_>, subjects: &[&str], now: OffsetDateTim
 }
 
 /// What is held for one subject.
-pub(super) async fn subject_data(conn: &mut Conn, subject: &str, now: OffsetDateTime) -> Result<Held> {
+pub(super) async fn subject_data(conn: &mut impl Exec, subject: &str, now: OffsetDateTime) -> Result<Held> {
     Ok(subjects_data(conn, &[subject], now).await?.remove(subject).unwrap_or_default())
 }
 
@@ -289,23 +275,12 @@ pub async fn sign_checked(
 /// Reads the shared data and licenses of a batch's subjects in one query and assembles each
 /// submission; a submission whose data or licenses are missing is refused alone.
 pub async fn prepare_many(
-    conn: &mut Conn,
+    conn: &mut impl Exec,
     cfg: &CityConfig,
     now: OffsetDateTime,
     batch: Vec<Checked>,
 ) -> Result<Vec<Result<Prepared>>> {
     let data = subjects_data(conn, &subjects_of(&batch), now).await?;
-    prepare_with(cfg, &data, batch)
-}
-
-/// [`prepare_many`] on the direct writer.
-pub fn prepare_many_direct(
-    tx: &DirectTx<'_>,
-    cfg: &CityConfig,
-    now: OffsetDateTime,
-    batch: Vec<Checked>,
-) -> Result<Vec<Result<Prepared>>> {
-    let data = subjects_data_direct(tx, &subjects_of(&batch), now)?;
     prepare_with(cfg, &data, batch)
 }
 
@@ -534,31 +509,17 @@ impl Rows {
 
     /// Writes the rows with a few multi-row statements and appends the audit records to the
     /// chain.
-    pub async fn write(self, conn: &mut Conn) -> Result<()> {
+    pub async fn write(self, conn: &mut impl Exec) -> Result<()> {
         if self.is_empty() {
             return Ok(());
         }
         for (head, rows) in self.tables() {
-            insert_rows(conn, head, "", rows).await?;
+            conn.insert_rows(head, rows).await?;
         }
         for (id, uploads) in &self.uploads {
             super::store_uploads(conn, self.now, id, uploads).await?;
         }
         audit::append_many(conn, self.now, self.audits).await
-    }
-
-    /// [`Rows::write`] on the direct writer: one cached statement per table, a row each.
-    pub fn write_direct(self, tx: &DirectTx<'_>) -> Result<()> {
-        if self.is_empty() {
-            return Ok(());
-        }
-        for (head, rows) in self.tables() {
-            tx.insert_rows(head, rows)?;
-        }
-        for (id, uploads) in &self.uploads {
-            super::store_uploads_direct(tx, self.now, id, uploads)?;
-        }
-        audit::append_many_direct(tx, self.now, self.audits)
     }
 }
 
@@ -633,10 +594,10 @@ mod tests {
 
         let mut w = DirectWriter::open(&db.sqlite_file().unwrap()).unwrap();
         let direct_results = w
-            .transaction(|tx| {
-                let prepared = prepare_many_direct(tx, &cfg, now, batch())?;
+            .run(async |tx| {
+                let prepared = prepare_many(tx, &cfg, now, batch()).await?;
                 let (rows, results) = build(&rt, now, prepared);
-                rows.write_direct(tx)?;
+                rows.write(tx).await?;
                 Ok(results)
             })
             .unwrap();

@@ -16,6 +16,7 @@ pub mod xrequests;
 
 use crate::config::CityConfig;
 use crate::config::services::{FieldType, Item, MaterialKind, Subject};
+use crate::sql::{Exec, Value};
 use crate::workflow::{self, Runtime};
 use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
@@ -176,7 +177,7 @@ pub struct SvcApp {
     /// Material id → license number.
     pub licenses: BTreeMap<String, String>,
     pub one_click: bool,
-    pub status: String,
+    pub status: Status,
     pub submitted_at: i64,
     pub decided_at: Option<i64>,
     pub result_number: Option<String>,
@@ -199,7 +200,7 @@ fn app_from(r: &sqlx::any::AnyRow) -> Result<SvcApp> {
         sources: j("sources")?,
         licenses: j("licenses")?,
         one_click: r.try_get::<i64, _>("one_click")? != 0,
-        status: r.try_get("status")?,
+        status: Status::try_from(r.try_get::<String, _>("status")?).map_err(StoreError::Other)?,
         submitted_at: r.try_get("submitted_at")?,
         decided_at: r.try_get("decided_at")?,
         result_number: r.try_get("result_number")?,
@@ -234,48 +235,23 @@ fn check_uploads(item: &Item, uploads: &[Upload]) -> Result<()> {
     domain::services::rules::check_uploads(item, &meta).map_err(|(field, message)| StoreError::invalid(&field, message))
 }
 
-async fn store_uploads(conn: &mut Conn, now: OffsetDateTime, app: &str, uploads: &[Upload]) -> Result<()> {
+async fn store_uploads(conn: &mut impl Exec, now: OffsetDateTime, app: &str, uploads: &[Upload]) -> Result<()> {
     for u in uploads.iter().filter(|u| !u.bytes.is_empty()) {
-        sqlx::query(
+        conn.execute(
             "INSERT INTO svc_uploads (id, application_id, material, filename, size, sm3, content, uploaded_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(new_id())
-        .bind(app)
-        .bind(&u.material)
-        .bind(&u.filename)
-        .bind(u.bytes.len() as i64)
-        .bind(hex::encode(domain::crypto::sm3(&u.bytes)))
-        .bind(u.bytes.clone())
-        .bind(to_millis(now))
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// [`store_uploads`] on the direct writer.
-fn store_uploads_direct(
-    tx: &crate::direct::DirectTx<'_>,
-    now: OffsetDateTime,
-    app: &str,
-    uploads: &[Upload],
-) -> Result<()> {
-    for u in uploads.iter().filter(|u| !u.bytes.is_empty()) {
-        tx.connection().execute(
-            "INSERT INTO svc_uploads (id, application_id, material, filename, size, sm3, content, uploaded_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            rusqlite::params![
-                new_id(),
-                app,
-                u.material,
-                u.filename,
-                u.bytes.len() as i64,
-                hex::encode(domain::crypto::sm3(&u.bytes)),
-                u.bytes,
-                to_millis(now)
+            &[
+                Value::Text(new_id()),
+                Value::from(app),
+                Value::from(&u.material),
+                Value::from(&u.filename),
+                Value::Int(u.bytes.len() as i64),
+                Value::Text(hex::encode(domain::crypto::sm3(&u.bytes))),
+                Value::Blob(u.bytes.clone()),
+                Value::Int(to_millis(now)),
             ],
-        )?;
+        )
+        .await?;
     }
     Ok(())
 }
@@ -367,7 +343,7 @@ pub async fn verify(
         });
     }
     let signed = signatures::of_application(conn, &app.id).await?;
-    let key = signatures::key_of(conn, &app.subject).await?;
+    let key = signatures::key_of(conn, item.subject, &app.subject).await?;
     for m in item.materials.iter().filter(|m| m.kind == MaterialKind::Sign) {
         // The newest round is what the application now holds.
         let sig = signed.iter().find(|s| s.material == m.id);
@@ -632,7 +608,7 @@ pub async fn resubmit(
     if app.applicant_id != who.user_id {
         return Err(StoreError::Forbidden("只有申请人本人可以补正".into()));
     }
-    if app.status != Status::Correcting.as_str() {
+    if app.status != Status::Correcting {
         return Err(StoreError::conflict("status", "该申请不在补正状态"));
     }
     let item = item_of_app(cfg, &app)?;
@@ -688,7 +664,8 @@ pub struct AppRow {
     pub subject: String,
     pub subject_name: String,
     pub one_click: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: Status,
     pub submitted_at: i64,
     pub decided_at: Option<i64>,
     pub result_number: Option<String>,

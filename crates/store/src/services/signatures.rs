@@ -11,8 +11,9 @@
 //! request and explicit confirmation. It is not a CA-certified qualified signature (the key is
 //! not under the signer's sole control); a CA's signing service would replace `sign`.
 
-use super::seals::{MasterKey, new_key, open_key, seal_svg};
+use super::seals::{MasterKey, seal_svg};
 use crate::config::services::{Item, MaterialKind, Subject};
+use crate::sm2keys::{self, Owner, StoredKey};
 use crate::sql::Value;
 use crate::{Conn, Db, Result, StoreError, audit};
 use domain::audit::AuditEntry;
@@ -37,12 +38,13 @@ pub struct Signature {
 }
 
 /// A subject's registered signing key: its public key and picture.
-#[derive(Debug, Clone)]
-pub struct SignerKey {
-    pub holder_id: String,
-    pub name: String,
-    pub public_key: String,
-    pub image: String,
+pub type SignerKey = StoredKey;
+
+fn owner(subject: Subject, holder: &str) -> Owner<'_> {
+    match subject {
+        Subject::Enterprise => Owner::Enterprise(holder),
+        Subject::Person => Owner::Person(holder),
+    }
 }
 
 pub use domain::services::rules::{consent_key, what};
@@ -77,22 +79,9 @@ fn picture(subject: Subject, name: &str) -> String {
     }
 }
 
-fn key_from(r: &sqlx::any::AnyRow) -> Result<SignerKey> {
-    Ok(SignerKey {
-        holder_id: r.try_get("holder_id")?,
-        name: r.try_get("name")?,
-        public_key: r.try_get("public_key")?,
-        image: r.try_get("image")?,
-    })
-}
-
 /// The subject's registered key, if it has one.
-pub async fn key_of(conn: &mut Conn, holder: &str) -> Result<Option<SignerKey>> {
-    let r = sqlx::query("SELECT holder_id, name, public_key, image FROM signer_keys WHERE holder_id = $1")
-        .bind(holder)
-        .fetch_optional(&mut *conn)
-        .await?;
-    r.as_ref().map(key_from).transpose()
+pub async fn key_of(conn: &mut Conn, subject: Subject, holder: &str) -> Result<Option<SignerKey>> {
+    sm2keys::of(conn, owner(subject, holder)).await
 }
 
 /// The subject's stored key pair (and the name it was made for), decrypted for this call.
@@ -103,20 +92,9 @@ async fn stored_pair(
     holder: &str,
     name: &str,
 ) -> Result<Option<(String, KeyPair)>> {
-    let r = sqlx::query("SELECT name, secret_enc, nonce, key_id FROM signer_keys WHERE holder_id = $1")
-        .bind(holder)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some(r) = r else { return Ok(None) };
-    let pair = open_key(
-        master,
-        holder,
-        &r.try_get::<String, _>("secret_enc")?,
-        &r.try_get::<String, _>("nonce")?,
-        &r.try_get::<String, _>("key_id")?,
-        &format!("{name}的{}", what(subject)),
-    )?;
-    Ok(Some((r.try_get("name")?, pair)))
+    let Some(k) = key_of(conn, subject, holder).await? else { return Ok(None) };
+    let pair = sm2keys::pair(conn, master, &k.id, &format!("{name}的{}", what(subject))).await?;
+    Ok(Some((k.name, pair)))
 }
 
 /// The subject's key pair, decrypted for this call; made on first use (audited).
@@ -132,31 +110,12 @@ async fn pair_of(
         return Ok(found);
     }
     let what = format!("{name}的{}", what(subject));
-    let (pair, enc, nonce) = new_key(master, holder);
-    let public_key = hex::encode(pair.public());
-    sqlx::query(
-        "INSERT INTO signer_keys (holder_id, holder_kind, name, public_key, secret_enc, nonce, key_id, image, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(holder)
-    .bind(match subject {
-        Subject::Enterprise => "enterprise",
-        Subject::Person => "person",
-    })
-    .bind(name)
-    .bind(&public_key)
-    .bind(enc)
-    .bind(nonce)
-    .bind(&master.id)
-    .bind(picture(subject, name))
-    .bind(to_millis(now))
-    .execute(&mut *conn)
-    .await?;
+    let (k, pair) = sm2keys::create(conn, now, master, owner(subject, holder), name, &picture(subject, name)).await?;
     audit::append(
         conn,
         now,
         AuditEntry::new(domain::audit::CoreAudit::SignerCreate, "signer_key", holder)
-            .detail(format!("生成{what}密钥（SM2 公钥 {}…）", &public_key[..18])),
+            .detail(format!("生成{what}密钥（SM2 公钥 {}…）", &k.public_key[..18])),
     )
     .await?;
     Ok((name.to_string(), pair))
@@ -293,7 +252,7 @@ pub fn check(
     sig: &Signature,
     key: Option<&SignerKey>,
 ) -> std::result::Result<(), String> {
-    let Some(key) = key.filter(|k| k.holder_id == subject && sig.signer_id == subject) else {
+    let Some(key) = key.filter(|k| k.owner_id == subject && sig.signer_id == subject) else {
         return Err("签名人不是申请主体，或平台没有其签名密钥".into());
     };
     let d = digest(item, &sig.material, subject, &form_values(item, form), sig.signed_at);
@@ -337,7 +296,7 @@ mod tests {
         assert_eq!(sigs.len(), 1);
         assert_eq!((sigs[0].material.as_str(), sigs[0].round), ("seal", 0));
         let mut conn = db.reader().acquire().await.unwrap();
-        let key = key_of(&mut conn, subject).await.unwrap().expect("made on first use");
+        let key = key_of(&mut conn, item.subject, subject).await.unwrap().expect("made on first use");
         assert!(key.image.contains("亳州市测试有限公司电子印章"));
         // As stored with the application (trimmed), it verifies.
         let stored: BTreeMap<String, String> = values.iter().map(|(k, v)| (k.clone(), v.trim().to_string())).collect();
@@ -351,7 +310,7 @@ mod tests {
         forged.signature.replace_range(0..2, if forged.signature.starts_with("00") { "01" } else { "00" });
         assert!(check(item, subject, &stored, &forged, Some(&key)).unwrap_err().contains("验签失败"));
         // Another subject's key does not vouch for it.
-        let other = SignerKey { holder_id: "x".into(), ..key.clone() };
+        let other = SignerKey { owner_id: "x".into(), ..key.clone() };
         assert!(check(item, subject, &stored, &sigs[0], Some(&other)).is_err());
         // The key is made once: a second signing reuses it (one audit record).
         sign_submission(&db, now, &master, item, subject, "亳州市测试有限公司", &values).await.unwrap();

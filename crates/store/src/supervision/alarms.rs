@@ -7,25 +7,15 @@ use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
 use domain::auth::Principal;
 use domain::clock::{from_millis, to_millis};
+use domain::supervision::{AlarmAction, AlarmKind, AlarmStatus};
 use time::OffsetDateTime;
-
-/// The 亳安码 score event an alarm kind records (config/scores/anma.toml).
-fn score_event(alarm_kind: &str) -> &'static str {
-    match alarm_kind {
-        "checkin" => "missed_check_in",
-        "offline" => "offline",
-        "device" => "device_changed",
-        "summons" => "summons_absent",
-        _ => "fence_alarm",
-    }
-}
 
 pub(super) async fn open_alarm(
     conn: &mut Conn,
     cfg: &CityConfig,
     now: OffsetDateTime,
     person: &Person,
-    kind: &str,
+    kind: AlarmKind,
     detail: &str,
     at_ms: i64,
 ) -> Result<String> {
@@ -33,7 +23,7 @@ pub(super) async fn open_alarm(
     sqlx::query("INSERT INTO sup_alarms (id, person_id, kind, detail, at, status, created_at) VALUES ($1, $2, $3, $4, $5, 'open', $6)")
         .bind(&id)
         .bind(&person.id)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(detail)
         .bind(at_ms)
         .bind(to_millis(now))
@@ -55,7 +45,7 @@ pub(super) async fn open_alarm(
         crate::scores::NewEvent {
             subject_type: "person",
             subject_id: &person.id,
-            kind: score_event(kind),
+            kind: kind.score_event(),
             at: from_millis(at_ms).min(now),
             source: "亳安码",
             note: detail,
@@ -79,10 +69,12 @@ pub struct AlarmRow {
     pub id: String,
     pub person_id: String,
     pub person_name: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: AlarmKind,
     pub detail: String,
     pub at: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AlarmStatus,
     pub note: String,
 }
 
@@ -105,23 +97,13 @@ pub async fn open_alarms(db: &Db, p: &Principal) -> Result<Vec<AlarmRow>> {
     Ok(all.into_iter().filter(|a| visible.contains(&a.person_id)).collect())
 }
 
-pub fn alarm_status_label(s: &str) -> &'static str {
-    match s {
-        "open" => "待处置",
-        "acknowledged" => "已签收",
-        "explained" => "已说明",
-        "closed" => "已关闭",
-        _ => "",
-    }
-}
-
 /// Handles an alarm: acknowledge (签收), explain (说明情况) or close; each step audited.
 pub async fn handle_alarm(
     conn: &mut Conn,
     now: OffsetDateTime,
     person: &Person,
     alarm_id: &str,
-    action: &str,
+    action: AlarmAction,
     note: &str,
     by: (&str, &str),
 ) -> Result<()> {
@@ -131,13 +113,11 @@ pub async fn handle_alarm(
         .fetch_optional(&mut *conn)
         .await?;
     let status = status.ok_or_else(|| StoreError::NotFound("报警".into()))?;
-    let next = match (status.as_str(), action) {
-        ("open", "acknowledge") => "acknowledged",
-        ("acknowledged" | "explained", "explain") => "explained",
-        ("open" | "acknowledged" | "explained", "close") => "closed",
-        _ => return Err(StoreError::invalid("action", format!("报警{}，不能进行此操作", alarm_status_label(&status)))),
+    let status = AlarmStatus::try_from(status).map_err(StoreError::Other)?;
+    let Some(next) = status.after(action) else {
+        return Err(StoreError::invalid("action", format!("报警{}，不能{}", status.label(), action.label())));
     };
-    if matches!(action, "explain" | "close") && note.trim().is_empty() {
+    if action != AlarmAction::Acknowledge && note.trim().is_empty() {
         return Err(StoreError::invalid("note", "请填写核查情况"));
     }
     let ms = to_millis(now);
@@ -146,7 +126,7 @@ pub async fn handle_alarm(
             acknowledged_at = COALESCE(acknowledged_at, $4), closed_at = CASE WHEN $1 = 'closed' THEN $4 ELSE closed_at END
          WHERE id = $5",
     )
-    .bind(next)
+    .bind(next.as_str())
     .bind(by.0)
     .bind(note.trim())
     .bind(ms)
@@ -161,7 +141,7 @@ pub async fn handle_alarm(
             .detail(format!(
                 "{}：报警{}{}",
                 person.name,
-                alarm_status_label(next),
+                next.label(),
                 if note.trim().is_empty() { String::new() } else { format!("，{}", note.trim()) }
             )),
     )
@@ -181,17 +161,6 @@ pub async fn leave_and_task_facts(db: &Db) -> Result<(Vec<(String, String)>, Vec
     let leaves = sqlx::query_as("SELECT person_id, status FROM sup_leaves").fetch_all(db.reader()).await?;
     let tasks = sqlx::query_as("SELECT person_id, status FROM sup_tasks").fetch_all(db.reader()).await?;
     Ok((leaves, tasks))
-}
-
-pub fn alarm_kind_label(kind: &str) -> &'static str {
-    match kind {
-        "fence" => "越界报警",
-        "checkin" => "打卡异常",
-        "offline" => "长时间无定位",
-        "device" => "更换设备",
-        "summons" => "传讯未到案",
-        _ => "其他",
-    }
 }
 
 /// Counts over a person's whole record for the compliance report: (fixes, raw violations,

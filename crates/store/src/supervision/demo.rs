@@ -11,7 +11,7 @@ impl DemoStep for Demo {
     fn load<'a>(&'a self, phase: DemoPhase, tx: &'a mut crate::Conn, cx: &'a DemoContext<'a>) -> DemoFuture<'a> {
         Box::pin(async move {
             if phase == DemoPhase::AfterAccounts {
-                demo_supervision(tx, cx.cfg, cx.city, cx.now).await?;
+                demo_supervision(tx, &crate::supervision::Caches::of(cx.db), cx.cfg, cx.city, cx.now).await?;
             }
             Ok(vec![])
         })
@@ -23,6 +23,7 @@ impl DemoStep for Demo {
 /// them left the town for a while — an alarm waiting for the officer and a yellow code.
 async fn demo_supervision(
     tx: &mut crate::Conn,
+    caches: &crate::supervision::Caches,
     cfg: &CityConfig,
     city: &domain::demo::DemoCity,
     now: OffsetDateTime,
@@ -58,7 +59,7 @@ async fn demo_supervision(
             datum: domain::geo::Datum::Wgs84,
             window: None,
         };
-        add_fence(tx, now, &person, &home, by).await?;
+        add_fence(tx, caches, now, &person, &home, by).await?;
         let centre = town.ring.centroid();
         let zone = NewFence {
             name: "被害人住所周边".into(),
@@ -67,7 +68,7 @@ async fn demo_supervision(
             datum: domain::geo::Datum::Wgs84,
             window: None,
         };
-        add_fence(tx, now, &person, &zone, by).await?;
+        add_fence(tx, caches, now, &person, &zone, by).await?;
         // A week of fixes every two hours near home; the second person leaves for the
         // neighbouring county on the last day.
         let (x0, y0, x1, y1) = town.ring.bbox();
@@ -90,7 +91,7 @@ async fn demo_supervision(
             };
             fixes.push(InFix { at, lon, lat, datum: None, accuracy_m: Some(15.0), source: Some("gps".into()) });
         }
-        ingest_fixes(tx, cfg, now, &person, &fixes, &Default::default()).await?;
+        ingest_fixes(tx, caches, cfg, now, &person, &fixes, &Default::default()).await?;
     }
     Ok(())
 }

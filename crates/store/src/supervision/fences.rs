@@ -1,7 +1,7 @@
 //! Fences as officers enter them (GeoJSON, converted to WGS-84 with the original kept), and
 //! compiled for checking, cached per person.
 
-use super::Person;
+use super::{Caches, Person};
 use crate::{Conn, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
 use domain::clock::to_millis;
@@ -72,6 +72,7 @@ fn normalise(g: &str, datum: Datum) -> std::result::Result<(&'static str, String
 
 pub async fn add_fence(
     conn: &mut Conn,
+    caches: &Caches,
     now: OffsetDateTime,
     person: &Person,
     f: &NewFence,
@@ -117,7 +118,7 @@ pub async fn add_fence(
     .bind(to_millis(now))
     .execute(&mut *conn)
     .await?;
-    forget_fences(&person.id);
+    caches.forget_fences(&person.id);
     audit::append(
         conn,
         now,
@@ -176,6 +177,7 @@ pub fn split_geojson(text: &str) -> std::result::Result<Vec<(Option<String>, Str
 /// feature's `name` property, else `f.name` numbered.
 pub async fn add_fences_from_file(
     conn: &mut Conn,
+    caches: &Caches,
     now: OffsetDateTime,
     person: &Person,
     f: &NewFence,
@@ -192,7 +194,7 @@ pub async fn add_fences_from_file(
             (None, base) => base.to_string(),
         };
         let one = NewFence { name, geometry, ..f.clone() };
-        let id = add_fence(conn, now, person, &one, by).await.map_err(|e| match e {
+        let id = add_fence(conn, caches, now, person, &one, by).await.map_err(|e| match e {
             StoreError::Invalid { field, message } if many => {
                 StoreError::Invalid { field, message: format!("第 {} 个形状：{message}", i + 1) }
             }
@@ -281,21 +283,6 @@ async fn compile(conn: &mut Conn, rows: Vec<FenceRow>) -> Result<FenceSet> {
     Ok(set)
 }
 
-/// Compiled fence sets by person id, shared by every request: fences change rarely, fixes
-/// arrive all the time. A person's entry is dropped when their fences change (`add_fence`),
-/// inside the writer's transaction, so the next batch compiles what was committed.
-static FENCE_CACHE: std::sync::LazyLock<std::sync::RwLock<rustc_hash::FxHashMap<String, Arc<FenceSet>>>> =
-    std::sync::LazyLock::new(Default::default);
-
-pub(super) fn forget_fences(person_id: &str) {
-    FENCE_CACHE.write().expect("fence cache").remove(person_id);
-}
-
-/// The cached fence set, if any; never loads (see `ingest::prepare`).
-pub(super) fn cached(person_id: &str) -> Option<Arc<FenceSet>> {
-    FENCE_CACHE.read().expect("fence cache").get(person_id).cloned()
-}
-
 #[derive(sqlx::FromRow)]
 struct PersonFence {
     person_id: String,
@@ -305,11 +292,15 @@ struct PersonFence {
 
 /// The compiled fence sets of `ids`, loading those not cached with one query per few hundred
 /// persons (the first batch after a start names everyone).
-pub(super) async fn fences_cached_many(conn: &mut Conn, ids: &[&str]) -> Result<HashMap<String, Arc<FenceSet>>> {
+pub(super) async fn fences_cached_many(
+    conn: &mut Conn,
+    caches: &Caches,
+    ids: &[&str],
+) -> Result<HashMap<String, Arc<FenceSet>>> {
     let mut out = HashMap::new();
     let mut missing = vec![];
     {
-        let cache = FENCE_CACHE.read().expect("fence cache");
+        let cache = caches.fences.read().unwrap_or_else(|e| e.into_inner());
         for id in ids {
             match cache.get(*id) {
                 Some(f) => {
@@ -334,7 +325,7 @@ pub(super) async fn fences_cached_many(conn: &mut Conn, ids: &[&str]) -> Result<
         }
         for (person, rows) in by_person {
             let set = Arc::new(compile(conn, rows).await?);
-            FENCE_CACHE.write().expect("fence cache").insert(person.clone(), set.clone());
+            caches.fences.write().unwrap_or_else(|e| e.into_inner()).insert(person.clone(), set.clone());
             out.insert(person, set);
         }
     }

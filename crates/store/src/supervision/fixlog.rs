@@ -10,6 +10,7 @@
 //! time — once a second while the server runs, at start (recovery) and in the same transaction
 //! wherever exactness is needed at once (late fixes, seeding, the purge).
 
+use super::Caches;
 use crate::sql::Value;
 use crate::{Conn, Db, Result, new_id};
 use domain::supervision::Hysteresis;
@@ -123,7 +124,7 @@ fn take_text(rest: &mut &[u8], width: usize) -> Option<String> {
 }
 
 /// Appends one batch to the log in the caller's transaction.
-pub(super) async fn append(conn: &mut Conn, now_ms: i64, fixes: &[LoggedFix<'_>]) -> Result<()> {
+pub(super) async fn append(conn: &mut Conn, caches: &Caches, now_ms: i64, fixes: &[LoggedFix<'_>]) -> Result<()> {
     if fixes.is_empty() {
         return Ok(());
     }
@@ -133,7 +134,7 @@ pub(super) async fn append(conn: &mut Conn, now_ms: i64, fixes: &[LoggedFix<'_>]
         .bind(encode(fixes))
         .execute(&mut *conn)
         .await?;
-    LAST_APPEND.store(mono_ms(), std::sync::atomic::Ordering::Relaxed);
+    caches.note_append();
     Ok(())
 }
 
@@ -152,9 +153,8 @@ fn damaged(seq: i64) -> crate::StoreError {
 /// fixes into `sup_fixes`, violations into `sup_events` (both idempotent), the persons'
 /// changed states into `sup_trackers`, then drops those log rows. The caller holds the writer
 /// and clears the tracker cache if the transaction does not commit. Returns the fixes folded.
-pub async fn fold(conn: &mut Conn, max_batches: i64, h: &Hysteresis) -> Result<u64> {
-    let cache = super::trackers::Handle::of(conn).await?;
-    fold_with(conn, &cache, max_batches, h).await
+pub async fn fold(conn: &mut Conn, caches: &Caches, max_batches: i64, h: &Hysteresis) -> Result<u64> {
+    fold_with(conn, &caches.trackers, max_batches, h).await
 }
 
 pub(super) async fn fold_with(
@@ -226,15 +226,6 @@ pub(super) fn event_row(f: &LoggedFix, created_at: i64) -> Vec<Value> {
     ]
 }
 
-/// When the last batch was appended (ms since `EPOCH`, a monotonic clock: the server's clock
-/// may be a fixed one in tests); the folder gives way to a burst of uploads.
-static LAST_APPEND: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN / 2);
-static EPOCH: std::sync::LazyLock<std::time::Instant> = std::sync::LazyLock::new(std::time::Instant::now);
-
-fn mono_ms() -> i64 {
-    EPOCH.elapsed().as_millis() as i64
-}
-
 /// Batches folded per transaction: a fold touches every page of the persons it covers, so
 /// the more batches at once, the less each fix costs; the uploads wait meanwhile.
 const FOLD_BATCHES: i64 = 20;
@@ -262,12 +253,13 @@ pub enum FoldWhen {
 /// Folds what is logged, a few batches per transaction so that uploads are never kept waiting
 /// long. Returns the fixes folded.
 pub async fn fold_pending(db: &Db, when: FoldWhen, h: &Hysteresis) -> Result<u64> {
+    let caches = Caches::of(db);
     let mut total = 0;
     loop {
         if when != FoldWhen::Always {
             let backlog: i64 =
                 sqlx::query_scalar("SELECT COALESCE(SUM(fixes), 0) FROM sup_fix_log").fetch_one(db.reader()).await?;
-            let busy = mono_ms() - LAST_APPEND.load(std::sync::atomic::Ordering::Relaxed) < 1_000;
+            let busy = caches.uploads_arriving();
             let go = match when {
                 FoldWhen::Idle => !busy || backlog > FOLD_BACKLOG_MAX,
                 _ => backlog <= FOLD_FOR_PAGE_MAX,
@@ -277,9 +269,8 @@ pub async fn fold_pending(db: &Db, when: FoldWhen, h: &Hysteresis) -> Result<u64
             }
         }
         let mut tx = db.begin().await?;
-        let cache = super::trackers::Handle::of(&mut tx).await?;
-        let mut guard = super::trackers::ForgetOnDrop { cache: cache.clone(), armed: true };
-        let n = fold_with(&mut tx, &cache, FOLD_BATCHES, h).await?;
+        let mut guard = super::trackers::ForgetOnDrop { cache: caches.trackers.clone(), armed: true };
+        let n = fold_with(&mut tx, &caches.trackers, FOLD_BATCHES, h).await?;
         tx.commit().await?;
         guard.armed = false;
         if n == 0 {

@@ -2,10 +2,10 @@
 //! purge.
 
 use super::alarms::open_alarm;
-use super::fences::{self, fences_cached_many};
+use super::fences::fences_cached_many;
 use super::fixlog::{self, LoggedFix};
-use super::trackers::{self, ForgetOnDrop, Handle};
-use super::{Person, person_in};
+use super::trackers::{self, ForgetOnDrop};
+use super::{Caches, Person, person_in};
 use crate::config::CityConfig;
 use crate::sql::Value;
 use crate::{Conn, Db, Result, audit};
@@ -59,6 +59,7 @@ pub(super) use crate::sql::insert_rows;
 /// Fixes of one person, from the phone. See `ingest`.
 pub async fn ingest_fixes(
     conn: &mut Conn,
+    caches: &Caches,
     cfg: &CityConfig,
     now: OffsetDateTime,
     person: &Person,
@@ -66,7 +67,7 @@ pub async fn ingest_fixes(
     h: &Hysteresis,
 ) -> Result<FixReport> {
     let rows: Vec<(&str, &InFix)> = fixes.iter().map(|f| (person.id.as_str(), f)).collect();
-    ingest(conn, cfg, now, &rows, h).await
+    ingest(conn, caches, cfg, now, &rows, h).await
 }
 
 /// A fix from a gateway (a wristband or location platform) for a named person: the fields
@@ -109,12 +110,12 @@ pub async fn ingest_durable(
     rows: &[(&str, &InFix)],
     h: &Hysteresis,
 ) -> Result<FixReport> {
+    let caches = Caches::of(db);
     let mut rep = FixReport::default();
-    let judged = prepare(rows, to_millis(now), &mut rep);
+    let judged = prepare(&caches, rows, to_millis(now), &mut rep);
     let mut tx = db.begin().await?;
-    let cache = Handle::of(&mut tx).await?;
-    let mut guard = ForgetOnDrop { cache: cache.clone(), armed: true };
-    write(&mut tx, &cache, cfg, now, judged, h, &mut rep).await?;
+    let mut guard = ForgetOnDrop { cache: caches.trackers.clone(), armed: true };
+    write(&mut tx, &caches, cfg, now, judged, h, &mut rep).await?;
     tx.commit().await?;
     guard.armed = false;
     Ok(rep)
@@ -130,17 +131,17 @@ pub async fn ingest_durable(
 /// event recorded. A fix is its person and instant, so a batch sent again adds nothing.
 pub async fn ingest(
     conn: &mut Conn,
+    caches: &Caches,
     cfg: &CityConfig,
     now: OffsetDateTime,
     rows: &[(&str, &InFix)],
     h: &Hysteresis,
 ) -> Result<FixReport> {
     let mut rep = FixReport::default();
-    let judged = prepare(rows, to_millis(now), &mut rep);
-    let cache = Handle::of(conn).await?;
-    let guard = ForgetOnDrop { cache: cache.clone(), armed: true };
-    write(conn, &cache, cfg, now, judged, h, &mut rep).await?;
-    fixlog::fold_with(conn, &cache, i64::MAX, h).await?;
+    let judged = prepare(caches, rows, to_millis(now), &mut rep);
+    let guard = ForgetOnDrop { cache: caches.trackers.clone(), armed: true };
+    write(conn, caches, cfg, now, judged, h, &mut rep).await?;
+    fixlog::fold_with(conn, &caches.trackers, i64::MAX, h).await?;
     drop(guard);
     Ok(rep)
 }
@@ -189,7 +190,12 @@ fn judge(set: &FenceSet, f: &mut LoggedFix) {
 
 /// Checks and converts each row, groups them by person and judges them against the cached
 /// fences: everything that needs no database, done before the writer is taken.
-fn prepare<'a>(rows: &[(&'a str, &'a InFix)], now_ms: i64, rep: &mut FixReport) -> Vec<PersonFixes<'a>> {
+fn prepare<'a>(
+    caches: &Caches,
+    rows: &[(&'a str, &'a InFix)],
+    now_ms: i64,
+    rep: &mut FixReport,
+) -> Vec<PersonFixes<'a>> {
     let mut at_of: rustc_hash::FxHashMap<&str, usize> = Default::default();
     let mut out: Vec<PersonFixes> = vec![];
     for (i, (person, f)) in rows.iter().enumerate() {
@@ -214,7 +220,7 @@ fn prepare<'a>(rows: &[(&'a str, &'a InFix)], now_ms: i64, rep: &mut FixReport) 
             }
         };
         let k = *at_of.entry(person).or_insert_with(|| {
-            out.push(PersonFixes { person, fixes: vec![], fences: fences::cached(person) });
+            out.push(PersonFixes { person, fixes: vec![], fences: caches.fences_of(person) });
             out.len() - 1
         });
         out[k].fixes.push(LoggedFix {
@@ -247,7 +253,7 @@ fn prepare<'a>(rows: &[(&'a str, &'a InFix)], now_ms: i64, rep: &mut FixReport) 
 /// new fixes to the log and opens confirmed alarms.
 async fn write(
     conn: &mut Conn,
-    cache: &Handle,
+    caches: &Caches,
     cfg: &CityConfig,
     now: OffsetDateTime,
     mut judged: Vec<PersonFixes<'_>>,
@@ -258,13 +264,13 @@ async fn write(
     let stale: Vec<&str> = judged
         .iter()
         .filter(|pf| {
-            let current = fences::cached(pf.person);
+            let current = caches.fences_of(pf.person);
             !matches!((&current, &pf.fences), (Some(a), Some(b)) if Arc::ptr_eq(a, b))
         })
         .map(|pf| pf.person)
         .collect();
     if !stale.is_empty() {
-        let sets = fences_cached_many(conn, &stale).await?;
+        let sets = fences_cached_many(conn, caches, &stale).await?;
         for pf in judged.iter_mut().filter(|pf| sets.contains_key(pf.person)) {
             let set = &sets[pf.person];
             for f in &mut pf.fixes {
@@ -272,6 +278,7 @@ async fn write(
             }
         }
     }
+    let cache = &caches.trackers;
     let ids: Vec<&str> = judged.iter().map(|p| p.person).collect();
     trackers::load(conn, cache, &ids, h).await?;
     // A fix not newer than the person's last may have come before: if it is still in the log,
@@ -318,11 +325,11 @@ async fn write(
     }
     rep.accepted = logged.len() as i64;
     rep.violations = logged.iter().filter(|f| f.violation).count() as i64;
-    fixlog::append(conn, now_ms, &logged).await?;
+    fixlog::append(conn, caches, now_ms, &logged).await?;
     rep.duplicates = fixes_total - rep.accepted;
     for (person_id, detail, at) in alarms {
         let person = person_in(conn, person_id).await?;
-        open_alarm(conn, cfg, now, &person, "fence", &detail, at).await?;
+        open_alarm(conn, cfg, now, &person, domain::supervision::AlarmKind::Fence, &detail, at).await?;
         rep.alarms_opened += 1;
     }
     rep.rejected.sort_by_key(|r| r.index);
@@ -357,12 +364,16 @@ pub async fn violation_count(db: &Db, person_id: &str) -> Result<i64> {
 
 /// Deletes the location fixes and raw violations of persons whose measure ended more than
 /// `keep_days` ago; one audit record per person purged. Returns (persons, fixes, violations).
-pub async fn purge_locations(conn: &mut Conn, now: OffsetDateTime, keep_days: i64) -> Result<(i64, u64, u64)> {
+pub async fn purge_locations(
+    conn: &mut Conn,
+    caches: &Caches,
+    now: OffsetDateTime,
+    keep_days: i64,
+) -> Result<(i64, u64, u64)> {
     // The fold saves tracker states in this transaction, which is the caller's to commit: the
     // cache is cleared so that the next batch warms from whatever was committed.
-    let cache = Handle::of(conn).await?;
-    fixlog::fold_with(conn, &cache, i64::MAX, &Hysteresis::default()).await?;
-    cache.clear();
+    fixlog::fold_with(conn, &caches.trackers, i64::MAX, &Hysteresis::default()).await?;
+    caches.trackers.clear();
     let cutoff = domain::clock::local(now).date() - time::Duration::days(keep_days);
     let due: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT id, name, measure_to FROM sup_persons p WHERE measure_to < $1

@@ -4,14 +4,14 @@
 //! the fences change on their own when the window opens and change back when it closes.
 
 use super::fences::{NewFence, add_fence};
-use super::{Person, person_in};
+use super::{Caches, Person, person_in};
 use crate::config::CityConfig;
 use crate::notify::{self, To};
 use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
 use domain::clock::{format_local, from_millis, local, to_millis};
 use domain::geo::Datum;
-use domain::supervision::Rule;
+use domain::supervision::{LeaveStatus, Rule};
 use time::OffsetDateTime;
 
 fn when(ms: i64) -> String {
@@ -41,21 +41,12 @@ pub struct LeaveRow {
     pub reason: String,
     pub from_ms: i64,
     pub to_ms: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: LeaveStatus,
     pub decided_name: Option<String>,
     pub decided_at: Option<i64>,
     pub note: String,
     pub created_at: i64,
-}
-
-pub fn leave_status_label(s: &str) -> &'static str {
-    match s {
-        "pending" => "待审批",
-        "approved" => "已批准",
-        "refused" => "不予批准",
-        "withdrawn" => "已撤回",
-        _ => "",
-    }
 }
 
 /// Files a request for `person` (by the person, from the app or their page). Checked: a known
@@ -157,20 +148,29 @@ pub async fn leaves_of(db: &Db, person_id: &str) -> Result<Vec<LeaveRow>> {
         .await?)
 }
 
+/// The officer's answer to a leave request.
+#[derive(Debug, Clone, Copy)]
+pub struct LeaveVerdict<'a> {
+    pub approve: bool,
+    /// Required when refusing.
+    pub note: &'a str,
+}
+
 /// Approves (adding the preset's areas as allowed fences for the window) or refuses (a note is
 /// required) a pending request; the person is told. Returns the request as decided.
 pub async fn decide_leave(
     conn: &mut Conn,
+    caches: &Caches,
     cfg: &CityConfig,
     now: OffsetDateTime,
     leave_id: &str,
-    approve: bool,
-    note: &str,
+    verdict: LeaveVerdict<'_>,
     by: (&str, &str),
 ) -> Result<LeaveRow> {
+    let LeaveVerdict { approve, note } = verdict;
     let l = leave(conn, leave_id).await?;
-    if l.status != "pending" {
-        return Err(StoreError::conflict("status", format!("该申请已{}，不能重复审批", leave_status_label(&l.status))));
+    if l.status != LeaveStatus::Pending {
+        return Err(StoreError::conflict("status", format!("该申请已{}，不能重复审批", l.status.label())));
     }
     if !approve && note.trim().is_empty() {
         return Err(StoreError::invalid("note", "不予批准须写明理由"));
@@ -183,6 +183,7 @@ pub async fn decide_leave(
             let ring: Vec<Vec<f64>> = a.ring.iter().map(|p| vec![p[0], p[1]]).collect();
             add_fence(
                 conn,
+                caches,
                 now,
                 &person,
                 &NewFence {
@@ -197,11 +198,11 @@ pub async fn decide_leave(
             .await?;
         }
     }
-    let status = if approve { "approved" } else { "refused" };
+    let status = if approve { LeaveStatus::Approved } else { LeaveStatus::Refused };
     sqlx::query(
         "UPDATE sup_leaves SET status = $1, decided_by = $2, decided_name = $3, decided_at = $4, note = $5 WHERE id = $6",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(by.0)
     .bind(by.1)
     .bind(to_millis(now))
@@ -216,7 +217,7 @@ pub async fn decide_leave(
         preset.name,
         when(l.from_ms),
         when(l.to_ms),
-        leave_status_label(status),
+        status.label(),
         if note.trim().is_empty() { String::new() } else { format!("：{}", note.trim()) }
     );
     audit::append(

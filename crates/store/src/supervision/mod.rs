@@ -3,6 +3,7 @@
 //! raw violations, alarms with their handling, leave requests, check-in tasks, and the person's hysteresis state.
 
 mod alarms;
+mod caches;
 pub mod demo;
 mod fences;
 mod fixlog;
@@ -18,25 +19,20 @@ mod trackers;
 mod watch;
 
 pub use alarms::{
-    AlarmRow, alarm_facts, alarm_kind_label, alarm_status_label, alarms_of, alarms_since, handle_alarm,
-    leave_and_task_facts, location_summary, open_alarms,
+    AlarmRow, alarm_facts, alarms_of, alarms_since, handle_alarm, leave_and_task_facts, location_summary, open_alarms,
 };
+pub use caches::Caches;
 pub use fences::{FenceRow, NewFence, add_fence, add_fences_from_file, fence_set, fences, grid_shapes, split_geojson};
 pub use fixlog::{FoldWhen, fold, fold_pending};
 pub use ingest::{
     BulkFix, FixRejection, FixReport, FixRow, InFix, ingest, ingest_durable, ingest_fixes, purge_locations,
     recent_fixes, violation_count,
 };
-pub use leaves::{
-    LeaveRow, MAX_LEAVE_DAYS, NewLeave, decide_leave, leave, leave_status_label, leaves_of, request_leave,
-};
-pub use reports::{ReportRow, file_report, report_kind_label, reports_of};
+pub use leaves::{LeaveRow, LeaveVerdict, MAX_LEAVE_DAYS, NewLeave, decide_leave, leave, leaves_of, request_leave};
+pub use reports::{ReportRow, file_report, reports_of};
 pub use stages::{HandOff, StageRow, hand_off, stages_of, take_over};
-pub use summons::{SummonsRow, acknowledge_summons, record_appearance, summon, summons_of, summons_status_label};
-pub use tasks::{
-    CheckIn, NewTask, TASK_DUE_JOB, TaskRow, check_in, issue_task, task, task_due, task_kind_label, task_status_label,
-    tasks_of,
-};
+pub use summons::{SummonsRow, acknowledge_summons, record_appearance, summon, summons_of};
+pub use tasks::{CheckIn, NewTask, TASK_DUE_JOB, TaskRow, check_in, issue_task, task, task_due, tasks_of};
 pub use watch::check_offline;
 
 use crate::{Conn, Db, Result, StoreError, audit, auth, new_id};

@@ -7,19 +7,18 @@ use crate::notify::{self, To};
 use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
 use domain::clock::to_millis;
+use domain::supervision::ReportKind;
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct ReportRow {
     pub id: String,
     /// `info_change` or `status`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub kind: ReportKind,
     pub text: String,
     pub created_at: i64,
-}
-
-pub fn report_kind_label(k: &str) -> &'static str {
-    if k == "info_change" { "信息变更" } else { "情况汇报" }
 }
 
 /// Files a report of `person` (at most 2,000 characters).
@@ -30,9 +29,9 @@ pub async fn file_report(
     kind: &str,
     text: &str,
 ) -> Result<ReportRow> {
-    if kind != "info_change" && kind != "status" {
+    let Some(kind) = ReportKind::parse(kind) else {
         return Err(StoreError::invalid("kind", "类型应为 info_change（信息变更）或 status（情况汇报）"));
-    }
+    };
     let text = text.trim();
     if text.is_empty() {
         return Err(StoreError::invalid("text", "请填写内容"));
@@ -45,7 +44,7 @@ pub async fn file_report(
     sqlx::query("INSERT INTO sup_reports (id, person_id, kind, text, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&id)
         .bind(&person.id)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(text)
         .bind(ms)
         .execute(&mut *conn)
@@ -55,7 +54,7 @@ pub async fn file_report(
         now,
         AuditEntry::new(domain::supervision::SupervisionAudit::ReportFile, "sup_person", &person.id)
             .by(person.user_id.as_deref().unwrap_or("system"), &person.name)
-            .detail(format!("{}提交{}", person.name, report_kind_label(kind))),
+            .detail(format!("{}提交{}", person.name, kind.label())),
     )
     .await?;
     if let Some(officer) = &person.officer_id {
@@ -65,11 +64,11 @@ pub async fn file_report(
             now,
             &To::User(officer.clone()),
             &format!("/supervision/persons/{}", person.id),
-            &format!("{}提交{}：{head}", person.name, report_kind_label(kind)),
+            &format!("{}提交{}：{head}", person.name, kind.label()),
         )
         .await?;
     }
-    Ok(ReportRow { id, kind: kind.to_string(), text: text.to_string(), created_at: ms })
+    Ok(ReportRow { id, kind, text: text.to_string(), created_at: ms })
 }
 
 pub async fn reports_of(db: &Db, person_id: &str) -> Result<Vec<ReportRow>> {

@@ -9,6 +9,7 @@ use crate::notify::{self, To};
 use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
 use domain::clock::{format_local, from_millis, local, to_millis};
+use domain::supervision::{AlarmKind, SummonsStatus};
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
@@ -21,18 +22,10 @@ pub struct SummonsRow {
     pub place: String,
     pub reason: String,
     /// `sent`, `acknowledged`, `appeared`, `absent`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub status: SummonsStatus,
     pub acknowledged_at: Option<i64>,
-}
-
-pub fn summons_status_label(s: &str) -> &'static str {
-    match s {
-        "sent" => "已送达待确认",
-        "acknowledged" => "本人已确认",
-        "appeared" => "已按时到案",
-        "absent" => "未到案",
-        _ => "",
-    }
 }
 
 const SELECT: &str = "SELECT id, no, person_id, appear_at, place, reason, status, acknowledged_at FROM sup_summons";
@@ -121,7 +114,7 @@ pub async fn acknowledge_summons(
     if s.person_id != person.id {
         return Err(StoreError::NotFound("传讯通知".into()));
     }
-    if s.status != "sent" {
+    if s.status != SummonsStatus::Sent {
         return Ok(s);
     }
     sqlx::query("UPDATE sup_summons SET status = 'acknowledged', acknowledged_at = $1 WHERE id = $2")
@@ -164,25 +157,29 @@ pub async fn record_appearance(
     if s.person_id != person.id {
         return Err(StoreError::NotFound("传讯通知".into()));
     }
-    if s.status == "appeared" || s.status == "absent" {
-        return Err(StoreError::conflict("status", format!("已登记为{}", summons_status_label(&s.status))));
+    if s.status.is_settled() {
+        return Err(StoreError::conflict("status", format!("已登记为{}", s.status.label())));
     }
     if !appeared && to_millis(now) < s.appear_at {
         return Err(StoreError::invalid("status", "到案时间未到，不能登记未到案"));
     }
-    let status = if appeared { "appeared" } else { "absent" };
-    sqlx::query("UPDATE sup_summons SET status = $1 WHERE id = $2").bind(status).bind(id).execute(&mut *conn).await?;
+    let status = if appeared { SummonsStatus::Appeared } else { SummonsStatus::Absent };
+    sqlx::query("UPDATE sup_summons SET status = $1 WHERE id = $2")
+        .bind(status.as_str())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     audit::append(
         conn,
         now,
         AuditEntry::new(domain::supervision::SupervisionAudit::SummonsRecord, "sup_summons", id)
             .by(by.0, by.1)
-            .detail(format!("{}：传讯 {} {}", person.name, s.no, summons_status_label(status))),
+            .detail(format!("{}：传讯 {} {}", person.name, s.no, status.label())),
     )
     .await?;
     if !appeared {
         let detail = format!("传讯未到案（{}）：应于 {} 到{}", s.no, format_local(from_millis(s.appear_at)), s.place);
-        open_alarm(conn, cfg, now, person, "summons", &detail, s.appear_at).await?;
+        open_alarm(conn, cfg, now, person, AlarmKind::Summons, &detail, s.appear_at).await?;
     }
     one(conn, id).await
 }

@@ -13,6 +13,7 @@ use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
 use domain::clock::{format_local, from_millis, local, to_millis};
 use domain::geo::{Datum, to_wgs84};
+use domain::supervision::{AlarmKind, CheckInKind, CheckInStatus};
 use time::OffsetDateTime;
 
 /// The job that settles a task at its deadline.
@@ -24,30 +25,20 @@ pub struct TaskRow {
     pub no: String,
     pub person_id: String,
     /// `flying` (飞行打卡) or `scheduled` (定时打卡).
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub kind: CheckInKind,
     pub note: String,
     /// Open from and due by, Unix ms.
     pub open_at: i64,
     pub due_at: i64,
     /// `open`, `done`, `failed`, `missed`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub status: CheckInStatus,
     pub done_at: Option<i64>,
     pub face_score: Option<f64>,
     pub result: String,
-}
-
-pub fn task_kind_label(k: &str) -> &'static str {
-    if k == "flying" { "飞行打卡" } else { "定时打卡" }
-}
-
-pub fn task_status_label(s: &str) -> &'static str {
-    match s {
-        "open" => "待打卡",
-        "done" => "已完成",
-        "failed" => "打卡未通过",
-        "missed" => "超时未打卡",
-        _ => "",
-    }
 }
 
 const TASK_SELECT: &str =
@@ -76,10 +67,10 @@ pub async fn issue_task(
     t: &NewTask,
     by: (&str, &str),
 ) -> Result<TaskRow> {
-    let (kind, open_at, due_at, note) = (t.kind.as_str(), t.open_at, t.due_at, t.note.as_str());
-    if kind != "flying" && kind != "scheduled" {
+    let (open_at, due_at, note) = (t.open_at, t.due_at, t.note.as_str());
+    let Some(kind) = CheckInKind::parse(&t.kind) else {
         return Err(StoreError::invalid("kind", "打卡方式应为飞行打卡或定时打卡"));
-    }
+    };
     let now_ms = to_millis(now);
     if due_at <= open_at || due_at <= now_ms {
         return Err(StoreError::invalid("due", "打卡截止时间应晚于开始时间和当前时间"));
@@ -98,7 +89,7 @@ pub async fn issue_task(
     .bind(&id)
     .bind(&no)
     .bind(&person.id)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(note.trim())
     .bind(open_at)
     .bind(due_at)
@@ -116,13 +107,8 @@ pub async fn issue_task(
         Some(&format!("{TASK_DUE_JOB}:{id}")),
     )
     .await?;
-    let what = format!(
-        "{}（{}）：请于 {} 至 {} 之间在亳安码 App 完成打卡",
-        task_kind_label(kind),
-        no,
-        when(open_at),
-        when(due_at)
-    );
+    let what =
+        format!("{}（{}）：请于 {} 至 {} 之间在亳安码 App 完成打卡", kind.label(), no, when(open_at), when(due_at));
     audit::append(
         conn,
         now,
@@ -186,8 +172,8 @@ pub async fn check_in(
     if t.person_id != person.id {
         return Err(StoreError::NotFound("打卡任务".into()));
     }
-    if t.status != "open" {
-        return Err(StoreError::conflict("task_id", format!("该任务{}，不能再打卡", task_status_label(&t.status))));
+    if t.status != CheckInStatus::Open {
+        return Err(StoreError::conflict("task_id", format!("该任务{}，不能再打卡", t.status.label())));
     }
     if c.photo_sm3.len() != 64 || !c.photo_sm3.chars().all(|ch| ch.is_ascii_hexdigit()) {
         return Err(StoreError::invalid("photo_sm3", "照片摘要应为 64 位十六进制 SM3 值"));
@@ -227,13 +213,16 @@ pub async fn check_in(
             format!("打卡位置在禁止区域：{}", v.in_forbidden.join("、"))
         });
     }
-    let (status, result) =
-        if problems.is_empty() { ("done", "通过".to_string()) } else { ("failed", problems.join("；")) };
+    let (status, result) = if problems.is_empty() {
+        (CheckInStatus::Done, "通过".to_string())
+    } else {
+        (CheckInStatus::Failed, problems.join("；"))
+    };
     sqlx::query(
         "UPDATE sup_tasks SET status = $1, done_at = $2, lon = $3, lat = $4, face_score = $5, liveness = $6, photo_sm3 = $7,
             result = $8 WHERE id = $9",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(c.at)
     .bind(p.lon)
     .bind(p.lat)
@@ -249,11 +238,12 @@ pub async fn check_in(
         now,
         AuditEntry::new(domain::supervision::SupervisionAudit::TaskCheckIn, "sup_task", &t.id)
             .by(person.user_id.as_deref().unwrap_or("system"), &person.name)
-            .detail(format!("{}（{}）：{}", task_kind_label(&t.kind), t.no, result)),
+            .detail(format!("{}（{}）：{}", t.kind.label(), t.no, result)),
     )
     .await?;
-    if status == "failed" {
-        open_alarm(conn, cfg, now, person, "checkin", &format!("打卡未通过（{}）：{result}", t.no), c.at).await?;
+    if status == CheckInStatus::Failed {
+        open_alarm(conn, cfg, now, person, AlarmKind::CheckIn, &format!("打卡未通过（{}）：{result}", t.no), c.at)
+            .await?;
     }
     task(conn, &t.id).await
 }
@@ -261,7 +251,7 @@ pub async fn check_in(
 /// The deadline job: a task still open is missed, and alarmed.
 pub async fn task_due(conn: &mut Conn, cfg: &CityConfig, now: OffsetDateTime, task_id: &str) -> Result<()> {
     let t = task(conn, task_id).await?;
-    if t.status != "open" {
+    if t.status != CheckInStatus::Open {
         return Ok(());
     }
     sqlx::query("UPDATE sup_tasks SET status = 'missed', result = '超时未打卡' WHERE id = $1 AND status = 'open'")
@@ -274,8 +264,8 @@ pub async fn task_due(conn: &mut Conn, cfg: &CityConfig, now: OffsetDateTime, ta
         cfg,
         now,
         &person,
-        "checkin",
-        &format!("{}（{}）超时未打卡，截止 {}", task_kind_label(&t.kind), t.no, when(t.due_at)),
+        AlarmKind::CheckIn,
+        &format!("{}（{}）超时未打卡，截止 {}", t.kind.label(), t.no, when(t.due_at)),
         t.due_at,
     )
     .await?;

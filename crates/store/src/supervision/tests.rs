@@ -45,6 +45,7 @@ async fn location_data_is_purged_after_the_retention_and_the_purge_is_audited() 
             .collect();
         add_fence(
             &mut tx,
+            &Caches::of(&db),
             now,
             &person,
             &NewFence {
@@ -58,11 +59,11 @@ async fn location_data_is_purged_after_the_retention_and_the_purge_is_audited() 
         )
         .await
         .unwrap();
-        ingest_fixes(&mut tx, &cfg, now, &person, &fixes, &Hysteresis::default()).await.unwrap();
+        ingest_fixes(&mut tx, &Caches::of(&db), &cfg, now, &person, &fixes, &Hysteresis::default()).await.unwrap();
         ids.push(id);
     }
     // Ended 2026-03-01 (over 180 days ago): purged; ended 2026-10-01: kept.
-    let (persons, fixes, events) = purge_locations(&mut tx, now, 180).await.unwrap();
+    let (persons, fixes, events) = purge_locations(&mut tx, &Caches::of(&db), now, 180).await.unwrap();
     assert_eq!((persons, fixes, events), (1, 5, 5));
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sup_fixes WHERE person_id = $1")
         .bind(&ids[1])
@@ -71,7 +72,7 @@ async fn location_data_is_purged_after_the_retention_and_the_purge_is_audited() 
         .unwrap();
     assert_eq!(left, 5);
     // A second night finds nothing more to do.
-    assert_eq!(purge_locations(&mut tx, now, 180).await.unwrap().0, 0);
+    assert_eq!(purge_locations(&mut tx, &Caches::of(&db), now, 180).await.unwrap().0, 0);
     let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'supervision.purge'")
         .fetch_one(&mut *tx)
         .await
@@ -110,6 +111,7 @@ async fn logged_fixes_are_idempotent_late_ones_flagged_and_the_state_survives_a_
     let person = person_in(&mut tx, &id).await.unwrap();
     add_fence(
         &mut tx,
+        &Caches::of(&db),
         now,
         &person,
         &NewFence {
@@ -149,7 +151,7 @@ async fn logged_fixes_are_idempotent_late_ones_flagged_and_the_state_survives_a_
     assert_eq!((r.accepted, r.duplicates), (0, 2));
     // Folded (as the server does once a second), then the cache lost as in a restart.
     assert_eq!(fold_pending(&db, FoldWhen::Always, &h).await.unwrap(), 3);
-    let lose_cache = || async { super::trackers::Handle::of(&mut db.begin().await.unwrap()).await.unwrap().clear() };
+    let lose_cache = || async { Caches::of(&db).trackers.clear() };
     lose_cache().await;
     let r = send(vec![fix(t0 + 2000, true)]).await;
     assert_eq!((r.accepted, r.duplicates), (0, 1), "a folded fix is a duplicate too");

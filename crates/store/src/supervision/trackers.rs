@@ -14,7 +14,7 @@ use crate::sql::Value;
 use crate::{Conn, Result};
 use domain::supervision::{Hysteresis, Tracker};
 use rustc_hash::FxHashMap as HashMap;
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 #[derive(Default)]
 pub(super) struct Cache {
@@ -54,21 +54,11 @@ impl Entry {
     }
 }
 
-/// A database's cache.
+/// A database's tracker states (held in `Caches`).
 #[derive(Clone, Default)]
 pub(super) struct Handle(Arc<Mutex<Cache>>);
 
-/// One cache per database file: a process normally has one, tests have many.
-static CACHES: LazyLock<Mutex<HashMap<String, Handle>>> = LazyLock::new(Default::default);
-
 impl Handle {
-    /// The cache of the database `conn` is connected to.
-    pub(super) async fn of(conn: &mut Conn) -> Result<Handle> {
-        let rows: Vec<(i64, String, String)> = sqlx::query_as("PRAGMA database_list").fetch_all(&mut *conn).await?;
-        let file = rows.into_iter().find(|r| r.1 == "main").map(|r| r.2).unwrap_or_default();
-        Ok(CACHES.lock().unwrap_or_else(|e| e.into_inner()).entry(file).or_default().clone())
-    }
-
     pub(super) fn lock(&self) -> MutexGuard<'_, Cache> {
         // Entries are plain values written whole, so a panic elsewhere cannot leave one half
         // written: a poisoned lock is still usable.

@@ -2,21 +2,23 @@
 //! has sent no fix for too long (offline, 长时间无定位), and uploads from a device other than the
 //! bound one (device changed, 更换设备). One open alarm of each kind per person at a time.
 
+use super::Caches;
 use super::alarms::open_alarm;
 use super::fixlog;
 use super::{PERSON_SELECT, Person};
 use crate::config::CityConfig;
 use crate::{Conn, Result};
 use domain::clock::{format_local, from_millis, to_millis};
+use domain::supervision::AlarmKind;
 use domain::supervision::Hysteresis;
 use time::OffsetDateTime;
 
 /// Whether the person has an alarm of `kind` not yet closed.
-async fn has_open(conn: &mut Conn, person_id: &str, kind: &str) -> Result<bool> {
+async fn has_open(conn: &mut Conn, person_id: &str, kind: AlarmKind) -> Result<bool> {
     let n: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM sup_alarms WHERE person_id = $1 AND kind = $2 AND status <> 'closed'")
             .bind(person_id)
-            .bind(kind)
+            .bind(kind.as_str())
             .fetch_one(&mut *conn)
             .await?;
     Ok(n > 0)
@@ -24,12 +26,11 @@ async fn has_open(conn: &mut Conn, person_id: &str, kind: &str) -> Result<bool> 
 
 /// Alarms every person under supervision with a bound device whose newest fix (or the binding,
 /// if none came since) is older than `[supervision] offline_hours`. Returns the alarms opened.
-pub async fn check_offline(conn: &mut Conn, cfg: &CityConfig, now: OffsetDateTime) -> Result<i64> {
+pub async fn check_offline(conn: &mut Conn, caches: &Caches, cfg: &CityConfig, now: OffsetDateTime) -> Result<i64> {
     // Fixes acknowledged but not folded yet count: fold them in this transaction, and drop the
     // state cache, which the caller's commit decides (as the purge does).
-    let cache = super::trackers::Handle::of(conn).await?;
-    fixlog::fold_with(conn, &cache, i64::MAX, &Hysteresis::default()).await?;
-    cache.clear();
+    fixlog::fold_with(conn, &caches.trackers, i64::MAX, &Hysteresis::default()).await?;
+    caches.trackers.clear();
     let limit_ms = cfg.city.supervision.offline_hours * 3_600_000;
     let cutoff = to_millis(now) - limit_ms;
     let quiet: Vec<(String, Option<i64>, i64)> = sqlx::query_as(
@@ -42,7 +43,7 @@ pub async fn check_offline(conn: &mut Conn, cfg: &CityConfig, now: OffsetDateTim
     let mut opened = 0;
     for (id, last_fix, bound_at) in quiet {
         let last = last_fix.unwrap_or(bound_at).max(bound_at);
-        if last >= cutoff || has_open(conn, &id, "offline").await? {
+        if last >= cutoff || has_open(conn, &id, AlarmKind::Offline).await? {
             continue;
         }
         let person: Person =
@@ -52,7 +53,7 @@ pub async fn check_offline(conn: &mut Conn, cfg: &CityConfig, now: OffsetDateTim
             None => format!("绑定设备（{}）后没有定位", format_local(from_millis(bound_at))),
         };
         let detail = format!("超过 {} 小时无定位：{since}", cfg.city.supervision.offline_hours);
-        open_alarm(conn, cfg, now, &person, "offline", &detail, to_millis(now)).await?;
+        open_alarm(conn, cfg, now, &person, AlarmKind::Offline, &detail, to_millis(now)).await?;
         opened += 1;
     }
     Ok(opened)
@@ -67,11 +68,11 @@ pub async fn foreign_device(
     person: &Person,
     device_id: &str,
 ) -> Result<bool> {
-    if has_open(conn, &person.id, "device").await? {
+    if has_open(conn, &person.id, AlarmKind::Device).await? {
         return Ok(false);
     }
     let shown: String = device_id.chars().take(64).collect();
     let detail = format!("使用未绑定的设备“{shown}”上报，疑似更换或转借手机");
-    open_alarm(conn, cfg, now, person, "device", &detail, to_millis(now)).await?;
+    open_alarm(conn, cfg, now, person, AlarmKind::Device, &detail, to_millis(now)).await?;
     Ok(true)
 }

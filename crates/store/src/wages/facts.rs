@@ -9,8 +9,8 @@ use crate::{Conn, Result, StoreError};
 use domain::calendar::WorkCalendar;
 use domain::expr::{Batch, Facts, Schema};
 use domain::wages::{
-    Attendance, Complaint, Deposit, DepositMode, PayLine, PayMethod, Payment, ProjectData, ProjectStatus, Signal,
-    SignalKind, WageParams, Worker, project_facts,
+    Attendance, Complaint, Deposit, DepositMode, PayLine, PayMethod, Payment, ProjectData, Signal, SignalKind,
+    WageParams, Worker, project_facts,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -186,7 +186,7 @@ fn project_of(r: &AnyRow) -> Result<(ProjectRow, ProjectData)> {
     };
     let data = ProjectData {
         code: row.code.clone(),
-        status: ProjectStatus::parse(&row.status).unwrap_or(ProjectStatus::Building),
+        status: row.status,
         contract_value: row.contract_value_fen,
         government_funded: row.government_funded != 0,
         contract_signed_on: date_opt(row.contract_signed_on.clone()),

@@ -13,7 +13,8 @@ pub mod talent;
 use crate::org::RowScope;
 use crate::sql::{PageRequest, Paged, Sql, like_escape};
 use crate::{Conn, Db, Result, StoreError};
-use domain::wages::{Deposit, DepositMode};
+use domain::rules::Level;
+use domain::wages::{ComplaintStatus, Deposit, DepositMode, ProjectStatus};
 use sqlx::Row;
 use std::collections::HashMap;
 use time::Date;
@@ -35,7 +36,9 @@ pub struct ProjectRow {
     pub address: String,
     pub division_code: String,
     pub grid_id: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub status: ProjectStatus,
     pub contract_value_fen: i64,
     pub government_funded: i64,
     pub contract_signed_on: Option<String>,
@@ -219,7 +222,8 @@ pub struct ComplaintRow {
     pub amount_fen: i64,
     pub received_on: String,
     pub collective: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ComplaintStatus,
     pub recovered_fen: i64,
 }
 
@@ -314,7 +318,7 @@ pub async fn project_alerts(db: &Db, code: &str) -> Result<Vec<crate::alerts::Al
 }
 
 /// The highest open alert level and the number of open alerts per project code.
-pub async fn open_alert_levels(db: &Db) -> Result<HashMap<String, (String, i64)>> {
+pub async fn open_alert_levels(db: &Db) -> Result<HashMap<String, (Level, i64)>> {
     let rows = sqlx::query(
         "SELECT subject_id, MIN(CASE level WHEN 'red' THEN 0 WHEN 'orange' THEN 1 ELSE 2 END) AS rank, COUNT(*) AS n
          FROM alerts WHERE subject_type = 'wage_project' AND status <> 'closed' GROUP BY subject_id",
@@ -324,7 +328,7 @@ pub async fn open_alert_levels(db: &Db) -> Result<HashMap<String, (String, i64)>
     let mut out = HashMap::new();
     for r in rows {
         let rank: i64 = r.try_get("rank")?;
-        let level = ["red", "orange", "yellow"][rank.clamp(0, 2) as usize].to_string();
+        let level = [Level::Red, Level::Orange, Level::Yellow][rank.clamp(0, 2) as usize];
         out.insert(r.try_get("subject_id")?, (level, r.try_get("n")?));
     }
     Ok(out)
@@ -451,6 +455,6 @@ mod tests {
         let rows = crate::alerts::list(&db, &RowScope::All, &Default::default(), PageRequest::all()).await.unwrap();
         let wage: Vec<_> = rows.items.iter().filter(|a| a.subject_type == "wage_project").collect();
         assert!(wage.iter().all(|a| a.subject_id == "P-ARREARS"), "the clean project is silent");
-        assert!(wage.iter().any(|a| a.indicator == "wages.arrears" && a.level == "red"));
+        assert!(wage.iter().any(|a| a.indicator == "wages.arrears" && a.level == Level::Red));
     }
 }

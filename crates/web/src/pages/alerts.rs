@@ -11,7 +11,7 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum::routing::{get, post};
 use domain::auth::perm;
-use domain::rules::{Alert, AlertStatus, DocKind, Level};
+use domain::rules::{Alert, DocKind};
 use store::alerts::{AlertFilter, AlertRow, Request};
 use store::sql::PageRequest;
 
@@ -23,14 +23,6 @@ pub fn routes() -> Routes {
         .add("/alerts/{id}", Access::Perm(perm::ALERTS_VIEW), get(detail))
         .add("/alerts/{id}/actions", Access::Perm(perm::ALERTS_HANDLE), post(act))
         .add("/alerts/{id}/document", Access::Perm(perm::ALERTS_VIEW), get(document))
-}
-
-pub fn level_label(l: &str) -> &'static str {
-    Level::parse(l).map(|l| l.label()).unwrap_or("")
-}
-
-pub fn status_label(s: &str) -> &'static str {
-    AlertStatus::parse(s).map(|s| s.label()).unwrap_or("")
 }
 
 fn indicator_name(ctx: &RequestCtx, id: &str) -> String {
@@ -102,8 +94,8 @@ async fn list(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
         .into_iter()
         .map(|a| Line {
             indicator: indicator_name(&ctx, &a.indicator),
-            level: level_label(&a.level),
-            status: status_label(&a.status),
+            level: a.level.label(),
+            status: a.status.label(),
             opened: fmt_millis(&Some(a.opened_at)),
             a,
         })
@@ -136,12 +128,12 @@ async fn export(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
         .into_iter()
         .map(|a| {
             vec![
-                Cell::from(level_label(&a.level)),
+                Cell::from(a.level.label()),
                 indicator_name(&ctx, &a.indicator).into(),
                 a.subject_name.into(),
                 a.subject_id.into(),
                 a.division_code.into(),
-                status_label(&a.status).into(),
+                a.status.label().into(),
                 fmt_millis(&Some(a.opened_at)).into(),
             ]
         })
@@ -208,8 +200,8 @@ async fn show(ctx: &RequestCtx, id: &str, errors: FormErrors) -> PageResult {
     let bad = !errors.is_empty();
     let mut r = render(DetailPage {
         layout: Layout::new(ctx, &state.config().city.name, &format!("预警：{}", d.row.subject_name), "/alerts"),
-        level: level_label(&d.row.level),
-        status: status_label(&d.row.status),
+        level: d.row.level.label(),
+        status: d.row.status.label(),
         indicator: indicator_name(ctx, &d.row.indicator),
         basis: ind.map(|i| i.basis.clone()).unwrap_or_default(),
         recommended: ind.map(|i| i.action.clone()).unwrap_or_default(),

@@ -20,15 +20,6 @@ pub fn routes() -> Routes {
     )
 }
 
-pub fn color_label(c: &str) -> &'static str {
-    match c {
-        "green" => "绿码",
-        "yellow" => "黄码",
-        "red" => "红码",
-        _ => "",
-    }
-}
-
 #[derive(Template)]
 #[template(path = "scores/list.html")]
 struct ListPage {
@@ -104,7 +95,7 @@ async fn detail(ctx: RequestCtx, Path((subject_type, subject_id)): Path<(String,
         .map(|(def, score, history)| ScoreView {
             def,
             score,
-            history: history.into_iter().map(|(at, p, c)| (fmt_millis(&Some(at)), p, color_label(&c))).collect(),
+            history: history.into_iter().map(|(at, p, c)| (fmt_millis(&Some(at)), p, c.label())).collect(),
         })
         .collect();
     ctx.audit(ctx.entry(domain::audit::CoreAudit::ScoreView, &subject_type, &subject_id)).await?;

@@ -61,17 +61,6 @@ pub(crate) fn def_name(ctx: &RequestCtx, id: &str) -> String {
     ctx.state.config().workflow(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string())
 }
 
-fn status_label(s: &str) -> &'static str {
-    match s {
-        "running" => Status::Running.label(),
-        "correcting" => Status::Correcting.label(),
-        "approved" => Status::Approved.label(),
-        "rejected" => Status::Rejected.label(),
-        "withdrawn" => Status::Withdrawn.label(),
-        _ => "未知",
-    }
-}
-
 // ---------------------------------------------------------------- 待办
 
 pub struct TaskLine {
@@ -195,7 +184,7 @@ async fn applications_export(ctx: RequestCtx, Query(q): Query<AppQuery>) -> Page
                 Cell::from(a.title),
                 def_name(&ctx, &a.def_id).into(),
                 a.applicant_name.into(),
-                status_label(&a.status).into(),
+                a.status.label().into(),
                 fmt_millis(&Some(a.started_at)).into(),
                 fmt_millis(&a.finished_at).into(),
                 a.id.into(),
@@ -227,7 +216,7 @@ async fn list_page(ctx: &RequestCtx, q: AppQuery, mine: bool) -> PageResult {
         .into_iter()
         .map(|a| AppLine {
             def_name: def_name(ctx, &a.def_id),
-            status: status_label(&a.status),
+            status: a.status.label(),
             started: fmt_millis(&Some(a.started_at)),
             a,
         })

@@ -144,7 +144,12 @@ pub struct ApplicationStatus {
     responses((status = 200, body = ApplicationStatus), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
 pub async fn application(ctx: RequestCtx, Path(id): Path<String>) -> ApiResult<ApplicationStatus> {
     let (a, _) = super::service::application(&ctx, &id).await?;
-    Ok(Json(ApplicationStatus { id: a.id, item: a.item, status: a.status, result_number: a.result_number }))
+    Ok(Json(ApplicationStatus {
+        id: a.id,
+        item: a.item,
+        status: a.status.as_str().into(),
+        result_number: a.result_number,
+    }))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -12,6 +12,7 @@ use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query};
 use axum::routing::{get, post};
 use domain::auth::{DataScope, perm};
+use domain::services::applicant_label;
 use domain::workflow::Status;
 use std::collections::BTreeMap;
 use store::config::services::{FieldType, Item, MaterialKind};
@@ -42,17 +43,6 @@ pub fn routes() -> Routes {
         )
         .add("/services/xrequests", Access::Perm(perm::WORKFLOW_ACT), get(xrequests))
         .add("/services/xrequests/{id}", Access::Perm(perm::WORKFLOW_ACT), post(answer))
-}
-
-pub fn status_label(s: &str) -> &'static str {
-    match s {
-        "running" => "审核中",
-        "correcting" => "待补正",
-        "approved" => "已办结",
-        "rejected" => "不予受理/不予许可",
-        "withdrawn" => "已撤回",
-        _ => "—",
-    }
 }
 
 fn dept_name(ctx: &RequestCtx, code: &str) -> String {
@@ -394,7 +384,7 @@ struct AppLine {
     dept: String,
     one_click: bool,
     status: &'static str,
-    status_code: String,
+    status_code: Status,
     submitted: String,
     result: String,
 }
@@ -416,7 +406,7 @@ fn lines(ctx: &RequestCtx, rows: Vec<svc::AppRow>) -> Vec<AppLine> {
             item: cfg.services.item(&r.item).map(|i| i.name.clone()).unwrap_or(r.item.clone()),
             dept: dept_name(ctx, &r.department),
             one_click: r.one_click != 0,
-            status: status_label(&r.status),
+            status: applicant_label(r.status),
             submitted: fmt_millis(&Some(r.submitted_at)),
             result: r.result_number.unwrap_or_default(),
             status_code: r.status,
@@ -525,7 +515,7 @@ async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: FormErrors)
         }
     }
     let signed = svc::signatures::of_application(&mut conn, &app.id).await?;
-    let signer = svc::signatures::key_of(&mut conn, &app.subject).await?;
+    let signer = svc::signatures::key_of(&mut conn, item.subject, &app.subject).await?;
     drop(conn);
     let from: BTreeMap<String, String> = app
         .sources
@@ -603,7 +593,7 @@ async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: FormErrors)
             if reviewer { "/services/applications" } else { "/services/mine" },
         ),
         dept: dept_name(ctx, &item.department),
-        status: status_label(status.as_str()),
+        status: applicant_label(status),
         uploads: svc::uploads_of(&state.db, &app.id).await?,
         is_applicant: p.user_id == app.applicant_id,
         correcting: status == Status::Correcting,

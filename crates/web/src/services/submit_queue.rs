@@ -123,10 +123,10 @@ fn write(
     let rt = Runtime { cfg: &cfg, cal: &cal };
     let now = state.clock.now();
     match writer {
-        Writer::Direct(w) => w.transaction(|tx| {
-            let prepared = batch::prepare_many_direct(tx, &cfg, now, checked)?;
+        Writer::Direct(w) => w.run(async |tx| {
+            let prepared = batch::prepare_many(tx, &cfg, now, checked).await?;
             let (rows, results) = batch::build(&rt, now, prepared);
-            rows.write_direct(tx)?;
+            rows.write(tx).await?;
             Ok(results)
         }),
         Writer::Pool(runtime) => {

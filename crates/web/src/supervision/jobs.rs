@@ -5,6 +5,7 @@ use crate::jobs::{Every, OnDemand, Recurring};
 use crate::state::AppState;
 use store::Tx;
 use store::jobs::Job;
+use store::supervision::Caches;
 use store::supervision::FoldWhen;
 use time::OffsetDateTime;
 use tokio::sync::watch;
@@ -24,8 +25,9 @@ pub fn jobs(state: &AppState) -> Vec<CaseJob> {
 fn purge_locations<'a>(state: &'a AppState, tx: &'a mut Tx, now: OffsetDateTime) -> BoxFuture<'a, Result<(), String>> {
     Box::pin(async move {
         let keep = state.config().city.supervision.retention_days;
-        let (persons, fixes, events) =
-            store::supervision::purge_locations(tx, now, keep).await.map_err(|e| e.to_string())?;
+        let (persons, fixes, events) = store::supervision::purge_locations(tx, &Caches::of(&state.db), now, keep)
+            .await
+            .map_err(|e| e.to_string())?;
         tracing::info!(persons, fixes, events, "location data purged");
         Ok(())
     })
@@ -34,7 +36,9 @@ fn purge_locations<'a>(state: &'a AppState, tx: &'a mut Tx, now: OffsetDateTime)
 /// Alarms persons whose phone has been silent too long.
 fn check_offline<'a>(state: &'a AppState, tx: &'a mut Tx, now: OffsetDateTime) -> BoxFuture<'a, Result<(), String>> {
     Box::pin(async move {
-        let opened = store::supervision::check_offline(tx, &state.config(), now).await.map_err(|e| e.to_string())?;
+        let opened = store::supervision::check_offline(tx, &Caches::of(&state.db), &state.config(), now)
+            .await
+            .map_err(|e| e.to_string())?;
         if opened > 0 {
             tracing::info!(opened, "offline alarms opened");
         }

@@ -45,7 +45,7 @@ async fn live(
                 if let Some((a, created)) = pending.pop_front() {
                     let data = serde_json::json!({
                         "id": a.id, "person_id": a.person_id, "person": a.person_name, "kind": a.kind,
-                        "kind_label": store::supervision::alarm_kind_label(&a.kind), "detail": a.detail,
+                        "kind_label": a.kind.label(), "detail": a.detail,
                         "at": crate::layout::fmt_millis(&Some(a.at)),
                     });
                     let ev = Event::default().event("alarm").id(created.to_string()).data(data.to_string());

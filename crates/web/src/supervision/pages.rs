@@ -15,8 +15,9 @@ use axum::routing::{get, post};
 use domain::audit::Outcome;
 use domain::auth::perm;
 use domain::geo::Datum;
-use domain::supervision::Rule;
-use store::supervision::{AlarmRow, FenceRow, FixRow, MEASURES, Person, STAGES, alarm_status_label, stage_label};
+use domain::scoring::Color;
+use domain::supervision::{AlarmStatus, CheckInStatus, LeaveStatus, Rule, SummonsStatus};
+use store::supervision::{AlarmRow, FenceRow, FixRow, MEASURES, Person, STAGES, stage_label};
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -46,9 +47,7 @@ pub struct AlarmLine {
 }
 
 fn alarm_lines(rows: Vec<AlarmRow>) -> Vec<AlarmLine> {
-    rows.into_iter()
-        .map(|a| AlarmLine { at: fmt_millis(&Some(a.at)), status: alarm_status_label(&a.status), a })
-        .collect()
+    rows.into_iter().map(|a| AlarmLine { at: fmt_millis(&Some(a.at)), status: a.status.label(), a }).collect()
 }
 
 #[derive(Template)]
@@ -156,7 +155,7 @@ async fn create(ctx: RequestCtx, f: FormData) -> PageResult {
 /// The person's 亳安码 now: colour, points, recommended measures and what made them.
 pub struct Code {
     pub name: String,
-    pub label: &'static str,
+    pub color: Color,
     pub points: u32,
     pub measures: Vec<String>,
     pub parts: Vec<(String, u32, u32)>,
@@ -214,21 +213,17 @@ pub(crate) struct SummonsLine {
 
 pub(crate) fn summons_lines(rows: Vec<store::supervision::SummonsRow>) -> Vec<SummonsLine> {
     rows.into_iter()
-        .map(|row| SummonsLine {
-            at: fmt_millis(&Some(row.appear_at)),
-            status: store::supervision::summons_status_label(&row.status),
-            row,
-        })
+        .map(|row| SummonsLine { at: fmt_millis(&Some(row.appear_at)), status: row.status.label(), row })
         .collect()
 }
 
 pub(crate) fn task_lines(rows: Vec<store::supervision::TaskRow>) -> Vec<TaskLine> {
     rows.into_iter()
         .map(|row| TaskLine {
-            kind: store::supervision::task_kind_label(&row.kind),
+            kind: row.kind.label(),
             open: fmt_millis(&Some(row.open_at)),
             due: fmt_millis(&Some(row.due_at)),
-            status: store::supervision::task_status_label(&row.status),
+            status: row.status.label(),
             row,
         })
         .collect()
@@ -240,7 +235,7 @@ pub(crate) fn leave_lines(cfg: &store::config::CityConfig, rows: Vec<store::supe
             preset: cfg.leave_preset(&row.preset).map(|p| p.name.clone()).unwrap_or_else(|| row.preset.clone()),
             from: fmt_millis(&Some(row.from_ms)),
             to: fmt_millis(&Some(row.to_ms)),
-            status: store::supervision::leave_status_label(&row.status),
+            status: row.status.label(),
             row,
         })
         .collect()
@@ -276,9 +271,8 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
         .into_iter()
         .find(|(d, _, _)| d.id == "anma")
         .map(|(d, s, _)| {
-            let label = s.color.label();
             let parts = s.contributions.iter().map(|c| (c.name.clone(), c.count, c.points)).collect();
-            Code { name: d.name, label, points: s.points, measures: s.measures, parts }
+            Code { name: d.name, color: s.color, points: s.points, measures: s.measures, parts }
         });
     let mut conn = state.db.reader().acquire().await.map_err(store::StoreError::from)?;
     let fences = store::supervision::fences(&mut conn, &x.id)
@@ -322,7 +316,7 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
         reports: store::supervision::reports_of(&state.db, &x.id)
             .await?
             .into_iter()
-            .map(|r| (store::supervision::report_kind_label(&r.kind), fmt_millis(&Some(r.created_at)), r))
+            .map(|r| (r.kind.label(), fmt_millis(&Some(r.created_at)), r))
             .collect(),
         history: store::supervision::stages_of(&state.db, &x.id)
             .await?
@@ -540,11 +534,11 @@ async fn decide(ctx: RequestCtx, Path((id, leave)): Path<(String, String)>, f: F
     let approve = f.get("action") == "approve";
     let r = store::supervision::decide_leave(
         &mut tx,
+        &store::supervision::Caches::of(&state.db),
         &state.config(),
         state.clock.now(),
         &leave,
-        approve,
-        &f.get("note"),
+        store::supervision::LeaveVerdict { approve, note: &f.get("note") },
         (&p.user_id, &p.display_name),
     )
     .await;
@@ -589,16 +583,17 @@ async fn add_fence(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> Page
         window,
     };
     let (now, by) = (state.clock.now(), (p.user_id.as_str(), p.display_name.as_str()));
+    let caches = store::supervision::Caches::of(&state.db);
     let mut tx = state.db.begin().await?;
     if from_file {
-        let r = store::supervision::add_fences_from_file(&mut tx, now, &x, &nf, by).await;
+        let r = store::supervision::add_fences_from_file(&mut tx, &caches, now, &x, &nf, by).await;
         let done = match &r {
             Ok(ids) => format!("已从文件保存 {} 个围栏，之后上报的定位按新围栏判断。", ids.len()),
             Err(_) => String::new(),
         };
         return write(&ctx, x, tx, r, &done).await;
     }
-    let r = store::supervision::add_fence(&mut tx, now, &x, &nf, by).await;
+    let r = store::supervision::add_fence(&mut tx, &caches, now, &x, &nf, by).await;
     write(&ctx, x, tx, r, "围栏已保存，之后上报的定位按新围栏判断。").await
 }
 
@@ -638,7 +633,8 @@ async fn handle(ctx: RequestCtx, Path((id, alarm)): Path<(String, String)>, f: F
         state.clock.now(),
         &x,
         &alarm,
-        &f.get("action"),
+        domain::supervision::AlarmAction::parse(&f.get("action"))
+            .ok_or_else(|| AppError::BadRequest("请选择处置方式：签收、说明情况或关闭".into()))?,
         &f.get("note"),
         (&p.user_id, &p.display_name),
     )
@@ -648,7 +644,7 @@ async fn handle(ctx: RequestCtx, Path((id, alarm)): Path<(String, String)>, f: F
 
 /// The code's label and the measures it brings.
 struct MyCode {
-    label: &'static str,
+    color: Color,
     measures: Vec<String>,
 }
 
@@ -685,7 +681,7 @@ async fn show_mine(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
         .await?
         .into_iter()
         .find(|(d, _, _)| d.id == "anma")
-        .map(|(_, s, _)| MyCode { label: s.color.label(), measures: s.measures });
+        .map(|(_, s, _)| MyCode { color: s.color, measures: s.measures });
     let bad = !errors.0.is_empty();
     let mut r = render(MinePage {
         layout: Layout::new(ctx, &state.config().city.name, "我的亳安码", "/me/supervision"),
@@ -830,11 +826,11 @@ async fn report(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
         first_fix: fmt_millis(&first),
         last_fix: fmt_millis(&last),
         alarms_total: alarm_rows.len(),
-        alarms_by_kind: tally(alarm_rows.iter().map(|a| store::supervision::alarm_kind_label(&a.kind))),
+        alarms_by_kind: tally(alarm_rows.iter().map(|a| a.kind.label())),
         tasks_total: tasks.len(),
-        tasks_by_status: tally(tasks.iter().map(|t| store::supervision::task_status_label(&t.status))),
+        tasks_by_status: tally(tasks.iter().map(|t| t.status.label())),
         leaves_total: leaves.len(),
-        leaves_by_status: tally(leaves.iter().map(|l| store::supervision::leave_status_label(&l.status))),
+        leaves_by_status: tally(leaves.iter().map(|l| l.status.label())),
         code,
         alarms: alarm_lines(alarm_rows),
         generated: format!("生成于 {}", crate::layout::fmt_time(now)),

@@ -12,8 +12,9 @@ use askama::Template;
 use axum::extract::Query;
 use axum::routing::get;
 use domain::auth::perm;
+use domain::supervision::{AlarmKind, AlarmStatus, CheckInStatus, LeaveStatus};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use store::supervision::{Person, alarm_kind_label, stage_label};
+use store::supervision::{Person, stage_label};
 
 pub fn routes() -> Routes {
     Routes::default().add("/supervision/stats", Access::Perm(perm::SUPERVISION_VIEW), get(page)).add(
@@ -97,9 +98,9 @@ async fn compute(ctx: &RequestCtx) -> Result<Stats, AppError> {
         if !visible.contains(person.as_str()) {
             continue;
         }
-        let k = kinds.entry(alarm_kind_label(&kind)).or_default();
+        let k = kinds.entry(AlarmKind::parse(&kind).map_or("其他", AlarmKind::label)).or_default();
         k.0 += 1;
-        if status != "closed" {
+        if AlarmStatus::parse(&status) != Some(AlarmStatus::Closed) {
             k.1 += 1;
         }
         if let Some(a) = acknowledged {
@@ -126,24 +127,21 @@ async fn compute(ctx: &RequestCtx) -> Result<Stats, AppError> {
         .collect();
     alarms.sort_by_key(|a| -a.total);
     let (leave_rows, task_rows) = store::supervision::leave_and_task_facts(&state.db).await?;
-    let count = |rows: Vec<(String, String)>, label: fn(&str) -> &'static str, order: &[&str]| {
+    // Per status, in the enum's order: (label, count).
+    let count = |rows: Vec<(String, String)>, order: Vec<(&'static str, &'static str)>| {
         let mut n: HashMap<String, i64> = HashMap::new();
         for (person, status) in rows {
             if visible.contains(person.as_str()) {
                 *n.entry(status).or_default() += 1;
             }
         }
-        order.iter().map(|s| (label(s), n.get(*s).copied().unwrap_or(0))).collect::<Vec<_>>()
+        order.into_iter().map(|(code, label)| (label, n.get(code).copied().unwrap_or(0))).collect::<Vec<_>>()
     };
     Ok(Stats {
         agencies: by_agency.into_values().collect(),
         alarms,
-        leaves: count(
-            leave_rows,
-            store::supervision::leave_status_label,
-            &["pending", "approved", "refused", "withdrawn"],
-        ),
-        tasks: count(task_rows, store::supervision::task_status_label, &["open", "done", "failed", "missed"]),
+        leaves: count(leave_rows, LeaveStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect()),
+        tasks: count(task_rows, CheckInStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect()),
         red,
         persons: persons.len() as i64,
     })

@@ -12,6 +12,7 @@ use axum::extract::{Path, Query};
 use axum::routing::get;
 use domain::Money;
 use domain::auth::perm;
+use domain::rules::Level;
 use domain::wages::{DepositMode, ProjectStatus, SignalKind};
 use store::alerts::AlertRow;
 use store::sql::PageRequest;
@@ -28,14 +29,6 @@ pub fn routes() -> Routes {
 /// Fen as grouped yuan, `1,234.50`; takes fields by value or by reference (templates).
 pub fn yuan(fen: impl std::borrow::Borrow<i64>) -> String {
     Money::from_fen(*fen.borrow()).to_string()
-}
-
-pub fn status_label(s: &str) -> &'static str {
-    ProjectStatus::parse(s).map(|s| s.label()).unwrap_or("")
-}
-
-fn level_label(l: &str) -> &'static str {
-    crate::pages::alerts::level_label(l)
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -61,8 +54,7 @@ pub struct Line {
     pub p: ProjectRow,
     pub status: &'static str,
     pub value: String,
-    pub level: String,
-    pub level_label: &'static str,
+    pub level: Option<Level>,
     pub alerts: i64,
 }
 
@@ -85,15 +77,8 @@ async fn lines(ctx: &RequestCtx, rows: Vec<ProjectRow>) -> Result<Vec<Line>, App
     Ok(rows
         .into_iter()
         .map(|p| {
-            let (level, alerts) = levels.get(&p.code).cloned().unwrap_or_default();
-            Line {
-                status: status_label(&p.status),
-                value: yuan(p.contract_value_fen),
-                level_label: level_label(&level),
-                level,
-                alerts,
-                p,
-            }
+            let (level, alerts) = levels.get(&p.code).map_or((None, 0), |(l, n)| (Some(*l), *n));
+            Line { status: p.status.label(), value: yuan(p.contract_value_fen), level, alerts, p }
         })
         .collect())
 }
@@ -143,7 +128,7 @@ async fn export(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
                 l.p.contractor_uscc.into(),
                 Cell::Money(Money::from_fen(l.p.contract_value_fen)),
                 l.p.start_on.unwrap_or_default().into(),
-                l.level_label.into(),
+                l.level.map_or("", Level::label).into(),
                 Cell::Int(l.alerts),
             ]
         })
@@ -197,8 +182,8 @@ impl AlertLine {
     pub fn new(cfg: &store::config::CityConfig, a: AlertRow) -> Self {
         AlertLine {
             indicator: cfg.indicator(&a.indicator).map(|i| i.name.clone()).unwrap_or_else(|| a.indicator.clone()),
-            level: level_label(&a.level),
-            status: crate::pages::alerts::status_label(&a.status),
+            level: a.level.label(),
+            status: a.status.label(),
             opened: fmt_millis(&Some(a.opened_at)),
             a,
         }
@@ -326,7 +311,7 @@ async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
     };
     render(DetailPage {
         layout: Layout::new(&ctx, &state.config().city.name, &row.name, "/wages"),
-        status: status_label(&row.status),
+        status: row.status.label(),
         p: row,
         account,
         deposit,

@@ -125,7 +125,7 @@ async fn show_mine(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
     .await
     .map_err(store::StoreError::from)?
     .into_iter()
-    .map(|(no, project, amount, status)| (no, project, yuan(amount), if status == "closed" { "已办结" } else { "受理中" }))
+    .map(|(no, project, amount, status)| (no, project, yuan(amount), domain::wages::ComplaintStatus::parse(&status).map_or("受理中", |s| s.label())))
     .collect();
     let bad = !errors.0.is_empty();
     let mut r = render(MyWagesPage {

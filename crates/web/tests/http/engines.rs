@@ -131,7 +131,9 @@ async fn facts_changing_raise_or_clear_the_level() {
                     .await
                     .unwrap()
                     .items;
-            rows.into_iter().map(|a| (a.level, a.status, a.cleared)).collect::<Vec<_>>()
+            rows.into_iter()
+                .map(|a| (a.level.as_str().to_string(), a.status.as_str().to_string(), a.cleared))
+                .collect::<Vec<_>>()
         }
     };
     set(150).await;
@@ -203,7 +205,7 @@ async fn new_facts_for_one_subject_are_evaluated_at_once() {
         )
         .await
         .unwrap();
-        rows.items.into_iter().map(|a| a.level).collect::<Vec<_>>()
+        rows.items.into_iter().map(|a| a.level.as_str()).collect::<Vec<_>>()
     };
     assert_eq!(level().await, vec!["red"]);
 

@@ -3,6 +3,7 @@
 //! the labor-relations pages and updates it; other grids' employers stay out of reach.
 
 use crate::helpers::*;
+use domain::rules::AlertStatus;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -41,9 +42,11 @@ async fn insured_drop_alerts_the_grid_manager_who_sees_and_updates_the_employer(
     assert!(r["alerts_opened"].as_u64().unwrap() >= 2, "{r}");
 
     let alerts = store::alerts::for_subject(&app.state.db, "employer", &uscc).await.unwrap();
-    let level = |id: &str| alerts.iter().find(|a| a.indicator == id && a.status != "closed").map(|a| a.level.clone());
-    assert_eq!(level("labor.insured_drop").as_deref(), Some("red"));
-    assert_eq!(level("labor.complaints_rise").as_deref(), Some("orange"));
+    let level = |id: &str| {
+        alerts.iter().find(|a| a.indicator == id && a.status != AlertStatus::Closed).map(|a| a.level.as_str())
+    };
+    assert_eq!(level("labor.insured_drop"), Some("red"));
+    assert_eq!(level("labor.complaints_rise"), Some("orange"));
 
     // The grid manager is told, and sees the employer on the pages.
     let c = app.login("wangge").await;

@@ -2,6 +2,7 @@
 //! the alert to its end; staff import CSV files with bad rows; pages show the project.
 
 use crate::helpers::*;
+use domain::rules::{AlertStatus, Level};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration as StdDuration;
@@ -20,7 +21,7 @@ fn open_alert(app: &TestApp, indicator: &str) -> impl Future<Output = Option<sto
             .await
             .unwrap()
             .into_iter()
-            .find(|a| a.indicator == indicator && a.status != "closed")
+            .find(|a| a.indicator == indicator && a.status != AlertStatus::Closed)
     }
 }
 
@@ -88,7 +89,7 @@ async fn bank_feed_raises_arrears_which_is_worked_to_closing() {
     assert_eq!(r["accepted"], 9, "{r}");
     assert!(r["alerts_opened"].as_u64().unwrap() >= 1, "{r}");
     let alert = open_alert(&app, "wages.arrears").await.expect("arrears alert");
-    assert_eq!(alert.level, "red");
+    assert_eq!(alert.level, Level::Red);
     assert_eq!(alert.division_code.as_deref(), Some("341602"));
 
     // The same feed sent again is recognised, not stored twice.

@@ -20,7 +20,7 @@ async fn open_alert(app: &TestApp, indicator: &str) -> Option<store::alerts::Ale
         .await
         .unwrap()
         .into_iter()
-        .find(|a| a.indicator == indicator && a.status != "closed" && a.cleared == 0)
+        .find(|a| a.indicator == indicator && a.status != domain::rules::AlertStatus::Closed && a.cleared == 0)
 }
 
 #[tokio::test]

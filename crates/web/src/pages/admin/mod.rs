@@ -10,7 +10,6 @@ use crate::access::Routes;
 
 pub use departments::kind_label as dept_kind_label;
 pub use roles::perm_name;
-pub use users::kind_label;
 
 pub fn routes() -> Routes {
     users::routes().merge(roles::routes()).merge(departments::routes()).merge(tokens::routes())

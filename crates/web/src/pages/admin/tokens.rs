@@ -85,7 +85,7 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
         errors.add("name", "请填写令牌用途，如“建设银行工资专户流水推送”");
     }
     let user = match store::auth::get_user(&state.db, &user_id).await {
-        Ok(u) if u.kind == "system" && u.is_active() => Some(u),
+        Ok(u) if u.kind == domain::auth::UserKind::System && u.is_active() => Some(u),
         _ => {
             errors.add("user_id", "请选择一个正常状态的对接系统账号");
             None

@@ -9,7 +9,7 @@ use crate::pages::{opt, render};
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::routing::{get, post};
-use domain::auth::{UserKind, perm};
+use domain::auth::{AccountStatus, UserKind, perm};
 use store::auth::{NewUser, Role, User, UserFilter, UserListItem, UserUpdate};
 use store::org::Department;
 use store::sql::PageRequest;
@@ -64,14 +64,6 @@ fn valid_phone(p: &str) -> bool {
     p.is_empty() || (p.len() == 11 && p.starts_with('1') && p.chars().all(|c| c.is_ascii_digit()))
 }
 
-pub fn kind_label(k: &str) -> &'static str {
-    UserKind::parse(k).map(|k| k.label()).unwrap_or("未知")
-}
-
-pub fn status_label(s: &str) -> &'static str {
-    if s == "active" { "正常" } else { "已停用" }
-}
-
 #[derive(Template)]
 #[template(path = "admin/users.html")]
 struct ListPage {
@@ -120,10 +112,10 @@ async fn export(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
             vec![
                 Cell::from(u.login),
                 u.display_name.into(),
-                kind_label(&u.kind).into(),
+                u.kind.label().into(),
                 u.department_name.into(),
                 u.roles.into(),
-                status_label(&u.status).into(),
+                u.status.label().into(),
                 fmt_millis(&u.last_login_at).into(),
             ]
         })
@@ -401,7 +393,7 @@ async fn form_of(state: &crate::state::AppState, u: &User) -> Result<UserForm, A
         None => String::new(),
     };
     Ok(UserForm {
-        kind: u.kind.clone(),
+        kind: u.kind.as_str().to_string(),
         login: u.login.clone(),
         display_name: u.display_name.clone(),
         department_id: u.department_id.clone().unwrap_or_default(),
@@ -423,7 +415,7 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
     let u = store::auth::get_user(&state.db, &id).await?;
     let before = form_of(state, &u).await?;
     let f = UserForm {
-        kind: u.kind.clone(),
+        kind: u.kind.as_str().to_string(),
         login: u.login.clone(),
         display_name: data.get("display_name"),
         department_id: data.get("department_id"),

@@ -1,0 +1,59 @@
+//! What the supervision case keeps in memory about one database, held by the database handle
+//! (`Db::cache`), so two databases in one process never share it.
+
+use super::trackers::Handle;
+use crate::Db;
+use domain::supervision::FenceSet;
+use rustc_hash::FxHashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, LazyLock, RwLock};
+use std::time::Instant;
+
+pub struct Caches {
+    /// Each person's hysteresis state (see `trackers`).
+    pub(super) trackers: Handle,
+    /// Compiled fence sets by person id: fences change rarely, fixes arrive all the time. A
+    /// person's entry is dropped when their fences change (`add_fence`), inside the writer's
+    /// transaction, so the next batch compiles what was committed.
+    pub(super) fences: RwLock<FxHashMap<String, Arc<FenceSet>>>,
+    /// When the last batch was appended to the fix log (ms on a monotonic clock: the server's
+    /// clock may be a fixed one in tests); the folder gives way to a burst of uploads.
+    last_append: AtomicI64,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches { trackers: Handle::default(), fences: Default::default(), last_append: AtomicI64::new(i64::MIN / 2) }
+    }
+}
+
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+fn mono_ms() -> i64 {
+    EPOCH.elapsed().as_millis() as i64
+}
+
+impl Caches {
+    /// The caches of `db`.
+    pub fn of(db: &Db) -> Arc<Caches> {
+        db.cache::<Caches>()
+    }
+
+    pub(super) fn note_append(&self) {
+        self.last_append.store(mono_ms(), Ordering::Relaxed);
+    }
+
+    /// Whether a batch was appended in the last second.
+    pub(super) fn uploads_arriving(&self) -> bool {
+        mono_ms() - self.last_append.load(Ordering::Relaxed) < 1_000
+    }
+
+    pub(super) fn forget_fences(&self, person_id: &str) {
+        self.fences.write().unwrap_or_else(|e| e.into_inner()).remove(person_id);
+    }
+
+    /// The cached fence set, if any; never loads (see `ingest::prepare`).
+    pub(super) fn fences_of(&self, person_id: &str) -> Option<Arc<FenceSet>> {
+        self.fences.read().unwrap_or_else(|e| e.into_inner()).get(person_id).cloned()
+    }
+}
