@@ -210,3 +210,33 @@ fn an_edit_is_checked_like_the_files_with_every_problem_placed() {
     assert!(at(Some(n), Some(1), "source"), "data field without source: {problems:?}");
     assert!(at(Some(n), Some(1), "options"), "{problems:?}");
 }
+
+/// Each warning cites the article that carries the duty (the statutes are in
+/// `shared/reference/law/`): complaints are 条例 art. 10; a collective wage incident is handled
+/// by the builder with the general contractor (art. 29 ¶3), the contractor pays first (art. 30)
+/// and the government's 应急周转金 (art. 63) — art. 51 is about trade unions; the written review
+/// is 劳动保障监察条例 art. 14 (art. 16 is about inspectors); art. 11 allows cash, the special
+/// account duty is art. 31 ¶3; monitoring and warning is art. 38 (art. 39 is inspection);
+/// integrity grading is art. 47 (art. 48 is the dishonest list); the deposit deadline runs from
+/// the construction permit (人社部发〔2021〕65号 art. 8).
+#[test]
+fn warnings_cite_the_articles_that_carry_the_duty() {
+    let c = load(&ConfigSource::Dir(repo_config())).unwrap();
+    let cites = |id: &str, must: &[&str], not: &[&str]| {
+        let basis = &c.indicator(id).unwrap_or_else(|| panic!("{id}")).basis;
+        for m in must {
+            assert!(basis.contains(m), "{id} cites {m}: {basis}");
+        }
+        for n in not {
+            assert!(!basis.contains(n), "{id} does not cite {n}: {basis}");
+        }
+    };
+    cites("wages.complaints", &["第十条"], &["第五十条"]);
+    cites("wages.collective_incident", &["第二十九条第三款", "第三十条", "第六十三条"], &["第五十一条"]);
+    cites("wages.annual_review_anomaly", &["《劳动保障监察条例》第十四条"], &["第十六条"]);
+    cites("wages.cash_or_third_party", &["第三十一条第三款"], &["第十一条、"]);
+    cites("wages.violation_record", &["第四十七条"], &["第四十八条"]);
+    cites("wages.deposit_not_paid", &["第八条", "施工许可证"], &["施工合同签订后20个工作日内"]);
+    cites("labor.insured_drop", &["第三十八条"], &["第三十九条"]);
+    cites("labor.collective_risk", &["第二十九条第三款", "第六十三条", "第十四条第四款"], &["第四十条", "第十八条"]);
+}

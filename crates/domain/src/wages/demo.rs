@@ -63,11 +63,20 @@ pub fn sized_project(code: &str, cx: &CaseCtx, months: u32, workers: u32) -> Pro
     while m <= cx.m {
         for w in workers.iter().filter(|w| w.left_on.is_none()) {
             attendance.push(Attendance { worker: w.id.clone(), month: m, days: 26 });
-            payroll.push(PayLine { worker: w.id.clone(), month: m, due: 600_000, signed: true, complete: true });
+            // 6,000 yuan 应发, of which the worker's social insurance (10.5 %) is withheld: 5,370
+            // yuan 实发 reach the card.
+            payroll.push(PayLine {
+                worker: w.id.clone(),
+                month: m,
+                due: 600_000,
+                deductions: 63_000,
+                signed: true,
+                complete: true,
+            });
             payments.push(Payment {
                 worker: w.id.clone(),
                 month: m,
-                amount: 600_000,
+                amount: 537_000,
                 on: effective_pay_day(m, 15, cx.cal),
                 method: PayMethod::Bank,
             });
@@ -93,6 +102,8 @@ pub fn sized_project(code: &str, cx: &CaseCtx, months: u32, workers: u32) -> Pro
         contract_value: 5_000_000_000,
         government_funded: false,
         contract_signed_on: Some(start - Duration::days(30)),
+        permit_on: Some(start - Duration::days(15)),
+        permit_exempt: false,
         start_on: Some(start),
         registered_on: Some(before),
         account_opened_on: Some(before),

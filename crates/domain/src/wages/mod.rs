@@ -112,6 +112,9 @@ pub struct PayLine {
     pub month: Date,
     /// 应发, fen.
     pub due: i64,
+    /// 代扣、代缴、扣除 (tax, the worker's social insurance, advances), fen: art. 15 ¶2 has the
+    /// ledger record them beside 应发 and 实发.
+    pub deductions: i64,
     /// Signed or confirmed by the worker (Art. 31).
     pub signed: bool,
     /// All fields Art. 15 requires are present.
@@ -128,11 +131,19 @@ pub struct Payment {
     pub method: PayMethod,
 }
 
+impl PayLine {
+    /// 实发: what the worker is to receive, and what payments are compared with (art. 15 ¶2);
+    /// never below zero.
+    pub fn net(&self) -> i64 {
+        self.due.saturating_sub(self.deductions).max(0)
+    }
+}
+
 /// Channels complaints arrive by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Complaint {
     pub received_on: Date,
-    /// 12345, hotline, petition, platform, grid …
+    /// 12345, 12333, 信访, 平台, 网格 … (as the source names it; every channel counts).
     pub channel: String,
     /// A collective wage claim (群体性讨薪).
     pub collective: bool,
@@ -155,7 +166,10 @@ crate::coded! {
         PropertyAnomaly = ("property_anomaly", "物业异常"),
         BusinessAbnormal = ("business_abnormal", "经营异常名录"),
         Dishonest = ("dishonest", "失信联合惩戒名单"),
-        ViolationRecord = ("violation_record", "劳动保障违法记录"),
+        /// The employer's 劳动保障守法诚信等级 (条例 art. 47: the 人社 department keeps an integrity
+        /// file and grades employers): value 1 = A (守法诚信, the best), 2 = B (基本守法诚信),
+        /// 3 = C (不守法诚信, the worst) — a higher number is a worse grade.
+        ViolationRecord = ("violation_record", "劳动保障守法诚信等级"),
         AnnualReviewAnomaly = ("annual_review_anomaly", "书面审查异常"),
         WorkInjury = ("work_injury", "工伤"),
         GridReport = ("grid_report", "网格员报告"),
@@ -172,6 +186,18 @@ impl SignalKind {
     }
 }
 
+/// The letter of an integrity grade as the source sends it (1 = A … 3 = C); none for other
+/// values. A is the best grade: 条例 art. 47 has employers graded for their compliance, and
+/// the 人社部 grading (劳动保障守法诚信等级评价办法) names A 守法诚信, B 基本守法诚信, C 不守法诚信.
+pub fn integrity_grade(value: i64) -> Option<&'static str> {
+    match value {
+        1 => Some("A"),
+        2 => Some("B"),
+        3 => Some("C"),
+        _ => None,
+    }
+}
+
 /// Everything known about one project, as of the evaluation day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectData {
@@ -180,6 +206,10 @@ pub struct ProjectData {
     pub contract_value: i64,
     pub government_funded: bool,
     pub contract_signed_on: Option<Date>,
+    /// The construction permit (施工许可证) or approval of the start report (开工报告批复).
+    pub permit_on: Option<Date>,
+    /// The works need no permit by law (so the deposit runs from contract signing).
+    pub permit_exempt: bool,
     pub start_on: Option<Date>,
     /// Project, special account and tripartite agreement (三方协议) registered on the platform.
     pub registered_on: Option<Date>,
@@ -310,6 +340,7 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
 fn registration_facts(f: &mut Facts, p: &ProjectData, today: Date) {
     opt_date(f, "start_on", p.start_on);
     opt_date(f, "contract_signed_on", p.contract_signed_on);
+    opt_date(f, "deposit_clock_from", deposit_clock_from(p));
     // Registration before start (Arts. 26, 28): all three on or before the start day.
     let before_start = |d: Option<Date>| matches!((d, p.start_on), (Some(d), Some(s)) if d <= s);
     f.set(
@@ -321,6 +352,14 @@ fn registration_facts(f: &mut Facts, p: &ProjectData, today: Date) {
     f.set("labor_manager", p.labor_manager);
     f.set("notice_board", p.notice_board);
     f.set("payment_guarantee", p.payment_guarantee);
+}
+
+/// When the 20 working days for the wage deposit start: the day the construction permit (施工
+/// 许可证) or the approval of the start report (开工报告批复) was obtained; for works that by
+/// law need neither, the day the construction contract was signed (工程建设领域农民工工资保证金
+/// 规定, 人社部发〔2021〕65号, art. 8). None while the permit is still awaited.
+pub fn deposit_clock_from(p: &ProjectData) -> Option<Date> {
+    if p.permit_exempt { p.contract_signed_on } else { p.permit_on }
 }
 
 /// The deposit still due (Arts. 32–33); 0 under a guarantee or exemption.
@@ -444,13 +483,15 @@ fn top_pay_facts(f: &mut Facts, p: &ProjectData, today: Date) {
 
 /// The pay-by date of the oldest month in arrears, if any.
 fn arrears_facts(f: &mut Facts, p: &ProjectData, today: Date) -> Option<Date> {
-    // Arrears: per wage month, what is due against what was paid by its due date.
+    // Arrears: per wage month, what the workers are to receive (实发: 应发 less what was
+    // withheld, art. 15 ¶2) against what was paid by its due date. Comparing 应发 with the
+    // transfers would count every deduction as arrears.
     let months: std::collections::BTreeSet<Date> = p.payroll.iter().map(|l| l.month).collect();
     let mut oldest_arrear: Option<Date> = None;
     let mut unpaid_through_account = 0;
     let mut arrears_total = 0;
     for &month in &months {
-        let due: i64 = p.payroll.iter().filter(|l| l.month == month).map(|l| l.due).fold(0, i64::saturating_add);
+        let due: i64 = p.payroll.iter().filter(|l| l.month == month).map(PayLine::net).fold(0, i64::saturating_add);
         let paid_all: i64 = p
             .payments
             .iter()
@@ -510,13 +551,9 @@ fn payment_day_facts(f: &mut Facts, p: &ProjectData, today: Date, cal: &WorkCale
 fn signal_facts(f: &mut Facts, p: &ProjectData, today: Date) {
     // Complaints and incidents.
     let recent = |d: Date, days: i64| d > today - Duration::days(days) && d <= today;
-    f.set(
-        "complaints_90d",
-        p.complaints
-            .iter()
-            .filter(|c| recent(c.received_on, 90) && matches!(c.channel.as_str(), "12345" | "hotline" | "petition"))
-            .count() as i64,
-    );
+    // Every complaint counts, whatever channel it came by (条例 art. 10: the departments accept
+    // complaints by every channel they publish — 12345, 12333, 信访, the platform itself …).
+    f.set("complaints_90d", p.complaints.iter().filter(|c| recent(c.received_on, 90)).count() as i64);
     f.set(
         "collective_incidents_90d",
         p.complaints.iter().filter(|c| c.collective && recent(c.received_on, 90)).count() as i64,
@@ -535,10 +572,15 @@ fn signal_facts(f: &mut Facts, p: &ProjectData, today: Date) {
     let latest = |k: SignalKind| p.signals.iter().filter(|s| s.kind == k && s.on <= today).max_by_key(|s| s.on);
     f.set("dishonest", latest(SignalKind::Dishonest).is_some_and(|s| s.value != 0));
     f.set("business_abnormal", latest(SignalKind::BusinessAbnormal).is_some_and(|s| s.value != 0));
-    // Violation class: 3 = A (serious), 2 = B, 1 = C, 0 = none; the latest within two years.
+    // The integrity grade (条例 art. 47): the latest within two years, "A" best to "C" worst;
+    // "" when none was given.
     f.set(
-        "violation_class",
-        latest(SignalKind::ViolationRecord).filter(|s| recent(s.on, 730)).map(|s| s.value.clamp(0, 3)).unwrap_or(0),
+        "integrity_grade",
+        latest(SignalKind::ViolationRecord)
+            .filter(|s| recent(s.on, 730))
+            .and_then(|s| integrity_grade(s.value))
+            .unwrap_or("")
+            .to_string(),
     );
     for (k, name) in [(SignalKind::Water, "water"), (SignalKind::Electricity, "electricity"), (SignalKind::Gas, "gas")]
     {

@@ -152,3 +152,80 @@ fn a_pay_day_on_a_rest_day_moves_to_the_working_day_before() {
     // A pay day of 1 October (National Day) moves back to 30 September.
     assert_eq!(effective_pay_day(date!(2026 - 09 - 01), 1, &c), date!(2026 - 09 - 30));
 }
+
+/// 条例 art. 47: employers are graded for their compliance with labor law — A (守法诚信) is
+/// the best grade and C (不守法诚信) the worst. An A-rated employer raises nothing; B is watched
+/// (orange), C is red. (Before, grade 3 was read as "A" and flagged red.)
+#[test]
+fn art_47_an_a_rated_employer_is_not_flagged_and_c_is_red() {
+    let c = cal();
+    let cx = demo::CaseCtx::new(TODAY, &c);
+    let graded = |value: i64| {
+        let mut p = clean();
+        p.signals.push(Signal { kind: SignalKind::ViolationRecord, on: cx.days_ago(40), value });
+        levels(&p).get("wages.violation_record").copied()
+    };
+    assert_eq!(integrity_grade(1), Some("A"));
+    assert_eq!(graded(1), None, "A: 守法诚信");
+    assert_eq!(graded(2), Some(Level::Orange), "B: 基本守法诚信");
+    assert_eq!(graded(3), Some(Level::Red), "C: 不守法诚信");
+    // A grade older than two years no longer counts.
+    let mut old = clean();
+    old.signals.push(Signal { kind: SignalKind::ViolationRecord, on: TODAY - Duration::days(800), value: 3 });
+    assert_eq!(levels(&old).get("wages.violation_record"), None);
+}
+
+/// 条例 art. 15 ¶2: the ledger records 应发, the amounts withheld (代扣、代缴、扣除) and 实发.
+/// Payments are compared with 实发: a worker paid 6,000 − 630 = 5,370 yuan through the account
+/// is paid in full (comparing 应发 would call the withheld social insurance arrears); 100 yuan
+/// short of 实发 is arrears.
+#[test]
+fn art_15_payments_are_compared_with_net_pay() {
+    let p = clean();
+    let line = p.payroll.iter().find(|l| l.worker == "w1").unwrap();
+    assert_eq!((line.due, line.deductions, line.net()), (600_000, 63_000, 537_000));
+    assert_eq!(levels(&p).get("wages.arrears"), None);
+    assert_eq!(levels(&p).get("wages.unpaid_through_account"), None);
+    let mut short = clean();
+    let m = short.payments.iter().map(|x| x.month).min().unwrap();
+    short.payments.iter_mut().find(|x| x.worker == "w1" && x.month == m).unwrap().amount = 527_000;
+    assert!(levels(&short).contains_key("wages.arrears"), "100 yuan short of 实发");
+    let facts = project_facts(&short, TODAY, &cal(), &params());
+    assert_eq!(facts.get("arrears_total"), Some(&crate::expr::Value::Int(10_000)));
+}
+
+/// 工程建设领域农民工工资保证金规定 (人社部发〔2021〕65号) art. 8: the deposit is due within 20
+/// working days of obtaining the construction permit (施工许可证 or 开工报告批复); works that by
+/// law need no permit count from signing the construction contract.
+#[test]
+fn art_8_the_deposit_clock_runs_from_the_construction_permit() {
+    let mut p = clean();
+    p.deposit.paid = 0;
+    // Contract signed in the spring; the permit came ten calendar days ago: not yet late.
+    p.contract_signed_on = Some(date!(2026 - 03 - 02));
+    p.permit_on = Some(TODAY - Duration::days(10));
+    assert_eq!(levels(&p).get("wages.deposit_not_paid"), None, "within 20 working days of the permit");
+    // 20 working days after the permit (16 Oct 2026 + 20 working days, National Day week behind).
+    p.permit_on = Some(date!(2026 - 10 - 16));
+    assert_eq!(levels(&p).get("wages.deposit_not_paid"), Some(&Level::Orange));
+    // No permit yet: the clock has not started.
+    p.permit_on = None;
+    assert_eq!(levels(&p).get("wages.deposit_not_paid"), None);
+    // Works that need no permit: from the contract.
+    p.permit_exempt = true;
+    assert_eq!(levels(&p).get("wages.deposit_not_paid"), Some(&Level::Orange));
+}
+
+/// 条例 art. 10: workers may complain and anyone may report, by every channel the departments
+/// publish. A complaint by 信访, by the 12333 hotline or made on the platform itself counts like
+/// one by 12345 (before, only the strings "12345", "hotline" and "petition" counted).
+#[test]
+fn art_10_complaints_count_from_every_channel() {
+    let c = cal();
+    let cx = demo::CaseCtx::new(TODAY, &c);
+    let mut p = clean();
+    for channel in ["信访", "12333", "平台"] {
+        p.complaints.push(Complaint { received_on: cx.days_ago(10), channel: channel.into(), collective: false });
+    }
+    assert_eq!(levels(&p).get("wages.complaints"), Some(&Level::Orange), "three complaints");
+}

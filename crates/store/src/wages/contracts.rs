@@ -348,11 +348,20 @@ pub struct WorkerMonth {
     pub month: Date,
     pub days: i64,
     pub pieces: i64,
-    /// `None`: no payroll line yet.
+    /// 应发; `None`: no payroll line yet.
     pub due_fen: Option<i64>,
+    /// 代扣、代缴、扣除 (art. 15 ¶2).
+    pub deductions_fen: i64,
     pub paid_fen: i64,
     pub confirmed: bool,
     pub disputed: bool,
+}
+
+impl WorkerMonth {
+    /// 实发: 应发 less what was withheld.
+    pub fn net_fen(&self) -> Option<i64> {
+        self.due_fen.map(|d| d.saturating_sub(self.deductions_fen).max(0))
+    }
 }
 
 pub async fn worker_months(db: &Db, worker_id: &str) -> Result<Vec<WorkerMonth>> {
@@ -361,6 +370,7 @@ pub async fn worker_months(db: &Db, worker_id: &str) -> Result<Vec<WorkerMonth>>
             (SELECT days FROM wage_attendance a WHERE a.worker_id = $1 AND a.month = m.month) AS days,
             (SELECT pieces FROM wage_attendance a WHERE a.worker_id = $1 AND a.month = m.month) AS pieces,
             (SELECT due_fen FROM wage_payroll r WHERE r.worker_id = $1 AND r.month = m.month) AS due,
+            (SELECT deductions_fen FROM wage_payroll r WHERE r.worker_id = $1 AND r.month = m.month) AS deductions,
             (SELECT confirmed_at FROM wage_payroll r WHERE r.worker_id = $1 AND r.month = m.month) AS confirmed_at,
             (SELECT disputed_at FROM wage_payroll r WHERE r.worker_id = $1 AND r.month = m.month) AS disputed_at,
             (SELECT CAST(COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) AS BIGINT) FROM wage_payments x WHERE x.worker_id = $1 AND x.month = m.month) AS paid
@@ -381,6 +391,7 @@ pub async fn worker_months(db: &Db, worker_id: &str) -> Result<Vec<WorkerMonth>>
             days: r.try_get::<Option<i64>, _>("days")?.unwrap_or(0),
             pieces: r.try_get::<Option<i64>, _>("pieces")?.unwrap_or(0),
             due_fen: r.try_get("due")?,
+            deductions_fen: r.try_get::<Option<i64>, _>("deductions")?.unwrap_or(0),
             paid_fen: r.try_get("paid")?,
             confirmed: r.try_get::<Option<i64>, _>("confirmed_at")?.is_some(),
             disputed: r.try_get::<Option<i64>, _>("disputed_at")?.is_some(),

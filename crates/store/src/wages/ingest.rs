@@ -274,6 +274,8 @@ impl Writer<'_> {
             "contract_value_fen",
             "government_funded",
             "contract_signed_on",
+            "permit_on",
+            "permit_exempt",
             "start_on",
             "finish_on",
             "registered_on",
@@ -370,7 +372,7 @@ impl Writer<'_> {
         let (table, keys): (&str, &[&'static str]) = if kind == Kind::Attendance {
             ("wage_attendance", &["month", "days", "pieces"])
         } else {
-            ("wage_payroll", &["month", "due_fen", "signed", "complete"])
+            ("wage_payroll", &["month", "due_fen", "deductions_fen", "signed", "complete"])
         };
         cols.extend(present(keys));
         cols.push(("source", Value::Text(src)));

@@ -41,8 +41,9 @@ async fn insert_project_row(
         "INSERT INTO wage_projects (id, code, name, division_code, status, contract_value_fen, government_funded,
             contract_signed_on, start_on, registered_on, tripartite_on, contractor_uscc, contractor_name, labor_manager_name,
             notice_board_on, payment_guarantee, pay_day, progress_paid_fen, gov_funds_required_fen, gov_funds_in_place_fen,
-            source, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22)",
+            source, created_at, updated_at, permit_on, permit_exempt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22,
+            $23, $24)",
     )
     .bind(&id)
     .bind(&p.code)
@@ -66,6 +67,8 @@ async fn insert_project_row(
     .bind(p.gov_funds_in_place)
     .bind(source)
     .bind(ms)
+    .bind(d(p.permit_on))
+    .bind(i64::from(p.permit_exempt))
     .execute(&mut *conn)
     .await?;
     if let Some(opened) = p.account_opened_on {
@@ -174,13 +177,14 @@ async fn insert_months(
     }
     for l in &p.payroll {
         sqlx::query(
-            "INSERT INTO wage_payroll (worker_id, month, project_id, due_fen, signed, complete, source)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO wage_payroll (worker_id, month, project_id, due_fen, deductions_fen, signed, complete, source)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(wid(&l.worker)?)
         .bind(l.month.to_string())
         .bind(id)
         .bind(l.due)
+        .bind(l.deductions)
         .bind(i64::from(l.signed))
         .bind(i64::from(l.complete))
         .bind(source)

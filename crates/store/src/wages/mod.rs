@@ -42,6 +42,8 @@ pub struct ProjectRow {
     pub contract_value_fen: i64,
     pub government_funded: i64,
     pub contract_signed_on: Option<String>,
+    pub permit_on: Option<String>,
+    pub permit_exempt: i64,
     pub start_on: Option<String>,
     pub finish_on: Option<String>,
     pub registered_on: Option<String>,
@@ -62,7 +64,7 @@ pub struct ProjectRow {
 
 const PROJECT_COLUMNS: &str =
     "id, code, name, address, division_code, grid_id, status, contract_value_fen, government_funded,
-    contract_signed_on, start_on, finish_on, registered_on, tripartite_on, builder_uscc, builder_name, contractor_uscc,
+    contract_signed_on, permit_on, permit_exempt, start_on, finish_on, registered_on, tripartite_on, builder_uscc, builder_name, contractor_uscc,
     contractor_name, labor_manager_name, labor_manager_phone, notice_board_on, payment_guarantee, pay_day,
     progress_paid_fen, gov_funds_required_fen, gov_funds_in_place_fen";
 
@@ -128,7 +130,11 @@ pub struct MonthLine {
     pub month: String,
     pub attending: i64,
     pub on_payroll: i64,
+    /// 应发.
     pub due_fen: i64,
+    /// 实发: 应发 less what was withheld (art. 15 ¶2), what payments are held against.
+    pub net_fen: i64,
+    /// Paid (到账).
     pub paid_fen: i64,
     pub paid_via_account_fen: i64,
     pub unsigned: i64,
@@ -140,6 +146,7 @@ pub async fn months(db: &Db, project_id: &str) -> Result<Vec<MonthLine>> {
             (SELECT COUNT(*) FROM wage_attendance a WHERE a.project_id = $1 AND a.month = m.month AND a.days > 0) AS attending,
             (SELECT COUNT(*) FROM wage_payroll l WHERE l.project_id = $1 AND l.month = m.month) AS on_payroll,
             (SELECT COALESCE(SUM(CASE WHEN due_fen > 10000000000000 THEN 10000000000000 ELSE due_fen END), 0) FROM wage_payroll l WHERE l.project_id = $1 AND l.month = m.month) AS due_fen,
+            (SELECT COALESCE(SUM(CASE WHEN due_fen - deductions_fen > 10000000000000 THEN 10000000000000 WHEN due_fen < deductions_fen THEN 0 ELSE due_fen - deductions_fen END), 0) FROM wage_payroll l WHERE l.project_id = $1 AND l.month = m.month) AS net_fen,
             (SELECT COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) FROM wage_payments x WHERE x.project_id = $1 AND x.month = m.month) AS paid_fen,
             (SELECT COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) FROM wage_payments x WHERE x.project_id = $1 AND x.month = m.month AND x.method = 'bank') AS via,
             (SELECT COUNT(*) FROM wage_payroll l WHERE l.project_id = $1 AND l.month = m.month AND l.signed = 0) AS unsigned
@@ -157,6 +164,7 @@ pub async fn months(db: &Db, project_id: &str) -> Result<Vec<MonthLine>> {
                 attending: r.try_get("attending")?,
                 on_payroll: r.try_get("on_payroll")?,
                 due_fen: r.try_get("due_fen")?,
+                net_fen: r.try_get("net_fen")?,
                 paid_fen: r.try_get("paid_fen")?,
                 paid_via_account_fen: r.try_get("via")?,
                 unsigned: r.try_get("unsigned")?,

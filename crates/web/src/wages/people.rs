@@ -47,7 +47,10 @@ pub struct MonthView {
     pub label: String,
     pub days: i64,
     pub pieces: i64,
+    /// 应发, 代扣, 实发 (the payslip of art. 15 ¶3), 到账.
     pub due: String,
+    pub deductions: String,
+    pub net: String,
     pub paid: String,
     /// What the contract's wage standard gives for the month's attendance.
     pub by_contract: String,
@@ -82,9 +85,11 @@ fn month_view(m: &WorkerMonth, contract: Option<&ContractRow>) -> MonthView {
         days: m.days,
         pieces: m.pieces,
         due: m.due_fen.map(yuan).unwrap_or_else(|| "—".into()),
+        deductions: yuan(m.deductions_fen),
+        net: m.net_fen().map(yuan).unwrap_or_else(|| "—".into()),
         paid: yuan(m.paid_fen),
         by_contract: by_contract.map(yuan).unwrap_or_else(|| "—".into()),
-        short: m.due_fen.is_some_and(|d| m.paid_fen < d),
+        short: m.net_fen().is_some_and(|n| m.paid_fen < n),
         has_payroll: m.due_fen.is_some(),
         confirmed: m.confirmed,
         disputed: m.disputed,

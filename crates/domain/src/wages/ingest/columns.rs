@@ -18,6 +18,8 @@ const PROJECTS: &[Column] = &[
     c("contract_value_fen", "合同金额（元）", Money, false),
     c("government_funded", "政府投资项目", Bool, false),
     c("contract_signed_on", "合同签订日期", Date, false),
+    c("permit_on", "施工许可证（开工报告批复）日期", Date, false),
+    c("permit_exempt", "依法无需施工许可", Bool, false),
     c("start_on", "开工日期", Date, false),
     c("finish_on", "竣工日期", Date, false),
     c("registered_on", "平台登记日期", Date, false),
@@ -84,6 +86,10 @@ const PAYROLL: &[Column] = &[
     c("id_card_no", "身份证号码", IdCard, true),
     c("month", "工资月份", Month, true),
     c("due_fen", "应发工资（元）", Money, true),
+    // Art. 15 ¶2: the ledger records what was withheld and what is paid; either may be given
+    // (the other follows), both must agree.
+    c("deductions_fen", "代扣代缴及扣除（元）", Money, false),
+    c("net_fen", "实发工资（元）", Money, false),
     c("signed", "本人已签字确认", Bool, false),
     c("complete", "台账要素齐全", Bool, false),
 ];
@@ -197,6 +203,8 @@ impl Kind {
                 "86000000.00",
                 "是",
                 "2026-01-10",
+                "2026-02-01",
+                "否",
                 "2026-02-15",
                 "",
                 "2026-02-01",
@@ -234,7 +242,7 @@ impl Kind {
                 "",
             ],
             Kind::Attendance => &["BZ-2026-001", "", "2026-10", "26", "0"],
-            Kind::Payroll => &["BZ-2026-001", "", "2026-10", "7800.00", "是", "是"],
+            Kind::Payroll => &["BZ-2026-001", "", "2026-10", "7800.00", "819.00", "6981.00", "是", "是"],
             Kind::Payments => {
                 &["P20261115001", "BZ-2026-001", "", "2026-10", "7800.00", "2026-11-15", "专用账户代发", "否"]
             }

@@ -241,7 +241,7 @@ impl Limits {
     fn money_max(&self, kind: Kind, col: &Column) -> i64 {
         let per_worker = matches!(
             (kind, col.key),
-            (Kind::Payroll, "due_fen")
+            (Kind::Payroll, "due_fen" | "deductions_fen" | "net_fen")
                 | (Kind::Payments, "amount_fen")
                 | (Kind::Complaints, "amount_fen" | "recovered_fen")
         );
@@ -276,7 +276,43 @@ pub fn parse_row<'a>(
         }
     }
     check_row(kind, &rec)?;
+    if kind == Kind::Payroll {
+        settle_net(&mut rec)?;
+    }
     Ok(rec)
+}
+
+/// A payroll line's 代扣 and 实发 (art. 15 ¶2): from whichever was given, checked against 应发;
+/// the record keeps the deductions (实发 is 应发 less them).
+fn settle_net(rec: &mut Record) -> Result<(), Rejection> {
+    let due = rec.int("due_fen").unwrap_or(0);
+    let yuan = |f: i64| Money::from_fen(f).to_yuan_string();
+    let deductions = match (rec.int("deductions_fen"), rec.int("net_fen")) {
+        (Some(d), Some(n)) if d.checked_add(n) != Some(due) => {
+            return Err(Rejection::new(
+                "实发工资（元）",
+                format!(
+                    "应发 {} 元减代扣 {} 元应为实发 {} 元，与填写的 {} 元不符",
+                    yuan(due),
+                    yuan(d),
+                    yuan(due - d),
+                    yuan(n)
+                ),
+            ));
+        }
+        (Some(d), _) => d,
+        (None, Some(n)) => due - n,
+        (None, None) => 0,
+    };
+    if deductions < 0 {
+        return Err(Rejection::new("实发工资（元）", format!("实发工资不能多于应发工资（{} 元）", yuan(due))));
+    }
+    if deductions > due {
+        return Err(Rejection::new("代扣代缴及扣除（元）", format!("代扣不能多于应发工资（{} 元）", yuan(due))));
+    }
+    rec.values.remove("net_fen");
+    rec.values.insert("deductions_fen", Cell::Int(deductions));
+    Ok(())
 }
 
 fn parse_cell(kind: Kind, col: &Column, via: Via, limits: &Limits, raw: &str) -> Result<Cell, String> {

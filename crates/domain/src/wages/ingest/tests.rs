@@ -111,3 +111,28 @@ fn dates_and_months_as_people_write_them() {
     assert_eq!(parse_month("2026-13"), None);
     assert_eq!(parse_date("2026-11"), None);
 }
+
+/// 条例 art. 15 ¶2: a payroll line carries 应发, what was withheld and 实发. Either of the last
+/// two may be sent (the other follows); both must agree with 应发; 实发 cannot exceed 应发.
+#[test]
+fn art_15_payroll_lines_carry_deductions_and_net_pay() {
+    let base = [
+        ("项目编号", "BZ-1"),
+        ("身份证号码", "11010519491231002X"),
+        ("工资月份", "2026-10"),
+        ("应发工资（元）", "6000"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut pairs: Vec<(&str, &str)> = base.to_vec();
+        pairs.extend_from_slice(extra);
+        row(Kind::Payroll, Via::File, &pairs)
+    };
+    assert_eq!(with(&[]).unwrap().int("deductions_fen"), Some(0));
+    assert_eq!(with(&[("实发工资（元）", "5370")]).unwrap().int("deductions_fen"), Some(63_000));
+    let both = with(&[("代扣代缴及扣除（元）", "630"), ("实发工资（元）", "5370")]).unwrap();
+    assert_eq!((both.int("deductions_fen"), both.has("net_fen")), (Some(63_000), false));
+    let e = with(&[("代扣代缴及扣除（元）", "630"), ("实发工资（元）", "5400")]).unwrap_err();
+    assert!(e.reason.contains("不符"), "{}", e.reason);
+    let e = with(&[("实发工资（元）", "6100")]).unwrap_err();
+    assert!(e.reason.contains("不能多于应发"), "{}", e.reason);
+}
