@@ -22,6 +22,77 @@ crate::coded! {
 }
 
 crate::coded! {
+    /// The measure a person is under: a compulsory measure of the 刑事诉讼法 (取保候审, 监视居住)
+    /// or a way of serving a sentence in the community (社区矫正, 暂予监外执行). The stored code
+    /// is the Chinese name.
+    pub enum Measure ("强制措施或刑罚执行方式") {
+        Bail = ("取保候审", "取保候审"),
+        Surveillance = ("监视居住", "监视居住"),
+        CommunityCorrection = ("社区矫正", "社区矫正"),
+        MedicalParole = ("暂予监外执行", "暂予监外执行"),
+    }
+}
+
+impl Measure {
+    /// 刑事诉讼法 art. 79 ¶1: 取保候审 lasts at most twelve months, 监视居住 at most six. The
+    /// community measures run for the sentence, which the court sets.
+    pub fn max_months(self) -> Option<u32> {
+        match self {
+            Measure::Bail => Some(12),
+            Measure::Surveillance => Some(6),
+            Measure::CommunityCorrection | Measure::MedicalParole => None,
+        }
+    }
+
+    /// Checks a period decided for the measure: it ends on or after its start, and a
+    /// compulsory measure ends within its statutory maximum (the last allowed day is the day
+    /// before the same date `max_months` later). A new decision — by the next stage's organ —
+    /// starts a new period (art. 79 counts per deciding organ).
+    pub fn check_term(self, from: time::Date, to: time::Date) -> Result<(), String> {
+        if to < from {
+            return Err("措施截止日期早于开始日期".into());
+        }
+        if let Some(max) = self.max_months() {
+            let last = add_months(from, max) - time::Duration::days(1);
+            if to > last {
+                return Err(format!(
+                    "{}最长不得超过{}个月（《刑事诉讼法》第七十九条），自 {from} 起最晚至 {last}",
+                    self.label(),
+                    if max == 12 { "十二" } else { "六" }
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The same day `n` months later (the month's last day when it has no such day).
+pub fn add_months(d: time::Date, n: u32) -> time::Date {
+    let months = d.year() * 12 + i32::from(u8::from(d.month())) - 1 + n as i32;
+    let (year, month) = (months.div_euclid(12), (months.rem_euclid(12) + 1) as u8);
+    let month = time::Month::try_from(month).expect("1..=12");
+    let day = d.day().min(month.length(year));
+    time::Date::from_calendar_date(year, month, day).expect("a day of the month")
+}
+
+/// Days before a measure's end at which its agency is reminded to decide: lift it, or change
+/// the measure (art. 79 ¶2, art. 99).
+pub const EXPIRY_WARNINGS: [i64; 2] = [15, 3];
+
+crate::coded! {
+    /// Whether a person is under supervision.
+    pub enum PersonStatus ("监管状态") {
+        /// Under the measure: locations, check-ins and alarms are collected.
+        Active = ("active", "在管"),
+        /// The period has run out and no one has lifted the measure yet: nothing is collected
+        /// any more; the agency must lift it and notify (art. 79 ¶2).
+        Expired = ("expired", "期限届满待解除"),
+        /// Lifted (解除), the person and the units concerned notified.
+        Released = ("released", "已解除"),
+    }
+}
+
+crate::coded! {
     /// What raised an alarm.
     pub enum AlarmKind ("报警类型") {
         Fence = ("fence", "越界报警"),
@@ -91,6 +162,8 @@ crate::coded! {
         Done = ("done", "已完成"),
         Failed = ("failed", "打卡未通过"),
         Missed = ("missed", "超时未打卡"),
+        /// The measure ended before the task was due.
+        Cancelled = ("cancelled", "措施解除已取消"),
     }
 }
 
@@ -464,6 +537,9 @@ crate::audit_actions! {
         ReportFile = ("supervision.report.file", "提交思想汇报"),
         ReportView = ("supervision.report.view", "查看思想汇报"),
         Purge = ("supervision.purge", "清理过期轨迹"),
+        Expire = ("supervision.expire", "措施期限届满停止采集"),
+        ExpiryWarn = ("supervision.expiry_warn", "措施即将到期提醒"),
+        Release = ("supervision.release", "解除强制措施"),
         StatsExport = ("supervision.stats.export", "导出监管统计"),
     }
 }
@@ -477,3 +553,26 @@ pub const AUDIT_OBJECTS: &[(&str, &str)] = &[
     ("sup_fix", "定位轨迹"),
     ("supervision", "监管统计"),
 ];
+
+#[cfg(test)]
+mod measure_tests {
+    use super::*;
+    use time::macros::date;
+
+    /// 刑事诉讼法 art. 79 ¶1: 取保候审 at most twelve months, 监视居住 at most six.
+    #[test]
+    fn art_79_bail_at_most_twelve_months_surveillance_six() {
+        let from = date!(2026 - 01 - 10);
+        assert_eq!(Measure::Bail.check_term(from, date!(2027 - 01 - 09)), Ok(()));
+        let e = Measure::Bail.check_term(from, date!(2027 - 01 - 10)).unwrap_err();
+        assert!(e.contains("十二个月") && e.contains("第七十九条") && e.contains("2027-01-09"), "{e}");
+        assert_eq!(Measure::Surveillance.check_term(from, date!(2026 - 07 - 09)), Ok(()));
+        assert!(Measure::Surveillance.check_term(from, date!(2026 - 07 - 10)).unwrap_err().contains("六个月"));
+        // Sentences served in the community run as the court decided.
+        assert_eq!(Measure::CommunityCorrection.check_term(from, date!(2029 - 01 - 09)), Ok(()));
+        assert!(Measure::Bail.check_term(from, date!(2026 - 01 - 09)).is_err(), "ends before it starts");
+        // Month ends: 31 August plus six months is the end of February.
+        assert_eq!(add_months(date!(2026 - 08 - 31), 6), date!(2027 - 02 - 28));
+        assert_eq!(add_months(date!(2026 - 12 - 15), 1), date!(2027 - 01 - 15));
+    }
+}

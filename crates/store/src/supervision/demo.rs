@@ -46,8 +46,10 @@ async fn demo_supervision(
             division_code: c.division_code.to_string(),
             stage: "police".into(),
             measure: "取保候审".into(),
+            // Twelve months, the most 取保候审 may last (刑事诉讼法 art. 79).
             measure_from: today - time::Duration::days(30 + 20 * i as i64),
-            measure_to: today + time::Duration::days(300),
+            measure_to: domain::supervision::add_months(today - time::Duration::days(30 + 20 * i as i64), 12)
+                - time::Duration::days(1),
         };
         let id = create_person(tx, now, &n, agency.as_deref(), (&officer_id, &officer_name)).await?;
         let person = crate::supervision::person_in(tx, &id).await?;

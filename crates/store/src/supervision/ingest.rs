@@ -375,10 +375,15 @@ pub async fn purge_locations(
     fixlog::fold_with(conn, &caches.trackers, i64::MAX, &Hysteresis::default()).await?;
     caches.trackers.clear();
     let cutoff = domain::clock::local(now).date() - time::Duration::days(keep_days);
+    // The measure ended when it was lifted or ran out, whichever came first; location data,
+    // check-in coordinates and leave destinations go together (个人信息保护法 arts. 28, 47:
+    // sensitive data kept no longer than the purpose needs).
     let due: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id, name, measure_to FROM sup_persons p WHERE measure_to < $1
+        "SELECT id, name, COALESCE(ended_on, measure_to) FROM sup_persons p WHERE COALESCE(ended_on, measure_to) < $1
            AND (EXISTS (SELECT 1 FROM sup_fixes f WHERE f.person_id = p.id)
-             OR EXISTS (SELECT 1 FROM sup_events e WHERE e.person_id = p.id))",
+             OR EXISTS (SELECT 1 FROM sup_events e WHERE e.person_id = p.id)
+             OR EXISTS (SELECT 1 FROM sup_tasks t WHERE t.person_id = p.id AND t.lon IS NOT NULL)
+             OR EXISTS (SELECT 1 FROM sup_leaves l WHERE l.person_id = p.id AND l.destination <> ''))",
     )
     .bind(cutoff.to_string())
     .fetch_all(&mut *conn)
@@ -395,13 +400,19 @@ pub async fn purge_locations(
             .execute(&mut *conn)
             .await?
             .rows_affected();
+        sqlx::query("UPDATE sup_tasks SET lon = NULL, lat = NULL, photo_sm3 = NULL WHERE person_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("UPDATE sup_leaves SET destination = '' WHERE person_id = $1").bind(id).execute(&mut *conn).await?;
         fixes += f;
         events += e;
         audit::append(
             conn,
             now,
-            AuditEntry::new(domain::supervision::SupervisionAudit::Purge, "sup_person", id)
-                .detail(format!("{name}：措施已于 {to} 结束满 {keep_days} 天，删除定位 {f} 条、越界记录 {e} 条")),
+            AuditEntry::new(domain::supervision::SupervisionAudit::Purge, "sup_person", id).detail(format!(
+                "{name}：措施已于 {to} 结束满 {keep_days} 天，删除定位 {f} 条、越界记录 {e} 条及打卡位置、外出去向"
+            )),
         )
         .await?;
     }

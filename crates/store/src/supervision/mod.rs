@@ -5,6 +5,7 @@
 mod alarms;
 mod caches;
 pub mod demo;
+mod ending;
 mod fences;
 mod fixlog;
 mod ingest;
@@ -22,6 +23,7 @@ pub use alarms::{
     AlarmRow, alarm_facts, alarms_of, alarms_since, handle_alarm, leave_and_task_facts, location_summary, open_alarms,
 };
 pub use caches::Caches;
+pub use ending::{EXPIRY_JOB, expire_and_warn, release};
 pub use fences::{FenceRow, NewFence, add_fence, add_fences_from_file, fence_set, fences, grid_shapes, split_geojson};
 pub use fixlog::{FoldWhen, fold, fold_pending};
 pub use ingest::{
@@ -39,6 +41,7 @@ use crate::{Conn, Db, Result, StoreError, audit, auth, new_id};
 use domain::audit::AuditEntry;
 use domain::auth::{DataScope, Principal, UserKind};
 use domain::clock::to_millis;
+use domain::supervision::{Measure, PersonStatus};
 use time::OffsetDateTime;
 
 /// Stages of a case, in hand-off order, with the department that holds it.
@@ -49,6 +52,7 @@ pub const STAGES: [(&str, &str, &str); 4] = [
     ("justice", "执行（司法局社区矫正）", "sfj"),
 ];
 
+/// The measures, by their stored names (`domain::supervision::Measure`).
 pub const MEASURES: [&str; 4] = ["取保候审", "监视居住", "社区矫正", "暂予监外执行"];
 
 pub fn stage_label(s: &str) -> &'static str {
@@ -71,13 +75,16 @@ pub struct Person {
     pub measure_to: String,
     pub officer_id: Option<String>,
     pub user_id: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: PersonStatus,
+    /// The day the measure ended (lifted, or its last day when it ran out).
+    pub ended_on: Option<String>,
     pub open_alarms: i64,
 }
 
 pub(super) const PERSON_SELECT: &str =
     "SELECT p.id, p.id_card_no, p.name, p.phone, p.address, p.division_code, p.agency_id,
-    d.short_name AS agency_name, p.stage, p.measure, p.measure_from, p.measure_to, p.officer_id, p.user_id, p.status,
+    d.short_name AS agency_name, p.stage, p.measure, p.measure_from, p.measure_to, p.officer_id, p.user_id, p.status, p.ended_on,
     (SELECT COUNT(*) FROM sup_alarms a WHERE a.person_id = p.id AND a.status <> 'closed') AS open_alarms
     FROM sup_persons p JOIN departments d ON d.id = p.agency_id";
 
@@ -152,12 +159,9 @@ pub async fn create_person(
     if !STAGES.iter().any(|s| s.0 == n.stage) {
         return Err(StoreError::invalid("stage", "请选择诉讼阶段"));
     }
-    if !MEASURES.contains(&n.measure.as_str()) {
-        return Err(StoreError::invalid("measure", "请选择强制措施或刑罚执行方式"));
-    }
-    if n.measure_to < n.measure_from {
-        return Err(StoreError::invalid("measure_to", "措施截止日期早于开始日期"));
-    }
+    let measure =
+        Measure::parse(&n.measure).ok_or_else(|| StoreError::invalid("measure", "请选择强制措施或刑罚执行方式"))?;
+    measure.check_term(n.measure_from, n.measure_to).map_err(|m| StoreError::invalid("measure_to", m))?;
     let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM divisions WHERE code = $1")
         .bind(&n.division_code)
         .fetch_one(&mut *conn)
@@ -165,13 +169,17 @@ pub async fn create_person(
     if exists == 0 {
         return Err(StoreError::invalid("division_code", "区划代码不在本市区划中"));
     }
-    let active: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM sup_persons WHERE id_card_no = $1 AND status = 'active'")
+    let open: Option<String> =
+        sqlx::query_scalar("SELECT status FROM sup_persons WHERE id_card_no = $1 AND status IN ('active', 'expired')")
             .bind(card.as_str())
-            .fetch_one(&mut *conn)
+            .fetch_optional(&mut *conn)
             .await?;
-    if active > 0 {
-        return Err(StoreError::invalid("id_card_no", "此人已在监管中，请在其页面办理移交或变更"));
+    match open.as_deref().and_then(PersonStatus::parse) {
+        Some(PersonStatus::Expired) => {
+            return Err(StoreError::invalid("id_card_no", "此人前一措施期限已届满尚未解除，请先在其页面办理解除"));
+        }
+        Some(_) => return Err(StoreError::invalid("id_card_no", "此人已在监管中，请在其页面办理移交或变更")),
+        None => {}
     }
     let user: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE login = $1")
         .bind(card.as_str())

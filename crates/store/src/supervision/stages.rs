@@ -8,6 +8,7 @@ use crate::notify::{self, To};
 use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
 use domain::clock::to_millis;
+use domain::supervision::{Measure, PersonStatus};
 use time::{Date, OffsetDateTime};
 
 #[derive(Debug, Clone)]
@@ -48,12 +49,14 @@ pub async fn hand_off(
     if to <= from {
         return Err(StoreError::invalid("stage", "只能移交到后续办案阶段"));
     }
-    if !super::MEASURES.contains(&h.measure.as_str()) {
-        return Err(StoreError::invalid("measure", "请选择强制措施或刑罚执行方式"));
+    if person.status != PersonStatus::Active {
+        return Err(StoreError::conflict("status", format!("该人员{}，不能移交", person.status.label())));
     }
-    if h.measure_to < h.measure_from {
-        return Err(StoreError::invalid("measure_to", "措施截止日期应不早于开始日期"));
-    }
+    // The receiving stage's organ decides anew: its own period, within the statutory maximum
+    // (刑事诉讼法 art. 79 counts per deciding organ).
+    let measure =
+        Measure::parse(&h.measure).ok_or_else(|| StoreError::invalid("measure", "请选择强制措施或刑罚执行方式"))?;
+    measure.check_term(h.measure_from, h.measure_to).map_err(|m| StoreError::invalid("measure_to", m))?;
     let code = STAGES[to].2;
     let agency: Option<String> =
         sqlx::query_scalar("SELECT id FROM departments WHERE code = $1").bind(code).fetch_optional(&mut *conn).await?;

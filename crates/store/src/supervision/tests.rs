@@ -2,7 +2,9 @@ use super::*;
 use crate::config::{ConfigSource, load};
 use crate::testing;
 use domain::geo::Datum;
-use domain::supervision::{Hysteresis, Rule};
+use domain::supervision::{Hysteresis, PersonStatus, Rule};
+use ending::ExpiryReport;
+use time::OffsetDateTime;
 use time::macros::datetime;
 
 #[tokio::test]
@@ -19,7 +21,7 @@ async fn location_data_is_purged_after_the_retention_and_the_purge_is_audited() 
     let agency: String =
         sqlx::query_scalar("SELECT id FROM departments WHERE code = 'gaj'").fetch_one(&mut *tx).await.unwrap();
     let mut ids = vec![];
-    for (i, (from, to)) in [("2025-01-01", "2026-03-01"), ("2026-01-01", "2026-10-01")].iter().enumerate() {
+    for (i, (from, to)) in [("2025-03-02", "2026-03-01"), ("2026-01-01", "2026-10-01")].iter().enumerate() {
         let n = NewPerson {
             id_card_no: domain::IdCardNo::from_body(&format!("34160219800101{:03}", i + 1)).unwrap().to_string(),
             name: format!("对象{i}"),
@@ -188,4 +190,103 @@ async fn logged_fixes_are_idempotent_late_ones_flagged_and_the_state_survives_a_
         .await
         .unwrap();
     assert_eq!(alarms, 1);
+}
+
+/// 刑事诉讼法 art. 79: 取保候审 at most twelve months; at the end the measure is lifted and the
+/// person and units told (¶2). Registration refuses a longer term; the agency is reminded 15 and
+/// 3 days before the last day (once each); the day after it, collection stops (the device token
+/// is revoked, fixes are refused) and the agency is told to lift it; 解除 records the reason,
+/// tells the person, and lets the person be registered again under a new decision.
+#[tokio::test]
+async fn art_79_a_measure_ends_collection_stops_and_it_is_lifted() {
+    let (db, _d) = testing::db().await;
+    let cfg = load(&ConfigSource::Embedded).unwrap();
+    let start = datetime!(2026-01-05 08:00 UTC);
+    crate::demo::bootstrap(&db, &cfg, start).await.unwrap();
+    crate::demo::ensure_admin(&db, start).await.unwrap();
+    let officer: String =
+        sqlx::query_scalar("SELECT id FROM users WHERE login = 'admin'").fetch_one(db.reader()).await.unwrap();
+    let by = (officer.as_str(), "民警");
+    let caches = Caches::of(&db);
+    let mut tx = db.begin().await.unwrap();
+    let agency: String =
+        sqlx::query_scalar("SELECT id FROM departments WHERE code = 'gaj'").fetch_one(&mut *tx).await.unwrap();
+    let mut n = NewPerson {
+        id_card_no: domain::IdCardNo::from_body("34160219800101099").unwrap().to_string(),
+        name: "对象".into(),
+        phone: String::new(),
+        address: String::new(),
+        division_code: "341602".into(),
+        stage: "police".into(),
+        measure: "取保候审".into(),
+        measure_from: time::macros::date!(2026 - 01 - 05),
+        measure_to: time::macros::date!(2027 - 01 - 05),
+    };
+    let e = create_person(&mut tx, start, &n, Some(&agency), by).await.unwrap_err().to_string();
+    assert!(e.contains("十二个月") && e.contains("2027-01-04"), "{e}");
+    n.measure_to = time::macros::date!(2026 - 03 - 31);
+    let id = create_person(&mut tx, start, &n, Some(&agency), by).await.unwrap();
+    let person = person_in(&mut tx, &id).await.unwrap();
+    let token = bind_device(&mut tx, start, &person, "phone-1", by).await.unwrap();
+    assert!(!token.is_empty());
+    tx.commit().await.unwrap();
+
+    let night = |y: u16, m: u8, d: u8| {
+        time::Date::from_calendar_date(y as i32, time::Month::try_from(m).unwrap(), d).unwrap().midnight().assume_utc()
+            + time::Duration::hours(-7)
+    };
+    let run = |at: OffsetDateTime| {
+        let db = db.clone();
+        let caches = caches.clone();
+        async move {
+            let mut tx = db.begin().await.unwrap();
+            let r = expire_and_warn(&mut tx, &caches, at).await.unwrap();
+            tx.commit().await.unwrap();
+            r
+        }
+    };
+    // 16 March (15 days before the last day, 31 March): a reminder, once.
+    assert_eq!(run(night(2026, 3, 16)).await.warned, 1);
+    assert_eq!(run(night(2026, 3, 17)).await.warned, 0);
+    // 28 March: the 3-day reminder.
+    assert_eq!(run(night(2026, 3, 28)).await.warned, 1);
+    // 31 March is still under the measure; 1 April it has run out.
+    assert_eq!(run(night(2026, 3, 31)).await, ExpiryReport { warned: 0, expired: 0 });
+    assert_eq!(run(night(2026, 4, 1)).await.expired, 1);
+    let mut conn = db.reader().acquire().await.unwrap();
+    let x = person_in(&mut conn, &id).await.unwrap();
+    assert_eq!((x.status, x.ended_on.as_deref()), (PersonStatus::Expired, Some("2026-03-31")));
+    let revoked: Option<i64> = sqlx::query_scalar(
+        "SELECT t.revoked_at FROM api_tokens t JOIN sup_devices d ON d.token_id = t.id WHERE d.person_id = $1",
+    )
+    .bind(&id)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert!(revoked.is_some(), "the phone's token no longer works");
+    drop(conn);
+    // A fix after the end is refused: no one is under the measure.
+    let fix = InFix { at: 1_775_100_000_000, lon: 115.78, lat: 33.85, datum: None, accuracy_m: None, source: None };
+    let rep =
+        ingest_durable(&db, &cfg, night(2026, 4, 2), &[(id.as_str(), &fix)], &Hysteresis::default()).await.unwrap();
+    assert_eq!((rep.accepted, rep.rejected.len()), (0, 1));
+    // 解除: reason required; the person is told; then they may be registered anew.
+    let mut tx = db.begin().await.unwrap();
+    let x = person_in(&mut tx, &id).await.unwrap();
+    assert!(release(&mut tx, &caches, night(2026, 4, 2), &x, " ", by).await.is_err());
+    release(&mut tx, &caches, night(2026, 4, 2), &x, "取保候审期限届满", by).await.unwrap();
+    let x = person_in(&mut tx, &id).await.unwrap();
+    assert_eq!(x.status, PersonStatus::Released);
+    let told: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND text LIKE '%解除%'")
+        .bind(x.user_id.as_deref().unwrap())
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(told, 1);
+    assert!(release(&mut tx, &caches, night(2026, 4, 2), &x, "再次", by).await.is_err(), "only once");
+    n.measure_from = time::macros::date!(2026 - 04 - 10);
+    n.measure_to = time::macros::date!(2026 - 10 - 09);
+    n.measure = "监视居住".into();
+    create_person(&mut tx, night(2026, 4, 10), &n, Some(&agency), by).await.unwrap();
+    tx.commit().await.unwrap();
 }

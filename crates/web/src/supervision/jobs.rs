@@ -17,6 +17,7 @@ pub fn jobs(state: &AppState) -> Vec<CaseJob> {
     vec![
         Recurring::job(LOCATION_PURGE, Every::Night { hour: 3 }, state, purge_locations),
         Recurring::job(OFFLINE_CHECK, Every::Quarter, state, check_offline),
+        Recurring::job(store::supervision::EXPIRY_JOB, Every::Night { hour: 0 }, state, expire_and_warn),
         OnDemand::job(store::supervision::TASK_DUE_JOB, state, task_due),
     ]
 }
@@ -29,6 +30,18 @@ fn purge_locations<'a>(state: &'a AppState, tx: &'a mut Tx, now: OffsetDateTime)
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(persons, fixes, events, "location data purged");
+        Ok(())
+    })
+}
+
+/// Reminds agencies of measures about to end and stops collecting once one has run out.
+fn expire_and_warn<'a>(state: &'a AppState, tx: &'a mut Tx, now: OffsetDateTime) -> BoxFuture<'a, Result<(), String>> {
+    Box::pin(async move {
+        let r =
+            store::supervision::expire_and_warn(tx, &Caches::of(&state.db), now).await.map_err(|e| e.to_string())?;
+        if r.warned + r.expired > 0 {
+            tracing::info!(warned = r.warned, expired = r.expired, "measures checked for expiry");
+        }
         Ok(())
     })
 }

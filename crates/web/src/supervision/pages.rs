@@ -16,7 +16,7 @@ use domain::audit::Outcome;
 use domain::auth::perm;
 use domain::geo::Datum;
 use domain::scoring::Color;
-use domain::supervision::{AlarmStatus, CheckInStatus, LeaveStatus, Rule, SummonsStatus};
+use domain::supervision::{AlarmStatus, CheckInStatus, LeaveStatus, PersonStatus, Rule, SummonsStatus};
 use store::supervision::{AlarmRow, FenceRow, FixRow, MEASURES, Person, STAGES, stage_label};
 
 pub fn routes() -> Routes {
@@ -33,6 +33,7 @@ pub fn routes() -> Routes {
         .add("/supervision/persons/{id}/report", Access::Perm(perm::SUPERVISION_VIEW), get(report))
         .add("/supervision/persons/{id}/handoff", Access::Perm(perm::SUPERVISION_HANDLE), post(hand_off))
         .add("/supervision/persons/{id}/take", Access::Perm(perm::SUPERVISION_HANDLE), post(take_over))
+        .add("/supervision/persons/{id}/release", Access::Perm(perm::SUPERVISION_HANDLE), post(release))
         .add("/supervision/persons/{id}/summons", Access::Perm(perm::SUPERVISION_HANDLE), post(summon))
         .add("/supervision/persons/{id}/summons/{s}", Access::Perm(perm::SUPERVISION_HANDLE), post(record_appearance))
         .add("/me/supervision/summons/{s}", Access::Perm(perm::SUPERVISION_SELF), post(acknowledge))
@@ -509,6 +510,25 @@ async fn hand_off(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageR
             refused(&ctx, x, e).await
         }
     }
+}
+
+/// 解除: lifts the measure and stops all collection (刑事诉讼法 art. 79 ¶2).
+async fn release(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let x = visible(&ctx, &id).await?;
+    let caches = store::supervision::Caches::of(&state.db);
+    let mut tx = state.db.begin().await?;
+    let r = store::supervision::release(
+        &mut tx,
+        &caches,
+        state.clock.now(),
+        &x,
+        &f.get("reason"),
+        (&p.user_id, &p.display_name),
+    )
+    .await;
+    write(&ctx, x, tx, r, "措施已解除，已停止采集并通知本人和办案机关。").await
 }
 
 /// The caller (an officer of the holding agency) takes responsibility for the person.

@@ -760,3 +760,50 @@ async fn fence_map_sits_on_configured_tiles_and_fences_come_from_a_geojson_file(
     let other = police.get(&page).await;
     assert!(!other.headers["content-security-policy"].to_str().unwrap().contains("127.0.0.1:9"));
 }
+
+/// 刑事诉讼法 art. 79 ¶2: the officer lifts the measure (解除) from the person's page with a
+/// reason; collection stops at once — the phone's token no longer uploads — and the person is
+/// told. A term beyond the statutory maximum is refused at registration.
+#[tokio::test]
+async fn the_officer_lifts_a_measure_and_the_phone_stops_uploading() {
+    let app = spawn_app().await;
+    let police = app.login("gongan").await;
+    let card = domain::IdCardNo::from_body("34160219910101357").unwrap().to_string();
+    let too_long = police
+        .submit(
+            "/supervision/persons/new",
+            "/supervision/persons",
+            &[
+                ("id_card_no", card.as_str()),
+                ("name", "周解除"),
+                ("division_code", "341602"),
+                ("stage", "police"),
+                ("measure", "监视居住"),
+                ("measure_from", "2026-11-01"),
+                ("measure_to", "2027-05-01"),
+            ],
+        )
+        .await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(too_long.body.contains("监视居住最长不得超过六个月"), "{}", too_long.body);
+    let (_, page) = register(&police, "34160219910101357", "周解除", "监视居住", ("2026-11-01", "2027-04-30")).await;
+    let token = token_of(&police.submit(&page, &format!("{page}/device"), &[("device_id", "IMEI-END")]).await.body);
+    let now = domain::clock::to_millis(domain::clock::Clock::now(&*app.clock));
+    let fix = json!([{ "at": now - 60_000, "lon": 115.78, "lat": 33.85 }]);
+    assert_eq!(upload(&app, &token, "IMEI-END", fix.clone()).await.0, StatusCode::OK);
+
+    let r = police.submit(&page, &format!("{page}/release"), &[("reason", " ")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("请填写解除理由"), "{}", r.body);
+    let r = police.submit(&page, &format!("{page}/release"), &[("reason", "案件撤销，不应追究刑事责任")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let shown = police.get(&page).await;
+    assert!(shown.body.contains("已解除"), "{}", shown.body);
+    let (s, _) = upload(&app, &token, "IMEI-END", json!([{ "at": now, "lon": 115.78, "lat": 33.85 }])).await;
+    assert!(s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN, "{s}");
+    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'supervision.release'")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+}
