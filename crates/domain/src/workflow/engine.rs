@@ -28,6 +28,13 @@ struct Run<'a> {
     effects: Vec<Effect>,
 }
 
+/// 行政许可法 art. 32(4): the one-time notice is given on the spot or within five days of
+/// receiving the materials (working days: art. 82).
+pub const NOTICE_WORKING_DAYS: i64 = 5;
+
+/// Recorded with a notice given after those five days.
+const LATE_NOTICE: &str = "（逾期告知：超过收到申请材料后五日，依《行政许可法》第三十二条第一款第四项自收到之日起即为受理，补正期间不停止计时）";
+
 impl Run<'_> {
     fn record(
         &mut self,
@@ -359,29 +366,50 @@ impl Run<'_> {
                 }
             }
         }
+        // 行政许可法 art. 32(4): the notice is given on the spot or within five days (working
+        // days, art. 82) of receiving the materials; otherwise the application counts as
+        // accepted on receipt, so a later correction does not stop the time limit.
+        let late = super::clock::working_days_used(self.inst.started_at, self.env.now, self.env.calendar)
+            > NOTICE_WORKING_DAYS;
         self.inst.notices.push(Notice {
             step: step.clone(),
             at: self.env.now,
             by: actor.name.clone(),
             items: items.to_vec(),
+            late,
         });
         self.inst.changed.entry(step.clone()).or_default();
-        // Every running clock stops while the applicant corrects.
-        for i in 0..self.inst.tasks.len() {
-            if self.inst.tasks[i].status == TaskStatus::Open {
-                self.cancel(i);
-                let (now, cal) = (self.env.now, self.env.calendar);
-                self.inst.tasks[i].clock.stop(now, cal);
+        if !late {
+            // Every running clock stops while the applicant corrects.
+            for i in 0..self.inst.tasks.len() {
+                if self.inst.tasks[i].status == TaskStatus::Open {
+                    self.cancel(i);
+                    let (now, cal) = (self.env.now, self.env.calendar);
+                    self.inst.tasks[i].clock.stop(now, cal);
+                }
             }
         }
         self.inst.status = Status::Correcting;
         self.inst.correcting_since = Some(self.env.now);
+        self.inst.correction_counts = late;
         let list: Vec<String> =
             items.iter().map(|i| format!("{}：{}", self.target_name(&i.target), i.note.trim())).collect();
-        self.record(actor, WorkflowAudit::Return, &step, None, list.join("；"), elapsed);
+        let mut text = list.join("；");
+        if late {
+            text.push_str(LATE_NOTICE);
+        }
+        self.record(actor, WorkflowAudit::Return, &step, None, text, elapsed);
         self.effects.push(Effect::Notify {
             to: Recipient::Applicant,
-            text: format!("请一次性补正以下问题：{}", list.join("；")),
+            text: format!(
+                "请一次性补正以下问题：{}{}",
+                list.join("；"),
+                if late {
+                    "（本次告知超过五日，依法自收到申请材料之日起即为受理，办理时限不因补正中止）"
+                } else {
+                    ""
+                }
+            ),
         });
         Ok(())
     }
@@ -405,9 +433,12 @@ impl Run<'_> {
                 }
             }
         }
-        if let Some(since) = self.inst.correcting_since.take() {
+        if let Some(since) = self.inst.correcting_since.take()
+            && !self.inst.correction_counts
+        {
             self.inst.correction_days += super::clock::working_days_used(since, self.env.now, self.env.calendar);
         }
+        self.inst.correction_counts = false;
         self.inst.status = Status::Running;
         for i in 0..self.inst.tasks.len() {
             if self.inst.tasks[i].status == TaskStatus::Open {
@@ -548,6 +579,7 @@ pub fn start(
         outcome_reason: None,
         correcting_since: None,
         correction_days: 0,
+        correction_counts: false,
     };
     let mut run = Run { def, env, inst, effects: vec![] };
     run.record(applicant, WorkflowAudit::Submit, "", None, "提交申请".into(), String::new());

@@ -79,6 +79,10 @@ pub struct Notice {
     pub at: OffsetDateTime,
     pub by: String,
     pub items: Vec<Deficiency>,
+    /// Given after the five days of 行政许可法 art. 32(4): the application counted as accepted
+    /// on receipt, and the correction did not stop the time limit.
+    #[serde(default)]
+    pub late: bool,
 }
 
 /// 容缺受理: the application went on without a material the applicant committed to supply.
@@ -128,6 +132,9 @@ pub struct Instance {
     pub correcting_since: Option<OffsetDateTime>,
     /// Working days spent in correction, excluded from handling time.
     pub correction_days: i64,
+    /// The correction under way follows a late notice: its days count toward handling time.
+    #[serde(default)]
+    pub correction_counts: bool,
 }
 
 /// Who is acting.
@@ -257,7 +264,7 @@ impl Instance {
     pub fn handling_days(&self, now: OffsetDateTime, cal: &WorkCalendar) -> i64 {
         let end = self.finished_at.unwrap_or(now);
         let mut correcting = self.correction_days;
-        if let Some(since) = self.correcting_since {
+        if let Some(since) = self.correcting_since.filter(|_| !self.correction_counts) {
             correcting += super::clock::working_days_used(since, end, cal);
         }
         (super::clock::working_days_used(self.started_at, end, cal) - correcting).max(0)

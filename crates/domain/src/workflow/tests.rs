@@ -413,6 +413,54 @@ fn one_time_notice_stops_the_clock_and_limits_a_second_return() {
     assert!(ok.is_ok());
 }
 
+/// 行政许可法 art. 32(4): materials incomplete are notified "on the spot or within five days";
+/// a later notice means the application was accepted on receipt — the correction no longer
+/// stops the clock, the notice is flagged, and the days in correction count as handling time.
+#[test]
+fn art_32_a_notice_after_five_days_does_not_stop_the_clock() {
+    let w = World::new(5_000_000);
+    // Received Monday 3 March 2025; accepted at the window the same day.
+    let (i, _) = w.start(datetime!(2025-03-03 09:00 +8));
+    let i = w.act(&i, 1, staff("sjj", "dept_staff"), approve(), datetime!(2025-03-03 10:00 +8));
+    let fire = task_of(&i, "fire");
+    let ret = Action::Return {
+        items: vec![Deficiency { target: "fire_design".into(), note: "缺少喷淋系统图".into() }],
+    };
+    // Monday 10 March is the fifth working day: still in time, every clock stops.
+    let (on_time, _) = w
+        .apply(
+            &i,
+            Event::Act { task: fire, actor: staff("gaj", "dept_staff"), action: ret.clone() },
+            datetime!(2025-03-10 16:00 +8),
+        )
+        .unwrap();
+    assert!(!on_time.notices[0].late);
+    assert!(on_time.open_tasks().all(|t| !t.clock.is_running()));
+    // Wednesday 12 March, the seventh: too late — accepted on receipt, the clocks run on.
+    let (late, eff) = w
+        .apply(
+            &i,
+            Event::Act { task: fire, actor: staff("gaj", "dept_staff"), action: ret },
+            datetime!(2025-03-12 10:00 +8),
+        )
+        .unwrap();
+    assert_eq!(late.status, Status::Correcting);
+    assert!(late.notices[0].late);
+    assert!(late.open_tasks().all(|t| t.clock.is_running()), "the time limit is not suspended");
+    assert!(!eff.iter().any(|e| matches!(e, Effect::Cancel { .. })));
+    assert!(late.records.last().unwrap().text.contains("第三十二条"));
+    // A week in correction counts toward the handling time.
+    let (back, _) = w
+        .apply(
+            &late,
+            Event::Resubmit { actor: applicant(), changed: vec!["fire_design".into()] },
+            datetime!(2025-03-19 09:00 +8),
+        )
+        .unwrap();
+    assert_eq!(back.correction_days, 0);
+    assert_eq!(back.handling_days(datetime!(2025-03-19 09:00 +8), &w.cal), 12, "4 to 19 March, nothing left out");
+}
+
 #[test]
 fn tolerance_goes_on_and_chases_the_material() {
     let w = World::new(5_000_000);

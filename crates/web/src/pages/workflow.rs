@@ -265,6 +265,15 @@ pub struct RecordView {
     pub elapsed: String,
 }
 
+/// Who gave a notice, marked when it came after the five days of 行政许可法 art. 32(4).
+pub(crate) fn late_mark(n: &domain::workflow::Notice) -> String {
+    if n.late {
+        format!("{}（逾期告知：自收到申请材料之日起已视为受理，补正期间不停止计时）", n.by)
+    } else {
+        n.by.clone()
+    }
+}
+
 pub struct NoticeView {
     pub at: String,
     pub by: String,
@@ -482,7 +491,7 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
             .iter()
             .map(|n| NoticeView {
                 at: fmt_time(n.at),
-                by: n.by.clone(),
+                by: late_mark(n),
                 step: step_name(&n.step),
                 items: n.items.iter().map(|i| (target_name(&i.target), i.note.clone())).collect(),
             })

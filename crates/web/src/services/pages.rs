@@ -542,7 +542,7 @@ async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: FormErrors)
         .map(|n| {
             (
                 crate::layout::fmt_time(n.at),
-                n.by.clone(),
+                crate::pages::workflow::late_mark(n),
                 n.items.iter().map(|d| (target(&d.target), d.note.clone())).collect(),
             )
         })
