@@ -240,3 +240,16 @@ fn warnings_cite_the_articles_that_carry_the_duty() {
     cites("labor.insured_drop", &["第三十八条"], &["第三十九条"]);
     cites("labor.collective_risk", &["第二十九条第三款", "第六十三条", "第十四条第四款"], &["第四十条", "第十八条"]);
 }
+
+/// 刑事诉讼法 art. 71 ¶1(3) and art. 81 ¶4: not appearing when summoned breaks the rules of the
+/// measure and may be grounds for arrest. One missed summons alone turns 亳安码 red, whose
+/// measures include assessing a change of measure — not a yellow 25 points.
+#[test]
+fn art_81_a_missed_summons_alone_turns_the_code_red() {
+    let c = load(&ConfigSource::Dir(repo_config())).unwrap();
+    let anma = c.score("anma").unwrap();
+    let now = time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+    let s = anma.score(&[("summons_absent".to_string(), now - time::Duration::days(3))], now);
+    assert_eq!(s.color, domain::scoring::Color::Red);
+    assert!(s.measures.iter().any(|m| m.contains("变更强制措施")), "{:?}", s.measures);
+}

@@ -28,6 +28,10 @@ struct Run<'a> {
     effects: Vec<Effect>,
 }
 
+/// 行政许可法 art. 38 ¶2: told with every refusal.
+pub const RIGHTS: &str =
+    "如对本决定不服，可以依法申请行政复议或者提起行政诉讼（《中华人民共和国行政许可法》第三十八条第二款）。";
+
 /// 行政许可法 art. 32(4): the one-time notice is given on the spot or within five days of
 /// receiving the materials (working days: art. 82).
 pub const NOTICE_WORKING_DAYS: i64 = 5;
@@ -198,9 +202,14 @@ impl Run<'_> {
         }
         self.inst.status = status;
         self.inst.finished_at = Some(self.env.now);
+        let text = match (&reason, status) {
+            // 行政许可法 art. 38 ¶2: a refusal states its reasons and the applicant's rights.
+            (Some(why), Status::Rejected) => format!("您的申请{}。理由：{why}。{RIGHTS}", status.label()),
+            _ => format!("您的申请{}", status.label()),
+        };
         self.inst.outcome_reason = reason;
         self.effects.push(Effect::Finished { status });
-        self.effects.push(Effect::Notify { to: Recipient::Applicant, text: format!("您的申请{}", status.label()) });
+        self.effects.push(Effect::Notify { to: Recipient::Applicant, text });
     }
 
     fn may_act(&self, t: &Task, a: &Actor) -> Result<(), WorkflowError> {

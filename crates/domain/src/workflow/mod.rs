@@ -17,7 +17,7 @@ pub use def::{
     ActorSpec, DefContext, Material, Reason, RejectPolicy, Route, StepDef, StepKind, Target, TimeoutAction,
     WorkflowDef, parse, parse_reasons,
 };
-pub use engine::{Env, apply, may_act, start};
+pub use engine::{Env, RIGHTS, apply, may_act, start};
 pub use state::{
     Action, Actor, Deficiency, Effect, Event, Instance, Notice, Recipient, Record, Status, Task, TaskStatus, Timer,
     Tolerance, WorkflowError,

@@ -275,6 +275,34 @@ fn rejection_needs_a_catalog_reason_and_ends_the_application_once() {
     assert!(other.is_err(), "no second outcome");
 }
 
+/// 行政许可法 art. 38 ¶2: a refusal is written with its reasons and tells the applicant of
+/// their right to 行政复议 or 行政诉讼.
+#[test]
+fn art_38_a_refusal_states_its_reasons_and_the_rights_of_review() {
+    let w = World::new(5_000_000);
+    let (i, _) = w.start(datetime!(2025-03-03 09:00 +8));
+    let (_, eff) = w
+        .apply(
+            &i,
+            Event::Act {
+                task: 1,
+                actor: staff("sjj", "dept_staff"),
+                action: Action::Reject { reason: "law".into(), text: "用地性质不符".into() },
+            },
+            datetime!(2025-03-03 10:00 +8),
+        )
+        .unwrap();
+    let told = eff
+        .iter()
+        .find_map(|e| match e {
+            Effect::Notify { to: Recipient::Applicant, text } => Some(text.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(told.contains("用地性质不符") && told.contains("行政复议") && told.contains("行政诉讼"), "{told}");
+    assert!(told.contains("第三十八条第二款"), "{told}");
+}
+
 #[test]
 fn only_the_right_department_and_role_may_act() {
     let w = World::new(5_000_000);

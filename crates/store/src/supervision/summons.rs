@@ -178,7 +178,12 @@ pub async fn record_appearance(
     )
     .await?;
     if !appeared {
-        let detail = format!("传讯未到案（{}）：应于 {} 到{}", s.no, format_local(from_millis(s.appear_at)), s.place);
+        let detail = format!(
+            "传讯未到案（{}）：应于 {} 到{}。违反《刑事诉讼法》第七十一条第一款第三项，情节严重的可以予以逮捕（第八十一条第四款），请评估是否提请变更强制措施",
+            s.no,
+            format_local(from_millis(s.appear_at)),
+            s.place
+        );
         open_alarm(conn, cfg, now, person, AlarmKind::Summons, &detail, s.appear_at).await?;
     }
     one(conn, id).await

@@ -465,7 +465,14 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
         status: inst.status.label(),
         final_: inst.status.is_final(),
         correcting: inst.status == Status::Correcting,
-        outcome: inst.outcome_reason.clone(),
+        // A refusal states its reasons and the rights of review (行政许可法 art. 38 ¶2).
+        outcome: inst.outcome_reason.clone().map(|o| {
+            if inst.status == Status::Rejected {
+                format!("不予许可。理由：{o}。{}", domain::workflow::RIGHTS)
+            } else {
+                o
+            }
+        }),
         handling_days: inst.handling_days(now, &cal),
         facts,
         actionable,

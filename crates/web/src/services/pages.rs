@@ -485,6 +485,8 @@ struct AppPage {
     is_applicant: bool,
     correcting: bool,
     running: bool,
+    /// A refusal: its reasons and the rights of review (行政许可法 art. 38 ¶2).
+    refusal: Option<String>,
     archive: Option<(String, String)>,
     result_name: String,
     /// The item's current catalog version (the application keeps its own).
@@ -598,6 +600,13 @@ async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: FormErrors)
         is_applicant: p.user_id == app.applicant_id,
         correcting: status == Status::Correcting,
         running: status == Status::Running,
+        refusal: (status == Status::Rejected).then(|| {
+            format!(
+                "理由：{}。{}",
+                wf.instance.outcome_reason.as_deref().unwrap_or("见办理记录"),
+                domain::workflow::RIGHTS
+            )
+        }),
         materials,
         check,
         holder_licenses,

@@ -436,6 +436,8 @@ async fn an_approved_leave_changes_the_fences_for_its_window_only() {
     assert_eq!(absent.status, StatusCode::SEE_OTHER, "{}", absent.body);
     let body = police.get(&page).await.body;
     assert!(body.contains("传讯未到案") && !body.contains("本人已确认"), "{body}");
+    // Grounds for arrest when serious (刑事诉讼法 art. 81 ¶4): the code turns red at once.
+    assert!(body.contains("红码") && body.contains("第八十一条第四款"), "{body}");
 
     // Reports from the app: an information change reaches the person's page; bad input is
     // refused in Chinese.
