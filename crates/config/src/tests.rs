@@ -187,6 +187,8 @@ fn an_edit_is_checked_like_the_files_with_every_problem_placed() {
                 source: Some("scjg.enterprise.nmae".into()),
                 options: vec![],
                 required: true,
+                refuse: vec![],
+                refuse_note: None,
             },
             FormField {
                 key: "name".into(),
@@ -195,6 +197,8 @@ fn an_edit_is_checked_like_the_files_with_every_problem_placed() {
                 source: None,
                 options: vec![],
                 required: true,
+                refuse: vec![],
+                refuse_note: None,
             },
         ],
     });
@@ -252,4 +256,25 @@ fn art_81_a_missed_summons_alone_turns_the_code_red() {
     let s = anma.score(&[("summons_absent".to_string(), now - time::Duration::days(3))], now);
     assert_eq!(s.color, domain::scoring::Color::Red);
     assert!(s.measures.iter().any(|m| m.contains("变更强制措施")), "{:?}", s.measures);
+}
+
+/// 市场主体登记管理条例 art. 19: registration on the spot or within 3 working days (not 15);
+/// art. 33: 简易注销 needs the investors' full commitment (清偿费用, 职工工资, 社会保险费用, 法定补偿金,
+/// 税款), the 20-day publicity, and is refused to an entity on the 经营异常名录 (¶4).
+#[test]
+fn art_19_and_33_market_registration_items() {
+    let c = load(&ConfigSource::Dir(repo_config())).unwrap();
+    let change = c.services.item("SCJG-DJ-001").unwrap();
+    assert_eq!(change.legal_days, 3);
+    assert!(change.legal_basis.as_deref().unwrap_or("").contains("第十九条"));
+    let simple = c.services.item("SCJG-DJ-002").unwrap();
+    let commit = simple.fields().find(|(_, f)| f.key == "commit").unwrap().1;
+    for duty in ["清偿费用", "职工工资", "社会保险费用", "法定补偿金", "应缴纳税款"] {
+        assert!(commit.label.contains(duty), "the commitment names {duty}");
+    }
+    assert!(simple.fields().any(|(_, f)| f.key == "publicity_ended_on"));
+    let listed = simple.fields().find(|(_, f)| f.key == "abnormal").unwrap().1;
+    let why = domain::services::rules::data_refusal(listed, "是").expect("refused when listed");
+    assert!(why.contains("第三十三条第四款"), "{why}");
+    assert_eq!(domain::services::rules::data_refusal(listed, "否"), None);
 }

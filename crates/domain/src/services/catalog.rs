@@ -152,6 +152,12 @@ pub struct FormField {
     pub options: Vec<String>,
     #[serde(default = "yes")]
     pub required: bool,
+    /// A shared-data field whose value rules the item out (列入经营异常名录 = 是 for 简易注销):
+    /// such a submission is refused with `refuse_note`, which names the legal basis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refuse: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refuse_note: Option<String>,
 }
 
 impl FieldType {
@@ -241,6 +247,9 @@ pub struct Item {
     /// 法定办结时限 and 承诺办结时限, working days.
     pub legal_days: u32,
     pub promised_days: u32,
+    /// Where the statutory time limit comes from, cited on the item's page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_basis: Option<String>,
     /// The result is an e-license of this type …
     #[serde(default)]
     pub result_license: Option<String>,

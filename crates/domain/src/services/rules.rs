@@ -1,7 +1,7 @@
 //! The pure rules of applying and verifying: what a form must hold, which uploads are
 //! acceptable, and the pass/fail decision of each line of a one-click verification (一键核查).
 
-use super::catalog::{FieldType, Item, MaterialKind, Subject};
+use super::catalog::{FieldType, FormField, Item, MaterialKind, Subject};
 use std::collections::BTreeMap;
 
 /// The largest file accepted for an upload material.
@@ -122,6 +122,14 @@ pub fn same(a: &str, b: &str) -> bool {
 }
 
 /// A sourced field: the value the applicant submitted against the source's value now.
+/// A shared-data value that rules the item out, as the reason to tell the applicant.
+pub fn data_refusal(f: &FormField, value: &str) -> Option<String> {
+    f.refuse
+        .iter()
+        .any(|r| r.trim() == value.trim())
+        .then(|| f.refuse_note.clone().unwrap_or_else(|| format!("“{}”为“{}”，不能办理本事项", f.label, value.trim())))
+}
+
 pub fn field_verdict(authoritative: Option<&str>, submitted: &str) -> (bool, String) {
     match authoritative {
         None => (false, "数据源中查无记录".to_string()),

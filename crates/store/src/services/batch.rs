@@ -129,7 +129,12 @@ pub(super) fn assemble(
             used.entry(i).or_default().push(k);
         }
         let v = match (m.kind, sourced) {
-            (MaterialKind::Data, Some((_, _, Some(v)))) => v.to_string(),
+            (MaterialKind::Data, Some((_, _, Some(v)))) => {
+                if let Some(why) = domain::services::rules::data_refusal(f, v) {
+                    return Err(StoreError::invalid(&m.id, why));
+                }
+                v.to_string()
+            }
             (MaterialKind::Data, _) => {
                 return Err(StoreError::invalid(
                     &m.id,

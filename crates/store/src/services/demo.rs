@@ -55,6 +55,8 @@ pub(crate) async fn load(conn: &mut Conn, cfg: &CityConfig, city: &DemoCity, now
         let reg = json!({
             "name": e.name, "uscc": uscc, "legal_rep": e.legal_rep, "kind": e.kind, "address": e.address,
             "registered_capital": yuan(e.registered_capital.fen()), "established_on": e.established_on.to_string(), "status": "存续",
+            // One in nineteen is on the list of abnormal operations (经营异常名录).
+            "abnormal": if i % 19 == 7 { "是" } else { "否" },
         });
         put(conn, now, "scjg.enterprise", &uscc, reg, "安徽省市场主体登记系统").await?;
         let tax = json!({

@@ -207,6 +207,15 @@ impl Positions {
     }
 }
 
+/// The refusal rule the current item has on this field, if any.
+fn kept_rule(current: &Item, material: &str, key: &str) -> (Vec<String>, Option<String>) {
+    current
+        .material(material)
+        .and_then(|m| m.fields.iter().find(|f| f.key == key))
+        .map(|f| (f.refuse.clone(), f.refuse_note.clone()))
+        .unwrap_or_default()
+}
+
 /// The item the form describes (version `version`), or what is wrong with what was typed.
 fn build(form: &ItemForm, current: &Item, taken: &[String], version: u32) -> (Item, Positions, FormErrors) {
     let mut errors = FormErrors::default();
@@ -271,6 +280,9 @@ fn build(form: &ItemForm, current: &Item, taken: &[String], version: u32) -> (It
                     .map(str::to_string)
                     .collect(),
                 required: f.required,
+                // The form does not edit refusal rules (legal bases): an edit keeps them.
+                refuse: kept_rule(current, &id, &f.key).0,
+                refuse_note: kept_rule(current, &id, &f.key).1,
             });
         }
         positions.0.push((mi, kept));
@@ -292,6 +304,7 @@ fn build(form: &ItemForm, current: &Item, taken: &[String], version: u32) -> (It
         subject: current.subject,
         legal_days,
         promised_days,
+        legal_basis: current.legal_basis.clone(),
         result_license,
         result_document,
         materials,

@@ -443,6 +443,8 @@ async fn an_enterprise_seals_its_application_and_the_check_fails_once_a_signed_v
         ("f_uscc", input_value(&form, "uscc")),
         ("f_reason", "决议解散".to_string()),
         ("f_commit", "同意".to_string()),
+        ("f_publicity_ended_on", "2026-11-20".to_string()),
+        ("f_no_objection", "同意".to_string()),
     ];
     // Not ticked: refused beside the material.
     let r = post_multipart(&ent, item, item, &fields).await;
