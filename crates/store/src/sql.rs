@@ -88,7 +88,7 @@ pub async fn insert_rows(conn: &mut crate::Conn, head: &str, tail: &str, rows: &
 }
 
 /// The statements a write needs that runs on either writer: a pool connection (any backend,
-/// async) or the direct SQLite connection of the group commit ([`crate::direct::DirectTx`],
+/// async) or the direct SQLite connection of the group commit (`direct::DirectTx`,
 /// synchronous, its futures ready at once). An operation written once against `Exec` runs on
 /// both, so there are no twin functions per driver. SQL uses `$1, $2 …` placeholders.
 ///

@@ -7,19 +7,26 @@ use ending::ExpiryReport;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
-#[tokio::test]
-async fn location_data_is_purged_after_the_retention_and_the_purge_is_audited() {
-    let (db, _d) = testing::db().await;
+/// A database with the demo's organisation, an officer (the administrator, for the tests) and
+/// the police agency's id.
+async fn setup(now: OffsetDateTime) -> (crate::Db, tempfile::TempDir, crate::config::CityConfig, String, String) {
+    let (db, dir) = testing::db().await;
     let cfg = load(&ConfigSource::Embedded).unwrap();
-    let now = datetime!(2026-11-27 08:00 UTC);
     crate::demo::bootstrap(&db, &cfg, now).await.unwrap();
     crate::demo::ensure_admin(&db, now).await.unwrap();
     let officer: String =
         sqlx::query_scalar("SELECT id FROM users WHERE login = 'admin'").fetch_one(db.reader()).await.unwrap();
+    let agency: String =
+        sqlx::query_scalar("SELECT id FROM departments WHERE code = 'gaj'").fetch_one(db.reader()).await.unwrap();
+    (db, dir, cfg, officer, agency)
+}
+
+#[tokio::test]
+async fn location_data_is_purged_after_the_retention_and_the_purge_is_audited() {
+    let now = datetime!(2026-11-27 08:00 UTC);
+    let (db, _d, cfg, officer, agency) = setup(now).await;
     let by = (officer.as_str(), "民警");
     let mut tx = db.begin().await.unwrap();
-    let agency: String =
-        sqlx::query_scalar("SELECT id FROM departments WHERE code = 'gaj'").fetch_one(&mut *tx).await.unwrap();
     let mut ids = vec![];
     for (i, (from, to)) in [("2025-03-02", "2026-03-01"), ("2026-01-01", "2026-10-01")].iter().enumerate() {
         let n = NewPerson {
@@ -88,16 +95,9 @@ async fn location_data_is_purged_after_the_retention_and_the_purge_is_audited() 
 /// not move the state; and the state survives losing the cache (a restart) exactly.
 #[tokio::test]
 async fn logged_fixes_are_idempotent_late_ones_flagged_and_the_state_survives_a_restart() {
-    let (db, _d) = testing::db().await;
-    let cfg = load(&ConfigSource::Embedded).unwrap();
     let now = datetime!(2026-11-27 08:00 UTC);
-    crate::demo::bootstrap(&db, &cfg, now).await.unwrap();
-    crate::demo::ensure_admin(&db, now).await.unwrap();
-    let officer: String =
-        sqlx::query_scalar("SELECT id FROM users WHERE login = 'admin'").fetch_one(db.reader()).await.unwrap();
+    let (db, _d, cfg, officer, agency) = setup(now).await;
     let mut tx = db.begin().await.unwrap();
-    let agency: String =
-        sqlx::query_scalar("SELECT id FROM departments WHERE code = 'gaj'").fetch_one(&mut *tx).await.unwrap();
     let n = NewPerson {
         id_card_no: domain::IdCardNo::from_body("34160219800101077").unwrap().to_string(),
         name: "对象".into(),
@@ -199,18 +199,11 @@ async fn logged_fixes_are_idempotent_late_ones_flagged_and_the_state_survives_a_
 /// tells the person, and lets the person be registered again under a new decision.
 #[tokio::test]
 async fn art_79_a_measure_ends_collection_stops_and_it_is_lifted() {
-    let (db, _d) = testing::db().await;
-    let cfg = load(&ConfigSource::Embedded).unwrap();
     let start = datetime!(2026-01-05 08:00 UTC);
-    crate::demo::bootstrap(&db, &cfg, start).await.unwrap();
-    crate::demo::ensure_admin(&db, start).await.unwrap();
-    let officer: String =
-        sqlx::query_scalar("SELECT id FROM users WHERE login = 'admin'").fetch_one(db.reader()).await.unwrap();
+    let (db, _d, cfg, officer, agency) = setup(start).await;
     let by = (officer.as_str(), "民警");
     let caches = Caches::of(&db);
     let mut tx = db.begin().await.unwrap();
-    let agency: String =
-        sqlx::query_scalar("SELECT id FROM departments WHERE code = 'gaj'").fetch_one(&mut *tx).await.unwrap();
     let mut n = NewPerson {
         id_card_no: domain::IdCardNo::from_body("34160219800101099").unwrap().to_string(),
         name: "对象".into(),

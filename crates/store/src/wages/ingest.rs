@@ -9,7 +9,7 @@ use crate::{Conn, Db, Result, StoreError};
 use domain::audit::AuditEntry;
 use domain::calendar::WorkCalendar;
 use domain::text::excerpt;
-use domain::wages::ingest::{Cell, Identity, Kind, Record, Rejection, Via};
+use domain::wages::ingest::{Cell, Identity, Kind, Record, Rejection, Sender, Via};
 use sqlx::Row;
 use std::collections::{BTreeSet, HashMap};
 use time::OffsetDateTime;
@@ -38,6 +38,8 @@ pub struct Batch<'a> {
     pub ip: &'a str,
     /// The importer's data scope: rows about projects outside it are refused.
     pub scope: &'a RowScope,
+    /// Who sends it (the caller checked that it may send this kind).
+    pub sender: Sender,
     pub rows: Vec<InRow>,
 }
 
@@ -162,6 +164,7 @@ async fn same_event(conn: &mut Conn, table: &str, cols: &[(&str, Value)]) -> Res
 struct Writer<'a> {
     conn: &'a mut Conn,
     scope: &'a RowScope,
+    sender: Sender,
     source: &'a str,
     ms: i64,
     projects: HashMap<String, Option<ProjectRef>>,
@@ -493,8 +496,15 @@ impl Writer<'_> {
             ],
         };
         cols.extend(present(keys).into_iter().filter(|(k, _)| *k != "project_code"));
-        // A bank's 代发 record is a transfer from the special account unless it says otherwise.
+        // A bank's 代发 record is a transfer from the special account unless it says otherwise;
+        // from anyone else a payment without its method is not assumed to be one.
         if kind == Kind::Payments && !r.has("method") {
+            if self.sender != Sender::Bank {
+                return Ok(Err(Rejection::new(
+                    "发放方式",
+                    "请填写发放方式（专用账户代发、现金或转入他人账户）：只有银行推送的代发流水可以不填",
+                )));
+            }
             cols.push(("method", Value::Text(domain::wages::PayMethod::Bank.as_str().into())));
         }
         cols.extend([
@@ -584,6 +594,7 @@ pub async fn ingest(
     let mut w = Writer {
         conn: &mut *tx,
         scope: batch.scope,
+        sender: batch.sender,
         source: batch.source.trim(),
         ms,
         projects: HashMap::new(),

@@ -11,7 +11,7 @@ use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query};
 use axum::routing::get;
 use domain::auth::{Principal, perm};
-use domain::wages::ingest::{Column, Identity, Kind, Via, map_headers, parse_row};
+use domain::wages::ingest::{Column, Identity, Kind, Sender, Via, map_headers, parse_row};
 use store::org::RowScope;
 use store::sql::PageRequest;
 use store::wages::ingest::{Batch, BatchReport, BatchRow, InRow, RejectedRow};
@@ -137,6 +137,8 @@ pub async fn run_batch(
 ) -> Result<BatchReport, AppError> {
     let state = &ctx.state;
     let p = ctx.user()?;
+    let sender = sender_of(p);
+    only_from_its_source(ctx, sender, kind).await?;
     // A bank's system feeds under its own permission; an importer under wages.import.
     let perm = if p.can(perm::WAGES_IMPORT) { perm::WAGES_IMPORT } else { perm::WAGES_FEED_BANK };
     let scope = store::org::row_scope(&state.db, p, perm).await?;
@@ -157,6 +159,7 @@ pub async fn run_batch(
             by_name: &p.display_name,
             ip: &ctx.ip,
             scope: &scope,
+            sender,
             rows,
         },
     )
@@ -172,9 +175,42 @@ pub struct KindView {
     pub identity: &'static str,
 }
 
-fn kinds() -> Vec<KindView> {
-    Kind::ALL
-        .into_iter()
+/// Refuses (audited) a kind the sender is not the source of truth for.
+async fn only_from_its_source(ctx: &RequestCtx, sender: Sender, kind: Kind) -> Result<(), AppError> {
+    if sender.may_send(kind) {
+        return Ok(());
+    }
+    let e = ctx
+        .entry(domain::audit::CoreAudit::AccessDenied, "wage_ingest", kind.as_str())
+        .outcome(domain::audit::Outcome::Denied)
+        .detail(format!("{}报送“{}”，已拒绝", sender.label(), kind.label()));
+    ctx.audit_refusal(e).await?;
+    let allowed: Vec<&str> = sender.kinds().iter().map(|k| k.label()).collect();
+    Err(AppError::Forbidden(format!(
+        "“{}”应由其数据来源报送；{}只能推送或导入：{}",
+        kind.label(),
+        sender.label(),
+        allowed.join("、")
+    )))
+}
+
+/// Who the caller sends as: a bank's system (only `wages.feed.bank`), an enterprise, or a
+/// department or its system.
+pub fn sender_of(p: &Principal) -> Sender {
+    if !p.can(perm::WAGES_IMPORT) {
+        Sender::Bank
+    } else if p.kind == domain::auth::UserKind::Enterprise {
+        Sender::Enterprise
+    } else {
+        Sender::Authority
+    }
+}
+
+fn kinds(sender: Sender) -> Vec<KindView> {
+    sender
+        .kinds()
+        .iter()
+        .copied()
         .map(|k| KindView {
             code: k.as_str(),
             label: k.label(),
@@ -229,7 +265,7 @@ async fn page(ctx: &RequestCtx, kind: String, source: String, errors: FormErrors
         layout.title = "数据导入（有错误）".into();
     }
     let invalid = !errors.is_empty();
-    let mut r = render(ImportPage { layout, kinds: kinds(), kind, source, batches, errors })?;
+    let mut r = render(ImportPage { layout, kinds: kinds(sender_of(ctx.user()?)), kind, source, batches, errors })?;
     if invalid {
         *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -264,6 +300,9 @@ async fn upload(ctx: RequestCtx, mut mp: Multipart) -> PageResult {
     }
     if bytes.is_empty() {
         errors.add("file", "请选择要导入的 CSV 或 Excel（.xlsx）文件");
+    }
+    if let Some(k) = k {
+        only_from_its_source(&ctx, sender_of(ctx.user()?), k).await?;
     }
     let Some(k) = k.filter(|_| errors.is_empty()) else {
         return page(&ctx, kind, source, errors).await;

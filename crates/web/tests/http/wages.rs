@@ -341,3 +341,48 @@ async fn project_pages_list_filter_export_and_respect_scope() {
     let complaints = store::wages::complaints(&app.state.db, &project).await.unwrap();
     assert_eq!(complaints.iter().filter(|c| c.channel == "12345" && c.received_on == "2026-11-20").count(), 1);
 }
+
+/// Each kind of wage data comes from its source of truth: a general contractor sends what it
+/// keeps itself (workers, attendance, payroll), never signals or payments — it could clear its
+/// own 失信 flag or declare unpaid wages paid (refused, audited, and not offered on its page);
+/// and a payment that does not say how it was made is not assumed to be a 专户代发 unless a bank
+/// sent it.
+#[tokio::test]
+async fn each_kind_comes_from_its_source_of_truth() {
+    let app = spawn_app().await;
+    let contractor = app.login("91341623NTK5WXTU9M").await;
+    let page = contractor.get("/wages/import").await.body;
+    assert!(page.contains("工资支付台账") && !page.contains("value=\"signals\""), "offered only its own kinds");
+    let csv = "项目编号,用人单位统一社会信用代码,信号类型,日期,数值\r\nBZ-1,,失信联合惩戒名单,2026-11-01,0";
+    let r = import_file(&contractor, "signals", "自报", "signals.csv", csv).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("应由其数据来源报送"), "{}", r.body);
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'access.denied' AND object_type = 'wage_ingest' AND object_id = 'signals'",
+    )
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+
+    let county = app.login("qiaocheng").await;
+    let project: String =
+        sqlx::query_scalar("SELECT code FROM wage_projects WHERE division_code LIKE '341602%' LIMIT 1")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    let card: String = sqlx::query_scalar(
+        "SELECT w.id_card_no FROM wage_workers w JOIN wage_projects p ON p.id = w.project_id WHERE p.code = $1 LIMIT 1",
+    )
+    .bind(&project)
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap();
+    let csv = format!(
+        "流水号,项目编号,身份证号码,工资月份,实发金额（元）,发放日期\r\nNM1,{project},{card},2026-10,100,2026-11-10"
+    );
+    let r = import_file(&county, "payments", "某单位自报", "pay.csv", &csv).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let shown = county.get(&r.location.unwrap()).await.body;
+    assert!(shown.contains("请填写发放方式"), "{shown}");
+}

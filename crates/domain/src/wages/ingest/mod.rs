@@ -48,6 +48,41 @@ pub enum Kind {
     Postings,
 }
 
+crate::coded! {
+    /// Who sends a batch. Each kind of data is taken from whoever is its source of truth: the
+    /// bank for money that moved through its accounts, the employer for what it keeps itself
+    /// (its workers, attendance and payroll ledger — 条例 arts. 15, 28), the departments and
+    /// their systems for everything (including what only they know: complaints, 失信 and other
+    /// signals, labor reports).
+    pub enum Sender ("数据报送方") {
+        Bank = ("bank", "银行对接系统"),
+        Enterprise = ("enterprise", "用人单位"),
+        Authority = ("authority", "主管部门或部门系统"),
+    }
+}
+
+impl Sender {
+    /// The kinds this sender may send.
+    pub fn kinds(self) -> &'static [Kind] {
+        match self {
+            // Transfers from the special account, the deposit account, labor-cost allocations
+            // into the special account.
+            Sender::Bank => &[Kind::Payments, Kind::Deposits, Kind::Allocations],
+            // Its own project details, real-name workers, attendance, the payroll ledger, its
+            // employment registrations and job postings. Not payments, deposits or signals: a
+            // contractor could otherwise clear its own 失信 flag or declare unpaid wages paid.
+            Sender::Enterprise => {
+                &[Kind::Projects, Kind::Workers, Kind::Attendance, Kind::Payroll, Kind::Employment, Kind::Postings]
+            }
+            Sender::Authority => &Kind::ALL,
+        }
+    }
+
+    pub fn may_send(self, kind: Kind) -> bool {
+        self.kinds().contains(&kind)
+    }
+}
+
 /// How a row meets what is already stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Identity {
@@ -99,7 +134,7 @@ impl Kind {
             Kind::Allocations => "人工费用拨付（专用账户入账）",
             Kind::Workers => "实名制工人",
             Kind::Attendance => "考勤（出工量）",
-            Kind::Payroll => "工资支付台账（应发）",
+            Kind::Payroll => "工资支付台账（应发、代扣、实发）",
             Kind::Payments => "工资代发流水（实发）",
             Kind::Complaints => "欠薪投诉",
             Kind::Signals => "外部信号（税务、社保、信用、法院、水电气等）",
