@@ -2,7 +2,6 @@
 
 use super::{Person, persons};
 use crate::config::CityConfig;
-use crate::notify::{self, To};
 use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
 use domain::auth::Principal;
@@ -29,16 +28,7 @@ pub(super) async fn open_alarm(
         .bind(to_millis(now))
         .execute(&mut *conn)
         .await?;
-    if let Some(officer) = &person.officer_id {
-        notify::send(
-            conn,
-            now,
-            &To::User(officer.clone()),
-            &format!("/supervision/persons/{}", person.id),
-            &format!("{}：{detail}", person.name),
-        )
-        .await?;
-    }
+    super::tell_holder(conn, now, person, &format!("{}：{detail}", person.name)).await?;
     crate::scores::record(
         conn,
         cfg,

@@ -122,10 +122,7 @@ pub async fn request_leave(
             .detail(what.clone()),
     )
     .await?;
-    if let Some(officer) = &person.officer_id {
-        notify::send(conn, now, &To::User(officer.clone()), &format!("/supervision/persons/{}", person.id), &what)
-            .await?;
-    }
+    super::tell_holder(conn, now, person, &what).await?;
     leave(conn, &id).await
 }
 

@@ -98,6 +98,25 @@ pub fn may_see(p: &Principal, person: &Person) -> bool {
     }
 }
 
+/// Tells whoever holds the case: the responsible officer, or, while no officer holds it (after
+/// a hand-off, before someone takes it), the agency's supervision officers — so an alarm, a
+/// leave request or a report always reaches someone who must act.
+pub(super) async fn tell_holder(conn: &mut Conn, now: OffsetDateTime, person: &Person, text: &str) -> Result<()> {
+    let link = format!("/supervision/persons/{}", person.id);
+    let to = match &person.officer_id {
+        Some(officer) => crate::notify::To::User(officer.clone()),
+        None => {
+            let code: Option<String> = sqlx::query_scalar("SELECT code FROM departments WHERE id = $1")
+                .bind(&person.agency_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            crate::notify::To::Role { department: code, role: "sup_officer".into() }
+        }
+    };
+    crate::notify::send(conn, now, &to, &link, text).await?;
+    Ok(())
+}
+
 /// A person inside the caller's transaction.
 pub async fn person_in(conn: &mut Conn, id: &str) -> Result<Person> {
     sqlx::query_as(&format!("{PERSON_SELECT} WHERE p.id = $1"))

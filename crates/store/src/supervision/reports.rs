@@ -3,7 +3,6 @@
 //! person's page; the officer is told of each.
 
 use super::Person;
-use crate::notify::{self, To};
 use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
 use domain::clock::to_millis;
@@ -57,17 +56,8 @@ pub async fn file_report(
             .detail(format!("{}提交{}", person.name, kind.label())),
     )
     .await?;
-    if let Some(officer) = &person.officer_id {
-        let head: String = text.chars().take(40).collect();
-        notify::send(
-            conn,
-            now,
-            &To::User(officer.clone()),
-            &format!("/supervision/persons/{}", person.id),
-            &format!("{}提交{}：{head}", person.name, kind.label()),
-        )
-        .await?;
-    }
+    let head: String = text.chars().take(40).collect();
+    super::tell_holder(conn, now, person, &format!("{}提交{}：{head}", person.name, kind.label())).await?;
     Ok(ReportRow { id, kind, text: text.to_string(), created_at: ms })
 }
 

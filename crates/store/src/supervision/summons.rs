@@ -130,16 +130,7 @@ pub async fn acknowledge_summons(
             .detail(format!("{}确认收到传讯通知 {}", person.name, s.no)),
     )
     .await?;
-    if let Some(officer) = &person.officer_id {
-        notify::send(
-            conn,
-            now,
-            &To::User(officer.clone()),
-            &format!("/supervision/persons/{}", person.id),
-            &format!("{}已确认收到传讯通知 {}", person.name, s.no),
-        )
-        .await?;
-    }
+    super::tell_holder(conn, now, person, &format!("{}已确认收到传讯通知 {}", person.name, s.no)).await?;
     one(conn, id).await
 }
 

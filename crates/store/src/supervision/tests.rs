@@ -283,3 +283,35 @@ async fn art_79_a_measure_ends_collection_stops_and_it_is_lifted() {
     create_person(&mut tx, night(2026, 4, 10), &n, Some(&agency), by).await.unwrap();
     tx.commit().await.unwrap();
 }
+
+/// 刑事诉讼法 arts. 67 ¶2, 74 ¶3: the police execute the measure at every stage, so what the
+/// person reports or raises must reach someone even while no officer holds the case (after a
+/// hand-off, before it is taken): then the agency's supervision officers are told.
+#[tokio::test]
+async fn without_an_officer_the_agency_is_told() {
+    let now = datetime!(2026-11-27 08:00 UTC);
+    let (db, _d, _cfg, officer, agency) = setup(now).await;
+    let mut tx = db.begin().await.unwrap();
+    let n = NewPerson {
+        id_card_no: domain::IdCardNo::from_body("34160219800101088").unwrap().to_string(),
+        name: "对象".into(),
+        phone: String::new(),
+        address: String::new(),
+        division_code: "341602".into(),
+        stage: "police".into(),
+        measure: "取保候审".into(),
+        measure_from: time::macros::date!(2026 - 11 - 01),
+        measure_to: time::macros::date!(2027 - 04 - 30),
+    };
+    let id = create_person(&mut tx, now, &n, Some(&agency), (officer.as_str(), "民警")).await.unwrap();
+    sqlx::query("UPDATE sup_persons SET officer_id = NULL WHERE id = $1").bind(&id).execute(&mut *tx).await.unwrap();
+    let person = person_in(&mut tx, &id).await.unwrap();
+    file_report(&mut tx, now, &person, "info_change", "新工作单位：亳州某公司").await.unwrap();
+    let (dept, role): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT department, role FROM notifications WHERE text LIKE '%新工作单位%' ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!((dept.as_deref(), role.as_deref()), (Some("gaj"), Some("sup_officer")));
+}
