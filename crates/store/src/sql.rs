@@ -114,9 +114,12 @@ impl Exec for crate::Conn {
             let mut row = Vec::with_capacity(r.len());
             for i in 0..r.len() {
                 let raw = r.try_get_raw(i)?;
-                let kind = if raw.is_null() { "NULL".to_string() } else { raw.type_info().name().to_string() };
-                row.push(match kind.as_str() {
-                    "NULL" => Value::Null,
+                if raw.is_null() {
+                    row.push(Value::Null);
+                    continue;
+                }
+                let ty = raw.type_info();
+                row.push(match ty.name() {
                     "REAL" | "DOUBLE" => Value::Real(r.try_get(i)?),
                     "TEXT" => Value::Text(r.try_get(i)?),
                     "BLOB" => Value::Blob(r.try_get(i)?),

@@ -64,11 +64,7 @@ async fn tell_agency(conn: &mut Conn, now: OffsetDateTime, person: &Person, text
     if let Some(officer) = &person.officer_id {
         notify::send(conn, now, &To::User(officer.clone()), &link, text).await?;
     }
-    let code: Option<String> = sqlx::query_scalar("SELECT code FROM departments WHERE id = $1")
-        .bind(&person.agency_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(code) = code {
+    if let Some(code) = super::agency_code(conn, person).await? {
         notify::send(conn, now, &To::Role { department: Some(code), role: "sup_officer".into() }, &link, text).await?;
     }
     Ok(())
@@ -156,6 +152,11 @@ pub async fn expire_and_warn(conn: &mut Conn, caches: &Caches, now: OffsetDateTi
         // everyone else's check.
         let Ok(last) = Date::parse(&to, &time::format_description::well_known::Iso8601::DATE) else { continue };
         let left = (last - today).whole_days();
+        // The nearest reminder not yet sent; most persons need nothing tonight and are not read.
+        let due = EXPIRY_WARNINGS.iter().copied().filter(|d| left <= *d).min();
+        if left >= 0 && (due.is_none() || warned.zip(due).is_some_and(|(w, d)| w <= d)) {
+            continue;
+        }
         let person = super::person_in(conn, &id).await?;
         if left < 0 {
             sqlx::query("UPDATE sup_persons SET status = $1, ended_on = $2, updated_at = $3 WHERE id = $4")
@@ -175,11 +176,7 @@ pub async fn expire_and_warn(conn: &mut Conn, caches: &Caches, now: OffsetDateTi
             report.expired += 1;
             continue;
         }
-        // The nearest reminder not yet sent.
-        let Some(due) = EXPIRY_WARNINGS.iter().copied().filter(|d| left <= *d).min() else { continue };
-        if warned.is_some_and(|w| w <= due) {
-            continue;
-        }
+        let Some(due) = due else { continue };
         sqlx::query("UPDATE sup_persons SET expiry_warned = $1 WHERE id = $2")
             .bind(due)
             .bind(&id)

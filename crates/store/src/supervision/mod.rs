@@ -105,16 +105,18 @@ pub(super) async fn tell_holder(conn: &mut Conn, now: OffsetDateTime, person: &P
     let link = format!("/supervision/persons/{}", person.id);
     let to = match &person.officer_id {
         Some(officer) => crate::notify::To::User(officer.clone()),
-        None => {
-            let code: Option<String> = sqlx::query_scalar("SELECT code FROM departments WHERE id = $1")
-                .bind(&person.agency_id)
-                .fetch_optional(&mut *conn)
-                .await?;
-            crate::notify::To::Role { department: code, role: "sup_officer".into() }
-        }
+        None => crate::notify::To::Role { department: agency_code(conn, person).await?, role: "sup_officer".into() },
     };
     crate::notify::send(conn, now, &to, &link, text).await?;
     Ok(())
+}
+
+/// The code of the agency holding the person (notifications address departments by code).
+pub(super) async fn agency_code(conn: &mut Conn, person: &Person) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT code FROM departments WHERE id = $1")
+        .bind(&person.agency_id)
+        .fetch_optional(&mut *conn)
+        .await?)
 }
 
 /// A person inside the caller's transaction.
