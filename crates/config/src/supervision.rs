@@ -141,6 +141,11 @@ pub struct LeavePreset {
     pub name: String,
     #[serde(default)]
     pub note: String,
+    /// Offered under 监视居住 too, which keeps the person at the residence (刑事诉讼法 art.
+    /// 77 ¶1(1)): only for what the executing organ approves there (medical care, court).
+    /// Business travel is not.
+    #[serde(default)]
+    pub surveillance: bool,
     #[serde(rename = "area")]
     pub areas: Vec<LeaveArea>,
 }

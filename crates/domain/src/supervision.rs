@@ -66,6 +66,83 @@ impl Measure {
     }
 }
 
+impl Measure {
+    /// The stage whose organ executes the measure, whichever organ decided it: the police
+    /// execute 取保候审 and 监视居住 at every stage (刑事诉讼法 art. 67 ¶2, art. 74 ¶3); the
+    /// 社区矫正机构 (司法局) executes community correction and 暂予监外执行 (社区矫正法 arts. 2, 9).
+    pub fn executing_stage(self) -> &'static str {
+        match self {
+            Measure::Bail | Measure::Surveillance => "police",
+            Measure::CommunityCorrection | Measure::MedicalParole => "justice",
+        }
+    }
+
+    /// Whether the measure can be in force at `stage`: the compulsory measures (刑事诉讼法
+    /// art. 66: decided by the court, procuratorate or police) before judgment is executed;
+    /// the community measures (社区矫正法 art. 2) only when it is.
+    pub fn fits_stage(self, stage: &str) -> bool {
+        match self {
+            Measure::Bail | Measure::Surveillance => matches!(stage, "police" | "procuratorate" | "court"),
+            Measure::CommunityCorrection | Measure::MedicalParole => stage == "justice",
+        }
+    }
+
+    /// 社区矫正法 art. 29: a person under community correction may carry an electronic
+    /// location device only by an approved decision; the compulsory measures are tracked
+    /// under the executing organ's decision itself.
+    pub fn tracking_needs_decision(self) -> bool {
+        matches!(self, Measure::CommunityCorrection | Measure::MedicalParole)
+    }
+
+    /// 监视居住 keeps the person at the residence (刑事诉讼法 art. 77 ¶1(1): not to leave it
+    /// without approval); 取保候审 at the city or county of residence (art. 71 ¶1(1)).
+    pub fn allowed_area_note(self) -> &'static str {
+        match self {
+            Measure::Bail => "所居住的市、县",
+            Measure::Surveillance => "执行监视居住的处所",
+            Measure::CommunityCorrection | Measure::MedicalParole => "所居住的市、县",
+        }
+    }
+}
+
+crate::coded! {
+    /// 社区矫正法 art. 29 ¶1: the five situations in which a person under community correction
+    /// may be made to carry an electronic location device.
+    pub enum LocatingGround ("使用电子定位装置的情形") {
+        BanViolated = ("1", "违反人民法院禁止令的"),
+        LeftWithoutLeave = ("2", "无正当理由，未经批准离开所居住的市、县的"),
+        RefusedToReport = ("3", "拒不按照规定报告自己的活动情况，被给予警告的"),
+        PoliceSanction = ("4", "违反监督管理规定，被给予治安管理处罚的"),
+        RevocationProposed = ("5", "拟提请撤销缓刑、假释或者暂予监外执行收监执行的"),
+    }
+}
+
+/// 社区矫正法 art. 29 ¶2: one approval of a location device lasts at most three months; each
+/// renewal at most three more. Returns the last allowed day for a period starting `from`.
+pub fn check_locating_term(from: time::Date, to: time::Date) -> Result<(), String> {
+    if to < from {
+        return Err("使用期限截止日期早于开始日期".into());
+    }
+    let last = add_months(from, 3) - time::Duration::days(1);
+    if to > last {
+        return Err(format!(
+            "电子定位装置每次使用不得超过三个月（《社区矫正法》第二十九条），自 {from} 起最晚至 {last}；期满仍有必要的，经评估另行批准延长"
+        ));
+    }
+    Ok(())
+}
+
+/// 刑事诉讼法 art. 71 ¶1(2): a change of address, employer or contact details is reported to
+/// the executing organ within twenty-four hours. Returns how many hours late a report of a
+/// change at `changed_ms` made at `reported_ms` is (0 when on time).
+pub fn change_report_late_hours(changed_ms: i64, reported_ms: i64) -> i64 {
+    let over = reported_ms - changed_ms - CHANGE_REPORT_HOURS * 3_600_000;
+    if over <= 0 { 0 } else { (over + 3_599_999) / 3_600_000 }
+}
+
+/// The hours art. 71 ¶1(2) allows for reporting a change.
+pub const CHANGE_REPORT_HOURS: i64 = 24;
+
 /// The same day `n` months later (the month's last day when it has no such day).
 pub fn add_months(d: time::Date, n: u32) -> time::Date {
     let months = d.year() * 12 + i32::from(u8::from(d.month())) - 1 + n as i32;
@@ -187,6 +264,8 @@ impl SummonsStatus {
 crate::coded! {
     pub enum LeaveStatus ("请假状态") {
         Pending = ("pending", "待审批"),
+        /// The deciding organ (a 检察院 or 法院) has consented; the police approve next.
+        Consented = ("consented", "决定机关已同意，待执行机关批准"),
         Approved = ("approved", "已批准"),
         Refused = ("refused", "不予批准"),
         Withdrawn = ("withdrawn", "已撤回"),
@@ -540,6 +619,7 @@ crate::audit_actions! {
         Expire = ("supervision.expire", "措施期限届满停止采集"),
         ExpiryWarn = ("supervision.expiry_warn", "措施即将到期提醒"),
         Release = ("supervision.release", "解除强制措施"),
+        Locating = ("supervision.locating", "批准使用电子定位装置"),
         StatsExport = ("supervision.stats.export", "导出监管统计"),
     }
 }
@@ -574,5 +654,41 @@ mod measure_tests {
         // Month ends: 31 August plus six months is the end of February.
         assert_eq!(add_months(date!(2026 - 08 - 31), 6), date!(2027 - 02 - 28));
         assert_eq!(add_months(date!(2026 - 12 - 15), 1), date!(2027 - 01 - 15));
+    }
+
+    /// 刑事诉讼法 art. 67 ¶2 and art. 74 ¶3: whoever decided, the police execute bail and
+    /// residential surveillance; community measures belong to the 社区矫正机构 and to the stage
+    /// after judgment (社区矫正法 art. 2).
+    #[test]
+    fn art_67_and_74_the_police_execute_whoever_decided() {
+        assert_eq!(Measure::Bail.executing_stage(), "police");
+        assert_eq!(Measure::Surveillance.executing_stage(), "police");
+        assert_eq!(Measure::CommunityCorrection.executing_stage(), "justice");
+        for stage in ["police", "procuratorate", "court"] {
+            assert!(Measure::Bail.fits_stage(stage) && !Measure::CommunityCorrection.fits_stage(stage));
+        }
+        assert!(!Measure::Bail.fits_stage("justice") && Measure::MedicalParole.fits_stage("justice"));
+    }
+
+    /// 社区矫正法 art. 29: five situations; three months per approval, renewable by three.
+    #[test]
+    fn art_29_a_location_device_three_months_at_a_time() {
+        assert_eq!(LocatingGround::ALL.len(), 5);
+        assert_eq!(LocatingGround::parse("2"), Some(LocatingGround::LeftWithoutLeave));
+        assert!(Measure::CommunityCorrection.tracking_needs_decision() && !Measure::Bail.tracking_needs_decision());
+        assert_eq!(check_locating_term(date!(2026 - 12 - 01), date!(2027 - 02 - 28)), Ok(()));
+        let e = check_locating_term(date!(2026 - 12 - 01), date!(2027 - 03 - 01)).unwrap_err();
+        assert!(e.contains("三个月") && e.contains("第二十九条") && e.contains("2027-02-28"), "{e}");
+    }
+
+    /// 刑事诉讼法 art. 71 ¶1(2): a change reported within 24 hours is on time; 25 hours is one
+    /// hour late.
+    #[test]
+    fn art_71_a_change_is_reported_within_twenty_four_hours() {
+        let h = 3_600_000;
+        assert_eq!(change_report_late_hours(0, 24 * h), 0);
+        assert_eq!(change_report_late_hours(0, 24 * h + 1), 1);
+        assert_eq!(change_report_late_hours(0, 49 * h), 25);
+        assert_eq!(change_report_late_hours(10 * h, 0), 0, "reported before it happened");
     }
 }

@@ -57,8 +57,8 @@ async fn stop_collection(conn: &mut Conn, caches: &Caches, now: OffsetDateTime, 
     Ok(())
 }
 
-/// Who answers for the person at the agency: the responsible officer, and the agency's
-/// supervision officers (so a case without an officer still reaches someone).
+/// Who answers for the person: the responsible officer, the executing organ's supervision
+/// officers (so a case without an officer still reaches someone) and the deciding organ's.
 async fn tell_agency(conn: &mut Conn, now: OffsetDateTime, person: &Person, text: &str) -> Result<()> {
     let link = format!("/supervision/persons/{}", person.id);
     if let Some(officer) = &person.officer_id {
@@ -67,6 +67,8 @@ async fn tell_agency(conn: &mut Conn, now: OffsetDateTime, person: &Person, text
     if let Some(code) = super::agency_code(conn, person).await? {
         notify::send(conn, now, &To::Role { department: Some(code), role: "sup_officer".into() }, &link, text).await?;
     }
+    // The deciding organ lifts the measure (art. 79 ¶2): it is told too when it is another.
+    super::tell_decider(conn, now, person, text).await?;
     Ok(())
 }
 

@@ -112,7 +112,11 @@ pub async fn ingest_durable(
 ) -> Result<FixReport> {
     let caches = Caches::of(db);
     let mut rep = FixReport::default();
-    let judged = prepare(&caches, rows, to_millis(now), &mut rep);
+    let blocked = {
+        let mut conn = db.reader().acquire().await?;
+        untracked_among(&mut conn, rows, now).await?
+    };
+    let judged = prepare(&caches, rows, to_millis(now), &blocked, &mut rep);
     let mut tx = db.begin().await?;
     let mut guard = ForgetOnDrop { cache: caches.trackers.clone(), armed: true };
     write(&mut tx, &caches, cfg, now, judged, h, &mut rep).await?;
@@ -138,12 +142,26 @@ pub async fn ingest(
     h: &Hysteresis,
 ) -> Result<FixReport> {
     let mut rep = FixReport::default();
-    let judged = prepare(caches, rows, to_millis(now), &mut rep);
+    let blocked = untracked_among(conn, rows, now).await?;
+    let judged = prepare(caches, rows, to_millis(now), &blocked, &mut rep);
     let guard = ForgetOnDrop { cache: caches.trackers.clone(), armed: true };
     write(conn, caches, cfg, now, judged, h, &mut rep).await?;
     fixlog::fold_with(conn, &caches.trackers, i64::MAX, h).await?;
     drop(guard);
     Ok(rep)
+}
+
+/// The persons among `rows` whose fixes may not be collected today (社区矫正法 art. 29).
+async fn untracked_among(
+    conn: &mut Conn,
+    rows: &[(&str, &InFix)],
+    now: OffsetDateTime,
+) -> Result<rustc_hash::FxHashSet<String>> {
+    let mut ids: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let day = domain::clock::local(now).date().to_string();
+    Ok(super::locating::untracked(conn, &ids, &day).await?.into_iter().collect())
 }
 
 /// Which of `keys` (person, instant) are in `sup_fixes`.
@@ -194,12 +212,17 @@ fn prepare<'a>(
     caches: &Caches,
     rows: &[(&'a str, &'a InFix)],
     now_ms: i64,
+    blocked: &rustc_hash::FxHashSet<String>,
     rep: &mut FixReport,
 ) -> Vec<PersonFixes<'a>> {
     let mut at_of: rustc_hash::FxHashMap<&str, usize> = Default::default();
     let mut out: Vec<PersonFixes> = vec![];
     for (i, (person, f)) in rows.iter().enumerate() {
         let mut reject = |reason: &str| rep.rejected.push(FixRejection { index: i, reason: reason.into() });
+        if !blocked.is_empty() && blocked.contains(*person) {
+            reject("社区矫正对象未经批准使用电子定位装置或批准期限已届满，不采集定位（《社区矫正法》第二十九条）");
+            continue;
+        }
         if f.at > now_ms + 5 * 60_000 {
             reject("定位时间晚于服务器时间 5 分钟以上，请校准手机时间");
             continue;

@@ -1,6 +1,8 @@
 //! 外出请假 (leave requests): a supervised person asks to travel (business in 长三角, buying
-//! herbs in a 中药 producing area …); the agency holding the case approves or refuses. An
-//! approval adds the preset's areas as allowed fences valid for the approved window only, so
+//! herbs in a 中药 producing area …) before leaving. The executing organ approves or refuses
+//! (刑事诉讼法 art. 71 ¶1(1), art. 77 ¶1(1)); when a 检察院 or 法院 decided the measure, the
+//! police approve only after it has consented (公安机关办理刑事案件程序规定, 取保候审 section:
+//! 批准离开所居住的市、县前，应当征得决定机关同意). An approval adds the preset's areas as allowed fences valid for the approved window only, so
 //! the fences change on their own when the window opens and change back when it closes.
 
 use super::fences::{NewFence, add_fence};
@@ -46,7 +48,22 @@ pub struct LeaveRow {
     pub decided_name: Option<String>,
     pub decided_at: Option<i64>,
     pub note: String,
+    /// Who consented (or refused) for the deciding organ, when it is not the executing one.
+    pub consent_name: Option<String>,
+    pub consent_at: Option<i64>,
+    pub consent_note: String,
     pub created_at: i64,
+}
+
+impl LeaveRow {
+    /// Whose turn it is: the deciding organ's consent, or the executing organ's approval.
+    pub fn awaits(&self, person: &Person) -> Option<super::Organ> {
+        match self.status {
+            LeaveStatus::Pending if person.decided_elsewhere() => Some(super::Organ { executes: false, decides: true }),
+            LeaveStatus::Pending | LeaveStatus::Consented => Some(super::Organ { executes: true, decides: false }),
+            _ => None,
+        }
+    }
 }
 
 /// Files a request for `person` (by the person, from the app or their page). Checked: a known
@@ -74,9 +91,22 @@ pub async fn request_leave(
     if l.to_ms - l.from_ms > MAX_LEAVE_DAYS * 86_400_000 {
         return Err(StoreError::invalid("to", format!("一次请假最长 {MAX_LEAVE_DAYS} 天，请分次申请")));
     }
+    // 未经执行机关批准不得离开 (art. 71 ¶1(1), art. 77 ¶1(1)): a request comes before departure.
     let now_ms = to_millis(now);
-    if l.from_ms < now_ms - 86_400_000 {
-        return Err(StoreError::invalid("from", "出发时间不能早于 24 小时前"));
+    if l.from_ms < now_ms {
+        return Err(StoreError::invalid(
+            "from",
+            "请在出发前申请：未经执行机关批准不得离开（《刑事诉讼法》第七十一条、第七十七条）",
+        ));
+    }
+    if person.measure() == Some(domain::supervision::Measure::Surveillance) && !preset.surveillance {
+        return Err(StoreError::invalid(
+            "preset",
+            format!(
+                "监视居住期间未经批准不得离开执行监视居住的处所（《刑事诉讼法》第七十七条），“{}”不适用；就医、诉讼等事由请选择可适用的类型",
+                preset.name
+            ),
+        ));
     }
     let day = |ms: i64| local(from_millis(ms)).date().to_string();
     if day(l.from_ms) < person.measure_from || day(l.to_ms) > person.measure_to {
@@ -122,7 +152,12 @@ pub async fn request_leave(
             .detail(what.clone()),
     )
     .await?;
-    super::tell_holder(conn, now, person, &what).await?;
+    if person.decided_elsewhere() {
+        super::tell_decider(conn, now, person, &format!("{what}。请先审查是否同意，再由{}批准", person.agency_name))
+            .await?;
+    } else {
+        super::tell_holder(conn, now, person, &what).await?;
+    }
     leave(conn, &id).await
 }
 
@@ -136,7 +171,7 @@ pub async fn leave(conn: &mut Conn, id: &str) -> Result<LeaveRow> {
 
 const LEAVE_SELECT: &str =
     "SELECT id, no, person_id, preset, destination, reason, from_ms, to_ms, status, decided_name,
-    decided_at, note, created_at FROM sup_leaves";
+    decided_at, note, consent_name, consent_at, consent_note, created_at FROM sup_leaves";
 
 pub async fn leaves_of(db: &Db, person_id: &str) -> Result<Vec<LeaveRow>> {
     Ok(sqlx::query_as(&format!("{LEAVE_SELECT} WHERE person_id = $1 ORDER BY created_at DESC"))
@@ -153,28 +188,80 @@ pub struct LeaveVerdict<'a> {
     pub note: &'a str,
 }
 
-/// Approves (adding the preset's areas as allowed fences for the window) or refuses (a note is
-/// required) a pending request; the person is told. Returns the request as decided.
+/// Decides a request as `organ`: when the deciding organ is another than the executing one, it
+/// consents (or refuses) first and the executing organ is told; the executing organ then
+/// approves (adding the preset's areas as allowed fences for the window) or refuses. A refusal
+/// needs a note; the person is told of every step. Returns the request as decided.
+#[allow(clippy::too_many_arguments)]
 pub async fn decide_leave(
     conn: &mut Conn,
     caches: &Caches,
     cfg: &CityConfig,
     now: OffsetDateTime,
     leave_id: &str,
+    organ: super::Organ,
     verdict: LeaveVerdict<'_>,
     by: (&str, &str),
 ) -> Result<LeaveRow> {
     let LeaveVerdict { approve, note } = verdict;
     let l = leave(conn, leave_id).await?;
-    if l.status != LeaveStatus::Pending {
+    let person = person_in(conn, &l.person_id).await?;
+    let Some(awaits) = l.awaits(&person) else {
         return Err(StoreError::conflict("status", format!("该申请已{}，不能重复审批", l.status.label())));
-    }
+    };
     if !approve && note.trim().is_empty() {
         return Err(StoreError::invalid("note", "不予批准须写明理由"));
     }
-    let person = person_in(conn, &l.person_id).await?;
     let preset =
         cfg.leave_preset(&l.preset).ok_or_else(|| StoreError::Other(format!("请假类型“{}”已不在配置中", l.preset)))?;
+    let window = format!("{}（{}，{} 至 {}）", l.no, preset.name, when(l.from_ms), when(l.to_ms));
+    let reason = if note.trim().is_empty() { String::new() } else { format!("：{}", note.trim()) };
+    if awaits.decides {
+        if !organ.decides {
+            return Err(StoreError::Forbidden(format!("请假申请{}须先经决定机关{}同意", l.no, person.decider_name)));
+        }
+        let status = if approve { LeaveStatus::Consented } else { LeaveStatus::Refused };
+        sqlx::query(
+            "UPDATE sup_leaves SET status = $1, consent_by = $2, consent_name = $3, consent_at = $4, consent_note = $5 WHERE id = $6",
+        )
+        .bind(status.as_str())
+        .bind(by.0)
+        .bind(by.1)
+        .bind(to_millis(now))
+        .bind(note.trim())
+        .bind(leave_id)
+        .execute(&mut *conn)
+        .await?;
+        let what = format!(
+            "{}的请假申请{window}：决定机关{}{}{reason}",
+            person.name,
+            person.decider_name,
+            if approve { "同意" } else { "不同意" }
+        );
+        audit::append(
+            conn,
+            now,
+            AuditEntry::new(domain::supervision::SupervisionAudit::LeaveDecide, "sup_leave", leave_id)
+                .by(by.0, by.1)
+                .detail(what.clone()),
+        )
+        .await?;
+        if approve {
+            super::tell_holder(conn, now, &person, &format!("{what}，请执行机关审批")).await?;
+        }
+        if let Some(user) = &person.user_id {
+            let told = if approve {
+                format!("{what}，待{}批准，获批前请勿外出", person.agency_name)
+            } else {
+                what
+            };
+            notify::send(conn, now, &To::User(user.clone()), "/me/supervision", &told).await?;
+        }
+        return leave(conn, leave_id).await;
+    }
+    if !organ.executes {
+        return Err(StoreError::Forbidden(format!("请假申请{}由执行机关{}批准", l.no, person.agency_name)));
+    }
     if approve {
         for a in &preset.areas {
             let ring: Vec<Vec<f64>> = a.ring.iter().map(|p| vec![p[0], p[1]]).collect();
@@ -207,16 +294,7 @@ pub async fn decide_leave(
     .bind(leave_id)
     .execute(&mut *conn)
     .await?;
-    let what = format!(
-        "{}的请假申请{}（{}，{} 至 {}）{}{}",
-        person.name,
-        l.no,
-        preset.name,
-        when(l.from_ms),
-        when(l.to_ms),
-        status.label(),
-        if note.trim().is_empty() { String::new() } else { format!("：{}", note.trim()) }
-    );
+    let what = format!("{}的请假申请{window}{}{reason}", person.name, status.label());
     audit::append(
         conn,
         now,

@@ -10,6 +10,7 @@ mod fences;
 mod fixlog;
 mod ingest;
 mod leaves;
+mod locating;
 mod reports;
 mod stages;
 mod summons;
@@ -31,7 +32,8 @@ pub use ingest::{
     recent_fixes, violation_count,
 };
 pub use leaves::{LeaveRow, LeaveVerdict, MAX_LEAVE_DAYS, NewLeave, decide_leave, leave, leaves_of, request_leave};
-pub use reports::{ReportRow, file_report, reports_of};
+pub use locating::{LocatingRow, NewLocating, approve_locating, locating_of};
+pub use reports::{NewReport, ReportRow, file_report, reports_of};
 pub use stages::{HandOff, StageRow, hand_off, stages_of, take_over};
 pub use summons::{SummonsRow, acknowledge_summons, record_appearance, summon, summons_of};
 pub use tasks::{CheckIn, NewTask, TASK_DUE_JOB, TaskRow, check_in, issue_task, task, task_due, tasks_of};
@@ -67,8 +69,15 @@ pub struct Person {
     pub phone: String,
     pub address: String,
     pub division_code: String,
+    /// The executing organ (执行机关): the police for 取保候审 and 监视居住 at every stage
+    /// (刑事诉讼法 arts. 67 ¶2, 74 ¶3), the 社区矫正机构 for community measures. Its officers
+    /// handle alarms, fences and check-ins and approve leave.
     pub agency_id: String,
     pub agency_name: String,
+    /// The deciding organ (决定机关) whose decision the person is under: it consents to leave
+    /// when it is not the executing organ, hands the case on and lifts the measure.
+    pub decider_id: String,
+    pub decider_name: String,
     pub stage: String,
     pub measure: String,
     pub measure_from: String,
@@ -79,23 +88,98 @@ pub struct Person {
     pub status: PersonStatus,
     /// The day the measure ended (lifted, or its last day when it ran out).
     pub ended_on: Option<String>,
+    /// The last day an approved 社区矫正法 art. 29 decision allows a location device, if any.
+    pub locating_until: Option<String>,
     pub open_alarms: i64,
+}
+
+impl Person {
+    pub fn measure(&self) -> Option<Measure> {
+        Measure::parse(&self.measure)
+    }
+
+    /// Whether the deciding organ is another than the executing one (its consent is needed
+    /// before the police approve leave).
+    pub fn decided_elsewhere(&self) -> bool {
+        self.decider_id != self.agency_id
+    }
+
+    /// Whether location fixes may be collected on `day`: under a compulsory measure, always
+    /// while it is in force; under a community measure only within an approved art. 29
+    /// decision (社区矫正法 art. 29), otherwise only check-ins.
+    pub fn may_track_on(&self, day: &str) -> bool {
+        match self.measure() {
+            Some(m) if m.tracking_needs_decision() => self.locating_until.as_deref().is_some_and(|u| u >= day),
+            _ => true,
+        }
+    }
 }
 
 pub(super) const PERSON_SELECT: &str =
     "SELECT p.id, p.id_card_no, p.name, p.phone, p.address, p.division_code, p.agency_id,
-    d.short_name AS agency_name, p.stage, p.measure, p.measure_from, p.measure_to, p.officer_id, p.user_id, p.status, p.ended_on,
+    d.short_name AS agency_name, dd.id AS decider_id, dd.short_name AS decider_name, p.stage, p.measure, p.measure_from,
+    p.measure_to, p.officer_id, p.user_id, p.status, p.ended_on,
+    (SELECT MAX(l.valid_to) FROM sup_locating l WHERE l.person_id = p.id) AS locating_until,
     (SELECT COUNT(*) FROM sup_alarms a WHERE a.person_id = p.id AND a.status <> 'closed') AS open_alarms
-    FROM sup_persons p JOIN departments d ON d.id = p.agency_id";
+    FROM sup_persons p JOIN departments d ON d.id = p.agency_id
+    JOIN departments dd ON dd.id = COALESCE(p.decider_id, p.agency_id)";
 
-/// Whether `p` may see a person: the holding agency's own staff, or a user whose scope for
-/// `supervision.view` is the whole city (the superiors).
+/// Whether `p` may see a person: the executing and the deciding organ's own staff, or a user
+/// whose scope for `supervision.view` is the whole city (the superiors).
 pub fn may_see(p: &Principal, person: &Person) -> bool {
     match p.scope(domain::auth::perm::SUPERVISION_VIEW) {
         Some(DataScope::All) => true,
-        Some(_) => p.department_id.as_deref() == Some(person.agency_id.as_str()),
+        Some(_) => {
+            let dept = p.department_id.as_deref();
+            dept == Some(person.agency_id.as_str()) || dept == Some(person.decider_id.as_str())
+        }
         None => false,
     }
+}
+
+/// What `p` may do to a person as which organ (with `supervision.handle`; superiors as both).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Organ {
+    /// The executing organ: fences, devices, alarms, check-ins, summons, approving leave.
+    pub executes: bool,
+    /// The deciding organ: consenting to leave, hand-off, lifting the measure, summons.
+    pub decides: bool,
+}
+
+pub fn organ_of(p: &Principal, person: &Person) -> Organ {
+    match p.scope(domain::auth::perm::SUPERVISION_HANDLE) {
+        Some(DataScope::All) => Organ { executes: true, decides: true },
+        Some(_) => {
+            let dept = p.department_id.as_deref();
+            Organ {
+                executes: dept == Some(person.agency_id.as_str()),
+                decides: dept == Some(person.decider_id.as_str()),
+            }
+        }
+        None => Organ::default(),
+    }
+}
+
+/// The department id of the organ with `code` (`STAGES`), or a Chinese error naming the stage.
+pub(super) async fn organ_by_stage(conn: &mut Conn, stage: &str) -> Result<String> {
+    let code = STAGES.iter().find(|s| s.0 == stage).map(|s| s.2).unwrap_or("");
+    let id: Option<String> =
+        sqlx::query_scalar("SELECT id FROM departments WHERE code = $1").bind(code).fetch_optional(&mut *conn).await?;
+    id.ok_or_else(|| StoreError::invalid("stage", format!("本市未配置{}对应的机关", stage_label(stage))))
+}
+
+/// Tells the deciding organ's supervision officers, when it is not the executing organ.
+pub(super) async fn tell_decider(conn: &mut Conn, now: OffsetDateTime, person: &Person, text: &str) -> Result<()> {
+    if !person.decided_elsewhere() {
+        return Ok(());
+    }
+    let code: Option<String> = sqlx::query_scalar("SELECT code FROM departments WHERE id = $1")
+        .bind(&person.decider_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let to = crate::notify::To::Role { department: code, role: "sup_officer".into() };
+    crate::notify::send(conn, now, &to, &format!("/supervision/persons/{}", person.id), text).await?;
+    Ok(())
 }
 
 /// Tells whoever holds the case: the responsible officer, or, while no officer holds it (after
@@ -183,6 +267,15 @@ pub async fn create_person(
     let measure =
         Measure::parse(&n.measure).ok_or_else(|| StoreError::invalid("measure", "请选择强制措施或刑罚执行方式"))?;
     measure.check_term(n.measure_from, n.measure_to).map_err(|m| StoreError::invalid("measure_to", m))?;
+    if !measure.fits_stage(&n.stage) {
+        return Err(StoreError::invalid(
+            "measure",
+            format!("{}不适用于{}（刑事诉讼法第六十六条；社区矫正法第二条）", measure.label(), stage_label(&n.stage)),
+        ));
+    }
+    // The registering agency decided; the organ the law names executes (arts. 67 ¶2, 74 ¶3).
+    let executor = organ_by_stage(conn, measure.executing_stage()).await?;
+    let officer_id = (executor == agency).then_some(officer.0);
     let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM divisions WHERE code = $1")
         .bind(&n.division_code)
         .fetch_one(&mut *conn)
@@ -235,9 +328,9 @@ pub async fn create_person(
     let id = new_id();
     let ms = to_millis(now);
     sqlx::query(
-        "INSERT INTO sup_persons (id, id_card_no, name, phone, address, division_code, agency_id, stage, measure,
+        "INSERT INTO sup_persons (id, id_card_no, name, phone, address, division_code, agency_id, decider_id, stage, measure,
             measure_from, measure_to, officer_id, user_id, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'active', $14, $14)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'active', $15, $15)",
     )
     .bind(&id)
     .bind(card.as_str())
@@ -245,12 +338,13 @@ pub async fn create_person(
     .bind(&n.phone)
     .bind(&n.address)
     .bind(&n.division_code)
+    .bind(&executor)
     .bind(&agency)
     .bind(&n.stage)
-    .bind(&n.measure)
+    .bind(measure.as_str())
     .bind(n.measure_from.to_string())
     .bind(n.measure_to.to_string())
-    .bind(officer.0)
+    .bind(officer_id)
     .bind(&user_id)
     .bind(ms)
     .execute(&mut *conn)
@@ -269,6 +363,14 @@ pub async fn create_person(
             )),
     )
     .await?;
+    if officer_id.is_none() {
+        let person = person_in(conn, &id).await?;
+        let text = format!(
+            "{}决定对{}{}（{} 至 {}），由你机关执行，请接收并指定责任民警",
+            person.decider_name, person.name, person.measure, person.measure_from, person.measure_to
+        );
+        tell_holder(conn, now, &person, &text).await?;
+    }
     Ok(id)
 }
 

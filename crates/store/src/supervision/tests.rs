@@ -306,7 +306,8 @@ async fn without_an_officer_the_agency_is_told() {
     let id = create_person(&mut tx, now, &n, Some(&agency), (officer.as_str(), "民警")).await.unwrap();
     sqlx::query("UPDATE sup_persons SET officer_id = NULL WHERE id = $1").bind(&id).execute(&mut *tx).await.unwrap();
     let person = person_in(&mut tx, &id).await.unwrap();
-    file_report(&mut tx, now, &person, "info_change", "新工作单位：亳州某公司").await.unwrap();
+    let r = NewReport { kind: "info_change", text: "新工作单位：亳州某公司", ..Default::default() };
+    file_report(&mut tx, now, &person, &r).await.unwrap();
     let (dept, role): (Option<String>, Option<String>) = sqlx::query_as(
         "SELECT department, role FROM notifications WHERE text LIKE '%新工作单位%' ORDER BY created_at DESC LIMIT 1",
     )

@@ -36,8 +36,12 @@ pub async fn check_offline(conn: &mut Conn, caches: &Caches, cfg: &CityConfig, n
     let quiet: Vec<(String, Option<i64>, i64)> = sqlx::query_as(
         "SELECT p.id, (SELECT MAX(f.at) FROM sup_fixes f WHERE f.person_id = p.id), d.bound_at
          FROM sup_persons p JOIN sup_devices d ON d.person_id = p.id AND d.status = 'active'
-         WHERE p.status = 'active'",
+         WHERE p.status = 'active'
+           AND (p.measure NOT IN ('社区矫正', '暂予监外执行') OR EXISTS (SELECT 1 FROM sup_locating l
+                WHERE l.person_id = p.id AND l.valid_from <= $1 AND l.valid_to >= $1))",
     )
+    // 社区矫正法 art. 29: no device in force, no fixes expected, no alarm.
+    .bind(domain::clock::local(now).date().to_string())
     .fetch_all(&mut *conn)
     .await?;
     let mut opened = 0;

@@ -253,6 +253,13 @@ pub struct ReportRequest {
     /// `info_change` (信息变更) or `status` (情况汇报).
     pub kind: String,
     pub text: String,
+    /// When the change happened (Unix ms; information changes, which are due within 24 hours:
+    /// 刑事诉讼法 art. 71 ¶1(2)). Absent: now.
+    #[serde(default)]
+    pub changed_at: Option<i64>,
+    /// The new residence, when that is what changed.
+    #[serde(default)]
+    pub new_address: Option<String>,
 }
 
 /// Files an information change or a status report; the officer is told.
@@ -263,7 +270,13 @@ pub async fn report(
 ) -> ApiResult<store::supervision::ReportRow> {
     let state = &ctx.state;
     let mut tx = state.db.begin().await?;
-    let row = store::supervision::file_report(&mut tx, state.clock.now(), &person, &r.kind, &r.text).await?;
+    let new = store::supervision::NewReport {
+        kind: &r.kind,
+        text: &r.text,
+        changed_at: r.changed_at,
+        new_address: r.new_address.as_deref(),
+    };
+    let row = store::supervision::file_report(&mut tx, state.clock.now(), &person, &new).await?;
     tx.commit().await?;
     Ok(Json(row))
 }

@@ -16,7 +16,7 @@ use domain::audit::Outcome;
 use domain::auth::perm;
 use domain::geo::Datum;
 use domain::scoring::Color;
-use domain::supervision::{AlarmStatus, CheckInStatus, LeaveStatus, PersonStatus, Rule, SummonsStatus};
+use domain::supervision::{AlarmStatus, CheckInStatus, PersonStatus, Rule, SummonsStatus};
 use store::supervision::{AlarmRow, FenceRow, FixRow, MEASURES, Person, STAGES, stage_label};
 
 pub fn routes() -> Routes {
@@ -34,6 +34,7 @@ pub fn routes() -> Routes {
         .add("/supervision/persons/{id}/handoff", Access::Perm(perm::SUPERVISION_HANDLE), post(hand_off))
         .add("/supervision/persons/{id}/take", Access::Perm(perm::SUPERVISION_HANDLE), post(take_over))
         .add("/supervision/persons/{id}/release", Access::Perm(perm::SUPERVISION_HANDLE), post(release))
+        .add("/supervision/persons/{id}/locating", Access::Perm(perm::SUPERVISION_HANDLE), post(locating))
         .add("/supervision/persons/{id}/summons", Access::Perm(perm::SUPERVISION_HANDLE), post(summon))
         .add("/supervision/persons/{id}/summons/{s}", Access::Perm(perm::SUPERVISION_HANDLE), post(record_appearance))
         .add("/me/supervision/summons/{s}", Access::Perm(perm::SUPERVISION_SELF), post(acknowledge))
@@ -185,7 +186,11 @@ struct PersonPage {
     next_stages: Vec<(&'static str, &'static str)>,
     measures: Vec<&'static str>,
     officer_name: Option<String>,
-    can_handle: bool,
+    /// The caller acts as the executing / deciding organ.
+    organ: store::supervision::Organ,
+    /// 社区矫正法 art. 29 decisions, newest first, and the situations to choose from.
+    locating: Vec<(store::supervision::LocatingRow, &'static str)>,
+    grounds: &'static [domain::supervision::LocatingGround],
     errors: FormErrors,
     token: Option<String>,
 }
@@ -196,6 +201,8 @@ pub(crate) struct LeaveLine {
     pub from: String,
     pub to: String,
     pub status: &'static str,
+    /// Whose decision the request awaits, on the officers' page.
+    pub turn: Option<store::supervision::Organ>,
 }
 
 pub(crate) struct TaskLine {
@@ -237,6 +244,7 @@ pub(crate) fn leave_lines(cfg: &store::config::CityConfig, rows: Vec<store::supe
             from: fmt_millis(&Some(row.from_ms)),
             to: fmt_millis(&Some(row.to_ms)),
             status: row.status.label(),
+            turn: None,
             row,
         })
         .collect()
@@ -257,6 +265,39 @@ pub(crate) async fn visible(ctx: &RequestCtx, id: &str) -> Result<Person, AppErr
         }
         r => Ok(r?),
     }
+}
+
+/// Which organ an action belongs to (刑事诉讼法 arts. 67 ¶2, 74 ¶3, 79 ¶2).
+#[derive(Clone, Copy)]
+enum Need {
+    /// The executing organ: fences, devices, alarms, check-ins, taking the case.
+    Execute,
+    /// The deciding organ: hand-off and lifting the measure.
+    Decide,
+    /// Either: summons.
+    Either,
+}
+
+/// The person if `ctx`'s user may see them and act as the organ `need` names; a refusal is
+/// audited and answered 403 naming the organ whose work it is.
+async fn acting(ctx: &RequestCtx, id: &str, need: Need) -> Result<Person, AppError> {
+    let x = visible(ctx, id).await?;
+    let o = store::supervision::organ_of(ctx.user()?, &x);
+    let (ok, whose) = match need {
+        Need::Execute => (o.executes, format!("执行机关{}", x.agency_name)),
+        Need::Decide => (o.decides, format!("决定机关{}", x.decider_name)),
+        Need::Either => (o.executes || o.decides, format!("{}或{}", x.agency_name, x.decider_name)),
+    };
+    if ok {
+        return Ok(x);
+    }
+    ctx.audit(
+        ctx.entry(domain::supervision::SupervisionAudit::PersonView, "sup_person", id)
+            .outcome(Outcome::Denied)
+            .detail(format!("{}：此项由{whose}办理，已拒绝", x.name)),
+    )
+    .await?;
+    Err(AppError::Forbidden(format!("此项由{whose}办理")))
 }
 
 async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<String>) -> PageResult {
@@ -311,7 +352,10 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
         fixes,
         alarms: alarm_lines(store::supervision::alarms_of(&state.db, &x.id).await?),
         violations: store::supervision::violation_count(&state.db, &x.id).await?,
-        leaves: leave_lines(&state.config(), store::supervision::leaves_of(&state.db, &x.id).await?),
+        leaves: leave_lines(&state.config(), store::supervision::leaves_of(&state.db, &x.id).await?)
+            .into_iter()
+            .map(|l| LeaveLine { turn: l.row.awaits(&x), ..l })
+            .collect(),
         tasks: task_lines(store::supervision::tasks_of(&state.db, &x.id).await?),
         summons: summons_lines(store::supervision::summons_of(&state.db, &x.id).await?),
         reports: store::supervision::reports_of(&state.db, &x.id)
@@ -334,7 +378,16 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
             Some(id) => store::auth::display_name(&state.db, id).await?,
             None => None,
         },
-        can_handle: p.can(perm::SUPERVISION_HANDLE),
+        organ: store::supervision::organ_of(p, &x),
+        locating: store::supervision::locating_of(&state.db, &x.id)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let g = r.ground.label();
+                (r, g)
+            })
+            .collect(),
+        grounds: &domain::supervision::LocatingGround::ALL,
         errors,
         token,
         x,
@@ -388,7 +441,7 @@ async fn refused(ctx: &RequestCtx, x: Person, e: store::StoreError) -> PageResul
 async fn issue_task(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let x = visible(&ctx, &id).await?;
+    let x = acting(&ctx, &id, Need::Execute).await?;
     let now = domain::clock::to_millis(state.clock.now());
     let minutes: Option<i64> = f.get("minutes").trim().parse().ok().filter(|m| (5..=1440).contains(m));
     let open = match f.get("open").trim() {
@@ -423,7 +476,7 @@ async fn issue_task(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> Pag
 async fn summon(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let x = visible(&ctx, &id).await?;
+    let x = acting(&ctx, &id, Need::Either).await?;
     let Some(at) = parse_local_minute(&f.get("appear_at")) else {
         let mut e = FormErrors::default();
         e.add("appear_at", "请填写到案时间，如 2026-12-01 09:00");
@@ -447,7 +500,7 @@ async fn summon(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageRes
 async fn record_appearance(ctx: RequestCtx, Path((id, s)): Path<(String, String)>, f: FormData) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let x = visible(&ctx, &id).await?;
+    let x = acting(&ctx, &id, Need::Either).await?;
     let mut tx = state.db.begin().await?;
     let r = store::supervision::record_appearance(
         &mut tx,
@@ -480,7 +533,7 @@ async fn acknowledge(ctx: RequestCtx, Path(s): Path<String>) -> PageResult {
 async fn hand_off(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let x = visible(&ctx, &id).await?;
+    let x = acting(&ctx, &id, Need::Decide).await?;
     let (from, to) = (parse_date(&f.get("measure_from")), parse_date(&f.get("measure_to")));
     let (Some(measure_from), Some(measure_to)) = (from, to) else {
         let mut e = FormErrors::default();
@@ -516,7 +569,7 @@ async fn hand_off(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageR
 async fn release(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let x = visible(&ctx, &id).await?;
+    let x = acting(&ctx, &id, Need::Decide).await?;
     let caches = store::supervision::Caches::of(&state.db);
     let mut tx = state.db.begin().await?;
     let r = store::supervision::release(
@@ -531,11 +584,37 @@ async fn release(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageRe
     write(&ctx, x, tx, r, "措施已解除，已停止采集并通知本人和办案机关。").await
 }
 
+/// Records a 社区矫正法 art. 29 decision (or its renewal) approved by the head of the county
+/// 司法行政部门: only then are the person's fixes collected.
+async fn locating(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let x = acting(&ctx, &id, Need::Execute).await?;
+    let (Some(approved_on), Some(valid_to)) = (parse_date(&f.get("approved_on")), parse_date(&f.get("valid_to")))
+    else {
+        let mut e = FormErrors::default();
+        e.add("valid_to", "请填写批准日期和使用截止日期，如 2026-12-01 和 2027-02-28");
+        return show(&ctx, x, e, None).await;
+    };
+    let n = store::supervision::NewLocating {
+        ground: f.get("ground"),
+        facts: f.get("facts"),
+        approver_name: f.get("approver_name"),
+        approved_on,
+        valid_to,
+        renew: f.get("renew") == "1",
+    };
+    let mut tx = state.db.begin().await?;
+    let r =
+        store::supervision::approve_locating(&mut tx, state.clock.now(), &x, &n, (&p.user_id, &p.display_name)).await;
+    write(&ctx, x, tx, r, "电子定位装置使用决定已登记，期限内采集定位。").await
+}
+
 /// The caller (an officer of the holding agency) takes responsibility for the person.
 async fn take_over(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let x = visible(&ctx, &id).await?;
+    let x = acting(&ctx, &id, Need::Execute).await?;
     let mut tx = state.db.begin().await?;
     let r = store::supervision::take_over(&mut tx, state.clock.now(), &x, (&p.user_id, &p.display_name)).await;
     write(&ctx, x, tx, r, "已接收，由您负责此人的监管。").await
@@ -552,28 +631,41 @@ async fn decide(ctx: RequestCtx, Path((id, leave)): Path<(String, String)>, f: F
         return Err(AppError::NotFound("请假申请".into()).into());
     }
     let approve = f.get("action") == "approve";
+    let organ = store::supervision::organ_of(p, &x);
+    let consenting = l.awaits(&x).is_some_and(|o| o.decides);
     let r = store::supervision::decide_leave(
         &mut tx,
         &store::supervision::Caches::of(&state.db),
         &state.config(),
         state.clock.now(),
         &leave,
+        organ,
         store::supervision::LeaveVerdict { approve, note: &f.get("note") },
         (&p.user_id, &p.display_name),
     )
     .await;
-    let done = if approve {
-        "已批准，请假时段内围栏自动调整。"
-    } else {
-        "已不予批准，本人将收到通知。"
+    let done = match (consenting, approve) {
+        (true, true) => "已同意，执行机关将收到通知并审批。",
+        (_, false) => "已不予批准，本人将收到通知。",
+        (false, true) => "已批准，请假时段内围栏自动调整。",
     };
+    if let Err(store::StoreError::Forbidden(why)) = &r {
+        drop(tx);
+        ctx.audit(
+            ctx.entry(domain::supervision::SupervisionAudit::LeaveDecide, "sup_leave", &leave)
+                .outcome(Outcome::Denied)
+                .detail(why.clone()),
+        )
+        .await?;
+        return Err(AppError::Forbidden(why.clone()).into());
+    }
     write(&ctx, x, tx, r, done).await
 }
 
 async fn add_fence(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let x = visible(&ctx, &id).await?;
+    let x = acting(&ctx, &id, Need::Execute).await?;
     let window = match (f.get("window_from").trim(), f.get("window_to").trim()) {
         ("", "") => None,
         (a, b) => match (parse_date(a), parse_date(b)) {
@@ -620,7 +712,7 @@ async fn add_fence(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> Page
 async fn bind(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let x = visible(&ctx, &id).await?;
+    let x = acting(&ctx, &id, Need::Execute).await?;
     let mut tx = state.db.begin().await?;
     match store::supervision::bind_device(
         &mut tx,
@@ -646,7 +738,7 @@ async fn bind(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResul
 async fn handle(ctx: RequestCtx, Path((id, alarm)): Path<(String, String)>, f: FormData) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
-    let x = visible(&ctx, &id).await?;
+    let x = acting(&ctx, &id, Need::Execute).await?;
     let mut tx = state.db.begin().await?;
     let r = store::supervision::handle_alarm(
         &mut tx,
