@@ -174,6 +174,7 @@ fn an_edit_is_checked_like_the_files_with_every_problem_placed() {
     item.version = 2;
     item.promised_days = 30;
     item.materials.push(ItemMaterial {
+        deferrable: false,
         id: "m1".into(),
         name: "补充说明".into(),
         kind: MaterialKind::Data,

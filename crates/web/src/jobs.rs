@@ -125,8 +125,14 @@ fn workflow_timer<'a>(
 ) -> BoxFuture<'a, Result<(), String>> {
     Box::pin(async move {
         let cal = state.calendar();
-        let rt = store::workflow::Runtime { cfg: &state.config(), cal: &cal };
-        store::workflow::fire(tx, &rt, &job.payload, now).await.map_err(|e| e.to_string())
+        let cfg = state.config();
+        let rt = store::workflow::Runtime { cfg: &cfg, cal: &cal };
+        store::workflow::fire(tx, &rt, &job.payload, now).await.map_err(|e| e.to_string())?;
+        // One-click applications keep a row of their own in step with the instance.
+        let id = job.payload["instance"].as_str().unwrap_or_default();
+        store::services::settle_if_service(tx, &cfg, now, state.seal_key.as_deref(), id)
+            .await
+            .map_err(|e| e.to_string())
     })
 }
 

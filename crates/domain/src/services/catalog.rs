@@ -227,6 +227,10 @@ pub struct ItemMaterial {
     /// For an e-archive material: the item whose approved case it takes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive_item: Option<String>,
+    /// May follow after acceptance under the applicant's written commitment (容缺受理);
+    /// the materials that decide the application (core ones) never may.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deferrable: bool,
 }
 
 /// A service item (事项).
@@ -450,7 +454,7 @@ pub fn item_workflow(file: &str, it: &Item, cx: &DefContext) -> Result<WorkflowD
         it.version.max(1)
     );
     for m in &it.materials {
-        w.push_str(&format!("[[material]]\nid = {:?}\nname = {:?}\n", m.id, m.name));
+        w.push_str(&format!("[[material]]\nid = {:?}\nname = {:?}\ndeferrable = {}\n", m.id, m.name, m.deferrable));
     }
     w.push_str(&format!(
         "[[step]]\nid = \"review\"\nname = \"审核办理\"\ndepartment = {:?}\nrole = \"dept_staff\"\nsla = {{ working_days = {} }}\non_timeout = \"notify\"\nnext = \"end\"\n",

@@ -1,7 +1,7 @@
 //! The pure rules of applying and verifying: what a form must hold, which uploads are
 //! acceptable, and the pass/fail decision of each line of a one-click verification (一键核查).
 
-use super::catalog::{FieldType, FormField, Item, MaterialKind, Subject};
+use super::catalog::{FieldType, FormField, Item, ItemMaterial, MaterialKind, Subject};
 use std::collections::BTreeMap;
 
 /// The largest file accepted for an upload material.
@@ -77,20 +77,27 @@ pub struct UploadMeta<'a> {
     pub size: usize,
 }
 
-/// Every upload material present, of an accepted type and size; the first problem as
-/// (material, message).
+/// Every upload material present (a deferrable one may be missing: the window may accept it
+/// under 容缺), of an accepted type and size; the first problem as (material, message).
 pub fn check_uploads(item: &Item, uploads: &[UploadMeta<'_>]) -> Result<(), (String, String)> {
     for m in item.materials.iter().filter(|m| m.kind == MaterialKind::Upload) {
-        let Some(u) = uploads.iter().find(|u| u.material == m.id && u.size > 0) else {
-            return Err((m.id.clone(), format!("请上传“{}”", m.name)));
-        };
-        let lower = u.filename.to_lowercase();
-        if !UPLOAD_TYPES.iter().any(|t| lower.ends_with(t)) {
-            return Err((m.id.clone(), format!("“{}”应为 PDF、OFD、JPG、PNG 或 ZIP 文件", m.name)));
+        match uploads.iter().find(|u| u.material == m.id && u.size > 0) {
+            Some(u) => check_upload(m, u).map_err(|e| (m.id.clone(), e))?,
+            None if m.deferrable => {}
+            None => return Err((m.id.clone(), format!("请上传“{}”", m.name))),
         }
-        if u.size > MAX_UPLOAD {
-            return Err((m.id.clone(), format!("“{}”超过 10 MB", m.name)));
-        }
+    }
+    Ok(())
+}
+
+/// One file for `m`: an accepted type, at most `MAX_UPLOAD`.
+pub fn check_upload(m: &ItemMaterial, u: &UploadMeta<'_>) -> Result<(), String> {
+    let lower = u.filename.to_lowercase();
+    if !UPLOAD_TYPES.iter().any(|t| lower.ends_with(t)) {
+        return Err(format!("“{}”应为 PDF、OFD、JPG、PNG 或 ZIP 文件", m.name));
+    }
+    if u.size > MAX_UPLOAD {
+        return Err(format!("“{}”超过 10 MB", m.name));
     }
     Ok(())
 }

@@ -79,6 +79,9 @@ pub struct StepDef {
 pub struct Material {
     pub id: String,
     pub name: String,
+    /// May be supplied after acceptance under a written commitment (容缺); core materials
+    /// never are.
+    pub deferrable: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -177,9 +180,11 @@ impl<'de> Deserialize<'de> for Material {
         struct M {
             id: String,
             name: String,
+            #[serde(default)]
+            deferrable: bool,
         }
         let m = M::deserialize(d)?;
-        Ok(Material { id: m.id, name: m.name })
+        Ok(Material { id: m.id, name: m.name, deferrable: m.deferrable })
     }
 }
 

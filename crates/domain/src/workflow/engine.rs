@@ -36,6 +36,10 @@ pub const RIGHTS: &str =
 /// receiving the materials (working days: art. 82).
 pub const NOTICE_WORKING_DAYS: i64 = 5;
 
+/// 行政许可法 art. 42 ¶1: a limit that cannot be met may be extended once by ten days (working
+/// days, art. 82), approved by the head of the organ.
+pub const EXTENSION_WORKING_DAYS: u32 = 10;
+
 /// Recorded with a notice given after those five days.
 const LATE_NOTICE: &str = "（逾期告知：超过收到申请材料后五日，依《行政许可法》第三十二条第一款第四项自收到之日起即为受理，补正期间不停止计时）";
 
@@ -101,6 +105,8 @@ impl Run<'_> {
                     overdue: false,
                     opened_at: self.env.now,
                     decided_at: None,
+                    extended: 0,
+                    excluded: None,
                 });
                 let ti = self.inst.tasks.len() - 1;
                 self.schedule(ti);
@@ -157,13 +163,33 @@ impl Run<'_> {
             };
             if ok {
                 match &r.to {
-                    Target::End => self.finish(Status::Approved, None),
+                    Target::End => self.end_approved(),
                     Target::Step(t) => self.activate(t, None),
                 }
                 return Ok(());
             }
         }
         Err(WorkflowError::Invalid(format!("“{}”之后没有符合条件的下一步，请检查流程配置", step.name)))
+    }
+
+    /// The last step approved: decided at once, unless a tolerated material is still to come
+    /// (容缺受理: the decision waits for it, and its due date passing refuses the application).
+    fn end_approved(&mut self) {
+        let waiting: Vec<String> = self
+            .inst
+            .tolerances
+            .iter()
+            .filter(|t| t.fulfilled_at.is_none())
+            .map(|t| format!("“{}”（{} 前）", self.target_name(&t.material), t.due))
+            .collect();
+        if waiting.is_empty() {
+            self.finish(Status::Approved, None);
+            return;
+        }
+        self.inst.awaiting_supply = true;
+        let text = format!("审查通过，待补交容缺材料{}后办结", waiting.join("、"));
+        self.record(&Actor::system(), WorkflowAudit::Tolerate, "", None, text.clone(), String::new());
+        self.effects.push(Effect::Notify { to: Recipient::Applicant, text: format!("您的申请{text}") });
     }
 
     /// Every rejection so far (several departments may have said no), as one reason.
@@ -239,6 +265,15 @@ impl Run<'_> {
         self.may_act(&self.inst.tasks[ti], actor)?;
         let step = self.inst.tasks[ti].step.clone();
         let elapsed = self.inst.tasks[ti].clock.used_label(self.env.now, self.env.calendar);
+        if let Some(e) = &self.inst.tasks[ti].excluded
+            && !matches!(action, Action::Resume { .. } | Action::Comment { .. })
+        {
+            return Err(WorkflowError::Invalid(format!(
+                "{}期间不计时，请先登记{}结束、恢复计时",
+                e.kind.label(),
+                e.kind.label()
+            )));
+        }
         match action {
             Action::Approve { comment } => {
                 self.decide(ti, TaskStatus::Approved);
@@ -287,13 +322,24 @@ impl Run<'_> {
                 }
                 self.record(actor, WorkflowAudit::Comment, &step, None, text.trim().to_string(), elapsed);
             }
-            Action::Tolerate { material, due, note } => {
+            Action::Tolerate { material, due, note, commitment } => {
                 let m = self
                     .def
                     .material(material)
                     .ok_or_else(|| WorkflowError::Invalid(format!("材料“{material}”不在本事项的材料清单中")))?;
+                if !m.deferrable {
+                    return Err(WorkflowError::Invalid(format!("“{}”是核心材料，不能容缺受理", m.name)));
+                }
                 if *due <= local(self.env.now).date() {
                     return Err(WorkflowError::Invalid("容缺材料的补交日期应晚于今天".into()));
+                }
+                if commitment.trim().is_empty() {
+                    return Err(WorkflowError::Invalid(
+                        "容缺受理须有申请人的书面承诺（承诺补交的材料、期限和逾期后果）".into(),
+                    ));
+                }
+                if self.inst.tolerances.iter().any(|t| &t.material == material && t.fulfilled_at.is_none()) {
+                    return Err(WorkflowError::Invalid(format!("“{}”已容缺受理，待补交", m.name)));
                 }
                 let name = m.name.clone();
                 self.inst.tolerances.push(Tolerance {
@@ -305,6 +351,7 @@ impl Run<'_> {
                     at: self.env.now,
                     fulfilled_at: None,
                     overdue: false,
+                    commitment: commitment.trim().to_string(),
                 });
                 let index = self.inst.tolerances.len() - 1;
                 let at = crate::clock::from_local(time::PrimitiveDateTime::new(
@@ -314,18 +361,90 @@ impl Run<'_> {
                 self.effects.push(Effect::Schedule { timer: Timer::Tolerance { index }, at });
                 self.effects.push(Effect::Notify {
                     to: Recipient::Applicant,
-                    text: format!("容缺受理：请于 {due} 前补交“{name}”"),
+                    text: format!("容缺受理：请于 {due} 前补交“{name}”；逾期未交的，依您的书面承诺不予许可"),
                 });
-                self.decide(ti, TaskStatus::Approved);
+                // Accepted with the material to follow: the step stays open for its decision
+                // (a deferral is not an approval); the application is decided when it comes.
                 self.record(
                     actor,
                     WorkflowAudit::Tolerate,
                     &step,
                     None,
-                    format!("容缺“{name}”，承诺 {due} 前补交。{note}"),
+                    format!("容缺“{name}”，承诺 {due} 前补交（承诺书：{}）。{note}", commitment.trim()),
                     elapsed,
                 );
-                self.proceed(&step)?;
+            }
+            Action::Extend { days, approver, reason } => {
+                if *days == 0 || *days > EXTENSION_WORKING_DAYS {
+                    return Err(WorkflowError::Invalid(format!(
+                        "延长期限为 1–{EXTENSION_WORKING_DAYS} 个工作日（《行政许可法》第四十二条第一款）"
+                    )));
+                }
+                if self.inst.tasks.iter().any(|t| t.extended > 0) {
+                    return Err(WorkflowError::Invalid(
+                        "办理期限只能延长一次（《行政许可法》第四十二条第一款）".into(),
+                    ));
+                }
+                if approver.trim().is_empty() || reason.trim().is_empty() {
+                    return Err(WorkflowError::Invalid("延长期限须经本机关负责人批准，并写明告知申请人的理由".into()));
+                }
+                if self.inst.tasks[ti].clock.sla.unit != super::clock::SlaUnit::WorkingDays {
+                    return Err(WorkflowError::Invalid("只有以工作日计的办理期限可以延长".into()));
+                }
+                self.cancel(ti);
+                let t = &mut self.inst.tasks[ti];
+                t.extended = *days;
+                t.clock.sla.amount += days;
+                t.overdue = false;
+                self.schedule(ti);
+                let due = self.inst.tasks[ti].deadline.map(crate::clock::format_local).unwrap_or_default();
+                let text = format!("经{}批准延长 {days} 个工作日，至 {due}。理由：{}", approver.trim(), reason.trim());
+                self.record(actor, WorkflowAudit::Extend, &step, None, text, elapsed);
+                self.effects.push(Effect::Notify {
+                    to: Recipient::Applicant,
+                    text: format!(
+                        "您的申请办理期限延长 {days} 个工作日，至 {due}。理由：{}（《行政许可法》第四十二条第一款）",
+                        reason.trim()
+                    ),
+                });
+            }
+            Action::Exclude { kind, days, note } => {
+                if *days == 0 || *days > 365 {
+                    return Err(WorkflowError::Invalid(format!("请填写{}所需的工作日数（1–365）", kind.label())));
+                }
+                if note.trim().is_empty() {
+                    return Err(WorkflowError::Invalid(format!("请写明{}的安排（依据、机构、时间）", kind.label())));
+                }
+                self.cancel(ti);
+                let (now, cal) = (self.env.now, self.env.calendar);
+                let t = &mut self.inst.tasks[ti];
+                t.clock.stop(now, cal);
+                t.excluded = Some(Exclusion { kind: *kind, since: now, days: *days, note: note.trim().to_string() });
+                let text = format!("{}，预计需 {days} 个工作日，不计入办理期限。{}", kind.label(), note.trim());
+                self.record(actor, WorkflowAudit::Exclude, &step, None, text, elapsed);
+                // Art. 45: the applicant is told in writing how long it needs.
+                self.effects.push(Effect::Notify {
+                    to: Recipient::Applicant,
+                    text: format!(
+                        "您的申请需要{}，所需时间约 {days} 个工作日，不计算在办理期限内（《行政许可法》第四十五条）。{}",
+                        kind.label(),
+                        note.trim()
+                    ),
+                });
+            }
+            Action::Resume { note } => {
+                let Some(e) = self.inst.tasks[ti].excluded.take() else {
+                    return Err(WorkflowError::Invalid("此环节没有中止计时".into()));
+                };
+                let (now, cal) = (self.env.now, self.env.calendar);
+                self.inst.excluded_days += super::clock::working_days_used(e.since, now, cal);
+                if self.inst.status == Status::Running {
+                    self.inst.tasks[ti].clock.resume(now);
+                    self.schedule(ti);
+                }
+                let text = format!("{}结束，恢复计时。{}", e.kind.label(), note.trim());
+                self.record(actor, WorkflowAudit::Resume, &step, None, text.clone(), elapsed);
+                self.effects.push(Effect::Notify { to: Recipient::Applicant, text: format!("您的申请{text}") });
             }
         }
         Ok(())
@@ -450,7 +569,7 @@ impl Run<'_> {
         self.inst.correction_counts = false;
         self.inst.status = Status::Running;
         for i in 0..self.inst.tasks.len() {
-            if self.inst.tasks[i].status == TaskStatus::Open {
+            if self.inst.tasks[i].status == TaskStatus::Open && self.inst.tasks[i].excluded.is_none() {
                 self.inst.tasks[i].clock.resume(self.env.now);
                 self.schedule(i);
                 let t = &self.inst.tasks[i];
@@ -589,6 +708,8 @@ pub fn start(
         correcting_since: None,
         correction_days: 0,
         correction_counts: false,
+        excluded_days: 0,
+        awaiting_supply: false,
     };
     let mut run = Run { def, env, inst, effects: vec![] };
     run.record(applicant, WorkflowAudit::Submit, "", None, "提交申请".into(), String::new());
@@ -654,6 +775,10 @@ pub fn apply(
                 format!("补交容缺材料“{name}”"),
                 String::new(),
             );
+            if run.inst.awaiting_supply && run.inst.tolerances.iter().all(|t| t.fulfilled_at.is_some()) {
+                run.inst.awaiting_supply = false;
+                run.finish(Status::Approved, None);
+            }
         }
         Event::ToleranceDue { index } => {
             let Some(t) = run.inst.tolerances.get(*index).cloned() else { return Ok((inst.clone(), vec![])) };
@@ -676,10 +801,12 @@ pub fn apply(
                     text: format!("容缺材料逾期：“{name}”承诺 {} 前补交，至今未交", t.due),
                 });
             }
-            run.effects.push(Effect::Notify {
-                to: Recipient::Applicant,
-                text: format!("您承诺补交的“{name}”已逾期，请尽快补交"),
-            });
+            // The commitment's consequence: not supplied in time, the application is refused.
+            run.inst.awaiting_supply = false;
+            run.finish(
+                Status::Rejected,
+                Some(format!("容缺材料“{name}”逾期未补交（承诺 {} 前），依申请人书面承诺不予许可", t.due)),
+            );
         }
     }
     Ok((run.inst, run.effects))

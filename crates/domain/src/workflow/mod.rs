@@ -17,10 +17,10 @@ pub use def::{
     ActorSpec, DefContext, Material, Reason, RejectPolicy, Route, StepDef, StepKind, Target, TimeoutAction,
     WorkflowDef, parse, parse_reasons,
 };
-pub use engine::{Env, RIGHTS, apply, may_act, start};
+pub use engine::{EXTENSION_WORKING_DAYS, Env, NOTICE_WORKING_DAYS, RIGHTS, apply, may_act, start};
 pub use state::{
-    Action, Actor, Deficiency, Effect, Event, Instance, Notice, Recipient, Record, Status, Task, TaskStatus, Timer,
-    Tolerance, WorkflowError,
+    Action, Actor, Deficiency, Effect, Event, Exclusion, ExclusionKind, Instance, Notice, Recipient, Record, Status,
+    Task, TaskStatus, Timer, Tolerance, WorkflowError,
 };
 
 #[cfg(test)]
@@ -41,6 +41,9 @@ crate::audit_actions! {
         Comment = ("workflow.comment", "记录意见"),
         Tolerate = ("workflow.tolerate", "容缺受理"),
         Supply = ("workflow.supply", "补交容缺材料"),
+        Extend = ("workflow.extend", "延长办理期限"),
+        Exclude = ("workflow.exclude", "听证检验等不计入期限"),
+        Resume = ("workflow.resume", "恢复计时"),
         Timeout = ("workflow.timeout", "办理时限到期"),
         DeemedApproved = ("workflow.deemed_approved", "超时默认同意"),
         AutoReject = ("workflow.auto_reject", "超时自动驳回"),

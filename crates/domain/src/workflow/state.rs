@@ -63,6 +63,39 @@ pub struct Task {
     pub overdue: bool,
     pub opened_at: OffsetDateTime,
     pub decided_at: Option<OffsetDateTime>,
+    /// The art. 42 extension granted to this task (working days), if any.
+    #[serde(default)]
+    pub extended: u32,
+    /// Time excluded from the limit under way (行政许可法 art. 45).
+    #[serde(default)]
+    pub excluded: Option<Exclusion>,
+}
+
+crate::coded! {
+    /// 行政许可法 art. 45: what the decision needs whose time is not counted in the limit.
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ExclusionKind ("不计入期限的程序") {
+        Hearing = ("hearing", "听证"),
+        Bidding = ("bidding", "招标"),
+        Auction = ("auction", "拍卖"),
+        Inspection = ("inspection", "检验"),
+        Testing = ("testing", "检测"),
+        Quarantine = ("quarantine", "检疫"),
+        Appraisal = ("appraisal", "鉴定"),
+        ExpertReview = ("expert_review", "专家评审"),
+    }
+}
+
+/// A stretch of time excluded from a task's limit (行政许可法 art. 45), with the time needed
+/// the applicant was told in writing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Exclusion {
+    pub kind: ExclusionKind,
+    pub since: OffsetDateTime,
+    /// Working days the applicant was told it needs.
+    pub days: u32,
+    pub note: String,
 }
 
 /// One deficiency of a return for correction, tied to a material or a field.
@@ -96,6 +129,10 @@ pub struct Tolerance {
     pub at: OffsetDateTime,
     pub fulfilled_at: Option<OffsetDateTime>,
     pub overdue: bool,
+    /// The applicant's written commitment (容缺承诺书): what they will supply by when, and that
+    /// the application is refused if they do not.
+    #[serde(default)]
+    pub commitment: String,
 }
 
 /// One transition, as the record shows it.
@@ -135,6 +172,13 @@ pub struct Instance {
     /// The correction under way follows a late notice: its days count toward handling time.
     #[serde(default)]
     pub correction_counts: bool,
+    /// Working days excluded from handling time under 行政许可法 art. 45 (finished stretches).
+    #[serde(default)]
+    pub excluded_days: i64,
+    /// Every step approved, but a tolerated material is still to come: the application is
+    /// decided when it arrives (容缺受理).
+    #[serde(default)]
+    pub awaiting_supply: bool,
 }
 
 /// Who is acting.
@@ -175,10 +219,30 @@ pub enum Action {
     Comment {
         text: String,
     },
-    /// 容缺: proceed now, the material to follow by `due`.
+    /// 容缺: proceed now, a deferrable material to follow by `due` under the applicant's
+    /// written commitment; the application is decided only when it has come.
     Tolerate {
         material: String,
         due: Date,
+        note: String,
+        commitment: String,
+    },
+    /// 行政许可法 art. 42 ¶1: the limit extended by up to ten working days, once, approved by
+    /// the head of the organ, the reason told to the applicant.
+    Extend {
+        days: u32,
+        approver: String,
+        reason: String,
+    },
+    /// 行政许可法 art. 45: a hearing, inspection, expert review … whose time is not counted;
+    /// the applicant is told in writing how long it needs.
+    Exclude {
+        kind: ExclusionKind,
+        days: u32,
+        note: String,
+    },
+    /// The excluded procedure is over: the clock runs again.
+    Resume {
         note: String,
     },
 }
@@ -263,9 +327,12 @@ impl Instance {
     /// Working days from submission to the end (or `now`), less the days in correction.
     pub fn handling_days(&self, now: OffsetDateTime, cal: &WorkCalendar) -> i64 {
         let end = self.finished_at.unwrap_or(now);
-        let mut correcting = self.correction_days;
+        let mut correcting = self.correction_days + self.excluded_days;
         if let Some(since) = self.correcting_since.filter(|_| !self.correction_counts) {
             correcting += super::clock::working_days_used(since, end, cal);
+        }
+        for e in self.tasks.iter().filter_map(|t| t.excluded.as_ref()) {
+            correcting += super::clock::working_days_used(e.since, end, cal);
         }
         (super::clock::working_days_used(self.started_at, end, cal) - correcting).max(0)
     }

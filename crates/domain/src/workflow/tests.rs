@@ -15,6 +15,7 @@ start = "accept"
 [[material]]
 id = "site_plan"
 name = "总平面图"
+deferrable = true
 
 [[material]]
 id = "fire_design"
@@ -489,29 +490,129 @@ fn art_32_a_notice_after_five_days_does_not_stop_the_clock() {
     assert_eq!(back.handling_days(datetime!(2025-03-19 09:00 +8), &w.cal), 12, "4 to 19 March, nothing left out");
 }
 
+/// 容缺受理: only a deferrable material, only under the applicant's written commitment; the
+/// review goes on, but the application is decided when the material has come — and refused,
+/// as the commitment says, when its date passes first.
 #[test]
-fn tolerance_goes_on_and_chases_the_material() {
+fn tolerance_needs_a_commitment_waits_for_the_material_and_refuses_when_overdue() {
     let w = World::new(5_000_000);
     let (i, _) = w.start(datetime!(2025-03-03 09:00 +8));
-    let i = w.act(
+    let tolerate = |material: &str, commitment: &str| Action::Tolerate {
+        material: material.into(),
+        due: date!(2025 - 03 - 10),
+        note: "".into(),
+        commitment: commitment.into(),
+    };
+    let at = datetime!(2025-03-03 10:00 +8);
+    let core = w.apply(
         &i,
-        1,
-        staff("sjj", "dept_staff"),
-        Action::Tolerate { material: "site_plan".into(), due: date!(2025 - 03 - 10), note: "承诺书已签".into() },
-        datetime!(2025-03-03 10:00 +8),
+        Event::Act { task: 1, actor: staff("sjj", "dept_staff"), action: tolerate("fire_design", "承诺") },
+        at,
     );
+    assert!(matches!(core, Err(WorkflowError::Invalid(m)) if m.contains("核心材料")));
+    let bare =
+        w.apply(&i, Event::Act { task: 1, actor: staff("sjj", "dept_staff"), action: tolerate("site_plan", " ") }, at);
+    assert!(matches!(bare, Err(WorkflowError::Invalid(m)) if m.contains("书面承诺")));
+    let commitment = "本单位承诺于 2025-03-10 前补交总平面图，逾期未交的，同意不予许可";
+    let i = w.act(&i, 1, staff("sjj", "dept_staff"), tolerate("site_plan", commitment), at);
+    assert_eq!(i.open_tasks().count(), 1, "accepted, the step still to decide: a deferral is no approval");
+    assert_eq!(i.tolerances[0].commitment, commitment);
+    let i = w.act(&i, 1, staff("sjj", "dept_staff"), approve(), at);
     assert_eq!(i.open_tasks().count(), 3, "went on without the material");
-    let (i, eff) = w.apply(&i, Event::ToleranceDue { index: 0 }, datetime!(2025-03-11 00:00 +8)).unwrap();
-    assert!(i.tolerances[0].overdue);
-    assert!(eff.iter().any(|e| matches!(e, Effect::Notify { to: Recipient::Applicant, .. })));
-    let (i, _) = w
+    let mut done = i.clone();
+    for (step, dept) in [("fire", "gaj"), ("planning", "zrzyj"), ("traffic", "jtj")] {
+        done = w.act(&done, task_of(&done, step), staff(dept, "dept_staff"), approve(), datetime!(2025-03-04 09:00 +8));
+    }
+    assert_eq!(done.status, Status::Running, "every step approved, the material not yet come");
+    assert!(done.awaiting_supply);
+    let (ok, eff) = w
         .apply(
-            &i,
+            &done,
             Event::SupplyMaterial { actor: applicant(), material: "site_plan".into() },
-            datetime!(2025-03-12 09:00 +8),
+            datetime!(2025-03-06 09:00 +8),
         )
         .unwrap();
-    assert!(i.tolerances[0].fulfilled_at.is_some());
+    assert_eq!(ok.status, Status::Approved);
+    assert!(eff.iter().any(|e| matches!(e, Effect::Finished { status: Status::Approved })));
+
+    // Not supplied by its date: refused, the reason and the rights of review told.
+    let (late, eff) = w.apply(&done, Event::ToleranceDue { index: 0 }, datetime!(2025-03-11 00:00 +8)).unwrap();
+    assert_eq!(late.status, Status::Rejected);
+    assert!(late.outcome_reason.as_deref().unwrap().contains("逾期未补交"));
+    assert!(eff.iter().any(
+        |e| matches!(e, Effect::Notify { to: Recipient::Applicant, text } if text.contains("依申请人书面承诺不予许可") && text.contains("行政复议"))
+    ));
+}
+
+/// 行政许可法 art. 42 ¶1: twenty days, extendable once by ten with the head's approval, the
+/// reason told to the applicant.
+#[test]
+fn art_42_the_limit_extends_once_by_ten_working_days() {
+    let w = World::new(5_000_000);
+    let (i, _) = w.start(datetime!(2025-03-03 09:00 +8));
+    let at = datetime!(2025-03-03 10:00 +8);
+    let extend =
+        |days: u32, approver: &str| Action::Extend {
+            days, approver: approver.into(), reason: "需现场核查".into()
+        };
+    let act =
+        |i: &Instance, a: Action| w.apply(i, Event::Act { task: 1, actor: staff("sjj", "dept_staff"), action: a }, at);
+    assert!(matches!(act(&i, extend(11, "局长")), Err(WorkflowError::Invalid(m)) if m.contains("第四十二条")));
+    assert!(matches!(act(&i, extend(10, "")), Err(WorkflowError::Invalid(m)) if m.contains("负责人批准")));
+    assert_eq!(i.tasks[0].deadline, Some(datetime!(2025-03-05 00:00 +8)), "one working day: 4 March");
+    let (x, eff) = act(&i, extend(10, "局长王某")).unwrap();
+    // Eleven working days from 3 March: 4–7, 10–14, 17–18 March.
+    assert_eq!(x.tasks[0].deadline, Some(datetime!(2025-03-19 00:00 +8)));
+    assert!(eff.iter().any(
+        |e| matches!(e, Effect::Notify { to: Recipient::Applicant, text } if text.contains("需现场核查") && text.contains("第四十二条"))
+    ));
+    assert!(matches!(act(&x, extend(1, "局长")), Err(WorkflowError::Invalid(m)) if m.contains("只能延长一次")));
+}
+
+/// 行政许可法 art. 45: a hearing's time is not counted; the applicant is told how long it
+/// needs; nothing but its end may be recorded meanwhile.
+#[test]
+fn art_45_a_hearing_is_not_counted_in_the_limit() {
+    let w = World::new(5_000_000);
+    let (i, _) = w.start(datetime!(2025-03-03 09:00 +8));
+    let i = w.act(&i, 1, staff("sjj", "dept_staff"), approve(), datetime!(2025-03-03 10:00 +8));
+    let fire = task_of(&i, "fire");
+    let hearing =
+        Action::Exclude { kind: ExclusionKind::Hearing, days: 10, note: "利害关系人申请听证".into() };
+    let (h, eff) = w
+        .apply(
+            &i,
+            Event::Act { task: fire, actor: staff("gaj", "dept_staff"), action: hearing },
+            datetime!(2025-03-04 09:00 +8),
+        )
+        .unwrap();
+    let t = h.task(fire).unwrap();
+    assert!(!t.clock.is_running() && t.deadline.is_none() && t.excluded.is_some());
+    // Stored as JSON and read back.
+    let again: Instance = serde_json::from_str(&serde_json::to_string(&h).unwrap()).unwrap();
+    assert_eq!(again, h);
+    assert!(eff.iter().any(
+        |e| matches!(e, Effect::Notify { to: Recipient::Applicant, text } if text.contains("听证") && text.contains("10 个工作日") && text.contains("第四十五条"))
+    ));
+    let early = w.apply(
+        &h,
+        Event::Act { task: fire, actor: staff("gaj", "dept_staff"), action: approve() },
+        datetime!(2025-03-05 09:00 +8),
+    );
+    assert!(matches!(early, Err(WorkflowError::Invalid(m)) if m.contains("恢复计时")));
+    // Two weeks of hearing, then two working days used before it; one left.
+    let back = w.act(
+        &h,
+        fire,
+        staff("gaj", "dept_staff"),
+        Action::Resume { note: "听证结束".into() },
+        datetime!(2025-03-18 09:00 +8),
+    );
+    let t = back.task(fire).unwrap();
+    assert!(t.clock.is_running() && t.excluded.is_none());
+    assert_eq!(t.deadline, Some(datetime!(2025-03-21 00:00 +8)), "3 working days: 4 March, then 19 and 20 March");
+    assert_eq!(back.excluded_days, 10, "5 to 18 March");
+    assert_eq!(back.handling_days(datetime!(2025-03-18 09:00 +8), &w.cal), 1);
 }
 
 #[test]
@@ -570,6 +671,11 @@ enum Step {
     Withdraw,
     Advance(i64),
     FireTimers,
+    Tolerate(usize),
+    Extend(usize),
+    Exclude(usize),
+    Resume(usize),
+    Supply,
 }
 
 fn steps() -> impl Strategy<Value = Vec<Step>> {
@@ -581,6 +687,11 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
         1 => Just(Step::Withdraw),
         3 => (1i64..96).prop_map(Step::Advance),
         3 => Just(Step::FireTimers),
+        1 => (0usize..5).prop_map(Step::Tolerate),
+        1 => (0usize..5).prop_map(Step::Extend),
+        1 => (0usize..5).prop_map(Step::Exclude),
+        1 => (0usize..5).prop_map(Step::Resume),
+        1 => Just(Step::Supply),
     ];
     prop::collection::vec(one, 1..40)
 }
@@ -622,6 +733,27 @@ proptest! {
                 }
                 Step::Resubmit(m) => w.apply(&inst, Event::Resubmit { actor: applicant(), changed: vec![targets[m as usize].into()] }, now),
                 Step::Withdraw => w.apply(&inst, Event::Withdraw { actor: applicant(), reason: "不办了".into() }, now),
+                Step::Tolerate(k) if !open.is_empty() => {
+                    let t = &open[k % open.len()];
+                    let due = crate::clock::local(now).date() + Duration::days(5);
+                    let action = Action::Tolerate { material: "site_plan".into(), due, note: String::new(), commitment: "承诺".into() };
+                    w.apply(&inst, Event::Act { task: t.no, actor: actor_for(t), action }, now)
+                }
+                Step::Extend(k) if !open.is_empty() => {
+                    let t = &open[k % open.len()];
+                    let action = Action::Extend { days: 10, approver: "局长".into(), reason: "核查".into() };
+                    w.apply(&inst, Event::Act { task: t.no, actor: actor_for(t), action }, now)
+                }
+                Step::Exclude(k) if !open.is_empty() => {
+                    let t = &open[k % open.len()];
+                    let action = Action::Exclude { kind: ExclusionKind::ExpertReview, days: 5, note: "专家评审".into() };
+                    w.apply(&inst, Event::Act { task: t.no, actor: actor_for(t), action }, now)
+                }
+                Step::Resume(k) if !open.is_empty() => {
+                    let t = &open[k % open.len()];
+                    w.apply(&inst, Event::Act { task: t.no, actor: actor_for(t), action: Action::Resume { note: String::new() } }, now)
+                }
+                Step::Supply => w.apply(&inst, Event::SupplyMaterial { actor: applicant(), material: "site_plan".into() }, now),
                 Step::Advance(h) => {
                     now += Duration::hours(h);
                     continue;
@@ -659,12 +791,20 @@ proptest! {
             prop_assert!(outcomes <= 1, "two outcomes");
             if inst.status == Status::Rejected {
                 prop_assert!(inst.outcome_reason.as_ref().is_some_and(|r| !r.is_empty()));
-                prop_assert!(inst.records.iter().any(|r| matches!(r.action.as_str(), "reject" | "auto_reject") && r.reason.is_some()));
+                // A refusal comes from a reasoned rejection, or from a tolerated material not
+                // supplied by the date the applicant committed to.
+                prop_assert!(inst.records.iter().any(|r| (matches!(r.action.as_str(), "reject" | "auto_reject") && r.reason.is_some()) || r.action == "tolerance_overdue"));
             }
             // Clocks stop during correction — unless the notice came after the five days of
             // 行政许可法 art. 32(4), when the application counts as accepted and they run on.
             if inst.status == Status::Correcting && !inst.correction_counts {
                 prop_assert!(inst.open_tasks().all(|t| !t.clock.is_running()));
+            }
+            // 行政许可法 art. 45: no clock runs while its time is excluded.
+            prop_assert!(inst.tasks.iter().filter(|t| t.excluded.is_some()).all(|t| !t.clock.is_running()));
+            // Decided only once no tolerated material is outstanding.
+            if inst.status == Status::Approved {
+                prop_assert!(inst.tolerances.iter().all(|t| t.fulfilled_at.is_some()));
             }
             for t in &inst.tasks {
                 if t.status == TaskStatus::DeemedApproved {

@@ -9,6 +9,7 @@ pub mod catalog;
 pub(crate) mod demo;
 pub mod exchange;
 pub mod licenses;
+pub mod receipt;
 pub mod seals;
 pub mod signatures;
 pub mod stats;
@@ -148,6 +149,7 @@ async fn sourced(
 }
 
 /// An uploaded file for an upload material.
+#[derive(Clone)]
 pub struct Upload {
     pub material: String,
     pub filename: String,
@@ -424,6 +426,28 @@ pub enum Decision {
         reason: String,
         text: String,
     },
+    /// 容缺受理: a deferrable material follows by `due` under the applicant's written
+    /// commitment; the result is issued when it has come.
+    Tolerate {
+        material: String,
+        due: time::Date,
+        commitment: String,
+    },
+    /// 行政许可法 art. 42 ¶1: the limit extended once, by up to ten working days.
+    Extend {
+        days: u32,
+        approver: String,
+        reason: String,
+    },
+    /// 行政许可法 art. 45: a hearing, inspection … not counted in the limit.
+    Exclude {
+        kind: domain::workflow::ExclusionKind,
+        days: u32,
+        note: String,
+    },
+    Resume {
+        note: String,
+    },
 }
 
 /// Applies a reviewer's decision through the workflow engine; an approval issues the result
@@ -454,19 +478,107 @@ pub async fn decide(
             Action::Return { items: items.into_iter().map(|(target, note)| Deficiency { target, note }).collect() }
         }
         Decision::Reject { reason, text } => Action::Reject { reason, text },
+        Decision::Tolerate { material, due, commitment } => {
+            Action::Tolerate { material, due, note: String::new(), commitment }
+        }
+        Decision::Extend { days, approver, reason } => Action::Extend { days, approver, reason },
+        Decision::Exclude { kind, days, note } => Action::Exclude { kind, days, note },
+        Decision::Resume { note } => Action::Resume { note },
     };
     let returned = matches!(action, Action::Return { .. });
-    let done = workflow::handle(conn, rt, id, Event::Act { task, actor: reviewer.clone(), action }, ip, now).await?;
-    let status = done.instance.status;
-    sqlx::query("UPDATE svc_applications SET status = $1, decided_at = $2, returns = returns + $3 WHERE id = $4")
+    workflow::handle(conn, rt, id, Event::Act { task, actor: reviewer.clone(), action }, ip, now).await?;
+    if returned {
+        sqlx::query("UPDATE svc_applications SET returns = returns + 1 WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    settle(conn, cfg, now, Some(key), id, reviewer).await
+}
+
+/// The applicant supplies a material accepted under 容缺 (an upload for an upload material);
+/// when it was the last awaited one the application is decided and its result issued.
+#[allow(clippy::too_many_arguments)]
+pub async fn supply(
+    conn: &mut Conn,
+    rt: &Runtime<'_>,
+    now: OffsetDateTime,
+    key: &MasterKey,
+    id: &str,
+    who: &Actor,
+    material: &str,
+    uploads: &[Upload],
+    ip: &str,
+) -> Result<SvcApp> {
+    let app = get(conn, id).await?;
+    if app.applicant_id != who.user_id {
+        return Err(StoreError::Forbidden("只有申请人本人可以补交材料".into()));
+    }
+    let item = item_of_app(rt.cfg, &app)?;
+    let m = item.material(material).ok_or_else(|| StoreError::invalid("material", "请选择要补交的材料"))?;
+    let files: Vec<Upload> =
+        uploads.iter().filter(|u| u.material == material && !u.bytes.is_empty()).cloned().collect();
+    if m.kind == MaterialKind::Upload && files.is_empty() {
+        return Err(StoreError::invalid("material", format!("请上传“{}”", m.name)));
+    }
+    for u in &files {
+        let meta = UploadMeta { material: &u.material, filename: &u.filename, size: u.bytes.len() };
+        domain::services::rules::check_upload(m, &meta).map_err(|e| StoreError::invalid("material", e))?;
+    }
+    workflow::handle(conn, rt, id, Event::SupplyMaterial { actor: who.clone(), material: material.into() }, ip, now)
+        .await?;
+    store_uploads(conn, now, id, &files).await?;
+    let by =
+        Actor {
+            user_id: "system".into(), name: "系统（容缺材料补齐后办结）".into(), department: None, roles: vec![]
+        };
+    settle(conn, rt.cfg, now, Some(key), id, &by).await
+}
+
+/// After a workflow timer fired for `id`: if it is a one-click application, its row follows
+/// (a tolerated material past its date refuses it).
+pub async fn settle_if_service(
+    conn: &mut Conn,
+    cfg: &CityConfig,
+    now: OffsetDateTime,
+    key: Option<&MasterKey>,
+    id: &str,
+) -> Result<()> {
+    let exists: Option<String> =
+        sqlx::query_scalar("SELECT id FROM svc_applications WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
+    if exists.is_some() {
+        let by = Actor { user_id: "system".into(), name: "系统".into(), department: None, roles: vec![] };
+        settle(conn, cfg, now, key, id, &by).await?;
+    }
+    Ok(())
+}
+
+/// Brings the application's row in step with its workflow instance after a decision, a
+/// supplied material or a timer: on approval the result is issued, sealed and archived and the
+/// applicant told; on refusal the case is archived. Idempotent.
+pub async fn settle(
+    conn: &mut Conn,
+    cfg: &CityConfig,
+    now: OffsetDateTime,
+    key: Option<&MasterKey>,
+    id: &str,
+    by: &Actor,
+) -> Result<SvcApp> {
+    let before = get(conn, id).await?;
+    let status = workflow::load(conn, cfg, id).await?.instance.status;
+    if status == before.status {
+        return Ok(before);
+    }
+    sqlx::query("UPDATE svc_applications SET status = $1, decided_at = $2 WHERE id = $3")
         .bind(status.as_str())
         .bind(status.is_final().then(|| to_millis(now)))
-        .bind(i64::from(returned))
         .bind(id)
         .execute(&mut *conn)
         .await?;
     let mut app = get(conn, id).await?;
+    let reviewer = by;
     if status == Status::Approved {
+        let key = key.ok_or_else(|| StoreError::Other("印章主密钥未加载，不能签发办理结果".into()))?;
         let item = item_of_app(cfg, &app)?;
         let lic = issue_result(conn, now, cfg, key, item, &app, reviewer).await?;
         sqlx::query("UPDATE svc_applications SET result_number = $1 WHERE id = $2")

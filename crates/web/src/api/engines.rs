@@ -213,10 +213,25 @@ pub struct ActionInput {
     /// `YYYY-MM-DD` (tolerate).
     #[serde(default)]
     due: String,
+    /// The applicant's written commitment (tolerate: 容缺承诺书).
+    #[serde(default)]
+    commitment: String,
+    /// Working days (extend: at most 10, 行政许可法 art. 42; exclude: the time the procedure
+    /// needs, art. 45).
+    #[serde(default)]
+    days: u32,
+    /// The head of the organ who approved (extend).
+    #[serde(default)]
+    approver: String,
+    /// hearing | bidding | auction | inspection | testing | quarantine | appraisal |
+    /// expert_review (exclude).
+    #[serde(default)]
+    kind: String,
 }
 
 /// Acts on a task: approve, reject (with a catalog reason), return for correction, transfer,
-/// comment or tolerate.
+/// comment, tolerate (容缺, with the applicant's commitment), extend (行政许可法 art. 42),
+/// exclude a hearing, inspection … from the limit and resume (art. 45).
 #[utoipa::path(post, path = "/api/v1/applications/{id}/tasks/{no}/actions", request_body = ActionInput,
     params(("id" = String, Path), ("no" = u32, Path)),
     responses((status = 200, body = ApplicationView), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
@@ -241,8 +256,15 @@ pub async fn act(
         "tolerate" => {
             let due = time::Date::parse(&a.due, &time::macros::format_description!("[year]-[month]-[day]"))
                 .map_err(|_| AppError::invalid("due", "日期格式应为 2026-12-31"))?;
-            Action::Tolerate { material: a.material, due, note: a.text }
+            Action::Tolerate { material: a.material, due, note: a.text, commitment: a.commitment }
         }
+        "extend" => Action::Extend { days: a.days, approver: a.approver, reason: a.text },
+        "exclude" => {
+            let kind = domain::workflow::ExclusionKind::parse(&a.kind)
+                .ok_or_else(|| AppError::invalid("kind", "请选择听证、招标、拍卖、检验、检测、检疫、鉴定或专家评审"))?;
+            Action::Exclude { kind, days: a.days, note: a.text }
+        }
+        "resume" => Action::Resume { note: a.text },
         other => return Err(AppError::invalid("action", format!("未知操作“{other}”")).into()),
     };
     let cal = state.calendar();

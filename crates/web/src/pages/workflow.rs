@@ -254,6 +254,10 @@ pub struct TaskView {
     pub overdue: bool,
     pub note: String,
     pub can_act: bool,
+    /// 行政许可法 art. 45: the procedure whose time is excluded, under way.
+    pub excluded: Option<String>,
+    /// Counted in working days and not yet extended (art. 42).
+    pub may_extend: bool,
 }
 
 pub struct RecordView {
@@ -287,6 +291,7 @@ pub struct TolView {
     pub due: String,
     pub state: &'static str,
     pub pending: bool,
+    pub commitment: String,
 }
 
 #[derive(Template)]
@@ -300,6 +305,7 @@ struct ApplicationPage {
     status: &'static str,
     final_: bool,
     correcting: bool,
+    awaiting_supply: bool,
     outcome: Option<String>,
     handling_days: i64,
     facts: Vec<(String, String)>,
@@ -311,6 +317,8 @@ struct ApplicationPage {
     reasons: Vec<Reason>,
     targets: Vec<(String, String)>,
     materials: Vec<(String, String)>,
+    exclusion_kinds: &'static [wf::ExclusionKind],
+    extension_days: u32,
     colleagues: Vec<(String, String)>,
     is_applicant: bool,
     errors: FormErrors,
@@ -404,7 +412,9 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
             status: t.status.label(),
             open: t.status == TaskStatus::Open,
             deadline: t.deadline.map(fmt_time).unwrap_or_else(|| {
-                if inst.status == Status::Correcting && t.status == TaskStatus::Open {
+                if let Some(e) = &t.excluded {
+                    format!("{}中，不计时（约 {} 个工作日）", e.kind.label(), e.days)
+                } else if inst.status == Status::Correcting && t.status == TaskStatus::Open {
                     "补正中，计时暂停".into()
                 } else {
                     "—".into()
@@ -418,6 +428,8 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
                 _ => String::new(),
             },
             can_act: t.status == TaskStatus::Open && p.can(perm::WORKFLOW_ACT) && wf::may_act(t, &actor).is_ok(),
+            excluded: t.excluded.as_ref().map(|e| format!("{}（{}）", e.kind.label(), e.note)),
+            may_extend: t.clock.sla.unit == wf::SlaUnit::WorkingDays && inst.tasks.iter().all(|x| x.extended == 0),
         })
         .collect();
     let actionable: Vec<TaskView> =
@@ -465,6 +477,7 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
         status: inst.status.label(),
         final_: inst.status.is_final(),
         correcting: inst.status == Status::Correcting,
+        awaiting_supply: inst.awaiting_supply,
         // A refusal states its reasons and the rights of review (行政许可法 art. 38 ¶2).
         outcome: inst.outcome_reason.clone().map(|o| {
             if inst.status == Status::Rejected {
@@ -518,10 +531,14 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
                     "待补交"
                 },
                 pending: t.fulfilled_at.is_none(),
+                commitment: t.commitment.clone(),
             })
             .collect(),
         reasons: state.config().reasons.clone(),
-        materials: def.materials.iter().map(|m| (m.id.clone(), m.name.clone())).collect(),
+        // Only materials the definition marks deferrable may be tolerated (容缺), never core ones.
+        materials: def.materials.iter().filter(|m| m.deferrable).map(|m| (m.id.clone(), m.name.clone())).collect(),
+        exclusion_kinds: &wf::ExclusionKind::ALL,
+        extension_days: wf::EXTENSION_WORKING_DAYS,
         targets,
         colleagues,
         is_applicant: p.user_id == app.applicant_id,
@@ -597,9 +614,26 @@ async fn act(ctx: RequestCtx, Path((id, no)): Path<(String, u32)>, data: FormDat
         }
         "comment" => Action::Comment { text: data.get("text") },
         "tolerate" => match date(&data.get("due")) {
-            Some(due) => Action::Tolerate { material: data.get("material"), due, note: data.get("note") },
+            Some(due) => Action::Tolerate {
+                material: data.get("material"),
+                due,
+                note: data.get("note"),
+                commitment: data.get("commitment"),
+            },
             None => return Err(AppError::invalid("due", "请填写承诺补交日期，如 2026-12-31").into()),
         },
+        "extend" => Action::Extend {
+            days: data.get("days").trim().parse().unwrap_or(0),
+            approver: data.get("approver"),
+            reason: data.get("reason_text"),
+        },
+        "exclude" => match domain::workflow::ExclusionKind::parse(&data.get("kind")) {
+            Some(kind) => {
+                Action::Exclude { kind, days: data.get("days").trim().parse().unwrap_or(0), note: data.get("note") }
+            }
+            None => return Err(AppError::invalid("kind", "请选择不计入期限的程序").into()),
+        },
+        "resume" => Action::Resume { note: data.get("note") },
         _ => return Err(AppError::invalid("action", "未知的办理操作").into()),
     };
     let done = match &action {
@@ -608,7 +642,10 @@ async fn act(ctx: RequestCtx, Path((id, no)): Path<(String, u32)>, data: FormDat
         Action::Return { .. } => "已一次性告知申请人补正，计时暂停。",
         Action::Transfer { .. } => "已转办。",
         Action::Comment { .. } => "意见已记录。",
-        Action::Tolerate { .. } => "已容缺受理，流程继续。",
+        Action::Tolerate { .. } => "已容缺受理，流程继续；材料补齐后办结。",
+        Action::Extend { .. } => "已延长办理期限，并告知申请人理由。",
+        Action::Exclude { .. } => "已中止计时，并书面告知申请人所需时间。",
+        Action::Resume { .. } => "已恢复计时。",
     };
     run_event(&ctx, &id, Event::Act { task: no, actor: actor_of(p), action }, done).await
 }

@@ -287,12 +287,15 @@ fn build(form: &ItemForm, current: &Item, taken: &[String], version: u32) -> (It
         }
         positions.0.push((mi, kept));
         materials.push(ItemMaterial {
-            id,
             name: m.name.clone(),
             kind,
             fields,
             license: (kind == MaterialKind::License && !m.license.is_empty()).then(|| m.license.clone()),
             archive_item: (kind == MaterialKind::Archive && !m.archive.is_empty()).then(|| m.archive.clone()),
+            // Like refusal rules, whether a material may be deferred (容缺) is set in the
+            // configuration files; an edit keeps it.
+            deferrable: current.material(&id).is_some_and(|c| c.deferrable),
+            id,
         });
     }
     let item = Item {

@@ -34,12 +34,18 @@ pub fn routes() -> Routes {
         .add("/services/applications", Access::Perm(perm::WORKFLOW_ACT), get(department_list))
         .add("/services/applications/{id}", Access::Authenticated, get(application))
         .add("/services/applications/{id}/verify", Access::Perm(perm::WORKFLOW_ACT), post(verify))
+        .add("/services/applications/{id}/receipt", Access::Authenticated, get(receipt))
         .add("/services/applications/{id}/decide", Access::Perm(perm::WORKFLOW_ACT), post(decide))
         .add("/services/applications/{id}/xrequest", Access::Perm(perm::WORKFLOW_ACT), post(ask))
         .add(
             "/services/applications/{id}/resubmit",
             Access::Perm(perm::WORKFLOW_APPLY),
             post(resubmit).layer(DefaultBodyLimit::max(4 * svc::MAX_UPLOAD)),
+        )
+        .add(
+            "/services/applications/{id}/supply",
+            Access::Perm(perm::WORKFLOW_APPLY),
+            post(supply).layer(DefaultBodyLimit::max(4 * svc::MAX_UPLOAD)),
         )
         .add("/services/xrequests", Access::Perm(perm::WORKFLOW_ACT), get(xrequests))
         .add("/services/xrequests/{id}", Access::Perm(perm::WORKFLOW_ACT), post(answer))
@@ -153,6 +159,8 @@ struct MaterialView {
     license: Option<(String, String, String)>,
     missing: String,
     upload: bool,
+    /// May be supplied after acceptance (容缺).
+    deferrable: bool,
     /// For sign materials: what the applicant confirms by ticking; empty otherwise.
     sign: String,
     /// The signing box is ticked (typed values being shown again).
@@ -217,6 +225,7 @@ fn material_views(
                 )
             });
             MaterialView {
+                deferrable: m.deferrable,
                 id: m.id.clone(),
                 name: m.name.clone(),
                 kind: m.kind.label(),
@@ -485,6 +494,17 @@ struct AppPage {
     is_applicant: bool,
     correcting: bool,
     running: bool,
+    /// 容缺受理: (material id, name, due, commitment, supplied) of each tolerated material.
+    tolerances: Vec<(String, String, String, String, bool)>,
+    /// Every step approved; the decision waits for a tolerated material.
+    awaiting_supply: bool,
+    /// Deferrable materials of the item (never core ones).
+    deferrable: Vec<(String, String)>,
+    /// The open task's excluded procedure (行政许可法 art. 45), if one is under way.
+    excluded: Option<String>,
+    /// The limit may still be extended (art. 42, once).
+    may_extend: bool,
+    exclusion_kinds: &'static [domain::workflow::ExclusionKind],
     /// A refusal: its reasons and the rights of review (行政许可法 art. 38 ¶2).
     refusal: Option<String>,
     archive: Option<(String, String)>,
@@ -587,6 +607,23 @@ async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: FormErrors)
     let reasons = cfg.reasons.iter().map(|r| (r.code.clone(), r.text.clone())).collect();
     let status = wf.instance.status;
     let bad = !errors.is_empty();
+    let inst = &wf.instance;
+    let tolerances = inst
+        .tolerances
+        .iter()
+        .map(|t| {
+            let name = item.material(&t.material).map(|m| m.name.clone()).unwrap_or_else(|| t.material.clone());
+            (t.material.clone(), name, t.due.to_string(), t.commitment.clone(), t.fulfilled_at.is_some())
+        })
+        .collect();
+    let open = inst.open_tasks().next();
+    let excluded = open
+        .and_then(|t| t.excluded.as_ref())
+        .map(|e| format!("{}（约 {} 个工作日）：{}", e.kind.label(), e.days, e.note));
+    let may_extend = open.is_some_and(|t| t.clock.sla.unit == domain::workflow::SlaUnit::WorkingDays)
+        && inst.tasks.iter().all(|t| t.extended == 0);
+    let deferrable = item.materials.iter().filter(|m| m.deferrable).map(|m| (m.id.clone(), m.name.clone())).collect();
+    let awaiting_supply = inst.awaiting_supply;
     let mut r = render(AppPage {
         layout: Layout::new(
             ctx,
@@ -599,7 +636,13 @@ async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: FormErrors)
         uploads: svc::uploads_of(&state.db, &app.id).await?,
         is_applicant: p.user_id == app.applicant_id,
         correcting: status == Status::Correcting,
-        running: status == Status::Running,
+        running: status == Status::Running && !awaiting_supply,
+        tolerances,
+        awaiting_supply,
+        deferrable,
+        excluded,
+        may_extend,
+        exclusion_kinds: &domain::workflow::ExclusionKind::ALL,
         refusal: (status == Status::Rejected).then(|| {
             format!(
                 "理由：{}。{}",
@@ -705,6 +748,27 @@ async fn decide(ctx: RequestCtx, Path(id): Path<String>, f: crate::form::FormDat
             (Decision::Return { items }, "已一次性告知申请人需补正的全部内容。")
         }
         "reject" => (Decision::Reject { reason: f.get("reason"), text: f.get("text") }, "已作出不予许可决定并归档。"),
+        "tolerate" => {
+            let due = time::Date::parse(&f.get("due"), &time::macros::format_description!("[year]-[month]-[day]"))
+                .map_err(|_| AppError::invalid("due", "请填写承诺补交日期，如 2026-12-31"))?;
+            let d = Decision::Tolerate { material: f.get("material"), due, commitment: f.get("commitment") };
+            (d, "已容缺受理，材料补齐后签发结果；逾期未交的依承诺不予许可。")
+        }
+        "extend" => (
+            Decision::Extend {
+                days: f.get("days").trim().parse().unwrap_or(0),
+                approver: f.get("approver"),
+                reason: f.get("extend_reason"),
+            },
+            "已延长办理期限，并告知申请人理由。",
+        ),
+        "exclude" => {
+            let kind = domain::workflow::ExclusionKind::parse(&f.get("kind"))
+                .ok_or_else(|| AppError::invalid("kind", "请选择不计入期限的程序"))?;
+            let d = Decision::Exclude { kind, days: f.get("days").trim().parse().unwrap_or(0), note: f.get("note") };
+            (d, "已中止计时，并书面告知申请人所需时间。")
+        }
+        "resume" => (Decision::Resume { note: f.get("note") }, "已恢复计时。"),
         _ => return Err(AppError::invalid("action", "请选择办理结果").into()),
     };
     let cal = state.calendar();
@@ -760,6 +824,46 @@ async fn resubmit(ctx: RequestCtx, Path(id): Path<String>, mp: Multipart) -> Pag
     )
     .await;
     finish(&ctx, &id, tx, r, "已提交补正，审核继续。").await
+}
+
+#[derive(Template)]
+#[template(path = "services/receipt.html")]
+struct ReceiptPage {
+    layout: Layout,
+    r: svc::receipt::Receipt,
+}
+
+/// 受理凭证 (行政许可法 art. 32 ¶2): printable, sealed and dated by the department; for the
+/// applicant and the department's staff.
+async fn receipt(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+    let (app, _) = super::service::application(&ctx, &id).await?;
+    let state = &ctx.state;
+    let key = state.seal_key.clone().ok_or_else(|| AppError::internal("印章主密钥未加载"))?;
+    let cfg = state.config();
+    // A transaction: the department's seal is made on its first use.
+    let mut tx = state.db.begin().await?;
+    let r = svc::receipt::receipt(&mut tx, state.clock.now(), &cfg, &key, &app).await?;
+    tx.commit().await?;
+    render(ReceiptPage { layout: Layout::new(&ctx, &cfg.city.name, "受理凭证", "/services/mine"), r })
+}
+
+/// 容缺受理: the applicant supplies a material they committed to (an upload for an upload
+/// material); the last one lets the result be issued.
+async fn supply(ctx: RequestCtx, Path(id): Path<String>, mp: Multipart) -> PageResult {
+    let (app, _) = super::service::application(&ctx, &id).await?;
+    let p = ctx.user()?;
+    if p.user_id != app.applicant_id {
+        return Err(AppError::Forbidden("只有申请人本人可以补交材料".into()).into());
+    }
+    let state = &ctx.state;
+    let key = state.seal_key.clone().ok_or_else(|| AppError::internal("印章主密钥未加载"))?;
+    let (typed, uploads) = read_form(mp).await?;
+    let material = typed.get("material").cloned().unwrap_or_default();
+    let cal = state.calendar();
+    let rt = Runtime { cfg: &state.config(), cal: &cal };
+    let mut tx = state.db.begin().await?;
+    let r = svc::supply(&mut tx, &rt, state.clock.now(), &key, &id, &actor_of(p), &material, &uploads, &ctx.ip).await;
+    finish(&ctx, &id, tx, r, "已补交容缺材料。").await
 }
 
 // ---------------------------------------------------------------- cross-department requests
