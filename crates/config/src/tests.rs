@@ -190,6 +190,7 @@ fn an_edit_is_checked_like_the_files_with_every_problem_placed() {
                 required: true,
                 refuse: vec![],
                 refuse_note: None,
+                days_since: None,
             },
             FormField {
                 key: "name".into(),
@@ -200,6 +201,7 @@ fn an_edit_is_checked_like_the_files_with_every_problem_placed() {
                 required: true,
                 refuse: vec![],
                 refuse_note: None,
+                days_since: None,
             },
         ],
     });
@@ -259,6 +261,23 @@ fn art_81_a_missed_summons_alone_turns_the_code_red() {
     assert!(s.measures.iter().any(|m| m.contains("变更强制措施")), "{:?}", s.measures);
 }
 
+/// Every item names the legal source of its time limit; the food-business licence follows the
+/// 2023 食品经营许可和备案管理办法 (10 working days, was 20 under the 2015 办法).
+#[test]
+fn every_item_cites_the_source_of_its_time_limit() {
+    let c = load(&ConfigSource::Dir(repo_config())).unwrap();
+    for it in &c.services.items {
+        let basis = it.legal_basis.as_deref().unwrap_or_default();
+        assert!(basis.contains('《'), "{} {} cites no source", it.code, it.name);
+        assert!(it.promised_days <= it.legal_days, "{}: promised beyond the legal limit", it.code);
+    }
+    for code in ["SCJG-XK-001", "SCJG-XK-002"] {
+        let it = c.services.item(code).unwrap();
+        assert_eq!(it.legal_days, 10, "{code}");
+        assert!(it.legal_basis.as_deref().unwrap().contains("2023"));
+    }
+}
+
 /// 市场主体登记管理条例 art. 19: registration on the spot or within 3 working days (not 15);
 /// art. 33: 简易注销 needs the investors' full commitment (清偿费用, 职工工资, 社会保险费用, 法定补偿金,
 /// 税款), the 20-day publicity, and is refused to an entity on the 经营异常名录 (¶4).
@@ -273,9 +292,19 @@ fn art_19_and_33_market_registration_items() {
     for duty in ["清偿费用", "职工工资", "社会保险费用", "法定补偿金", "应缴纳税款"] {
         assert!(commit.label.contains(duty), "the commitment names {duty}");
     }
-    assert!(simple.fields().any(|(_, f)| f.key == "publicity_ended_on"));
+    let today = time::macros::date!(2026 - 12 - 07);
     let listed = simple.fields().find(|(_, f)| f.key == "abnormal").unwrap().1;
-    let why = domain::services::rules::data_refusal(listed, "是").expect("refused when listed");
+    let why = domain::services::rules::data_refusal(listed, "是", today).expect("refused when listed");
     assert!(why.contains("第三十三条第四款"), "{why}");
-    assert_eq!(domain::services::rules::data_refusal(listed, "否"), None);
+    assert_eq!(domain::services::rules::data_refusal(listed, "否", today), None);
+    // ¶2: the publicity's end is the system's record; the application comes from the day
+    // after it to the 20th day after it.
+    let (m, ended) = simple.fields().find(|(_, f)| f.key == "publicity_ended_on").unwrap();
+    assert_eq!(m.kind, services::MaterialKind::Data, "not declared by the applicant");
+    let refused = |d: &str| domain::services::rules::data_refusal(ended, d, today);
+    assert_eq!(refused("2026-12-06"), None);
+    assert_eq!(refused("2026-11-17"), None, "the 20th day");
+    assert!(refused("2026-11-16").unwrap().contains("第三十三条第二款"), "21 days: too late");
+    assert!(refused("2026-12-07").is_some(), "the publicity ends today: not yet");
+    assert!(refused("").unwrap().contains("无记录"));
 }

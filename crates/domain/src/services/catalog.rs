@@ -158,6 +158,11 @@ pub struct FormField {
     pub refuse: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refuse_note: Option<String>,
+    /// A shared-data date that must lie this many days before today, both ends included
+    /// (简易注销: the publicity ended, and at most 20 days ago — 市场主体登记管理条例 art. 33
+    /// ¶2); outside it the submission is refused with `refuse_note`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_since: Option<[i64; 2]>,
 }
 
 impl FieldType {

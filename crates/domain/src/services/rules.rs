@@ -130,11 +130,18 @@ pub fn same(a: &str, b: &str) -> bool {
 
 /// A sourced field: the value the applicant submitted against the source's value now.
 /// A shared-data value that rules the item out, as the reason to tell the applicant.
-pub fn data_refusal(f: &FormField, value: &str) -> Option<String> {
-    f.refuse
-        .iter()
-        .any(|r| r.trim() == value.trim())
-        .then(|| f.refuse_note.clone().unwrap_or_else(|| format!("“{}”为“{}”，不能办理本事项", f.label, value.trim())))
+pub fn data_refusal(f: &FormField, value: &str, today: time::Date) -> Option<String> {
+    let note = || f.refuse_note.clone().unwrap_or_else(|| format!("“{}”为“{}”，不能办理本事项", f.label, value.trim()));
+    if f.refuse.iter().any(|r| r.trim() == value.trim()) {
+        return Some(note());
+    }
+    let [from, to] = f.days_since?;
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    match time::Date::parse(value.trim(), &format) {
+        Ok(d) if (from..=to).contains(&(today - d).whole_days()) => None,
+        Ok(d) => Some(format!("{}（{}：{d}）", note(), f.label)),
+        Err(_) => Some(format!("{}（{}：无记录）", note(), f.label)),
+    }
 }
 
 pub fn field_verdict(authoritative: Option<&str>, submitted: &str) -> (bool, String) {

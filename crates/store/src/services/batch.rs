@@ -118,6 +118,7 @@ pub(super) fn assemble(
     item: &Item,
     held: &Held,
     typed: &BTreeMap<String, String>,
+    today: time::Date,
 ) -> Result<Assembled> {
     let records = &held.records;
     let (mut form, mut sources, mut lics) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
@@ -130,7 +131,7 @@ pub(super) fn assemble(
         }
         let v = match (m.kind, sourced) {
             (MaterialKind::Data, Some((_, _, Some(v)))) => {
-                if let Some(why) = domain::services::rules::data_refusal(f, v) {
+                if let Some(why) = domain::services::rules::data_refusal(f, v, today) {
                     return Err(StoreError::invalid(&m.id, why));
                 }
                 v.to_string()
@@ -286,7 +287,7 @@ pub async fn prepare_many(
     batch: Vec<Checked>,
 ) -> Result<Vec<Result<Prepared>>> {
     let data = subjects_data(conn, &subjects_of(&batch), now).await?;
-    prepare_with(cfg, &data, batch)
+    prepare_with(cfg, &data, batch, domain::clock::local(now).date())
 }
 
 fn subjects_of(batch: &[Checked]) -> Vec<&str> {
@@ -296,7 +297,12 @@ fn subjects_of(batch: &[Checked]) -> Vec<&str> {
     subjects
 }
 
-fn prepare_with(cfg: &CityConfig, data: &SubjectData, batch: Vec<Checked>) -> Result<Vec<Result<Prepared>>> {
+fn prepare_with(
+    cfg: &CityConfig,
+    data: &SubjectData,
+    batch: Vec<Checked>,
+    today: time::Date,
+) -> Result<Vec<Result<Prepared>>> {
     let empty = Default::default();
     let mut out = Vec::with_capacity(batch.len());
     for c in batch {
@@ -307,7 +313,7 @@ fn prepare_with(cfg: &CityConfig, data: &SubjectData, batch: Vec<Checked>) -> Re
             continue;
         }
         let held = data.get(&c.subject).unwrap_or(&empty);
-        out.push(assemble(cfg, item, held, &c.typed).map(|a| Prepared {
+        out.push(assemble(cfg, item, held, &c.typed, today).map(|a| Prepared {
             id: new_id(),
             item: item.code.clone(),
             title: format!("{}（{}）", item.name, c.subject_name),

@@ -57,6 +57,8 @@ pub(crate) async fn load(conn: &mut Conn, cfg: &CityConfig, city: &DemoCity, now
             "registered_capital": yuan(e.registered_capital.fen()), "established_on": e.established_on.to_string(), "status": "存续",
             // One in nineteen is on the list of abnormal operations (经营异常名录).
             "abnormal": if i % 19 == 7 { "是" } else { "否" },
+            // One in nineteen has finished the 20-day 简易注销 publicity six days ago.
+            "publicity_ended_on": if i % 19 == 3 { (domain::clock::local(now).date() - time::Duration::days(6)).to_string() } else { String::new() },
         });
         put(conn, now, "scjg.enterprise", &uscc, reg, "安徽省市场主体登记系统").await?;
         let tax = json!({

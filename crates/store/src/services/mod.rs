@@ -729,7 +729,8 @@ pub async fn resubmit(
     }
     signatures::need_key(item, master)?;
     let held = batch::subject_data(conn, &app.subject, now).await?;
-    let batch::Assembled { form, lics, calls, .. } = batch::assemble(cfg, item, &held, typed)?;
+    let batch::Assembled { form, lics, calls, .. } =
+        batch::assemble(cfg, item, &held, typed, domain::clock::local(now).date())?;
     let rows = batch::call_rows(&calls, to_millis(now), who, &app.subject, id);
     crate::sql::insert_rows(conn, batch::CALL_INSERT, "", &rows).await?;
     let mut changed: Vec<String> = item

@@ -283,6 +283,10 @@ fn build(form: &ItemForm, current: &Item, taken: &[String], version: u32) -> (It
                 // The form does not edit refusal rules (legal bases): an edit keeps them.
                 refuse: kept_rule(current, &id, &f.key).0,
                 refuse_note: kept_rule(current, &id, &f.key).1,
+                days_since: current
+                    .material(&id)
+                    .and_then(|m| m.fields.iter().find(|x| x.key == f.key))
+                    .and_then(|x| x.days_since),
             });
         }
         positions.0.push((mi, kept));

@@ -443,9 +443,25 @@ async fn an_enterprise_seals_its_application_and_the_check_fails_once_a_signed_v
         ("f_uscc", input_value(&form, "uscc")),
         ("f_reason", "决议解散".to_string()),
         ("f_commit", "同意".to_string()),
-        ("f_publicity_ended_on", "2026-11-20".to_string()),
         ("f_no_objection", "同意".to_string()),
+        ("f_sign.seal", "同意".to_string()),
     ];
+    // 市场主体登记管理条例 art. 33 ¶2: without a finished publicity on record, refused.
+    let r = post_multipart(&ent, item, item, &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("第三十三条第二款") && r.body.contains("无记录"), "{}", r.body);
+    // The publicity system records the end of the 20 days on 20 November (the clock: the 27th).
+    let mut tx = app.state.db.begin().await.unwrap();
+    sqlx::query(
+        "UPDATE dx_records SET data = json_set(data, '$.publicity_ended_on', '2026-11-20')
+         WHERE interface = 'scjg.enterprise' AND subject = $1",
+    )
+    .bind(input_value(&form, "uscc"))
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    fields.pop();
     // Not ticked: refused beside the material.
     let r = post_multipart(&ent, item, item, &fields).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
