@@ -65,6 +65,23 @@ struct RawWages {
     project_amount_max: Option<Spanned<String>>,
     #[serde(default)]
     count_max: Option<i64>,
+    /// The minimum wage by division and date.
+    #[serde(default)]
+    minimum: Vec<RawMinimum>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMinimum {
+    /// Division codes (or prefixes) it applies to.
+    divisions: Vec<String>,
+    /// `YYYY-MM-DD`: in force from.
+    from: Spanned<String>,
+    /// Yuan per month.
+    monthly: Spanned<String>,
+    /// The notice that set it.
+    #[allow(dead_code)]
+    basis: String,
 }
 
 #[derive(Deserialize)]
@@ -216,5 +233,21 @@ fn wages(w: &RawWages, ctx: &mut Ctx) -> Option<domain::wages::WageParams> {
     if limits.count_max <= 0 {
         ctx.errors.push(ConfigError::new(&ctx.file.clone(), None, "wages.count_max", "应为正整数"));
     }
-    Some(domain::wages::WageParams { minimum_wage: minimum.ok()?.fen(), full_month_days: w.full_month_days, limits })
+    let mut minimum_wages = vec![];
+    for (i, m) in w.minimum.iter().enumerate() {
+        let from = time::Date::parse(m.from.get_ref(), &time::macros::format_description!("[year]-[month]-[day]"));
+        let monthly = domain::Money::parse_yuan(m.monthly.get_ref());
+        match (from, monthly) {
+            (Ok(from), Ok(monthly)) if monthly.fen() > 0 && !m.divisions.is_empty() => minimum_wages
+                .push(domain::wages::MinimumWage { divisions: m.divisions.clone(), from, monthly: monthly.fen() }),
+            (Err(_), _) => ctx.err(&m.from, format!("wages.minimum[{i}].from"), "日期格式应为 2021-12-01"),
+            _ => ctx.err(&m.monthly, format!("wages.minimum[{i}].monthly"), "应为正的金额，并列出适用的区划"),
+        }
+    }
+    Some(domain::wages::WageParams {
+        minimum_wage: minimum.ok()?.fen(),
+        minimum_wages,
+        full_month_days: w.full_month_days,
+        limits,
+    })
 }

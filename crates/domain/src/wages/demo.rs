@@ -72,6 +72,8 @@ pub fn sized_project(code: &str, cx: &CaseCtx, months: u32, workers: u32) -> Pro
                 deductions: 63_000,
                 signed: true,
                 complete: true,
+                overtime: 0,
+                payslip: Some(true),
             });
             payments.push(Payment {
                 worker: w.id.clone(),
@@ -98,6 +100,7 @@ pub fn sized_project(code: &str, cx: &CaseCtx, months: u32, workers: u32) -> Pro
     let before = start - Duration::days(10);
     ProjectData {
         code: code.into(),
+        division: "341602".into(),
         status: ProjectStatus::Building,
         contract_value: 5_000_000_000,
         government_funded: false,
@@ -160,10 +163,21 @@ fn pay_on_rest_day(p: &mut ProjectData, cx: &CaseCtx) {
 pub fn cases() -> Vec<Case> {
     vec![
         ("wages.unpaid_through_account", Level::Red, |p, cx| pay_of(p, "w1", cx.back(1)).method = PayMethod::Cash),
-        ("wages.average_below_minimum", Level::Red, |p, cx| {
-            p.payroll.iter_mut().filter(|l| l.month == cx.m).for_each(|l| l.due = 150_000);
-            p.payments.iter_mut().filter(|x| x.month == cx.m).for_each(|x| x.amount = 150_000);
+        // One worker: 2,200 yuan 应发, of which 400 overtime — 1,800 for normal hours, below the
+        // 1,930 minimum though the month's average is far above it.
+        ("wages.below_minimum", Level::Red, |p, cx| {
+            if let Some(l) = p.payroll.iter_mut().find(|l| l.worker == "w2" && l.month == cx.m) {
+                (l.due, l.overtime, l.deductions) = (220_000, 40_000, 0);
+            }
+            pay_of(p, "w2", cx.m).amount = 220_000;
         }),
+        ("wages.payslip_missing", Level::Orange, |p, cx| {
+            if let Some(l) = p.payroll.iter_mut().find(|l| l.worker == "w3" && l.month == cx.m) {
+                l.payslip = Some(false);
+            }
+        }),
+        ("wages.paid_in_kind", Level::Red, |p, cx| pay_of(p, "w4", cx.m).method = PayMethod::InKind),
+        ("wages.cards_withheld", Level::Red, |p, cx| signal(p, SignalKind::CardsWithheld, cx.days_ago(8), 1)),
         ("wages.paid_below_attendance", Level::Yellow, |p, cx| {
             p.payments.retain(|x| !(x.worker == "w2" && x.month == cx.m))
         }),

@@ -80,6 +80,9 @@ crate::coded! {
         Cash = ("cash", "现金"),
         /// Into someone else's account (a team leader's, a relative's).
         ThirdParty = ("third_party", "转入他人账户"),
+        /// Goods, vouchers or other securities instead of money: forbidden (art. 11; penalty
+        /// art. 54(1)).
+        InKind = ("in_kind", "实物或有价证券"),
     }
 }
 
@@ -119,6 +122,12 @@ pub struct PayLine {
     pub signed: bool,
     /// All fields Art. 15 requires are present.
     pub complete: bool,
+    /// 延长工作时间的工资 (overtime pay) within 应发, fen: not part of the wage compared with
+    /// the minimum (最低工资规定 art. 12).
+    pub overtime: i64,
+    /// The worker was given their own pay slip (工资清单, art. 15 ¶3); None when the sender
+    /// did not say.
+    pub payslip: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,6 +182,10 @@ crate::coded! {
         AnnualReviewAnomaly = ("annual_review_anomaly", "书面审查异常"),
         WorkInjury = ("work_injury", "工伤"),
         GridReport = ("grid_report", "网格员报告"),
+        /// A worker's social-security or bank card, bound to the wage account, held back by
+        /// the employer or anyone else (art. 31 ¶4; penalty art. 54(3)) — found by inspection,
+        /// a grid worker or a complaint.
+        CardsWithheld = ("cards_withheld", "扣押社保卡或银行卡"),
         Water = ("water", "用水量"),
         Electricity = ("electricity", "用电量"),
         Gas = ("gas", "用气量"),
@@ -202,6 +215,8 @@ pub fn integrity_grade(value: i64) -> Option<&'static str> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectData {
     pub code: String,
+    /// 行政区划 of the site: the minimum wage is set per division.
+    pub division: String,
     pub status: ProjectStatus,
     pub contract_value: i64,
     pub government_funded: bool,
@@ -238,15 +253,46 @@ pub struct ProjectData {
     pub signals: Vec<Signal>,
 }
 
+/// A monthly minimum wage (最低工资标准) in force from `from` in the divisions whose code
+/// starts with one of `divisions` (最低工资规定 art. 7: areas may differ; art. 10: adjusted
+/// at least every two years).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MinimumWage {
+    pub divisions: Vec<String>,
+    pub from: Date,
+    /// Fen.
+    pub monthly: i64,
+}
+
 /// Parameters from the city's configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WageParams {
-    /// The local monthly minimum wage, fen (Anhui class-2 area for Bozhou's counties).
+    /// The monthly minimum wage, fen, where `minimum_wages` names nothing for a division and
+    /// month.
     pub minimum_wage: i64,
+    /// The standards by division and date; a month is checked against the one then in force.
+    pub minimum_wages: Vec<MinimumWage>,
     /// Attendance days from which a worker counts as full-month for the minimum-wage check.
     pub full_month_days: i64,
     /// Plausible ranges of amounts and counts in what systems and files send.
     pub limits: ingest::Limits,
+}
+
+impl WageParams {
+    /// The minimum wage in force in `division` in the month starting `month`: of the
+    /// standards in force by then, the newest with the most specific division prefix.
+    pub fn minimum_on(&self, division: &str, month: Date) -> i64 {
+        self.minimum_wages
+            .iter()
+            .filter(|w| w.from <= last_of_month(month))
+            .filter_map(|w| {
+                let len = w.divisions.iter().filter(|d| division.starts_with(d.as_str())).map(|d| d.len()).max()?;
+                Some((w.from, len, w.monthly))
+            })
+            .max_by_key(|(from, len, _)| (*from, *len))
+            .map(|(_, _, m)| m)
+            .unwrap_or(self.minimum_wage)
+    }
 }
 
 pub fn first_of_month(d: Date) -> Date {
@@ -429,25 +475,31 @@ fn month_facts(f: &mut Facts, p: &ProjectData, today: Date, params: &WageParams)
         "attending_without_wage_record_pct",
         if attending.is_empty() { 0 } else { no_record * 100 / attending.len() as i64 },
     );
-    // Average wage of the month's full-month workers, against the local minimum (Art. 12 with
-    // the minimum-wage rules). Only when the month's wages are due.
+    // Each full-month worker's wage for normal hours against the minimum in force in the
+    // site's division that month (条例 art. 12; 最低工资规定 art. 12: overtime pay, special
+    // allowances and statutory benefits are not counted). An average would hide the one worker
+    // paid below it. Only when the month's wages are due.
+    let minimum = params.minimum_on(&p.division, m);
     let full: Vec<i64> = attending
         .iter()
         .filter(|a| a.days >= params.full_month_days)
         .map(|a| {
-            p.payroll
-                .iter()
-                .filter(|l| l.worker == a.worker && l.month == m)
-                .map(|l| l.due)
-                .fold(0i64, i64::saturating_add)
-                .max(paid_in(&a.worker, m))
+            let lines: Vec<&PayLine> = p.payroll.iter().filter(|l| l.worker == a.worker && l.month == m).collect();
+            if lines.is_empty() {
+                paid_in(&a.worker, m)
+            } else {
+                lines.iter().map(|l| l.due.saturating_sub(l.overtime.clamp(0, l.due))).fold(0i64, i64::saturating_add)
+            }
         })
         .collect();
     if !full.is_empty() {
         f.set("average_wage", full.iter().copied().fold(0i64, i64::saturating_add) / full.len() as i64);
     }
-    f.set("minimum_wage", params.minimum_wage);
+    f.set("workers_below_minimum", full.iter().filter(|w| **w < minimum).count() as i64);
+    f.set("minimum_wage", minimum);
     f.set("payroll_unsigned", p.payroll.iter().filter(|l| l.month == m && !l.signed).count() as i64);
+    // Art. 15 ¶3: the worker is given their own pay slip with the wage.
+    f.set("payslips_missing", p.payroll.iter().filter(|l| l.month == m && l.payslip == Some(false)).count() as i64);
     let year_ago = today - Duration::days(365);
     f.set(
         "payroll_incomplete",
@@ -525,10 +577,10 @@ fn arrears_facts(f: &mut Facts, p: &ProjectData, today: Date) -> Option<Date> {
 fn payment_day_facts(f: &mut Facts, p: &ProjectData, today: Date, cal: &WorkCalendar) {
     // Payments in cash or to a third party in the last 90 days (Art. 31).
     let d90 = today - Duration::days(90);
-    f.set(
-        "cash_or_third_party_payments",
-        p.payments.iter().filter(|x| x.on > d90 && x.on <= today && x.method != PayMethod::Bank).count() as i64,
-    );
+    let recent_by = |m: PayMethod| p.payments.iter().filter(|x| x.on > d90 && x.on <= today && x.method == m).count();
+    f.set("cash_or_third_party_payments", (recent_by(PayMethod::Cash) + recent_by(PayMethod::ThirdParty)) as i64);
+    // Art. 11: money only, never goods or vouchers.
+    f.set("in_kind_payments", recent_by(PayMethod::InKind) as i64);
     // Art. 14: over the last three closed months, pay days on a rest day that were not moved
     // earlier: the money arrived after the last working day before the pay day.
     let mut not_advanced = 0;
@@ -568,6 +620,7 @@ fn signal_facts(f: &mut Facts, p: &ProjectData, today: Date) {
     f.set("annual_review_anomaly", count(SignalKind::AnnualReviewAnomaly, 365) > 0);
     f.set("work_injuries_90d", count(SignalKind::WorkInjury, 90));
     f.set("grid_reports_30d", count(SignalKind::GridReport, 30));
+    f.set("cards_withheld_90d", count(SignalKind::CardsWithheld, 90));
     // Listings hold until a later signal of value 0 lifts them.
     let latest = |k: SignalKind| p.signals.iter().filter(|s| s.kind == k && s.on <= today).max_by_key(|s| s.on);
     f.set("dishonest", latest(SignalKind::Dishonest).is_some_and(|s| s.value != 0));

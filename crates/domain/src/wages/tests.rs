@@ -33,7 +33,7 @@ fn indicators() -> Vec<Indicator> {
 const TODAY: Date = date!(2026 - 11 - 16);
 
 fn params() -> WageParams {
-    WageParams { minimum_wage: 193_000, full_month_days: 20, limits: Default::default() }
+    WageParams { minimum_wage: 193_000, minimum_wages: vec![], full_month_days: 20, limits: Default::default() }
 }
 
 fn clean() -> ProjectData {
@@ -228,4 +228,61 @@ fn art_10_complaints_count_from_every_channel() {
         p.complaints.push(Complaint { received_on: cx.days_ago(10), channel: channel.into(), collective: false });
     }
     assert_eq!(levels(&p).get("wages.complaints"), Some(&Level::Orange), "three complaints");
+}
+
+/// 最低工资规定 art. 12 and 条例 art. 12: each full-month worker's pay for normal hours —
+/// 应发 less overtime — against the standard in force in the site's division that month. One
+/// worker below it is flagged though the average is well above; overtime does not lift him;
+/// a month before a raise is checked against the standard then in force.
+#[test]
+fn art_12_the_minimum_wage_per_worker_without_overtime_by_division_and_date() {
+    let c = cal();
+    let cx = demo::CaseCtx::new(TODAY, &c);
+    let mut p = clean();
+    let line = p.payroll.iter_mut().find(|l| l.worker == "w2" && l.month == cx.m).unwrap();
+    (line.due, line.overtime) = (220_000, 40_000);
+    let facts = project_facts(&p, TODAY, &c, &params());
+    assert_eq!(facts.get("workers_below_minimum"), Some(&Value::Int(1)), "1,800 yuan of normal hours < 1,930");
+    assert!(matches!(facts.get("average_wage"), Some(Value::Int(a)) if *a > 193_000), "the average hides him");
+    p.payroll.iter_mut().find(|l| l.worker == "w2" && l.month == cx.m).unwrap().overtime = 0;
+    let facts = project_facts(&p, TODAY, &c, &params());
+    assert_eq!(facts.get("workers_below_minimum"), Some(&Value::Int(0)), "2,200 yuan without overtime is above");
+
+    // A raise to 2,300 in this division from the month after the checked one does not apply
+    // to it; one from the checked month does. Another county keeps the default.
+    let raise = |from: Date| WageParams {
+        minimum_wages: vec![MinimumWage { divisions: vec!["341602".into()], from, monthly: 230_000 }],
+        ..params()
+    };
+    let later = raise(next_month(cx.m));
+    assert_eq!(later.minimum_on("341602001", cx.m), 193_000);
+    assert_eq!(later.minimum_on("341602001", next_month(cx.m)), 230_000);
+    assert_eq!(raise(cx.m).minimum_on("341621", cx.m), 193_000, "another county");
+    let facts = project_facts(&p, TODAY, &c, &raise(cx.m));
+    assert_eq!(facts.get("minimum_wage"), Some(&Value::Int(230_000)));
+    assert_eq!(facts.get("workers_below_minimum"), Some(&Value::Int(1)));
+}
+
+/// 条例 arts. 11, 15 ¶3, 31 ¶4 with their penalties in art. 54 (1)–(3): paying in goods, no
+/// pay slip, a wage card held back — each flagged on its own.
+#[test]
+fn art_54_goods_payslips_and_withheld_cards() {
+    let c = cal();
+    let cx = demo::CaseCtx::new(TODAY, &c);
+    let mut p = clean();
+    assert_eq!(levels(&p).get("wages.payslip_missing"), None, "a slip not mentioned is not missing");
+    p.payroll.iter_mut().find(|l| l.worker == "w3" && l.month == cx.m).unwrap().payslip = Some(false);
+    assert_eq!(levels(&p).get("wages.payslip_missing"), Some(&Level::Orange));
+    let mut p = clean();
+    p.payments.iter_mut().find(|x| x.worker == "w4" && x.month == cx.m).unwrap().method = PayMethod::InKind;
+    let l = levels(&p);
+    assert_eq!(l.get("wages.paid_in_kind"), Some(&Level::Red));
+    assert_eq!(l.get("wages.cash_or_third_party"), None, "goods are not cash");
+    let mut p = clean();
+    p.signals.push(Signal { kind: SignalKind::CardsWithheld, on: TODAY - Duration::days(3), value: 1 });
+    assert_eq!(levels(&p).get("wages.cards_withheld"), Some(&Level::Red));
+    for id in ["wages.payslip_missing", "wages.paid_in_kind", "wages.cards_withheld"] {
+        let i = indicators().into_iter().find(|i| i.id == id).unwrap();
+        assert!(i.basis.contains("第五十四条"), "{id} cites its penalty");
+    }
 }

@@ -160,7 +160,10 @@ fn load_queries(one: bool) -> [String; 10] {
         by_project("wage_allocations", "on_date, amount_fen"),
         by_project("wage_workers", "id, registered, contract, joined_on, left_on, settled_on"),
         by_project("wage_attendance", "worker_id, month, days"),
-        by_project("wage_payroll", "worker_id, month, due_fen, deductions_fen, signed, complete"),
+        by_project(
+            "wage_payroll",
+            "worker_id, month, due_fen, deductions_fen, signed, complete, overtime_fen, payslip",
+        ),
         by_project("wage_payments", "worker_id, month, amount_fen, paid_on, method"),
         by_project("wage_complaints", "received_on, channel, collective"),
         by_project("wage_signals", "kind, on_date, value"),
@@ -186,6 +189,7 @@ fn project_of(r: &AnyRow) -> Result<(ProjectRow, ProjectData)> {
     };
     let data = ProjectData {
         code: row.code.clone(),
+        division: row.division_code.clone(),
         status: row.status,
         contract_value: row.contract_value_fen,
         government_funded: row.government_funded != 0,
@@ -243,6 +247,8 @@ fn pay_line_of(r: &AnyRow) -> Result<PayLine> {
         deductions: r.try_get("deductions_fen")?,
         signed: r.try_get::<i64, _>("signed")? != 0,
         complete: r.try_get::<i64, _>("complete")? != 0,
+        overtime: r.try_get("overtime_fen")?,
+        payslip: r.try_get::<Option<i64>, _>("payslip")?.map(|v| v != 0),
     })
 }
 

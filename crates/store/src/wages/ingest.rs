@@ -375,7 +375,7 @@ impl Writer<'_> {
         let (table, keys): (&str, &[&'static str]) = if kind == Kind::Attendance {
             ("wage_attendance", &["month", "days", "pieces"])
         } else {
-            ("wage_payroll", &["month", "due_fen", "deductions_fen", "signed", "complete"])
+            ("wage_payroll", &["month", "due_fen", "deductions_fen", "signed", "complete", "overtime_fen", "payslip"])
         };
         cols.extend(present(keys));
         cols.push(("source", Value::Text(src)));

@@ -177,8 +177,9 @@ async fn insert_months(
     }
     for l in &p.payroll {
         sqlx::query(
-            "INSERT INTO wage_payroll (worker_id, month, project_id, due_fen, deductions_fen, signed, complete, source)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO wage_payroll (worker_id, month, project_id, due_fen, deductions_fen, signed, complete, source,
+                overtime_fen, payslip)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(wid(&l.worker)?)
         .bind(l.month.to_string())
@@ -188,6 +189,8 @@ async fn insert_months(
         .bind(i64::from(l.signed))
         .bind(i64::from(l.complete))
         .bind(source)
+        .bind(l.overtime)
+        .bind(l.payslip.map(i64::from))
         .execute(&mut *conn)
         .await?;
     }

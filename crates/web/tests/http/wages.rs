@@ -350,7 +350,14 @@ async fn project_pages_list_filter_export_and_respect_scope() {
 #[tokio::test]
 async fn each_kind_comes_from_its_source_of_truth() {
     let app = spawn_app().await;
-    let contractor = app.login("91341623NTK5WXTU9M").await;
+    // A general contractor of the demo city, whose login is its USCC.
+    let uscc: String = sqlx::query_scalar(
+        "SELECT p.contractor_uscc FROM wage_projects p JOIN users u ON u.login = p.contractor_uscc ORDER BY p.code LIMIT 1",
+    )
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    let contractor = app.login(&uscc).await;
     let page = contractor.get("/wages/import").await.body;
     assert!(page.contains("工资支付台账") && !page.contains("value=\"signals\""), "offered only its own kinds");
     let csv = "项目编号,用人单位统一社会信用代码,信号类型,日期,数值\r\nBZ-1,,失信联合惩戒名单,2026-11-01,0";

@@ -92,6 +92,10 @@ const PAYROLL: &[Column] = &[
     c("net_fen", "实发工资（元）", Money, false),
     c("signed", "本人已签字确认", Bool, false),
     c("complete", "台账要素齐全", Bool, false),
+    // 最低工资规定 art. 12: overtime pay is not compared with the minimum wage.
+    c("overtime_fen", "其中加班工资（元）", Money, false),
+    // Art. 15 ¶3: the worker's own pay slip.
+    c("payslip", "已提供本人工资清单", Bool, false),
 ];
 
 const PAYMENTS: &[Column] = &[
@@ -242,7 +246,9 @@ impl Kind {
                 "",
             ],
             Kind::Attendance => &["BZ-2026-001", "", "2026-10", "26", "0"],
-            Kind::Payroll => &["BZ-2026-001", "", "2026-10", "7800.00", "819.00", "6981.00", "是", "是"],
+            Kind::Payroll => {
+                &["BZ-2026-001", "", "2026-10", "7800.00", "819.00", "6981.00", "是", "是", "600.00", "是"]
+            }
             Kind::Payments => {
                 &["P20261115001", "BZ-2026-001", "", "2026-10", "7800.00", "2026-11-15", "专用账户代发", "否"]
             }
@@ -322,7 +328,7 @@ impl Column {
             (ColType::Phone, _) => "11 位手机号码或座机号码",
             (ColType::Status, _) => "未开工、在建、停工、已竣工",
             (ColType::DepositMode, _) => "未缴存、现金缴存、银行保函、免缴",
-            (ColType::PayMethod, _) => "专用账户代发、现金、转入他人账户",
+            (ColType::PayMethod, _) => "专用账户代发、现金、转入他人账户、实物或有价证券",
             (ColType::SignalKind, _) => "税务异常、社保缴费异常、失信联合惩戒名单、用电量 等",
             (ColType::ComplaintStatus, _) => "受理中、已办结",
             (ColType::Education, _) => "初中及以下、高中、中专/技校、大专、本科、硕士研究生、博士研究生",

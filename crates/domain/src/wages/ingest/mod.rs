@@ -276,7 +276,7 @@ impl Limits {
     fn money_max(&self, kind: Kind, col: &Column) -> i64 {
         let per_worker = matches!(
             (kind, col.key),
-            (Kind::Payroll, "due_fen" | "deductions_fen" | "net_fen")
+            (Kind::Payroll, "due_fen" | "deductions_fen" | "net_fen" | "overtime_fen")
                 | (Kind::Payments, "amount_fen")
                 | (Kind::Complaints, "amount_fen" | "recovered_fen")
         );
@@ -344,6 +344,12 @@ fn settle_net(rec: &mut Record) -> Result<(), Rejection> {
     }
     if deductions > due {
         return Err(Rejection::new("代扣代缴及扣除（元）", format!("代扣不能多于应发工资（{} 元）", yuan(due))));
+    }
+    if rec.int("overtime_fen").is_some_and(|o| o > due) {
+        return Err(Rejection::new(
+            "其中加班工资（元）",
+            format!("加班工资是应发工资的一部分，不能多于应发（{} 元）", yuan(due)),
+        ));
     }
     rec.values.remove("net_fen");
     rec.values.insert("deductions_fen", Cell::Int(deductions));
