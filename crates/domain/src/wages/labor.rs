@@ -100,7 +100,8 @@ pub struct Tally {
     pub employers: i64,
     pub employees: i64,
     pub insured: i64,
-    /// 劳动保障咨询.
+    /// 劳动保障咨询: shown, never counted against the index — a worker who asks is not a
+    /// complaint.
     pub consultations: i64,
     /// 投诉举报 (including 欠薪投诉).
     pub complaints: i64,
@@ -108,6 +109,12 @@ pub struct Tally {
     pub disputes: i64,
     /// 群体性劳资纠纷风险 (collective-dispute risks found).
     pub collective_risks: i64,
+    /// Employees with a signed labor contract, of the `contract_reported` employees whose
+    /// reports said (劳动合同法 art. 10: a written contract).
+    pub contracted: i64,
+    pub contract_reported: i64,
+    /// 欠薪案件 (wage-arrears cases) found or filed in the month.
+    pub arrears: i64,
 }
 
 impl Tally {
@@ -119,6 +126,9 @@ impl Tally {
         self.complaints += o.complaints;
         self.disputes += o.disputes;
         self.collective_risks += o.collective_risks;
+        self.contracted += o.contracted;
+        self.contract_reported += o.contract_reported;
+        self.arrears += o.arrears;
     }
 }
 
@@ -152,15 +162,18 @@ impl Harmony {
 pub const RATE_FLOOR: i64 = 100;
 
 /// The rules of the harmony index, as the page explains them.
-pub const HARMONY_RULES: [(&str, &str, f64); 4] = [
-    ("劳动争议案件", "每千名职工 1 件扣 10 分（不足 100 人按 100 人计），最多扣 30 分", 30.0),
-    ("咨询投诉", "每千名职工 1 件扣 4 分（不足 100 人按 100 人计），最多扣 20 分", 20.0),
-    ("群体性劳资纠纷风险", "每百户用人单位 1 起扣 10 分，最多扣 30 分", 30.0),
-    ("社保参保缺口", "未参保职工占比 × 20 分，最多扣 20 分", 20.0),
+pub const HARMONY_RULES: [(&str, &str, f64); 6] = [
+    ("劳动争议案件", "每千名职工 1 件扣 10 分（不足 100 人按 100 人计），最多扣 25 分", 25.0),
+    ("投诉举报", "每千名职工 1 件扣 4 分（不足 100 人按 100 人计），最多扣 15 分；咨询不扣分", 15.0),
+    ("欠薪案件", "每千名职工 1 件扣 10 分（不足 100 人按 100 人计），最多扣 20 分", 20.0),
+    ("群体性劳资纠纷风险", "每百户用人单位 1 起扣 10 分，最多扣 20 分", 20.0),
+    ("社保参保缺口", "未参保职工占比 × 10 分，最多扣 10 分", 10.0),
+    ("劳动合同签订缺口", "未签订劳动合同职工占比 × 10 分（按报送了签订人数的职工计），最多扣 10 分", 10.0),
 ];
 
-/// 和谐指数: 100 less four capped deductions, so that no single measure can sink it alone and
-/// a small employer is compared with a large one by rates, not counts.
+/// 和谐指数: 100 less six capped deductions, so that no single measure can sink it alone and
+/// a small employer is compared with a large one by rates, not counts. A worker's question
+/// (咨询) is not a complaint and costs nothing; wage arrears and the contract-signing gap do.
 pub fn harmony(t: &Tally) -> Harmony {
     // Rates over at least 100 employees, so one case at a ten-person shop does not read as a
     // hundred per thousand.
@@ -168,11 +181,18 @@ pub fn harmony(t: &Tally) -> Harmony {
     let per_hundred_employers = |n: i64| n as f64 * 100.0 / t.employers.max(1) as f64;
     let shortfall =
         if t.employees > 0 { (t.employees - t.insured.min(t.employees)) as f64 / t.employees as f64 } else { 0.0 };
+    let contract_gap = if t.contract_reported > 0 {
+        (t.contract_reported - t.contracted.clamp(0, t.contract_reported)) as f64 / t.contract_reported as f64
+    } else {
+        0.0
+    };
     let raw = [
         per_thousand(t.disputes) * 10.0,
-        per_thousand(t.consultations + t.complaints) * 4.0,
+        per_thousand(t.complaints) * 4.0,
+        per_thousand(t.arrears) * 10.0,
         per_hundred_employers(t.collective_risks) * 10.0,
-        shortfall * 20.0,
+        shortfall * 10.0,
+        contract_gap * 10.0,
     ];
     let deductions: Vec<Deduction> = HARMONY_RULES
         .iter()
@@ -197,6 +217,10 @@ pub struct MonthReport {
     pub complaints: i64,
     pub disputes: i64,
     pub collective_risks: i64,
+    /// Employees with a signed labor contract, when the report says.
+    pub contracted: Option<i64>,
+    /// 欠薪案件.
+    pub arrears: i64,
 }
 
 /// The labor-risk facts of an employer: its latest month against the month before.
@@ -209,7 +233,7 @@ pub struct RiskFacts {
     pub insured_drop: i64,
     /// The loss as a whole percentage of the month before.
     pub insured_drop_pct: i64,
-    /// Consultations and complaints in the latest month, and in the month before.
+    /// Complaints (not questions: 咨询 is no complaint) in the latest month, and the month before.
     pub complaints_now: i64,
     pub complaints_prev: i64,
     pub disputes_now: i64,
@@ -249,8 +273,8 @@ pub fn risk_facts(reports: &[MonthReport], today: Date) -> Option<RiskFacts> {
         insured_prev,
         insured_drop,
         insured_drop_pct: if insured_prev > 0 { insured_drop * 100 / insured_prev } else { 0 },
-        complaints_now: latest.consultations + latest.complaints,
-        complaints_prev: prev.map(|p| p.consultations + p.complaints).unwrap_or(0),
+        complaints_now: latest.complaints,
+        complaints_prev: prev.map(|p| p.complaints).unwrap_or(0),
         disputes_now: latest.disputes,
         collective_risks: latest.collective_risks,
     })
@@ -262,7 +286,7 @@ pub enum DemoEvent {
     Quiet,
     /// Insured headcount falls by about a third.
     Layoff,
-    /// Consultations and complaints jump.
+    /// Complaints jump (and questions with them).
     Complaints,
     /// A collective wage claim is brewing.
     Collective,
@@ -294,21 +318,35 @@ pub fn demo_reports(seed: u64, employees: i64, today: Date, event: DemoEvent) ->
             let mut complaints = if rng.below(100) < 4 { 1 } else { 0 };
             let disputes = if rng.below(1000) < (2 + base.min(500) as u64 / 20) { 1 } else { 0 };
             let mut collective_risks = 0;
+            let mut arrears = 0;
+            // Contracts: nearly everyone, a few percent missing at some employers.
+            let contracted = Some(employees - employees * rng.between(0, 4) / 100);
             if last {
                 match event {
                     DemoEvent::Quiet => {}
                     DemoEvent::Layoff => insured /= 2,
                     DemoEvent::Complaints => {
                         consultations += 4;
-                        complaints += 3;
+                        complaints += 6;
                     }
                     DemoEvent::Collective => {
                         complaints += 2;
                         collective_risks = 1;
+                        arrears = 1;
                     }
                 }
             }
-            MonthReport { month, employees, insured, consultations, complaints, disputes, collective_risks }
+            MonthReport {
+                month,
+                employees,
+                insured,
+                consultations,
+                complaints,
+                disputes,
+                collective_risks,
+                contracted,
+                arrears,
+            }
         })
         .collect()
 }
@@ -365,19 +403,37 @@ mod tests {
 
     #[test]
     fn harmony_deducts_by_rate_and_caps_each_measure() {
-        // 1,000 employees: 2 disputes (−20), 3 complaints (−12), 0 risks, 90% insured (−2).
-        let t =
-            Tally { employers: 20, employees: 1000, insured: 900, complaints: 3, disputes: 2, ..Default::default() };
+        // 1,000 employees: 2 disputes (−20), 3 complaints (−12), 1 arrears case (−10), 0 risks,
+        // 90% insured (−1), 95% of the reported contracted (−0.5); 50 questions cost nothing.
+        let t = Tally {
+            employers: 20,
+            employees: 1000,
+            insured: 900,
+            consultations: 50,
+            complaints: 3,
+            disputes: 2,
+            arrears: 1,
+            contracted: 950,
+            contract_reported: 1000,
+            ..Default::default()
+        };
         let h = harmony(&t);
-        assert_eq!(h.deductions.iter().map(|d| d.points).collect::<Vec<_>>(), vec![20.0, 12.0, 0.0, 2.0]);
-        assert_eq!(h.score, 66.0);
-        assert_eq!(h.level(), "需关注");
-        // A small employer's single complaint is rated over 100 employees: −40 capped at −20.
+        assert_eq!(h.deductions.iter().map(|d| d.points).collect::<Vec<_>>(), vec![20.0, 12.0, 10.0, 0.0, 1.0, 0.5]);
+        assert_eq!(h.score, 56.5);
+        assert_eq!(h.level(), "不和谐");
+        // A small employer's single complaint is rated over 100 employees: −40 capped at −15.
         let t = Tally { employers: 1, employees: 12, insured: 12, complaints: 1, ..Default::default() };
-        assert_eq!(harmony(&t).score, 80.0);
-        // A tiny employer with one collective dispute loses the capped 30, not more.
+        assert_eq!(harmony(&t).score, 85.0);
+        // A tiny employer with one collective dispute loses the capped 20, not more.
         let t = Tally { employers: 1, employees: 5, insured: 5, collective_risks: 1, ..Default::default() };
-        assert_eq!(harmony(&t).score, 70.0);
+        assert_eq!(harmony(&t).score, 80.0);
+    }
+
+    /// Questions are not complaints: a month of 咨询 leaves the index whole.
+    #[test]
+    fn harmony_does_not_count_questions() {
+        let t = Tally { employers: 3, employees: 300, insured: 300, consultations: 40, ..Default::default() };
+        assert_eq!(harmony(&t).score, 100.0);
     }
 
     #[test]
@@ -390,6 +446,8 @@ mod tests {
             complaints,
             disputes: 0,
             collective_risks: 0,
+            contracted: None,
+            arrears: 0,
         };
         let reports =
             [r(date!(2026 - 09 - 01), 100, 1), r(date!(2026 - 10 - 01), 70, 4), r(date!(2026 - 08 - 01), 100, 0)];
@@ -415,7 +473,7 @@ mod tests {
         let layoff = risk_facts(&demo_reports(7, 200, today, DemoEvent::Layoff), today).unwrap();
         assert!(layoff.insured_drop_pct >= 20, "{layoff:?}");
         let loud = risk_facts(&demo_reports(7, 200, today, DemoEvent::Complaints), today).unwrap();
-        assert!(loud.complaints_now >= 7, "{loud:?}");
+        assert!(loud.complaints_now >= 6, "{loud:?}");
         let risk = risk_facts(&demo_reports(7, 200, today, DemoEvent::Collective), today).unwrap();
         assert_eq!(risk.collective_risks, 1);
     }
@@ -426,7 +484,10 @@ mod tests {
             employers in 0i64..5000, employees in 0i64..1_000_000, insured in 0i64..1_000_000,
             c in 0i64..10_000, k in 0i64..10_000, d in 0i64..10_000, r in 0i64..1000,
         ) {
-            let t = Tally { employers, employees, insured, consultations: c, complaints: k, disputes: d, collective_risks: r };
+            let t = Tally {
+                employers, employees, insured, consultations: c, complaints: k, disputes: d, collective_risks: r,
+                contracted: insured, contract_reported: employees, arrears: k / 2,
+            };
             let h = harmony(&t);
             prop_assert!((0.0..=100.0).contains(&h.score));
             // More disputes never raise the index.

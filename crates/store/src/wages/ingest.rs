@@ -400,6 +400,8 @@ impl Writer<'_> {
             "complaints",
             "disputes",
             "collective_risks",
+            "contracted",
+            "arrears_cases",
         ]));
         cols.extend([("source", Value::Text(src)), ("updated_at", Value::Int(self.ms))]);
         upsert(self.conn, "labor_monthly", &["uscc", "month"], &cols, true).await?;

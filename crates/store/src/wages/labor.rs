@@ -264,7 +264,10 @@ impl LaborFilter {
 const TALLY: &str =
     "COUNT(*), CAST(COALESCE(SUM(m.employees), 0) AS BIGINT), CAST(COALESCE(SUM(m.insured), 0) AS BIGINT),
     CAST(COALESCE(SUM(m.consultations), 0) AS BIGINT), CAST(COALESCE(SUM(m.complaints), 0) AS BIGINT),
-    CAST(COALESCE(SUM(m.disputes), 0) AS BIGINT), CAST(COALESCE(SUM(m.collective_risks), 0) AS BIGINT)";
+    CAST(COALESCE(SUM(m.disputes), 0) AS BIGINT), CAST(COALESCE(SUM(m.collective_risks), 0) AS BIGINT),
+    CAST(COALESCE(SUM(m.contracted), 0) AS BIGINT),
+    CAST(COALESCE(SUM(CASE WHEN m.contracted IS NULL THEN 0 ELSE m.employees END), 0) AS BIGINT),
+    CAST(COALESCE(SUM(m.arrears_cases), 0) AS BIGINT)";
 
 fn tally(r: &sqlx::any::AnyRow, at: usize) -> Result<Tally> {
     Ok(Tally {
@@ -275,6 +278,9 @@ fn tally(r: &sqlx::any::AnyRow, at: usize) -> Result<Tally> {
         complaints: r.try_get(at + 4)?,
         disputes: r.try_get(at + 5)?,
         collective_risks: r.try_get(at + 6)?,
+        contracted: r.try_get(at + 7)?,
+        contract_reported: r.try_get(at + 8)?,
+        arrears: r.try_get(at + 9)?,
     })
 }
 
@@ -375,8 +381,8 @@ pub(crate) async fn reports(
     from: Date,
 ) -> Result<HashMap<String, Vec<MonthReport>>> {
     let mut q = Sql::new(
-        "SELECT uscc, month, employees, insured, consultations, complaints, disputes, collective_risks
-         FROM labor_monthly WHERE month >= ",
+        "SELECT uscc, month, employees, insured, consultations, complaints, disputes, collective_risks, contracted,
+            arrears_cases FROM labor_monthly WHERE month >= ",
     );
     q.bind(from.to_string());
     if let Some(u) = uscc {
@@ -394,6 +400,8 @@ pub(crate) async fn reports(
             complaints: r.try_get(5)?,
             disputes: r.try_get(6)?,
             collective_risks: r.try_get(7)?,
+            contracted: r.try_get(8)?,
+            arrears: r.try_get(9)?,
         });
     }
     Ok(out)
@@ -403,10 +411,12 @@ pub(crate) async fn reports(
 pub async fn put_report(conn: &mut Conn, now: OffsetDateTime, uscc: &str, r: &MonthReport, source: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO labor_monthly (uscc, month, employees, insured, consultations, complaints, disputes,
-            collective_risks, source, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            collective_risks, source, updated_at, contracted, arrears_cases)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (uscc, month) DO UPDATE SET employees = excluded.employees, insured = excluded.insured,
             consultations = excluded.consultations, complaints = excluded.complaints, disputes = excluded.disputes,
-            collective_risks = excluded.collective_risks, source = excluded.source, updated_at = excluded.updated_at",
+            collective_risks = excluded.collective_risks, source = excluded.source, updated_at = excluded.updated_at,
+            contracted = excluded.contracted, arrears_cases = excluded.arrears_cases",
     )
     .bind(uscc)
     .bind(r.month.to_string())
@@ -418,6 +428,8 @@ pub async fn put_report(conn: &mut Conn, now: OffsetDateTime, uscc: &str, r: &Mo
     .bind(r.collective_risks)
     .bind(source)
     .bind(to_millis(now))
+    .bind(r.contracted)
+    .bind(r.arrears)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -254,14 +254,26 @@ fn tally_cells(t: &Tally, h: &Harmony) -> Vec<Cell> {
         Cell::Int(t.consultations),
         Cell::Int(t.complaints),
         Cell::Int(t.disputes),
+        Cell::Int(t.arrears),
         Cell::Int(t.collective_risks),
+        if t.contract_reported > 0 { Cell::Int(t.contracted) } else { "未报送".into() },
         format!("{:.1}", h.score).into(),
         h.level().into(),
     ]
 }
 
-const TALLY_HEADERS: [&str; 8] =
-    ["从业人数（月报）", "参保人数", "咨询", "投诉举报", "争议案件", "群体性风险", "和谐指数", "等级"];
+const TALLY_HEADERS: [&str; 10] = [
+    "从业人数（月报）",
+    "参保人数",
+    "咨询（不扣分）",
+    "投诉举报",
+    "争议案件",
+    "欠薪案件",
+    "群体性风险",
+    "签订劳动合同人数",
+    "和谐指数",
+    "等级",
+];
 
 async fn export(ctx: RequestCtx, Query(q): Query<LaborQuery>) -> PageResult {
     let format = ExportFormat::parse(q.format.as_deref())

@@ -25,10 +25,11 @@ async fn insured_drop_alerts_the_grid_manager_who_sees_and_updates_the_employer(
         .await
         .unwrap();
 
-    // Social insurance reports: 60 insured in September, 30 in October; complaints 1 → 7.
+    // Social insurance reports: 60 insured in September, 30 in October; complaints 0 → 3, with
+    // 4 questions (咨询) that are not complaints.
     let r = app.ingest("labor", json!([
             { "uscc": uscc, "month": "2026-09", "employees": 60, "insured": 60, "consultations": 1, "complaints": 0 },
-            { "uscc": uscc, "month": "2026-10", "employees": 58, "insured": 30, "consultations": 4, "complaints": 3, "disputes": 0, "collective_risks": 0 },
+            { "uscc": uscc, "month": "2026-10", "employees": 58, "insured": 30, "consultations": 4, "complaints": 3, "disputes": 0, "collective_risks": 0, "contracted": 50 },
             { "uscc": uscc, "month": "2026-10", "employees": 5, "insured": 9 },
             { "uscc": "91110108551385082Q", "month": "2026-10", "insured": 9 },
         ]),
@@ -46,7 +47,8 @@ async fn insured_drop_alerts_the_grid_manager_who_sees_and_updates_the_employer(
         alerts.iter().find(|a| a.indicator == id && a.status != AlertStatus::Closed).map(|a| a.level.as_str())
     };
     assert_eq!(level("labor.insured_drop"), Some("red"));
-    assert_eq!(level("labor.complaints_rise"), Some("orange"));
+    // 3 complaints: yellow. Counting the 4 questions too would have made it 7 and orange.
+    assert_eq!(level("labor.complaints_rise"), Some("yellow"));
 
     // The grid manager is told, and sees the employer on the pages.
     let c = app.login("wangge").await;
@@ -58,8 +60,10 @@ async fn insured_drop_alerts_the_grid_manager_who_sees_and_updates_the_employer(
     let page = c.get(&format!("/labor/employers/{uscc}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("参保人数单月明显下降") && page.body.contains("2026年10月"));
-    // 58 employees, 30 insured, 3 complaints + 4 consultations → deductions 0, 48.3→20 (cap), 0, 9.7.
-    assert!(page.body.contains("70.3"), "harmony of October on the page");
+    // 58 employees (rated as 100), 30 insured, 3 complaints (the 4 questions cost nothing), 50
+    // with a contract → deductions: disputes 0, complaints 3 × 10 × 4 = 120 → 15 (cap),
+    // arrears 0, collective 0, insurance 28/58 × 10 = 4.8, contracts 8/58 × 10 = 1.4.
+    assert!(page.body.contains("78.8"), "harmony of October on the page");
     // Another grid's employer is out of reach.
     assert_eq!(c.get(&format!("/labor/employers/{other}")).await.status, StatusCode::NOT_FOUND);
 

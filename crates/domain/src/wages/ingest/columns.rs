@@ -142,6 +142,9 @@ const LABOR: &[Column] = &[
     c("complaints", "投诉举报件数", Count, false),
     c("disputes", "劳动争议案件数", Count, false),
     c("collective_risks", "群体性劳资纠纷风险数", Count, false),
+    // The harmony index weighs the contract gap and arrears (not questions).
+    c("contracted", "签订劳动合同人数", Count, false),
+    c("arrears_cases", "欠薪案件数", Count, false),
 ];
 
 const TALENT: &[Column] = &[
@@ -266,7 +269,7 @@ impl Kind {
                 "",
             ],
             Kind::Signals => &["E-20261101-01", "BZ-2026-001", "", "用电量", "2026-11-01", "12000", "11月抄表"],
-            Kind::Labor => &["", "2026-10", "120", "118", "2", "0", "0", "0"],
+            Kind::Labor => &["", "2026-10", "120", "118", "2", "0", "0", "0", "118", "0"],
             Kind::Talent => &["", "李四", "本科", "亳州学院", "中药学"],
             Kind::Employment => &["JY-20261101-001", "", "", "2026-11-01", ""],
             Kind::Postings => &["GW-20261101-001", "", "中药炮制工", "中专/技校", "5", "2", "2026-11-01"],
