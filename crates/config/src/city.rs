@@ -68,6 +68,19 @@ struct RawWages {
     /// The minimum wage by division and date.
     #[serde(default)]
     minimum: Vec<RawMinimum>,
+    /// 维权信息告示牌 channels (条例 art. 34(3)); defaults are the national lines.
+    #[serde(default)]
+    rights_channels: Option<RawChannels>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChannels {
+    inspection: String,
+    industry: String,
+    arbitration: String,
+    legal_aid: String,
+    legal_service: String,
 }
 
 #[derive(Deserialize)]
@@ -244,9 +257,20 @@ fn wages(w: &RawWages, ctx: &mut Ctx) -> Option<domain::wages::WageParams> {
             _ => ctx.err(&m.monthly, format!("wages.minimum[{i}].monthly"), "应为正的金额，并列出适用的区划"),
         }
     }
+    let channels = match &w.rights_channels {
+        Some(c) => domain::wages::RightsChannels {
+            inspection: c.inspection.clone(),
+            industry: c.industry.clone(),
+            arbitration: c.arbitration.clone(),
+            legal_aid: c.legal_aid.clone(),
+            legal_service: c.legal_service.clone(),
+        },
+        None => Default::default(),
+    };
     Some(domain::wages::WageParams {
         minimum_wage: minimum.ok()?.fen(),
         minimum_wages,
+        channels,
         full_month_days: w.full_month_days,
         limits,
     })

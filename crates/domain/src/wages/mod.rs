@@ -264,6 +264,30 @@ pub struct MinimumWage {
     pub monthly: i64,
 }
 
+/// 条例 art. 34(3): the complaint and report lines of the industry department and of labor
+/// inspection, where to apply for labor-dispute mediation and arbitration and for legal aid,
+/// and the public legal-service hotline, as each site's 维权信息告示牌 shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RightsChannels {
+    pub inspection: String,
+    pub industry: String,
+    pub arbitration: String,
+    pub legal_aid: String,
+    pub legal_service: String,
+}
+
+impl Default for RightsChannels {
+    fn default() -> Self {
+        RightsChannels {
+            inspection: "12333（人力资源社会保障咨询投诉热线）".into(),
+            industry: "12345（政务服务便民热线）".into(),
+            arbitration: "向用人单位所在地的劳动人事争议仲裁委员会申请调解、仲裁".into(),
+            legal_aid: "12348（法律援助）".into(),
+            legal_service: "12348（公共法律服务热线）".into(),
+        }
+    }
+}
+
 /// Parameters from the city's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WageParams {
@@ -272,6 +296,8 @@ pub struct WageParams {
     pub minimum_wage: i64,
     /// The standards by division and date; a month is checked against the one then in force.
     pub minimum_wages: Vec<MinimumWage>,
+    /// The channels every site's 维权信息告示牌 lists (art. 34(3)).
+    pub channels: RightsChannels,
     /// Attendance days from which a worker counts as full-month for the minimum-wage check.
     pub full_month_days: i64,
     /// Plausible ranges of amounts and counts in what systems and files send.

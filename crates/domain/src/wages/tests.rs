@@ -33,7 +33,13 @@ fn indicators() -> Vec<Indicator> {
 const TODAY: Date = date!(2026 - 11 - 16);
 
 fn params() -> WageParams {
-    WageParams { minimum_wage: 193_000, minimum_wages: vec![], full_month_days: 20, limits: Default::default() }
+    WageParams {
+        minimum_wage: 193_000,
+        minimum_wages: vec![],
+        channels: Default::default(),
+        full_month_days: 20,
+        limits: Default::default(),
+    }
 }
 
 fn clean() -> ProjectData {

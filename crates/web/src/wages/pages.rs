@@ -24,6 +24,7 @@ pub fn routes() -> Routes {
         .add("/wages/export", Access::Perm(perm::WAGES_VIEW), get(export))
         .add("/wages/stats", Access::Perm(perm::WAGES_VIEW), get(stats))
         .add("/wages/projects/{code}", Access::Perm(perm::WAGES_VIEW), get(detail))
+        .add("/wages/projects/{code}/notice-board", Access::Perm(perm::WAGES_VIEW), get(notice_board))
 }
 
 /// Fen as grouped yuan, `1,234.50`; takes fields by value or by reference (templates).
@@ -218,6 +219,48 @@ fn mask_id(card: &str, full: bool) -> String {
         Ok(id) if !full => id.masked(),
         _ => card.to_string(),
     }
+}
+
+#[derive(Template)]
+#[template(path = "wages/notice_board.html")]
+struct NoticeBoardPage {
+    layout: Layout,
+    row: ProjectRow,
+    industry: String,
+    minimum: String,
+    pay_day: i64,
+    channels: domain::wages::RightsChannels,
+    today: String,
+}
+
+/// 维权信息告示牌 (条例 art. 34): generated from what the platform holds — the parties, the
+/// 劳资专管员, the minimum wage in force in the site's division, the pay day and the complaint,
+/// arbitration and legal-aid channels — for the general contractor to print and post on site.
+async fn notice_board(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let scope = store::org::row_scope(&state.db, p, perm::WAGES_VIEW).await?;
+    let row = store::wages::project(&state.db, &scope, &code).await?;
+    let cfg = state.config();
+    let today = domain::clock::local(state.clock.now()).date();
+    let params = &cfg.city.wages;
+    let minimum = params.minimum_on(&row.division_code, domain::wages::first_of_month(today));
+    // 相关行业工程建设主管部门: housing and construction.
+    let industry = cfg
+        .departments
+        .iter()
+        .find(|d| d.code == "zjj")
+        .map(|d| d.name.clone())
+        .unwrap_or_else(|| "住房和城乡建设主管部门".into());
+    render(NoticeBoardPage {
+        layout: Layout::new(&ctx, &cfg.city.name, "维权信息告示牌", "/wages"),
+        industry,
+        minimum: Money::from_fen(minimum).to_yuan_string(),
+        pay_day: row.pay_day,
+        channels: params.channels.clone(),
+        today: today.to_string(),
+        row,
+    })
 }
 
 async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {

@@ -393,3 +393,45 @@ async fn each_kind_comes_from_its_source_of_truth() {
     let shown = county.get(&r.location.unwrap()).await.body;
     assert!(shown.contains("请填写发放方式"), "{shown}");
 }
+
+/// 条例 art. 34: the 维权信息告示牌 is generated from what the platform holds — the parties, the
+/// 劳资专管员, the minimum wage in force in the site's division, the pay day and the channels of
+/// art. 34(3) — and only for whoever may see the project.
+#[tokio::test]
+async fn art_34_the_rights_notice_board_is_generated_from_the_project() {
+    let app = spawn_app().await;
+    let (code, contractor, division): (String, String, String) = sqlx::query_as(
+        "SELECT p.code, p.contractor_uscc, p.division_code FROM wage_projects p JOIN users u ON u.login = p.contractor_uscc
+         ORDER BY p.code LIMIT 1",
+    )
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap();
+    let ent = app.login(&contractor).await;
+    let board = ent.get(&format!("/wages/projects/{code}/notice-board")).await;
+    assert_eq!(board.status, StatusCode::OK);
+    let minimum = app.config.city.wages.minimum_on(&division, time::macros::date!(2026 - 11 - 01));
+    let yuan = domain::Money::from_fen(minimum).to_yuan_string();
+    for part in [
+        "农民工维权信息告示牌",
+        "第三十四条",
+        "劳资专管员",
+        "当地最低工资标准",
+        &yuan,
+        "12333",
+        "12348",
+        "劳动人事争议仲裁",
+    ] {
+        assert!(board.body.contains(part), "{part}: {}", board.body);
+    }
+    // Another enterprise's login does not see it.
+    let other: String = sqlx::query_scalar(
+        "SELECT u.login FROM users u JOIN enterprises e ON e.uscc = u.login WHERE u.login <> $1 LIMIT 1",
+    )
+    .bind(&contractor)
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap();
+    let status = app.login(&other).await.get(&format!("/wages/projects/{code}/notice-board")).await.status;
+    assert!(matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{status}");
+}
