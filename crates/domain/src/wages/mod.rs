@@ -193,6 +193,36 @@ crate::coded! {
 }
 
 impl SignalKind {
+    /// The departments (by config code) that are the source of truth for this kind; a county
+    /// office of the same department (`qcq_rsj` for `rsj`) counts as it. Utility readings come
+    /// from the utilities through the data-sharing platform, not from a department.
+    pub fn sources(self) -> &'static [&'static str] {
+        match self {
+            SignalKind::TaxAnomaly => &["swj"],
+            SignalKind::SocialInsuranceAnomaly => &["rsj", "ybj"],
+            SignalKind::CreditAnomaly => &["fgw", "jrj"],
+            SignalKind::PropertyAnomaly => &["zjj"],
+            SignalKind::BusinessAbnormal => &["scjgj"],
+            // 拖欠农民工工资失信联合惩戒名单 is kept by 人社 (条例 art. 48); 失信被执行人 by the courts.
+            SignalKind::Dishonest => &["rsj", "zy"],
+            // The 守法诚信等级 (art. 47), written review and work injuries: 人社.
+            SignalKind::ViolationRecord | SignalKind::AnnualReviewAnomaly | SignalKind::WorkInjury => &["rsj"],
+            SignalKind::GridReport => &["rsj", "zjj"],
+            SignalKind::CardsWithheld => &["rsj", "gaj", "zjj"],
+            SignalKind::Water | SignalKind::Electricity | SignalKind::Gas => &[],
+        }
+    }
+
+    /// Whether a sender of `department` (None: a system or the data-sharing platform relaying
+    /// the sources; or `data_office`, the 数据资源局 that runs it) may send this kind.
+    pub fn sent_by(self, department: Option<&str>, data_office: &str) -> bool {
+        match department {
+            None => true,
+            Some(d) if d == data_office => true,
+            Some(d) => self.sources().iter().any(|s| d == *s || d.ends_with(&format!("_{s}"))),
+        }
+    }
+
     /// Utility readings form a series; the other kinds are events.
     pub fn is_reading(self) -> bool {
         matches!(self, SignalKind::Water | SignalKind::Electricity | SignalKind::Gas)

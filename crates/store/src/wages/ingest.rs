@@ -9,7 +9,11 @@ use crate::{Conn, Db, Result, StoreError};
 use domain::audit::AuditEntry;
 use domain::calendar::WorkCalendar;
 use domain::text::excerpt;
+use domain::wages::SignalKind;
 use domain::wages::ingest::{Cell, Identity, Kind, Record, Rejection, Sender, Via};
+
+/// The department that runs the data-sharing platform and may relay every source's signals.
+const DATA_OFFICE: &str = "sjj";
 use sqlx::Row;
 use std::collections::{BTreeSet, HashMap};
 use time::OffsetDateTime;
@@ -40,6 +44,9 @@ pub struct Batch<'a> {
     pub scope: &'a RowScope,
     /// Who sends it (the caller checked that it may send this kind).
     pub sender: Sender,
+    /// The sender's department (config code), if any: each signal comes from its own source
+    /// (`SignalKind::sources`).
+    pub department: Option<&'a str>,
     pub rows: Vec<InRow>,
 }
 
@@ -165,6 +172,7 @@ struct Writer<'a> {
     conn: &'a mut Conn,
     scope: &'a RowScope,
     sender: Sender,
+    department: Option<&'a str>,
     source: &'a str,
     ms: i64,
     projects: HashMap<String, Option<ProjectRef>>,
@@ -462,6 +470,15 @@ impl Writer<'_> {
             keys.iter().filter_map(|k| r.values.get(k).map(|c| (*k, value(c)))).collect()
         };
         let src = self.source.to_string();
+        if kind == Kind::Signals
+            && let Some(k) = r.text("kind").and_then(SignalKind::parse)
+            && !k.sent_by(self.department, DATA_OFFICE)
+        {
+            return Ok(Err(Rejection::new(
+                "信号类型",
+                format!("“{}”应由其来源部门（{}）报送", k.label(), k.sources().join("、")),
+            )));
+        }
         let mut cols = vec![("id", Value::Text(crate::new_id()))];
         if let Some(code) = r.text("project_code") {
             let pid = tryr!(self.project(code).await);
@@ -597,6 +614,7 @@ pub async fn ingest(
         conn: &mut *tx,
         scope: batch.scope,
         sender: batch.sender,
+        department: batch.department,
         source: batch.source.trim(),
         ms,
         projects: HashMap::new(),

@@ -160,6 +160,7 @@ pub async fn run_batch(
             ip: &ctx.ip,
             scope: &scope,
             sender,
+            department: p.department_code.as_deref(),
             rows,
         },
     )

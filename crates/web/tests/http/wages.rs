@@ -435,3 +435,34 @@ async fn art_34_the_rights_notice_board_is_generated_from_the_project() {
     let status = app.login(&other).await.get(&format!("/wages/projects/{code}/notice-board")).await.status;
     assert!(matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{status}");
 }
+
+/// Signals split by their source of truth: 人社 sends the 失信 list it keeps (条例 art. 48) but
+/// not a tax anomaly, which only 税务 knows; the data-sharing platform relays every source.
+#[tokio::test]
+async fn each_signal_comes_from_its_own_department() {
+    let app = spawn_app().await;
+    let uscc: String = sqlx::query_scalar("SELECT contractor_uscc FROM wage_projects ORDER BY code LIMIT 1")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    let renshe = app.login("renshe").await;
+    let csv = format!(
+        "编号,项目编号,用人单位统一社会信用代码,信号类型,日期,数值\r\nS1,,{uscc},税务异常,2026-11-01,1\r\nS2,,{uscc},失信联合惩戒名单,2026-11-02,1"
+    );
+    let r = import_file(&renshe, "signals", "人社局劳动监察", "signals.csv", &csv).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let shown = renshe.get(&r.location.unwrap()).await.body;
+    assert!(shown.contains("“税务异常”应由其来源部门（swj）报送"), "{shown}");
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM wage_signals WHERE employer_uscc = $1 AND source = '人社局劳动监察'")
+            .bind(&uscc)
+            .fetch_all(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(kinds, vec!["dishonest".to_string()]);
+    // The platform's system token relays a tax anomaly.
+    let r = app
+        .ingest("signals", json!([{ "external_id": "T1", "employer_uscc": uscc, "kind": "tax_anomaly", "on_date": "2026-11-03", "value": 1 }]))
+        .await;
+    assert_eq!(r["accepted"].as_i64(), Some(1), "{r}");
+}
