@@ -68,6 +68,15 @@ struct RawWages {
     /// The minimum wage by division and date.
     #[serde(default)]
     minimum: Vec<RawMinimum>,
+    /// The deposit rate, percent of the contract value (人社部发〔2021〕65号 art. 11: 1–3).
+    #[serde(default)]
+    deposit_rate_percent: Option<Spanned<String>>,
+    /// Yuan: the most one project's deposit need be; absent, no cap.
+    #[serde(default)]
+    deposit_cap: Option<Spanned<String>>,
+    /// Yuan: contracts below it may be exempt (art. 11 ¶3: 3 million).
+    #[serde(default)]
+    deposit_exempt_below: Option<Spanned<String>>,
     /// 维权信息告示牌 channels (条例 art. 34(3)); defaults are the national lines.
     #[serde(default)]
     rights_channels: Option<RawChannels>,
@@ -243,6 +252,9 @@ fn wages(w: &RawWages, ctx: &mut Ctx) -> Option<domain::wages::WageParams> {
         project_amount_max: yuan(&w.project_amount_max, "project_amount_max", defaults.project_amount_max),
         count_max: w.count_max.unwrap_or(defaults.count_max),
     };
+    let deposit_cap = if w.deposit_cap.is_some() { yuan(&w.deposit_cap, "deposit_cap", 0) } else { 0 };
+    let exempt_below =
+        yuan(&w.deposit_exempt_below, "deposit_exempt_below", domain::wages::DepositPolicy::default().exempt_below);
     if limits.count_max <= 0 {
         ctx.errors.push(ConfigError::new(&ctx.file.clone(), None, "wages.count_max", "应为正整数"));
     }
@@ -257,6 +269,23 @@ fn wages(w: &RawWages, ctx: &mut Ctx) -> Option<domain::wages::WageParams> {
             _ => ctx.err(&m.monthly, format!("wages.minimum[{i}].monthly"), "应为正的金额，并列出适用的区划"),
         }
     }
+    let dp = domain::wages::DepositPolicy::default();
+    let rate_bp = match &w.deposit_rate_percent {
+        // Two decimals of a percent are basis points, as fen are of a yuan.
+        Some(v) => match domain::Money::parse_yuan(v.get_ref()) {
+            Ok(m) if (100..=300).contains(&m.fen()) => m.fen(),
+            _ => {
+                ctx.err(
+                    v,
+                    "wages.deposit_rate_percent".into(),
+                    "存储比例应在 1 到 3 之间（《工程建设领域农民工工资保证金规定》第十一条）",
+                );
+                dp.rate_bp
+            }
+        },
+        None => dp.rate_bp,
+    };
+    let deposit = domain::wages::DepositPolicy { rate_bp, cap: deposit_cap, exempt_below };
     let channels = match &w.rights_channels {
         Some(c) => domain::wages::RightsChannels {
             inspection: c.inspection.clone(),
@@ -271,6 +300,7 @@ fn wages(w: &RawWages, ctx: &mut Ctx) -> Option<domain::wages::WageParams> {
         minimum_wage: minimum.ok()?.fen(),
         minimum_wages,
         channels,
+        deposit,
         full_month_days: w.full_month_days,
         limits,
     })

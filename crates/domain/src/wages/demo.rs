@@ -214,6 +214,13 @@ pub fn cases() -> Vec<Case> {
         }),
         ("wages.labor_cost_ratio_low", Level::Yellow, |p, _| p.progress_paid = 2_000_000_000),
         ("wages.deposit_not_paid", Level::Orange, |p, _| p.deposit.paid = 0),
+        // A 50-million contract declared exempt: only contracts under 3 million may be.
+        ("wages.deposit_exemption_unfounded", Level::Orange, |p, _| p.deposit.mode = DepositMode::Exempt),
+        ("wages.guarantee_expiring", Level::Yellow, |p, cx| {
+            p.deposit.mode = DepositMode::Guarantee;
+            p.deposit.guarantee = 100_000_000;
+            p.deposit.guarantee_until = Some(cx.today + Duration::days(20));
+        }),
         ("wages.deposit_not_topped_up", Level::Orange, |p, cx| {
             p.deposit.drawn = 20_000_000;
             p.deposit.drawn_on = Some(cx.days_ago(30));

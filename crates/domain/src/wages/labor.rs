@@ -296,6 +296,7 @@ pub enum DemoEvent {
 /// with `event` in the last one. Deterministic in `seed`.
 pub fn demo_reports(seed: u64, employees: i64, today: Date, event: DemoEvent) -> Vec<MonthReport> {
     let mut rng = crate::demo::Rng::new(seed);
+    let mut contracts = crate::demo::Rng::new(seed ^ 0x9e37_79b9);
     let mut month = prev_month(today);
     let mut months = vec![];
     for _ in 0..12 {
@@ -319,8 +320,9 @@ pub fn demo_reports(seed: u64, employees: i64, today: Date, event: DemoEvent) ->
             let disputes = if rng.below(1000) < (2 + base.min(500) as u64 / 20) { 1 } else { 0 };
             let mut collective_risks = 0;
             let mut arrears = 0;
-            // Contracts: nearly everyone, a few percent missing at some employers.
-            let contracted = Some(employees - employees * rng.between(0, 4) / 100);
+            // Contracts: nearly everyone, a few percent missing at some employers (from a
+            // stream of its own, so the other figures stay as they were).
+            let contracted = Some(employees - employees * contracts.between(0, 4) / 100);
             if last {
                 match event {
                     DemoEvent::Quiet => {}

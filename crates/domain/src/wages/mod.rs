@@ -64,11 +64,83 @@ pub struct Deposit {
     pub drawn: i64,
     pub drawn_on: Option<Date>,
     pub topped_up: i64,
+    /// A bank guarantee's amount (fen) and last valid day (人社部发〔2021〕65号 arts. 15, 17).
+    pub guarantee: i64,
+    pub guarantee_until: Option<Date>,
 }
 
 impl Default for Deposit {
     fn default() -> Self {
-        Deposit { mode: DepositMode::None, required: 0, paid: 0, drawn: 0, drawn_on: None, topped_up: 0 }
+        Deposit {
+            mode: DepositMode::None,
+            required: 0,
+            paid: 0,
+            drawn: 0,
+            drawn_on: None,
+            topped_up: 0,
+            guarantee: 0,
+            guarantee_until: None,
+        }
+    }
+}
+
+/// The city's deposit rate (工程建设领域农民工工资保证金规定, 人社部发〔2021〕65号 art. 11 ¶1:
+/// a share of the construction contract value, at least 1 % and at most 3 %, optionally
+/// capped per project), and the contract value below which a project may be exempt (¶3:
+/// 3 million yuan, adjustable by the province).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DepositPolicy {
+    /// Basis points of the contract value: 100 = 1 %.
+    pub rate_bp: i64,
+    /// Fen; 0: no cap.
+    pub cap: i64,
+    /// Fen.
+    pub exempt_below: i64,
+}
+
+impl Default for DepositPolicy {
+    fn default() -> Self {
+        DepositPolicy { rate_bp: 100, cap: 0, exempt_below: 300_000_000 }
+    }
+}
+
+/// What a project's deposit must be, from its contract value and the contractor's record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DepositAssessment {
+    /// Basis points after the record's increase.
+    pub rate_bp: i64,
+    /// Fen.
+    pub required: i64,
+    /// May be exempt (art. 11 ¶3): under the threshold and no arrears in the year before.
+    pub exempt_eligible: bool,
+}
+
+/// Art. 11 and 12: the rate, raised by at least 50 % after wage arrears in the two years
+/// before and by at least 100 % for a contractor on the serious-dishonesty list for arrears;
+/// never beyond the cap; the exemption only under the threshold with a clean year.
+pub fn assess_deposit(
+    contract_value: i64,
+    policy: &DepositPolicy,
+    arrears_two_years: bool,
+    arrears_one_year: bool,
+    seriously_dishonest: bool,
+) -> DepositAssessment {
+    let rate_bp = if seriously_dishonest {
+        policy.rate_bp * 2
+    } else if arrears_two_years {
+        policy.rate_bp * 3 / 2
+    } else {
+        policy.rate_bp
+    };
+    let mut required =
+        ((contract_value.max(0) as i128 * rate_bp as i128 + 9_999) / 10_000).min(i64::MAX as i128) as i64;
+    if policy.cap > 0 {
+        required = required.min(policy.cap);
+    }
+    DepositAssessment {
+        rate_bp,
+        required,
+        exempt_eligible: contract_value < policy.exempt_below && !arrears_one_year && !seriously_dishonest,
     }
 }
 
@@ -328,6 +400,7 @@ pub struct WageParams {
     pub minimum_wages: Vec<MinimumWage>,
     /// The channels every site's 维权信息告示牌 lists (art. 34(3)).
     pub channels: RightsChannels,
+    pub deposit: DepositPolicy,
     /// Attendance days from which a worker counts as full-month for the minimum-wage check.
     pub full_month_days: i64,
     /// Plausible ranges of amounts and counts in what systems and files send.
@@ -410,7 +483,7 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
     f.set("contract_value", p.contract_value);
     f.set("government_funded", p.government_funded);
     registration_facts(&mut f, p, today);
-    let deposit_due = deposit_facts(&mut f, p);
+    let deposit_due = deposit_facts(&mut f, p, today, params);
     allocation_facts(&mut f, p, today, building);
     let on_site = worker_facts(&mut f, p, today);
     month_facts(&mut f, p, today, params);
@@ -464,16 +537,34 @@ pub fn deposit_clock_from(p: &ProjectData) -> Option<Date> {
     if p.permit_exempt { p.contract_signed_on } else { p.permit_on }
 }
 
-/// The deposit still due (Arts. 32–33); 0 under a guarantee or exemption.
-fn deposit_facts(f: &mut Facts, p: &ProjectData) -> i64 {
-    // Deposit (Arts. 32–33).
+/// The deposit still due (条例 art. 32; 人社部发〔2021〕65号 arts. 11, 12, 15), computed from the
+/// contract value and the contractor's record rather than taken from the sender: cash short of
+/// it, a guarantee for less, or an exemption the project is not eligible for all leave it due.
+fn deposit_facts(f: &mut Facts, p: &ProjectData, today: Date, params: &WageParams) -> i64 {
     let d = &p.deposit;
+    let from = deposit_clock_from(p).unwrap_or(today);
+    let within = |on: Date, days: i64| on <= from && on > from - Duration::days(days);
+    // Arrears on record: complaints of wage arrears and a 失信 listing before the deposit.
+    let arrears_in = |days: i64| p.complaints.iter().any(|c| within(c.received_on, days));
+    let dishonest = p.signals.iter().any(|s| s.kind == SignalKind::Dishonest && s.value != 0 && s.on <= from);
+    let a = assess_deposit(p.contract_value, &params.deposit, arrears_in(730), arrears_in(365), dishonest);
     let deposit_due = match d.mode {
-        DepositMode::Guarantee | DepositMode::Exempt => 0,
-        DepositMode::None | DepositMode::Cash => d.required.saturating_sub(d.paid).max(0),
+        DepositMode::Exempt if a.exempt_eligible => 0,
+        DepositMode::Guarantee => a.required.saturating_sub(d.guarantee).max(0),
+        DepositMode::Exempt | DepositMode::None | DepositMode::Cash => a.required.saturating_sub(d.paid).max(0),
     };
     f.set("deposit_mode", d.mode.as_str());
+    f.set("deposit_required", a.required);
+    f.set("deposit_rate_bp", a.rate_bp);
+    f.set("deposit_exemption_unfounded", d.mode == DepositMode::Exempt && !a.exempt_eligible);
     f.set("deposit_due", deposit_due);
+    // Art. 17: a guarantee valid through the works; the department reminds a month before.
+    if d.mode == DepositMode::Guarantee
+        && p.status == ProjectStatus::Building
+        && let Some(until) = d.guarantee_until
+    {
+        f.set("guarantee_days_left", (until - today).whole_days());
+    }
     f.set("deposit_topup_due", d.drawn.saturating_sub(d.topped_up).max(0));
     opt_date(f, "deposit_drawn_on", d.drawn_on);
     deposit_due

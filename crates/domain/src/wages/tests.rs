@@ -37,6 +37,7 @@ fn params() -> WageParams {
         minimum_wage: 193_000,
         minimum_wages: vec![],
         channels: Default::default(),
+        deposit: Default::default(),
         full_month_days: 20,
         limits: Default::default(),
     }
@@ -81,6 +82,8 @@ fn a_clean_project_raises_nothing() {
     planned.status = ProjectStatus::Planned;
     planned.start_on = None;
     planned.contract_signed_on = None;
+    // Under 3 million yuan: exempt with reason (人社部发〔2021〕65号 art. 11 ¶3).
+    planned.contract_value = 200_000_000;
     planned.deposit = Deposit { mode: DepositMode::Exempt, ..Default::default() };
     planned.workers.clear();
     planned.attendance.clear();
@@ -291,4 +294,36 @@ fn art_54_goods_payslips_and_withheld_cards() {
         let i = indicators().into_iter().find(|i| i.id == id).unwrap();
         assert!(i.basis.contains("第五十四条"), "{id} cites its penalty");
     }
+}
+
+/// 人社部发〔2021〕65号 arts. 11, 12, 15: the deposit is computed — 1 % of a 50-million-yuan
+/// contract is 500,000 yuan, 750,000 after arrears in the two years before, a million on the
+/// serious-dishonesty list; a guarantee for less leaves the rest due; an exemption holds only
+/// under 3 million with a clean year.
+#[test]
+fn art_11_and_12_the_deposit_is_computed_from_the_contract_and_the_record() {
+    let policy = DepositPolicy::default();
+    let a = assess_deposit(5_000_000_000, &policy, false, false, false);
+    assert_eq!((a.rate_bp, a.required, a.exempt_eligible), (100, 50_000_000, false));
+    assert_eq!(assess_deposit(5_000_000_000, &policy, true, false, false).required, 75_000_000);
+    assert_eq!(assess_deposit(5_000_000_000, &policy, true, true, true).required, 100_000_000);
+    assert!(assess_deposit(200_000_000, &policy, false, false, false).exempt_eligible);
+    assert!(!assess_deposit(200_000_000, &policy, true, true, false).exempt_eligible, "arrears in the year before");
+    let capped = DepositPolicy { cap: 30_000_000, ..policy };
+    assert_eq!(assess_deposit(5_000_000_000, &capped, false, false, false).required, 30_000_000);
+
+    let c = cal();
+    let mut p = clean();
+    p.deposit = Deposit { mode: DepositMode::Guarantee, guarantee: 40_000_000, ..Default::default() };
+    let f = project_facts(&p, TODAY, &c, &params());
+    assert_eq!(f.get("deposit_due"), Some(&Value::Int(10_000_000)), "a guarantee short of the deposit (art. 15)");
+    // A complaint of arrears a year before the permit raises the rate by half.
+    let from = deposit_clock_from(&p).unwrap();
+    p.complaints.push(Complaint {
+        received_on: from - Duration::days(300),
+        channel: "12333".into(),
+        collective: false,
+    });
+    let f = project_facts(&p, TODAY, &c, &params());
+    assert_eq!(f.get("deposit_required"), Some(&Value::Int(75_000_000)));
 }

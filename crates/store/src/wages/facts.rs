@@ -133,7 +133,7 @@ fn load_queries(one: bool) -> [String; 10] {
     let filter = if one { " WHERE p.code = $1" } else { "" };
     let projects_sql = format!(
         "SELECT {cols}, a.opened_on AS account_opened_on, d.mode AS deposit_mode, d.required_fen, d.paid_fen, d.drawn_fen,
-            d.drawn_on, d.topped_up_fen
+            d.drawn_on, d.topped_up_fen, d.guarantee_fen, d.guarantee_until
          FROM wage_projects p LEFT JOIN wage_accounts a ON a.project_id = p.id LEFT JOIN wage_deposits d ON d.project_id = p.id{filter}
          ORDER BY p.code",
         cols = PROJECT_COLUMNS.split(',').map(|c| format!("p.{}", c.trim())).collect::<Vec<_>>().join(", ")
@@ -184,6 +184,8 @@ fn project_of(r: &AnyRow) -> Result<(ProjectRow, ProjectData)> {
             drawn: r.try_get::<Option<i64>, _>("drawn_fen")?.unwrap_or(0),
             drawn_on: date_opt(r.try_get("drawn_on")?),
             topped_up: r.try_get::<Option<i64>, _>("topped_up_fen")?.unwrap_or(0),
+            guarantee: r.try_get::<Option<i64>, _>("guarantee_fen")?.unwrap_or(0),
+            guarantee_until: date_opt(r.try_get("guarantee_until")?),
         },
         None => Deposit::default(),
     };

@@ -331,7 +331,16 @@ impl Writer<'_> {
         };
         let pid = tryr!(self.project(&text("project_code")).await);
         let mut cols = vec![("project_id", Value::Text(pid))];
-        cols.extend(present(&["mode", "required_fen", "paid_fen", "drawn_fen", "drawn_on", "topped_up_fen"]));
+        cols.extend(present(&[
+            "mode",
+            "required_fen",
+            "paid_fen",
+            "drawn_fen",
+            "drawn_on",
+            "topped_up_fen",
+            "guarantee_fen",
+            "guarantee_until",
+        ]));
         cols.push(("updated_at", Value::Int(self.ms)));
         upsert(self.conn, "wage_deposits", &["project_id"], &cols, true).await?;
         Ok(Ok(Outcome::Accepted))

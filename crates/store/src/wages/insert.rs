@@ -82,8 +82,9 @@ async fn insert_project_row(
     }
     let dep = &p.deposit;
     sqlx::query(
-        "INSERT INTO wage_deposits (project_id, mode, required_fen, paid_fen, drawn_fen, drawn_on, topped_up_fen, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO wage_deposits (project_id, mode, required_fen, paid_fen, drawn_fen, drawn_on, topped_up_fen, updated_at,
+            guarantee_fen, guarantee_until)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&id)
     .bind(dep.mode.as_str())
@@ -93,6 +94,8 @@ async fn insert_project_row(
     .bind(d(dep.drawn_on))
     .bind(dep.topped_up)
     .bind(ms)
+    .bind(dep.guarantee)
+    .bind(d(dep.guarantee_until))
     .execute(&mut *conn)
     .await?;
     for (i, (on, amount)) in p.allocations.iter().enumerate() {

@@ -280,7 +280,8 @@ pub async fn account(db: &Db, project_id: &str) -> Result<Option<AccountView>> {
 
 pub async fn deposit(db: &Db, project_id: &str) -> Result<Option<Deposit>> {
     let row = sqlx::query(
-        "SELECT mode, required_fen, paid_fen, drawn_fen, drawn_on, topped_up_fen FROM wage_deposits WHERE project_id = $1",
+        "SELECT mode, required_fen, paid_fen, drawn_fen, drawn_on, topped_up_fen, guarantee_fen, guarantee_until
+         FROM wage_deposits WHERE project_id = $1",
     )
     .bind(project_id)
     .fetch_optional(db.reader())
@@ -293,6 +294,8 @@ pub async fn deposit(db: &Db, project_id: &str) -> Result<Option<Deposit>> {
             drawn: r.try_get("drawn_fen")?,
             drawn_on: date_opt(r.try_get("drawn_on")?),
             topped_up: r.try_get("topped_up_fen")?,
+            guarantee: r.try_get("guarantee_fen")?,
+            guarantee_until: date_opt(r.try_get("guarantee_until")?),
         })
     })
     .transpose()

@@ -49,6 +49,9 @@ const DEPOSITS: &[Column] = &[
     c("drawn_fen", "动用金额（元）", Money, false),
     c("drawn_on", "动用日期", Date, false),
     c("topped_up_fen", "已补足金额（元）", Money, false),
+    // 人社部发〔2021〕65号 arts. 15, 17.
+    c("guarantee_fen", "保函金额（元）", Money, false),
+    c("guarantee_until", "保函有效期至", Date, false),
 ];
 
 const ALLOCATIONS: &[Column] = &[
@@ -232,7 +235,7 @@ impl Kind {
                 "1306000000000001",
                 "2026-02-03",
             ],
-            Kind::Deposits => &["BZ-2026-001", "现金缴存", "1720000.00", "1720000.00", "0", "", "0"],
+            Kind::Deposits => &["BZ-2026-001", "现金缴存", "1720000.00", "1720000.00", "0", "", "0", "", ""],
             Kind::Allocations => &["A20261105001", "BZ-2026-001", "2026-11-05", "860000.00"],
             Kind::Workers => &[
                 "BZ-2026-001",
