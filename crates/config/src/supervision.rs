@@ -14,6 +14,11 @@ pub struct Supervision {
     /// The least face-match score (0–100, as the phone's verifier reports it) a check-in needs.
     #[serde(default = "default_face_match_min")]
     pub face_match_min: f64,
+    /// SM2 public keys (uncompressed SEC1, hex) of the certified face-verification services
+    /// whose signed results a check-in must carry: a score the phone merely reports is not
+    /// trusted. Empty: no result can be verified, and every check-in goes to the officer.
+    #[serde(default)]
+    pub face_verifier_keys: Vec<String>,
     /// Hours without a fix after which a person with a bound phone is alarmed as offline.
     #[serde(default = "default_offline_hours")]
     pub offline_hours: i64,
@@ -112,6 +117,7 @@ impl Default for Supervision {
         Supervision {
             retention_days: 180,
             face_match_min: default_face_match_min(),
+            face_verifier_keys: vec![],
             offline_hours: default_offline_hours(),
             map: MapTiles::default(),
         }

@@ -280,6 +280,21 @@ crate::coded! {
     }
 }
 
+/// What a face-verification service signs for a check-in: the task, the instant, the score
+/// (one decimal), liveness and the photo's SM3, so none can be changed on the phone.
+pub fn face_result_message(task_id: &str, at_ms: i64, score: f64, live: bool, photo_sm3: &str) -> String {
+    format!("{task_id}|{at_ms}|{score:.1}|{live}|{}", photo_sm3.to_ascii_lowercase())
+}
+
+/// Whether `signature_hex` is a valid SM2 signature of `message` by one of `keys_hex`.
+pub fn face_result_verified(keys_hex: &[String], message: &str, signature_hex: Option<&str>) -> bool {
+    let Some(sig) = signature_hex.and_then(|s| hex::decode(s.trim()).ok()) else { return false };
+    keys_hex
+        .iter()
+        .filter_map(|k| hex::decode(k.trim()).ok())
+        .any(|k| crate::crypto::verify(&k, message.as_bytes(), &sig).unwrap_or(false))
+}
+
 /// Weekly hours a fence applies (local time): days of the week and minutes of the day. A
 /// window that ends before it starts runs over midnight (22:00–06:00).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -690,5 +705,20 @@ mod measure_tests {
         assert_eq!(change_report_late_hours(0, 24 * h + 1), 1);
         assert_eq!(change_report_late_hours(0, 49 * h), 25);
         assert_eq!(change_report_late_hours(10 * h, 0), 0, "reported before it happened");
+    }
+
+    /// A face-match score is trusted only with the verification service's signature over the
+    /// task, instant, score, liveness and photo: a phone that raises the score breaks it.
+    #[test]
+    fn a_face_match_score_is_trusted_only_when_signed() {
+        let k = crate::crypto::KeyPair::from_secret(&[9; 32]).unwrap();
+        let keys = vec![hex::encode(k.public())];
+        let msg = face_result_message("T1", 1_000, 91.0, true, &"AB".repeat(32));
+        let sig = hex::encode(k.sign(msg.as_bytes()));
+        assert!(face_result_verified(&keys, &msg, Some(&sig)));
+        let raised = face_result_message("T1", 1_000, 99.0, true, &"AB".repeat(32));
+        assert!(!face_result_verified(&keys, &raised, Some(&sig)));
+        assert!(!face_result_verified(&keys, &msg, None));
+        assert!(!face_result_verified(&[], &msg, Some(&sig)), "no key, nothing verified");
     }
 }

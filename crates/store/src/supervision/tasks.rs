@@ -157,6 +157,11 @@ pub struct CheckIn {
     pub liveness: bool,
     /// SM3 of the photo, 64 hex digits.
     pub photo_sm3: String,
+    /// The face-verification service's SM2 signature (hex) of
+    /// `domain::supervision::face_result_message`: without a valid one the score is not
+    /// trusted and the check-in goes to the officer.
+    #[serde(default)]
+    pub verifier_signature: Option<String>,
 }
 
 /// Settles an open task of `person` with the phone's check-in: done, or failed (an alarm)
@@ -200,6 +205,15 @@ pub async fn check_in(
     let fences = fence_set(conn, &person.id).await?;
     let v = fences.judge(&p, c.at, c.accuracy_m.unwrap_or(0.0).clamp(0.0, 10_000.0));
     let mut problems = vec![];
+    let message = domain::supervision::face_result_message(&t.id, c.at, c.face_score, c.liveness, &c.photo_sm3);
+    let keys = &cfg.city.supervision.face_verifier_keys;
+    if !domain::supervision::face_result_verified(keys, &message, c.verifier_signature.as_deref()) {
+        problems.push(if keys.is_empty() {
+            "未配置人脸核验服务，比对结果无法核验，请民警人工复核照片".to_string()
+        } else {
+            "人脸比对结果签名无效或缺失（非认证核验服务出具），请民警人工复核照片".to_string()
+        });
+    }
     if c.face_score < cfg.city.supervision.face_match_min {
         problems.push(format!("人脸比对 {:.0} 分，低于 {:.0} 分", c.face_score, cfg.city.supervision.face_match_min));
     }

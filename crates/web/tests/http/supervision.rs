@@ -467,7 +467,11 @@ async fn an_approved_leave_changes_the_fences_for_its_window_only() {
 /// deadline (the job runs across a restart) and alarms; two check-in alarms turn the code yellow.
 #[tokio::test]
 async fn check_in_tasks_fail_pass_and_are_missed_at_the_deadline() {
-    let app = spawn_app().await;
+    // The certified face-verification service's key; the phone forwards its signed result.
+    let verifier = domain::crypto::KeyPair::from_secret(&[0x5a; 32]).unwrap();
+    let hexs = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let public = hexs(&verifier.public());
+    let app = spawn_app_with(|c| c.city.supervision.face_verifier_keys = vec![public]).await;
     let police = app.login("gongan").await;
     let (_, page) = register(&police, "34160219920202789", "王打卡", "监视居住", ("2026-11-01", "2027-04-30")).await;
     fence_home(&police, &page).await;
@@ -505,13 +509,15 @@ async fn check_in_tasks_fail_pass_and_are_missed_at_the_deadline() {
     let now = domain::clock::to_millis(domain::clock::Clock::now(&*app.clock));
     let check = |task: String, face: f64, lon: f64| {
         let (app, token) = (&app, token.clone());
+        let msg = domain::supervision::face_result_message(&task, now + 60_000, face, true, &"a".repeat(64));
+        let sig = hexs(&verifier.sign(msg.as_bytes()));
         async move {
             let r = app
                 .api()
                 .post(format!("{}/api/v1/supervision/checkins", app.base))
                 .bearer_auth(&token)
                 .json(&json!({ "device_id": "IMEI-TASK", "task_id": task, "at": now + 60_000, "lon": lon, "lat": 33.85,
-                    "face_score": face, "liveness": true, "photo_sm3": "a".repeat(64) }))
+                    "face_score": face, "liveness": true, "photo_sm3": "a".repeat(64), "verifier_signature": sig }))
                 .send()
                 .await
                 .unwrap();
@@ -525,6 +531,24 @@ async fn check_in_tasks_fail_pass_and_are_missed_at_the_deadline() {
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["status"], "failed");
     assert!(r["result"].as_str().unwrap().contains("人脸比对 62 分"), "{r}");
+    // A high score the phone merely reports, unsigned (or signed for another score): not
+    // trusted, failed and sent to the officer.
+    issue("30").await;
+    let forged = open_task().await.unwrap();
+    let r: Value = app
+        .api()
+        .post(format!("{}/api/v1/supervision/checkins", app.base))
+        .bearer_auth(&token)
+        .json(&json!({ "device_id": "IMEI-TASK", "task_id": forged, "at": now + 60_000, "lon": 115.80, "lat": 33.85,
+            "face_score": 99.0, "liveness": true, "photo_sm3": "a".repeat(64) }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"], "failed");
+    assert!(r["result"].as_str().unwrap().contains("签名无效或缺失"), "{r}");
     // A proper one: done; answering again is refused.
     issue("30").await;
     let t2 = open_task().await.unwrap();
@@ -551,18 +575,18 @@ async fn check_in_tasks_fail_pass_and_are_missed_at_the_deadline() {
     let stats = police.get("/supervision/stats").await;
     assert_eq!(stats.status, StatusCode::OK);
     let tasks = &stats.body[stats.body.find("task-stats").unwrap()..];
-    for (label, n) in [("已完成", 1), ("打卡未通过", 1), ("超时未打卡", 1)] {
+    for (label, n) in [("已完成", 1), ("打卡未通过", 2), ("超时未打卡", 1)] {
         assert!(tasks.contains(&format!("<td>{label}</td><td class=\"num\">{n}</td>")), "{label}: {tasks}");
     }
     let csv = police.get("/supervision/stats/export?table=alarms&format=csv").await.body;
-    assert!(csv.contains("打卡异常,2,2,0,"), "{csv}");
+    assert!(csv.contains("打卡异常,3,3,0,"), "{csv}");
     let audit = app.audit_actions().await;
     assert!(audit.iter().any(|(a, ..)| a == "supervision.stats.export"));
 
     // The compliance report over the whole period, printable; generating it is audited.
     let report = police.get(&format!("{page}/report")).await;
     assert_eq!(report.status, StatusCode::OK);
-    for part in ["遵规守纪情况报告", "打卡任务 3 次", "打卡异常 2 次", "已完成 1 次", "黄码"] {
+    for part in ["遵规守纪情况报告", "打卡任务 4 次", "打卡异常 3 次", "已完成 1 次", "黄码"] {
         assert!(report.body.contains(part), "{part}: {}", report.body);
     }
     assert!(app.audit_actions().await.iter().any(|(a, ..)| a == "supervision.report.view"));
