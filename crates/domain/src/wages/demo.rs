@@ -111,6 +111,8 @@ pub fn sized_project(code: &str, cx: &CaseCtx, months: u32, workers: u32) -> Pro
         registered_on: Some(before),
         account_opened_on: Some(before),
         tripartite_on: Some(before),
+        account_closure_notice_on: None,
+        account_closed_on: None,
         labor_manager: true,
         notice_board: true,
         payment_guarantee: true,
@@ -250,6 +252,16 @@ pub fn cases() -> Vec<Case> {
             p.gov_funds_in_place = 500_000_000;
         }),
         ("wages.account_not_opened", Level::Red, |p, _| p.account_opened_on = None),
+        // Contract signed 60 days before the start, account and agreement 50 days after it.
+        ("wages.account_setup_late", Level::Yellow, |p, _| {
+            p.contract_signed_on = p.start_on.map(|s| s - Duration::days(60))
+        }),
+        // Works complete, the account closed a week after its notice instead of 30 days.
+        ("wages.account_closed_improperly", Level::Red, |p, cx| {
+            p.status = ProjectStatus::Completed;
+            p.account_closure_notice_on = Some(cx.days_ago(12));
+            p.account_closed_on = Some(cx.days_ago(5));
+        }),
         ("wages.six_systems", Level::Yellow, |p, _| p.deposit.paid = 0),
     ]
 }

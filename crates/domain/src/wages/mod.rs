@@ -332,6 +332,10 @@ pub struct ProjectData {
     pub registered_on: Option<Date>,
     pub account_opened_on: Option<Date>,
     pub tripartite_on: Option<Date>,
+    /// 条例 art. 27 ¶2: the 30-day public notice before closing the special account, and its
+    /// closure.
+    pub account_closure_notice_on: Option<Date>,
+    pub account_closed_on: Option<Date>,
     /// 劳资专管员 named (Art. 28).
     pub labor_manager: bool,
     /// 维权信息告示牌 photo uploaded (Art. 34).
@@ -489,6 +493,7 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
     month_facts(&mut f, p, today, params);
     top_pay_facts(&mut f, p, today);
     let oldest_arrear = arrears_facts(&mut f, p, today);
+    account_facts(&mut f, p, today, oldest_arrear.is_some());
     payment_day_facts(&mut f, p, today, cal);
     signal_facts(&mut f, p, today);
     let d90 = today - Duration::days(90);
@@ -528,6 +533,31 @@ fn registration_facts(f: &mut Facts, p: &ProjectData, today: Date) {
     f.set("notice_board", p.notice_board);
     f.set("payment_guarantee", p.payment_guarantee);
 }
+
+/// The special account's lifecycle: opened, with the three-party agreement, within 30 days of the
+/// construction contract (农民工工资专用账户管理暂行办法); closed only after completion, with no
+/// wages owed and a 30-day public notice (条例 art. 27 ¶2).
+fn account_facts(f: &mut Facts, p: &ProjectData, today: Date, owing: bool) {
+    let late = p.contract_signed_on.map_or(0, |signed| {
+        let due = signed + Duration::days(ACCOUNT_OPEN_DAYS);
+        let by = |d: Option<Date>| d.unwrap_or(today).min(today);
+        ((by(p.account_opened_on).max(by(p.tripartite_on)) - due).whole_days()).max(0)
+    });
+    f.set("account_setup_days_late", late);
+    let improper = p.account_closed_on.is_some_and(|closed| {
+        p.status != ProjectStatus::Completed
+            || owing
+            || p.account_closure_notice_on.is_none_or(|n| closed < n + Duration::days(ACCOUNT_CLOSURE_NOTICE_DAYS))
+    });
+    f.set("account_closed_improperly", improper);
+}
+
+/// Days after the construction contract within which the special account is opened and the
+/// three-party agreement signed (农民工工资专用账户管理暂行办法, 人社部发〔2021〕53号).
+pub const ACCOUNT_OPEN_DAYS: i64 = 30;
+
+/// Days of public notice before the special account may be closed (条例 art. 27 ¶2).
+pub const ACCOUNT_CLOSURE_NOTICE_DAYS: i64 = 30;
 
 /// When the 20 working days for the wage deposit start: the day the construction permit (施工
 /// 许可证) or the approval of the start report (开工报告批复) was obtained; for works that by

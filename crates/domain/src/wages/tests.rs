@@ -327,3 +327,28 @@ fn art_11_and_12_the_deposit_is_computed_from_the_contract_and_the_record() {
     let f = project_facts(&p, TODAY, &c, &params());
     assert_eq!(f.get("deposit_required"), Some(&Value::Int(75_000_000)));
 }
+
+/// 条例 art. 27 ¶2: the special account closes after completion, with nothing owed and 30 days
+/// of public notice; closing before any of them is flagged. Opening it and signing the
+/// three-party agreement are due within 30 days of the contract (人社部发〔2021〕53号).
+#[test]
+fn art_27_the_special_account_closes_only_after_completion_and_a_30_day_notice() {
+    let c = cal();
+    let mut p = clean();
+    p.status = ProjectStatus::Completed;
+    p.account_closure_notice_on = Some(TODAY - Duration::days(40));
+    p.account_closed_on = Some(TODAY - Duration::days(10));
+    let f = project_facts(&p, TODAY, &c, &params());
+    assert_eq!(f.get("account_closed_improperly"), Some(&Value::Bool(false)), "30 days of notice, nothing owed");
+    p.account_closed_on = Some(TODAY - Duration::days(20));
+    let f = project_facts(&p, TODAY, &c, &params());
+    assert_eq!(f.get("account_closed_improperly"), Some(&Value::Bool(true)), "closed after 20 days of notice");
+    let mut q = clean();
+    q.account_closed_on = Some(TODAY - Duration::days(1));
+    q.account_closure_notice_on = Some(TODAY - Duration::days(60));
+    assert_eq!(levels(&q).get("wages.account_closed_improperly"), Some(&Level::Red), "the works still going on");
+    let mut r = clean();
+    r.contract_signed_on = r.start_on.map(|s| s - Duration::days(45));
+    let f = project_facts(&r, TODAY, &c, &params());
+    assert_eq!(f.get("account_setup_days_late"), Some(&Value::Int(5)), "opened 35 days after the contract");
+}

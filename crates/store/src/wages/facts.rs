@@ -132,7 +132,8 @@ pub async fn load(which: Which<'_>) -> Result<Vec<(ProjectRow, ProjectData)>> {
 fn load_queries(one: bool) -> [String; 10] {
     let filter = if one { " WHERE p.code = $1" } else { "" };
     let projects_sql = format!(
-        "SELECT {cols}, a.opened_on AS account_opened_on, d.mode AS deposit_mode, d.required_fen, d.paid_fen, d.drawn_fen,
+        "SELECT {cols}, a.opened_on AS account_opened_on, a.closure_notice_on AS account_closure_notice_on,
+            a.closed_on AS account_closed_on, d.mode AS deposit_mode, d.required_fen, d.paid_fen, d.drawn_fen,
             d.drawn_on, d.topped_up_fen, d.guarantee_fen, d.guarantee_until
          FROM wage_projects p LEFT JOIN wage_accounts a ON a.project_id = p.id LEFT JOIN wage_deposits d ON d.project_id = p.id{filter}
          ORDER BY p.code",
@@ -202,6 +203,8 @@ fn project_of(r: &AnyRow) -> Result<(ProjectRow, ProjectData)> {
         registered_on: date_opt(row.registered_on.clone()),
         account_opened_on: date_opt(r.try_get("account_opened_on")?),
         tripartite_on: date_opt(row.tripartite_on.clone()),
+        account_closure_notice_on: date_opt(r.try_get("account_closure_notice_on")?),
+        account_closed_on: date_opt(r.try_get("account_closed_on")?),
         labor_manager: !row.labor_manager_name.trim().is_empty(),
         notice_board: row.notice_board_on.is_some(),
         payment_guarantee: row.payment_guarantee != 0,

@@ -317,6 +317,12 @@ impl Writer<'_> {
                 ("account_no", Value::Text(text("account_no"))),
                 ("opened_on", Value::Text(r.date("account_opened_on").map(|d| d.to_string()).unwrap_or_default())),
             ];
+            let mut acc = acc;
+            for (col, key) in [("closure_notice_on", "account_closure_notice_on"), ("closed_on", "account_closed_on")] {
+                if let Some(d) = r.date(key) {
+                    acc.push((col, Value::Text(d.to_string())));
+                }
+            }
             upsert(self.conn, "wage_accounts", &["project_id"], &acc, true).await?;
         }
         self.projects.remove(&code);

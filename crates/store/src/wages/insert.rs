@@ -72,13 +72,18 @@ async fn insert_project_row(
     .execute(&mut *conn)
     .await?;
     if let Some(opened) = p.account_opened_on {
-        sqlx::query("INSERT INTO wage_accounts (project_id, bank, account_no, opened_on) VALUES ($1, $2, $3, $4)")
-            .bind(&id)
-            .bind("中国工商银行亳州分行")
-            .bind(format!("1306{:012}", ms % 1_000_000_000_000))
-            .bind(opened.to_string())
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO wage_accounts (project_id, bank, account_no, opened_on, closure_notice_on, closed_on)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind("中国工商银行亳州分行")
+        .bind(format!("1306{:012}", ms % 1_000_000_000_000))
+        .bind(opened.to_string())
+        .bind(d(p.account_closure_notice_on))
+        .bind(d(p.account_closed_on))
+        .execute(&mut *conn)
+        .await?;
     }
     let dep = &p.deposit;
     sqlx::query(

@@ -39,6 +39,9 @@ const PROJECTS: &[Column] = &[
     c("account_bank", "专用账户开户银行", Text, false),
     c("account_no", "专用账户账号", Text, false),
     c("account_opened_on", "专用账户开户日期", Date, false),
+    // 条例 art. 27 ¶2.
+    c("account_closure_notice_on", "专用账户注销公示日期", Date, false),
+    c("account_closed_on", "专用账户注销日期", Date, false),
 ];
 
 const DEPOSITS: &[Column] = &[
@@ -234,6 +237,8 @@ impl Kind {
                 "中国工商银行亳州分行",
                 "1306000000000001",
                 "2026-02-03",
+                "",
+                "",
             ],
             Kind::Deposits => &["BZ-2026-001", "现金缴存", "1720000.00", "1720000.00", "0", "", "0", "", ""],
             Kind::Allocations => &["A20261105001", "BZ-2026-001", "2026-11-05", "860000.00"],
