@@ -29,8 +29,20 @@ async fn register(
     measure: &str,
     period: (&str, &str),
 ) -> (String, String) {
+    register_at(police, "police", card_body, name, measure, period).await
+}
+
+/// Registers a person at `stage` by the caller's agency.
+async fn register_at(
+    agency: &Client,
+    stage: &str,
+    card_body: &str,
+    name: &str,
+    measure: &str,
+    period: (&str, &str),
+) -> (String, String) {
     let card = domain::IdCardNo::from_body(card_body).unwrap().to_string();
-    let r = police
+    let r = agency
         .submit(
             "/supervision/persons/new",
             "/supervision/persons",
@@ -38,7 +50,7 @@ async fn register(
                 ("id_card_no", card.as_str()),
                 ("name", name),
                 ("division_code", "341602"),
-                ("stage", "police"),
+                ("stage", stage),
                 ("measure", measure),
                 ("measure_from", period.0),
                 ("measure_to", period.1),
@@ -971,24 +983,8 @@ async fn art_77_residential_surveillance_offers_no_business_travel() {
 async fn art_29_community_correction_is_tracked_only_under_an_approved_decision() {
     let app = spawn_app().await;
     let sifa = app.login("sifa").await;
-    let card = domain::IdCardNo::from_body("34160219850505246").unwrap().to_string();
-    let r = sifa
-        .submit(
-            "/supervision/persons/new",
-            "/supervision/persons",
-            &[
-                ("id_card_no", card.as_str()),
-                ("name", "周矫正"),
-                ("division_code", "341602"),
-                ("stage", "justice"),
-                ("measure", "社区矫正"),
-                ("measure_from", "2026-10-01"),
-                ("measure_to", "2028-09-30"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let page = r.location.unwrap();
+    let (_, page) =
+        register_at(&sifa, "justice", "34160219850505246", "周矫正", "社区矫正", ("2026-10-01", "2028-09-30")).await;
     let token = token_of(&sifa.submit(&page, &format!("{page}/device"), &[("device_id", "IMEI-SQJZ")]).await.body);
     let now = domain::clock::to_millis(domain::clock::Clock::now(&*app.clock));
     let fix = |at: i64| json!([{ "at": at, "lon": 115.78, "lat": 33.85 }]);
