@@ -157,11 +157,18 @@ async fn untracked_among(
     rows: &[(&str, &InFix)],
     now: OffsetDateTime,
 ) -> Result<rustc_hash::FxHashSet<String>> {
-    let mut ids: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    // Only ids that can be one (the others are refused in `prepare`); they go into SQL text.
+    let mut ids: Vec<&str> = rows.iter().map(|r| r.0).filter(|id| plausible_id(id)).collect();
     ids.sort_unstable();
     ids.dedup();
     let day = domain::clock::local(now).date().to_string();
     Ok(super::locating::untracked(conn, &ids, &day).await?.into_iter().collect())
+}
+
+/// A person id as the platform makes them (`new_id`): ASCII letters, digits, `-` and `_`, at
+/// most 64. Anything else names no one, and would not survive being written into SQL text.
+fn plausible_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Which of `keys` (person, instant) are in `sup_fixes`.
@@ -219,6 +226,10 @@ fn prepare<'a>(
     let mut out: Vec<PersonFixes> = vec![];
     for (i, (person, f)) in rows.iter().enumerate() {
         let mut reject = |reason: &str| rep.rejected.push(FixRejection { index: i, reason: reason.into() });
+        if !plausible_id(person) {
+            reject("被监管人员编号无效");
+            continue;
+        }
         if !blocked.is_empty() && blocked.contains(*person) {
             reject("社区矫正对象未经批准使用电子定位装置或批准期限已届满，不采集定位（《社区矫正法》第二十九条）");
             continue;
