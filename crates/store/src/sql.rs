@@ -24,7 +24,9 @@ impl Value {
             // `{:?}` gives the shortest text that reads back as the same f64.
             Value::Real(f) if f.is_finite() => format!("{f:?}"),
             Value::Real(_) | Value::Null => "NULL".into(),
-            Value::Text(t) => format!("'{}'", t.replace('\'', "''")),
+            // A NUL would end the statement's text: it is written as U+FFFD (lookups check
+            // their keys before they get here).
+            Value::Text(t) => format!("'{}'", t.replace('\'', "''").replace('\0', "\u{fffd}")),
             // SQLite's blob literal; bulk writes of blobs on PostgreSQL bind them instead.
             Value::Blob(b) => format!("X'{}'", hex::encode(b)),
         }
@@ -345,6 +347,7 @@ mod literal_tests {
     #[test]
     fn literals_quote_text_and_keep_floats_exact() {
         assert_eq!(Value::Text("O'Brien; DROP TABLE x; --".into()).literal(), "'O''Brien; DROP TABLE x; --'");
+        assert_eq!(Value::Text("a\0b".into()).literal(), "'a\u{fffd}b'", "a NUL never ends the statement");
         assert_eq!(Value::Int(-3).literal(), "-3");
         assert_eq!(Value::Real(115.7517238).literal().parse::<f64>().unwrap(), 115.7517238);
         assert_eq!(Value::Real(f64::NAN).literal(), "NULL");

@@ -230,6 +230,10 @@ fn prepare<'a>(
             reject("被监管人员编号无效");
             continue;
         }
+        if f.source.as_deref().is_some_and(|s| s.chars().count() > 16 || s.chars().any(char::is_control)) {
+            reject("定位来源应为不超过 16 个字符的名称，如 gps、wifi、基站");
+            continue;
+        }
         if !blocked.is_empty() && blocked.contains(*person) {
             reject("社区矫正对象未经批准使用电子定位装置或批准期限已届满，不采集定位（《社区矫正法》第二十九条）");
             continue;

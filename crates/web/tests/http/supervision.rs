@@ -242,6 +242,7 @@ async fn fixes_outside_raise_an_alarm_that_the_officer_handles_and_the_code_turn
             { "person_id": id, "at": base, "lon": 115.75, "lat": 33.82 },
             // A hostile id (a NUL and quotes, as schemathesis sent) names no one: refused, no 500.
             { "person_id": "\u{0}x'; --", "at": base, "lon": 115.75, "lat": 33.82 },
+            { "person_id": id, "at": base + 600_000, "lon": 115.75, "lat": 33.82, "source": "gps\u{0}" },
         ] }))
         .send()
         .await
@@ -251,6 +252,7 @@ async fn fixes_outside_raise_an_alarm_that_the_officer_handles_and_the_code_turn
     assert_eq!((body["accepted"].as_i64(), body["duplicates"].as_i64()), (Some(1), Some(1)), "{body}");
     assert_eq!(body["rejected"][0]["index"].as_i64(), Some(1));
     assert_eq!(body["rejected"][1]["reason"], "被监管人员编号无效", "{body}");
+    assert!(body["rejected"][2]["reason"].as_str().unwrap().contains("定位来源"), "{body}");
     let r = app
         .api()
         .post(format!("{}/api/v1/supervision/fixes/bulk", app.base))
