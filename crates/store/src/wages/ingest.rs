@@ -489,10 +489,17 @@ impl Writer<'_> {
             && let Some(k) = r.text("kind").and_then(SignalKind::parse)
             && !k.sent_by(self.department, DATA_OFFICE)
         {
-            return Ok(Err(Rejection::new(
-                "信号类型",
-                format!("“{}”应由其来源部门（{}）报送", k.label(), k.sources().join("、")),
-            )));
+            // Named as clerks know them, not by config code.
+            let mut names = vec![];
+            for code in k.sources() {
+                let name: Option<String> = sqlx::query_scalar("SELECT short_name FROM departments WHERE code = $1")
+                    .bind(*code)
+                    .fetch_optional(&mut *self.conn)
+                    .await?;
+                names.push(name.unwrap_or_else(|| "数据共享平台".into()));
+            }
+            let from = if names.is_empty() { "数据共享平台".to_string() } else { names.join("、") };
+            return Ok(Err(Rejection::new("信号类型", format!("“{}”应由其来源部门（{from}）报送", k.label()))));
         }
         let mut cols = vec![("id", Value::Text(crate::new_id()))];
         if let Some(code) = r.text("project_code") {

@@ -452,7 +452,7 @@ async fn each_signal_comes_from_its_own_department() {
     let r = import_file(&renshe, "signals", "人社局劳动监察", "signals.csv", &csv).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let shown = renshe.get(&r.location.unwrap()).await.body;
-    assert!(shown.contains("“税务异常”应由其来源部门（swj）报送"), "{shown}");
+    assert!(shown.contains("“税务异常”应由其来源部门（市税务局）报送"), "{shown}");
     let kinds: Vec<String> =
         sqlx::query_scalar("SELECT kind FROM wage_signals WHERE employer_uscc = $1 AND source = '人社局劳动监察'")
             .bind(&uscc)
