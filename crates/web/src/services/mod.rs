@@ -2,6 +2,7 @@
 //! shared data and verified in one click, cross-department verification, the data exchange and
 //! e-licenses. See README.md.
 
+pub mod actions;
 pub mod admin;
 pub mod api;
 pub mod catalog_edit;
@@ -49,6 +50,7 @@ const NAV: &[NavDef] = &[
 fn routes() -> Routes {
     Routes::default()
         .merge(pages::routes())
+        .merge(actions::routes())
         .merge(stats::routes())
         .merge(licenses::routes())
         .merge(admin::routes())

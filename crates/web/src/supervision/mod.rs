@@ -6,7 +6,9 @@ pub mod api;
 pub mod jobs;
 pub mod live;
 pub mod map;
+pub mod me;
 pub mod pages;
+pub mod report;
 pub mod stats;
 
 use crate::access::Routes;
@@ -34,6 +36,8 @@ const NAV: &[NavDef] =
 fn routes() -> Routes {
     Routes::default()
         .merge(pages::routes())
+        .merge(me::routes())
+        .merge(report::routes())
         .merge(stats::routes())
         .merge(live::routes())
         .merge(map::routes())

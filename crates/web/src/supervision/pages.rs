@@ -16,7 +16,7 @@ use domain::audit::Outcome;
 use domain::auth::perm;
 use domain::geo::Datum;
 use domain::scoring::Color;
-use domain::supervision::{AlarmStatus, CheckInStatus, PersonStatus, Rule, SummonsStatus};
+use domain::supervision::{AlarmStatus, CheckInStatus, PersonStatus, Rule};
 use store::supervision::{AlarmRow, FenceRow, FixRow, MEASURES, Person, STAGES, stage_label};
 
 pub fn routes() -> Routes {
@@ -30,16 +30,12 @@ pub fn routes() -> Routes {
         .add("/supervision/persons/{id}/alarms/{alarm}", Access::Perm(perm::SUPERVISION_HANDLE), post(handle))
         .add("/supervision/persons/{id}/leaves/{leave}", Access::Perm(perm::SUPERVISION_HANDLE), post(decide))
         .add("/supervision/persons/{id}/tasks", Access::Perm(perm::SUPERVISION_HANDLE), post(issue_task))
-        .add("/supervision/persons/{id}/report", Access::Perm(perm::SUPERVISION_VIEW), get(report))
         .add("/supervision/persons/{id}/handoff", Access::Perm(perm::SUPERVISION_HANDLE), post(hand_off))
         .add("/supervision/persons/{id}/take", Access::Perm(perm::SUPERVISION_HANDLE), post(take_over))
         .add("/supervision/persons/{id}/release", Access::Perm(perm::SUPERVISION_HANDLE), post(release))
         .add("/supervision/persons/{id}/locating", Access::Perm(perm::SUPERVISION_HANDLE), post(locating))
         .add("/supervision/persons/{id}/summons", Access::Perm(perm::SUPERVISION_HANDLE), post(summon))
         .add("/supervision/persons/{id}/summons/{s}", Access::Perm(perm::SUPERVISION_HANDLE), post(record_appearance))
-        .add("/me/supervision/summons/{s}", Access::Perm(perm::SUPERVISION_SELF), post(acknowledge))
-        .add("/me/supervision", Access::Perm(perm::SUPERVISION_SELF), get(mine))
-        .add("/me/supervision/leaves", Access::Perm(perm::SUPERVISION_SELF), post(request_leave))
 }
 
 pub struct AlarmLine {
@@ -48,7 +44,7 @@ pub struct AlarmLine {
     pub status: &'static str,
 }
 
-fn alarm_lines(rows: Vec<AlarmRow>) -> Vec<AlarmLine> {
+pub(crate) fn alarm_lines(rows: Vec<AlarmRow>) -> Vec<AlarmLine> {
     rows.into_iter().map(|a| AlarmLine { at: fmt_millis(&Some(a.at)), status: a.status.label(), a }).collect()
 }
 
@@ -515,20 +511,6 @@ async fn record_appearance(ctx: RequestCtx, Path((id, s)): Path<(String, String)
     write(&ctx, x, tx, r, "到案情况已登记。").await
 }
 
-/// The person confirms receiving a summons from their own page.
-async fn acknowledge(ctx: RequestCtx, Path(s): Path<String>) -> PageResult {
-    let state = &ctx.state;
-    let x = me_person(&ctx).await?;
-    let mut tx = state.db.begin().await?;
-    let row = store::supervision::acknowledge_summons(&mut tx, state.clock.now(), &x, &s).await?;
-    tx.commit().await?;
-    Ok(redirect_with_flash(
-        "/me/supervision",
-        &format!("已确认收到传讯通知 {}，请按时到案。", row.no),
-        state.secure_cookies,
-    ))
-}
-
 /// Hands the person to a later stage's agency with that stage's measure.
 async fn hand_off(ctx: RequestCtx, Path(id): Path<String>, f: FormData) -> PageResult {
     let state = &ctx.state;
@@ -754,199 +736,8 @@ async fn handle(ctx: RequestCtx, Path((id, alarm)): Path<(String, String)>, f: F
     write(&ctx, x, tx, r, "报警处置已记录。").await
 }
 
-/// The code's label and the measures it brings.
-struct MyCode {
-    color: Color,
-    measures: Vec<String>,
-}
-
-#[derive(Template)]
-#[template(path = "supervision/me.html")]
-struct MinePage {
-    layout: Layout,
-    x: Person,
-    code: Option<MyCode>,
-    leaves: Vec<LeaveLine>,
-    tasks: Vec<TaskLine>,
-    summons: Vec<SummonsLine>,
-    presets: Vec<store::config::LeavePreset>,
-    errors: FormErrors,
-}
-
-/// The supervised person's own page (phone-sized, no script): code, leave requests and a form
-/// to ask for one.
-async fn mine(ctx: RequestCtx) -> PageResult {
-    show_mine(&ctx, FormErrors::default()).await
-}
-
-async fn me_person(ctx: &RequestCtx) -> Result<Person, AppError> {
-    let p = ctx.user()?;
-    store::supervision::person_of_user(&ctx.state.db, &p.user_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("您当前没有在管的监管措施".into()))
-}
-
-async fn show_mine(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
-    let state = &ctx.state;
-    let x = me_person(ctx).await?;
-    let code = store::scores::of_subject(&state.db, &state.config(), "person", &x.id, state.clock.now())
-        .await?
-        .into_iter()
-        .find(|(d, _, _)| d.id == "anma")
-        .map(|(_, s, _)| MyCode { color: s.color, measures: s.measures });
-    let bad = !errors.0.is_empty();
-    let mut r = render(MinePage {
-        layout: Layout::new(ctx, &state.config().city.name, "我的亳安码", "/me/supervision"),
-        leaves: leave_lines(&state.config(), store::supervision::leaves_of(&state.db, &x.id).await?),
-        tasks: task_lines(store::supervision::tasks_of(&state.db, &x.id).await?),
-        summons: summons_lines(store::supervision::summons_of(&state.db, &x.id).await?),
-        presets: state.config().leave_presets.clone(),
-        code,
-        errors,
-        x,
-    })?;
-    if bad {
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(r)
-}
-
 /// `2026-12-01T08:30` (datetime-local) as China time.
-fn parse_local_minute(s: &str) -> Option<i64> {
+pub(crate) fn parse_local_minute(s: &str) -> Option<i64> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
     time::PrimitiveDateTime::parse(s.trim(), &fmt).ok().map(domain::supervision::local_ms)
-}
-
-async fn request_leave(ctx: RequestCtx, f: FormData) -> PageResult {
-    let state = &ctx.state;
-    let p = ctx.user()?;
-    let x = me_person(&ctx).await?;
-    let mut errors = FormErrors::default();
-    let from = parse_local_minute(&f.get("from"));
-    let to = parse_local_minute(&f.get("to"));
-    if from.is_none() {
-        errors.add("from", "请填写出发时间，如 2026-12-01 08:00");
-    }
-    if to.is_none() {
-        errors.add("to", "请填写返回时间，如 2026-12-03 18:00");
-    }
-    let (Some(from_ms), Some(to_ms)) = (from, to) else { return show_mine(&ctx, errors).await };
-    let mut tx = state.db.begin().await?;
-    let r = store::supervision::request_leave(
-        &mut tx,
-        &state.config(),
-        state.clock.now(),
-        &x,
-        &store::supervision::NewLeave {
-            preset: f.get("preset"),
-            destination: f.get("destination"),
-            reason: f.get("reason"),
-            from_ms,
-            to_ms,
-        },
-        (&p.user_id, &p.display_name),
-    )
-    .await;
-    match r {
-        Ok(l) => {
-            tx.commit().await?;
-            Ok(redirect_with_flash(
-                "/me/supervision",
-                &format!("请假申请 {} 已提交，等待办案机关审批。获批前请勿外出。", l.no),
-                state.secure_cookies,
-            ))
-        }
-        Err(store::StoreError::Invalid { field, message }) => {
-            drop(tx);
-            errors.add(&field, message);
-            show_mine(&ctx, errors).await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "supervision/report.html")]
-struct ReportPage {
-    layout: Layout,
-    x: Person,
-    stage: &'static str,
-    history: Vec<(store::supervision::StageRow, &'static str)>,
-    fixes: i64,
-    violations: i64,
-    first_fix: String,
-    last_fix: String,
-    alarms_total: usize,
-    alarms_by_kind: Vec<(&'static str, usize)>,
-    tasks_total: usize,
-    tasks_by_status: Vec<(&'static str, usize)>,
-    leaves_total: usize,
-    leaves_by_status: Vec<(&'static str, usize)>,
-    /// Points, colour label, recommended measures.
-    code: Option<(u32, &'static str, String)>,
-    alarms: Vec<AlarmLine>,
-    generated: String,
-    date: String,
-}
-
-/// Counts by label, in first-seen order.
-fn tally(labels: impl Iterator<Item = &'static str>) -> Vec<(&'static str, usize)> {
-    let mut out: Vec<(&'static str, usize)> = vec![];
-    for l in labels {
-        match out.iter_mut().find(|(k, _)| *k == l) {
-            Some((_, n)) => *n += 1,
-            None => out.push((l, 1)),
-        }
-    }
-    out
-}
-
-/// The person's compliance report (遵规守纪情况报告) over the whole period, printable (the
-/// browser's print saves a PDF). Viewing it is audited like the person's page.
-async fn report(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
-    let state = &ctx.state;
-    let x = visible(&ctx, &id).await?;
-    ctx.audit(
-        ctx.entry(domain::supervision::SupervisionAudit::ReportView, "sup_person", &x.id)
-            .detail(format!("生成 {} 的遵规守纪情况报告", x.name)),
-    )
-    .await?;
-    store::supervision::fold_pending(&state.db, store::supervision::FoldWhen::Small, &Default::default()).await?;
-    let (fixes, violations, first, last) = store::supervision::location_summary(&state.db, &x.id).await?;
-    let alarm_rows = store::supervision::alarms_of(&state.db, &x.id).await?;
-    let tasks = store::supervision::tasks_of(&state.db, &x.id).await?;
-    let leaves = store::supervision::leaves_of(&state.db, &x.id).await?;
-    let now = state.clock.now();
-    let code = store::scores::of_subject(&state.db, &state.config(), "person", &x.id, now)
-        .await?
-        .into_iter()
-        .find(|(d, _, _)| d.id == "anma")
-        .map(|(_, s, _)| (s.points, s.color.label(), s.measures.join("、")));
-    render(ReportPage {
-        layout: Layout::new(&ctx, &state.config().city.name, &format!("{} 遵规守纪情况报告", x.name), "/supervision"),
-        stage: stage_label(&x.stage),
-        history: store::supervision::stages_of(&state.db, &x.id)
-            .await?
-            .into_iter()
-            .map(|h| {
-                let l = stage_label(&h.stage);
-                (h, l)
-            })
-            .collect(),
-        fixes,
-        violations,
-        first_fix: fmt_millis(&first),
-        last_fix: fmt_millis(&last),
-        alarms_total: alarm_rows.len(),
-        alarms_by_kind: tally(alarm_rows.iter().map(|a| a.kind.label())),
-        tasks_total: tasks.len(),
-        tasks_by_status: tally(tasks.iter().map(|t| t.status.label())),
-        leaves_total: leaves.len(),
-        leaves_by_status: tally(leaves.iter().map(|l| l.status.label())),
-        code,
-        alarms: alarm_lines(alarm_rows),
-        generated: format!("生成于 {}", crate::layout::fmt_time(now)),
-        date: domain::clock::local(now).date().to_string(),
-        x,
-    })
 }

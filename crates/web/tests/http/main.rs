@@ -16,6 +16,7 @@ mod object_access;
 mod org;
 mod services;
 mod supervision;
+mod supervision_law;
 mod talent;
 mod wages;
 mod wages_people;
