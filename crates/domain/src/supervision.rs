@@ -10,6 +10,7 @@
 
 use crate::geo::Wgs84Point;
 use crate::geo::fence::{Shape, Where};
+use crate::ids::DivisionCode;
 use time::Weekday;
 
 crate::coded! {
@@ -94,13 +95,71 @@ impl Measure {
         matches!(self, Measure::CommunityCorrection | Measure::MedicalParole)
     }
 
-    /// 监视居住 keeps the person at the residence (刑事诉讼法 art. 77 ¶1(1): not to leave it
-    /// without approval); 取保候审 at the city or county of residence (art. 71 ¶1(1)).
-    pub fn allowed_area_note(self) -> &'static str {
-        match self {
-            Measure::Bail => "所居住的市、县",
+    /// The area the person may not leave without approval, with its article, as officers
+    /// read it: 监视居住 the residence (刑事诉讼法 art. 77 ¶1(1)); 取保候审 the city or county
+    /// of residence (art. 71 ¶1(1)); community correction likewise (社区矫正法 art. 27).
+    pub fn allowed_area_note(self) -> String {
+        let area = match self {
             Measure::Surveillance => "执行监视居住的处所",
-            Measure::CommunityCorrection | Measure::MedicalParole => "所居住的市、县",
+            _ => "所居住的市、县",
+        };
+        format!("未经批准不得离开{area}（{}）", self.area_article())
+    }
+}
+
+impl Measure {
+    /// The article that sets the area the person may not leave without approval.
+    fn area_article(self) -> &'static str {
+        match self {
+            Measure::Bail => "《刑事诉讼法》第七十一条第一款第一项",
+            Measure::Surveillance => "《刑事诉讼法》第七十七条第一款第一项",
+            Measure::CommunityCorrection | Measure::MedicalParole => "《社区矫正法》第二十七条",
+        }
+    }
+
+    /// Whether the statute sets the allowed area at the city or county of residence: 取保候审
+    /// "未经执行机关批准不得离开所居住的市、县" (刑事诉讼法 art. 71 ¶1(1)), and community
+    /// correction "离开所居住的市、县……应当报经社区矫正机构批准" (社区矫正法 art. 27). A standing
+    /// allowed fence narrower than that would alarm on lawful movement. 监视居住 keeps the
+    /// person at the residence (art. 77 ¶1(1)), so any shape may be drawn for it.
+    pub fn keeps_to_county(self) -> bool {
+        !matches!(self, Measure::Surveillance)
+    }
+
+    fn too_narrow(self, residence: &DivisionCode) -> String {
+        let county = residence.as_str().get(..6).unwrap_or(residence.as_str());
+        format!(
+            "{}的允许活动区域不得小于所居住的市、县（{}）：请选择居住地所在的县（市、区）（区划代码 {county}）或更大的区划，或画出覆盖该县全境的范围",
+            self.label(),
+            self.area_article()
+        )
+    }
+
+    /// Checks a standing allowed area entered as a division against the residence.
+    pub fn check_allowed_division(self, fence: &DivisionCode, residence: &DivisionCode) -> Result<(), String> {
+        if !self.keeps_to_county() {
+            return Ok(());
+        }
+        let wide = matches!(
+            fence.level(),
+            crate::ids::DivisionLevel::Province | crate::ids::DivisionLevel::City | crate::ids::DivisionLevel::County
+        );
+        if wide && fence.contains(residence) { Ok(()) } else { Err(self.too_narrow(residence)) }
+    }
+
+    /// Checks a standing allowed area drawn as a shape: it must cover every point of the
+    /// boundary of the county of residence. With no boundary on file there is nothing to
+    /// measure against and the shape is taken as drawn.
+    pub fn check_allowed_shape(
+        self,
+        shape: &Shape,
+        county_boundary: &[Wgs84Point],
+        residence: &DivisionCode,
+    ) -> Result<(), String> {
+        if !self.keeps_to_county() || county_boundary.iter().all(|p| shape.covers(p)) {
+            Ok(())
+        } else {
+            Err(self.too_narrow(residence))
         }
     }
 }
@@ -500,6 +559,34 @@ mod tests {
     use crate::geo::Ring;
     use crate::geo::fence::{Area, Circle};
     use time::macros::datetime;
+
+    /// 刑事诉讼法 art. 71 ¶1(1): a person on bail may not leave "所居住的市、县" without
+    /// approval — so the town of residence is too narrow an allowed area, the county or the city
+    /// is right; 监视居住 (art. 77 ¶1(1)) keeps the person at the residence, any shape fits.
+    #[test]
+    fn bail_is_kept_to_the_county_of_residence_not_the_town() {
+        let home = DivisionCode::parse("341602100").unwrap();
+        let town = DivisionCode::parse("341602100").unwrap();
+        let county = DivisionCode::parse("341602").unwrap();
+        let city = DivisionCode::parse("341600").unwrap();
+        let other = DivisionCode::parse("341621").unwrap();
+        let e = Measure::Bail.check_allowed_division(&town, &home).unwrap_err();
+        assert!(e.contains("第七十一条第一款第一项") && e.contains("341602"), "{e}");
+        assert!(Measure::Bail.check_allowed_division(&county, &home).is_ok());
+        assert!(Measure::Bail.check_allowed_division(&city, &home).is_ok());
+        assert!(Measure::Bail.check_allowed_division(&other, &home).is_err(), "another county is not the residence");
+        // 社区矫正法 art. 27 sets the same area for community correction.
+        assert!(Measure::CommunityCorrection.check_allowed_division(&town, &home).unwrap_err().contains("第二十七条"));
+        assert!(Measure::Surveillance.check_allowed_division(&town, &home).is_ok());
+
+        // A drawn shape must cover the county's whole boundary.
+        let boundary: Vec<Wgs84Point> = Ring::rect(115.5, 33.6, 116.2, 34.1).0;
+        let small = Shape::Areas(vec![Area::new(Ring::rect(115.7, 33.8, 115.9, 33.9), vec![])]);
+        let large = Shape::Areas(vec![Area::new(Ring::rect(115.4, 33.5, 116.3, 34.2), vec![])]);
+        assert!(Measure::Bail.check_allowed_shape(&small, &boundary, &county).is_err());
+        assert!(Measure::Bail.check_allowed_shape(&large, &boundary, &county).is_ok());
+        assert!(Measure::Surveillance.check_allowed_shape(&small, &boundary, &county).is_ok());
+    }
 
     fn pt(lon: f64, lat: f64) -> Wgs84Point {
         Wgs84Point { lon, lat }

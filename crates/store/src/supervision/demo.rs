@@ -19,8 +19,9 @@ impl DemoStep for Demo {
 }
 
 /// 亳安码 in the demo city: three residents on bail (取保候审) held by the police, each kept to
-/// their town (a division fence) and away from a zone in it; a week of fixes, in which one of
-/// them left the town for a while — an alarm waiting for the officer and a yellow code.
+/// their county of residence (a division fence, 刑事诉讼法 art. 71 ¶1(1)) and away from a zone
+/// in their town; a week of fixes, in which one of them left the county for a while — an alarm
+/// waiting for the officer and a yellow code.
 async fn demo_supervision(
     tx: &mut crate::Conn,
     caches: &crate::supervision::Caches,
@@ -54,10 +55,12 @@ async fn demo_supervision(
         let id = create_person(tx, now, &n, agency.as_deref(), (&officer_id, &officer_name)).await?;
         let person = crate::supervision::person_in(tx, &id).await?;
         let by = (officer_id.as_str(), officer_name.as_str());
+        // The county of residence, the least 刑事诉讼法 art. 71 ¶1(1) allows.
+        let county = &town.code.as_str()[..6];
         let home = NewFence {
-            name: format!("{}（居住地乡镇）", town.name),
+            name: "居住地所在县（市、区）".into(),
             rule: domain::supervision::Rule::Allowed,
-            geometry: format!(r#"{{"type":"Division","code":"{}"}}"#, town.code),
+            geometry: format!(r#"{{"type":"Division","code":"{county}"}}"#),
             datum: domain::geo::Datum::Wgs84,
             window: None,
         };
@@ -71,16 +74,22 @@ async fn demo_supervision(
             window: None,
         };
         add_fence(tx, caches, now, &person, &zone, by).await?;
-        // A week of fixes every two hours near home; the second person leaves for the
-        // neighbouring county on the last day.
+        // A week of fixes every two hours near home; the second person leaves the county for
+        // the one beside it on the last day.
         let (x0, y0, x1, y1) = town.ring.bbox();
+        let east = city
+            .towns
+            .iter()
+            .filter(|t| t.code.as_str().starts_with(county))
+            .map(|t| t.ring.bbox().2)
+            .fold(x1, f64::max);
         let start = domain::clock::to_millis(now) - 7 * 86_400_000;
         let mut fixes = vec![];
         for k in 0..84i64 {
             let at = start + k * 2 * 3_600_000;
             let away = i == 1 && k >= 78;
             let (lon, lat) = if away {
-                (x1 + 0.2, (y0 + y1) / 2.0)
+                (east + 0.1, (y0 + y1) / 2.0)
             } else {
                 let p = ((k * 37 % 100) as f64 / 100.0, (k * 53 % 100) as f64 / 100.0);
                 (x0 + (x1 - x0) * (0.3 + 0.4 * p.0), y0 + (y1 - y0) * (0.3 + 0.4 * p.1))

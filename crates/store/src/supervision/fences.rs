@@ -82,17 +82,43 @@ pub async fn add_fence(
         return Err(StoreError::invalid("name", "请填写围栏名称，如“居住地所在乡镇”"));
     }
     let (kind, geometry) = normalise(&f.geometry, f.datum).map_err(|m| StoreError::invalid("geometry", m))?;
+    let parsed: serde_json::Value = serde_json::from_str(&geometry).map_err(|e| StoreError::Other(e.to_string()))?;
     if kind == "division" {
-        let code = serde_json::from_str::<serde_json::Value>(&geometry)
-            .ok()
-            .and_then(|v| v["code"].as_str().map(String::from));
+        let code = division_prefix(&parsed);
         let grids: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM grids WHERE division_code LIKE $1")
-            .bind(format!("{}%", code.unwrap_or_default()))
+            .bind(format!("{code}%"))
             .fetch_one(&mut *conn)
             .await?;
         if grids == 0 {
             return Err(StoreError::invalid("geometry", "该区划没有网格边界，无法作为围栏"));
         }
+    }
+    // A standing allowed area may not be narrower than the statute's (刑事诉讼法 art. 71
+    // ¶1(1), 社区矫正法 art. 27); leave windows and forbidden zones are not limited by it.
+    if let (Some(measure), Rule::Allowed, None) = (person.measure(), f.rule, f.window)
+        && let Ok(residence) = domain::DivisionCode::parse(&person.division_code)
+    {
+        let checked = if kind == "division" {
+            let code = parsed["code"].as_str().and_then(|c| domain::DivisionCode::parse(c).ok());
+            code.map_or(Ok(()), |c| measure.check_allowed_division(&c, &residence))
+        } else {
+            let county = residence.as_str().get(..6).unwrap_or(residence.as_str());
+            let polys: Vec<String> = sqlx::query_scalar("SELECT polygon FROM grids WHERE division_code LIKE $1")
+                .bind(format!("{county}%"))
+                .fetch_all(&mut *conn)
+                .await?;
+            let boundary: Vec<Wgs84Point> = polys
+                .iter()
+                .filter_map(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+                .filter_map(|g| ring_from(&g["coordinates"][0], Datum::Wgs84).ok())
+                .flat_map(|r| r.0)
+                .collect();
+            match drawn_shape(kind, &parsed)? {
+                Some(shape) => measure.check_allowed_shape(&shape, &boundary, &residence),
+                None => Ok(()),
+            }
+        };
+        checked.map_err(|m| StoreError::invalid("geometry", m))?;
     }
     if let Some((a, b)) = f.window
         && b <= a
@@ -227,6 +253,38 @@ pub async fn fences(conn: &mut Conn, person_id: &str) -> Result<Vec<FenceRow>> {
     .await?)
 }
 
+/// A stored polygon or circle as a shape; `None` when the stored geometry has no usable ring.
+fn drawn_shape(kind: &str, v: &serde_json::Value) -> Result<Option<Shape>> {
+    Ok(match kind {
+        "polygon" => {
+            let rings: Vec<Ring> = v["coordinates"]
+                .as_array()
+                .map(|rs| rs.iter().filter_map(|x| ring_from(x, Datum::Wgs84).ok()).collect())
+                .unwrap_or_default();
+            let mut it = rings.into_iter();
+            it.next().map(|outer| Shape::Areas(vec![Area::new(outer, it.collect())]))
+        }
+        "circle" => {
+            let (Some(x), Some(y), Some(rad)) =
+                (v["center"][0].as_f64(), v["center"][1].as_f64(), v["radius_m"].as_f64())
+            else {
+                return Ok(None);
+            };
+            Some(Shape::Circle(
+                Circle::new(Wgs84Point { lon: x, lat: y }, rad).map_err(|e| StoreError::Other(e.to_string()))?,
+            ))
+        }
+        _ => None,
+    })
+}
+
+/// The code prefix of the grids a division fence stands for: a city's code (341600) covers
+/// its counties' grids (3416…), a county's or town's its own.
+fn division_prefix(v: &serde_json::Value) -> String {
+    let code = v["code"].as_str().unwrap_or_default();
+    domain::DivisionCode::parse(code).map(|c| c.scope_prefix().to_string()).unwrap_or_else(|_| code.to_string())
+}
+
 /// The person's fences compiled for checking; a division is the union of its grids.
 pub async fn fence_set(conn: &mut Conn, person_id: &str) -> Result<FenceSet> {
     let rows = fences(conn, person_id).await?;
@@ -238,27 +296,12 @@ async fn compile(conn: &mut Conn, rows: Vec<FenceRow>) -> Result<FenceSet> {
     for r in rows {
         let v: serde_json::Value = serde_json::from_str(&r.geometry).map_err(|e| StoreError::Other(e.to_string()))?;
         let shape = match r.kind.as_str() {
-            "polygon" => {
-                let rings: Vec<Ring> = v["coordinates"]
-                    .as_array()
-                    .map(|rs| rs.iter().filter_map(|x| ring_from(x, Datum::Wgs84).ok()).collect())
-                    .unwrap_or_default();
-                let mut it = rings.into_iter();
-                let Some(outer) = it.next() else { continue };
-                Shape::Areas(vec![Area::new(outer, it.collect())])
-            }
-            "circle" => {
-                let (Some(x), Some(y), Some(rad)) =
-                    (v["center"][0].as_f64(), v["center"][1].as_f64(), v["radius_m"].as_f64())
-                else {
-                    continue;
-                };
-                Shape::Circle(
-                    Circle::new(Wgs84Point { lon: x, lat: y }, rad).map_err(|e| StoreError::Other(e.to_string()))?,
-                )
-            }
+            "polygon" | "circle" => match drawn_shape(&r.kind, &v)? {
+                Some(shape) => shape,
+                None => continue,
+            },
             _ => {
-                let code = v["code"].as_str().unwrap_or_default().to_string();
+                let code = division_prefix(&v);
                 let polys: Vec<String> = sqlx::query_scalar("SELECT polygon FROM grids WHERE division_code LIKE $1")
                     .bind(format!("{code}%"))
                     .fetch_all(&mut *conn)

@@ -181,9 +181,11 @@ async fn map(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
                 }
             }
             _ => {
+                // A city's code (341600) stands for its counties' grids (3416…).
                 let code = v["code"].as_str().unwrap_or_default();
+                let code = domain::DivisionCode::parse(code).map(|c| c.scope_prefix().to_string()).unwrap_or_default();
                 for (gcode, _, ring) in &grids {
-                    if gcode.starts_with(code) {
+                    if gcode.starts_with(&code) {
                         fence_rings.push((ring.clone(), allowed, f.name.clone()));
                     }
                 }

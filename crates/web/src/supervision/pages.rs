@@ -187,6 +187,9 @@ struct PersonPage {
     /// 社区矫正法 art. 29 decisions, newest first, and the situations to choose from.
     locating: Vec<(store::supervision::LocatingRow, &'static str)>,
     grounds: &'static [domain::supervision::LocatingGround],
+    /// The statute's area (刑事诉讼法 arts. 71, 77; 社区矫正法 art. 27) and, where it is the
+    /// county of residence, that county's code for the one-step fence.
+    area: (String, Option<String>),
     errors: FormErrors,
     token: Option<String>,
 }
@@ -384,6 +387,13 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
             })
             .collect(),
         grounds: &domain::supervision::LocatingGround::ALL,
+        area: match x.measure() {
+            Some(m) => (
+                m.allowed_area_note(),
+                m.keeps_to_county().then(|| x.division_code.get(..6).unwrap_or_default().to_string()),
+            ),
+            None => (String::new(), None),
+        },
         errors,
         token,
         x,

@@ -61,14 +61,26 @@ pub(crate) async fn register_at(
     (card, r.location.unwrap())
 }
 
-/// The home area (allowed): a box around 115.8, 33.85.
+/// The allowed area on bail: the county of residence, 谯城区 (刑事诉讼法 art. 71 ¶1(1)).
 async fn fence_home(police: &Client, page: &str) {
-    let home = r#"{"type":"Polygon","coordinates":[[[115.70,33.80],[115.90,33.80],[115.90,33.90],[115.70,33.90]]]}"#;
+    fence_allowed(police, page, "居住地所在县（市、区）", COUNTY).await
+}
+
+/// The allowed area under 监视居住: a box round the residence at 115.8, 33.85 (art. 77 ¶1(1)).
+async fn fence_residence(police: &Client, page: &str) {
+    fence_allowed(police, page, "住处", RESIDENCE).await
+}
+
+pub(crate) const COUNTY: &str = r#"{"type":"Division","code":"341602"}"#;
+const RESIDENCE: &str =
+    r#"{"type":"Polygon","coordinates":[[[115.70,33.80],[115.90,33.80],[115.90,33.90],[115.70,33.90]]]}"#;
+
+async fn fence_allowed(police: &Client, page: &str, name: &str, geometry: &str) {
     let r = police
         .submit(
             page,
             &format!("{page}/fences"),
-            &[("name", "居住地"), ("rule", "allowed"), ("geometry", home), ("datum", "wgs84")],
+            &[("name", name), ("rule", "allowed"), ("geometry", geometry), ("datum", "wgs84")],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -123,11 +135,14 @@ async fn fixes_outside_raise_an_alarm_that_the_officer_handles_and_the_code_turn
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(again.body.contains("已在监管中"));
 
-    // Fences: the home area (allowed) and a school (forbidden, drawn on Amap in GCJ-02).
+    // Fences: the county of residence (allowed) and a school (forbidden, drawn on Amap in GCJ-02).
     let fences = format!("{page}/fences");
-    let home = r#"{"type":"Polygon","coordinates":[[[115.70,33.80],[115.90,33.80],[115.90,33.90],[115.70,33.90]]]}"#;
     let r = police
-        .submit(&page, &fences, &[("name", "居住地"), ("rule", "allowed"), ("geometry", home), ("datum", "wgs84")])
+        .submit(
+            &page,
+            &fences,
+            &[("name", "居住地所在县"), ("rule", "allowed"), ("geometry", COUNTY), ("datum", "wgs84")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let (gx, gy) = domain::geo::wgs84_to_gcj02(115.80, 33.85);
@@ -334,7 +349,9 @@ async fn an_approved_leave_changes_the_fences_for_its_window_only() {
     // with the drawing form.
     let map = police.get(&format!("{page}/map")).await;
     assert_eq!(map.status, StatusCode::OK);
-    assert_eq!(map.body.matches(r#"class="allowed""#).count(), 2, "{}", map.body);
+    let allowed: Vec<&str> = map.body.split(r#"class="allowed""#).skip(1).collect();
+    assert!(allowed.iter().any(|s| s.contains("居住地所在县（市、区）")), "{}", map.body);
+    assert!(allowed.iter().any(|s| s.contains(&format!("请假{no}"))), "{}", map.body);
     assert!(map.body.contains(r#"class="grid""#) && map.body.contains("data-draw-target"));
 
     // Four hours later the phone uploads what it buffered: Shanghai before, during and after.
@@ -491,7 +508,7 @@ async fn check_in_tasks_fail_pass_and_are_missed_at_the_deadline() {
     let app = spawn_app_with(|c| c.city.supervision.face_verifier_keys = vec![public]).await;
     let police = app.login("gongan").await;
     let (_, page) = register(&police, "34160219920202789", "王打卡", "监视居住", ("2026-11-01", "2027-04-30")).await;
-    fence_home(&police, &page).await;
+    fence_residence(&police, &page).await;
     let token = token_of(&police.submit(&page, &format!("{page}/device"), &[("device_id", "IMEI-TASK")]).await.body);
     let tasks_url = format!("{page}/tasks");
     let issue = |minutes: &'static str| {
@@ -680,7 +697,8 @@ async fn fence_map_sits_on_configured_tiles_and_fences_come_from_a_geojson_file(
     })
     .await;
     let police = app.login("gongan").await;
-    let (_, page) = register(&police, "34160219800101555", "李上传", "取保候审", ("2026-11-01", "2027-05-01")).await;
+    // 监视居住: drawn areas round the residence are what art. 77 ¶1(1) asks.
+    let (_, page) = register(&police, "34160219800101555", "李上传", "监视居住", ("2026-11-01", "2027-04-30")).await;
 
     // A GIS export: a Polygon named 居住地 and a two-part MultiPolygon named 工作地.
     let file = json!({"type": "FeatureCollection", "features": [

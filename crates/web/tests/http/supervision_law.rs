@@ -242,3 +242,78 @@ async fn art_29_community_correction_is_tracked_only_under_an_approved_decision(
         "{body}"
     );
 }
+
+/// 刑事诉讼法 art. 71 ¶1(1): a person on bail "未经执行机关批准不得离开所居住的市、县". With the
+/// county's boundary on file (one grid here), a standing allowed area smaller than the county
+/// — the town, or a box drawn round the home — is refused citing the article; the county in one
+/// step, or a shape covering it, is accepted. A leave window, a forbidden zone and 监视居住
+/// (kept at the residence, art. 77 ¶1(1)) are not limited by it.
+#[tokio::test]
+async fn art_71_bail_is_kept_to_the_county_of_residence_not_less() {
+    let app = spawn_app_with(|c| {
+        c.grids.push(store::config::GridDef {
+            code: "G-QC-1".into(),
+            name: "花戏楼网格".into(),
+            division_code: domain::DivisionCode::parse("341602001").unwrap(),
+            ring: domain::geo::Ring::rect(115.6, 33.7, 116.0, 34.0),
+            datum: domain::geo::Datum::Wgs84,
+            original: None,
+            keywords: vec![],
+        })
+    })
+    .await;
+    let police = app.login("gongan").await;
+    let (_, page) = register(&police, "34160219930707468", "钱取保", "取保候审", ("2026-11-01", "2027-10-31")).await;
+    let shown = police.get(&page).await.body;
+    assert!(shown.contains("未经批准不得离开所居住的市、县（《刑事诉讼法》第七十一条第一款第一项）"), "{shown}");
+    let fence = |name: &str, rule: &str, geometry: &str| {
+        let (police, page) = (&police, &page);
+        let (name, rule, geometry) = (name.to_string(), rule.to_string(), geometry.to_string());
+        async move {
+            police
+                .submit(
+                    page,
+                    &format!("{page}/fences"),
+                    &[
+                        ("name", name.as_str()),
+                        ("rule", rule.as_str()),
+                        ("geometry", geometry.as_str()),
+                        ("datum", "wgs84"),
+                    ],
+                )
+                .await
+        }
+    };
+    let small = r#"{"type":"Polygon","coordinates":[[[115.70,33.80],[115.90,33.80],[115.90,33.90],[115.70,33.90]]]}"#;
+    for narrow in [
+        small,
+        r#"{"type":"Division","code":"341602001"}"#,
+        r#"{"type":"Circle","center":[115.8,33.85],"radius_m":3000}"#,
+    ] {
+        let r = fence("居住地", "allowed", narrow).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{narrow}");
+        assert!(r.body.contains("不得小于所居住的市、县（《刑事诉讼法》第七十一条第一款第一项）"), "{}", r.body);
+    }
+    // Forbidden zones are art. 71 ¶2's 特定场所, not the allowed area.
+    assert_eq!(fence("被害人住所", "forbidden", small).await.status, StatusCode::SEE_OTHER);
+    let cover = r#"{"type":"Polygon","coordinates":[[[115.5,33.6],[116.1,33.6],[116.1,34.1],[115.5,34.1]]]}"#;
+    assert_eq!(fence("覆盖全县", "allowed", cover).await.status, StatusCode::SEE_OTHER);
+    // The one-step button posts the county of residence.
+    assert!(shown.contains(r#"{"type":"Division","code":"341602"}"#), "{shown}");
+    let r = fence("居住地所在县（市、区）", "allowed", r#"{"type":"Division","code":"341602"}"#).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let listed = police.get(&page).await.body;
+    assert!(listed.contains("<td>居住地所在县（市、区）</td>"), "{listed}");
+
+    // 监视居住 is kept at the residence: a box round the home is what the statute asks.
+    let (_, home) = register(&police, "34160219930808579", "孙处所", "监视居住", ("2026-11-01", "2027-04-30")).await;
+    let r = police
+        .submit(
+            &home,
+            &format!("{home}/fences"),
+            &[("name", "住处"), ("rule", "allowed"), ("geometry", small), ("datum", "wgs84")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(police.get(&home).await.body.contains("执行监视居住的处所（《刑事诉讼法》第七十七条第一款第一项）"));
+}
