@@ -126,6 +126,7 @@ pub fn sized_project(code: &str, cx: &CaseCtx, months: u32, workers: u32) -> Pro
         attendance,
         payroll,
         payments,
+        debits: vec![],
         complaints: vec![],
         signals,
     }
@@ -261,6 +262,16 @@ pub fn cases() -> Vec<Case> {
             p.status = ProjectStatus::Completed;
             p.account_closure_notice_on = Some(cx.days_ago(12));
             p.account_closed_on = Some(cx.days_ago(5));
+        }),
+        // 300,000 yuan moved from the special account to the contractor's own account.
+        ("wages.account_misused", Level::Red, |p, cx| {
+            p.debits.push(AccountDebit {
+                on: cx.days_ago(9),
+                amount: 30_000_000,
+                payee: "总包单位基本存款账户".into(),
+                worker: None,
+                cash: false,
+            })
         }),
         ("wages.six_systems", Level::Yellow, |p, _| p.deposit.paid = 0),
     ]

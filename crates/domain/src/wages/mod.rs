@@ -202,6 +202,33 @@ pub struct PayLine {
     pub payslip: Option<bool>,
 }
 
+/// A debit of the special account as its bank reports it (条例 art. 27 ¶1: the bank's daily
+/// management of the account). Wages go from it straight to the worker's own bank account (art.
+/// 31 ¶3); anything else — a transfer to the contractor or a subcontractor, a cash withdrawal,
+/// another project's worker — spends money that is for this project's wages only (art. 26 ¶1,
+/// penalty art. 55(1)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountDebit {
+    pub on: Date,
+    /// Fen.
+    pub amount: i64,
+    /// The payee as the bank names it (户名).
+    pub payee: String,
+    /// The worker of this project whose own account (by ID number or wage card) received it.
+    pub worker: Option<String>,
+    /// Withdrawn in cash.
+    pub cash: bool,
+}
+
+impl AccountDebit {
+    /// Whether this debit pays one of the project's workers into their own account (条例 arts.
+    /// 26 ¶1, 31 ¶3). The balance left after a lawful closure belongs to the contractor (art. 27
+    /// ¶2), so debits from then on are not counted here.
+    pub fn to_own_worker(&self) -> bool {
+        self.worker.is_some() && !self.cash
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
     pub worker: String,
@@ -355,6 +382,8 @@ pub struct ProjectData {
     pub attendance: Vec<Attendance>,
     pub payroll: Vec<PayLine>,
     pub payments: Vec<Payment>,
+    /// Every debit of the special account, from its bank.
+    pub debits: Vec<AccountDebit>,
     pub complaints: Vec<Complaint>,
     pub signals: Vec<Signal>,
 }
@@ -550,6 +579,12 @@ fn account_facts(f: &mut Facts, p: &ProjectData, today: Date, owing: bool) {
             || p.account_closure_notice_on.is_none_or(|n| closed < n + Duration::days(ACCOUNT_CLOSURE_NOTICE_DAYS))
     });
     f.set("account_closed_improperly", improper);
+    // After a lawful closure the balance is the contractor's (art. 27 ¶2).
+    let lawful_close = p.account_closed_on.filter(|_| !improper);
+    let misused: Vec<&AccountDebit> =
+        p.debits.iter().filter(|d| !d.to_own_worker() && lawful_close.is_none_or(|c| d.on < c)).collect();
+    f.set("account_misuses", misused.len() as i64);
+    f.set("account_misused_fen", misused.iter().fold(0i64, |a, d| a.saturating_add(d.amount)));
 }
 
 /// Days after the construction contract within which the special account is opened and the

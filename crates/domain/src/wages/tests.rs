@@ -352,3 +352,39 @@ fn art_27_the_special_account_closes_only_after_completion_and_a_30_day_notice()
     let f = project_facts(&r, TODAY, &c, &params());
     assert_eq!(f.get("account_setup_days_late"), Some(&Value::Int(5)), "opened 35 days after the contract");
 }
+
+/// 条例 art. 26 ¶1 and art. 31 ¶3: the special account pays this project's workers into their
+/// own accounts and nothing else; the bank reports every debit (art. 27 ¶1). A transfer to the
+/// contractor and a cash withdrawal are flagged red; wages to a worker are not; after a lawful
+/// closure the balance is the contractor's (art. 27 ¶2).
+#[test]
+fn art_26_money_leaves_the_special_account_only_for_this_projects_workers() {
+    let c = cal();
+    let debit = |worker: Option<&str>, cash: bool, on: Date| AccountDebit {
+        on,
+        amount: 1_200_000,
+        payee: "某某".into(),
+        worker: worker.map(String::from),
+        cash,
+    };
+    let mut p = clean();
+    p.debits.push(debit(Some("w1"), false, TODAY - Duration::days(3)));
+    let f = project_facts(&p, TODAY, &c, &params());
+    assert_eq!(f.get("account_misuses"), Some(&Value::Int(0)), "wages to a worker's own account");
+    assert_eq!(levels(&p).get("wages.account_misused"), None);
+    p.debits.push(debit(None, false, TODAY - Duration::days(2)));
+    p.debits.push(debit(Some("w2"), true, TODAY - Duration::days(1)));
+    let f = project_facts(&p, TODAY, &c, &params());
+    assert_eq!(f.get("account_misuses"), Some(&Value::Int(2)), "to the contractor, and cash");
+    assert_eq!(f.get("account_misused_fen"), Some(&Value::Int(2_400_000)));
+    assert_eq!(levels(&p).get("wages.account_misused"), Some(&Level::Red));
+    // Completed, nothing owed, closed after 30 days' notice: the balance moving out is lawful.
+    let mut q = clean();
+    q.status = ProjectStatus::Completed;
+    q.account_closure_notice_on = Some(TODAY - Duration::days(40));
+    q.account_closed_on = Some(TODAY - Duration::days(5));
+    q.debits.push(debit(None, false, TODAY - Duration::days(5)));
+    assert_eq!(project_facts(&q, TODAY, &c, &params()).get("account_misuses"), Some(&Value::Int(0)));
+    q.debits.push(debit(None, false, TODAY - Duration::days(20)));
+    assert_eq!(project_facts(&q, TODAY, &c, &params()).get("account_misuses"), Some(&Value::Int(1)), "before closure");
+}

@@ -9,8 +9,8 @@ use crate::{Conn, Result, StoreError};
 use domain::calendar::WorkCalendar;
 use domain::expr::{Batch, Facts, Schema};
 use domain::wages::{
-    Attendance, Complaint, Deposit, DepositMode, PayLine, PayMethod, Payment, ProjectData, Signal, SignalKind,
-    WageParams, Worker, project_facts,
+    AccountDebit, Attendance, Complaint, Deposit, DepositMode, PayLine, PayMethod, Payment, ProjectData, Signal,
+    SignalKind, WageParams, Worker, project_facts,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -100,6 +100,16 @@ pub async fn load(which: Which<'_>) -> Result<Vec<(ProjectRow, ProjectData)>> {
         Ok(())
     })?;
     each(next(), &mut |p, r| {
+        p.debits.push(AccountDebit {
+            on: date_of(r, "on_date")?,
+            amount: r.try_get("amount_fen")?,
+            payee: r.try_get("payee_name")?,
+            worker: r.try_get("worker_id")?,
+            cash: r.try_get::<i64, _>("cash")? != 0,
+        });
+        Ok(())
+    })?;
+    each(next(), &mut |p, r| {
         p.complaints.push(complaint_of(r)?);
         Ok(())
     })?;
@@ -125,11 +135,11 @@ pub async fn load(which: Which<'_>) -> Result<Vec<(ProjectRow, ProjectData)>> {
     Ok(out)
 }
 
-/// The ten queries of [`load`], in the order it reads them: the projects with their account and
-/// deposit, then per project its allocations, workers, attendance, payroll, payments,
-/// complaints and signals, then the employer-level complaints and signals. With `one`, each
-/// takes the project code as `$1`.
-fn load_queries(one: bool) -> [String; 10] {
+/// The eleven queries of [`load`], in the order it reads them: the projects with their account
+/// and deposit, then per project its allocations, workers, attendance, payroll, payments,
+/// account debits, complaints and signals, then the employer-level complaints and signals. With
+/// `one`, each takes the project code as `$1`.
+fn load_queries(one: bool) -> [String; 11] {
     let filter = if one { " WHERE p.code = $1" } else { "" };
     let projects_sql = format!(
         "SELECT {cols}, a.opened_on AS account_opened_on, a.closure_notice_on AS account_closure_notice_on,
@@ -166,6 +176,7 @@ fn load_queries(one: bool) -> [String; 10] {
             "worker_id, month, due_fen, deductions_fen, signed, complete, overtime_fen, payslip",
         ),
         by_project("wage_payments", "worker_id, month, amount_fen, paid_on, method"),
+        by_project("wage_account_debits", "on_date, amount_fen, payee_name, worker_id, cash"),
         by_project("wage_complaints", "received_on, channel, collective"),
         by_project("wage_signals", "kind, on_date, value"),
         employer_wide("wage_complaints", "received_on, channel, collective"),
@@ -218,6 +229,7 @@ fn project_of(r: &AnyRow) -> Result<(ProjectRow, ProjectData)> {
         attendance: vec![],
         payroll: vec![],
         payments: vec![],
+        debits: vec![],
         complaints: vec![],
         signals: vec![],
     };

@@ -234,6 +234,34 @@ impl Writer<'_> {
         }))
     }
 
+    /// The project's worker a special-account debit went to, by the payee's ID number or, without
+    /// one, by the wage card it was paid into (条例 art. 31 ¶3: the worker's own account).
+    async fn payee_worker(
+        &mut self,
+        project_id: &str,
+        card: Option<&str>,
+        account: Option<&str>,
+    ) -> Result<Option<String>> {
+        let found: Option<String> = match (card, account) {
+            (Some(card), _) => {
+                sqlx::query_scalar("SELECT id FROM wage_workers WHERE project_id = $1 AND id_card_no = $2")
+                    .bind(project_id)
+                    .bind(card)
+                    .fetch_optional(&mut *self.conn)
+                    .await?
+            }
+            (None, Some(account)) if !account.trim().is_empty() => {
+                sqlx::query_scalar("SELECT id FROM wage_workers WHERE project_id = $1 AND bank_card = $2 LIMIT 1")
+                    .bind(project_id)
+                    .bind(account.trim())
+                    .fetch_optional(&mut *self.conn)
+                    .await?
+            }
+            _ => None,
+        };
+        Ok(found)
+    }
+
     /// Writes one checked row of `kind`; each family of kinds has its own writer below.
     async fn write(&mut self, kind: Kind, r: &Record) -> Result<std::result::Result<Outcome, Rejection>> {
         match kind {
@@ -244,7 +272,9 @@ impl Writer<'_> {
             Kind::Labor => self.write_labor(kind, r).await,
             Kind::Talent => self.write_talent(kind, r).await,
             Kind::Employment | Kind::Postings => self.write_employment(kind, r).await,
-            Kind::Allocations | Kind::Payments | Kind::Signals | Kind::Complaints => self.write_event(kind, r).await,
+            Kind::Allocations | Kind::Payments | Kind::Debits | Kind::Signals | Kind::Complaints => {
+                self.write_event(kind, r).await
+            }
         }
     }
 
@@ -509,6 +539,11 @@ impl Writer<'_> {
                 let wid = tryr!(self.worker(&pid, &text("id_card_no")).await);
                 cols.push(("worker_id", Value::Text(wid)));
             }
+            if kind == Kind::Debits
+                && let Some(wid) = self.payee_worker(&pid, r.text("payee_id_card_no"), r.text("payee_account")).await?
+            {
+                cols.push(("worker_id", Value::Text(wid)));
+            }
         } else if let Some(uscc) = r.text("employer_uscc") {
             // About an employer: it applies to the projects it contracts.
             let n = self.employer_projects(uscc).await?;
@@ -523,6 +558,7 @@ impl Writer<'_> {
         let keys: &[&'static str] = match kind {
             Kind::Allocations => &["project_code", "on_date", "amount_fen"],
             Kind::Payments => &["month", "amount_fen", "paid_on", "method", "cross_bank"],
+            Kind::Debits => &["on_date", "amount_fen", "payee_name", "payee_id_card_no", "payee_account", "cash"],
             Kind::Signals => &["employer_uscc", "kind", "on_date", "value", "note"],
             _ => &[
                 "employer_uscc",
@@ -556,6 +592,7 @@ impl Writer<'_> {
         let table = match kind {
             Kind::Allocations => "wage_allocations",
             Kind::Payments => "wage_payments",
+            Kind::Debits => "wage_account_debits",
             Kind::Signals => "wage_signals",
             _ => "wage_complaints",
         };

@@ -220,6 +220,28 @@ async fn insert_months(
         .execute(&mut *conn)
         .await?;
     }
+    for (i, d) in p.debits.iter().enumerate() {
+        let worker = match &d.worker {
+            Some(w) => Some(wid(w)?),
+            None => None,
+        };
+        sqlx::query(
+            "INSERT INTO wage_account_debits (id, project_id, on_date, amount_fen, payee_name, cash, worker_id, source, external_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(crate::new_id())
+        .bind(id)
+        .bind(d.on.to_string())
+        .bind(d.amount)
+        .bind(&d.payee)
+        .bind(i64::from(d.cash))
+        .bind(worker)
+        .bind(source)
+        .bind(format!("{}-D{i}", p.code))
+        .bind(ms)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 

@@ -29,13 +29,13 @@ pub fn routes() -> Routes {
 pub struct IngestInput {
     /// Rows keyed by column key (see the import page's column lists): money in fen (integer),
     /// dates `YYYY-MM-DD`, months `YYYY-MM`, flags true/false. Event kinds (allocations,
-    /// payments, signals, complaints) need `external_id`, unique within the sending system.
+    /// payments, debits, signals, complaints) need `external_id`, unique within the sending system.
     #[schema(value_type = Vec<Object>)]
     pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Sends a batch of one kind: projects | deposits | allocations | workers | attendance |
-/// payroll | payments | complaints | signals. The calling system's login is the source;
+/// payroll | payments | debits | complaints | signals (and the labor and talent kinds). The calling system's login is the source;
 /// a row sent again is counted as a duplicate, never stored twice. Each refused row comes back
 /// with its reason; the rest are written and the projects' indicators re-evaluated at once.
 #[utoipa::path(post, path = "/api/v1/wages/ingest/{kind}", params(("kind" = String, Path)), request_body = IngestInput,

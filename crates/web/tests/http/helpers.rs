@@ -199,7 +199,8 @@ impl TestApp {
     /// bank for transfers, deposits and inflows, the data-sharing platform for the rest; the
     /// report (the request must succeed).
     pub async fn ingest(&self, kind: &str, rows: serde_json::Value) -> serde_json::Value {
-        let from = if matches!(kind, "payments" | "deposits" | "allocations") { "bank-api" } else { "data-hub" };
+        let from =
+            if matches!(kind, "payments" | "deposits" | "allocations" | "debits") { "bank-api" } else { "data-hub" };
         let r = self
             .api()
             .post(format!("{}/api/v1/wages/ingest/{kind}", self.base))

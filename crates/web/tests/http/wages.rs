@@ -466,3 +466,86 @@ async fn each_signal_comes_from_its_own_department() {
         .await;
     assert_eq!(r["accepted"].as_i64(), Some(1), "{r}");
 }
+
+/// 条例 art. 26 ¶1 (the special account is for this project's wages only), art. 31 ¶3 (paid
+/// straight into the worker's own account) and art. 27 ¶1 (the bank manages the account day to
+/// day): the bank reports every debit; wages to the project's workers — known by ID number or
+/// by wage card — raise nothing, a transfer to the contractor's own account or a cash
+/// withdrawal is red. A general contractor cannot send the feed.
+#[tokio::test]
+async fn art_26_money_leaving_the_special_account_for_anything_but_wages_is_red() {
+    let app = spawn_app().await;
+    let r = app
+        .ingest(
+            "projects",
+            json!([{ "code": PROJECT, "name": "谯城区专户核查项目（测试）", "division_code": "341602", "status": "在建",
+                "start_on": "2026-07-01", "contract_signed_on": "2026-06-15", "account_bank": "中国工商银行亳州分行",
+                "account_no": "1306000000008888", "account_opened_on": "2026-06-22", "tripartite_on": "2026-06-22" }]),
+        )
+        .await;
+    assert_eq!(r["accepted"], 1, "{r}");
+    let workers: Vec<Value> = (1..=2)
+        .map(|i| {
+            json!({ "project_code": PROJECT, "id_card_no": id_card(i), "name": format!("工人{i}"), "joined_on": "2026-07-01",
+                    "bank": "中国农业银行", "bank_card": format!("62284800000000{i:05}") })
+        })
+        .collect();
+    assert_eq!(app.ingest("workers", json!(workers)).await["accepted"], 2);
+    let debit = |id: &str, extra: Value| {
+        let mut row =
+            json!({ "external_id": id, "project_code": PROJECT, "on_date": "2026-11-15", "amount_fen": 680_000 });
+        row.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        row
+    };
+    let wages = json!([
+        debit("D1", json!({ "payee_name": "工人1", "payee_id_card_no": id_card(1) })),
+        debit("D2", json!({ "payee_name": "工人2", "payee_account": "6228480000000000002" })),
+    ]);
+    let r = app.ingest("debits", wages).await;
+    assert_eq!((r["accepted"].as_i64(), r["rejected"].as_i64()), (Some(2), Some(0)), "{r}");
+    assert!(open_alert(&app, "wages.account_misused").await.is_none(), "wages to the project's own workers");
+
+    let out = json!([debit(
+        "D3",
+        json!({ "payee_name": "亳州某建设集团有限公司", "payee_account": "1306000000001234", "amount_fen": 30_000_000 })
+    )]);
+    let r = app.ingest("debits", out).await;
+    assert_eq!(r["accepted"], 1, "{r}");
+    let alert = open_alert(&app, "wages.account_misused").await.expect("misuse alert");
+    assert_eq!(alert.level, Level::Red);
+    let county = app.login("qiaocheng").await;
+    let shown = county.get(&format!("/alerts/{}", alert.id)).await.body;
+    assert!(
+        shown.contains("专用账户资金用于支付本项目农民工工资以外的用途") && shown.contains("第二十六条第一款"),
+        "{shown}"
+    );
+    // A cash withdrawal, even by a worker, is not a transfer to the worker's own account.
+    let cash = json!([debit("D4", json!({ "payee_name": "工人1", "payee_id_card_no": id_card(1), "cash": true }))]);
+    assert_eq!(app.ingest("debits", cash).await["accepted"], 1);
+    let matched: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT d.external_id, w.id_card_no, d.cash FROM wage_account_debits d LEFT JOIN wage_workers w ON w.id = d.worker_id
+         WHERE d.project_id = (SELECT id FROM wage_projects WHERE code = $1) ORDER BY d.external_id",
+    )
+    .bind(PROJECT)
+    .fetch_all(app.state.db.reader())
+    .await
+    .unwrap();
+    let expected = [
+        ("D1".to_string(), Some(id_card(1)), 0),
+        ("D2".to_string(), Some(id_card(2)), 0),
+        ("D3".to_string(), None, 0),
+        ("D4".to_string(), Some(id_card(1)), 1),
+    ];
+    assert_eq!(matched, expected, "workers known by ID number or wage card");
+
+    // Only the bank (or a department's system) sends the account's debits.
+    let sent = app
+        .api()
+        .post(format!("{}/api/v1/wages/ingest/debits", app.base))
+        .bearer_auth(app.token("location-gw"))
+        .json(&json!({ "rows": [] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::FORBIDDEN);
+}

@@ -115,6 +115,18 @@ const PAYMENTS: &[Column] = &[
     c("cross_bank", "跨行发放", Bool, false),
 ];
 
+// 条例 arts. 26 ¶1, 27 ¶1, 31 ¶3: the payee tells whether a debit paid a worker of the project.
+const DEBITS: &[Column] = &[
+    c("external_id", "流水号", Text, true),
+    c("project_code", "项目编号", Text, true),
+    c("on_date", "支出日期", Date, true),
+    c("amount_fen", "金额（元）", Money, true),
+    c("payee_name", "收款方户名", Text, true),
+    c("payee_id_card_no", "收款人身份证号码", IdCard, false),
+    c("payee_account", "收款账号", Text, false),
+    c("cash", "现金支取", Bool, false),
+];
+
 const COMPLAINTS: &[Column] = &[
     c("external_id", "投诉编号", Text, true),
     c("project_code", "项目编号", Text, false),
@@ -189,6 +201,7 @@ impl Kind {
             Kind::Attendance => ATTENDANCE,
             Kind::Payroll => PAYROLL,
             Kind::Payments => PAYMENTS,
+            Kind::Debits => DEBITS,
             Kind::Complaints => COMPLAINTS,
             Kind::Signals => SIGNALS,
             Kind::Labor => LABOR,
@@ -242,6 +255,9 @@ impl Kind {
             ],
             Kind::Deposits => &["BZ-2026-001", "现金缴存", "1720000.00", "1720000.00", "0", "", "0", "", ""],
             Kind::Allocations => &["A20261105001", "BZ-2026-001", "2026-11-05", "860000.00"],
+            Kind::Debits => {
+                &["D20261115001", "BZ-2026-001", "2026-11-15", "6800.00", "李四", "", "6228480000000000000", "否"]
+            }
             Kind::Workers => &[
                 "BZ-2026-001",
                 "",

@@ -35,6 +35,8 @@ pub enum Kind {
     Attendance,
     Payroll,
     Payments,
+    /// Every debit of a special account (专用账户支出流水), from its bank.
+    Debits,
     Complaints,
     Signals,
     /// An employer's month from social insurance, labor inspection and arbitration
@@ -65,9 +67,9 @@ impl Sender {
     /// The kinds this sender may send.
     pub fn kinds(self) -> &'static [Kind] {
         match self {
-            // Transfers from the special account, the deposit account, labor-cost allocations
-            // into the special account.
-            Sender::Bank => &[Kind::Payments, Kind::Deposits, Kind::Allocations],
+            // Transfers from the special account (wages, and every debit of it), the deposit
+            // account, labor-cost allocations into the special account.
+            Sender::Bank => &[Kind::Payments, Kind::Deposits, Kind::Allocations, Kind::Debits],
             // Its own project details, real-name workers, attendance, the payroll ledger, its
             // employment registrations and job postings. Not payments, deposits or signals: a
             // contractor could otherwise clear its own 失信 flag or declare unpaid wages paid.
@@ -93,7 +95,7 @@ pub enum Identity {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Projects,
         Kind::Deposits,
         Kind::Allocations,
@@ -101,6 +103,7 @@ impl Kind {
         Kind::Attendance,
         Kind::Payroll,
         Kind::Payments,
+        Kind::Debits,
         Kind::Complaints,
         Kind::Signals,
         Kind::Labor,
@@ -118,6 +121,7 @@ impl Kind {
             Kind::Attendance => "attendance",
             Kind::Payroll => "payroll",
             Kind::Payments => "payments",
+            Kind::Debits => "debits",
             Kind::Complaints => "complaints",
             Kind::Signals => "signals",
             Kind::Labor => "labor",
@@ -136,6 +140,7 @@ impl Kind {
             Kind::Attendance => "考勤（出工量）",
             Kind::Payroll => "工资支付台账（应发、代扣、实发）",
             Kind::Payments => "工资代发流水（实发）",
+            Kind::Debits => "专用账户支出流水（全部支出）",
             Kind::Complaints => "欠薪投诉",
             Kind::Signals => "外部信号（税务、社保、信用、法院、水电气等）",
             Kind::Labor => "劳动用工月报（参保人数、咨询投诉、争议案件）",
@@ -153,6 +158,7 @@ impl Kind {
         match self {
             Kind::Allocations
             | Kind::Payments
+            | Kind::Debits
             | Kind::Signals
             | Kind::Complaints
             | Kind::Employment
@@ -450,7 +456,7 @@ fn check_row(kind: Kind, r: &Record) -> Result<(), Rejection> {
                 return Err(Rejection::new("离场日期", "已填写结算确认日期，须同时填写离场日期"));
             }
         }
-        Kind::Allocations | Kind::Payments => {
+        Kind::Allocations | Kind::Payments | Kind::Debits => {
             if r.int("amount_fen") == Some(0) {
                 return Err(Rejection::new(
                     kind.columns().iter().find(|c| c.key == "amount_fen").map(|c| c.header).unwrap_or("金额"),
