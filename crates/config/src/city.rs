@@ -77,6 +77,9 @@ struct RawWages {
     /// Yuan: contracts below it may be exempt (art. 11 ¶3: 3 million).
     #[serde(default)]
     deposit_exempt_below: Option<Spanned<String>>,
+    /// The department that holds deposits and reviews refunds (人社部发〔2021〕65号 art. 22).
+    #[serde(default)]
+    deposit_department: Option<String>,
     /// 维权信息告示牌 channels (条例 art. 34(3)); defaults are the national lines.
     #[serde(default)]
     rights_channels: Option<RawChannels>,
@@ -301,6 +304,7 @@ fn wages(w: &RawWages, ctx: &mut Ctx) -> Option<domain::wages::WageParams> {
         minimum_wages,
         channels,
         deposit,
+        deposit_department: w.deposit_department.clone().unwrap_or_else(|| "rsj".into()),
         full_month_days: w.full_month_days,
         limits,
     })

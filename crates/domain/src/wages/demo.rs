@@ -121,6 +121,7 @@ pub fn sized_project(code: &str, cx: &CaseCtx, months: u32, workers: u32) -> Pro
         gov_funds_required: 0,
         gov_funds_in_place: 0,
         deposit: Deposit { mode: DepositMode::Cash, required: 100_000_000, paid: 100_000_000, ..Default::default() },
+        refund_applied_on: None,
         allocations,
         workers,
         attendance,
@@ -272,6 +273,11 @@ pub fn cases() -> Vec<Case> {
                 worker: None,
                 cash: false,
             })
+        }),
+        // Complete; the refund applied for ten working days ago and not yet reviewed.
+        ("wages.deposit_refund_overdue", Level::Yellow, |p, cx| {
+            p.status = ProjectStatus::Completed;
+            p.refund_applied_on = Some(cx.days_ago(16));
         }),
         ("wages.six_systems", Level::Yellow, |p, _| p.deposit.paid = 0),
     ]

@@ -376,6 +376,9 @@ pub struct ProjectData {
     pub gov_funds_required: i64,
     pub gov_funds_in_place: i64,
     pub deposit: Deposit,
+    /// A refund of the deposit applied for and awaiting the department's review (人社部发
+    /// 〔2021〕65号 art. 22 ¶2): the day of the application.
+    pub refund_applied_on: Option<Date>,
     /// Labor-cost allocations (人工费用拨付) into the special account.
     pub allocations: Vec<(Date, i64)>,
     pub workers: Vec<Worker>,
@@ -434,6 +437,9 @@ pub struct WageParams {
     /// The channels every site's 维权信息告示牌 lists (art. 34(3)).
     pub channels: RightsChannels,
     pub deposit: DepositPolicy,
+    /// The department (config code) that holds deposits and reviews their refund: the 属地人力
+    /// 资源社会保障行政部门 of 人社部发〔2021〕65号 art. 22.
+    pub deposit_department: String,
     /// Attendance days from which a worker counts as full-month for the minimum-wage check.
     pub full_month_days: i64,
     /// Plausible ranges of amounts and counts in what systems and files send.
@@ -523,6 +529,10 @@ pub fn project_facts(p: &ProjectData, today: Date, cal: &WorkCalendar, params: &
     top_pay_facts(&mut f, p, today);
     let oldest_arrear = arrears_facts(&mut f, p, today);
     account_facts(&mut f, p, today, oldest_arrear.is_some());
+    f.set(
+        "deposit_refund_overdue_days",
+        p.refund_applied_on.map_or(0, |on| refund::review_overdue_days(on, today, cal)),
+    );
     payment_day_facts(&mut f, p, today, cal);
     signal_facts(&mut f, p, today);
     let d90 = today - Duration::days(90);
@@ -860,6 +870,7 @@ pub mod contract;
 pub mod demo;
 pub mod ingest;
 pub mod labor;
+pub mod refund;
 pub mod talent;
 
 #[cfg(test)]
@@ -882,6 +893,10 @@ crate::audit_actions! {
         LaborExport = ("labor.export", "导出用工信息"),
         Place = ("labor.place", "标注用人单位位置"),
         TalentExport = ("talent.export", "导出人才信息"),
+        RefundCommit = ("wages.refund.commit", "承诺并公示申请返还工资保证金"),
+        RefundApply = ("wages.refund.apply", "申请返还工资保证金"),
+        RefundConfirm = ("wages.refund.confirm", "出具工资保证金返还确认书"),
+        RefundRefuse = ("wages.refund.refuse", "不予返还工资保证金"),
     }
 }
 

@@ -38,6 +38,7 @@ fn params() -> WageParams {
         minimum_wages: vec![],
         channels: Default::default(),
         deposit: Default::default(),
+        deposit_department: "rsj".into(),
         full_month_days: 20,
         limits: Default::default(),
     }
@@ -387,4 +388,34 @@ fn art_26_money_leaves_the_special_account_only_for_this_projects_workers() {
     assert_eq!(project_facts(&q, TODAY, &c, &params()).get("account_misuses"), Some(&Value::Int(0)));
     q.debits.push(debit(None, false, TODAY - Duration::days(20)));
     assert_eq!(project_facts(&q, TODAY, &c, &params()).get("account_misuses"), Some(&Value::Int(1)), "before closure");
+}
+
+/// 人社部发〔2021〕65号 art. 22: after completion the contractor commits in writing and
+/// publicises it for 30 days, then applies; the department reviews within 5 working days (here
+/// across the National Day holiday) and a review past that is flagged to 人社.
+#[test]
+fn art_22_the_deposit_is_refunded_after_a_30_day_publicity_and_a_5_working_day_review() {
+    use crate::wages::refund::*;
+    let c = cal();
+    assert!(check_commit(ProjectStatus::Building, DepositMode::Cash, 100).unwrap_err().contains("第二十二条第一款"));
+    assert!(check_commit(ProjectStatus::Completed, DepositMode::Exempt, 0).is_err(), "nothing held");
+    assert!(check_commit(ProjectStatus::Completed, DepositMode::Guarantee, 5_000_000).is_ok());
+    let from = date!(2026 - 08 - 31);
+    let e = check_apply(from, date!(2026 - 09 - 29)).unwrap_err();
+    assert!(e.contains("2026-09-30 起方可申请"), "{e}");
+    assert!(check_apply(from, date!(2026 - 09 - 30)).is_ok());
+    // Applied on 30 September: 1–7 October are the holiday, 10 October a working Saturday.
+    assert_eq!(review_due(date!(2026 - 09 - 30), &c), date!(2026 - 10 - 13));
+    assert_eq!(review_overdue_days(date!(2026 - 09 - 30), date!(2026 - 10 - 13), &c), 0);
+    assert_eq!(review_overdue_days(date!(2026 - 09 - 30), date!(2026 - 10 - 14), &c), 1);
+    assert_eq!(objections(false, 0), Vec::<String>::new());
+    assert_eq!(objections(true, 2).len(), 2);
+    assert!(commitment("某建设集团有限公司", "某安置小区").contains("不存在未解决的拖欠农民工工资问题"));
+
+    let mut p = clean();
+    p.status = ProjectStatus::Completed;
+    p.refund_applied_on = Some(TODAY - Duration::days(3));
+    assert_eq!(levels(&p).get("wages.deposit_refund_overdue"), None, "within the five working days");
+    p.refund_applied_on = Some(TODAY - Duration::days(10));
+    assert_eq!(levels(&p).get("wages.deposit_refund_overdue"), Some(&Level::Yellow));
 }

@@ -144,7 +144,8 @@ fn load_queries(one: bool) -> [String; 11] {
     let projects_sql = format!(
         "SELECT {cols}, a.opened_on AS account_opened_on, a.closure_notice_on AS account_closure_notice_on,
             a.closed_on AS account_closed_on, d.mode AS deposit_mode, d.required_fen, d.paid_fen, d.drawn_fen,
-            d.drawn_on, d.topped_up_fen, d.guarantee_fen, d.guarantee_until
+            d.drawn_on, d.topped_up_fen, d.guarantee_fen, d.guarantee_until,
+            (SELECT r.applied_on FROM wage_deposit_refunds r WHERE r.project_id = p.id AND r.status = 'applied') AS refund_applied_on
          FROM wage_projects p LEFT JOIN wage_accounts a ON a.project_id = p.id LEFT JOIN wage_deposits d ON d.project_id = p.id{filter}
          ORDER BY p.code",
         cols = PROJECT_COLUMNS.split(',').map(|c| format!("p.{}", c.trim())).collect::<Vec<_>>().join(", ")
@@ -224,6 +225,7 @@ fn project_of(r: &AnyRow) -> Result<(ProjectRow, ProjectData)> {
         gov_funds_required: row.gov_funds_required_fen,
         gov_funds_in_place: row.gov_funds_in_place_fen,
         deposit,
+        refund_applied_on: date_opt(r.try_get("refund_applied_on")?),
         allocations: vec![],
         workers: vec![],
         attendance: vec![],

@@ -8,6 +8,7 @@ mod facts;
 pub mod ingest;
 mod insert;
 pub mod labor;
+pub mod refund;
 pub mod talent;
 
 use crate::org::RowScope;

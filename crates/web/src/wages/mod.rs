@@ -6,6 +6,7 @@ pub mod import;
 pub mod labor;
 pub mod pages;
 pub mod people;
+pub mod refund;
 pub mod talent;
 
 use crate::access::Routes;
@@ -42,6 +43,7 @@ fn routes() -> Routes {
         .merge(import::routes())
         .merge(labor::routes())
         .merge(people::routes())
+        .merge(refund::routes())
         .merge(talent::routes())
         .merge(api::routes())
 }

@@ -211,6 +211,7 @@ struct DetailPage {
     /// Workers on site without a pending or signed contract: (ID number, name, masked).
     uncontracted: Vec<(String, String, String)>,
     wage_types: Vec<(&'static str, &'static str)>,
+    refund: crate::wages::refund::RefundView,
 }
 
 /// ID numbers on pages: first 6 and last 4 digits, unless the user may see them in full.
@@ -231,6 +232,7 @@ struct NoticeBoardPage {
     pay_day: i64,
     channels: domain::wages::RightsChannels,
     today: String,
+    refund: Option<store::wages::refund::RefundRow>,
 }
 
 /// 维权信息告示牌 (条例 art. 34): generated from what the platform holds — the parties, the
@@ -245,6 +247,12 @@ async fn notice_board(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
     let today = domain::clock::local(state.clock.now()).date();
     let params = &cfg.city.wages;
     let minimum = params.minimum_on(&row.division_code, domain::wages::first_of_month(today));
+    // The refund commitment while it is publicised (人社部发〔2021〕65号 art. 22 ¶1).
+    let mut conn = state.db.reader().acquire().await.map_err(store::StoreError::from)?;
+    let refund = store::wages::refund::of_project(&mut conn, &row.id)
+        .await?
+        .filter(|r| r.status == domain::wages::refund::RefundStatus::Publicising);
+    drop(conn);
     // 相关行业工程建设主管部门: housing and construction.
     let industry = cfg
         .departments
@@ -259,6 +267,7 @@ async fn notice_board(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
         pay_day: row.pay_day,
         channels: params.channels.clone(),
         today: today.to_string(),
+        refund,
         row,
     })
 }
@@ -343,7 +352,9 @@ async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
     let mut conn = state.db.reader().acquire().await.map_err(store::StoreError::from)?;
     let facts =
         store::wages::facts_of(&mut conn, &row.code, state.clock.today(), &cal, &state.config().city.wages).await?;
+    let refund = store::wages::refund::of_project(&mut conn, &row.id).await?;
     drop(conn);
+    let refund = crate::wages::refund::RefundView::of(p, &row, refund, &state.config().city.wages.deposit_department);
     let facts = match state.config().schemas.get("wage_project") {
         Some(schema) => schema
             .fields()
@@ -369,6 +380,7 @@ async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
         can_contract,
         uncontracted,
         wage_types: domain::wages::contract::WageType::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
+        refund,
     })
 }
 

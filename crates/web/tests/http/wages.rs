@@ -549,3 +549,123 @@ async fn art_26_money_leaving_the_special_account_for_anything_but_wages_is_red(
         .unwrap();
     assert_eq!(sent.status(), StatusCode::FORBIDDEN);
 }
+
+/// 人社部发〔2021〕65号 art. 22: only after completion does the general contractor commit in
+/// writing and publicise for 30 days (the notice board shows it); an application before the
+/// 30 days is refused; the 人社 department — no other — reviews, cannot approve while a
+/// complaint received during the publicity is open, and on approval issues the sealed
+/// 返还确认书, whose SM2 signature checks against the seal's key. The contractor is told.
+#[tokio::test]
+async fn art_22_the_deposit_is_refunded_after_commitment_publicity_and_review() {
+    let app = spawn_app().await;
+    let uscc: String = sqlx::query_scalar(
+        "SELECT p.contractor_uscc FROM wage_projects p JOIN users u ON u.login = p.contractor_uscc ORDER BY p.code LIMIT 1",
+    )
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap();
+    let project = |status: &str| {
+        json!([{ "code": PROJECT, "name": "谯城区保证金返还项目（测试）", "division_code": "341602", "status": status,
+            "contractor_uscc": uscc, "contractor_name": "测试总包单位", "contract_value_fen": 5_000_000_000i64,
+            "start_on": "2025-03-01", "finish_on": "2026-10-31" }])
+    };
+    assert_eq!(app.ingest("projects", project("在建")).await["accepted"], 1);
+    let deposit = json!([{ "project_code": PROJECT, "mode": "cash", "paid_fen": 50_000_000 }]);
+    assert_eq!(app.ingest("deposits", deposit).await["accepted"], 1);
+    let page = format!("/wages/projects/{PROJECT}");
+    let contractor = app.login(&uscc).await;
+    let first = contractor.get(&page).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let r = contractor.submit(&page, &format!("{page}/refund/commit"), &[]).await;
+    let shown = contractor.get(&r.location.unwrap()).await.body;
+    assert!(
+        shown.contains("工程完工后方可申请返还工资保证金（《工程建设领域农民工工资保证金规定》第二十二条第一款）"),
+        "{shown}"
+    );
+
+    assert_eq!(app.ingest("projects", project("已竣工")).await["accepted"], 1);
+    let r = contractor.submit(&page, &format!("{page}/refund/commit"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let today = domain::clock::local(domain::clock::Clock::now(&*app.clock)).date();
+    assert!(
+        contractor.get(&r.location.unwrap()).await.body.contains(&format!("自 {today} 起在维权信息告示牌公示30日"))
+    );
+    let board = contractor.get(&format!("{page}/notice-board")).await.body;
+    assert!(board.contains("工资保证金返还公示") && board.contains("不存在未解决的拖欠农民工工资问题"), "{board}");
+    let r = contractor.submit(&page, &format!("{page}/refund/apply"), &[]).await;
+    let shown = contractor.get(&r.location.unwrap()).await.body;
+    let from = today + time::Duration::days(30);
+    assert!(shown.contains(&format!("须公示满30日，{from} 起方可申请返还")), "{shown}");
+
+    // A worker complains during the publicity.
+    let complaint = |closed: bool| {
+        let mut c = json!({ "external_id": "C-REFUND-1", "project_code": PROJECT, "channel": "12333", "complainant": "王某",
+            "amount_fen": 800_000, "received_on": (today + time::Duration::days(10)).to_string() });
+        if closed {
+            c["status"] = json!("closed");
+            c["closed_on"] = json!((today + time::Duration::days(31)).to_string());
+            c["recovered_fen"] = json!(800_000);
+        }
+        json!([c])
+    };
+    assert_eq!(app.ingest("complaints", complaint(false)).await["accepted"], 1);
+    app.clock.advance(time::Duration::days(30));
+    // A month on, the session has lapsed: sign in again.
+    let contractor = app.login(&uscc).await;
+    let r = contractor.submit(&page, &format!("{page}/refund/apply"), &[]).await;
+    assert!(contractor.get(&r.location.unwrap()).await.body.contains("返还申请已提交，人社部门应于"));
+    let told: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM notifications WHERE department = 'rsj' AND text LIKE '%申请返还%工资保证金%'",
+    )
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(told, 1);
+
+    // Another department's clerk (same role) and the contractor may not review.
+    let shichang = app.login("shichang").await;
+    let review = format!("{page}/refund/review");
+    assert_eq!(shichang.post(&review, &[("action", "approve")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(contractor.post(&review, &[("action", "approve")]).await.status, StatusCode::FORBIDDEN);
+    let renshe = app.login("renshe").await;
+    let r = renshe.submit(&page, &review, &[("action", "approve"), ("reason", "")]).await;
+    let shown = renshe.get(&r.location.unwrap()).await.body;
+    assert!(shown.contains("不能同意返还：公示期间收到欠薪投诉 1 件"), "{shown}");
+    let r = renshe.submit(&page, &review, &[("action", "refuse"), ("reason", "")]).await;
+    assert!(renshe.get(&r.location.unwrap()).await.body.contains("不予返还须写明理由"));
+
+    assert_eq!(app.ingest("complaints", complaint(true)).await["accepted"], 1);
+    let r = renshe.submit(&page, &review, &[("action", "approve"), ("reason", "投诉已办结，工资已支付")]).await;
+    let shown = renshe.get(&r.location.unwrap()).await.body;
+    assert!(shown.contains("返还确认书 市人社局保证金返还确认〔"), "{shown}");
+    let doc = contractor.get(&format!("{page}/refund/confirmation")).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    for s in
+        ["工资保证金返还（销户）确认书", "现金存储 500,000.00 元", "第二十二条第二款", "亳州市人力资源和社会保障局"]
+    {
+        assert!(doc.body.contains(s), "{s}: {}", doc.body);
+    }
+    let (text, sig, key): (String, String, String) = {
+        let row: (String, String) = sqlx::query_as("SELECT confirmation, signature FROM wage_deposit_refunds")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+        let key: String =
+            sqlx::query_scalar("SELECT public_key FROM sm2_keys WHERE owner_kind = 'department' AND owner_id = 'rsj'")
+                .fetch_one(app.state.db.reader())
+                .await
+                .unwrap();
+        (row.0, row.1, key)
+    };
+    assert!(doc.body.contains(&sig) && doc.body.contains(&key));
+    let ok = domain::crypto::verify(&hex::decode(&key).unwrap(), text.as_bytes(), &hex::decode(&sig).unwrap()).unwrap();
+    assert!(ok, "the confirmation verifies under the department's seal");
+    let told: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE text LIKE '%返还确认书%已出具%'")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(told, 1, "the contractor is told");
+    // Nothing to review twice.
+    let again = renshe.submit(&page, &review, &[("action", "approve"), ("reason", "")]).await;
+    assert!(renshe.get(&again.location.unwrap()).await.body.contains("无需审核"));
+}
