@@ -93,11 +93,27 @@ async fn demo_wage_projects(
         change(&mut p, &cx);
         list.push((indicator.to_string(), p));
     }
-    for i in 0..6 {
+    const CLEAN: usize = 6;
+    for i in 0..CLEAN {
         list.push((String::new(), clean_project(&format!("GC{:04}", 100 + i), &cx)));
     }
+    // The clean projects go round the counties from the second (the demo worker's GC0100 is
+    // outside 谯城区, whose county staff must not see his contract); cases round the builders.
+    let mut counties: Vec<&str> = vec![];
+    for b in &builders {
+        let c = &b.division_code.as_str()[..6];
+        if !counties.contains(&c) {
+            counties.push(c);
+        }
+    }
+    let cases_len = list.len() - CLEAN;
     for (i, (_, p)) in list.iter().enumerate() {
-        let b = builders[i % builders.len()];
+        let b = if i < cases_len {
+            builders[i % builders.len()]
+        } else {
+            let county = counties[(i - cases_len + 1) % counties.len()];
+            builders.iter().find(|b| b.division_code.as_str().starts_with(county)).copied().unwrap_or(builders[0])
+        };
         let name = format!("{}{}", b.address.chars().take(8).collect::<String>(), KINDS[i % KINDS.len()]);
         let id = crate::wages::insert_project_data(
             tx,

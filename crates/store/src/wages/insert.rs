@@ -103,6 +103,24 @@ async fn insert_project_row(
     .bind(d(dep.guarantee_until))
     .execute(&mut *conn)
     .await?;
+    // A refund awaiting review (人社部发〔2021〕65号 art. 22): committed and publicised 30 days
+    // before the application.
+    if let Some(applied) = p.refund_applied_on {
+        sqlx::query(
+            "INSERT INTO wage_deposit_refunds (id, project_id, status, commitment, committed_by, committed_name, publicity_from,
+                applied_on, review_due, created_at, updated_at)
+             VALUES ($1, $2, 'applied', $3, '', $4, $5, $6, NULL, $7, $7)",
+        )
+        .bind(crate::new_id())
+        .bind(&id)
+        .bind(domain::wages::refund::commitment(contractor.1, name))
+        .bind(contractor.1)
+        .bind((applied - time::Duration::days(domain::wages::refund::PUBLICITY_DAYS)).to_string())
+        .bind(applied.to_string())
+        .bind(ms)
+        .execute(&mut *conn)
+        .await?;
+    }
     for (i, (on, amount)) in p.allocations.iter().enumerate() {
         sqlx::query(
             "INSERT INTO wage_allocations (id, project_id, on_date, amount_fen, source, external_id, created_at)

@@ -14,6 +14,8 @@ use axum::routing::{get, post};
 use domain::auth::{Principal, perm};
 use domain::wages::refund::RefundStatus;
 use store::wages::refund::{Actor, RefundRow};
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -21,6 +23,10 @@ pub fn routes() -> Routes {
         .add("/wages/projects/{code}/refund/apply", Access::Perm(perm::SELF_ENTERPRISE), post(apply))
         .add("/wages/projects/{code}/refund/review", Access::Perm(perm::WAGES_DEPOSIT_REVIEW), post(review))
         .add("/wages/projects/{code}/refund/confirmation", Access::Perm(perm::WAGES_VIEW), get(confirmation))
+        .api(Access::Perm(perm::WAGES_VIEW), routes!(api_refund))
+        .api(Access::Perm(perm::SELF_ENTERPRISE), routes!(api_commit))
+        .api(Access::Perm(perm::SELF_ENTERPRISE), routes!(api_apply))
+        .api(Access::Perm(perm::WAGES_DEPOSIT_REVIEW), routes!(api_review))
 }
 
 /// What the project page shows of the refund and offers whom.
@@ -194,4 +200,114 @@ async fn confirmation(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
         seal_image: seal.image,
         public_key: seal.public_key,
     })
+}
+
+// ---------------------------------------------------------------- API
+
+/// A project's deposit refund as the API shows it.
+#[derive(serde::Serialize, ToSchema)]
+pub struct RefundOut {
+    /// publicising | applied | confirmed | refused
+    status: String,
+    status_label: String,
+    commitment: String,
+    publicity_from: String,
+    may_apply_from: Option<String>,
+    applied_on: Option<String>,
+    review_due: Option<String>,
+    reviewed_on: Option<String>,
+    reason: Option<String>,
+    confirmation_no: Option<String>,
+    /// The confirmation's signed text and its SM2 signature (hex), once issued.
+    confirmation: Option<String>,
+    signature: Option<String>,
+}
+
+impl From<RefundRow> for RefundOut {
+    fn from(r: RefundRow) -> Self {
+        RefundOut {
+            status: r.status.as_str().into(),
+            status_label: r.status.label().into(),
+            may_apply_from: r.may_apply_from().map(|d| d.to_string()),
+            commitment: r.commitment,
+            publicity_from: r.publicity_from,
+            applied_on: r.applied_on,
+            review_due: r.review_due,
+            reviewed_on: r.reviewed_on,
+            reason: r.reason,
+            confirmation_no: r.confirmation_no,
+            confirmation: r.confirmation,
+            signature: r.signature,
+        }
+    }
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+pub struct ReviewIn {
+    /// true: approve and issue the confirmation; false: refuse (a reason is required).
+    approve: bool,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Commits the caller's change and answers with the refund as it now stands.
+async fn api_done(tx: store::Tx, r: store::Result<RefundRow>) -> crate::error::ApiResult<RefundOut> {
+    let row = r?;
+    tx.commit().await?;
+    Ok(axum::Json(row.into()))
+}
+
+/// The deposit refund of a project (人社部发〔2021〕65号 art. 22), within the caller's scope.
+#[utoipa::path(get, path = "/api/v1/wages/projects/{code}/refund", params(("code" = String, Path)),
+    responses((status = 200, body = RefundOut), (status = 404, body = crate::error::ApiErrorBody)))]
+pub async fn api_refund(ctx: RequestCtx, Path(code): Path<String>) -> crate::error::ApiResult<RefundOut> {
+    let project = visible(&ctx, &code).await?;
+    let mut conn = ctx.state.db.reader().acquire().await.map_err(store::StoreError::from)?;
+    let row = store::wages::refund::of_project(&mut conn, &project.id).await?;
+    Ok(axum::Json(row.ok_or_else(|| AppError::NotFound("返还申请".into()))?.into()))
+}
+
+/// The general contractor's written commitment; the 30-day publicity starts today.
+#[utoipa::path(post, path = "/api/v1/wages/projects/{code}/refund/commit", params(("code" = String, Path)),
+    responses((status = 200, body = RefundOut), (status = 422, body = crate::error::ApiErrorBody),
+        (status = 403, body = crate::error::ApiErrorBody), (status = 409, body = crate::error::ApiErrorBody)))]
+pub async fn api_commit(ctx: RequestCtx, Path(code): Path<String>) -> crate::error::ApiResult<RefundOut> {
+    visible(&ctx, &code).await?;
+    let p = ctx.user()?;
+    let mut tx = ctx.state.db.begin().await?;
+    let r = store::wages::refund::commit(&mut tx, ctx.state.clock.now(), &code, actor(p)).await;
+    api_done(tx, r).await
+}
+
+/// The application, once the publicity has run 30 days.
+#[utoipa::path(post, path = "/api/v1/wages/projects/{code}/refund/apply", params(("code" = String, Path)),
+    responses((status = 200, body = RefundOut), (status = 422, body = crate::error::ApiErrorBody),
+        (status = 403, body = crate::error::ApiErrorBody), (status = 409, body = crate::error::ApiErrorBody)))]
+pub async fn api_apply(ctx: RequestCtx, Path(code): Path<String>) -> crate::error::ApiResult<RefundOut> {
+    visible(&ctx, &code).await?;
+    let p = ctx.user()?;
+    let (cal, cfg) = (ctx.state.calendar(), ctx.state.config());
+    let mut tx = ctx.state.db.begin().await?;
+    let r = store::wages::refund::apply(&mut tx, ctx.state.clock.now(), &cal, &cfg, &code, actor(p)).await;
+    api_done(tx, r).await
+}
+
+/// The 人社 department's review: approval issues the sealed confirmation.
+#[utoipa::path(post, path = "/api/v1/wages/projects/{code}/refund/review", params(("code" = String, Path)),
+    request_body = ReviewIn,
+    responses((status = 200, body = RefundOut), (status = 422, body = crate::error::ApiErrorBody),
+        (status = 403, body = crate::error::ApiErrorBody), (status = 409, body = crate::error::ApiErrorBody)))]
+pub async fn api_review(
+    ctx: RequestCtx,
+    Path(code): Path<String>,
+    axum::Json(input): axum::Json<ReviewIn>,
+) -> crate::error::ApiResult<RefundOut> {
+    let key = ctx.state.seal_key.clone().ok_or_else(|| AppError::internal("印章主密钥未加载"))?;
+    visible(&ctx, &code).await?;
+    let p = ctx.user()?;
+    let (now, cal, cfg) = (ctx.state.clock.now(), ctx.state.calendar(), ctx.state.config());
+    let mut tx = ctx.state.db.begin().await?;
+    let r = store::wages::refund::review(&mut tx, now, &cal, &cfg, &key, &code, actor(p), input.approve, &input.reason)
+        .await;
+    api_done(tx, r).await
 }
