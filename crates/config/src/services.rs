@@ -54,6 +54,11 @@ pub(super) fn load(
     if let Some(l) = parse::<Lic>(source, "services/licenses.toml", errors) {
         s.license_types = l.license_type;
     }
+    if let Some(p) =
+        parse::<domain::services::stability::StabilityPolicy>(source, "services/stability_refund.toml", errors)
+    {
+        s.stability = Some(p);
+    }
     let mut item_files = vec![];
     for name in source.list("services/items", ".toml") {
         let rel = format!("services/items/{name}");
@@ -93,6 +98,15 @@ pub(super) fn load(
         }
         if !dept(&t.issuer) {
             bad(&lic_file, f("issuer"), format!("部门代码“{}”未在 departments.toml 中定义", t.issuer));
+        }
+    }
+    if let Some(p) = &s.stability {
+        let file = source.display_path("services/stability_refund.toml");
+        if let Err(m) = p.check() {
+            bad(&file, "stability_refund".into(), m);
+        }
+        if !s.items.iter().any(|i| i.code == p.item && i.proactive) {
+            bad(&file, "item".into(), format!("事项“{}”不存在或未标记为免申即享（proactive = true）", p.item));
         }
     }
     let (mut workflows, mut parse_errors) = (vec![], vec![]);

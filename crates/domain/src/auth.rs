@@ -65,6 +65,7 @@ permissions! {
     SUPERVISION_HANDLE = "supervision.handle", "登记监管对象、设置电子围栏、绑定设备、处置报警", "亳安码";
     SUPERVISION_SELF = "supervision.self", "本人定位上报（亳安码 App）", "亳安码";
     SUPERVISION_INGEST = "supervision.ingest", "定位数据对接（手环、定位平台批量上报）", "亳安码";
+    SERVICES_STABILITY = "services.stability", "稳岗返还免申即享识别与核定（主管部门）", "一键申报";
     EXCHANGE_VIEW = "exchange.view", "共享数据目录、调用日志与统计", "一键申报";
     EXCHANGE_PUSH = "exchange.push", "共享数据推送（数据源部门系统）", "一键申报";
     SELF_ENTERPRISE = "self.enterprise", "本企业信息", "企业服务";

@@ -265,6 +265,10 @@ pub struct Item {
     /// … or a document sealed with the department's e-seal.
     #[serde(default)]
     pub result_document: Option<String>,
+    /// 免申即享: granted by the department from shared data, never applied for; the item page
+    /// says so and takes no application.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub proactive: bool,
     #[serde(rename = "material")]
     pub materials: Vec<ItemMaterial>,
 }
@@ -298,6 +302,8 @@ impl Item {
 
 #[derive(Debug, Clone, Default)]
 pub struct Services {
+    /// 失业保险稳岗返还 granted without application, when configured.
+    pub stability: Option<super::stability::StabilityPolicy>,
     pub interfaces: Vec<Interface>,
     pub license_types: Vec<LicenseType>,
     /// The current version of each item.

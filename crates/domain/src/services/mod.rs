@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod rules;
+pub mod stability;
 
 use crate::workflow::Status;
 
@@ -42,6 +43,9 @@ crate::audit_actions! {
         LicenseVerify = ("license.verify", "核验电子证照"),
         LicenseDownload = ("license.download", "下载电子证照"),
         LicenseRevoke = ("license.revoke", "注销电子证照"),
+        StabilityIdentify = ("services.stability.identify", "识别稳岗返还免申即享单位"),
+        StabilityGrant = ("services.stability.grant", "核定发放稳岗返还"),
+        StabilityView = ("services.stability.view", "查看稳岗返还核定通知"),
     }
 }
 
@@ -53,4 +57,5 @@ pub const AUDIT_OBJECTS: &[(&str, &str)] = &[
     ("dx_calls", "共享数据调用日志"),
     ("license", "电子证照"),
     ("services", "申报统计"),
+    ("stability_year", "稳岗返还年度"),
 ];

@@ -307,6 +307,13 @@ fn prepare_with(
     let mut out = Vec::with_capacity(batch.len());
     for c in batch {
         let item = item_of(cfg, &c.item)?;
+        if item.proactive {
+            out.push(Err(StoreError::invalid(
+                "item",
+                format!("“{}”免申即享，无需申请：符合条件的由主管部门直接核定", item.name),
+            )));
+            continue;
+        }
         if item.version != c.item_version {
             // An administrator changed the item between the check and this batch.
             out.push(Err(StoreError::conflict("item", "该事项的材料或时限刚刚调整，请刷新页面后重新提交")));

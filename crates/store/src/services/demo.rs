@@ -66,9 +66,15 @@ pub(crate) async fn load(conn: &mut Conn, cfg: &CityConfig, city: &DemoCity, now
             "arrears": if i % 17 == 5 { "有欠税" } else { "无" },
         });
         put(conn, now, "sw.tax", &uscc, tax, "金税系统").await?;
+        // Unemployment insurance of about 600 yuan a head a year (1 % of a 5,000-yuan wage);
+        // one in 29 paid fewer than twelve months.
         let ins = json!({
             "insured_employees": e.employees.to_string(), "arrears": if i % 23 == 7 { "欠缴 2 个月" } else { "无" },
-            "layoffs_last_year": (i % 4).to_string(),
+            // Most kept their staff; one in thirteen laid off a quarter.
+            "layoffs_last_year": if i % 13 == 5 { (e.employees / 4).max(1) } else if e.employees >= 40 { i as u32 % 3 } else { 0 }.to_string(),
+            "ui_paid_months_last_year": if i % 29 == 11 { "8" } else { "12" },
+            "ui_paid_last_year": yuan(i64::from(e.employees) * 60_000),
+            "large_enterprise": if e.employees >= 1000 { "是" } else { "否" },
         });
         put(conn, now, "rs.employer_insurance", &uscc, ins, "安徽省社会保险信息系统").await?;
         let fields = vec![

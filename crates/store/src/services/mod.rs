@@ -12,6 +12,7 @@ pub mod licenses;
 pub mod receipt;
 pub mod seals;
 pub mod signatures;
+pub mod stability;
 pub mod stats;
 pub mod xrequests;
 

@@ -314,6 +314,8 @@ fn build(form: &ItemForm, current: &Item, taken: &[String], version: u32) -> (It
         legal_basis: current.legal_basis.clone(),
         result_license,
         result_document,
+        // 免申即享 is set in the configuration files; an edit keeps it.
+        proactive: current.proactive,
         materials,
     };
     (item, positions, errors)

@@ -10,7 +10,8 @@ pub mod jobs;
 pub mod licenses;
 pub mod pages;
 pub mod service;
-pub mod stats;
+pub mod stability;
+mod stats;
 pub mod submit_queue;
 
 use crate::access::Routes;
@@ -43,6 +44,18 @@ const NAV: &[NavDef] = &[
         label: "跨部门协查", href: "/services/xrequests", perm: Some(perm::WORKFLOW_ACT), group: "一键申报"
     },
     NavDef { label: "申报统计", href: "/services/stats", perm: Some(perm::WORKFLOW_STATS), group: "一键申报" },
+    NavDef {
+        label: "稳岗返还（免申即享）",
+        href: "/services/stability",
+        perm: Some(perm::SERVICES_STABILITY),
+        group: "一键申报",
+    },
+    NavDef {
+        label: "稳岗返还",
+        href: "/services/stability/mine",
+        perm: Some(perm::SELF_ENTERPRISE),
+        group: "一键申报",
+    },
     NavDef { label: "共享数据", href: "/exchange", perm: Some(perm::EXCHANGE_VIEW), group: "一键申报" },
     NavDef { label: "证照核验", href: "/licenses/verify", perm: None, group: "一键申报" },
 ];
@@ -56,6 +69,7 @@ fn routes() -> Routes {
         .merge(admin::routes())
         .merge(catalog_edit::routes())
         .merge(api::routes())
+        .merge(stability::routes())
 }
 
 /// What the services case keeps in the running application.

@@ -266,6 +266,9 @@ async fn show_item(
     if let Some(why) = super::state(state).suspended(code) {
         cannot = format!("该事项暂停受理：{why}");
     }
+    if item.proactive {
+        cannot = "本事项免申即享，无需申请：主管部门依据共享数据主动识别符合条件的单位，核定后直接发放，并在“稳岗返还”页面和消息中告知。".into();
+    }
     let (mut values, mut from, mut lics, mut archives) =
         (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     match super::service::subject_of(p, item) {

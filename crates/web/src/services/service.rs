@@ -21,6 +21,12 @@ pub fn applicant<'c>(
         return Err(AppError::Forbidden("您的账号不能申报事项".into()));
     }
     let item = cfg.services.item(code).ok_or_else(|| AppError::NotFound(format!("事项“{code}”")))?;
+    if item.proactive {
+        return Err(AppError::invalid(
+            "item",
+            format!("“{}”免申即享，无需申请：符合条件的由主管部门直接核定", item.name),
+        ));
+    }
     let (subject, name) = subject_of(p, item).map_err(AppError::Forbidden)?;
     Ok((item, subject, name))
 }

@@ -796,3 +796,79 @@ async fn a_tolerated_material_not_supplied_in_time_refuses_the_application() {
         "{body}"
     );
 }
+
+/// 稳岗返还 免申即享: nobody applies — the item page says so and an application is refused;
+/// 市人社局 identifies the employers the year's policy admits (contributions paid 12 months and
+/// none owed, layoff rate at most 5.5 %, or 20 % with 30 or fewer insured; 60 % of last year's
+/// unemployment-insurance contributions back for small and medium firms, 30 % for large) and
+/// grants them in one step with a sealed notice each; the employer sees its notice. Another
+/// department may not.
+#[tokio::test]
+async fn stability_refund_is_granted_without_application() {
+    let app = spawn_app().await;
+    let enterprise = app.login_of("enterprise").await;
+    let ent = app.login(&enterprise).await;
+    let item = ent.get("/services/items/RS-GF-003").await;
+    assert!(item.body.contains("本事项免申即享，无需申请"), "{}", item.body);
+    let r = post_multipart(&ent, "/services/items/RS-GF-003", "/services/items/RS-GF-003", &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("免申即享，无需申请"), "{}", r.body);
+
+    assert_eq!(app.login("shichang").await.get("/services/stability").await.status, StatusCode::FORBIDDEN);
+    let renshe = app.login("renshe").await;
+    let page = renshe.get("/services/stability").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("5.5%") && page.body.contains("大型企业 30%，中小微企业 60%"), "{}", page.body);
+    let r = renshe.submit("/services/stability", "/services/stability/identify", &[]).await;
+    let shown = renshe.get(&r.location.clone().unwrap()).await.body;
+    assert!(shown.contains("家符合") && shown.contains("欠缴社会保险费"), "{shown}");
+    let year = domain::clock::local(domain::clock::Clock::now(&*app.clock)).year() - 1;
+    let r = renshe.submit(&r.location.unwrap(), "/services/stability/grant", &[("year", &year.to_string())]).await;
+    assert!(renshe.get(&r.location.unwrap()).await.body.contains("核定通知书已加盖电子印章"));
+
+    let db = app.state.db.reader();
+    let records: Vec<(String, String)> =
+        sqlx::query_as("SELECT subject, data FROM dx_records WHERE interface = 'rs.employer_insurance'")
+            .fetch_all(db)
+            .await
+            .unwrap();
+    let granted: Vec<(String, i64)> =
+        sqlx::query_as("SELECT uscc, amount_fen FROM svc_stability_grants WHERE status = 'granted'")
+            .fetch_all(db)
+            .await
+            .unwrap();
+    let amount_of = |u: &str| granted.iter().find(|g| g.0 == u).map(|g| g.1);
+    let (mut checked_owing, mut checked_ok) = (0, 0);
+    for (uscc, data) in &records {
+        let v: serde_json::Value = serde_json::from_str(data).unwrap();
+        let n = |k: &str| v[k].as_str().unwrap().parse::<i64>().unwrap();
+        let (insured, layoffs) = (n("insured_employees"), n("layoffs_last_year"));
+        if v["arrears"] != "无" || n("ui_paid_months_last_year") < 12 {
+            assert_eq!(amount_of(uscc), None, "{uscc} owes or paid under 12 months");
+            checked_owing += 1;
+        } else if insured > 30 && layoffs * 1000 <= insured * 55 && v["large_enterprise"] == "否" {
+            let premium = domain::Money::parse_yuan(v["ui_paid_last_year"].as_str().unwrap()).unwrap().fen();
+            assert_eq!(amount_of(uscc), Some(premium * 60 / 100), "{uscc}: 60 % back");
+            checked_ok += 1;
+        }
+    }
+    assert!(checked_owing > 0 && checked_ok > 0, "{checked_owing} {checked_ok}");
+    // The employer sees its sealed notice (if the demo's own enterprise qualified) and is told.
+    let told: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE text LIKE '%稳岗返还条件，免申即享%'")
+        .fetch_one(db)
+        .await
+        .unwrap();
+    let with_login: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM svc_stability_grants g JOIN users u ON u.login = g.uscc WHERE g.status = 'granted'",
+    )
+    .fetch_one(db)
+    .await
+    .unwrap();
+    assert_eq!(told, with_login, "each granted employer with an account is told");
+    let mine = ent.get("/services/stability/mine").await;
+    assert_eq!(mine.status, StatusCode::OK);
+    match amount_of(&enterprise) {
+        Some(a) => assert!(mine.body.contains(&domain::Money::from_fen(a).to_string()), "{}", mine.body),
+        None => assert!(mine.body.contains("暂无核定的稳岗返还"), "{}", mine.body),
+    }
+}
