@@ -1,8 +1,10 @@
 //! 外出请假 (leave requests): a supervised person asks to travel (business in 长三角, buying
 //! herbs in a 中药 producing area …) before leaving. The executing organ approves or refuses
 //! (刑事诉讼法 art. 71 ¶1(1), art. 77 ¶1(1)); when a 检察院 or 法院 decided the measure, the
-//! police approve only after it has consented (公安机关办理刑事案件程序规定, 取保候审 section:
-//! 批准离开所居住的市、县前，应当征得决定机关同意). An approval adds the preset's areas as allowed fences valid for the approved window only, so
+//! police approve only after it has consented (公安机关办理刑事案件程序规定, 公安部令第127号
+//! (2012) art. 91 ¶2: "人民法院、人民检察院决定取保候审的，负责执行的派出所在批准被取保候审人离开
+//! 所居住的市、县前，应当征得决定机关同意" — as quoted by third parties; the article's number in
+//! the 2020 revision, 公安部令第159号, is not confirmed). An approval adds the preset's areas as allowed fences valid for the approved window only, so
 //! the fences change on their own when the window opens and change back when it closes.
 
 use super::fences::{NewFence, add_fence};
