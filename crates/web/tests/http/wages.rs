@@ -646,8 +646,11 @@ async fn art_22_the_deposit_is_refunded_after_commitment_publicity_and_review() 
         assert!(doc.body.contains(s), "{s}: {}", doc.body);
     }
     let (text, sig, key): (String, String, String) = {
-        let row: (String, String) = sqlx::query_as("SELECT confirmation, signature FROM wage_deposit_refunds")
-            .fetch_one(app.state.db.reader())
+        let row: (String, String) = sqlx::query_as(
+            "SELECT confirmation, signature FROM wage_deposit_refunds WHERE project_id = (SELECT id FROM wage_projects WHERE code = $1)",
+        )
+        .bind(PROJECT)
+        .fetch_one(app.state.db.reader())
             .await
             .unwrap();
         let key: String =
