@@ -81,7 +81,7 @@ pub async fn receipt(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let text = lines.iter().map(|(k, v)| format!("{k}：{v}")).collect::<Vec<_>>().join("\n");
+    let text = seals::signed_text(&lines);
     let seal = seals::of_department(conn, now, cfg, key, &app.department).await?;
     let signature = hex::encode(seals::sign(conn, key, &seal, text.as_bytes()).await?);
     Ok(Receipt {

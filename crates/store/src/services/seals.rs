@@ -82,6 +82,16 @@ pub async fn of_department(
     Ok(seal)
 }
 
+/// A sealed document's text as it is signed: "项目：内容" lines joined by newlines.
+pub fn signed_text<K: AsRef<str>, V: AsRef<str>>(lines: &[(K, V)]) -> String {
+    lines.iter().map(|(k, v)| format!("{}：{}", k.as_ref(), v.as_ref())).collect::<Vec<_>>().join("\n")
+}
+
+/// The (label, value) lines of a signed text, for showing it.
+pub fn signed_lines(text: &str) -> Vec<(String, String)> {
+    text.lines().filter_map(|l| l.split_once('：').map(|(k, v)| (k.to_string(), v.to_string()))).collect()
+}
+
 /// Signs `msg` with the seal's private key, decrypted only for this call.
 pub async fn sign(conn: &mut Conn, key: &MasterKey, seal: &Seal, msg: &[u8]) -> Result<[u8; 64]> {
     Ok(sm2keys::pair(conn, key, &seal.id, &seal.name).await?.sign(msg))

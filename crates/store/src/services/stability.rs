@@ -48,12 +48,7 @@ impl GrantRow {
     }
 
     pub fn lines(&self) -> Vec<(String, String)> {
-        self.notice
-            .as_deref()
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.split_once('：').map(|(k, v)| (k.to_string(), v.to_string())))
-            .collect()
+        seals::signed_lines(self.notice.as_deref().unwrap_or_default())
     }
 }
 
@@ -248,7 +243,7 @@ pub async fn grant_all(
             ("核定机关", department.clone()),
             ("核定日期", today.to_string()),
         ];
-        let text = lines.iter().map(|(k, v)| format!("{k}：{v}")).collect::<Vec<_>>().join("\n");
+        let text = seals::signed_text(&lines);
         let signature = hex::encode(seals::sign(conn, key, &seal, text.as_bytes()).await?);
         let changed = sqlx::query(
             "UPDATE svc_stability_grants SET status = 'granted', granted_at = $1, granted_by = $2, granted_by_name = $3,

@@ -49,12 +49,7 @@ impl RefundRow {
 
     /// The confirmation's (label, value) lines.
     pub fn lines(&self) -> Vec<(String, String)> {
-        self.confirmation
-            .as_deref()
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.split_once('：').map(|(k, v)| (k.to_string(), v.to_string())))
-            .collect()
+        seals::signed_lines(self.confirmation.as_deref().unwrap_or_default())
     }
 }
 
@@ -264,7 +259,7 @@ pub async fn review(
             ));
         }
         let (number, lines) = confirmation_lines(conn, cfg, &p, &r, mode, amount, today).await?;
-        let text = lines.iter().map(|(k, v)| format!("{k}：{v}")).collect::<Vec<_>>().join("\n");
+        let text = seals::signed_text(&lines);
         let seal = seals::of_department(conn, now, cfg, key, &cfg.city.wages.deposit_department).await?;
         let signature = hex::encode(seals::sign(conn, key, &seal, text.as_bytes()).await?);
         (RefundStatus::Confirmed, Some(text), Some(signature), Some(number), WagesAudit::RefundConfirm)
