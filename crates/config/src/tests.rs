@@ -308,3 +308,25 @@ fn art_19_and_33_market_registration_items() {
     assert!(refused("2026-12-07").is_some(), "the publicity ends today: not yet");
     assert!(refused("").unwrap().contains("无记录"));
 }
+
+/// Pages name a project's status and deposit mode from the schema's `values`; they must be
+/// the names the wage case itself uses.
+#[test]
+fn schema_code_names_match_the_case_enums() {
+    let c = load(&ConfigSource::Dir(repo_config())).unwrap();
+    let s = &c.schemas["wage_project"];
+    let names = |f: &str| s.get(f).unwrap().1.values.clone();
+    let status: Vec<(String, String)> =
+        domain::wages::ProjectStatus::ALL.iter().map(|v| (v.as_str().to_string(), v.label().to_string())).collect();
+    let mut got = names("status");
+    got.sort();
+    let mut want = status;
+    want.sort();
+    assert_eq!(got, want);
+    let mut got = names("deposit_mode");
+    got.sort();
+    let mut want: Vec<(String, String)> =
+        domain::wages::DepositMode::ALL.iter().map(|v| (v.as_str().to_string(), v.label().to_string())).collect();
+    want.sort();
+    assert_eq!(got, want);
+}

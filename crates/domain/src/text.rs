@@ -72,3 +72,17 @@ mod tests {
         assert_eq!(normalize_ascii("　９１３４Ａｂ "), "9134Ab");
     }
 }
+
+/// A date as Chinese documents write it (GB/T 9704—2012 §7.3.5.1: Arabic numerals, year in
+/// full, month and day without leading zeros): 2026年12月7日.
+pub fn date_cn(d: time::Date) -> String {
+    format!("{}年{}月{}日", d.year(), u8::from(d.month()), d.day())
+}
+
+#[cfg(test)]
+mod date_tests {
+    #[test]
+    fn dates_are_written_as_documents_write_them() {
+        assert_eq!(super::date_cn(time::macros::date!(2026 - 01 - 07)), "2026年1月7日");
+    }
+}

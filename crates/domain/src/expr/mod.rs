@@ -23,10 +23,12 @@ mod lex;
 mod parse;
 mod schema;
 mod value;
+mod words;
 
 pub use batch::{Batch, Interner};
 pub use schema::{FieldDef, Schema};
 pub use value::{Facts, Type, Value, day_number, from_day_number};
+pub use words::{field_label, field_value_words, value_words};
 
 use crate::calendar::WorkCalendar;
 use check::{Checker, Node, Op};
@@ -174,6 +176,8 @@ impl Column {
 pub struct Step {
     pub text: String,
     pub value: Value,
+    /// A fact read (a field and its value), not a comparison or the verdict.
+    pub fact: bool,
 }
 
 impl Expr {
@@ -309,43 +313,67 @@ impl Expr {
         Ok(self.values(&b, ctx).values.remove(0))
     }
 
-    /// The facts read and every comparison, with their values for one subject: what a user
-    /// sees under "why was this alert raised".
+    /// The facts read and every comparison, with their values for one subject, in plain
+    /// Chinese: what a user sees under "why was this alert raised". Fields read by their
+    /// label (money in yuan); a comparison reads "从业人数 120，达到 200", and its value says
+    /// whether it holds.
     pub fn explain(&self, schema: &Schema, facts: &Facts, ctx: &EvalContext) -> Result<Vec<Step>, String> {
         let b = Batch::from_facts(schema, std::slice::from_ref(facts))?;
         let cx = self.one(&b, ctx);
-        let chars: Vec<char> = self.src.chars().collect();
         let mut steps = vec![];
         for f in &self.fields {
             let (i, def) = schema.get(f).expect("compiled against this schema");
             let node = Node { op: Op::Field(i), ty: def.ty.clone(), start: 0, end: 0 };
-            let label = if def.label.is_empty() { f.clone() } else { format!("{}（{f}）", def.label) };
-            steps.push(Step { text: label, value: value_at(&eval(&node, &cx), 0, &cx) });
+            let v = value_at(&eval(&node, &cx), 0, &cx);
+            let value = match v {
+                Value::Int(fen) if def.money => Value::Dec(rust_decimal::Decimal::new(fen, 2)),
+                Value::Str(s) if !def.values.is_empty() => Value::Str(def.value_name(&s).to_string()),
+                v => v,
+            };
+            steps.push(Step { text: words::field_label(def), value, fact: true });
         }
-        fn walk(n: &Node, chars: &[char], cx: &Cx, out: &mut Vec<Step>) {
+        fn walk(n: &Node, schema: &Schema, cx: &Cx, out: &mut Vec<Step>) {
             let interesting = matches!(&n.op, Op::Cmp(..) | Op::InConst(..) | Op::InList(..) | Op::Has(_))
                 || matches!(&n.op, Op::Call(..) if n.ty == Type::Bool);
             match &n.op {
                 Op::And(a, b) | Op::Or(a, b) => {
-                    walk(a, chars, cx, out);
-                    walk(b, chars, cx, out);
+                    walk(a, schema, cx, out);
+                    walk(b, schema, cx, out);
                 }
-                Op::Not(a) => walk(a, chars, cx, out),
+                Op::Not(a) => walk(a, schema, cx, out),
                 Op::Cond(c, a, b) => {
-                    walk(c, chars, cx, out);
-                    walk(a, chars, cx, out);
-                    walk(b, chars, cx, out);
+                    walk(c, schema, cx, out);
+                    walk(a, schema, cx, out);
+                    walk(b, schema, cx, out);
                 }
                 _ => {}
             }
             if interesting {
-                let text: String = chars[n.start.min(chars.len())..n.end.min(chars.len())].iter().collect();
-                out.push(Step { text, value: value_at(&eval(n, cx), 0, cx) });
+                let text = match &n.op {
+                    // "欠薪天数 75，超过 60": the field's value beside the rule it is held to.
+                    Op::Cmp(op, a, b) if matches!(a.op, Op::Field(_)) => {
+                        let Op::Field(i) = a.op else { unreachable!() };
+                        let def = &schema.fields()[i];
+                        let money = def.money || words::is_money(b, schema);
+                        let v = value_at(&eval(a, cx), 0, cx);
+                        let shown =
+                            if money { words::value_words(&v, true) } else { words::field_value_words(def, &v) };
+                        let rule = words::words(
+                            &Node { op: Op::Cmp(*op, a.clone(), b.clone()), ty: Type::Bool, start: 0, end: 0 },
+                            schema,
+                            money,
+                        );
+                        let label = words::field_label(def);
+                        format!("{label} {shown}，{}", rule.strip_prefix(&label).unwrap_or(&rule).trim_start())
+                    }
+                    _ => words::words(n, schema, false),
+                };
+                out.push(Step { text, value: value_at(&eval(n, cx), 0, cx), fact: false });
             }
         }
-        walk(&self.root, &chars, &cx, &mut steps);
+        walk(&self.root, schema, &cx, &mut steps);
         let whole = value_at(&eval(&self.root, &cx), 0, &cx);
-        steps.push(Step { text: "结果".to_string(), value: whole });
+        steps.push(Step { text: "条件是否成立".to_string(), value: whole, fact: false });
         Ok(steps)
     }
 }

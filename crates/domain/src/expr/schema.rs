@@ -14,6 +14,16 @@ pub struct FieldDef {
     pub optional: bool,
     /// Declared `money`: an int in fen, which people read and type in yuan.
     pub money: bool,
+    /// For a string field holding codes: the Chinese name of each code (`values` in the
+    /// schema file), so people read 在建, not `building`.
+    pub values: Vec<(String, String)>,
+}
+
+impl FieldDef {
+    /// A string value in words: its name from `values`, or the value itself.
+    pub fn value_name<'a>(&'a self, v: &'a str) -> &'a str {
+        self.values.iter().find(|(k, _)| k == v).map(|(_, l)| l.as_str()).unwrap_or(v)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -60,7 +70,14 @@ impl Schema {
             return Err(format!("字段“{name}”重复"));
         }
         self.index.insert(name.to_string(), self.fields.len());
-        self.fields.push(FieldDef { name: name.into(), ty, label: label.into(), optional, money: false });
+        self.fields.push(FieldDef {
+            name: name.into(),
+            ty,
+            label: label.into(),
+            optional,
+            money: false,
+            values: vec![],
+        });
         Ok(())
     }
 
@@ -104,6 +121,8 @@ impl Schema {
             label: String,
             #[serde(default)]
             optional: bool,
+            #[serde(default)]
+            values: BTreeMap<String, String>,
         }
         let raw: Raw = crate::config::parse_toml(file, text)?;
         let mut s = Schema::new(&raw.subject, &raw.label);
@@ -125,10 +144,9 @@ impl Schema {
             })?;
             s.push(name.get_ref(), ty, &f.label, f.optional)
                 .map_err(|m| ConfigError::new(file, line, format!("fields.{}", name.get_ref()), m))?;
-            if f.r#type.get_ref() == "money"
-                && let Some(last) = s.fields.last_mut()
-            {
-                last.money = true;
+            if let Some(last) = s.fields.last_mut() {
+                last.money = f.r#type.get_ref() == "money";
+                last.values = f.values.into_iter().collect();
             }
         }
         Ok(s)

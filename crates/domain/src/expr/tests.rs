@@ -159,11 +159,39 @@ fn explanations_show_facts_and_comparisons() {
     assert_eq!(
         text,
         vec![
-            "行业（industry） = “建筑”",
-            "从业人数（employees） = 120",
-            "industry in [\"建筑\"] = 是",
-            "employees >= 200 = 否",
-            "结果 = 否",
+            "行业 = “建筑”",
+            "从业人数 = 120",
+            "行业属于“建筑” = 是",
+            "从业人数 120，达到 200 = 否",
+            "条件是否成立 = 否",
+        ]
+    );
+}
+
+#[test]
+fn explanations_read_as_chinese_with_money_in_yuan() {
+    let s = Schema::from_toml(
+        "s.toml",
+        "subject = \"p\"\nlabel = \"项目\"\n[fields]\n\
+         due = { type = \"money\", label = \"应缴未缴（分）\" }\n\
+         status = { type = \"string\", label = \"项目状态（planned/building）\" }\n\
+         since = { type = \"date\", label = \"开工日期\" }\n",
+    )
+    .unwrap();
+    let e = compile("due > 100000 && status == \"building\" && days_between(since, today) >= 30", &s).unwrap();
+    let facts = Facts::new().with("due", 250_000).with("status", "building").with("since", date!(2025 - 09 - 01));
+    let text: Vec<String> =
+        e.explain(&s, &facts, &cx()).unwrap().iter().map(|st| format!("{} = {}", st.text, st.value)).collect();
+    assert_eq!(
+        text,
+        vec![
+            "应缴未缴（元） = 2500",
+            "项目状态 = “building”",
+            "开工日期 = 2025-09-01",
+            "应缴未缴（元） 2,500.00，超过 1,000.00 = 是",
+            "项目状态 “building”，为“building” = 是",
+            "开工日期至当日的天数达到 30 = 是",
+            "条件是否成立 = 是",
         ]
     );
 }

@@ -455,7 +455,7 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
         Some(s) => s
             .fields()
             .iter()
-            .filter_map(|f| app.facts.get(&f.name).map(|v| (f.label.clone(), fact_text(f, v))))
+            .filter_map(|f| app.facts.get(&f.name).map(|v| (domain::expr::field_label(f), fact_text(f, v))))
             .collect(),
         None => vec![],
     };
@@ -551,7 +551,7 @@ pub fn fact_text(f: &domain::expr::FieldDef, v: &domain::expr::Value) -> String 
     match v {
         domain::expr::Value::Int(i) if f.money => format!("{} 元", domain::money::Money::from_fen(*i)),
         domain::expr::Value::Int(i) => i.to_string(),
-        domain::expr::Value::Str(s) => s.clone(),
+        domain::expr::Value::Str(s) => f.value_name(s).to_string(),
         other => other.to_string(),
     }
 }

@@ -359,7 +359,9 @@ async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
         Some(schema) => schema
             .fields()
             .iter()
-            .filter_map(|f| facts.get(&f.name).map(|v| (f.label.clone(), crate::pages::workflow::fact_text(f, v))))
+            .filter_map(|f| {
+                facts.get(&f.name).map(|v| (domain::expr::field_label(f), crate::pages::workflow::fact_text(f, v)))
+            })
             .collect(),
         None => vec![],
     };
