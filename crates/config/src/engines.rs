@@ -114,8 +114,24 @@ pub(super) fn load(
             }
         }
     }
-    // Notices addressed to a department must name one that exists.
+    // Notices addressed to a department must name one that exists, and every indicator needs a
+    // department to issue its documents (告知函, 整改通知单 are issued by a department).
     for i in &indicators {
+        match i.issuing_department() {
+            Some(d) if !departments.iter().any(|x| x.code == d) => errors.push(ConfigError::new(
+                "indicators",
+                None,
+                format!("indicator[{}].issuer", i.id),
+                format!("部门代码“{d}”未在 departments.toml 中定义"),
+            )),
+            None => errors.push(ConfigError::new(
+                "indicators",
+                None,
+                format!("indicator[{}].issuer", i.id),
+                "请用 issuer 指定出具告知函、整改通知单的部门（或在 notify 中指定部门）",
+            )),
+            _ => {}
+        }
         for n in &i.notify {
             if let Some(d) = &n.department
                 && !departments.iter().any(|x| &x.code == d)

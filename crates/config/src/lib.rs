@@ -128,6 +128,8 @@ pub struct DepartmentDef {
     pub short_name: String,
     pub kind: String,
     pub division_code: DivisionCode,
+    /// 发文机关代字 in document numbers (亳人社 → 亳人社监整〔2026〕1号); empty: the short name.
+    pub doc_prefix: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -324,6 +326,8 @@ struct RawDepartment {
     short_name: String,
     kind: Spanned<String>,
     division_code: Spanned<String>,
+    #[serde(default)]
+    doc_prefix: String,
 }
 
 #[derive(Deserialize)]
@@ -606,6 +610,7 @@ fn load_departments(
                             short_name: d.short_name,
                             kind: d.kind.into_inner(),
                             division_code: code,
+                            doc_prefix: d.doc_prefix,
                         }),
                         Err(e) => ctx.err(&d.division_code, format!("department[{i}].division_code"), e.to_string()),
                     }

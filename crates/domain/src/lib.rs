@@ -11,6 +11,7 @@ pub mod coded;
 pub mod config;
 pub mod crypto;
 pub mod demo;
+pub mod documents;
 pub mod expr;
 pub mod geo;
 pub mod ids;

@@ -51,6 +51,11 @@ pub trait SubjectSource: Sync {
         cal: &'a WorkCalendar,
         today: time::Date,
     ) -> SourceFuture<'a>;
+
+    /// To whom documents about a subject are addressed; `None`: the subject itself.
+    fn addressee<'a>(&'a self, _conn: &'a mut Conn, _subject_id: &'a str) -> AddresseeFuture<'a> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 pub type SourceFuture<'a> = std::pin::Pin<Box<dyn Future<Output = Result<(Batch, Vec<Subject>)>> + Send + 'a>>;
@@ -89,7 +94,10 @@ async fn open_alerts(conn: &mut Conn, indicator: &str) -> Result<HashMap<String,
 
 fn steps_json(steps: &[domain::expr::Step]) -> String {
     serde_json::Value::Array(
-        steps.iter().map(|s| serde_json::json!({"text": s.text, "value": s.value.to_string()})).collect(),
+        steps
+            .iter()
+            .map(|s| serde_json::json!({"text": s.text, "value": s.value.to_string(), "fact": s.fact}))
+            .collect(),
     )
     .to_string()
 }
@@ -254,7 +262,8 @@ async fn evaluate(
                 }
                 let facts = batch.row_facts(i);
                 let (_, steps) = ind.explain(schema, &facts, &ctx).map_err(StoreError::Other)?;
-                let summary: Vec<String> = steps.iter().take(6).map(|s| format!("{}={}", s.text, s.value)).collect();
+                let summary: Vec<String> =
+                    steps.iter().filter(|s| s.fact).take(6).map(|s| format!("{}：{}", s.text, s.value)).collect();
                 let summary = summary.join("，");
                 match (obs, current) {
                     (Observation::Open(l), _) => {
@@ -387,8 +396,25 @@ pub async fn list(db: &Db, scope: &RowScope, f: &AlertFilter, page: PageRequest)
 #[derive(Debug, Clone)]
 pub struct AlertDetail {
     pub row: AlertRow,
+    /// Every step of the explanation: the facts read, each comparison, the verdict.
     pub facts: Vec<(String, String)>,
+    /// Only the facts read (field and value): what a document states.
+    pub findings: Vec<(String, String)>,
     pub alert: Alert,
+}
+
+/// The (text, value) steps stored with an alert, and the facts among them (all of them for
+/// alerts stored before steps were marked).
+fn read_steps(text: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    let steps =
+        serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| v.as_array().cloned()).unwrap_or_default();
+    let pair = |s: &serde_json::Value| {
+        (s["text"].as_str().unwrap_or("").to_string(), s["value"].as_str().unwrap_or("").to_string())
+    };
+    let all: Vec<(String, String)> = steps.iter().map(pair).collect();
+    let marked = steps.iter().any(|s| s.get("fact").is_some());
+    let findings = steps.iter().filter(|s| !marked || s["fact"].as_bool() == Some(true)).map(pair).collect();
+    (all, findings)
 }
 
 pub async fn get(db: &Db, scope: &RowScope, id: &str) -> Result<AlertDetail> {
@@ -402,49 +428,14 @@ pub async fn get(db: &Db, scope: &RowScope, id: &str) -> Result<AlertDetail> {
     let extra = sqlx::query("SELECT facts, state FROM alerts WHERE id = $1").bind(id).fetch_one(db.reader()).await?;
     let facts_text: String = extra.try_get(0)?;
     let state: String = extra.try_get(1)?;
-    let facts = serde_json::from_str::<serde_json::Value>(&facts_text)
-        .ok()
-        .and_then(|v| v.as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .map(|s| (s["text"].as_str().unwrap_or("").to_string(), s["value"].as_str().unwrap_or("").to_string()))
-        .collect();
+    let (facts, findings) = read_steps(&facts_text);
     let alert = serde_json::from_str(&state).map_err(|e| StoreError::Other(format!("预警状态损坏：{e}")))?;
-    Ok(AlertDetail { row, facts, alert })
+    Ok(AlertDetail { row, facts, findings, alert })
 }
 
-/// The next number of a document kind this year: 亳营商告〔2026〕7号.
-/// The next number of a numbered document series (per kind and year), inside the caller's
-/// transaction so a number is never given twice.
+/// The next number of a numbered series (per code and year), in the caller's transaction.
 pub(crate) async fn next_serial(conn: &mut Conn, code: &str, year: i32) -> Result<i64> {
-    sqlx::query("INSERT INTO doc_numbers (kind, year, last) VALUES ($1, $2, 0) ON CONFLICT (kind, year) DO NOTHING")
-        .bind(code)
-        .bind(year as i64)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE doc_numbers SET last = last + 1 WHERE kind = $1 AND year = $2")
-        .bind(code)
-        .bind(year as i64)
-        .execute(&mut *conn)
-        .await?;
-    Ok(sqlx::query_scalar("SELECT last FROM doc_numbers WHERE kind = $1 AND year = $2")
-        .bind(code)
-        .bind(year as i64)
-        .fetch_one(&mut *conn)
-        .await?)
-}
-
-async fn next_number(conn: &mut Conn, kind: DocKind, year: i32) -> Result<String> {
-    let code = match kind {
-        DocKind::NoticeLetter => "notice_letter",
-        DocKind::RectificationOrder => "rectification_order",
-    };
-    let n = next_serial(conn, code, year).await?;
-    let word = match kind {
-        DocKind::NoticeLetter => "告",
-        DocKind::RectificationOrder => "整",
-    };
-    Ok(format!("亳营商{word}〔{year}〕{n}号"))
+    crate::documents::next_serial(conn, code, year).await
 }
 
 /// What a user asks: the document number is filled in here.
@@ -456,10 +447,32 @@ pub enum Request {
     Close { note: String },
 }
 
-/// Applies a lifecycle step. Escalations notify the indicator's escalation role.
+/// What documents about a subject need from the case that owns it.
+pub struct Addressee {
+    /// 主送: the party the law names (for a wage project, its general contractor).
+    pub name: String,
+    /// Its USCC or ID number, so it finds the document in its inbox.
+    pub id: Option<String>,
+    /// How the document names the subject to that party: "你单位承建的“某项目”（GC0001）".
+    pub about: String,
+}
+
+pub type AddresseeFuture<'a> = std::pin::Pin<Box<dyn Future<Output = Result<Option<Addressee>>> + Send + 'a>>;
+
+/// The keys and subject sources a lifecycle step may need: disposing issues a sealed document.
+pub struct Issuing<'a> {
+    pub key: Option<&'a crate::services::seals::MasterKey>,
+    pub sources: &'a [&'a dyn SubjectSource],
+}
+
+/// Applies a lifecycle step. Disposing issues the 告知函 or 整改通知单 from the indicator's
+/// department, under its number, to the party the case names, sealed. Escalations notify the
+/// indicator's escalation role.
+#[allow(clippy::too_many_arguments)]
 pub async fn act(
     conn: &mut Conn,
     cfg: &CityConfig,
+    issuing: &Issuing<'_>,
     id: &str,
     req: Request,
     by: (&str, &str),
@@ -467,7 +480,7 @@ pub async fn act(
     now: OffsetDateTime,
 ) -> Result<Alert> {
     let row = sqlx::query(
-        "SELECT indicator, state, subject_name, division_code, grid_id, subject_id FROM alerts WHERE id = $1",
+        "SELECT indicator, state, subject_name, division_code, grid_id, subject_id, subject_type, facts FROM alerts WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -475,11 +488,18 @@ pub async fn act(
     .ok_or_else(|| StoreError::NotFound("预警".into()))?;
     let state: String = row.try_get(1)?;
     let alert: Alert = serde_json::from_str(&state).map_err(|e| StoreError::Other(e.to_string()))?;
+    let mut addressee_id = None;
     let action = match req {
         Request::Acknowledge => AlertAction::Acknowledge,
         Request::Dispose { kind, deadline, text } => {
-            let number = next_number(conn, kind, local(now).year()).await?;
-            AlertAction::Dispose { kind, number, deadline, text }
+            // The domain decides first whether disposing is allowed now, so a refused step
+            // consumes no document number.
+            alert
+                .act(&AlertAction::Dispose { kind, number: String::new(), deadline, text: text.clone() }, by.1, now)
+                .map_err(|e| StoreError::invalid("action", e.0))?;
+            let doc = issue_document(conn, cfg, issuing, id, &row, kind, deadline, &text, now).await?;
+            addressee_id = doc.document.addressee_id.clone();
+            AlertAction::Dispose { kind, number: doc.document.number, deadline, text }
         }
         Request::Verify { passed, note } => AlertAction::Verify { passed, note },
         Request::Close { note } => AlertAction::Close { note },
@@ -501,6 +521,9 @@ pub async fn act(
         )
         .await?;
     }
+    if let (Some(uscc), Some(d)) = (&addressee_id, &next.disposal) {
+        notify_addressee(conn, uscc, id, d, now).await?;
+    }
     if next.status == AlertStatus::Escalated {
         escalate_notice(conn, cfg, id, &row.try_get::<String, _>(0)?, &row.try_get::<String, _>(2)?, &row, now).await?;
     }
@@ -509,6 +532,101 @@ pub async fn act(
     let e = AuditEntry::new(action, "alert", id).by(by.0, by.1).from_ip(ip).detail(last);
     audit::append(conn, now, e).await?;
     Ok(next)
+}
+
+/// Builds and issues the document of a disposal.
+#[allow(clippy::too_many_arguments)]
+async fn issue_document(
+    conn: &mut Conn,
+    cfg: &CityConfig,
+    issuing: &Issuing<'_>,
+    id: &str,
+    row: &sqlx::any::AnyRow,
+    kind: DocKind,
+    deadline: time::Date,
+    text: &str,
+    now: OffsetDateTime,
+) -> Result<crate::documents::Issued> {
+    let indicator: String = row.try_get("indicator")?;
+    let ind = cfg.indicator(&indicator).ok_or_else(|| StoreError::NotFound(format!("指标“{indicator}”")))?;
+    let dept = ind.issuing_department().ok_or_else(|| StoreError::invalid("action", "该指标未配置出具文书的部门"))?;
+    let key = issuing.key.ok_or_else(|| StoreError::Other("印章主密钥未加载，不能出具盖章文书".into()))?;
+    let subject_type: String = row.try_get("subject_type")?;
+    let subject_id: String = row.try_get("subject_id")?;
+    let subject_name: String = row.try_get("subject_name")?;
+    let addressee = match source(issuing.sources, &subject_type) {
+        Some(s) => s.addressee(conn, &subject_id).await?,
+        None => None,
+    }
+    .unwrap_or_else(|| Addressee { name: subject_name.clone(), id: None, about: "你单位".into() });
+    let (_, findings) = read_steps(&row.try_get::<String, _>("facts")?);
+    let dept_name: String = sqlx::query_scalar("SELECT name FROM departments WHERE code = $1")
+        .bind(dept)
+        .fetch_optional(&mut *conn)
+        .await?
+        .unwrap_or_default();
+    let facts: Vec<String> = findings.iter().map(|(k, v)| format!("{k}：{v}")).collect();
+    let mut paragraphs = vec![format!("经{dept_name}监测核查，{}存在以下情形：{}。", addressee.about, ind.name)];
+    if !facts.is_empty() {
+        paragraphs.push(format!("监测数据显示：{}。", facts.join("；")));
+    }
+    let demand = if text.trim().is_empty() { ind.action.clone() } else { text.trim().to_string() };
+    paragraphs.push(format!("依据{}，{}", ind.basis.trim_end_matches('。'), demand.trim_end_matches('。')) + "。");
+    paragraphs.push(match kind {
+        DocKind::RectificationOrder => format!(
+            "请于{}前整改完毕，并将整改情况书面反馈{dept_name}。逾期未整改或整改不到位的，将依法处理。",
+            domain::text::date_cn(deadline)
+        ),
+        DocKind::NoticeLetter => {
+            format!("请于{}前核实情况并书面反馈{dept_name}。特此告知。", domain::text::date_cn(deadline))
+        }
+    });
+    let (code, word) = match kind {
+        DocKind::NoticeLetter => ("notice_letter", "告"),
+        DocKind::RectificationOrder => ("rectification_order", "整"),
+    };
+    crate::documents::issue(
+        conn,
+        now,
+        cfg,
+        key,
+        crate::documents::Draft {
+            kind: code,
+            word,
+            title: kind.label(),
+            department: dept,
+            addressee: addressee.name,
+            addressee_id: addressee.id,
+            paragraphs,
+            source: format!("alert:{id}"),
+        },
+    )
+    .await
+}
+
+/// Puts an issued document in the addressee's inbox as something to do.
+async fn notify_addressee(
+    conn: &mut Conn,
+    uscc: &str,
+    id: &str,
+    d: &domain::rules::Disposal,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let users: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE login = $1 AND status = 'active'")
+        .bind(uscc)
+        .fetch_all(&mut *conn)
+        .await?;
+    for u in users {
+        notify::send(
+            conn,
+            now,
+            &To::User(u),
+            &format!("/wages/notices/{id}"),
+            &format!("【待办】收到{}（{}），请于{}前整改并反馈", d.kind.label(), d.number, d.deadline),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 async fn store_state(conn: &mut Conn, id: &str, a: &Alert, now: OffsetDateTime) -> Result<()> {

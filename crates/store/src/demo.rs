@@ -29,6 +29,7 @@ pub async fn bootstrap(db: &Db, cfg: &CityConfig, now: OffsetDateTime) -> Result
                 kind: d.kind.clone(),
                 division_code: d.division_code.clone(),
                 active: true,
+                doc_prefix: d.doc_prefix.clone(),
             };
             org::create_department(&mut tx, now, &input).await?;
             added.push(format!("部门 {}", d.short_name));

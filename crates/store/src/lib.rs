@@ -15,6 +15,7 @@ pub mod cases;
 pub use config;
 pub mod demo;
 pub mod direct;
+pub mod documents;
 pub mod facts;
 pub mod holidays;
 pub mod jobs;

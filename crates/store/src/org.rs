@@ -124,6 +124,8 @@ pub struct Department {
     pub kind: String,
     pub division_code: String,
     pub active: i64,
+    /// 发文机关代字; empty: documents use the short name.
+    pub doc_prefix: String,
 }
 
 #[derive(Debug, Clone)]
@@ -134,22 +136,25 @@ pub struct DepartmentInput {
     pub kind: String,
     pub division_code: DivisionCode,
     pub active: bool,
+    pub doc_prefix: String,
 }
 
 pub async fn list_departments(db: &Db) -> Result<Vec<Department>> {
     Ok(sqlx::query_as(
-        "SELECT id, code, name, short_name, kind, division_code, active FROM departments ORDER BY division_code, code",
+        "SELECT id, code, name, short_name, kind, division_code, active, doc_prefix FROM departments ORDER BY division_code, code",
     )
     .fetch_all(db.reader())
     .await?)
 }
 
 pub async fn get_department(db: &Db, id: &str) -> Result<Department> {
-    sqlx::query_as("SELECT id, code, name, short_name, kind, division_code, active FROM departments WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.reader())
-        .await?
-        .ok_or_else(|| StoreError::NotFound("部门".into()))
+    sqlx::query_as(
+        "SELECT id, code, name, short_name, kind, division_code, active, doc_prefix FROM departments WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or_else(|| StoreError::NotFound("部门".into()))
 }
 
 pub async fn department_id_by_code(conn: &mut Conn, code: &str) -> Result<Option<String>> {
@@ -159,8 +164,8 @@ pub async fn department_id_by_code(conn: &mut Conn, code: &str) -> Result<Option
 pub async fn create_department(conn: &mut Conn, now: OffsetDateTime, d: &DepartmentInput) -> Result<String> {
     let id = new_id();
     let r = sqlx::query(
-        "INSERT INTO departments (id, code, name, short_name, kind, division_code, active, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        "INSERT INTO departments (id, code, name, short_name, kind, division_code, active, created_at, updated_at, doc_prefix)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
     )
     .bind(&id)
     .bind(&d.code)
@@ -170,6 +175,7 @@ pub async fn create_department(conn: &mut Conn, now: OffsetDateTime, d: &Departm
     .bind(d.division_code.as_str())
     .bind(i64::from(d.active))
     .bind(to_millis(now))
+    .bind(d.doc_prefix.trim())
     .execute(&mut *conn)
     .await;
     crate::unique_as_conflict(r, "code", || format!("部门代码“{}”已被使用", d.code))?;
@@ -178,8 +184,8 @@ pub async fn create_department(conn: &mut Conn, now: OffsetDateTime, d: &Departm
 
 pub async fn update_department(conn: &mut Conn, now: OffsetDateTime, id: &str, d: &DepartmentInput) -> Result<()> {
     let r = sqlx::query(
-        "UPDATE departments SET code = $1, name = $2, short_name = $3, kind = $4, division_code = $5, active = $6, updated_at = $7
-         WHERE id = $8",
+        "UPDATE departments SET code = $1, name = $2, short_name = $3, kind = $4, division_code = $5, active = $6, updated_at = $7,
+         doc_prefix = $9 WHERE id = $8",
     )
     .bind(&d.code)
     .bind(&d.name)
@@ -189,6 +195,7 @@ pub async fn update_department(conn: &mut Conn, now: OffsetDateTime, id: &str, d
     .bind(i64::from(d.active))
     .bind(to_millis(now))
     .bind(id)
+    .bind(d.doc_prefix.trim())
     .execute(&mut *conn)
     .await;
     let r = crate::unique_as_conflict(r, "code", || format!("部门代码“{}”已被使用", d.code))?;

@@ -17,6 +17,7 @@ pub mod layout;
 pub mod login_guard;
 pub mod metrics;
 pub mod pages;
+pub mod qr;
 pub mod refusals;
 pub mod services;
 pub mod state;
@@ -51,6 +52,7 @@ pub fn routes() -> Routes {
         .merge(pages::workflow_stats::routes())
         .merge(pages::inbox::routes())
         .merge(pages::alerts::routes())
+        .merge(pages::documents::routes())
         .merge(pages::scores::routes())
         .merge(api::routes())
         .merge_cases()

@@ -46,11 +46,19 @@ pub struct Indicator {
     pub rectify_days: u32,
     /// The role an escalation goes to.
     pub escalate_to: Option<String>,
+    /// The department that issues its 告知函 and 整改通知单 (a code from departments.toml);
+    /// without it, the first department its notices go to.
+    pub issuer: Option<String>,
     /// Why the levels are what they are, where no published level exists (our design choice).
     pub note: String,
 }
 
 impl Indicator {
+    /// The department that issues the indicator's documents.
+    pub fn issuing_department(&self) -> Option<&str> {
+        self.issuer.as_deref().or_else(|| self.notify.iter().find_map(|n| n.department.as_deref()))
+    }
+
     /// The highest level that holds for each subject of the batch.
     pub fn evaluate(&self, batch: &Batch, ctx: &EvalContext) -> Vec<Option<Level>> {
         let mut out = vec![None; batch.len()];
@@ -113,6 +121,7 @@ struct RawIndicator {
     #[serde(default = "ten")]
     rectify_days: u32,
     escalate_to: Option<String>,
+    issuer: Option<String>,
     #[serde(default)]
     note: String,
 }
@@ -184,6 +193,7 @@ pub fn parse(
             levels,
             rectify_days: r.rectify_days,
             escalate_to: r.escalate_to,
+            issuer: r.issuer,
             note: r.note,
         });
     }

@@ -3,7 +3,7 @@
 //! (`wage_project`) and for one project's page.
 
 use super::{PROJECT_COLUMNS, ProjectRow, date_opt, parse_date};
-use crate::alerts::{SourceFuture, Subject, SubjectSource};
+use crate::alerts::{Addressee, AddresseeFuture, SourceFuture, Subject, SubjectSource};
 use crate::config::CityConfig;
 use crate::{Conn, Result, StoreError};
 use domain::calendar::WorkCalendar;
@@ -37,6 +37,24 @@ impl SubjectSource for Projects {
         today: Date,
     ) -> SourceFuture<'a> {
         Box::pin(subjects(which, schema, today, cal, &cfg.city.wages))
+    }
+
+    /// Wage matters are addressed to the general contractor (施工总承包单位), which answers for
+    /// the project's wages (《保障农民工工资支付条例》第三十条).
+    fn addressee<'a>(&'a self, conn: &'a mut Conn, code: &'a str) -> AddresseeFuture<'a> {
+        Box::pin(async move {
+            let r = sqlx::query("SELECT name, contractor_name, contractor_uscc FROM wage_projects WHERE code = $1")
+                .bind(code)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let Some(r) = r else { return Ok(None) };
+            let name: String = r.try_get(0)?;
+            Ok(Some(Addressee {
+                name: r.try_get(1)?,
+                id: Some(r.try_get(2)?),
+                about: format!("你单位作为施工总承包单位承建的“{name}”（项目编号 {code}）"),
+            }))
+        })
     }
 }
 

@@ -463,6 +463,18 @@ impl SubjectSource for Employers {
     ) -> SourceFuture<'a> {
         Box::pin(employers(which, schema, today))
     }
+
+    /// An employer answers for itself; its USCC is its login.
+    fn addressee<'a>(&'a self, conn: &'a mut Conn, uscc: &'a str) -> crate::alerts::AddresseeFuture<'a> {
+        Box::pin(async move {
+            let name: Option<String> = sqlx::query_scalar("SELECT name FROM enterprises WHERE uscc = $1")
+                .bind(uscc)
+                .fetch_optional(&mut *conn)
+                .await?;
+            Ok(name
+                .map(|name| crate::alerts::Addressee { name, id: Some(uscc.to_string()), about: "你单位".into() }))
+        })
+    }
 }
 
 /// Employers from the registry: the facts `config/schemas/employer.toml` declares.

@@ -43,10 +43,11 @@ impl ListQuery {
     fn filter(&self) -> AlertFilter {
         AlertFilter {
             level: opt(&self.level),
-            status: opt(&self.status),
+            // "all" (全部) includes closed alerts; no status means those still open.
+            status: opt(&self.status).filter(|s| s != "all"),
             indicator: opt(&self.indicator),
             q: opt(&self.q),
-            closed: false,
+            closed: self.status.as_deref() == Some("all"),
         }
     }
     fn pairs(&self) -> Vec<(&'static str, String)> {
@@ -252,7 +253,10 @@ async fn act(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> PageRes
     };
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    match store::alerts::act(&mut tx, &state.config(), &id, req, (&p.user_id, &p.display_name), &ctx.ip, now).await {
+    let issuing = store::alerts::Issuing { key: state.seal_key.as_deref(), sources: crate::case::subject_sources() };
+    match store::alerts::act(&mut tx, &state.config(), &issuing, &id, req, (&p.user_id, &p.display_name), &ctx.ip, now)
+        .await
+    {
         Ok(a) => {
             tx.commit().await?;
             if let Some(w) = &state.job_waker {
@@ -260,7 +264,7 @@ async fn act(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> PageRes
             }
             Ok(redirect_with_flash(
                 &format!("/alerts/{id}"),
-                &format!("预警已{}。", a.status.label()),
+                &format!("已办理，预警状态：{}。", a.status.label()),
                 state.secure_cookies,
             ))
         }
@@ -274,49 +278,19 @@ async fn act(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> PageRes
     }
 }
 
-#[derive(Template)]
-#[template(path = "alerts/document.html")]
-struct DocumentPage {
-    layout: Layout,
-    title: &'static str,
-    number: String,
-    subject: String,
-    indicator: String,
-    basis: String,
-    text: String,
-    deadline: String,
-    date: String,
-    issuer: String,
-    facts: Vec<(String, String)>,
-}
-
 async fn document(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
     let scope = store::org::row_scope(&state.db, p, perm::ALERTS_VIEW).await?;
     let d = store::alerts::get(&state.db, &scope, &id).await?;
-    render_document(&ctx, d, "/alerts")
+    render_document(&ctx, d, "/alerts").await
 }
 
-/// The printable 告知函 / 整改通知单 of an alert the caller may see.
-pub(crate) fn render_document(ctx: &RequestCtx, d: store::alerts::AlertDetail, nav: &str) -> PageResult {
-    let state = &ctx.state;
-    let disp = d.alert.disposal.clone().ok_or_else(|| AppError::NotFound("该预警的处置文书".into()))?;
-    let cfg = state.config();
-    let ind = cfg.indicator(&d.row.indicator);
-    let issued = d.alert.events.iter().rev().find(|e| e.action == "dispose");
-    let date = issued.map(|e| domain::clock::local(e.at).date().to_string()).unwrap_or_default();
-    render(DocumentPage {
-        layout: Layout::new(ctx, &state.config().city.name, disp.kind.label(), nav),
-        title: disp.kind.label(),
-        number: disp.number,
-        subject: d.row.subject_name.clone(),
-        indicator: indicator_name(ctx, &d.row.indicator),
-        basis: ind.map(|i| i.basis.clone()).unwrap_or_default(),
-        text: disp.text,
-        deadline: disp.deadline.to_string(),
-        date,
-        issuer: format!("{}营商环境数字化平台", state.config().city.name),
-        facts: d.facts,
-    })
+/// The printable 告知函 / 整改通知单 of an alert the caller may see: the document as issued.
+pub(crate) async fn render_document(ctx: &RequestCtx, d: store::alerts::AlertDetail, nav: &str) -> PageResult {
+    let issued = store::documents::latest_of(&ctx.state.db, &format!("alert:{}", d.row.id))
+        .await?
+        .ok_or_else(|| AppError::NotFound("该预警的处置文书".into()))?;
+    let back = if nav == "/alerts" { format!("/alerts/{}", d.row.id) } else { nav.to_string() };
+    crate::pages::documents::sheet(ctx, issued, nav, &back, if nav == "/alerts" { "返回预警" } else { "返回通知" })
 }

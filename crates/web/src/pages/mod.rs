@@ -4,6 +4,7 @@ pub mod admin;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod documents;
 pub mod home;
 pub mod inbox;
 pub mod org;

@@ -389,5 +389,5 @@ async fn notice(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let d = store::wages::enterprise_alert(&ctx.state.db, &uscc, &id).await?;
     ctx.audit(ctx.entry(domain::rules::AlertAudit::DocumentView, "alert", &id).detail("用人单位查看预警处置文书"))
         .await?;
-    crate::pages::alerts::render_document(&ctx, d, "/wages/notices")
+    crate::pages::alerts::render_document(&ctx, d, "/wages/notices").await
 }

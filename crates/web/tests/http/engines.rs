@@ -50,7 +50,7 @@ async fn indicators_raise_deduplicated_alerts_that_go_through_their_lifecycle() 
     let scale_list = county.get("/alerts?indicator=employer.construction_scale").await.body;
     let id = first_link(&scale_list, "href=\"/alerts/");
     let page = county.get(&format!("/alerts/{id}")).await.body;
-    assert!(page.contains("触发预警的事实") && page.contains("从业人数（employees）"), "{page}");
+    assert!(page.contains("触发预警的事实") && page.contains("从业人数") && !page.contains("employees"), "{page}");
     let p =
         county.submit(&format!("/alerts/{id}"), &format!("/alerts/{id}/actions"), &[("action", "acknowledge")]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
@@ -75,8 +75,44 @@ async fn indicators_raise_deduplicated_alerts_that_go_through_their_lifecycle() 
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
+    // Issued by the indicator's department under its own number, to the employer, sealed, with
+    // the facts in words and a QR code that verifies.
     let doc = county.get(&format!("/alerts/{id}/document")).await.body;
-    assert!(doc.contains("整改通知单") && doc.contains("亳营商整〔2026〕1号") && doc.contains("2026-12-11"), "{doc}");
+    for part in [
+        "整改通知单",
+        "亳州市人力资源和社会保障局",
+        "亳人社整〔2026〕1号",
+        "2026年12月11日",
+        "从业人数：",
+        "电子印章",
+        "文书核验二维码",
+    ] {
+        assert!(doc.contains(part), "{part}: {doc}");
+    }
+    let sheet = doc.split("<article class=\"gov-doc\"").nth(1).unwrap().split("</article>").next().unwrap();
+    assert!(!sheet.contains("营商环境数字化平台") && !sheet.contains("employees"), "{sheet}");
+    let name: String = sqlx::query_scalar("SELECT subject_name FROM alerts WHERE id = $1")
+        .bind(&id)
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert!(doc.contains(&format!("{name}：")), "addressed to the employer: {doc}");
+    let link =
+        doc.split("href=\"/documents/verify?p=").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let anyone = app.client();
+    let ok = anyone.get(&format!("/documents/verify?p={link}")).await.body;
+    assert!(ok.contains("核验通过") && ok.contains("亳人社整〔2026〕1号"), "{ok}");
+    // One character of the number changed: the seal's signature no longer holds.
+    let forged = link.replacen("1%E5%8F%B7", "2%E5%8F%B7", 1);
+    assert_ne!(forged, link);
+    let bad = anyone.get(&format!("/documents/verify?p={forged}")).await.body;
+    assert!(bad.contains("核验不通过") && bad.contains("签名无效"), "{bad}");
+    let keys = anyone.get("/documents/keys").await.body;
+    assert!(keys.contains("/documents/keys/rsj.pem"), "{keys}");
+    let pem = anyone.get("/documents/keys/rsj.pem").await;
+    assert!(pem.status == StatusCode::OK, "{}", pem.status);
+    let audit = app.audit_actions().await;
+    assert!(audit.iter().any(|(a, _, _, d)| a == "document.issue" && d.contains("亳人社整〔2026〕1号")));
     app.clock.set(time::macros::datetime!(2026-12-12 09:00 +8));
     let mut escalated = false;
     for _ in 0..60 {

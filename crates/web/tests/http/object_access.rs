@@ -50,6 +50,7 @@ const NOT_OBJECTS: &[(&str, &str)] = &[
     ("/exchange/{code}/records", "pushing into an interface: the owner check has its own test"),
     ("/api/v1/exchange/{code}/records", "pushing into an interface: the owner check has its own test"),
     ("/api/v1/wages/ingest/{kind}", "a data kind, not an object"),
+    ("/documents/keys/{department}", "a department's public seal key, published for offline verification"),
     (
         "/api/v1/licenses/{number}/verification",
         "public verification (证照核验): validity only; the holder's name for the holder and staff, audited",

@@ -119,8 +119,16 @@ async fn bank_feed_raises_arrears_which_is_worked_to_closing() {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    // Wage matters go to the general contractor (条例 art. 30), from 市人社局 under its number.
     let doc = county.get(&format!("/alerts/{id}/document")).await.body;
-    assert!(doc.contains("整改通知单") && doc.contains("2026-12-04"), "{doc}");
+    assert!(doc.contains("整改通知单") && doc.contains("2026年12月4日") && doc.contains("亳人社整〔2026〕"), "{doc}");
+    let (project, contractor): (String, String) =
+        sqlx::query_as("SELECT name, contractor_name FROM wage_projects WHERE code = $1")
+            .bind(PROJECT)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert!(doc.contains(&format!("{contractor}：")) && doc.contains(&format!("承建的“{project}”")), "{doc}");
 
     // The deadline passes without payment: the deadline job escalates.
     app.clock.set(time::macros::datetime!(2026-12-05 09:00 +8));

@@ -64,6 +64,7 @@ pub struct DeptForm {
     pub short_name: String,
     pub kind: String,
     pub division_code: String,
+    pub doc_prefix: String,
     pub active: bool,
 }
 
@@ -111,6 +112,7 @@ async fn edit_form(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
         code: d.code,
         name: d.name,
         short_name: d.short_name,
+        doc_prefix: d.doc_prefix,
         kind: d.kind,
         division_code: d.division_code,
         active: d.active != 0,
@@ -124,6 +126,7 @@ fn read(ctx: &RequestCtx, data: &FormData, id: String) -> (DeptForm, FormErrors,
         code: data.get("code").to_lowercase(),
         name: data.get("name"),
         short_name: data.get("short_name"),
+        doc_prefix: data.get("doc_prefix"),
         kind: data.get("kind"),
         division_code: data.get("division_code"),
         active: data.checked("active"),
@@ -140,6 +143,10 @@ fn read(ctx: &RequestCtx, data: &FormData, id: String) -> (DeptForm, FormErrors,
     }
     if f.short_name.is_empty() {
         errors.add("short_name", "请填写部门简称");
+    }
+    if f.doc_prefix.chars().count() > 12 || f.doc_prefix.chars().any(|c| c.is_ascii_punctuation() || c.is_whitespace())
+    {
+        errors.add("doc_prefix", "发文机关代字不超过12个字，不含标点和空格，如“亳人社”");
     }
     if !DEPARTMENT_KINDS.iter().any(|(k, _)| *k == f.kind) {
         errors.add("kind", "请选择部门类型");
@@ -158,6 +165,7 @@ fn read(ctx: &RequestCtx, data: &FormData, id: String) -> (DeptForm, FormErrors,
         kind: f.kind.clone(),
         division_code,
         active: f.active,
+        doc_prefix: f.doc_prefix.clone(),
     });
     (f, errors, input)
 }
@@ -214,6 +222,7 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
         ("代码", before.code.as_str(), input.code.as_str()),
         ("全称", &before.name, &input.name),
         ("简称", &before.short_name, &input.short_name),
+        ("发文机关代字", &before.doc_prefix, &input.doc_prefix),
         ("类型", &before.kind, &input.kind),
         ("区划", &before.division_code, input.division_code.as_str()),
     ] {
