@@ -26,7 +26,8 @@ fn schema() -> Schema {
 
 fn indicators() -> Vec<Indicator> {
     let schemas = BTreeMap::from([("wage_project".to_string(), schema())]);
-    let roles: Vec<String> = ["dept_staff", "county_staff", "grid_manager", "leader"].map(String::from).into();
+    let roles: Vec<String> =
+        ["labor_inspector", "industry_supervisor", "county_staff", "grid_manager", "leader"].map(String::from).into();
     crate::rules::parse("indicators.toml", &read("wages/indicators.toml"), &schemas, &roles).unwrap()
 }
 

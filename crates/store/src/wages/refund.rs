@@ -196,7 +196,7 @@ pub async fn apply(
     notify::send(
         conn,
         now,
-        &To::Role { department: Some(dept.clone()), role: "dept_staff".into() },
+        &To::Role { department: Some(dept.clone()), role: "labor_inspector".into() },
         &format!("/wages/projects/{}#refund", p.code),
         &format!(
             "{}申请返还“{}”的工资保证金，请于 {due} 前审核完毕（人社部发〔2021〕65号第二十二条）。",
