@@ -69,7 +69,7 @@ pub async fn record(
         .execute(&mut *conn)
         .await?;
     let mut out = vec![];
-    for d in defs {
+    for d in &defs {
         let events =
             events_of(conn, ev.subject_type, ev.subject_id, now - time::Duration::days(longest_window(d))).await?;
         let score = d.score(&events, now);
@@ -98,13 +98,24 @@ pub async fn record(
         }
         out.push((d.id.clone(), score));
     }
+    // In words: the event's and the scores' names, not their codes.
+    let kind_name = defs
+        .iter()
+        .flat_map(|d| d.events.iter())
+        .find(|w| w.kind == ev.kind)
+        .map(|w| w.name.clone())
+        .unwrap_or_else(|| ev.kind.to_string());
+    let score_name =
+        |id: &str| defs.iter().find(|d| d.id == id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string());
     let e = AuditEntry::new(domain::audit::CoreAudit::ScoreEvent, ev.subject_type, ev.subject_id)
         .by(by.0, by.1)
         .detail(format!(
-            "{}（{}）：{}",
-            ev.kind,
+            "{kind_name}（来源：{}）：{}",
             ev.source,
-            out.iter().map(|(id, s)| format!("{id} {}分 {}", s.points, s.color.label())).collect::<Vec<_>>().join("；")
+            out.iter()
+                .map(|(id, s)| format!("{} {}分 {}", score_name(id), s.points, s.color.label()))
+                .collect::<Vec<_>>()
+                .join("；")
         ));
     audit::append(conn, now, e).await?;
     Ok(out)

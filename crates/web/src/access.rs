@@ -54,7 +54,7 @@ impl Access {
             Access::Public => "公开".into(),
             Access::Authenticated => "已登录".into(),
             Access::Perm(p) => match domain::auth::permission(p) {
-                Some(d) => format!("{}（{p}）", d.name),
+                Some(d) => d.name.to_string(),
                 None => p.to_string(),
             },
             Access::AnyOf(ps) => ps.iter().map(|p| Access::Perm(p).describe()).collect::<Vec<_>>().join(" 或 "),

@@ -25,6 +25,15 @@ impl Datum {
         }
     }
 
+    /// How people name it: WGS-84 (GPS), GCJ-02 (国测局, Amap/Tencent), BD-09 (Baidu).
+    pub fn label(self) -> &'static str {
+        match self {
+            Datum::Wgs84 => "WGS-84",
+            Datum::Gcj02 => "GCJ-02",
+            Datum::Bd09 => "BD-09",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Datum::Wgs84 => "wgs84",

@@ -317,6 +317,14 @@ impl Services {
         self.interfaces.iter().find(|i| i.code == code)
     }
 
+    /// The Chinese label of a data field key (照面信息 of a license, a form field), from the
+    /// interfaces and items that declare it.
+    pub fn field_label(&self, key: &str) -> Option<&str> {
+        self.interfaces.iter().find_map(|i| i.field(key).map(|f| f.label.as_str())).or_else(|| {
+            self.items.iter().find_map(|i| i.fields().find(|(_, f)| f.key == key).map(|(_, f)| f.label.as_str()))
+        })
+    }
+
     pub fn license_type(&self, code: &str) -> Option<&LicenseType> {
         self.license_types.iter().find(|t| t.code == code)
     }

@@ -151,11 +151,11 @@ pub async fn add_fence(
         AuditEntry::new(domain::supervision::SupervisionAudit::FenceAdd, "sup_person", &person.id)
             .by(by.0, by.1)
             .detail(format!(
-                "{}：新增{}“{}”（{}）",
+                "{}：新增{}“{}”（{}坐标）",
                 person.name,
                 if f.rule == Rule::Allowed { "允许活动区域" } else { "禁止进入区域" },
                 f.name.trim(),
-                f.datum.as_str()
+                f.datum.label()
             )),
     )
     .await?;

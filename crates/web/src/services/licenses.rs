@@ -42,10 +42,13 @@ struct VerifyPage {
     valid_to: String,
 }
 
-fn fields_of(l: &License) -> Vec<(String, String)> {
+/// The face fields (照面信息) with their Chinese labels; the content stores field keys.
+fn fields_of(ctx: &RequestCtx, l: &License) -> Vec<(String, String)> {
+    let cfg = ctx.state.config();
     let v: serde_json::Value = serde_json::from_str(&l.content).unwrap_or_default();
     let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
-    v["fields"].as_array().map(|a| a.iter().map(|p| (text(&p[0]), text(&p[1]))).collect()).unwrap_or_default()
+    let label = |k: String| cfg.services.field_label(&k).map(str::to_string).unwrap_or(k);
+    v["fields"].as_array().map(|a| a.iter().map(|p| (label(text(&p[0])), text(&p[1]))).collect()).unwrap_or_default()
 }
 
 /// Verification by number answers what a verifier needs — genuine or not, type, issuer,
@@ -80,7 +83,7 @@ async fn verify_page(ctx: &RequestCtx, number: String, verdict: Option<Verdict>,
     let mut layout = Layout::new(ctx, &ctx.state.config().city.name, "电子证照核验", "/licenses/verify");
     layout.csrf = csrf;
     let license = verdict.as_ref().and_then(|v| v.license.as_ref());
-    let fields = if show_holder { license.map(fields_of).unwrap_or_default() } else { vec![] };
+    let fields = if show_holder { license.map(|l| fields_of(ctx, l)).unwrap_or_default() } else { vec![] };
     let issuer = license.map(|l| issuer_name(ctx, l)).unwrap_or_default();
     let valid_to = license.map(valid_to_text).unwrap_or_default();
     let mut r = render(VerifyPage { layout, number, verdict, show_holder, fields, issuer, valid_to })?;
@@ -184,7 +187,7 @@ async fn license(ctx: RequestCtx, Path(number): Path<String>) -> PageResult {
         .await?;
     render(LicensePage {
         layout: Layout::new(&ctx, &ctx.state.config().city.name, &l.title, "/licenses/verify"),
-        fields: fields_of(&l),
+        fields: fields_of(&ctx, &l),
         issued: fmt_millis(&Some(l.issued_at)),
         valid_to: l.valid_to.map(|v| fmt_millis(&Some(v))).unwrap_or_else(|| "长期".into()),
         seal_image,

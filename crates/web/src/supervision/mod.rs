@@ -43,3 +43,18 @@ fn routes() -> Routes {
         .merge(map::routes())
         .merge(api::routes())
 }
+
+/// A fence's shape as people call it (stored as polygon / circle / division).
+pub fn shape_label(kind: &str) -> &'static str {
+    match kind {
+        "polygon" => "多边形",
+        "circle" => "圆形",
+        "division" => "整个行政区划",
+        _ => "其他形状",
+    }
+}
+
+/// The coordinate system a fence was drawn in, by its stored code.
+pub fn datum_label(code: &str) -> &'static str {
+    domain::geo::Datum::parse(code).map(|d| d.label()).unwrap_or("其他坐标系")
+}

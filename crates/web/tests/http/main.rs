@@ -9,6 +9,7 @@ mod api;
 mod audit;
 mod auth;
 mod catalog;
+mod crawl;
 mod engines;
 mod hardening;
 mod labor;

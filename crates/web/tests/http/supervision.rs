@@ -737,7 +737,7 @@ async fn fence_map_sits_on_configured_tiles_and_fences_come_from_a_geojson_file(
         "coordinates": [[[gcj.0, gcj.1], [115.81, 33.85], [115.81, 33.86], [gcj.0, gcj.1]]]}});
     let r = upload_fences(&police, &page, drawn.to_string().into_bytes(), "", "gcj02").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert!(police.get(&page).await.body.contains("按 gcj02 绘制，已转换"));
+    assert!(police.get(&page).await.body.contains("按 GCJ-02 坐标绘制，已转换"));
 
     // The map: tiles from the configured server, its origin allowed on this page only, and our
     // WGS-84 fences shifted onto the GCJ-02 tiles.
