@@ -67,7 +67,7 @@ fn check_config_names_file_line_and_field() {
     let (code, out) = yingshang(dir.path(), &["check-config", "--config", cfg.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("departments.toml:9: department[0].division_code: 行政区划代码 341699 不在本系统的区划表中"),
+        out.contains("departments.toml:13: department[0].division_code: 行政区划代码 341699 不在本系统的区划表中"),
         "{out}"
     );
 }
@@ -98,7 +98,7 @@ fn check_config_names_the_rule_and_step_that_are_wrong() {
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains(
-            "indicators/platform.toml:11: indicator[0].yellow: 第1列：用人单位没有字段“employes”，是否应为“employees”？"
+            "indicators/platform.toml:12: indicator[0].yellow: 第1列：用人单位没有字段“employes”，是否应为“employees”？"
         ),
         "{out}"
     );

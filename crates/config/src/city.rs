@@ -80,6 +80,10 @@ struct RawWages {
     /// The department that holds deposits and reviews refunds (人社部发〔2021〕65号 art. 22).
     #[serde(default)]
     deposit_department: Option<String>,
+    /// Working days within which labor inspection contacts a worker who complained (the promise
+    /// the complaint page makes; default 3).
+    #[serde(default)]
+    complaint_contact_days: Option<u32>,
     /// 维权信息告示牌 channels (条例 art. 34(3)); defaults are the national lines.
     #[serde(default)]
     rights_channels: Option<RawChannels>,
@@ -305,6 +309,7 @@ fn wages(w: &RawWages, ctx: &mut Ctx) -> Option<domain::wages::WageParams> {
         channels,
         deposit,
         deposit_department: w.deposit_department.clone().unwrap_or_else(|| "rsj".into()),
+        complaint_contact_days: w.complaint_contact_days.unwrap_or(3).clamp(1, 30),
         full_month_days: w.full_month_days,
         limits,
     })

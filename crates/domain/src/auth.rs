@@ -58,6 +58,7 @@ permissions! {
     WAGES_FEED_BANK = "wages.feed.bank", "银行推送工资代发流水、保证金和专户入账（接口）", "满薪满益";
     WAGES_CONTRACT = "wages.contract", "与工人签订电子劳动合同（用人单位）", "满薪满益";
     WAGES_DEPOSIT_REVIEW = "wages.deposit.review", "工资保证金返还审核（属地人社部门）", "满薪满益";
+    WAGES_COMPLAINTS = "wages.complaints", "欠薪投诉办理（属地人社部门）", "满薪满益";
     LABOR_VIEW = "labor.view", "劳动关系网格监测查询", "劳动关系";
     LABOR_MANAGE = "labor.manage", "用人单位网格维护与核实", "劳动关系";
     TALENT_VIEW = "talent.view", "人才画像查询", "人才";

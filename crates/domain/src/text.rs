@@ -79,8 +79,51 @@ pub fn date_cn(d: time::Date) -> String {
     format!("{}年{}月{}日", d.year(), u8::from(d.month()), d.day())
 }
 
+/// Orders text as people expect a list of names to be ordered: runs of digits by their value,
+/// so 工人2 comes before 工人10 and 第9班组 before 第10班组.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn parts(s: &str) -> Vec<(bool, &str)> {
+        let mut out = vec![];
+        let mut start = 0;
+        let mut digits = None;
+        for (i, c) in s.char_indices() {
+            let d = c.is_ascii_digit();
+            if digits.is_some_and(|x| x != d) {
+                out.push((digits.unwrap_or(false), &s[start..i]));
+                start = i;
+            }
+            digits = Some(d);
+        }
+        if start < s.len() {
+            out.push((digits.unwrap_or(false), &s[start..]));
+        }
+        out
+    }
+    let (pa, pb) = (parts(a), parts(b));
+    for (x, y) in pa.iter().zip(pb.iter()) {
+        let o = match (x, y) {
+            ((true, n), (true, m)) => {
+                let (n, m) = (n.trim_start_matches('0'), m.trim_start_matches('0'));
+                n.len().cmp(&m.len()).then_with(|| n.cmp(m))
+            }
+            ((_, p), (_, q)) => p.cmp(q),
+        };
+        if o != std::cmp::Ordering::Equal {
+            return o;
+        }
+    }
+    pa.len().cmp(&pb.len()).then_with(|| a.cmp(b))
+}
+
 #[cfg(test)]
 mod date_tests {
+    #[test]
+    fn names_with_numbers_sort_by_value() {
+        let mut v = vec!["工人10", "工人2", "工人1", "班组B", "工人02", "班组A"];
+        v.sort_by(|a, b| super::natural_cmp(a, b));
+        assert_eq!(v, vec!["工人1", "工人02", "工人2", "工人10", "班组A", "班组B"]);
+    }
+
     #[test]
     fn dates_are_written_as_documents_write_them() {
         assert_eq!(super::date_cn(time::macros::date!(2026 - 01 - 07)), "2026年1月7日");

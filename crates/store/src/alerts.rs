@@ -405,7 +405,9 @@ pub struct AlertDetail {
 
 /// The (text, value) steps stored with an alert, and the facts among them (all of them for
 /// alerts stored before steps were marked).
-fn read_steps(text: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+type Lines = Vec<(String, String)>;
+
+fn read_steps(text: &str) -> (Lines, Lines) {
     let steps =
         serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| v.as_array().cloned()).unwrap_or_default();
     let pair = |s: &serde_json::Value| {

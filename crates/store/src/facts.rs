@@ -135,7 +135,14 @@ mod tests {
         assert_eq!(from_json(&s, &json!({"investment": "x"})).unwrap_err().1, "“总投资”应为整数");
         assert_eq!(from_json(&s, &json!({})).unwrap_err().1, "请填写“总投资”");
         assert!(from_json(&s, &json!({"investment": 1, "typo": 2})).unwrap_err().1.contains("没有字段“typo”"));
-        let plain = FieldDef { name: "n".into(), ty: Type::Int, label: "人数".into(), optional: false, money: false };
+        let plain = FieldDef {
+            name: "n".into(),
+            ty: Type::Int,
+            label: "人数".into(),
+            optional: false,
+            money: false,
+            values: vec![],
+        };
         assert_eq!(from_form(&plain, "1,000").unwrap(), Some(Value::Int(1000)));
         let money = FieldDef { label: "总投资".into(), money: true, ..plain };
         assert_eq!(from_form(&money, "¥1,234.5").unwrap(), Some(Value::Int(123_450)));

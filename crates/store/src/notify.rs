@@ -73,7 +73,7 @@ pub async fn inbox(db: &Db, p: &Principal, unread_only: bool, page: PageRequest)
     };
     let total: i64 = build("SELECT COUNT(*)").query_scalar().fetch_one(db.reader()).await?;
     let mut q = build("SELECT n.id, n.link, n.text, n.created_at, r.read_at");
-    q.push(" ORDER BY n.created_at DESC");
+    q.push(" ORDER BY n.created_at DESC, n.id DESC");
     page.apply(&mut q);
     let items = q.query_as().fetch_all(db.reader()).await?;
     Ok(Paged { items, total, page: page.page, per_page: page.per_page })

@@ -103,7 +103,7 @@ pub(crate) fn words(n: &Node, schema: &Schema, money: bool) -> String {
         Op::InList(x, l) => format!("{}属于{}", w(x), w(l)),
         Op::Cond(c, a, b) => format!("{}时取{}，否则取{}", w(c), w(a), w(b)),
         Op::Call(f, args) => {
-            let a = |i: usize| args.get(i).map(|x| w(x)).unwrap_or_default();
+            let a = |i: usize| args.get(i).map(&w).unwrap_or_default();
             match f {
                 Func::DaysBetween => format!("{}至{}的天数", a(0), a(1)),
                 Func::WorkingDaysBetween => format!("{}至{}的工作日数", a(0), a(1)),
@@ -111,8 +111,8 @@ pub(crate) fn words(n: &Node, schema: &Schema, money: bool) -> String {
                 Func::AddWorkingDays => format!("{}后{}个工作日", a(0), a(1)),
                 Func::Year => format!("{}的年份", a(0)),
                 Func::Month => format!("{}的月份", a(0)),
-                Func::Min => format!("{}中较小者", args.iter().map(|x| w(x)).collect::<Vec<_>>().join("与")),
-                Func::Max => format!("{}中较大者", args.iter().map(|x| w(x)).collect::<Vec<_>>().join("与")),
+                Func::Min => format!("{}中较小者", args.iter().map(&w).collect::<Vec<_>>().join("与")),
+                Func::Max => format!("{}中较大者", args.iter().map(&w).collect::<Vec<_>>().join("与")),
                 Func::Abs => format!("{}的绝对值", a(0)),
                 Func::Floor => format!("{}取整", a(0)),
                 Func::Size => format!("{}的项数", a(0)),

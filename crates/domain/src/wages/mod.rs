@@ -440,6 +440,8 @@ pub struct WageParams {
     /// The department (config code) that holds deposits and reviews their refund: the 属地人力
     /// 资源社会保障行政部门 of 人社部发〔2021〕65号 art. 22.
     pub deposit_department: String,
+    /// Working days within which a complaint's worker is contacted (a promise, not a statute).
+    pub complaint_contact_days: u32,
     /// Attendance days from which a worker counts as full-month for the minimum-wage check.
     pub full_month_days: i64,
     /// Plausible ranges of amounts and counts in what systems and files send.
@@ -866,6 +868,7 @@ fn signal_facts(f: &mut Facts, p: &ProjectData, today: Date) {
     }
 }
 
+pub mod complaint;
 pub mod contract;
 pub mod demo;
 pub mod ingest;
@@ -884,6 +887,8 @@ crate::audit_actions! {
         Export = ("wages.export", "导出在建项目"),
         MonthConfirm = ("wages.month.confirm", "确认月度工资"),
         ComplaintFile = ("wages.complaint.file", "提交欠薪投诉"),
+        ComplaintStep = ("wages.complaint.step", "办理欠薪投诉"),
+        ComplaintEscalate = ("wages.complaint.escalate", "欠薪投诉超期上报"),
         ContractIssue = ("wages.contract.issue", "发起电子劳动合同"),
         ContractSign = ("wages.contract.sign", "签署电子劳动合同"),
         ContractDecline = ("wages.contract.decline", "拒签电子劳动合同"),
@@ -908,6 +913,7 @@ pub const AUDIT_OBJECTS: &[(&str, &str)] = &[
     ("contract", "电子劳动合同"),
     ("wage_month", "月度工资"),
     ("complaint", "欠薪投诉"),
+    ("wage_complaint", "欠薪投诉"),
     ("talent", "人才信息"),
     ("ingest_batch", "导入批次"),
     ("wage_ingest", "工资监测数据接口"),

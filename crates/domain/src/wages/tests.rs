@@ -40,6 +40,7 @@ fn params() -> WageParams {
         channels: Default::default(),
         deposit: Default::default(),
         deposit_department: "rsj".into(),
+        complaint_contact_days: 3,
         full_month_days: 20,
         limits: Default::default(),
     }

@@ -580,7 +580,13 @@ impl Run<'_> {
             }
         }
         let names: Vec<String> = changed.iter().map(|c| self.target_name(c)).collect();
-        self.record(actor, WorkflowAudit::Resubmit, "", None, format!("补正了：{}", names.join("、")), String::new());
+        // Resubmitted without changing anything the notice named: say so, not "补正了：".
+        let text = if names.is_empty() {
+            "未修改材料，重新提交".to_string()
+        } else {
+            format!("补正了：{}", names.join("、"))
+        };
+        self.record(actor, WorkflowAudit::Resubmit, "", None, text, String::new());
         Ok(())
     }
 

@@ -514,21 +514,33 @@ pub async fn complain(
         .bind(&project_id)
         .fetch_one(&mut *conn)
         .await?;
+    // A case with its deadlines (domain::wages::complaint): labor inspection is told now.
+    let received = local(now).date();
+    let contact_days = cfg.city.wages.complaint_contact_days;
+    let (contact_due, handle_due) = domain::wages::complaint::deadlines(cal, received, contact_days);
+    let case_id = crate::new_id();
     sqlx::query(
         "INSERT INTO wage_complaints (id, project_id, employer_uscc, channel, complainant, amount_fen, received_on,
-            collective, status, recovered_fen, source, external_id, created_at)
-         VALUES ($1, $2, $3, '平台', $4, $5, $6, 0, 'open', 0, 'platform', $7, $8)",
+            collective, status, recovered_fen, source, external_id, created_at,
+            text, worker_id, id_card_no, stage, contact_due, handle_due)
+         VALUES ($1, $2, $3, '平台', $4, $5, $6, 0, 'open', 0, 'platform', $7, $8, $9, $10, $11, 'received', $12, $13)",
     )
-    .bind(crate::new_id())
+    .bind(&case_id)
     .bind(&project_id)
     .bind(&employer)
     .bind(&name)
     .bind(amount_fen)
-    .bind(local(now).date().to_string())
+    .bind(received.to_string())
     .bind(&number)
     .bind(ms)
+    .bind(text)
+    .bind(worker_id)
+    .bind(id_card_no)
+    .bind(contact_due.to_string())
+    .bind(handle_due.to_string())
     .execute(&mut *conn)
     .await?;
+    super::complaints::opened(conn, cfg, now, &case_id, &number, &name, contact_due, handle_due).await?;
     let about = month.map(|m| format!("（{}）", domain::wages::ingest::month_label(m))).unwrap_or_default();
     audit::append(
         conn,

@@ -2,6 +2,7 @@
 //! attendance, payroll, payments, complaints and outside signals; loading them as
 //! `domain::wages::ProjectData` for the warning rules; pages' queries.
 
+pub mod complaints;
 pub mod contracts;
 pub mod demo;
 mod facts;
@@ -190,14 +191,19 @@ pub struct WorkerRow {
     pub settled_on: Option<String>,
 }
 
+/// A project's workers by team and name, numbers in names in numeric order (工人2 before 工人10).
 pub async fn workers(db: &Db, project_id: &str) -> Result<Vec<WorkerRow>> {
-    Ok(sqlx::query_as(
+    let mut rows: Vec<WorkerRow> = sqlx::query_as(
         "SELECT id, id_card_no, name, phone, bank, bank_card, team, registered, contract, joined_on, left_on, settled_on
-         FROM wage_workers WHERE project_id = $1 ORDER BY team, name",
+         FROM wage_workers WHERE project_id = $1",
     )
     .bind(project_id)
     .fetch_all(db.reader())
-    .await?)
+    .await?;
+    rows.sort_by(|a, b| {
+        domain::text::natural_cmp(&a.team, &b.team).then_with(|| domain::text::natural_cmp(&a.name, &b.name))
+    });
+    Ok(rows)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]

@@ -325,7 +325,7 @@ struct ApplicationPage {
     min_due: String,
 }
 
-fn action_label(a: &str) -> &'static str {
+pub(crate) fn action_label(a: &str) -> &'static str {
     match a {
         "submit" => "提交申请",
         "approve" => "同意",
@@ -368,6 +368,29 @@ pub fn may_view(p: &Principal, app: &store::workflow::Application) -> bool {
 /// Workflow ids of service items (`svc.{code}`): they are handled on the /services pages,
 /// where approval issues the sealed result.
 pub const SERVICE_PREFIX: &str = "svc.";
+
+/// Who a task may be transferred to (转办): active staff of the caller's department who hold
+/// the role the step asks for, so no one is offered a colleague who could not act on it.
+async fn transfer_candidates(ctx: &RequestCtx, roles: &[String]) -> Result<Vec<(String, String)>, AppError> {
+    let p = ctx.user()?;
+    let Some(dept) = &p.department_id else { return Ok(vec![]) };
+    let all_roles = store::auth::list_roles(&ctx.state.db).await?;
+    let mut out: Vec<(String, String)> = vec![];
+    for r in all_roles.iter().filter(|r| roles.contains(&r.code)) {
+        let f = store::auth::UserFilter {
+            department_id: Some(dept.clone()),
+            role_id: Some(r.id.clone()),
+            status: Some("active".into()),
+            ..Default::default()
+        };
+        for u in store::auth::list_users(&ctx.state.db, &f, PageRequest::all()).await?.items {
+            if u.id != p.user_id && !out.iter().any(|(id, _)| id == &u.id) {
+                out.push((u.id, u.display_name));
+            }
+        }
+    }
+    Ok(out)
+}
 
 async fn load_visible(ctx: &RequestCtx, id: &str) -> Result<store::workflow::Application, AppError> {
     let p = ctx.user()?;
@@ -435,21 +458,14 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
     let actionable: Vec<TaskView> =
         tasks.iter().filter(|t| t.can_act && inst.status == Status::Running).cloned().collect();
     let mut colleagues = vec![];
-    if !actionable.is_empty()
-        && let Some(d) = &p.department_id
-    {
-        let f = store::auth::UserFilter {
-            department_id: Some(d.clone()),
-            status: Some("active".into()),
-            ..Default::default()
-        };
-        colleagues = store::auth::list_users(&state.db, &f, PageRequest::all())
-            .await?
-            .items
-            .into_iter()
-            .filter(|u| u.id != p.user_id)
-            .map(|u| (u.id, u.display_name))
+    if !actionable.is_empty() {
+        let roles: Vec<String> = inst
+            .tasks
+            .iter()
+            .filter(|t| actionable.iter().any(|a| a.no == t.no))
+            .map(|t| t.actor.role.clone())
             .collect();
+        colleagues = transfer_candidates(ctx, &roles).await?;
     }
     let facts = match schema {
         Some(s) => s
@@ -595,7 +611,7 @@ async fn run_event(ctx: &RequestCtx, id: &str, event: Event, done: &str) -> Page
 
 async fn act(ctx: RequestCtx, Path((id, no)): Path<(String, u32)>, data: FormData) -> PageResult {
     let p = ctx.user()?;
-    load_visible(&ctx, &id).await?;
+    let app = load_visible(&ctx, &id).await?;
     let date = |s: &str| time::Date::parse(s, &time::macros::format_description!("[year]-[month]-[day]")).ok();
     let action = match data.get("action").as_str() {
         "approve" => Action::Approve { comment: data.get("comment") },
@@ -609,7 +625,11 @@ async fn act(ctx: RequestCtx, Path((id, no)): Path<(String, u32)>, data: FormDat
         },
         "transfer" => {
             let to = data.get("to_user");
-            let name = store::auth::get_user(&ctx.state.db, &to).await.map(|u| u.display_name).unwrap_or_default();
+            let roles: Vec<String> =
+                app.instance.tasks.iter().filter(|t| t.no == no).map(|t| t.actor.role.clone()).collect();
+            let Some((_, name)) = transfer_candidates(&ctx, &roles).await?.into_iter().find(|(id, _)| *id == to) else {
+                return Err(AppError::invalid("to_user", "只能转给本部门能办理该环节的工作人员").into());
+            };
             Action::Transfer { to_user: to, to_name: name, note: data.get("note") }
         }
         "comment" => Action::Comment { text: data.get("text") },

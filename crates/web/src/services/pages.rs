@@ -86,8 +86,13 @@ async fn zone(ctx: RequestCtx, Query(q): Query<ZoneQuery>) -> PageResult {
         .filter(|i| dept.is_empty() || i.department == dept)
         .filter(|i| kw.trim().is_empty() || i.name.contains(kw.trim()) || i.code.contains(kw.trim()))
         .map(|i| {
-            let mut kinds: Vec<&str> = i.materials.iter().map(|m| m.kind.label()).collect();
-            kinds.dedup();
+            // Each kind once, in the order first met (dedup alone keeps 表单、电子证照、表单).
+            let mut kinds: Vec<&str> = vec![];
+            for k in i.materials.iter().map(|m| m.kind.label()) {
+                if !kinds.contains(&k) {
+                    kinds.push(k);
+                }
+            }
             ItemLine {
                 code: i.code.clone(),
                 name: i.name.clone(),
@@ -563,7 +568,11 @@ pub(crate) async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: 
             (
                 crate::layout::fmt_time(r.at),
                 r.by.clone(),
-                format!("{}{}", r.action, if r.text.is_empty() { String::new() } else { format!("：{}", r.text) }),
+                format!(
+                    "{}{}",
+                    crate::pages::workflow::action_label(&r.action),
+                    if r.text.trim().is_empty() { String::new() } else { format!("：{}", r.text.trim()) }
+                ),
             )
         })
         .collect();

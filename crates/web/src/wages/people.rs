@@ -73,7 +73,7 @@ struct MyWagesPage {
     layout: Layout,
     jobs: Vec<JobView>,
     errors: FormErrors,
-    complaints: Vec<(String, String, String, &'static str)>,
+    complaints: Vec<(String, String, String, String)>,
 }
 
 fn month_view(m: &WorkerMonth, contract: Option<&ContractRow>) -> MonthView {
@@ -120,18 +120,21 @@ async fn show_mine(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
             .collect();
         jobs.push(JobView { job, contracts, months, payments });
     }
-    let complaints = sqlx::query_as::<_, (String, String, i64, String)>(
-        "SELECT c.external_id, p.name, c.amount_fen, c.status FROM wage_complaints c JOIN wage_workers w ON w.project_id = c.project_id
-         JOIN wage_projects p ON p.id = c.project_id
-         WHERE c.source = 'platform' AND w.id_card_no = $1 AND c.complainant = w.name ORDER BY c.created_at DESC",
-    )
-    .bind(&card)
-    .fetch_all(state.db.reader())
-    .await
-    .map_err(store::StoreError::from)?
-    .into_iter()
-    .map(|(no, project, amount, status)| (no, project, yuan(amount), domain::wages::ComplaintStatus::parse(&status).map_or("受理中", |s| s.label())))
-    .collect();
+    // The worker's complaints and where each stands (the case steps of domain::wages::complaint).
+    let complaints = store::wages::complaints::of_worker(&state.db, &card)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let last = c.steps.last().map(|s| s.note.clone()).filter(|n| !n.is_empty());
+            let status = match (c.stage, last) {
+                (domain::wages::complaint::Stage::Replied | domain::wages::complaint::Stage::Closed, Some(n)) => {
+                    format!("{}：{n}", c.stage.label())
+                }
+                (s, _) => s.label().to_string(),
+            };
+            (c.number, c.project_name.unwrap_or_default(), yuan(c.amount_fen), status)
+        })
+        .collect();
     let bad = !errors.0.is_empty();
     let mut r = render(MyWagesPage {
         layout: Layout::new(ctx, &state.config().city.name, "我的工资", "/me/wages"),
@@ -235,7 +238,11 @@ async fn complain(ctx: RequestCtx, data: FormData) -> PageResult {
     let mut tx = state.db.begin().await?;
     let (worker, text) = (data.get("worker_id"), data.get("text"));
     let r = store::wages::contracts::complain(&mut tx, &actor, &worker, &card, month, amount, &text).await;
-    conclude(&ctx, tx, r, |no| format!("投诉已受理，编号 {no}。人社部门会在 3 个工作日内联系您。")).await
+    let days = state.config().city.wages.complaint_contact_days;
+    conclude(&ctx, tx, r, |no| {
+        format!("投诉已受理，编号 {no}。人社部门会在 {days} 个工作日内联系您，办理进展会通知您。")
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- employer: contracts

@@ -122,6 +122,52 @@ async fn worker_confirms_the_contract_and_a_month_and_complains() {
     assert_eq!((channel.as_str(), amount), ("平台", 120_050));
     assert!(worker.get("/me/wages").await.body.contains("已投诉"), "the disputed month shows");
 
+    // The complaint is a case in labor inspection's queue: 市人社局's inspector is told, assigns,
+    // contacts, handles, answers and closes; the worker is told at each step and sees the answer.
+    let (case_id, number): (String, String) =
+        sqlx::query_as("SELECT id, external_id FROM wage_complaints WHERE source = 'platform' AND complainant = $1")
+            .bind(&signed.worker_name)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    let inspector = app.login("renshe").await;
+    let inbox = inspector.get("/inbox").await.body;
+    assert!(inbox.contains(&format!("【待办】新欠薪投诉 {number}")), "{}", &inbox[inbox.find("<main").unwrap_or(0)..]);
+    let queue = inspector.get("/wages/complaints").await.body;
+    assert!(queue.contains(&number) && queue.contains("待分派"), "{queue}");
+    let page = format!("/wages/complaints/{case_id}");
+    // Steps go in order: contacting before assigning is refused in Chinese.
+    let r = inspector.submit(&page, &page, &[("stage", "contacted"), ("note", "已电话联系")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("不能办理“已联系投诉人”"), "{}", r.body);
+    let me: String = sqlx::query_scalar("SELECT id FROM users WHERE login = 'renshe'")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    let r = inspector.submit(&page, &page, &[("stage", "assigned"), ("assignee", &me)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = inspector.submit(&page, &page, &[("stage", "contacted"), ("note", "")]).await;
+    assert!(r.body.contains("请填写已联系投诉人的情况"), "a step that records what was done needs it");
+    for (stage, note) in [
+        ("contacted", "已电话联系投诉人，约定到项目部核实"),
+        ("handled", "责令总包单位3日内补发"),
+        ("replied", "总包单位已于12月3日补发1,200.50元"),
+        ("closed", ""),
+    ] {
+        let r = inspector.submit(&page, &page, &[("stage", stage), ("note", note)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{stage}: {}", r.body);
+    }
+    let told = worker.get("/inbox").await.body;
+    assert!(told.contains(&format!("您的欠薪投诉 {number} 已分派给劳动保障监察员办理")), "{told}");
+    assert!(told.contains("已答复您办理结果：总包单位已于12月3日补发1,200.50元"), "{told}");
+    let mine = worker.get("/me/wages").await.body;
+    assert!(mine.contains("已办结") && mine.contains(&number), "{mine}");
+    // Others in the platform cannot take steps or see the queue.
+    let county = app.login("qiaocheng").await;
+    assert_eq!(county.get(&page).await.status, StatusCode::FORBIDDEN);
+    let actions = app.audit_actions().await;
+    assert_eq!(actions.iter().filter(|(a, ..)| a == "wages.complaint.step").count(), 5);
+
     // Tampering with the stored contract breaks the seal.
     let mut tx = app.state.db.begin().await.unwrap();
     sqlx::query("UPDATE wage_contracts SET wage_rate_fen = 20000 WHERE id = $1")
@@ -142,6 +188,31 @@ async fn worker_confirms_the_contract_and_a_month_and_complains() {
     ] {
         assert!(actions.iter().any(|x| x.0 == a), "{a} audited");
     }
+    // A second complaint nobody contacts: past the promised working days the deadline job
+    // escalates it and the city leader is told.
+    let r = worker.submit("/me/wages", "/me/wages/complaints", &[("worker_id", w), ("text", "还有一个月没发")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    app.clock.set(time::macros::datetime!(2026-12-09 09:00 +8));
+    let mut escalated = false;
+    for _ in 0..100 {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wage_complaints WHERE escalated = 1")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+        if n == 1 {
+            escalated = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(escalated, "the contact deadline escalated the case");
+    let told: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM notifications WHERE role = 'leader' AND text LIKE '【投诉超期】%未联系投诉人%'",
+    )
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(told, 1);
 }
 
 #[tokio::test]
