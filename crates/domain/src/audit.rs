@@ -85,7 +85,7 @@ audit_actions! {
         DemoLoad = ("demo.load", "加载演示数据"),
         ConfigSync = ("config.sync", "同步配置"),
         SealCreate = ("seal.create", "生成电子印章"),
-        DocumentIssue = ("document.issue", "出具文书"),
+        DocumentIssue = ("gov_document.issue", "出具盖章公文（告知函、整改通知单）"),
         SignerCreate = ("signer.create", "生成签名密钥"),
         ScoreView = ("score.view", "查看风险评分"),
         ScoreEvent = ("score.event", "记录评分事件"),

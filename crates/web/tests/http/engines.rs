@@ -112,7 +112,7 @@ async fn indicators_raise_deduplicated_alerts_that_go_through_their_lifecycle() 
     let pem = anyone.get("/documents/keys/rsj.pem").await;
     assert!(pem.status == StatusCode::OK, "{}", pem.status);
     let audit = app.audit_actions().await;
-    assert!(audit.iter().any(|(a, _, _, d)| a == "document.issue" && d.contains("亳人社整〔2026〕1号")));
+    assert!(audit.iter().any(|(a, _, _, d)| a == "gov_document.issue" && d.contains("亳人社整〔2026〕1号")));
     app.clock.set(time::macros::datetime!(2026-12-12 09:00 +8));
     let mut escalated = false;
     for _ in 0..60 {

@@ -52,6 +52,10 @@ const NOT_OBJECTS: &[(&str, &str)] = &[
     ("/api/v1/wages/ingest/{kind}", "a data kind, not an object"),
     ("/documents/keys/{department}", "a department's public seal key, published for offline verification"),
     (
+        "/wages/complaints/{id}",
+        "the 人社 department's complaint queue: only wages.complaints holders (its inspectors, the city leader), whose scope is the whole city; steps only by the department's inspectors (checked in the handler); the worker sees his own on /me/wages",
+    ),
+    (
         "/api/v1/licenses/{number}/verification",
         "public verification (证照核验): validity only; the holder's name for the holder and staff, audited",
     ),
