@@ -212,6 +212,21 @@ struct DetailPage {
     uncontracted: Vec<(String, String, String)>,
     wage_types: Vec<(&'static str, &'static str)>,
     refund: crate::wages::refund::RefundView,
+    /// The e-contract form as typed and what is wrong with it (after a refused submission).
+    contract_form: ContractForm,
+    contract_errors: crate::layout::FormErrors,
+}
+
+/// What the contractor typed into the e-contract form, kept when it is refused.
+#[derive(Debug, Clone, Default)]
+pub struct ContractForm {
+    pub id_card_no: String,
+    pub job: String,
+    pub wage_type: String,
+    pub wage_rate: String,
+    pub start_on: String,
+    pub end_on: String,
+    pub terms: String,
 }
 
 /// ID numbers on pages: first 6 and last 4 digits, unless the user may see them in full.
@@ -273,6 +288,17 @@ async fn notice_board(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
 }
 
 async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
+    show_detail(&ctx, &code, ContractForm::default(), crate::layout::FormErrors::default()).await
+}
+
+/// The project page; `errors` are the e-contract form's, shown beside its fields with what was
+/// typed (422).
+pub(crate) async fn show_detail(
+    ctx: &RequestCtx,
+    code: &str,
+    contract_form: ContractForm,
+    contract_errors: crate::layout::FormErrors,
+) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;
     let scope = store::org::row_scope(&state.db, p, perm::WAGES_VIEW).await?;
@@ -383,6 +409,14 @@ async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
         uncontracted,
         wage_types: domain::wages::contract::WageType::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
         refund,
+        contract_form,
+        contract_errors: contract_errors.clone(),
+    })
+    .map(|mut r| {
+        if !contract_errors.is_empty() {
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        r
     })
 }
 

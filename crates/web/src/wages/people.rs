@@ -257,19 +257,35 @@ async fn issue(ctx: RequestCtx, Path(code): Path<String>, data: FormData) -> Pag
         return Err(AppError::Forbidden("只有项目总包单位可以与工人签订劳动合同".into()).into());
     }
     let back = format!("/wages/projects/{code}#contracts");
-    let fail = |msg: &str| Ok(redirect_with_flash(&back, &format!("未发出：{msg}"), state.secure_cookies));
-    let Some(wage_type) = WageType::parse(&data.get("wage_type")) else { return fail("请选择工资形式") };
+    // A refused form comes back with its errors beside the fields and what was typed kept.
+    let form = crate::wages::pages::ContractForm {
+        id_card_no: data.get("id_card_no"),
+        job: data.get("job"),
+        wage_type: data.get("wage_type"),
+        wage_rate: data.get("wage_rate"),
+        start_on: data.get("start_on"),
+        end_on: data.get("end_on"),
+        terms: data.get("terms"),
+    };
+    let refuse = |field: &str, msg: &str| {
+        let mut e = FormErrors::default();
+        e.add(field, msg);
+        crate::wages::pages::show_detail(&ctx, &code, form.clone(), e)
+    };
+    let Some(wage_type) = WageType::parse(&data.get("wage_type")) else {
+        return refuse("wage_type", "请选择工资形式").await;
+    };
     let Some(rate) = parse_yuan(&data.get("wage_rate")) else {
-        return fail("工资标准请填写金额（元），最多两位小数");
+        return refuse("wage_rate", "工资标准请填写金额（元），最多两位小数").await;
     };
     let Some(start_on) = parse_date(&data.get("start_on")) else {
-        return fail("请填写合同起始日期，如 2026-12-01");
+        return refuse("start_on", "请填写合同起始日期，如 2026-12-01").await;
     };
     let end_on = match opt(&Some(data.get("end_on"))) {
         None => None,
         Some(s) => match parse_date(&s) {
             Some(d) => Some(d),
-            None => return fail("合同终止日期格式应为 2027-06-30，无固定期限请留空"),
+            None => return refuse("end_on", "合同终止日期格式应为 2027-06-30，以完成一定工作任务为期限的请留空").await,
         },
     };
     let i = Issue {
@@ -292,7 +308,10 @@ async fn issue(ctx: RequestCtx, Path(code): Path<String>, data: FormData) -> Pag
                 state.secure_cookies,
             ))
         }
-        Err(store::StoreError::Invalid { message, .. }) => fail(&message),
+        Err(store::StoreError::Invalid { field, message }) => {
+            drop(tx);
+            refuse(&field, &message).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -242,20 +242,29 @@ async fn the_contractor_issues_contracts_and_reads_its_notices() {
             ("terms", String::new()),
         ]
     };
+    // A refused form answers 422 with the error in red beside its field and what was typed
+    // kept; an accepted one redirects with the news.
     let send = |f: Vec<(&'static str, String)>| {
         let c = &contractor;
         async move {
             let fr: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let r = c.submit(from, to, &fr).await;
-            assert_eq!(r.status, StatusCode::SEE_OTHER);
-            let page = c.get(from).await;
-            page.body
+            if r.status == StatusCode::SEE_OTHER {
+                return (true, c.get(from).await.body);
+            }
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+            assert!(r.body.contains("class=\"field-error\"") && r.body.contains("value=\"木工\""), "{}", r.body);
+            (false, r.body)
         }
     };
-    assert!(send(form("0", "2026-12-01")).await.contains("工资标准须大于零"));
-    assert!(send(form("280", "12/01")).await.contains("合同起始日期"));
-    assert!(send(form("280", "2026-12-01")).await.contains("已发给"));
-    assert!(send(form("280", "2026-12-01")).await.contains("已有待确认或已签订的劳动合同"));
+    let (ok, body) = send(form("0", "2026-12-01")).await;
+    assert!(!ok && body.contains("工资标准须大于零"), "{body}");
+    let (ok, body) = send(form("280", "12/01")).await;
+    assert!(!ok && body.contains("合同起始日期") && body.contains("value=\"280\""), "{body}");
+    let (ok, body) = send(form("280", "2026-12-01")).await;
+    assert!(ok && body.contains("已发给"), "{body}");
+    let (ok, body) = send(form("280", "2026-12-01")).await;
+    assert!(!ok && body.contains("已有待确认或已签订的劳动合同"), "{body}");
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wage_contracts WHERE id_card_no = $1 AND status = 'pending'")
         .bind(&card)
         .fetch_one(app.state.db.reader())
