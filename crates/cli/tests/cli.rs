@@ -33,8 +33,8 @@ async fn audit_verify_names_the_tampered_record() {
     }
     let (code, out) = yingshang(dir.path(), &["audit", "verify"]);
     assert_eq!(code, 0, "{out}");
-    // The demo load's 16 records (see store::demo's test) and these five.
-    assert!(out.contains("审计链完整：已校验 21 条记录"), "{out}");
+    // The demo load's 18 records (see store::demo's test) and these five.
+    assert!(out.contains("审计链完整：已校验 23 条记录"), "{out}");
 
     // Someone with access to the database file edits record #4.
     let mut tx = db.begin().await.unwrap();

@@ -733,3 +733,41 @@ pub async fn counts(db: &Db, scope: &RowScope) -> Result<Vec<(Level, i64)>> {
         .map(|l| (*l, rows.iter().find(|(x, _)| x == l.as_str()).map(|(_, n)| *n).unwrap_or(0)))
         .collect())
 }
+
+/// A document still asking something of the party it was addressed to.
+#[derive(Debug, Clone)]
+pub struct OpenDocument {
+    pub alert_id: String,
+    pub number: String,
+    pub title: String,
+    pub issuer: String,
+    pub deadline: Option<time::Date>,
+}
+
+/// The 告知函 and 整改通知单 addressed to a party (by USCC) whose alert is not yet verified or
+/// closed: what its home page lists as to do.
+pub async fn open_documents_for(db: &Db, addressee_id: &str) -> Result<Vec<OpenDocument>> {
+    let rows = sqlx::query(
+        "SELECT a.id, d.document, a.state FROM issued_documents d JOIN alerts a ON d.source = 'alert:' || a.id
+         WHERE d.addressee_id = $1 AND a.status IN ('disposed', 'escalated') ORDER BY d.created_at DESC LIMIT 20",
+    )
+    .bind(addressee_id)
+    .fetch_all(db.reader())
+    .await?;
+    let mut out = vec![];
+    for r in rows {
+        let doc: String = r.try_get(1)?;
+        let state: String = r.try_get(2)?;
+        // A record this build cannot read is skipped, not a failed home page.
+        let Ok(d) = serde_json::from_str::<domain::documents::Document>(&doc) else { continue };
+        let deadline = serde_json::from_str::<Alert>(&state).ok().and_then(|a| a.disposal.map(|x| x.deadline));
+        out.push(OpenDocument {
+            alert_id: r.try_get(0)?,
+            number: d.number,
+            title: d.title,
+            issuer: d.issuer,
+            deadline,
+        });
+    }
+    Ok(out)
+}

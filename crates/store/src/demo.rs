@@ -382,6 +382,20 @@ pub async fn demo_logins(db: &Db, cfg: &CityConfig) -> Result<Vec<DemoLogin>> {
             out.push(DemoLogin { login, name, roles: "企业用户（总包单位）".into() });
         }
     }
+    // The supervised person the demo gives a leave request and a check-in task (see the
+    // supervision case's demo): the one who logs in to 亳安码.
+    let supervised: Vec<(String, String)> = sqlx::query_as(
+        "SELECT u.login, u.display_name FROM users u JOIN sup_persons p ON p.user_id = u.id
+         WHERE p.status = 'active' AND EXISTS (SELECT 1 FROM sup_leaves l WHERE l.person_id = p.id)
+         ORDER BY u.created_at LIMIT 1",
+    )
+    .fetch_all(db.reader())
+    .await?;
+    for (login, name) in supervised {
+        if !out.iter().any(|l| l.login == login) {
+            out.push(DemoLogin { login, name, roles: "群众（被监管人员）".into() });
+        }
+    }
     Ok(out)
 }
 
@@ -447,8 +461,9 @@ mod tests {
         assert!(r.api_token.as_deref().unwrap().starts_with("ys_"));
         assert!(load_demo(&db, &cfg, now, None).await.unwrap().is_none());
         let logins = demo_logins(&db, &cfg).await.unwrap();
-        // The configured accounts and the demo contractor.
-        assert_eq!(logins.len(), cfg.demo.accounts.iter().filter(|a| a.kind != UserKind::System).count() + 1);
+        // The configured accounts, the demo contractor and the supervised person.
+        assert_eq!(logins.len(), cfg.demo.accounts.iter().filter(|a| a.kind != UserKind::System).count() + 2);
+        assert!(logins.iter().any(|l| l.roles == "群众（被监管人员）"));
         let contractor = logins.iter().find(|l| l.roles == "企业用户（总包单位）").unwrap();
         let contracts =
             crate::wages::contracts::for_id_card(&db, &logins.iter().find(|l| l.roles == "群众").unwrap().login)
@@ -472,8 +487,9 @@ mod tests {
         assert!(page.items.iter().any(|e| e.uscc == ent.login));
         assert!(page.items.iter().all(|e| e.grid_id == wangge.grid_id));
         // bootstrap, the grid placement, the demo worker's e-contract, 亳安码 (3 persons, 6
-        // fences, 1 alarm, 1 code change), the shared data of 一键申报, the demo load.
-        assert_eq!(crate::audit::verify(&db).await.unwrap().unwrap().checked, 16);
+        // fences, 1 alarm, 1 code change, a leave request, a check-in task), the shared data of
+        // 一键申报, the demo load.
+        assert_eq!(crate::audit::verify(&db).await.unwrap().unwrap().checked, 18);
         let alarms: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sup_alarms WHERE status = 'open'")
             .fetch_one(db.reader())
             .await

@@ -52,6 +52,8 @@ async fn demo_supervision(
             measure_to: domain::supervision::add_months(today - time::Duration::days(30 + 20 * i as i64), 12)
                 - time::Duration::days(1),
         };
+        // The first of them logs in (before being registered, so the record links the account).
+        let login = if i == 0 { Some(ensure_login(tx, cfg, now, c).await?) } else { None };
         let id = create_person(tx, now, &n, agency.as_deref(), (&officer_id, &officer_name)).await?;
         let person = crate::supervision::person_in(tx, &id).await?;
         let by = (officer_id.as_str(), officer_name.as_str());
@@ -103,6 +105,81 @@ async fn demo_supervision(
             fixes.push(InFix { at, lon, lat, datum: None, accuracy_m: Some(15.0), source: Some("gps".into()) });
         }
         ingest_fixes(tx, caches, cfg, now, &person, &fixes, &Default::default()).await?;
+        if let Some(user_id) = login {
+            person_side(tx, cfg, now, &person, (&user_id, &c.name), by).await?;
+        }
     }
+    Ok(())
+}
+
+/// The citizen login of a demo resident (the ID number, the demo password), made if missing.
+async fn ensure_login(
+    tx: &mut crate::Conn,
+    cfg: &CityConfig,
+    now: OffsetDateTime,
+    c: &domain::demo::DemoCitizen,
+) -> Result<String> {
+    use crate::auth::{self, NewUser};
+    let login = c.id_card_no.to_string();
+    let existing: Option<String> =
+        sqlx::query_scalar("SELECT id FROM users WHERE login = $1").bind(&login).fetch_optional(&mut *tx).await?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let role = auth::role_id_by_code(tx, "citizen")
+        .await?
+        .ok_or_else(|| crate::StoreError::NotFound("群众角色 citizen".into()))?;
+    let hash = domain::auth::password::hash(&cfg.demo.password, &crate::random_bytes::<16>());
+    auth::create_user(
+        tx,
+        now,
+        &NewUser {
+            kind: Some(domain::auth::UserKind::Citizen),
+            login: login.clone(),
+            display_name: c.name.clone(),
+            password_hash: hash,
+            division_code: Some(c.division_code.to_string()),
+            id_card_no: Some(login),
+            phone: c.phone.clone(),
+            role_ids: vec![role],
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// The supervised person's side of 亳安码: a leave request waiting for the officer and a
+/// check-in task due tomorrow.
+async fn person_side(
+    tx: &mut crate::Conn,
+    cfg: &CityConfig,
+    now: OffsetDateTime,
+    person: &crate::supervision::Person,
+    who: (&str, &str),
+    officer: (&str, &str),
+) -> Result<()> {
+    let ms = domain::clock::to_millis(now);
+    let tomorrow_8 = {
+        let d = domain::clock::local(now).date().next_day().expect("date");
+        domain::clock::to_millis(domain::clock::from_local(time::PrimitiveDateTime::new(d, time::macros::time!(8:00))))
+    };
+    // A trip to the provincial capital, the kind of leave the presets offer (合肥市区).
+    if let Some(preset) = cfg.leave_presets.iter().find(|p| p.id == "hefei").or(cfg.leave_presets.first()) {
+        let leave = crate::supervision::NewLeave {
+            preset: preset.id.clone(),
+            destination: "安徽医科大学第一附属医院".into(),
+            reason: "陪同母亲到省城复诊".into(),
+            from_ms: tomorrow_8,
+            to_ms: tomorrow_8 + 10 * 3_600_000,
+        };
+        crate::supervision::request_leave(tx, cfg, now, person, &leave, who).await?;
+    }
+    let task = crate::supervision::NewTask {
+        kind: "scheduled".into(),
+        open_at: ms,
+        due_at: tomorrow_8 + 12 * 3_600_000,
+        note: "在居住地打卡".into(),
+    };
+    crate::supervision::issue_task(tx, now, person, &task, officer).await?;
     Ok(())
 }

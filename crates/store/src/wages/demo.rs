@@ -18,7 +18,7 @@ impl DemoStep for Demo {
         Box::pin(async move {
             Ok(match phase {
                 DemoPhase::BeforeAccounts => {
-                    demo_labor(tx, cx.city, cx.now).await?;
+                    demo_labor(tx, cx.cfg, cx.city, cx.now).await?;
                     vec![]
                 }
                 DemoPhase::AfterAccounts => {
@@ -36,7 +36,12 @@ impl DemoStep for Demo {
 /// coordinates (placed by its address keywords), every employer placed by the real placement,
 /// and twelve months of labor reports for employers with ten or more employees, a few of them
 /// with a layoff, a jump in complaints or a collective dispute in the latest month.
-async fn demo_labor(tx: &mut crate::Conn, city: &domain::demo::DemoCity, now: OffsetDateTime) -> Result<()> {
+async fn demo_labor(
+    tx: &mut crate::Conn,
+    cfg: &CityConfig,
+    city: &domain::demo::DemoCity,
+    now: OffsetDateTime,
+) -> Result<()> {
     use domain::wages::labor::{DemoEvent, demo_reports};
     for e in city.enterprises.iter().skip(12).step_by(25) {
         sqlx::query("UPDATE enterprises SET lon = NULL, lat = NULL, grid_id = NULL WHERE uscc = $1")
@@ -45,10 +50,27 @@ async fn demo_labor(tx: &mut crate::Conn, city: &domain::demo::DemoCity, now: Of
             .await?;
     }
     crate::wages::labor::place_employers(tx, now, &RowScope::All, true, None).await?;
+    // The demo grid manager's grid gets a layoff too, so its journey has a labor-risk alert.
+    let manager_grid =
+        cfg.demo.accounts.iter().find(|a| a.roles.iter().any(|r| r == "grid_manager")).and_then(|a| a.grid.clone());
+    let grid_layoff: Option<String> = match manager_grid {
+        Some(code) => {
+            sqlx::query_scalar(
+                "SELECT e.uscc FROM enterprises e JOIN grids g ON g.id = e.grid_id
+                 WHERE g.code = $1 AND e.employees >= 10 ORDER BY e.employees DESC, e.uscc LIMIT 1",
+            )
+            .bind(code)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        None => None,
+    };
     let today = domain::clock::local(now).date();
     let mut large = 0usize;
     for (i, e) in city.enterprises.iter().enumerate().filter(|(_, e)| e.employees >= 10) {
-        let event = if e.employees >= 50 {
+        let event = if grid_layoff.as_deref() == Some(e.uscc.as_str()) {
+            DemoEvent::Layoff
+        } else if e.employees >= 50 {
             large += 1;
             match large {
                 1 | 6 => DemoEvent::Layoff,

@@ -48,6 +48,8 @@ pub struct CitizenCard {
 
 /// What waits for the user: 待办, unread messages, open alerts in scope.
 pub struct WorkCard {
+    /// Documents addressed to the signed-in enterprise that still ask it to act (整改通知单 …).
+    pub documents: Vec<store::alerts::OpenDocument>,
     pub tasks: Option<(i64, i64)>,
     pub unread: i64,
     pub alerts: Option<Vec<(&'static str, &'static str, i64)>>,
@@ -119,7 +121,11 @@ async fn home(ctx: RequestCtx) -> PageResult {
     } else {
         None
     };
-    let work = WorkCard { tasks, unread: store::notify::unread_count(db, &p).await?, alerts };
+    let documents = match (&p.uscc, p.can(perm::SELF_ENTERPRISE)) {
+        (Some(uscc), true) => store::alerts::open_documents_for(db, uscc).await?,
+        _ => vec![],
+    };
+    let work = WorkCard { documents, tasks, unread: store::notify::unread_count(db, &p).await?, alerts };
 
     let recent_audit = if p.can(perm::AUDIT_READ) {
         Some(store::audit::list(db, &Default::default(), store::sql::PageRequest::new(Some(1), Some(8))).await?.items)

@@ -68,8 +68,20 @@ async fn me_person(ctx: &RequestCtx) -> Result<Person, AppError> {
         .ok_or_else(|| AppError::NotFound("您当前没有在管的监管措施".into()))
 }
 
+#[derive(Template)]
+#[template(path = "supervision/me_none.html")]
+struct NonePage {
+    layout: Layout,
+}
+
 async fn show_mine(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
     let state = &ctx.state;
+    // Every resident has the menu entry; one under no measure is told so, plainly.
+    if store::supervision::person_of_user(&state.db, &ctx.user()?.user_id).await?.is_none() {
+        return render(NonePage {
+            layout: Layout::new(ctx, &state.config().city.name, "我的亳安码", "/me/supervision"),
+        });
+    }
     let x = me_person(ctx).await?;
     let code = store::scores::of_subject(&state.db, &state.config(), "person", &x.id, state.clock.now())
         .await?

@@ -28,10 +28,12 @@ pub const CASE: Case = Case {
     background: Some(jobs::fold_fixes),
 };
 
-const NAV: &[NavDef] =
-    &[NavDef {
-        label: "被监管人员", href: "/supervision", perm: Some(perm::SUPERVISION_VIEW), group: "亳安码"
-    }];
+const NAV: &[NavDef] = &[
+    NavDef { label: "被监管人员", href: "/supervision", perm: Some(perm::SUPERVISION_VIEW), group: "亳安码" },
+    NavDef {
+        label: "我的亳安码", href: "/me/supervision", perm: Some(perm::SUPERVISION_SELF), group: "亳安码"
+    },
+];
 
 fn routes() -> Routes {
     Routes::default()

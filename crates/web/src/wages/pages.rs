@@ -302,7 +302,7 @@ pub(crate) async fn show_detail(
     let state = &ctx.state;
     let p = ctx.user()?;
     let scope = store::org::row_scope(&state.db, p, perm::WAGES_VIEW).await?;
-    let row = store::wages::project(&state.db, &scope, &code).await?;
+    let row = store::wages::project(&state.db, &scope, code).await?;
     let full_ids = p.can(perm::ORG_CITIZENS_SENSITIVE);
     let can_contract = p.can(perm::WAGES_CONTRACT) && p.uscc.as_deref() == Some(row.contractor_uscc.as_str());
     ctx.audit(
@@ -392,7 +392,7 @@ pub(crate) async fn show_detail(
         None => vec![],
     };
     render(DetailPage {
-        layout: Layout::new(&ctx, &state.config().city.name, &row.name, "/wages"),
+        layout: Layout::new(ctx, &state.config().city.name, &row.name, "/wages"),
         status: row.status.label(),
         p: row,
         account,

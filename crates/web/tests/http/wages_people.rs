@@ -308,9 +308,11 @@ async fn the_contractor_issues_contracts_and_reads_its_notices() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    // It reaches the contractor's inbox as something to do.
+    // It reaches the contractor's inbox and home page as something to do.
     let inbox = contractor.get("/inbox").await.body;
     assert!(inbox.contains("【待办】收到整改通知单（亳人社整〔2026〕"), "{inbox}");
+    let home = contractor.get("/home").await.body;
+    assert!(home.contains("待整改反馈的文书") && home.contains("请于 2026-12-10 前整改并书面反馈"), "{home}");
     let notices = contractor.get("/wages/notices").await;
     assert_eq!(notices.status, StatusCode::OK);
     assert!(notices.body.contains("整改通知单"), "{}", notices.body);
