@@ -614,20 +614,14 @@ async fn notify_addressee(
     d: &domain::rules::Disposal,
     now: OffsetDateTime,
 ) -> Result<()> {
-    let users: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE login = $1 AND status = 'active'")
-        .bind(uscc)
-        .fetch_all(&mut *conn)
-        .await?;
-    for u in users {
-        notify::send(
-            conn,
-            now,
-            &To::User(u),
-            &format!("/wages/notices/{id}"),
-            &format!("【待办】收到{}（{}），请于{}前整改并反馈", d.kind.label(), d.number, d.deadline),
-        )
-        .await?;
-    }
+    notify::to_login(
+        conn,
+        now,
+        uscc,
+        &format!("/wages/notices/{id}"),
+        &format!("【待办】收到{}（{}），请于{}前整改并反馈", d.kind.label(), d.number, d.deadline),
+    )
+    .await?;
     Ok(())
 }
 

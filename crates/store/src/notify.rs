@@ -101,3 +101,16 @@ pub async fn mark_all_read(conn: &mut Conn, db: &Db, p: &Principal, now: OffsetD
     }
     Ok(unread.items.len() as u64)
 }
+
+/// Sends to the active account(s) whose login is `login` (an enterprise's USCC, a person's ID
+/// number): how a party the platform knows by identifier is told; nothing if it has no account.
+pub async fn to_login(conn: &mut Conn, now: OffsetDateTime, login: &str, link: &str, text: &str) -> Result<()> {
+    let users: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE login = $1 AND status = 'active'")
+        .bind(login)
+        .fetch_all(&mut *conn)
+        .await?;
+    for u in users {
+        send(conn, now, &To::User(u), link, text).await?;
+    }
+    Ok(())
+}

@@ -6,7 +6,7 @@
 
 use super::seals::{self, MasterKey};
 use crate::config::CityConfig;
-use crate::notify::{self, To};
+use crate::notify;
 use crate::sql::{PageRequest, Paged};
 use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::Money;
@@ -262,23 +262,11 @@ pub async fn grant_all(
             continue;
         }
         total = total.saturating_add(g.amount_fen);
-        let users: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE login = $1 AND status = 'active'")
-            .bind(&g.uscc)
-            .fetch_all(&mut *conn)
-            .await?;
-        for u in users {
-            notify::send(
-                conn,
-                now,
-                &To::User(u),
-                "/services/stability/mine",
-                &format!(
-                    "您单位符合 {year} 年度失业保险稳岗返还条件，免申即享，核定返还 {} 元，将直接拨付至单位账户，无需申请。",
-                    Money::from_fen(g.amount_fen)
-                ),
-            )
-            .await?;
-        }
+        let text = format!(
+            "您单位符合 {year} 年度失业保险稳岗返还条件，免申即享，核定返还 {} 元，将直接拨付至单位账户，无需申请。",
+            Money::from_fen(g.amount_fen)
+        );
+        notify::to_login(conn, now, &g.uscc, "/services/stability/mine", &text).await?;
     }
     audit::append(
         conn,

@@ -274,22 +274,9 @@ pub async fn act(
 
 async fn tell_worker(conn: &mut Conn, now: OffsetDateTime, c: &Case, stage: Stage, note: &str) -> Result<()> {
     let Some(card) = &c.id_card_no else { return Ok(()) };
-    let users: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE login = $1 AND status = 'active'")
-        .bind(card)
-        .fetch_all(&mut *conn)
-        .await?;
     let said = if stage == Stage::Replied && !note.is_empty() { format!("：{note}") } else { String::new() };
-    for u in users {
-        notify::send(
-            conn,
-            now,
-            &To::User(u),
-            "/me/wages#complaints",
-            &format!("您的欠薪投诉 {} {}{said}", c.number, stage.tell_worker()),
-        )
-        .await?;
-    }
-    Ok(())
+    let text = format!("您的欠薪投诉 {} {}{said}", c.number, stage.tell_worker());
+    notify::to_login(conn, now, card, "/me/wages#complaints", &text).await
 }
 
 /// The deadline job: if the case has not reached the step the deadline asks for, it is marked

@@ -304,13 +304,7 @@ pub async fn review(
         )),
     )
     .await?;
-    let users: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE login = $1 AND status = 'active'")
-        .bind(&p.contractor_uscc)
-        .fetch_all(&mut *conn)
-        .await?;
-    for u in users {
-        notify::send(conn, now, &To::User(u), &format!("/wages/projects/{}#refund", p.code), &told).await?;
-    }
+    notify::to_login(conn, now, &p.contractor_uscc, &format!("/wages/projects/{}#refund", p.code), &told).await?;
     of_project(conn, &p.id).await?.ok_or_else(|| StoreError::NotFound("返还申请".into()))
 }
 
