@@ -8,6 +8,16 @@ pub mod stability;
 
 use crate::workflow::Status;
 
+crate::coded! {
+    /// What an asked department answers to a 跨部门协查 request: the fact is true, false, or
+    /// true only in part (the answer's text says which part).
+    pub enum XOutcome ("协查结论") {
+        Confirmed = ("confirmed", "属实"),
+        Denied = ("denied", "不属实"),
+        Partly = ("partly", "部分属实"),
+    }
+}
+
 /// An application's status as the applicant reads it (the workflow's own labels are the
 /// officers').
 pub fn applicant_label(s: Status) -> &'static str {

@@ -26,20 +26,24 @@ pub struct XRequest {
     pub asked_by_name: String,
     pub asked_at: i64,
     pub due_at: i64,
-    /// `confirmed` or `denied`.
+    /// `confirmed`, `denied` or `partly` (`domain::services::XOutcome`).
     pub outcome: Option<String>,
     pub answer: Option<String>,
     pub answered_by_name: Option<String>,
     pub answered_at: Option<i64>,
+    /// Whom the application concerns (USCC or ID number, and name) and its item: what the asked
+    /// department verifies about. Empty where the list was not joined with the applications.
+    #[sqlx(default)]
+    pub subject: String,
+    #[sqlx(default)]
+    pub subject_name: String,
+    #[sqlx(default)]
+    pub item: String,
 }
 
 impl XRequest {
     pub fn outcome_label(&self) -> &'static str {
-        match self.outcome.as_deref() {
-            Some("confirmed") => "属实",
-            Some("denied") => "不属实",
-            _ => "待答复",
-        }
+        self.outcome.as_deref().and_then(domain::services::XOutcome::parse).map_or("待答复", |o| o.label())
     }
 }
 
@@ -126,12 +130,12 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<XRequest> {
         .ok_or_else(|| StoreError::NotFound("协查请求".into()))
 }
 
-/// The asked department answers: confirmed or denied, with an explanation.
+/// The asked department answers 属实, 不属实 or 部分属实, with an explanation.
 pub async fn answer(
     conn: &mut Conn,
     now: OffsetDateTime,
     id: &str,
-    confirmed: bool,
+    outcome: domain::services::XOutcome,
     text: &str,
     by: &Actor,
 ) -> Result<XRequest> {
@@ -146,7 +150,7 @@ pub async fn answer(
         "UPDATE svc_xrequests SET outcome = $1, answer = $2, answered_by = $3, answered_by_name = $4, answered_at = $5
          WHERE id = $6 AND answered_at IS NULL",
     )
-    .bind(if confirmed { "confirmed" } else { "denied" })
+    .bind(outcome.as_str())
     .bind(text.trim())
     .bind(&by.user_id)
     .bind(&by.name)
@@ -222,7 +226,10 @@ pub async fn of_application(db: &Db, app: &str) -> Result<Vec<XRequest>> {
 /// Requests to a department, unanswered first.
 pub async fn to_department(db: &Db, dept: &str, limit: i64) -> Result<Vec<XRequest>> {
     Ok(sqlx::query_as::<_, XRequest>(
-        "SELECT * FROM svc_xrequests WHERE to_dept = $1 ORDER BY (answered_at IS NULL) DESC, asked_at DESC LIMIT $2",
+        "SELECT x.*, COALESCE(a.subject, '') AS subject, COALESCE(a.subject_name, '') AS subject_name,
+                COALESCE(a.item, '') AS item
+         FROM svc_xrequests x LEFT JOIN svc_applications a ON a.id = x.application_id
+         WHERE x.to_dept = $1 ORDER BY (x.answered_at IS NULL) DESC, x.asked_at DESC LIMIT $2",
     )
     .bind(dept)
     .bind(limit)

@@ -247,10 +247,18 @@ async fn show_x(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
     let p = ctx.user()?;
     let dept = p.department_code.clone().unwrap_or_default();
     let now_ms = domain::clock::to_millis(ctx.state.clock.now());
+    let cfg = ctx.state.config();
     let rows = svc::xrequests::to_department(&ctx.state.db, &dept, 200)
         .await?
         .into_iter()
         .map(|x| XView {
+            // The asked department sees whom it verifies: an enterprise by USCC, a person by
+            // name and masked ID number (the question carries what it needs).
+            subject: match domain::IdCardNo::parse(&x.subject) {
+                Ok(id) => id.masked(),
+                Err(_) => x.subject.clone(),
+            },
+            item: cfg.services.item(&x.item).map(|i| i.name.clone()).unwrap_or_default(),
             to: dept_name(ctx, &x.from_dept),
             due: fmt_millis(&Some(x.due_at)),
             overdue: x.answered_at.is_none() && now_ms > x.due_at,
@@ -274,17 +282,13 @@ async fn show_x(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
 async fn answer(ctx: RequestCtx, Path(id): Path<String>, f: crate::form::FormData) -> PageResult {
     let p = ctx.user()?;
     let state = &ctx.state;
-    let confirmed = match f.get("outcome").as_str() {
-        "confirmed" => true,
-        "denied" => false,
-        _ => {
-            let mut e = FormErrors::default();
-            e.add("outcome", "请选择核实结果：属实或不属实");
-            return show_x(&ctx, e).await;
-        }
+    let Some(outcome) = domain::services::XOutcome::parse(&f.get("outcome")) else {
+        let mut e = FormErrors::default();
+        e.add("outcome", "请选择核实结果：属实、不属实或部分属实");
+        return show_x(&ctx, e).await;
     };
     let mut tx = state.db.begin().await?;
-    match svc::xrequests::answer(&mut tx, state.clock.now(), &id, confirmed, &f.get("answer"), &actor_of(p)).await {
+    match svc::xrequests::answer(&mut tx, state.clock.now(), &id, outcome, &f.get("answer"), &actor_of(p)).await {
         Ok(_) => {
             tx.commit().await?;
             Ok(redirect_with_flash("/services/xrequests", "已答复，申请部门已收到通知。", state.secure_cookies))

@@ -457,6 +457,10 @@ type NoticeView = (String, String, Vec<(String, String)>);
 
 pub(crate) struct XView {
     pub x: XRequest,
+    /// Whom it concerns, as shown: a USCC in full, an ID number masked.
+    pub subject: String,
+    /// The item applied for, by name.
+    pub item: String,
     pub to: String,
     pub due: String,
     pub overdue: bool,
@@ -581,6 +585,8 @@ pub(crate) async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: 
         .await?
         .into_iter()
         .map(|x| XView {
+            subject: String::new(),
+            item: String::new(),
             to: dept_name(ctx, &x.to_dept),
             due: fmt_millis(&Some(x.due_at)),
             overdue: x.answered_at.is_none_or(|a| a > x.due_at) && now_ms > x.due_at,

@@ -105,16 +105,18 @@ async fn one_click_application_is_verified_returned_corrected_approved_and_its_l
     let tax = app.login("shuiwu").await;
     let inbox = tax.get("/services/xrequests").await.body;
     assert!(inbox.contains("该企业近三年是否存在欠税记录"), "{inbox}");
+    // It names whom it is about and the item, and offers the three answers.
+    assert!(inbox.contains("核实对象") && inbox.contains("value=\"partly\"> 部分属实"), "{inbox}");
     let xid = inbox.split("action=\"/services/xrequests/").nth(1).unwrap().split('"').next().unwrap().to_string();
     let r = tax
         .submit(
             "/services/xrequests",
             &format!("/services/xrequests/{xid}"),
-            &[("outcome", "denied"), ("answer", "经金税系统核实，无欠税记录")],
+            &[("outcome", "partly"), ("answer", "经金税系统核实，2024年有一笔已补缴的逾期申报")],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert!(rev.get(&page).await.body.contains("不属实：经金税系统核实，无欠税记录"));
+    assert!(rev.get(&page).await.body.contains("部分属实：经金税系统核实，2024年有一笔已补缴的逾期申报"));
 
     // Return with a one-time notice; the applicant corrects; verification passes.
     let r = rev
