@@ -37,6 +37,21 @@ pub struct City {
     /// 亳安码: days after a measure ends that the person's location data is kept.
     /// 亳安码 settings (`[supervision]`).
     pub supervision: Supervision,
+    /// `[documents]`: the fonts of the PDF copies.
+    pub documents: Documents,
+}
+
+/// `[documents]` in city.toml: the CJK fonts PDF copies are set in. Empty: the usual system
+/// places (Debian's `fonts-noto-cjk`). No font ships with the platform.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Documents {
+    /// A .ttf, .otf or .ttc file; from a collection the Simplified Chinese face is used.
+    #[serde(default)]
+    pub font: String,
+    /// The bold face for the 发文机关标志 and titles; empty: the regular file's `Bold` sibling.
+    #[serde(default)]
+    pub font_bold: String,
 }
 
 #[derive(Deserialize)]
@@ -49,6 +64,8 @@ struct RawCity {
     wages: RawWages,
     #[serde(default)]
     supervision: Supervision,
+    #[serde(default)]
+    documents: Documents,
 }
 
 #[derive(Deserialize)]
@@ -185,6 +202,7 @@ pub(super) fn parse(
     errors.extend(ctx.errors);
     Some(City {
         supervision: raw.supervision,
+        documents: raw.documents,
         wages: wages?,
         name: raw.name,
         division_code: code.ok()?,

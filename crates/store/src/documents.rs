@@ -164,11 +164,13 @@ pub struct Verdict {
     pub valid: bool,
     pub problems: Vec<String>,
     pub issued: Option<Issued>,
+    /// The e-license the payload names, when it names one rather than a document.
+    pub license: Option<crate::services::licenses::License>,
 }
 
 /// Checks a QR payload: well formed, signed by the named department's seal, and the same as
-/// the document issued under that number.
-pub async fn verify(db: &Db, payload: &str) -> Result<Verdict> {
+/// the document — or e-license, still valid and not revoked — issued under that number.
+pub async fn verify(db: &Db, payload: &str, now: OffsetDateTime) -> Result<Verdict> {
     let p = match documents::parse_payload(payload) {
         Ok(p) => p,
         Err(e) => return Ok(Verdict { problems: vec![e], ..Default::default() }),
@@ -180,10 +182,31 @@ pub async fn verify(db: &Db, payload: &str) -> Result<Verdict> {
         Some(_) => problems.push("电子印章签名无效：核验码不是该部门印章所签，或已被改动".to_string()),
         None => problems.push("核验码所称的出具部门没有电子印章".to_string()),
     }
+    let license = if by_number(db, &p.number).await?.is_none() {
+        crate::services::licenses::get(&mut conn, &p.number).await?.filter(|l| l.qr_payload.is_some())
+    } else {
+        None
+    };
     drop(conn);
+    if let Some(l) = license {
+        // An e-license: the same checks against the registered license, and its state now.
+        if l.issuer != p.issuer_code || crate::services::licenses::issued_on(&l) != Some(p.issued_on) {
+            problems.push("核验码与登记的证照不一致（发证部门或签发日期不同）".into());
+        }
+        if l.digest != p.digest {
+            problems.push("核验码与登记的证照内容不一致".into());
+        }
+        if l.revoked_at.is_some() {
+            problems.push(format!("该证照已吊销：{}", l.revoked_reason.clone().unwrap_or_default()));
+        }
+        if l.valid_to.is_some_and(|v| v < domain::clock::to_millis(now)) {
+            problems.push("该证照已过有效期".into());
+        }
+        return Ok(Verdict { valid: problems.is_empty(), problems, issued: None, license: Some(l) });
+    }
     let issued = by_number(db, &p.number).await?;
     match &issued {
-        None => problems.push(format!("本平台没有出具过编号为“{}”的文书", p.number)),
+        None => problems.push(format!("本平台没有出具过编号为“{}”的文书或证照", p.number)),
         Some(i) => {
             if i.document.issued_on != p.issued_on || i.document.issuer_code != p.issuer_code {
                 problems.push("核验码与登记的文书不一致（出具部门或成文日期不同）".into());
@@ -194,7 +217,7 @@ pub async fn verify(db: &Db, payload: &str) -> Result<Verdict> {
             }
         }
     }
-    Ok(Verdict { valid: problems.is_empty(), problems, issued })
+    Ok(Verdict { valid: problems.is_empty(), problems, issued, license: None })
 }
 
 /// The departments' seals with their public keys, for offline verification.

@@ -27,6 +27,10 @@ pub enum AppError {
     PayloadTooLarge(String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// Something the server needs is missing (e.g. no CJK font for PDF copies): 503 with what
+    /// the administrator must do.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("系统内部错误，请稍后重试")]
     Internal(String),
 }
@@ -50,6 +54,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -65,6 +70,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::PayloadTooLarge(_) => "too_large",
             AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -77,8 +83,10 @@ impl AppError {
     }
 
     fn log(&self) {
-        if let AppError::Internal(detail) = self {
-            tracing::error!(error = %detail, "internal error");
+        match self {
+            AppError::Internal(detail) => tracing::error!(error = %detail, "internal error"),
+            AppError::Unavailable(detail) => tracing::warn!(error = %detail, "unavailable"),
+            _ => {}
         }
     }
 }
@@ -110,7 +118,7 @@ impl From<askama::Error> for AppError {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ApiErrorBody {
     /// Stable machine-readable code: unauthenticated, invalid_token, forbidden, not_found, invalid,
-    /// conflict, bad_request, too_large, unsupported_media_type, method_not_allowed, too_many_requests, internal.
+    /// conflict, bad_request, too_large, unsupported_media_type, method_not_allowed, too_many_requests, unavailable, internal.
     pub code: String,
     /// Chinese message for people.
     pub message: String,
@@ -161,6 +169,7 @@ impl IntoResponse for PageError {
             AppError::Invalid { .. } | AppError::Conflict { .. } | AppError::BadRequest(_) => "无法处理",
             AppError::PayloadTooLarge(_) => "内容过大",
             AppError::TooManyRequests(_) => "请稍后再试",
+            AppError::Unavailable(_) => "暂不可用",
             AppError::Internal(_) => "系统错误",
         };
         (status, Html(crate::layout::plain_page(title, &self.0.to_string()))).into_response()

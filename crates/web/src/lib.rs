@@ -17,6 +17,7 @@ pub mod layout;
 pub mod login_guard;
 pub mod metrics;
 pub mod pages;
+pub mod pdf;
 pub mod qr;
 pub mod refusals;
 pub mod services;

@@ -42,6 +42,9 @@ pub struct License {
     pub application_id: Option<String>,
     pub revoked_at: Option<i64>,
     pub revoked_reason: Option<String>,
+    /// The QR code's signed payload (`domain::documents` format); `None` for licenses other
+    /// systems issued, and for ours until first signed.
+    pub qr_payload: Option<String>,
 }
 
 pub const ISSUED_HERE: &str = "本平台签发";
@@ -65,6 +68,50 @@ fn number_for(kind: &str, now: OffsetDateTime) -> String {
     getrandom::fill(&mut r).expect("OS random source");
     let d = now.date();
     format!("{}{:04}{:02}{:02}{}", kind.to_uppercase(), d.year(), u8::from(d.month()), d.day(), hex::encode_upper(r))
+}
+
+/// What a license's QR payload signs: the documents' format, with the content's SM3 digest.
+fn qr_head(number: &str, issuer: &str, issued_on: time::Date, digest: &str) -> String {
+    format!("{}|{number}|{issuer}|{issued_on}|{digest}", domain::documents::PAYLOAD_TAG)
+}
+
+/// The date the license was issued on, from its content (local date).
+pub fn issued_on(l: &License) -> Option<time::Date> {
+    let v: Value = serde_json::from_str(&l.content).ok()?;
+    time::Date::parse(v.get("issued_on")?.as_str()?, &time::format_description::well_known::Iso8601::DATE).ok()
+}
+
+/// 有效期至 as a date (2027年12月6日), or 长期.
+pub fn valid_to_text(l: &License) -> String {
+    let from_content = serde_json::from_str::<Value>(&l.content).ok().and_then(|v| {
+        let s = v.get("valid_to")?.as_str()?.to_string();
+        Some(match time::Date::parse(&s, &time::format_description::well_known::Iso8601::DATE) {
+            Ok(d) => domain::text::date_cn(d),
+            Err(_) => s,
+        })
+    });
+    from_content.unwrap_or_else(|| match l.valid_to {
+        Some(ms) => domain::text::date_cn(from_millis(ms).to_offset(domain::clock::CHINA).date()),
+        None => "长期".into(),
+    })
+}
+
+/// The license's QR payload: stored, or — for one of ours issued before payloads existed —
+/// signed now with its seal and stored. `None` for licenses other systems issued.
+pub async fn qr_payload(conn: &mut Conn, key: Option<&MasterKey>, l: &License) -> Result<Option<String>> {
+    if let Some(p) = &l.qr_payload {
+        return Ok(Some(p.clone()));
+    }
+    let (Some(seal_id), Some(key), Some(day)) = (&l.seal_id, key, issued_on(l)) else { return Ok(None) };
+    let Some(seal) = seals::by_id(conn, seal_id).await? else { return Ok(None) };
+    let head = qr_head(&l.number, &l.issuer, day, &l.digest);
+    let payload = format!("{head}|{}", hex::encode(seals::sign(conn, key, &seal, head.as_bytes()).await?));
+    sqlx::query("UPDATE licenses SET qr_payload = $1 WHERE number = $2 AND qr_payload IS NULL")
+        .bind(&payload)
+        .bind(&l.number)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Some(payload))
 }
 
 /// Issues and seals a license or document with the issuing department's e-seal.
@@ -104,6 +151,8 @@ pub async fn issue(
     let canonical = crypto::canonical_json(&content);
     let digest = crypto::sm3(canonical.as_bytes());
     let signature = seals::sign(conn, key, &seal, &digest).await?;
+    let head = qr_head(&number, &issuer.code, local.date(), &hex::encode(digest));
+    let qr_payload = format!("{head}|{}", hex::encode(seals::sign(conn, key, &seal, head.as_bytes()).await?));
     let lic = License {
         number: number.clone(),
         kind: kind.into(),
@@ -122,6 +171,7 @@ pub async fn issue(
         application_id: new.application.map(str::to_string),
         revoked_at: None,
         revoked_reason: None,
+        qr_payload: Some(qr_payload),
     };
     insert(conn, &lic).await?;
     audit::append(
@@ -142,8 +192,8 @@ pub async fn issue(
 async fn insert(conn: &mut Conn, l: &License) -> Result<()> {
     sqlx::query(
         "INSERT INTO licenses (number, kind, type, title, holder_id, holder_name, issuer, content, digest, signature, seal_id,
-            source, issued_at, valid_to, application_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            source, issued_at, valid_to, application_id, qr_payload)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(&l.number)
     .bind(&l.kind)
@@ -160,6 +210,7 @@ async fn insert(conn: &mut Conn, l: &License) -> Result<()> {
     .bind(l.issued_at)
     .bind(l.valid_to)
     .bind(&l.application_id)
+    .bind(&l.qr_payload)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -204,6 +255,7 @@ pub async fn record_external(
         application_id: None,
         revoked_at: None,
         revoked_reason: None,
+        qr_payload: None,
     };
     insert(conn, &l).await
 }

@@ -23,6 +23,7 @@ pub fn routes() -> Routes {
         .add("/alerts/{id}", Access::Perm(perm::ALERTS_VIEW), get(detail))
         .add("/alerts/{id}/actions", Access::Perm(perm::ALERTS_HANDLE), post(act))
         .add("/alerts/{id}/document", Access::Perm(perm::ALERTS_VIEW), get(document))
+        .add("/alerts/{id}/document.pdf", Access::Perm(perm::ALERTS_VIEW), get(document_pdf))
 }
 
 fn indicator_name(ctx: &RequestCtx, id: &str) -> String {
@@ -283,14 +284,36 @@ async fn document(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let p = ctx.user()?;
     let scope = store::org::row_scope(&state.db, p, perm::ALERTS_VIEW).await?;
     let d = store::alerts::get(&state.db, &scope, &id).await?;
-    render_document(&ctx, d, "/alerts").await
+    render_document(&ctx, d, "/alerts", &format!("/alerts/{id}/document.pdf")).await
+}
+
+async fn document_pdf(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+    let state = &ctx.state;
+    let p = ctx.user()?;
+    let scope = store::org::row_scope(&state.db, p, perm::ALERTS_VIEW).await?;
+    let d = store::alerts::get(&state.db, &scope, &id).await?;
+    crate::pages::documents::pdf(&ctx, &issued_of(&ctx, &d).await?)
+}
+
+pub(crate) async fn issued_of(
+    ctx: &RequestCtx,
+    d: &store::alerts::AlertDetail,
+) -> PageResult<store::documents::Issued> {
+    Ok(store::documents::latest_of(&ctx.state.db, &format!("alert:{}", d.row.id))
+        .await?
+        .ok_or_else(|| AppError::NotFound("该预警的处置文书".into()))?)
 }
 
 /// The printable 告知函 / 整改通知单 of an alert the caller may see: the document as issued.
-pub(crate) async fn render_document(ctx: &RequestCtx, d: store::alerts::AlertDetail, nav: &str) -> PageResult {
-    let issued = store::documents::latest_of(&ctx.state.db, &format!("alert:{}", d.row.id))
-        .await?
-        .ok_or_else(|| AppError::NotFound("该预警的处置文书".into()))?;
+/// `pdf_link` downloads it as PDF.
+pub(crate) async fn render_document(
+    ctx: &RequestCtx,
+    d: store::alerts::AlertDetail,
+    nav: &str,
+    pdf_link: &str,
+) -> PageResult {
+    let issued = issued_of(ctx, &d).await?;
     let back = if nav == "/alerts" { format!("/alerts/{}", d.row.id) } else { nav.to_string() };
-    crate::pages::documents::sheet(ctx, issued, nav, &back, if nav == "/alerts" { "返回预警" } else { "返回通知" })
+    let label = if nav == "/alerts" { "返回预警" } else { "返回通知" };
+    crate::pages::documents::sheet(ctx, issued, nav, &back, label, pdf_link)
 }

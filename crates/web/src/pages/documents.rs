@@ -43,12 +43,20 @@ struct SheetPage {
     seal_image: String,
     qr: String,
     verify_link: String,
+    pdf_link: String,
     back: String,
     back_label: &'static str,
 }
 
-/// The printable sheet of an issued document.
-pub(crate) fn sheet(ctx: &RequestCtx, i: Issued, nav: &str, back: &str, back_label: &'static str) -> PageResult {
+/// The printable sheet of an issued document; `pdf_link` downloads the same as an A4 PDF.
+pub(crate) fn sheet(
+    ctx: &RequestCtx,
+    i: Issued,
+    nav: &str,
+    back: &str,
+    back_label: &'static str,
+    pdf_link: &str,
+) -> PageResult {
     let title = format!("{}（{}）", i.document.title, i.document.number);
     render(SheetPage {
         layout: Layout::new(ctx, &ctx.state.config().city.name, &title, nav),
@@ -56,10 +64,53 @@ pub(crate) fn sheet(ctx: &RequestCtx, i: Issued, nav: &str, back: &str, back_lab
         seal_image: i.seal.map(|s| s.image).unwrap_or_default(),
         qr: crate::qr::svg(&i.payload, 132, "文书核验二维码").unwrap_or_default(),
         verify_link: format!("/documents/verify?p={}", query_value(&i.payload)),
+        pdf_link: pdf_link.to_string(),
         d: i.document,
         back: back.to_string(),
         back_label,
     })
+}
+
+/// The note printed beside a document's QR code.
+pub(crate) const VERIFY_NOTE: &str = "扫描二维码得到核验码，可在本平台“文书核验”页面在线核验，也可用出具部门的印章公钥离线核验（见“印章公钥与离线核验”页面）。";
+
+/// An issued document as an A4 PDF (GB/T 9704 layout), sealed, with its QR code.
+pub(crate) fn pdf(ctx: &RequestCtx, i: &Issued) -> PageResult {
+    let d = &i.document;
+    let fonts = crate::pdf::fonts(&ctx.state.config()).map_err(AppError::Unavailable)?;
+    let date = domain::text::date_cn(d.issued_on);
+    let bytes = crate::pdf::render(
+        &fonts,
+        &crate::pdf::Sheet {
+            head: Some((&d.issuer, &d.number)),
+            title: &d.title,
+            addressee: Some(&d.addressee),
+            paragraphs: &d.paragraphs,
+            rows: &[],
+            signer: &d.issuer,
+            date: &date,
+            seal: i.seal.as_ref().map(|_| d.issuer.as_str()),
+            payload: &i.payload,
+            note: VERIFY_NOTE,
+        },
+    )
+    .map_err(AppError::Internal)?;
+    Ok(pdf_response(bytes, &d.number))
+}
+
+/// A PDF download named after the document (RFC 6266 with a UTF-8 file name).
+pub(crate) fn pdf_response(bytes: Vec<u8>, name: &str) -> axum::response::Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"document.pdf\"; filename*=UTF-8''{}.pdf", query_value(name)),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -75,23 +126,37 @@ struct VerifyPage {
     verdict: Option<Verdict>,
     issuer: String,
     date: String,
+    valid_to: String,
 }
 
 /// Checks a QR payload against the department's key and the document registered under its
 /// number. Whoever holds the payload holds the paper, so the text is shown to compare.
 async fn verify(ctx: RequestCtx, Query(q): Query<VerifyQuery>) -> PageResult {
     let payload = q.p.unwrap_or_default();
-    let verdict =
-        if payload.trim().is_empty() { None } else { Some(store::documents::verify(&ctx.state.db, &payload).await?) };
+    let verdict = if payload.trim().is_empty() {
+        None
+    } else {
+        Some(store::documents::verify(&ctx.state.db, &payload, ctx.state.clock.now()).await?)
+    };
     let doc = verdict.as_ref().and_then(|v| v.issued.as_ref()).map(|i| &i.document);
-    let issuer = doc.map(|d| d.issuer.clone()).unwrap_or_default();
-    let date = doc.map(|d| domain::text::date_cn(d.issued_on)).unwrap_or_default();
+    let lic = verdict.as_ref().and_then(|v| v.license.as_ref());
+    let issuer = doc
+        .map(|d| d.issuer.clone())
+        .or_else(|| lic.map(|l| crate::pages::workflow::dept_name(&ctx, &l.issuer)))
+        .unwrap_or_default();
+    let date = doc
+        .map(|d| d.issued_on)
+        .or_else(|| lic.and_then(store::services::licenses::issued_on))
+        .map(domain::text::date_cn)
+        .unwrap_or_default();
+    let valid_to = lic.map(store::services::licenses::valid_to_text).unwrap_or_default();
     render(VerifyPage {
         layout: Layout::new(&ctx, &ctx.state.config().city.name, "文书核验", "/documents/verify"),
         payload,
         verdict,
         issuer,
         date,
+        valid_to,
     })
 }
 

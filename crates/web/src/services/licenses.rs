@@ -19,6 +19,7 @@ pub fn routes() -> Routes {
         .add("/licenses/verify", Access::Public, get(verify_form).post(verify))
         .add("/licenses/{number}", Access::Authenticated, get(license))
         .add("/licenses/{number}/file", Access::Authenticated, get(download))
+        .add("/licenses/{number}/pdf", Access::Authenticated, get(download_pdf))
         .add("/exchange", Access::Perm(perm::EXCHANGE_VIEW), get(exchange))
         .add(
             "/exchange/import",
@@ -85,7 +86,7 @@ async fn verify_page(ctx: &RequestCtx, number: String, verdict: Option<Verdict>,
     let license = verdict.as_ref().and_then(|v| v.license.as_ref());
     let fields = if show_holder { license.map(|l| fields_of(ctx, l)).unwrap_or_default() } else { vec![] };
     let issuer = license.map(|l| issuer_name(ctx, l)).unwrap_or_default();
-    let valid_to = license.map(valid_to_text).unwrap_or_default();
+    let valid_to = license.map(licenses::valid_to_text).unwrap_or_default();
     let mut r = render(VerifyPage { layout, number, verdict, show_holder, fields, issuer, valid_to })?;
     if let Some(c) = cookie {
         r.headers_mut().append(header::SET_COOKIE, c);
@@ -98,7 +99,7 @@ pub(crate) fn issuer_name(ctx: &RequestCtx, l: &License) -> String {
     if l.source == licenses::ISSUED_HERE { crate::pages::workflow::dept_name(ctx, &l.issuer) } else { l.source.clone() }
 }
 
-/// 有效期至 as a date (China time), or 长期.
+/// 有效期至 as an ISO date (China time), or 长期, for the API.
 pub(crate) fn valid_to_text(l: &License) -> String {
     l.valid_to
         .map(|v| domain::clock::local(domain::clock::from_millis(v)).date().to_string())
@@ -147,6 +148,8 @@ struct LicensePage {
     seal_image: String,
     issued: String,
     valid_to: String,
+    qr: String,
+    verify_link: String,
 }
 
 /// The holder, and staff who may act on applications.
@@ -183,17 +186,77 @@ async fn license(ctx: RequestCtx, Path(number): Path<String>) -> PageResult {
         None => String::new(),
     };
     drop(conn);
+    let payload = payload_of(&ctx, &l).await?;
     ctx.audit(ctx.entry(domain::services::ServicesAudit::LicenseView, "license", &number).detail(l.title.clone()))
         .await?;
     render(LicensePage {
         layout: Layout::new(&ctx, &ctx.state.config().city.name, &l.title, "/licenses/verify"),
         fields: fields_of(&ctx, &l),
-        issued: fmt_millis(&Some(l.issued_at)),
-        valid_to: l.valid_to.map(|v| fmt_millis(&Some(v))).unwrap_or_else(|| "长期".into()),
+        issued: licenses::issued_on(&l).map(domain::text::date_cn).unwrap_or_else(|| fmt_millis(&Some(l.issued_at))),
+        valid_to: licenses::valid_to_text(&l),
+        qr: payload.as_deref().and_then(|p| crate::qr::svg(p, 132, "证照核验二维码")).unwrap_or_default(),
+        verify_link: payload
+            .map(|p| format!("/documents/verify?p={}", crate::pages::documents::query_value(&p)))
+            .unwrap_or_default(),
         seal_image,
         verdict,
         l,
     })
+}
+
+/// The license's QR payload (signed on first view for licenses issued before payloads existed).
+async fn payload_of(ctx: &RequestCtx, l: &License) -> Result<Option<String>, AppError> {
+    if l.qr_payload.is_some() || l.seal_id.is_none() {
+        return Ok(l.qr_payload.clone());
+    }
+    let mut tx = ctx.state.db.begin().await?;
+    let p = licenses::qr_payload(&mut tx, ctx.state.seal_key.as_deref(), l).await?;
+    tx.commit().await?;
+    Ok(p)
+}
+
+/// The license as an A4 PDF: title, number, holder, face fields, issuer's seal and the QR code.
+async fn download_pdf(ctx: RequestCtx, Path(number): Path<String>) -> PageResult {
+    let l = visible(&ctx, &number).await?;
+    let payload = payload_of(&ctx, &l).await?.ok_or_else(|| AppError::Conflict {
+        field: "number".into(),
+        message: "该证照由其他系统签发，本平台不出具其 PDF；请下载电子证照文件或到签发系统打印".into(),
+    })?;
+    let fonts = crate::pdf::fonts(&ctx.state.config()).map_err(AppError::Unavailable)?;
+    let issuer = crate::pages::workflow::dept_name(&ctx, &l.issuer);
+    let mut rows = vec![
+        ("证照编号".to_string(), l.number.clone()),
+        ("持证主体".to_string(), l.holder_name.clone()),
+        ("证件号码".to_string(), l.holder_id.clone()),
+    ];
+    rows.extend(fields_of(&ctx, &l));
+    rows.push(("有效期至".to_string(), licenses::valid_to_text(&l)));
+    if l.revoked_at.is_some() {
+        rows.push(("状态".to_string(), format!("已吊销：{}", l.revoked_reason.clone().unwrap_or_default())));
+    }
+    let date = licenses::issued_on(&l).map(domain::text::date_cn).unwrap_or_default();
+    let bytes = crate::pdf::render(
+        &fonts,
+        &crate::pdf::Sheet {
+            head: None,
+            title: &l.title,
+            addressee: None,
+            paragraphs: &[],
+            rows: &rows,
+            signer: &issuer,
+            date: &date,
+            seal: l.seal_id.as_ref().map(|_| issuer.as_str()),
+            payload: &payload,
+            note: crate::pages::documents::VERIFY_NOTE,
+        },
+    )
+    .map_err(AppError::Internal)?;
+    ctx.audit(
+        ctx.entry(domain::services::ServicesAudit::LicenseDownload, "license", &number)
+            .detail(format!("{}（PDF）", l.title)),
+    )
+    .await?;
+    Ok(crate::pages::documents::pdf_response(bytes, &number))
 }
 
 async fn download(ctx: RequestCtx, Path(number): Path<String>) -> PageResult {

@@ -27,6 +27,7 @@ pub fn routes() -> Routes {
         .add("/wages/contracts/{id}", Access::Authenticated, get(contract))
         .add("/wages/notices", Access::Perm(perm::SELF_ENTERPRISE), get(notices))
         .add("/wages/notices/{id}", Access::Perm(perm::SELF_ENTERPRISE), get(notice))
+        .add("/wages/notices/{id}/pdf", Access::Perm(perm::SELF_ENTERPRISE), get(notice_pdf))
 }
 
 fn parse_date(s: &str) -> Option<time::Date> {
@@ -415,5 +416,13 @@ async fn notice(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let d = store::wages::enterprise_alert(&ctx.state.db, &uscc, &id).await?;
     ctx.audit(ctx.entry(domain::rules::AlertAudit::DocumentView, "alert", &id).detail("用人单位查看预警处置文书"))
         .await?;
-    crate::pages::alerts::render_document(&ctx, d, "/wages/notices").await
+    crate::pages::alerts::render_document(&ctx, d, "/wages/notices", &format!("/wages/notices/{id}/pdf")).await
+}
+
+async fn notice_pdf(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+    let uscc = ctx.user()?.uscc.clone().ok_or_else(|| AppError::Forbidden("仅限企业用户".into()))?;
+    let d = store::wages::enterprise_alert(&ctx.state.db, &uscc, &id).await?;
+    ctx.audit(ctx.entry(domain::rules::AlertAudit::DocumentView, "alert", &id).detail("用人单位下载预警处置文书 PDF"))
+        .await?;
+    crate::pages::documents::pdf(&ctx, &crate::pages::alerts::issued_of(&ctx, &d).await?)
 }

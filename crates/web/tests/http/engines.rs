@@ -107,6 +107,9 @@ async fn indicators_raise_deduplicated_alerts_that_go_through_their_lifecycle() 
     assert_ne!(forged, link);
     let bad = anyone.get(&format!("/documents/verify?p={forged}")).await.body;
     assert!(bad.contains("核验不通过") && bad.contains("签名无效"), "{bad}");
+    // The same document as an A4 PDF; strangers get nothing.
+    assert_pdf(&county.get_bytes(&format!("/alerts/{id}/document.pdf")).await);
+    assert_eq!(anyone.get_bytes(&format!("/alerts/{id}/document.pdf")).await.0, StatusCode::SEE_OTHER);
     let keys = anyone.get("/documents/keys").await.body;
     assert!(keys.contains("/documents/keys/rsj.pem"), "{keys}");
     let pem = anyone.get("/documents/keys/rsj.pem").await;

@@ -126,6 +126,14 @@ impl Client {
         Self::page(self.http.get(format!("{}{path}", self.base)).send().await.expect("request")).await
     }
 
+    /// A download: status, content type and the bytes.
+    pub async fn get_bytes(&self, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let r = self.http.get(format!("{}{path}", self.base)).send().await.expect("request");
+        let status = r.status();
+        let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        (status, ct, r.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
+    }
+
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         Self::page(self.http.post(format!("{}{path}", self.base)).form(form).send().await.expect("request")).await
     }
@@ -220,4 +228,18 @@ impl TestApp {
         let r = self.api().get(format!("{}{path}", self.base)).bearer_auth(&self.api_token).send().await.unwrap();
         r.json().await.unwrap()
     }
+}
+
+/// A PDF copy: an A4 PDF when the machine has a CJK font (CI installs fonts-noto-cjk), else the
+/// Chinese 503 that tells the administrator what to install — never a 500.
+pub fn assert_pdf(download: &(StatusCode, String, Vec<u8>)) {
+    let (status, ct, bytes) = download;
+    if *status == StatusCode::SERVICE_UNAVAILABLE {
+        assert!(String::from_utf8_lossy(bytes).contains("fonts-noto-cjk"));
+        assert!(std::env::var("CI").is_err(), "CI installs a CJK font");
+        return;
+    }
+    assert_eq!(*status, StatusCode::OK);
+    assert_eq!(ct, "application/pdf");
+    assert!(bytes.starts_with(b"%PDF-") && bytes.len() > 5_000, "{} bytes", bytes.len());
 }

@@ -156,6 +156,16 @@ async fn one_click_application_is_verified_returned_corrected_approved_and_its_l
     assert!(v.contains("核验通过") && v.contains("市场监督管理局电子印章"), "{v}");
     let file = ent.get(&format!("/licenses/{number}/file")).await;
     assert_eq!(file.status, StatusCode::OK);
+    // The license page carries a QR code whose signed payload verifies anywhere; 有效期至 is a
+    // date; the PDF copy downloads.
+    let lic = ent.get(&format!("/licenses/{number}")).await.body;
+    assert!(lic.contains("证照核验二维码") && lic.contains("有效期至</dt><dd>20"), "QR and validity date");
+    assert!(!lic.split("有效期至</dt><dd>").nth(1).unwrap().split('<').next().unwrap().contains(':'));
+    let link =
+        lic.split("href=\"/documents/verify?p=").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let v = anon.get(&format!("/documents/verify?p={link}")).await.body;
+    assert!(v.contains("核验通过") && v.contains(&number) && v.contains("电子证照"), "QR verify");
+    assert_pdf(&ent.get_bytes(&format!("/licenses/{number}/pdf")).await);
     let upload = |bytes: Vec<u8>| {
         let anon = app.client();
         async move {

@@ -319,6 +319,8 @@ async fn the_contractor_issues_contracts_and_reads_its_notices() {
     let doc = contractor.get(&format!("/wages/notices/{}", alert.id)).await;
     assert_eq!(doc.status, StatusCode::OK);
     assert!(doc.body.contains("请督促工人确认工资表"));
+    assert_pdf(&contractor.get_bytes(&format!("/wages/notices/{}/pdf", alert.id)).await);
+    assert_eq!(other.get_bytes(&format!("/wages/notices/{}/pdf", alert.id)).await.0, StatusCode::NOT_FOUND);
     assert_eq!(other.get(&format!("/wages/notices/{}", alert.id)).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
         app.login(&app.login_of("citizen").await).await.get("/wages/notices").await.status,
