@@ -19,6 +19,50 @@ crate::coded! {
     }
 }
 
+crate::coded! {
+    /// The three kinds of labor contract (劳动合同法 art. 12).
+    pub enum TermKind ("合同期限类型") {
+        /// 固定期限: the parties agree when it ends (art. 13).
+        Fixed = ("fixed", "固定期限"),
+        /// 无固定期限: no fixed end (art. 14).
+        OpenEnded = ("open_ended", "无固定期限"),
+        /// 以完成一定工作任务为期限: it ends when the named work is done (art. 15).
+        Task = ("task", "以完成一定工作任务为期限"),
+    }
+}
+
+/// The longest probation (试用期) 劳动合同法 art. 19 allows, in months: none for a task
+/// contract or a term under three months; one month for three months to under a year; two for
+/// one to under three years; six for three years or more and for open-ended contracts.
+pub fn probation_limit(kind: TermKind, start: Date, end: Option<Date>) -> u8 {
+    match (kind, end) {
+        (TermKind::Task, _) => 0,
+        (TermKind::OpenEnded, _) => 6,
+        (TermKind::Fixed, None) => 0,
+        (TermKind::Fixed, Some(end)) => {
+            let months_at = |m: i32| add_months(start, m);
+            if end < months_at(3) {
+                0
+            } else if end < months_at(12) {
+                1
+            } else if end < months_at(36) {
+                2
+            } else {
+                6
+            }
+        }
+    }
+}
+
+/// `d` moved by `months`, the day kept or clipped to the month's end.
+fn add_months(d: Date, months: i32) -> Date {
+    let total = d.year() * 12 + (u8::from(d.month()) as i32 - 1) + months;
+    let (y, m) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u8);
+    let month = time::Month::try_from(m).unwrap_or(time::Month::January);
+    let day = d.day().min(month.length(y));
+    Date::from_calendar_date(y, month, day).unwrap_or(d)
+}
+
 impl WageType {
     pub fn unit(self) -> &'static str {
         match self {
@@ -59,6 +103,13 @@ pub struct Terms {
     pub end_on: Option<Date>,
     /// Further terms in the employer's words.
     pub terms: String,
+    /// The contract's kind; `None` for contracts made before the three kinds were recorded
+    /// (their seal covers the earlier text, see `canonical`).
+    pub kind: Option<TermKind>,
+    /// For a task contract: the work whose completion ends it (art. 15).
+    pub task: String,
+    /// 试用期 in months (art. 19).
+    pub probation_months: u8,
 }
 
 /// Checks the terms an employer issues; the Chinese message names what is wrong.
@@ -76,6 +127,35 @@ pub fn check(t: &Terms) -> Result<(), (&'static str, String)> {
         && end < t.start_on
     {
         return Err(("end_on", format!("合同终止日期（{end}）早于起始日期（{}）", t.start_on)));
+    }
+    if let Some(kind) = t.kind {
+        match kind {
+            TermKind::Fixed if t.end_on.is_none() => {
+                return Err(("end_on", "固定期限劳动合同须约定终止日期（劳动合同法第十三条）".into()));
+            }
+            TermKind::OpenEnded if t.end_on.is_some() => {
+                return Err(("end_on", "无固定期限劳动合同不约定终止日期（劳动合同法第十四条）".into()));
+            }
+            TermKind::Task if t.task.trim().is_empty() => {
+                return Err(("task", "请写明以完成哪项工作任务为期限（劳动合同法第十五条）".into()));
+            }
+            TermKind::Task if t.end_on.is_some() => {
+                return Err(("end_on", "以完成一定工作任务为期限的合同以任务完成为终止，不填终止日期".into()));
+            }
+            _ => {}
+        }
+        if t.task.chars().count() > 200 {
+            return Err(("task", "工作任务不超过 200 字".into()));
+        }
+        let limit = probation_limit(kind, t.start_on, t.end_on);
+        if t.probation_months > limit {
+            let why = match (kind, limit) {
+                (TermKind::Task, _) => "以完成一定工作任务为期限的劳动合同不得约定试用期".to_string(),
+                (_, 0) => "劳动合同期限不满三个月的，不得约定试用期".to_string(),
+                (_, n) => format!("该期限的劳动合同试用期不得超过{n}个月"),
+            };
+            return Err(("probation_months", format!("{why}（劳动合同法第十九条）")));
+        }
     }
     if t.terms.chars().count() > 2000 {
         return Err(("terms", "其他约定不超过 2000 字".into()));
@@ -102,6 +182,13 @@ pub fn canonical(t: &Terms, employer_confirmed_ms: i64, worker_confirmed_ms: i64
     s += &line("start_on", &t.start_on.to_string());
     s += &line("end_on", &t.end_on.map(|d| d.to_string()).unwrap_or_default());
     s += &line("terms", &t.terms);
+    // Contracts made since the three kinds are recorded seal them too; earlier ones keep
+    // their text, so their seals still hold.
+    if let Some(kind) = t.kind {
+        s += &line("term_kind", kind.as_str());
+        s += &line("task", &t.task);
+        s += &line("probation_months", &t.probation_months.to_string());
+    }
     s += &line("employer_confirmed_ms", &employer_confirmed_ms.to_string());
     s += &line("worker_confirmed_ms", &worker_confirmed_ms.to_string());
     s
@@ -138,6 +225,9 @@ mod tests {
             start_on: date!(2026 - 03 - 01),
             end_on: None,
             terms: "按月足额支付工资".into(),
+            kind: None,
+            task: String::new(),
+            probation_months: 0,
         }
     }
 
@@ -175,6 +265,52 @@ mod tests {
         t.end_on = Some(date!(2026 - 02 - 01));
         assert!(check(&t).unwrap_err().1.contains("早于"));
         assert_eq!(standard(WageType::Daily, 30_000), "日薪，300.00 元/天");
+    }
+
+    /// 劳动合同法 arts. 12–15: three kinds; a fixed term names its end, an open-ended one has
+    /// none, a task contract names its task and ends with it.
+    #[test]
+    fn the_three_kinds_of_contract_art_12_to_15() {
+        let with = |kind, end, task: &str| Terms { kind: Some(kind), end_on: end, task: task.into(), ..terms() };
+        let end = Some(date!(2027 - 02 - 28));
+        assert!(check(&with(TermKind::Fixed, end, "")).is_ok());
+        assert!(check(&with(TermKind::Fixed, None, "")).unwrap_err().1.contains("第十三条"));
+        assert!(check(&with(TermKind::OpenEnded, None, "")).is_ok());
+        assert!(check(&with(TermKind::OpenEnded, end, "")).unwrap_err().1.contains("第十四条"));
+        assert!(check(&with(TermKind::Task, None, "安置小区二期主体结构钢筋绑扎")).is_ok());
+        assert_eq!(check(&with(TermKind::Task, None, " ")).unwrap_err().0, "task");
+        assert_eq!(check(&with(TermKind::Task, end, "主体结构")).unwrap_err().0, "end_on");
+        // The kind is sealed: the same terms under another kind give another digest.
+        let fixed = with(TermKind::Fixed, end, "");
+        let mut other = fixed.clone();
+        other.probation_months = 1;
+        assert_ne!(seal(&fixed, 1, 2), seal(&other, 1, 2));
+        // A contract made before the kinds were recorded keeps its earlier seal text.
+        assert!(!canonical(&terms(), 1, 2).contains("term_kind"));
+    }
+
+    /// 劳动合同法 art. 19 ¶1, ¶3: probation by term — none under three months or for a task
+    /// contract; one month for three months to under a year; two for one to under three years;
+    /// six for three years or more and for open-ended contracts.
+    #[test]
+    fn probation_limits_follow_art_19() {
+        let start = date!(2026 - 03 - 01);
+        let fixed = |end| probation_limit(TermKind::Fixed, start, Some(end));
+        assert_eq!(fixed(date!(2026 - 05 - 31)), 0, "under three months");
+        assert_eq!(fixed(date!(2026 - 06 - 01)), 1, "three months");
+        assert_eq!(fixed(date!(2027 - 02 - 28)), 1, "under a year");
+        assert_eq!(fixed(date!(2027 - 03 - 01)), 2, "one year");
+        assert_eq!(fixed(date!(2029 - 02 - 28)), 2, "under three years");
+        assert_eq!(fixed(date!(2029 - 03 - 01)), 6, "three years");
+        assert_eq!(probation_limit(TermKind::OpenEnded, start, None), 6);
+        assert_eq!(probation_limit(TermKind::Task, start, None), 0);
+        let t =
+            Terms { kind: Some(TermKind::Fixed), end_on: Some(date!(2027 - 02 - 28)), probation_months: 2, ..terms() };
+        let (field, msg) = check(&t).unwrap_err();
+        assert_eq!(field, "probation_months");
+        assert!(msg.contains("不得超过1个月") && msg.contains("第十九条"), "{msg}");
+        let t = Terms { kind: Some(TermKind::Task), task: "钢筋绑扎".into(), probation_months: 1, ..terms() };
+        assert!(check(&t).unwrap_err().1.contains("不得约定试用期"));
     }
 }
 

@@ -8,7 +8,7 @@ use crate::{Conn, Db, Result, StoreError, audit};
 use domain::audit::AuditEntry;
 use domain::calendar::WorkCalendar;
 use domain::clock::{local, to_millis};
-use domain::wages::contract::{Terms, WageType, check, seal};
+use domain::wages::contract::{TermKind, Terms, WageType, check, seal};
 use sqlx::Row;
 use time::{Date, OffsetDateTime};
 
@@ -40,17 +40,42 @@ pub struct ContractRow {
     pub worker_confirmed_at: Option<i64>,
     pub decline_reason: String,
     pub digest: Option<String>,
+    pub term_kind: Option<String>,
+    pub task: String,
+    pub probation_months: i64,
 }
 
 const SELECT: &str =
     "SELECT c.id, c.contract_no, c.project_id, p.code AS project_code, p.name AS project_name, c.worker_id,
     c.employer_uscc, c.employer_name, c.worker_name, c.id_card_no, c.job, c.wage_type, c.wage_rate_fen, c.pay_day,
-    c.start_on, c.end_on, c.terms, c.status, c.employer_confirmed_at, c.worker_confirmed_at, c.decline_reason, c.digest
+    c.start_on, c.end_on, c.terms, c.status, c.employer_confirmed_at, c.worker_confirmed_at, c.decline_reason, c.digest,
+    c.term_kind, c.task, c.probation_months
     FROM wage_contracts c JOIN wage_projects p ON p.id = c.project_id";
 
 impl ContractRow {
     pub fn wage_type(&self) -> WageType {
         WageType::parse(&self.wage_type).unwrap_or(WageType::Monthly)
+    }
+
+    pub fn kind(&self) -> Option<TermKind> {
+        self.term_kind.as_deref().and_then(TermKind::parse)
+    }
+
+    /// 合同期限 in words: the kind, its dates or task, and any probation.
+    pub fn term_text(&self) -> String {
+        let dates = match &self.end_on {
+            Some(e) => format!("{} 至 {e}", self.start_on),
+            None => format!("{} 起", self.start_on),
+        };
+        let mut s = match self.kind() {
+            Some(TermKind::Task) => format!("以完成一定工作任务为期限：{}（{} 起）", self.task, self.start_on),
+            Some(k) => format!("{}，{dates}", k.label()),
+            None => dates,
+        };
+        if self.probation_months > 0 {
+            s.push_str(&format!("，试用期{}个月", self.probation_months));
+        }
+        s
     }
 
     pub fn status_label(&self) -> &'static str {
@@ -86,6 +111,9 @@ impl ContractRow {
             start_on: day(&self.start_on).unwrap_or(Date::MIN),
             end_on: self.end_on.as_deref().and_then(day),
             terms: self.terms.clone(),
+            kind: self.kind(),
+            task: self.task.clone(),
+            probation_months: self.probation_months.clamp(0, 12) as u8,
         }
     }
 
@@ -115,6 +143,9 @@ pub struct Issue {
     pub start_on: Date,
     pub end_on: Option<Date>,
     pub terms: String,
+    pub kind: TermKind,
+    pub task: String,
+    pub probation_months: u8,
 }
 
 /// The contractor issues a contract to a worker of its project: its confirmation. The worker
@@ -160,15 +191,38 @@ pub async fn issue(
         start_on: i.start_on,
         end_on: i.end_on,
         terms: i.terms.trim().to_string(),
+        kind: Some(i.kind),
+        task: i.task.trim().to_string(),
+        probation_months: i.probation_months,
     };
     check(&terms).map_err(|(field, msg)| StoreError::invalid(field, msg))?;
+    // 劳动合同法 art. 19 ¶2: one probation per employer and worker, across all their contracts.
+    if terms.probation_months > 0 {
+        let before: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM wage_contracts WHERE employer_uscc = $1 AND id_card_no = $2 AND probation_months > 0
+               AND status <> 'declined'",
+        )
+        .bind(&terms.employer_uscc)
+        .bind(&terms.id_card_no)
+        .fetch_one(&mut *conn)
+        .await?;
+        if before > 0 {
+            return Err(StoreError::invalid(
+                "probation_months",
+                format!(
+                    "本单位与{worker_name}已约定过试用期，同一用人单位与同一劳动者只能约定一次试用期（劳动合同法第十九条）"
+                ),
+            ));
+        }
+    }
     let id = crate::new_id();
     let ms = to_millis(now);
     sqlx::query(
         "INSERT INTO wage_contracts (id, contract_no, project_id, worker_id, employer_uscc, employer_name, worker_name,
             id_card_no, job, wage_type, wage_rate_fen, pay_day, start_on, end_on, terms, status, employer_by,
-            employer_confirmed_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending', $16, $17, $17, $17)",
+            employer_confirmed_at, created_at, updated_at, term_kind, task, probation_months)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending', $16, $17, $17, $17,
+            $18, $19, $20)",
     )
     .bind(&id)
     .bind(&terms.contract_no)
@@ -187,6 +241,9 @@ pub async fn issue(
     .bind(&terms.terms)
     .bind(by.0)
     .bind(ms)
+    .bind(i.kind.as_str())
+    .bind(&terms.task)
+    .bind(i.probation_months as i64)
     .execute(&mut *conn)
     .await?;
     audit::append(

@@ -225,7 +225,10 @@ async fn demo_worker(tx: &mut crate::Conn, now: OffsetDateTime) -> Result<()> {
         wage_rate_fen: monthly,
         start_on: crate::wages::labor::parse_day(&joined).unwrap_or_else(|| domain::clock::local(now).date()),
         end_on: None,
-        terms: "以完成本项目主体结构钢筋工程为期限；工资按月足额发放至本人工资卡。".into(),
+        terms: "工资按月足额发放至本人工资卡。".into(),
+        kind: domain::wages::contract::TermKind::Task,
+        task: "本项目主体结构钢筋工程".into(),
+        probation_months: 0,
     };
     crate::wages::contracts::issue(tx, now, &project, &issue, ("demo", &project.contractor_name)).await?;
     Ok(())

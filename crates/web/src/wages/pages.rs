@@ -211,6 +211,7 @@ struct DetailPage {
     /// Workers on site without a pending or signed contract: (ID number, name, masked).
     uncontracted: Vec<(String, String, String)>,
     wage_types: Vec<(&'static str, &'static str)>,
+    term_kinds: Vec<(&'static str, &'static str)>,
     refund: crate::wages::refund::RefundView,
     /// The e-contract form as typed and what is wrong with it (after a refused submission).
     contract_form: ContractForm,
@@ -227,6 +228,9 @@ pub struct ContractForm {
     pub start_on: String,
     pub end_on: String,
     pub terms: String,
+    pub kind: String,
+    pub task: String,
+    pub probation_months: String,
 }
 
 /// ID numbers on pages: first 6 and last 4 digits, unless the user may see them in full.
@@ -288,7 +292,13 @@ async fn notice_board(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
 }
 
 async fn detail(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
-    show_detail(&ctx, &code, ContractForm::default(), crate::layout::FormErrors::default()).await
+    // A new contract starts today as a fixed-term one unless the employer says otherwise.
+    let form = ContractForm {
+        start_on: domain::clock::local(ctx.state.clock.now()).date().to_string(),
+        kind: "fixed".into(),
+        ..ContractForm::default()
+    };
+    show_detail(&ctx, &code, form, crate::layout::FormErrors::default()).await
 }
 
 /// The project page; `errors` are the e-contract form's, shown beside its fields with what was
@@ -408,6 +418,7 @@ pub(crate) async fn show_detail(
         can_contract,
         uncontracted,
         wage_types: domain::wages::contract::WageType::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
+        term_kinds: domain::wages::contract::TermKind::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
         refund,
         contract_form,
         contract_errors: contract_errors.clone(),

@@ -267,11 +267,24 @@ async fn issue(ctx: RequestCtx, Path(code): Path<String>, data: FormData) -> Pag
         start_on: data.get("start_on"),
         end_on: data.get("end_on"),
         terms: data.get("terms"),
+        kind: data.get("kind"),
+        task: data.get("task"),
+        probation_months: data.get("probation_months"),
     };
     let refuse = |field: &str, msg: &str| {
         let mut e = FormErrors::default();
         e.add(field, msg);
         crate::wages::pages::show_detail(&ctx, &code, form.clone(), e)
+    };
+    let Some(kind) = domain::wages::contract::TermKind::parse(&data.get("kind")) else {
+        return refuse("kind", "请选择合同期限类型").await;
+    };
+    let probation_months = match data.get("probation_months").trim() {
+        "" => 0,
+        s => match s.parse::<u8>() {
+            Ok(n) if n <= 6 => n,
+            _ => return refuse("probation_months", "试用期请填写 0 到 6 之间的整月数").await,
+        },
     };
     let Some(wage_type) = WageType::parse(&data.get("wage_type")) else {
         return refuse("wage_type", "请选择工资形式").await;
@@ -286,7 +299,13 @@ async fn issue(ctx: RequestCtx, Path(code): Path<String>, data: FormData) -> Pag
         None => None,
         Some(s) => match parse_date(&s) {
             Some(d) => Some(d),
-            None => return refuse("end_on", "合同终止日期格式应为 2027-06-30，以完成一定工作任务为期限的请留空").await,
+            None => {
+                return refuse(
+                    "end_on",
+                    "合同终止日期格式应为 2027-06-30；无固定期限和以完成一定工作任务为期限的请留空",
+                )
+                .await;
+            }
         },
     };
     let i = Issue {
@@ -297,6 +316,9 @@ async fn issue(ctx: RequestCtx, Path(code): Path<String>, data: FormData) -> Pag
         start_on,
         end_on,
         terms: data.get("terms"),
+        kind,
+        task: data.get("task"),
+        probation_months,
     };
     let mut tx = state.db.begin().await?;
     match store::wages::contracts::issue(&mut tx, state.clock.now(), &project, &i, (&p.user_id, &p.display_name)).await

@@ -8,6 +8,7 @@ mod admin;
 mod api;
 mod audit;
 mod auth;
+mod browser;
 mod catalog;
 mod crawl;
 mod engines;

@@ -231,17 +231,21 @@ async fn the_contractor_issues_contracts_and_reads_its_notices() {
     .unwrap();
     let from = "/wages/projects/GC0100";
     let to = "/wages/projects/GC0100/contracts";
-    let form = |rate: &'static str, start: &'static str| {
+    let contract = |rate: &'static str, start: &'static str, kind: &'static str, end: &'static str, probation| {
         vec![
             ("id_card_no", card.clone()),
             ("job", "木工".to_string()),
             ("wage_type", "daily".to_string()),
             ("wage_rate", rate.to_string()),
             ("start_on", start.to_string()),
-            ("end_on", String::new()),
+            ("end_on", end.to_string()),
             ("terms", String::new()),
+            ("kind", kind.to_string()),
+            ("task", String::new()),
+            ("probation_months", probation),
         ]
     };
+    let form = |rate: &'static str, start: &'static str| contract(rate, start, "open_ended", "", String::new());
     // A refused form answers 422 with the error in red beside its field and what was typed
     // kept; an accepted one redirects with the news.
     let send = |f: Vec<(&'static str, String)>| {
@@ -261,8 +265,18 @@ async fn the_contractor_issues_contracts_and_reads_its_notices() {
     assert!(!ok && body.contains("工资标准须大于零"), "{body}");
     let (ok, body) = send(form("280", "12/01")).await;
     assert!(!ok && body.contains("合同起始日期") && body.contains("value=\"280\""), "{body}");
+    // The three kinds (劳动合同法 arts. 12–15) and the probation limit (art. 19).
+    let (ok, body) = send(contract("280", "2026-12-01", "fixed", "", String::new())).await;
+    assert!(!ok && body.contains("固定期限劳动合同须约定终止日期（劳动合同法第十三条）"), "fixed needs an end");
+    let (ok, body) = send(contract("280", "2026-12-01", "task", "", String::new())).await;
+    assert!(!ok && body.contains("第十五条"), "a task contract names its task");
+    let (ok, body) = send(contract("280", "2026-12-01", "fixed", "2027-05-31", "2".into())).await;
+    assert!(
+        !ok && body.contains("试用期不得超过1个月（劳动合同法第十九条）"),
+        "six months allow one month's probation"
+    );
     let (ok, body) = send(form("280", "2026-12-01")).await;
-    assert!(ok && body.contains("已发给"), "{body}");
+    assert!(ok && body.contains("已发给") && body.contains("无固定期限，2026-12-01 起"), "{body}");
     let (ok, body) = send(form("280", "2026-12-01")).await;
     assert!(!ok && body.contains("已有待确认或已签订的劳动合同"), "{body}");
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wage_contracts WHERE id_card_no = $1 AND status = 'pending'")
