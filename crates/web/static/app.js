@@ -28,7 +28,8 @@
       var a = JSON.parse(e.data);
       var tr = document.createElement("tr");
       tr.className = "fresh";
-      var cells = [a.at, null, a.kind_label + "：" + a.detail, "待签收"];
+      // The detail already opens with the kind (越界报警：…), as in the rendered rows.
+      var cells = [a.at, null, a.detail, "待签收"];
       cells.forEach(function (text, i) {
         var td = document.createElement("td");
         if (i === 1) {

@@ -184,6 +184,31 @@ impl Browser {
         self.cmd("POST", &format!("/element/{e}/click"), json!({})).await;
     }
 
+    /// A form field's current value (what scripts or typing put there).
+    pub async fn value(&self, css: &str) -> String {
+        let e = self.find(css).await;
+        self.cmd("GET", &format!("/element/{e}/property/value"), Value::Null)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Clicks with the mouse at an offset (CSS pixels) from the centre of the element `css`,
+    /// as a person clicking on a map does.
+    pub async fn click_at(&self, css: &str, dx: i64, dy: i64) {
+        let e = self.find(css).await;
+        let actions = json!({ "actions": [{
+            "type": "pointer", "id": "mouse", "parameters": { "pointerType": "mouse" },
+            "actions": [
+                { "type": "pointerMove", "origin": { ELEMENT: e }, "x": dx, "y": dy },
+                { "type": "pointerDown", "button": 0 },
+                { "type": "pointerUp", "button": 0 }
+            ]
+        }] });
+        self.cmd("POST", "/actions", actions).await;
+    }
+
     /// Chooses the first option with a value (e.g. the first colleague offered).
     pub async fn choose_first(&self, select: &str) {
         let xpath = format!("//select[@id='{select}']/option[@value!=''][1]");
@@ -205,6 +230,12 @@ impl Browser {
         let xpath = format!("//main[contains(., '{needle}')]");
         let v = self.cmd("POST", "/element", json!({ "using": "xpath", "value": xpath })).await;
         assert!(v[ELEMENT].is_string(), "the page never showed {needle}");
+    }
+
+    /// Waits for an element matching an XPath expression.
+    pub async fn find_xpath(&self, xpath: &str) -> String {
+        let v = self.cmd("POST", "/element", json!({ "using": "xpath", "value": xpath })).await;
+        v[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {xpath}")).to_string()
     }
 
     pub async fn main_text(&self) -> String {

@@ -245,3 +245,56 @@ async fn a_complaint_is_handled_to_the_end() {
         b.quit().await;
     }
 }
+
+/// 亳安码: the officer draws a forbidden area on the fence map with the mouse and saves it; with
+/// the alarm list open, the person's phone reports from inside the area and the alarm appears
+/// on the officer's page without a reload.
+#[tokio::test]
+async fn an_officer_draws_a_fence_and_sees_the_alarm_arrive_live() {
+    let Some(driver) = Driver::start().await else { return };
+    let app = spawn_app().await;
+    let police = app.login("gongan").await;
+    let (_, page) =
+        crate::supervision::register(&police, "34160219880808123", "钱围栏", "取保候审", ("2026-11-01", "2027-10-31"))
+            .await;
+    let bound = police.submit(&page, &format!("{page}/device"), &[("device_id", "IMEI-DRAW")]).await;
+    let token = crate::supervision::token_of(&bound.body);
+
+    let mut officer = driver.browser("fence-live", "officer", false, true).await.at(&app.base);
+    officer.login("gongan").await;
+    officer.go(&format!("{page}/map")).await;
+    officer.wait_for_text("新增围栏").await;
+    for (dx, dy) in [(-60, -60), (60, -60), (60, 60), (-60, 60)] {
+        officer.click_at("svg.fence-map", dx, dy).await;
+    }
+    let drawn = officer.value("#f-geometry").await;
+    let geometry: serde_json::Value = serde_json::from_str(&drawn).unwrap_or_else(|_| panic!("drawn: {drawn}"));
+    let ring = geometry["coordinates"][0].as_array().expect("a polygon ring").clone();
+    assert!(ring.len() >= 4, "{drawn}");
+    officer.fill("#f-name", "某小学周边").await;
+    officer.choose("f-rule", "forbidden").await;
+    officer.shot("drawn").await;
+    officer.press("保存围栏").await;
+    officer.wait_for_text("某小学周边").await;
+    officer.shot("saved").await;
+
+    // The alarm list, connected for live alarms.
+    officer.go("/supervision").await;
+    officer.find_xpath("//p[@id='live-status' and not(contains(., '刷新页面'))]").await;
+    officer.shot("listening").await;
+    // The centre of what was drawn, in the datum the map was drawn in (WGS-84 without tiles).
+    let n = (ring.len() - 1) as f64;
+    let lon = ring[..ring.len() - 1].iter().map(|p| p[0].as_f64().unwrap()).sum::<f64>() / n;
+    let lat = ring[..ring.len() - 1].iter().map(|p| p[1].as_f64().unwrap()).sum::<f64>() / n;
+    let now = domain::clock::to_millis(domain::clock::Clock::now(&*app.clock));
+    let fixes: Vec<serde_json::Value> = (0..4)
+        .map(|i| serde_json::json!({ "at": now - 120_000 + i * 30_000, "lon": lon, "lat": lat, "accuracy_m": 8.0 }))
+        .collect();
+    let (status, r) = crate::supervision::upload(&app, &token, "IMEI-DRAW", serde_json::json!(fixes)).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{r}");
+    assert_eq!(r["alarms_opened"].as_i64(), Some(1), "{r}");
+    // Pushed to the open page: a fresh row naming the person, no reload.
+    officer.find_xpath("//table[@id='alarms']//tr[contains(@class, 'fresh') and contains(., '钱围栏')]").await;
+    officer.shot("alarm-live").await;
+    officer.quit().await;
+}
