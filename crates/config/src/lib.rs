@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
+pub mod boundaries;
 mod city;
 mod engines;
 mod grids;
@@ -182,6 +183,8 @@ pub struct CityConfig {
     pub city: City,
     pub divisions: DivisionRegistry,
     pub towns: Vec<TownInput>,
+    /// Division boundaries for the fence map (`divisions/boundaries.geojson`, optional).
+    pub boundaries: Vec<boundaries::Boundary>,
     pub grids: Vec<GridDef>,
     pub departments: Vec<DepartmentDef>,
     pub roles: Vec<RoleDef>,
@@ -423,6 +426,13 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
 
     let grids = load_grids(source, &divisions, &mut errors);
 
+    let boundaries = match collect!(errors, source.read("divisions/boundaries.geojson")).flatten() {
+        Some(text) => {
+            boundaries::parse(&source.display_path("divisions/boundaries.geojson"), &text, &divisions, &mut errors)
+        }
+        None => vec![],
+    };
+
     let city = try_or_collect!(source.require("city.toml"))
         .and_then(|text| city::parse(source, &text, &divisions, &towns, &mut errors));
 
@@ -449,6 +459,7 @@ pub fn load(source: &ConfigSource) -> Result<CityConfig, Vec<ConfigError>> {
             city,
             divisions,
             towns,
+            boundaries,
             grids,
             departments,
             roles,

@@ -4,13 +4,17 @@
 //! from a configured intranet map server (`[supervision.map]`) can sit underneath.
 //! With script, clicking the map adds vertices of a new polygon to the fence form; without,
 //! the same form takes pasted GeoJSON or a .geojson file.
+//!
+//! County and town boundaries come from `divisions/boundaries.geojson` when the city supplies
+//! it; otherwise each town is outlined around its grids and labelled 示意. Town names, a scale
+//! bar, and zoom and pan links (plain links, no script) complete the map.
 
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::PageResult;
 use crate::layout::Layout;
 use crate::pages::render;
 use askama::Template;
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use axum::routing::get;
@@ -38,8 +42,48 @@ struct Frame {
     gcj02: bool,
 }
 
+/// Zoom and pan asked for by the map's links: zoom levels from the fitted view, and pan steps
+/// of a quarter of the drawing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct View {
+    zoom: i8,
+    px: i16,
+    py: i16,
+}
+
+/// The query as typed: anything that is not a number is ignored (the fitted view), so an
+/// edited address never answers an error.
+#[derive(serde::Deserialize, Default)]
+pub struct ViewQuery {
+    zoom: Option<String>,
+    px: Option<String>,
+    py: Option<String>,
+}
+
+impl ViewQuery {
+    fn view(&self) -> View {
+        let n = |v: &Option<String>| v.as_deref().and_then(|s| s.trim().parse::<i32>().ok()).unwrap_or(0);
+        View {
+            zoom: n(&self.zoom).clamp(-4, 8) as i8,
+            px: n(&self.px).clamp(-40, 40) as i16,
+            py: n(&self.py).clamp(-40, 40) as i16,
+        }
+    }
+}
+
+impl View {
+    fn clamped(self) -> View {
+        View { zoom: self.zoom.clamp(-4, 8), px: self.px.clamp(-40, 40), py: self.py.clamp(-40, 40) }
+    }
+
+    fn link(self, zoom: i8, px: i16, py: i16) -> String {
+        let v = View { zoom: self.zoom + zoom, px: self.px + px, py: self.py + py }.clamped();
+        format!("?zoom={}&px={}&py={}", v.zoom, v.px, v.py)
+    }
+}
+
 impl Frame {
-    fn new(points: &[[f64; 2]], tiles: &MapTiles) -> Frame {
+    fn new(points: &[[f64; 2]], tiles: &MapTiles, view: View) -> Frame {
         let gcj02 = tiles.gcj02();
         let shown = |p: [f64; 2]| if gcj02 { wgs84_to_gcj02(p[0], p[1]) } else { (p[0], p[1]) };
         let (mut a, mut b, mut c, mut d) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
@@ -56,13 +100,50 @@ impl Frame {
         // A margin, and never a degenerate box.
         let (mx, my) = (((b - a) * 0.05).max(0.002), ((d - c) * 0.05).max(0.002));
         let (a, b, c, d) = (a - mx, b + mx, c - my, d + my);
-        let z = mercator::fit_zoom(a, c, b, d, W, H_MAX, tiles.max_zoom());
-        let (x0, y0) = mercator::to_pixel(a, d, z);
-        let (x1, y1) = mercator::to_pixel(b, c, z);
+        let fit = mercator::fit_zoom(a, c, b, d, W, H_MAX, tiles.max_zoom());
+        let (x0, y0) = mercator::to_pixel(a, d, fit);
+        let (x1, y1) = mercator::to_pixel(b, c, fit);
         let height = (y1 - y0).clamp(H_MIN, H_MAX).ceil();
-        // Centre the box in the drawing.
-        let (ox, oy) = ((x0 + x1 - W) / 2.0, (y0 + y1 - height) / 2.0);
-        Frame { z, ox, oy, height, gcj02 }
+        // Centre the box in the drawing, then zoom about that centre and pan by quarters.
+        let (lon, lat) = mercator::from_pixel((x0 + x1) / 2.0, (y0 + y1) / 2.0, fit);
+        let view = view.clamped();
+        let z = (i16::from(fit) + i16::from(view.zoom)).clamp(1, i16::from(tiles.max_zoom())) as u8;
+        let (cx, cy) = mercator::to_pixel(lon, lat, z);
+        let (cx, cy) = (cx + f64::from(view.px) * W / 4.0, cy + f64::from(view.py) * height / 4.0);
+        Frame { z, ox: cx - W / 2.0, oy: cy - height / 2.0, height, gcj02 }
+    }
+
+    /// A scale bar of a round length (1, 2 or 5 × 10ⁿ metres) at most 150 units long, measured
+    /// at the drawing's centre latitude: (length in units, label).
+    fn scale(&self) -> (f64, String) {
+        let (_, lat) = mercator::from_pixel(self.ox + W / 2.0, self.oy + self.height / 2.0, self.z);
+        let m_per_unit = 2.0 * std::f64::consts::PI * 6_378_137.0 * lat.to_radians().cos() / mercator::world(self.z);
+        let max = 150.0 * m_per_unit;
+        let mut best = 1.0;
+        let mut p = 1.0;
+        while p * 10.0 <= max * 10.0 {
+            for k in [1.0, 2.0, 5.0] {
+                if k * p <= max {
+                    best = k * p;
+                }
+            }
+            p *= 10.0;
+        }
+        let label = if best >= 1000.0 { format!("{} 公里", best / 1000.0) } else { format!("{best} 米") };
+        (best / m_per_unit, label)
+    }
+
+    /// The centre of a ring's bounding box in drawing units (where a label goes).
+    fn label_at(&self, rings: &[Vec<[f64; 2]>]) -> (f64, f64) {
+        let (mut a, mut b, mut c, mut d) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+        for p in rings.iter().flatten() {
+            let (x, y) = self.xy(*p);
+            a = a.min(x);
+            b = b.max(x);
+            c = c.min(y);
+            d = d.max(y);
+        }
+        ((a + b) / 2.0, (c + d) / 2.0)
     }
 
     fn xy(&self, p: [f64; 2]) -> (f64, f64) {
@@ -109,6 +190,12 @@ pub struct Shape {
     pub title: String,
 }
 
+pub struct Label {
+    pub x: String,
+    pub y: String,
+    pub text: String,
+}
+
 pub struct Dot {
     pub x: String,
     pub y: String,
@@ -121,6 +208,14 @@ struct MapPage {
     layout: Layout,
     x: Person,
     grids: Vec<Shape>,
+    bounds: Vec<Shape>,
+    labels: Vec<Label>,
+    /// Whether any boundary drawn is indicative (示意).
+    illustrative: bool,
+    scale_w: String,
+    scale_label: String,
+    /// Zoom and pan links: in, out, north, south, west, east.
+    nav: [String; 6],
     fences: Vec<Shape>,
     dots: Vec<Dot>,
     tiles: Vec<Tile>,
@@ -139,6 +234,69 @@ fn ring_of(v: &serde_json::Value) -> Vec<[f64; 2]> {
         .unwrap_or_default()
 }
 
+/// The convex hull of points (Andrew's monotone chain), closed: a town's indicative outline
+/// around its grids.
+fn hull(mut pts: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
+    pts.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    pts.dedup();
+    if pts.len() < 3 {
+        return pts;
+    }
+    let cross = |o: [f64; 2], a: [f64; 2], b: [f64; 2]| (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+    let mut lower: Vec<[f64; 2]> = vec![];
+    for p in &pts {
+        while lower.len() >= 2 && cross(lower[lower.len() - 2], lower[lower.len() - 1], *p) <= 0.0 {
+            lower.pop();
+        }
+        lower.push(*p);
+    }
+    let mut upper: Vec<[f64; 2]> = vec![];
+    for p in pts.iter().rev() {
+        while upper.len() >= 2 && cross(upper[upper.len() - 2], upper[upper.len() - 1], *p) <= 0.0 {
+            upper.pop();
+        }
+        upper.push(*p);
+    }
+    lower.pop();
+    upper.pop();
+    lower.extend(upper);
+    if let Some(first) = lower.first().copied() {
+        lower.push(first);
+    }
+    lower
+}
+
+/// The county's and its towns' boundaries: the configured ones, else outlines around each
+/// town's grids (indicative). (code, name, rings, indicative)
+fn boundaries(
+    cfg: &store::config::CityConfig,
+    county: &str,
+    grids: &[(String, String, Vec<[f64; 2]>)],
+) -> Vec<(String, String, Vec<Vec<[f64; 2]>>, bool)> {
+    let configured: Vec<_> = cfg
+        .boundaries
+        .iter()
+        .filter(|b| b.code.starts_with(county))
+        .map(|b| (b.code.clone(), b.name.clone(), b.rings.clone(), b.illustrative))
+        .collect();
+    if !configured.is_empty() {
+        return configured;
+    }
+    let mut by_town: std::collections::BTreeMap<String, Vec<[f64; 2]>> = Default::default();
+    for (code, _, ring) in grids {
+        let town: String = code.chars().take(9).collect();
+        by_town.entry(town).or_default().extend(ring.iter().copied());
+    }
+    by_town
+        .into_iter()
+        .filter(|(_, pts)| pts.len() >= 3)
+        .map(|(code, pts)| {
+            let name = cfg.towns.iter().find(|t| t.code.as_str() == code).map(|t| t.name.clone()).unwrap_or_default();
+            (code, name, vec![hull(pts)], true)
+        })
+        .collect()
+}
+
 /// A circle as a 48-gon (metres to degrees locally; for drawing only — checking is geodesic).
 fn circle(c: [f64; 2], r: f64) -> Vec<[f64; 2]> {
     let dlat = r / 111_320.0;
@@ -151,7 +309,8 @@ fn circle(c: [f64; 2], r: f64) -> Vec<[f64; 2]> {
         .collect()
 }
 
-async fn map(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+async fn map(ctx: RequestCtx, Path(id): Path<String>, Query(q): Query<ViewQuery>) -> PageResult {
+    let view = q.view();
     let state = &ctx.state;
     let p = ctx.user()?;
     let x = crate::supervision::pages::visible(&ctx, &id).await?;
@@ -198,14 +357,45 @@ async fn map(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     if pts.is_empty() {
         pts = grids.iter().flat_map(|g| g.2.iter().copied()).collect();
     }
-    let tiles = &state.config().city.supervision.map;
-    let fr = Frame::new(&pts, tiles);
+    let cfg = state.config();
+    let tiles = &cfg.city.supervision.map;
+    let fr = Frame::new(&pts, tiles, view);
+    let bounds = boundaries(&cfg, &county, &grids);
+    let (scale_w, scale_label) = fr.scale();
+    let view = view.clamped();
     let page = render(MapPage {
         layout: Layout::new(&ctx, &state.config().city.name, &format!("{} · 围栏地图", x.name), "/supervision"),
         grids: grids
             .iter()
             .map(|(_, name, ring)| Shape { d: fr.path(ring), class: "grid", title: name.clone() })
             .collect(),
+        labels: bounds
+            .iter()
+            .filter(|b| b.0.len() > 6 && !b.1.is_empty())
+            .map(|(_, name, rings, _)| {
+                let (x, y) = fr.label_at(rings);
+                Label { x: format!("{x:.1}"), y: format!("{y:.1}"), text: name.clone() }
+            })
+            .collect(),
+        illustrative: bounds.iter().any(|b| b.3),
+        bounds: bounds
+            .iter()
+            .flat_map(|(code, name, rings, _)| {
+                let class = if code.len() > 6 { "town" } else { "county" };
+                let fr = &fr;
+                rings.iter().map(move |r| Shape { d: fr.path(r), class, title: name.clone() })
+            })
+            .collect(),
+        scale_w: format!("{scale_w:.1}"),
+        scale_label,
+        nav: [
+            view.link(1, 0, 0),
+            view.link(-1, 0, 0),
+            view.link(0, 0, -1),
+            view.link(0, 0, 1),
+            view.link(0, -1, 0),
+            view.link(0, 1, 0),
+        ],
         fences: fence_rings
             .iter()
             .map(|(ring, allowed, name)| Shape {

@@ -715,6 +715,18 @@ async fn fence_map_sits_on_configured_tiles_and_fences_come_from_a_geojson_file(
         assert!(shown.contains(&format!("<td>{n}</td>")), "{n}");
     }
 
+    // The map names the towns, outlines them (marked 示意 without configured boundaries), has a
+    // scale bar, and zooms and pans by plain links.
+    let map = police.get(&format!("{page}/map")).await.body;
+    assert!(map.contains("class=\"town-name\">古井镇<") && map.contains("class=\"bound town\""), "towns");
+    assert!(map.contains("乡镇界线为示意") && (map.contains(" 公里</text>") || map.contains(" 米</text>")));
+    let z = |html: &str| html.split("data-z=\"").nth(1).unwrap().split('"').next().unwrap().parse::<u8>().unwrap();
+    assert!(map.contains("href=\"?zoom=1&#38;px=0&#38;py=0\""), "zoom link");
+    let closer = police.get(&format!("{page}/map?zoom=1&px=0&py=0")).await.body;
+    assert_eq!(police.get(&format!("{page}/map?zoom=abc")).await.status, StatusCode::OK, "nonsense is ignored");
+    assert_eq!(z(&closer), z(&map) + 1);
+    // Asking for more than the map has is held to its limits.
+    assert_eq!(police.get(&format!("{page}/map?zoom=99&px=-999")).await.status, StatusCode::OK);
     // All or nothing: a bad shape in the file names its position and saves none.
     let bad = json!({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon",
