@@ -21,6 +21,7 @@ use axum::routing::get;
 use domain::auth::perm;
 use domain::geo::{mercator, wgs84_to_gcj02};
 use store::config::MapTiles;
+use store::config::boundaries::Boundary;
 use store::supervision::Person;
 
 pub fn routes() -> Routes {
@@ -267,18 +268,13 @@ fn hull(mut pts: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
 }
 
 /// The county's and its towns' boundaries: the configured ones, else outlines around each
-/// town's grids (indicative). (code, name, rings, indicative)
+/// town's grids (indicative).
 fn boundaries(
     cfg: &store::config::CityConfig,
     county: &str,
     grids: &[(String, String, Vec<[f64; 2]>)],
-) -> Vec<(String, String, Vec<Vec<[f64; 2]>>, bool)> {
-    let configured: Vec<_> = cfg
-        .boundaries
-        .iter()
-        .filter(|b| b.code.starts_with(county))
-        .map(|b| (b.code.clone(), b.name.clone(), b.rings.clone(), b.illustrative))
-        .collect();
+) -> Vec<Boundary> {
+    let configured: Vec<Boundary> = cfg.boundaries.iter().filter(|b| b.code.starts_with(county)).cloned().collect();
     if !configured.is_empty() {
         return configured;
     }
@@ -292,7 +288,7 @@ fn boundaries(
         .filter(|(_, pts)| pts.len() >= 3)
         .map(|(code, pts)| {
             let name = cfg.towns.iter().find(|t| t.code.as_str() == code).map(|t| t.name.clone()).unwrap_or_default();
-            (code, name, vec![hull(pts)], true)
+            Boundary { code, name, rings: vec![hull(pts)], illustrative: true }
         })
         .collect()
 }
@@ -371,19 +367,19 @@ async fn map(ctx: RequestCtx, Path(id): Path<String>, Query(q): Query<ViewQuery>
             .collect(),
         labels: bounds
             .iter()
-            .filter(|b| b.0.len() > 6 && !b.1.is_empty())
-            .map(|(_, name, rings, _)| {
-                let (x, y) = fr.label_at(rings);
-                Label { x: format!("{x:.1}"), y: format!("{y:.1}"), text: name.clone() }
+            .filter(|b| b.code.len() > 6 && !b.name.is_empty())
+            .map(|b| {
+                let (x, y) = fr.label_at(&b.rings);
+                Label { x: format!("{x:.1}"), y: format!("{y:.1}"), text: b.name.clone() }
             })
             .collect(),
-        illustrative: bounds.iter().any(|b| b.3),
+        illustrative: bounds.iter().any(|b| b.illustrative),
         bounds: bounds
             .iter()
-            .flat_map(|(code, name, rings, _)| {
-                let class = if code.len() > 6 { "town" } else { "county" };
+            .flat_map(|b| {
+                let class = if b.code.len() > 6 { "town" } else { "county" };
                 let fr = &fr;
-                rings.iter().map(move |r| Shape { d: fr.path(r), class, title: name.clone() })
+                b.rings.iter().map(move |r| Shape { d: fr.path(r), class, title: b.name.clone() })
             })
             .collect(),
         scale_w: format!("{scale_w:.1}"),
