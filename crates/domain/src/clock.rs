@@ -79,6 +79,26 @@ pub fn format_local(t: OffsetDateTime) -> String {
     format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", l.year(), l.month() as u8, l.day(), l.hour(), l.minute(), l.second())
 }
 
+/// How times show on screen: China time to the minute, `2026-12-07 17:30`. Seconds only where
+/// they matter (the audit log, location fixes).
+pub fn format_minute(t: OffsetDateTime) -> String {
+    let l = local(t);
+    format!("{:04}-{:02}-{:02} {:02}:{:02}", l.year(), l.month() as u8, l.day(), l.hour(), l.minute())
+}
+
+/// How a deadline shows: the last moment to act, to the minute. One that falls at midnight
+/// belongs to the day before and shows as that day's 24:00 (民法典 art. 203: the last day of a
+/// period ends at 24:00; where there are business hours, at their close — 17:30 for an office
+/// day), never as 00:00 of a day on which nothing may be done any more.
+pub fn format_deadline(t: OffsetDateTime) -> String {
+    let l = local(t);
+    if l.hour() == 0 && l.minute() == 0 && l.second() == 0 {
+        let d = l.date().previous_day().unwrap_or(l.date());
+        return format!("{:04}-{:02}-{:02} 24:00", d.year(), d.month() as u8, d.day());
+    }
+    format_minute(t)
+}
+
 /// RFC 3339 UTC with milliseconds: `2026-11-27T11:52:35.123Z`, used in canonical records.
 pub fn format_utc_millis(t: OffsetDateTime) -> String {
     let u = t.to_offset(UtcOffset::UTC);
@@ -105,6 +125,14 @@ mod tests {
         assert_eq!(format_local(t), "2026-11-27 19:52:35");
         assert_eq!(format_utc_millis(t), "2026-11-27T11:52:35.123Z");
         assert_eq!(from_millis(to_millis(t)), t);
+        assert_eq!(format_minute(t), "2026-11-27 19:52");
+    }
+
+    /// 民法典 art. 203: a period's last day ends at 24:00, or at the close of business.
+    #[test]
+    fn a_deadline_at_midnight_shows_as_the_day_before_at_24_00() {
+        assert_eq!(format_deadline(datetime!(2026-10-13 00:00 +8)), "2026-10-12 24:00");
+        assert_eq!(format_deadline(datetime!(2026-10-12 17:30 +8)), "2026-10-12 17:30");
     }
 
     #[test]

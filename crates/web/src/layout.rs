@@ -212,10 +212,17 @@ pub fn outcome_badge(outcome: &domain::audit::Outcome) -> &'static str {
     if *outcome == domain::audit::Outcome::Success { "ok" } else { "err" }
 }
 
+/// A time on screen: China time to the minute (`domain::clock::format_minute`).
 pub fn fmt_millis(ms: &Option<i64>) -> String {
-    ms.map(|m| domain::clock::format_local(domain::clock::from_millis(m))).unwrap_or_else(|| "—".into())
+    ms.map(|m| domain::clock::format_minute(domain::clock::from_millis(m))).unwrap_or_else(|| "—".into())
 }
 
 pub fn fmt_time(t: time::OffsetDateTime) -> String {
-    domain::clock::format_local(t)
+    domain::clock::format_minute(t)
+}
+
+/// A deadline on screen: to the minute, midnight as the day before's 24:00
+/// (`domain::clock::format_deadline`).
+pub fn fmt_deadline(ms: &Option<i64>) -> String {
+    ms.map(|m| domain::clock::format_deadline(domain::clock::from_millis(m))).unwrap_or_else(|| "—".into())
 }

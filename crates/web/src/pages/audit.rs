@@ -4,7 +4,7 @@ use super::{opt, render};
 use crate::access::{Access, RequestCtx, Routes};
 use crate::error::{AppError, PageResult};
 use crate::export::{Cell, ExportFormat, Table};
-use crate::layout::{Layout, Pager, fmt_time};
+use crate::layout::{Layout, Pager};
 use askama::Template;
 use axum::extract::Query;
 use axum::routing::{get, post};
@@ -86,7 +86,7 @@ struct ListPage {
 
 impl ListPage {
     fn t(&self, r: &AuditRecord) -> String {
-        fmt_time(r.at)
+        domain::clock::format_local(r.at)
     }
     fn v(&self, o: &Option<String>) -> String {
         o.clone().unwrap_or_default()
@@ -130,7 +130,7 @@ async fn export(ctx: RequestCtx, Query(q): Query<AuditQuery>) -> PageResult {
         .map(|r| {
             vec![
                 Cell::Int(r.seq),
-                fmt_time(r.at).into(),
+                domain::clock::format_local(r.at).into(),
                 r.entry.actor_name.into(),
                 r.entry.actor_id.into(),
                 r.entry.action.into(),

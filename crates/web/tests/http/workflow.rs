@@ -70,7 +70,15 @@ async fn parallel_review_deemed_approval_survives_a_restart() {
     let page = window.get(&app_path).await.body;
     assert!(page.contains("30,000,000.00 元"), "money facts are typed and shown in yuan: {page}");
     let accept = task_link(&page, "窗口受理").expect("window may act");
-    let p = window.submit(&app_path, &accept, &[("action", "approve"), ("comment", "材料齐全，予以受理")]).await;
+    // Accepting checks the materials: with one missing it is refused, naming it and what to do
+    // (行政许可法 art. 32 ¶1(4)); with all four received it goes on.
+    let mut form = vec![("action", "approve"), ("comment", "材料齐全，予以受理")];
+    form.extend([("received", "application_form"), ("received", "site_plan"), ("received", "fire_design")]);
+    let p = window.submit(&app_path, &accept, &form).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("以下申请材料未收到：交通影响评价报告") && p.body.contains("一次性告知"), "{}", p.body);
+    form.push(("received", "traffic_study"));
+    let p = window.submit(&app_path, &accept, &form).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
 
     // Planning and traffic decide within the week; fire design never acts.
@@ -87,7 +95,7 @@ async fn parallel_review_deemed_approval_survives_a_restart() {
     assert!(task_link(&c.get(&app_path).await.body, "消防设计审查").is_none());
     let fire = app.login("zhujian").await;
     let page = fire.get(&app_path).await.body;
-    assert!(page.contains("2026-10-13 00:00:00"), "5 working days: 30 Sep, 9, 10 (make-up Saturday), 12 Oct… {page}");
+    assert!(page.contains("2026-10-12 24:00"), "5 working days: 30 Sep, 9, 10 (make-up Saturday), 12 Oct… {page}");
 
     // The server stops before the deadline and comes back after it.
     let dir = app.shut_down().await;

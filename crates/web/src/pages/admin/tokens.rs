@@ -112,7 +112,7 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
         "为 {}（{}）签发令牌“{name}”，{}",
         user.display_name,
         user.login,
-        expires.map(|e| format!("有效期至 {}", domain::clock::format_local(e))).unwrap_or_else(|| "长期有效".into())
+        expires.map(|e| format!("有效期至 {}", domain::clock::format_deadline(e))).unwrap_or_else(|| "长期有效".into())
     );
     store::audit::append(
         &mut tx,
