@@ -56,7 +56,13 @@ async fn one(s: &Setup, n: usize, now: OffsetDateTime) -> usize {
     while let Some(task) = app.instance.tasks.iter().find(|t| t.status == TaskStatus::Open) {
         let role = if task.step == "sign" { "leader" } else { "dept_staff" };
         let actor = staff(&task.actor.department, role);
-        let event = Event::Act { task: task.no, actor, action: Action::Approve { comment: "同意".into() } };
+        // The window confirms every material received at acceptance.
+        let received = rt
+            .cfg
+            .workflow(&app.instance.def_id)
+            .map(|d| d.materials.iter().map(|m| m.id.clone()).collect())
+            .unwrap_or_default();
+        let event = Event::Act { task: task.no, actor, action: Action::Approve { comment: "同意".into(), received } };
         let mut tx = s.db.begin().await.unwrap();
         app = wf::handle(&mut tx, &rt, &app.id, event, "127.0.0.1", now).await.unwrap();
         tx.commit().await.unwrap();

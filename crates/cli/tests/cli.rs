@@ -102,8 +102,8 @@ fn check_config_names_the_rule_and_step_that_are_wrong() {
         ),
         "{out}"
     );
-    assert!(out.contains("demo_joint_review.toml:41: step[1].parallel: 并联分支“fires”不是已定义的步骤"), "{out}");
-    assert!(out.contains("demo_joint_review.toml:54: step[fire].next: 需要下一步 next"), "{out}");
+    assert!(out.contains("demo_joint_review.toml:43: step[1].parallel: 并联分支“fires”不是已定义的步骤"), "{out}");
+    assert!(out.contains("demo_joint_review.toml:56: step[fire].next: 需要下一步 next"), "{out}");
 }
 
 #[test]

@@ -139,12 +139,17 @@ async fn from_row(conn: &mut Conn, r: &sqlx::any::AnyRow) -> Result<Issued> {
 /// The latest document issued about `source` (e.g. `alert:<id>`).
 pub async fn latest_of(db: &Db, source: &str) -> Result<Option<Issued>> {
     let mut conn = db.reader().acquire().await?;
+    latest_of_in(&mut conn, source).await
+}
+
+/// The same, in the caller's transaction.
+pub async fn latest_of_in(conn: &mut Conn, source: &str) -> Result<Option<Issued>> {
     let r = sqlx::query(&format!("{SELECT} WHERE source = $1 ORDER BY created_at DESC, number DESC LIMIT 1"))
         .bind(source)
         .fetch_optional(&mut *conn)
         .await?;
     match r {
-        Some(r) => Ok(Some(from_row(&mut conn, &r).await?)),
+        Some(r) => Ok(Some(from_row(conn, &r).await?)),
         None => Ok(None),
     }
 }

@@ -30,6 +30,12 @@ pub fn applicant_label(s: Status) -> &'static str {
     }
 }
 
+/// The 办件编号 (受理号) of an application: the year and its serial in the year's series,
+/// `20260000123`; eleven digits, easy to read out on the phone and to type into a search.
+pub fn case_no(year: i64, serial: i64) -> String {
+    format!("{year}{serial:07}")
+}
+
 crate::audit_actions! {
     /// Actions of one-click services, the data exchange and e-licenses.
     pub enum ServicesAudit {
@@ -68,4 +74,5 @@ pub const AUDIT_OBJECTS: &[(&str, &str)] = &[
     ("license", "电子证照"),
     ("services", "申报统计"),
     ("stability_year", "稳岗返还年度"),
+    ("stability_notice", "稳岗返还核定通知书"),
 ];

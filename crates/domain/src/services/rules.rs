@@ -102,6 +102,34 @@ pub fn check_upload(m: &ItemMaterial, u: &UploadMeta<'_>) -> Result<(), String> 
     Ok(())
 }
 
+/// An attachment to a 协查 answer: a PDF, OFD, JPG or PNG of at most `MAX_UPLOAD`, whose
+/// content is what its name says (the first bytes match the type), so a renamed executable or
+/// script is refused.
+pub fn check_attachment(filename: &str, bytes: &[u8]) -> Result<(), String> {
+    let lower = filename.to_lowercase();
+    let magic: &[u8] = if lower.ends_with(".pdf") {
+        b"%PDF-"
+    } else if lower.ends_with(".ofd") {
+        b"PK\x03\x04"
+    } else if lower.ends_with(".jpg") || lower.ends_with(".jpeg") {
+        b"\xff\xd8\xff"
+    } else if lower.ends_with(".png") {
+        b"\x89PNG\r\n\x1a\n"
+    } else {
+        return Err("附件应为 PDF、OFD、JPG 或 PNG 文件".into());
+    };
+    if filename.chars().count() > 100 {
+        return Err("附件文件名不超过 100 个字".into());
+    }
+    if bytes.len() > MAX_UPLOAD {
+        return Err("附件超过 10 MB".into());
+    }
+    if !bytes.starts_with(magic) {
+        return Err("附件内容与文件类型不符，请上传原始的 PDF、OFD、JPG 或 PNG 文件".into());
+    }
+    Ok(())
+}
+
 /// One line of a one-click verification.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CheckRow {
@@ -176,6 +204,15 @@ pub fn archive_verdict(case: Option<&ArchivedCase<'_>>, applicant: &str, require
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_attachment_is_what_its_name_says() {
+        assert!(check_attachment("完税证明.pdf", b"%PDF-1.7 ...").is_ok());
+        assert!(check_attachment("照片.PNG", b"\x89PNG\r\n\x1a\n....").is_ok());
+        assert!(check_attachment("证明.pdf", b"MZ\x90\x00").unwrap_err().contains("不符"));
+        assert!(check_attachment("run.sh", b"#!/bin/sh").unwrap_err().contains("PDF"));
+        assert!(check_attachment("big.pdf", &vec![b'%'; MAX_UPLOAD + 1]).unwrap_err().contains("10 MB"));
+    }
 
     #[test]
     fn amounts_compare_as_numbers() {

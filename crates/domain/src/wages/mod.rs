@@ -531,6 +531,7 @@ crate::audit_actions! {
         ComplaintFile = ("wages.complaint.file", "提交欠薪投诉"),
         ComplaintStep = ("wages.complaint.step", "办理欠薪投诉"),
         ComplaintEscalate = ("wages.complaint.escalate", "欠薪投诉超期上报"),
+        ComplaintExport = ("wages.complaint.export", "导出欠薪投诉"),
         ContractIssue = ("wages.contract.issue", "发起电子劳动合同"),
         ContractSign = ("wages.contract.sign", "签署电子劳动合同"),
         ContractDecline = ("wages.contract.decline", "拒签电子劳动合同"),

@@ -73,6 +73,10 @@ pub struct StepDef {
     pub kind: StepKind,
     /// Empty for parallel branches (they return to their parallel step).
     pub next: Vec<Route>,
+    /// The window's acceptance (受理): approving it confirms which of the definition's
+    /// materials were received, and every one must be received or tolerated (容缺) — otherwise
+    /// the application is returned with a one-time notice (行政许可法 art. 32 ¶1(4)).
+    pub check_materials: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,6 +161,8 @@ struct RawStep {
     parallel: Option<Spanned<Vec<String>>>,
     on_reject: Option<Spanned<String>>,
     next: Option<Spanned<RawNext>>,
+    #[serde(default)]
+    check_materials: bool,
 }
 
 #[derive(Deserialize)]
@@ -419,7 +425,13 @@ pub fn parse(file: &str, text: &str, cx: &DefContext) -> Result<WorkflowDef, Vec
                 ));
             }
         }
-        steps.push(StepDef { id: s.id.get_ref().clone(), name: s.name.clone(), kind, next });
+        steps.push(StepDef {
+            id: s.id.get_ref().clone(),
+            name: s.name.clone(),
+            kind,
+            next,
+            check_materials: s.check_materials,
+        });
     }
     let def = WorkflowDef {
         id: raw.id,

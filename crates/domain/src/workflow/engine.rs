@@ -275,9 +275,35 @@ impl Run<'_> {
             )));
         }
         match action {
-            Action::Approve { comment } => {
+            Action::Approve { comment, received } => {
+                let mut comment = comment.clone();
+                if self.def.step(&step).is_some_and(|s| s.check_materials) {
+                    let tolerated = |id: &str| self.inst.tolerances.iter().any(|t| t.material == id);
+                    let missing: Vec<&str> = self
+                        .def
+                        .materials
+                        .iter()
+                        .filter(|m| !received.contains(&m.id) && !tolerated(&m.id))
+                        .map(|m| m.name.as_str())
+                        .collect();
+                    if !missing.is_empty() {
+                        return Err(WorkflowError::Invalid(format!(
+                            "以下申请材料未收到：{}。材料不齐全的不能受理，请一次性告知申请人补正；可容缺的材料可容缺受理（《行政许可法》第三十二条第一款第四项）",
+                            missing.join("、")
+                        )));
+                    }
+                    let names: Vec<&str> = self
+                        .def
+                        .materials
+                        .iter()
+                        .filter(|m| received.contains(&m.id))
+                        .map(|m| m.name.as_str())
+                        .collect();
+                    let got = format!("收到材料：{}", names.join("、"));
+                    comment = if comment.trim().is_empty() { got } else { format!("{got}。{comment}") };
+                }
                 self.decide(ti, TaskStatus::Approved);
-                self.record(actor, WorkflowAudit::Approve, &step, None, comment.clone(), elapsed);
+                self.record(actor, WorkflowAudit::Approve, &step, None, comment, elapsed);
                 self.proceed(&step)?;
             }
             Action::Reject { reason, text } => {

@@ -202,6 +202,8 @@ impl Actor {
 pub enum Action {
     Approve {
         comment: String,
+        /// At a step that checks materials: the ids of those received.
+        received: Vec<String>,
     },
     /// A reason from the catalog is mandatory, plus free text.
     Reject {

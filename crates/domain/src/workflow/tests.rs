@@ -148,7 +148,7 @@ impl World {
 }
 
 fn approve() -> Action {
-    Action::Approve { comment: "同意".into() }
+    Action::Approve { comment: "同意".into(), received: vec![] }
 }
 
 fn task_of(i: &Instance, step: &str) -> u32 {
@@ -816,4 +816,36 @@ proptest! {
             }
         }
     }
+}
+
+/// 行政许可法 art. 32 ¶1(4): at the window's acceptance every material is received or, if
+/// deferrable, tolerated under a commitment; otherwise the application is not accepted and the
+/// applicant is told at once what to supply.
+#[test]
+fn art_32_acceptance_checks_the_materials_received() {
+    let mut w = World::new(5_000_000);
+    w.def.steps.iter_mut().find(|s| s.id == "accept").unwrap().check_materials = true;
+    let (i, _) = w.start(datetime!(2025-03-03 09:00 +8));
+    let at = datetime!(2025-03-03 10:00 +8);
+    let accept = |received: &[&str]| Action::Approve {
+        comment: String::new(),
+        received: received.iter().map(|s| s.to_string()).collect(),
+    };
+    let none = w.apply(&i, Event::Act { task: 1, actor: staff("sjj", "dept_staff"), action: accept(&[]) }, at);
+    assert!(
+        matches!(&none, Err(WorkflowError::Invalid(m)) if m.contains("总平面图、消防设计文件") && m.contains("第三十二条")),
+        "{none:?}"
+    );
+    // The deferrable plan tolerated under a commitment, the core design received: accepted,
+    // and the record says what was received.
+    let tolerate = Action::Tolerate {
+        material: "site_plan".into(),
+        due: date!(2025 - 03 - 10),
+        note: "".into(),
+        commitment: "承诺按期补交总平面图".into(),
+    };
+    let i = w.act(&i, 1, staff("sjj", "dept_staff"), tolerate, at);
+    let i = w.act(&i, 1, staff("sjj", "dept_staff"), accept(&["fire_design"]), at);
+    assert_eq!(i.open_tasks().count(), 3);
+    assert!(i.records.iter().any(|r| r.text.contains("收到材料：消防设计文件")), "{:?}", i.records);
 }

@@ -518,7 +518,7 @@ impl Rows {
             (CALL_INSERT, &self.calls),
             (
                 "INSERT INTO svc_applications (id, item, department, subject, subject_name, applicant_id, form, sources,
-                    licenses, one_click, status, submitted_at) VALUES",
+                    licenses, one_click, status, submitted_at, case_no) VALUES",
                 &self.apps,
             ),
             (signatures::INSERT, &self.sigs),
@@ -527,9 +527,34 @@ impl Rows {
 
     /// Writes the rows with a few multi-row statements and appends the audit records to the
     /// chain.
-    pub async fn write(self, conn: &mut impl Exec) -> Result<()> {
+    pub async fn write(mut self, conn: &mut impl Exec) -> Result<()> {
         if self.is_empty() {
             return Ok(());
+        }
+        // 办件编号: the year's next numbers, taken for the whole batch at once inside the
+        // writing transaction, in submission order.
+        let year = i64::from(domain::clock::local(self.now).year());
+        let n = self.apps.len() as i64;
+        let key = [Value::from("svc_case"), Value::Int(year)];
+        conn.execute(
+            "INSERT INTO doc_numbers (kind, year, last) VALUES ($1, $2, 0) ON CONFLICT (kind, year) DO NOTHING",
+            &key,
+        )
+        .await?;
+        conn.execute(
+            "UPDATE doc_numbers SET last = last + $3 WHERE kind = $1 AND year = $2",
+            &[key[0].clone(), key[1].clone(), Value::Int(n)],
+        )
+        .await?;
+        let last = match conn.rows("SELECT last FROM doc_numbers WHERE kind = $1 AND year = $2", &key).await?.first() {
+            Some(row) => match row.first() {
+                Some(Value::Int(v)) => *v,
+                _ => n,
+            },
+            None => n,
+        };
+        for (i, row) in self.apps.iter_mut().enumerate() {
+            row.push(Value::from(domain::services::case_no(year, last - n + 1 + i as i64).as_str()));
         }
         for (head, rows) in self.tables() {
             conn.insert_rows(head, rows).await?;

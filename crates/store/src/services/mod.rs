@@ -184,6 +184,8 @@ pub struct SvcApp {
     pub submitted_at: i64,
     pub decided_at: Option<i64>,
     pub result_number: Option<String>,
+    /// 办件编号; `None` only for a row written before numbering by a build without migration 0035.
+    pub case_no: Option<String>,
 }
 
 fn app_from(r: &sqlx::any::AnyRow) -> Result<SvcApp> {
@@ -207,6 +209,7 @@ fn app_from(r: &sqlx::any::AnyRow) -> Result<SvcApp> {
         submitted_at: r.try_get("submitted_at")?,
         decided_at: r.try_get("decided_at")?,
         result_number: r.try_get("result_number")?,
+        case_no: r.try_get("case_no")?,
     })
 }
 
@@ -474,7 +477,7 @@ pub async fn decide(
         .map(|t| t.no)
         .ok_or_else(|| StoreError::conflict("action", "该申请当前没有待办环节"))?;
     let action = match d {
-        Decision::Approve { comment } => Action::Approve { comment },
+        Decision::Approve { comment } => Action::Approve { comment, received: vec![] },
         Decision::Return { items } => {
             Action::Return { items: items.into_iter().map(|(target, note)| Deficiency { target, note }).collect() }
         }
@@ -487,14 +490,69 @@ pub async fn decide(
         Decision::Resume { note } => Action::Resume { note },
     };
     let returned = matches!(action, Action::Return { .. });
-    workflow::handle(conn, rt, id, Event::Act { task, actor: reviewer.clone(), action }, ip, now).await?;
+    let after = workflow::handle(conn, rt, id, Event::Act { task, actor: reviewer.clone(), action }, ip, now).await?;
     if returned {
         sqlx::query("UPDATE svc_applications SET returns = returns + 1 WHERE id = $1")
             .bind(id)
             .execute(&mut *conn)
             .await?;
+        let app = get(conn, id).await?;
+        if let Some(n) = after.instance.notices.last() {
+            one_time_notice(conn, now, cfg, key, &app, n, after.instance.notices.len()).await?;
+        }
     }
     settle(conn, cfg, now, Some(key), id, reviewer).await
+}
+
+/// The 一次性告知 as a registered document of the item's department (行政许可法 art. 32 ¶1(4):
+/// everything to be corrected, told at once), numbered, sealed and printable; the `n`-th notice
+/// of the application.
+async fn one_time_notice(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    cfg: &CityConfig,
+    key: &MasterKey,
+    app: &SvcApp,
+    notice: &domain::workflow::Notice,
+    n: usize,
+) -> Result<crate::documents::Issued> {
+    let item = item_of_app(cfg, app)?;
+    let target = |t: &str| {
+        item.material(t)
+            .map(|m| m.name.clone())
+            .or_else(|| item.fields().find(|(_, f)| f.key == t).map(|(_, f)| f.label.clone()))
+            .unwrap_or_else(|| t.to_string())
+    };
+    let mut paragraphs = vec![format!(
+        "你（单位）于 {} 提交的“{}”申请（办件编号 {}），经审查，申请材料不齐全或者不符合法定形式。依据《中华人民共和国行政许可法》第三十二条第一款第四项，现一次告知需要补正的全部内容：",
+        domain::clock::format_minute(domain::clock::from_millis(app.submitted_at)),
+        item.name,
+        app.case_no.clone().unwrap_or_else(|| "—".into())
+    )];
+    for (i, d) in notice.items.iter().enumerate() {
+        paragraphs.push(format!("{}. {}：{}", i + 1, target(&d.target), d.note));
+    }
+    paragraphs.push(
+        "请按上述要求补正后，通过本平台重新提交。补正的材料齐全、符合法定形式的，本机关自收到补正材料之日起受理。"
+            .into(),
+    );
+    crate::documents::issue(
+        conn,
+        now,
+        cfg,
+        key,
+        crate::documents::Draft {
+            kind: "one_time_notice",
+            word: "补",
+            title: "补正材料通知书（一次性告知）",
+            department: &app.department,
+            addressee: app.subject_name.clone(),
+            addressee_id: Some(app.subject.clone()),
+            paragraphs,
+            source: format!("notice:{}:{n}", app.id),
+        },
+    )
+    .await
 }
 
 /// The applicant supplies a material accepted under 容缺 (an upload for an upload material);
@@ -783,6 +841,7 @@ pub struct AppRow {
     pub submitted_at: i64,
     pub decided_at: Option<i64>,
     pub result_number: Option<String>,
+    pub case_no: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -791,20 +850,25 @@ pub struct AppFilter {
     pub department: Option<String>,
     pub status: Option<String>,
     pub item: Option<String>,
+    /// 办件编号, applicant name or USCC / ID number: a part of any of them.
+    pub q: Option<String>,
 }
 
 pub async fn list(db: &Db, f: &AppFilter, limit: i64) -> Result<Vec<AppRow>> {
     Ok(sqlx::query_as::<_, AppRow>(
-        "SELECT id, item, department, subject, subject_name, one_click, status, submitted_at, decided_at, result_number
+        "SELECT id, item, department, subject, subject_name, one_click, status, submitted_at, decided_at, result_number,
+                case_no
          FROM svc_applications
          WHERE ($1 = '' OR applicant_id = $1) AND ($2 = '' OR department = $2) AND ($3 = '' OR status = $3)
            AND ($4 = '' OR item = $4)
-         ORDER BY submitted_at DESC LIMIT $5",
+           AND ($5 = '' OR case_no = $5 OR subject_name LIKE '%' || $5 || '%' OR subject = $5 OR result_number = $5)
+         ORDER BY submitted_at DESC LIMIT $6",
     )
     .bind(f.applicant.as_deref().unwrap_or(""))
     .bind(f.department.as_deref().unwrap_or(""))
     .bind(f.status.as_deref().unwrap_or(""))
     .bind(f.item.as_deref().unwrap_or(""))
+    .bind(f.q.as_deref().map(str::trim).unwrap_or("").chars().take(60).collect::<String>())
     .bind(limit)
     .fetch_all(db.reader())
     .await?)

@@ -5,34 +5,24 @@
 //! what follows under 容缺, and the time limits. Its text is signed with the department's SM2
 //! seal, so a printed copy can be checked against the seal's public key.
 
-use super::{MasterKey, SvcApp, item_of_app, seals};
+use super::{MasterKey, SvcApp, item_of_app};
 use crate::config::CityConfig;
+use crate::documents::{self, Issued};
 use crate::{Conn, Result, workflow};
-use domain::clock::{format_local, from_millis, local};
+use domain::clock::{format_local, from_millis};
 use domain::workflow::Status;
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone)]
-pub struct Receipt {
-    pub number: String,
-    pub department: String,
-    /// (label, value) lines, in order; `text` is them joined, which is what is signed.
-    pub lines: Vec<(String, String)>,
-    pub text: String,
-    pub seal_image: String,
-    pub public_key: String,
-    /// SM2 signature of `text`, hex.
-    pub signature: String,
-}
-
-/// The receipt of `app` as of `now` (the seal is made on first use).
+/// The 受理凭证 of `app` as it stands: issued by the item's department as a registered document
+/// (numbered in its own series, sealed, with a QR payload), and issued again — under a new
+/// number — only when what it states has changed (e.g. accepted after a correction).
 pub async fn receipt(
     conn: &mut Conn,
     now: OffsetDateTime,
     cfg: &CityConfig,
     key: &MasterKey,
     app: &SvcApp,
-) -> Result<Receipt> {
+) -> Result<Issued> {
     let item = item_of_app(cfg, app)?;
     let inst = workflow::load(conn, cfg, &app.id).await?.instance;
     let received = format_local(from_millis(app.submitted_at));
@@ -59,15 +49,12 @@ pub async fn receipt(
             None => m.name.clone(),
         })
         .collect();
-    let dept = cfg.departments.iter().find(|d| d.code == app.department);
-    let dept_name = dept.map(|d| d.name.clone()).unwrap_or_else(|| app.department.clone());
     let legal = match &item.legal_basis {
         Some(b) => format!("{} 个工作日（{b}）", item.legal_days),
         None => format!("{} 个工作日", item.legal_days),
     };
-    let number = format!("SL-{}", app.id);
-    let lines: Vec<(String, String)> = [
-        ("凭证编号", number.clone()),
+    let mut paragraphs: Vec<String> = [
+        ("办件编号", app.case_no.clone().unwrap_or_else(|| "—".into())),
         ("申请事项", format!("{}（{}）", item.name, item.code)),
         ("申请人", format!("{}（{}）", app.subject_name, app.subject)),
         ("收到申请材料", received),
@@ -75,22 +62,32 @@ pub async fn receipt(
         ("收到的材料", materials.join("；")),
         ("法定办结时限", legal),
         ("承诺办结时限", format!("{} 个工作日", item.promised_days)),
-        ("办理机关", dept_name.clone()),
-        ("出具日期", local(now).date().to_string()),
     ]
     .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
+    .map(|(k, v)| format!("{k}：{v}"))
     .collect();
-    let text = seals::signed_text(&lines);
-    let seal = seals::of_department(conn, now, cfg, key, &app.department).await?;
-    let signature = hex::encode(seals::sign(conn, key, &seal, text.as_bytes()).await?);
-    Ok(Receipt {
-        number,
-        department: dept_name,
-        lines,
-        text,
-        seal_image: seal.image,
-        public_key: seal.public_key,
-        signature,
-    })
+    paragraphs.push("本凭证依《中华人民共和国行政许可法》第三十二条第二款出具，加盖本机关电子印章并注明日期。".into());
+    let source = format!("receipt:{}", app.id);
+    if let Some(i) = documents::latest_of_in(conn, &source).await?
+        && i.document.paragraphs == paragraphs
+    {
+        return Ok(i);
+    }
+    documents::issue(
+        conn,
+        now,
+        cfg,
+        key,
+        documents::Draft {
+            kind: "acceptance_receipt",
+            word: "受",
+            title: "受理凭证",
+            department: &app.department,
+            addressee: app.subject_name.clone(),
+            addressee_id: Some(app.subject.clone()),
+            paragraphs,
+            source,
+        },
+    )
+    .await
 }

@@ -47,8 +47,18 @@ impl GrantRow {
         if self.granted() { "已核定发放" } else { "待核定" }
     }
 
+    /// The lines of a notice issued before notices were registered documents; empty for one
+    /// that is (see [`Self::is_document`]).
     pub fn lines(&self) -> Vec<(String, String)> {
+        if self.is_document() {
+            return vec![];
+        }
         seals::signed_lines(self.notice.as_deref().unwrap_or_default())
+    }
+
+    /// Whether the notice is a registered document (shown as its sheet and PDF).
+    pub fn is_document(&self) -> bool {
+        self.notice.as_deref().is_some_and(|n| n.starts_with(domain::documents::PAYLOAD_TAG))
     }
 }
 
@@ -215,15 +225,10 @@ pub async fn grant_all(
     if pending.is_empty() {
         return Err(StoreError::invalid("year", format!("{year} 年度没有待核定的单位，请先识别")));
     }
-    let department =
-        cfg.departments.iter().find(|d| d.code == dept).map(|d| d.name.clone()).unwrap_or(dept.to_string());
-    let seal = seals::of_department(conn, now, cfg, key, dept).await?;
-    let today = local(now).date();
     let ms = to_millis(now);
     let mut total = 0i64;
     for g in &pending {
         let lines = [
-            ("通知书编号", format!("WGFH-{year}-{}", &g.id[..12.min(g.id.len())])),
             ("单位", format!("{}（{}）", g.name, g.uscc)),
             ("政策年度", format!("{year} 年度")),
             (
@@ -240,11 +245,28 @@ pub async fn grant_all(
             ("核定返还金额", format!("{} 元", Money::from_fen(g.amount_fen))),
             ("办理方式", "免申即享：依据社会保险数据主动核定，无需申请，资金直接拨付至单位账户".to_string()),
             ("政策依据", policy.basis.clone()),
-            ("核定机关", department.clone()),
-            ("核定日期", today.to_string()),
         ];
-        let text = seals::signed_text(&lines);
-        let signature = hex::encode(seals::sign(conn, key, &seal, text.as_bytes()).await?);
+        // Each notice is a registered document of the department (its number series, seal and
+        // QR payload); the row keeps the signed head and its signature.
+        let issued = crate::documents::issue(
+            conn,
+            now,
+            cfg,
+            key,
+            crate::documents::Draft {
+                kind: "stability_refund_notice",
+                word: "稳返",
+                title: "失业保险稳岗返还核定通知书",
+                department: dept,
+                addressee: g.name.clone(),
+                addressee_id: Some(g.uscc.clone()),
+                paragraphs: lines.iter().map(|(k, v)| format!("{k}：{v}")).collect(),
+                source: format!("stability:{}", g.id),
+            },
+        )
+        .await?;
+        let text = issued.document.signed_head();
+        let signature = issued.payload.rsplit('|').next().unwrap_or_default().to_string();
         let changed = sqlx::query(
             "UPDATE svc_stability_grants SET status = 'granted', granted_at = $1, granted_by = $2, granted_by_name = $3,
                 notice = $4, signature = $5 WHERE id = $6 AND status = 'identified'",

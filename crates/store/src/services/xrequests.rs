@@ -39,6 +39,11 @@ pub struct XRequest {
     pub subject_name: String,
     #[sqlx(default)]
     pub item: String,
+    /// The answer's attachment: its file name and SM3 (the content is read on download).
+    #[sqlx(default)]
+    pub attachment_name: Option<String>,
+    #[sqlx(default)]
+    pub attachment_sm3: Option<String>,
 }
 
 impl XRequest {
@@ -137,6 +142,7 @@ pub async fn answer(
     id: &str,
     outcome: domain::services::XOutcome,
     text: &str,
+    attachment: Option<(&str, &[u8])>,
     by: &Actor,
 ) -> Result<XRequest> {
     let x = get(conn, id).await?;
@@ -146,8 +152,12 @@ pub async fn answer(
     if text.trim().is_empty() {
         return Err(StoreError::invalid("answer", "请写明核实情况和依据"));
     }
+    if let Some((name, bytes)) = attachment {
+        domain::services::rules::check_attachment(name, bytes).map_err(|m| StoreError::invalid("attachment", m))?;
+    }
     let r = sqlx::query(
-        "UPDATE svc_xrequests SET outcome = $1, answer = $2, answered_by = $3, answered_by_name = $4, answered_at = $5
+        "UPDATE svc_xrequests SET outcome = $1, answer = $2, answered_by = $3, answered_by_name = $4, answered_at = $5,
+            attachment_name = $7, attachment_sm3 = $8, attachment = $9
          WHERE id = $6 AND answered_at IS NULL",
     )
     .bind(outcome.as_str())
@@ -156,6 +166,9 @@ pub async fn answer(
     .bind(&by.name)
     .bind(to_millis(now))
     .bind(id)
+    .bind(attachment.map(|a| a.0.to_string()))
+    .bind(attachment.map(|a| hex::encode(domain::crypto::sm3(a.1))))
+    .bind(attachment.map(|a| a.1.to_vec()))
     .execute(&mut *conn)
     .await?;
     if r.rows_affected() == 0 {
@@ -175,7 +188,12 @@ pub async fn answer(
         now,
         AuditEntry::new(domain::services::ServicesAudit::XAnswer, "application", &x.application_id)
             .by(&by.user_id, &by.name)
-            .detail(format!("协查答复：{}，{}", x.outcome_label(), text.trim())),
+            .detail(format!(
+                "协查答复：{}，{}{}",
+                x.outcome_label(),
+                text.trim(),
+                x.attachment_name.as_deref().map(|n| format!("（附件：{n}）")).unwrap_or_default()
+            )),
     )
     .await?;
     Ok(x)
@@ -221,6 +239,30 @@ pub async fn of_application(db: &Db, app: &str) -> Result<Vec<XRequest>> {
         .bind(app)
         .fetch_all(db.reader())
         .await?)
+}
+
+/// An answer's attachment: (file name, content).
+pub async fn attachment(db: &Db, id: &str) -> Result<Option<(String, Vec<u8>)>> {
+    Ok(sqlx::query_as::<_, (String, Vec<u8>)>(
+        "SELECT attachment_name, attachment FROM svc_xrequests WHERE id = $1 AND attachment IS NOT NULL",
+    )
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?)
+}
+
+/// Requests to a department still to answer, and how many of them are past their due time:
+/// the asked clerk's to-do count.
+pub async fn open_count(db: &Db, dept: &str, now: OffsetDateTime) -> Result<(i64, i64)> {
+    let (open, overdue): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN due_at < $2 THEN 1 ELSE 0 END), 0)
+         FROM svc_xrequests WHERE to_dept = $1 AND answered_at IS NULL",
+    )
+    .bind(dept)
+    .bind(to_millis(now))
+    .fetch_one(db.reader())
+    .await?;
+    Ok((open, overdue))
 }
 
 /// Requests to a department, unanswered first.

@@ -258,11 +258,29 @@ pub async fn review(
                 format!("不能同意返还：{}。请核实处理后再审核，或写明理由不予返还", against.join("；")),
             ));
         }
-        let (number, lines) = confirmation_lines(conn, cfg, &p, &r, mode, amount, today).await?;
-        let text = seals::signed_text(&lines);
-        let seal = seals::of_department(conn, now, cfg, key, &cfg.city.wages.deposit_department).await?;
-        let signature = hex::encode(seals::sign(conn, key, &seal, text.as_bytes()).await?);
-        (RefundStatus::Confirmed, Some(text), Some(signature), Some(number), WagesAudit::RefundConfirm)
+        // Issued as a registered document of the department (its number series, seal and QR
+        // payload); the row keeps the number, the signed head and its signature.
+        let paragraphs = confirmation_paragraphs(&p, &r, mode, amount);
+        let issued = crate::documents::issue(
+            conn,
+            now,
+            cfg,
+            key,
+            crate::documents::Draft {
+                kind: "deposit_refund_confirmation",
+                word: "保返",
+                title: "工资保证金返还（销户）确认书",
+                department: &cfg.city.wages.deposit_department,
+                addressee: format!("{}、工资保证金经办银行", p.contractor_name),
+                addressee_id: Some(p.contractor_uscc.clone()),
+                paragraphs,
+                source: format!("refund:{}", r.id),
+            },
+        )
+        .await?;
+        let head = issued.document.signed_head();
+        let signature = issued.payload.rsplit('|').next().unwrap_or_default().to_string();
+        (RefundStatus::Confirmed, Some(head), Some(signature), Some(issued.document.number), WagesAudit::RefundConfirm)
     } else {
         (RefundStatus::Refused, None, None, None, WagesAudit::RefundRefuse)
     };
@@ -308,28 +326,9 @@ pub async fn review(
     of_project(conn, &p.id).await?.ok_or_else(|| StoreError::NotFound("返还申请".into()))
 }
 
-/// The confirmation's number in the department's yearly sequence, and its lines.
-async fn confirmation_lines(
-    conn: &mut Conn,
-    cfg: &CityConfig,
-    p: &ProjectRow,
-    r: &RefundRow,
-    mode: DepositMode,
-    amount: i64,
-    today: Date,
-) -> Result<(String, Vec<(&'static str, String)>)> {
-    let code = &cfg.city.wages.deposit_department;
-    let dept = cfg
-        .departments
-        .iter()
-        .find(|d| &d.code == code)
-        .ok_or_else(|| StoreError::NotFound(format!("部门“{code}”")))?;
-    let prefix = format!("{}保证金返还确认〔{}〕", dept.short_name, today.year());
-    let issued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wage_deposit_refunds WHERE confirmation_no LIKE $1")
-        .bind(format!("{prefix}%"))
-        .fetch_one(&mut *conn)
-        .await?;
-    let number = format!("{prefix}{}号", issued + 1);
+/// What the 返还确认书 states: the project and contractor, the deposit, the commitment and its
+/// publicity, the application and the decision with its article.
+fn confirmation_paragraphs(p: &ProjectRow, r: &RefundRow, mode: DepositMode, amount: i64) -> Vec<String> {
     let from = date_opt(Some(r.publicity_from.clone()));
     let until = from.map(|d| (d + time::Duration::days(refund::PUBLICITY_DAYS - 1)).to_string()).unwrap_or_default();
     let (held, decision) = match mode {
@@ -342,18 +341,13 @@ async fn confirmation_lines(
             "经审核，该工程不存在未解决的拖欠农民工工资问题，同意返还。经办银行收到本确认书后，工资保证金账户解除监管，相应款项不再属于工资保证金，施工总承包单位可自行处置账户资金或办理账户销户（《工程建设领域农民工工资保证金规定》第二十二条第二款）。".to_string(),
         ),
     };
-    let lines = vec![
-        ("确认书编号", number.clone()),
-        ("项目", format!("{}（{}）", p.name, p.code)),
-        ("施工总承包单位", format!("{}（{}）", p.contractor_name, p.contractor_uscc)),
-        ("工资保证金", held),
-        ("书面承诺", r.commitment.clone()),
-        ("公示", format!("{} 起在施工现场维权信息告示牌及本部门门户网站公示，至 {until} 满30日", r.publicity_from)),
-        ("申请日期", r.applied_on.clone().unwrap_or_default()),
-        ("审核意见", decision),
-        ("送达", format!("经办银行；{}", p.contractor_name)),
-        ("出具机关", dept.name.clone()),
-        ("出具日期", today.to_string()),
-    ];
-    Ok((number, lines))
+    vec![
+        format!("项目：{}（{}）", p.name, p.code),
+        format!("施工总承包单位：{}（{}）", p.contractor_name, p.contractor_uscc),
+        format!("工资保证金：{held}"),
+        format!("书面承诺：{}", r.commitment),
+        format!("公示：{} 起在施工现场维权信息告示牌及本部门门户网站公示，至 {until} 满30日", r.publicity_from),
+        format!("申请日期：{}", r.applied_on.clone().unwrap_or_default()),
+        format!("审核意见：{decision}"),
+    ]
 }

@@ -196,6 +196,9 @@ pub struct ActionInput {
     action: String,
     #[serde(default)]
     comment: String,
+    /// Material ids received (approve, at a step that checks materials: the window's 受理).
+    #[serde(default)]
+    received: Vec<String>,
     /// Reason code from the catalog (reject).
     #[serde(default)]
     reason: String,
@@ -243,7 +246,7 @@ pub async fn act(
     let state = &ctx.state;
     let p = ctx.user()?;
     let action = match a.action.as_str() {
-        "approve" => Action::Approve { comment: a.comment },
+        "approve" => Action::Approve { comment: a.comment, received: a.received },
         "reject" => Action::Reject { reason: a.reason, text: a.text },
         "return" => Action::Return {
             items: a.items.into_iter().map(|i| Deficiency { target: i.target, note: i.note }).collect(),

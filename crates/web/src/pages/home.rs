@@ -51,6 +51,8 @@ pub struct WorkCard {
     /// Documents addressed to the signed-in enterprise that still ask it to act (整改通知单 …).
     pub documents: Vec<store::alerts::OpenDocument>,
     pub tasks: Option<(i64, i64)>,
+    /// 跨部门协查 asked of the user's department, to answer (open, overdue).
+    pub xrequests: Option<(i64, i64)>,
     pub unread: i64,
     pub alerts: Option<Vec<(&'static str, &'static str, i64)>>,
 }
@@ -125,7 +127,11 @@ async fn home(ctx: RequestCtx) -> PageResult {
         (Some(uscc), true) => store::alerts::open_documents_for(db, uscc).await?,
         _ => vec![],
     };
-    let work = WorkCard { documents, tasks, unread: store::notify::unread_count(db, &p).await?, alerts };
+    let xrequests = match (&p.department_code, p.can(perm::WORKFLOW_ACT)) {
+        (Some(dept), true) => Some(store::services::xrequests::open_count(db, dept, now).await?),
+        _ => None,
+    };
+    let work = WorkCard { documents, tasks, xrequests, unread: store::notify::unread_count(db, &p).await?, alerts };
 
     let recent_audit = if p.can(perm::AUDIT_READ) {
         Some(store::audit::list(db, &Default::default(), store::sql::PageRequest::new(Some(1), Some(8))).await?.items)

@@ -120,7 +120,7 @@ async fn tasks(ctx: RequestCtx, Query(q): Query<TasksQuery>) -> PageResult {
             let (rem, urgent) = remaining(&ctx, t.deadline_at);
             TaskLine {
                 def_name: def_name(&ctx, &t.def_id),
-                deadline: fmt_millis(&t.deadline_at),
+                deadline: crate::layout::fmt_deadline(&t.deadline_at),
                 remaining: rem,
                 urgent,
                 t,
@@ -258,6 +258,8 @@ pub struct TaskView {
     pub excluded: Option<String>,
     /// Counted in working days and not yet extended (art. 42).
     pub may_extend: bool,
+    /// The window's acceptance: approving it lists the materials received.
+    pub check_materials: bool,
 }
 
 pub struct RecordView {
@@ -316,6 +318,8 @@ struct ApplicationPage {
     tolerances: Vec<TolView>,
     reasons: Vec<Reason>,
     targets: Vec<(String, String)>,
+    /// (material id, name, tolerated) for the window's acceptance checklist.
+    checklist: Vec<(String, String, bool)>,
     materials: Vec<(String, String)>,
     exclusion_kinds: &'static [wf::ExclusionKind],
     extension_days: u32,
@@ -434,7 +438,7 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
             role: role_name(ctx, &t.actor.role),
             status: t.status.label(),
             open: t.status == TaskStatus::Open,
-            deadline: t.deadline.map(fmt_time).unwrap_or_else(|| {
+            deadline: t.deadline.map(domain::clock::format_deadline).unwrap_or_else(|| {
                 if let Some(e) = &t.excluded {
                     format!("{}中，不计时（约 {} 个工作日）", e.kind.label(), e.days)
                 } else if inst.status == Status::Correcting && t.status == TaskStatus::Open {
@@ -453,6 +457,7 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
             can_act: t.status == TaskStatus::Open && p.can(perm::WORKFLOW_ACT) && wf::may_act(t, &actor).is_ok(),
             excluded: t.excluded.as_ref().map(|e| format!("{}（{}）", e.kind.label(), e.note)),
             may_extend: t.clock.sla.unit == wf::SlaUnit::WorkingDays && inst.tasks.iter().all(|x| x.extended == 0),
+            check_materials: def.step(&t.step).is_some_and(|s| s.check_materials),
         })
         .collect();
     let actionable: Vec<TaskView> =
@@ -553,6 +558,12 @@ async fn show(ctx: &RequestCtx, app: store::workflow::Application, errors: FormE
         reasons: state.config().reasons.clone(),
         // Only materials the definition marks deferrable may be tolerated (容缺), never core ones.
         materials: def.materials.iter().filter(|m| m.deferrable).map(|m| (m.id.clone(), m.name.clone())).collect(),
+        // The checklist at acceptance: every material, and whether it was tolerated (容缺).
+        checklist: def
+            .materials
+            .iter()
+            .map(|m| (m.id.clone(), m.name.clone(), inst.tolerances.iter().any(|t| t.material == m.id)))
+            .collect(),
         exclusion_kinds: &wf::ExclusionKind::ALL,
         extension_days: wf::EXTENSION_WORKING_DAYS,
         targets,
@@ -614,7 +625,7 @@ async fn act(ctx: RequestCtx, Path((id, no)): Path<(String, u32)>, data: FormDat
     let app = load_visible(&ctx, &id).await?;
     let date = |s: &str| time::Date::parse(s, &time::macros::format_description!("[year]-[month]-[day]")).ok();
     let action = match data.get("action").as_str() {
-        "approve" => Action::Approve { comment: data.get("comment") },
+        "approve" => Action::Approve { comment: data.get("comment"), received: data.all("received") },
         "reject" => Action::Reject { reason: data.get("reason"), text: data.get("text") },
         "return" => Action::Return {
             items: data

@@ -19,6 +19,9 @@ pub fn routes() -> Routes {
     Routes::default()
         .add("/services/applications/{id}/verify", Access::Perm(perm::WORKFLOW_ACT), post(verify))
         .add("/services/applications/{id}/receipt", Access::Authenticated, get(receipt))
+        .add("/services/applications/{id}/receipt.pdf", Access::Authenticated, get(receipt_pdf))
+        .add("/services/applications/{id}/notices/{n}", Access::Authenticated, get(notice))
+        .add("/services/applications/{id}/notices/{n}/pdf", Access::Authenticated, get(notice_pdf))
         .add("/services/applications/{id}/decide", Access::Perm(perm::WORKFLOW_ACT), post(decide))
         .add("/services/applications/{id}/xrequest", Access::Perm(perm::WORKFLOW_ACT), post(ask))
         .add(
@@ -32,7 +35,12 @@ pub fn routes() -> Routes {
             post(supply).layer(DefaultBodyLimit::max(4 * svc::MAX_UPLOAD)),
         )
         .add("/services/xrequests", Access::Perm(perm::WORKFLOW_ACT), get(xrequests))
-        .add("/services/xrequests/{id}", Access::Perm(perm::WORKFLOW_ACT), post(answer))
+        .add(
+            "/services/xrequests/{id}",
+            Access::Perm(perm::WORKFLOW_ACT),
+            post(answer).layer(DefaultBodyLimit::max(svc::MAX_UPLOAD + 64 * 1024)),
+        )
+        .add("/services/xrequests/{id}/attachment", Access::Perm(perm::WORKFLOW_ACT), get(attachment))
 }
 
 /// Commits, or shows a store refusal on the application page.
@@ -189,25 +197,50 @@ async fn resubmit(ctx: RequestCtx, Path(id): Path<String>, mp: Multipart) -> Pag
     finish(&ctx, &id, tx, r, "已提交补正，审核继续。").await
 }
 
-#[derive(Template)]
-#[template(path = "services/receipt.html")]
-struct ReceiptPage {
-    layout: Layout,
-    r: svc::receipt::Receipt,
-}
-
-/// 受理凭证 (行政许可法 art. 32 ¶2): printable, sealed and dated by the department; for the
-/// applicant and the department's staff.
-async fn receipt(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
-    let (app, _) = super::service::application(&ctx, &id).await?;
+/// 受理凭证 (行政许可法 art. 32 ¶2): sealed and dated by the department, for the applicant and
+/// the department's staff — a registered document (`store::documents`), shown as a sheet or PDF.
+async fn receipt_issued(ctx: &RequestCtx, id: &str) -> Result<store::documents::Issued, AppError> {
+    let (app, _) = super::service::application(ctx, id).await?;
     let state = &ctx.state;
     let key = state.seal_key.clone().ok_or_else(|| AppError::internal("印章主密钥未加载"))?;
     let cfg = state.config();
-    // A transaction: the department's seal is made on its first use.
+    // A transaction: numbering, the seal on first use and the register go together.
     let mut tx = state.db.begin().await?;
     let r = svc::receipt::receipt(&mut tx, state.clock.now(), &cfg, &key, &app).await?;
     tx.commit().await?;
-    render(ReceiptPage { layout: Layout::new(&ctx, &cfg.city.name, "受理凭证", "/services/mine"), r })
+    Ok(r)
+}
+
+async fn receipt(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+    let issued = receipt_issued(&ctx, &id).await?;
+    let back = format!("/services/applications/{id}");
+    crate::pages::documents::sheet(&ctx, issued, "/services/mine", &back, "返回申请", &format!("{back}/receipt.pdf"))
+}
+
+async fn receipt_pdf(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+    let issued = receipt_issued(&ctx, &id).await?;
+    crate::pages::documents::pdf(&ctx, &issued)
+}
+
+/// The `n`-th 一次性告知 of an application as issued (补正材料通知书), for whoever may see the
+/// application.
+async fn notice_issued(ctx: &RequestCtx, id: &str, n: u32) -> Result<store::documents::Issued, AppError> {
+    super::service::application(ctx, id).await?;
+    store::documents::latest_of(&ctx.state.db, &format!("notice:{id}:{n}"))
+        .await?
+        .ok_or_else(|| AppError::NotFound("补正材料通知书".into()))
+}
+
+async fn notice(ctx: RequestCtx, Path((id, n)): Path<(String, u32)>) -> PageResult {
+    let issued = notice_issued(&ctx, &id, n).await?;
+    let back = format!("/services/applications/{id}");
+    let pdf = format!("{back}/notices/{n}/pdf");
+    crate::pages::documents::sheet(&ctx, issued, "/services/mine", &back, "返回申请", &pdf)
+}
+
+async fn notice_pdf(ctx: RequestCtx, Path((id, n)): Path<(String, u32)>) -> PageResult {
+    let issued = notice_issued(&ctx, &id, n).await?;
+    crate::pages::documents::pdf(&ctx, &issued)
 }
 
 /// 容缺受理: the applicant supplies a material they committed to (an upload for an upload
@@ -260,7 +293,7 @@ async fn show_x(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
             },
             item: cfg.services.item(&x.item).map(|i| i.name.clone()).unwrap_or_default(),
             to: dept_name(ctx, &x.from_dept),
-            due: fmt_millis(&Some(x.due_at)),
+            due: crate::layout::fmt_deadline(&Some(x.due_at)),
             overdue: x.answered_at.is_none() && now_ms > x.due_at,
             asked: fmt_millis(&Some(x.asked_at)),
             answered: fmt_millis(&x.answered_at),
@@ -279,16 +312,53 @@ async fn show_x(ctx: &RequestCtx, errors: FormErrors) -> PageResult {
     Ok(r)
 }
 
-async fn answer(ctx: RequestCtx, Path(id): Path<String>, f: crate::form::FormData) -> PageResult {
+/// The answer: a conclusion, the grounds, and optionally one attachment (multipart; a form
+/// without a file may also come urlencoded).
+async fn answer(ctx: RequestCtx, Path(id): Path<String>, req: axum::extract::Request) -> PageResult {
     let p = ctx.user()?;
     let state = &ctx.state;
-    let Some(outcome) = domain::services::XOutcome::parse(&f.get("outcome")) else {
+    let (mut fields, mut file) = (std::collections::BTreeMap::new(), None::<(String, Vec<u8>)>);
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        use axum::extract::FromRequest;
+        let mut mp =
+            Multipart::from_request(req, &()).await.map_err(|_| AppError::BadRequest("无法读取表单".into()))?;
+        while let Some(field) =
+            mp.next_field().await.map_err(|e| AppError::invalid("attachment", format!("上传中断：{e}")))?
+        {
+            let name = field.name().unwrap_or("").to_string();
+            let filename = field.file_name().map(str::to_string);
+            let bytes = field.bytes().await.map_err(|e| AppError::invalid("attachment", format!("上传中断：{e}")))?;
+            match (name.as_str(), filename) {
+                ("attachment", Some(f)) if !f.is_empty() && !bytes.is_empty() => file = Some((f, bytes.to_vec())),
+                ("attachment", _) => {}
+                _ => {
+                    fields.insert(name, String::from_utf8_lossy(&bytes).trim().to_string());
+                }
+            }
+        }
+    } else {
+        use axum::extract::FromRequest;
+        let f = crate::form::FormData::from_request(req, &())
+            .await
+            .map_err(|_| AppError::BadRequest("无法读取表单".into()))?;
+        for k in ["outcome", "answer"] {
+            fields.insert(k.to_string(), f.get(k));
+        }
+    }
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let Some(outcome) = domain::services::XOutcome::parse(&get("outcome")) else {
         let mut e = FormErrors::default();
         e.add("outcome", "请选择核实结果：属实、不属实或部分属实");
         return show_x(&ctx, e).await;
     };
+    let att = file.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
     let mut tx = state.db.begin().await?;
-    match svc::xrequests::answer(&mut tx, state.clock.now(), &id, outcome, &f.get("answer"), &actor_of(p)).await {
+    match svc::xrequests::answer(&mut tx, state.clock.now(), &id, outcome, &get("answer"), att, &actor_of(p)).await {
         Ok(_) => {
             tx.commit().await?;
             Ok(redirect_with_flash("/services/xrequests", "已答复，申请部门已收到通知。", state.secure_cookies))
@@ -301,4 +371,49 @@ async fn answer(ctx: RequestCtx, Path(id): Path<String>, f: crate::form::FormDat
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// An answer's attachment, for the two departments (and staff with city-wide scope); audited.
+async fn attachment(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+    let p = ctx.user()?;
+    let mut conn = ctx.state.db.reader().acquire().await.map_err(store::StoreError::from)?;
+    let x = svc::xrequests::get(&mut conn, &id).await?;
+    drop(conn);
+    let dept = p.department_code.as_deref();
+    let city_wide = p.scope(perm::WORKFLOW_ACT) == Some(domain::auth::DataScope::All);
+    if !(city_wide || dept == Some(x.to_dept.as_str()) || dept == Some(x.from_dept.as_str())) {
+        return Err(AppError::NotFound("协查附件".into()).into());
+    }
+    let (name, bytes) =
+        svc::xrequests::attachment(&ctx.state.db, &id).await?.ok_or_else(|| AppError::NotFound("协查附件".into()))?;
+    ctx.audit(
+        ctx.entry(domain::services::ServicesAudit::XAnswer, "application", &x.application_id)
+            .detail(format!("查看协查答复附件：{name}")),
+    )
+    .await?;
+    let lower = name.to_lowercase();
+    let ct = if lower.ends_with(".pdf") {
+        "application/pdf"
+    } else if lower.ends_with(".png") {
+        "image/png"
+    } else if lower.ends_with(".jpg") || lower.ends_with(".jpeg") {
+        "image/jpeg"
+    } else {
+        "application/octet-stream"
+    };
+    use axum::response::IntoResponse;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, ct.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"attachment\"; filename*=UTF-8''{}",
+                    crate::pages::documents::query_value(&name)
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

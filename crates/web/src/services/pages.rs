@@ -387,6 +387,7 @@ struct AppLine {
     status_code: Status,
     submitted: String,
     result: String,
+    case_no: String,
 }
 
 #[derive(Template)]
@@ -397,6 +398,7 @@ struct ListPage {
     rows: Vec<AppLine>,
     staff: bool,
     status: String,
+    q: String,
 }
 
 fn lines(ctx: &RequestCtx, rows: Vec<svc::AppRow>) -> Vec<AppLine> {
@@ -409,6 +411,7 @@ fn lines(ctx: &RequestCtx, rows: Vec<svc::AppRow>) -> Vec<AppLine> {
             status: applicant_label(r.status),
             submitted: fmt_millis(&Some(r.submitted_at)),
             result: r.result_number.unwrap_or_default(),
+            case_no: r.case_no.unwrap_or_default(),
             status_code: r.status,
             subject_name: r.subject_name,
             id: r.id,
@@ -416,9 +419,10 @@ fn lines(ctx: &RequestCtx, rows: Vec<svc::AppRow>) -> Vec<AppLine> {
         .collect()
 }
 
-async fn mine(ctx: RequestCtx) -> PageResult {
+async fn mine(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
     let p = ctx.user()?;
-    let f = svc::AppFilter { applicant: Some(p.user_id.clone()), ..Default::default() };
+    let query = q.q.clone().unwrap_or_default();
+    let f = svc::AppFilter { applicant: Some(p.user_id.clone()), q: Some(query.clone()), ..Default::default() };
     let rows = svc::list(&ctx.state.db, &f, 200).await?;
     render(ListPage {
         layout: Layout::new(&ctx, &ctx.state.config().city.name, "我的办件", "/services/mine"),
@@ -426,12 +430,15 @@ async fn mine(ctx: RequestCtx) -> PageResult {
         rows: lines(&ctx, rows),
         staff: false,
         status: String::new(),
+        q: query,
     })
 }
 
 #[derive(serde::Deserialize, Default)]
 struct ListQuery {
     status: Option<String>,
+    /// 办件编号, applicant or result number.
+    q: Option<String>,
 }
 
 async fn department_list(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
@@ -439,7 +446,9 @@ async fn department_list(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageRes
     let all = p.scope(perm::WORKFLOW_ACT) == Some(DataScope::All);
     let dept = if all { None } else { Some(p.department_code.clone().unwrap_or_else(|| "-".into())) };
     let status = q.status.clone().unwrap_or_default();
-    let f = svc::AppFilter { department: dept, status: Some(status.clone()), ..Default::default() };
+    let query = q.q.clone().unwrap_or_default();
+    let f =
+        svc::AppFilter { department: dept, status: Some(status.clone()), q: Some(query.clone()), ..Default::default() };
     let rows = svc::list(&ctx.state.db, &f, 500).await?;
     render(ListPage {
         layout: Layout::new(&ctx, &ctx.state.config().city.name, "一键申报办件", "/services/applications"),
@@ -447,13 +456,14 @@ async fn department_list(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageRes
         rows: lines(&ctx, rows),
         staff: true,
         status,
+        q: query,
     })
 }
 
 // ---------------------------------------------------------------- the application page
 
 /// A one-time notice: when, by whom, and (material, what to correct).
-type NoticeView = (String, String, Vec<(String, String)>);
+type NoticeView = (String, String, Vec<(String, String)>, usize);
 
 pub(crate) struct XView {
     pub x: XRequest,
@@ -556,11 +566,13 @@ pub(crate) async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: 
         .instance
         .notices
         .iter()
-        .map(|n| {
+        .enumerate()
+        .map(|(i, n)| {
             (
                 crate::layout::fmt_time(n.at),
                 crate::pages::workflow::late_mark(n),
                 n.items.iter().map(|d| (target(&d.target), d.note.clone())).collect(),
+                i + 1,
             )
         })
         .collect();
@@ -588,7 +600,7 @@ pub(crate) async fn show(ctx: &RequestCtx, app: SvcApp, reviewer: bool, errors: 
             subject: String::new(),
             item: String::new(),
             to: dept_name(ctx, &x.to_dept),
-            due: fmt_millis(&Some(x.due_at)),
+            due: crate::layout::fmt_deadline(&Some(x.due_at)),
             overdue: x.answered_at.is_none_or(|a| a > x.due_at) && now_ms > x.due_at,
             asked: fmt_millis(&Some(x.asked_at)),
             answered: fmt_millis(&x.answered_at),

@@ -25,6 +25,8 @@ pub fn routes() -> Routes {
         .add("/services/stability/identify", Access::Perm(perm::SERVICES_STABILITY), post(identify))
         .add("/services/stability/grant", Access::Perm(perm::SERVICES_STABILITY), post(grant))
         .add("/services/stability/mine", Access::Perm(perm::SELF_ENTERPRISE), get(mine))
+        .add("/services/stability/notices/{id}", Access::Authenticated, get(notice))
+        .add("/services/stability/notices/{id}/pdf", Access::Authenticated, get(notice_pdf))
 }
 
 fn clerk(p: &Principal) -> Clerk<'_> {
@@ -217,6 +219,35 @@ struct MinePage {
     seal: Option<(String, String)>,
 }
 
+/// A granted notice as issued, for the employer it is addressed to and the granting staff.
+async fn notice_of(ctx: &RequestCtx, id: &str) -> Result<store::documents::Issued, AppError> {
+    let p = ctx.user()?;
+    let issued = store::documents::latest_of(&ctx.state.db, &format!("stability:{id}"))
+        .await?
+        .ok_or_else(|| AppError::NotFound("稳岗返还核定通知书".into()))?;
+    let own = p.can(perm::SELF_ENTERPRISE) && p.uscc.is_some() && p.uscc == issued.document.addressee_id;
+    if !(own || p.can(perm::SERVICES_STABILITY)) {
+        return Err(AppError::NotFound("稳岗返还核定通知书".into()));
+    }
+    ctx.audit(
+        ctx.entry(ServicesAudit::StabilityView, "stability_notice", id)
+            .detail(format!("查看{}（{}）", issued.document.title, issued.document.number)),
+    )
+    .await?;
+    Ok(issued)
+}
+
+async fn notice(ctx: RequestCtx, axum::extract::Path(id): axum::extract::Path<String>) -> PageResult {
+    let issued = notice_of(&ctx, &id).await?;
+    let back = if ctx.user()?.can(perm::SELF_ENTERPRISE) { "/services/stability/mine" } else { "/services/stability" };
+    crate::pages::documents::sheet(&ctx, issued, back, back, "返回", &format!("/services/stability/notices/{id}/pdf"))
+}
+
+async fn notice_pdf(ctx: RequestCtx, axum::extract::Path(id): axum::extract::Path<String>) -> PageResult {
+    let issued = notice_of(&ctx, &id).await?;
+    crate::pages::documents::pdf(&ctx, &issued)
+}
+
 /// An employer's granted refunds with their sealed notices.
 async fn mine(ctx: RequestCtx) -> PageResult {
     let state = &ctx.state;
@@ -247,4 +278,9 @@ async fn mine(ctx: RequestCtx) -> PageResult {
     render(MinePage {
         layout: Layout::new(&ctx, &cfg.city.name, "稳岗返还", "/services/stability/mine"), grants, seal
     })
+}
+
+/// Fen as yuan with thousands separators, for the templates.
+pub fn yuan(fen: &i64) -> String {
+    Money::from_fen(*fen).to_string()
 }

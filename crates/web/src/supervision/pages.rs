@@ -229,7 +229,7 @@ pub(crate) fn task_lines(rows: Vec<store::supervision::TaskRow>) -> Vec<TaskLine
         .map(|row| TaskLine {
             kind: row.kind.label(),
             open: fmt_millis(&Some(row.open_at)),
-            due: fmt_millis(&Some(row.due_at)),
+            due: crate::layout::fmt_deadline(&Some(row.due_at)),
             status: row.status.label(),
             row,
         })
@@ -337,7 +337,8 @@ async fn show(ctx: &RequestCtx, x: Person, errors: FormErrors, token: Option<Str
         .await?
         .into_iter()
         .map(|f| {
-            let at = fmt_millis(&Some(f.at));
+            // Fixes come seconds apart: their times keep the seconds.
+            let at = domain::clock::format_local(domain::clock::from_millis(f.at));
             (f, at)
         })
         .collect();

@@ -36,12 +36,23 @@ struct ListPage {
     stage: String,
     stages: Vec<(&'static str, &'static str)>,
     overdue_only: bool,
+    total: usize,
+    page: usize,
+    pages: usize,
+    /// The filters as a query string, for the pager and export links.
+    query: String,
 }
+
+/// Cases per page.
+const PAGE: usize = 50;
 
 #[derive(serde::Deserialize, Default)]
 struct ListQuery {
     stage: Option<String>,
     overdue: Option<String>,
+    page: Option<String>,
+    /// `csv` or `xlsx`: the whole filtered list as a file.
+    format: Option<String>,
 }
 
 async fn list(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
@@ -56,13 +67,73 @@ async fn list(ctx: RequestCtx, Query(q): Query<ListQuery>) -> PageResult {
         .map(|case| Line { overdue: case.overdue(today, days), case })
         .filter(|l| !overdue_only || l.overdue.is_some())
         .collect();
+    if let Some(f) = q.format.as_deref().filter(|f| !f.is_empty()) {
+        let format = crate::export::ExportFormat::parse(Some(f))
+            .ok_or_else(|| AppError::invalid("format", "导出格式应为 csv 或 xlsx"))?;
+        ctx.audit(
+            ctx.entry(domain::wages::WagesAudit::ComplaintExport, "wage_complaint", "list")
+                .detail(format!("导出欠薪投诉 {} 件", lines.len())),
+        )
+        .await?;
+        return Ok(export(lines).into_response(format));
+    }
+    let total = lines.len();
+    let pages = total.div_ceil(PAGE).max(1);
+    let page = q.page.as_deref().and_then(|p| p.trim().parse::<usize>().ok()).unwrap_or(1).clamp(1, pages);
+    let lines: Vec<Line> = lines.into_iter().skip((page - 1) * PAGE).take(PAGE).collect();
+    let query = format!(
+        "stage={}{}",
+        crate::pages::documents::query_value(&stage),
+        if overdue_only { "&overdue=1" } else { "" }
+    );
     render(ListPage {
         layout: Layout::new(&ctx, &state.config().city.name, "欠薪投诉", "/wages/complaints"),
         lines,
         stage,
         stages: Stage::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         overdue_only,
+        total,
+        page,
+        pages,
+        query,
     })
+}
+
+fn export(lines: Vec<Line>) -> crate::export::Table {
+    use crate::export::Cell;
+    let date = |d: Option<time::Date>| d.map(|d| d.to_string()).unwrap_or_default();
+    crate::export::Table {
+        title: "欠薪投诉".into(),
+        headers: vec![
+            "编号",
+            "投诉人",
+            "项目",
+            "金额（元）",
+            "受理日期",
+            "环节",
+            "办理人",
+            "联系时限",
+            "办结时限",
+            "超期",
+        ],
+        rows: lines
+            .into_iter()
+            .map(|l| {
+                vec![
+                    Cell::from(l.case.number),
+                    Cell::from(l.case.complainant),
+                    Cell::from(l.case.project_name),
+                    Cell::Money(domain::Money::from_fen(l.case.amount_fen)),
+                    Cell::from(l.case.received_on),
+                    Cell::from(l.case.stage.label()),
+                    Cell::from(l.case.assignee_name),
+                    Cell::from(date(l.case.contact_due)),
+                    Cell::from(date(l.case.handle_due)),
+                    Cell::from(l.overdue.unwrap_or_default()),
+                ]
+            })
+            .collect(),
+    }
 }
 
 #[derive(Template)]

@@ -23,6 +23,7 @@ pub fn routes() -> Routes {
         .add("/wages/projects/{code}/refund/apply", Access::Perm(perm::SELF_ENTERPRISE), post(apply))
         .add("/wages/projects/{code}/refund/review", Access::Perm(perm::WAGES_DEPOSIT_REVIEW), post(review))
         .add("/wages/projects/{code}/refund/confirmation", Access::Perm(perm::WAGES_VIEW), get(confirmation))
+        .add("/wages/projects/{code}/refund/confirmation.pdf", Access::Perm(perm::WAGES_VIEW), get(confirmation_pdf))
         .api(Access::Perm(perm::WAGES_VIEW), routes!(api_refund))
         .api(Access::Perm(perm::SELF_ENTERPRISE), routes!(api_commit))
         .api(Access::Perm(perm::SELF_ENTERPRISE), routes!(api_apply))
@@ -187,6 +188,20 @@ async fn confirmation(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
     let Some(row) = row.filter(|r| r.status == RefundStatus::Confirmed) else {
         return Err(AppError::NotFound("返还确认书".into()).into());
     };
+    // Issued as a registered document: its sheet and PDF. (Confirmations issued before that
+    // keep their signed lines, shown below.)
+    if let Some(issued) = store::documents::latest_of_in(&mut tx, &format!("refund:{}", row.id)).await? {
+        tx.commit().await?;
+        let back = format!("/wages/projects/{code}");
+        return crate::pages::documents::sheet(
+            &ctx,
+            issued,
+            "/wages",
+            &back,
+            "返回项目",
+            &format!("{back}/refund/confirmation.pdf"),
+        );
+    }
     let dept = row.department.clone().unwrap_or_else(|| cfg.city.wages.deposit_department.clone());
     let seal = store::services::seals::of_department(&mut tx, state.clock.now(), &cfg, &key, &dept).await?;
     tx.commit().await?;
@@ -200,6 +215,20 @@ async fn confirmation(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
         seal_image: seal.image,
         public_key: seal.public_key,
     })
+}
+
+async fn confirmation_pdf(ctx: RequestCtx, Path(code): Path<String>) -> PageResult {
+    let project = visible(&ctx, &code).await?;
+    let mut conn = ctx.state.db.reader().acquire().await.map_err(store::StoreError::from)?;
+    let row = store::wages::refund::of_project(&mut conn, &project.id)
+        .await?
+        .filter(|r| r.status == RefundStatus::Confirmed)
+        .ok_or_else(|| AppError::NotFound("返还确认书".into()))?;
+    let issued = store::documents::latest_of_in(&mut conn, &format!("refund:{}", row.id))
+        .await?
+        .ok_or_else(|| AppError::NotFound("返还确认书的 PDF（本确认书出具于文书登记启用之前，请打印网页版）".into()))?;
+    drop(conn);
+    crate::pages::documents::pdf(&ctx, &issued)
 }
 
 // ---------------------------------------------------------------- API

@@ -371,7 +371,8 @@ async fn applications_over_the_api() {
         .http
         .post(&url)
         .header("x-csrf-token", t)
-        .json(&serde_json::json!({"action": "approve", "comment": "受理"}))
+        .json(&serde_json::json!({"action": "approve", "comment": "受理",
+            "received": ["application_form", "site_plan", "fire_design", "traffic_study"]}))
         .send()
         .await
         .unwrap();

@@ -59,6 +59,10 @@ const NOT_OBJECTS: &[(&str, &str)] = &[
         "the 人社 department's complaint queue: only wages.complaints holders (its inspectors, the city leader), whose scope is the whole city; steps only by the department's inspectors (checked in the handler); the worker sees his own on /me/wages",
     ),
     (
+        "/services/stability/notices/{id}",
+        "a 稳岗返还 notice: only the employer it is addressed to (by USCC) or holders of services.stability (checked in the handler); services::stability_refund_is_granted_without_application opens a foreign one",
+    ),
+    (
         "/api/v1/licenses/{number}/verification",
         "public verification (证照核验): validity only; the holder's name for the holder and staff, audited",
     ),

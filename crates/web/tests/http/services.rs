@@ -83,6 +83,13 @@ async fn one_click_application_is_verified_returned_corrected_approved_and_its_l
     let rev = app.login("shichang").await;
     let list = rev.get("/services/applications").await.body;
     assert!(list.contains(&id), "{list}");
+    // Its 办件编号 is shown, searchable and on the 受理凭证.
+    let case_no = mine.split("id=\"case-no\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    assert!(case_no.starts_with("2026") && case_no.len() == 11, "{case_no}");
+    assert!(rev.get(&format!("/services/applications?q={case_no}")).await.body.contains(&id));
+    assert!(!rev.get("/services/applications?q=20269999999").await.body.contains(&id));
+    assert!(ent.get(&format!("/services/mine?q={case_no}")).await.body.contains(&case_no));
+    assert!(ent.get(&format!("{page}/receipt")).await.body.contains(&case_no));
     let r = rev.submit(&page, &format!("{page}/verify"), &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let shown = rev.get(&page).await.body;
@@ -103,20 +110,43 @@ async fn one_click_application_is_verified_returned_corrected_approved_and_its_l
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let tax = app.login("shuiwu").await;
+    // It counts in the asked clerk's to-do on the home page.
+    let home = tax.get("/home").await.body;
+    assert!(home.contains(r#"id="xrequests-card"><div class="num">1</div>"#), "{home}");
     let inbox = tax.get("/services/xrequests").await.body;
     assert!(inbox.contains("该企业近三年是否存在欠税记录"), "{inbox}");
     // It names whom it is about and the item, and offers the three answers.
     assert!(inbox.contains("核实对象") && inbox.contains("value=\"partly\"> 部分属实"), "{inbox}");
     let xid = inbox.split("action=\"/services/xrequests/").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let r = tax
-        .submit(
-            "/services/xrequests",
-            &format!("/services/xrequests/{xid}"),
-            &[("outcome", "partly"), ("answer", "经金税系统核实，2024年有一笔已补缴的逾期申报")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert!(rev.get(&page).await.body.contains("部分属实：经金税系统核实，2024年有一笔已补缴的逾期申报"));
+    // The answer carries the record checked as an attachment; a renamed file is refused.
+    let answer = |name: &'static str, bytes: &'static [u8]| {
+        let tax = &tax;
+        let xid = xid.clone();
+        async move {
+            let token = tax.get("/services/xrequests").await.csrf();
+            let form = reqwest::multipart::Form::new()
+                .text("_csrf", token)
+                .text("outcome", "partly")
+                .text("answer", "经金税系统核实，2024年有一笔已补缴的逾期申报")
+                .part("attachment", reqwest::multipart::Part::bytes(bytes).file_name(name));
+            let r =
+                tax.http.post(format!("{}/services/xrequests/{xid}", tax.base)).multipart(form).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (_, body) = answer("完税证明.pdf", b"MZ\x90\x00 not a pdf").await;
+    assert!(body.contains("附件内容与文件类型不符"), "{body}");
+    let (status, body) = answer("完税证明.pdf", b"%PDF-1.7\n%test\n").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let shown = rev.get(&page).await.body;
+    assert!(
+        shown.contains("部分属实：经金税系统核实，2024年有一笔已补缴的逾期申报")
+            && shown.contains("附件：完税证明.pdf")
+    );
+    let (st, ct, bytes) = rev.get_bytes(&format!("/services/xrequests/{xid}/attachment")).await;
+    assert_eq!((st, ct.as_str(), bytes.starts_with(b"%PDF-")), (StatusCode::OK, "application/pdf", true));
+    let zhujian = app.login("zhujian").await;
+    assert_eq!(zhujian.get_bytes(&format!("/services/xrequests/{xid}/attachment")).await.0, StatusCode::NOT_FOUND);
 
     // Return with a one-time notice; the applicant corrects; verification passes.
     let r = rev
@@ -136,6 +166,17 @@ async fn one_click_application_is_verified_returned_corrected_approved_and_its_l
         notice.contains("一次性告知") && notice.contains("法定代表人与登记信息不一致") && notice.contains("待补正"),
         "{notice}"
     );
+    // The notice is a document of the department: numbered, addressed, citing art. 32, the
+    // application's 办件编号 in it, printable as PDF.
+    let sheet = ent.get(&format!("{page}/notices/1")).await.body;
+    assert!(
+        sheet.contains("补正材料通知书（一次性告知）")
+            && sheet.contains("亳市监补〔2026〕1号")
+            && sheet.contains(&case_no)
+            && sheet.contains("第三十二条第一款第四项"),
+        "one-time notice sheet"
+    );
+    assert_pdf(&ent.get_bytes(&format!("{page}/notices/1/pdf")).await);
     fields[1] = ("f_legal_rep", "王更正".to_string());
     let r = post_multipart(&ent, &page, &format!("{page}/resubmit"), &fields).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -661,11 +702,15 @@ async fn art_32_42_45_receipt_tolerance_extension_and_excluded_time() {
         "收到申请材料",
         "自收到申请材料之日起受理",
         "第三十二条第二款",
-        "SM2 签名",
+        "电子印章（SM2）",
+        "亳人社受〔2026〕1号",
     ] {
         assert!(receipt.body.contains(part), "{part}: {}", receipt.body);
     }
     assert!(receipt.body.contains("<svg"), "the seal is on it");
+    // Seen again unchanged, it is the same document; its PDF downloads.
+    assert!(ent.get(&format!("{page}/receipt")).await.body.contains("亳人社受〔2026〕1号"));
+    assert_pdf(&ent.get_bytes(&format!("{page}/receipt.pdf")).await);
 
     let rs = app.login("renshe").await;
     let decide = format!("{page}/decide");
@@ -882,5 +927,18 @@ async fn stability_refund_is_granted_without_application() {
     match amount_of(&enterprise) {
         Some(a) => assert!(mine.body.contains(&domain::Money::from_fen(a).to_string()), "{}", mine.body),
         None => assert!(mine.body.contains("暂无核定的稳岗返还"), "{}", mine.body),
+    }
+    // Each notice is a registered document of 人社: numbered, sealed, printable; the granting
+    // staff open it, another employer does not.
+    let (id, uscc): (String, String) =
+        sqlx::query_as("SELECT id, uscc FROM svc_stability_grants WHERE status = 'granted' ORDER BY id LIMIT 1")
+            .fetch_one(db)
+            .await
+            .unwrap();
+    let sheet = renshe.get(&format!("/services/stability/notices/{id}")).await.body;
+    assert!(sheet.contains("失业保险稳岗返还核定通知书") && sheet.contains("亳人社稳返〔2026〕"), "stability sheet");
+    assert_pdf(&renshe.get_bytes(&format!("/services/stability/notices/{id}/pdf")).await);
+    if uscc != enterprise {
+        assert_eq!(ent.get(&format!("/services/stability/notices/{id}")).await.status, StatusCode::NOT_FOUND);
     }
 }

@@ -224,6 +224,15 @@ async fn fixes_outside_raise_an_alarm_that_the_officer_handles_and_the_code_turn
         .unwrap();
     assert_eq!(status, "closed");
 
+    // The executing organ issues the compliance report as a sealed document to the deciding
+    // organ, numbered in its own series, with its PDF.
+    let r = police.submit(&format!("{page}/report"), &format!("{page}/report/issue"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let sheet = police.get(&format!("{page}/report/issued")).await.body;
+    assert!(sheet.contains("被监管人员遵规守纪情况报告") && sheet.contains("亳公监报〔2026〕1号"), "report sheet");
+    assert!(sheet.contains("报警 1 次") && sheet.contains("电话核实：外出就医，已补请假"), "the facts in it");
+    assert_pdf(&police.get_bytes(&format!("{page}/report/issued.pdf")).await);
+
     // The justice bureau does not hold this case: refused, and the refusal is audited.
     let sifa = app.login("sifa").await;
     assert_eq!(sifa.get(&page).await.status, StatusCode::FORBIDDEN);

@@ -645,7 +645,7 @@ async fn art_22_the_deposit_is_refunded_after_commitment_publicity_and_review() 
     assert_eq!(app.ingest("complaints", complaint(true)).await["accepted"], 1);
     let r = renshe.submit(&page, &review, &[("action", "approve"), ("reason", "投诉已办结，工资已支付")]).await;
     let shown = renshe.get(&r.location.unwrap()).await.body;
-    assert!(shown.contains("返还确认书 市人社局保证金返还确认〔"), "{shown}");
+    assert!(shown.contains("返还确认书 亳人社保返〔2026〕1号"), "{shown}");
     let doc = contractor.get(&format!("{page}/refund/confirmation")).await;
     assert_eq!(doc.status, StatusCode::OK);
     for s in
@@ -668,9 +668,11 @@ async fn art_22_the_deposit_is_refunded_after_commitment_publicity_and_review() 
                 .unwrap();
         (row.0, row.1, key)
     };
-    assert!(doc.body.contains(&sig) && doc.body.contains(&key));
+    // The row keeps the signed head and signature; the sheet's QR code carries them.
+    assert!(doc.body.contains(&sig) && text.starts_with("YSDOC1|亳人社保返〔2026〕1号|rsj|"), "{text}");
     let ok = domain::crypto::verify(&hex::decode(&key).unwrap(), text.as_bytes(), &hex::decode(&sig).unwrap()).unwrap();
     assert!(ok, "the confirmation verifies under the department's seal");
+    assert_pdf(&contractor.get_bytes(&format!("{page}/refund/confirmation.pdf")).await);
     let told: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE text LIKE '%返还确认书%已出具%'")
         .fetch_one(app.state.db.reader())
         .await

@@ -135,6 +135,10 @@ async fn worker_confirms_the_contract_and_a_month_and_complains() {
     assert!(inbox.contains(&format!("【待办】新欠薪投诉 {number}")), "{}", &inbox[inbox.find("<main").unwrap_or(0)..]);
     let queue = inspector.get("/wages/complaints").await.body;
     assert!(queue.contains(&number) && queue.contains("待分派"), "{queue}");
+    assert!(queue.contains("format=xlsx"), "export offered");
+    let (st, ct, csv) = inspector.get_bytes("/wages/complaints?stage=all&format=csv").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(ct.starts_with("text/csv") && String::from_utf8_lossy(&csv).contains(&number), "{ct}");
     let page = format!("/wages/complaints/{case_id}");
     // Steps go in order: contacting before assigning is refused in Chinese.
     let r = inspector.submit(&page, &page, &[("stage", "contacted"), ("note", "已电话联系")]).await;
