@@ -9,7 +9,7 @@ use super::{MasterKey, SvcApp, item_of_app};
 use crate::config::CityConfig;
 use crate::documents::{self, Issued};
 use crate::{Conn, Result, workflow};
-use domain::clock::{format_local, from_millis};
+use domain::clock::{format_minute, from_millis};
 use domain::workflow::Status;
 use time::OffsetDateTime;
 
@@ -25,20 +25,20 @@ pub async fn receipt(
 ) -> Result<Issued> {
     let item = item_of_app(cfg, app)?;
     let inst = workflow::load(conn, cfg, &app.id).await?.instance;
-    let received = format_local(from_millis(app.submitted_at));
+    let received = format_minute(from_millis(app.submitted_at));
     let timely = inst.notices.first().filter(|n| !n.late);
     let accepted = match (timely, inst.records.iter().find(|r| r.action == "resubmit")) {
         (None, _) => format!("{received}，自收到申请材料之日起受理（《行政许可法》第三十二条）"),
         (Some(n), Some(r)) => format!(
             "{} 一次性告知补正，{} 提交补正材料，自该日受理（《行政许可法》第三十二条第一款第四项、第五项）",
-            format_local(n.at),
-            format_local(r.at)
+            format_minute(n.at),
+            format_minute(r.at)
         ),
         (Some(n), None) if inst.status == Status::Correcting => format!(
             "材料不齐全或不符合法定形式，已于 {} 一次性告知补正，补正后受理（《行政许可法》第三十二条第一款第四项）",
-            format_local(n.at)
+            format_minute(n.at)
         ),
-        (Some(n), None) => format!("{} 一次性告知补正后办理", format_local(n.at)),
+        (Some(n), None) => format!("{} 一次性告知补正后办理", format_minute(n.at)),
     };
     let materials: Vec<String> = item
         .materials

@@ -13,13 +13,13 @@ use crate::config::CityConfig;
 use crate::notify::{self, To};
 use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
-use domain::clock::{format_local, from_millis, local, to_millis};
+use domain::clock::{format_minute, from_millis, local, to_millis};
 use domain::geo::Datum;
 use domain::supervision::{LeaveStatus, Rule};
 use time::OffsetDateTime;
 
 fn when(ms: i64) -> String {
-    format_local(from_millis(ms))
+    format_minute(from_millis(ms))
 }
 
 /// The longest leave one request may ask for.

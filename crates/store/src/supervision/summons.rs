@@ -8,7 +8,7 @@ use crate::config::CityConfig;
 use crate::notify::{self, To};
 use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
-use domain::clock::{format_local, from_millis, local, to_millis};
+use domain::clock::{format_minute, from_millis, local, to_millis};
 use domain::supervision::{AlarmKind, SummonsStatus};
 use time::OffsetDateTime;
 
@@ -85,7 +85,7 @@ pub async fn summon(
     .await?;
     let what = format!(
         "传讯通知（{no}）：请于 {} 到{}，事由：{}。收到后请确认。",
-        format_local(from_millis(appear_at)),
+        format_minute(from_millis(appear_at)),
         place.trim(),
         reason.trim()
     );
@@ -172,7 +172,7 @@ pub async fn record_appearance(
         let detail = format!(
             "传讯未到案（{}）：应于 {} 到{}。违反《刑事诉讼法》第七十一条第一款第三项，情节严重的可以予以逮捕（第八十一条第四款），请评估是否提请变更强制措施",
             s.no,
-            format_local(from_millis(s.appear_at)),
+            format_minute(from_millis(s.appear_at)),
             s.place
         );
         open_alarm(conn, cfg, now, person, AlarmKind::Summons, &detail, s.appear_at).await?;

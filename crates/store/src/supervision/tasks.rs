@@ -11,7 +11,7 @@ use crate::config::CityConfig;
 use crate::notify::{self, To};
 use crate::{Conn, Db, Result, StoreError, audit, new_id};
 use domain::audit::AuditEntry;
-use domain::clock::{format_local, from_millis, local, to_millis};
+use domain::clock::{format_minute, from_millis, local, to_millis};
 use domain::geo::{Datum, to_wgs84};
 use domain::supervision::{AlarmKind, CheckInKind, CheckInStatus};
 use time::OffsetDateTime;
@@ -45,7 +45,7 @@ const TASK_SELECT: &str =
     "SELECT id, no, person_id, kind, note, open_at, due_at, status, done_at, face_score, result FROM sup_tasks";
 
 fn when(ms: i64) -> String {
-    format_local(from_millis(ms))
+    format_minute(from_millis(ms))
 }
 
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@ use super::fixlog;
 use super::{PERSON_SELECT, Person};
 use crate::config::CityConfig;
 use crate::{Conn, Result};
-use domain::clock::{format_local, from_millis, to_millis};
+use domain::clock::{format_minute, from_millis, to_millis};
 use domain::supervision::AlarmKind;
 use domain::supervision::Hysteresis;
 use time::OffsetDateTime;
@@ -53,8 +53,8 @@ pub async fn check_offline(conn: &mut Conn, caches: &Caches, cfg: &CityConfig, n
         let person: Person =
             sqlx::query_as(&format!("{PERSON_SELECT} WHERE p.id = $1")).bind(&id).fetch_one(&mut *conn).await?;
         let since = match last_fix {
-            Some(at) => format!("最后定位 {}", format_local(from_millis(at))),
-            None => format!("绑定设备（{}）后没有定位", format_local(from_millis(bound_at))),
+            Some(at) => format!("最后定位 {}", format_minute(from_millis(at))),
+            None => format!("绑定设备（{}）后没有定位", format_minute(from_millis(bound_at))),
         };
         let detail = format!("超过 {} 小时无定位：{since}", cfg.city.supervision.offline_hours);
         open_alarm(conn, cfg, now, &person, AlarmKind::Offline, &detail, to_millis(now)).await?;

@@ -26,6 +26,8 @@ pub struct Driver {
     base: String,
     /// Steps across all of a journey's browsers, so screenshots sort in the order taken.
     steps: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    /// Journeys whose screenshot folder was emptied of an earlier run's pictures.
+    cleared: std::sync::Mutex<std::collections::BTreeSet<String>>,
     http: reqwest::Client,
     _child: tokio::process::Child,
 }
@@ -52,7 +54,13 @@ impl Driver {
         }
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let base = format!("http://127.0.0.1:{port}");
-        Some(Driver { base, steps: Default::default(), http: reqwest::Client::new(), _child: child })
+        Some(Driver {
+            base,
+            steps: Default::default(),
+            cleared: Default::default(),
+            http: reqwest::Client::new(),
+            _child: child,
+        })
     }
 
     /// A new browser: desktop (1280×900) or phone (390×844), JavaScript on or off. Screenshots
@@ -90,6 +98,9 @@ impl Driver {
             steps: self.steps.clone(),
             app: String::new(),
         };
+        if self.cleared.lock().unwrap().insert(journey.to_string()) {
+            let _ = std::fs::remove_dir_all(&b.shots);
+        }
         std::fs::create_dir_all(&b.shots).unwrap();
         // Elements are waited for up to 10 s; a page that never shows one fails the test.
         b.cmd("POST", "/timeouts", json!({ "implicit": 10_000, "pageLoad": 30_000 })).await;

@@ -36,6 +36,16 @@ async fn an_application_runs_end_to_end_without_javascript() {
     let page = ent.path().await;
     assert!(page.starts_with("/services/applications/"), "{page}");
     ent.shot("submitted").await;
+    // Its 办件编号 is on the page; the 受理凭证 is a sealed document whose QR payload verifies.
+    let case_no = ent.text("#case-no").await;
+    assert!(case_no.starts_with("2026"), "{case_no}");
+    ent.go(&format!("{page}/receipt")).await;
+    ent.wait_for_text("受理凭证").await;
+    assert!(ent.main_text().await.contains(&case_no));
+    ent.shot("receipt").await;
+    ent.click("a[href^=\"/documents/verify?p=\"]").await;
+    ent.wait_for_text("核验通过").await;
+    ent.shot("receipt-verified").await;
 
     let mut rev = driver.browser("services", "reviewer", false, false).await.at(&app.base);
     rev.login("shichang").await;
