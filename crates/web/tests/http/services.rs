@@ -117,6 +117,9 @@ async fn one_click_application_is_verified_returned_corrected_approved_and_its_l
     assert!(inbox.contains("该企业近三年是否存在欠税记录"), "{inbox}");
     // It names whom it is about and the item, and offers the three answers.
     assert!(inbox.contains("核实对象") && inbox.contains("value=\"partly\"> 部分属实"), "{inbox}");
+    // It links the application, which the asked department may open.
+    assert!(inbox.contains(&format!("href=\"/services/applications/{id}\"")), "link to the application");
+    assert_eq!(tax.get(&page).await.status, StatusCode::OK);
     let xid = inbox.split("action=\"/services/xrequests/").nth(1).unwrap().split('"').next().unwrap().to_string();
     // The answer carries the record checked as an attachment; a renamed file is refused.
     let answer = |name: &'static str, bytes: &'static [u8]| {
