@@ -25,6 +25,7 @@ pub fn routes() -> Routes {
         .add("/me/wages/complaints", Access::Perm(perm::SELF_CITIZEN), post(complain))
         .add("/wages/projects/{code}/contracts", Access::Perm(perm::WAGES_CONTRACT), post(issue))
         .add("/wages/contracts/{id}", Access::Authenticated, get(contract))
+        .add("/wages/contracts/{id}/pdf", Access::Authenticated, get(contract_pdf))
         .add("/wages/notices", Access::Perm(perm::SELF_ENTERPRISE), get(notices))
         .add("/wages/notices/{id}", Access::Perm(perm::SELF_ENTERPRISE), get(notice))
         .add("/wages/notices/{id}/pdf", Access::Perm(perm::SELF_ENTERPRISE), get(notice_pdf))
@@ -354,6 +355,98 @@ struct ContractPage {
 
 /// A contract is shown to the worker it names, the contractor, and staff who may see the
 /// project; every view is audited.
+/// A signed contract's registered copy: the labor-administration department (`[wages]
+/// deposit_department`, which keeps the e-contracts) registers the signed terms as a sealed
+/// document with a QR payload, once; it prints as an A4 PDF. For the two parties and the staff
+/// who may see the contract.
+async fn contract_pdf(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
+    let state = &ctx.state;
+    let c = store::wages::contracts::get(&state.db, &id).await?;
+    let party = contract_visible(&ctx, &c).await?;
+    // The copy names the worker by full ID number: the parties, and staff allowed to see full
+    // numbers, only.
+    if !party && !ctx.user()?.can(perm::ORG_CITIZENS_SENSITIVE) {
+        return Err(AppError::Forbidden(
+            "登记件载有劳动者完整身份证号，仅合同双方和有权查看完整身份信息的人员可以下载".into(),
+        )
+        .into());
+    }
+    ctx.audit(
+        ctx.entry(domain::wages::WagesAudit::ContractView, "wage_contract", &c.contract_no)
+            .detail(format!("下载{}与{}的劳动合同登记件", c.employer_name, c.worker_name)),
+    )
+    .await?;
+    let Some(digest) = c.digest.clone().filter(|_| c.is_signed()) else {
+        return Err(AppError::Conflict {
+            field: "status".into(), message: "合同双方确认签订后才有登记件".into()
+        }
+        .into());
+    };
+    let key = state.seal_key.clone().ok_or_else(|| AppError::internal("印章主密钥未加载"))?;
+    let cfg = state.config();
+    let source = format!("contract:{}", c.id);
+    let mut tx = state.db.begin().await?;
+    let issued = match store::documents::latest_of_in(&mut tx, &source).await? {
+        Some(i) => i,
+        None => {
+            let mut paragraphs = vec![
+                format!("合同编号：{}", c.contract_no),
+                format!("甲方（用人单位）：{}（{}）", c.employer_name, c.employer_uscc),
+                format!("乙方（劳动者）：{}（{}）", c.worker_name, c.id_card_no),
+                format!("工作地点：{}（{}）", c.project_name, c.project_code),
+                format!("工作岗位：{}", c.job),
+                format!("劳动报酬：{}，每月 {} 日发放上月工资", standard(c.wage_type(), c.wage_rate_fen), c.pay_day),
+                format!("合同期限：{}", c.term_text()),
+            ];
+            if !c.terms.is_empty() {
+                paragraphs.push(format!("其他约定：{}", c.terms));
+            }
+            paragraphs.push(format!(
+                "甲方于 {} 发出并确认，乙方于 {} 确认签订。全部条款和双方确认时间的 SM3 存证摘要：{digest}。",
+                fmt_millis(&Some(c.employer_confirmed_at)),
+                fmt_millis(&c.worker_confirmed_at)
+            ));
+            store::documents::issue(
+                &mut tx,
+                state.clock.now(),
+                &cfg,
+                &key,
+                store::documents::Draft {
+                    kind: "labor_contract_record",
+                    word: "劳合",
+                    title: "电子劳动合同登记件",
+                    department: &cfg.city.wages.deposit_department,
+                    addressee: format!("{}、{}", c.employer_name, c.worker_name),
+                    addressee_id: None,
+                    paragraphs,
+                    source,
+                },
+            )
+            .await?
+        }
+    };
+    tx.commit().await?;
+    crate::pages::documents::pdf(&ctx, &issued)
+}
+
+/// The contract's two parties and the staff whose scope holds its project; anyone else is told
+/// it does not exist. Whether the caller is one of the parties.
+async fn contract_visible(ctx: &RequestCtx, c: &store::wages::contracts::ContractRow) -> Result<bool, AppError> {
+    let p = ctx.user()?;
+    let is_worker = p.id_card_no.as_deref() == Some(c.id_card_no.as_str());
+    let is_employer = p.uscc.as_deref() == Some(c.employer_uscc.as_str());
+    let is_staff = if p.can(perm::WAGES_VIEW) && !is_employer {
+        let scope = store::org::row_scope(&ctx.state.db, p, perm::WAGES_VIEW).await?;
+        store::wages::project(&ctx.state.db, &scope, &c.project_code).await.is_ok()
+    } else {
+        false
+    };
+    if !(is_worker || is_employer || is_staff) {
+        return Err(AppError::NotFound("劳动合同".into()));
+    }
+    Ok(is_worker || is_employer)
+}
+
 async fn contract(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     let state = &ctx.state;
     let p = ctx.user()?;

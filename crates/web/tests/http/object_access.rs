@@ -24,6 +24,7 @@ const KINDS: &[(&str, Kind)] = &[
     ("/wages/projects/{code}", Kind::Project),
     ("/api/v1/wages/projects/{code}", Kind::Project),
     ("/wages/contracts/{id}", Kind::Contract),
+    ("/wages/contracts/{id}/pdf", Kind::Contract),
     ("/me/wages/contracts/{id}", Kind::Contract),
     ("/wages/import/batches/{id}", Kind::Batch),
     ("/supervision/persons/{id}", Kind::SupervisedPerson),

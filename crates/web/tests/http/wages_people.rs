@@ -64,6 +64,16 @@ async fn worker_confirms_the_contract_and_a_month_and_complains() {
     let mine = worker.get(&contract_page).await;
     assert_eq!(mine.status, StatusCode::OK);
     assert!(mine.body.contains("校验一致") && mine.body.contains(&card), "the worker sees their full ID number");
+    // The signed contract's registered copy: sealed by 人社, printable; downloading it twice gives
+    // the same registered number.
+    assert_pdf(&worker.get_bytes(&format!("{contract_page}/pdf")).await);
+    assert_pdf(&worker.get_bytes(&format!("{contract_page}/pdf")).await);
+    let registered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM issued_documents WHERE source = $1")
+        .bind(format!("contract:{}", c.id))
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(registered, 1);
     let contractor = app.login(&contractor_login(&app).await).await;
     let theirs = contractor.get(&contract_page).await;
     assert_eq!(theirs.status, StatusCode::OK);
