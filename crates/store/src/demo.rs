@@ -15,7 +15,9 @@ use time::OffsetDateTime;
 const DEMO_KEY: &str = "demo_loaded";
 
 /// Makes the database know every division, department and role in the config. Existing rows
-/// are left as administrators edited them; only missing ones are added.
+/// are left as administrators edited them; only missing ones are added — and, for roles, the
+/// permissions a new release adds to a shipped template (see `shipped_grants`), each said in
+/// the audit record.
 pub async fn bootstrap(db: &Db, cfg: &CityConfig, now: OffsetDateTime) -> Result<()> {
     let mut tx = db.begin().await?;
     org::sync_divisions(&mut tx, &cfg.divisions).await?;
@@ -50,22 +52,71 @@ pub async fn bootstrap(db: &Db, cfg: &CityConfig, now: OffsetDateTime) -> Result
             added.push(format!("网格 {}", g.name));
         }
     }
+    // Roles follow the shipped templates release by release (`shipped_grants`, migration
+    // 0037): what a release adds is granted once; what administrators changed stays.
+    let shipped: Vec<(String, String)> =
+        sqlx::query_as("SELECT role_code, permission FROM shipped_grants").fetch_all(&mut *tx).await?;
+    let was_shipped = |role: &str, perm: &str| shipped.iter().any(|(r, p)| r == role && p == perm);
+    let ms = domain::clock::to_millis(now);
     for r in &cfg.roles {
-        if auth::role_id_by_code(&mut tx, &r.code).await?.is_none() {
-            let input = auth::RoleInput {
-                code: r.code.clone(),
-                name: r.name.clone(),
-                description: r.description.clone(),
-                scope: r.scope,
-                permissions: r.permissions.clone(),
-            };
-            auth::create_role(&mut tx, now, &input, true).await?;
-            added.push(format!("角色 {}", r.name));
+        let known = shipped.iter().any(|(code, _)| *code == r.code);
+        match auth::role_id_by_code(&mut tx, &r.code).await? {
+            None if known => {
+                // Deleted by an administrator after it shipped: not brought back.
+            }
+            None => {
+                let input = auth::RoleInput {
+                    code: r.code.clone(),
+                    name: r.name.clone(),
+                    description: r.description.clone(),
+                    scope: r.scope,
+                    permissions: r.permissions.clone(),
+                };
+                auth::create_role(&mut tx, now, &input, true).await?;
+                added.push(format!("角色 {}", r.name));
+            }
+            Some(id) => {
+                for p in r.permissions.iter().filter(|p| !was_shipped(&r.code, p)) {
+                    let granted = sqlx::query(
+                        "INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&id)
+                    .bind(p)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if granted > 0 {
+                        added.push(format!("角色 {} 的权限 {p}（本版本新增）", r.name));
+                    }
+                }
+            }
+        }
+        for p in std::iter::once("").chain(r.permissions.iter().map(String::as_str)) {
+            if !was_shipped(&r.code, p) {
+                sqlx::query("INSERT INTO shipped_grants (role_code, permission, shipped_at) VALUES ($1, $2, $3)")
+                    .bind(&r.code)
+                    .bind(p)
+                    .bind(ms)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        // A permission a release no longer ships: kept where it is granted, said once.
+        for (_, p) in shipped.iter().filter(|(code, p)| *code == r.code && !p.is_empty() && !r.permissions.contains(p))
+        {
+            added
+                .push(format!("角色 {} 的权限 {p} 已不在本版本的模板中（保留，如不再需要请在角色管理中移除）", r.name));
+            sqlx::query("DELETE FROM shipped_grants WHERE role_code = $1 AND permission = $2")
+                .bind(&r.code)
+                .bind(p)
+                .execute(&mut *tx)
+                .await?;
         }
     }
     if !added.is_empty() {
+        tracing::info!(changes = %added.join("；"), "configuration synchronised");
         let e = AuditEntry::new(domain::audit::CoreAudit::ConfigSync, "config", &cfg.source)
-            .detail(format!("新增：{}", added.join("、")));
+            .detail(format!("按本版本配置同步：{}", added.join("、")));
         audit::append(&mut tx, now, e).await?;
     }
     tx.commit().await?;
@@ -518,5 +569,67 @@ mod tests {
         for i in cfg.indicators.iter().filter(|i| i.subject == "wage_project") {
             assert!(alerts.items.iter().any(|a| a.indicator == i.id), "{} fires in the demo city", i.id);
         }
+    }
+
+    /// An install made by an older build: its leader role lacked `wages.complaints` and the
+    /// 劳动保障监察员 role did not exist; its administrator removed `talent.view` from the leader
+    /// and deleted the 数据报送员 role. Starting this release adds what the release adds and
+    /// keeps what the administrator changed, and says what it did.
+    #[tokio::test]
+    async fn an_upgrade_adds_what_the_release_adds_and_keeps_what_administrators_changed() {
+        let (db, _d) = testing::db().await;
+        let cfg = load(&ConfigSource::Embedded).unwrap();
+        let now = datetime!(2026-11-27 08:00 UTC);
+        bootstrap(&db, &cfg, now).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        let role = |code: &'static str| format!("(SELECT id FROM roles WHERE code = '{code}')");
+        for sql in [
+            // What the older release shipped.
+            format!(
+                "DELETE FROM role_permissions WHERE role_id = {} AND permission = 'wages.complaints'",
+                role("leader")
+            ),
+            "DELETE FROM shipped_grants WHERE role_code = 'leader' AND permission = 'wages.complaints'".to_string(),
+            format!("DELETE FROM user_roles WHERE role_id = {}", role("labor_inspector")),
+            "DELETE FROM roles WHERE code = 'labor_inspector'".to_string(),
+            "DELETE FROM shipped_grants WHERE role_code = 'labor_inspector'".to_string(),
+            // What its administrator changed.
+            format!("DELETE FROM role_permissions WHERE role_id = {} AND permission = 'talent.view'", role("leader")),
+            format!("DELETE FROM user_roles WHERE role_id = {}", role("data_reporter")),
+            "DELETE FROM roles WHERE code = 'data_reporter'".to_string(),
+        ] {
+            sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        bootstrap(&db, &cfg, now).await.unwrap();
+        let perms = |code: &'static str| {
+            let db = db.clone();
+            async move {
+                let roles = auth::list_roles(&db).await.unwrap();
+                roles.into_iter().find(|r| r.code == code).map(|r| r.permissions)
+            }
+        };
+        let leader = perms("leader").await.unwrap();
+        assert!(leader.iter().any(|p| p == "wages.complaints"), "added by this release");
+        assert!(!leader.iter().any(|p| p == "talent.view"), "the administrator's removal stands");
+        assert!(perms("labor_inspector").await.is_some(), "a role new in this release is created");
+        assert!(perms("data_reporter").await.is_none(), "a role the administrator deleted stays deleted");
+        let said: Vec<String> = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'config.sync'")
+            .fetch_all(db.reader())
+            .await
+            .unwrap();
+        let last = said.last().unwrap();
+        assert!(
+            last.contains("角色 市领导 的权限 wages.complaints（本版本新增）") && last.contains("角色 劳动保障监察员"),
+            "{last}"
+        );
+        // Nothing more on the next start.
+        bootstrap(&db, &cfg, now).await.unwrap();
+        let again: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'config.sync'")
+            .fetch_one(db.reader())
+            .await
+            .unwrap();
+        assert_eq!(again as usize, said.len());
     }
 }
