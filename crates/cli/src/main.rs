@@ -85,6 +85,25 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Back up a SQLite install while it serves: the database (a consistent snapshot), its keys
+    /// and audit checkpoints, with a manifest of SM3 digests.
+    Backup {
+        #[command(flatten)]
+        place: Place,
+        /// A new directory for the backup.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into a new data directory, check every file against the manifest and
+    /// verify the audit chain.
+    Restore {
+        /// The backup directory.
+        #[arg(long)]
+        from: PathBuf,
+        /// The data directory to restore into (must hold no database yet).
+        #[arg(long, env = "YINGSHANG_DATA")]
+        data: PathBuf,
+    },
     /// Validate the configuration without starting the server.
     CheckConfig {
         /// Configuration directory.
@@ -166,6 +185,29 @@ fn main() -> ExitCode {
     }
 }
 
+/// Verifies the audit chain of the database at `url` against its checkpoints: 0 when whole, 2
+/// when broken (naming the record).
+async fn verify_audit(url: &str) -> Result<ExitCode, String> {
+    let db = store::Db::open(url).await.map_err(|e| e.to_string())?;
+    let anchor = store::audit::Anchor::existing_for_database(url).map_err(|e| e.to_string())?;
+    let result = store::audit::verify_anchored(&db, anchor.as_ref()).await.map_err(|e| e.to_string())?;
+    db.close().await;
+    match result {
+        Ok(r) => {
+            println!("审计链完整：已校验 {} 条记录（链头 #{}）。", r.checked, r.head_seq);
+            match &anchor {
+                Some(a) => println!("与库外签名检查点一致：{} 个（{}）。", r.checkpoints, a.path().display()),
+                None => println!("尚无库外签名检查点（服务运行时每分钟写入一次）。"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(b) => {
+            println!("审计链被破坏：{b}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
 async fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Command::Serve { place, listen, no_demo, demo_scale, secure_cookies, log_format } => {
@@ -189,26 +231,29 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { command: AuditCommand::Verify { place } } => {
+        Command::Audit { command: AuditCommand::Verify { place } } => verify_audit(&place.url()?).await,
+        Command::Backup { place, to } => {
             let url = place.url()?;
-            let db = store::Db::open(&url).await.map_err(|e| e.to_string())?;
-            let anchor = store::audit::Anchor::existing_for_database(&url).map_err(|e| e.to_string())?;
-            let result = store::audit::verify_anchored(&db, anchor.as_ref()).await.map_err(|e| e.to_string())?;
-            db.close().await;
-            match result {
-                Ok(r) => {
-                    println!("审计链完整：已校验 {} 条记录（链头 #{}）。", r.checked, r.head_seq);
-                    match &anchor {
-                        Some(a) => println!("与库外签名检查点一致：{} 个（{}）。", r.checkpoints, a.path().display()),
-                        None => println!("尚无库外签名检查点（服务运行时每分钟写入一次）。"),
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(b) => {
-                    println!("审计链被破坏：{b}");
-                    Ok(ExitCode::from(2))
+            if !url.starts_with("sqlite:") {
+                return Err("yingshang backup 用于 SQLite；PostgreSQL 请用 pg_dump（见 docs/DEPLOY.md）".into());
+            }
+            let entries = store::backup::backup(&url, &place.data, &to).await.map_err(|e| e.to_string())?;
+            println!("已备份到 {}：", to.display());
+            for e in &entries {
+                println!("  {}（{} 字节，SM3 {}…）", e.path, e.size, &e.sm3[..16]);
+            }
+            println!("其中 keys/ 为印章主密钥和审计密钥，请与数据库分开妥善保管。");
+            for var in ["YINGSHANG_SEAL_KEY_FILE", "YINGSHANG_AUDIT_KEY_FILE"] {
+                if let Ok(path) = std::env::var(var) {
+                    println!("注意：{var} 指向数据目录以外的 {path}，该文件未包含在备份中，请另行备份。");
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { from, data } => {
+            let entries = store::backup::restore(&from, &data).map_err(|e| e.to_string())?;
+            println!("已按清单校验并恢复 {} 个文件到 {}。", entries.len(), data.display());
+            verify_audit(&store::sqlite_url_for_dir(&data)).await
         }
         Command::CheckConfig { config } => {
             let place = Place { data: PathBuf::from("data"), database_url: None, config };

@@ -10,6 +10,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod cases;
 // Configuration loading needs no database; it is its own crate, re-exported under its old path.
 pub use config;
