@@ -288,15 +288,29 @@ pub fn render(fonts: &Fonts, s: &Sheet<'_>) -> Result<Vec<u8>, String> {
     for p in s.paragraphs {
         w.paragraph(p);
     }
-    // Label–value rows: the label in bold, its value wrapping under the value column.
-    let label_w = 6.0 * BODY_PT;
+    // Label–value rows: the label in bold, its value wrapping under the value column, which
+    // is as wide as the longest label up to eight characters; a longer label has its value on
+    // the next line.
+    let cap = 8.0 * BODY_PT;
+    let label_w = s
+        .rows
+        .iter()
+        .map(|(l, _)| fonts.bold.width(&format!("{l}："), BODY_PT))
+        .filter(|w| *w <= cap)
+        .fold(4.0 * BODY_PT, f32::max)
+        + 0.5 * BODY_PT;
     for (label, value) in s.rows {
+        let text = format!("{label}：");
+        let own_line = fonts.bold.width(&text, BODY_PT) > label_w;
+        if own_line {
+            w.line(LEFT, text.clone(), BODY_PT, true, (0, 0, 0));
+        }
         let lines = wrap(&fonts.regular, value, BODY_PT, BODY_W - label_w, BODY_W - label_w);
         for (i, l) in lines.into_iter().enumerate() {
             w.need(0.0);
-            if i == 0 {
+            if i == 0 && !own_line {
                 let y = w.y;
-                w.op(Op::Text { x: LEFT, y, size: BODY_PT, bold: true, color: (0, 0, 0), text: format!("{label}：") });
+                w.op(Op::Text { x: LEFT, y, size: BODY_PT, bold: true, color: (0, 0, 0), text: text.clone() });
             }
             w.line(LEFT + label_w, l, BODY_PT, false, (0, 0, 0));
         }

@@ -223,7 +223,10 @@ async fn download_pdf(ctx: RequestCtx, Path(number): Path<String>) -> PageResult
         message: "该证照由其他系统签发，本平台不出具其 PDF；请下载电子证照文件或到签发系统打印".into(),
     })?;
     let fonts = crate::pdf::fonts(&ctx.state.config()).map_err(AppError::Unavailable)?;
-    let issuer = crate::pages::workflow::dept_name(&ctx, &l.issuer);
+    // The issuing department by its full name, as on its seal.
+    let cfg = ctx.state.config();
+    let issuer =
+        cfg.departments.iter().find(|d| d.code == l.issuer).map(|d| d.name.clone()).unwrap_or_else(|| l.issuer.clone());
     let mut rows = vec![
         ("证照编号".to_string(), l.number.clone()),
         ("持证主体".to_string(), l.holder_name.clone()),
