@@ -59,6 +59,14 @@ pub struct Issued {
     pub seal: Option<Seal>,
 }
 
+impl Issued {
+    /// What the seal signed (the payload's head) and the signature in hex: what a table that
+    /// keeps its own copy of a sealed text stores.
+    pub fn head_and_signature(&self) -> (String, String) {
+        (self.document.signed_head(), self.payload.rsplit('|').next().unwrap_or_default().to_string())
+    }
+}
+
 /// Issues a document in the caller's transaction: numbers, signs, stores and audits it.
 pub async fn issue(
     conn: &mut Conn,

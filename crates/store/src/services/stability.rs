@@ -265,8 +265,7 @@ pub async fn grant_all(
             },
         )
         .await?;
-        let text = issued.document.signed_head();
-        let signature = issued.payload.rsplit('|').next().unwrap_or_default().to_string();
+        let (text, signature) = issued.head_and_signature();
         let changed = sqlx::query(
             "UPDATE svc_stability_grants SET status = 'granted', granted_at = $1, granted_by = $2, granted_by_name = $3,
                 notice = $4, signature = $5 WHERE id = $6 AND status = 'identified'",

@@ -278,8 +278,7 @@ pub async fn review(
             },
         )
         .await?;
-        let head = issued.document.signed_head();
-        let signature = issued.payload.rsplit('|').next().unwrap_or_default().to_string();
+        let (head, signature) = issued.head_and_signature();
         (RefundStatus::Confirmed, Some(head), Some(signature), Some(issued.document.number), WagesAudit::RefundConfirm)
     } else {
         (RefundStatus::Refused, None, None, None, WagesAudit::RefundRefuse)

@@ -318,12 +318,7 @@ async fn answer(ctx: RequestCtx, Path(id): Path<String>, req: axum::extract::Req
     let p = ctx.user()?;
     let state = &ctx.state;
     let (mut fields, mut file) = (std::collections::BTreeMap::new(), None::<(String, Vec<u8>)>);
-    let multipart = req
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if multipart {
+    if crate::form::is_multipart(&req) {
         use axum::extract::FromRequest;
         let mut mp =
             Multipart::from_request(req, &()).await.map_err(|_| AppError::BadRequest("无法读取表单".into()))?;

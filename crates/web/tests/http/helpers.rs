@@ -230,6 +230,17 @@ impl TestApp {
     }
 }
 
+/// The demo general contractor's login (its USCC).
+pub async fn contractor_login(app: &TestApp) -> String {
+    store::demo::demo_logins(&app.state.db, &app.config)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.roles == "企业用户（总包单位）")
+        .expect("demo contractor")
+        .login
+}
+
 /// A PDF copy: an A4 PDF when the machine has a CJK font (CI installs fonts-noto-cjk), else the
 /// Chinese 503 that tells the administrator what to install — never a 500.
 pub fn assert_pdf(download: &(StatusCode, String, Vec<u8>)) {

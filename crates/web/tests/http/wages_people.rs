@@ -5,16 +5,6 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 
-async fn contractor_login(app: &TestApp) -> String {
-    store::demo::demo_logins(&app.state.db, &app.config)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|l| l.roles == "企业用户（总包单位）")
-        .expect("demo contractor")
-        .login
-}
-
 async fn open_alert(app: &TestApp, indicator: &str) -> Option<store::alerts::AlertRow> {
     store::wages::project_alerts(&app.state.db, "GC0100")
         .await

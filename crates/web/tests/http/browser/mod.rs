@@ -89,16 +89,6 @@ async fn an_application_runs_end_to_end_without_javascript() {
     }
 }
 
-async fn contractor_login(app: &TestApp) -> String {
-    store::demo::demo_logins(&app.state.db, &app.config)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|l| l.roles == "企业用户（总包单位）")
-        .expect("demo contractor")
-        .login
-}
-
 /// A wage alert to its notice and closure: labor inspection signs for it, issues a 整改通知单
 /// to the general contractor, the contractor finds it on its home page and reads the sealed
 /// sheet, the inspector checks and closes the alert.
