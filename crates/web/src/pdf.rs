@@ -87,16 +87,21 @@ impl Face {
         Ok(Face { font, data, index })
     }
 
-    /// The advance of `s` at `size` points.
-    fn width(&self, s: &str, size: f32) -> f32 {
-        let Ok(face) = ttf_parser::Face::parse(&self.data, self.index) else { return 0.0 };
+    /// The advance of each character of `s` at `size` points (the face parsed once).
+    fn advances(&self, s: &str, size: f32) -> Vec<f32> {
+        let Ok(face) = ttf_parser::Face::parse(&self.data, self.index) else { return vec![0.0; s.chars().count()] };
         let upem = face.units_per_em() as f32;
         s.chars()
             .map(|c| {
                 face.glyph_index(c).and_then(|g| face.glyph_hor_advance(g)).map(|a| a as f32 / upem).unwrap_or(1.0)
+                    * size
             })
-            .sum::<f32>()
-            * size
+            .collect()
+    }
+
+    /// The advance of `s` at `size` points.
+    fn width(&self, s: &str, size: f32) -> f32 {
+        self.advances(s, size).iter().sum()
     }
 }
 
@@ -116,23 +121,19 @@ pub fn fonts(cfg: &store::config::CityConfig) -> Result<Fonts, String> {
 }
 
 fn load(font: &str, bold: &str) -> Result<Fonts, String> {
-    let regular = if font.is_empty() {
-        SYSTEM_FONTS.iter().find_map(|p| Face::load(p).ok()).ok_or_else(|| {
+    // The configured file, or the first system file that loads (each read once).
+    let (path, regular) = if font.is_empty() {
+        SYSTEM_FONTS.iter().find_map(|p| Face::load(p).ok().map(|f| (p.to_string(), f))).ok_or_else(|| {
             "服务器上没有中文字体，无法生成 PDF：请安装 fonts-noto-cjk，或在 city.toml 的 [documents] font 中写明字体文件路径"
                 .to_string()
         })?
     } else {
-        Face::load(font)?
+        (font.to_string(), Face::load(font)?)
     };
     let bold = if !bold.is_empty() {
         Face::load(bold)?
     } else {
         // The regular file's bold sibling when there is one (Noto: …-Regular.ttc → …-Bold.ttc).
-        let path = if font.is_empty() {
-            SYSTEM_FONTS.iter().find(|p| Face::load(p).is_ok()).map(|p| p.to_string()).unwrap_or_default()
-        } else {
-            font.to_string()
-        };
         Face::load(&path.replace("Regular", "Bold")).unwrap_or_else(|_| regular.clone())
     };
     Ok(Fonts { regular, bold })
@@ -169,8 +170,7 @@ fn wrap(face: &Face, text: &str, size: f32, first_width: f32, width: f32) -> Vec
     let mut lines = Vec::new();
     let mut line = String::new();
     let mut used = 0.0;
-    for c in text.chars() {
-        let w = face.width(c.encode_utf8(&mut [0; 4]), size);
+    for (c, w) in text.chars().zip(face.advances(text, size)) {
         let limit = if lines.is_empty() { first_width } else { width };
         if used + w > limit + 0.01 && !line.is_empty() && !NO_START.contains(c) {
             lines.push(std::mem::take(&mut line));
