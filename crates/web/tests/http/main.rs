@@ -17,6 +17,7 @@ mod labor;
 mod object_access;
 mod org;
 mod services;
+mod services_law;
 mod supervision;
 mod supervision_law;
 mod talent;
