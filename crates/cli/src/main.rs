@@ -36,6 +36,13 @@ impl Place {
         Ok(store::sqlite_url_for_dir(&self.data))
     }
 
+    /// Where keys and audit checkpoints live (beside a SQLite file, else the data directory).
+    fn home(&self) -> Result<PathBuf, String> {
+        let home = store::keys::home_of(&self.url()?, &self.data);
+        std::fs::create_dir_all(&home).map_err(|e| format!("无法创建数据目录 {}：{e}", home.display()))?;
+        Ok(home)
+    }
+
     fn config(&self) -> Result<(ConfigSource, CityConfig), String> {
         let source = ConfigSource::locate(self.config.as_deref());
         match store::config::load(&source) {
@@ -69,9 +76,19 @@ enum Command {
         /// Mark cookies Secure (when served over HTTPS).
         #[arg(long)]
         secure_cookies: bool,
+        /// Run pending database migrations before serving (PostgreSQL; a SQLite file is always
+        /// migrated). Without it, serve refuses a PostgreSQL database behind this build.
+        #[arg(long)]
+        migrate: bool,
         /// Log format: text or json.
         #[arg(long, env = "YINGSHANG_LOG_FORMAT", default_value = "text")]
         log_format: String,
+    },
+    /// Bring the database's schema up to this build (run before starting a new release on
+    /// PostgreSQL; prints what it ran).
+    Migrate {
+        #[command(flatten)]
+        place: Place,
     },
     /// Load the demo city into the database (once).
     Demo {
@@ -187,9 +204,9 @@ fn main() -> ExitCode {
 
 /// Verifies the audit chain of the database at `url` against its checkpoints: 0 when whole, 2
 /// when broken (naming the record).
-async fn verify_audit(url: &str) -> Result<ExitCode, String> {
+async fn verify_audit(url: &str, home: &std::path::Path) -> Result<ExitCode, String> {
     let db = store::Db::open(url).await.map_err(|e| e.to_string())?;
-    let anchor = store::audit::Anchor::existing_for_database(url).map_err(|e| e.to_string())?;
+    let anchor = store::audit::Anchor::existing_for_home(home).map_err(|e| e.to_string())?;
     let result = store::audit::verify_anchored(&db, anchor.as_ref()).await.map_err(|e| e.to_string())?;
     db.close().await;
     match result {
@@ -210,9 +227,23 @@ async fn verify_audit(url: &str) -> Result<ExitCode, String> {
 
 async fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
-        Command::Serve { place, listen, no_demo, demo_scale, secure_cookies, log_format } => {
+        Command::Serve { place, listen, no_demo, demo_scale, secure_cookies, migrate, log_format } => {
             init_logs(&log_format);
-            serve(place, listen, no_demo, demo_scale, secure_cookies).await
+            serve(place, listen, no_demo, demo_scale, secure_cookies, migrate).await
+        }
+        Command::Migrate { place } => {
+            let db = store::Db::connect(&place.url()?).await.map_err(|e| e.to_string())?;
+            let pending = db.pending_migrations().await.map_err(|e| e.to_string())?;
+            db.migrate().await.map_err(|e| format!("迁移失败：{e}"))?;
+            println!("数据库 {}（{}）：", db.url(), db.backend().name());
+            if pending.is_empty() {
+                println!("  已是最新，无需迁移。");
+            }
+            for (v, d) in &pending {
+                println!("  已执行迁移 {v:04} {d}");
+            }
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Demo { place, scale } => {
             init_logs("text");
@@ -231,7 +262,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { command: AuditCommand::Verify { place } } => verify_audit(&place.url()?).await,
+        Command::Audit { command: AuditCommand::Verify { place } } => verify_audit(&place.url()?, &place.home()?).await,
         Command::Backup { place, to } => {
             let url = place.url()?;
             if !url.starts_with("sqlite:") {
@@ -253,7 +284,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Restore { from, data } => {
             let entries = store::backup::restore(&from, &data).map_err(|e| e.to_string())?;
             println!("已按清单校验并恢复 {} 个文件到 {}。", entries.len(), data.display());
-            verify_audit(&store::sqlite_url_for_dir(&data)).await
+            verify_audit(&store::sqlite_url_for_dir(&data), &data).await
         }
         Command::CheckConfig { config } => {
             let place = Place { data: PathBuf::from("data"), database_url: None, config };
@@ -357,6 +388,7 @@ async fn serve(
     no_demo: bool,
     demo_scale: Option<u32>,
     secure_cookies: bool,
+    migrate: bool,
 ) -> Result<ExitCode, String> {
     let (source, cfg) = place.config()?;
     let url = place.url()?;
@@ -366,6 +398,8 @@ async fn serve(
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let app = web::app::Application::build(web::app::Options {
         database_url: url.clone(),
+        data_dir: place.home()?,
+        migrate,
         config: cfg.clone(),
         clock,
         demo: !no_demo,

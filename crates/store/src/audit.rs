@@ -275,18 +275,19 @@ impl std::fmt::Debug for Anchor {
 }
 
 impl Anchor {
-    /// Opens (creating when absent) the key and the checkpoint file for the database at `url`.
-    pub fn for_database(url: &str) -> Result<Anchor> {
-        let key = crate::keys::beside_db(url, "YINGSHANG_AUDIT_KEY_FILE", &["keys", "audit.key"])?;
-        let file = crate::keys::beside_db(url, "YINGSHANG_AUDIT_ANCHOR_FILE", &["audit", "checkpoints.log"])?;
+    /// Opens (creating when absent) the key and the checkpoint file in the install's home
+    /// ([`crate::keys::home_of`]).
+    pub fn for_home(home: &std::path::Path) -> Result<Anchor> {
+        let key = crate::keys::in_home(home, "YINGSHANG_AUDIT_KEY_FILE", &["keys", "audit.key"])?;
+        let file = crate::keys::in_home(home, "YINGSHANG_AUDIT_ANCHOR_FILE", &["audit", "checkpoints.log"])?;
         Anchor::open(&key, &file)
     }
 
     /// For checking only: `None` when there is no checkpoint file yet; an error when there is
     /// one but no key (nothing is created).
-    pub fn existing_for_database(url: &str) -> Result<Option<Anchor>> {
-        let key = crate::keys::beside_db(url, "YINGSHANG_AUDIT_KEY_FILE", &["keys", "audit.key"])?;
-        let file = crate::keys::beside_db(url, "YINGSHANG_AUDIT_ANCHOR_FILE", &["audit", "checkpoints.log"])?;
+    pub fn existing_for_home(home: &std::path::Path) -> Result<Option<Anchor>> {
+        let key = crate::keys::in_home(home, "YINGSHANG_AUDIT_KEY_FILE", &["keys", "audit.key"])?;
+        let file = crate::keys::in_home(home, "YINGSHANG_AUDIT_ANCHOR_FILE", &["audit", "checkpoints.log"])?;
         if !file.exists() {
             return Ok(None);
         }
@@ -409,7 +410,7 @@ mod tests {
         drop(tx);
         // …but someone with the database file can; verify names the record.
         let mut tx = db.begin().await.unwrap();
-        sqlx::query("DROP TRIGGER audit_log_no_update").execute(&mut *tx).await.unwrap();
+        crate::testing::drop_trigger(&mut tx, db.backend(), "audit_log_no_update", "audit_log").await;
         sqlx::query("UPDATE audit_log SET actor_name = '别人' WHERE seq = 4").execute(&mut *tx).await.unwrap();
         tx.commit().await.unwrap();
         let brk = verify(&db).await.unwrap().unwrap_err();
@@ -435,8 +436,8 @@ mod tests {
 
     async fn unlock(db: &Db) -> crate::Tx {
         let mut tx = db.begin().await.unwrap();
-        sqlx::query("DROP TRIGGER audit_log_no_update").execute(&mut *tx).await.unwrap();
-        sqlx::query("DROP TRIGGER audit_log_no_delete").execute(&mut *tx).await.unwrap();
+        crate::testing::drop_trigger(&mut tx, db.backend(), "audit_log_no_update", "audit_log").await;
+        crate::testing::drop_trigger(&mut tx, db.backend(), "audit_log_no_delete", "audit_log").await;
         tx
     }
 

@@ -410,7 +410,7 @@ pub async fn demo_logins(db: &Db, cfg: &CityConfig) -> Result<Vec<DemoLogin>> {
                     .push(")");
             }
         }
-        q.push(" ORDER BY u.created_at LIMIT 1");
+        q.push(" ORDER BY u.created_at, u.id LIMIT 1");
         if let Some((login, name)) = q.query_as::<(String, String)>().fetch_optional(db.reader()).await? {
             let roles = a
                 .roles
@@ -424,7 +424,7 @@ pub async fn demo_logins(db: &Db, cfg: &CityConfig) -> Result<Vec<DemoLogin>> {
     // Contractors of the demo's construction projects who have a login (see `demo_worker`).
     let contractors: Vec<(String, String)> = sqlx::query_as(
         "SELECT u.login, u.display_name FROM users u WHERE u.kind = 'enterprise'
-           AND u.uscc IN (SELECT contractor_uscc FROM wage_projects) ORDER BY u.created_at",
+           AND u.uscc IN (SELECT contractor_uscc FROM wage_projects) ORDER BY u.created_at, u.id",
     )
     .fetch_all(db.reader())
     .await?;

@@ -203,7 +203,7 @@ mod tests {
     /// the other's lock, and both see each other's rows.
     #[tokio::test]
     async fn writes_beside_the_main_writer() {
-        let (db, dir) = crate::testing::db().await;
+        let (db, dir) = crate::testing::sqlite_db().await;
         let file = dir.path().join("yingshang.db");
         let mut w = DirectWriter::open(&file).unwrap();
         let mut tx = db.begin().await.unwrap();

@@ -96,10 +96,10 @@ pub struct JobCounts {
 pub async fn counts(db: &Db, now: OffsetDateTime) -> Result<JobCounts> {
     let row = sqlx::query(
         "SELECT
-            COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0),
-            COALESCE(SUM(CASE WHEN status = 'pending' AND due_at <= $1 THEN 1 ELSE 0 END), 0),
-            COALESCE(SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END), 0),
-            COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0)
+            CAST(COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT),
+            CAST(COALESCE(SUM(CASE WHEN status = 'pending' AND due_at <= $1 THEN 1 ELSE 0 END), 0) AS BIGINT),
+            CAST(COALESCE(SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END), 0) AS BIGINT),
+            CAST(COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS BIGINT)
          FROM jobs",
     )
     .bind(to_millis(now))
@@ -307,7 +307,7 @@ mod tests {
         // "Restart": the deadline passed while the server was down.
         clock.advance(Duration::hours(3));
         db.close().await;
-        let db = Db::open(&crate::sqlite_url_for_dir(_d.path())).await.unwrap();
+        let db = Db::open(&crate::testdb::url_for(_d.path()).await).await.unwrap();
         let mut r2 = JobRunner::new(db.clone(), clock.clone());
         r2.register("sla.deadline", Arc::new(Counter(count.clone(), false)));
         assert_eq!(r2.run_due().await.unwrap().done, 1);

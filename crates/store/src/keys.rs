@@ -48,28 +48,31 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 /// Where the master key lives: `YINGSHANG_SEAL_KEY_FILE` if set, else `keys/seal-master.key`
-/// beside a SQLite database file.
-pub fn key_path(database_url: &str) -> Result<PathBuf> {
-    beside_db(database_url, "YINGSHANG_SEAL_KEY_FILE", &["keys", "seal-master.key"])
+/// in the install's home (see [`home_of`]).
+pub fn key_path(home: &Path) -> Result<PathBuf> {
+    in_home(home, "YINGSHANG_SEAL_KEY_FILE", &["keys", "seal-master.key"])
 }
 
-/// A file kept outside the database: the path in `env` if set, else `parts` under the folder of
-/// a SQLite database file.
-pub fn beside_db(database_url: &str, env: &str, parts: &[&str]) -> Result<PathBuf> {
+/// The folder that holds what an install keeps outside its database (keys, audit
+/// checkpoints): the folder of a SQLite database file, else the data directory `data` (on
+/// PostgreSQL the database is elsewhere, the keys stay on the server's disk).
+pub fn home_of(database_url: &str, data: &Path) -> PathBuf {
+    match crate::direct::sqlite_file(database_url) {
+        Some(f) => f.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
+        None => data.to_path_buf(),
+    }
+}
+
+/// A file kept outside the database: the path in `env` if set, else `parts` under `home`.
+pub fn in_home(home: &Path, env: &str, parts: &[&str]) -> Result<PathBuf> {
     if let Ok(p) = std::env::var(env)
         && !p.trim().is_empty()
     {
         return Ok(PathBuf::from(p));
     }
-    let file = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:"));
-    match file.map(|f| f.split('?').next().unwrap_or(f)) {
-        Some(f) if f != ":memory:" => {
-            let mut p = Path::new(f).parent().unwrap_or(Path::new(".")).to_path_buf();
-            p.extend(parts);
-            Ok(p)
-        }
-        _ => Err(StoreError::Other(format!("请用环境变量 {env} 指定文件位置"))),
-    }
+    let mut p = home.to_path_buf();
+    p.extend(parts);
+    Ok(p)
 }
 
 /// A random key of `N` bytes in a hex file, created readable by the owner only when absent.

@@ -30,6 +30,7 @@ pub mod settings;
 pub mod sm2keys;
 pub mod sql;
 pub mod supervision;
+pub mod testdb;
 pub mod wages;
 pub mod workflow;
 
@@ -61,7 +62,7 @@ pub enum StoreError {
     Invalid { field: String, message: String },
     #[error("{0}")]
     Forbidden(String),
-    #[error("不支持的数据库地址：{0}（支持 sqlite://…）")]
+    #[error("不支持的数据库地址：{0}（支持 sqlite://… 与 postgres://…）")]
     UnsupportedUrl(String),
     #[error("{0}")]
     Other(String),
@@ -106,15 +107,36 @@ pub fn unique_as_conflict<T>(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
+    Postgres,
 }
 
 impl Backend {
     pub fn name(self) -> &'static str {
         match self {
             Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+
+    /// The backend a URL names.
+    pub fn of_url(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(redact(url)))
         }
     }
 }
+
+/// The advisory lock every PostgreSQL write transaction takes first (`pg_advisory_xact_lock`):
+/// writes are serialised across every server process on the database, as SQLite's one writer
+/// serialises them in one process. The audit chain, document numbers and the read-then-write
+/// checks of every service rely on that order; the bulk paths (fix log, group commit) make
+/// each transaction carry many rows, so one writer at a time is not the limit. The key is
+/// "ys-write" in ASCII.
+pub const PG_WRITE_LOCK: i64 = 0x7973_2d77_7269_7465;
 
 /// The settings of every SQLite writer connection — the pool's and the direct writer's
 /// (`direct`) — in one place: WAL, fsync on every commit (synchronous=FULL) so an acknowledged
@@ -155,16 +177,21 @@ impl std::fmt::Debug for Caches {
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl Db {
-    /// Opens the database at `url` (`sqlite://path/to/file.db`), creating the file if needed.
+    /// Opens the database at `url`: `sqlite://path/to/file.db` (the file is created if needed)
+    /// or `postgres://user:password@host:port/database` (the database must exist).
     pub async fn connect(url: &str) -> Result<Db> {
         sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else {
-            return Err(StoreError::UnsupportedUrl(redact(url)));
-        };
+        let backend = Backend::of_url(url)?;
+        match backend {
+            Backend::Sqlite => Self::connect_sqlite(url).await,
+            Backend::Postgres => Self::connect_postgres(url).await,
+        }
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Db> {
         let with_mode = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
         let opts = AnyConnectOptions::from_str(&with_mode)?;
 
@@ -197,7 +224,39 @@ impl Db {
             })
             .connect_with(opts)
             .await?;
-        Ok(Db { read, write, backend, url: redact(url), caches: Default::default() })
+        Ok(Db { read, write, backend: Backend::Sqlite, url: redact(url), caches: Default::default() })
+    }
+
+    /// PostgreSQL: a small pool of writer connections (their transactions take
+    /// [`PG_WRITE_LOCK`] in turn) and a pool of read-only ones. Commits wait for the WAL flush
+    /// (`synchronous_commit = on`, the server's default), so an acknowledged write is durable.
+    async fn connect_postgres(url: &str) -> Result<Db> {
+        let opts = AnyConnectOptions::from_str(url)?;
+        let write = AnyPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // Times are BIGINT milliseconds and text compares by code point, as on
+                    // SQLite: no session setting changes an answer, but name them anyway.
+                    conn.execute("SET synchronous_commit = on").await?;
+                    Ok(())
+                })
+            })
+            .connect_with(opts.clone())
+            .await?;
+        let read = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("SET default_transaction_read_only = on").await?;
+                    Ok(())
+                })
+            })
+            .connect_with(opts)
+            .await?;
+        Ok(Db { read, write, backend: Backend::Postgres, url: redact(url), caches: Default::default() })
     }
 
     /// This database's cache of type `T` (see [`Caches`]).
@@ -211,8 +270,46 @@ impl Db {
     pub async fn migrate(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.write).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.write).await?,
         }
         Ok(())
+    }
+
+    /// The migrations this build has that the database has not run, as (version, description).
+    /// A database that has none yet (a new one) lists every migration.
+    pub async fn pending_migrations(&self) -> Result<Vec<(i64, String)>> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let exists: i64 = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+                )
+                .fetch_one(&self.read)
+                .await?
+            }
+            Backend::Postgres => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = '_sqlx_migrations'",
+                )
+                .fetch_one(&self.read)
+                .await?
+            }
+        };
+        let done: Vec<i64> = if exists > 0 {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = true")
+                .fetch_all(&self.read)
+                .await?
+        } else {
+            Vec::new()
+        };
+        Ok(migrator
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration() && !done.contains(&m.version))
+            .map(|m| (m.version, m.description.to_string()))
+            .collect())
     }
 
     /// Connects and migrates.
@@ -229,6 +326,11 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self.backend {
             Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = self.write.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_WRITE_LOCK).execute(&mut *tx).await?;
+                tx
+            }
         })
     }
 
@@ -236,6 +338,7 @@ impl Db {
     pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
         match self.backend {
             Backend::Sqlite => direct::sqlite_file(&self.url),
+            Backend::Postgres => None,
         }
     }
 
@@ -299,10 +402,28 @@ pub fn sqlite_url_for_dir(dir: &std::path::Path) -> String {
 pub(crate) mod testing {
     use super::*;
 
-    /// A fresh migrated database in a temporary directory (kept alive by the returned guard).
-    pub async fn db() -> (Db, tempfile::TempDir) {
+    /// A fresh migrated SQLite database, whatever backend the tests run on: for what only
+    /// SQLite has (the direct writer, pragmas).
+    pub async fn sqlite_db() -> (Db, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Db::open(&sqlite_url_for_dir(dir.path())).await.expect("open db");
+        (db, dir)
+    }
+
+    /// Drops a trigger, as someone with the database's files or superuser rights could.
+    pub async fn drop_trigger(tx: &mut Tx, backend: Backend, name: &str, table: &str) {
+        let sql = match backend {
+            Backend::Sqlite => format!("DROP TRIGGER {name}"),
+            Backend::Postgres => format!("DROP TRIGGER {name} ON {table}"),
+        };
+        sqlx::query(&sql).execute(&mut **tx).await.expect("drop trigger");
+    }
+
+    /// A fresh migrated database in a temporary directory (kept alive by the returned guard):
+    /// SQLite, or PostgreSQL when the tests run there ([`crate::testdb`]).
+    pub async fn db() -> (Db, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::open(&crate::testdb::url_for(dir.path()).await).await.expect("open db");
         (db, dir)
     }
 }
@@ -313,7 +434,7 @@ mod tests {
 
     #[tokio::test]
     async fn opens_in_wal_mode_with_foreign_keys() {
-        let (db, _dir) = testing::db().await;
+        let (db, _dir) = testing::sqlite_db().await;
         let mut tx = db.begin().await.unwrap();
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *tx).await.unwrap();
         assert_eq!(mode, "wal");
@@ -327,6 +448,22 @@ mod tests {
             .execute(db.reader())
             .await;
         assert!(err.is_err());
+    }
+
+    /// On either backend the read pool cannot write, and a write transaction can.
+    #[tokio::test]
+    async fn readers_are_read_only() {
+        let (db, _dir) = testing::db().await;
+        let err = sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ('a', 'b', 0)")
+            .execute(db.reader())
+            .await;
+        assert!(err.is_err());
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ('a', 'b', 0)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
     }
 
     #[test]

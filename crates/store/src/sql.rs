@@ -278,7 +278,9 @@ pub const SUM_CLAMP_FEN: i64 = 10_000_000_000_000;
 /// the sum overflow (SQLite raises an error, PostgreSQL too).
 pub fn sum_fen(col: &str) -> String {
     let m = SUM_CLAMP_FEN;
-    format!("COALESCE(SUM(CASE WHEN {col} > {m} THEN {m} WHEN {col} < -{m} THEN -{m} ELSE {col} END), 0)")
+    format!(
+        "CAST(COALESCE(SUM(CASE WHEN {col} > {m} THEN {m} WHEN {col} < -{m} THEN -{m} ELSE {col} END), 0) AS BIGINT)"
+    )
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.

@@ -14,6 +14,13 @@ use tokio::sync::watch;
 
 pub struct Options {
     pub database_url: String,
+    /// Where the install keeps its keys and audit checkpoints when the database is not a
+    /// SQLite file beside them (see `store::keys::home_of`).
+    pub data_dir: std::path::PathBuf,
+    /// Run pending migrations on a PostgreSQL database (a SQLite file is always migrated: it
+    /// is the embedded default and has no separate operator). Without it, serve refuses a
+    /// PostgreSQL database that is behind this build and says to run `yingshang migrate`.
+    pub migrate: bool,
     pub config: Arc<CityConfig>,
     pub clock: Arc<dyn Clock>,
     /// Load the demo city if it was never loaded.
@@ -34,7 +41,20 @@ pub struct Application {
 
 impl Application {
     pub async fn build(opts: Options) -> Result<Application, store::StoreError> {
-        let db = Db::open(&opts.database_url).await?;
+        let db = Db::connect(&opts.database_url).await?;
+        if db.backend() == store::Backend::Postgres && !opts.migrate {
+            let pending = db.pending_migrations().await?;
+            if !pending.is_empty() {
+                let names: Vec<String> = pending.iter().map(|(v, d)| format!("{v:04} {d}")).collect();
+                return Err(store::StoreError::Other(format!(
+                    "数据库尚未迁移到本版本（待执行 {} 项：{}）：请先运行 yingshang migrate，或以 --migrate 启动",
+                    pending.len(),
+                    names.join("，")
+                )));
+            }
+        }
+        db.migrate().await?;
+        let home = store::keys::home_of(&opts.database_url, &opts.data_dir);
         let now = opts.clock.now();
         store::demo::bootstrap(&db, &opts.config, now).await?;
         let (demo, initial_admin_password) = if opts.demo {
@@ -50,8 +70,8 @@ impl Application {
         let mut runner = JobRunner::new(db.clone(), opts.clock.clone());
         let waker = runner.waker();
         let clock = opts.clock.clone();
-        let seal_key = store::services::seals::MasterKey::open(&store::services::seals::key_path(&opts.database_url)?)?;
-        let anchor = store::audit::Anchor::for_database(&opts.database_url)?;
+        let seal_key = store::services::seals::MasterKey::open(&store::services::seals::key_path(&home)?)?;
+        let anchor = store::audit::Anchor::for_home(&home)?;
         let state = AppState::new(db, opts.config, opts.clock, calendar)
             .with_options(opts.secure_cookies, Some(waker))
             .with_seal_key(seal_key)

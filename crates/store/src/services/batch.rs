@@ -577,7 +577,7 @@ mod tests {
     /// chain still verifies.
     #[tokio::test]
     async fn direct_and_pool_writers_write_the_same_rows() {
-        let (db, _dir) = crate::testing::db().await;
+        let (db, _dir) = crate::testing::sqlite_db().await;
         let cfg = crate::config::load(&crate::config::ConfigSource::Embedded).expect("config");
         let now = time::macros::datetime!(2026-11-02 10:00).assume_offset(CHINA);
         crate::demo::bootstrap(&db, &cfg, now).await.unwrap();

@@ -215,7 +215,10 @@ mod tests {
         // A stale editor (still on version 1) cannot save over it.
         let mut tx = db.begin().await.unwrap();
         assert!(matches!(save(&mut tx, now, &cfg, &item, "again", by).await, Err(StoreError::Conflict { .. })));
+        // A refused write ends its transaction (on PostgreSQL the transaction is aborted).
+        drop(tx);
         // The next version renames the item.
+        let mut tx = db.begin().await.unwrap();
         let mut v3 = item.clone();
         v3.version = 3;
         v3.name = "食品经营许可证延续（告知承诺）".into();

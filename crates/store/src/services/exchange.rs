@@ -278,7 +278,7 @@ pub async fn roll_up_calls(conn: &mut Conn, now: OffsetDateTime) -> Result<i64> 
         .await?;
     sqlx::query(
         "INSERT INTO dx_call_days (day, interface, calls, found)
-         SELECT (at + 28800000) / 86400000, interface, COUNT(*), SUM(found) FROM dx_calls
+         SELECT (at + 28800000) / 86400000, interface, COUNT(*), CAST(SUM(found) AS BIGINT) FROM dx_calls
          WHERE at >= $1 AND at < $2 GROUP BY (at + 28800000) / 86400000, interface
          ON CONFLICT (day, interface) DO UPDATE SET calls = dx_call_days.calls + excluded.calls,
             found = dx_call_days.found + excluded.found",
@@ -298,7 +298,7 @@ pub async fn call_totals(
 ) -> Result<(std::collections::HashMap<String, (i64, i64)>, std::collections::HashMap<String, i64>)> {
     let mut calls = std::collections::HashMap::new();
     for r in sqlx::query(
-        "SELECT interface, SUM(n) AS n, SUM(f) AS f FROM (
+        "SELECT interface, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(f) AS BIGINT) AS f FROM (
             SELECT interface, calls AS n, found AS f FROM dx_call_days
             UNION ALL
             SELECT interface, 1, found FROM dx_calls WHERE at >= (SELECT upto FROM dx_rollup WHERE id = 1)

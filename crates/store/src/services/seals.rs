@@ -9,7 +9,7 @@ use crate::{Conn, Result, StoreError, audit};
 use domain::audit::AuditEntry;
 use time::OffsetDateTime;
 
-pub use crate::keys::{MasterKey, beside_db, key_path, read_or_create_key};
+pub use crate::keys::{MasterKey, home_of, in_home, key_path, read_or_create_key};
 
 #[derive(Debug, Clone)]
 pub struct Seal {

@@ -322,9 +322,9 @@ pub async fn list(db: &Db, year: i64, status: Option<&str>, page: PageRequest) -
 /// Totals of a year: (identified, granted, amount granted in fen).
 pub async fn totals(db: &Db, year: i64) -> Result<(i64, i64, i64)> {
     let r = sqlx::query(
-        "SELECT COALESCE(SUM(CASE WHEN status = 'identified' THEN 1 ELSE 0 END), 0) AS a,
-                COALESCE(SUM(CASE WHEN status = 'granted' THEN 1 ELSE 0 END), 0) AS b,
-                COALESCE(SUM(CASE WHEN status = 'granted' THEN amount_fen ELSE 0 END), 0) AS c
+        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'identified' THEN 1 ELSE 0 END), 0) AS BIGINT) AS a,
+                CAST(COALESCE(SUM(CASE WHEN status = 'granted' THEN 1 ELSE 0 END), 0) AS BIGINT) AS b,
+                CAST(COALESCE(SUM(CASE WHEN status = 'granted' THEN amount_fen ELSE 0 END), 0) AS BIGINT) AS c
          FROM svc_stability_grants WHERE year = $1",
     )
     .bind(year)

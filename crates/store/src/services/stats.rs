@@ -45,10 +45,10 @@ pub async fn by_item(db: &Db, from: i64, to: i64) -> Result<Vec<ItemStats>> {
     let mut m: BTreeMap<String, ItemStats> = BTreeMap::new();
     for r in in_period(
         db,
-        "SELECT item, department, COUNT(*) AS n, SUM(one_click) AS oc,
-                SUM(CASE WHEN status = 'approved' THEN 1 ELSE 0 END) AS ap,
-                SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END) AS rj,
-                SUM(CASE WHEN returns > 0 THEN 1 ELSE 0 END) AS rt
+        "SELECT item, department, COUNT(*) AS n, CAST(SUM(one_click) AS BIGINT) AS oc,
+                CAST(SUM(CASE WHEN status = 'approved' THEN 1 ELSE 0 END) AS BIGINT) AS ap,
+                CAST(SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END) AS BIGINT) AS rj,
+                CAST(SUM(CASE WHEN returns > 0 THEN 1 ELSE 0 END) AS BIGINT) AS rt
          FROM svc_applications WHERE submitted_at >= $1 AND submitted_at < $2 GROUP BY item, department",
         from,
         to,

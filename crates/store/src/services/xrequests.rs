@@ -255,7 +255,7 @@ pub async fn attachment(db: &Db, id: &str) -> Result<Option<(String, Vec<u8>)>> 
 /// the asked clerk's to-do count.
 pub async fn open_count(db: &Db, dept: &str, now: OffsetDateTime) -> Result<(i64, i64)> {
     let (open, overdue): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN due_at < $2 THEN 1 ELSE 0 END), 0)
+        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN due_at < $2 THEN 1 ELSE 0 END), 0) AS BIGINT)
          FROM svc_xrequests WHERE to_dept = $1 AND answered_at IS NULL",
     )
     .bind(dept)

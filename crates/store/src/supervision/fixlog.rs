@@ -257,8 +257,9 @@ pub async fn fold_pending(db: &Db, when: FoldWhen, h: &Hysteresis) -> Result<u64
     let mut total = 0;
     loop {
         if when != FoldWhen::Always {
-            let backlog: i64 =
-                sqlx::query_scalar("SELECT COALESCE(SUM(fixes), 0) FROM sup_fix_log").fetch_one(db.reader()).await?;
+            let backlog: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(fixes), 0) AS BIGINT) FROM sup_fix_log")
+                .fetch_one(db.reader())
+                .await?;
             let busy = caches.uploads_arriving();
             let go = match when {
                 FoldWhen::Idle => !busy || backlog > FOLD_BACKLOG_MAX,

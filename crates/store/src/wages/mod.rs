@@ -147,10 +147,10 @@ pub async fn months(db: &Db, project_id: &str) -> Result<Vec<MonthLine>> {
         "SELECT m.month,
             (SELECT COUNT(*) FROM wage_attendance a WHERE a.project_id = $1 AND a.month = m.month AND a.days > 0) AS attending,
             (SELECT COUNT(*) FROM wage_payroll l WHERE l.project_id = $1 AND l.month = m.month) AS on_payroll,
-            (SELECT COALESCE(SUM(CASE WHEN due_fen > 10000000000000 THEN 10000000000000 ELSE due_fen END), 0) FROM wage_payroll l WHERE l.project_id = $1 AND l.month = m.month) AS due_fen,
-            (SELECT COALESCE(SUM(CASE WHEN due_fen - deductions_fen > 10000000000000 THEN 10000000000000 WHEN due_fen < deductions_fen THEN 0 ELSE due_fen - deductions_fen END), 0) FROM wage_payroll l WHERE l.project_id = $1 AND l.month = m.month) AS net_fen,
-            (SELECT COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) FROM wage_payments x WHERE x.project_id = $1 AND x.month = m.month) AS paid_fen,
-            (SELECT COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) FROM wage_payments x WHERE x.project_id = $1 AND x.month = m.month AND x.method = 'bank') AS via,
+            (SELECT CAST(COALESCE(SUM(CASE WHEN due_fen > 10000000000000 THEN 10000000000000 ELSE due_fen END), 0) AS BIGINT) FROM wage_payroll l WHERE l.project_id = $1 AND l.month = m.month) AS due_fen,
+            (SELECT CAST(COALESCE(SUM(CASE WHEN due_fen - deductions_fen > 10000000000000 THEN 10000000000000 WHEN due_fen < deductions_fen THEN 0 ELSE due_fen - deductions_fen END), 0) AS BIGINT) FROM wage_payroll l WHERE l.project_id = $1 AND l.month = m.month) AS net_fen,
+            (SELECT CAST(COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) AS BIGINT) FROM wage_payments x WHERE x.project_id = $1 AND x.month = m.month) AS paid_fen,
+            (SELECT CAST(COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) AS BIGINT) FROM wage_payments x WHERE x.project_id = $1 AND x.month = m.month AND x.method = 'bank') AS via,
             (SELECT COUNT(*) FROM wage_payroll l WHERE l.project_id = $1 AND l.month = m.month AND l.signed = 0) AS unsigned
          FROM (SELECT month FROM wage_attendance WHERE project_id = $1 UNION SELECT month FROM wage_payroll WHERE project_id = $1
                UNION SELECT month FROM wage_payments WHERE project_id = $1) m
@@ -266,8 +266,8 @@ pub struct AccountView {
 pub async fn account(db: &Db, project_id: &str) -> Result<Option<AccountView>> {
     let row = sqlx::query(
         "SELECT a.bank, a.account_no, a.opened_on,
-            (SELECT COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) FROM wage_allocations WHERE project_id = $1) AS allocated,
-            (SELECT COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) FROM wage_payments WHERE project_id = $1 AND method = 'bank') AS paid
+            (SELECT CAST(COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) AS BIGINT) FROM wage_allocations WHERE project_id = $1) AS allocated,
+            (SELECT CAST(COALESCE(SUM(CASE WHEN amount_fen > 10000000000000 THEN 10000000000000 ELSE amount_fen END), 0) AS BIGINT) FROM wage_payments WHERE project_id = $1 AND method = 'bank') AS paid
          FROM wage_accounts a WHERE a.project_id = $1",
     )
     .bind(project_id)
@@ -377,7 +377,7 @@ pub async fn totals(db: &Db, scope: &RowScope) -> Result<Totals> {
     let mut q = Sql::new("SELECT id FROM wage_projects");
     project_where(scope, &ProjectFilter::default(), &mut q);
     let mut sql = Sql::new(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'building' THEN 1 ELSE 0 END), 0) FROM wage_projects WHERE id IN (",
+        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN status = 'building' THEN 1 ELSE 0 END), 0) AS BIGINT) FROM wage_projects WHERE id IN (",
     );
     sql.append(&q).push(")");
     let (projects, building): (i64, i64) = sql.query_as().fetch_one(db.reader()).await?;
@@ -387,11 +387,13 @@ pub async fn totals(db: &Db, scope: &RowScope) -> Result<Totals> {
         s
     };
     let workers: i64 = count("wage_workers", "COUNT(*)").query_scalar().fetch_one(db.reader()).await?;
-    let contracts: i64 = count("wage_workers", "SUM(contract)").query_scalar().fetch_one(db.reader()).await?;
-    let e_contracts: i64 = count("wage_contracts", "SUM(CASE WHEN status = 'signed' THEN 1 ELSE 0 END)")
-        .query_scalar()
-        .fetch_one(db.reader())
-        .await?;
+    let contracts: i64 =
+        count("wage_workers", "CAST(SUM(contract) AS BIGINT)").query_scalar().fetch_one(db.reader()).await?;
+    let e_contracts: i64 =
+        count("wage_contracts", "CAST(SUM(CASE WHEN status = 'signed' THEN 1 ELSE 0 END) AS BIGINT)")
+            .query_scalar()
+            .fetch_one(db.reader())
+            .await?;
     // Registered users are city-wide: an account is not a project's.
     let enterprise_users: i64 =
         sqlx::query_scalar("SELECT COUNT(DISTINCT uscc) FROM users WHERE kind = 'enterprise' AND status = 'active'")

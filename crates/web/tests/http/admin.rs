@@ -236,7 +236,7 @@ async fn system_status_lists_routes_and_their_permissions() {
     let app = spawn_app().await;
     let admin = app.login("admin").await;
     let p = admin.get("/admin/system").await.body;
-    assert!(p.contains("SQLite"));
+    assert!(p.contains(app.state.db.backend().name()));
     assert!(
         p.contains("/admin/users/{id}/unlock") && p.contains("用户管理 <code class=\"muted small\">admin.users</code>")
     );

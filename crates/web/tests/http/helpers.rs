@@ -64,7 +64,9 @@ async fn start(dir: TempDir, clock: Arc<FakeClock>, config: Arc<CityConfig>) -> 
 
 async fn start_with(dir: TempDir, clock: Arc<FakeClock>, config: Arc<CityConfig>, secure_cookies: bool) -> TestApp {
     let app = Application::build(Options {
-        database_url: store::sqlite_url_for_dir(dir.path()),
+        database_url: store::testdb::url_for(dir.path()).await,
+        data_dir: dir.path().to_path_buf(),
+        migrate: true,
         config: config.clone(),
         clock: clock.clone(),
         demo: true,

@@ -508,10 +508,16 @@ async fn an_enterprise_seals_its_application_and_the_check_fails_once_a_signed_v
     assert!(r.body.contains("第三十三条第二款") && r.body.contains("无记录"), "{}", r.body);
     // The publicity system records the end of the 20 days on 20 November (the clock: the 27th).
     let mut tx = app.state.db.begin().await.unwrap();
-    sqlx::query(
-        "UPDATE dx_records SET data = json_set(data, '$.publicity_ended_on', '2026-11-20')
-         WHERE interface = 'scjg.enterprise' AND subject = $1",
-    )
+    sqlx::query(match app.state.db.backend() {
+        store::Backend::Sqlite => {
+            "UPDATE dx_records SET data = json_set(data, '$.publicity_ended_on', '2026-11-20')
+                 WHERE interface = 'scjg.enterprise' AND subject = $1"
+        }
+        store::Backend::Postgres => {
+            "UPDATE dx_records SET data = jsonb_set(data::jsonb, '{publicity_ended_on}', '\"2026-11-20\"')::text
+                 WHERE interface = 'scjg.enterprise' AND subject = $1"
+        }
+    })
     .bind(input_value(&form, "uscc"))
     .execute(&mut *tx)
     .await
@@ -656,7 +662,11 @@ async fn an_approved_case_is_taken_from_the_e_archive_and_a_changed_archive_fail
     assert!(refused.is_err(), "the archive refuses changes");
     drop(tx);
     let mut tx = app.state.db.begin().await.unwrap();
-    sqlx::query("DROP TRIGGER svc_archive_no_update").execute(&mut *tx).await.unwrap();
+    let drop = match app.state.db.backend() {
+        store::Backend::Sqlite => "DROP TRIGGER svc_archive_no_update",
+        store::Backend::Postgres => "DROP TRIGGER svc_archive_no_update ON svc_archive",
+    };
+    sqlx::query(drop).execute(&mut *tx).await.unwrap();
     sqlx::query("UPDATE svc_archive SET manifest = REPLACE(manifest, '12000000', '1200000') WHERE application_id = $1")
         .bind(&permit_id)
         .execute(&mut *tx)

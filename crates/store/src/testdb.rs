@@ -1,0 +1,35 @@
+//! The database of a test: a SQLite file in the test's temporary directory, or, when
+//! `YINGSHANG_TEST_POSTGRES` names a PostgreSQL server (`postgres://user@127.0.0.1:port/postgres`,
+//! as `.ci/pg start` prints), a fresh database on it, so the same tests run on both backends.
+//! The PostgreSQL database's URL is written into the directory: a test that restarts its server
+//! on the same directory gets the same database back.
+
+use std::path::Path;
+
+/// The environment variable naming the PostgreSQL server the tests run on.
+pub const ENV: &str = "YINGSHANG_TEST_POSTGRES";
+
+/// True when the tests run on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var(ENV).is_ok_and(|v| !v.trim().is_empty())
+}
+
+/// The database URL for a test's directory: created on first use.
+pub async fn url_for(dir: &Path) -> String {
+    let Ok(admin) = std::env::var(ENV) else { return crate::sqlite_url_for_dir(dir) };
+    if admin.trim().is_empty() {
+        return crate::sqlite_url_for_dir(dir);
+    }
+    let marker = dir.join("postgres.url");
+    if let Ok(url) = std::fs::read_to_string(&marker) {
+        return url;
+    }
+    let name = format!("ys_test_{}", crate::random_token(8));
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.expect("连接测试用 PostgreSQL");
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await.expect("创建测试数据库");
+    let _ = sqlx::Connection::close(conn).await;
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    let url = format!("{base}/{name}");
+    std::fs::write(&marker, &url).expect("记录测试数据库地址");
+    url
+}
