@@ -316,6 +316,34 @@ mod tests {
         assert_eq!(fired_rows(&db).await, 1);
     }
 
+    /// Two server processes on one database (two handles, each with its own pools and runner)
+    /// run the same due timers at the same moment: each fires once, by one of them.
+    #[tokio::test]
+    async fn two_runners_on_one_database_fire_each_timer_once() {
+        let (db, d) = testing::db().await;
+        let other = Db::open(&crate::testdb::url_for(d.path()).await).await.unwrap();
+        let clock = Arc::new(FakeClock::new(datetime!(2026-11-27 08:00 UTC)));
+        let mut tx = db.begin().await.unwrap();
+        for i in 0..60 {
+            let key = format!("sla:c{i}");
+            enqueue(&mut tx, clock.now(), "sla.deadline", &serde_json::json!({ "case": i }), clock.now(), Some(&key))
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let count = Arc::new(AtomicU32::new(0));
+        let mut r1 = JobRunner::new(db.clone(), clock.clone());
+        r1.register("sla.deadline", Arc::new(Counter(count.clone(), false)));
+        let mut r2 = JobRunner::new(other.clone(), clock.clone());
+        r2.register("sla.deadline", Arc::new(Counter(count.clone(), false)));
+        let (a, b) = tokio::join!(r1.run_due(), r2.run_due());
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.done + b.done, 60, "{a:?} {b:?}");
+        assert_eq!(count.load(Ordering::SeqCst), 60);
+        assert_eq!(fired_rows(&db).await, 60);
+        other.close().await;
+    }
+
     #[tokio::test]
     async fn failures_roll_back_effects_and_retry_with_backoff() {
         let (db, _d) = testing::db().await;

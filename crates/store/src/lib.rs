@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod cases;
+pub mod changes;
 // Configuration loading needs no database; it is its own crate, re-exported under its old path.
 pub use config;
 pub mod demo;
@@ -161,7 +162,21 @@ pub struct Db {
     write: AnyPool,
     backend: Backend,
     url: String,
+    /// The URL with its credentials, for connections made later (the change listener).
+    secret_url: Secret,
+    /// This handle's name among the processes on the database ([`changes::claim`]).
+    instance: std::sync::Arc<str>,
     caches: std::sync::Arc<Caches>,
+}
+
+/// A value kept out of `Debug` output.
+#[derive(Clone)]
+struct Secret(std::sync::Arc<str>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
 }
 
 /// What a case keeps in memory about one database (compiled fences, tracker states …): one
@@ -189,6 +204,28 @@ impl Db {
             Backend::Sqlite => Self::connect_sqlite(url).await,
             Backend::Postgres => Self::connect_postgres(url).await,
         }
+    }
+
+    fn assemble(read: AnyPool, write: AnyPool, backend: Backend, url: &str) -> Db {
+        Db {
+            read,
+            write,
+            backend,
+            url: redact(url),
+            secret_url: Secret(url.into()),
+            instance: random_token(8).into(),
+            caches: Default::default(),
+        }
+    }
+
+    /// The URL to connect with, credentials included: never for display (see [`Db::url`]).
+    pub(crate) fn connect_url(&self) -> &str {
+        &self.secret_url.0
+    }
+
+    /// This handle's name among the processes sharing the database.
+    pub fn instance(&self) -> &str {
+        &self.instance
     }
 
     async fn connect_sqlite(url: &str) -> Result<Db> {
@@ -224,7 +261,7 @@ impl Db {
             })
             .connect_with(opts)
             .await?;
-        Ok(Db { read, write, backend: Backend::Sqlite, url: redact(url), caches: Default::default() })
+        Ok(Db::assemble(read, write, Backend::Sqlite, url))
     }
 
     /// PostgreSQL: a small pool of writer connections (their transactions take
@@ -256,7 +293,7 @@ impl Db {
             })
             .connect_with(opts)
             .await?;
-        Ok(Db { read, write, backend: Backend::Postgres, url: redact(url), caches: Default::default() })
+        Ok(Db::assemble(read, write, Backend::Postgres, url))
     }
 
     /// This database's cache of type `T` (see [`Caches`]).

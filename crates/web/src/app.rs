@@ -94,6 +94,10 @@ impl Application {
         let background: Vec<_> =
             crate::case::CASES.iter().filter_map(|c| c.background).map(|b| b(self.state.clone(), rx.clone())).collect();
         let refusals = tokio::spawn(flush_refusals(self.state.clone(), rx.clone()));
+        let changes = match store::changes::listen(&self.state.db).await {
+            Ok(l) => l.map(|l| tokio::spawn(follow_changes(self.state.clone(), l, rx.clone()))),
+            Err(e) => return Err(std::io::Error::other(format!("无法接收其他服务进程的变更通知：{e}"))),
+        };
         let jobs = self.runner.clone().spawn(rx);
         self.state.metrics.mark_started();
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
@@ -104,8 +108,33 @@ impl Application {
             let _ = b.await;
         }
         let _ = refusals.await;
+        if let Some(c) = changes {
+            let _ = c.await;
+        }
         self.state.db.close().await;
         result
+    }
+}
+
+/// Reloads what another server process on the database announced it changed; after a lost
+/// connection, everything (a notice may have been missed).
+async fn follow_changes(state: AppState, mut listener: store::changes::Listener, mut stop: watch::Receiver<bool>) {
+    use store::changes::{Change, Heard};
+    loop {
+        let heard = tokio::select! {
+            h = listener.next() => h,
+            _ = stop.changed() => return,
+        };
+        let changes = match heard {
+            Heard::Change(c) => vec![c],
+            Heard::Lost => vec![Change::Auth, Change::Calendar, Change::Config],
+        };
+        for c in changes {
+            match state.reload(c).await {
+                Ok(()) => tracing::debug!(change = c.as_str(), "reloaded after another process's change"),
+                Err(e) => tracing::error!(error = %e, change = c.as_str(), "重新加载失败"),
+            }
+        }
     }
 }
 

@@ -36,6 +36,15 @@ impl AuthCache {
         map.insert(token.to_string(), (Instant::now(), s, p));
     }
 
+    /// Entries held (live or expired).
+    pub fn len(&self) -> usize {
+        self.map.lock().expect("auth cache lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn clear(&self) {
         self.map.lock().expect("auth cache lock").clear();
     }

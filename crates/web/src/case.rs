@@ -47,6 +47,9 @@ pub struct Case {
     pub jobs: fn(&AppState) -> Vec<CaseJob>,
     /// Work at start, after the state exists (recovery, caches, saved configuration).
     pub start: for<'a> fn(&'a AppState) -> BoxFuture<'a, store::Result<()>>,
+    /// Reloads what the case keeps in memory from saved configuration, when another server
+    /// process on the database announces a change (`store::changes::Change::Config`).
+    pub reload: for<'a> fn(&'a AppState) -> BoxFuture<'a, store::Result<()>>,
     /// A background task that runs while the server runs and finishes when `stop` turns true.
     pub background: Option<Background>,
 }

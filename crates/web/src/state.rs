@@ -18,6 +18,9 @@ pub struct Inner {
     /// The configuration; replaced whole when an administrator edits the service catalog, so a
     /// request keeps the version it started with.
     config: RwLock<Arc<CityConfig>>,
+    /// The configuration as read from files, before anything saved in the database was
+    /// applied (a reload applies that again to this).
+    pub base_config: Arc<CityConfig>,
     pub clock: Arc<dyn Clock>,
     pub calendar: RwLock<Arc<WorkCalendar>>,
     pub metrics: Metrics,
@@ -69,6 +72,7 @@ impl AppState {
             refusals: Default::default(),
             audit_anchor: None,
             db,
+            base_config: config.clone(),
             config: RwLock::new(config),
             clock,
             calendar: RwLock::new(Arc::new(calendar)),
@@ -137,6 +141,34 @@ impl AppState {
 
     pub fn set_calendar(&self, cal: WorkCalendar) {
         *self.calendar.write().expect("calendar lock") = Arc::new(cal);
+    }
+
+    /// Tells the other server processes on the database that `change` was committed (see
+    /// `store::changes`). The change is already made here; a failure to tell is logged (the
+    /// session cache expires in two seconds; the others reload at their next start).
+    pub async fn announce(&self, change: store::changes::Change) {
+        if let Err(e) = store::changes::announce(&self.db, change).await {
+            tracing::warn!(error = %e, change = change.as_str(), "变更通知发送失败");
+        }
+    }
+
+    /// Reloads what `change` names from the database: another process announced it.
+    pub async fn reload(&self, change: store::changes::Change) -> store::Result<()> {
+        use store::changes::Change;
+        match change {
+            Change::Auth => self.auth_cache.clear(),
+            Change::Calendar => {
+                let cfg = self.config();
+                let cal = store::holidays::calendar(&self.db, &cfg.holidays, cfg.city.working_hours.clone()).await?;
+                self.set_calendar(cal);
+            }
+            Change::Config => {
+                for case in crate::case::CASES {
+                    (case.reload)(self).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn route_table(&self) -> Arc<Vec<RouteInfo>> {

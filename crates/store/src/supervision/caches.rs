@@ -19,11 +19,20 @@ pub struct Caches {
     /// When the last batch was appended to the fix log (ms on a monotonic clock: the server's
     /// clock may be a fixed one in tests); the folder gives way to a burst of uploads.
     last_append: AtomicI64,
+    /// The database handle's instance and the holder epoch it last set (`changes::claim`).
+    instance: std::sync::OnceLock<Arc<str>>,
+    held: AtomicI64,
 }
 
 impl Default for Caches {
     fn default() -> Self {
-        Caches { trackers: Handle::default(), fences: Default::default(), last_append: AtomicI64::new(i64::MIN / 2) }
+        Caches {
+            trackers: Handle::default(),
+            fences: Default::default(),
+            last_append: AtomicI64::new(i64::MIN / 2),
+            instance: Default::default(),
+            held: AtomicI64::new(0),
+        }
     }
 }
 
@@ -36,7 +45,22 @@ fn mono_ms() -> i64 {
 impl Caches {
     /// The caches of `db`.
     pub fn of(db: &Db) -> Arc<Caches> {
-        db.cache::<Caches>()
+        let c = db.cache::<Caches>();
+        c.instance.get_or_init(|| db.instance().into());
+        c
+    }
+
+    /// Called in every write transaction that reads or changes what these caches hold, before
+    /// it does: when another server process (on a shared PostgreSQL database) has written
+    /// supervision data since this one last did, the tracker states and compiled fences are
+    /// dropped and load again from what is committed.
+    pub(super) async fn claim(&self, conn: &mut crate::Conn) -> crate::Result<()> {
+        let me = self.instance.get().map(|s| s.to_string()).unwrap_or_default();
+        if !crate::changes::claim(conn, "supervision", &me, &self.held).await? {
+            self.trackers.clear();
+            self.fences.write().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+        Ok(())
     }
 
     pub(super) fn note_append(&self) {

@@ -52,6 +52,7 @@ async fn stop_collection(conn: &mut Conn, caches: &Caches, now: OffsetDateTime, 
         .bind(LeaveStatus::Pending.as_str())
         .execute(&mut *conn)
         .await?;
+    caches.claim(conn).await?;
     caches.trackers.clear();
     caches.forget_fences(&person.id);
     Ok(())

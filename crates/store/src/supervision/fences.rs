@@ -144,6 +144,7 @@ pub async fn add_fence(
     .bind(to_millis(now))
     .execute(&mut *conn)
     .await?;
+    caches.claim(conn).await?;
     caches.forget_fences(&person.id);
     audit::append(
         conn,

@@ -154,6 +154,7 @@ fn damaged(seq: i64) -> crate::StoreError {
 /// changed states into `sup_trackers`, then drops those log rows. The caller holds the writer
 /// and clears the tracker cache if the transaction does not commit. Returns the fixes folded.
 pub async fn fold(conn: &mut Conn, caches: &Caches, max_batches: i64, h: &Hysteresis) -> Result<u64> {
+    caches.claim(conn).await?;
     fold_with(conn, &caches.trackers, max_batches, h).await
 }
 
@@ -271,6 +272,7 @@ pub async fn fold_pending(db: &Db, when: FoldWhen, h: &Hysteresis) -> Result<u64
         }
         let mut tx = db.begin().await?;
         let mut guard = super::trackers::ForgetOnDrop { cache: caches.trackers.clone(), armed: true };
+        caches.claim(&mut tx).await?;
         let n = fold_with(&mut tx, &caches.trackers, FOLD_BATCHES, h).await?;
         tx.commit().await?;
         guard.armed = false;

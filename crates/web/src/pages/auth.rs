@@ -230,6 +230,7 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
     store::audit::append(&mut tx, now, entry(Outcome::Success, "登录成功".into())).await?;
     tx.commit().await?;
     state.auth_cache.clear();
+    state.announce(store::changes::Change::Auth).await;
 
     let target =
         if user.must_change_password != 0 { "/account/password".to_string() } else { super::safe_next(Some(&f.next)) };
@@ -256,6 +257,7 @@ async fn logout(ctx: RequestCtx) -> PageResult {
         store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::Logout, "user", &p.user_id)).await?;
         tx.commit().await?;
         state.auth_cache.clear();
+        state.announce(store::changes::Change::Auth).await;
     }
     let mut resp = Redirect::to("/login?logged_out=1").into_response();
     resp.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::SESSION, state.secure_cookies));
@@ -325,6 +327,7 @@ async fn change_password(ctx: RequestCtx, Form(f): Form<PasswordForm>) -> PageRe
     store::audit::append(&mut tx, now, ctx.entry(domain::audit::CoreAudit::PasswordChange, "user", &p.user_id)).await?;
     tx.commit().await?;
     state.auth_cache.clear();
+    state.announce(store::changes::Change::Auth).await;
     Ok(redirect_with_flash("/home", "密码已修改。", state.secure_cookies))
 }
 

@@ -223,6 +223,7 @@ async fn upload(ctx: RequestCtx, data: FormData) -> PageResult {
     let cal = store::holidays::calendar(&state.db, &state.config().holidays, state.config().city.working_hours.clone())
         .await?;
     state.set_calendar(cal);
+    state.announce(store::changes::Change::Calendar).await;
     tracing::info!(year = table.year, "holiday table loaded");
     Ok(redirect_with_flash(
         "/admin/holidays",

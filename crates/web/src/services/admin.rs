@@ -101,14 +101,16 @@ async fn set(ctx: RequestCtx, Path(code): Path<String>, f: FormData) -> PageResu
     {
         Ok(()) => {
             tx.commit().await?;
-            let svc = super::state(state);
-            let mut m = svc.suspended_items.write().expect("suspended lock");
-            if enabled {
-                m.remove(&code);
-            } else {
-                m.insert(code.clone(), note.trim().to_string());
+            {
+                let svc = super::state(state);
+                let mut m = svc.suspended_items.write().expect("suspended lock");
+                if enabled {
+                    m.remove(&code);
+                } else {
+                    m.insert(code.clone(), note.trim().to_string());
+                }
             }
-            drop(m);
+            state.announce(store::changes::Change::Config).await;
             let msg = if enabled { "已恢复受理。" } else { "已暂停受理，申请人将看到原因。" };
             Ok(redirect_with_flash("/admin/services", msg, state.secure_cookies))
         }

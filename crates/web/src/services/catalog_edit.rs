@@ -575,6 +575,7 @@ async fn commit(
         Ok(changes) => {
             tx.commit().await?;
             state.set_config(next);
+            state.announce(store::changes::Change::Config).await;
             Ok(Ok(format!(
                 "已保存为第 {} 版（{}），新的申请按此办理；已受理的申请仍按原版本办理。",
                 item.version,
@@ -695,6 +696,7 @@ async fn copy(ctx: RequestCtx, Path(from): Path<String>, f: FormData) -> PageRes
         Ok(()) => {
             tx.commit().await?;
             state.set_config(next);
+            state.announce(store::changes::Change::Config).await;
             Ok(redirect_with_flash(
                 &format!("/admin/services/{}/edit", item.code),
                 &format!("已新增事项“{}”（{}），可继续调整材料和时限。", item.name, item.code),

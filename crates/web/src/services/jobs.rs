@@ -40,10 +40,12 @@ fn xrequest_due<'a>(
 }
 
 /// Service items edited on the web override their files (version 2 onwards); items suspended
-/// by administrators stay suspended.
+/// by administrators stay suspended. At start, and again when another server process saved or
+/// suspended an item.
 pub fn start(state: &AppState) -> BoxFuture<'_, store::Result<()>> {
     Box::pin(async move {
-        let (config, warnings) = store::services::catalog::apply_saved(&state.db, state.config()).await?;
+        // Applied to the configuration read from files, so that this runs again on a reload.
+        let (config, warnings) = store::services::catalog::apply_saved(&state.db, state.base_config.clone()).await?;
         for w in &warnings {
             tracing::warn!("{w}");
         }

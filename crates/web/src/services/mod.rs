@@ -31,6 +31,7 @@ pub const CASE: Case = Case {
     audit_objects: domain::services::AUDIT_OBJECTS,
     jobs: jobs::jobs,
     start: jobs::start,
+    reload: jobs::start,
     background: None,
 };
 

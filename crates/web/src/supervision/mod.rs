@@ -25,6 +25,7 @@ pub const CASE: Case = Case {
     audit_objects: domain::supervision::AUDIT_OBJECTS,
     jobs: jobs::jobs,
     start: jobs::start,
+    reload: crate::case::no_start,
     background: Some(jobs::fold_fixes),
 };
 

@@ -24,6 +24,7 @@ pub const CASE: Case = Case {
     audit_objects: domain::wages::AUDIT_OBJECTS,
     jobs,
     start: no_start,
+    reload: no_start,
     background: None,
 };
 

@@ -51,6 +51,21 @@ pub async fn spawn_app_in(dir: TempDir, clock: Arc<FakeClock>) -> TestApp {
     start(dir, clock, config()).await
 }
 
+/// Starts a second server process on the database of `app` (PostgreSQL only: a SQLite file has
+/// one server), with a data directory of its own holding copies of the install's keys, as a
+/// second machine behind the load balancer would. Both share the test clock.
+pub async fn spawn_beside(app: &TestApp) -> TestApp {
+    assert!(store::testdb::on_postgres(), "a second server needs PostgreSQL");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(app.dir.path().join("postgres.url"), dir.path().join("postgres.url")).expect("database url");
+    std::fs::create_dir_all(dir.path().join("keys")).unwrap();
+    for f in std::fs::read_dir(app.dir.path().join("keys")).expect("keys") {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), dir.path().join("keys").join(f.file_name())).unwrap();
+    }
+    start(dir, app.clock.clone(), app.config.clone()).await
+}
+
 /// Starts the demo city as it runs behind HTTPS (`--secure-cookies`).
 pub async fn spawn_app_secure() -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod browser;
 mod catalog;
+mod cluster;
 mod crawl;
 mod engines;
 mod hardening;

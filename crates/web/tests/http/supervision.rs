@@ -75,7 +75,7 @@ pub(crate) const COUNTY: &str = r#"{"type":"Division","code":"341602"}"#;
 const RESIDENCE: &str =
     r#"{"type":"Polygon","coordinates":[[[115.70,33.80],[115.90,33.80],[115.90,33.90],[115.70,33.90]]]}"#;
 
-async fn fence_allowed(police: &Client, page: &str, name: &str, geometry: &str) {
+pub(crate) async fn fence_allowed(police: &Client, page: &str, name: &str, geometry: &str) {
     let r = police
         .submit(
             page,

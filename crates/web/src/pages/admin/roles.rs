@@ -182,6 +182,7 @@ async fn create(ctx: RequestCtx, data: FormData) -> PageResult {
         .await?;
     tx.commit().await?;
     ctx.state.auth_cache.clear();
+    ctx.state.announce(store::changes::Change::Auth).await;
     Ok(redirect_with_flash("/admin/roles", &format!("已创建角色“{}”。", input.name), state.secure_cookies))
 }
 
@@ -220,5 +221,6 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
     .await?;
     tx.commit().await?;
     ctx.state.auth_cache.clear();
+    ctx.state.announce(store::changes::Change::Auth).await;
     Ok(redirect_with_flash("/admin/roles", &format!("已保存角色“{}”。", input.name), state.secure_cookies))
 }

@@ -490,6 +490,7 @@ async fn update(ctx: RequestCtx, Path(id): Path<String>, data: FormData) -> Page
     tx.commit().await?;
     // Roles, status and passwords take effect at once, not after the session cache's TTL.
     ctx.state.auth_cache.clear();
+    ctx.state.announce(store::changes::Change::Auth).await;
     Ok(redirect_with_flash(&format!("/admin/users/{}", u.id), "已保存。", state.secure_cookies))
 }
 
@@ -528,6 +529,7 @@ async fn reset_password(ctx: RequestCtx, Path(id): Path<String>, data: FormData)
     tx.commit().await?;
     // Roles, status and passwords take effect at once, not after the session cache's TTL.
     ctx.state.auth_cache.clear();
+    ctx.state.announce(store::changes::Change::Auth).await;
     Ok(redirect_with_flash(
         &format!("/admin/users/{}", u.id),
         "密码已重置，用户下次登录时须修改密码。",
@@ -550,6 +552,7 @@ async fn toggle_status(ctx: RequestCtx, Path(id): Path<String>) -> PageResult {
     tx.commit().await?;
     // Roles, status and passwords take effect at once, not after the session cache's TTL.
     ctx.state.auth_cache.clear();
+    ctx.state.announce(store::changes::Change::Auth).await;
     let msg = if activate { "账号已启用。" } else { "账号已停用，其会话已结束。" };
     Ok(redirect_with_flash(&format!("/admin/users/{}", u.id), msg, state.secure_cookies))
 }
