@@ -93,7 +93,7 @@ async fn fixes_alternating_between_servers_alarm_as_on_one_server() {
     let fix = |s: i64, lon: f64| json!({ "at": base + s * 1000, "lon": lon, "lat": 33.82, "accuracy_m": 10.0 });
     // Inside, a noisy fix out, back in, then a long excursion and back.
     let run: Vec<f64> = vec![115.75, 116.20, 115.75, 116.20, 116.20, 116.20, 116.20, 115.75, 116.20, 116.20, 116.20];
-    let mut answers = vec![vec![], vec![]];
+    let mut answers = [vec![], vec![]];
     for (i, lon) in run.iter().enumerate() {
         for (p, (token, imei)) in devices.iter().enumerate() {
             // Person 0 always on A; person 1 on A and B in turn.
