@@ -12,6 +12,17 @@ pub fn peak_mib() -> f64 {
 }
 
 /// Peak resident memory of a process (`self` or a pid), in MiB.
+/// The database a benchmark runs on: a new database on the PostgreSQL server named by
+/// `BENCH_POSTGRES` (`postgres://user@127.0.0.1:port/postgres`), else an SQLite file in `data`.
+pub async fn database_url(data: &std::path::Path) -> String {
+    match std::env::var("BENCH_POSTGRES") {
+        Ok(admin) if !admin.trim().is_empty() => {
+            store::testdb::create_database(&admin).await.expect("BENCH_POSTGRES: 无法创建数据库")
+        }
+        _ => store::sqlite_url_for_dir(data),
+    }
+}
+
 pub fn peak_mib_of(pid: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status

@@ -9,6 +9,10 @@
 //!     python3 ../shared/bench-data/geofence/gen_data.py /tmp/geofence-data
 //!     cargo build --release --bin yingshang
 //!     cargo run --release -p yingshang-bench --bin geofence_http -- /tmp/geofence-data 20000 2
+//!
+//! With `BENCH_POSTGRES=postgres://user@127.0.0.1:port/postgres` the same on a new PostgreSQL
+//! database (`bench::database_url`); `BENCH_SERVERS=2` starts two servers on it (PostgreSQL
+//! only) and the clients take turns between them.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -28,7 +32,7 @@ async fn main() {
 
     // The database: platform bootstrap, a gateway account with a token, persons and fences.
     let data = tempfile::tempdir().unwrap();
-    let url = store::sqlite_url_for_dir(data.path());
+    let url = bench::database_url(data.path()).await;
     let cfg = store::config::load(&store::config::ConfigSource::Embedded).expect("config");
     let db = store::Db::open(&url).await.unwrap();
     let now = time::OffsetDateTime::now_utc();
@@ -140,33 +144,40 @@ async fn main() {
         fixes.chunks(per_request).map(|c| serde_json::to_vec(&serde_json::json!({ "fixes": c })).unwrap()).collect();
     drop(fixes);
 
-    // The server, as an operator runs it.
+    // The server(s), as an operator runs them.
+    let n_servers: usize = std::env::var("BENCH_SERVERS").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    assert!(n_servers == 1 || url.starts_with("postgres"), "several servers need BENCH_POSTGRES");
     let exe = std::env::current_exe().unwrap().with_file_name("yingshang");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut server = Command::new(&exe)
-        .args(["serve", "--no-demo", "--listen", &format!("127.0.0.1:{port}")])
-        .env("YINGSHANG_DATA", data.path())
-        .env_remove("YINGSHANG_DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{}: {e} (cargo build --release --bin yingshang first)", exe.display()));
-    let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::builder().timeout(Duration::from_secs(300)).build().unwrap();
-    for _ in 0..600 {
-        if http.get(format!("{base}/healthz")).send().await.is_ok() {
-            break;
+    let (mut servers, mut bases) = (vec![], vec![]);
+    for _ in 0..n_servers {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let server = Command::new(&exe)
+            .args(["serve", "--no-demo", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &url])
+            .env("YINGSHANG_DATA", data.path())
+            .env_remove("YINGSHANG_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e} (cargo build --release --bin yingshang first)", exe.display()));
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..600 {
+            if http.get(format!("{base}/healthz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        servers.push(server);
+        bases.push(base);
     }
 
     let t = Instant::now();
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let bodies = std::sync::Arc::new(bodies);
     let mut tasks = vec![];
-    for _ in 0..clients {
+    for c in 0..clients {
         let (http, next, bodies, base, token) =
-            (http.clone(), next.clone(), bodies.clone(), base.clone(), token.clone());
+            (http.clone(), next.clone(), bodies.clone(), bases[c % bases.len()].clone(), token.clone());
         tasks.push(tokio::spawn(async move {
             let (mut accepted, mut violations) = (0i64, 0i64);
             loop {
@@ -207,13 +218,15 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let fold_secs = t.elapsed().as_secs_f64();
-    let peak = bench::peak_mib_of(&server.id().to_string());
-    server.kill().unwrap();
-    let _ = server.wait();
+    let peak = servers.iter().map(|s| bench::peak_mib_of(&s.id().to_string())).fold(0.0, f64::max);
+    for s in &mut servers {
+        s.kill().unwrap();
+        let _ = s.wait();
+    }
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sup_events").fetch_one(db.reader()).await.unwrap();
     let fixes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sup_fixes").fetch_one(db.reader()).await.unwrap();
     println!(
-        "{accepted} fixes accepted over HTTP in {secs:.2} s ({per_request} a request, {clients} clients): {:.0} fixes/s; raw violations reported {violations}; folded into the tables {fold_secs:.2} s after the last answer ({fixes} fixes, {stored} raw violations stored); server peak memory {peak:.0} MiB",
+        "{accepted} fixes accepted over HTTP in {secs:.2} s ({per_request} a request, {clients} clients, {n_servers} server(s)): {:.0} fixes/s; raw violations reported {violations}; folded into the tables {fold_secs:.2} s after the last answer ({fixes} fixes, {stored} raw violations stored); server peak memory {peak:.0} MiB (the largest)",
         accepted as f64 / secs
     );
 }

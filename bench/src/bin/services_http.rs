@@ -53,10 +53,11 @@ async fn main() {
     let total: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(60_000);
 
     let data = tempfile::tempdir().unwrap();
+    let url = bench::database_url(data.path()).await;
     let exe = std::env::current_exe().unwrap().with_file_name("yingshang");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut server = Command::new(&exe)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &url, "--migrate"])
         .env("YINGSHANG_DATA", data.path())
         .env_remove("YINGSHANG_DATABASE_URL")
         .stdout(Stdio::null())
@@ -71,7 +72,6 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let url = store::sqlite_url_for_dir(data.path());
     let db = store::Db::open(&url).await.unwrap();
     let login: String =
         sqlx::query_scalar("SELECT login FROM users WHERE kind = 'enterprise' ORDER BY created_at LIMIT 1")

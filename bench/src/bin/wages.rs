@@ -93,7 +93,7 @@ async fn main() {
     }
 
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+    let url = bench::database_url(dir.path()).await;
     let db = store::Db::open(&url).await.unwrap();
     store::demo::bootstrap(&db, &cfg, now).await.unwrap();
     let t = Instant::now();

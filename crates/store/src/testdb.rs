@@ -24,12 +24,18 @@ pub async fn url_for(dir: &Path) -> String {
     if let Ok(url) = std::fs::read_to_string(&marker) {
         return url;
     }
-    let name = format!("ys_test_{}", crate::random_token(8));
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.expect("连接测试用 PostgreSQL");
-    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await.expect("创建测试数据库");
-    let _ = sqlx::Connection::close(conn).await;
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-    let url = format!("{base}/{name}");
+    let url = create_database(&admin).await.expect("创建测试数据库");
     std::fs::write(&marker, &url).expect("记录测试数据库地址");
     url
+}
+
+/// A new, empty database on the PostgreSQL server of `admin` (a URL naming any database the
+/// user may connect to, with the right to create databases); its URL.
+pub async fn create_database(admin: &str) -> crate::Result<String> {
+    let name = format!("ys_test_{}", crate::random_token(8));
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin).await?;
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await?;
+    let _ = sqlx::Connection::close(conn).await;
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+    Ok(format!("{base}/{name}"))
 }

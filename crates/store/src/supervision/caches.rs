@@ -22,6 +22,8 @@ pub struct Caches {
     /// The database handle's instance and the holder epoch it last set (`changes::claim`).
     instance: std::sync::OnceLock<Arc<str>>,
     held: AtomicI64,
+    /// The `supervision.reset` mark this handle last saw.
+    seen_reset: AtomicI64,
 }
 
 impl Default for Caches {
@@ -32,6 +34,7 @@ impl Default for Caches {
             last_append: AtomicI64::new(i64::MIN / 2),
             instance: Default::default(),
             held: AtomicI64::new(0),
+            seen_reset: AtomicI64::new(0),
         }
     }
 }
@@ -51,15 +54,54 @@ impl Caches {
     }
 
     /// Called in every write transaction that reads or changes what these caches hold, before
-    /// it does: when another server process (on a shared PostgreSQL database) has written
-    /// supervision data since this one last did, the tracker states and compiled fences are
-    /// dropped and load again from what is committed.
-    pub(super) async fn claim(&self, conn: &mut crate::Conn) -> crate::Result<()> {
+    /// it does. When another server process (on a shared PostgreSQL database) has written
+    /// supervision data since this one last did: if it only appended batches to the fix log,
+    /// those batches are replayed into the tracker states here (a few milliseconds); if it did
+    /// anything else (folded the log, changed fences or a measure,
+    /// purged or alarmed offline phones: [`Caches::mark_reset`]), the tracker states and
+    /// compiled fences are dropped and load again from what is committed.
+    pub(super) async fn claim(&self, conn: &mut crate::Conn, h: &domain::supervision::Hysteresis) -> crate::Result<()> {
         let me = self.instance.get().map(|s| s.to_string()).unwrap_or_default();
-        if !crate::changes::claim(conn, "supervision", &me, &self.held).await? {
+        if crate::changes::claim(conn, "supervision", &me, &self.held).await? {
+            return Ok(());
+        }
+        let marks: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT name, epoch FROM cache_holders WHERE name IN ('supervision.reset', 'supervision.folded')",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mark = |n: &str| marks.iter().find(|m| m.0 == n).map(|m| m.1).unwrap_or(0);
+        let (reset, folded) = (mark("supervision.reset"), mark("supervision.folded"));
+        let replayable = {
+            let c = self.trackers.lock();
+            c.is_warm() && reset == self.seen_reset.load(Ordering::Acquire) && folded == c.folded
+        };
+        if replayable {
+            super::trackers::catch_up(conn, &self.trackers, h).await?;
+        } else {
             self.trackers.clear();
             self.fences.write().unwrap_or_else(|e| e.into_inner()).clear();
+            self.seen_reset.store(reset, Ordering::Release);
         }
+        Ok(())
+    }
+
+    /// Tells the other processes that their supervision caches no longer hold (a change other
+    /// than appending fixes); call after [`Caches::claim`], in the same transaction.
+    pub(super) async fn mark_reset(&self, conn: &mut crate::Conn) -> crate::Result<()> {
+        let next: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(epoch), 0) + 1 FROM cache_holders WHERE name = 'supervision.reset'",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO cache_holders (name, holder, epoch) VALUES ('supervision.reset', '', $1)
+             ON CONFLICT (name) DO UPDATE SET epoch = excluded.epoch",
+        )
+        .bind(next)
+        .execute(&mut *conn)
+        .await?;
+        self.seen_reset.store(next, Ordering::Release);
         Ok(())
     }
 

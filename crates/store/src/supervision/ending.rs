@@ -52,7 +52,8 @@ async fn stop_collection(conn: &mut Conn, caches: &Caches, now: OffsetDateTime, 
         .bind(LeaveStatus::Pending.as_str())
         .execute(&mut *conn)
         .await?;
-    caches.claim(conn).await?;
+    caches.claim(conn, &domain::supervision::Hysteresis::default()).await?;
+    caches.mark_reset(conn).await?;
     caches.trackers.clear();
     caches.forget_fences(&person.id);
     Ok(())

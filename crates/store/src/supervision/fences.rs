@@ -144,7 +144,8 @@ pub async fn add_fence(
     .bind(to_millis(now))
     .execute(&mut *conn)
     .await?;
-    caches.claim(conn).await?;
+    caches.claim(conn, &domain::supervision::Hysteresis::default()).await?;
+    caches.mark_reset(conn).await?;
     caches.forget_fences(&person.id);
     audit::append(
         conn,

@@ -128,21 +128,38 @@ pub(super) async fn append(conn: &mut Conn, caches: &Caches, now_ms: i64, fixes:
     if fixes.is_empty() {
         return Ok(());
     }
-    sqlx::query("INSERT INTO sup_fix_log (received_at, fixes, data) VALUES ($1, $2, $3)")
-        .bind(now_ms)
-        .bind(fixes.len() as i64)
-        .bind(encode(fixes))
-        .execute(&mut *conn)
-        .await?;
+    let seq: i64 =
+        sqlx::query_scalar("INSERT INTO sup_fix_log (received_at, fixes, data) VALUES ($1, $2, $3) RETURNING seq")
+            .bind(now_ms)
+            .bind(fixes.len() as i64)
+            .bind(encode(fixes))
+            .fetch_one(&mut *conn)
+            .await?;
+    // The states already hold this batch (the caller advanced them); a later catch-up starts
+    // after it. Batches are numbered in commit order: every append holds the writer.
+    {
+        let mut c = caches.trackers.lock();
+        c.log_seq = c.log_seq.max(seq);
+    }
     caches.note_append();
     Ok(())
 }
 
-/// Every batch in the log, oldest first.
-pub(super) async fn logged(conn: &mut Conn) -> Result<Vec<Vec<LoggedFix<'static>>>> {
-    let rows: Vec<(i64, Vec<u8>)> =
-        sqlx::query_as("SELECT seq, data FROM sup_fix_log ORDER BY seq").fetch_all(&mut *conn).await?;
-    rows.into_iter().map(|(seq, data)| decode(&data).ok_or_else(|| damaged(seq))).collect()
+/// The batches in the log after `after`, oldest first; the newest batch's number — or, when
+/// there is none, the last number folded away (the log's position either way); and the last
+/// number folded away.
+pub(super) async fn logged_since(conn: &mut Conn, after: i64) -> Result<(Vec<Vec<LoggedFix<'static>>>, i64, i64)> {
+    let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as("SELECT seq, data FROM sup_fix_log WHERE seq > $1 ORDER BY seq")
+        .bind(after)
+        .fetch_all(&mut *conn)
+        .await?;
+    let folded: Option<i64> = sqlx::query_scalar("SELECT epoch FROM cache_holders WHERE name = 'supervision.folded'")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let newest = rows.last().map(|r| r.0).unwrap_or(i64::MIN).max(folded.unwrap_or(0)).max(after);
+    let batches =
+        rows.into_iter().map(|(seq, data)| decode(&data).ok_or_else(|| damaged(seq))).collect::<Result<_>>()?;
+    Ok((batches, newest, folded.unwrap_or(0)))
 }
 
 fn damaged(seq: i64) -> crate::StoreError {
@@ -154,7 +171,7 @@ fn damaged(seq: i64) -> crate::StoreError {
 /// changed states into `sup_trackers`, then drops those log rows. The caller holds the writer
 /// and clears the tracker cache if the transaction does not commit. Returns the fixes folded.
 pub async fn fold(conn: &mut Conn, caches: &Caches, max_batches: i64, h: &Hysteresis) -> Result<u64> {
-    caches.claim(conn).await?;
+    caches.claim(conn, h).await?;
     fold_with(conn, &caches.trackers, max_batches, h).await
 }
 
@@ -197,6 +214,16 @@ pub(super) async fn fold_with(
     super::trackers::save(conn, cache, h).await?;
     super::trackers::note_folded(cache, all.iter().map(|(f, _)| (f.person_id.as_ref(), f.at)));
     sqlx::query("DELETE FROM sup_fix_log WHERE seq <= $1").bind(last).execute(&mut *conn).await?;
+    // How far the log has been folded away: another process whose states stop before this
+    // can no longer replay what it missed, and reloads (`Caches::claim`).
+    sqlx::query(
+        "INSERT INTO cache_holders (name, holder, epoch) VALUES ('supervision.folded', '', $1)
+         ON CONFLICT (name) DO UPDATE SET epoch = excluded.epoch",
+    )
+    .bind(last)
+    .execute(&mut *conn)
+    .await?;
+    cache.lock().folded = last;
     Ok(n)
 }
 
@@ -272,7 +299,7 @@ pub async fn fold_pending(db: &Db, when: FoldWhen, h: &Hysteresis) -> Result<u64
         }
         let mut tx = db.begin().await?;
         let mut guard = super::trackers::ForgetOnDrop { cache: caches.trackers.clone(), armed: true };
-        caches.claim(&mut tx).await?;
+        caches.claim(&mut tx, h).await?;
         let n = fold_with(&mut tx, &caches.trackers, FOLD_BATCHES, h).await?;
         tx.commit().await?;
         guard.armed = false;

@@ -298,7 +298,7 @@ async fn write(
     h: &Hysteresis,
     rep: &mut FixReport,
 ) -> Result<()> {
-    caches.claim(conn).await?;
+    caches.claim(conn, h).await?;
     let now_ms = to_millis(now);
     let stale: Vec<&str> = judged
         .iter()
@@ -411,7 +411,8 @@ pub async fn purge_locations(
 ) -> Result<(i64, u64, u64)> {
     // The fold saves tracker states in this transaction, which is the caller's to commit: the
     // cache is cleared so that the next batch warms from whatever was committed.
-    caches.claim(conn).await?;
+    caches.claim(conn, &Hysteresis::default()).await?;
+    caches.mark_reset(conn).await?;
     fixlog::fold_with(conn, &caches.trackers, i64::MAX, &Hysteresis::default()).await?;
     caches.trackers.clear();
     let cutoff = domain::clock::local(now).date() - time::Duration::days(keep_days);

@@ -22,6 +22,19 @@ pub(super) struct Cache {
     /// supervised).
     warm: bool,
     pub(super) map: HashMap<String, Entry>,
+    /// The newest fix-log batch the states reflect (warm only): batches after it were appended
+    /// by another process and are replayed by [`catch_up`].
+    pub(super) log_seq: i64,
+    /// How far the log was folded when the states were last current. Another process's fold
+    /// since means some of the `logged` instants here were folded by it: the states are then
+    /// loaded again rather than replayed, which also forgets those instants.
+    pub(super) folded: i64,
+}
+
+impl Cache {
+    pub(super) fn is_warm(&self) -> bool {
+        self.warm
+    }
 }
 
 #[derive(Default)]
@@ -132,7 +145,19 @@ async fn warm(conn: &mut Conn, cache: &Handle, h: &Hysteresis) -> Result<()> {
             (id, Entry::saved(t))
         })
         .collect();
-    for batch in fixlog::logged(conn).await? {
+    let (batches, seq, folded) = fixlog::logged_since(conn, i64::MIN).await?;
+    replay(&mut map, batches, h);
+    let mut c = cache.lock();
+    c.map = map;
+    c.warm = true;
+    c.log_seq = seq;
+    c.folded = folded;
+    Ok(())
+}
+
+/// Advances the states by logged batches, in log order.
+fn replay(map: &mut HashMap<String, Entry>, batches: Vec<Vec<fixlog::LoggedFix<'static>>>, h: &Hysteresis) {
+    for batch in batches {
         for f in batch {
             if let Some(e) = map.get_mut(f.person_id.as_ref()) {
                 // A late fix never moved the state; one the saved state already reflects is
@@ -145,9 +170,17 @@ async fn warm(conn: &mut Conn, cache: &Handle, h: &Hysteresis) -> Result<()> {
             }
         }
     }
+}
+
+/// Replays the batches another process appended since the states were last current (the
+/// caller has checked that none of them was folded away meanwhile). A person new since is
+/// left out: `load` finds them.
+pub(super) async fn catch_up(conn: &mut Conn, cache: &Handle, h: &Hysteresis) -> Result<()> {
+    let after = cache.lock().log_seq;
+    let (batches, seq, _) = fixlog::logged_since(conn, after).await?;
     let mut c = cache.lock();
-    c.map = map;
-    c.warm = true;
+    replay(&mut c.map, batches, h);
+    c.log_seq = c.log_seq.max(seq);
     Ok(())
 }
 

@@ -29,7 +29,8 @@ async fn has_open(conn: &mut Conn, person_id: &str, kind: AlarmKind) -> Result<b
 pub async fn check_offline(conn: &mut Conn, caches: &Caches, cfg: &CityConfig, now: OffsetDateTime) -> Result<i64> {
     // Fixes acknowledged but not folded yet count: fold them in this transaction, and drop the
     // state cache, which the caller's commit decides (as the purge does).
-    caches.claim(conn).await?;
+    caches.claim(conn, &Hysteresis::default()).await?;
+    caches.mark_reset(conn).await?;
     fixlog::fold_with(conn, &caches.trackers, i64::MAX, &Hysteresis::default()).await?;
     caches.trackers.clear();
     let limit_ms = cfg.city.supervision.offline_hours * 3_600_000;
