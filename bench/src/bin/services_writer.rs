@@ -19,7 +19,7 @@ async fn main() {
     let batches: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(300);
     let now = time::macros::datetime!(2026-11-02 10:00).assume_offset(CHINA);
     let dir = tempfile::tempdir().unwrap();
-    let url = store::sqlite_url_for_dir(dir.path());
+    let url = bench::database_url(dir.path()).await;
     let db = store::Db::open(&url).await.unwrap();
     let cfg = store::config::load(&store::config::ConfigSource::Embedded).expect("built-in config");
     store::demo::bootstrap(&db, &cfg, now).await.unwrap();
@@ -48,6 +48,7 @@ async fn main() {
     // `pool` measures the same batches through sqlx's pool (the path for other backends).
     let mut direct = match args.next().as_deref() {
         Some("pool") => None,
+        _ if db.sqlite_file().is_none() => None,
         _ => Some(store::direct::DirectWriter::open(&db.sqlite_file().unwrap()).unwrap()),
     };
     let mut times = vec![];

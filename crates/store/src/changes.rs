@@ -88,6 +88,28 @@ impl Listener {
     }
 }
 
+/// A numbered mark in `cache_holders` (how far the fix log was folded, how many resets), in
+/// the caller's transaction; 0 when never set.
+pub async fn mark(conn: &mut crate::Conn, name: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COALESCE(MAX(epoch), 0) FROM cache_holders WHERE name = $1")
+        .bind(name)
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+/// Sets a mark (see [`mark`]).
+pub async fn set_mark(conn: &mut crate::Conn, name: &str, value: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO cache_holders (name, holder, epoch) VALUES ($1, '', $2)
+         ON CONFLICT (name) DO UPDATE SET epoch = excluded.epoch",
+    )
+    .bind(name)
+    .bind(value)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// The holder record of an in-memory cache that only the writer may use (the supervision
 /// trackers and compiled fences): call it inside a write transaction before the cache is read
 /// or changed. True when this handle was the last to hold `name` and the cache is still

@@ -21,6 +21,8 @@ pub struct Caches {
     last_append: AtomicI64,
     /// The database handle's instance and the holder epoch it last set (`changes::claim`).
     instance: std::sync::OnceLock<Arc<str>>,
+    /// The database file on SQLite (read directly by `fences::preload`).
+    file: std::sync::OnceLock<Option<std::path::PathBuf>>,
     held: AtomicI64,
     /// The `supervision.reset` mark this handle last saw.
     seen_reset: AtomicI64,
@@ -33,11 +35,17 @@ impl Default for Caches {
             fences: Default::default(),
             last_append: AtomicI64::new(i64::MIN / 2),
             instance: Default::default(),
+            file: Default::default(),
             held: AtomicI64::new(0),
             seen_reset: AtomicI64::new(0),
         }
     }
 }
+
+/// The marks of `cache_holders` the supervision caches use: resets (any change but an append)
+/// and how far the fix log was folded.
+pub(super) const RESET: &str = "supervision.reset";
+pub(super) const FOLDED: &str = "supervision.folded";
 
 static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
 
@@ -50,7 +58,12 @@ impl Caches {
     pub fn of(db: &Db) -> Arc<Caches> {
         let c = db.cache::<Caches>();
         c.instance.get_or_init(|| db.instance().into());
+        c.file.get_or_init(|| db.sqlite_file());
         c
+    }
+
+    pub(super) fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        self.file.get().cloned().flatten()
     }
 
     /// Called in every write transaction that reads or changes what these caches hold, before
@@ -65,13 +78,8 @@ impl Caches {
         if crate::changes::claim(conn, "supervision", &me, &self.held).await? {
             return Ok(());
         }
-        let marks: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT name, epoch FROM cache_holders WHERE name IN ('supervision.reset', 'supervision.folded')",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        let mark = |n: &str| marks.iter().find(|m| m.0 == n).map(|m| m.1).unwrap_or(0);
-        let (reset, folded) = (mark("supervision.reset"), mark("supervision.folded"));
+        let reset = crate::changes::mark(conn, RESET).await?;
+        let folded = crate::changes::mark(conn, FOLDED).await?;
         let replayable = {
             let c = self.trackers.lock();
             c.is_warm() && reset == self.seen_reset.load(Ordering::Acquire) && folded == c.folded
@@ -80,7 +88,7 @@ impl Caches {
             super::trackers::catch_up(conn, &self.trackers, h).await?;
         } else {
             self.trackers.clear();
-            self.fences.write().unwrap_or_else(|e| e.into_inner()).clear();
+            self.forget_all_fences();
             self.seen_reset.store(reset, Ordering::Release);
         }
         Ok(())
@@ -89,18 +97,8 @@ impl Caches {
     /// Tells the other processes that their supervision caches no longer hold (a change other
     /// than appending fixes); call after [`Caches::claim`], in the same transaction.
     pub(super) async fn mark_reset(&self, conn: &mut crate::Conn) -> crate::Result<()> {
-        let next: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(epoch), 0) + 1 FROM cache_holders WHERE name = 'supervision.reset'",
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        sqlx::query(
-            "INSERT INTO cache_holders (name, holder, epoch) VALUES ('supervision.reset', '', $1)
-             ON CONFLICT (name) DO UPDATE SET epoch = excluded.epoch",
-        )
-        .bind(next)
-        .execute(&mut *conn)
-        .await?;
+        let next = crate::changes::mark(conn, RESET).await? + 1;
+        crate::changes::set_mark(conn, RESET, next).await?;
         self.seen_reset.store(next, Ordering::Release);
         Ok(())
     }
@@ -116,6 +114,15 @@ impl Caches {
 
     pub(super) fn forget_fences(&self, person_id: &str) {
         self.fences.write().unwrap_or_else(|e| e.into_inner()).remove(person_id);
+    }
+
+    fn forget_all_fences(&self) {
+        self.fences.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// Caches sets the writer has found still current (`fences::Preloaded`).
+    pub(super) fn keep_fences(&self, sets: Vec<(String, Arc<FenceSet>)>) {
+        self.fences.write().unwrap_or_else(|e| e.into_inner()).extend(sets);
     }
 
     /// The cached fence set, if any; never loads (see `ingest::prepare`).

@@ -153,13 +153,11 @@ pub(super) async fn logged_since(conn: &mut Conn, after: i64) -> Result<(Vec<Vec
         .bind(after)
         .fetch_all(&mut *conn)
         .await?;
-    let folded: Option<i64> = sqlx::query_scalar("SELECT epoch FROM cache_holders WHERE name = 'supervision.folded'")
-        .fetch_optional(&mut *conn)
-        .await?;
-    let newest = rows.last().map(|r| r.0).unwrap_or(i64::MIN).max(folded.unwrap_or(0)).max(after);
+    let folded = crate::changes::mark(conn, super::caches::FOLDED).await?;
+    let newest = rows.last().map(|r| r.0).unwrap_or(i64::MIN).max(folded).max(after);
     let batches =
         rows.into_iter().map(|(seq, data)| decode(&data).ok_or_else(|| damaged(seq))).collect::<Result<_>>()?;
-    Ok((batches, newest, folded.unwrap_or(0)))
+    Ok((batches, newest, folded))
 }
 
 fn damaged(seq: i64) -> crate::StoreError {
@@ -216,13 +214,7 @@ pub(super) async fn fold_with(
     sqlx::query("DELETE FROM sup_fix_log WHERE seq <= $1").bind(last).execute(&mut *conn).await?;
     // How far the log has been folded away: another process whose states stop before this
     // can no longer replay what it missed, and reloads (`Caches::claim`).
-    sqlx::query(
-        "INSERT INTO cache_holders (name, holder, epoch) VALUES ('supervision.folded', '', $1)
-         ON CONFLICT (name) DO UPDATE SET epoch = excluded.epoch",
-    )
-    .bind(last)
-    .execute(&mut *conn)
-    .await?;
+    crate::changes::set_mark(conn, super::caches::FOLDED, last).await?;
     cache.lock().folded = last;
     Ok(n)
 }

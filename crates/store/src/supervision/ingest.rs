@@ -112,14 +112,15 @@ pub async fn ingest_durable(
 ) -> Result<FixReport> {
     let caches = Caches::of(db);
     let mut rep = FixReport::default();
-    let blocked = {
+    let (blocked, preloaded) = {
         let mut conn = db.reader().acquire().await?;
-        untracked_among(&mut conn, rows, now).await?
+        let preloaded = super::fences::preload(&mut conn, &caches, &batch_persons(rows)).await?;
+        (untracked_among(&mut conn, rows, now).await?, preloaded)
     };
-    let judged = prepare(&caches, rows, to_millis(now), &blocked, &mut rep);
+    let judged = prepare(&caches, &preloaded, rows, to_millis(now), &blocked, &mut rep);
     let mut tx = db.begin().await?;
     let mut guard = ForgetOnDrop { cache: caches.trackers.clone(), armed: true };
-    write(&mut tx, &caches, cfg, now, judged, h, &mut rep).await?;
+    write(&mut tx, &caches, preloaded, cfg, now, judged, h, &mut rep).await?;
     tx.commit().await?;
     guard.armed = false;
     Ok(rep)
@@ -143,12 +144,20 @@ pub async fn ingest(
 ) -> Result<FixReport> {
     let mut rep = FixReport::default();
     let blocked = untracked_among(conn, rows, now).await?;
-    let judged = prepare(caches, rows, to_millis(now), &blocked, &mut rep);
+    let judged = prepare(caches, &Default::default(), rows, to_millis(now), &blocked, &mut rep);
     let guard = ForgetOnDrop { cache: caches.trackers.clone(), armed: true };
-    write(conn, caches, cfg, now, judged, h, &mut rep).await?;
+    write(conn, caches, Default::default(), cfg, now, judged, h, &mut rep).await?;
     fixlog::fold_with(conn, &caches.trackers, i64::MAX, h).await?;
     drop(guard);
     Ok(rep)
+}
+
+/// The distinct, plausible person ids of a batch.
+fn batch_persons<'a>(rows: &[(&'a str, &InFix)]) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = rows.iter().map(|r| r.0).filter(|id| plausible_id(id)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The persons among `rows` whose fixes may not be collected today (社区矫正法 art. 29).
@@ -217,6 +226,7 @@ fn judge(set: &FenceSet, f: &mut LoggedFix) {
 /// fences: everything that needs no database, done before the writer is taken.
 fn prepare<'a>(
     caches: &Caches,
+    preloaded: &super::fences::Preloaded,
     rows: &[(&'a str, &'a InFix)],
     now_ms: i64,
     blocked: &rustc_hash::FxHashSet<String>,
@@ -258,7 +268,8 @@ fn prepare<'a>(
             }
         };
         let k = *at_of.entry(person).or_insert_with(|| {
-            out.push(PersonFixes { person, fixes: vec![], fences: caches.fences_of(person) });
+            let fences = caches.fences_of(person).or_else(|| preloaded.get(person));
+            out.push(PersonFixes { person, fixes: vec![], fences });
             out.len() - 1
         });
         out[k].fixes.push(LoggedFix {
@@ -289,9 +300,11 @@ fn prepare<'a>(
 /// The part under the writer: judges again any person whose fences changed (or were not
 /// cached) since `prepare`, drops fixes received before, advances the states, appends the
 /// new fixes to the log and opens confirmed alarms.
+#[allow(clippy::too_many_arguments)]
 async fn write(
     conn: &mut Conn,
     caches: &Caches,
+    preloaded: super::fences::Preloaded,
     cfg: &CityConfig,
     now: OffsetDateTime,
     mut judged: Vec<PersonFixes<'_>>,
@@ -299,6 +312,9 @@ async fn write(
     rep: &mut FixReport,
 ) -> Result<()> {
     caches.claim(conn, h).await?;
+    if !preloaded.sets.is_empty() && super::fences::reset_epoch(conn).await? == preloaded.epoch {
+        caches.keep_fences(preloaded.sets);
+    }
     let now_ms = to_millis(now);
     let stale: Vec<&str> = judged
         .iter()

@@ -230,7 +230,10 @@ async fn login(ctx: RequestCtx, headers: HeaderMap, Form(f): Form<LoginForm>) ->
     store::audit::append(&mut tx, now, entry(Outcome::Success, "登录成功".into())).await?;
     tx.commit().await?;
     state.auth_cache.clear();
-    state.announce(store::changes::Change::Auth).await;
+    if ctx.session.is_some() {
+        // The session this browser had is ended on every server.
+        state.announce(store::changes::Change::Auth).await;
+    }
 
     let target =
         if user.must_change_password != 0 { "/account/password".to_string() } else { super::safe_next(Some(&f.next)) };
