@@ -9,8 +9,11 @@
 //! The writer is a thread of its own with a direct SQLite connection (`store::direct`): on
 //! the shared runtime each statement's completion waited behind the HTTP tasks for a worker,
 //! and with the driver each statement also waited for the driver's thread; the writer is the
-//! pipeline's bottleneck, so it runs its statements itself. Without a SQLite file (another
-//! backend) it writes through the pool on a runtime of its own.
+//! pipeline's bottleneck, so it runs its statements itself. Without a SQLite file (PostgreSQL)
+//! the batch is written through the pool, driven from this thread on the server's runtime: a
+//! pool connection is handed back by a task spawned on the runtime that used it, so a runtime
+//! of the thread's own, idle between batches, kept it, and the pool never closed (a server on
+//! PostgreSQL could not stop).
 
 use crate::state::{AppState, Inner};
 use std::collections::BTreeMap;
@@ -44,13 +47,14 @@ impl SubmitQueue {
     /// Starts the writer thread; it stops when the state is dropped.
     pub fn start(state: &AppState) -> SubmitQueue {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+        let runtime = tokio::runtime::Handle::current();
         let writer = match state.db.sqlite_file().map(|f| DirectWriter::open(&f)) {
             Some(Ok(w)) => Writer::Direct(w),
             Some(Err(e)) => {
                 tracing::warn!("一键申报直写连接打开失败，改用连接池写入：{e}");
-                Writer::Pool(None)
+                Writer::Pool(runtime)
             }
-            None => Writer::Pool(None),
+            None => Writer::Pool(runtime),
         };
         let weak = state.downgrade();
         std::thread::Builder::new()
@@ -77,8 +81,8 @@ impl SubmitQueue {
 
 enum Writer {
     Direct(DirectWriter),
-    /// The pool, driven from a runtime of this thread's own (made on first use).
-    Pool(Option<tokio::runtime::Runtime>),
+    /// The pool, driven by a task on the server's runtime.
+    Pool(tokio::runtime::Handle),
 }
 
 fn run(state: Weak<Inner>, mut rx: mpsc::Receiver<Job>, mut writer: Writer) {
@@ -129,24 +133,16 @@ fn write(
             rows.write(tx).await?;
             Ok(results)
         }),
-        Writer::Pool(runtime) => {
-            let runtime = match runtime {
-                Some(r) => r,
-                None => runtime.insert(
-                    tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .map_err(|e| store::StoreError::Other(e.to_string()))?,
-                ),
-            };
-            runtime.block_on(async {
-                let mut tx = state.db.begin().await?;
-                let prepared = batch::prepare_many(&mut tx, &cfg, now, checked).await?;
-                let (rows, results) = batch::build(&rt, now, prepared);
-                rows.write(&mut tx).await?;
-                tx.commit().await?;
-                Ok(results)
-            })
-        }
+        // Driven from this thread on the server's runtime (its IO and the tasks that hand
+        // connections back run there; on a test's single-thread runtime, its thread drives them
+        // while it waits for the answer).
+        Writer::Pool(runtime) => runtime.block_on(async {
+            let mut tx = state.db.begin().await?;
+            let prepared = batch::prepare_many(&mut tx, &cfg, now, checked).await?;
+            let (rows, results) = batch::build(&rt, now, prepared);
+            rows.write(&mut tx).await?;
+            tx.commit().await?;
+            Ok(results)
+        }),
     }
 }
