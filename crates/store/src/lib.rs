@@ -274,8 +274,7 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(|conn, _| {
                 Box::pin(async move {
-                    // Times are BIGINT milliseconds and text compares by code point, as on
-                    // SQLite: no session setting changes an answer, but name them anyway.
+                    // Durable acknowledgements even if the server's default was lowered.
                     conn.execute("SET synchronous_commit = on").await?;
                     Ok(())
                 })

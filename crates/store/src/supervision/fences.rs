@@ -357,11 +357,7 @@ fn compile_many_sqlite(file: &std::path::Path, ids: &[String]) -> Result<Vec<(St
     let mut grids: HashMap<String, Vec<String>> = HashMap::new();
     for chunk in ids.chunks(500) {
         let list: Vec<String> = chunk.iter().map(|id| crate::sql::Value::Text(id.clone()).literal()).collect();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT person_id, id, name, rule, kind, geometry, datum, window_from, window_to FROM sup_fences
-             WHERE active = 1 AND person_id IN ({}) ORDER BY person_id, created_at",
-            list.join(", ")
-        ))?;
+        let mut stmt = conn.prepare(&fences_of_sql(&list))?;
         let mut by_person: HashMap<String, Vec<FenceRow>> = chunk.iter().map(|id| (id.clone(), vec![])).collect();
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
@@ -479,18 +475,22 @@ pub(super) async fn preload(conn: &mut Conn, caches: &Caches, ids: &[&str]) -> R
     Ok(Preloaded { epoch, sets })
 }
 
+/// The active fences of the persons in `list` (SQL literals), in `PersonFence`'s column order:
+/// one statement for both readers.
+fn fences_of_sql(list: &[String]) -> String {
+    format!(
+        "SELECT person_id, id, name, rule, kind, geometry, datum, window_from, window_to FROM sup_fences
+         WHERE active = 1 AND person_id IN ({}) ORDER BY person_id, created_at",
+        list.join(", ")
+    )
+}
+
 /// The compiled fence sets of `ids` (an empty set for a person without fences).
 async fn compile_many(conn: &mut Conn, ids: &[&str]) -> Result<Vec<(String, Arc<FenceSet>)>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         let list: Vec<String> = chunk.iter().map(|id| crate::sql::Value::Text(id.to_string()).literal()).collect();
-        let rows: Vec<PersonFence> = sqlx::query_as(&format!(
-            "SELECT person_id, id, name, rule, kind, geometry, datum, window_from, window_to FROM sup_fences
-             WHERE active = 1 AND person_id IN ({}) ORDER BY person_id, created_at",
-            list.join(", ")
-        ))
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows: Vec<PersonFence> = sqlx::query_as(&fences_of_sql(&list)).fetch_all(&mut *conn).await?;
         let mut by_person: HashMap<String, Vec<FenceRow>> = chunk.iter().map(|id| (id.to_string(), vec![])).collect();
         for r in rows {
             by_person.entry(r.person_id).or_default().push(r.fence);
