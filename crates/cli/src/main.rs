@@ -80,6 +80,10 @@ enum Command {
         /// migrated). Without it, serve refuses a PostgreSQL database behind this build.
         #[arg(long)]
         migrate: bool,
+        /// A streaming replica of the PostgreSQL database: statistics and exports read it
+        /// while it follows the primary closely (docs/DEPLOY.md).
+        #[arg(long, env = "YINGSHANG_REPLICA_URL")]
+        replica_url: Option<String>,
         /// Log format: text or json.
         #[arg(long, env = "YINGSHANG_LOG_FORMAT", default_value = "text")]
         log_format: String,
@@ -212,6 +216,9 @@ async fn verify_audit(url: &str, home: &std::path::Path) -> Result<ExitCode, Str
     match result {
         Ok(r) => {
             println!("审计链完整：已校验 {} 条记录（链头 #{}）。", r.checked, r.head_seq);
+            if r.base_seq > 0 {
+                println!("#{} 及之前的记录已按保留期限删除，自 #{} 起校验。", r.base_seq, r.base_seq + 1);
+            }
             match &anchor {
                 Some(a) => println!("与库外签名检查点一致：{} 个（{}）。", r.checkpoints, a.path().display()),
                 None => println!("尚无库外签名检查点（服务运行时每分钟写入一次）。"),
@@ -227,9 +234,9 @@ async fn verify_audit(url: &str, home: &std::path::Path) -> Result<ExitCode, Str
 
 async fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
-        Command::Serve { place, listen, no_demo, demo_scale, secure_cookies, migrate, log_format } => {
+        Command::Serve { place, listen, no_demo, demo_scale, secure_cookies, migrate, replica_url, log_format } => {
             init_logs(&log_format);
-            serve(place, listen, no_demo, demo_scale, secure_cookies, migrate).await
+            serve(place, listen, no_demo, demo_scale, secure_cookies, migrate, replica_url).await
         }
         Command::Migrate { place } => {
             let db = store::Db::connect(&place.url()?).await.map_err(|e| e.to_string())?;
@@ -241,6 +248,13 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             for (v, d) in &pending {
                 println!("  已执行迁移 {v:04} {d}");
+            }
+            // PostgreSQL's monthly partitions, so that the first start has nothing to move.
+            let mut tx = db.begin().await.map_err(|e| e.to_string())?;
+            let made = store::partitions::ensure_all(&mut tx, SystemClock.now()).await.map_err(|e| e.to_string())?;
+            tx.commit().await.map_err(|e| e.to_string())?;
+            if !made.made.is_empty() {
+                println!("  已建按月分区 {} 个，移入 {} 行", made.made.len(), made.moved);
             }
             db.close().await;
             Ok(ExitCode::SUCCESS)
@@ -389,6 +403,7 @@ async fn serve(
     demo_scale: Option<u32>,
     secure_cookies: bool,
     migrate: bool,
+    replica_url: Option<String>,
 ) -> Result<ExitCode, String> {
     let (source, cfg) = place.config()?;
     let url = place.url()?;
@@ -400,6 +415,7 @@ async fn serve(
         database_url: url.clone(),
         data_dir: place.home()?,
         migrate,
+        replica_url,
         config: cfg.clone(),
         clock,
         demo: !no_demo,

@@ -24,6 +24,11 @@ pub struct SecurityConfig {
     pub trusted_proxies: Vec<domain::net::IpRange>,
     /// Addresses that may read `/metrics`.
     pub metrics_from: Vec<domain::net::IpRange>,
+    /// Months the audit log and the data-exchange call log are kept before their oldest months
+    /// are dropped; 0 keeps them for ever. At least 6 (等保 2.0 level 3; 网络安全法
+    /// art. 21(3): network logs kept no less than six months). PostgreSQL only: SQLite does not
+    /// partition, and a server on SQLite refuses a non-zero value.
+    pub log_retention_months: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -147,6 +152,8 @@ struct RawSecurity {
     trusted_proxies: Vec<Spanned<String>>,
     #[serde(default = "default_metrics_from")]
     metrics_from: Vec<Spanned<String>>,
+    #[serde(default = "default_retention")]
+    log_retention_months: Spanned<u32>,
 }
 
 fn default_per_source() -> u32 {
@@ -154,6 +161,9 @@ fn default_per_source() -> u32 {
 }
 fn default_window() -> i64 {
     15
+}
+fn default_retention() -> Spanned<u32> {
+    Spanned::new(0..0, 0)
 }
 fn default_checks() -> u32 {
     2
@@ -223,6 +233,14 @@ fn security(s: &RawSecurity, ctx: &mut Ctx) -> SecurityConfig {
     {
         ctx.errors.push(ConfigError::new(&ctx.file.clone(), None, "security", "安全参数必须为正数"));
     }
+    let months = *s.log_retention_months.get_ref();
+    if months != 0 && !(6..=1200).contains(&months) {
+        ctx.err(
+            &s.log_retention_months,
+            "security.log_retention_months".into(),
+            "应为 0（永久保留）或 6–1200 个月：网络日志留存不少于六个月",
+        );
+    }
     let mut ranges = |list: &[Spanned<String>], field: &str| -> Vec<domain::net::IpRange> {
         let mut out = vec![];
         for (i, a) in list.iter().enumerate() {
@@ -245,6 +263,7 @@ fn security(s: &RawSecurity, ctx: &mut Ctx) -> SecurityConfig {
         password_checks_at_once: s.password_checks_at_once,
         trusted_proxies,
         metrics_from,
+        log_retention_months: months,
     }
 }
 

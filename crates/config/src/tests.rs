@@ -330,3 +330,27 @@ fn schema_code_names_match_the_case_enums() {
     want.sort();
     assert_eq!(got, want);
 }
+
+/// 网络安全法 art. 21(3): network logs are kept no less than six months; 0 keeps them for ever.
+#[test]
+fn log_retention_is_never_under_six_months() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_config(), dir.path());
+    let city = std::fs::read_to_string(dir.path().join("city.toml")).unwrap();
+    assert_eq!(load(&ConfigSource::Dir(dir.path().to_path_buf())).unwrap().city.security.log_retention_months, 0);
+    for (months, ok) in [(5, false), (6, true), (36, true)] {
+        let set = city.replacen("log_retention_months = 0", &format!("log_retention_months = {months}"), 1);
+        std::fs::write(dir.path().join("city.toml"), &set).unwrap();
+        match load(&ConfigSource::Dir(dir.path().to_path_buf())) {
+            Ok(c) => assert!(ok && c.city.security.log_retention_months == months, "{months}"),
+            Err(e) => {
+                assert!(!ok, "{months}: {e:?}");
+                let text: Vec<String> = e.iter().map(|e| e.to_string()).collect();
+                assert!(
+                    text.iter().any(|t| t.contains("security.log_retention_months") && t.contains("不少于六个月")),
+                    "{text:?}"
+                );
+            }
+        }
+    }
+}

@@ -89,6 +89,7 @@ audit_actions! {
         SignerCreate = ("signer.create", "生成签名密钥"),
         ScoreView = ("score.view", "查看风险评分"),
         ScoreEvent = ("score.event", "记录评分事件"),
+        LogRetention = ("log.retention", "按保留期限删除日志"),
     }
 }
 
@@ -232,6 +233,15 @@ impl Default for ChainVerifier {
 }
 
 impl ChainVerifier {
+    /// A verifier for a chain whose records up to `seq` (ending in `hash`) were dropped by
+    /// retention: the first record kept must follow on from them.
+    pub fn after(seq: i64, hash: &str) -> ChainVerifier {
+        if seq == 0 {
+            return ChainVerifier::default();
+        }
+        ChainVerifier { prev_hash: hash.to_string(), next_seq: seq + 1, checked: 0 }
+    }
+
     pub fn check(&mut self, r: &AuditRecord) -> Result<(), ChainBreak> {
         let brk = |reason: String| Err(ChainBreak { seq: r.seq, reason });
         if r.seq != self.next_seq {

@@ -173,12 +173,13 @@ fn where_clause(f: &AuditFilter, q: &mut Sql) {
 pub async fn list(db: &Db, f: &AuditFilter, page: PageRequest) -> Result<Paged<AuditRecord>> {
     let mut count = Sql::new("SELECT COUNT(*) FROM audit_log");
     where_clause(f, &mut count);
-    let total: i64 = count.query_scalar().fetch_one(db.reader()).await?;
+    let pool = db.reader_for(page);
+    let total: i64 = count.query_scalar().fetch_one(pool).await?;
     let mut q = Sql::new("SELECT * FROM audit_log");
     where_clause(f, &mut q);
     q.push(" ORDER BY seq DESC");
     page.apply(&mut q);
-    let rows = q.query().fetch_all(db.reader()).await?;
+    let rows = q.query().fetch_all(pool).await?;
     let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
     Ok(Paged { items, total, page: page.page, per_page: page.per_page })
 }
@@ -187,8 +188,60 @@ pub async fn list(db: &Db, f: &AuditFilter, page: PageRequest) -> Result<Paged<A
 pub struct VerifyReport {
     pub checked: u64,
     pub head_seq: i64,
+    /// The last record dropped by retention (0: none), after which the check started.
+    pub base_seq: i64,
     /// Signed checkpoints outside the database the chain was found to agree with.
     pub checkpoints: u64,
+}
+
+/// One month of a log dropped by retention.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DroppedMonth {
+    pub month: crate::partitions::Month,
+    pub rows: i64,
+}
+
+/// Drops the audit log's months that ended `months` calendar months or more before the
+/// current one (`[security] log_retention_months`; 0 keeps everything; PostgreSQL only, by
+/// partition). The chain's base moves to the newest record dropped, so verification starts
+/// after it; each month dropped is itself audited.
+pub async fn drop_expired(conn: &mut Conn, now: OffsetDateTime, months: u32) -> Result<Vec<DroppedMonth>> {
+    let mut out = vec![];
+    if months == 0 || !crate::partitions::enabled(conn) {
+        return Ok(out);
+    }
+    let cutoff = crate::partitions::Month::of(now).back(months).start_ms();
+    for p in crate::partitions::ended_by(conn, "audit_log", cutoff).await? {
+        let last: Option<(i64, String)> =
+            sqlx::query_as(&format!("SELECT seq, hash FROM {} ORDER BY seq DESC LIMIT 1", p.name))
+                .fetch_optional(&mut *conn)
+                .await?;
+        let first: Option<i64> =
+            sqlx::query_scalar(&format!("SELECT MIN(seq) FROM {}", p.name)).fetch_one(&mut *conn).await?;
+        if let Some((seq, hash)) = &last {
+            sqlx::query("UPDATE audit_base SET seq = $1, hash = $2 WHERE id = 1 AND seq < $1")
+                .bind(seq)
+                .bind(hash)
+                .execute(&mut *conn)
+                .await?;
+        }
+        let rows = crate::partitions::drop_month(conn, &p).await?;
+        let span = match (first, &last) {
+            (Some(a), Some((b, _))) => format!("#{a}–#{b}，"),
+            _ => String::new(),
+        };
+        append(
+            conn,
+            now,
+            AuditEntry::new(domain::audit::CoreAudit::LogRetention, "audit_log", &p.name).detail(format!(
+                "删除 {} 的审计日志 {rows} 条（{span}保留 {months} 个月）；审计链自其后一条起校验",
+                p.month.label()
+            )),
+        )
+        .await?;
+        out.push(DroppedMonth { month: p.month, rows });
+    }
+    Ok(out)
 }
 
 /// Verifies the whole chain in order, in batches, in constant memory. `Ok(Err(break))` names
@@ -214,8 +267,13 @@ pub async fn verify_anchored(
     let mut pending = checkpoints.iter().peekable();
     let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(db.reader()).await?;
     let (head_seq, head_hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
-    let mut v = ChainVerifier::default();
-    let mut after = 0i64;
+    // Records up to the base were dropped by retention (PostgreSQL partitions): the chain is
+    // checked from there, and checkpoints at or before it can no longer be compared.
+    let (base_seq, base_hash): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_base WHERE id = 1").fetch_one(db.reader()).await?;
+    while pending.next_if(|c| c.seq <= base_seq).is_some() {}
+    let mut v = ChainVerifier::after(base_seq, &base_hash);
+    let mut after = base_seq;
     loop {
         let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000")
             .bind(after)
@@ -254,8 +312,8 @@ pub async fn verify_anchored(
             ),
         }));
     }
-    let n = checkpoints.len() as u64;
-    Ok(v.finish(head_seq, &head_hash).map(|checked| VerifyReport { checked, head_seq, checkpoints: n }))
+    let n = checkpoints.iter().filter(|c| c.seq > base_seq).count() as u64;
+    Ok(v.finish(head_seq, &head_hash).map(|checked| VerifyReport { checked, head_seq, base_seq, checkpoints: n }))
 }
 
 /// The chain's anchor outside the database: the checkpoint key (`keys/audit.key`, like the
@@ -402,7 +460,10 @@ mod tests {
                 .from_ip("127.0.0.1");
             record(&db, t, e).await.unwrap();
         }
-        assert_eq!(verify(&db).await.unwrap(), Ok(VerifyReport { checked: 7, head_seq: 7, checkpoints: 0 }));
+        assert_eq!(
+            verify(&db).await.unwrap(),
+            Ok(VerifyReport { checked: 7, head_seq: 7, base_seq: 0, checkpoints: 0 })
+        );
 
         // The application cannot change the log…
         let mut tx = db.begin().await.unwrap();

@@ -10,3 +10,12 @@ pub const DEMO_STEPS: &[&dyn DemoStep] =
 
 /// Where the alert engine finds each subject type's facts.
 pub const SUBJECT_SOURCES: &[&dyn SubjectSource] = &[&crate::wages::labor::Employers, &crate::wages::Projects];
+
+/// The tables partitioned by month on PostgreSQL (migration 0039, `crate::partitions`): the
+/// audit log, and each case's large append-only tables.
+pub const PARTITIONED: &[&str] = &[
+    "audit_log",
+    crate::supervision::FIXES_TABLE,
+    crate::supervision::EVENTS_TABLE,
+    crate::services::exchange::CALLS_TABLE,
+];

@@ -24,6 +24,7 @@ pub mod jobs;
 pub mod keys;
 pub mod notify;
 pub mod org;
+pub mod partitions;
 pub mod scores;
 pub mod seam;
 pub mod services;
@@ -167,7 +168,39 @@ pub struct Db {
     /// This handle's name among the processes on the database ([`changes::claim`]).
     instance: std::sync::Arc<str>,
     caches: std::sync::Arc<Caches>,
+    /// A streaming replica for reports and exports ([`Db::with_replica`]), PostgreSQL only.
+    replica: Option<std::sync::Arc<Replica>>,
 }
+
+/// A hot standby that statistics and exports read from while it is reachable and close behind
+/// the primary ([`Db::check_replica`]); otherwise they read the primary.
+struct Replica {
+    pool: AnyPool,
+    url: String,
+    usable: std::sync::atomic::AtomicBool,
+}
+
+impl std::fmt::Debug for Replica {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Replica({})", self.url)
+    }
+}
+
+/// What the last replica check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplicaStatus {
+    /// In recovery, this many bytes of WAL behind the primary.
+    Following {
+        lag_bytes: i64,
+    },
+    /// Reachable but too far behind, or not a standby at all.
+    Unsuitable(String),
+    Unreachable(String),
+}
+
+/// How far (WAL bytes) a replica may trail the primary and still serve reports: a few seconds
+/// of heavy writing; further behind, reports read the primary until it catches up.
+pub const REPLICA_MAX_LAG_BYTES: i64 = 16 << 20;
 
 /// A value kept out of `Debug` output.
 #[derive(Clone)]
@@ -215,7 +248,80 @@ impl Db {
             secret_url: Secret(url.into()),
             instance: random_token(8).into(),
             caches: Default::default(),
+            replica: None,
         }
+    }
+
+    /// Reads statistics and exports from a streaming replica of this PostgreSQL database
+    /// (`--replica-url`). Connects lazily: a replica down at start does not stop the server,
+    /// and until [`Db::check_replica`] finds it following, reports read the primary.
+    pub fn with_replica(mut self, url: &str) -> Result<Db> {
+        if self.backend != Backend::Postgres || Backend::of_url(url)? != Backend::Postgres {
+            return Err(StoreError::Other("只读备库（--replica-url）仅用于 PostgreSQL 主库".into()));
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(2))
+            .connect_lazy_with(AnyConnectOptions::from_str(url)?);
+        let usable = std::sync::atomic::AtomicBool::new(false);
+        self.replica = Some(std::sync::Arc::new(Replica { pool, url: redact(url), usable }));
+        Ok(self)
+    }
+
+    /// The pool statistics and exports read: the replica while it is usable, else the
+    /// primary's readers. What a page must show right after its own write is read with
+    /// [`Db::reader`] instead.
+    pub fn reports(&self) -> &AnyPool {
+        match &self.replica {
+            Some(r) if r.usable.load(std::sync::atomic::Ordering::Relaxed) => &r.pool,
+            _ => &self.read,
+        }
+    }
+
+    /// The pool a list reads: exports ([`sql::PageRequest::all`]) read [`Db::reports`] (an
+    /// export may trail the primary by the replica's lag); a page of a list reads the primary,
+    /// which shows the user's own writes at once.
+    pub fn reader_for(&self, page: sql::PageRequest) -> &AnyPool {
+        if page.is_export() { self.reports() } else { &self.read }
+    }
+
+    /// The replica's URL without credentials, if one is configured.
+    pub fn replica_url(&self) -> Option<&str> {
+        self.replica.as_ref().map(|r| r.url.as_str())
+    }
+
+    /// Asks the replica whether it is a standby and how far its replay is behind the primary's
+    /// WAL, and lets [`Db::reports`] use it only when it is following within
+    /// [`REPLICA_MAX_LAG_BYTES`]. `None` without a replica.
+    pub async fn check_replica(&self) -> Option<ReplicaStatus> {
+        let r = self.replica.as_ref()?;
+        let status = async {
+            let (standby, lsn): (bool, Option<String>) =
+                match sqlx::query_as("SELECT pg_is_in_recovery(), CAST(pg_last_wal_replay_lsn() AS TEXT)")
+                    .fetch_one(&r.pool)
+                    .await
+                {
+                    Ok(v) => v,
+                    Err(e) => return ReplicaStatus::Unreachable(e.to_string()),
+                };
+            let Some(lsn) = lsn.filter(|_| standby) else {
+                return ReplicaStatus::Unsuitable("不是正在复制的备库（未处于恢复状态）".into());
+            };
+            match sqlx::query_scalar::<_, i64>(
+                "SELECT CAST(pg_wal_lsn_diff(pg_current_wal_lsn(), CAST($1 AS pg_lsn)) AS BIGINT)",
+            )
+            .bind(&lsn)
+            .fetch_one(&self.read)
+            .await
+            {
+                Ok(lag) if lag <= REPLICA_MAX_LAG_BYTES => ReplicaStatus::Following { lag_bytes: lag.max(0) },
+                Ok(lag) => ReplicaStatus::Unsuitable(format!("落后主库 {} MiB", lag >> 20)),
+                Err(e) => ReplicaStatus::Unsuitable(format!("无法与主库比较复制位置：{e}")),
+            }
+        }
+        .await;
+        r.usable.store(matches!(status, ReplicaStatus::Following { .. }), std::sync::atomic::Ordering::Relaxed);
+        Some(status)
     }
 
     /// The URL to connect with, credentials included: never for display (see [`Db::url`]).
@@ -395,6 +501,9 @@ impl Db {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        if let Some(r) = &self.replica {
+            r.pool.close().await;
+        }
     }
 
     /// A cheap liveness check for `/healthz`.

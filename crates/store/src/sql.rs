@@ -258,14 +258,15 @@ pub async fn paged<T>(
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
+    let pool = db.reader_for(page);
     let mut count = Sql::new(&format!("SELECT COUNT(*) {from}"));
     filter(&mut count);
-    let total: i64 = count.query_scalar().fetch_one(db.reader()).await?;
+    let total: i64 = count.query_scalar().fetch_one(pool).await?;
     let mut q = Sql::new(&format!("{select} {from}"));
     filter(&mut q);
     q.push(" ORDER BY ").push(order_by);
     page.apply(&mut q);
-    let items = q.query_as().fetch_all(db.reader()).await?;
+    let items = q.query_as().fetch_all(pool).await?;
     Ok(Paged { items, total, page: page.page, per_page: page.per_page })
 }
 
@@ -302,6 +303,9 @@ pub struct PageRequest {
     pub per_page: u32,
 }
 
+/// The most rows one export holds.
+const EXPORT_ROWS: u32 = 100_000;
+
 impl Default for PageRequest {
     fn default() -> Self {
         PageRequest { page: 1, per_page: 20 }
@@ -315,7 +319,12 @@ impl PageRequest {
 
     /// Every row, for exports (capped to keep a request bounded).
     pub fn all() -> Self {
-        PageRequest { page: 1, per_page: 100_000 }
+        PageRequest { page: 1, per_page: EXPORT_ROWS }
+    }
+
+    /// Made by [`PageRequest::all`]: pages are at most 200 rows.
+    pub fn is_export(&self) -> bool {
+        self.per_page == EXPORT_ROWS
     }
 
     pub fn offset(&self) -> i64 {

@@ -9,6 +9,18 @@ use std::path::Path;
 /// The environment variable naming the PostgreSQL server the tests run on.
 pub const ENV: &str = "YINGSHANG_TEST_POSTGRES";
 
+/// The environment variable naming a streaming replica of that server (`.ci/pg replica`).
+pub const REPLICA_ENV: &str = "YINGSHANG_TEST_REPLICA";
+
+/// The replica's URL of the test database in `dir`, when the tests have a replica.
+pub fn replica_url_for(dir: &Path) -> Option<String> {
+    let replica = std::env::var(REPLICA_ENV).ok().filter(|v| !v.trim().is_empty())?;
+    let primary = std::fs::read_to_string(dir.join("postgres.url")).ok()?;
+    let name = primary.rsplit_once('/')?.1;
+    let base = replica.rsplit_once('/').map(|(b, _)| b).unwrap_or(&replica);
+    Some(format!("{base}/{name}"))
+}
+
 /// True when the tests run on PostgreSQL.
 pub fn on_postgres() -> bool {
     std::env::var(ENV).is_ok_and(|v| !v.trim().is_empty())

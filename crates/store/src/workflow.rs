@@ -465,12 +465,12 @@ pub async fn list(db: &Db, f: &ApplicationFilter, page: PageRequest) -> Result<P
     crate::sql::paged(db, select, "FROM wf_instances i", filter, "i.started_at DESC", page).await
 }
 
-/// Instances started in `[from, to)`, for statistics.
+/// Instances started in `[from, to)`, for statistics (from the replica when there is one).
 pub async fn instances_between(db: &Db, from: OffsetDateTime, to: OffsetDateTime) -> Result<Vec<Instance>> {
     let rows = sqlx::query("SELECT state FROM wf_instances WHERE started_at >= $1 AND started_at < $2")
         .bind(to_millis(from))
         .bind(to_millis(to))
-        .fetch_all(db.reader())
+        .fetch_all(db.reports())
         .await?;
     rows.iter()
         .map(|r| {

@@ -21,6 +21,9 @@ pub struct Options {
     /// is the embedded default and has no separate operator). Without it, serve refuses a
     /// PostgreSQL database that is behind this build and says to run `yingshang migrate`.
     pub migrate: bool,
+    /// A streaming replica of the PostgreSQL database that statistics and exports read
+    /// (`--replica-url`), while it follows closely; otherwise they read the primary.
+    pub replica_url: Option<String>,
     pub config: Arc<CityConfig>,
     pub clock: Arc<dyn Clock>,
     /// Load the demo city if it was never loaded.
@@ -41,7 +44,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(opts: Options) -> Result<Application, store::StoreError> {
-        let db = Db::connect(&opts.database_url).await?;
+        let mut db = Db::connect(&opts.database_url).await?;
+        if let Some(url) = &opts.replica_url {
+            db = db.with_replica(url)?;
+            log_replica(&db, None, db.check_replica().await);
+        }
         if db.backend() == store::Backend::Postgres && !opts.migrate {
             let pending = db.pending_migrations().await?;
             if !pending.is_empty() {
@@ -54,8 +61,24 @@ impl Application {
             }
         }
         db.migrate().await?;
+        if db.backend() == store::Backend::Sqlite && opts.config.city.security.log_retention_months > 0 {
+            return Err(store::StoreError::Other(
+                "[security] log_retention_months 按月删除日志只在 PostgreSQL 上提供（按分区删除）；SQLite 上审计日志永久保留，请设为 0".into(),
+            ));
+        }
         let home = store::keys::home_of(&opts.database_url, &opts.data_dir);
         let now = opts.clock.now();
+        // The months partitioned tables need (PostgreSQL), made before the first request so that
+        // no row waits in a default partition; the nightly job keeps them ahead.
+        let made = {
+            let mut tx = db.begin().await?;
+            let made = store::partitions::ensure_all(&mut tx, now).await?;
+            tx.commit().await?;
+            made
+        };
+        if !made.made.is_empty() {
+            tracing::info!(made = made.made.len(), moved = made.moved, "monthly partitions made");
+        }
         store::demo::bootstrap(&db, &opts.config, now).await?;
         let (demo, initial_admin_password) = if opts.demo {
             (store::demo::load_demo(&db, &opts.config, now, opts.demo_scale).await?, None)
@@ -98,6 +121,12 @@ impl Application {
             Ok(l) => l.map(|l| tokio::spawn(follow_changes(self.state.clone(), l, rx.clone()))),
             Err(e) => return Err(std::io::Error::other(format!("无法接收其他服务进程的变更通知：{e}"))),
         };
+        let replica = self
+            .state
+            .db
+            .replica_url()
+            .is_some()
+            .then(|| tokio::spawn(watch_replica(self.state.db.clone(), rx.clone())));
         let jobs = self.runner.clone().spawn(rx);
         self.state.metrics.mark_started();
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
@@ -108,6 +137,9 @@ impl Application {
             let _ = b.await;
         }
         let _ = refusals.await;
+        if let Some(r) = replica {
+            let _ = r.await;
+        }
         if let Some(c) = changes {
             let _ = c.await;
         }
@@ -161,5 +193,36 @@ async fn flush_refusals(state: AppState, mut stop: watch::Receiver<bool>) {
         if stopping || *stop.borrow() {
             return;
         }
+    }
+}
+
+/// Checks the replica every five seconds, so that reports leave it when it falls behind or
+/// goes away and come back when it follows again; says so in the log on every change.
+async fn watch_replica(db: Db, mut stop: watch::Receiver<bool>) {
+    let mut last = None;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+            _ = stop.changed() => return,
+        }
+        let now = db.check_replica().await;
+        log_replica(&db, last.as_ref(), now.clone());
+        last = now;
+    }
+}
+
+fn log_replica(db: &Db, before: Option<&store::ReplicaStatus>, now: Option<store::ReplicaStatus>) {
+    use store::ReplicaStatus as R;
+    let url = db.replica_url().unwrap_or_default();
+    match (before, now) {
+        (Some(R::Following { .. }), Some(R::Following { .. })) => {}
+        (_, Some(R::Following { lag_bytes })) => {
+            tracing::info!(replica = url, lag_bytes, "statistics and exports read the streaming replica")
+        }
+        (Some(b), Some(n)) if std::mem::discriminant(b) == std::mem::discriminant(&n) => {}
+        (_, Some(R::Unsuitable(why) | R::Unreachable(why))) => {
+            tracing::warn!(replica = url, "只读备库暂不可用（{why}），统计与导出改由主库提供")
+        }
+        (_, None) => {}
     }
 }

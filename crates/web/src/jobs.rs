@@ -116,6 +116,22 @@ fn purge_sessions<'a>(state: &'a AppState, tx: &'a mut Tx, now: OffsetDateTime) 
     })
 }
 
+/// Keeps the partitioned tables' months ahead (PostgreSQL) and drops the audit log's months
+/// past `[security] log_retention_months`.
+fn maintain_partitions<'a>(
+    state: &'a AppState,
+    tx: &'a mut Tx,
+    now: OffsetDateTime,
+) -> BoxFuture<'a, Result<(), String>> {
+    Box::pin(async move {
+        let made = store::partitions::ensure_all(tx, now).await.map_err(|e| e.to_string())?;
+        let months = state.config().city.security.log_retention_months;
+        let dropped = store::audit::drop_expired(tx, now, months).await.map_err(|e| e.to_string())?;
+        tracing::info!(made = made.made.len(), moved = made.moved, dropped = dropped.len(), "partitions maintained");
+        Ok(())
+    })
+}
+
 /// Deadlines and tolerance dates of workflow instances.
 fn workflow_timer<'a>(
     state: &'a AppState,
@@ -163,6 +179,7 @@ fn evaluate_alerts<'a>(state: &'a AppState, tx: &'a mut Tx, now: OffsetDateTime)
 fn shell_jobs(state: &AppState) -> Vec<CaseJob> {
     vec![
         Recurring::job(SESSION_PURGE, Every::Night { hour: 3 }, state, purge_sessions),
+        Recurring::job(store::partitions::MAINTAIN_JOB, Every::Night { hour: 1 }, state, maintain_partitions),
         OnDemand::job(store::workflow::TIMER_JOB, state, workflow_timer),
         OnDemand::job(store::alerts::DEADLINE_JOB, state, alert_deadline),
         // Indicators are evaluated at 02:00, before the 03:00 housekeeping.

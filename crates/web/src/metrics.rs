@@ -133,6 +133,19 @@ pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
         gauge(&mut out, "yingshang_jobs_overdue", "Pending jobs past their due time.", c.overdue);
         gauge(&mut out, "yingshang_jobs_failed", "Jobs that gave up after retries.", c.failed);
     }
+    if let Some(r) = state.db.check_replica().await {
+        let lag = match r {
+            store::ReplicaStatus::Following { lag_bytes } => lag_bytes,
+            _ => -1,
+        };
+        gauge(&mut out, "yingshang_replica_usable", "1 while reports read the streaming replica.", i64::from(lag >= 0));
+        gauge(
+            &mut out,
+            "yingshang_replica_lag_bytes",
+            "WAL bytes the replica's replay trails the primary (-1: not usable).",
+            lag,
+        );
+    }
     if let Ok(n) = store::auth::active_session_count(&state.db).await {
         gauge(&mut out, "yingshang_sessions_active", "Sessions not ended.", n);
     }

@@ -258,6 +258,10 @@ pub async fn recent_calls(db: &Db, interface: Option<&str>, limit: i64) -> Resul
     Ok(rows)
 }
 
+/// The call log (who read whose data): partitioned by month on PostgreSQL
+/// (`crate::partitions`), kept as the audit log is (`[security] log_retention_months`).
+pub const CALLS_TABLE: &str = "dx_calls";
+
 pub const ROLLUP_JOB: &str = "services.calls_rollup";
 
 const DAY_MS: i64 = 86_400_000;
@@ -291,6 +295,36 @@ pub async fn roll_up_calls(conn: &mut Conn, now: OffsetDateTime) -> Result<i64> 
     Ok(added)
 }
 
+/// Drops the call log's months that ended `months` calendar months or more before the current
+/// one and are rolled up into the daily counts (`[security] log_retention_months`, as the audit
+/// log; 0 keeps everything; PostgreSQL only, by partition). The all-time counts keep them.
+pub async fn drop_expired_calls(
+    conn: &mut Conn,
+    now: OffsetDateTime,
+    months: u32,
+) -> Result<Vec<crate::audit::DroppedMonth>> {
+    let mut out = vec![];
+    if months == 0 || !crate::partitions::enabled(conn) {
+        return Ok(out);
+    }
+    let upto: i64 = sqlx::query_scalar("SELECT upto FROM dx_rollup WHERE id = 1").fetch_one(&mut *conn).await?;
+    let cutoff = crate::partitions::Month::of(now).back(months).start_ms().min(upto);
+    for p in crate::partitions::ended_by(conn, CALLS_TABLE, cutoff).await? {
+        let rows = crate::partitions::drop_month(conn, &p).await?;
+        crate::audit::append(
+            conn,
+            now,
+            AuditEntry::new(domain::audit::CoreAudit::LogRetention, CALLS_TABLE, &p.name).detail(format!(
+                "删除 {} 的共享数据调用日志 {rows} 条（保留 {months} 个月；已计入按日统计）",
+                p.month.label()
+            )),
+        )
+        .await?;
+        out.push(crate::audit::DroppedMonth { month: p.month, rows });
+    }
+    Ok(out)
+}
+
 /// Per interface, all time: (calls, calls that found a record) — the daily counts plus the
 /// calls since the last roll-up, read in one statement (one snapshot); and records held.
 pub async fn call_totals(
@@ -304,14 +338,15 @@ pub async fn call_totals(
             SELECT interface, 1, found FROM dx_calls WHERE at >= (SELECT upto FROM dx_rollup WHERE id = 1)
          ) t GROUP BY interface",
     )
-    .fetch_all(db.reader())
+    .fetch_all(db.reports())
     .await?
     {
         calls.insert(r.try_get("interface")?, (r.try_get("n")?, r.try_get::<Option<i64>, _>("f")?.unwrap_or(0)));
     }
     let mut records = std::collections::HashMap::new();
-    for r in
-        sqlx::query("SELECT interface, COUNT(*) AS n FROM dx_records GROUP BY interface").fetch_all(db.reader()).await?
+    for r in sqlx::query("SELECT interface, COUNT(*) AS n FROM dx_records GROUP BY interface")
+        .fetch_all(db.reports())
+        .await?
     {
         records.insert(r.try_get("interface")?, r.try_get("n")?);
     }
@@ -389,5 +424,24 @@ mod tests {
         assert_eq!(roll_up_calls(&mut tx, datetime!(2026-11-28 17:00 UTC)).await.unwrap(), 2);
         tx.commit().await.unwrap();
         assert_eq!(call_totals(&db).await.unwrap().0, expect((3, 2), (2, 1)));
+
+        // Retention (PostgreSQL): November goes six months on, but only once the roll-up has
+        // counted all of it; the all-time totals keep it.
+        let later = datetime!(2027-06-10 04:00 UTC);
+        let mut tx = db.begin().await.unwrap();
+        crate::partitions::ensure_all(&mut tx, datetime!(2026-11-28 17:00 UTC)).await.unwrap();
+        assert!(drop_expired_calls(&mut tx, later, 6).await.unwrap().is_empty(), "not all of November rolled up");
+        roll_up_calls(&mut tx, later).await.unwrap();
+        let dropped = drop_expired_calls(&mut tx, later, 6).await.unwrap();
+        tx.commit().await.unwrap();
+        if db.backend() == crate::Backend::Postgres {
+            let nov = crate::partitions::Month { year: 2026, month: 11 };
+            assert_eq!(dropped, vec![crate::audit::DroppedMonth { month: nov, rows: 5 }]);
+            let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dx_calls").fetch_one(db.reader()).await.unwrap();
+            assert_eq!(left, 0);
+        } else {
+            assert!(dropped.is_empty(), "SQLite keeps the log");
+        }
+        assert_eq!(call_totals(&db).await.unwrap().0, expect((3, 2), (2, 1)), "the totals keep dropped months");
     }
 }

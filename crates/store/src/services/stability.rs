@@ -309,14 +309,14 @@ pub async fn list(db: &Db, year: i64, status: Option<&str>, page: PageRequest) -
     if let Some(s) = status {
         count = count.bind(s.to_string());
     }
-    let total = count.fetch_one(db.reader()).await?;
+    let total = count.fetch_one(db.reader_for(page)).await?;
     let sql =
         format!("{SELECT} WHERE year = $1{filter} ORDER BY uscc LIMIT {} OFFSET {}", page.per_page, page.offset());
     let mut q = sqlx::query_as::<_, GrantRow>(&sql).bind(year);
     if let Some(s) = status {
         q = q.bind(s.to_string());
     }
-    Ok(Paged { items: q.fetch_all(db.reader()).await?, total, page: page.page, per_page: page.per_page })
+    Ok(Paged { items: q.fetch_all(db.reader_for(page)).await?, total, page: page.page, per_page: page.per_page })
 }
 
 /// Totals of a year: (identified, granted, amount granted in fen).

@@ -37,7 +37,7 @@ pub fn mean_p90(v: &[f64]) -> Option<(f64, f64)> {
 
 /// The rows of a query over a period: `$1` and `$2` are its bounds.
 async fn in_period(db: &Db, sql: &str, from: i64, to: i64) -> Result<Vec<sqlx::any::AnyRow>> {
-    Ok(sqlx::query(sql).bind(from).bind(to).fetch_all(db.reader()).await?)
+    Ok(sqlx::query(sql).bind(from).bind(to).fetch_all(db.reports()).await?)
 }
 
 /// Statistics of applications submitted in [from, to) (milliseconds), by item.

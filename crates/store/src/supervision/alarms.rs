@@ -142,14 +142,14 @@ pub async fn handle_alarm(
 /// Per alarm: person, kind, status, opened, acknowledged (Unix ms) — for the statistics.
 pub async fn alarm_facts(db: &Db) -> Result<Vec<(String, String, String, i64, Option<i64>)>> {
     Ok(sqlx::query_as("SELECT person_id, kind, status, created_at, acknowledged_at FROM sup_alarms")
-        .fetch_all(db.reader())
+        .fetch_all(db.reports())
         .await?)
 }
 
 /// Per leave request and per check-in task: person and status — for the statistics.
 pub async fn leave_and_task_facts(db: &Db) -> Result<(Vec<(String, String)>, Vec<(String, String)>)> {
-    let leaves = sqlx::query_as("SELECT person_id, status FROM sup_leaves").fetch_all(db.reader()).await?;
-    let tasks = sqlx::query_as("SELECT person_id, status FROM sup_tasks").fetch_all(db.reader()).await?;
+    let leaves = sqlx::query_as("SELECT person_id, status FROM sup_leaves").fetch_all(db.reports()).await?;
+    let tasks = sqlx::query_as("SELECT person_id, status FROM sup_tasks").fetch_all(db.reports()).await?;
     Ok((leaves, tasks))
 }
 

@@ -432,6 +432,46 @@ pub async fn purge_locations(
     fixlog::fold_with(conn, &caches.trackers, i64::MAX, &Hysteresis::default()).await?;
     caches.trackers.clear();
     let cutoff = domain::clock::local(now).date() - time::Duration::days(keep_days);
+    // On PostgreSQL a whole month goes at once when every person with rows in it is past the
+    // retention; what is left goes person by person below.
+    let mut gone = std::collections::BTreeSet::new();
+    let (mut fixes, mut events) = (0, 0);
+    let cutoff_ms = domain::clock::to_millis(cutoff.midnight().assume_offset(domain::clock::CHINA));
+    for table in [super::FIXES_TABLE, super::EVENTS_TABLE] {
+        for p in crate::partitions::ended_by(conn, table, cutoff_ms).await? {
+            let kept: bool = sqlx::query_scalar(&format!(
+                "SELECT EXISTS (SELECT 1 FROM {} f JOIN sup_persons s ON s.id = f.person_id
+                  WHERE COALESCE(s.ended_on, s.measure_to, '9999-12-31') >= $1)",
+                p.name
+            ))
+            .bind(cutoff.to_string())
+            .fetch_one(&mut *conn)
+            .await?;
+            if kept {
+                continue;
+            }
+            let persons: Vec<String> =
+                sqlx::query_scalar(&format!("SELECT DISTINCT person_id FROM {}", p.name)).fetch_all(&mut *conn).await?;
+            let rows = crate::partitions::drop_month(conn, &p).await?;
+            let what = if table == super::FIXES_TABLE { "定位" } else { "越界记录" };
+            if table == super::FIXES_TABLE {
+                fixes += rows as u64
+            } else {
+                events += rows as u64
+            }
+            audit::append(
+                conn,
+                now,
+                AuditEntry::new(domain::supervision::SupervisionAudit::Purge, "sup_fix", &p.name).detail(format!(
+                    "按月删除 {} 的{what} {rows} 条：涉及 {} 人，措施均已结束满 {keep_days} 天",
+                    p.month.label(),
+                    persons.len()
+                )),
+            )
+            .await?;
+            gone.extend(persons);
+        }
+    }
     // The measure ended when it was lifted or ran out, whichever came first; location data,
     // check-in coordinates and leave destinations go together (个人信息保护法 arts. 28, 47:
     // sensitive data kept no longer than the purpose needs).
@@ -445,7 +485,6 @@ pub async fn purge_locations(
     .bind(cutoff.to_string())
     .fetch_all(&mut *conn)
     .await?;
-    let (mut fixes, mut events) = (0, 0);
     for (id, name, to) in &due {
         let f = sqlx::query("DELETE FROM sup_fixes WHERE person_id = $1")
             .bind(id)
@@ -464,6 +503,7 @@ pub async fn purge_locations(
         sqlx::query("UPDATE sup_leaves SET destination = '' WHERE person_id = $1").bind(id).execute(&mut *conn).await?;
         fixes += f;
         events += e;
+        gone.insert(id.clone());
         audit::append(
             conn,
             now,
@@ -473,5 +513,5 @@ pub async fn purge_locations(
         )
         .await?;
     }
-    Ok((due.len() as i64, fixes, events))
+    Ok((gone.len() as i64, fixes, events))
 }

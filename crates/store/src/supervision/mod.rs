@@ -55,6 +55,11 @@ pub const STAGES: [(&str, &str, &str); 4] = [
 ];
 
 /// The measures, by their stored names (`domain::supervision::Measure`).
+/// Location fixes and the violations among them: partitioned by month on PostgreSQL
+/// (`crate::partitions`); a month goes when every person with rows in it is past retention.
+pub const FIXES_TABLE: &str = "sup_fixes";
+pub const EVENTS_TABLE: &str = "sup_events";
+
 pub const MEASURES: [&str; 4] = ["取保候审", "监视居住", "社区矫正", "暂予监外执行"];
 
 pub fn stage_label(s: &str) -> &'static str {

@@ -42,9 +42,10 @@ async fn location_data_is_purged_after_the_retention_and_the_purge_is_audited() 
         };
         let id = create_person(&mut tx, now, &n, Some(&agency), by).await.unwrap();
         let person = person_in(&mut tx, &id).await.unwrap();
+        // Each person's fixes in a month of their own (2025-06 and 2026-02, China time).
         let fixes: Vec<InFix> = (0..5)
             .map(|k| InFix {
-                at: 1_760_000_000_000 + k * 1000,
+                at: [1_750_000_000_000, 1_770_000_000_000][i] + k * 1000,
                 lon: 130.0,
                 lat: 45.0,
                 datum: None,
@@ -71,9 +72,26 @@ async fn location_data_is_purged_after_the_retention_and_the_purge_is_audited() 
         ingest_fixes(&mut tx, &Caches::of(&db), &cfg, now, &person, &fixes, &Hysteresis::default()).await.unwrap();
         ids.push(id);
     }
-    // Ended 2026-03-01 (over 180 days ago): purged; ended 2026-10-01: kept.
+    // As the server does: fixes folded, then the months made (PostgreSQL; nothing on SQLite).
+    fold(&mut tx, &Caches::of(&db), i64::MAX, &Hysteresis::default()).await.unwrap();
+    let made = crate::partitions::ensure_all(&mut tx, now).await.unwrap();
+    let postgres = db.backend() == crate::Backend::Postgres;
+    assert_eq!(made.made.contains(&"sup_fixes_p202506".to_string()), postgres, "{made:?}");
+    // Ended 2026-03-01 (over 180 days ago): purged; ended 2026-10-01: kept. On PostgreSQL the
+    // first person's month goes whole; the second's stays.
     let (persons, fixes, events) = purge_locations(&mut tx, &Caches::of(&db), now, 180).await.unwrap();
     assert_eq!((persons, fixes, events), (1, 5, 5));
+    let months: Vec<String> =
+        crate::partitions::months(&mut tx, "sup_fixes").await.unwrap().into_iter().map(|p| p.name).collect();
+    assert!(!months.contains(&"sup_fixes_p202506".to_string()), "{months:?}");
+    assert_eq!(months.contains(&"sup_fixes_p202602".to_string()), postgres, "{months:?}");
+    let by_month: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'supervision.purge' AND detail LIKE '按月删除%'",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(by_month, if postgres { 2 } else { 0 }, "the fixes' and the violations' months");
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sup_fixes WHERE person_id = $1")
         .bind(&ids[1])
         .fetch_one(&mut *tx)
@@ -82,11 +100,14 @@ async fn location_data_is_purged_after_the_retention_and_the_purge_is_audited() 
     assert_eq!(left, 5);
     // A second night finds nothing more to do.
     assert_eq!(purge_locations(&mut tx, &Caches::of(&db), now, 180).await.unwrap().0, 0);
-    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'supervision.purge'")
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
-    assert_eq!(audited, 1);
+    // Per person: the check-in coordinates and leave destinations still go person by person.
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'supervision.purge' AND object_type = 'sup_person'",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(audited, if postgres { 0 } else { 1 });
     tx.commit().await.unwrap();
 }
 

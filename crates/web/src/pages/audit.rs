@@ -176,8 +176,14 @@ async fn verify(ctx: RequestCtx) -> PageResult {
         Ok(r) => (
             true,
             format!(
-                "审计链完整：共校验 {} 条记录，SM3 哈希与链接全部一致，与 {} 个库外签名检查点一致。",
-                r.checked, r.checkpoints
+                "审计链完整：共校验 {} 条记录，SM3 哈希与链接全部一致，与 {} 个库外签名检查点一致。{}",
+                r.checked,
+                r.checkpoints,
+                if r.base_seq > 0 {
+                    format!("#{} 及之前的记录已按保留期限删除，自 #{} 起校验。", r.base_seq, r.base_seq + 1)
+                } else {
+                    String::new()
+                }
             ),
         ),
         Err(b) => (false, format!("审计链被破坏：{b}")),

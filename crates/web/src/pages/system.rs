@@ -30,6 +30,10 @@ struct StatusPage {
     layout: Layout,
     backend: String,
     url: String,
+    /// The streaming replica and what the last check found.
+    replica: Option<(String, String)>,
+    /// Per partitioned table (PostgreSQL): months held, first and last, rows in the default.
+    partitions: Vec<(String, usize, String, i64)>,
     config_source: String,
     version: &'static str,
     counts: OrgCounts,
@@ -48,10 +52,38 @@ async fn status(ctx: RequestCtx) -> PageResult {
     layout.warning = state.calendar().coverage_warning(state.clock.today());
     let audit =
         store::audit::list(&state.db, &Default::default(), store::sql::PageRequest::new(Some(1), Some(1))).await?;
+    let replica = match state.db.check_replica().await {
+        Some(r) => {
+            let said = match r {
+                store::ReplicaStatus::Following { lag_bytes } => {
+                    format!("复制中，落后主库 {} KiB；统计与导出由备库提供", lag_bytes / 1024)
+                }
+                store::ReplicaStatus::Unsuitable(why) | store::ReplicaStatus::Unreachable(why) => {
+                    format!("暂不可用（{why}）；统计与导出由主库提供")
+                }
+            };
+            Some((state.db.replica_url().unwrap_or_default().to_string(), said))
+        }
+        None => None,
+    };
+    let mut partitions = vec![];
+    {
+        let mut conn = state.db.reader().acquire().await.map_err(store::StoreError::from)?;
+        for t in store::cases::PARTITIONED {
+            let sizes = store::partitions::sizes(&mut conn, t).await?;
+            let months: Vec<&(String, i64)> = sizes.iter().filter(|(m, _)| m != "默认").collect();
+            let default = sizes.iter().find(|(m, _)| m == "默认").map(|x| x.1).unwrap_or(0);
+            if let (Some(first), Some(last)) = (months.first(), months.last()) {
+                partitions.push((t.to_string(), months.len(), format!("{}–{}", first.0, last.0), default));
+            }
+        }
+    }
     render(StatusPage {
         layout,
         backend: state.db.backend().name().to_string(),
         url: state.db.url().to_string(),
+        replica,
+        partitions,
         config_source: state.config().source.clone(),
         version: env!("CARGO_PKG_VERSION"),
         counts: store::org::counts(&state.db).await?,

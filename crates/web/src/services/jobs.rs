@@ -18,10 +18,14 @@ pub fn jobs(state: &AppState) -> Vec<CaseJob> {
 
 /// Rolls the data-exchange call log up into daily counts (`dx_call_days`), so the all-time
 /// counts on 共享数据 and 申报统计 stay cheap.
-fn roll_up_calls<'a>(_: &'a AppState, tx: &'a mut Tx, now: OffsetDateTime) -> BoxFuture<'a, Result<(), String>> {
+/// Then drops the call log's months past `[security] log_retention_months` (PostgreSQL).
+fn roll_up_calls<'a>(state: &'a AppState, tx: &'a mut Tx, now: OffsetDateTime) -> BoxFuture<'a, Result<(), String>> {
     Box::pin(async move {
         let added = store::services::exchange::roll_up_calls(tx, now).await.map_err(|e| e.to_string())?;
-        tracing::info!(added, "interface calls rolled up");
+        let months = state.config().city.security.log_retention_months;
+        let dropped =
+            store::services::exchange::drop_expired_calls(tx, now, months).await.map_err(|e| e.to_string())?;
+        tracing::info!(added, dropped = dropped.len(), "interface calls rolled up");
         Ok(())
     })
 }

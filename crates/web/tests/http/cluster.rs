@@ -118,3 +118,97 @@ async fn fixes_alternating_between_servers_alarm_as_on_one_server() {
     b.shut_down().await;
     a.shut_down().await;
 }
+
+/// The replica's admin URL the tests were given, if any.
+fn test_replica() -> Option<String> {
+    std::env::var(store::testdb::REPLICA_ENV).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Waits until the replica has replayed everything the primary had written when called.
+async fn replica_caught_up(app: &TestApp, replica_admin: &str) {
+    let lsn: String = sqlx::query_scalar("SELECT CAST(pg_current_wal_lsn() AS TEXT)")
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("primary position");
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(replica_admin).await.expect("replica");
+    let caught = eventually(async || {
+        sqlx::query_scalar::<_, bool>("SELECT pg_last_wal_replay_lsn() >= CAST($1 AS pg_lsn)")
+            .bind(&lsn)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or(false)
+    })
+    .await;
+    assert!(caught, "the replica replays up to {lsn}");
+}
+
+/// Rows of a CSV export (the header excluded).
+fn csv_rows(body: &[u8]) -> usize {
+    String::from_utf8_lossy(body).lines().filter(|l| !l.trim().is_empty()).count().saturating_sub(1)
+}
+
+/// Statistics and exports read the streaming replica: with its replay paused, a login on the
+/// primary is on the audit page (the primary) at once but not in the export (the replica);
+/// once replay resumes it is in both. A replica where nothing listens leaves them on the
+/// primary, and the server still starts.
+#[tokio::test]
+async fn exports_read_the_replica_while_it_follows_and_the_primary_without_it() {
+    let Some(replica_admin) = test_replica().filter(|_| store::testdb::on_postgres()) else {
+        eprintln!("cluster: no streaming replica; run with YINGSHANG_TEST_POSTGRES and YINGSHANG_TEST_REPLICA");
+        return;
+    };
+    let a = spawn_app_with_replica(Replica::Test).await;
+    let auditor = a.login("auditor").await;
+    replica_caught_up(&a, &replica_admin).await;
+    assert!(
+        matches!(a.state.db.check_replica().await, Some(store::ReplicaStatus::Following { .. })),
+        "the replica follows"
+    );
+    let export = "/audit/export?format=csv&action=auth.login";
+    let (status, _, body) = auditor.get_bytes(export).await;
+    assert_eq!(status, StatusCode::OK);
+    let before = csv_rows(&body);
+    assert!(before >= 1, "the auditor's own login");
+
+    let mut replica = <sqlx::PgConnection as sqlx::Connection>::connect(&replica_admin).await.expect("replica");
+    sqlx::query("SELECT pg_wal_replay_pause()").execute(&mut replica).await.expect("pause replay");
+    let _admin = a.login("admin").await;
+    let (_, _, paused) = auditor.get_bytes(export).await;
+    let page = auditor.get("/audit?action=auth.login").await;
+    sqlx::query("SELECT pg_wal_replay_resume()").execute(&mut replica).await.expect("resume replay");
+    assert_eq!(csv_rows(&paused), before, "the export comes from the paused replica");
+    assert!(page.body.contains(&format!("共 {} 条", before + 1)), "the page reads the primary: {}", page.body);
+
+    replica_caught_up(&a, &replica_admin).await;
+    let (_, _, resumed) = auditor.get_bytes(export).await;
+    assert_eq!(csv_rows(&resumed), before + 1, "replayed, the export has the new login");
+
+    // Nothing listening where the replica should be: reports read the primary.
+    let b = spawn_app_with_replica(Replica::Url("postgres://postgres@127.0.0.1:1/nothing".into())).await;
+    assert!(matches!(b.state.db.check_replica().await, Some(store::ReplicaStatus::Unreachable(_))));
+    let auditor = b.login("auditor").await;
+    let (status, _, body) = auditor.get_bytes(export).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(csv_rows(&body), 1, "the auditor's login, read from the primary");
+}
+
+/// Log retention drops whole months, which only PostgreSQL's partitions can: on SQLite a
+/// server refuses the setting at start and says why; on PostgreSQL it starts, and 系统状态
+/// shows each partitioned table's months.
+#[tokio::test]
+async fn log_retention_needs_monthly_partitions() {
+    let keep = |c: &mut store::config::CityConfig| c.city.security.log_retention_months = 12;
+    if !store::testdb::on_postgres() {
+        let err = build_with(keep).await.expect_err("SQLite refuses log retention");
+        assert!(err.contains("log_retention_months") && err.contains("只在 PostgreSQL 上提供"), "{err}");
+        return;
+    }
+    let app = spawn_app_with(keep).await;
+    let admin = app.login("admin").await;
+    let page = admin.get("/admin/system").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for t in store::cases::PARTITIONED {
+        assert!(page.body.contains(&format!("<code class=\"small\">{t}</code>")), "{t}: {}", page.body);
+    }
+    assert!(page.body.contains("2026年11月–2027年2月"), "the current month and three ahead: {}", page.body);
+}

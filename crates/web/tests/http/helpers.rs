@@ -46,6 +46,28 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut CityConfig)) -> TestApp {
     start(dir, clock, Arc::new(c)).await
 }
 
+/// Builds the application with its configuration changed by `change`, without serving: the
+/// refusal at start, if any.
+pub async fn build_with(change: impl FnOnce(&mut CityConfig)) -> Result<(), String> {
+    let mut c = (*config()).clone();
+    change(&mut c);
+    let dir = tempfile::tempdir().expect("tempdir");
+    Application::build(Options {
+        database_url: store::testdb::url_for(dir.path()).await,
+        data_dir: dir.path().to_path_buf(),
+        migrate: true,
+        replica_url: None,
+        config: Arc::new(c),
+        clock: Arc::new(FakeClock::new(datetime!(2026-11-27 02:00 UTC))),
+        demo: false,
+        demo_scale: None,
+        secure_cookies: false,
+    })
+    .await
+    .map(|_| ())
+    .map_err(|e| e.to_string())
+}
+
 /// Starts (or restarts) the server on an existing data directory with the given clock.
 pub async fn spawn_app_in(dir: TempDir, clock: Arc<FakeClock>) -> TestApp {
     start(dir, clock, config()).await
@@ -70,18 +92,47 @@ pub async fn spawn_beside(app: &TestApp) -> TestApp {
 pub async fn spawn_app_secure() -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = Arc::new(FakeClock::new(datetime!(2026-11-27 02:00 UTC)));
-    start_with(dir, clock, config(), true).await
+    start_with(dir, clock, config(), true, Replica::None).await
+}
+
+/// Where a test server's statistics and exports read.
+pub enum Replica {
+    None,
+    /// The test database on the replica the tests were given (`YINGSHANG_TEST_REPLICA`).
+    Test,
+    /// Any URL (one where nothing listens, to see the server do without).
+    Url(String),
+}
+
+/// Starts the demo city with a streaming replica for reports (PostgreSQL).
+pub async fn spawn_app_with_replica(replica: Replica) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(FakeClock::new(datetime!(2026-11-27 02:00 UTC)));
+    start_with(dir, clock, config(), false, replica).await
 }
 
 async fn start(dir: TempDir, clock: Arc<FakeClock>, config: Arc<CityConfig>) -> TestApp {
-    start_with(dir, clock, config, false).await
+    start_with(dir, clock, config, false, Replica::None).await
 }
 
-async fn start_with(dir: TempDir, clock: Arc<FakeClock>, config: Arc<CityConfig>, secure_cookies: bool) -> TestApp {
+async fn start_with(
+    dir: TempDir,
+    clock: Arc<FakeClock>,
+    config: Arc<CityConfig>,
+    secure_cookies: bool,
+    replica: Replica,
+) -> TestApp {
+    let database_url = store::testdb::url_for(dir.path()).await;
+    let replica_url = match replica {
+        Replica::None => None,
+        Replica::Test => Some(store::testdb::replica_url_for(dir.path()).expect("YINGSHANG_TEST_REPLICA")),
+        Replica::Url(u) => Some(u),
+    };
     let app = Application::build(Options {
-        database_url: store::testdb::url_for(dir.path()).await,
+        database_url,
         data_dir: dir.path().to_path_buf(),
         migrate: true,
+        replica_url,
         config: config.clone(),
         clock: clock.clone(),
         demo: true,
