@@ -144,20 +144,26 @@ pub async fn locating_of(db: &Db, person_id: &str) -> Result<Vec<LocatingRow>> {
 }
 
 /// Of `ids`, the persons for whom no fix may be collected on `day`: community measures
-/// without an art. 29 decision in force.
+/// without an art. 29 decision in force. One statement with the ids as one JSON array
+/// parameter, however many: a batch names up to 10,000 persons, and on PostgreSQL twenty
+/// statements of 500 literals each took 30–80 ms of every upload (parsing and planning them).
 pub(super) async fn untracked(conn: &mut Conn, ids: &[&str], day: &str) -> Result<Vec<String>> {
-    let mut out = vec![];
-    for chunk in ids.chunks(500) {
-        let list: Vec<String> = chunk.iter().map(|id| crate::sql::Value::Text(id.to_string()).literal()).collect();
-        let rows: Vec<String> = sqlx::query_scalar(&format!(
-            "SELECT p.id FROM sup_persons p WHERE p.id IN ({}) AND p.measure IN ('社区矫正', '暂予监外执行')
-               AND NOT EXISTS (SELECT 1 FROM sup_locating l WHERE l.person_id = p.id AND l.valid_from <= $1 AND l.valid_to >= $1)",
-            list.join(", ")
-        ))
-        .bind(day)
-        .fetch_all(&mut *conn)
-        .await?;
-        out.extend(rows);
+    if ids.is_empty() {
+        return Ok(vec![]);
     }
-    Ok(out)
+    // The one place the two SQL dialects differ: expanding a JSON array into rows.
+    let list = if conn.backend_name() == "PostgreSQL" {
+        "SELECT jsonb_array_elements_text(CAST($2 AS jsonb))"
+    } else {
+        "SELECT value FROM json_each($2)"
+    };
+    let ids = serde_json::to_string(ids).map_err(|e| crate::StoreError::Other(e.to_string()))?;
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT p.id FROM sup_persons p WHERE p.measure IN ('社区矫正', '暂予监外执行') AND p.id IN ({list})
+           AND NOT EXISTS (SELECT 1 FROM sup_locating l WHERE l.person_id = p.id AND l.valid_from <= $1 AND l.valid_to >= $1)"
+    ))
+    .bind(day)
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?)
 }
