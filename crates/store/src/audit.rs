@@ -52,20 +52,33 @@ pub async fn append_many(conn: &mut impl Exec, at: OffsetDateTime, entries: Vec<
     if entries.is_empty() {
         return Ok(());
     }
-    conn.execute("UPDATE audit_head SET seq = seq WHERE id = 1", &[]).await?;
-    let head = conn.rows("SELECT seq, hash FROM audit_head WHERE id = 1", &[]).await?;
+    let (rows, head) = chained(conn, at, entries).await?;
+    conn.insert_rows(AUDIT_INSERT, &rows).await?;
+    conn.execute(&head, &[]).await?;
+    Ok(())
+}
+
+/// The audit rows of `entries` chained after the current head, with the statement that moves
+/// the head past them, for a caller that writes them with its other rows
+/// ([`Exec::insert_all`]). The head is read with a no-op update, which takes the write lock
+/// where a transaction has not yet.
+pub async fn chained(
+    conn: &mut impl Exec,
+    at: OffsetDateTime,
+    entries: Vec<AuditEntry>,
+) -> Result<(Vec<Vec<Value>>, String)> {
+    let head = conn.rows("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash", &[]).await?;
     let (seq, prev) = match head.first().map(|r| &r[..]) {
         Some([Value::Int(seq), Value::Text(hash)]) => (*seq, hash.clone()),
         _ => return Err(crate::StoreError::Other("审计链头记录缺失".into())),
     };
     let (rows, seq, hash) = chain(seq, prev, at, entries);
-    conn.insert_rows(AUDIT_INSERT, &rows).await?;
-    conn.execute("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", &[Value::Int(seq), Value::Text(hash)])
-        .await?;
-    Ok(())
+    Ok((rows, format!("UPDATE audit_head SET seq = {seq}, hash = {} WHERE id = 1", Value::Text(hash).literal())))
 }
 
-const AUDIT_INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, object_type, object_id, outcome, ip, detail, prev_hash, hash) VALUES";
+/// The audit log's multi-row insert head, for [`chained`] rows.
+pub const AUDIT_INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, object_type, object_id, outcome, ip, detail, prev_hash, hash) VALUES";
+
 
 /// The rows of entries chained after (seq, prev), and the new head.
 fn chain(

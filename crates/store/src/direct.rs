@@ -118,6 +118,10 @@ impl Exec for DirectTx<'_> {
     }
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        if params.is_empty() {
+            // A text with its values written in (used once): not kept in the statement cache.
+            return Ok(self.conn.execute(sql, [])? as u64);
+        }
         Ok(self.execute_now(&numbered(sql), params)? as u64)
     }
 

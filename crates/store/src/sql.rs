@@ -72,21 +72,30 @@ pub(crate) const CHUNK: usize = 500;
 /// statement for many rows costs little more than one for a single row.
 pub async fn insert_rows(conn: &mut crate::Conn, head: &str, tail: &str, rows: &[Vec<Value>]) -> crate::Result<u64> {
     let mut n = 0;
-    for chunk in rows.chunks(CHUNK) {
-        let mut sql = String::with_capacity(head.len() + chunk.len() * 96 + tail.len());
-        sql.push_str(head);
-        for (i, row) in chunk.iter().enumerate() {
-            sql.push_str(if i == 0 { " (" } else { ", (" });
-            let vals: Vec<String> = row.iter().map(Value::literal).collect();
-            sql.push_str(&vals.join(", "));
-            sql.push(')');
-        }
-        sql.push_str(tail);
+    for sql in insert_texts(head, tail, rows) {
         // Each text is new: not kept in the prepared-statement cache, where it would only
         // push out the statements that are reused.
         n += sqlx::query(&sql).persistent(false).execute(&mut *conn).await?.rows_affected();
     }
     Ok(n)
+}
+
+/// The multi-row `INSERT` texts of `rows`, [`CHUNK`] rows each, values written as literals.
+fn insert_texts(head: &str, tail: &str, rows: &[Vec<Value>]) -> Vec<String> {
+    rows.chunks(CHUNK)
+        .map(|chunk| {
+            let mut sql = String::with_capacity(head.len() + chunk.len() * 96 + tail.len());
+            sql.push_str(head);
+            for (i, row) in chunk.iter().enumerate() {
+                sql.push_str(if i == 0 { " (" } else { ", (" });
+                let vals: Vec<String> = row.iter().map(Value::literal).collect();
+                sql.push_str(&vals.join(", "));
+                sql.push(')');
+            }
+            sql.push_str(tail);
+            sql
+        })
+        .collect()
 }
 
 /// The statements a write needs that runs on either writer: a pool connection (any backend,
@@ -103,6 +112,18 @@ pub trait Exec {
     async fn execute(&mut self, sql: &str, params: &[Value]) -> crate::Result<u64>;
     /// Inserts rows; `head` is `INSERT INTO t (a, b) VALUES`.
     async fn insert_rows(&mut self, head: &str, rows: &[Vec<Value>]) -> crate::Result<u64>;
+    /// Inserts into several tables in order, then runs `last` (a statement without
+    /// parameters): one by one here; a pool connection sends them all as one script, one
+    /// round trip (on PostgreSQL each statement is otherwise a round trip to another process).
+    async fn insert_all(&mut self, tables: &[(&str, &[Vec<Value>])], last: &str) -> crate::Result<()> {
+        for (head, rows) in tables {
+            if !rows.is_empty() {
+                self.insert_rows(head, rows).await?;
+            }
+        }
+        self.execute(last, &[]).await?;
+        Ok(())
+    }
 }
 
 impl Exec for crate::Conn {
@@ -140,6 +161,15 @@ impl Exec for crate::Conn {
     async fn insert_rows(&mut self, head: &str, rows: &[Vec<Value>]) -> crate::Result<u64> {
         insert_rows(self, head, "", rows).await
     }
+
+    async fn insert_all(&mut self, tables: &[(&str, &[Vec<Value>])], last: &str) -> crate::Result<()> {
+        let mut script: Vec<String> = tables.iter().flat_map(|(head, rows)| insert_texts(head, "", rows)).collect();
+        script.push(last.to_string());
+        // Values are literals (`Value::literal`); no parameters, so the statements travel as
+        // one simple query.
+        sqlx::raw_sql(&script.join(";\n")).execute(&mut *self).await?;
+        Ok(())
+    }
 }
 
 /// A pool transaction is its connection.
@@ -154,6 +184,10 @@ impl Exec for crate::Tx {
 
     async fn insert_rows(&mut self, head: &str, rows: &[Vec<Value>]) -> crate::Result<u64> {
         Exec::insert_rows(&mut **self, head, rows).await
+    }
+
+    async fn insert_all(&mut self, tables: &[(&str, &[Vec<Value>])], last: &str) -> crate::Result<()> {
+        Exec::insert_all(&mut **self, tables, last).await
     }
 }
 

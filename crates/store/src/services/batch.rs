@@ -535,18 +535,14 @@ impl Rows {
         // writing transaction, in submission order.
         let year = i64::from(domain::clock::local(self.now).year());
         let n = self.apps.len() as i64;
-        let key = [Value::from("svc_case"), Value::Int(year)];
-        conn.execute(
-            "INSERT INTO doc_numbers (kind, year, last) VALUES ($1, $2, 0) ON CONFLICT (kind, year) DO NOTHING",
-            &key,
-        )
-        .await?;
-        conn.execute(
-            "UPDATE doc_numbers SET last = last + $3 WHERE kind = $1 AND year = $2",
-            &[key[0].clone(), key[1].clone(), Value::Int(n)],
-        )
-        .await?;
-        let last = match conn.rows("SELECT last FROM doc_numbers WHERE kind = $1 AND year = $2", &key).await?.first() {
+        let taken = conn
+            .rows(
+                "INSERT INTO doc_numbers (kind, year, last) VALUES ($1, $2, $3)
+                 ON CONFLICT (kind, year) DO UPDATE SET last = doc_numbers.last + excluded.last RETURNING last",
+                &[Value::from("svc_case"), Value::Int(year), Value::Int(n)],
+            )
+            .await?;
+        let last = match taken.first() {
             Some(row) => match row.first() {
                 Some(Value::Int(v)) => *v,
                 _ => n,
@@ -556,13 +552,16 @@ impl Rows {
         for (i, row) in self.apps.iter_mut().enumerate() {
             row.push(Value::from(domain::services::case_no(year, last - n + 1 + i as i64).as_str()));
         }
-        for (head, rows) in self.tables() {
-            conn.insert_rows(head, rows).await?;
-        }
         for (id, uploads) in &self.uploads {
             super::store_uploads(conn, self.now, id, uploads).await?;
         }
-        audit::append_many(conn, self.now, self.audits).await
+        // The rows of every table and the audit records as one script after two reads (the
+        // numbers above, the chain's head): a few round trips for the batch on PostgreSQL.
+        let audits = std::mem::take(&mut self.audits);
+        let (audit_rows, head) = audit::chained(conn, self.now, audits).await?;
+        let mut tables: Vec<(&str, &[Vec<Value>])> = self.tables().iter().map(|(h, r)| (*h, r.as_slice())).collect();
+        tables.push((audit::AUDIT_INSERT, &audit_rows));
+        conn.insert_all(&tables, &head).await
     }
 }
 
