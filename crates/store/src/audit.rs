@@ -79,7 +79,6 @@ pub async fn chained(
 /// The audit log's multi-row insert head, for [`chained`] rows.
 pub const AUDIT_INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, object_type, object_id, outcome, ip, detail, prev_hash, hash) VALUES";
 
-
 /// The rows of entries chained after (seq, prev), and the new head.
 fn chain(
     mut seq: i64,

@@ -468,10 +468,10 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self.backend {
             Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            // The transaction and the write lock in one round trip (one simple query; sqlx
+            // checks that a transaction is open after it).
             Backend::Postgres => {
-                let mut tx = self.write.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_WRITE_LOCK).execute(&mut *tx).await?;
-                tx
+                self.write.begin_with(format!("BEGIN; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")).await?
             }
         })
     }
@@ -576,6 +576,23 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On PostgreSQL a write transaction holds the write lock from its first statement.
+    #[tokio::test]
+    async fn a_write_transaction_holds_the_write_lock() {
+        let (db, _dir) = testing::db().await;
+        let mut tx = db.begin().await.unwrap();
+        if db.backend() == Backend::Postgres {
+            let held: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted",
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+            assert_eq!(held, 1);
+        }
+        tx.rollback().await.unwrap();
+    }
 
     #[tokio::test]
     async fn opens_in_wal_mode_with_foreign_keys() {
