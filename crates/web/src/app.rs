@@ -199,7 +199,8 @@ async fn flush_refusals(state: AppState, mut stop: watch::Receiver<bool>) {
 /// Checks the replica every five seconds, so that reports leave it when it falls behind or
 /// goes away and come back when it follows again; says so in the log on every change.
 async fn watch_replica(db: Db, mut stop: watch::Receiver<bool>) {
-    let mut last = None;
+    // The start logged the first state; from here only changes are logged.
+    let mut last = db.check_replica().await;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}

@@ -133,14 +133,15 @@ async fn export(ctx: RequestCtx, Query(q): Query<AuditQuery>) -> PageResult {
                 domain::clock::format_local(r.at).into(),
                 r.entry.actor_name.into(),
                 r.entry.actor_id.into(),
-                r.entry.action.into(),
-                r.entry.object_type.into(),
+                crate::labels::action(&r.entry.action).into(),
+                crate::labels::object(&r.entry.object_type).into(),
                 r.entry.object_id.into(),
                 r.entry.outcome.label().into(),
                 r.entry.ip.into(),
                 r.entry.detail.into(),
                 r.prev_hash.into(),
                 r.hash.into(),
+                r.entry.action.into(),
             ]
         })
         .collect();
@@ -163,6 +164,8 @@ async fn export(ctx: RequestCtx, Query(q): Query<AuditQuery>) -> PageResult {
             "详情",
             "前序哈希",
             "SM3哈希",
+            // The stored code as well, for programs that read the export.
+            "操作代码",
         ],
         rows,
     }

@@ -14,7 +14,12 @@ async fn the_auditor_filters_exports_and_verifies_the_chain() {
     assert!(p.body.contains("日期格式应为"));
     let csv = auditor.get("/audit/export?action=auth.&format=csv").await;
     assert!(csv.body.contains("序号,时间,操作人"));
-    assert!(csv.body.contains("auth.login"));
+    // Chinese for people (操作, 对象类型), the stored code in its own last column for programs.
+    let row = csv.body.lines().find(|l| l.contains("登录失败") || l.contains("密码错误")).expect("a failed login");
+    let cells: Vec<&str> = row.split(',').collect();
+    assert_eq!(cells[4], "登录", "{row}");
+    assert!(!cells[5].is_empty() && cells[5].chars().all(|c| !c.is_ascii_lowercase()), "{row}");
+    assert_eq!(cells.last(), Some(&"auth.login"), "{row}");
     let p = auditor.submit("/audit", "/audit/verify", &[]).await;
     assert!(p.body.contains("审计链完整"), "{}", p.body);
     let api: serde_json::Value = auditor
