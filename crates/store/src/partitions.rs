@@ -10,6 +10,9 @@
 use crate::{Conn, Result};
 use time::OffsetDateTime;
 
+/// China time's offset, for the day numbers computed in SQL.
+const CHINA_MS: i64 = 8 * 3_600_000;
+
 /// Months made ahead of the current one, so that a month's first rows never wait for a job.
 pub const AHEAD: u32 = 3;
 
@@ -20,8 +23,6 @@ pub const MAINTAIN_JOB: &str = "partitions.maintain";
 /// partition (a clock set wrong must not make a thousand partitions).
 const BACK: u32 = 120;
 
-const CHINA_MS: i64 = 8 * 3_600_000;
-
 /// A calendar month in China time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Month {
@@ -31,20 +32,19 @@ pub struct Month {
 
 impl Month {
     pub fn of_ms(ms: i64) -> Month {
-        let days = (ms + CHINA_MS).div_euclid(86_400_000);
-        let d = time::Date::from_julian_day(2_440_588 + days as i32).unwrap_or(time::Date::MIN);
-        Month { year: d.year(), month: d.month() as u8 }
+        Month::of(domain::clock::from_millis(ms))
     }
 
     pub fn of(at: OffsetDateTime) -> Month {
-        Month::of_ms(domain::clock::to_millis(at))
+        let d = domain::clock::local(at).date();
+        Month { year: d.year(), month: d.month() as u8 }
     }
 
     /// The first millisecond of the month.
     pub fn start_ms(self) -> i64 {
         let m = time::Month::try_from(self.month).unwrap_or(time::Month::January);
         let d = time::Date::from_calendar_date(self.year, m, 1).unwrap_or(time::Date::MIN);
-        (i64::from(d.to_julian_day()) - 2_440_588) * 86_400_000 - CHINA_MS
+        domain::clock::to_millis(d.midnight().assume_offset(domain::clock::CHINA))
     }
 
     pub fn next(self) -> Month {
@@ -234,21 +234,15 @@ pub async fn drop_month(conn: &mut Conn, p: &Partition) -> Result<i64> {
     Ok(rows)
 }
 
-/// Rows per partition of `table` (the default one named `默认`), for the operator's page and
-/// the CLI.
-pub async fn sizes(conn: &mut Conn, table: &'static str) -> Result<Vec<(String, i64)>> {
-    let mut out = vec![];
+/// Rows waiting in `table`'s default partition (normally none: [`ensure`] moves them into
+/// their month), for the status page; months are listed with [`months`], not counted, since a
+/// month of fixes may hold hundreds of millions of rows.
+pub async fn default_rows(conn: &mut Conn, table: &'static str) -> Result<i64> {
     if !enabled(conn) {
-        return Ok(out);
+        return Ok(0);
     }
-    for p in months(conn, table).await? {
-        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", p.name)).fetch_one(&mut *conn).await?;
-        out.push((p.month.label(), n));
-    }
-    let n: i64 =
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}_default", checked(table))).fetch_one(&mut *conn).await?;
-    out.push(("默认".to_string(), n));
-    Ok(out)
+    let sql = format!("SELECT COUNT(*) FROM {}_default", checked(table));
+    Ok(sqlx::query_scalar(&sql).fetch_one(&mut *conn).await?)
 }
 
 #[cfg(test)]
@@ -292,9 +286,10 @@ mod tests {
         let want = ["p202603", "p202606", "p202612", "p202701", "p202702", "p202703"].map(|m| format!("audit_log_{m}"));
         assert_eq!(names, want);
         assert!(made.moved >= 4, "{made:?}");
-        let sizes = sizes(&mut tx, "audit_log").await.unwrap();
-        assert_eq!(sizes.first(), Some(&("2026年3月".to_string(), 2)));
-        assert_eq!(sizes.last(), Some(&("默认".to_string(), 1)), "only the far-future record waits there");
+        let march: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log_p202603").fetch_one(&mut *tx).await.unwrap();
+        assert_eq!(march, 2);
+        assert_eq!(default_rows(&mut tx, "audit_log").await.unwrap(), 1, "only the far-future record waits there");
         for t in crate::cases::PARTITIONED {
             assert!(months(&mut tx, t).await.unwrap().len() >= 4, "{t}");
         }

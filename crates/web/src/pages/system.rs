@@ -32,7 +32,7 @@ struct StatusPage {
     url: String,
     /// The streaming replica and what the last check found.
     replica: Option<(String, String)>,
-    /// Per partitioned table (PostgreSQL): months held, first and last, rows in the default.
+    /// Per partitioned table (PostgreSQL): months held, first and last, rows waiting in the default.
     partitions: Vec<(String, usize, String, i64)>,
     config_source: String,
     version: &'static str,
@@ -70,11 +70,11 @@ async fn status(ctx: RequestCtx) -> PageResult {
     {
         let mut conn = state.db.reader().acquire().await.map_err(store::StoreError::from)?;
         for t in store::cases::PARTITIONED {
-            let sizes = store::partitions::sizes(&mut conn, t).await?;
-            let months: Vec<&(String, i64)> = sizes.iter().filter(|(m, _)| m != "默认").collect();
-            let default = sizes.iter().find(|(m, _)| m == "默认").map(|x| x.1).unwrap_or(0);
+            let months = store::partitions::months(&mut conn, t).await?;
             if let (Some(first), Some(last)) = (months.first(), months.last()) {
-                partitions.push((t.to_string(), months.len(), format!("{}–{}", first.0, last.0), default));
+                let span = format!("{}–{}", first.month.label(), last.month.label());
+                let waiting = store::partitions::default_rows(&mut conn, t).await?;
+                partitions.push((t.to_string(), months.len(), span, waiting));
             }
         }
     }
